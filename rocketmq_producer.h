@@ -1,0 +1,2114 @@
+/* rocketmq_producer.h - a RocketMQ producer in one C99 header.
+ *
+ * It speaks the RocketMQ remoting protocol (the TCP protocol of the NameServer
+ * and the Broker, 4.x and 5.x remoting ports) to real clusters, for firmware,
+ * RTOS targets and small Linux gateways. No dependency beyond libc (and with
+ * RMQ_FREESTANDING not even that); no threads inside; the network, the clock
+ * and the identity of the device come from a port you plug in.
+ *
+ * QUICK START
+ *
+ *     #define ROCKETMQ_PRODUCER_IMPLEMENTATION     (in exactly one .c file)
+ *     #define RMQ_PORT_POSIX_IMPLEMENTATION
+ *     #include "rocketmq_producer.h"
+ *     #include "port/rmq_port_posix.h"
+ *
+ *     rmq_producer_config cfg;
+ *     rmq_producer *p;
+ *     rmq_message m;
+ *     rmq_send_result res;
+ *     rmq_producer_config_init(&cfg);
+ *     cfg.group = "gateway-7";
+ *     cfg.namesrv_addr = "10.0.0.2:9876;10.0.0.3:9876";
+ *     cfg.port = rmq_port_posix();
+ *     if (rmq_producer_create(&cfg, &p) != RMQ_OK) ...
+ *     if (rmq_producer_start(p) != RMQ_OK) ...
+ *     rmq_message_init(&m, "Telemetry", "t=21.5", 6);
+ *     m.tags = "temp";
+ *     if (rmq_send(p, &m, &res) != RMQ_OK)
+ *         puts(rmq_producer_last_error(p));
+ *     rmq_producer_shutdown(p);
+ *     rmq_producer_destroy(p);
+ *
+ * CONTENTS
+ *
+ *     1. Configuration macros      every bound and knob, with its default
+ *     2. Errors                    rmq_err, broker response codes
+ *     3. The port contract         what a platform supplies
+ *     4. Configuration             rmq_producer_config, Java's defaults
+ *     5. Messages and results      rmq_message, rmq_send_result, rmq_queue
+ *     6. The producer API          lifecycle, send paths, the event loop
+ *     7. Remoting commands         what an RPC hook sees and may change
+ *     -- implementation (ROCKETMQ_PRODUCER_IMPLEMENTATION), in layer order --
+ *     8. Platform shims            libc subset, allocation, logging
+ *     9. Codec                     buffers, JSON, frames, properties, ids
+ *    10. Remoting                  connections, opaque table, deadlines
+ *    11. Route                     route data, publish info, fault tolerance
+ *    12. Client instance           factory, heartbeat, route refresh
+ *    13. Producer                  checks, send paths, retries
+ *     -- licence --
+ *
+ * THREADING. Without a lock in the port a producer is single-threaded. With
+ * one, several threads may call into one producer: one runs the event loop
+ * (the leader) and the others wait on a port event until their own call
+ * completes. Callbacks run only inside rmq_producer_poll(), rmq_producer_flush(),
+ * a blocking call, shutdown or destroy, on the calling thread.
+ *
+ * DELIBERATE DIFFERENCES FROM THE JAVA CLIENT (4.9)
+ *   - instance name DEFAULT becomes the decimal process (device) id, not
+ *     pid#nanotime, so producers of one process share one client instance;
+ *   - an async retry re-encodes the header for the newly selected queue;
+ *   - every request expires at its own deadline (no 1 s scanner);
+ *   - a sync timeout closes the connection only if nothing arrived on it since
+ *     the timed-out request was written;
+ *   - the UNIQ_KEY month base is UTC (devices have no time zone);
+ *   - bodies are compressed only when the application plugs a compressor in;
+ *   - shutdown unregisters from all brokers at once, in one bounded wait;
+ *   - the address server is used only when its URL is configured.
+ */
+#ifndef ROCKETMQ_PRODUCER_H
+#define ROCKETMQ_PRODUCER_H
+
+#define RMQ_VERSION_MAJOR 0
+#define RMQ_VERSION_MINOR 1
+#define RMQ_VERSION_PATCH 0
+#define RMQ_VERSION_TEXT "0.1.0"
+
+/* ======================================================================== */
+/* 1. Configuration macros                                                   */
+/* ======================================================================== */
+/* Define any of these before including the header to change it. Units are in
+ * the names. Every table and buffer of the library has one of these bounds,
+ * and nothing a peer sends can make it allocate past them. */
+
+/* Largest frame accepted from a peer, length prefix included. A well-formed
+ * frame above it is read past and discarded (its request fails with
+ * RMQ_ERR_FRAME_TOO_LARGE); the protocol's own limit is 16 MiB. */
+#ifndef RMQ_MAX_FRAME_BYTES
+#define RMQ_MAX_FRAME_BYTES (4u * 1024u * 1024u + 64u * 1024u)
+#endif
+
+/* Largest header (JSON or binary) accepted, even inside an oversized frame. */
+#ifndef RMQ_MAX_HEADER_BYTES
+#define RMQ_MAX_HEADER_BYTES (64u * 1024u)
+#endif
+
+/* Connections open at once (name servers + brokers) per client instance. */
+#ifndef RMQ_MAX_CONNECTIONS
+#define RMQ_MAX_CONNECTIONS 16
+#endif
+
+/* Requests in flight (written, answer awaited) per client instance. */
+#ifndef RMQ_MAX_INFLIGHT
+#define RMQ_MAX_INFLIGHT 4096
+#endif
+
+/* Async sends accepted and not yet completed, per producer (back-pressure);
+ * past it rmq_send_async() returns RMQ_ERR_BUSY at once. */
+#ifndef RMQ_MAX_PENDING
+#define RMQ_MAX_PENDING 4096
+#endif
+
+/* Bytes held for async and oneway sends not yet completed, per producer. */
+#ifndef RMQ_MAX_PENDING_BYTES
+#define RMQ_MAX_PENDING_BYTES (64u * 1024u * 1024u)
+#endif
+
+/* Topics whose route and publish info a client instance keeps. */
+#ifndef RMQ_MAX_TOPICS
+#define RMQ_MAX_TOPICS 64
+#endif
+
+/* Broker groups in one route, and in the broker address table. */
+#ifndef RMQ_MAX_BROKERS
+#define RMQ_MAX_BROKERS 16
+#endif
+
+/* Addresses (master and slaves) kept per broker group. */
+#ifndef RMQ_MAX_BROKER_ADDRS
+#define RMQ_MAX_BROKER_ADDRS 4
+#endif
+
+/* Publish queues of one topic (all brokers together). */
+#ifndef RMQ_MAX_QUEUES
+#define RMQ_MAX_QUEUES 256
+#endif
+
+/* JSON tokens for one route body or one header. */
+#ifndef RMQ_MAX_JSON_TOKENS
+#define RMQ_MAX_JSON_TOKENS 1024
+#endif
+
+/* Nesting depth of JSON accepted (route data needs 4). */
+#ifndef RMQ_MAX_JSON_DEPTH
+#define RMQ_MAX_JSON_DEPTH 16
+#endif
+
+/* extFields entries read from one header. */
+#ifndef RMQ_MAX_EXT_FIELDS
+#define RMQ_MAX_EXT_FIELDS 32
+#endif
+
+/* Name servers in the configured list. */
+#ifndef RMQ_MAX_NAMESRV
+#define RMQ_MAX_NAMESRV 8
+#endif
+
+/* Producers (groups) sharing one client instance. */
+#ifndef RMQ_MAX_PRODUCERS
+#define RMQ_MAX_PRODUCERS 8
+#endif
+
+/* Text lengths, without the terminating NUL. Topic and group limits are
+ * RocketMQ's own (127 and 255); the others are generous for real names. */
+#define RMQ_TOPIC_MAX_LEN 127
+#define RMQ_GROUP_MAX_LEN 255
+#ifndef RMQ_BROKER_NAME_MAX_LEN
+#define RMQ_BROKER_NAME_MAX_LEN 63
+#endif
+#ifndef RMQ_ADDR_MAX_LEN
+#define RMQ_ADDR_MAX_LEN 63       /* "host:port", IPv6 in brackets */
+#endif
+#ifndef RMQ_CLIENT_ID_MAX_LEN
+#define RMQ_CLIENT_ID_MAX_LEN 127
+#endif
+#define RMQ_MSG_ID_MAX_LEN 56     /* 28 bytes in hex: an IPv6 message id */
+#ifndef RMQ_REMARK_MAX_LEN
+#define RMQ_REMARK_MAX_LEN 255    /* broker remark kept in a result */
+#endif
+#ifndef RMQ_REASON_MAX_LEN
+#define RMQ_REASON_MAX_LEN 255    /* the "why" of a failure */
+#endif
+#define RMQ_PROPERTIES_MAX_BYTES 32767  /* the broker stores the length as a short */
+
+/* Defaults of the configuration (rmq_producer_config_init), as in Java. */
+#ifndef RMQ_SEND_TIMEOUT_MS
+#define RMQ_SEND_TIMEOUT_MS 3000u
+#endif
+#ifndef RMQ_RETRY_TIMES
+#define RMQ_RETRY_TIMES 2
+#endif
+#ifndef RMQ_RETRY_TIMES_ASYNC
+#define RMQ_RETRY_TIMES_ASYNC 2
+#endif
+#ifndef RMQ_MAX_MESSAGE_BYTES
+#define RMQ_MAX_MESSAGE_BYTES (4u * 1024u * 1024u)
+#endif
+#ifndef RMQ_COMPRESS_OVER_BYTES
+#define RMQ_COMPRESS_OVER_BYTES 4096u
+#endif
+#ifndef RMQ_HEARTBEAT_INTERVAL_MS
+#define RMQ_HEARTBEAT_INTERVAL_MS 30000u
+#endif
+#ifndef RMQ_POLL_NAMESRV_INTERVAL_MS
+#define RMQ_POLL_NAMESRV_INTERVAL_MS 30000u
+#endif
+#ifndef RMQ_API_TIMEOUT_MS
+#define RMQ_API_TIMEOUT_MS 3000u  /* route query, heartbeat, unregister */
+#endif
+#ifndef RMQ_CONNECT_TIMEOUT_MS
+#define RMQ_CONNECT_TIMEOUT_MS 3000u
+#endif
+/* A broker or name server whose connect failed is not tried again for this
+ * long, so that a dead address does not eat every send's budget. */
+#ifndef RMQ_CONNECT_BACKOFF_MS
+#define RMQ_CONNECT_BACKOFF_MS 1000u
+#endif
+#ifndef RMQ_ADDR_SERVER_INTERVAL_MS
+#define RMQ_ADDR_SERVER_INTERVAL_MS 120000u
+#endif
+
+/* Bytes read from a socket per recv call (heap, per connection). */
+#ifndef RMQ_READ_CHUNK_BYTES
+#define RMQ_READ_CHUNK_BYTES 4096u
+#endif
+
+/* The version ordinal sent in every header: V4_9_8. Anything in 401..475
+ * gets standard route JSON from modern name servers and never GO_AWAY. */
+#ifndef RMQ_PROTOCOL_VERSION
+#define RMQ_PROTOCOL_VERSION 409
+#endif
+
+/* Feature cuts, so a firmware build pays only for what it uses:
+ *   RMQ_NO_MALLOC        no heap: memory from a pool given in the config
+ *   RMQ_NO_ADDR_SERVER   no HTTP name-server address lookup
+ *   RMQ_NO_BINARY_HEADER only JSON headers are written (both are read)
+ *   RMQ_NO_LATENCY_FAULT no latency fault tolerance
+ *   RMQ_NO_ERROR_TEXT    rmq_strerror() and the reasons shrink to codes
+ *   RMQ_NO_LOG           no log calls at all
+ * Platform:
+ *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
+ *   RMQ_STATIC           every function static (embed a private copy)     */
+
+#ifdef RMQ_STATIC
+#define RMQDEF static
+#else
+#define RMQDEF extern
+#endif
+
+#ifdef RMQ_FREESTANDING
+#include <stddef.h>
+#include <stdint.h>
+#else
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdlib.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================== */
+/* 2. Errors                                                                 */
+/* ======================================================================== */
+/* One enum for failures seen by the client. A broker's own answer (a
+ * response code such as SYSTEM_BUSY) is reported as RMQ_ERR_BROKER, with the
+ * broker's code and remark kept beside it: the two families never mix. */
+typedef enum rmq_err {
+    RMQ_OK = 0,
+    RMQ_ERR_INVALID_ARG,      /* a NULL or out-of-range argument */
+    RMQ_ERR_CONFIG,           /* the configuration breaks a rule */
+    RMQ_ERR_STATE,            /* the producer's service state does not allow it */
+    RMQ_ERR_GROUP_EXISTS,     /* another producer of this group in the instance */
+    RMQ_ERR_NO_MEMORY,        /* the allocator (or the pool) is exhausted */
+    RMQ_ERR_LIMIT,            /* a configured bound (RMQ_MAX_*) was reached */
+    RMQ_ERR_BUSY,             /* too many async sends pending: back-pressure */
+    RMQ_ERR_MESSAGE,          /* the message breaks a rule (topic, body, property) */
+    RMQ_ERR_NO_NAMESRV,       /* no name server address is known */
+    RMQ_ERR_NO_ROUTE,         /* no route info for the topic */
+    RMQ_ERR_BROKER_NOT_FOUND, /* no address for the selected broker */
+    RMQ_ERR_CONNECT,          /* connecting failed or was refused */
+    RMQ_ERR_TIMEOUT,          /* the deadline passed */
+    RMQ_ERR_CONNECTION_LOST,  /* the connection closed with the request in flight */
+    RMQ_ERR_PROTOCOL,         /* the peer sent a malformed frame */
+    RMQ_ERR_FRAME_TOO_LARGE,  /* the answer was larger than RMQ_MAX_FRAME_BYTES */
+    RMQ_ERR_BROKER,           /* the broker answered an error response code */
+    RMQ_ERR_SHUTDOWN,         /* the producer shut down before it completed */
+    RMQ_ERR_IN_CALLBACK,      /* not allowed from inside a callback */
+    RMQ_ERR_SELECTOR,         /* the queue selector returned no valid queue */
+    RMQ_ERR_UNSUPPORTED,      /* cut out of this build, or the port lacks it */
+    RMQ_ERR_IO,               /* the port failed in a way not covered above */
+    RMQ_ERR__COUNT
+} rmq_err;
+
+/* A short English sentence for an error; never NULL. */
+RMQDEF const char *rmq_strerror(rmq_err err);
+
+/* Response codes of the broker and the name server (ResponseCode.java). */
+enum {
+    RMQ_CODE_SUCCESS = 0,
+    RMQ_CODE_SYSTEM_ERROR = 1,
+    RMQ_CODE_SYSTEM_BUSY = 2,
+    RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED = 3,
+    RMQ_CODE_TRANSACTION_FAILED = 4,
+    RMQ_CODE_FLUSH_DISK_TIMEOUT = 10,
+    RMQ_CODE_SLAVE_NOT_AVAILABLE = 11,
+    RMQ_CODE_FLUSH_SLAVE_TIMEOUT = 12,
+    RMQ_CODE_MESSAGE_ILLEGAL = 13,
+    RMQ_CODE_SERVICE_NOT_AVAILABLE = 14,
+    RMQ_CODE_VERSION_NOT_SUPPORTED = 15,
+    RMQ_CODE_NO_PERMISSION = 16,
+    RMQ_CODE_TOPIC_NOT_EXIST = 17,
+    RMQ_CODE_TOPIC_EXIST_ALREADY = 18,
+    RMQ_CODE_QUERY_NOT_FOUND = 22,
+    RMQ_CODE_INVALID_PARAMETER = 29,
+    RMQ_CODE_NO_BUYER_ID = 204,
+    RMQ_CODE_NOT_IN_CURRENT_UNIT = 205,
+    RMQ_CODE_FLOW_CONTROL = 215,
+    RMQ_CODE_GO_AWAY = 1500
+};
+
+/* The name of a response code ("SYSTEM_BUSY"), or "UNKNOWN". */
+RMQDEF const char *rmq_response_code_name(int code);
+
+/* Request codes (RequestCode.java) that this library sends or answers. */
+enum {
+    RMQ_REQ_SEND_MESSAGE = 10,
+    RMQ_REQ_HEART_BEAT = 34,
+    RMQ_REQ_UNREGISTER_CLIENT = 35,
+    RMQ_REQ_END_TRANSACTION = 37,
+    RMQ_REQ_CHECK_TRANSACTION_STATE = 39,
+    RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED = 40,
+    RMQ_REQ_GET_ROUTEINFO_BY_TOPIC = 105,
+    RMQ_REQ_SEND_MESSAGE_V2 = 310,
+    RMQ_REQ_SEND_BATCH_MESSAGE = 320,
+    RMQ_REQ_PUSH_REPLY_MESSAGE_TO_CLIENT = 326
+};
+
+/* ======================================================================== */
+/* 3. The port contract                                                      */
+/* ======================================================================== */
+/* A port is a table of functions and a context pointer. The library never
+ * touches a socket, a clock or a thread itself. `conn` is the port's own
+ * handle for one stream connection. Optional entries may be NULL.
+ *
+ * Transport calls never block (name resolution inside connect may, and a
+ * port that does so says it). send and recv return the bytes moved, 0 for
+ * "try again later" (never a disconnect), or a negative value for "closed or
+ * failed". */
+
+/* Return codes of connect and connect_result. */
+#define RMQ_PORT_OK 0
+#define RMQ_PORT_AGAIN 1        /* in progress: wait for RMQ_WANT_WRITE */
+#define RMQ_PORT_REFUSED (-1)   /* the peer refused, or the host is unreachable */
+#define RMQ_PORT_FAILED (-2)    /* anything else */
+
+/* Interest and readiness bits of one connection in a wait. */
+#define RMQ_WANT_READ 1u
+#define RMQ_WANT_WRITE 2u
+#define RMQ_READY_ERROR 4u      /* set by the port: the connection failed */
+
+typedef struct rmq_iovec {
+    const void *base;
+    size_t len;
+} rmq_iovec;
+
+typedef struct rmq_wait_item {
+    void *conn;             /* in: the connection */
+    unsigned want;          /* in: RMQ_WANT_* */
+    unsigned ready;         /* out: RMQ_WANT_* and RMQ_READY_ERROR */
+} rmq_wait_item;
+
+/* Log levels of the port's log sink. */
+enum { RMQ_LOG_ERROR = 1, RMQ_LOG_WARN = 2, RMQ_LOG_INFO = 3, RMQ_LOG_DEBUG = 4 };
+
+typedef struct rmq_port {
+    void *ctx;
+
+    /* -- stream transport ------------------------------------------------ */
+    /* Start connecting to host:port. RMQ_PORT_OK: connected at once;
+     * RMQ_PORT_AGAIN: completes through wait(RMQ_WANT_WRITE) and then
+     * connect_result(); negative: failed (*conn untouched). */
+    int (*connect)(void *ctx, const char *host, uint16_t port, void **conn);
+    /* After the connection became writable: RMQ_PORT_OK, RMQ_PORT_AGAIN
+     * (a TLS handshake still running), or negative. */
+    int (*connect_result)(void *ctx, void *conn);
+    long (*send)(void *ctx, void *conn, const void *buf, size_t len);
+    /* Optional scatter send: header and body without a copy. */
+    long (*sendv)(void *ctx, void *conn, const rmq_iovec *iov, int iovcnt);
+    long (*recv)(void *ctx, void *conn, void *buf, size_t len);
+    void (*close)(void *ctx, void *conn);
+    /* Optional: bytes the port already holds for recv (decrypted TLS
+     * records), so the library does not sleep in wait() on them. */
+    size_t (*pending)(void *ctx, void *conn);
+    /* Wait until one of the items is ready, timeout_ms passes, or wake() is
+     * called. Returns the number of ready items, 0, or negative on failure. */
+    int (*wait)(void *ctx, rmq_wait_item *items, size_t n, uint32_t timeout_ms);
+
+    /* -- time ------------------------------------------------------------- */
+    /* Monotonic milliseconds. May be 32 bits and wrap: the library compares
+     * times only by signed difference and keeps intervals below 2^31 ms. */
+    uint32_t (*now_ms)(void *ctx);
+    /* Optional wall clock, epoch milliseconds; returns 0 when known. Without
+     * it (or until rmq_producer_set_time()), born timestamps count from 0
+     * and the UNIQ_KEY time part is the monotonic clock. */
+    int (*wall_ms)(void *ctx, int64_t *epoch_ms);
+
+    /* -- identity --------------------------------------------------------- */
+    /* The local address as text ("192.168.1.7", "[fe80::1]") for the client
+     * id and the message ids; returns 0 when found. */
+    int (*local_ip)(void *ctx, char *buf, size_t len);
+    /* A process id (POSIX) or device id (an MCU's chip id). */
+    uint32_t (*process_id)(void *ctx);
+    /* Fill buf with unpredictable bytes; message ids of devices behind one
+     * NAT without pids stay unique through it. */
+    void (*entropy)(void *ctx, void *buf, size_t len);
+    /* Optional: environment lookup (NAMESRV_ADDR). */
+    const char *(*getenv)(void *ctx, const char *name);
+
+    /* -- threads (all optional; without mutex_create: single-threaded) ---- */
+    void *(*mutex_create)(void *ctx);
+    void (*mutex_lock)(void *ctx, void *mutex);
+    void (*mutex_unlock)(void *ctx, void *mutex);
+    void (*mutex_destroy)(void *ctx, void *mutex);
+    void *(*event_create)(void *ctx);
+    /* Returns 0 when signalled, non-zero on timeout. */
+    int (*event_wait)(void *ctx, void *event, uint32_t timeout_ms);
+    void (*event_signal)(void *ctx, void *event);
+    void (*event_destroy)(void *ctx, void *event);
+    /* Interrupt a wait() running in another thread. */
+    void (*wake)(void *ctx);
+
+    /* -- logging (optional) ----------------------------------------------- */
+    void (*log)(void *ctx, int level, const char *msg);
+} rmq_port;
+
+/* ======================================================================== */
+/* 4. Configuration                                                          */
+/* ======================================================================== */
+
+/* Optional body compressor (bodies >= compress_over_bytes, single messages
+ * only). Writes a zlib stream (RFC 1950) into out (cap bytes) and returns its
+ * length, or 0 to send the body uncompressed. */
+typedef size_t (*rmq_compress_fn)(void *arg, const void *in, size_t len,
+                                  void *out, size_t cap);
+
+typedef struct rmq_rpc_hook rmq_rpc_hook;   /* section 7 */
+
+/* Which header serialization requests use. Both are always read. */
+typedef enum rmq_serialize { RMQ_SERIALIZE_JSON = 0, RMQ_SERIALIZE_ROCKETMQ = 1 } rmq_serialize;
+
+typedef struct rmq_producer_config {
+    const char *group;             /* producer group (required) */
+    const char *namesrv_addr;      /* "host:port;host:port"; NULL: environment */
+    const char *instance_name;     /* "DEFAULT" becomes the process id */
+    const char *unit_name;         /* appended to the client id when set */
+    const char *addr_server_url;   /* http://host[:port]/path, NULL: none */
+    const char *create_topic_key;  /* "TBW102" */
+    int default_topic_queue_nums;  /* 4 */
+    uint32_t send_timeout_ms;      /* 3000: the whole budget of one send */
+    int retry_times;               /* 2: sync sends make 1 + 2 attempts */
+    int retry_times_async;         /* 2 */
+    int retry_another_broker_when_not_store_ok; /* 0 */
+    uint32_t max_message_size;     /* 4 MiB */
+    uint32_t compress_over_bytes;  /* 4096 */
+    rmq_compress_fn compressor;    /* NULL: never compress */
+    void *compressor_arg;
+    int latency_fault_enable;      /* 0, as Java's sendLatencyFaultEnable */
+    uint32_t heartbeat_interval_ms;     /* 30000 */
+    uint32_t poll_namesrv_interval_ms;  /* 30000 */
+    uint32_t api_timeout_ms;            /* 3000: route, heartbeat, unregister */
+    uint32_t connect_timeout_ms;        /* 3000 (capped by the send budget) */
+    uint32_t max_pending;          /* RMQ_MAX_PENDING async sends */
+    uint32_t max_pending_bytes;    /* RMQ_MAX_PENDING_BYTES */
+    rmq_serialize serialize;       /* RMQ_SERIALIZE_JSON */
+    int language;                  /* LanguageCode sent: 7 (OTHER) */
+    const rmq_port *port;          /* required */
+    void *mem_ctx;                 /* passed to RMQ_MALLOC & co (the pool) */
+    const rmq_rpc_hook *rpc_hook;  /* NULL: none */
+} rmq_producer_config;
+
+/* Fill cfg with Java's defaults (group and port are left NULL). */
+RMQDEF void rmq_producer_config_init(rmq_producer_config *cfg);
+
+/* Check cfg by DefaultMQProducerImpl.checkConfig's rules and the ranges of
+ * every field. On failure writes "field: reason" into why (may be NULL). */
+RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg,
+                                         char *why, size_t why_len);
+
+/* ======================================================================== */
+/* 5. Messages and results                                                   */
+/* ======================================================================== */
+
+typedef struct rmq_property {
+    const char *key;
+    const char *value;
+} rmq_property;
+
+/* A message points at caller memory; everything is consumed (copied into
+ * the outgoing frame) before the send call returns. */
+typedef struct rmq_message {
+    const char *topic;
+    const char *tags;              /* NULL: none */
+    const char *keys;              /* several keys separated by spaces */
+    const void *body;
+    size_t body_len;
+    const rmq_property *properties;/* user properties */
+    size_t nproperties;
+    int delay_level;               /* 0: none; the broker clamps */
+    int32_t flag;                  /* user flag, stored with the message */
+    int wait_store_msg_ok;         /* property WAIT; rmq_message_init: 1 */
+} rmq_message;
+
+/* Set topic and body, everything else empty, wait_store_msg_ok = 1. */
+RMQDEF void rmq_message_init(rmq_message *m, const char *topic,
+                             const void *body, size_t len);
+
+typedef enum rmq_send_status {
+    RMQ_SEND_OK = 0,
+    RMQ_FLUSH_DISK_TIMEOUT = 1,
+    RMQ_FLUSH_SLAVE_TIMEOUT = 2,
+    RMQ_SLAVE_NOT_AVAILABLE = 3
+} rmq_send_status;
+
+typedef struct rmq_queue {
+    char topic[RMQ_TOPIC_MAX_LEN + 1];
+    char broker_name[RMQ_BROKER_NAME_MAX_LEN + 1];
+    int queue_id;
+} rmq_queue;
+
+typedef struct rmq_send_result {
+    rmq_send_status status;
+    char msg_id[RMQ_MSG_ID_MAX_LEN + 1];        /* the UNIQ_KEY */
+    char offset_msg_id[RMQ_MSG_ID_MAX_LEN + 1]; /* store host + commit-log offset */
+    char transaction_id[RMQ_MSG_ID_MAX_LEN + 1];/* 5.x brokers only */
+    rmq_queue queue;
+    int64_t queue_offset;
+    char region_id[32];
+    int trace_on;
+    /* On failure: */
+    int broker_code;                            /* with RMQ_ERR_BROKER */
+    char remark[RMQ_REMARK_MAX_LEN + 1];        /* the broker's remark */
+    char reason[RMQ_REASON_MAX_LEN + 1];        /* what failed, in a sentence */
+} rmq_send_result;
+
+typedef struct rmq_producer rmq_producer;
+
+/* Async completion: exactly one per accepted send. res is never NULL. */
+typedef void (*rmq_send_cb)(rmq_err err, const rmq_send_result *res, void *user);
+
+/* Chooses a queue: returns an index into queues[0..n), or negative. */
+typedef int (*rmq_queue_selector)(const rmq_queue *queues, size_t n,
+                                  const rmq_message *m, void *arg);
+
+/* Ready selectors. arg of rmq_select_by_hash is a NUL-terminated UTF-8 key
+ * and lands on the queue Java's SelectMessageQueueByHash picks for the same
+ * String; arg of rmq_select_by_id points at a uint64_t (id % n). */
+RMQDEF int rmq_select_by_hash(const rmq_queue *queues, size_t n,
+                              const rmq_message *m, void *arg);
+RMQDEF int rmq_select_by_id(const rmq_queue *queues, size_t n,
+                            const rmq_message *m, void *arg);
+
+/* Java's String.hashCode() of a UTF-8 string (decoded to UTF-16 first). */
+RMQDEF int32_t rmq_java_string_hash(const char *utf8);
+
+/* ======================================================================== */
+/* 6. The producer API                                                       */
+/* ======================================================================== */
+
+typedef enum rmq_service_state {
+    RMQ_STATE_CREATE_JUST = 0,
+    RMQ_STATE_RUNNING,
+    RMQ_STATE_SHUTDOWN_ALREADY,
+    RMQ_STATE_START_FAILED
+} rmq_service_state;
+
+/* The library's version text, "0.1.0". */
+RMQDEF const char *rmq_version(void);
+
+/* Allocate a producer from cfg (strings are copied). State CREATE_JUST. */
+RMQDEF rmq_err rmq_producer_create(const rmq_producer_config *cfg, rmq_producer **out);
+
+/* Start as DefaultMQProducerImpl.start does: check the config, join (or
+ * create) the client instance of this client id, register the group. No
+ * network traffic is needed. */
+RMQDEF rmq_err rmq_producer_start(rmq_producer *p);
+
+/* Unregister from every broker (all at once, one bounded wait), close the
+ * instance when its last producer leaves, fail every pending send with
+ * RMQ_ERR_SHUTDOWN. Harmless when called twice. */
+RMQDEF void rmq_producer_shutdown(rmq_producer *p);
+
+/* Shut down if needed and free everything. */
+RMQDEF void rmq_producer_destroy(rmq_producer *p);
+
+/* The reason of the last failure of a call on p, as a sentence. */
+RMQDEF const char *rmq_producer_last_error(const rmq_producer *p);
+
+/* ip@instance[@unit], known after start. */
+RMQDEF const char *rmq_producer_client_id(const rmq_producer *p);
+
+RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p);
+
+/* Run the event loop: I/O, timers, broker requests, callbacks. Returns as
+ * soon as some work was done, or after timeout_ms. */
+RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms);
+
+/* Run the loop until no async or oneway send of p is pending, or timeout. */
+RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms);
+
+/* Milliseconds until the loop next has timer work (0: now). */
+RMQDEF uint32_t rmq_producer_next_timeout_ms(rmq_producer *p);
+
+/* For external event loops: the connections and their interest. Returns the
+ * number of items written (at most cap). */
+RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_t cap);
+
+/* Tell a producer without a wall clock what time it is (epoch ms), e.g.
+ * once SNTP answers. */
+RMQDEF void rmq_producer_set_time(rmq_producer *p, int64_t epoch_ms);
+
+/* Send paths. Sync calls run the loop until their answer or their deadline;
+ * async calls never block and never run the loop; oneway sends expect no
+ * answer. timeout_ms 0 means the configured send_timeout_ms. */
+RMQDEF rmq_err rmq_send(rmq_producer *p, const rmq_message *m, rmq_send_result *res);
+RMQDEF rmq_err rmq_send_timeout(rmq_producer *p, const rmq_message *m,
+                                rmq_send_result *res, uint32_t timeout_ms);
+RMQDEF rmq_err rmq_send_async(rmq_producer *p, const rmq_message *m,
+                              rmq_send_cb cb, void *user);
+RMQDEF rmq_err rmq_send_async_timeout(rmq_producer *p, const rmq_message *m,
+                                      rmq_send_cb cb, void *user, uint32_t timeout_ms);
+RMQDEF rmq_err rmq_send_oneway(rmq_producer *p, const rmq_message *m);
+RMQDEF rmq_err rmq_send_to_queue(rmq_producer *p, const rmq_message *m,
+                                 const rmq_queue *q, rmq_send_result *res);
+RMQDEF rmq_err rmq_send_to_queue_async(rmq_producer *p, const rmq_message *m,
+                                       const rmq_queue *q, rmq_send_cb cb, void *user);
+RMQDEF rmq_err rmq_send_oneway_to_queue(rmq_producer *p, const rmq_message *m,
+                                        const rmq_queue *q);
+RMQDEF rmq_err rmq_send_select(rmq_producer *p, const rmq_message *m,
+                               rmq_queue_selector sel, void *arg, rmq_send_result *res);
+RMQDEF rmq_err rmq_send_select_async(rmq_producer *p, const rmq_message *m,
+                                     rmq_queue_selector sel, void *arg,
+                                     rmq_send_cb cb, void *user);
+/* One batch (same topic, no delay, same WAIT). res: n results. */
+RMQDEF rmq_err rmq_send_batch(rmq_producer *p, const rmq_message *msgs, size_t n,
+                              rmq_send_result *res);
+/* Async batch: the callback's result describes the first message; its
+ * msg_id lists every UNIQ_KEY that fits, comma-separated. */
+RMQDEF rmq_err rmq_send_batch_async(rmq_producer *p, const rmq_message *msgs, size_t n,
+                                    rmq_send_cb cb, void *user);
+/* The publish queues of topic, in the order selectors see them. */
+RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic,
+                                        rmq_queue *out, size_t cap, size_t *n);
+
+typedef struct rmq_stats {
+    uint32_t pending_sends;        /* async + oneway not completed */
+    uint32_t pending_bytes;
+    uint32_t inflight_requests;    /* in the opaque table (whole instance) */
+    uint32_t connections;
+    uint32_t reconnects;
+    uint32_t retries;
+    uint32_t sends_ok;
+    uint32_t sends_failed;
+    uint32_t route_age_ms;         /* oldest route in use */
+    struct {
+        char broker_name[RMQ_BROKER_NAME_MAX_LEN + 1];
+        uint32_t errors;
+    } brokers[RMQ_MAX_BROKERS];
+    uint32_t nbrokers;
+} rmq_stats;
+
+/* A snapshot of the counters of p (and of its client instance). */
+RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out);
+
+/* ======================================================================== */
+/* 7. Remoting commands                                                      */
+/* ======================================================================== */
+/* A decoded or to-be-encoded RemotingCommand. Strings are slices (pointer and
+ * length, not NUL-terminated): decoded ones point into the frame. */
+
+typedef struct rmq_slice {
+    const char *ptr;
+    size_t len;
+} rmq_slice;
+
+typedef struct rmq_ext_field {
+    rmq_slice key;
+    rmq_slice value;
+} rmq_ext_field;
+
+typedef struct rmq_command {
+    int32_t code;
+    int32_t opaque;
+    int32_t flag;               /* bit 0: response; bit 1: oneway */
+    int32_t version;
+    int32_t language;           /* LanguageCode ordinal */
+    rmq_serialize serialize;    /* how the header was (or will be) written */
+    rmq_slice remark;           /* ptr NULL: absent */
+    rmq_ext_field ext[RMQ_MAX_EXT_FIELDS];
+    size_t next;
+    const uint8_t *body;
+    size_t body_len;
+} rmq_command;
+
+#define RMQ_FLAG_RESPONSE 1
+#define RMQ_FLAG_ONEWAY 2
+
+/* Add (or replace) an ext field. The strings must stay valid until the
+ * command is encoded, which happens right after the hook returns. */
+RMQDEF rmq_err rmq_command_put_ext(rmq_command *c, const char *key, const char *value);
+/* The value of an ext field, or a slice with ptr NULL. */
+RMQDEF rmq_slice rmq_command_ext(const rmq_command *c, const char *key);
+
+/* before() runs on every request just before it is encoded (add fields,
+ * e.g. AccessKey and Signature; a non-OK return fails the request with that
+ * error); after() runs on every response read. Either may be NULL. */
+struct rmq_rpc_hook {
+    void *arg;
+    rmq_err (*before)(void *arg, const char *addr, rmq_command *request);
+    void (*after)(void *arg, const char *addr, const rmq_command *request_code_only,
+                  const rmq_command *response);
+};
+
+/* ======================================================================== */
+/* A static pool (RMQ_NO_MALLOC builds, or any build that wants one)         */
+/* ======================================================================== */
+/* A first-fit allocator with free and coalescing over caller memory: a
+ * producer runs for months, so a bump arena would not do. Put &pool in
+ * cfg.mem_ctx; with RMQ_NO_MALLOC every allocation comes from it. */
+typedef struct rmq_pool {
+    unsigned char *base;
+    size_t size;
+    size_t used;           /* bytes in allocated blocks, headers included */
+    size_t peak;
+} rmq_pool;
+
+RMQDEF void rmq_pool_init(rmq_pool *pool, void *mem, size_t size);
+RMQDEF void *rmq_pool_alloc(rmq_pool *pool, size_t n);
+RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ROCKETMQ_PRODUCER_H */
+
+/* ************************************************************************ */
+/*                                                                          */
+/*                            IMPLEMENTATION                                */
+/*                                                                          */
+/* ************************************************************************ */
+#if defined(ROCKETMQ_PRODUCER_IMPLEMENTATION) && !defined(RMQ__IMPLEMENTED)
+#define RMQ__IMPLEMENTED
+
+#include <stdarg.h>
+
+/* Private functions are static: unused ones vanish, and a build links only
+ * what its send paths reach. */
+#define RMQ__FN static
+
+/* ======================================================================== */
+/* 8. Platform shims                                                         */
+/* ======================================================================== */
+
+#ifdef RMQ_FREESTANDING
+/* The handful of libc functions the library needs, for targets without one. */
+static void *rmq__memcpy(void *d, const void *s, size_t n)
+{
+    unsigned char *dp = (unsigned char *)d;
+    const unsigned char *sp = (const unsigned char *)s;
+    while (n--) *dp++ = *sp++;
+    return d;
+}
+static void *rmq__memmove(void *d, const void *s, size_t n)
+{
+    unsigned char *dp = (unsigned char *)d;
+    const unsigned char *sp = (const unsigned char *)s;
+    if (dp < sp) { while (n--) *dp++ = *sp++; }
+    else { dp += n; sp += n; while (n--) *--dp = *--sp; }
+    return d;
+}
+static void *rmq__memset(void *d, int c, size_t n)
+{
+    unsigned char *dp = (unsigned char *)d;
+    while (n--) *dp++ = (unsigned char)c;
+    return d;
+}
+static int rmq__memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    for (; n; n--, x++, y++) if (*x != *y) return *x < *y ? -1 : 1;
+    return 0;
+}
+static size_t rmq__strlen(const char *s)
+{
+    const char *e = s;
+    while (*e) e++;
+    return (size_t)(e - s);
+}
+#ifndef RMQ_MEMCPY
+#define RMQ_MEMCPY rmq__memcpy
+#endif
+#ifndef RMQ_MEMMOVE
+#define RMQ_MEMMOVE rmq__memmove
+#endif
+#ifndef RMQ_MEMSET
+#define RMQ_MEMSET rmq__memset
+#endif
+#ifndef RMQ_MEMCMP
+#define RMQ_MEMCMP rmq__memcmp
+#endif
+#ifndef RMQ_STRLEN
+#define RMQ_STRLEN rmq__strlen
+#endif
+#else
+#ifndef RMQ_MEMCPY
+#define RMQ_MEMCPY memcpy
+#endif
+#ifndef RMQ_MEMMOVE
+#define RMQ_MEMMOVE memmove
+#endif
+#ifndef RMQ_MEMSET
+#define RMQ_MEMSET memset
+#endif
+#ifndef RMQ_MEMCMP
+#define RMQ_MEMCMP memcmp
+#endif
+#ifndef RMQ_STRLEN
+#define RMQ_STRLEN strlen
+#endif
+#endif
+
+/* Allocation goes through these three, stb style; ctx is cfg.mem_ctx. */
+#if defined(RMQ_NO_MALLOC) || defined(RMQ_FREESTANDING)
+#ifndef RMQ_MALLOC
+#define RMQ_MALLOC(ctx, n) rmq_pool_alloc((rmq_pool *)(ctx), (n))
+#define RMQ_FREE(ctx, p) rmq_pool_free((rmq_pool *)(ctx), (p))
+#endif
+#else
+#ifndef RMQ_MALLOC
+#define RMQ_MALLOC(ctx, n) ((void)(ctx), malloc(n))
+#define RMQ_FREE(ctx, p) ((void)(ctx), free(p))
+#endif
+#endif
+
+/* -- the pool ------------------------------------------------------------ */
+/* Blocks lie in address order, each with a header holding its size and a
+ * used bit; free blocks merge with free neighbours as the walk meets them. */
+#define RMQ__POOL_ALIGN 8u
+#define RMQ__POOL_HDR 8u
+
+static size_t rmq__pool_get(const unsigned char *b) { size_t v; RMQ_MEMCPY(&v, b, sizeof v); return v; }
+static void rmq__pool_put(unsigned char *b, size_t v) { RMQ_MEMCPY(b, &v, sizeof v); }
+
+RMQDEF void rmq_pool_init(rmq_pool *pool, void *mem, size_t size)
+{
+    size_t skew = (size_t)((uintptr_t)mem % RMQ__POOL_ALIGN);
+    unsigned char *b = (unsigned char *)mem;
+    if (skew) { b += RMQ__POOL_ALIGN - skew; size -= RMQ__POOL_ALIGN - skew; }
+    size &= ~(size_t)(RMQ__POOL_ALIGN - 1);
+    pool->base = b;
+    pool->size = size;
+    pool->used = 0;
+    pool->peak = 0;
+    if (size >= RMQ__POOL_HDR * 2) rmq__pool_put(b, size); /* one free block */
+    else pool->size = 0;
+}
+
+RMQDEF void *rmq_pool_alloc(rmq_pool *pool, size_t n)
+{
+    size_t need, off = 0;
+    if (!pool || n == 0 || n > pool->size) return NULL;
+    need = (n + RMQ__POOL_HDR + RMQ__POOL_ALIGN - 1) & ~(size_t)(RMQ__POOL_ALIGN - 1);
+    while (off < pool->size) {
+        unsigned char *b = pool->base + off;
+        size_t h = rmq__pool_get(b), sz = h & ~(size_t)1;
+        if (!(h & 1)) {
+            while (off + sz < pool->size) {           /* merge free followers */
+                size_t nh = rmq__pool_get(pool->base + off + sz);
+                if (nh & 1) break;
+                sz += nh;
+            }
+            rmq__pool_put(b, sz);
+            if (sz >= need) {
+                if (sz - need >= RMQ__POOL_HDR + RMQ__POOL_ALIGN) {
+                    rmq__pool_put(b + need, sz - need);
+                    sz = need;
+                }
+                rmq__pool_put(b, sz | 1);
+                pool->used += sz;
+                if (pool->used > pool->peak) pool->peak = pool->used;
+                return b + RMQ__POOL_HDR;
+            }
+        }
+        off += sz;
+    }
+    return NULL;
+}
+
+RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr)
+{
+    unsigned char *b;
+    size_t h;
+    if (!pool || !ptr) return;
+    b = (unsigned char *)ptr - RMQ__POOL_HDR;
+    h = rmq__pool_get(b);
+    pool->used -= h & ~(size_t)1;
+    rmq__pool_put(b, h & ~(size_t)1);
+}
+
+/* -- text without printf ------------------------------------------------- */
+/* Powers of ten let 64-bit numbers be printed without a 64-bit division,
+ * which Cortex-M0+ and rv32 would pull from libgcc. */
+static const uint64_t rmq__pow10[20] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+    100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
+    1000000000000ull, 10000000000000ull, 100000000000000ull,
+    1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+    1000000000000000000ull, 10000000000000000000ull
+};
+
+/* Writes the decimal digits of v (no NUL); returns their count (<= 20). */
+RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
+{
+    size_t n = 0;
+    int i = 19, started = 0;
+    for (; i >= 0; i--) {
+        char d = '0';
+        while (v >= rmq__pow10[i]) { v -= rmq__pow10[i]; d++; }
+        if (d != '0' || started || i == 0) { out[n++] = d; started = 1; }
+    }
+    return n;
+}
+
+RMQ__FN size_t rmq__i64_to_dec(char *out, int64_t v)
+{
+    if (v < 0) { out[0] = '-'; return 1 + rmq__u64_to_dec(out + 1, (uint64_t)0 - (uint64_t)v); }
+    return rmq__u64_to_dec(out, (uint64_t)v);
+}
+
+/* Parses an optionally signed decimal integer that fills the whole slice. */
+RMQ__FN int rmq__parse_i64(const char *s, size_t len, int64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    int neg = 0;
+    if (!s || len == 0) return -1;
+    if (s[0] == '-' || s[0] == '+') { neg = s[0] == '-'; i = 1; }
+    if (i == len) return -1;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) return -1;
+        if (v > (UINT64_C(0x7FFFFFFFFFFFFFFF) - d) / 10u) return -1;
+        v = v * 10u + d;
+    }
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
+RMQ__FN int rmq__parse_i32(const char *s, size_t len, int32_t *out)
+{
+    int64_t v;
+    if (rmq__parse_i64(s, len, &v) || v < INT32_MIN || v > INT32_MAX) return -1;
+    *out = (int32_t)v;
+    return 0;
+}
+
+/* A bounded string builder: appends what fits, always NUL-terminates. */
+typedef struct rmq__sb {
+    char *p;
+    size_t cap, len;
+} rmq__sb;
+
+RMQ__FN void rmq__sb_init(rmq__sb *b, char *p, size_t cap)
+{
+    b->p = p; b->cap = cap; b->len = 0;
+    if (cap) p[0] = 0;
+}
+
+RMQ__FN void rmq__sb_putn(rmq__sb *b, const char *s, size_t n)
+{
+    if (!b->cap) return;
+    if (n > b->cap - 1 - b->len) n = b->cap - 1 - b->len;
+    RMQ_MEMCPY(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+RMQ__FN void rmq__sb_puts(rmq__sb *b, const char *s)
+{
+    rmq__sb_putn(b, s ? s : "(null)", s ? RMQ_STRLEN(s) : 6);
+}
+
+/* A tiny formatter for error texts: %s (C string), %S (rmq_slice *),
+ * %d (int), %u (unsigned), %D (int64_t), %%. No printf, no floating point. */
+RMQ__FN void rmq__vfmt(rmq__sb *b, const char *fmt, va_list ap)
+{
+    char num[24];
+    for (; *fmt; fmt++) {
+        if (*fmt != '%' || !fmt[1]) { rmq__sb_putn(b, fmt, 1); continue; }
+        switch (*++fmt) {
+        case 's': rmq__sb_puts(b, va_arg(ap, const char *)); break;
+        case 'S': {
+            const rmq_slice *sl = va_arg(ap, const rmq_slice *);
+            if (sl->ptr) rmq__sb_putn(b, sl->ptr, sl->len);
+            break;
+        }
+        case 'd': rmq__sb_putn(b, num, rmq__i64_to_dec(num, va_arg(ap, int))); break;
+        case 'u': rmq__sb_putn(b, num, rmq__u64_to_dec(num, va_arg(ap, unsigned))); break;
+        case 'D': rmq__sb_putn(b, num, rmq__i64_to_dec(num, va_arg(ap, int64_t))); break;
+        default: rmq__sb_putn(b, fmt, 1); break;
+        }
+    }
+}
+
+RMQ__FN void rmq__fmt(char *out, size_t cap, const char *fmt, ...)
+{
+    rmq__sb b;
+    va_list ap;
+    rmq__sb_init(&b, out, cap);
+    va_start(ap, fmt);
+    rmq__vfmt(&b, fmt, ap);
+    va_end(ap);
+}
+
+RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
+{
+    rmq__sb b;
+    rmq__sb_init(&b, dst, cap);
+    rmq__sb_puts(&b, src);
+}
+
+RMQ__FN int rmq__slice_eq(rmq_slice s, const char *lit)
+{
+    size_t n = RMQ_STRLEN(lit);
+    return s.ptr && s.len == n && RMQ_MEMCMP(s.ptr, lit, n) == 0;
+}
+
+RMQ__FN rmq_slice rmq__cslice(const char *s)
+{
+    rmq_slice r;
+    r.ptr = s;
+    r.len = s ? RMQ_STRLEN(s) : 0;
+    return r;
+}
+
+/* -- logging --------------------------------------------------------------- */
+#ifdef RMQ_NO_LOG
+#define RMQ__LOG(port, level, ...) ((void)0)
+#else
+/* Formats only when the port has a sink: a silent build pays one test. */
+RMQ__FN void rmq__log(const rmq_port *port, int level, const char *fmt, ...)
+{
+    char line[192];
+    rmq__sb b;
+    va_list ap;
+    if (!port || !port->log) return;
+    rmq__sb_init(&b, line, sizeof line);
+    va_start(ap, fmt);
+    rmq__vfmt(&b, fmt, ap);
+    va_end(ap);
+    port->log(port->ctx, level, line);
+}
+#define RMQ__LOG rmq__log
+#endif
+
+/* -- wrap-safe time ------------------------------------------------------ */
+/* The port's clock may be 32 bits and wrap; every interval stays below
+ * 2^31 ms, so the sign of the difference orders two instants. */
+static int32_t rmq__tdiff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+static int rmq__reached(uint32_t now, uint32_t deadline) { return rmq__tdiff(now, deadline) >= 0; }
+
+/* 64-by-32 division by shifting, for the few calendar sums that need it. */
+RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem)
+{
+    uint64_t q = 0;
+    uint64_t r = 0;
+    int i;
+    for (i = 63; i >= 0; i--) {
+        r = (r << 1) | ((n >> i) & 1u);
+        if (r >= d) { r -= d; q |= (uint64_t)1 << i; }
+    }
+    if (rem) *rem = (uint32_t)r;
+    return q;
+}
+
+/* ======================================================================== */
+/* 9. Codec                                                                  */
+/* ======================================================================== */
+/* Pure: bytes in, structs out. No I/O; allocation only in rmq__buf, bounded
+ * by the limit each buffer is given. */
+
+/* -- byte buffer --------------------------------------------------------- */
+typedef struct rmq__buf {
+    uint8_t *p;
+    size_t len, cap, limit;
+    void *mem;
+    int failed;             /* an append did not fit: the content is invalid */
+} rmq__buf;
+
+RMQ__FN void rmq__buf_init(rmq__buf *b, void *mem, size_t limit)
+{
+    b->p = NULL; b->len = 0; b->cap = 0; b->limit = limit; b->mem = mem; b->failed = 0;
+}
+
+RMQ__FN void rmq__buf_free(rmq__buf *b)
+{
+    if (b->p) RMQ_FREE(b->mem, b->p);
+    b->p = NULL; b->len = b->cap = 0;
+}
+
+/* Makes room for n more bytes; grows geometrically up to the limit. */
+RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
+{
+    size_t want, ncap;
+    uint8_t *np;
+    if (b->failed) return -1;
+    if (n <= b->cap - b->len) return 0;
+    if (n > b->limit || b->len > b->limit - n) { b->failed = 1; return -1; }
+    want = b->len + n;
+    ncap = b->cap ? b->cap : 64;
+    while (ncap < want) ncap = ncap > b->limit / 2 ? b->limit : ncap * 2;
+    np = (uint8_t *)RMQ_MALLOC(b->mem, ncap);
+    if (!np) { b->failed = 1; return -1; }
+    if (b->len) RMQ_MEMCPY(np, b->p, b->len);
+    if (b->p) RMQ_FREE(b->mem, b->p);
+    b->p = np;
+    b->cap = ncap;
+    return 0;
+}
+
+RMQ__FN void rmq__buf_put(rmq__buf *b, const void *d, size_t n)
+{
+    if (n == 0 || rmq__buf_reserve(b, n)) return;
+    RMQ_MEMCPY(b->p + b->len, d, n);
+    b->len += n;
+}
+
+RMQ__FN void rmq__buf_puts(rmq__buf *b, const char *s) { rmq__buf_put(b, s, RMQ_STRLEN(s)); }
+RMQ__FN void rmq__buf_putc(rmq__buf *b, char c) { rmq__buf_put(b, &c, 1); }
+
+static void rmq__be32_put(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static uint32_t rmq__be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static uint16_t rmq__be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+RMQ__FN void rmq__buf_u32(rmq__buf *b, uint32_t v) { uint8_t t[4]; rmq__be32_put(t, v); rmq__buf_put(b, t, 4); }
+RMQ__FN void rmq__buf_u16(rmq__buf *b, uint16_t v) { uint8_t t[2]; t[0] = (uint8_t)(v >> 8); t[1] = (uint8_t)v; rmq__buf_put(b, t, 2); }
+RMQ__FN void rmq__buf_dec(rmq__buf *b, int64_t v) { char t[24]; rmq__buf_put(b, t, rmq__i64_to_dec(t, v)); }
+
+/* -- JSON writer --------------------------------------------------------- */
+/* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
+ * the 0x01/0x02 separators of a property string. UTF-8 passes through. */
+RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    rmq__buf_putc(b, '"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        rmq__buf_put(b, s + run, i - run);
+        run = i + 1;
+        if (c == '"' || c == '\\') { char e[2]; e[0] = '\\'; e[1] = (char)c; rmq__buf_put(b, e, 2); }
+        else { char e[6]; e[0] = '\\'; e[1] = 'u'; e[2] = '0'; e[3] = '0';
+               e[4] = hex[c >> 4]; e[5] = hex[c & 15]; rmq__buf_put(b, e, 6); }
+    }
+    rmq__buf_put(b, s + run, n - run);
+    rmq__buf_putc(b, '"');
+}
+
+RMQ__FN void rmq__json_cstr(rmq__buf *b, const char *s) { rmq__json_str(b, s, RMQ_STRLEN(s)); }
+
+/* -- JSON tokenizer ------------------------------------------------------ */
+/* jsmn's idea: tokens point into the input, the caller owns the token array,
+ * no recursion and a hard cap on tokens and depth. Each token records where
+ * its subtree ends, so walking an object skips nested values in O(1).
+ * Accepts, on purpose, fastjson's unquoted integer map keys ({0:"a:1"}),
+ * which name servers older than 4.9.4 send in brokerAddrs. */
+enum { RMQ__JSON_OBJECT = 1, RMQ__JSON_ARRAY, RMQ__JSON_STRING, RMQ__JSON_PRIMITIVE };
+
+typedef struct rmq__jtok {
+    uint8_t type;
+    uint8_t escaped;        /* string holds backslash escapes */
+    int32_t start, end;     /* byte range; strings without their quotes */
+    int32_t parent;         /* -1 for the root */
+    int32_t next;           /* index of the first token after this subtree */
+    int32_t size;           /* children: array items, or object keys */
+} rmq__jtok;
+
+typedef struct rmq__json {
+    rmq__jtok *tok;
+    int cap, n;
+} rmq__json;
+
+enum { RMQ__JSON_ENOMEM = -1, RMQ__JSON_EINVAL = -2, RMQ__JSON_EDEPTH = -3 };
+
+/* Where the tokenizer stands inside its current container. */
+enum { RMQ__J_VALUE, RMQ__J_KEY, RMQ__J_COLON, RMQ__J_COMMA_OR_END };
+
+RMQ__FN int rmq__json_add(rmq__json *j, int type, int start, int end, int parent)
+{
+    rmq__jtok *t;
+    if (j->n >= j->cap) return RMQ__JSON_ENOMEM;
+    t = &j->tok[j->n];
+    t->type = (uint8_t)type; t->escaped = 0; t->start = start; t->end = end;
+    t->parent = parent; t->next = j->n + 1; t->size = 0;
+    if (parent >= 0) j->tok[parent].size += (j->tok[parent].type == RMQ__JSON_ARRAY || type != 0);
+    return j->n++;
+}
+
+/* Scans a string starting after its opening quote; returns the index of the
+ * closing quote or a negative error. Validates escapes. */
+RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escaped)
+{
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"') return i;
+        if (c < 0x20) return RMQ__JSON_EINVAL;
+        if (c == '\\') {
+            *escaped = 1;
+            if (++i >= len) return RMQ__JSON_EINVAL;
+            c = (unsigned char)s[i];
+            if (c == 'u') {
+                int k;
+                for (k = 0; k < 4; k++) {
+                    unsigned char h = (unsigned char)s[++i];
+                    if (i >= len || !((h >= '0' && h <= '9') || ((h | 32) >= 'a' && (h | 32) <= 'f')))
+                        return RMQ__JSON_EINVAL;
+                }
+            } else if (!(c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' ||
+                         c == 'n' || c == 'r' || c == 't')) {
+                return RMQ__JSON_EINVAL;
+            }
+        }
+    }
+    return RMQ__JSON_EINVAL;
+}
+
+RMQ__FN int rmq__json_is_prim_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '-' || c == '+' || c == '.';
+}
+
+/* A primitive: number, true, false or null (checked loosely: the callers
+ * parse the numbers they need). As a key, only an integer is accepted. */
+RMQ__FN int rmq__json_scan_primitive(const char *s, int len, int i, int as_key)
+{
+    int start = i;
+    while (i < len && rmq__json_is_prim_char((unsigned char)s[i])) i++;
+    if (i == start) return RMQ__JSON_EINVAL;
+    if (as_key) {
+        int k = start + (s[start] == '-');
+        if (k == i) return RMQ__JSON_EINVAL;
+        for (; k < i; k++) if (s[k] < '0' || s[k] > '9') return RMQ__JSON_EINVAL;
+    }
+    return i;
+}
+
+/* Tokenizes one JSON value filling j->tok; returns the token count. */
+RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
+{
+    int len = (int)slen, i = 0, cur = -1, depth = 0, state = RMQ__J_VALUE, done = 0;
+    j->n = 0;
+    if (slen > 0x7FFFFFFF) return RMQ__JSON_EINVAL;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int t, e;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+        if (done) return RMQ__JSON_EINVAL;            /* trailing bytes */
+        switch (state) {
+        case RMQ__J_COLON:
+            if (c != ':') return RMQ__JSON_EINVAL;
+            state = RMQ__J_VALUE;
+            continue;
+        case RMQ__J_COMMA_OR_END:
+            if (c == ',') { state = j->tok[cur].type == RMQ__JSON_OBJECT ? RMQ__J_KEY : RMQ__J_VALUE; continue; }
+            if ((c == '}' && j->tok[cur].type == RMQ__JSON_OBJECT) ||
+                (c == ']' && j->tok[cur].type == RMQ__JSON_ARRAY)) goto close;
+            return RMQ__JSON_EINVAL;
+        case RMQ__J_KEY:
+            if (c == '}' && j->tok[cur].size == 0) goto close;
+            if (c == '"') {
+                uint8_t esc = 0;
+                e = rmq__json_scan_string(s, len, i + 1, &esc);
+                if (e < 0) return e;
+                t = rmq__json_add(j, RMQ__JSON_STRING, i + 1, e, cur);
+                if (t < 0) return t;
+                j->tok[t].escaped = esc;
+                i = e;
+            } else {
+                e = rmq__json_scan_primitive(s, len, i, 1);
+                if (e < 0) return e;
+                t = rmq__json_add(j, RMQ__JSON_PRIMITIVE, i, e, cur);
+                if (t < 0) return t;
+                i = e - 1;
+            }
+            state = RMQ__J_COLON;
+            continue;
+        default: break;
+        }
+        /* RMQ__J_VALUE */
+        if (c == '{' || c == '[') {
+            if (++depth > RMQ_MAX_JSON_DEPTH) return RMQ__JSON_EDEPTH;
+            t = rmq__json_add(j, c == '{' ? RMQ__JSON_OBJECT : RMQ__JSON_ARRAY, i, -1, cur);
+            if (t < 0) return t;
+            if (cur >= 0 && j->tok[cur].type == RMQ__JSON_OBJECT) j->tok[cur].size--; /* values don't count */
+            cur = t;
+            state = c == '{' ? RMQ__J_KEY : RMQ__J_VALUE;
+            continue;
+        }
+        if (c == ']' && cur >= 0 && j->tok[cur].type == RMQ__JSON_ARRAY && j->tok[cur].size == 0) goto close;
+        if (c == '"') {
+            uint8_t esc = 0;
+            e = rmq__json_scan_string(s, len, i + 1, &esc);
+            if (e < 0) return e;
+            t = rmq__json_add(j, RMQ__JSON_STRING, i + 1, e, cur);
+            if (t < 0) return t;
+            j->tok[t].escaped = esc;
+            i = e;
+        } else {
+            e = rmq__json_scan_primitive(s, len, i, 0);
+            if (e < 0) return e;
+            t = rmq__json_add(j, RMQ__JSON_PRIMITIVE, i, e, cur);
+            if (t < 0) return t;
+            i = e - 1;
+        }
+        if (cur >= 0 && j->tok[cur].type == RMQ__JSON_OBJECT) j->tok[cur].size--;
+        if (cur < 0) done = 1;
+        state = RMQ__J_COMMA_OR_END;
+        continue;
+    close:
+        j->tok[cur].end = i + 1;
+        j->tok[cur].next = j->n;
+        depth--;
+        cur = j->tok[cur].parent;
+        if (cur < 0) done = 1;
+        state = RMQ__J_COMMA_OR_END;
+    }
+    if (!done) return RMQ__JSON_EINVAL;
+    return j->n;
+}
+
+/* The value token of key in object obj, or -1. Keys compare raw (the keys
+ * the library looks up never need escapes). */
+RMQ__FN int rmq__json_get(const rmq__json *j, const char *s, int obj, const char *key)
+{
+    int i, klen = (int)RMQ_STRLEN(key);
+    if (obj < 0 || j->tok[obj].type != RMQ__JSON_OBJECT) return -1;
+    for (i = obj + 1; i < j->tok[obj].next; i = j->tok[i + 1].next) {
+        const rmq__jtok *k = &j->tok[i];
+        if (k->end - k->start == klen && RMQ_MEMCMP(s + k->start, key, (size_t)klen) == 0) return i + 1;
+    }
+    return -1;
+}
+
+static unsigned rmq__hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 32;
+    return (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 16u;
+}
+
+RMQ__FN size_t rmq__utf8_put(char *out, uint32_t cp)
+{
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) { out[0] = (char)(0xC0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 63)); return 2; }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12)); out[1] = (char)(0x80 | ((cp >> 6) & 63));
+        out[2] = (char)(0x80 | (cp & 63)); return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18)); out[1] = (char)(0x80 | ((cp >> 12) & 63));
+    out[2] = (char)(0x80 | ((cp >> 6) & 63)); out[3] = (char)(0x80 | (cp & 63)); return 4;
+}
+
+/* Unescapes a tokenized string into out (which may be the string itself:
+ * the result is never longer). Surrogate pairs become one UTF-8 sequence.
+ * Returns the length written. */
+RMQ__FN size_t rmq__json_unescape(const char *in, size_t n, char *out)
+{
+    size_t i = 0, o = 0;
+    while (i < n) {
+        char c = in[i++];
+        uint32_t cp;
+        if (c != '\\') { out[o++] = c; continue; }
+        c = in[i++];
+        switch (c) {
+        case 'b': out[o++] = '\b'; continue;
+        case 'f': out[o++] = '\f'; continue;
+        case 'n': out[o++] = '\n'; continue;
+        case 'r': out[o++] = '\r'; continue;
+        case 't': out[o++] = '\t'; continue;
+        case 'u': break;
+        default: out[o++] = c; continue;
+        }
+        cp = (rmq__hexval((unsigned char)in[i]) << 12) | (rmq__hexval((unsigned char)in[i + 1]) << 8) |
+             (rmq__hexval((unsigned char)in[i + 2]) << 4) | rmq__hexval((unsigned char)in[i + 3]);
+        i += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= n && in[i] == '\\' && in[i + 1] == 'u') {
+            uint32_t lo = (rmq__hexval((unsigned char)in[i + 2]) << 12) | (rmq__hexval((unsigned char)in[i + 3]) << 8) |
+                          (rmq__hexval((unsigned char)in[i + 4]) << 4) | rmq__hexval((unsigned char)in[i + 5]);
+            if (lo >= 0xDC00 && lo < 0xE000) { cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); i += 6; }
+        }
+        o += rmq__utf8_put(out + o, cp);
+    }
+    return o;
+}
+
+/* A token's text as a slice; escaped strings are unescaped in place, so the
+ * input must be writable and each token read once this way. */
+RMQ__FN rmq_slice rmq__json_slice(rmq__json *j, char *s, int t)
+{
+    rmq_slice r;
+    rmq__jtok *k = &j->tok[t];
+    r.ptr = s + k->start;
+    r.len = (size_t)(k->end - k->start);
+    if (k->type == RMQ__JSON_STRING && k->escaped) {
+        r.len = rmq__json_unescape(s + k->start, r.len, s + k->start);
+        k->end = k->start + (int32_t)r.len;
+        k->escaped = 0;
+    }
+    return r;
+}
+
+RMQ__FN int rmq__json_i64(const rmq__json *j, const char *s, int t, int64_t *out)
+{
+    if (t < 0 || (j->tok[t].type != RMQ__JSON_PRIMITIVE && j->tok[t].type != RMQ__JSON_STRING)) return -1;
+    return rmq__parse_i64(s + j->tok[t].start, (size_t)(j->tok[t].end - j->tok[t].start), out);
+}
+
+/* Copies a string token (unescaped) into a fixed buffer; fails if too long. */
+RMQ__FN int rmq__json_copy(rmq__json *j, char *s, int t, char *dst, size_t cap)
+{
+    rmq_slice v;
+    if (t < 0 || j->tok[t].type != RMQ__JSON_STRING) return -1;
+    v = rmq__json_slice(j, s, t);
+    if (v.len >= cap) return -1;
+    RMQ_MEMCPY(dst, v.ptr, v.len);
+    dst[v.len] = 0;
+    return 0;
+}
+
+/* -- remoting frames ----------------------------------------------------- */
+/* [frame length][serialize type << 24 | header length][header][body], big
+ * endian, the length counting everything after itself. */
+
+#define RMQ__FRAME_PROTOCOL_MAX (16u * 1024u * 1024u) /* whole frame, prefix included */
+
+static const char *const rmq__language_names[] = {
+    "JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY", "OTHER",
+    "HTTP", "GO", "PHP", "OMS", "RUST", "NODE_JS"
+};
+#define RMQ__LANGUAGE_COUNT 14
+
+RMQ__FN int rmq__language_code(rmq_slice name)
+{
+    int i;
+    for (i = 0; i < RMQ__LANGUAGE_COUNT; i++) if (rmq__slice_eq(name, rmq__language_names[i])) return i;
+    return -1;
+}
+
+RMQDEF rmq_err rmq_command_put_ext(rmq_command *c, const char *key, const char *value)
+{
+    size_t i;
+    rmq_slice k = rmq__cslice(key);
+    if (!c || !key || !value) return RMQ_ERR_INVALID_ARG;
+    for (i = 0; i < c->next; i++) {
+        if (c->ext[i].key.len == k.len && RMQ_MEMCMP(c->ext[i].key.ptr, key, k.len) == 0) {
+            c->ext[i].value = rmq__cslice(value);
+            return RMQ_OK;
+        }
+    }
+    if (c->next >= RMQ_MAX_EXT_FIELDS) return RMQ_ERR_LIMIT;
+    c->ext[c->next].key = k;
+    c->ext[c->next].value = rmq__cslice(value);
+    c->next++;
+    return RMQ_OK;
+}
+
+RMQDEF rmq_slice rmq_command_ext(const rmq_command *c, const char *key)
+{
+    size_t i;
+    rmq_slice none;
+    for (i = c->next; i-- > 0;) {      /* duplicates are legal: the last wins */
+        if (rmq__slice_eq(c->ext[i].key, key)) return c->ext[i].value;
+    }
+    none.ptr = NULL; none.len = 0;
+    return none;
+}
+
+RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
+{
+    RMQ_MEMSET(c, 0, sizeof *c);
+    c->code = code;
+    c->opaque = opaque;
+    c->flag = flag;
+    c->version = RMQ_PROTOCOL_VERSION;
+    c->language = 7; /* OTHER */
+}
+
+/* The JSON header, keys in fastjson's alphabetical order. */
+RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
+{
+    size_t i;
+    int lang = (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
+    rmq__buf_puts(b, "{\"code\":");
+    rmq__buf_dec(b, c->code);
+    if (c->next) {
+        rmq__buf_puts(b, ",\"extFields\":{");
+        for (i = 0; i < c->next; i++) {
+            if (i) rmq__buf_putc(b, ',');
+            rmq__json_str(b, c->ext[i].key.ptr, c->ext[i].key.len);
+            rmq__buf_putc(b, ':');
+            rmq__json_str(b, c->ext[i].value.ptr, c->ext[i].value.len);
+        }
+        rmq__buf_putc(b, '}');
+    }
+    rmq__buf_puts(b, ",\"flag\":");
+    rmq__buf_dec(b, c->flag);
+    rmq__buf_puts(b, ",\"language\":");
+    rmq__json_cstr(b, rmq__language_names[lang]);
+    rmq__buf_puts(b, ",\"opaque\":");
+    rmq__buf_dec(b, c->opaque);
+    if (c->remark.ptr) {
+        rmq__buf_puts(b, ",\"remark\":");
+        rmq__json_str(b, c->remark.ptr, c->remark.len);
+    }
+    rmq__buf_puts(b, ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+    rmq__buf_dec(b, c->version);
+    rmq__buf_putc(b, '}');
+}
+
+/* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
+ * decode as null on the Java side, so empty ext values are left out. */
+RMQ__FN void rmq__header_binary(rmq__buf *b, const rmq_command *c)
+{
+    size_t i, ext_len = 0, at;
+    rmq__buf_u16(b, (uint16_t)c->code);
+    rmq__buf_putc(b, (char)(uint8_t)c->language);
+    rmq__buf_u16(b, (uint16_t)c->version);
+    rmq__buf_u32(b, (uint32_t)c->opaque);
+    rmq__buf_u32(b, (uint32_t)c->flag);
+    rmq__buf_u32(b, c->remark.ptr ? (uint32_t)c->remark.len : 0u);
+    if (c->remark.ptr) rmq__buf_put(b, c->remark.ptr, c->remark.len);
+    at = b->len;
+    rmq__buf_u32(b, 0);
+    for (i = 0; i < c->next; i++) {
+        if (!c->ext[i].value.len || !c->ext[i].key.len) continue;
+        rmq__buf_u16(b, (uint16_t)c->ext[i].key.len);
+        rmq__buf_put(b, c->ext[i].key.ptr, c->ext[i].key.len);
+        rmq__buf_u32(b, (uint32_t)c->ext[i].value.len);
+        rmq__buf_put(b, c->ext[i].value.ptr, c->ext[i].value.len);
+        ext_len += 6 + c->ext[i].key.len + c->ext[i].value.len;
+    }
+    if (!b->failed) rmq__be32_put(b->p + at, (uint32_t)ext_len);
+}
+
+/* Encodes the 8-byte prefix and the header into b; the body (body_len
+ * bytes) is written after it by the caller, from wherever it lives. */
+RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
+{
+    size_t at = b->len, hlen;
+    rmq__buf_u32(b, 0);
+    rmq__buf_u32(b, 0);
+#ifndef RMQ_NO_BINARY_HEADER
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary(b, c);
+    else
+#endif
+        rmq__header_json(b, c);
+    if (b->failed) return -1;
+    hlen = b->len - at - 8;
+    if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
+    rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
+    rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
+    return 0;
+}
+
+/* What the first bytes of a frame say, picohttpparser style: a frame is
+ * complete (RMQ__FRAME_OK, total bytes in *need), needs more bytes
+ * (RMQ__FRAME_NEED, the total known so far in *need), or is malformed. A
+ * frame over max_frame is RMQ__FRAME_OVERSIZE: its header can still be read
+ * (it is within RMQ_MAX_HEADER_BYTES) and its body read past. */
+enum { RMQ__FRAME_NEED = 0, RMQ__FRAME_OK = 1, RMQ__FRAME_OVERSIZE = 2, RMQ__FRAME_MALFORMED = -1 };
+
+typedef struct rmq__frame_info {
+    uint32_t total;         /* whole frame, prefix included */
+    uint32_t header_len;
+    uint8_t serialize;
+} rmq__frame_info;
+
+RMQ__FN int rmq__frame_check(const uint8_t *p, size_t n, size_t max_frame, rmq__frame_info *fi)
+{
+    uint32_t flen, word;
+    if (n < 8) return RMQ__FRAME_NEED;
+    flen = rmq__be32(p);
+    word = rmq__be32(p + 4);
+    fi->serialize = (uint8_t)(word >> 24);
+    fi->header_len = word & 0xFFFFFFu;
+    if (flen < 4 || flen > RMQ__FRAME_PROTOCOL_MAX - 4) return RMQ__FRAME_MALFORMED;
+    if (fi->header_len > flen - 4 || fi->serialize > 1) return RMQ__FRAME_MALFORMED;
+    fi->total = flen + 4;
+    if (fi->total > max_frame) {
+        if (fi->header_len > RMQ_MAX_HEADER_BYTES) return RMQ__FRAME_MALFORMED;
+        return RMQ__FRAME_OVERSIZE;
+    }
+    return n >= fi->total ? RMQ__FRAME_OK : RMQ__FRAME_NEED;
+}
+
+/* JSON header → command. Strings are unescaped in place (hdr is writable). */
+RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_command *c)
+{
+    int n = rmq__json_parse(j, hdr, len), i, t;
+    int64_t v;
+    if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return -1;
+    c->language = 0;                                   /* Java's default */
+    for (i = 1; i < j->tok[0].next; i = j->tok[i + 1].next) {
+        rmq_slice key;
+        key.ptr = hdr + j->tok[i].start;
+        key.len = (size_t)(j->tok[i].end - j->tok[i].start);
+        t = i + 1;
+        if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") ||
+            rmq__slice_eq(key, "flag") || rmq__slice_eq(key, "version")) {
+            if (rmq__json_i64(j, hdr, t, &v) || v < INT32_MIN || v > INT32_MAX) return -1;
+            if (key.ptr[0] == 'c') c->code = (int32_t)v;
+            else if (key.ptr[0] == 'o') c->opaque = (int32_t)v;
+            else if (key.ptr[0] == 'f') c->flag = (int32_t)v;
+            else c->version = (int32_t)v;
+        } else if (rmq__slice_eq(key, "language") && j->tok[t].type == RMQ__JSON_STRING) {
+            c->language = rmq__language_code(rmq__json_slice(j, hdr, t));
+        } else if (rmq__slice_eq(key, "remark") && j->tok[t].type == RMQ__JSON_STRING) {
+            c->remark = rmq__json_slice(j, hdr, t);
+        } else if (rmq__slice_eq(key, "extFields") && j->tok[t].type == RMQ__JSON_OBJECT) {
+            int k;
+            for (k = t + 1; k < j->tok[t].next; k = j->tok[k + 1].next) {
+                if (j->tok[k + 1].type != RMQ__JSON_STRING && j->tok[k + 1].type != RMQ__JSON_PRIMITIVE) continue;
+                if (c->next >= RMQ_MAX_EXT_FIELDS) return -1;
+                c->ext[c->next].key = rmq__json_slice(j, hdr, k);
+                c->ext[c->next].value = rmq__json_slice(j, hdr, k + 1);
+                c->next++;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Binary header → command, every length checked against what remains. */
+RMQ__FN int rmq__header_decode_binary(const uint8_t *h, size_t len, rmq_command *c)
+{
+    size_t at, end;
+    uint32_t rlen, elen;
+    if (len < 21) return -1;
+    c->code = (int16_t)rmq__be16(h);
+    c->language = h[2];
+    c->version = (int16_t)rmq__be16(h + 3);
+    c->opaque = (int32_t)rmq__be32(h + 5);
+    c->flag = (int32_t)rmq__be32(h + 9);
+    rlen = rmq__be32(h + 13);
+    if (rlen > len - 21) return -1;
+    if (rlen) { c->remark.ptr = (const char *)h + 17; c->remark.len = rlen; }
+    at = 17 + rlen;
+    elen = rmq__be32(h + at);
+    at += 4;
+    if (elen > len - at) return -1;
+    end = at + elen;
+    while (at < end) {
+        uint32_t kl, vl;
+        if (end - at < 2) return -1;
+        kl = rmq__be16(h + at); at += 2;
+        if (kl > end - at || end - at - kl < 4) return -1;
+        vl = rmq__be32(h + at + kl);
+        if (vl > end - at - kl - 4) return -1;
+        if (kl && vl) {                      /* a zero length decodes as null */
+            if (c->next >= RMQ_MAX_EXT_FIELDS) return -1;
+            c->ext[c->next].key.ptr = (const char *)h + at;
+            c->ext[c->next].key.len = kl;
+            c->ext[c->next].value.ptr = (const char *)h + at + kl + 4;
+            c->ext[c->next].value.len = vl;
+            c->next++;
+        }
+        at += kl + 4 + vl;
+    }
+    return 0;
+}
+
+/* Decodes the header of a checked frame (prefix at p); the body is whatever
+ * follows, body_avail bytes of it present. */
+RMQ__FN int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body_avail,
+                              rmq__json *j, rmq_command *c)
+{
+    int rc;
+    RMQ_MEMSET(c, 0, sizeof *c);
+    c->serialize = (rmq_serialize)fi->serialize;
+    if (fi->serialize == RMQ_SERIALIZE_JSON) rc = rmq__header_decode_json((char *)p + 8, fi->header_len, j, c);
+    else rc = rmq__header_decode_binary(p + 8, fi->header_len, c);
+    if (rc) return -1;
+    c->body = p + 8 + fi->header_len;
+    c->body_len = body_avail;
+    return 0;
+}
+
+/* -- message properties -------------------------------------------------- */
+/* name 0x01 value 0x02 ..., without the trailing 0x02 as 4.9.3+ writes it;
+ * every reader accepts both forms. */
+#define RMQ__NAME_SEP '\001'
+#define RMQ__PROP_SEP '\002'
+
+RMQ__FN void rmq__prop_put(rmq__buf *b, const char *k, const char *v, size_t vlen)
+{
+    if (b->len) rmq__buf_putc(b, RMQ__PROP_SEP);
+    rmq__buf_puts(b, k);
+    rmq__buf_putc(b, RMQ__NAME_SEP);
+    rmq__buf_put(b, v, vlen);
+}
+
+/* Iterates key/value pairs with the lenient rule brokers use: a chunk
+ * without a separator, or with an empty key or value, is skipped. */
+RMQ__FN int rmq__prop_next(rmq_slice *rest, rmq_slice *key, rmq_slice *val)
+{
+    while (rest->len) {
+        const char *s = rest->ptr, *sep;
+        size_t n = 0, k;
+        while (n < rest->len && s[n] != RMQ__PROP_SEP) n++;
+        rest->ptr += n + (n < rest->len);
+        rest->len -= n + (n < rest->len);
+        sep = NULL;
+        for (k = 0; k < n; k++) if (s[k] == RMQ__NAME_SEP) { sep = s + k; break; }
+        if (!sep || k == 0 || k == n - 1) continue;
+        key->ptr = s; key->len = k;
+        val->ptr = sep + 1; val->len = n - k - 1;
+        return 1;
+    }
+    return 0;
+}
+
+RMQ__FN rmq_slice rmq__prop_get(rmq_slice props, const char *name)
+{
+    rmq_slice k, v, found;
+    found.ptr = NULL; found.len = 0;
+    while (rmq__prop_next(&props, &k, &v)) if (rmq__slice_eq(k, name)) found = v;
+    return found;
+}
+
+/* -- MessageBatch body --------------------------------------------------- */
+/* One record per message: totalSize, magic 0, bodyCRC 0 (the broker
+ * computes it), flag, bodyLen, body, propLen (short), properties. */
+RMQ__FN void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size_t blen,
+                               const uint8_t *props, size_t plen)
+{
+    rmq__buf_u32(b, (uint32_t)(22 + blen + plen));
+    rmq__buf_u32(b, 0);
+    rmq__buf_u32(b, 0);
+    rmq__buf_u32(b, (uint32_t)flag);
+    rmq__buf_u32(b, (uint32_t)blen);
+    rmq__buf_put(b, body, blen);
+    rmq__buf_u16(b, (uint16_t)plen);
+    rmq__buf_put(b, props, plen);
+}
+
+/* -- identifiers --------------------------------------------------------- */
+static const char rmq__hexup[] = "0123456789ABCDEF";
+
+RMQ__FN void rmq__hex(char *out, const uint8_t *in, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) { out[2 * i] = rmq__hexup[in[i] >> 4]; out[2 * i + 1] = rmq__hexup[in[i] & 15]; }
+    out[2 * n] = 0;
+}
+
+RMQ__FN int rmq__unhex(const char *in, size_t n, uint8_t *out)
+{
+    size_t i;
+    if (n & 1) return -1;
+    for (i = 0; i < n; i += 2) {
+        unsigned hi = rmq__hexval((unsigned char)in[i]), lo = rmq__hexval((unsigned char)in[i + 1]);
+        if (hi > 15 || lo > 15) return -1;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* Parses dotted IPv4 into 4 bytes. */
+RMQ__FN int rmq__ipv4_parse(const char *s, size_t n, uint8_t *out)
+{
+    size_t i = 0;
+    int part;
+    for (part = 0; part < 4; part++) {
+        unsigned v = 0, digits = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) { v = v * 10 + (unsigned)(s[i++] - '0'); digits++; }
+        if (!digits || v > 255) return -1;
+        out[part] = (uint8_t)v;
+        if (part < 3) { if (i >= n || s[i] != '.') return -1; i++; }
+    }
+    return i == n ? 0 : -1;
+}
+
+/* Parses IPv6 text (with or without brackets, "::" allowed, no zone) into
+ * 16 bytes. */
+RMQ__FN int rmq__ipv6_parse(const char *s, size_t n, uint8_t *out)
+{
+    uint16_t g[8];
+    int ng = 0, gap = -1, k;
+    size_t i = 0;
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
+    for (k = 0; k < 8; k++) g[k] = 0;
+    if (n >= 2 && s[0] == ':' && s[1] == ':') { gap = 0; i = 2; }
+    while (i < n && ng < 8) {
+        unsigned v = 0, digits = 0;
+        while (i < n && rmq__hexval((unsigned char)s[i]) < 16 && digits < 4) { v = v * 16 + rmq__hexval((unsigned char)s[i++]); digits++; }
+        if (!digits) return -1;
+        if (i < n && s[i] == '.') return -1;            /* embedded IPv4: not used by brokers */
+        g[ng++] = (uint16_t)v;
+        if (i == n) break;
+        if (s[i] != ':') return -1;
+        i++;
+        if (i < n && s[i] == ':') { if (gap >= 0) return -1; gap = ng; i++; }
+    }
+    if (i != n) return -1;
+    if (gap < 0 && ng != 8) return -1;
+    for (k = 0; k < 16; k++) out[k] = 0;
+    if (gap < 0) gap = ng;
+    for (k = 0; k < gap; k++) { out[2 * k] = (uint8_t)(g[k] >> 8); out[2 * k + 1] = (uint8_t)g[k]; }
+    for (k = gap; k < ng; k++) {
+        int pos = 8 - (ng - k);
+        out[2 * pos] = (uint8_t)(g[k] >> 8); out[2 * pos + 1] = (uint8_t)g[k];
+    }
+    return 0;
+}
+
+/* Address text → 4 or 16 bytes; returns the byte count or -1. */
+RMQ__FN int rmq__ip_bytes(const char *text, uint8_t *out)
+{
+    size_t n = RMQ_STRLEN(text);
+    if (rmq__ipv4_parse(text, n, out) == 0) return 4;
+    if (rmq__ipv6_parse(text, n, out) == 0) return 16;
+    return -1;
+}
+
+/* Splits "host:port" at the last ':' (as Java does, so bare IPv6 works). */
+RMQ__FN int rmq__split_addr(const char *addr, char *host, size_t hcap, uint16_t *port)
+{
+    size_t n = RMQ_STRLEN(addr), i = n, hl;
+    int32_t v;
+    while (i > 0 && addr[i - 1] != ':') i--;
+    if (i == 0 || i == n) return -1;
+    if (rmq__parse_i32(addr + i, n - i, &v) || v <= 0 || v > 65535) return -1;
+    hl = i - 1;
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') { addr++; hl -= 2; }
+    if (hl == 0 || hl >= hcap) return -1;
+    RMQ_MEMCPY(host, addr, hl);
+    host[hl] = 0;
+    *port = (uint16_t)v;
+    return 0;
+}
+
+/* Offset message id: store host ip (4|16) + port (4) + commit-log offset
+ * (8), hex. Writes "ip:port" and the offset. */
+RMQ__FN int rmq__offset_msg_id_decode(const char *id, size_t n, char *addr, size_t cap, int64_t *offset)
+{
+    uint8_t b[28];
+    size_t iplen;
+    uint32_t port;
+    uint64_t off = 0;
+    int i;
+    rmq__sb sb;
+    char num[24];
+    if (n != 32 && n != 56) return -1;
+    if (rmq__unhex(id, n, b)) return -1;
+    iplen = n == 32 ? 4 : 16;
+    port = rmq__be32(b + iplen);
+    for (i = 0; i < 8; i++) off = off << 8 | b[iplen + 4 + i];
+    *offset = (int64_t)off;
+    rmq__sb_init(&sb, addr, cap);
+    if (iplen == 4) {
+        for (i = 0; i < 4; i++) { if (i) rmq__sb_putn(&sb, ".", 1); rmq__sb_putn(&sb, num, rmq__u64_to_dec(num, b[i])); }
+    } else {
+        rmq__sb_putn(&sb, "[", 1);
+        for (i = 0; i < 8; i++) {
+            char h[5];
+            int k, started = 0, o = 0;
+            unsigned v = (unsigned)(b[2 * i] << 8 | b[2 * i + 1]);
+            for (k = 12; k >= 0; k -= 4) {
+                unsigned d = (v >> k) & 15;
+                if (d || started || k == 0) { h[o++] = (char)(rmq__hexup[d] | 32); started = 1; }
+            }
+            if (i) rmq__sb_putn(&sb, ":", 1);
+            rmq__sb_putn(&sb, h, (size_t)o);
+        }
+        rmq__sb_putn(&sb, "]", 1);
+    }
+    rmq__sb_putn(&sb, ":", 1);
+    rmq__sb_putn(&sb, num, rmq__u64_to_dec(num, port));
+    return 0;
+}
+
+/* Days since 1970-01-01 of a civil date, and back (Howard Hinnant's
+ * algorithms, in 32-bit arithmetic). */
+RMQ__FN int32_t rmq__days_from_civil(int32_t y, uint32_t m, uint32_t d)
+{
+    int32_t era;
+    uint32_t yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (uint32_t)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? (uint32_t)-3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int32_t)doe - 719468;
+}
+
+RMQ__FN void rmq__civil_from_days(int32_t z, int32_t *y, uint32_t *m)
+{
+    int32_t era;
+    uint32_t doe, yoe, doy, mp;
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (uint32_t)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int32_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* Start of the UTC month holding epoch_ms, and the start of the next. */
+RMQ__FN void rmq__month_bounds(int64_t epoch_ms, int64_t *start, int64_t *next)
+{
+    int32_t y, days;
+    uint32_t m;
+    if (epoch_ms < 0) epoch_ms = 0;
+    days = (int32_t)rmq__udiv64((uint64_t)epoch_ms, 86400000u, NULL);
+    rmq__civil_from_days(days, &y, &m);
+    *start = (int64_t)rmq__days_from_civil(y, m, 1) * 86400000;
+    *next = (int64_t)rmq__days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * 86400000;
+}
+
+/* UNIQ_KEY (MessageClientIDSetter layout): ip (4|16) ‖ pid (2) ‖ a random
+ * 4-byte word (Java: the class loader's hash) ‖ ms since the start of the
+ * UTC month (4) ‖ counter (2), uppercase hex. */
+typedef struct rmq__uniq {
+    uint8_t fix[22];
+    size_t fixlen;
+    uint16_t counter;
+    int64_t month_start, month_next;
+} rmq__uniq;
+
+RMQ__FN void rmq__uniq_init(rmq__uniq *u, const char *ip_text, uint32_t pid, uint32_t random)
+{
+    int n = rmq__ip_bytes(ip_text ? ip_text : "", u->fix);
+    if (n < 0) { rmq__be32_put(u->fix, random ^ 0x7F000001u); n = 4; }
+    u->fix[n] = (uint8_t)(pid >> 8);
+    u->fix[n + 1] = (uint8_t)pid;
+    rmq__be32_put(u->fix + n + 2, random);
+    u->fixlen = (size_t)n + 6;
+    u->counter = 0;
+    u->month_start = 0;
+    u->month_next = 0;
+}
+
+/* out must hold 57 bytes. */
+RMQ__FN void rmq__uniq_next(rmq__uniq *u, int64_t now_epoch_ms, char *out)
+{
+    uint8_t b[28];
+    int64_t delta;
+    if (now_epoch_ms >= u->month_next || now_epoch_ms < u->month_start)
+        rmq__month_bounds(now_epoch_ms, &u->month_start, &u->month_next);
+    delta = now_epoch_ms - u->month_start;
+    RMQ_MEMCPY(b, u->fix, u->fixlen);
+    rmq__be32_put(b + u->fixlen, (uint32_t)delta);
+    b[u->fixlen + 4] = (uint8_t)(u->counter >> 8);
+    b[u->fixlen + 5] = (uint8_t)u->counter;
+    u->counter++;
+    rmq__hex(out, b, u->fixlen + 6);
+}
+
+/* Java's String.hashCode over the UTF-16 code units of a UTF-8 string. */
+RMQDEF int32_t rmq_java_string_hash(const char *utf8)
+{
+    uint32_t h = 0;
+    const unsigned char *s = (const unsigned char *)utf8;
+    while (s && *s) {
+        uint32_t cp = *s++;
+        int more = 0;
+        if (cp >= 0xF0 && cp < 0xF8) { cp &= 7; more = 3; }
+        else if (cp >= 0xE0) { cp &= 15; more = 2; }
+        else if (cp >= 0xC0) { cp &= 31; more = 1; }
+        else if (cp >= 0x80) cp = 0xFFFD;               /* a stray continuation byte */
+        for (; more && (*s & 0xC0) == 0x80; more--) cp = cp << 6 | (*s++ & 63u);
+        if (more) cp = 0xFFFD;                          /* truncated sequence */
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            h = 31 * h + (0xD800 + (cp >> 10));
+            h = 31 * h + (0xDC00 + (cp & 0x3FF));
+        } else {
+            h = 31 * h + cp;
+        }
+    }
+    return (int32_t)h;
+}
+
+RMQDEF int rmq_select_by_hash(const rmq_queue *queues, size_t n, const rmq_message *m, void *arg)
+{
+    int32_t h = rmq_java_string_hash((const char *)arg);
+    int32_t r;
+    (void)queues; (void)m;
+    if (n == 0 || !arg) return -1;
+    /* Java: hashCode % size, then abs of a negative result. */
+    r = (int32_t)(h % (int32_t)n);
+    return r < 0 ? -r : r;
+}
+
+RMQDEF int rmq_select_by_id(const rmq_queue *queues, size_t n, const rmq_message *m, void *arg)
+{
+    uint64_t id;
+    uint32_t rem;
+    (void)queues; (void)m;
+    if (n == 0 || !arg) return -1;
+    id = *(const uint64_t *)arg;
+    rmq__udiv64(id, (uint32_t)n, &rem);
+    return (int)rem;
+}
+
+/* -- names of things ----------------------------------------------------- */
+RMQDEF const char *rmq_strerror(rmq_err err)
+{
+#ifdef RMQ_NO_ERROR_TEXT
+    (void)err;
+    return "error (texts cut by RMQ_NO_ERROR_TEXT)";
+#else
+    static const char *const text[RMQ_ERR__COUNT] = {
+        "ok",
+        "invalid argument",
+        "invalid configuration",
+        "the producer service state does not allow this call",
+        "the producer group has been created before in this client instance",
+        "out of memory",
+        "a configured limit was reached",
+        "too many sends pending",
+        "the message is not valid",
+        "no name server address",
+        "no route info for the topic",
+        "the broker's address is not known",
+        "could not connect",
+        "timed out",
+        "the connection was lost",
+        "the peer sent a malformed frame",
+        "the answer is larger than the frame limit",
+        "the broker answered with an error",
+        "the producer was shut down",
+        "not allowed inside a callback",
+        "the queue selector chose no valid queue",
+        "not supported by this build or port",
+        "input/output error"
+    };
+    return (unsigned)err < RMQ_ERR__COUNT ? text[err] : "unknown error";
+#endif
+}
+
+RMQDEF const char *rmq_response_code_name(int code)
+{
+    switch (code) {
+    case 0: return "SUCCESS";
+    case 1: return "SYSTEM_ERROR";
+    case 2: return "SYSTEM_BUSY";
+    case 3: return "REQUEST_CODE_NOT_SUPPORTED";
+    case 4: return "TRANSACTION_FAILED";
+    case 10: return "FLUSH_DISK_TIMEOUT";
+    case 11: return "SLAVE_NOT_AVAILABLE";
+    case 12: return "FLUSH_SLAVE_TIMEOUT";
+    case 13: return "MESSAGE_ILLEGAL";
+    case 14: return "SERVICE_NOT_AVAILABLE";
+    case 15: return "VERSION_NOT_SUPPORTED";
+    case 16: return "NO_PERMISSION";
+    case 17: return "TOPIC_NOT_EXIST";
+    case 18: return "TOPIC_EXIST_ALREADY";
+    case 19: return "PULL_NOT_FOUND";
+    case 20: return "PULL_RETRY_IMMEDIATELY";
+    case 21: return "PULL_OFFSET_MOVED";
+    case 22: return "QUERY_NOT_FOUND";
+    case 29: return "INVALID_PARAMETER";
+    case 204: return "NO_BUYER_ID";
+    case 205: return "NOT_IN_CURRENT_UNIT";
+    case 206: return "CONSUMER_NOT_ONLINE";
+    case 207: return "CONSUME_MSG_TIMEOUT";
+    case 208: return "NO_MESSAGE";
+    case 215: return "FLOW_CONTROL";
+    case 1500: return "GO_AWAY";
+    default: return "UNKNOWN";
+    }
+}
+
+RMQDEF const char *rmq_version(void) { return RMQ_VERSION_TEXT; }
+
+#endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */
+
+/*
+ * LICENCE
+ *
+ * Copyright (c) 2026 the rocketmq_producer.h authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ * use this file except in compliance with the License. You may obtain a copy
+ * of the License at http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+ * WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+ * License for the specific language governing permissions and limitations
+ * under the License.
+ */

@@ -1,0 +1,68 @@
+/* mb_util.h - small helpers shared by the mock broker and its tests:
+ * growable byte buffers, big-endian accessors, a string hash map, hex. */
+#ifndef MB_UTIL_H
+#define MB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation failure in a test tool is not worth recovering from. */
+void *mb_xmalloc(size_t n);
+void *mb_xcalloc(size_t n, size_t size);
+void *mb_xrealloc(void *p, size_t n);
+char *mb_xstrndup(const char *s, size_t n);
+char *mb_xstrdup(const char *s);
+
+/* Growable byte buffer; `p` is always NUL-terminated past `len` once
+ * anything has been written, so text content can be used as a C string. */
+typedef struct mb_buf {
+    unsigned char *p;
+    size_t len;
+    size_t cap;
+} mb_buf;
+
+void mb_buf_free(mb_buf *b);
+void mb_buf_reserve(mb_buf *b, size_t extra);
+void mb_buf_put(mb_buf *b, const void *data, size_t n);
+void mb_buf_putc(mb_buf *b, int c);
+void mb_buf_puts(mb_buf *b, const char *s);
+void mb_buf_printf(mb_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void mb_buf_put_u16(mb_buf *b, uint16_t v);
+void mb_buf_put_u32(mb_buf *b, uint32_t v);
+void mb_buf_put_u64(mb_buf *b, uint64_t v);
+/* Drop the first n bytes (used to compact input buffers once per read). */
+void mb_buf_consume(mb_buf *b, size_t n);
+void mb_buf_put_hex(mb_buf *b, const unsigned char *data, size_t n);
+
+uint16_t mb_get_u16(const unsigned char *p);
+uint32_t mb_get_u32(const unsigned char *p);
+uint64_t mb_get_u64(const unsigned char *p);
+void mb_set_u32(unsigned char *p, uint32_t v);
+
+/* Open-addressing map from string keys to int values; keys are copied. */
+typedef struct mb_map {
+    char **keys;
+    int *vals;
+    size_t cap;   /* power of two, 0 when empty */
+    size_t count;
+} mb_map;
+
+void mb_map_free(mb_map *m);
+int mb_map_get(const mb_map *m, const char *key, int *val);
+void mb_map_put(mb_map *m, const char *key, int val);
+
+/* Milliseconds: wall clock (for timestamps) and monotonic (for timers). */
+int64_t mb_now_ms(void);
+int64_t mb_mono_ms(void);
+
+/* Strict decimal parsers: whole string must be a number in range. */
+int mb_parse_i32(const char *s, int32_t *out);
+int mb_parse_i64(const char *s, int64_t *out);
+
+uint32_t mb_crc32(const unsigned char *data, size_t n);
+
+#endif
