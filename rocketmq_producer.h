@@ -2095,6 +2095,837 @@ RMQDEF const char *rmq_response_code_name(int code)
 
 RMQDEF const char *rmq_version(void) { return RMQ_VERSION_TEXT; }
 
+/* ======================================================================== */
+/* 10. Remoting                                                              */
+/* ======================================================================== */
+/* Connections keyed by "host:port", requests matched by opaque, every
+ * deadline in one heap. It knows nothing of producers: requests complete
+ * through a done function, and requests the broker sends to us go to one
+ * handler. Nothing here calls a done function from inside rmq__invoke(). */
+
+typedef struct rmq__remoting rmq__remoting;
+typedef struct rmq__conn rmq__conn;
+typedef struct rmq__req rmq__req;
+
+/* A deadline in the heap; `kind` says what it belongs to. */
+typedef struct rmq__timer {
+    uint32_t at;
+    int32_t pos;            /* place in the heap, -1 when not armed */
+    uint8_t kind;
+} rmq__timer;
+
+enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2 };
+
+typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
+                             const rmq_command *resp, const char *why);
+
+enum { RMQ__REQ_QUEUED, RMQ__REQ_AWAITING, RMQ__REQ_ORPHAN };
+
+struct rmq__req {
+    rmq__timer timer;       /* first: a timer of kind REQUEST is its request */
+    int32_t opaque;
+    int32_t code;
+    uint8_t oneway, state, is_response;
+    uint32_t slot;
+    uint32_t rx_mark;       /* frames received on conn when it was written */
+    rmq__conn *conn;
+    rmq__buf head;          /* prefix + header (later: what an orphan must still write) */
+    const uint8_t *body;    /* the caller's, valid until done */
+    size_t body_len;
+    size_t sent;            /* of head.len + body_len */
+    rmq__req *next_out;
+    rmq__done_fn done;
+    void *owner;
+};
+
+enum { RMQ__CONN_FREE = 0, RMQ__CONN_CONNECTING, RMQ__CONN_OPEN, RMQ__CONN_BACKOFF };
+
+struct rmq__conn {
+    uint8_t state;
+    uint8_t failing;        /* failed inside a call that must not complete requests */
+    rmq_err fail_err;
+    char addr[RMQ_ADDR_MAX_LEN + 1];
+    void *h;
+    uint32_t deadline;      /* connect deadline, or end of backoff */
+    rmq__req *out_head, *out_tail;
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    uint32_t skip;          /* bytes of an oversized frame still to discard */
+    uint32_t rx_frames;
+    uint32_t inflight;
+    char why[RMQ_REASON_MAX_LEN + 1];
+};
+
+/* A request the broker sent us (transaction check, reply push, ...). */
+typedef void (*rmq__server_fn)(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req);
+/* A timer of kind RMQ__TIMER_USER fired. */
+typedef void (*rmq__timer_fn)(rmq__remoting *rm, void *arg, rmq__timer *t);
+
+struct rmq__remoting {
+    const rmq_port *port;
+    void *mem;
+    rmq__conn conns[RMQ_MAX_CONNECTIONS];
+    rmq__req **slots;       /* RMQ_MAX_INFLIGHT, by opaque % RMQ_MAX_INFLIGHT */
+    uint32_t *free_slots;
+    uint32_t nfree;
+    uint32_t opaque_seq;
+    rmq__timer **heap;
+    size_t nheap, heapcap;
+    rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
+    rmq__json json;
+    rmq_command rx;
+    rmq_wait_item *items;
+    rmq__conn **item_conn;
+    rmq_serialize serialize;
+    int language;
+    uint32_t connect_timeout_ms;
+    uint32_t backoff_ms;
+    const rmq_rpc_hook *hook;
+    rmq__server_fn on_request;
+    void *on_request_arg;
+    rmq__timer_fn on_timer;
+    void *on_timer_arg;
+    int in_invoke;
+    uint32_t reconnects;
+    char why[RMQ_REASON_MAX_LEN + 1];
+};
+
+static uint32_t rmq__now(const rmq__remoting *rm) { return rm->port->now_ms(rm->port->ctx); }
+
+/* -- the deadline heap (a binary min-heap, wrap-safe order) --------------- */
+static int rmq__timer_before(const rmq__timer *a, const rmq__timer *b) { return rmq__tdiff(a->at, b->at) < 0; }
+
+RMQ__FN void rmq__heap_swap(rmq__remoting *rm, size_t i, size_t j)
+{
+    rmq__timer *t = rm->heap[i];
+    rm->heap[i] = rm->heap[j];
+    rm->heap[j] = t;
+    rm->heap[i]->pos = (int32_t)i;
+    rm->heap[j]->pos = (int32_t)j;
+}
+
+RMQ__FN void rmq__heap_up(rmq__remoting *rm, size_t i)
+{
+    while (i > 0 && rmq__timer_before(rm->heap[i], rm->heap[(i - 1) / 2])) {
+        rmq__heap_swap(rm, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+RMQ__FN void rmq__heap_down(rmq__remoting *rm, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < rm->nheap && rmq__timer_before(rm->heap[l], rm->heap[m])) m = l;
+        if (r < rm->nheap && rmq__timer_before(rm->heap[r], rm->heap[m])) m = r;
+        if (m == i) return;
+        rmq__heap_swap(rm, i, m);
+        i = m;
+    }
+}
+
+RMQ__FN void rmq__timer_cancel(rmq__remoting *rm, rmq__timer *t)
+{
+    size_t i;
+    if (t->pos < 0) return;
+    i = (size_t)t->pos;
+    t->pos = -1;
+    rm->nheap--;
+    if (i == rm->nheap) return;
+    rm->heap[i] = rm->heap[rm->nheap];
+    rm->heap[i]->pos = (int32_t)i;
+    rmq__heap_down(rm, i);
+    rmq__heap_up(rm, i);
+}
+
+/* Arms (or re-arms) t for `at`. The heap grows by doubling; it only ever
+ * holds timers of bounded objects (requests, sends, the instance's own). */
+RMQ__FN rmq_err rmq__timer_arm(rmq__remoting *rm, rmq__timer *t, uint32_t at)
+{
+    rmq__timer_cancel(rm, t);
+    if (rm->nheap == rm->heapcap) {
+        size_t ncap = rm->heapcap ? rm->heapcap * 2 : 64;
+        rmq__timer **nh = (rmq__timer **)RMQ_MALLOC(rm->mem, ncap * sizeof *nh);
+        if (!nh) return RMQ_ERR_NO_MEMORY;
+        if (rm->nheap) RMQ_MEMCPY(nh, rm->heap, rm->nheap * sizeof *nh);
+        if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
+        rm->heap = nh;
+        rm->heapcap = ncap;
+    }
+    t->at = at;
+    t->pos = (int32_t)rm->nheap;
+    rm->heap[rm->nheap++] = t;
+    rmq__heap_up(rm, rm->nheap - 1);
+    return RMQ_OK;
+}
+
+/* -- setup --------------------------------------------------------------- */
+RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void *mem)
+{
+    uint32_t i;
+    RMQ_MEMSET(rm, 0, sizeof *rm);
+    rm->port = port;
+    rm->mem = mem;
+    rm->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
+    rm->backoff_ms = RMQ_CONNECT_BACKOFF_MS;
+    rm->language = 7;
+    rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots);
+    rm->free_slots = (uint32_t *)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
+    rm->json.tok = (rmq__jtok *)RMQ_MALLOC(mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
+    rm->items = (rmq_wait_item *)RMQ_MALLOC(mem, RMQ_MAX_CONNECTIONS * sizeof *rm->items);
+    rm->item_conn = (rmq__conn **)RMQ_MALLOC(mem, RMQ_MAX_CONNECTIONS * sizeof *rm->item_conn);
+    if (!rm->slots || !rm->free_slots || !rm->json.tok || !rm->items || !rm->item_conn) return RMQ_ERR_NO_MEMORY;
+    rm->json.cap = RMQ_MAX_JSON_TOKENS;
+    for (i = 0; i < RMQ_MAX_INFLIGHT; i++) {
+        rm->slots[i] = NULL;
+        rm->free_slots[i] = RMQ_MAX_INFLIGHT - 1 - i;
+    }
+    rm->nfree = RMQ_MAX_INFLIGHT;
+    port->entropy(port->ctx, &rm->opaque_seq, sizeof rm->opaque_seq);
+    rm->opaque_seq %= 0x7FFFFFFFu / RMQ_MAX_INFLIGHT;
+    return RMQ_OK;
+}
+
+RMQ__FN void rmq__req_free(rmq__remoting *rm, rmq__req *r)
+{
+    rmq__buf_free(&r->head);
+    RMQ_FREE(rm->mem, r);
+}
+
+/* -- connections --------------------------------------------------------- */
+RMQ__FN rmq__conn *rmq__conn_find(rmq__remoting *rm, const char *addr)
+{
+    int i;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+        rmq__conn *c = &rm->conns[i];
+        if (c->state != RMQ__CONN_FREE && RMQ_MEMCMP(c->addr, addr, RMQ_STRLEN(addr) + 1) == 0) return c;
+    }
+    return NULL;
+}
+
+/* Takes a request out of the opaque table and the heap. */
+RMQ__FN void rmq__req_unregister(rmq__remoting *rm, rmq__req *r)
+{
+    rmq__timer_cancel(rm, &r->timer);
+    if (!r->oneway && rm->slots[r->slot] == r) {
+        rm->slots[r->slot] = NULL;
+        rm->free_slots[rm->nfree++] = r->slot;
+        if (r->conn) r->conn->inflight--;
+    }
+}
+
+/* A request that failed while partly written must still be written to the
+ * end, or the stream is corrupt: it keeps a copy of its unsent bytes. */
+RMQ__FN int rmq__req_orphan(rmq__remoting *rm, rmq__req *r)
+{
+    rmq__buf rest;
+    size_t total = r->head.len + r->body_len;
+    rmq__buf_init(&rest, rm->mem, total);
+    if (r->sent < r->head.len) rmq__buf_put(&rest, r->head.p + r->sent, r->head.len - r->sent);
+    if (r->body_len) {
+        size_t from = r->sent > r->head.len ? r->sent - r->head.len : 0;
+        rmq__buf_put(&rest, r->body + from, r->body_len - from);
+    }
+    if (rest.failed) { rmq__buf_free(&rest); return -1; }
+    rmq__buf_free(&r->head);
+    r->head = rest;
+    r->body = NULL;
+    r->body_len = 0;
+    r->sent = 0;
+    r->state = RMQ__REQ_ORPHAN;
+    return 0;
+}
+
+/* Runs the done function once, then frees the request, unless it is an
+ * orphan that its queue still has to write (the queue frees it then). The
+ * done function must not keep the request. */
+RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+{
+    rmq__req_unregister(rm, r);
+    r->done(rm, r, err, resp, why);
+    if (r->state != RMQ__REQ_ORPHAN) rmq__req_free(rm, r);
+}
+
+/* Closes a connection and fails everything queued or in flight on it with
+ * err, each naming the peer. In a call that must not complete requests
+ * (rmq__invoke) the failure is only marked and finished by the next step. */
+RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *why)
+{
+    uint32_t i;
+    rmq__req *r, *next;
+    if (c->state == RMQ__CONN_FREE || c->state == RMQ__CONN_BACKOFF) return;
+    if (!c->failing) { c->failing = 1; c->fail_err = err; rmq__strlcpy(c->why, why, sizeof c->why); }
+    if (rm->in_invoke) return;
+    RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", c->why);
+    if (c->h) rm->port->close(rm->port->ctx, c->h);
+    c->h = NULL;
+    c->state = RMQ__CONN_BACKOFF;
+    c->deadline = rmq__now(rm) + rm->backoff_ms;
+    c->failing = 0;
+    for (r = c->out_head; r; r = next) {
+        next = r->next_out;
+        r->conn = NULL;
+        if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); continue; }
+        if (r->oneway) { r->done(rm, r, c->fail_err, NULL, c->why); rmq__req_free(rm, r); continue; }
+        rmq__req_complete(rm, r, c->fail_err, NULL, c->why);
+    }
+    c->out_head = c->out_tail = NULL;
+    for (i = 0; i < RMQ_MAX_INFLIGHT && c->inflight; i++) {
+        r = rm->slots[i];
+        if (r && r->conn == c) rmq__req_complete(rm, r, c->fail_err, NULL, c->why);
+    }
+    c->inflight = 0;
+    if (c->rbuf) RMQ_FREE(rm->mem, c->rbuf);
+    c->rbuf = NULL;
+    c->rlen = c->rcap = 0;
+    c->skip = 0;
+}
+
+/* The connection for addr, opened if needed. A connect is capped by the
+ * caller's deadline; an address that failed recently is refused at once
+ * until its backoff ends, so a dead broker does not eat every budget. */
+RMQ__FN rmq_err rmq__conn_get(rmq__remoting *rm, const char *addr, uint32_t deadline, rmq__conn **out)
+{
+    rmq__conn *c = rmq__conn_find(rm, addr);
+    char host[RMQ_ADDR_MAX_LEN + 1];
+    uint16_t port;
+    uint32_t now = rmq__now(rm);
+    int i, rc;
+    if (c && c->state != RMQ__CONN_BACKOFF) {
+        if (c->failing) { rmq__strlcpy(rm->why, c->why, sizeof rm->why); return c->fail_err; }
+        *out = c;
+        return RMQ_OK;
+    }
+    if (c && !rmq__reached(now, c->deadline)) {
+        rmq__fmt(rm->why, sizeof rm->why, "%s is backing off after a failure (%s)", addr, c->why);
+        return RMQ_ERR_CONNECT;
+    }
+    if (rmq__split_addr(addr, host, sizeof host, &port)) {
+        rmq__fmt(rm->why, sizeof rm->why, "bad address '%s' (want host:port)", addr);
+        return RMQ_ERR_INVALID_ARG;
+    }
+    if (!c) {
+        for (i = 0; i < RMQ_MAX_CONNECTIONS && !c; i++) if (rm->conns[i].state == RMQ__CONN_FREE) c = &rm->conns[i];
+        for (i = 0; i < RMQ_MAX_CONNECTIONS && !c; i++) if (rm->conns[i].state == RMQ__CONN_BACKOFF) c = &rm->conns[i];
+        if (!c) {
+            rmq__fmt(rm->why, sizeof rm->why, "cannot connect to %s: RMQ_MAX_CONNECTIONS (%d) connections are open",
+                     addr, RMQ_MAX_CONNECTIONS);
+            return RMQ_ERR_LIMIT;
+        }
+        RMQ_MEMSET(c, 0, sizeof *c);
+        rmq__strlcpy(c->addr, addr, sizeof c->addr);
+    } else {
+        rm->reconnects++;
+    }
+    rc = rm->port->connect(rm->port->ctx, host, port, &c->h);
+    if (rc < 0) {
+        c->state = RMQ__CONN_BACKOFF;
+        c->h = NULL;
+        c->deadline = now + rm->backoff_ms;
+        rmq__fmt(c->why, sizeof c->why, "connect to %s %s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed");
+        rmq__strlcpy(rm->why, c->why, sizeof rm->why);
+        return RMQ_ERR_CONNECT;
+    }
+    c->state = rc == RMQ_PORT_OK ? RMQ__CONN_OPEN : RMQ__CONN_CONNECTING;
+    c->deadline = now + rm->connect_timeout_ms;
+    if (rmq__tdiff(deadline, c->deadline) < 0) c->deadline = deadline;
+    c->why[0] = 0;
+    *out = c;
+    return RMQ_OK;
+}
+
+/* -- writing ------------------------------------------------------------- */
+/* Writes as much of the queue as the port takes; resumes where it stopped. */
+RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
+{
+    const rmq_port *pt = rm->port;
+    while (c->state == RMQ__CONN_OPEN && !c->failing && c->out_head) {
+        rmq__req *r = c->out_head;
+        size_t total = r->head.len + r->body_len;
+        long n;
+        if (r->sent < r->head.len && r->body_len && pt->sendv) {
+            rmq_iovec iov[2];
+            iov[0].base = r->head.p + r->sent;
+            iov[0].len = r->head.len - r->sent;
+            iov[1].base = r->body;
+            iov[1].len = r->body_len;
+            n = pt->sendv(pt->ctx, c->h, iov, 2);
+        } else if (r->sent < r->head.len) {
+            n = pt->send(pt->ctx, c->h, r->head.p + r->sent, r->head.len - r->sent);
+        } else {
+            n = pt->send(pt->ctx, c->h, r->body + (r->sent - r->head.len), total - r->sent);
+        }
+        if (n == 0) return;
+        if (n < 0) {
+            char why[RMQ_REASON_MAX_LEN + 1];
+            rmq__fmt(why, sizeof why, "connection to %s failed while writing", c->addr);
+            rmq__conn_fail(rm, c, RMQ_ERR_CONNECTION_LOST, why);
+            return;
+        }
+        r->sent += (size_t)n;
+        if (r->sent < total) continue;
+        c->out_head = r->next_out;
+        if (!c->out_head) c->out_tail = NULL;
+        r->next_out = NULL;
+        if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); continue; }
+        r->state = RMQ__REQ_AWAITING;
+        r->rx_mark = c->rx_frames;
+        if (r->oneway) {                      /* completes at the next step */
+            r->conn = NULL;
+            if (rm->done_tail) rm->done_tail->next_out = r; else rm->done_head = r;
+            rm->done_tail = r;
+        }
+    }
+}
+
+RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
+{
+    r->conn = c;
+    r->next_out = NULL;
+    if (c->out_tail) c->out_tail->next_out = r; else c->out_head = r;
+    c->out_tail = r;
+    rmq__conn_flush(rm, c);
+}
+
+/* Encodes a command into a new request. The RPC hook may add ext fields. */
+RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                 const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__req *r = (rmq__req *)RMQ_MALLOC(rm->mem, sizeof *r);
+    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, "out of memory for a request", sizeof rm->why); return NULL; }
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->timer.pos = -1;
+    r->timer.kind = RMQ__TIMER_REQUEST;
+    cmd->language = rm->language;
+    cmd->serialize = rm->serialize;
+    cmd->body = (const uint8_t *)body;
+    cmd->body_len = body_len;
+    if (rm->hook && rm->hook->before) {
+        *err = rm->hook->before(rm->hook->arg, addr, cmd);
+        if (*err != RMQ_OK) {
+            rmq__fmt(rm->why, sizeof rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
+            RMQ_FREE(rm->mem, r);
+            return NULL;
+        }
+    }
+    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
+    if (rmq__frame_encode_head(&r->head, cmd, body_len)) {
+        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
+        rmq__fmt(rm->why, sizeof rm->why, "request code %d does not fit in a frame", (int)cmd->code);
+        rmq__req_free(rm, r);
+        return NULL;
+    }
+    r->code = cmd->code;
+    r->opaque = cmd->opaque;
+    r->body = (const uint8_t *)body;
+    r->body_len = body_len;
+    return r;
+}
+
+/* Sends a request. On RMQ_OK, done runs exactly once, later (never from
+ * inside this call): with the response, or the error. A oneway request
+ * completes when written. The body must stay valid until done. */
+RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                            const void *body, size_t body_len, int oneway,
+                            uint32_t deadline, rmq__done_fn done, void *owner)
+{
+    rmq__conn *c = NULL;
+    rmq__req *r;
+    rmq_err err = rmq__conn_get(rm, addr, deadline, &c);
+    uint32_t slot = 0;
+    if (err != RMQ_OK) return err;
+    if (!oneway) {
+        if (!rm->nfree) {
+            rmq__fmt(rm->why, sizeof rm->why, "RMQ_MAX_INFLIGHT (%d) requests are in flight", RMQ_MAX_INFLIGHT);
+            return RMQ_ERR_BUSY;
+        }
+        slot = rm->free_slots[rm->nfree - 1];
+        cmd->opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + slot);
+    } else {
+        cmd->opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT);
+        cmd->flag |= RMQ_FLAG_ONEWAY;
+    }
+    rm->opaque_seq = (rm->opaque_seq + 1) % (0x7FFFFFFFu / RMQ_MAX_INFLIGHT);
+    r = rmq__req_build(rm, addr, cmd, body, body_len, &err);
+    if (!r) return err;
+    r->oneway = (uint8_t)(oneway != 0);
+    r->done = done;
+    r->owner = owner;
+    r->slot = slot;
+    if (!oneway) {
+        rm->nfree--;
+        rm->slots[slot] = r;
+        c->inflight++;
+        if (rmq__timer_arm(rm, &r->timer, deadline) != RMQ_OK) {
+            rm->slots[slot] = NULL;
+            rm->nfree++;
+            c->inflight--;
+            rmq__req_free(rm, r);
+            rmq__strlcpy(rm->why, "out of memory for a timer", sizeof rm->why);
+            return RMQ_ERR_NO_MEMORY;
+        }
+    }
+    rm->in_invoke++;
+    rmq__conn_enqueue(rm, c, r);
+    rm->in_invoke--;
+    return RMQ_OK;
+}
+
+/* Answers a request the peer sent, in the serialization it used. */
+RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *req, int32_t code, const char *remark)
+{
+    rmq_command resp;
+    rmq__req *r;
+    rmq_err err;
+    rmq_serialize keep = rm->serialize;
+    rmq__command_init(&resp, code, req->opaque, RMQ_FLAG_RESPONSE);
+    if (remark) resp.remark = rmq__cslice(remark);
+    rm->serialize = req->serialize;
+    r = rmq__req_build(rm, c->addr, &resp, NULL, 0, &err);
+    rm->serialize = keep;
+    if (!r) return;
+    r->is_response = 1;
+    rmq__conn_enqueue(rm, c, r);
+}
+
+/* -- reading ------------------------------------------------------------- */
+RMQ__FN void rmq__dispatch_response(rmq__remoting *rm, rmq__conn *c, const rmq_command *cmd)
+{
+    uint32_t slot = (uint32_t)cmd->opaque % RMQ_MAX_INFLIGHT;
+    rmq__req *r = rm->slots[slot];
+    if (!r || r->opaque != cmd->opaque || r->conn != c) {
+        RMQ__LOG(rm->port, RMQ_LOG_DEBUG, "%s answered unknown opaque %d", c->addr, (int)cmd->opaque);
+        return;
+    }
+    if (rm->hook && rm->hook->after) {
+        rmq_command q;
+        rmq__command_init(&q, r->code, r->opaque, 0);
+        rm->hook->after(rm->hook->arg, c->addr, &q, cmd);
+    }
+    if (r->state == RMQ__REQ_QUEUED && r->sent > 0 && rmq__req_orphan(rm, r)) {
+        rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
+        return;
+    }
+    rmq__req_complete(rm, r, RMQ_OK, cmd, NULL);
+}
+
+RMQ__FN void rmq__dispatch(rmq__remoting *rm, rmq__conn *c, const rmq_command *cmd)
+{
+    if (cmd->flag & RMQ_FLAG_RESPONSE) { rmq__dispatch_response(rm, c, cmd); return; }
+    if (rm->on_request) rm->on_request(rm, rm->on_request_arg, c, cmd);
+}
+
+/* Fails the request an oversized answer belongs to; its body is skipped. */
+RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_command *cmd, uint32_t total)
+{
+    uint32_t slot = (uint32_t)cmd->opaque % RMQ_MAX_INFLIGHT;
+    rmq__req *r = rm->slots[slot];
+    char why[RMQ_REASON_MAX_LEN + 1];
+    rmq__fmt(why, sizeof why, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)", c->addr,
+             (unsigned)total, (unsigned)RMQ_MAX_FRAME_BYTES);
+    RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", why);
+    if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c)
+        rmq__req_complete(rm, r, RMQ_ERR_FRAME_TOO_LARGE, NULL, why);
+}
+
+/* Consumes complete frames from the read buffer; returns -1 if the
+ * connection was failed. */
+RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
+{
+    size_t at = 0;
+    int rc = 0;
+    while (!c->failing && c->state == RMQ__CONN_OPEN) {
+        rmq__frame_info fi;
+        int st;
+        if (c->skip) {
+            size_t n = c->rlen - at < c->skip ? c->rlen - at : c->skip;
+            at += n;
+            c->skip -= (uint32_t)n;
+            if (c->skip) break;
+        }
+        st = rmq__frame_check(c->rbuf + at, c->rlen - at, RMQ_MAX_FRAME_BYTES, &fi);
+        if (st == RMQ__FRAME_NEED) break;
+        if (st == RMQ__FRAME_OVERSIZE && c->rlen - at < 8 + (size_t)fi.header_len) break;
+        if (st == RMQ__FRAME_MALFORMED ||
+            rmq__frame_decode(c->rbuf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0,
+                              &rm->json, &rm->rx)) {
+            char why[RMQ_REASON_MAX_LEN + 1];
+            rmq__fmt(why, sizeof why, "%s sent a malformed frame; connection closed", c->addr);
+            rmq__conn_fail(rm, c, RMQ_ERR_PROTOCOL, why);
+            rc = -1;
+            break;
+        }
+        c->rx_frames++;
+        if (st == RMQ__FRAME_OVERSIZE) {
+            rmq__fail_oversize(rm, c, &rm->rx, fi.total);
+            at += 8 + fi.header_len;
+            c->skip = fi.total - 8 - fi.header_len;
+            continue;
+        }
+        rmq__dispatch(rm, c, &rm->rx);
+        at += fi.total;
+    }
+    if (c->rbuf && at) {
+        RMQ_MEMMOVE(c->rbuf, c->rbuf + at, c->rlen - at);
+        c->rlen -= at;
+    }
+    return rc;
+}
+
+/* Room for the next read: a whole frame when its size is known, else a
+ * chunk; the buffer shrinks back once a large frame is gone. */
+RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
+{
+    size_t want = c->rlen + RMQ_READ_CHUNK_BYTES;
+    rmq__frame_info fi;
+    if (c->rlen == 0 && c->rcap > 4 * RMQ_READ_CHUNK_BYTES) {
+        RMQ_FREE(rm->mem, c->rbuf);
+        c->rbuf = NULL;
+        c->rcap = 0;
+    }
+    if (!c->skip && rmq__frame_check(c->rbuf, c->rlen, RMQ_MAX_FRAME_BYTES, &fi) == RMQ__FRAME_NEED && c->rlen >= 8)
+        want = fi.total;
+    if (want > RMQ_MAX_FRAME_BYTES) want = RMQ_MAX_FRAME_BYTES;
+    if (want < c->rlen + 1) want = c->rlen + 1;
+    if (c->rcap >= want && c->rcap > c->rlen) return 0;
+    {
+        size_t ncap = c->rcap ? c->rcap : RMQ_READ_CHUNK_BYTES;
+        uint8_t *nb;
+        while (ncap < want) ncap *= 2;
+        if (ncap > RMQ_MAX_FRAME_BYTES) ncap = RMQ_MAX_FRAME_BYTES;
+        nb = (uint8_t *)RMQ_MALLOC(rm->mem, ncap);
+        if (!nb) return -1;
+        if (c->rlen) RMQ_MEMCPY(nb, c->rbuf, c->rlen);
+        if (c->rbuf) RMQ_FREE(rm->mem, c->rbuf);
+        c->rbuf = nb;
+        c->rcap = ncap;
+    }
+    return 0;
+}
+
+/* Reads what the port has (bounded, so one busy peer cannot starve the
+ * others) and dispatches complete frames. */
+RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
+{
+    int rounds, work = 0;
+    for (rounds = 0; rounds < 16 && c->state == RMQ__CONN_OPEN && !c->failing; rounds++) {
+        long n;
+        if (rmq__conn_rbuf(rm, c)) {
+            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory for a read buffer");
+            return 1;
+        }
+        n = rm->port->recv(rm->port->ctx, c->h, c->rbuf + c->rlen, c->rcap - c->rlen);
+        if (n == 0) break;
+        if (n < 0) {
+            char why[RMQ_REASON_MAX_LEN + 1];
+            rmq__fmt(why, sizeof why, "connection to %s closed by the peer", c->addr);
+            rmq__conn_fail(rm, c, RMQ_ERR_CONNECTION_LOST, why);
+            return 1;
+        }
+        work = 1;
+        c->rlen += (size_t)n;
+        if (rmq__conn_parse(rm, c)) return 1;
+    }
+    return work;
+}
+
+/* -- timers -------------------------------------------------------------- */
+RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
+{
+    char why[RMQ_REASON_MAX_LEN + 1];
+    rmq__conn *c = r->conn;
+    int close_conn = 0;
+    if (r->state == RMQ__REQ_QUEUED && c) {
+        if (c->state == RMQ__CONN_CONNECTING) {
+            rmq__fmt(why, sizeof why, "connect to %s did not complete before the deadline", c->addr);
+        } else {
+            rmq__fmt(why, sizeof why, "request code %d to %s could not be written before the deadline",
+                     (int)r->code, c->addr);
+        }
+        if (r->sent > 0) {
+            if (rmq__req_orphan(rm, r)) close_conn = 1;
+        } else {
+            rmq__req **pp = &c->out_head;
+            rmq__req *prev = NULL;
+            while (*pp && *pp != r) { prev = *pp; pp = &(*pp)->next_out; }
+            if (*pp) { *pp = r->next_out; if (c->out_tail == r) c->out_tail = prev; }
+        }
+    } else {
+        rmq__fmt(why, sizeof why, "no answer from %s to request code %d (opaque %d) before the deadline",
+                 c ? c->addr : "?", (int)r->code, (int)r->opaque);
+        /* A silent connection is closed; a busy one that answers others is kept. */
+        close_conn = c && c->state == RMQ__CONN_OPEN && c->rx_frames == r->rx_mark;
+    }
+    rmq__req_complete(rm, r, RMQ_ERR_TIMEOUT, NULL, why);
+    if (close_conn && c->state == RMQ__CONN_OPEN) rmq__conn_fail(rm, c, RMQ_ERR_TIMEOUT, why);
+}
+
+/* Fires every timer that is due; returns how many fired. */
+RMQ__FN int rmq__timers_run(rmq__remoting *rm)
+{
+    int fired = 0;
+    uint32_t now = rmq__now(rm);
+    while (rm->nheap && rmq__reached(now, rm->heap[0]->at)) {
+        rmq__timer *t = rm->heap[0];
+        rmq__timer_cancel(rm, t);
+        fired++;
+        if (t->kind == RMQ__TIMER_REQUEST) rmq__req_expire(rm, (rmq__req *)(void *)t);
+        else if (rm->on_timer) rm->on_timer(rm, rm->on_timer_arg, t);
+    }
+    return fired;
+}
+
+/* -- one turn of the loop ------------------------------------------------ */
+/* Finishes what rmq__invoke could not: failed connections, written oneway
+ * requests. */
+RMQ__FN int rmq__settle(rmq__remoting *rm)
+{
+    int i, work = 0;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+        rmq__conn *c = &rm->conns[i];
+        if (c->failing) { c->failing = 0; rmq__conn_fail(rm, c, c->fail_err, c->why); work = 1; }
+    }
+    while (rm->done_head) {
+        rmq__req *r = rm->done_head;
+        rm->done_head = r->next_out;
+        if (!rm->done_head) rm->done_tail = NULL;
+        r->done(rm, r, RMQ_OK, NULL, NULL);
+        rmq__req_free(rm, r);
+        work = 1;
+    }
+    return work;
+}
+
+RMQ__FN void rmq__conn_connected(rmq__remoting *rm, rmq__conn *c)
+{
+    int rc = rm->port->connect_result ? rm->port->connect_result(rm->port->ctx, c->h) : RMQ_PORT_OK;
+    char why[RMQ_REASON_MAX_LEN + 1];
+    if (rc == RMQ_PORT_AGAIN) return;
+    if (rc < 0) {
+        rmq__fmt(why, sizeof why, "connect to %s %s", c->addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed");
+        rmq__conn_fail(rm, c, RMQ_ERR_CONNECT, why);
+        return;
+    }
+    c->state = RMQ__CONN_OPEN;
+    rmq__conn_flush(rm, c);
+}
+
+/* Connect deadlines, checked each turn (at most RMQ_MAX_CONNECTIONS). */
+RMQ__FN uint32_t rmq__connect_deadlines(rmq__remoting *rm, uint32_t now, uint32_t wait)
+{
+    int i;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+        rmq__conn *c = &rm->conns[i];
+        int32_t left;
+        if (c->state != RMQ__CONN_CONNECTING) continue;
+        left = rmq__tdiff(c->deadline, now);
+        if (left <= 0) {
+            char why[RMQ_REASON_MAX_LEN + 1];
+            rmq__fmt(why, sizeof why, "connect to %s timed out", c->addr);
+            rmq__conn_fail(rm, c, RMQ_ERR_CONNECT, why);
+        } else if ((uint32_t)left < wait) {
+            wait = (uint32_t)left;
+        }
+    }
+    return wait;
+}
+
+/* One turn: settle, wait for readiness (no longer than the next timer or
+ * max_wait), do the I/O, fire due timers. Returns the amount of work done. */
+RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
+{
+    const rmq_port *pt = rm->port;
+    uint32_t now = rmq__now(rm), wait = max_wait;
+    size_t n = 0, k;
+    int work = rmq__settle(rm), ready;
+    wait = rmq__connect_deadlines(rm, now, wait);
+    if (rm->nheap) {
+        int32_t left = rmq__tdiff(rm->heap[0]->at, now);
+        if (left <= 0) wait = 0;
+        else if ((uint32_t)left < wait) wait = (uint32_t)left;
+    }
+    if (work) wait = 0;
+    for (k = 0; k < RMQ_MAX_CONNECTIONS; k++) {
+        rmq__conn *c = &rm->conns[k];
+        if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
+        rm->items[n].conn = c->h;
+        rm->items[n].want = c->state == RMQ__CONN_CONNECTING ? RMQ_WANT_WRITE
+                          : (RMQ_WANT_READ | (c->out_head ? RMQ_WANT_WRITE : 0u));
+        rm->items[n].ready = 0;
+        rm->item_conn[n++] = c;
+        if (c->state == RMQ__CONN_OPEN && pt->pending && pt->pending(pt->ctx, c->h)) wait = 0;
+    }
+    ready = pt->wait(pt->ctx, rm->items, n, wait);
+    for (k = 0; ready > 0 && k < n; k++) {
+        rmq__conn *c = rm->item_conn[k];
+        unsigned r = rm->items[k].ready;
+        if (pt->pending && c->state == RMQ__CONN_OPEN && pt->pending(pt->ctx, c->h)) r |= RMQ_WANT_READ;
+        if (!r) continue;
+        work = 1;
+        if (c->state == RMQ__CONN_CONNECTING) {
+            rmq__conn_connected(rm, c);
+            continue;
+        }
+        if (r & (RMQ_WANT_READ | RMQ_READY_ERROR)) rmq__conn_read(rm, c);
+        if ((r & RMQ_WANT_WRITE) && c->state == RMQ__CONN_OPEN) rmq__conn_flush(rm, c);
+        if ((r & RMQ_READY_ERROR) && c->state == RMQ__CONN_OPEN && !(r & RMQ_WANT_READ)) {
+            char why[RMQ_REASON_MAX_LEN + 1];
+            rmq__fmt(why, sizeof why, "connection to %s failed", c->addr);
+            rmq__conn_fail(rm, c, RMQ_ERR_CONNECTION_LOST, why);
+        }
+    }
+    work += rmq__timers_run(rm);
+    work += rmq__settle(rm);
+    return work;
+}
+
+/* Milliseconds until the next timer or connect deadline (max if none). */
+RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
+{
+    uint32_t now = rmq__now(rm), wait = max;
+    int i;
+    if (rm->done_head) return 0;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+        rmq__conn *c = &rm->conns[i];
+        int32_t left;
+        if (c->failing) return 0;
+        if (c->state != RMQ__CONN_CONNECTING) continue;
+        left = rmq__tdiff(c->deadline, now);
+        if (left <= 0) return 0;
+        if ((uint32_t)left < wait) wait = (uint32_t)left;
+    }
+    if (rm->nheap) {
+        int32_t left = rmq__tdiff(rm->heap[0]->at, now);
+        if (left <= 0) return 0;
+        if ((uint32_t)left < wait) wait = (uint32_t)left;
+    }
+    return wait;
+}
+
+/* Closes every connection, failing what is on them with err. */
+RMQ__FN void rmq__remoting_close_all(rmq__remoting *rm, rmq_err err, const char *why)
+{
+    int i;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+        rmq__conn *c = &rm->conns[i];
+        if (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) rmq__conn_fail(rm, c, err, why);
+        c->state = RMQ__CONN_FREE;
+    }
+    rmq__settle(rm);
+}
+
+RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
+{
+    if (rm->slots) RMQ_FREE(rm->mem, rm->slots);
+    if (rm->free_slots) RMQ_FREE(rm->mem, rm->free_slots);
+    if (rm->json.tok) RMQ_FREE(rm->mem, rm->json.tok);
+    if (rm->items) RMQ_FREE(rm->mem, rm->items);
+    if (rm->item_conn) RMQ_FREE(rm->mem, rm->item_conn);
+    if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
+    rm->slots = NULL; rm->free_slots = NULL; rm->json.tok = NULL;
+    rm->items = NULL; rm->item_conn = NULL; rm->heap = NULL;
+}
+
 #endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */
 
 /*
