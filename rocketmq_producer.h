@@ -564,6 +564,10 @@ RMQDEF int rmq_select_by_id(const rmq_queue *queues, size_t n,
 /* Java's String.hashCode() of a UTF-8 string (decoded to UTF-16 first). */
 RMQDEF int32_t rmq_java_string_hash(const char *utf8);
 
+/* The store host ("ip:port") and commit-log offset an offset message id
+ * (rmq_send_result.offset_msg_id) carries. */
+RMQDEF rmq_err rmq_offset_msg_id_decode(const char *id, char *addr, size_t cap, int64_t *offset);
+
 /* ======================================================================== */
 /* 6. The producer API                                                       */
 /* ======================================================================== */
@@ -757,6 +761,11 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr);
 /* Private functions are static: unused ones vanish, and a build links only
  * what its send paths reach. */
 #define RMQ__FN static
+#if defined(__GNUC__) || defined(__clang__)
+#define RMQ__UNUSED __attribute__((unused))   /* kept for tests and tools */
+#else
+#define RMQ__UNUSED
+#endif
 
 /* ======================================================================== */
 /* 8. Platform shims                                                         */
@@ -1738,7 +1747,7 @@ RMQ__FN int rmq__prop_next(rmq_slice *rest, rmq_slice *key, rmq_slice *val)
     return 0;
 }
 
-RMQ__FN rmq_slice rmq__prop_get(rmq_slice props, const char *name)
+RMQ__FN RMQ__UNUSED rmq_slice rmq__prop_get(rmq_slice props, const char *name)
 {
     rmq_slice k, v, found;
     found.ptr = NULL; found.len = 0;
@@ -1860,7 +1869,7 @@ RMQ__FN int rmq__split_addr(const char *addr, char *host, size_t hcap, uint16_t 
 
 /* Offset message id: store host ip (4|16) + port (4) + commit-log offset
  * (8), hex. Writes "ip:port" and the offset. */
-RMQ__FN int rmq__offset_msg_id_decode(const char *id, size_t n, char *addr, size_t cap, int64_t *offset)
+RMQDEF rmq_err rmq_offset_msg_id_decode(const char *id, char *addr, size_t cap, int64_t *offset)
 {
     uint8_t b[28];
     size_t iplen;
@@ -1869,8 +1878,8 @@ RMQ__FN int rmq__offset_msg_id_decode(const char *id, size_t n, char *addr, size
     int i;
     rmq__sb sb;
     char num[24];
-    if (n != 32 && n != 56) return -1;
-    if (rmq__unhex(id, n, b)) return -1;
+    size_t n = id ? RMQ_STRLEN(id) : 0;
+    if (!addr || !offset || (n != 32 && n != 56) || rmq__unhex(id, n, b)) return RMQ_ERR_INVALID_ARG;
     iplen = n == 32 ? 4 : 16;
     port = rmq__be32(b + iplen);
     for (i = 0; i < 8; i++) off = off << 8 | b[iplen + 4 + i];
@@ -1895,7 +1904,7 @@ RMQ__FN int rmq__offset_msg_id_decode(const char *id, size_t n, char *addr, size
     }
     rmq__sb_putn(&sb, ":", 1);
     rmq__sb_putn(&sb, num, rmq__u64_to_dec(num, port));
-    return 0;
+    return RMQ_OK;
 }
 
 /* Days since 1970-01-01 of a civil date, and back (Howard Hinnant's
@@ -2743,7 +2752,10 @@ RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
                      (int)r->code, c->addr);
         }
         if (r->sent > 0) {
-            if (rmq__req_orphan(rm, r)) close_conn = 1;
+            if (rmq__req_orphan(rm, r)) {         /* cannot finish the write */
+                rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
+                return;
+            }
         } else {
             rmq__req **pp = &c->out_head;
             rmq__req *prev = NULL;
@@ -2924,6 +2936,2129 @@ RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
     if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
     rm->slots = NULL; rm->free_slots = NULL; rm->json.tok = NULL;
     rm->items = NULL; rm->item_conn = NULL; rm->heap = NULL;
+}
+
+/* ======================================================================== */
+/* 11. Route                                                                 */
+/* ======================================================================== */
+/* TopicRouteData → the publish queue list (topicRouteData2TopicPublishInfo),
+ * the broker address table, queue selection and latency fault tolerance. */
+
+#define RMQ__PERM_WRITE 2
+#define RMQ__PERM_INHERIT 1
+
+/* One broker group of the broker address table. */
+typedef struct rmq__broker {
+    uint8_t used;
+    char name[RMQ_BROKER_NAME_MAX_LEN + 1];
+    uint8_t naddrs;
+    struct {
+        int32_t id;                          /* 0: the master */
+        char addr[RMQ_ADDR_MAX_LEN + 1];
+    } addrs[RMQ_MAX_BROKER_ADDRS];
+    int32_t version;                         /* from heartbeat answers */
+    uint32_t hb_gen;                         /* connection generation heartbeated */
+    uint32_t errors;
+    uint32_t fault_until;                    /* latency fault tolerance */
+    uint32_t fault_latency;
+    uint8_t fault_set;
+} rmq__broker;
+
+/* A publish queue: a broker (index in the address table) and a queue id. */
+typedef struct rmq__pubq {
+    uint8_t broker;
+    uint16_t queue_id;
+} rmq__pubq;
+
+/* A route as the name server sent it, before conversion. */
+typedef struct rmq__route_data {
+    uint32_t nbrokers, nqueue_datas;
+    struct {
+        char name[RMQ_BROKER_NAME_MAX_LEN + 1];
+        uint8_t naddrs;
+        struct { int32_t id; char addr[RMQ_ADDR_MAX_LEN + 1]; } addrs[RMQ_MAX_BROKER_ADDRS];
+    } brokers[RMQ_MAX_BROKERS];
+    struct {
+        char broker[RMQ_BROKER_NAME_MAX_LEN + 1];
+        int32_t perm, read, write;
+    } queue_datas[RMQ_MAX_BROKERS];
+    char order_conf[256];                    /* orderTopicConf, "" when absent */
+} rmq__route_data;
+
+/* Writes why a route body was refused; returns -1. */
+RMQ__FN int rmq__route_refuse(char *why, size_t cap, const char *what)
+{
+    rmq__fmt(why, cap, "route data refused: %s", what);
+    return -1;
+}
+
+RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_data *rd, char *why, size_t cap)
+{
+    int name = rmq__json_get(j, s, t, "brokerName"), addrs = rmq__json_get(j, s, t, "brokerAddrs"), k;
+    uint32_t b = rd->nbrokers;
+    if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, cap, "more broker groups than RMQ_MAX_BROKERS");
+    if (rmq__json_copy(j, s, name, rd->brokers[b].name, sizeof rd->brokers[b].name))
+        return rmq__route_refuse(why, cap, "a brokerName is missing or longer than RMQ_BROKER_NAME_MAX_LEN");
+    rd->brokers[b].naddrs = 0;
+    if (addrs >= 0 && j->tok[addrs].type == RMQ__JSON_OBJECT) {
+        for (k = addrs + 1; k < j->tok[addrs].next; k = j->tok[k + 1].next) {
+            int64_t id;
+            uint8_t n = rd->brokers[b].naddrs;
+            rmq_slice key = rmq__json_slice(j, s, k);     /* "0" or fastjson's bare 0 */
+            if (rmq__parse_i64(key.ptr, key.len, &id) || id < 0 || id > INT32_MAX)
+                return rmq__route_refuse(why, cap, "a brokerAddrs key is not a broker id");
+            if (n >= RMQ_MAX_BROKER_ADDRS) continue;           /* extra slaves are not needed */
+            rd->brokers[b].addrs[n].id = (int32_t)id;
+            if (rmq__json_copy(j, s, k + 1, rd->brokers[b].addrs[n].addr, sizeof rd->brokers[b].addrs[n].addr))
+                return rmq__route_refuse(why, cap, "a broker address is missing or longer than RMQ_ADDR_MAX_LEN");
+            rd->brokers[b].naddrs++;
+        }
+    }
+    rd->nbrokers++;
+    return 0;
+}
+
+RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route_data *rd, char *why, size_t cap)
+{
+    uint32_t q = rd->nqueue_datas;
+    int64_t perm, rq, wq;
+    if (q >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, cap, "more queue datas than RMQ_MAX_BROKERS");
+    if (rmq__json_copy(j, s, rmq__json_get(j, s, t, "brokerName"), rd->queue_datas[q].broker,
+                       sizeof rd->queue_datas[q].broker))
+        return rmq__route_refuse(why, cap, "a queue data has no valid brokerName");
+    if (rmq__json_i64(j, s, rmq__json_get(j, s, t, "perm"), &perm) ||
+        rmq__json_i64(j, s, rmq__json_get(j, s, t, "readQueueNums"), &rq) ||
+        rmq__json_i64(j, s, rmq__json_get(j, s, t, "writeQueueNums"), &wq) ||
+        perm < 0 || rq < 0 || wq < 0 || rq > 65535 || wq > 65535 || perm > 255)
+        return rmq__route_refuse(why, cap, "a queue data has no valid perm or queue numbers");
+    rd->queue_datas[q].perm = (int32_t)perm;
+    rd->queue_datas[q].read = (int32_t)rq;
+    rd->queue_datas[q].write = (int32_t)wq;
+    rd->nqueue_datas++;
+    return 0;
+}
+
+/* Parses a TopicRouteData body, standard JSON or fastjson's dialect. The
+ * body is unescaped in place. Every bound exceeded is named in why. */
+RMQ__FN int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq__route_data *rd, char *why, size_t cap)
+{
+    int n = rmq__json_parse(j, s, len), t, k;
+    rd->nbrokers = rd->nqueue_datas = 0;
+    rd->order_conf[0] = 0;
+    if (n == RMQ__JSON_ENOMEM) return rmq__route_refuse(why, cap, "more JSON tokens than RMQ_MAX_JSON_TOKENS");
+    if (n == RMQ__JSON_EDEPTH) return rmq__route_refuse(why, cap, "nested deeper than RMQ_MAX_JSON_DEPTH");
+    if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, cap, "not a JSON object");
+    t = rmq__json_get(j, s, 0, "brokerDatas");
+    if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
+        for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
+            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_broker(j, s, k, rd, why, cap)) {
+                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, cap, "a brokerData is not an object");
+                return -1;
+            }
+    t = rmq__json_get(j, s, 0, "queueDatas");
+    if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
+        for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
+            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_queue_data(j, s, k, rd, why, cap)) {
+                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, cap, "a queueData is not an object");
+                return -1;
+            }
+    t = rmq__json_get(j, s, 0, "orderTopicConf");
+    if (t >= 0 && j->tok[t].type == RMQ__JSON_STRING &&
+        rmq__json_copy(j, s, t, rd->order_conf, sizeof rd->order_conf))
+        return rmq__route_refuse(why, cap, "orderTopicConf is longer than 255 bytes");
+    return 0;
+}
+
+/* Byte order of broker names, as Java's String.compareTo for ASCII. */
+RMQ__FN int rmq__strcmp(const char *a, const char *b)
+{
+    while (*a && *a == *b) { a++; b++; }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+/* Queue-data order for the publish list: by broker name (an insertion
+ * sort of at most RMQ_MAX_BROKERS entries, stable like Java's). */
+RMQ__FN void rmq__route_sort(rmq__route_data *rd, uint8_t *order)
+{
+    uint32_t i, k;
+    for (i = 0; i < rd->nqueue_datas; i++) order[i] = (uint8_t)i;
+    for (i = 1; i < rd->nqueue_datas; i++) {
+        uint8_t v = order[i];
+        for (k = i; k > 0 && rmq__strcmp(rd->queue_datas[order[k - 1]].broker, rd->queue_datas[v].broker) > 0; k--)
+            order[k] = order[k - 1];
+        order[k] = v;
+    }
+}
+
+RMQ__FN int rmq__route_has_master(const rmq__route_data *rd, const char *broker)
+{
+    uint32_t b, a;
+    for (b = 0; b < rd->nbrokers; b++) {
+        if (rmq__strcmp(rd->brokers[b].name, broker) != 0) continue;
+        for (a = 0; a < rd->brokers[b].naddrs; a++) if (rd->brokers[b].addrs[a].id == 0) return 1;
+        return 0;                            /* Java takes the first match */
+    }
+    return 0;
+}
+
+/* The broker table entry for name, created if absent (-1: table full). */
+RMQ__FN int rmq__broker_slot(rmq__broker *table, const char *name, int create)
+{
+    int i, free_slot = -1;
+    for (i = 0; i < RMQ_MAX_BROKERS; i++) {
+        if (table[i].used && rmq__strcmp(table[i].name, name) == 0) return i;
+        if (!table[i].used && free_slot < 0) free_slot = i;
+    }
+    if (!create || free_slot < 0) return -1;
+    RMQ_MEMSET(&table[free_slot], 0, sizeof table[free_slot]);
+    table[free_slot].used = 1;
+    rmq__strlcpy(table[free_slot].name, name, sizeof table[free_slot].name);
+    return free_slot;
+}
+
+/* Every route update replaces the address map of each broker it names. */
+RMQ__FN int rmq__route_apply_brokers(const rmq__route_data *rd, rmq__broker *table, char *why, size_t cap)
+{
+    uint32_t b, a;
+    for (b = 0; b < rd->nbrokers; b++) {
+        int i = rmq__broker_slot(table, rd->brokers[b].name, 1);
+        if (i < 0) return rmq__route_refuse(why, cap, "the broker address table is full (RMQ_MAX_BROKERS)");
+        table[i].naddrs = rd->brokers[b].naddrs;
+        for (a = 0; a < rd->brokers[b].naddrs; a++) {
+            table[i].addrs[a].id = rd->brokers[b].addrs[a].id;
+            rmq__strlcpy(table[i].addrs[a].addr, rd->brokers[b].addrs[a].addr, sizeof table[i].addrs[a].addr);
+        }
+    }
+    return 0;
+}
+
+RMQ__FN int rmq__pubq_add(rmq__pubq *out, size_t *n, int broker, int32_t queue_id, char *why, size_t cap)
+{
+    if (*n >= RMQ_MAX_QUEUES) return rmq__route_refuse(why, cap, "more publish queues than RMQ_MAX_QUEUES");
+    out[*n].broker = (uint8_t)broker;
+    out[*n].queue_id = (uint16_t)queue_id;
+    (*n)++;
+    return 0;
+}
+
+/* orderTopicConf "brokerA:4;brokerB:4" fixes the list (no perm or master
+ * check on this path, as in Java). */
+RMQ__FN int rmq__route_order_queues(const char *conf, rmq__broker *table, rmq__pubq *out, size_t *n, char *why, size_t cap)
+{
+    const char *p = conf;
+    while (*p) {
+        const char *item = p, *colon = NULL;
+        char name[RMQ_BROKER_NAME_MAX_LEN + 1];
+        int32_t num, q;
+        int b;
+        while (*p && *p != ';') { if (*p == ':') colon = p; p++; }
+        if (colon && (size_t)(colon - item) < sizeof name && colon > item &&
+            rmq__parse_i32(colon + 1, (size_t)(p - colon - 1), &num) == 0 && num >= 0) {
+            RMQ_MEMCPY(name, item, (size_t)(colon - item));
+            name[colon - item] = 0;
+            b = rmq__broker_slot(table, name, 1);
+            if (b < 0) return rmq__route_refuse(why, cap, "the broker address table is full (RMQ_MAX_BROKERS)");
+            for (q = 0; q < num; q++) if (rmq__pubq_add(out, n, b, q, why, cap)) return -1;
+        }
+        if (*p) p++;
+    }
+    return 0;
+}
+
+/* The publish queue list of a route. default_queue_nums > 0 builds the
+ * list of a topic unknown to the name server from the default topic's
+ * route: each queue count becomes min(default_queue_nums, readQueueNums). */
+RMQ__FN int rmq__route_publish_queues(const rmq__route_data *rd, rmq__broker *table, int default_queue_nums,
+                                      rmq__pubq *out, size_t *n, int *order_topic, char *why, size_t cap)
+{
+    uint8_t order[RMQ_MAX_BROKERS];
+    uint32_t i;
+    *n = 0;
+    *order_topic = 0;
+    if (rmq__route_apply_brokers(rd, table, why, cap)) return -1;
+    if (rd->order_conf[0] && !default_queue_nums) {
+        *order_topic = 1;
+        return rmq__route_order_queues(rd->order_conf, table, out, n, why, cap);
+    }
+    rmq__route_sort((rmq__route_data *)rd, order);
+    for (i = 0; i < rd->nqueue_datas; i++) {
+        const char *bn = rd->queue_datas[order[i]].broker;
+        int32_t w = rd->queue_datas[order[i]].write, q;
+        int b;
+        if (default_queue_nums) {
+            w = rd->queue_datas[order[i]].read;
+            if (w > default_queue_nums) w = default_queue_nums;
+        }
+        if (!(rd->queue_datas[order[i]].perm & RMQ__PERM_WRITE) || !rmq__route_has_master(rd, bn)) continue;
+        b = rmq__broker_slot(table, bn, 0);
+        if (b < 0) continue;
+        for (q = 0; q < w; q++) if (rmq__pubq_add(out, n, b, q, why, cap)) return -1;
+    }
+    return 0;
+}
+
+/* The master address of a broker group, or NULL. */
+RMQ__FN const char *rmq__broker_master(const rmq__broker *b)
+{
+    uint8_t i;
+    for (i = 0; i < b->naddrs; i++) if (b->addrs[i].id == 0) return b->addrs[i].addr;
+    return NULL;
+}
+
+/* -- latency fault tolerance (MQFaultStrategy, 4.9) ---------------------- */
+#ifndef RMQ_NO_LATENCY_FAULT
+static const uint32_t rmq__latency_max[7] = { 50, 100, 550, 1000, 2000, 3000, 15000 };
+static const uint32_t rmq__not_available_ms[7] = { 0, 0, 30000, 60000, 120000, 180000, 600000 };
+
+/* After an attempt: an isolated failure counts as 30 s of latency, which
+ * keeps the broker out for 600 s. */
+RMQ__FN void rmq__fault_update(rmq__broker *b, uint32_t now, uint32_t latency, int isolation)
+{
+    uint32_t d = isolation ? 30000u : latency, dur = 0;
+    int i;
+    for (i = 6; i >= 0; i--) if (d >= rmq__latency_max[i]) { dur = rmq__not_available_ms[i]; break; }
+    b->fault_latency = latency;
+    b->fault_until = now + dur;
+    b->fault_set = 1;
+}
+
+static int rmq__fault_available(const rmq__broker *b, uint32_t now)
+{
+    return !b->fault_set || rmq__reached(now, b->fault_until);
+}
+#endif
+
+/* The queue for the next attempt (TopicPublishInfo.selectOneMessageQueue):
+ * round robin from a random start, avoiding the broker of the previous
+ * attempt when another exists. With latency fault tolerance, brokers in
+ * their not-available window are skipped while any other is available. */
+RMQ__FN int rmq__route_select(const rmq__pubq *qs, size_t n, uint32_t *rr, int last_broker,
+                              rmq__broker *table, int latency_on, uint32_t now)
+{
+    size_t i;
+    if (n == 0) return -1;
+#ifndef RMQ_NO_LATENCY_FAULT
+    if (latency_on) {
+        uint32_t start = (*rr)++ & 0x7FFFFFFFu;
+        int best = -1;
+        for (i = 0; i < n; i++) {
+            size_t pos = (start + i) % n;
+            if (rmq__fault_available(&table[qs[pos].broker], now)) return (int)pos;
+        }
+        /* Nothing available: the broker with the lowest latency (pickOneAtLeast). */
+        for (i = 0; i < n; i++) {
+            size_t pos = (start + i) % n;
+            if (best < 0 || table[qs[pos].broker].fault_latency < table[qs[best].broker].fault_latency) best = (int)pos;
+        }
+        return best;
+    }
+#else
+    (void)table; (void)latency_on; (void)now;
+#endif
+    if (last_broker >= 0) {
+        for (i = 0; i < n; i++) {
+            size_t pos = ((*rr)++ & 0x7FFFFFFFu) % n;
+            if (qs[pos].broker != last_broker) return (int)pos;
+        }
+    }
+    return (int)(((*rr)++ & 0x7FFFFFFFu) % n);
+}
+
+/* ======================================================================== */
+/* 12. Client instance                                                       */
+/* ======================================================================== */
+/* MQClientInstance: one per client id and port, shared (reference counted)
+ * by the producers of one process that have the same client id. It owns the
+ * connections, the route and broker address tables, the heartbeat and the
+ * scheduled route refresh. */
+
+typedef struct rmq__inst rmq__inst;
+typedef struct rmq__op rmq__op;
+
+enum { RMQ__ROUTE_EMPTY = 0, RMQ__ROUTE_OK, RMQ__ROUTE_NONE };
+
+typedef struct rmq__route {
+    uint8_t used, state, fetching, asking_default, via_default, order_topic, ns_tries;
+    char topic[RMQ_TOPIC_MAX_LEN + 1];
+    uint32_t updated_at;
+    uint32_t rr;                 /* the rotating index of queue selection */
+    uint32_t users;              /* bit per producer slot using the topic */
+    rmq__pubq *queues;
+    size_t nqueues;
+    rmq__op *waiters;            /* sends waiting for this route */
+    rmq__inst *in;
+    char why[RMQ_REASON_MAX_LEN + 1];   /* why the last query failed */
+} rmq__route;
+
+struct rmq__inst {
+    rmq__remoting rm;
+    rmq__inst *next;             /* the factory table */
+    int refs;
+    const rmq_port *port;
+    void *mem;
+    char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
+    char ip[64];
+    rmq_producer *producers[RMQ_MAX_PRODUCERS];
+    char namesrv[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
+    int nnamesrv, ns_index;
+    char namesrv_text[RMQ_MAX_NAMESRV * (RMQ_ADDR_MAX_LEN + 1)];
+    rmq__broker brokers[RMQ_MAX_BROKERS];
+    rmq__route routes[RMQ_MAX_TOPICS];
+    rmq__route_data *scratch;
+    rmq__pubq *pubq_scratch;
+    rmq__timer t_heartbeat, t_route;
+    uint32_t heartbeat_ms, poll_ms, api_timeout_ms;
+    int default_queue_nums;
+    char create_topic_key[RMQ_TOPIC_MAX_LEN + 1];
+    rmq__uniq uniq;
+    int64_t wall_base;           /* epoch ms at mono_base, when set by hand */
+    uint32_t mono_base;
+    int wall_set;
+    uint32_t conn_gen[RMQ_MAX_CONNECTIONS];  /* bumped at each (re)connect */
+    void *conn_h[RMQ_MAX_CONNECTIONS];
+    rmq__op *cq_head, *cq_tail;  /* completed sends whose callback is due */
+    int in_callback;
+    uint32_t unregister_left;
+    char why[RMQ_REASON_MAX_LEN + 1];
+};
+
+enum { RMQ__MODE_SYNC = 0, RMQ__MODE_ASYNC, RMQ__MODE_ONEWAY };
+enum { RMQ__TARGET_DEFAULT = 0, RMQ__TARGET_QUEUE, RMQ__TARGET_SELECT };
+
+/* One send call, from acceptance to its single completion. */
+struct rmq__op {
+    rmq__timer timer;            /* first: armed while waiting for a route */
+    rmq_producer *p;
+    rmq__op *next, *prev;        /* the producer's live sends */
+    rmq__op *wnext;              /* route waiters, then the completion queue */
+    rmq__req *req;               /* the attempt in flight */
+    uint8_t mode, target, batch, done;
+    uint16_t nmsgs;
+    int attempts, max_attempts;
+    int32_t code, sysflag, flag;
+    uint32_t start, deadline, attempt_start;
+    rmq__route *route;
+    int last_broker;
+    int broker;                  /* broker of the attempt in flight */
+    rmq_queue queue;             /* explicit or selected queue */
+    rmq_queue_selector sel;
+    void *sel_arg;
+    char *sel_tags, *sel_keys;   /* the message as a late selector sees it */
+    rmq__buf props;              /* the encoded property string */
+    rmq__buf body;               /* the body, or the encoded batch */
+    char *uniq;                  /* nmsgs UNIQ_KEYs, 57 bytes each */
+    rmq_send_cb cb;
+    void *user;
+    rmq_send_result *res;        /* nmsgs results */
+    rmq_err err;
+};
+
+struct rmq_producer {
+    rmq_producer_config cfg;     /* strings point into `strings` */
+    char *strings;
+    rmq_service_state state;
+    rmq__inst *in;
+    int slot;                    /* index in the instance's producer table */
+    char last_error[RMQ_REASON_MAX_LEN + 1];
+    rmq__op *ops;
+    uint32_t pending, pending_bytes;
+    uint32_t retries, sends_ok, sends_failed;
+};
+
+static rmq__inst *rmq__factory;   /* client instances of this process */
+
+/* -- time ---------------------------------------------------------------- */
+/* Epoch ms from the port's wall clock, or from rmq_producer_set_time() plus
+ * the monotonic clock; before either, the monotonic clock from 0. */
+RMQ__FN int64_t rmq__wall(rmq__inst *in)
+{
+    int64_t ms;
+    uint32_t now = rmq__now(&in->rm);
+    if (in->wall_set) return in->wall_base + (int64_t)(uint32_t)(now - in->mono_base);
+    if (in->port->wall_ms && in->port->wall_ms(in->port->ctx, &ms) == 0) return ms;
+    return (int64_t)now;
+}
+
+/* -- name servers -------------------------------------------------------- */
+/* Parses "a:9876;b:9876" into the instance's list; -1 if an entry is not
+ * host:port or the list is longer than RMQ_MAX_NAMESRV. */
+RMQ__FN int rmq__namesrv_parse(const char *text, char (*out)[RMQ_ADDR_MAX_LEN + 1], int *n)
+{
+    const char *p = text;
+    *n = 0;
+    while (p && *p) {
+        const char *e = p;
+        char host[RMQ_ADDR_MAX_LEN + 1];
+        uint16_t port;
+        size_t len;
+        while (*e && *e != ';') e++;
+        len = (size_t)(e - p);
+        while (len && (*p == ' ')) { p++; len--; }
+        while (len && p[len - 1] == ' ') len--;
+        if (len) {
+            if (*n >= RMQ_MAX_NAMESRV || len > RMQ_ADDR_MAX_LEN) return -1;
+            RMQ_MEMCPY(out[*n], p, len);
+            out[*n][len] = 0;
+            if (rmq__split_addr(out[*n], host, sizeof host, &port)) return -1;
+            (*n)++;
+        }
+        p = *e ? e + 1 : e;
+    }
+    return 0;
+}
+
+RMQ__FN void rmq__namesrv_set(rmq__inst *in, const char *text)
+{
+    int i;
+    rmq__sb sb;
+    if (rmq__namesrv_parse(text, in->namesrv, &in->nnamesrv)) in->nnamesrv = 0;
+    rmq__sb_init(&sb, in->namesrv_text, sizeof in->namesrv_text);
+    for (i = 0; i < in->nnamesrv; i++) { if (i) rmq__sb_puts(&sb, ";"); rmq__sb_puts(&sb, in->namesrv[i]); }
+    if (in->nnamesrv) {                       /* start at a random one, as Java */
+        uint32_t r;
+        in->port->entropy(in->port->ctx, &r, sizeof r);
+        in->ns_index = (int)(r % (uint32_t)in->nnamesrv);
+    }
+}
+
+/* -- routes -------------------------------------------------------------- */
+RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
+{
+    int i;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++)
+        if (in->routes[i].used && rmq__strcmp(in->routes[i].topic, topic) == 0) return &in->routes[i];
+    return NULL;
+}
+
+/* The route entry of topic, created empty if absent (NULL: table full). */
+RMQ__FN rmq__route *rmq__route_get(rmq__inst *in, const char *topic)
+{
+    rmq__route *r = rmq__route_find(in, topic);
+    int i;
+    if (r) return r;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        r = &in->routes[i];
+        if (r->used) continue;
+        RMQ_MEMSET(r, 0, sizeof *r);
+        r->used = 1;
+        r->in = in;
+        rmq__strlcpy(r->topic, topic, sizeof r->topic);
+        in->port->entropy(in->port->ctx, &r->rr, sizeof r->rr);
+        return r;
+    }
+    return NULL;
+}
+
+RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default);
+RMQ__FN void rmq__route_resolved(rmq__inst *in, rmq__route *rt);
+
+/* Installs a parsed route as the topic's publish info. */
+RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
+{
+    size_t n = 0;
+    int order = 0;
+    rmq__pubq *q;
+    if (rmq__route_publish_queues(in->scratch, in->brokers, from_default ? in->default_queue_nums : 0,
+                                  in->pubq_scratch, &n, &order, rt->why, sizeof rt->why))
+        return -1;
+    q = n ? (rmq__pubq *)RMQ_MALLOC(in->mem, n * sizeof *q) : NULL;
+    if (n && !q) { rmq__strlcpy(rt->why, "out of memory for the publish queues", sizeof rt->why); return -1; }
+    if (n) RMQ_MEMCPY(q, in->pubq_scratch, n * sizeof *q);
+    if (rt->queues) RMQ_FREE(in->mem, rt->queues);
+    rt->queues = q;
+    rt->nqueues = n;
+    rt->order_topic = (uint8_t)order;
+    rt->via_default = (uint8_t)from_default;
+    rt->state = n ? RMQ__ROUTE_OK : RMQ__ROUTE_NONE;
+    rt->updated_at = rmq__now(&in->rm);
+    if (!n) rmq__fmt(rt->why, sizeof rt->why, "the route of topic %s has no writable queue with a master", rt->topic);
+    return 0;
+}
+
+/* A query's answer: SUCCESS installs the route; TOPIC_NOT_EXIST (or any
+ * other code) for a user topic asks for the default topic's route, which
+ * becomes the topic's publish info (the broker auto-creates the topic). */
+RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
+{
+    if (resp->code == RMQ_CODE_SUCCESS) {
+        if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, in->scratch,
+                             rt->why, sizeof rt->why) == 0 &&
+            rmq__route_install(in, rt, rt->asking_default) == 0) {
+            rmq__route_resolved(in, rt);
+            return;
+        }
+    } else if (!rt->asking_default && rmq__strcmp(rt->topic, in->create_topic_key) != 0) {
+        if (rt->state == RMQ__ROUTE_OK) { rt->updated_at = rmq__now(&in->rm); rmq__route_resolved(in, rt); return; }
+        rmq__route_fetch(in, rt, 1);
+        return;
+    } else {
+        rmq__fmt(rt->why, sizeof rt->why, "No route info of this topic: %s (name servers %s answered %s)",
+                 rt->topic, in->namesrv_text, rmq_response_code_name(resp->code));
+    }
+    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
+    rmq__route_resolved(in, rt);
+}
+
+RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+{
+    rmq__route *rt = (rmq__route *)r->owner;
+    rmq__inst *in = (rmq__inst *)(void *)rm;
+    if (!rt) return;
+    rt->fetching = 0;
+    if (err == RMQ_OK) { rt->ns_tries = 0; rmq__route_answer(in, rt, resp); return; }
+    /* The name server failed: the next one in the list, if any is left. */
+    in->ns_index = in->nnamesrv ? (in->ns_index + 1) % in->nnamesrv : 0;
+    if (++rt->ns_tries < in->nnamesrv) { rmq__route_fetch(in, rt, rt->asking_default); return; }
+    rt->ns_tries = 0;
+    rmq__fmt(rt->why, sizeof rt->why, "No route info of this topic: %s (name servers %s: %s)",
+             rt->topic, in->namesrv_text, why ? why : rmq_strerror(err));
+    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
+    rmq__route_resolved(in, rt);
+}
+
+/* Sends GET_ROUTEINFO_BY_TOPIC for the topic (or, ask_default, for the
+ * default topic on its behalf) to the current name server; a name server
+ * that cannot be reached passes the query to the next. */
+RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
+{
+    rmq_command cmd;
+    rmq_err err = RMQ_ERR_NO_NAMESRV;
+    const char *topic = ask_default ? in->create_topic_key : rt->topic;
+    if (rt->fetching) return;
+    rt->asking_default = (uint8_t)ask_default;
+    while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
+        rmq__command_init(&cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
+        rmq_command_put_ext(&cmd, "topic", topic);
+        /* ask 4.9.4+ name servers for standard JSON (fastjson's form is read too) */
+        rmq_command_put_ext(&cmd, "acceptStandardJsonOnly", "true");
+        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], &cmd, NULL, 0, 0,
+                          rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt);
+        if (err == RMQ_OK) { rt->fetching = 1; return; }
+        in->ns_index = (in->ns_index + 1) % in->nnamesrv;
+        rt->ns_tries++;
+    }
+    rt->ns_tries = 0;
+    if (err == RMQ_ERR_NO_NAMESRV)
+        rmq__fmt(rt->why, sizeof rt->why, "No name server address, please set it (topic %s)", rt->topic);
+    else
+        rmq__fmt(rt->why, sizeof rt->why, "No route info of this topic: %s (name servers %s: %s)",
+                 rt->topic, in->namesrv_text, in->rm.why);
+    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
+    /* Completing the waiters here is safe: async ones only queue their
+     * callback, which runs on the next loop turn. */
+    rmq__route_resolved(in, rt);
+}
+
+/* -- heartbeat ----------------------------------------------------------- */
+typedef struct rmq__hb {
+    rmq__inst *in;
+    int broker;
+    rmq__buf body;
+} rmq__hb;
+
+RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+{
+    rmq__hb *hb = (rmq__hb *)r->owner;
+    rmq__inst *in = (rmq__inst *)(void *)rm;
+    if (err == RMQ_OK && resp && resp->code == RMQ_CODE_SUCCESS) {
+        if (in->brokers[hb->broker].used) in->brokers[hb->broker].version = resp->version;
+    } else {
+        RMQ__LOG(in->port, RMQ_LOG_WARN, "heartbeat to broker %s failed: %s", in->brokers[hb->broker].name,
+                 why ? why : (resp ? rmq_response_code_name(resp->code) : rmq_strerror(err)));
+    }
+    rmq__buf_free(&hb->body);
+    RMQ_FREE(in->mem, hb);
+}
+
+/* HeartbeatData: the client id and every producer group of the instance. */
+RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
+{
+    int i, first = 1;
+    rmq__buf_puts(b, "{\"clientID\":");
+    rmq__json_cstr(b, in->client_id);
+    rmq__buf_puts(b, ",\"consumerDataSet\":[],\"producerDataSet\":[");
+    for (i = 0; i < RMQ_MAX_PRODUCERS; i++) {
+        if (!in->producers[i]) continue;
+        if (!first) rmq__buf_putc(b, ',');
+        rmq__buf_puts(b, "{\"groupName\":");
+        rmq__json_cstr(b, in->producers[i]->cfg.group);
+        rmq__buf_putc(b, '}');
+        first = 0;
+    }
+    rmq__buf_puts(b, "]}");
+}
+
+RMQ__FN int rmq__conn_index(rmq__inst *in, rmq__conn *c) { return (int)(c - in->rm.conns); }
+
+/* The generation of the connection to addr: a new connection needs a new
+ * heartbeat, since the broker keeps registrations per connection. */
+RMQ__FN uint32_t rmq__conn_generation(rmq__inst *in, rmq__conn *c)
+{
+    int i = rmq__conn_index(in, c);
+    if (in->conn_h[i] != c->h || !c->h) { in->conn_h[i] = c->h; in->conn_gen[i]++; }
+    return in->conn_gen[i] ? in->conn_gen[i] : 1;
+}
+
+/* Sends HEART_BEAT to the master of broker b (the library is producer
+ * only: masters only, as Java with no consumers). */
+RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
+{
+    const char *addr = rmq__broker_master(&in->brokers[b]);
+    rmq__hb *hb;
+    rmq_command cmd;
+    rmq__conn *c;
+    rmq_err err;
+    uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
+    if (!addr) return RMQ_ERR_BROKER_NOT_FOUND;
+    err = rmq__conn_get(&in->rm, addr, deadline, &c);
+    if (err != RMQ_OK) return err;
+    hb = (rmq__hb *)RMQ_MALLOC(in->mem, sizeof *hb);
+    if (!hb) return RMQ_ERR_NO_MEMORY;
+    hb->in = in;
+    hb->broker = b;
+    rmq__buf_init(&hb->body, in->mem, 64 * 1024);
+    rmq__heartbeat_body(in, &hb->body);
+    rmq__command_init(&cmd, RMQ_REQ_HEART_BEAT, 0, 0);
+    err = hb->body.failed ? RMQ_ERR_NO_MEMORY
+        : rmq__invoke(&in->rm, addr, &cmd, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb);
+    if (err != RMQ_OK) { rmq__buf_free(&hb->body); RMQ_FREE(in->mem, hb); return err; }
+    in->brokers[b].hb_gen = rmq__conn_generation(in, c);
+    return RMQ_OK;
+}
+
+/* A broker gets its first heartbeat no later than the first send to it. */
+RMQ__FN void rmq__heartbeat_if_new(rmq__inst *in, int b)
+{
+    const char *addr = rmq__broker_master(&in->brokers[b]);
+    rmq__conn *c = addr ? rmq__conn_find(&in->rm, addr) : NULL;
+    if (c && (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) &&
+        in->brokers[b].hb_gen == rmq__conn_generation(in, c))
+        return;
+    rmq__heartbeat_broker(in, b);
+}
+
+/* Brokers gone from every route are dropped and their connections closed
+ * (cleanOfflineBroker). */
+RMQ__FN void rmq__clean_offline_brokers(rmq__inst *in)
+{
+    int b, t, a;
+    size_t q;
+    for (b = 0; b < RMQ_MAX_BROKERS; b++) {
+        int used = 0;
+        if (!in->brokers[b].used) continue;
+        for (t = 0; t < RMQ_MAX_TOPICS && !used; t++) {
+            const rmq__route *rt = &in->routes[t];
+            if (!rt->used || rt->state != RMQ__ROUTE_OK) continue;
+            for (q = 0; q < rt->nqueues && !used; q++) used = rt->queues[q].broker == b;
+        }
+        if (used) continue;
+        for (a = 0; a < in->brokers[b].naddrs; a++) {
+            rmq__conn *c = rmq__conn_find(&in->rm, in->brokers[b].addrs[a].addr);
+            if (c && (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) && !c->inflight && !c->out_head) {
+                in->port->close(in->port->ctx, c->h);
+                RMQ_MEMSET(c, 0, sizeof *c);
+            }
+        }
+        in->brokers[b].used = 0;
+    }
+}
+
+RMQ__FN void rmq__heartbeat_all(rmq__inst *in)
+{
+    int b;
+    rmq__clean_offline_brokers(in);
+    for (b = 0; b < RMQ_MAX_BROKERS; b++) if (in->brokers[b].used) rmq__heartbeat_broker(in, b);
+}
+
+/* -- scheduled tasks ----------------------------------------------------- */
+/* Refreshes every route in use, the default topic's included
+ * (updateTopicRouteInfoFromNameServer, every poll_namesrv_interval_ms). */
+RMQ__FN void rmq__routes_refresh(rmq__inst *in)
+{
+    int i;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        rmq__route *rt = &in->routes[i];
+        if (rt->used && rt->users && !rt->fetching) rmq__route_fetch(in, rt, 0);
+    }
+}
+
+RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op);
+
+RMQ__FN void rmq__inst_timer(rmq__remoting *rm, void *arg, rmq__timer *t)
+{
+    rmq__inst *in = (rmq__inst *)arg;
+    uint32_t now = rmq__now(rm);
+    if (t == &in->t_heartbeat) {
+        rmq__heartbeat_all(in);
+        rmq__timer_arm(rm, &in->t_heartbeat, now + in->heartbeat_ms);
+    } else if (t == &in->t_route) {
+        rmq__routes_refresh(in);
+        rmq__timer_arm(rm, &in->t_route, now + in->poll_ms);
+    } else {
+        rmq__op_timeout(in, (rmq__op *)(void *)t);
+    }
+}
+
+RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req);
+
+/* -- the factory table --------------------------------------------------- */
+RMQ__FN void rmq__inst_free(rmq__inst *in)
+{
+    int i;
+    void *mem = in->mem;
+    rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, "the client instance was shut down");
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) if (in->routes[i].queues) RMQ_FREE(mem, in->routes[i].queues);
+    rmq__remoting_free(&in->rm);
+    if (in->scratch) RMQ_FREE(mem, in->scratch);
+    if (in->pubq_scratch) RMQ_FREE(mem, in->pubq_scratch);
+    RMQ_FREE(mem, in);
+}
+
+/* The instance for this client id and port: shared if it exists. */
+RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *client_id, const char *ip,
+                                  const char *namesrv, rmq__inst **out)
+{
+    rmq__inst *in;
+    rmq_err err;
+    uint32_t rnd;
+    for (in = rmq__factory; in; in = in->next) {
+        if (in->port == cfg->port && rmq__strcmp(in->client_id, client_id) == 0) {
+            in->refs++;
+            *out = in;
+            return RMQ_OK;
+        }
+    }
+    in = (rmq__inst *)RMQ_MALLOC(cfg->mem_ctx, sizeof *in);
+    if (!in) return RMQ_ERR_NO_MEMORY;
+    RMQ_MEMSET(in, 0, sizeof *in);
+    err = rmq__remoting_init(&in->rm, cfg->port, cfg->mem_ctx);
+    in->mem = cfg->mem_ctx;
+    in->port = cfg->port;
+    in->scratch = (rmq__route_data *)RMQ_MALLOC(in->mem, sizeof *in->scratch);
+    in->pubq_scratch = (rmq__pubq *)RMQ_MALLOC(in->mem, RMQ_MAX_QUEUES * sizeof *in->pubq_scratch);
+    if (err != RMQ_OK || !in->scratch || !in->pubq_scratch) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
+    in->rm.serialize = cfg->serialize;
+    in->rm.language = cfg->language;
+    in->rm.connect_timeout_ms = cfg->connect_timeout_ms;
+    in->rm.hook = cfg->rpc_hook;
+    in->rm.on_request = rmq__inst_request;
+    in->rm.on_request_arg = in;
+    in->rm.on_timer = rmq__inst_timer;
+    in->rm.on_timer_arg = in;
+    in->t_heartbeat.pos = in->t_route.pos = -1;
+    in->t_heartbeat.kind = in->t_route.kind = RMQ__TIMER_USER;
+    in->heartbeat_ms = cfg->heartbeat_interval_ms;
+    in->poll_ms = cfg->poll_namesrv_interval_ms;
+    in->api_timeout_ms = cfg->api_timeout_ms;
+    in->default_queue_nums = cfg->default_topic_queue_nums;
+    rmq__strlcpy(in->create_topic_key, cfg->create_topic_key, sizeof in->create_topic_key);
+    rmq__strlcpy(in->client_id, client_id, sizeof in->client_id);
+    rmq__strlcpy(in->ip, ip, sizeof in->ip);
+    rmq__namesrv_set(in, namesrv);
+    cfg->port->entropy(cfg->port->ctx, &rnd, sizeof rnd);
+    rmq__uniq_init(&in->uniq, ip, cfg->port->process_id(cfg->port->ctx), rnd);
+    /* The first route refresh runs at once (Java: 10 ms after start); the
+     * first heartbeat after 1 s, as the scheduled tasks of MQClientInstance. */
+    if (rmq__timer_arm(&in->rm, &in->t_route, rmq__now(&in->rm) + 10) != RMQ_OK ||
+        rmq__timer_arm(&in->rm, &in->t_heartbeat, rmq__now(&in->rm) + 1000) != RMQ_OK) {
+        rmq__inst_free(in);
+        return RMQ_ERR_NO_MEMORY;
+    }
+    in->refs = 1;
+    in->next = rmq__factory;
+    rmq__factory = in;
+    *out = in;
+    return RMQ_OK;
+}
+
+RMQ__FN void rmq__inst_release(rmq__inst *in)
+{
+    rmq__inst **pp;
+    if (--in->refs > 0) return;
+    for (pp = &rmq__factory; *pp; pp = &(*pp)->next) if (*pp == in) { *pp = in->next; break; }
+    rmq__inst_free(in);
+}
+
+/* ======================================================================== */
+/* 13. Producer                                                              */
+/* ======================================================================== */
+/* DefaultMQProducer and DefaultMQProducerImpl: configuration, the service
+ * state, the checks before anything is sent, and every send path. */
+
+/* -- configuration ------------------------------------------------------- */
+RMQDEF void rmq_producer_config_init(rmq_producer_config *cfg)
+{
+    RMQ_MEMSET(cfg, 0, sizeof *cfg);
+    cfg->instance_name = "DEFAULT";
+    cfg->create_topic_key = "TBW102";
+    cfg->default_topic_queue_nums = 4;
+    cfg->send_timeout_ms = RMQ_SEND_TIMEOUT_MS;
+    cfg->retry_times = RMQ_RETRY_TIMES;
+    cfg->retry_times_async = RMQ_RETRY_TIMES_ASYNC;
+    cfg->max_message_size = RMQ_MAX_MESSAGE_BYTES;
+    cfg->compress_over_bytes = RMQ_COMPRESS_OVER_BYTES;
+    cfg->heartbeat_interval_ms = RMQ_HEARTBEAT_INTERVAL_MS;
+    cfg->poll_namesrv_interval_ms = RMQ_POLL_NAMESRV_INTERVAL_MS;
+    cfg->api_timeout_ms = RMQ_API_TIMEOUT_MS;
+    cfg->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
+    cfg->max_pending = RMQ_MAX_PENDING;
+    cfg->max_pending_bytes = RMQ_MAX_PENDING_BYTES;
+    cfg->serialize = RMQ_SERIALIZE_JSON;
+    cfg->language = 7;
+}
+
+static int rmq__is_blank(const char *s)
+{
+    if (!s) return 1;
+    for (; *s; s++) if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') return 0;
+    return 1;
+}
+
+/* ^[%|a-zA-Z0-9_-]+$, the charset of topics and groups. */
+static int rmq__name_char_ok(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '%' || c == '|' || c == '_' || c == '-';
+}
+
+static int rmq__name_chars_ok(const char *s)
+{
+    for (; *s; s++) if (!rmq__name_char_ok((unsigned char)*s)) return 0;
+    return 1;
+}
+
+static rmq_err rmq__bad(char *why, size_t len, const char *field, const char *text)
+{
+    if (why && len) rmq__fmt(why, len, "%s: %s", field, text);
+    return RMQ_ERR_CONFIG;
+}
+
+RMQ__FN rmq_err rmq__check_port(const rmq_port *pt, char *why, size_t len)
+{
+    if (!pt) return rmq__bad(why, len, "port", "is required (e.g. rmq_port_posix())");
+    if (!pt->connect || !pt->send || !pt->recv || !pt->close || !pt->wait || !pt->now_ms ||
+        !pt->process_id || !pt->entropy)
+        return rmq__bad(why, len, "port", "lacks a required function (connect, send, recv, close, wait, now_ms, process_id, entropy)");
+    if (pt->mutex_create && (!pt->mutex_lock || !pt->mutex_unlock || !pt->mutex_destroy))
+        return rmq__bad(why, len, "port", "has mutex_create without mutex_lock, mutex_unlock and mutex_destroy");
+    return RMQ_OK;
+}
+
+RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *why, size_t len)
+{
+    char ns[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
+    int nns;
+    if (why && len) why[0] = 0;
+    if (!cfg) return rmq__bad(why, len, "config", "is NULL");
+    if (rmq__is_blank(cfg->group)) return rmq__bad(why, len, "group", "producerGroup is blank");
+    if (RMQ_STRLEN(cfg->group) > RMQ_GROUP_MAX_LEN) return rmq__bad(why, len, "group", "the specified group is longer than group max length 255.");
+    if (!rmq__name_chars_ok(cfg->group))
+        return rmq__bad(why, len, "group", "the specified group contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$");
+    if (rmq__strcmp(cfg->group, "DEFAULT_PRODUCER") == 0)
+        return rmq__bad(why, len, "group", "producerGroup can not equal DEFAULT_PRODUCER, please specify another one.");
+    if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, ns, &nns))
+        return rmq__bad(why, len, "namesrv_addr", "want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries");
+    if (rmq__is_blank(cfg->instance_name) || RMQ_STRLEN(cfg->instance_name) > 64)
+        return rmq__bad(why, len, "instance_name", "must be set and at most 64 bytes");
+    if (cfg->unit_name && RMQ_STRLEN(cfg->unit_name) > 32) return rmq__bad(why, len, "unit_name", "at most 32 bytes");
+    if (rmq__is_blank(cfg->create_topic_key) || RMQ_STRLEN(cfg->create_topic_key) > RMQ_TOPIC_MAX_LEN ||
+        !rmq__name_chars_ok(cfg->create_topic_key))
+        return rmq__bad(why, len, "create_topic_key", "must be a valid topic name");
+    if (cfg->default_topic_queue_nums < 1 || cfg->default_topic_queue_nums > 1024)
+        return rmq__bad(why, len, "default_topic_queue_nums", "must be within 1..1024");
+    if (cfg->send_timeout_ms < 1 || cfg->send_timeout_ms > 0x3FFFFFFFu)
+        return rmq__bad(why, len, "send_timeout_ms", "must be within 1..2^30");
+    if (cfg->retry_times < 0 || cfg->retry_times > 15) return rmq__bad(why, len, "retry_times", "must be within 0..15");
+    if (cfg->retry_times_async < 0 || cfg->retry_times_async > 15)
+        return rmq__bad(why, len, "retry_times_async", "must be within 0..15");
+    if (cfg->max_message_size < 1 || cfg->max_message_size > RMQ_MAX_FRAME_BYTES - RMQ_MAX_HEADER_BYTES)
+        return rmq__bad(why, len, "max_message_size", "must be within 1 and RMQ_MAX_FRAME_BYTES less RMQ_MAX_HEADER_BYTES");
+    if (cfg->heartbeat_interval_ms < 10 || cfg->heartbeat_interval_ms > 60000)
+        return rmq__bad(why, len, "heartbeat_interval_ms", "must be within 10..60000 (brokers drop a client silent for 120 s)");
+    if (cfg->poll_namesrv_interval_ms < 10 || cfg->poll_namesrv_interval_ms > 0x3FFFFFFFu)
+        return rmq__bad(why, len, "poll_namesrv_interval_ms", "must be within 10..2^30");
+    if (cfg->api_timeout_ms < 1 || cfg->api_timeout_ms > 0x3FFFFFFFu)
+        return rmq__bad(why, len, "api_timeout_ms", "must be within 1..2^30");
+    if (cfg->connect_timeout_ms < 1 || cfg->connect_timeout_ms > 0x3FFFFFFFu)
+        return rmq__bad(why, len, "connect_timeout_ms", "must be within 1..2^30");
+    if (cfg->max_pending < 1 || cfg->max_pending > RMQ_MAX_PENDING)
+        return rmq__bad(why, len, "max_pending", "must be within 1..RMQ_MAX_PENDING");
+    if (cfg->max_pending_bytes < cfg->max_message_size)
+        return rmq__bad(why, len, "max_pending_bytes", "must be at least max_message_size");
+    if (cfg->serialize != RMQ_SERIALIZE_JSON && cfg->serialize != RMQ_SERIALIZE_ROCKETMQ)
+        return rmq__bad(why, len, "serialize", "must be RMQ_SERIALIZE_JSON or RMQ_SERIALIZE_ROCKETMQ");
+#ifdef RMQ_NO_BINARY_HEADER
+    if (cfg->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__bad(why, len, "serialize", "binary headers are cut by RMQ_NO_BINARY_HEADER");
+#endif
+    if (cfg->language < 0 || cfg->language > 12) return rmq__bad(why, len, "language", "must be a LanguageCode of 4.9 (0..12)");
+#ifdef RMQ_NO_LATENCY_FAULT
+    if (cfg->latency_fault_enable) return rmq__bad(why, len, "latency_fault_enable", "cut by RMQ_NO_LATENCY_FAULT");
+#endif
+    if (cfg->addr_server_url) return rmq__bad(why, len, "addr_server_url", "the address server is not supported by this build yet");
+    return rmq__check_port(cfg->port, why, len);
+}
+
+/* -- the why of a failure ------------------------------------------------ */
+static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
+{
+    rmq__sb b;
+    va_list ap;
+    rmq__sb_init(&b, p->last_error, sizeof p->last_error);
+    va_start(ap, fmt);
+    rmq__vfmt(&b, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static const char *rmq__state_name(rmq_service_state s)
+{
+    switch (s) {
+    case RMQ_STATE_CREATE_JUST: return "CREATE_JUST";
+    case RMQ_STATE_RUNNING: return "RUNNING";
+    case RMQ_STATE_SHUTDOWN_ALREADY: return "SHUTDOWN_ALREADY";
+    default: return "START_FAILED";
+    }
+}
+
+/* -- lifecycle ----------------------------------------------------------- */
+/* Copies the config's strings into one allocation owned by the producer. */
+RMQ__FN rmq_err rmq__copy_strings(rmq_producer *p, const rmq_producer_config *cfg)
+{
+    const char **fields[6];
+    size_t total = 0, i;
+    char *at;
+    fields[0] = &p->cfg.group; fields[1] = &p->cfg.namesrv_addr; fields[2] = &p->cfg.instance_name;
+    fields[3] = &p->cfg.unit_name; fields[4] = &p->cfg.addr_server_url; fields[5] = &p->cfg.create_topic_key;
+    for (i = 0; i < 6; i++) if (*fields[i]) total += RMQ_STRLEN(*fields[i]) + 1;
+    p->strings = (char *)RMQ_MALLOC(cfg->mem_ctx, total ? total : 1);
+    if (!p->strings) return RMQ_ERR_NO_MEMORY;
+    at = p->strings;
+    for (i = 0; i < 6; i++) {
+        size_t n;
+        if (!*fields[i]) continue;
+        n = RMQ_STRLEN(*fields[i]) + 1;
+        RMQ_MEMCPY(at, *fields[i], n);
+        *fields[i] = at;
+        at += n;
+    }
+    return RMQ_OK;
+}
+
+RMQDEF rmq_err rmq_producer_create(const rmq_producer_config *cfg, rmq_producer **out)
+{
+    rmq_producer *p;
+    if (!cfg || !out) return RMQ_ERR_INVALID_ARG;
+    *out = NULL;
+    if (rmq__check_port(cfg->port, NULL, 0) != RMQ_OK) return RMQ_ERR_CONFIG;
+    p = (rmq_producer *)RMQ_MALLOC(cfg->mem_ctx, sizeof *p);
+    if (!p) return RMQ_ERR_NO_MEMORY;
+    RMQ_MEMSET(p, 0, sizeof *p);
+    p->cfg = *cfg;
+    p->slot = -1;
+    if (rmq__copy_strings(p, cfg) != RMQ_OK) { RMQ_FREE(cfg->mem_ctx, p); return RMQ_ERR_NO_MEMORY; }
+    p->state = RMQ_STATE_CREATE_JUST;
+    *out = p;
+    return RMQ_OK;
+}
+
+/* ip@instanceName[@unitName]; instance name DEFAULT becomes the decimal
+ * process (device) id, the rule up to Java 4.8 (see the differences above). */
+RMQ__FN void rmq__client_id(const rmq_producer *p, char *ip, size_t iplen, char *out, size_t cap)
+{
+    const rmq_port *pt = p->cfg.port;
+    rmq__sb b;
+    char num[24];
+    if (!pt->local_ip || pt->local_ip(pt->ctx, ip, iplen) != 0 || !ip[0]) rmq__strlcpy(ip, "127.0.0.1", iplen);
+    rmq__sb_init(&b, out, cap);
+    rmq__sb_puts(&b, ip);
+    rmq__sb_puts(&b, "@");
+    if (rmq__strcmp(p->cfg.instance_name, "DEFAULT") == 0)
+        rmq__sb_putn(&b, num, rmq__u64_to_dec(num, pt->process_id(pt->ctx)));
+    else
+        rmq__sb_puts(&b, p->cfg.instance_name);
+    if (!rmq__is_blank(p->cfg.unit_name)) { rmq__sb_puts(&b, "@"); rmq__sb_puts(&b, p->cfg.unit_name); }
+}
+
+/* The producer table: one producer per group per instance. */
+RMQ__FN rmq_err rmq__register_producer(rmq_producer *p)
+{
+    rmq__inst *in = p->in;
+    int i, free_slot = -1;
+    for (i = 0; i < RMQ_MAX_PRODUCERS; i++) {
+        if (in->producers[i] && rmq__strcmp(in->producers[i]->cfg.group, p->cfg.group) == 0)
+            return rmq__fail(p, RMQ_ERR_GROUP_EXISTS,
+                             "The producer group[%s] has been created before, specify another name please.", p->cfg.group);
+        if (!in->producers[i] && free_slot < 0) free_slot = i;
+    }
+    if (free_slot < 0)
+        return rmq__fail(p, RMQ_ERR_LIMIT, "the client instance %s already has RMQ_MAX_PRODUCERS (%d) producers",
+                         in->client_id, RMQ_MAX_PRODUCERS);
+    in->producers[free_slot] = p;
+    p->slot = free_slot;
+    return RMQ_OK;
+}
+
+RMQ__FN void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot >= 0) rt->users |= 1u << p->slot; }
+
+RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
+{
+    char why[RMQ_REASON_MAX_LEN + 1], ip[64], cid[RMQ_CLIENT_ID_MAX_LEN + 1];
+    const char *ns;
+    rmq_err err;
+    if (!p) return RMQ_ERR_INVALID_ARG;
+    if (p->state != RMQ_STATE_CREATE_JUST)
+        return rmq__fail(p, RMQ_ERR_STATE, "The producer service state not OK, maybe started once, %s", rmq__state_name(p->state));
+    p->state = RMQ_STATE_START_FAILED;
+    err = rmq_producer_config_check(&p->cfg, why, sizeof why);
+    if (err != RMQ_OK) return rmq__fail(p, err, "%s", why);
+    rmq__client_id(p, ip, sizeof ip, cid, sizeof cid);
+    ns = p->cfg.namesrv_addr;
+    if (!ns && p->cfg.port->getenv) ns = p->cfg.port->getenv(p->cfg.port->ctx, "NAMESRV_ADDR");
+    if (ns && !p->cfg.namesrv_addr) {
+        char tmp[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
+        int n;
+        if (rmq__namesrv_parse(ns, tmp, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
+    }
+    err = rmq__inst_acquire(&p->cfg, cid, ip, ns ? ns : "", &p->in);
+    if (err != RMQ_OK) return rmq__fail(p, err, "cannot create the client instance: %s", rmq_strerror(err));
+    err = rmq__register_producer(p);
+    if (err != RMQ_OK) {
+        rmq__inst_release(p->in);
+        p->in = NULL;
+        if (err == RMQ_ERR_GROUP_EXISTS) p->state = RMQ_STATE_CREATE_JUST;
+        return err;
+    }
+    rmq__route_use(p, rmq__route_get(p->in, p->cfg.create_topic_key));   /* TBW102's publish info */
+    p->state = RMQ_STATE_RUNNING;
+    rmq__heartbeat_all(p->in);   /* no-op on a first start: no broker known yet */
+    return RMQ_OK;
+}
+
+RMQDEF const char *rmq_producer_last_error(const rmq_producer *p) { return p ? p->last_error : "no producer"; }
+RMQDEF const char *rmq_producer_client_id(const rmq_producer *p) { return p && p->in ? p->in->client_id : ""; }
+RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p) { return p ? p->state : RMQ_STATE_CREATE_JUST; }
+
+RMQDEF void rmq_producer_set_time(rmq_producer *p, int64_t epoch_ms)
+{
+    if (!p || !p->in) return;
+    p->in->wall_base = epoch_ms;
+    p->in->mono_base = rmq__now(&p->in->rm);
+    p->in->wall_set = 1;
+}
+
+/* -- message checks (Validators.checkMessage, Message.putUserProperty) ---- */
+static const char *const rmq__reserved_props[] = {
+    "TRACE_ON", "MSG_REGION", "KEYS", "TAGS", "WAIT", "DELAY", "RETRY_TOPIC", "REAL_TOPIC", "REAL_QID",
+    "TRAN_MSG", "PGROUP", "MIN_OFFSET", "MAX_OFFSET", "BUYER_ID", "ORIGIN_MESSAGE_ID", "TRANSFER_FLAG",
+    "CORRECTION_FLAG", "MQ2_FLAG", "RECONSUME_TIME", "UNIQ_KEY", "MAX_RECONSUME_TIMES", "CONSUME_START_TIME",
+    "INSTANCE_ID", "CORRELATION_ID", "REPLY_TO_CLIENT", "TTL", "ARRIVE_TIME", "PUSH_REPLY_TIME", "CLUSTER",
+    "MSG_TYPE", "INNER_MULTI_QUEUE_OFFSET"
+};
+
+static const char *const rmq__forbidden_topics[] = {
+    "SCHEDULE_TOPIC_XXXX", "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+    "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT"
+};
+
+RMQ__FN rmq_err rmq__check_topic(rmq_producer *p, const char *t)
+{
+    size_t i;
+    if (rmq__is_blank(t)) return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is blank");
+    if (RMQ_STRLEN(t) > RMQ_TOPIC_MAX_LEN)
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is longer than topic max length 127.");
+    if (!rmq__name_chars_ok(t))
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic[%s] contains illegal characters, allowing only ^[%%|a-zA-Z0-9_-]+$", t);
+    for (i = 0; i < sizeof rmq__forbidden_topics / sizeof *rmq__forbidden_topics; i++)
+        if (rmq__strcmp(t, rmq__forbidden_topics[i]) == 0)
+            return rmq__fail(p, RMQ_ERR_MESSAGE, "Sending message to topic[%s] is forbidden.", t);
+    return RMQ_OK;
+}
+
+static int rmq__has_byte(const char *s, char a, char b)
+{
+    for (; *s; s++) if (*s == a || *s == b) return 1;
+    return 0;
+}
+
+RMQ__FN rmq_err rmq__check_properties(rmq_producer *p, const rmq_message *m)
+{
+    size_t i, k;
+    for (i = 0; i < m->nproperties; i++) {
+        const char *key = m->properties[i].key, *val = m->properties[i].value;
+        if (rmq__is_blank(key) || rmq__is_blank(val))
+            return rmq__fail(p, RMQ_ERR_MESSAGE, "The name or value of property%s%s is blank", key ? " " : "", key ? key : "");
+        if (rmq__has_byte(key, RMQ__NAME_SEP, RMQ__PROP_SEP) || rmq__has_byte(val, RMQ__NAME_SEP, RMQ__PROP_SEP))
+            return rmq__fail(p, RMQ_ERR_MESSAGE, "The property %s holds a 0x01 or 0x02 byte, the separators of the property string", key);
+        for (k = 0; k < sizeof rmq__reserved_props / sizeof *rmq__reserved_props; k++)
+            if (rmq__strcmp(key, rmq__reserved_props[k]) == 0)
+                return rmq__fail(p, RMQ_ERR_MESSAGE, "The Property<%s> is used by system", key);
+    }
+    if (m->tags && rmq__has_byte(m->tags, RMQ__NAME_SEP, RMQ__PROP_SEP))
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "the tags hold a 0x01 or 0x02 byte");
+    if (m->keys && rmq__has_byte(m->keys, RMQ__NAME_SEP, RMQ__PROP_SEP))
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "the keys hold a 0x01 or 0x02 byte");
+    return RMQ_OK;
+}
+
+RMQ__FN rmq_err rmq__check_message(rmq_producer *p, const rmq_message *m)
+{
+    rmq_err err;
+    if (!m) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message is null");
+    err = rmq__check_topic(p, m->topic);
+    if (err != RMQ_OK) return err;
+    if (!m->body) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message body is null");
+    if (m->body_len == 0) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message body length is zero");
+    if (m->body_len > p->cfg.max_message_size)
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "the message body size over max value, MAX: %u", (unsigned)p->cfg.max_message_size);
+    return rmq__check_properties(p, m);
+}
+
+RMQ__FN rmq_err rmq__check_running(rmq_producer *p, int blocking)
+{
+    if (!p) return RMQ_ERR_INVALID_ARG;
+    if (p->state != RMQ_STATE_RUNNING)
+        return rmq__fail(p, RMQ_ERR_STATE, "The producer service state not OK, %s", rmq__state_name(p->state));
+    if (blocking && p->in->in_callback)
+        return rmq__fail(p, RMQ_ERR_IN_CALLBACK, "a blocking call was made from inside a send callback");
+    return RMQ_OK;
+}
+
+RMQDEF void rmq_message_init(rmq_message *m, const char *topic, const void *body, size_t len)
+{
+    RMQ_MEMSET(m, 0, sizeof *m);
+    m->topic = topic;
+    m->body = body;
+    m->body_len = len;
+    m->wait_store_msg_ok = 1;
+}
+
+/* -- the encoded message -------------------------------------------------- */
+/* The property string of one message: TAGS, KEYS, DELAY, WAIT, UNIQ_KEY
+ * and the user's properties. */
+RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq__buf *b)
+{
+    size_t i;
+    char num[24];
+    if (m->tags && *m->tags) rmq__prop_put(b, "TAGS", m->tags, RMQ_STRLEN(m->tags));
+    if (m->keys && *m->keys) rmq__prop_put(b, "KEYS", m->keys, RMQ_STRLEN(m->keys));
+    if (m->delay_level > 0) rmq__prop_put(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level));
+    rmq__prop_put(b, "WAIT", m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5);
+    if (uniq) rmq__prop_put(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq));
+    for (i = 0; i < m->nproperties; i++)
+        rmq__prop_put(b, m->properties[i].key, m->properties[i].value, RMQ_STRLEN(m->properties[i].value));
+}
+
+RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
+{
+    void *mem = p->cfg.mem_ctx;
+    rmq__buf_free(&op->props);
+    rmq__buf_free(&op->body);
+    if (op->uniq) RMQ_FREE(mem, op->uniq);
+    if (op->sel_tags) RMQ_FREE(mem, op->sel_tags);
+    if (op->sel_keys) RMQ_FREE(mem, op->sel_keys);
+    if (op->mode != RMQ__MODE_SYNC && op->res) RMQ_FREE(mem, op->res);
+    RMQ_FREE(mem, op);
+}
+
+RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res)
+{
+    void *mem = p->cfg.mem_ctx;
+    rmq__op *op = (rmq__op *)RMQ_MALLOC(mem, sizeof *op);
+    size_t i;
+    if (!op) return NULL;
+    RMQ_MEMSET(op, 0, sizeof *op);
+    op->timer.pos = -1;
+    op->timer.kind = RMQ__TIMER_USER;
+    op->p = p;
+    op->mode = (uint8_t)mode;
+    op->target = (uint8_t)target;
+    op->nmsgs = (uint16_t)nmsgs;
+    op->last_broker = -1;
+    op->broker = -1;
+    rmq__buf_init(&op->props, mem, RMQ_PROPERTIES_MAX_BYTES);
+    rmq__buf_init(&op->body, mem, p->cfg.max_message_size + (nmsgs > 1 ? 0u : p->cfg.max_message_size / 2 + 64));
+    op->uniq = (char *)RMQ_MALLOC(mem, nmsgs * (RMQ_MSG_ID_MAX_LEN + 1));
+    op->res = res ? res : (rmq_send_result *)RMQ_MALLOC(mem, nmsgs * sizeof *op->res);
+    if (!op->uniq || !op->res) { if (!res && op->res) RMQ_FREE(mem, op->res); op->res = res; op->mode = RMQ__MODE_SYNC; rmq__op_free(p, op); return NULL; }
+    for (i = 0; i < nmsgs; i++) RMQ_MEMSET(&op->res[i], 0, sizeof op->res[i]);
+    return op;
+}
+
+/* Copies one message into the op: a fresh UNIQ_KEY, the property string
+ * and the body (the one copy the library makes). */
+RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_message *m)
+{
+    rmq__inst *in = p->in;
+    rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
+    rmq__encode_properties(m, op->uniq, &op->props);
+    if (op->props.failed)
+        return rmq__fail(p, op->props.len >= RMQ_PROPERTIES_MAX_BYTES ? RMQ_ERR_MESSAGE : RMQ_ERR_NO_MEMORY,
+                         "the encoded properties exceed %d bytes, the broker's limit", RMQ_PROPERTIES_MAX_BYTES);
+    op->flag = m->flag;
+    op->code = RMQ_REQ_SEND_MESSAGE_V2;
+    if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
+        if (rmq__buf_reserve(&op->body, m->body_len) == 0) {
+            size_t n = p->cfg.compressor(p->cfg.compressor_arg, m->body, m->body_len, op->body.p, op->body.cap);
+            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x1; return RMQ_OK; }
+        }
+        op->body.failed = 0;
+    }
+    rmq__buf_put(&op->body, m->body, m->body_len);
+    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a %u-byte body", (unsigned)m->body_len);
+    return RMQ_OK;
+}
+
+/* MessageBatch: same topic, no delay, not a retry topic, one WAIT value;
+ * every message gets its own UNIQ_KEY. */
+RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_message *msgs, size_t n)
+{
+    rmq__inst *in = p->in;
+    rmq__buf props;
+    size_t i;
+    rmq_err err;
+    for (i = 0; i < n; i++) {
+        err = rmq__check_message(p, &msgs[i]);
+        if (err != RMQ_OK) return err;
+        if (rmq__strcmp(msgs[i].topic, msgs[0].topic) != 0)
+            return rmq__fail(p, RMQ_ERR_MESSAGE, "The topic of the messages in one batch should be the same");
+        if (msgs[i].delay_level > 0) return rmq__fail(p, RMQ_ERR_MESSAGE, "TimeDelayLevel is not supported for batching");
+        if (RMQ_MEMCMP(msgs[i].topic, "%RETRY%", 7) == 0)
+            return rmq__fail(p, RMQ_ERR_MESSAGE, "Retry Group is not supported for batching");
+        if (!msgs[i].wait_store_msg_ok != !msgs[0].wait_store_msg_ok)
+            return rmq__fail(p, RMQ_ERR_MESSAGE, "The waitStoreMsgOK of the messages in one batch should the same");
+    }
+    rmq__buf_init(&props, p->cfg.mem_ctx, RMQ_PROPERTIES_MAX_BYTES);
+    for (i = 0; i < n; i++) {
+        char *u = op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1);
+        props.len = 0;
+        rmq__uniq_next(&in->uniq, rmq__wall(in), u);
+        rmq__encode_properties(&msgs[i], u, &props);
+        if (props.failed) { rmq__buf_free(&props); return rmq__fail(p, RMQ_ERR_MESSAGE, "message %u: the encoded properties exceed %d bytes", (unsigned)i, RMQ_PROPERTIES_MAX_BYTES); }
+        rmq__batch_record(&op->body, msgs[i].flag, msgs[i].body, msgs[i].body_len, props.p, props.len);
+    }
+    rmq__buf_free(&props);
+    if (op->body.failed)
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded batch exceeds the message body size max value, MAX: %u",
+                         (unsigned)p->cfg.max_message_size);
+    rmq__prop_put(&op->props, "WAIT", msgs[0].wait_store_msg_ok ? "true" : "false", msgs[0].wait_store_msg_ok ? 4 : 5);
+    op->batch = 1;
+    op->code = RMQ_REQ_SEND_BATCH_MESSAGE;
+    return RMQ_OK;
+}
+
+/* -- completion ---------------------------------------------------------- */
+RMQ__FN void rmq__op_unlink(rmq_producer *p, rmq__op *op)
+{
+    if (op->prev) op->prev->next = op->next; else if (p->ops == op) p->ops = op->next;
+    if (op->next) op->next->prev = op->prev;
+    op->next = op->prev = NULL;
+}
+
+/* The single end of a send. Sync: the waiting call sees `done`; async:
+ * the callback is queued for the next loop turn; oneway: freed. */
+RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const char *why)
+{
+    rmq_producer *p = op->p;
+    rmq__inst *in = p->in;
+    size_t i;
+    if (op->done) return;
+    op->done = 1;
+    op->err = err;
+    rmq__timer_cancel(&in->rm, &op->timer);
+    if (op->req) { op->req->owner = NULL; op->req = NULL; }
+    if (err != RMQ_OK) {
+        for (i = 0; i < op->nmsgs; i++) if (why) rmq__strlcpy(op->res[i].reason, why, sizeof op->res[i].reason);
+        p->sends_failed++;
+        if (op->mode != RMQ__MODE_ASYNC && why) rmq__strlcpy(p->last_error, why, sizeof p->last_error);
+    } else {
+        p->sends_ok++;
+    }
+    if (op->mode == RMQ__MODE_SYNC) return;
+    rmq__op_unlink(p, op);
+    if (op->mode == RMQ__MODE_ONEWAY) {
+        p->pending--;
+        p->pending_bytes -= (uint32_t)op->body.len;
+        rmq__op_free(p, op);
+        return;
+    }
+    op->wnext = NULL;
+    if (in->cq_tail) in->cq_tail->wnext = op; else in->cq_head = op;
+    in->cq_tail = op;
+}
+
+/* Runs the queued callbacks; the caller holds no lock. */
+RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
+{
+    int n = 0;
+    while (in->cq_head) {
+        rmq__op *op = in->cq_head;
+        rmq_producer *p = op->p;
+        in->cq_head = op->wnext;
+        if (!in->cq_head) in->cq_tail = NULL;
+        in->in_callback++;
+        if (op->cb) op->cb(op->err, op->res, op->user);
+        in->in_callback--;
+        p->pending--;
+        p->pending_bytes -= (uint32_t)op->body.len;
+        rmq__op_free(p, op);
+        n++;
+    }
+    return n;
+}
+
+/* -- the response of a send (processSendResponse) ------------------------ */
+static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
+{
+    size_t n = s.ptr ? (s.len < cap - 1 ? s.len : cap - 1) : 0;
+    if (n) RMQ_MEMCPY(dst, s.ptr, n);
+    dst[n] = 0;
+}
+
+RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
+{
+    rmq__inst *in = op->p->in;
+    rmq_slice offs = rmq_command_ext(resp, "msgId"), region = rmq_command_ext(resp, "MSG_REGION");
+    rmq_slice trace = rmq_command_ext(resp, "TRACE_ON"), tid = rmq_command_ext(resp, "transactionId");
+    int64_t qoff = 0;
+    int32_t qid = op->queue.queue_id;
+    rmq_slice v = rmq_command_ext(resp, "queueOffset");
+    size_t i;
+    rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
+                       : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
+                       : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
+    if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
+    v = rmq_command_ext(resp, "queueId");
+    if (v.ptr) rmq__parse_i32(v.ptr, v.len, &qid);
+    for (i = 0; i < op->nmsgs; i++) {
+        rmq_send_result *r = &op->res[i];
+        rmq_slice one = offs;
+        size_t k, item = 0, from = 0;
+        r->status = st;
+        rmq__strlcpy(r->msg_id, op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1), sizeof r->msg_id);
+        /* a batch answers comma-separated offset ids, one per message */
+        for (k = 0; offs.ptr && k <= offs.len; k++) {
+            if (k < offs.len && offs.ptr[k] != ',') continue;
+            if (item == i) { one.ptr = offs.ptr + from; one.len = k - from; break; }
+            item++;
+            from = k + 1;
+        }
+        if (item != i) one.ptr = NULL;
+        rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, one);
+        rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
+        r->queue = op->queue;
+        r->queue.queue_id = qid;
+        r->queue_offset = qoff + (int64_t)i;
+        if (region.ptr && region.len) rmq__copy_slice(r->region_id, sizeof r->region_id, region);
+        else rmq__strlcpy(r->region_id, "DefaultRegion", sizeof r->region_id);
+        r->trace_on = !rmq__slice_eq(trace, "false");
+        r->broker_code = 0;
+        r->remark[0] = 0;
+        r->reason[0] = 0;
+    }
+    (void)in;
+}
+
+/* Java's default retry set for sync sends (4.9). */
+static int rmq__retry_code(int32_t code)
+{
+    return code == RMQ_CODE_TOPIC_NOT_EXIST || code == RMQ_CODE_SERVICE_NOT_AVAILABLE ||
+           code == RMQ_CODE_SYSTEM_ERROR || code == RMQ_CODE_NO_PERMISSION ||
+           code == RMQ_CODE_NO_BUYER_ID || code == RMQ_CODE_NOT_IN_CURRENT_UNIT;
+}
+
+RMQ__FN void rmq__op_attempt(rmq__op *op);
+
+/* After a failed attempt: another one if the mode, the error and the
+ * budget allow it (sendDefaultImpl / onExceptionImpl), else the end. */
+RMQ__FN void rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *why)
+{
+    rmq_producer *p = op->p;
+    rmq__inst *in = p->in;
+    int network = err != RMQ_ERR_BROKER && err != RMQ_ERR_MESSAGE && err != RMQ_ERR_SHUTDOWN &&
+                  err != RMQ_ERR_SELECTOR && err != RMQ_ERR_FRAME_TOO_LARGE && err != RMQ_ERR_NO_MEMORY;
+    int retry = 0;
+    uint32_t now = rmq__now(&in->rm);
+    if (op->broker >= 0 && in->brokers[op->broker].used) {
+        in->brokers[op->broker].errors++;
+#ifndef RMQ_NO_LATENCY_FAULT
+        if (p->cfg.latency_fault_enable)
+            rmq__fault_update(&in->brokers[op->broker], now, now - op->attempt_start, 1);
+#endif
+    }
+    if (err == RMQ_ERR_CONNECT && op->route) rmq__route_fetch(in, op->route, 0);  /* the broker may be gone */
+    if (op->attempts < op->max_attempts && !rmq__reached(now, op->deadline)) {
+        if (op->mode == RMQ__MODE_SYNC && op->target == RMQ__TARGET_DEFAULT)
+            retry = network || (err == RMQ_ERR_BROKER && rmq__retry_code(code));
+        else if (op->mode == RMQ__MODE_ASYNC)
+            retry = network;              /* an answered error code is final in async mode */
+    }
+    if (retry) {
+        p->retries++;
+        op->last_broker = op->broker;
+        rmq__op_attempt(op);
+        return;
+    }
+    if (op->attempts > 1 && op->target == RMQ__TARGET_DEFAULT) {
+        char full[RMQ_REASON_MAX_LEN + 1];
+        rmq__fmt(full, sizeof full, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %s",
+                 op->attempts, (unsigned)(now - op->start), op->route ? op->route->topic : op->queue.topic, why);
+        rmq__op_finish(op, err, full);
+        return;
+    }
+    rmq__op_finish(op, err, why);
+}
+
+RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+{
+    rmq__op *op = (rmq__op *)r->owner;
+    rmq__inst *in = (rmq__inst *)(void *)rm;
+    char text[RMQ_REASON_MAX_LEN + 1];
+    size_t i;
+    if (!op) return;
+    op->req = NULL;
+    if (op->mode == RMQ__MODE_ONEWAY) { rmq__op_finish(op, err, why); return; }
+    if (err != RMQ_OK) { rmq__op_failed(op, err, 0, why); return; }
+    if (resp->code != RMQ_CODE_SUCCESS && resp->code != RMQ_CODE_FLUSH_DISK_TIMEOUT &&
+        resp->code != RMQ_CODE_FLUSH_SLAVE_TIMEOUT && resp->code != RMQ_CODE_SLAVE_NOT_AVAILABLE) {
+        for (i = 0; i < op->nmsgs; i++) {
+            op->res[i].broker_code = resp->code;
+            rmq__copy_slice(op->res[i].remark, sizeof op->res[i].remark, resp->remark);
+        }
+        rmq__fmt(text, sizeof text, "broker %s answered %s (%d): %S", in->brokers[op->broker].name,
+                 rmq_response_code_name(resp->code), (int)resp->code, &resp->remark);
+        rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, text);
+        return;
+    }
+#ifndef RMQ_NO_LATENCY_FAULT
+    if (op->p->cfg.latency_fault_enable && in->brokers[op->broker].used) {
+        uint32_t now = rmq__now(rm);
+        rmq__fault_update(&in->brokers[op->broker], now, now - op->attempt_start, 0);
+    }
+#endif
+    rmq__op_result(op, resp);
+    if (resp->code != RMQ_CODE_SUCCESS && op->p->cfg.retry_another_broker_when_not_store_ok &&
+        op->mode == RMQ__MODE_SYNC && op->target == RMQ__TARGET_DEFAULT && op->attempts < op->max_attempts &&
+        !rmq__reached(rmq__now(rm), op->deadline)) {
+        op->last_broker = op->broker;
+        op->p->retries++;
+        rmq__op_attempt(op);
+        return;
+    }
+    rmq__op_finish(op, RMQ_OK, NULL);
+}
+
+/* -- one attempt (sendKernelImpl) ---------------------------------------- */
+/* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
+RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd, char (*num)[24])
+{
+    rmq_producer *p = op->p;
+    size_t k = 0;
+    rmq__command_init(cmd, op->code, 0, 0);
+    rmq_command_put_ext(cmd, "a", p->cfg.group);
+    rmq_command_put_ext(cmd, "b", op->queue.topic);
+    rmq_command_put_ext(cmd, "c", p->cfg.create_topic_key);
+    num[k][rmq__i64_to_dec(num[k], p->cfg.default_topic_queue_nums)] = 0;
+    rmq_command_put_ext(cmd, "d", num[k++]);
+    num[k][rmq__i64_to_dec(num[k], op->queue.queue_id)] = 0;
+    rmq_command_put_ext(cmd, "e", num[k++]);
+    num[k][rmq__i64_to_dec(num[k], op->sysflag)] = 0;
+    rmq_command_put_ext(cmd, "f", num[k++]);
+    num[k][rmq__i64_to_dec(num[k], rmq__wall(p->in))] = 0;
+    rmq_command_put_ext(cmd, "g", num[k++]);
+    num[k][rmq__i64_to_dec(num[k], op->flag)] = 0;
+    rmq_command_put_ext(cmd, "h", num[k++]);
+    cmd->ext[cmd->next].key = rmq__cslice("i");
+    cmd->ext[cmd->next].value.ptr = (const char *)op->props.p;
+    cmd->ext[cmd->next].value.len = op->props.len;
+    cmd->next++;
+    rmq_command_put_ext(cmd, "j", "0");
+    rmq_command_put_ext(cmd, "k", "false");
+    rmq_command_put_ext(cmd, "m", op->batch ? "true" : "false");
+    rmq_command_put_ext(cmd, "n", op->queue.broker_name);
+}
+
+/* Picks the queue of this attempt; -1 with why written when none. */
+RMQ__FN int rmq__op_pick(rmq__op *op, char *why, size_t cap)
+{
+    rmq__inst *in = op->p->in;
+    rmq__route *rt = op->route;
+    if (op->target == RMQ__TARGET_DEFAULT) {
+        int q = rmq__route_select(rt->queues, rt->nqueues, &rt->rr, op->last_broker, in->brokers,
+                                  op->p->cfg.latency_fault_enable, rmq__now(&in->rm));
+        if (q < 0) { rmq__strlcpy(why, rt->why[0] ? rt->why : "no publish queue", cap); return -1; }
+        op->broker = rt->queues[q].broker;
+        rmq__strlcpy(op->queue.topic, rt->topic, sizeof op->queue.topic);
+        rmq__strlcpy(op->queue.broker_name, in->brokers[op->broker].name, sizeof op->queue.broker_name);
+        op->queue.queue_id = rt->queues[q].queue_id;
+        return 0;
+    }
+    op->broker = rmq__broker_slot(in->brokers, op->queue.broker_name, 0);
+    if (op->broker < 0) {
+        rmq__fmt(why, cap, "The broker[%s] not exist", op->queue.broker_name);
+        return -1;
+    }
+    return 0;
+}
+
+RMQ__FN void rmq__op_attempt(rmq__op *op)
+{
+    rmq_producer *p = op->p;
+    rmq__inst *in = p->in;
+    rmq_command cmd;
+    char num[6][24], why[RMQ_REASON_MAX_LEN + 1];
+    const char *addr;
+    rmq_err err;
+    op->attempts++;
+    op->attempt_start = rmq__now(&in->rm);
+    if (rmq__op_pick(op, why, sizeof why)) {
+        rmq__op_failed(op, op->target == RMQ__TARGET_DEFAULT ? RMQ_ERR_NO_ROUTE : RMQ_ERR_BROKER_NOT_FOUND, 0, why);
+        return;
+    }
+    addr = rmq__broker_master(&in->brokers[op->broker]);
+    if (!addr) {
+        rmq__fmt(why, sizeof why, "The broker[%s] not exist (no master address)", in->brokers[op->broker].name);
+        rmq__op_failed(op, RMQ_ERR_BROKER_NOT_FOUND, 0, why);
+        return;
+    }
+    rmq__heartbeat_if_new(in, op->broker);
+    rmq__send_header(op, &cmd, num);
+    err = rmq__invoke(&in->rm, addr, &cmd, op->body.p, op->body.len, op->mode == RMQ__MODE_ONEWAY,
+                      op->deadline, rmq__op_done, op);
+    if (err != RMQ_OK) {
+        rmq__fmt(why, sizeof why, "%s", in->rm.why);
+        rmq__op_failed(op, err, 0, why);
+        return;
+    }
+    /* the request just queued is the newest in its slot or the oneway one */
+    op->req = op->mode == RMQ__MODE_ONEWAY ? rmq__conn_find(&in->rm, addr)->out_tail
+                                           : in->rm.slots[(uint32_t)cmd.opaque % RMQ_MAX_INFLIGHT];
+}
+
+/* A selector sees the topic's queues as rmq_queue, in publish order. */
+RMQ__FN rmq_err rmq__op_select(rmq__op *op, const rmq_message *m)
+{
+    rmq_producer *p = op->p;
+    rmq__route *rt = op->route;
+    rmq_queue *qs;
+    size_t i;
+    int pick;
+    if (!rt->nqueues) return rmq__fail(p, RMQ_ERR_NO_ROUTE, "%s", rt->why);
+    qs = (rmq_queue *)RMQ_MALLOC(p->cfg.mem_ctx, rt->nqueues * sizeof *qs);
+    if (!qs) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the selector's queue list");
+    for (i = 0; i < rt->nqueues; i++) {
+        rmq__strlcpy(qs[i].topic, rt->topic, sizeof qs[i].topic);
+        rmq__strlcpy(qs[i].broker_name, p->in->brokers[rt->queues[i].broker].name, sizeof qs[i].broker_name);
+        qs[i].queue_id = rt->queues[i].queue_id;
+    }
+    pick = op->sel(qs, rt->nqueues, m, op->sel_arg);
+    if (pick >= 0 && (size_t)pick < rt->nqueues) op->queue = qs[pick];
+    RMQ_FREE(p->cfg.mem_ctx, qs);
+    if (pick < 0 || (size_t)pick >= rt->nqueues)
+        return rmq__fail(p, RMQ_ERR_SELECTOR, "select message queue return null. (the selector returned %d of %u queues)",
+                         pick, (unsigned)rt->nqueues);
+    op->target = RMQ__TARGET_QUEUE;
+    return RMQ_OK;
+}
+
+/* The route is known (or known to be missing): first attempt, or the end. */
+RMQ__FN void rmq__op_route_ready(rmq__op *op)
+{
+    rmq__route *rt = op->route;
+    rmq__timer_cancel(&op->p->in->rm, &op->timer);
+    if (rt->state != RMQ__ROUTE_OK) { rmq__op_finish(op, RMQ_ERR_NO_ROUTE, rt->why); return; }
+    if (op->target == RMQ__TARGET_SELECT) {
+        rmq_message m;
+        rmq_err err;
+        rmq_message_init(&m, rt->topic, op->body.p, op->body.len);
+        m.tags = op->sel_tags;
+        m.keys = op->sel_keys;
+        m.flag = op->flag;
+        err = rmq__op_select(op, &m);
+        if (err != RMQ_OK) { rmq__op_finish(op, err, op->p->last_error); return; }
+    }
+    rmq__op_attempt(op);
+}
+
+RMQ__FN void rmq__route_resolved(rmq__inst *in, rmq__route *rt)
+{
+    rmq__op *w = rt->waiters;
+    rt->waiters = NULL;
+    while (w) {
+        rmq__op *next = w->wnext;
+        w->wnext = NULL;
+        rmq__op_route_ready(w);
+        w = next;
+    }
+    (void)in;
+}
+
+RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
+{
+    rmq__op **pp;
+    char why[RMQ_REASON_MAX_LEN + 1];
+    if (op->route) {
+        for (pp = &op->route->waiters; *pp; pp = &(*pp)->wnext) if (*pp == op) { *pp = op->wnext; break; }
+        op->wnext = NULL;
+    }
+    rmq__fmt(why, sizeof why, "sendDefaultImpl call timeout: no route for topic %s within %u ms (name servers %s)",
+             op->route ? op->route->topic : op->queue.topic, (unsigned)(op->deadline - op->start), in->namesrv_text);
+    rmq__op_finish(op, RMQ_ERR_TIMEOUT, why);
+}
+
+/* Starts an accepted send: at once if the route is known, else after it
+ * arrives (the message waits as the op's copy; an async call never blocks). */
+RMQ__FN void rmq__op_start(rmq__op *op, const rmq_message *m)
+{
+    rmq_producer *p = op->p;
+    rmq__inst *in = p->in;
+    rmq__route *rt = op->route;
+    op->next = p->ops;
+    if (p->ops) p->ops->prev = op;
+    p->ops = op;
+    if (rt->state == RMQ__ROUTE_OK && !(op->target == RMQ__TARGET_SELECT && rt->fetching && !rt->nqueues)) {
+        if (op->target == RMQ__TARGET_SELECT) {
+            rmq_err err = rmq__op_select(op, m);
+            if (err != RMQ_OK) { rmq__op_finish(op, err, p->last_error); return; }
+        }
+        rmq__op_attempt(op);
+        return;
+    }
+    op->wnext = rt->waiters;
+    rt->waiters = op;
+    rmq__timer_arm(&in->rm, &op->timer, op->deadline);
+    if (!rt->fetching) rmq__route_fetch(in, rt, 0);
+}
+
+/* -- the loop, as the API runs it ----------------------------------------- */
+/* One turn of I/O and timers, then the callbacks that became due. */
+RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
+{
+    int work = rmq__step(&in->rm, max_wait);
+    return work + rmq__fire_callbacks(in);
+}
+
+RMQ__FN void rmq__wait_op(rmq__inst *in, rmq__op *op)
+{
+    while (!op->done) rmq__turn(in, 1000);
+}
+
+RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
+{
+    uint32_t start, left = timeout_ms;
+    if (!p || !p->in) return RMQ_ERR_STATE;
+    start = rmq__now(&p->in->rm);
+    for (;;) {
+        if (rmq__turn(p->in, left) || !left) return RMQ_OK;
+        left = timeout_ms - (rmq__now(&p->in->rm) - start);
+        if ((int32_t)left <= 0 || left > timeout_ms) return RMQ_OK;
+    }
+}
+
+RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
+{
+    uint32_t deadline;
+    rmq_err err = rmq__check_running(p, 1);
+    if (err != RMQ_OK && err != RMQ_ERR_STATE) return err;
+    if (!p || !p->in) return RMQ_OK;
+    deadline = rmq__now(&p->in->rm) + timeout_ms;
+    while (p->pending) {
+        int32_t left = rmq__tdiff(deadline, rmq__now(&p->in->rm));
+        if (left <= 0) return rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
+                                        (unsigned)p->pending, (unsigned)timeout_ms);
+        rmq__turn(p->in, (uint32_t)left);
+    }
+    return RMQ_OK;
+}
+
+RMQDEF uint32_t rmq_producer_next_timeout_ms(rmq_producer *p)
+{
+    if (!p || !p->in) return 0xFFFFFFFFu;
+    if (p->in->cq_head) return 0;
+    return rmq__next_timeout(&p->in->rm, 0x7FFFFFFFu);
+}
+
+RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_t cap)
+{
+    size_t n = 0;
+    int i;
+    if (!p || !p->in) return 0;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS && n < cap; i++) {
+        rmq__conn *c = &p->in->rm.conns[i];
+        if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
+        items[n].conn = c->h;
+        items[n].want = c->state == RMQ__CONN_CONNECTING ? RMQ_WANT_WRITE
+                      : (RMQ_WANT_READ | (c->out_head ? RMQ_WANT_WRITE : 0u));
+        items[n].ready = 0;
+        n++;
+    }
+    return n;
+}
+
+/* -- send paths ---------------------------------------------------------- */
+typedef struct rmq__send_args {
+    int mode, target, batch;
+    const rmq_message *msgs;
+    size_t n;
+    const rmq_queue *queue;
+    rmq_queue_selector sel;
+    void *sel_arg;
+    rmq_send_cb cb;
+    void *user;
+    rmq_send_result *res;
+    uint32_t timeout_ms;
+} rmq__send_args;
+
+static char *rmq__strdup(void *mem, const char *s)
+{
+    size_t n = s ? RMQ_STRLEN(s) + 1 : 0;
+    char *d = n ? (char *)RMQ_MALLOC(mem, n) : NULL;
+    if (d) RMQ_MEMCPY(d, s, n);
+    return d;
+}
+
+/* Everything a send path does before its first attempt: the checks, the
+ * back-pressure bound, the copy of the message, the route lookup. */
+RMQ__FN rmq_err rmq__send(rmq_producer *p, const rmq__send_args *a)
+{
+    rmq__inst *in;
+    rmq__op *op;
+    rmq_err err = rmq__check_running(p, a->mode == RMQ__MODE_SYNC);
+    const char *topic;
+    if (err != RMQ_OK) return err;
+    if (!a->msgs || a->n == 0 || a->n > 65535 || (!a->batch && a->n != 1)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no message given");
+    if (a->mode == RMQ__MODE_SYNC && !a->res) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no result given");
+    if (a->mode == RMQ__MODE_ASYNC && !a->cb) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no callback given");
+    if (a->target == RMQ__TARGET_SELECT && !a->sel) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no selector given");
+    in = p->in;
+    if (!a->batch) { err = rmq__check_message(p, a->msgs); if (err != RMQ_OK) return err; }
+    if (a->batch && a->target == RMQ__TARGET_SELECT) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "a batch cannot use a selector");
+    topic = a->msgs[0].topic;
+    if (a->target == RMQ__TARGET_QUEUE) {
+        if (!a->queue) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no queue given");
+        if (rmq__strcmp(a->queue->topic, topic) != 0)
+            return rmq__fail(p, RMQ_ERR_MESSAGE, "message's topic not equal mq's topic");
+    }
+    if (a->mode != RMQ__MODE_SYNC) {
+        size_t bytes = 0, i;
+        for (i = 0; i < a->n; i++) bytes += a->msgs[i].body_len;
+        if (p->pending >= p->cfg.max_pending)
+            return rmq__fail(p, RMQ_ERR_BUSY, "%u sends are pending (max_pending); poll or flush first", (unsigned)p->pending);
+        if (bytes > p->cfg.max_pending_bytes - p->pending_bytes)
+            return rmq__fail(p, RMQ_ERR_BUSY, "%u bytes are pending (max_pending_bytes %u); poll or flush first",
+                             (unsigned)p->pending_bytes, (unsigned)p->cfg.max_pending_bytes);
+    }
+    op = rmq__op_new(p, a->mode, a->target, a->n, a->mode == RMQ__MODE_SYNC ? a->res : NULL);
+    if (!op) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a send");
+    op->route = rmq__route_get(in, topic);
+    if (!op->route) {
+        rmq__op_free(p, op);
+        return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+    }
+    err = a->batch ? rmq__op_take_batch(p, op, a->msgs, a->n) : rmq__op_take_message(p, op, a->msgs);
+    if (err != RMQ_OK) { rmq__op_free(p, op); return err; }
+    rmq__route_use(p, op->route);
+    if (a->queue) op->queue = *a->queue;
+    rmq__strlcpy(op->queue.topic, topic, sizeof op->queue.topic);
+    op->sel = a->sel;
+    op->sel_arg = a->sel_arg;
+    if (a->target == RMQ__TARGET_SELECT && a->mode != RMQ__MODE_SYNC) {
+        op->sel_tags = rmq__strdup(p->cfg.mem_ctx, a->msgs[0].tags);
+        op->sel_keys = rmq__strdup(p->cfg.mem_ctx, a->msgs[0].keys);
+    }
+    op->cb = a->cb;
+    op->user = a->user;
+    op->start = rmq__now(&in->rm);
+    op->deadline = op->start + (a->timeout_ms ? a->timeout_ms : p->cfg.send_timeout_ms);
+    op->max_attempts = a->mode == RMQ__MODE_ONEWAY ? 1
+                     : a->mode == RMQ__MODE_SYNC ? (a->target == RMQ__TARGET_DEFAULT ? 1 + p->cfg.retry_times : 1)
+                     : 1 + p->cfg.retry_times_async;
+    if (a->mode != RMQ__MODE_SYNC) {
+        p->pending++;
+        p->pending_bytes += (uint32_t)op->body.len;
+    }
+    rmq__op_start(op, a->msgs);
+    if (a->mode != RMQ__MODE_SYNC) return RMQ_OK;
+    rmq__wait_op(in, op);
+    rmq__op_unlink(p, op);
+    err = op->err;
+    rmq__op_free(p, op);
+    if (err != RMQ_OK && !p->last_error[0]) rmq__fail(p, err, "%s", rmq_strerror(err));
+    return err;
+}
+
+static void rmq__args(rmq__send_args *a, int mode, int target, const rmq_message *m, size_t n)
+{
+    RMQ_MEMSET(a, 0, sizeof *a);
+    a->mode = mode;
+    a->target = target;
+    a->msgs = m;
+    a->n = n;
+}
+
+RMQDEF rmq_err rmq_send_timeout(rmq_producer *p, const rmq_message *m, rmq_send_result *res, uint32_t timeout_ms)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_SYNC, RMQ__TARGET_DEFAULT, m, 1);
+    a.res = res;
+    a.timeout_ms = timeout_ms;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send(rmq_producer *p, const rmq_message *m, rmq_send_result *res)
+{
+    return rmq_send_timeout(p, m, res, 0);
+}
+
+RMQDEF rmq_err rmq_send_async_timeout(rmq_producer *p, const rmq_message *m, rmq_send_cb cb, void *user, uint32_t timeout_ms)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, m, 1);
+    a.cb = cb;
+    a.user = user;
+    a.timeout_ms = timeout_ms;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send_async(rmq_producer *p, const rmq_message *m, rmq_send_cb cb, void *user)
+{
+    return rmq_send_async_timeout(p, m, cb, user, 0);
+}
+
+RMQDEF rmq_err rmq_send_oneway(rmq_producer *p, const rmq_message *m)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ONEWAY, RMQ__TARGET_DEFAULT, m, 1);
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send_to_queue(rmq_producer *p, const rmq_message *m, const rmq_queue *q, rmq_send_result *res)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_SYNC, RMQ__TARGET_QUEUE, m, 1);
+    a.queue = q;
+    a.res = res;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send_to_queue_async(rmq_producer *p, const rmq_message *m, const rmq_queue *q, rmq_send_cb cb, void *user)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_QUEUE, m, 1);
+    a.queue = q;
+    a.cb = cb;
+    a.user = user;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send_oneway_to_queue(rmq_producer *p, const rmq_message *m, const rmq_queue *q)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ONEWAY, RMQ__TARGET_QUEUE, m, 1);
+    a.queue = q;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send_select(rmq_producer *p, const rmq_message *m, rmq_queue_selector sel, void *arg, rmq_send_result *res)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_SYNC, RMQ__TARGET_SELECT, m, 1);
+    a.sel = sel;
+    a.sel_arg = arg;
+    a.res = res;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send_select_async(rmq_producer *p, const rmq_message *m, rmq_queue_selector sel, void *arg,
+                                     rmq_send_cb cb, void *user)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_SELECT, m, 1);
+    a.sel = sel;
+    a.sel_arg = arg;
+    a.cb = cb;
+    a.user = user;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send_batch(rmq_producer *p, const rmq_message *msgs, size_t n, rmq_send_result *res)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_SYNC, RMQ__TARGET_DEFAULT, msgs, n);
+    a.batch = 1;
+    a.res = res;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_send_batch_async(rmq_producer *p, const rmq_message *msgs, size_t n, rmq_send_cb cb, void *user)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, msgs, n);
+    a.batch = 1;
+    a.cb = cb;
+    a.user = user;
+    return rmq__send(p, &a);
+}
+
+RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
+{
+    rmq__route *rt;
+    uint32_t deadline;
+    size_t i;
+    rmq_err err = rmq__check_running(p, 1);
+    if (err != RMQ_OK) return err;
+    if (!n || (!out && cap)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no output given");
+    err = rmq__check_topic(p, topic);
+    if (err != RMQ_OK) return err;
+    rt = rmq__route_get(p->in, topic);
+    if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+    rmq__route_use(p, rt);
+    deadline = rmq__now(&p->in->rm) + p->cfg.send_timeout_ms;
+    if (rt->state != RMQ__ROUTE_OK) rmq__route_fetch(p->in, rt, 0);
+    while (rt->state != RMQ__ROUTE_OK && rt->fetching && !rmq__reached(rmq__now(&p->in->rm), deadline))
+        rmq__turn(p->in, (uint32_t)rmq__tdiff(deadline, rmq__now(&p->in->rm)));
+    if (rt->state != RMQ__ROUTE_OK)
+        return rmq__fail(p, rt->fetching ? RMQ_ERR_TIMEOUT : RMQ_ERR_NO_ROUTE, "%s", rt->fetching ? "the route query timed out" : rt->why);
+    *n = rt->nqueues;
+    for (i = 0; i < rt->nqueues && i < cap; i++) {
+        rmq__strlcpy(out[i].topic, rt->topic, sizeof out[i].topic);
+        rmq__strlcpy(out[i].broker_name, p->in->brokers[rt->queues[i].broker].name, sizeof out[i].broker_name);
+        out[i].queue_id = rt->queues[i].queue_id;
+    }
+    return rt->nqueues > cap ? rmq__fail(p, RMQ_ERR_LIMIT, "topic %s has %u queues, more than cap", topic, (unsigned)rt->nqueues)
+                             : RMQ_OK;
+}
+
+/* -- requests the broker sends ------------------------------------------- */
+RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req)
+{
+    char remark[64];
+    (void)arg;
+    switch (req->code) {
+    case RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED:    /* for consumers only */
+        return;
+    case RMQ_REQ_CHECK_TRANSACTION_STATE:        /* no transactional producer here */
+        RMQ__LOG(rm->port, RMQ_LOG_INFO, "%s asked for a transaction check; no transaction listener", c->addr);
+        return;
+    default:
+        if (req->flag & RMQ_FLAG_ONEWAY) return;
+        rmq__fmt(remark, sizeof remark, " request type %d not supported", (int)req->code);
+        rmq__respond(rm, c, req, RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED, remark);
+    }
+}
+
+/* -- shutdown ------------------------------------------------------------ */
+typedef struct rmq__unreg {
+    rmq__inst *in;
+} rmq__unreg;
+
+RMQ__FN void rmq__unregister_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+{
+    rmq__inst *in = (rmq__inst *)(void *)rm;
+    (void)r; (void)resp;
+    if (err != RMQ_OK) RMQ__LOG(in->port, RMQ_LOG_WARN, "unregister failed: %s", why ? why : rmq_strerror(err));
+    in->unregister_left--;
+}
+
+/* UNREGISTER_CLIENT to every known broker address at once, then one
+ * bounded wait for the answers. */
+RMQ__FN void rmq__unregister_all(rmq_producer *p)
+{
+    rmq__inst *in = p->in;
+    uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
+    int b, a;
+    for (b = 0; b < RMQ_MAX_BROKERS; b++) {
+        if (!in->brokers[b].used) continue;
+        for (a = 0; a < in->brokers[b].naddrs; a++) {
+            rmq_command cmd;
+            rmq__command_init(&cmd, RMQ_REQ_UNREGISTER_CLIENT, 0, 0);
+            rmq_command_put_ext(&cmd, "clientID", in->client_id);
+            rmq_command_put_ext(&cmd, "producerGroup", p->cfg.group);
+            if (rmq__invoke(&in->rm, in->brokers[b].addrs[a].addr, &cmd, NULL, 0, 0, deadline,
+                            rmq__unregister_done, in) == RMQ_OK)
+                in->unregister_left++;
+        }
+    }
+    while (in->unregister_left && !rmq__reached(rmq__now(&in->rm), deadline))
+        rmq__turn(in, (uint32_t)rmq__tdiff(deadline, rmq__now(&in->rm)));
+}
+
+/* Every send of p still pending ends with RMQ_ERR_SHUTDOWN. */
+RMQ__FN void rmq__fail_pending(rmq_producer *p)
+{
+    rmq__inst *in = p->in;
+    rmq__op *op;
+    int t;
+    for (t = 0; t < RMQ_MAX_TOPICS; t++) {
+        rmq__op **pp = &in->routes[t].waiters;
+        while (*pp) { if ((*pp)->p == p) *pp = (*pp)->wnext; else pp = &(*pp)->wnext; }
+    }
+    while ((op = p->ops) != NULL) {
+        rmq__op_unlink(p, op);
+        if (op->done) continue;
+        rmq__op_finish(op, RMQ_ERR_SHUTDOWN, "the producer was shut down before the send completed");
+        if (op->mode == RMQ__MODE_SYNC) op->done = 1;
+    }
+}
+
+RMQDEF void rmq_producer_shutdown(rmq_producer *p)
+{
+    rmq__inst *in;
+    int t;
+    if (!p || p->state != RMQ_STATE_RUNNING) return;
+    if (p->in->in_callback) { rmq__fail(p, RMQ_ERR_IN_CALLBACK, "shutdown was called from inside a send callback"); return; }
+    in = p->in;
+    rmq__unregister_all(p);
+    rmq__fail_pending(p);
+    rmq__fire_callbacks(in);
+    in->producers[p->slot] = NULL;
+    for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
+    p->slot = -1;
+    p->state = RMQ_STATE_SHUTDOWN_ALREADY;
+    p->in = NULL;
+    rmq__inst_release(in);
+}
+
+RMQDEF void rmq_producer_destroy(rmq_producer *p)
+{
+    void *mem;
+    if (!p) return;
+    if (p->in && p->in->in_callback) return;
+    rmq_producer_shutdown(p);
+    if (p->in) { rmq__inst_release(p->in); p->in = NULL; }
+    mem = p->cfg.mem_ctx;
+    if (p->strings) RMQ_FREE(mem, p->strings);
+    RMQ_FREE(mem, p);
+}
+
+RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
+{
+    int i;
+    uint32_t now;
+    if (!out) return;
+    RMQ_MEMSET(out, 0, sizeof *out);
+    if (!p) return;
+    out->pending_sends = p->pending;
+    out->pending_bytes = p->pending_bytes;
+    out->retries = p->retries;
+    out->sends_ok = p->sends_ok;
+    out->sends_failed = p->sends_failed;
+    if (!p->in) return;
+    now = rmq__now(&p->in->rm);
+    out->inflight_requests = RMQ_MAX_INFLIGHT - p->in->rm.nfree;
+    out->reconnects = p->in->rm.reconnects;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++)
+        if (p->in->rm.conns[i].state == RMQ__CONN_OPEN || p->in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        const rmq__route *rt = &p->in->routes[i];
+        if (rt->used && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
+            now - rt->updated_at > out->route_age_ms)
+            out->route_age_ms = now - rt->updated_at;
+    }
+    for (i = 0; i < RMQ_MAX_BROKERS; i++) {
+        if (!p->in->brokers[i].used) continue;
+        rmq__strlcpy(out->brokers[out->nbrokers].broker_name, p->in->brokers[i].name, sizeof out->brokers[0].broker_name);
+        out->brokers[out->nbrokers++].errors = p->in->brokers[i].errors;
+    }
 }
 
 #endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */
