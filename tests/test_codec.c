@@ -1,0 +1,740 @@
+/* The codec layer: JSON, frames in both serializations, the incremental
+ * decoder, properties, the batch body, identifiers. Pure functions, and the
+ * frames captured from the real Java producer and a real 4.9.8 cluster. */
+
+static const char *vector_dir(void)
+{
+    const char *d = getenv("RMQ_VECTORS");
+    return d ? d : "tests/vectors";
+}
+
+static unsigned char *load_vector(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.bin", vector_dir(), name);
+    return test_read_file(path, len);
+}
+
+/* Decodes a whole frame held in buf; returns 0 and fills c. */
+static int decode_whole(unsigned char *buf, size_t len, rmq__json *j, rmq_command *c)
+{
+    rmq__frame_info fi;
+    if (rmq__frame_check(buf, len, RMQ_MAX_FRAME_BYTES, &fi) != RMQ__FRAME_OK || fi.total != len) return -1;
+    return rmq__frame_decode(buf, &fi, fi.total - 8 - fi.header_len, j, c);
+}
+
+static rmq__jtok test_tokens[RMQ_MAX_JSON_TOKENS];
+static rmq__json test_json = { test_tokens, RMQ_MAX_JSON_TOKENS, 0 };
+
+/* -- the captured frames ------------------------------------------------- */
+typedef struct vector_expect {
+    const char *name;
+    int code, opaque, flag;
+    unsigned total, body;
+} vector_expect;
+
+/* Code, opaque, flag and sizes, as the captures' descriptions give them. */
+static const vector_expect vector_table[] = {
+    { "producer_existing_topic/000_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 0, 0, 136, 0 },
+    { "producer_existing_topic/001_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 0, 1, 338, 235 },
+    { "producer_existing_topic/002_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 2, 0, 139, 0 },
+    { "producer_existing_topic/003_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 2, 1, 338, 235 },
+    { "producer_existing_topic/004_client_to_broker_SEND_MESSAGE_V2_req", 310, 4, 0, 394, 16 },
+    { "producer_existing_topic/005_broker_to_client_SEND_MESSAGE_V2_resp_SUCCESS", 0, 4, 1, 240, 0 },
+    { "producer_existing_topic/006_client_to_broker_SEND_MESSAGE_V2_req", 310, 6, 0, 394, 16 },
+    { "producer_existing_topic/007_broker_to_client_SEND_MESSAGE_V2_resp_SUCCESS", 0, 6, 1, 240, 0 },
+    { "producer_existing_topic/008_client_to_broker_SEND_BATCH_MESSAGE_req", 320, 8, 0, 617, 333 },
+    { "producer_existing_topic/009_broker_to_client_SEND_BATCH_MESSAGE_resp_SUCCESS", 0, 8, 1, 306, 0 },
+    { "producer_existing_topic/010_client_to_broker_SEND_MESSAGE_V2_oneway", 310, 10, 2, 401, 12 },
+    { "producer_existing_topic/011_client_to_broker_HEART_BEAT_req", 34, 11, 0, 255, 150 },
+    { "producer_existing_topic/012_broker_to_client_HEART_BEAT_resp_SUCCESS", 0, 11, 1, 104, 0 },
+    { "producer_existing_topic/013_client_to_broker_UNREGISTER_CLIENT_req", 35, 13, 0, 191, 0 },
+    { "producer_existing_topic/014_broker_to_client_UNREGISTER_CLIENT_resp_SUCCESS", 0, 13, 1, 119, 0 },
+    { "producer_existing_topic/015_client_to_broker_UNREGISTER_CLIENT_req", 35, 15, 0, 202, 0 },
+    { "producer_existing_topic/016_broker_to_client_UNREGISTER_CLIENT_resp_SUCCESS", 0, 15, 1, 119, 0 },
+    { "producer_new_topic/000_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 0, 0, 148, 0 },
+    { "producer_new_topic/001_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_TOPIC_NOT_EXIST", 17, 0, 1, 247, 0 },
+    { "producer_new_topic/002_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 2, 0, 136, 0 },
+    { "producer_new_topic/003_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 2, 1, 338, 235 },
+    { "producer_new_topic/004_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 4, 0, 136, 0 },
+    { "producer_new_topic/005_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 4, 1, 338, 235 },
+    { "producer_new_topic/006_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 7, 0, 148, 0 },
+    { "producer_new_topic/007_client_to_broker_SEND_MESSAGE_V2_req", 310, 5, 0, 403, 16 },
+    { "producer_new_topic/008_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_TOPIC_NOT_EXIST", 17, 7, 1, 247, 0 },
+    { "producer_new_topic/009_broker_to_client_SEND_MESSAGE_V2_resp_SUCCESS", 0, 5, 1, 239, 0 },
+    { "producer_new_topic/010_client_to_broker_SEND_BATCH_MESSAGE_req", 320, 10, 0, 627, 333 },
+    { "producer_new_topic/011_broker_to_client_SEND_BATCH_MESSAGE_resp_SUCCESS", 0, 10, 1, 306, 0 },
+    { "producer_new_topic/012_client_to_broker_SEND_MESSAGE_V2_oneway", 310, 12, 2, 410, 12 },
+    { "producer_new_topic/013_client_to_broker_UNREGISTER_CLIENT_req", 35, 13, 0, 191, 0 },
+    { "producer_new_topic/014_broker_to_client_UNREGISTER_CLIENT_resp_SUCCESS", 0, 13, 1, 119, 0 },
+    { "producer_new_topic/015_client_to_broker_UNREGISTER_CLIENT_req", 35, 15, 0, 202, 0 },
+    { "producer_new_topic/016_broker_to_client_UNREGISTER_CLIENT_resp_SUCCESS", 0, 15, 1, 119, 0 },
+    { "pull_consumer/000_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 0, 0, 160, 0 },
+    { "pull_consumer/001_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 1, 0, 147, 0 },
+    { "pull_consumer/002_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 0, 1, 338, 235 },
+    { "pull_consumer/003_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 1, 1, 338, 235 },
+    { "pull_consumer/004_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 4, 0, 160, 0 },
+    { "pull_consumer/005_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 4, 1, 338, 235 },
+    { "pull_consumer/006_client_to_broker_PULL_MESSAGE_req", 11, 6, 0, 388, 0 },
+    { "pull_consumer/007_broker_to_client_PULL_MESSAGE_resp_SUCCESS", 0, 6, 1, 911, 696 },
+    { "pull_consumer/008_client_to_broker_PULL_MESSAGE_req", 11, 8, 0, 388, 0 },
+    { "pull_consumer/009_broker_to_client_PULL_MESSAGE_resp_PULL_NOT_FOUND", 19, 8, 1, 230, 0 },
+    { "pull_consumer/010_client_to_broker_PULL_MESSAGE_req", 11, 10, 0, 389, 0 },
+    { "pull_consumer/011_broker_to_client_PULL_MESSAGE_resp_SUCCESS", 0, 10, 1, 433, 217 },
+    { "pull_consumer/012_client_to_broker_PULL_MESSAGE_req", 11, 12, 0, 389, 0 },
+    { "pull_consumer/013_broker_to_client_PULL_MESSAGE_resp_PULL_NOT_FOUND", 19, 12, 1, 231, 0 },
+    { "pull_consumer/014_client_to_broker_PULL_MESSAGE_req", 11, 14, 0, 389, 0 },
+    { "pull_consumer/015_broker_to_client_PULL_MESSAGE_resp_PULL_NOT_FOUND", 19, 14, 1, 231, 0 },
+    { "pull_consumer/016_client_to_broker_PULL_MESSAGE_req", 11, 16, 0, 389, 0 },
+    { "pull_consumer/017_broker_to_client_PULL_MESSAGE_resp_SUCCESS", 0, 16, 1, 427, 211 },
+    { "pull_consumer/018_client_to_broker_PULL_MESSAGE_req", 11, 18, 0, 389, 0 },
+    { "pull_consumer/019_broker_to_client_PULL_MESSAGE_resp_PULL_NOT_FOUND", 19, 18, 1, 231, 0 },
+    { "pull_consumer/020_client_to_broker_UNREGISTER_CLIENT_req", 35, 20, 0, 222, 0 },
+    { "pull_consumer/021_broker_to_client_UNREGISTER_CLIENT_resp_SUCCESS", 0, 20, 1, 119, 0 },
+    { "pull_consumer/022_client_to_broker_UNREGISTER_CLIENT_req", 35, 22, 0, 225, 0 },
+    { "pull_consumer/023_broker_to_client_UNREGISTER_CLIENT_resp_SUCCESS", 0, 22, 1, 119, 0 },
+    { "transaction/000_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 0, 0, 136, 0 },
+    { "transaction/001_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 0, 1, 338, 235 },
+    { "transaction/002_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", 105, 2, 0, 136, 0 },
+    { "transaction/003_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", 0, 2, 1, 338, 235 },
+    { "transaction/004_client_to_broker_SEND_MESSAGE_V2_req", 310, 4, 0, 450, 14 },
+    { "transaction/005_broker_to_client_SEND_MESSAGE_V2_resp_SUCCESS", 0, 4, 1, 239, 0 },
+    { "transaction/006_client_to_broker_END_TRANSACTION_oneway", 37, 6, 2, 318, 0 },
+    { "transaction/007_client_to_broker_SEND_MESSAGE_V2_req", 310, 7, 0, 454, 16 },
+    { "transaction/008_broker_to_client_SEND_MESSAGE_V2_resp_SUCCESS", 0, 7, 1, 239, 0 },
+    { "transaction/009_client_to_broker_END_TRANSACTION_oneway", 37, 9, 2, 319, 0 },
+    { "transaction/010_client_to_broker_SEND_MESSAGE_V2_req", 310, 10, 0, 453, 15 },
+    { "transaction/011_broker_to_client_SEND_MESSAGE_V2_resp_SUCCESS", 0, 10, 1, 240, 0 },
+    { "transaction/012_client_to_broker_END_TRANSACTION_oneway", 37, 12, 2, 319, 0 },
+    { "transaction/013_client_to_broker_HEART_BEAT_req", 34, 13, 0, 260, 155 },
+    { "transaction/014_broker_to_client_HEART_BEAT_resp_SUCCESS", 0, 13, 1, 104, 0 },
+    { "transaction/015_broker_to_client_CHECK_TRANSACTION_STATE_oneway", 39, 60, 2, 618, 303 },
+    { "transaction/016_client_to_broker_END_TRANSACTION_oneway", 37, 16, 2, 350, 0 },
+    { "transaction/017_client_to_broker_UNREGISTER_CLIENT_req", 35, 17, 0, 196, 0 },
+    { "transaction/018_broker_to_client_UNREGISTER_CLIENT_resp_SUCCESS", 0, 17, 1, 119, 0 },
+    { "transaction/019_client_to_broker_UNREGISTER_CLIENT_req", 35, 19, 0, 205, 0 },
+    { "transaction/020_broker_to_client_UNREGISTER_CLIENT_resp_SUCCESS", 0, 19, 1, 119, 0 }
+};
+
+static void test_every_captured_frame_decodes_with_the_described_code_opaque_flag_and_body(void)
+{
+    size_t i;
+    for (i = 0; i < sizeof vector_table / sizeof *vector_table; i++) {
+        const vector_expect *e = &vector_table[i];
+        size_t len = 0;
+        unsigned char *buf = load_vector(e->name, &len);
+        rmq_command c;
+        char msg[300];
+        snprintf(msg, sizeof msg, "vector %s", e->name);
+        CHECK_MSG(buf != NULL, msg);
+        CHECK_MSG(len == e->total, msg);
+        CHECK_MSG(decode_whole(buf, len, &test_json, &c) == 0, msg);
+        CHECK_MSG(c.code == e->code && c.opaque == e->opaque && c.flag == e->flag, msg);
+        CHECK_MSG(c.body_len == e->body && c.version == 409 && c.language == 0, msg);
+        CHECK_MSG(c.serialize == RMQ_SERIALIZE_JSON, msg);
+        free(buf);
+    }
+    CHECK_INT(sizeof vector_table / sizeof *vector_table, 79);
+}
+
+static void test_send_request_vector_carries_the_v2_fields_and_unescaped_properties(void)
+{
+    size_t len;
+    unsigned char *buf = load_vector("producer_existing_topic/004_client_to_broker_SEND_MESSAGE_V2_req", &len);
+    rmq_command c;
+    rmq_slice props;
+    CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
+    CHECK_SLICE(rmq_command_ext(&c, "a"), "ProbeGroup");
+    CHECK_SLICE(rmq_command_ext(&c, "b"), "BatchTest");
+    CHECK_SLICE(rmq_command_ext(&c, "c"), "TBW102");
+    CHECK_SLICE(rmq_command_ext(&c, "d"), "4");
+    CHECK_SLICE(rmq_command_ext(&c, "e"), "2");
+    CHECK_SLICE(rmq_command_ext(&c, "g"), "1795288064606");
+    CHECK_SLICE(rmq_command_ext(&c, "m"), "false");
+    CHECK_SLICE(rmq_command_ext(&c, "n"), "broker-a");
+    props = rmq_command_ext(&c, "i");
+    CHECK_SLICE(props, "KEYS\001KEY_0\002UNIQ_KEY\001C000020246965FFD2B276B19FA5D0000\002WAIT\001true\002TAGS\001TagA");
+    CHECK_SLICE(rmq__prop_get(props, "TAGS"), "TagA");
+    CHECK_SLICE(rmq__prop_get(props, "UNIQ_KEY"), "C000020246965FFD2B276B19FA5D0000");
+    CHECK(c.body_len == 16 && memcmp(c.body, "Hello RocketMQ 0", 16) == 0);
+    free(buf);
+}
+
+static void test_send_response_vector_gives_offset_id_queue_and_region(void)
+{
+    size_t len;
+    unsigned char *buf = load_vector("producer_existing_topic/009_broker_to_client_SEND_BATCH_MESSAGE_resp_SUCCESS", &len);
+    rmq_command c;
+    CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
+    CHECK_SLICE(rmq_command_ext(&c, "msgId"),
+                "7F00000100002A9F0000000000005D9A,7F00000100002A9F0000000000005E78,7F00000100002A9F0000000000005F56");
+    CHECK_SLICE(rmq_command_ext(&c, "queueOffset"), "26");
+    CHECK_SLICE(rmq_command_ext(&c, "queueId"), "0");
+    CHECK_SLICE(rmq_command_ext(&c, "MSG_REGION"), "DefaultRegion");
+    CHECK_SLICE(rmq_command_ext(&c, "TRACE_ON"), "true");
+    free(buf);
+}
+
+static void test_topic_not_exist_vector_keeps_the_remark_with_its_newline(void)
+{
+    size_t len;
+    unsigned char *buf = load_vector("producer_new_topic/001_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_TOPIC_NOT_EXIST", &len);
+    rmq_command c;
+    CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
+    CHECK_INT(c.code, RMQ_CODE_TOPIC_NOT_EXIST);
+    CHECK_SLICE(c.remark, "No topic route info in name server for the topic: NewTopic1795288077\n"
+                          "See http://rocketmq.apache.org/docs/faq/ for further details.");
+    free(buf);
+}
+
+static void test_route_vector_becomes_four_publish_queues_on_broker_a(void)
+{
+    size_t len, n = 0;
+    unsigned char *buf = load_vector("producer_existing_topic/003_namesrv_to_client_GET_ROUTEINFO_BY_TOPIC_resp_SUCCESS", &len);
+    rmq_command c;
+    static rmq__route_data rd;
+    rmq__broker table[RMQ_MAX_BROKERS];
+    rmq__pubq q[RMQ_MAX_QUEUES];
+    char why[256];
+    int order;
+    memset(table, 0, sizeof table);
+    CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
+    CHECK(rmq__route_parse(&test_json, (char *)(uintptr_t)c.body, c.body_len, &rd, why, sizeof why) == 0);
+    CHECK_INT(rd.nbrokers, 1);
+    CHECK_STR(rd.brokers[0].name, "broker-a");
+    CHECK_STR(rd.brokers[0].addrs[0].addr, "127.0.0.1:10911");
+    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, why, sizeof why) == 0);
+    CHECK_INT(n, 4);
+    CHECK_STR(table[q[3].broker].name, "broker-a");
+    CHECK_INT(q[3].queue_id, 3);
+    CHECK_STR(rmq__broker_master(&table[q[0].broker]), "127.0.0.1:10911");
+    free(buf);
+}
+
+static void test_check_transaction_state_vector_is_a_oneway_broker_request(void)
+{
+    size_t len;
+    unsigned char *buf = load_vector("transaction/015_broker_to_client_CHECK_TRANSACTION_STATE_oneway", &len);
+    rmq_command c;
+    CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
+    CHECK_INT(c.code, RMQ_REQ_CHECK_TRANSACTION_STATE);
+    CHECK(!(c.flag & RMQ_FLAG_RESPONSE) && (c.flag & RMQ_FLAG_ONEWAY));
+    CHECK_SLICE(rmq_command_ext(&c, "commitLogOffset"), "27380");
+    CHECK_SLICE(rmq_command_ext(&c, "offsetMsgId"), "7F00000100002A9F0000000000006AF4");
+    free(buf);
+}
+
+/* The seed's batch: our MessageBatch records hold what Java's hold (the
+ * property order differs: Java's is a HashMap's). */
+static void test_batch_body_matches_the_captured_batch_record_by_record(void)
+{
+    size_t len, i;
+    unsigned char *buf = load_vector("producer_existing_topic/008_client_to_broker_SEND_BATCH_MESSAGE_req", &len);
+    static const char *uniq[3] = { "C000020246965FFD2B276B19FA920002", "C000020246965FFD2B276B19FA920003",
+                                   "C000020246965FFD2B276B19FA920004" };
+    static const char *keys[3] = { "OrderID001", "OrderID002", "OrderID003" };
+    rmq_command c;
+    rmq__buf mine, props;
+    size_t at_theirs = 0, at_mine = 0;
+    CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
+    CHECK_SLICE(rmq_command_ext(&c, "i"), "WAIT\001true");
+    rmq__buf_init(&mine, NULL, 1 << 20);
+    rmq__buf_init(&props, NULL, 1 << 16);
+    for (i = 0; i < 3; i++) {
+        char body[32];
+        rmq_message m;
+        snprintf(body, sizeof body, "Hello world %d", (int)i);
+        rmq_message_init(&m, "BatchTest", body, strlen(body));
+        m.tags = "Tag";
+        m.keys = keys[i];
+        props.len = 0;
+        rmq__encode_properties(&m, uniq[i], &props);
+        rmq__batch_record(&mine, 0, body, strlen(body), props.p, props.len);
+    }
+    CHECK_INT(mine.len, c.body_len);
+    for (i = 0; i < 3; i++) {
+        const uint8_t *t = c.body + at_theirs, *o = mine.p + at_mine;
+        uint32_t tsz = rmq__be32(t), osz = rmq__be32(o), blen = rmq__be32(t + 16);
+        rmq_slice tp, op, k, v;
+        CHECK_INT(tsz, osz);
+        CHECK(memcmp(t + 4, o + 4, 16 + blen) == 0);         /* magic, crc, flag, body */
+        tp.ptr = (const char *)t + 22 + blen; tp.len = rmq__be16(t + 20 + blen);
+        op.ptr = (const char *)o + 22 + blen; op.len = rmq__be16(o + 20 + blen);
+        CHECK_INT(tp.len, op.len);
+        while (rmq__prop_next(&tp, &k, &v)) {
+            char key[32];
+            snprintf(key, sizeof key, "%.*s", (int)k.len, k.ptr);
+            CHECK(rmq__prop_get(op, key).len == v.len && memcmp(rmq__prop_get(op, key).ptr, v.ptr, v.len) == 0);
+        }
+        at_theirs += tsz;
+        at_mine += osz;
+    }
+    rmq__buf_free(&mine);
+    rmq__buf_free(&props);
+    free(buf);
+}
+
+/* -- the incremental decoder -------------------------------------------- */
+/* The same answer whether the bytes come whole or one at a time. */
+static void test_decoder_needs_more_until_the_last_byte_then_gives_the_frame(void)
+{
+    size_t len, k;
+    unsigned char *buf = load_vector("producer_existing_topic/005_broker_to_client_SEND_MESSAGE_V2_resp_SUCCESS", &len);
+    rmq__frame_info fi;
+    CHECK(buf != NULL);
+    for (k = 0; k < len; k++) CHECK_INT(rmq__frame_check(buf, k, RMQ_MAX_FRAME_BYTES, &fi), RMQ__FRAME_NEED);
+    CHECK_INT(rmq__frame_check(buf, len, RMQ_MAX_FRAME_BYTES, &fi), RMQ__FRAME_OK);
+    CHECK_INT(fi.total, len);
+    free(buf);
+}
+
+static void test_decoder_rejects_a_header_longer_than_its_frame(void)
+{
+    unsigned char f[16] = { 0, 0, 0, 8, 0, 0, 0, 9, '{', '}', 0, 0, 0, 0, 0, 0 };
+    rmq__frame_info fi;
+    CHECK_INT(rmq__frame_check(f, sizeof f, RMQ_MAX_FRAME_BYTES, &fi), RMQ__FRAME_MALFORMED);
+    f[7] = 2; f[4] = 2;                                       /* serialize type 2 */
+    CHECK_INT(rmq__frame_check(f, sizeof f, RMQ_MAX_FRAME_BYTES, &fi), RMQ__FRAME_MALFORMED);
+}
+
+static void test_decoder_recognises_an_oversized_frame_from_its_first_eight_bytes(void)
+{
+    unsigned char f[8];
+    rmq__frame_info fi;
+    rmq__be32_put(f, 8u * 1024u * 1024u);                    /* 8 MiB: within the protocol, over our limit */
+    rmq__be32_put(f + 4, 100);
+    CHECK_INT(rmq__frame_check(f, 8, 1024, &fi), RMQ__FRAME_OVERSIZE);
+    CHECK_INT(fi.header_len, 100);
+    rmq__be32_put(f, 16u * 1024u * 1024u);                   /* over 16 MiB: malformed */
+    CHECK_INT(rmq__frame_check(f, 8, 1024, &fi), RMQ__FRAME_MALFORMED);
+}
+
+/* -- encoding ------------------------------------------------------------- */
+static void test_json_request_header_is_what_a_java_broker_reads(void)
+{
+    rmq_command c, d;
+    rmq__buf b;
+    rmq__command_init(&c, 105, 2, 0);
+    rmq_command_put_ext(&c, "topic", "BatchTest");
+    rmq__buf_init(&b, NULL, 4096);
+    CHECK(rmq__frame_encode_head(&b, &c, 0) == 0);
+    CHECK_INT(rmq__be32(b.p), b.len - 4);
+    CHECK(memcmp(b.p + 8, "{\"code\":105,\"extFields\":{\"topic\":\"BatchTest\"},\"flag\":0,\"language\":\"OTHER\","
+                          "\"opaque\":2,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":409}", b.len - 8) == 0);
+    CHECK(decode_whole(b.p, b.len, &test_json, &d) == 0);
+    CHECK_INT(d.code, 105);
+    CHECK_INT(d.language, 7);
+    CHECK_SLICE(rmq_command_ext(&d, "topic"), "BatchTest");
+    rmq__buf_free(&b);
+}
+
+static void test_binary_header_round_trips_and_matches_the_spec_example(void)
+{
+    static const unsigned char spec[45] = {
+        0, 0, 0, 0x2d, 1, 0, 0, 0x29, 0, 0x69, 9, 1, 0x99, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x14,
+        0, 5, 't', 'o', 'p', 'i', 'c', 0, 0, 0, 9, 'T', 'o', 'p', 'i', 'c'
+    };
+    rmq_command c, d;
+    rmq__buf b;
+    rmq__command_init(&c, 105, 1, 0);
+    c.language = 9;
+    c.serialize = RMQ_SERIALIZE_ROCKETMQ;
+    rmq_command_put_ext(&c, "topic", "TopicTest");
+    rmq__buf_init(&b, NULL, 4096);
+    CHECK(rmq__frame_encode_head(&b, &c, 0) == 0);
+    CHECK_INT(b.len, 49);
+    CHECK(memcmp(b.p, spec, sizeof spec) == 0);
+    CHECK(memcmp(b.p + 45, "Test", 4) == 0);
+    CHECK(decode_whole(b.p, b.len, &test_json, &d) == 0);
+    CHECK_INT(d.serialize, RMQ_SERIALIZE_ROCKETMQ);
+    CHECK_INT(d.opaque, 1);
+    CHECK_SLICE(rmq_command_ext(&d, "topic"), "TopicTest");
+    rmq__buf_free(&b);
+}
+
+static void test_binary_header_with_lengths_past_its_end_is_malformed(void)
+{
+    unsigned char h[30];
+    rmq_command c;
+    memset(h, 0, sizeof h);
+    rmq__be32_put(h + 13, 100);                              /* remark longer than the header */
+    memset(&c, 0, sizeof c);
+    CHECK(rmq__header_decode_binary(h, sizeof h, &c) != 0);
+    rmq__be32_put(h + 13, 0);
+    rmq__be32_put(h + 17, 9);                                /* ext area: key length past the end */
+    h[21] = 0; h[22] = 200;
+    memset(&c, 0, sizeof c);
+    CHECK(rmq__header_decode_binary(h, sizeof h, &c) != 0);
+}
+
+static void test_json_writer_escapes_quotes_backslashes_and_control_bytes(void)
+{
+    rmq__buf b;
+    rmq__buf_init(&b, NULL, 256);
+    rmq__json_str(&b, "a\"b\\c\001d\002\n\037\x7f\xc3\xa9", 13);
+    rmq__buf_putc(&b, 0);
+    CHECK_STR((const char *)b.p, "\"a\\\"b\\\\c\\u0001d\\u0002\\u000a\\u001f\x7f\xc3\xa9\"");
+    rmq__buf_free(&b);
+}
+
+/* -- the JSON tokenizer --------------------------------------------------- */
+static void test_tokenizer_reads_fastjson_unquoted_integer_keys_on_purpose(void)
+{
+    char body[] = "{\"brokerDatas\":[{\"brokerAddrs\":{0:\"192.168.1.10:10911\",1:\"192.168.1.11:10911\"},"
+                  "\"brokerName\":\"broker-a\",\"cluster\":\"DefaultCluster\"}],\"filterServerTable\":{},"
+                  "\"queueDatas\":[{\"brokerName\":\"broker-a\",\"perm\":6,\"readQueueNums\":4,\"topicSysFlag\":0,\"writeQueueNums\":4}]}";
+    static rmq__route_data rd;
+    char why[256];
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) == 0);
+    CHECK_INT(rd.brokers[0].naddrs, 2);
+    CHECK_INT(rd.brokers[0].addrs[1].id, 1);
+    CHECK_STR(rd.brokers[0].addrs[1].addr, "192.168.1.11:10911");
+    CHECK_INT(rd.queue_datas[0].write, 4);
+}
+
+static void test_tokenizer_refuses_what_is_not_json(void)
+{
+    static const char *bad[] = { "{", "{\"a\":}", "{\"a\" 1}", "[1,]", "{\"a\":1}}", "{\"a\":\"\x01\"}",
+                                 "{a:1}", "{\"a\":\"\\x\"}", "", "{\"a\":1,}", "[\"\\u12\"]" };
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "bad JSON #%u accepted", (unsigned)i);
+        CHECK_MSG(rmq__json_parse(&test_json, bad[i], strlen(bad[i])) < 0, msg);
+    }
+}
+
+static void test_tokenizer_caps_depth_and_token_count(void)
+{
+    char deep[200];
+    rmq__jtok few[4];
+    rmq__json small = { few, 4, 0 };
+    int i;
+    for (i = 0; i < 40; i++) deep[i] = '[';
+    for (i = 0; i < 40; i++) deep[40 + i] = ']';
+    CHECK_INT(rmq__json_parse(&test_json, deep, 80), RMQ__JSON_EDEPTH);
+    CHECK_INT(rmq__json_parse(&small, "[1,2,3,4,5]", 11), RMQ__JSON_ENOMEM);
+}
+
+static void test_unescape_decodes_surrogate_pairs_to_utf8(void)
+{
+    char s[] = "\"x\\ud83d\\ude00\\u00e9\\n\"";
+    rmq_slice v;
+    CHECK(rmq__json_parse(&test_json, s, strlen(s)) == 1);
+    v = rmq__json_slice(&test_json, s, 0);
+    CHECK_SLICE(v, "x\xf0\x9f\x98\x80\xc3\xa9\n");
+}
+
+static void test_route_over_a_bound_is_refused_naming_the_bound(void)
+{
+    char body[4096];
+    static rmq__route_data rd;
+    char why[256];
+    int i, n = snprintf(body, sizeof body, "{\"brokerDatas\":[");
+    for (i = 0; i < RMQ_MAX_BROKERS + 1; i++)
+        n += snprintf(body + n, sizeof body - (size_t)n, "%s{\"brokerAddrs\":{\"0\":\"h:1\"},\"brokerName\":\"b%d\"}", i ? "," : "", i);
+    snprintf(body + n, sizeof body - (size_t)n, "],\"queueDatas\":[]}");
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) != 0);
+    CHECK_HAS(why, "RMQ_MAX_BROKERS");
+}
+
+/* -- route → publish queues ----------------------------------------------- */
+static void test_publish_queues_sort_brokers_and_skip_read_only_and_masterless_groups(void)
+{
+    char body[] = "{\"brokerDatas\":[{\"brokerAddrs\":{\"0\":\"b:1\"},\"brokerName\":\"broker-b\"},"
+                  "{\"brokerAddrs\":{\"0\":\"a:1\"},\"brokerName\":\"broker-a\"},"
+                  "{\"brokerAddrs\":{\"1\":\"c:1\"},\"brokerName\":\"broker-c\"},"
+                  "{\"brokerAddrs\":{\"0\":\"d:1\"},\"brokerName\":\"broker-d\"}],"
+                  "\"queueDatas\":[{\"brokerName\":\"broker-b\",\"perm\":6,\"readQueueNums\":2,\"writeQueueNums\":2},"
+                  "{\"brokerName\":\"broker-a\",\"perm\":6,\"readQueueNums\":3,\"writeQueueNums\":3},"
+                  "{\"brokerName\":\"broker-c\",\"perm\":6,\"readQueueNums\":2,\"writeQueueNums\":2},"
+                  "{\"brokerName\":\"broker-d\",\"perm\":4,\"readQueueNums\":2,\"writeQueueNums\":2}]}";
+    static rmq__route_data rd;
+    rmq__broker table[RMQ_MAX_BROKERS];
+    rmq__pubq q[RMQ_MAX_QUEUES];
+    size_t n;
+    int order;
+    char why[256];
+    memset(table, 0, sizeof table);
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) == 0);
+    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, why, sizeof why) == 0);
+    CHECK_INT(n, 5);                                          /* a:0..2 then b:0..1 */
+    CHECK_STR(table[q[0].broker].name, "broker-a");
+    CHECK_INT(q[2].queue_id, 2);
+    CHECK_STR(table[q[3].broker].name, "broker-b");
+    CHECK_INT(q[4].queue_id, 1);
+}
+
+static void test_default_topic_route_is_clamped_to_default_queue_nums(void)
+{
+    char body[] = "{\"brokerDatas\":[{\"brokerAddrs\":{\"0\":\"a:1\"},\"brokerName\":\"broker-a\"}],"
+                  "\"queueDatas\":[{\"brokerName\":\"broker-a\",\"perm\":7,\"readQueueNums\":8,\"writeQueueNums\":8}]}";
+    static rmq__route_data rd;
+    rmq__broker table[RMQ_MAX_BROKERS];
+    rmq__pubq q[RMQ_MAX_QUEUES];
+    size_t n;
+    int order;
+    char why[256];
+    memset(table, 0, sizeof table);
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) == 0);
+    CHECK(rmq__route_publish_queues(&rd, table, 4, q, &n, &order, why, sizeof why) == 0);
+    CHECK_INT(n, 4);
+}
+
+static void test_order_topic_conf_fixes_the_queue_list(void)
+{
+    char body[] = "{\"brokerDatas\":[],\"orderTopicConf\":\"broker-x:2;broker-y:1\",\"queueDatas\":[]}";
+    static rmq__route_data rd;
+    rmq__broker table[RMQ_MAX_BROKERS];
+    rmq__pubq q[RMQ_MAX_QUEUES];
+    size_t n;
+    int order;
+    char why[256];
+    memset(table, 0, sizeof table);
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) == 0);
+    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, why, sizeof why) == 0);
+    CHECK_INT(order, 1);
+    CHECK_INT(n, 3);
+    CHECK_STR(table[q[2].broker].name, "broker-y");
+}
+
+static void test_selection_rotates_and_avoids_the_broker_that_just_failed(void)
+{
+    rmq__broker table[RMQ_MAX_BROKERS];
+    rmq__pubq q[4];
+    uint32_t rr = 0;
+    int i;
+    memset(table, 0, sizeof table);
+    for (i = 0; i < 4; i++) { q[i].broker = (uint8_t)(i / 2); q[i].queue_id = (uint16_t)(i % 2); }
+    CHECK_INT(rmq__route_select(q, 4, &rr, -1, table, 0, 0), 0);
+    CHECK_INT(rmq__route_select(q, 4, &rr, -1, table, 0, 0), 1);
+    for (i = 0; i < 8; i++) CHECK_INT(q[rmq__route_select(q, 4, &rr, 0, table, 0, 0)].broker, 1);
+    for (i = 0; i < 8; i++) CHECK_INT(q[rmq__route_select(q, 4, &rr, 1, table, 0, 0)].broker, 0);
+}
+
+static void test_latency_fault_tolerance_keeps_an_isolated_broker_out_for_600_s(void)
+{
+    rmq__broker table[RMQ_MAX_BROKERS];
+    rmq__pubq q[2];
+    uint32_t rr = 0, now = 0xFFFFF000u;                        /* across the wrap */
+    int i;
+    memset(table, 0, sizeof table);
+    q[0].broker = 0; q[0].queue_id = 0;
+    q[1].broker = 1; q[1].queue_id = 0;
+    rmq__fault_update(&table[0], now, 10, 1);
+    for (i = 0; i < 6; i++) CHECK_INT(rmq__route_select(q, 2, &rr, -1, table, 1, now + 599999u), 1);
+    CHECK(rmq__fault_available(&table[0], now + 600000u));
+    rmq__fault_update(&table[1], now, 120, 0);                /* 120 ms: still available */
+    CHECK(rmq__fault_available(&table[1], now));
+    rmq__fault_update(&table[1], now, 600, 0);                /* 600 ms: out for 30 s */
+    CHECK(!rmq__fault_available(&table[1], now + 29999u));
+}
+
+/* -- properties ----------------------------------------------------------- */
+static void test_properties_read_with_and_without_the_trailing_separator(void)
+{
+    rmq_slice a = rmq__cslice("A\001x\002B\001y"), b = rmq__cslice("A\001x\002B\001y\002"), k, v;
+    int n = 0;
+    CHECK_SLICE(rmq__prop_get(a, "B"), "y");
+    CHECK_SLICE(rmq__prop_get(b, "B"), "y");
+    b = rmq__cslice("\001x\002K\001\002\002Z\001z\002A\001a\002A\001last");
+    while (rmq__prop_next(&b, &k, &v)) n++;
+    CHECK_INT(n, 3);                                          /* empty key and empty value skipped */
+    CHECK_SLICE(rmq__prop_get(rmq__cslice("A\001a\002A\001last"), "A"), "last");
+}
+
+static void test_properties_of_a_message_are_tags_keys_wait_uniq_and_user_ones(void)
+{
+    rmq_message m;
+    rmq_property up[1];
+    rmq__buf b;
+    rmq_slice s;
+    rmq_message_init(&m, "T", "x", 1);
+    m.tags = "TagA";
+    m.keys = "k1 k2";
+    m.delay_level = 3;
+    up[0].key = "color"; up[0].value = "blue";
+    m.properties = up;
+    m.nproperties = 1;
+    rmq__buf_init(&b, NULL, 4096);
+    rmq__encode_properties(&m, "0A0000053039AABBCCDD0A1B2C3D0007", &b);
+    s.ptr = (const char *)b.p; s.len = b.len;
+    CHECK(b.p[b.len - 1] != 2);                               /* 4.9.3+ form: no trailing 0x02 */
+    CHECK_SLICE(rmq__prop_get(s, "TAGS"), "TagA");
+    CHECK_SLICE(rmq__prop_get(s, "KEYS"), "k1 k2");
+    CHECK_SLICE(rmq__prop_get(s, "DELAY"), "3");
+    CHECK_SLICE(rmq__prop_get(s, "WAIT"), "true");
+    CHECK_SLICE(rmq__prop_get(s, "color"), "blue");
+    CHECK_SLICE(rmq__prop_get(s, "UNIQ_KEY"), "0A0000053039AABBCCDD0A1B2C3D0007");
+    rmq__buf_free(&b);
+}
+
+/* -- identifiers ------------------------------------------------------------ */
+static void test_uniq_key_has_java_layout_with_utc_month_base(void)
+{
+    rmq__uniq u;
+    char id[57];
+    /* 2026-11-21 00:00:00.000 UTC = 1795219200000; the month began 2026-11-01. */
+    int64_t now = INT64_C(1795219200000), month = INT64_C(1793491200000);
+    uint32_t delta = (uint32_t)(now - month);
+    char want[64];
+    rmq__uniq_init(&u, "10.0.0.5", 12345, 0x1B6D3586u);
+    u.counter = 7;
+    rmq__uniq_next(&u, now, id);
+    snprintf(want, sizeof want, "0A00000530391B6D3586%08X0007", delta);
+    CHECK_STR(id, want);
+    rmq__uniq_next(&u, now, id);
+    CHECK_HAS(id, "0008");
+    CHECK_INT(u.month_start, month);
+    CHECK_INT(u.month_next, INT64_C(1796083200000));          /* 2026-12-01 */
+}
+
+static void test_uniq_key_of_an_ipv6_host_is_56_hex_digits(void)
+{
+    rmq__uniq u;
+    char id[57];
+    rmq__uniq_init(&u, "[fe80::1]", 1, 2);
+    rmq__uniq_next(&u, 1000, id);
+    CHECK_INT(strlen(id), 56);
+    CHECK(strncmp(id, "FE800000000000000000000000000001", 32) == 0);
+}
+
+static void test_month_bounds_across_a_leap_february_and_new_year(void)
+{
+    int64_t s, n;
+    rmq__month_bounds(INT64_C(1709164800000), &s, &n);        /* 2024-02-29 */
+    CHECK_INT(s, INT64_C(1706745600000));                     /* 2024-02-01 */
+    CHECK_INT(n, INT64_C(1709251200000));                     /* 2024-03-01 */
+    rmq__month_bounds(INT64_C(1735689599999), &s, &n);        /* 2024-12-31 23:59:59.999 */
+    CHECK_INT(n, INT64_C(1735689600000));                     /* 2025-01-01 */
+}
+
+static void test_offset_msg_id_decodes_store_host_and_commit_log_offset(void)
+{
+    char addr[64];
+    int64_t off;
+    CHECK_INT(rmq_offset_msg_id_decode("C0A8010A00002A9F000000000012D687", addr, sizeof addr, &off), RMQ_OK);
+    CHECK_STR(addr, "192.168.1.10:10911");
+    CHECK_INT(off, 1234567);
+    CHECK_INT(rmq_offset_msg_id_decode("FE800000000000000000000000000001000027100000000000000010", addr, sizeof addr, &off), RMQ_OK);
+    CHECK_STR(addr, "[fe80:0:0:0:0:0:0:1]:10000");
+    CHECK_INT(off, 16);
+    CHECK_INT(rmq_offset_msg_id_decode("XYZ", addr, sizeof addr, &off), RMQ_ERR_INVALID_ARG);
+}
+
+static void test_addresses_split_at_the_last_colon(void)
+{
+    char host[64];
+    uint16_t port;
+    CHECK(rmq__split_addr("127.0.0.1:10911", host, sizeof host, &port) == 0);
+    CHECK_STR(host, "127.0.0.1");
+    CHECK_INT(port, 10911);
+    CHECK(rmq__split_addr("[::1]:9876", host, sizeof host, &port) == 0);
+    CHECK_STR(host, "::1");
+    CHECK(rmq__split_addr("fe80::1:9876", host, sizeof host, &port) == 0);
+    CHECK_STR(host, "fe80::1");
+    CHECK(rmq__split_addr("nohost", host, sizeof host, &port) != 0);
+    CHECK(rmq__split_addr("h:99999", host, sizeof host, &port) != 0);
+}
+
+/* Java's String.hashCode for keys a Java service would use, and the queue
+ * SelectMessageQueueByHash picks among 8. */
+static void test_java_string_hash_matches_java_for_ascii_accents_and_emoji(void)
+{
+    /* Values printed by Java 17's String.hashCode (and hash % n, negative
+     * results made positive, as SelectMessageQueueByHash does). */
+    static const struct { const char *s; int32_t h; int q8; } t[] = {
+        { "", 0, 0 },
+        { "a", 97, 1 },
+        { "OrderID001", -1566896952, 0 },
+        { "hello world", 1794106052, 4 },
+        { "caf\xc3\xa9", 3045921, 1 },                       /* café */
+        { "\xf0\x9f\x98\x80", 1772899, 3 },                   /* 😀: a surrogate pair */
+        { "Stra\xc3\x9f" "e", -1808122922, 2 },               /* Straße */
+        { "order-42", 1234255197, 5 },
+        { "\xe8\xae\xa2\xe5\x8d\x95" "123", -711976609, 1 }  /* 订单123 */
+    };
+    size_t i;
+    for (i = 0; i < sizeof t / sizeof *t; i++) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "hash of key #%u", (unsigned)i);
+        CHECK_MSG(rmq_java_string_hash(t[i].s) == t[i].h, msg);
+        CHECK_MSG(rmq_select_by_hash(NULL, 8, NULL, (void *)(uintptr_t)t[i].s) == t[i].q8, msg);
+    }
+}
+
+static void test_decimal_conversions_need_no_64_bit_division(void)
+{
+    char b[24];
+    int64_t v;
+    b[rmq__i64_to_dec(b, INT64_MIN + 1)] = 0;
+    CHECK_STR(b, "-9223372036854775807");
+    b[rmq__u64_to_dec(b, 0)] = 0;
+    CHECK_STR(b, "0");
+    b[rmq__u64_to_dec(b, UINT64_C(18446744073709551615))] = 0;
+    CHECK_STR(b, "18446744073709551615");
+    CHECK(rmq__parse_i64("-42", 3, &v) == 0 && v == -42);
+    CHECK(rmq__parse_i64("9223372036854775808", 19, &v) != 0);
+    CHECK(rmq__parse_i64("1x", 2, &v) != 0);
+}
+
+static void test_pool_allocates_frees_and_coalesces_without_running_out(void)
+{
+    static unsigned char mem[4096];
+    rmq_pool pool;
+    void *a, *b, *c;
+    int i;
+    rmq_pool_init(&pool, mem, sizeof mem);
+    for (i = 0; i < 10000; i++) {
+        a = rmq_pool_alloc(&pool, 1000);
+        b = rmq_pool_alloc(&pool, 1000);
+        c = rmq_pool_alloc(&pool, 1000);
+        CHECK(a && b && c);
+        rmq_pool_free(&pool, b);
+        rmq_pool_free(&pool, a);
+        rmq_pool_free(&pool, c);
+    }
+    CHECK_INT(pool.used, 0);
+    a = rmq_pool_alloc(&pool, 4000);                          /* only after merging everything */
+    CHECK(a != NULL);
+    CHECK(rmq_pool_alloc(&pool, 200) == NULL);
+    rmq_pool_free(&pool, a);
+}
+
+static void run_codec_tests(void)
+{
+    RUN(test_every_captured_frame_decodes_with_the_described_code_opaque_flag_and_body);
+    RUN(test_send_request_vector_carries_the_v2_fields_and_unescaped_properties);
+    RUN(test_send_response_vector_gives_offset_id_queue_and_region);
+    RUN(test_topic_not_exist_vector_keeps_the_remark_with_its_newline);
+    RUN(test_route_vector_becomes_four_publish_queues_on_broker_a);
+    RUN(test_check_transaction_state_vector_is_a_oneway_broker_request);
+    RUN(test_batch_body_matches_the_captured_batch_record_by_record);
+    RUN(test_decoder_needs_more_until_the_last_byte_then_gives_the_frame);
+    RUN(test_decoder_rejects_a_header_longer_than_its_frame);
+    RUN(test_decoder_recognises_an_oversized_frame_from_its_first_eight_bytes);
+    RUN(test_json_request_header_is_what_a_java_broker_reads);
+    RUN(test_binary_header_round_trips_and_matches_the_spec_example);
+    RUN(test_binary_header_with_lengths_past_its_end_is_malformed);
+    RUN(test_json_writer_escapes_quotes_backslashes_and_control_bytes);
+    RUN(test_tokenizer_reads_fastjson_unquoted_integer_keys_on_purpose);
+    RUN(test_tokenizer_refuses_what_is_not_json);
+    RUN(test_tokenizer_caps_depth_and_token_count);
+    RUN(test_unescape_decodes_surrogate_pairs_to_utf8);
+    RUN(test_route_over_a_bound_is_refused_naming_the_bound);
+    RUN(test_publish_queues_sort_brokers_and_skip_read_only_and_masterless_groups);
+    RUN(test_default_topic_route_is_clamped_to_default_queue_nums);
+    RUN(test_order_topic_conf_fixes_the_queue_list);
+    RUN(test_selection_rotates_and_avoids_the_broker_that_just_failed);
+    RUN(test_latency_fault_tolerance_keeps_an_isolated_broker_out_for_600_s);
+    RUN(test_properties_read_with_and_without_the_trailing_separator);
+    RUN(test_properties_of_a_message_are_tags_keys_wait_uniq_and_user_ones);
+    RUN(test_uniq_key_has_java_layout_with_utc_month_base);
+    RUN(test_uniq_key_of_an_ipv6_host_is_56_hex_digits);
+    RUN(test_month_bounds_across_a_leap_february_and_new_year);
+    RUN(test_offset_msg_id_decodes_store_host_and_commit_log_offset);
+    RUN(test_addresses_split_at_the_last_colon);
+    RUN(test_java_string_hash_matches_java_for_ascii_accents_and_emoji);
+    RUN(test_decimal_conversions_need_no_64_bit_division);
+    RUN(test_pool_allocates_frees_and_coalesces_without_running_out);
+}
