@@ -2361,33 +2361,50 @@ RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, cons
 RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *why)
 {
     uint32_t i;
-    rmq__req *r, *next;
+    rmq__req *r, *next, *queued, *awaiting = NULL;
+    rmq_err err_copy;
+    char why_copy[RMQ_REASON_MAX_LEN + 1];
     if (c->state == RMQ__CONN_FREE || c->state == RMQ__CONN_BACKOFF) return;
     if (!c->failing) { c->failing = 1; c->fail_err = err; rmq__strlcpy(c->why, why, sizeof c->why); }
     if (rm->in_invoke) return;
     RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", c->why);
     if (c->h) rm->port->close(rm->port->ctx, c->h);
     c->h = NULL;
+    /* Only an address that could not be connected is backed off; a
+     * connection lost or closed after a timeout may reconnect at once. */
     c->state = RMQ__CONN_BACKOFF;
-    c->deadline = rmq__now(rm) + rm->backoff_ms;
+    c->deadline = rmq__now(rm) + (c->fail_err == RMQ_ERR_CONNECT ? rm->backoff_ms : 0u);
+    err_copy = c->fail_err;
     c->failing = 0;
-    for (r = c->out_head; r; r = next) {
-        next = r->next_out;
-        r->conn = NULL;
-        if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); continue; }
-        if (r->oneway) { r->done(rm, r, c->fail_err, NULL, c->why); rmq__req_free(rm, r); continue; }
-        rmq__req_complete(rm, r, c->fail_err, NULL, c->why);
-    }
+    /* Detach everything first: a done function may retry at once and
+     * reconnect this very slot, and its new requests must not be failed. */
+    queued = c->out_head;
     c->out_head = c->out_tail = NULL;
     for (i = 0; i < RMQ_MAX_INFLIGHT && c->inflight; i++) {
         r = rm->slots[i];
-        if (r && r->conn == c) rmq__req_complete(rm, r, c->fail_err, NULL, c->why);
+        if (!r || r->conn != c || r->state == RMQ__REQ_QUEUED) continue;
+        r->next_out = awaiting;
+        awaiting = r;
+        c->inflight--;
     }
     c->inflight = 0;
     if (c->rbuf) RMQ_FREE(rm->mem, c->rbuf);
     c->rbuf = NULL;
     c->rlen = c->rcap = 0;
     c->skip = 0;
+    rmq__strlcpy(why_copy, c->why, sizeof why_copy);
+    for (r = queued; r; r = next) {
+        next = r->next_out;
+        r->conn = NULL;
+        if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); continue; }
+        if (r->oneway) { r->done(rm, r, err_copy, NULL, why_copy); rmq__req_free(rm, r); continue; }
+        rmq__req_complete(rm, r, err_copy, NULL, why_copy);
+    }
+    for (r = awaiting; r; r = next) {
+        next = r->next_out;
+        r->conn = NULL;
+        rmq__req_complete(rm, r, err_copy, NULL, why_copy);
+    }
 }
 
 /* The connection for addr, opened if needed. A connect is capped by the
@@ -4074,6 +4091,12 @@ RMQ__FN rmq_err rmq__check_topic(rmq_producer *p, const char *t)
     return RMQ_OK;
 }
 
+static int rmq__starts_with(const char *s, const char *prefix)
+{
+    while (*prefix && *s == *prefix) { s++; prefix++; }
+    return *prefix == 0;
+}
+
 static int rmq__has_byte(const char *s, char a, char b)
 {
     for (; *s; s++) if (*s == a || *s == b) return 1;
@@ -4222,7 +4245,7 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
         if (rmq__strcmp(msgs[i].topic, msgs[0].topic) != 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, "The topic of the messages in one batch should be the same");
         if (msgs[i].delay_level > 0) return rmq__fail(p, RMQ_ERR_MESSAGE, "TimeDelayLevel is not supported for batching");
-        if (RMQ_MEMCMP(msgs[i].topic, "%RETRY%", 7) == 0)
+        if (rmq__starts_with(msgs[i].topic, "%RETRY%"))
             return rmq__fail(p, RMQ_ERR_MESSAGE, "Retry Group is not supported for batching");
         if (!msgs[i].wait_store_msg_ok != !msgs[0].wait_store_msg_ok)
             return rmq__fail(p, RMQ_ERR_MESSAGE, "The waitStoreMsgOK of the messages in one batch should the same");

@@ -73,6 +73,14 @@ RMQDEF int rmq_port_posix_fd(void *conn);
 #if defined(RMQ_PORT_POSIX_IMPLEMENTATION) && !defined(RMQ_PORT_POSIX_IMPLEMENTED)
 #define RMQ_PORT_POSIX_IMPLEMENTED
 
+/* Under RMQ_STATIC an application that does not call every public function
+ * must not get "defined but not used". */
+#if defined(RMQ_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#define RMQ__POSIX_API RMQDEF __attribute__((unused))
+#else
+#define RMQ__POSIX_API RMQDEF
+#endif
+
 #if defined(__GLIBC__) && !defined(__USE_MISC)
 #error "rmq_port_posix.h needs the POSIX and BSD interfaces: compile with -D_DEFAULT_SOURCE (or -std=gnu99)"
 #endif
@@ -951,7 +959,7 @@ static void rmq__posix_setup(void)
     rmq__posix_fill(&rmq__posix_table);
 }
 
-RMQDEF rmq_port *rmq_port_posix_init(rmq_port *port)
+RMQ__POSIX_API rmq_port *rmq_port_posix_init(rmq_port *port)
 {
     (void)pthread_once(&rmq__posix_once, rmq__posix_setup);
     if (port != NULL)
@@ -959,13 +967,13 @@ RMQDEF rmq_port *rmq_port_posix_init(rmq_port *port)
     return port;
 }
 
-RMQDEF const rmq_port *rmq_port_posix(void)
+RMQ__POSIX_API const rmq_port *rmq_port_posix(void)
 {
     (void)pthread_once(&rmq__posix_once, rmq__posix_setup);
     return &rmq__posix_table;
 }
 
-RMQDEF int rmq_port_posix_fd(void *conn)
+RMQ__POSIX_API int rmq_port_posix_fd(void *conn)
 {
     return conn != NULL ? ((const rmq__posix_conn *)conn)->fd : -1;
 }

@@ -1,14 +1,19 @@
 /* The unit tests, built as one program around one copy of the library
  * (the tests reach the private rmq__ functions, which are static). */
 #define ROCKETMQ_PRODUCER_IMPLEMENTATION
+#define RMQ_PORT_SIM_IMPLEMENTATION
 #include "../rocketmq_producer.h"
+#include "../port/rmq_port_sim.h"
 #include "rmq_test.h"
 
 #include "test_codec.c"
+#include "sim_cluster.h"
+#include "test_producer.c"
 
 int main(int argc, char **argv)
 {
     if (argc > 1) test_filter = argv[1];
     run_codec_tests();
+    run_producer_tests();
     return test_summary();
 }

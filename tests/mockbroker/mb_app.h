@@ -80,7 +80,7 @@ typedef struct mb_server {
     int64_t half_offset;
     unsigned rr;        /* queue choice when a client sends queueId < 0 */
     size_t *msg_idx;    /* this broker's messages, ascending commit offset */
-    size_t nmsg_idx;
+    size_t nmsg_idx, msg_idx_cap;
 } mb_server;
 
 enum { CONN_REMOTING, CONN_CONTROL, CONN_HTTP };
@@ -187,11 +187,14 @@ typedef struct mb_app {
 } mb_app;
 
 /* ---- mb_net.c ---- */
+/* SIGTERM/SIGINT end the loop cleanly; install before announcing READY. */
+void mb_install_signals(void);
 int mb_listen(int port, int *bound_port);
 mb_conn *mb_conn_get(mb_app *app, mb_conn_ref ref);
-mb_conn_ref mb_conn_ref_of(mb_app *app, mb_conn *c);
+mb_conn_ref mb_conn_ref_of(const mb_conn *c);
 void mb_conn_close(mb_app *app, mb_conn *c);
-void mb_conn_write(mb_app *app, mb_conn *c, const void *data, size_t len);
+/* Queues bytes; they leave at the next mb_conn_flush (or when writable). */
+void mb_conn_write(mb_conn *c, const void *data, size_t len);
 void mb_conn_flush(mb_app *app, mb_conn *c);
 void mb_timer_add(mb_app *app, int64_t due, mb_conn_ref ref, const void *data, size_t len);
 int mb_server_up(mb_app *app, mb_server *s);
@@ -206,6 +209,8 @@ typedef struct mb_reply {
 } mb_reply;
 
 void mb_reply_init(mb_reply *r, const mb_cmd *req, int code, const char *remark);
+/* Code 3 " request type <code> not supported"; returns 1. */
+int mb_reply_unsupported(const mb_cmd *req, mb_reply *r);
 /* Returns -1 if the connection was closed while handling the frame. */
 int mb_remoting_on_frame(mb_app *app, mb_conn *c, const unsigned char *frame, size_t len);
 
@@ -223,10 +228,13 @@ mb_msg *mb_store_find_id(mb_app *app, mb_server *b, const char *id);
 void mb_store_clear(mb_app *app);
 void mb_store_free(mb_app *app);
 void mb_msg_dump_json(const mb_app *app, const mb_msg *m, mb_buf *out);
-void mb_msg_stored_record(const mb_app *app, const mb_msg *m, mb_buf *out);
+void mb_msg_stored_record(const mb_app *app, const mb_msg *m, mb_buf *out, int restore);
 void mb_lines_add(mb_lines *l, int srv, char *text);
 void mb_lines_clear(mb_lines *l);
-void mb_route_json(mb_app *app, const char *topic, int standard, mb_buf *out);
+
+/* ---- mb_namesrv.c ---- */
+/* Appends the TopicRouteData JSON; returns the number of brokers in it. */
+int mb_route_json(mb_app *app, const char *topic, int standard, mb_buf *out);
 
 /* ---- mb_control.c ---- */
 int mb_control_on_line(mb_app *app, mb_conn *c, char *line);

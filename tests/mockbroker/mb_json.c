@@ -13,6 +13,11 @@ struct mj_chunk {
     /* data follows, aligned like a pointer */
 };
 
+#define MJ_CHUNK 4096
+/* One spare standard chunk: every request header is parsed, so reusing it
+ * saves a malloc/free pair per frame. */
+static struct mj_chunk *spare_chunk;
+
 typedef struct parser {
     mj_doc *doc;
     const char *s;
@@ -27,8 +32,13 @@ static void *arena_alloc(mj_doc *d, size_t n)
     size_t head = (sizeof(struct mj_chunk) + 15) & ~(size_t)15;
     n = (n + 15) & ~(size_t)15;
     if (!c || c->cap - c->used < n) {
-        size_t cap = n > 4096 ? n : 4096;
-        c = mb_xmalloc(head + cap);
+        size_t cap = n > MJ_CHUNK ? n : MJ_CHUNK;
+        if (cap == MJ_CHUNK && spare_chunk) {
+            c = spare_chunk;
+            spare_chunk = NULL;
+        } else {
+            c = mb_xmalloc(head + cap);
+        }
         c->cap = cap;
         c->used = 0;
         c->next = d->chunks;
@@ -104,7 +114,7 @@ static size_t put_utf8(char *o, unsigned cp)
 /* Reads \uXXXX (already past the backslash-u), joining surrogate pairs. */
 static int read_unicode(parser *p, unsigned *cp)
 {
-    unsigned hi, lo;
+    unsigned hi = 0, lo = 0;
     if (p->pos + 4 > p->len || hex4(p->s + p->pos, &hi) < 0)
         return fail(p, "bad \\u escape");
     p->pos += 4;
@@ -122,7 +132,7 @@ static int read_unicode(parser *p, unsigned *cp)
 static int read_escape(parser *p, char *out, size_t *o)
 {
     char c;
-    unsigned cp;
+    unsigned cp = 0;
     if (p->pos >= p->len)
         return fail(p, "unterminated string");
     c = p->s[p->pos++];
@@ -144,17 +154,27 @@ static int read_escape(parser *p, char *out, size_t *o)
 }
 
 /* Decoded text is never longer than its escaped form, so one allocation of
- * the raw span is enough. */
+ * the raw span is enough; spans without escapes are copied in one go. */
 static int parse_string(parser *p, const char **out, size_t *out_len)
 {
     size_t start = ++p->pos, end = start, o = 0;
+    int escaped = 0;
     char *buf;
-    while (end < p->len && p->s[end] != '"')
-        end += (p->s[end] == '\\') ? 2 : 1;
+    while (end < p->len && p->s[end] != '"') {
+        if (p->s[end] == '\\') {
+            escaped = 1;
+            end++;
+        }
+        end++;
+    }
     if (end >= p->len)
         return fail(p, "unterminated string");
     buf = arena_alloc(p->doc, end - start + 1);
-    while (p->pos < end) {
+    if (!escaped) {
+        memcpy(buf, p->s + start, end - start);
+        o = end - start;
+    }
+    while (escaped && p->pos < end) {
         char c = p->s[p->pos++];
         if (c != '\\')
             buf[o++] = c;
@@ -323,7 +343,10 @@ void mj_free(mj_doc *d)
     struct mj_chunk *c = d->chunks;
     while (c) {
         struct mj_chunk *next = c->next;
-        free(c);
+        if (c->cap == MJ_CHUNK && !spare_chunk)
+            spare_chunk = c;
+        else
+            free(c);
         c = next;
     }
     d->chunks = NULL;
@@ -360,20 +383,56 @@ int mj_get_i64(const mj_node *obj, const char *key, int64_t *out)
     return mj_node_i64(mj_get(obj, key), out);
 }
 
+/* Length of the well-formed UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t len, i;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4;
+    else
+        return 0;
+    if (c == 0xE0)
+        lo = 0xA0; /* overlong */
+    else if (c == 0xED)
+        hi = 0x9F; /* surrogates */
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* Escapes what JSON requires; a byte that is not UTF-8 becomes U+FFFD, as a
+ * Java String built from those bytes would, so the output stays valid. */
 void mj_put_str(mb_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t i, run = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, run = 0;
     mb_buf_reserve(b, n + 2);
     mb_buf_putc(b, '"');
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    while (i < n) {
+        unsigned char c = u[i];
         const char *esc = NULL;
-        char u[7];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        char x[7];
+        size_t len = c >= 0x80 ? utf8_len(u + i, n - i) : 1;
+        if (len > 1 || (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
+            i += len;
             continue;
+        }
         mb_buf_put(b, s + run, i - run); /* flush the plain run before c */
-        run = i + 1;
         switch (c) {
         case '"': esc = "\\\""; break;
         case '\\': esc = "\\\\"; break;
@@ -383,11 +442,16 @@ void mj_put_str(mb_buf *b, const char *s, size_t n)
         case '\f': esc = "\\f"; break;
         case '\r': esc = "\\r"; break;
         default:
-            u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-            u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
-            esc = u;
+            if (c >= 0x80) {
+                esc = "\xEF\xBF\xBD";
+                break;
+            }
+            x[0] = '\\'; x[1] = 'u'; x[2] = '0'; x[3] = '0';
+            x[4] = hex[c >> 4]; x[5] = hex[c & 15]; x[6] = '\0';
+            esc = x;
         }
         mb_buf_puts(b, esc);
+        run = ++i;
     }
     mb_buf_put(b, s + run, n - run);
     mb_buf_putc(b, '"');

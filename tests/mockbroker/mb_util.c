@@ -97,16 +97,23 @@ void mb_buf_puts(mb_buf *b, const char *s)
 void mb_buf_printf(mb_buf *b, const char *fmt, ...)
 {
     va_list ap;
+    size_t room;
     int n;
+    mb_buf_reserve(b, 64); /* most lines fit: format straight into the buffer */
+    room = b->cap - b->len;
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf((char *)b->p + b->len, room, fmt, ap);
     va_end(ap);
-    if (n <= 0)
+    if (n < 0) {
+        b->p[b->len] = '\0';
         return;
-    mb_buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    }
+    if ((size_t)n >= room) {
+        mb_buf_reserve(b, (size_t)n);
+        va_start(ap, fmt);
+        vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
 }
 

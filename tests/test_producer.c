@@ -1,0 +1,819 @@
+/* The start flow and the send paths, over the simulated port: every test
+ * runs on virtual time, against in-process name servers and brokers. */
+
+static rmq_message msg(const char *topic, const char *body)
+{
+    rmq_message m;
+    rmq_message_init(&m, topic, body, strlen(body));
+    return m;
+}
+
+/* -- the start flow -------------------------------------------------------- */
+static void test_start_needs_no_network_and_first_send_names_topic_and_namesrv(void)
+{
+    simc *c = simc_create(0, 0, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "hi");
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = "10.9.9.9:9876;10.9.9.8:9876";      /* nobody listens there */
+    cfg.port = rmq_sim_port(c->sim);
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_sim_connects(c->sim, "10.9.9.9", 9876) + rmq_sim_connects(c->sim, "10.9.9.8", 9876), 0);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_NO_ROUTE);
+    CHECK_HAS(rmq_producer_last_error(p), "No route info of this topic: TopicTest");
+    CHECK_HAS(rmq_producer_last_error(p), "10.9.9.9:9876;10.9.9.8:9876");
+    CHECK_HAS(res.reason, "TopicTest");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_start_twice_is_refused_with_the_state_named(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_ERR_STATE);
+    CHECK_STR(rmq_producer_last_error(p), "The producer service state not OK, maybe started once, RUNNING");
+    rmq_producer_shutdown(p);
+    CHECK_INT(rmq_producer_state(p), RMQ_STATE_SHUTDOWN_ALREADY);
+    CHECK_INT(rmq_producer_start(p), RMQ_ERR_STATE);
+    CHECK_HAS(rmq_producer_last_error(p), "SHUTDOWN_ALREADY");
+    rmq_producer_shutdown(p);                                  /* twice is harmless */
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_invalid_config_fails_start_naming_the_field_and_stays_start_failed(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "DEFAULT_PRODUCER");
+    char why[256];
+    rmq_producer_config cfg;
+    CHECK_INT(rmq_producer_start(p), RMQ_ERR_CONFIG);
+    CHECK_HAS(rmq_producer_last_error(p), "producerGroup can not equal DEFAULT_PRODUCER");
+    CHECK_INT(rmq_producer_state(p), RMQ_STATE_START_FAILED);
+    CHECK_INT(rmq_producer_start(p), RMQ_ERR_STATE);
+    rmq_producer_destroy(p);
+    rmq_producer_config_init(&cfg);
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.group = "bad group!";
+    CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
+    CHECK_HAS(why, "group: ");
+    cfg.group = "ok";
+    cfg.namesrv_addr = "host-without-port";
+    CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
+    CHECK_HAS(why, "namesrv_addr");
+    cfg.namesrv_addr = NULL;
+    cfg.send_timeout_ms = 0;
+    CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
+    CHECK_HAS(why, "send_timeout_ms");
+    cfg.send_timeout_ms = 3000;
+    cfg.port = NULL;
+    CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
+    CHECK_HAS(why, "port");
+    simc_destroy(c);
+}
+
+static void test_duplicate_group_is_refused_with_javas_message_and_state_create_just(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *a = simc_producer(c, "pg"), *b = simc_producer(c, "pg");
+    CHECK_INT(rmq_producer_start(a), RMQ_OK);
+    CHECK_INT(rmq_producer_start(b), RMQ_ERR_GROUP_EXISTS);
+    CHECK_STR(rmq_producer_last_error(b), "The producer group[pg] has been created before, specify another name please.");
+    CHECK_INT(rmq_producer_state(b), RMQ_STATE_CREATE_JUST);
+    rmq_producer_destroy(b);
+    rmq_producer_destroy(a);
+    simc_destroy(c);
+}
+
+static void test_client_id_is_ip_at_pid_and_two_producers_share_one_instance(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *a = simc_producer(c, "pg1"), *b = simc_producer(c, "pg2");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    simc_req *hb;
+    CHECK_INT(rmq_producer_start(a), RMQ_OK);
+    CHECK_INT(rmq_producer_start(b), RMQ_OK);
+    CHECK_STR(rmq_producer_client_id(a), "10.0.0.5@4242");
+    CHECK_STR(rmq_producer_client_id(b), "10.0.0.5@4242");
+    CHECK_INT(rmq_send(a, &m, &res), RMQ_OK);
+    CHECK_INT(rmq_send(b, &m, &res), RMQ_OK);
+    CHECK_INT(rmq_sim_connects(c->sim, "10.0.1.1", 10911), 1);   /* one connection for both */
+    hb = simc_last(c, "broker-a", RMQ_REQ_HEART_BEAT);
+    CHECK(hb != NULL);
+    CHECK_HAS((const char *)hb->body, "\"clientID\":\"10.0.0.5@4242\"");
+    CHECK_HAS((const char *)hb->body, "{\"groupName\":\"pg1\"},{\"groupName\":\"pg2\"}");
+    rmq_producer_destroy(a);
+    rmq_producer_destroy(b);
+    simc_destroy(c);
+}
+
+static void test_heartbeat_reaches_a_broker_before_the_first_send_and_every_30_s(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    int i, first_hb = -1, first_send = -1;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    for (i = 0; i < c->nlog; i++) {
+        if (c->log[i].code == RMQ_REQ_HEART_BEAT && first_hb < 0) first_hb = i;
+        if (c->log[i].code == RMQ_REQ_SEND_MESSAGE_V2 && first_send < 0) first_send = i;
+    }
+    CHECK(first_hb >= 0 && first_hb < first_send);
+    c->s[simc_index(c, "broker-a")].hb = 0;
+    for (i = 0; i < 61; i++) rmq_producer_poll(p, 1000);       /* 61 virtual seconds */
+    CHECK(c->s[simc_index(c, "broker-a")].hb >= 2);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_route_refresh_picks_up_a_new_broker(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_queue qs[16];
+    size_t n, i;
+    int seen_b = 0;
+    c->s[simc_index(c, "broker-b")].hidden = 1;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    CHECK_INT(n, 4);
+    c->s[simc_index(c, "broker-b")].hidden = 0;
+    for (i = 0; i < 31; i++) rmq_producer_poll(p, 1000);
+    CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    CHECK_INT(n, 8);
+    for (i = 0; i < n; i++) seen_b |= strcmp(qs[i].broker_name, "broker-b") == 0;
+    CHECK(seen_b);
+    CHECK_STR(qs[0].broker_name, "broker-a");
+    CHECK_STR(qs[4].broker_name, "broker-b");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_one_of_two_name_servers_dead_routes_still_arrive(void)
+{
+    simc *c = simc_create(2, 1, 1000);
+    int k;
+    simc_down(c, simc_index(c, "ns0"));
+    for (k = 0; k < 4; k++) {                                   /* whichever one is tried first */
+        rmq_producer *p = simc_producer(c, "pg");
+        rmq_send_result res;
+        rmq_message m = msg("TopicTest", "x");
+        rmq_sim_seed(c->sim, (uint64_t)k + 1);
+        CHECK_INT(rmq_producer_start(p), RMQ_OK);
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+        rmq_producer_destroy(p);
+    }
+    CHECK(simc_count(c, "ns1", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC) >= 4);
+    simc_destroy(c);
+}
+
+static void test_unknown_topic_falls_back_to_the_default_topic_route(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("BrandNew", "x");
+    simc_req *send;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    send = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK(send != NULL);
+    CHECK_STR(send->topic, "BrandNew");
+    CHECK_HAS(send->ext, "c=TBW102");
+    CHECK(send->queue_id >= 0 && send->queue_id < 4);           /* min(4, TBW102's 8) */
+    CHECK_STR(res.queue.topic, "BrandNew");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+/* -- sending ---------------------------------------------------------------- */
+static void test_sync_send_writes_the_v2_header_java_writes_and_parses_the_result(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "ProbeGroup");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "Hello RocketMQ 0");
+    simc_req *r;
+    m.tags = "TagA";
+    m.keys = "KEY_0";
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    r = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK(r != NULL);
+    CHECK_HAS(r->ext, "a=ProbeGroup\nb=TopicTest\nc=TBW102\nd=4\ne=");
+    CHECK_HAS(r->ext, "f=0\ng=1795288064");
+    CHECK_HAS(r->ext, "h=0\n");
+    CHECK_HAS(r->ext, "j=0\nk=false\nm=false\nn=broker-a\n");
+    CHECK_HAS(r->props, "TAGS\001TagA");
+    CHECK_HAS(r->props, "KEYS\001KEY_0");
+    CHECK_HAS(r->props, "WAIT\001true");
+    CHECK_HAS(r->props, "UNIQ_KEY\001");
+    CHECK_HAS(r->props, res.msg_id);
+    CHECK(r->body_len == 16 && memcmp(r->body, "Hello RocketMQ 0", 16) == 0);
+    CHECK_INT(res.status, RMQ_SEND_OK);
+    CHECK_INT(strlen(res.msg_id), 32);
+    CHECK(strncmp(res.msg_id, "0A000005" "1092", 12) == 0);      /* ip 10.0.0.5, pid 4242 */
+    CHECK_INT(strlen(res.offset_msg_id), 32);
+    CHECK_STR(res.queue.broker_name, "broker-a");
+    CHECK_INT(res.queue.queue_id, r->queue_id);
+    CHECK_INT(res.queue_offset, 0);
+    CHECK_STR(res.region_id, "DefaultRegion");
+    CHECK_INT(res.trace_on, 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_binary_headers_when_configured_and_answers_read_in_either_form(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "bin");
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.serialize = RMQ_SERIALIZE_ROCKETMQ;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->serialize, RMQ_SERIALIZE_ROCKETMQ);
+    CHECK_INT(simc_last(c, "ns0", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC)->serialize, RMQ_SERIALIZE_ROCKETMQ);
+    CHECK_HAS(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->props, "WAIT\001true");
+    CHECK_INT(res.status, RMQ_SEND_OK);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fastjson_route_form_is_read(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_queue qs[16];
+    size_t n;
+    c->fastjson = 1;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    CHECK_INT(n, 8);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_sync_send_retries_system_error_on_the_other_broker(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b"), k;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    for (k = 0; k < 6; k++) {
+        c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_SYSTEM_ERROR;
+        c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+        c->s[a].fail_count = 0;
+        c->s[b].fail_count = 0;
+        c->s[k % 2 ? b : a].fail_count = 1;                      /* first attempt fails, whichever broker */
+        c->s[k % 2 ? a : b].fail_count = 0;
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    }
+    CHECK(c->s[a].sends + c->s[b].sends == 6);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_sync_send_does_not_retry_system_busy_as_java_4_9(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    int a = simc_index(c, "broker-a");
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    c->s[a].fail_code = RMQ_CODE_SYSTEM_BUSY;
+    c->s[a].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[a].fail_count = 5;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_BROKER);
+    CHECK_INT(res.broker_code, RMQ_CODE_SYSTEM_BUSY);
+    CHECK_STR(res.remark, "injected SYSTEM_BUSY");
+    CHECK_HAS(rmq_producer_last_error(p), "SYSTEM_BUSY");
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_sync_send_makes_three_attempts_then_reports_them(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    int a = simc_index(c, "broker-a");
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    c->s[a].fail_code = RMQ_CODE_SERVICE_NOT_AVAILABLE;
+    c->s[a].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[a].fail_count = 10;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_BROKER);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 3);
+    CHECK_HAS(rmq_producer_last_error(p), "Send [3] times, still failed");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_the_send_timeout_is_the_budget_of_all_attempts(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    uint32_t t0;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                    /* route and connection ready */
+    c->s[simc_index(c, "broker-a")].silent = 1;
+    t0 = rmq_sim_now(c->sim);
+    CHECK_INT(rmq_send_timeout(p, &m, &res, 1234), RMQ_ERR_TIMEOUT);
+    CHECK_INT(rmq_sim_now(c->sim) - t0, 1234);                   /* expires exactly at its deadline */
+    CHECK_HAS(res.reason, "no answer from 10.0.1.1:10911");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+typedef struct cb_log {
+    int calls, ok, fail;
+    rmq_err last;
+    char reason[256];
+    char msg_id[64];
+} cb_log;
+
+static void count_cb(rmq_err err, const rmq_send_result *res, void *user)
+{
+    cb_log *l = (cb_log *)user;
+    l->calls++;
+    if (err == RMQ_OK) l->ok++; else l->fail++;
+    l->last = err;
+    snprintf(l->reason, sizeof l->reason, "%s", res->reason);
+    snprintf(l->msg_id, sizeof l->msg_id, "%s", res->msg_id);
+}
+
+static void test_async_send_never_calls_back_inside_the_call_and_exactly_once_later(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "async");
+    cb_log l;
+    uint32_t t0;
+    memset(&l, 0, sizeof l);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    t0 = rmq_sim_now(c->sim);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(l.calls, 0);
+    CHECK_INT(rmq_sim_now(c->sim), t0);                          /* did not run the loop */
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(l.calls, 1);
+    CHECK_INT(l.ok, 1);
+    CHECK_INT(strlen(l.msg_id), 32);
+    rmq_producer_poll(p, 100);
+    CHECK_INT(l.calls, 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_async_sends_to_a_dead_namesrv_each_end_in_one_failure_callback(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    int i;
+    memset(&l, 0, sizeof l);
+    simc_down(c, simc_index(c, "ns0"));
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    for (i = 0; i < 10; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(l.calls, 0);
+    rmq_producer_flush(p, 10000);
+    CHECK_INT(l.calls, 10);
+    CHECK_INT(l.fail, 10);
+    CHECK_INT(l.last, RMQ_ERR_NO_ROUTE);
+    CHECK_HAS(l.reason, "10.0.0.1:9876");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_async_back_pressure_refuses_past_the_bound_at_once(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    int i;
+    memset(&l, 0, sizeof l);
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.max_pending = 8;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    for (i = 0; i < 8; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_ERR_BUSY);
+    CHECK_HAS(rmq_producer_last_error(p), "max_pending");
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(l.calls, 8);
+    CHECK_INT(l.ok, 8);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    rmq_producer_destroy(p);
+    CHECK_INT(l.calls, 9);
+    simc_destroy(c);
+}
+
+static void test_oneway_send_is_flagged_and_flush_waits_for_it(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "oneway hello");
+    rmq_stats st;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send_oneway(p, &m), RMQ_OK);
+    rmq_producer_stats(p, &st);
+    CHECK_INT(st.pending_sends, 1);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2) != NULL);
+    CHECK_INT(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->flag, RMQ_FLAG_ONEWAY);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_batch_is_one_send_batch_message_with_a_uniq_key_per_message(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "BatchProducerGroupName");
+    rmq_message ms[3];
+    rmq_send_result res[3];
+    static const char *keys[3] = { "OrderID001", "OrderID002", "OrderID003" };
+    static const char *bodies[3] = { "Hello world 0", "Hello world 1", "Hello world 2" };
+    simc_req *r;
+    int i;
+    for (i = 0; i < 3; i++) { ms[i] = msg("BatchTest", bodies[i]); ms[i].tags = "Tag"; ms[i].keys = keys[i]; }
+    simc_add_topic(c, "BatchTest", 4, 6);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send_batch(p, ms, 3, res), RMQ_OK);
+    r = simc_last(c, "broker-a", RMQ_REQ_SEND_BATCH_MESSAGE);
+    CHECK(r != NULL);
+    CHECK_HAS(r->ext, "m=true");
+    CHECK_STR(r->props, "WAIT\001true");
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_BATCH_MESSAGE), 1);
+    CHECK(strcmp(res[0].msg_id, res[1].msg_id) != 0 && strcmp(res[1].msg_id, res[2].msg_id) != 0);
+    CHECK_INT(res[2].queue_offset, res[0].queue_offset + 2);
+    CHECK_INT(res[0].queue.queue_id, r->queue_id);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_batch_rules_are_checked_before_anything_is_sent(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message ms[2];
+    rmq_send_result res[2];
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    ms[0] = msg("A", "1"); ms[1] = msg("B", "2");
+    CHECK_INT(rmq_send_batch(p, ms, 2, res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "same");
+    ms[1] = msg("A", "2"); ms[1].delay_level = 2;
+    CHECK_INT(rmq_send_batch(p, ms, 2, res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "TimeDelayLevel is not supported for batching");
+    ms[1].delay_level = 0; ms[1].wait_store_msg_ok = 0;
+    CHECK_INT(rmq_send_batch(p, ms, 2, res), RMQ_ERR_MESSAGE);
+    ms[0] = msg("%RETRY%g", "1"); ms[1] = msg("%RETRY%g", "2");
+    CHECK_INT(rmq_send_batch(p, ms, 2, res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "Retry Group is not supported for batching");
+    CHECK_INT(c->nlog, 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_message_checks_name_the_rule_and_the_value(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m;
+    rmq_property up[1];
+    char big[130];
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    m = msg("", "x");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "The specified topic is blank");
+    memset(big, 'a', 128); big[128] = 0;
+    m = msg(big, "x");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "longer than topic max length 127");
+    m = msg("bad topic", "x");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "The specified topic[bad topic] contains illegal characters");
+    m = msg("SCHEDULE_TOPIC_XXXX", "x");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "Sending message to topic[SCHEDULE_TOPIC_XXXX] is forbidden.");
+    m = msg("TopicTest", "");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "the message body length is zero");
+    m = msg("TopicTest", "x");
+    m.body_len = 4194305;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "the message body size over max value, MAX: 4194304");
+    m = msg("TopicTest", "x");
+    up[0].key = "UNIQ_KEY"; up[0].value = "mine";
+    m.properties = up; m.nproperties = 1;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "The Property<UNIQ_KEY> is used by system");
+    up[0].key = "k"; up[0].value = "a\002b";
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    up[0].key = "k"; up[0].value = "";
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    m = msg("TBW102", "x");                                      /* system-looking but sendable */
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static int pick_last(const rmq_queue *qs, size_t n, const rmq_message *m, void *arg)
+{
+    (void)qs; (void)m; (void)arg;
+    return (int)n - 1;
+}
+
+static void test_send_to_a_queue_and_with_a_selector_use_that_queue(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_queue qs[16], q;
+    size_t n;
+    uint64_t id = 13;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    q = qs[6];
+    CHECK_INT(rmq_send_to_queue(p, &m, &q, &res), RMQ_OK);
+    CHECK_STR(simc_last(c, NULL, RMQ_REQ_SEND_MESSAGE_V2)->topic, "TopicTest");
+    CHECK_INT(simc_last(c, "broker-b", RMQ_REQ_SEND_MESSAGE_V2)->queue_id, 2);
+    CHECK_STR(res.queue.broker_name, "broker-b");
+    CHECK_INT(rmq_send_select(p, &m, pick_last, NULL, &res), RMQ_OK);
+    CHECK_STR(res.queue.broker_name, "broker-b");
+    CHECK_INT(res.queue.queue_id, 3);
+    CHECK_INT(rmq_send_select(p, &m, rmq_select_by_id, &id, &res), RMQ_OK);
+    CHECK_STR(res.queue.broker_name, "broker-b");               /* 13 % 8 = 5: broker-b queue 1 */
+    CHECK_INT(res.queue.queue_id, 1);
+    CHECK_INT(rmq_send_select(p, &m, rmq_select_by_hash, (void *)"order-42", &res), RMQ_OK);
+    CHECK_STR(res.queue.broker_name, "broker-b");               /* Java: "order-42".hashCode() % 8 = 5 */
+    CHECK_INT(res.queue.queue_id, 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_async_selector_waits_for_the_route_then_selects(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    memset(&l, 0, sizeof l);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send_select_async(p, &m, rmq_select_by_hash, (void *)"order-42", count_cb, &l), RMQ_OK);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(l.ok, 1);
+    CHECK_INT(simc_last(c, "broker-b", RMQ_REQ_SEND_MESSAGE_V2)->queue_id, 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static size_t reverse_compressor(void *arg, const void *in, size_t len, void *out, size_t cap)
+{
+    size_t i;
+    int *calls = (int *)arg;
+    (*calls)++;
+    if (cap < len) return 0;
+    for (i = 0; i < len; i++) ((unsigned char *)out)[i] = ((const unsigned char *)in)[len - 1 - i];
+    return len / 2;                                             /* pretend it compressed */
+}
+
+static void test_compressor_hook_is_used_from_the_threshold_only(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    static char big[5000];
+    rmq_message m;
+    int calls = 0;
+    memset(big, 'z', sizeof big - 1);
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.compressor = reverse_compressor;
+    cfg.compressor_arg = &calls;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m, "TopicTest", big, 4095);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(calls, 0);
+    CHECK_HAS(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->ext, "f=0\n");
+    rmq_message_init(&m, "TopicTest", big, 4096);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(calls, 1);
+    CHECK_HAS(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->ext, "f=1\n");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_shutdown_unregisters_and_fails_pending_sends(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    simc_req *u;
+    int i;
+    memset(&l, 0, sizeof l);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    c->s[simc_index(c, "broker-a")].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[simc_index(c, "broker-a")].fail_count = 1000;
+    c->s[simc_index(c, "broker-a")].fail_code = 0;
+    c->s[simc_index(c, "broker-a")].silent = 0;
+    for (i = 0; i < 5; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    rmq_producer_shutdown(p);
+    CHECK_INT(l.calls, 5);
+    u = simc_last(c, "broker-a", RMQ_REQ_UNREGISTER_CLIENT);
+    CHECK(u != NULL);
+    CHECK_HAS(u->ext, "clientID=10.0.0.5@4242");
+    CHECK_HAS(u->ext, "producerGroup=pg");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_STATE);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_shutdown_with_sends_in_flight_ends_each_with_a_shutdown_error(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    int i;
+    memset(&l, 0, sizeof l);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    c->s[simc_index(c, "broker-a")].silent = 1;                /* nothing answers any more */
+    /* still pending when the bounded unregister wait (3 s) ends */
+    for (i = 0; i < 5; i++) CHECK_INT(rmq_send_async_timeout(p, &m, count_cb, &l, 10000), RMQ_OK);
+    rmq_producer_shutdown(p);
+    CHECK_INT(l.calls, 5);
+    CHECK_INT(l.fail, 5);
+    CHECK_INT(l.last, RMQ_ERR_SHUTDOWN);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_a_request_expires_exactly_at_its_deadline_while_others_complete(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_queue qs[16];
+    size_t n;
+    rmq_message m = msg("TopicTest", "x");
+    cb_log la, lb;
+    uint32_t t0;
+    memset(&la, 0, sizeof la);
+    memset(&lb, 0, sizeof lb);
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.send_timeout_ms = 700;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    CHECK_INT(rmq_send_to_queue_async(p, &m, &qs[0], count_cb, &la), RMQ_OK);   /* connect both */
+    CHECK_INT(rmq_send_to_queue_async(p, &m, &qs[4], count_cb, &lb), RMQ_OK);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    c->s[simc_index(c, "broker-a")].silent = 1;
+    t0 = rmq_sim_now(c->sim);
+    CHECK_INT(rmq_send_to_queue_async(p, &m, &qs[0], count_cb, &la), RMQ_OK);   /* broker-a: silent */
+    /* Other sends complete all along; virtual time moves 7 ms a turn. */
+    while (la.calls < 2) {
+        CHECK_INT(rmq_send_to_queue_async(p, &m, &qs[4], count_cb, &lb), RMQ_OK);
+        rmq_producer_poll(p, 0);
+        rmq_producer_poll(p, 0);
+            if (la.calls < 2) { CHECK(rmq_sim_now(c->sim) - t0 < 700); rmq_sim_advance(c->sim, 7); }
+    }
+    CHECK_INT(la.last, RMQ_ERR_TIMEOUT);
+    CHECK_INT(rmq_sim_now(c->sim) - t0, 700);
+    CHECK(lb.ok >= 10);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_the_clock_wrapping_past_2_32_mid_request_changes_nothing(void)
+{
+    simc *c = simc_create(1, 1, 0xFFFFFFFFu - 1500u);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    uint32_t t0;
+    int i;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    for (i = 0; i < 3; i++) {
+        c->s[simc_index(c, "broker-a")].silent = 1;
+        t0 = rmq_sim_now(c->sim);
+        CHECK_INT(rmq_send_timeout(p, &m, &res, 1000), RMQ_ERR_TIMEOUT);  /* crosses 2^32 */
+        CHECK_INT((uint32_t)(rmq_sim_now(c->sim) - t0), 1000);
+        c->s[simc_index(c, "broker-a")].silent = 0;
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    }
+    CHECK(rmq_sim_now(c->sim) < 0x80000000u);                  /* it did wrap */
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_a_refused_broker_is_avoided_and_the_send_lands_on_the_other(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    int i;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    simc_down(c, simc_index(c, "broker-a"));
+    for (i = 0; i < 20; i++) {
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+        CHECK_STR(res.queue.broker_name, "broker-b");
+    }
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_callbacks_may_send_async_but_not_block(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    memset(&l, 0, sizeof l);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(l.ok, 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void run_producer_tests(void)
+{
+    RUN(test_start_needs_no_network_and_first_send_names_topic_and_namesrv);
+    RUN(test_start_twice_is_refused_with_the_state_named);
+    RUN(test_invalid_config_fails_start_naming_the_field_and_stays_start_failed);
+    RUN(test_duplicate_group_is_refused_with_javas_message_and_state_create_just);
+    RUN(test_client_id_is_ip_at_pid_and_two_producers_share_one_instance);
+    RUN(test_heartbeat_reaches_a_broker_before_the_first_send_and_every_30_s);
+    RUN(test_route_refresh_picks_up_a_new_broker);
+    RUN(test_one_of_two_name_servers_dead_routes_still_arrive);
+    RUN(test_unknown_topic_falls_back_to_the_default_topic_route);
+    RUN(test_sync_send_writes_the_v2_header_java_writes_and_parses_the_result);
+    RUN(test_binary_headers_when_configured_and_answers_read_in_either_form);
+    RUN(test_fastjson_route_form_is_read);
+    RUN(test_sync_send_retries_system_error_on_the_other_broker);
+    RUN(test_sync_send_does_not_retry_system_busy_as_java_4_9);
+    RUN(test_sync_send_makes_three_attempts_then_reports_them);
+    RUN(test_the_send_timeout_is_the_budget_of_all_attempts);
+    RUN(test_async_send_never_calls_back_inside_the_call_and_exactly_once_later);
+    RUN(test_async_sends_to_a_dead_namesrv_each_end_in_one_failure_callback);
+    RUN(test_async_back_pressure_refuses_past_the_bound_at_once);
+    RUN(test_oneway_send_is_flagged_and_flush_waits_for_it);
+    RUN(test_batch_is_one_send_batch_message_with_a_uniq_key_per_message);
+    RUN(test_batch_rules_are_checked_before_anything_is_sent);
+    RUN(test_message_checks_name_the_rule_and_the_value);
+    RUN(test_send_to_a_queue_and_with_a_selector_use_that_queue);
+    RUN(test_async_selector_waits_for_the_route_then_selects);
+    RUN(test_compressor_hook_is_used_from_the_threshold_only);
+    RUN(test_shutdown_unregisters_and_fails_pending_sends);
+    RUN(test_shutdown_with_sends_in_flight_ends_each_with_a_shutdown_error);
+    RUN(test_a_request_expires_exactly_at_its_deadline_while_others_complete);
+    RUN(test_the_clock_wrapping_past_2_32_mid_request_changes_nothing);
+    RUN(test_a_refused_broker_is_avoided_and_the_send_lands_on_the_other);
+    RUN(test_callbacks_may_send_async_but_not_block);
+}
