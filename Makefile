@@ -26,10 +26,17 @@ UNIT_SRC = tests/unit.c $(wildcard tests/test_*.c tests/*.h)
 
 TEST_BINS_SAN = $(B)/san/unit $(B)/san/test_port_posix $(B)/san/test_port_sim
 TEST_BINS_VG  = $(B)/vg/unit $(B)/vg/test_port_posix $(B)/vg/test_port_sim
+TEST_CMDS     = "make -s -C tests/mockbroker test"
+ALL_EXTRA     =
 
-.PHONY: all test test-valgrind test-tsan cxx size check-symbols demo mockbroker clean examples
+# Each part of the project brings its own rules and may add to the lists
+# above: examples (and make demo), end-to-end tests, size, fuzzing, bench,
+# ports.
+-include examples/examples.mk tests/e2e.mk tools/size.mk tests/fuzz/fuzz.mk tests/bench/bench.mk port/ports.mk
 
-all: mockbroker examples $(TEST_BINS_SAN)
+.PHONY: all test test-valgrind test-tsan cxx check-symbols mockbroker clean
+
+all: mockbroker $(TEST_BINS_SAN) $(ALL_EXTRA)
 
 mockbroker:
 	$(MAKE) -C tests/mockbroker all
@@ -51,7 +58,7 @@ $(B)/vg/test_port_%: tests/test_port_%.c $(HEADER) | $(B)/vg
 	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@ -lpthread
 
 test: $(TEST_BINS_SAN) mockbroker
-	@MOCKBROKER=tests/mockbroker/mockbroker sh tests/run.sh $(TEST_BINS_SAN) "make -s -C tests/mockbroker test"
+	@MOCKBROKER=tests/mockbroker/mockbroker sh tests/run.sh $(TEST_BINS_SAN) $(TEST_CMDS)
 
 test-valgrind: $(TEST_BINS_VG) mockbroker
 	@MOCKBROKER=tests/mockbroker/mockbroker RMQ_WRAP="valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect" \
@@ -60,7 +67,7 @@ test-valgrind: $(TEST_BINS_VG) mockbroker
 $(B)/tsan/%: tests/%.c $(HEADER) | $(B)/tsan
 	$(SANCC) $(STRICT) $(POSIX) -O1 -g -fsanitize=thread $< -o $@ -lpthread
 
-test-tsan: $(B)/tsan/test_port_posix $(B)/tsan/test_threads
+test-tsan: $(B)/tsan/test_port_posix $(if $(wildcard tests/test_threads.c),$(B)/tsan/test_threads)
 	@sh tests/run.sh $^
 
 # -- portability -----------------------------------------------------------
@@ -71,9 +78,6 @@ cxx: | $(B)/cxx
 	printf '#define RMQ_STATIC\n#define ROCKETMQ_PRODUCER_IMPLEMENTATION\n#include "rocketmq_producer.h"\nint main(void){return rmq_version()[0]==0;}\n' > $(B)/cxx/static.c
 	$(CC) $(STRICT) -I. $(B)/cxx/static.c -o $(B)/cxx/static-c
 	@echo "cxx: C++11 (g++, clang++) and RMQ_STATIC builds are clean"
-
-size:
-	@sh tools/size.sh
 
 check-symbols: | $(B)/obj
 	printf '#define ROCKETMQ_PRODUCER_IMPLEMENTATION\n#define RMQ_PORT_POSIX_IMPLEMENTATION\n#define RMQ_PORT_SIM_IMPLEMENTATION\n#include "rocketmq_producer.h"\n#include "port/rmq_port_posix.h"\n#include "port/rmq_port_sim.h"\n' > $(B)/obj/lib.c

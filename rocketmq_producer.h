@@ -241,7 +241,11 @@
  *   RMQ_STATIC           every function static (embed a private copy)     */
 
 #ifdef RMQ_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define RMQDEF static __attribute__((unused))  /* a private copy: what is unused is fine */
+#else
 #define RMQDEF static
+#endif
 #else
 #define RMQDEF extern
 #endif

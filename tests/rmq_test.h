@@ -27,13 +27,13 @@ static void test_fail_at(const char *file, int line, const char *what)
     char tm_[512]; snprintf(tm_, sizeof tm_, "%s == %s: %lld != %lld", #a, #b, ta_, tb_); \
     test_fail_at(__FILE__, __LINE__, tm_); return; } } while (0)
 #define CHECK_STR(a, b) do { const char *ta_ = (a), *tb_ = (b); if (!ta_ || !tb_ || strcmp(ta_, tb_) != 0) { \
-    char tm_[1024]; snprintf(tm_, sizeof tm_, "%s == %s: \"%s\" != \"%s\"", #a, #b, ta_ ? ta_ : "(null)", tb_ ? tb_ : "(null)"); \
+    char tm_[1200]; snprintf(tm_, sizeof tm_, "%.100s == %.100s: \"%.400s\" != \"%.400s\"", #a, #b, ta_ ? ta_ : "(null)", tb_ ? tb_ : "(null)"); \
     test_fail_at(__FILE__, __LINE__, tm_); return; } } while (0)
 #define CHECK_HAS(hay, needle) do { const char *ta_ = (hay), *tb_ = (needle); if (!ta_ || !strstr(ta_, tb_)) { \
-    char tm_[1024]; snprintf(tm_, sizeof tm_, "%s contains \"%s\": \"%s\"", #hay, tb_, ta_ ? ta_ : "(null)"); \
+    char tm_[1200]; snprintf(tm_, sizeof tm_, "%.100s contains \"%.300s\": \"%.600s\"", #hay, tb_, ta_ ? ta_ : "(null)"); \
     test_fail_at(__FILE__, __LINE__, tm_); return; } } while (0)
 #define CHECK_SLICE(s, lit) do { rmq_slice ts_ = (s); const char *tl_ = (lit); if (!ts_.ptr || ts_.len != strlen(tl_) || memcmp(ts_.ptr, tl_, ts_.len)) { \
-    char tm_[1024]; snprintf(tm_, sizeof tm_, "%s == \"%s\": got \"%.*s\"", #s, tl_, ts_.ptr ? (int)ts_.len : 6, ts_.ptr ? ts_.ptr : "(null)"); \
+    char tm_[1200]; snprintf(tm_, sizeof tm_, "%.100s == \"%.400s\": got \"%.*s\"", #s, tl_, ts_.ptr ? (int)ts_.len : 6, ts_.ptr ? ts_.ptr : "(null)"); \
     test_fail_at(__FILE__, __LINE__, tm_); return; } } while (0)
 
 #define RUN(fn) run_test(#fn, fn)
