@@ -24,8 +24,8 @@ SANCC   := $(shell command -v $(CLANG) >/dev/null 2>&1 && echo $(CLANG) || echo 
 HEADER  = rocketmq_producer.h port/rmq_port_posix.h port/rmq_port_sim.h
 UNIT_SRC = tests/unit.c $(wildcard tests/test_*.c tests/*.h)
 
-TEST_BINS_SAN = $(B)/san/unit $(B)/san/test_port_posix $(B)/san/test_port_sim
-TEST_BINS_VG  = $(B)/vg/unit $(B)/vg/test_port_posix $(B)/vg/test_port_sim
+TEST_BINS_SAN = $(B)/san/unit $(B)/san/test_port_posix $(B)/san/test_port_sim $(B)/san/test_threads
+TEST_BINS_VG  = $(B)/vg/unit $(B)/vg/test_port_posix $(B)/vg/test_port_sim $(B)/vg/test_threads
 TEST_CMDS     = "make -s -C tests/mockbroker test"
 ALL_EXTRA     =
 
@@ -51,6 +51,12 @@ $(B)/san/unit: $(UNIT_SRC) $(HEADER) | $(B)/san
 $(B)/san/test_port_%: tests/test_port_%.c $(HEADER) | $(B)/san
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@ -lpthread
 
+$(B)/san/test_threads: tests/test_threads.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/san mockbroker
+	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@ -lpthread
+
+$(B)/vg/test_threads: tests/test_threads.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/vg mockbroker
+	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@ -lpthread
+
 $(B)/vg/unit: $(UNIT_SRC) $(HEADER) | $(B)/vg
 	$(CC) $(STRICT) $(POSIX) -O1 -g tests/unit.c -o $@ -lpthread
 
@@ -67,8 +73,8 @@ test-valgrind: $(TEST_BINS_VG) mockbroker
 $(B)/tsan/%: tests/%.c $(HEADER) | $(B)/tsan
 	$(SANCC) $(STRICT) $(POSIX) -O1 -g -fsanitize=thread $< -o $@ -lpthread
 
-test-tsan: $(B)/tsan/test_port_posix $(if $(wildcard tests/test_threads.c),$(B)/tsan/test_threads)
-	@sh tests/run.sh $^
+test-tsan: $(B)/tsan/test_port_posix $(B)/tsan/test_threads mockbroker
+	@MOCKBROKER=tests/mockbroker/mockbroker sh tests/run.sh $(B)/tsan/test_port_posix $(B)/tsan/test_threads
 
 # -- portability -----------------------------------------------------------
 cxx: | $(B)/cxx

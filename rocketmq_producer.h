@@ -434,6 +434,9 @@ typedef struct rmq_port {
     void (*event_destroy)(void *ctx, void *event);
     /* Interrupt a wait() running in another thread. */
     void (*wake)(void *ctx);
+    /* An id of the calling thread; with a mutex it lets the library refuse
+     * a blocking call made from inside a callback (else that is unchecked). */
+    uintptr_t (*thread_id)(void *ctx);
 
     /* -- logging (optional) ----------------------------------------------- */
     void (*log)(void *ctx, int level, const char *msg);
@@ -2200,6 +2203,7 @@ struct rmq__remoting {
     void *on_timer_arg;
     int in_invoke;
     uint32_t reconnects;
+    void *mutex;            /* the instance's lock, released around wait() */
     char why[RMQ_REASON_MAX_LEN + 1];
 };
 
@@ -2888,10 +2892,15 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         rm->item_conn[n++] = c;
         if (c->state == RMQ__CONN_OPEN && pt->pending && pt->pending(pt->ctx, c->h)) wait = 0;
     }
+    /* Other threads may send while this one waits, never run the loop: a
+     * connection they touch is only marked, and checked again here. */
+    if (rm->mutex) pt->mutex_unlock(pt->ctx, rm->mutex);
     ready = pt->wait(pt->ctx, rm->items, n, wait);
+    if (rm->mutex) pt->mutex_lock(pt->ctx, rm->mutex);
     for (k = 0; ready > 0 && k < n; k++) {
         rmq__conn *c = rm->item_conn[k];
         unsigned r = rm->items[k].ready;
+        if (c->h != rm->items[k].conn) continue;
         if (pt->pending && c->state == RMQ__CONN_OPEN && pt->pending(pt->ctx, c->h)) r |= RMQ_WANT_READ;
         if (!r) continue;
         work = 1;
@@ -3339,6 +3348,10 @@ struct rmq__inst {
     void *conn_h[RMQ_MAX_CONNECTIONS];
     rmq__op *cq_head, *cq_tail;  /* completed sends whose callback is due */
     int in_callback;
+    uintptr_t callback_thread;
+    void *mutex;                 /* from the port: several threads share the instance */
+    int leader;                  /* a thread is running the loop */
+    struct rmq__waiter *waiters; /* threads waiting for the loop's results */
     uint32_t unregister_left;
     char why[RMQ_REASON_MAX_LEN + 1];
 };
@@ -3387,6 +3400,25 @@ struct rmq_producer {
 };
 
 static rmq__inst *rmq__factory;   /* client instances of this process */
+
+/* -- the instance's lock (a no-op without one in the port) ---------------- */
+static void rmq__lock(rmq__inst *in) { if (in->mutex) in->port->mutex_lock(in->port->ctx, in->mutex); }
+static void rmq__unlock(rmq__inst *in) { if (in->mutex) in->port->mutex_unlock(in->port->ctx, in->mutex); }
+
+static uintptr_t rmq__thread(rmq__inst *in)
+{
+    return in->port->thread_id ? in->port->thread_id(in->port->ctx) : 0;
+}
+
+/* Is the calling thread inside a callback? Single-threaded: any callback
+ * running is ours; with a lock, only the port's thread id can tell. */
+static int rmq__in_callback(rmq__inst *in)
+{
+    if (!in->in_callback) return 0;
+    if (!in->mutex) return 1;
+    return in->port->thread_id && rmq__thread(in) == in->callback_thread;
+}
+
 
 /* -- time ---------------------------------------------------------------- */
 /* Epoch ms from the port's wall clock, or from rmq_producer_set_time() plus
@@ -3732,6 +3764,7 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
     rmq__remoting_free(&in->rm);
     if (in->scratch) RMQ_FREE(mem, in->scratch);
     if (in->pubq_scratch) RMQ_FREE(mem, in->pubq_scratch);
+    if (in->mutex) in->port->mutex_destroy(in->port->ctx, in->mutex);
     RMQ_FREE(mem, in);
 }
 
@@ -3758,6 +3791,10 @@ RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *cl
     in->scratch = (rmq__route_data *)RMQ_MALLOC(in->mem, sizeof *in->scratch);
     in->pubq_scratch = (rmq__pubq *)RMQ_MALLOC(in->mem, RMQ_MAX_QUEUES * sizeof *in->pubq_scratch);
     if (err != RMQ_OK || !in->scratch || !in->pubq_scratch) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
+    if (cfg->port->mutex_create) {
+        in->mutex = in->rm.mutex = cfg->port->mutex_create(cfg->port->ctx);
+        if (!in->mutex) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
+    }
     in->rm.serialize = cfg->serialize;
     in->rm.language = cfg->language;
     in->rm.connect_timeout_ms = cfg->connect_timeout_ms;
@@ -4042,8 +4079,10 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
     }
     err = rmq__inst_acquire(&p->cfg, cid, ip, ns ? ns : "", &p->in);
     if (err != RMQ_OK) return rmq__fail(p, err, "cannot create the client instance: %s", rmq_strerror(err));
+    rmq__lock(p->in);
     err = rmq__register_producer(p);
     if (err != RMQ_OK) {
+        rmq__unlock(p->in);
         rmq__inst_release(p->in);
         p->in = NULL;
         if (err == RMQ_ERR_GROUP_EXISTS) p->state = RMQ_STATE_CREATE_JUST;
@@ -4052,6 +4091,7 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
     rmq__route_use(p, rmq__route_get(p->in, p->cfg.create_topic_key));   /* TBW102's publish info */
     p->state = RMQ_STATE_RUNNING;
     rmq__heartbeat_all(p->in);   /* no-op on a first start: no broker known yet */
+    rmq__unlock(p->in);
     return RMQ_OK;
 }
 
@@ -4062,9 +4102,11 @@ RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p) { return p ? 
 RMQDEF void rmq_producer_set_time(rmq_producer *p, int64_t epoch_ms)
 {
     if (!p || !p->in) return;
+    rmq__lock(p->in);
     p->in->wall_base = epoch_ms;
     p->in->mono_base = rmq__now(&p->in->rm);
     p->in->wall_set = 1;
+    rmq__unlock(p->in);
 }
 
 /* -- message checks (Validators.checkMessage, Message.putUserProperty) ---- */
@@ -4145,7 +4187,7 @@ RMQ__FN rmq_err rmq__check_running(rmq_producer *p, int blocking)
     if (!p) return RMQ_ERR_INVALID_ARG;
     if (p->state != RMQ_STATE_RUNNING)
         return rmq__fail(p, RMQ_ERR_STATE, "The producer service state not OK, %s", rmq__state_name(p->state));
-    if (blocking && p->in->in_callback)
+    if (blocking && rmq__in_callback(p->in))
         return rmq__fail(p, RMQ_ERR_IN_CALLBACK, "a blocking call was made from inside a send callback");
     return RMQ_OK;
 }
@@ -4313,7 +4355,7 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const char *why)
     in->cq_tail = op;
 }
 
-/* Runs the queued callbacks; the caller holds no lock. */
+/* Runs the queued callbacks, the lock released around each one. */
 RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
 {
     int n = 0;
@@ -4323,7 +4365,10 @@ RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
         in->cq_head = op->wnext;
         if (!in->cq_head) in->cq_tail = NULL;
         in->in_callback++;
+        in->callback_thread = rmq__thread(in);
+        rmq__unlock(in);
         if (op->cb) op->cb(op->err, op->res, op->user);
+        rmq__lock(in);
         in->in_callback--;
         p->pending--;
         p->pending_bytes -= (uint32_t)op->body.len;
@@ -4657,51 +4702,124 @@ RMQ__FN void rmq__op_start(rmq__op *op, const rmq_message *m)
 }
 
 /* -- the loop, as the API runs it ----------------------------------------- */
-/* One turn of I/O and timers, then the callbacks that became due. */
-RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
+/* A thread waiting for what another thread's loop will produce. */
+typedef struct rmq__waiter {
+    void *event;
+    struct rmq__waiter *next;
+} rmq__waiter;
+
+/* Every waiter looks again: its work may be done, or the loop may be free. */
+RMQ__FN void rmq__wake_waiters(rmq__inst *in)
 {
-    int work = rmq__step(&in->rm, max_wait);
-    return work + rmq__fire_callbacks(in);
+    rmq__waiter *w;
+    for (w = in->waiters; w; w = w->next) in->port->event_signal(in->port->ctx, w->event);
 }
 
+/* Another thread sent while this instance's leader may be asleep in wait():
+ * new connections and writes change what it must wait for. */
+RMQ__FN void rmq__nudge_leader(rmq__inst *in)
+{
+    if (in->leader && in->port->wake) in->port->wake(in->port->ctx);
+}
+
+/* One turn of I/O and timers, then the callbacks that became due. The lock
+ * is held on entry and exit, released around wait() and each callback. */
+RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
+{
+    int work;
+    in->leader = 1;
+    work = rmq__step(&in->rm, max_wait);
+    work += rmq__fire_callbacks(in);
+    in->leader = 0;
+    if (in->waiters) rmq__wake_waiters(in);
+    return work;
+}
+
+typedef int (*rmq__cond_fn)(rmq__inst *in, void *arg);
+
+/* Runs the loop until cond holds or the deadline passes. With several
+ * threads, one runs the loop (the leader) and the others wait on an event
+ * until their condition holds or the loop is free to take over. Returns 1
+ * if cond holds. until_any: return after the first turn that did work. */
+RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadline, int until_any)
+{
+    rmq__waiter w;
+    int holds;
+    w.event = NULL;
+    w.next = NULL;
+    while (!(holds = cond(in, arg))) {
+        int32_t left = rmq__tdiff(deadline, rmq__now(&in->rm));
+        rmq__waiter **pp;
+        if (left < 0) break;
+        if (!in->leader) {
+            if (rmq__turn(in, (uint32_t)left) && until_any) { holds = cond(in, arg); break; }
+            if (left == 0) break;
+            continue;
+        }
+        if (!in->port->event_create) break;        /* a lock without events: no one to wait on */
+        if (!w.event && !(w.event = in->port->event_create(in->port->ctx))) break;
+        w.next = in->waiters;
+        in->waiters = &w;
+        rmq__unlock(in);
+        in->port->event_wait(in->port->ctx, w.event, (uint32_t)left);
+        rmq__lock(in);
+        for (pp = &in->waiters; *pp && *pp != &w; pp = &(*pp)->next) {}
+        if (*pp) *pp = w.next;
+        if (until_any) { holds = cond(in, arg); break; }
+    }
+    if (w.event) in->port->event_destroy(in->port->ctx, w.event);
+    return holds;
+}
+
+static int rmq__op_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq__op *)arg)->done; }
+static int rmq__never(rmq__inst *in, void *arg) { (void)in; (void)arg; return 0; }
+static int rmq__nothing_pending(rmq__inst *in, void *arg) { (void)in; return ((rmq_producer *)arg)->pending == 0; }
+
+/* The op's own deadline ends it; the loop is entered a second at a time. */
 RMQ__FN void rmq__wait_op(rmq__inst *in, rmq__op *op)
 {
-    while (!op->done) rmq__turn(in, 1000);
+    while (!op->done) rmq__run(in, rmq__op_is_done, op, rmq__now(&in->rm) + 1000u, 0);
 }
 
 RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
 {
-    uint32_t start, left = timeout_ms;
+    rmq__inst *in;
     if (!p || !p->in) return RMQ_ERR_STATE;
-    start = rmq__now(&p->in->rm);
-    for (;;) {
-        if (rmq__turn(p->in, left) || !left) return RMQ_OK;
-        left = timeout_ms - (rmq__now(&p->in->rm) - start);
-        if ((int32_t)left <= 0 || left > timeout_ms) return RMQ_OK;
+    in = p->in;
+    rmq__lock(in);
+    if (rmq__in_callback(in)) {
+        rmq__unlock(in);
+        return rmq__fail(p, RMQ_ERR_IN_CALLBACK, "poll was called from inside a send callback");
     }
+    rmq__run(in, rmq__never, NULL, rmq__now(&in->rm) + timeout_ms, 1);
+    rmq__unlock(in);
+    return RMQ_OK;
 }
 
 RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
 {
-    uint32_t deadline;
+    rmq__inst *in;
     rmq_err err = rmq__check_running(p, 1);
     if (err != RMQ_OK && err != RMQ_ERR_STATE) return err;
     if (!p || !p->in) return RMQ_OK;
-    deadline = rmq__now(&p->in->rm) + timeout_ms;
-    while (p->pending) {
-        int32_t left = rmq__tdiff(deadline, rmq__now(&p->in->rm));
-        if (left <= 0) return rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
-                                        (unsigned)p->pending, (unsigned)timeout_ms);
-        rmq__turn(p->in, (uint32_t)left);
-    }
-    return RMQ_OK;
+    in = p->in;
+    rmq__lock(in);
+    err = RMQ_OK;
+    if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0))
+        err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
+                        (unsigned)p->pending, (unsigned)timeout_ms);
+    rmq__unlock(in);
+    return err;
 }
 
 RMQDEF uint32_t rmq_producer_next_timeout_ms(rmq_producer *p)
 {
+    uint32_t t;
     if (!p || !p->in) return 0xFFFFFFFFu;
-    if (p->in->cq_head) return 0;
-    return rmq__next_timeout(&p->in->rm, 0x7FFFFFFFu);
+    rmq__lock(p->in);
+    t = p->in->cq_head ? 0 : rmq__next_timeout(&p->in->rm, 0x7FFFFFFFu);
+    rmq__unlock(p->in);
+    return t;
 }
 
 RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_t cap)
@@ -4709,6 +4827,7 @@ RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_
     size_t n = 0;
     int i;
     if (!p || !p->in) return 0;
+    rmq__lock(p->in);
     for (i = 0; i < RMQ_MAX_CONNECTIONS && n < cap; i++) {
         rmq__conn *c = &p->in->rm.conns[i];
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
@@ -4718,6 +4837,7 @@ RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_
         items[n].ready = 0;
         n++;
     }
+    rmq__unlock(p->in);
     return n;
 }
 
@@ -4745,7 +4865,7 @@ static char *rmq__strdup(void *mem, const char *s)
 
 /* Everything a send path does before its first attempt: the checks, the
  * back-pressure bound, the copy of the message, the route lookup. */
-RMQ__FN rmq_err rmq__send(rmq_producer *p, const rmq__send_args *a)
+RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
 {
     rmq__inst *in;
     rmq__op *op;
@@ -4810,6 +4930,17 @@ RMQ__FN rmq_err rmq__send(rmq_producer *p, const rmq__send_args *a)
     err = op->err;
     rmq__op_free(p, op);
     if (err != RMQ_OK && !p->last_error[0]) rmq__fail(p, err, "%s", rmq_strerror(err));
+    return err;
+}
+
+RMQ__FN rmq_err rmq__send(rmq_producer *p, const rmq__send_args *a)
+{
+    rmq_err err;
+    if (!p || !p->in || p->state != RMQ_STATE_RUNNING) return rmq__check_running(p, 0);
+    rmq__lock(p->in);
+    err = rmq__send_locked(p, a);
+    if (a->mode != RMQ__MODE_SYNC) rmq__nudge_leader(p->in);
+    rmq__unlock(p->in);
     return err;
 }
 
@@ -4926,7 +5057,14 @@ RMQDEF rmq_err rmq_send_batch_async(rmq_producer *p, const rmq_message *msgs, si
     return rmq__send(p, &a);
 }
 
-RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
+static int rmq__route_settled(rmq__inst *in, void *arg)
+{
+    const rmq__route *rt = (const rmq__route *)arg;
+    (void)in;
+    return rt->state == RMQ__ROUTE_OK || !rt->fetching;
+}
+
+RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
 {
     rmq__route *rt;
     uint32_t deadline;
@@ -4941,8 +5079,7 @@ RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_
     rmq__route_use(p, rt);
     deadline = rmq__now(&p->in->rm) + p->cfg.send_timeout_ms;
     if (rt->state != RMQ__ROUTE_OK) rmq__route_fetch(p->in, rt, 0);
-    while (rt->state != RMQ__ROUTE_OK && rt->fetching && !rmq__reached(rmq__now(&p->in->rm), deadline))
-        rmq__turn(p->in, (uint32_t)rmq__tdiff(deadline, rmq__now(&p->in->rm)));
+    rmq__run(p->in, rmq__route_settled, rt, deadline, 0);
     if (rt->state != RMQ__ROUTE_OK)
         return rmq__fail(p, rt->fetching ? RMQ_ERR_TIMEOUT : RMQ_ERR_NO_ROUTE, "%s", rt->fetching ? "the route query timed out" : rt->why);
     *n = rt->nqueues;
@@ -4953,6 +5090,16 @@ RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_
     }
     return rt->nqueues > cap ? rmq__fail(p, RMQ_ERR_LIMIT, "topic %s has %u queues, more than cap", topic, (unsigned)rt->nqueues)
                              : RMQ_OK;
+}
+
+RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
+{
+    rmq_err err;
+    if (!p || !p->in || p->state != RMQ_STATE_RUNNING) return rmq__check_running(p, 1);
+    rmq__lock(p->in);
+    err = rmq__fetch_queues(p, topic, out, cap, n);
+    rmq__unlock(p->in);
+    return err;
 }
 
 /* -- requests the broker sends ------------------------------------------- */
@@ -4986,6 +5133,8 @@ RMQ__FN void rmq__unregister_done(rmq__remoting *rm, rmq__req *r, rmq_err err, c
     in->unregister_left--;
 }
 
+static int rmq__unregistered(rmq__inst *in, void *arg) { (void)arg; return in->unregister_left == 0; }
+
 /* UNREGISTER_CLIENT to every known broker address at once, then one
  * bounded wait for the answers. */
 RMQ__FN void rmq__unregister_all(rmq_producer *p)
@@ -5005,8 +5154,7 @@ RMQ__FN void rmq__unregister_all(rmq_producer *p)
                 in->unregister_left++;
         }
     }
-    while (in->unregister_left && !rmq__reached(rmq__now(&in->rm), deadline))
-        rmq__turn(in, (uint32_t)rmq__tdiff(deadline, rmq__now(&in->rm)));
+    rmq__run(in, rmq__unregistered, NULL, deadline, 0);
 }
 
 /* Every send of p still pending ends with RMQ_ERR_SHUTDOWN. */
@@ -5032,8 +5180,13 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__inst *in;
     int t;
     if (!p || p->state != RMQ_STATE_RUNNING) return;
-    if (p->in->in_callback) { rmq__fail(p, RMQ_ERR_IN_CALLBACK, "shutdown was called from inside a send callback"); return; }
     in = p->in;
+    rmq__lock(in);
+    if (rmq__in_callback(in)) {
+        rmq__unlock(in);
+        rmq__fail(p, RMQ_ERR_IN_CALLBACK, "shutdown was called from inside a send callback");
+        return;
+    }
     rmq__unregister_all(p);
     rmq__fail_pending(p);
     rmq__fire_callbacks(in);
@@ -5042,6 +5195,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     p->slot = -1;
     p->state = RMQ_STATE_SHUTDOWN_ALREADY;
     p->in = NULL;
+    rmq__unlock(in);
     rmq__inst_release(in);
 }
 
@@ -5049,7 +5203,7 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
 {
     void *mem;
     if (!p) return;
-    if (p->in && p->in->in_callback) return;
+    if (p->in && rmq__in_callback(p->in)) return;
     rmq_producer_shutdown(p);
     if (p->in) { rmq__inst_release(p->in); p->in = NULL; }
     mem = p->cfg.mem_ctx;
@@ -5070,6 +5224,7 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
     out->sends_ok = p->sends_ok;
     out->sends_failed = p->sends_failed;
     if (!p->in) return;
+    rmq__lock(p->in);
     now = rmq__now(&p->in->rm);
     out->inflight_requests = RMQ_MAX_INFLIGHT - p->in->rm.nfree;
     out->reconnects = p->in->rm.reconnects;
@@ -5086,6 +5241,7 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
         rmq__strlcpy(out->brokers[out->nbrokers].broker_name, p->in->brokers[i].name, sizeof out->brokers[0].broker_name);
         out->brokers[out->nbrokers++].errors = p->in->brokers[i].errors;
     }
+    rmq__unlock(p->in);
 }
 
 #endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */

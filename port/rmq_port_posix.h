@@ -563,6 +563,17 @@ static void rmq__posix_wake(void *ctx)
     errno = saved;
 }
 
+/* The calling thread, as a number: pthread_t is opaque, so its bytes are
+ * taken as they are (an integer on Linux and the BSDs, a pointer on macOS). */
+static uintptr_t rmq__posix_thread_id(void *ctx)
+{
+    pthread_t self = pthread_self();
+    uintptr_t id = 0;
+    (void)ctx;
+    memcpy(&id, &self, sizeof self < sizeof id ? sizeof self : sizeof id);
+    return id;
+}
+
 /* ---- time and identity ------------------------------------------------- */
 
 static uint32_t rmq__posix_now_ms(void *ctx)
@@ -950,6 +961,7 @@ static void rmq__posix_fill(rmq_port *port)
     port->event_signal = rmq__posix_event_signal;
     port->event_destroy = rmq__posix_event_destroy;
     port->wake = rmq__posix_wake;
+    port->thread_id = rmq__posix_thread_id;
     port->log = rmq__posix_log;
 }
 

@@ -55,6 +55,9 @@ static int test_summary(void)
 }
 
 /* Reads a whole file (the test's own copy of a vector) into memory. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
 static unsigned char *test_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
