@@ -1046,6 +1046,12 @@ RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
     rmq__sb_puts(&b, src);
 }
 
+static int rmq__starts_with(const char *s, const char *prefix)
+{
+    while (*prefix && *s == *prefix) { s++; prefix++; }
+    return *prefix == 0;
+}
+
 RMQ__FN int rmq__slice_eq(rmq_slice s, const char *lit)
 {
     size_t n = RMQ_STRLEN(lit);
@@ -2169,6 +2175,10 @@ struct rmq__conn {
     uint32_t skip;          /* bytes of an oversized frame still to discard */
     uint32_t rx_frames;
     uint32_t inflight;
+    /* A raw connection (the address server's HTTP) hands its bytes to this
+     * function instead of the frame decoder; len 0 with data NULL: closed. */
+    void (*raw)(void *arg, const uint8_t *data, size_t len);
+    void *raw_arg;
     char why[RMQ_REASON_MAX_LEN + 1];
 };
 
@@ -2401,6 +2411,12 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     c->rlen = c->rcap = 0;
     c->skip = 0;
     rmq__strlcpy(why_copy, c->why, sizeof why_copy);
+    if (c->raw) {
+        void (*raw)(void *, const uint8_t *, size_t) = c->raw;
+        c->raw = NULL;
+        c->state = RMQ__CONN_FREE;            /* raw connections are not reused */
+        raw(c->raw_arg, NULL, 0);
+    }
     for (r = queued; r; r = next) {
         next = r->next_out;
         r->conn = NULL;
@@ -2418,9 +2434,9 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
 /* The connection for addr, opened if needed. A connect is capped by the
  * caller's deadline; an address that failed recently is refused at once
  * until its backoff ends, so a dead broker does not eat every budget. */
-RMQ__FN rmq_err rmq__conn_get(rmq__remoting *rm, const char *addr, uint32_t deadline, rmq__conn **out)
+RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *addr, uint32_t deadline, rmq__conn **out)
 {
-    rmq__conn *c = rmq__conn_find(rm, addr);
+    rmq__conn *c = rmq__conn_find(rm, key);
     char host[RMQ_ADDR_MAX_LEN + 1];
     uint16_t port;
     uint32_t now = rmq__now(rm);
@@ -2447,7 +2463,7 @@ RMQ__FN rmq_err rmq__conn_get(rmq__remoting *rm, const char *addr, uint32_t dead
             return RMQ_ERR_LIMIT;
         }
         RMQ_MEMSET(c, 0, sizeof *c);
-        rmq__strlcpy(c->addr, addr, sizeof c->addr);
+        rmq__strlcpy(c->addr, key, sizeof c->addr);
     } else {
         rm->reconnects++;
     }
@@ -2466,6 +2482,11 @@ RMQ__FN rmq_err rmq__conn_get(rmq__remoting *rm, const char *addr, uint32_t dead
     c->why[0] = 0;
     *out = c;
     return RMQ_OK;
+}
+
+RMQ__FN rmq_err rmq__conn_get(rmq__remoting *rm, const char *addr, uint32_t deadline, rmq__conn **out)
+{
+    return rmq__conn_open(rm, addr, addr, deadline, out);
 }
 
 /* -- writing ------------------------------------------------------------- */
@@ -2622,6 +2643,37 @@ RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *re
     rmq__conn_enqueue(rm, c, r);
 }
 
+#ifndef RMQ_NO_ADDR_SERVER
+/* Opens a raw connection (its key is "raw:" + addr, never shared with the
+ * remoting connection to the same address) and queues bytes on it. */
+RMQ__FN rmq_err rmq__raw_send(rmq__remoting *rm, const char *addr, const void *data, size_t len, uint32_t deadline,
+                              void (*on_data)(void *, const uint8_t *, size_t), void *arg)
+{
+    char key[RMQ_ADDR_MAX_LEN + 1];
+    rmq__conn *c;
+    rmq__req *r;
+    rmq_err err;
+    rmq__fmt(key, sizeof key, "raw:%s", addr);
+    if (rmq__conn_find(rm, key)) return RMQ_ERR_BUSY;
+    err = rmq__conn_open(rm, key, addr, deadline, &c);
+    if (err != RMQ_OK) return err;
+    c->raw = on_data;
+    c->raw_arg = arg;
+    r = (rmq__req *)RMQ_MALLOC(rm->mem, sizeof *r);
+    if (!r) { rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory"); return RMQ_ERR_NO_MEMORY; }
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->timer.pos = -1;
+    r->is_response = 1;                                /* freed once written, no answer awaited */
+    rmq__buf_init(&r->head, rm->mem, len);
+    rmq__buf_put(&r->head, data, len);
+    if (r->head.failed) { rmq__req_free(rm, r); return RMQ_ERR_NO_MEMORY; }
+    rm->in_invoke++;
+    rmq__conn_enqueue(rm, c, r);
+    rm->in_invoke--;
+    return RMQ_OK;
+}
+#endif
+
 /* -- reading ------------------------------------------------------------- */
 RMQ__FN void rmq__dispatch_response(rmq__remoting *rm, rmq__conn *c, const rmq_command *cmd)
 {
@@ -2757,6 +2809,10 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
             return 1;
         }
         work = 1;
+        if (c->raw) {                         /* not frames: hand the bytes over */
+            c->raw(c->raw_arg, c->rbuf + c->rlen, (size_t)n);
+            continue;
+        }
         c->rlen += (size_t)n;
         if (rmq__conn_parse(rm, c)) return 1;
     }
@@ -3309,6 +3365,7 @@ enum { RMQ__ROUTE_EMPTY = 0, RMQ__ROUTE_OK, RMQ__ROUTE_NONE };
 
 typedef struct rmq__route {
     uint8_t used, state, fetching, asking_default, via_default, order_topic, ns_tries;
+    uint8_t awaiting_namesrv;    /* no name server yet: the address server is asked */
     char topic[RMQ_TOPIC_MAX_LEN + 1];
     uint32_t updated_at;
     uint32_t rr;                 /* the rotating index of queue selection */
@@ -3337,6 +3394,16 @@ struct rmq__inst {
     rmq__route_data *scratch;
     rmq__pubq *pubq_scratch;
     rmq__timer t_heartbeat, t_route;
+#ifndef RMQ_NO_ADDR_SERVER
+    /* The address server: GET of a URL answering "host:port;host:port". */
+    rmq__timer t_addrsrv;
+    char addrsrv_addr[RMQ_ADDR_MAX_LEN + 1];
+    char addrsrv_request[384];
+    char addrsrv_reply[1024];
+    size_t addrsrv_len;
+    int addrsrv_busy;
+    int addrsrv_answered;        /* its first fetch ended, well or not */
+#endif
     uint32_t heartbeat_ms, poll_ms, api_timeout_ms;
     int default_queue_nums;
     char create_topic_key[RMQ_TOPIC_MAX_LEN + 1];
@@ -3504,6 +3571,9 @@ RMQ__FN rmq__route *rmq__route_get(rmq__inst *in, const char *topic)
 
 RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default);
 RMQ__FN void rmq__route_resolved(rmq__inst *in, rmq__route *rt);
+#ifndef RMQ_NO_ADDR_SERVER
+RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in);
+#endif
 
 /* Installs a parsed route as the topic's publish info. */
 RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
@@ -3579,6 +3649,15 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
     const char *topic = ask_default ? in->create_topic_key : rt->topic;
     if (rt->fetching) return;
     rt->asking_default = (uint8_t)ask_default;
+#ifndef RMQ_NO_ADDR_SERVER
+    /* No name server yet, but the address server may tell: ask it first. */
+    if (!in->nnamesrv && in->addrsrv_addr[0] && !in->addrsrv_answered) {
+        rt->awaiting_namesrv = 1;
+        rmq__addrsrv_fetch(in);
+        if (!in->addrsrv_answered) return;
+        rt->awaiting_namesrv = 0;
+    }
+#endif
     while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
         rmq__command_init(&cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
         rmq_command_put_ext(&cmd, "topic", topic);
@@ -3601,6 +3680,101 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
      * callback, which runs on the next loop turn. */
     rmq__route_resolved(in, rt);
 }
+
+/* -- the address server ------------------------------------------------- */
+#ifndef RMQ_NO_ADDR_SERVER
+/* "http://host[:port]/path" → "host:port" and a GET request; -1 if not
+ * such a URL (https is not spoken: TLS belongs to the port). */
+RMQ__FN int rmq__addrsrv_url(const char *url, char *addr, size_t acap, char *req, size_t rcap)
+{
+    const char *h, *path;
+    size_t hl;
+    char host[RMQ_ADDR_MAX_LEN + 1];
+    int has_port = 0;
+    if (!url || !rmq__starts_with(url, "http://")) return -1;
+    h = url + 7;
+    for (path = h; *path && *path != '/'; path++) if (*path == ':') has_port = 1;
+    hl = (size_t)(path - h);
+    if (hl == 0 || hl >= sizeof host - 6) return -1;
+    RMQ_MEMCPY(host, h, hl);
+    host[hl] = 0;
+    rmq__fmt(addr, acap, has_port ? "%s" : "%s:80", host);
+    {
+        char check[RMQ_ADDR_MAX_LEN + 1];
+        uint16_t port;
+        if (rmq__split_addr(addr, check, sizeof check, &port)) return -1;
+        rmq__fmt(req, rcap, "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", *path ? path : "/", check);
+    }
+    return 0;
+}
+
+RMQ__FN void rmq__routes_after_namesrv(rmq__inst *in)
+{
+    int i;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        rmq__route *rt = &in->routes[i];
+        if (rt->used && (rt->awaiting_namesrv || rt->waiters) && !rt->fetching) {
+            rt->awaiting_namesrv = 0;
+            rmq__route_fetch(in, rt, 0);
+        }
+    }
+}
+
+/* The answer is complete when the server closes: a 200 whose body is a
+ * name-server list replaces the list in use. */
+RMQ__FN void rmq__addrsrv_answer(rmq__inst *in)
+{
+    char *body = NULL;
+    size_t i;
+    char list[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
+    int n;
+    in->addrsrv_reply[in->addrsrv_len < sizeof in->addrsrv_reply ? in->addrsrv_len : sizeof in->addrsrv_reply - 1] = 0;
+    for (i = 0; i + 3 < in->addrsrv_len; i++)
+        if (RMQ_MEMCMP(in->addrsrv_reply + i, "\r\n\r\n", 4) == 0) { body = in->addrsrv_reply + i + 4; break; }
+    if (!body || !(rmq__starts_with(in->addrsrv_reply, "HTTP/1.0 200") || rmq__starts_with(in->addrsrv_reply, "HTTP/1.1 200"))) {
+        RMQ__LOG(in->port, RMQ_LOG_WARN, "address server %s gave no name-server list", in->addrsrv_addr);
+        return;
+    }
+    for (i = RMQ_STRLEN(body); i > 0 && (body[i - 1] == '\n' || body[i - 1] == '\r' || body[i - 1] == ' '); i--) body[i - 1] = 0;
+    if (rmq__namesrv_parse(body, list, &n) || n == 0) {
+        RMQ__LOG(in->port, RMQ_LOG_WARN, "address server %s answered no valid list: %s", in->addrsrv_addr, body);
+        return;
+    }
+    if (rmq__strcmp(body, in->namesrv_text) != 0) {
+        RMQ__LOG(in->port, RMQ_LOG_INFO, "name servers from the address server: %s", body);
+        rmq__namesrv_set(in, body);
+    }
+}
+
+RMQ__FN void rmq__addrsrv_data(void *arg, const uint8_t *data, size_t len)
+{
+    rmq__inst *in = (rmq__inst *)arg;
+    if (data) {                                  /* more of the answer, bounded */
+        size_t room = sizeof in->addrsrv_reply - 1 - in->addrsrv_len;
+        if (len > room) len = room;
+        RMQ_MEMCPY(in->addrsrv_reply + in->addrsrv_len, data, len);
+        in->addrsrv_len += len;
+        return;
+    }
+    in->addrsrv_busy = 0;
+    in->addrsrv_answered = 1;
+    rmq__addrsrv_answer(in);
+    rmq__routes_after_namesrv(in);
+}
+
+RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in)
+{
+    rmq_err err;
+    if (in->addrsrv_busy || !in->addrsrv_addr[0]) return;
+    in->addrsrv_len = 0;
+    err = rmq__raw_send(&in->rm, in->addrsrv_addr, in->addrsrv_request, RMQ_STRLEN(in->addrsrv_request),
+                        rmq__now(&in->rm) + in->api_timeout_ms, rmq__addrsrv_data, in);
+    if (err == RMQ_OK) { in->addrsrv_busy = 1; return; }
+    RMQ__LOG(in->port, RMQ_LOG_WARN, "address server %s: %s", in->addrsrv_addr, in->rm.why);
+    in->addrsrv_answered = 1;
+    rmq__routes_after_namesrv(in);               /* waiters fail now, not at their deadline */
+}
+#endif
 
 /* -- heartbeat ----------------------------------------------------------- */
 typedef struct rmq__hb {
@@ -3747,6 +3921,11 @@ RMQ__FN void rmq__inst_timer(rmq__remoting *rm, void *arg, rmq__timer *t)
     } else if (t == &in->t_route) {
         rmq__routes_refresh(in);
         rmq__timer_arm(rm, &in->t_route, now + in->poll_ms);
+#ifndef RMQ_NO_ADDR_SERVER
+    } else if (t == &in->t_addrsrv) {
+        rmq__addrsrv_fetch(in);
+        rmq__timer_arm(rm, &in->t_addrsrv, now + RMQ_ADDR_SERVER_INTERVAL_MS);
+#endif
     } else {
         rmq__op_timeout(in, (rmq__op *)(void *)t);
     }
@@ -3805,6 +3984,18 @@ RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *cl
     in->rm.on_timer_arg = in;
     in->t_heartbeat.pos = in->t_route.pos = -1;
     in->t_heartbeat.kind = in->t_route.kind = RMQ__TIMER_USER;
+#ifndef RMQ_NO_ADDR_SERVER
+    in->t_addrsrv.pos = -1;
+    in->t_addrsrv.kind = RMQ__TIMER_USER;
+    /* Only when no name server is known and a URL is configured. */
+    if (!namesrv[0] && cfg->addr_server_url &&
+        rmq__addrsrv_url(cfg->addr_server_url, in->addrsrv_addr, sizeof in->addrsrv_addr,
+                         in->addrsrv_request, sizeof in->addrsrv_request) == 0 &&
+        rmq__timer_arm(&in->rm, &in->t_addrsrv, rmq__now(&in->rm)) != RMQ_OK) {
+        rmq__inst_free(in);
+        return RMQ_ERR_NO_MEMORY;
+    }
+#endif
     in->heartbeat_ms = cfg->heartbeat_interval_ms;
     in->poll_ms = cfg->poll_namesrv_interval_ms;
     in->api_timeout_ms = cfg->api_timeout_ms;
@@ -3952,7 +4143,15 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 #ifdef RMQ_NO_LATENCY_FAULT
     if (cfg->latency_fault_enable) return rmq__bad(why, len, "latency_fault_enable", "cut by RMQ_NO_LATENCY_FAULT");
 #endif
-    if (cfg->addr_server_url) return rmq__bad(why, len, "addr_server_url", "the address server is not supported by this build yet");
+#ifdef RMQ_NO_ADDR_SERVER
+    if (cfg->addr_server_url) return rmq__bad(why, len, "addr_server_url", "the address server is cut by RMQ_NO_ADDR_SERVER");
+#else
+    if (cfg->addr_server_url) {
+        char a[RMQ_ADDR_MAX_LEN + 1], r[384];
+        if (rmq__addrsrv_url(cfg->addr_server_url, a, sizeof a, r, sizeof r))
+            return rmq__bad(why, len, "addr_server_url", "want http://host[:port]/path");
+    }
+#endif
     return rmq__check_port(cfg->port, why, len);
 }
 
@@ -4135,12 +4334,6 @@ RMQ__FN rmq_err rmq__check_topic(rmq_producer *p, const char *t)
         if (rmq__strcmp(t, rmq__forbidden_topics[i]) == 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, "Sending message to topic[%s] is forbidden.", t);
     return RMQ_OK;
-}
-
-static int rmq__starts_with(const char *s, const char *prefix)
-{
-    while (*prefix && *s == *prefix) { s++; prefix++; }
-    return *prefix == 0;
 }
 
 static int rmq__has_byte(const char *s, char a, char b)

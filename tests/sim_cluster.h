@@ -353,6 +353,13 @@ static simc_req *simc_last(simc *c, const char *server, int code)
     return NULL;
 }
 
+/* Runs p's loop for ms of virtual time (poll returns early after work). */
+static void simc_run(simc *c, rmq_producer *p, uint32_t ms)
+{
+    uint32_t t0 = rmq_sim_now(c->sim);
+    while (rmq_sim_now(c->sim) - t0 < ms) rmq_producer_poll(p, ms - (rmq_sim_now(c->sim) - t0));
+}
+
 /* A producer of group on the cluster's port, with its name servers. */
 static rmq_producer *simc_producer(simc *c, const char *group)
 {

@@ -128,9 +128,15 @@ static void test_heartbeat_reaches_a_broker_before_the_first_send_and_every_30_s
         if (c->log[i].code == RMQ_REQ_SEND_MESSAGE_V2 && first_send < 0) first_send = i;
     }
     CHECK(first_hb >= 0 && first_hb < first_send);
-    c->s[simc_index(c, "broker-a")].hb = 0;
-    for (i = 0; i < 61; i++) rmq_producer_poll(p, 1000);       /* 61 virtual seconds */
-    CHECK(c->s[simc_index(c, "broker-a")].hb >= 2);
+    simc_run(c, p, 61000);                                       /* 61 virtual seconds */
+    {
+        uint32_t at[8];
+        int n = 0;
+        for (i = 0; i < c->nlog && n < 8; i++) if (c->log[i].code == RMQ_REQ_HEART_BEAT) at[n++] = c->log[i].at;
+        CHECK(n >= 3);
+        CHECK_INT(at[n - 1] - at[n - 2], 30000);                 /* every heartbeat_interval_ms */
+        CHECK_INT(at[n - 2] - at[n - 3], 30000);
+    }
     rmq_producer_destroy(p);
     simc_destroy(c);
 }
@@ -147,7 +153,7 @@ static void test_route_refresh_picks_up_a_new_broker(void)
     CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
     CHECK_INT(n, 4);
     c->s[simc_index(c, "broker-b")].hidden = 0;
-    for (i = 0; i < 31; i++) rmq_producer_poll(p, 1000);
+    simc_run(c, p, 31000);
     CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
     CHECK_INT(n, 8);
     for (i = 0; i < n; i++) seen_b |= strcmp(qs[i].broker_name, "broker-b") == 0;
@@ -782,6 +788,95 @@ static void test_callbacks_may_send_async_but_not_block(void)
     simc_destroy(c);
 }
 
+/* -- the address server ---------------------------------------------------- */
+static char http_list[256];
+static int http_gets;
+
+static void http_on_data(void *ctx, rmq_sim_conn *conn, const uint8_t *data, size_t len)
+{
+    char reply[512];
+    (void)ctx;
+    if (len < 4 || memcmp(data, "GET ", 4) != 0) return;
+    http_gets++;
+    snprintf(reply, sizeof reply, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n%s\n", http_list);
+    rmq_sim_conn_write(conn, reply, strlen(reply));
+    rmq_sim_conn_close(conn);
+}
+
+static void test_name_servers_come_from_the_address_server_and_are_refreshed(void)
+{
+    simc *c = simc_create(2, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_sim_peer_ops ops;
+    int before;
+    memset(&ops, 0, sizeof ops);
+    ops.on_data = http_on_data;
+    rmq_sim_listen(c->sim, "10.0.9.1", 8080, &ops, NULL);
+    snprintf(http_list, sizeof http_list, "10.0.0.1:9876");
+    http_gets = 0;
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.addr_server_url = "http://10.0.9.1:8080/rocketmq/nsaddr";
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(http_gets, 1);
+    CHECK(simc_count(c, "ns0", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC) >= 1);
+    CHECK_INT(simc_count(c, "ns1", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC), 0);
+    snprintf(http_list, sizeof http_list, "10.0.0.2:9876");  /* the list changes */
+    simc_down(c, simc_index(c, "ns0"));
+    simc_run(c, p, 121000);                                  /* 2 virtual minutes */
+    CHECK_INT(http_gets, 2);
+    before = simc_count(c, "ns1", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC);
+    simc_run(c, p, 31000);
+    CHECK(simc_count(c, "ns1", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC) > before);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_the_address_server_is_not_asked_when_a_name_server_is_set(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.namesrv_addr = c->namesrv;
+    cfg.addr_server_url = "http://10.0.9.1:8080/rocketmq/nsaddr";
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(rmq_sim_connects(c->sim, "10.0.9.1", 8080), 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_namesrv_addr_comes_from_the_environment_when_not_configured(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_sim_setenv(c->sim, "NAMESRV_ADDR", c->namesrv);
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.port = rmq_sim_port(c->sim);
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void run_producer_tests(void)
 {
     RUN(test_start_needs_no_network_and_first_send_names_topic_and_namesrv);
@@ -816,4 +911,7 @@ static void run_producer_tests(void)
     RUN(test_the_clock_wrapping_past_2_32_mid_request_changes_nothing);
     RUN(test_a_refused_broker_is_avoided_and_the_send_lands_on_the_other);
     RUN(test_callbacks_may_send_async_but_not_block);
+    RUN(test_name_servers_come_from_the_address_server_and_are_refreshed);
+    RUN(test_the_address_server_is_not_asked_when_a_name_server_is_set);
+    RUN(test_namesrv_addr_comes_from_the_environment_when_not_configured);
 }

@@ -1,6 +1,7 @@
 /* Several threads sharing one producer (leader/follower), an application's
- * own poll() loop driving a producer, and callbacks that may not block, over
- * real loopback sockets against the mock cluster. Run under TSan by
+ * own poll() loop driving a producer, callbacks that may not block, and the
+ * name-server list from the address server over HTTP, over real loopback
+ * sockets against the mock cluster. Run under TSan by
  * make test-tsan, and under ASan by make test. */
 #define ROCKETMQ_PRODUCER_IMPLEMENTATION
 #define RMQ_PORT_POSIX_IMPLEMENTATION
@@ -203,6 +204,27 @@ static void test_a_sync_send_from_another_thread_completes_while_one_polls_long(
     rmq_producer_destroy(wk.p);
 }
 
+static void test_the_name_server_list_is_fetched_from_the_address_server_over_http(void)
+{
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_message m;
+    rmq_send_result res;
+    char url[128];
+    snprintf(url, sizeof url, "http://%s/rocketmq/nsaddr", cluster.http);
+    unsetenv("NAMESRV_ADDR");
+    rmq_producer_config_init(&cfg);
+    cfg.group = "addrsrv";
+    cfg.addr_server_url = url;
+    cfg.port = rmq_port_posix();
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m, "AddrSrv", "via http", 8);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK(mock_count(&cluster, "AddrSrv") == 1);
+    rmq_producer_destroy(p);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) test_filter = argv[1];
@@ -214,6 +236,7 @@ int main(int argc, char **argv)
     RUN(test_an_application_poll_loop_drives_the_producer);
     RUN(test_a_callback_may_send_async_but_a_blocking_call_is_refused);
     RUN(test_a_sync_send_from_another_thread_completes_while_one_polls_long);
+    RUN(test_the_name_server_list_is_fetched_from_the_address_server_over_http);
     mock_stop(&cluster);
     return test_summary();
 }
