@@ -2214,7 +2214,13 @@ struct rmq__remoting {
     int in_invoke;
     uint32_t reconnects;
     void *mutex;            /* the instance's lock, released around wait() */
+    int failing;            /* inside rmq__conn_fail */
+    /* Scratch kept off the stack (the send path must fit small MCU stacks):
+     * the command being encoded, and reasons being composed. */
+    rmq_command tx;
     char why[RMQ_REASON_MAX_LEN + 1];
+    char fail_why[RMQ_REASON_MAX_LEN + 1];
+    char timer_why[RMQ_REASON_MAX_LEN + 1];
 };
 
 static uint32_t rmq__now(const rmq__remoting *rm) { return rm->port->now_ms(rm->port->ctx); }
@@ -2381,9 +2387,13 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     uint32_t i;
     rmq__req *r, *next, *queued, *awaiting = NULL;
     rmq_err err_copy;
-    char why_copy[RMQ_REASON_MAX_LEN + 1];
+    char *why_copy;
     if (c->state == RMQ__CONN_FREE || c->state == RMQ__CONN_BACKOFF) return;
-    if (!c->failing) { c->failing = 1; c->fail_err = err; rmq__strlcpy(c->why, why, sizeof c->why); }
+    if (!c->failing) {
+        c->failing = 1;
+        c->fail_err = err;
+        if (why != c->why) rmq__strlcpy(c->why, why ? why : rmq_strerror(err), sizeof c->why);
+    }
     if (rm->in_invoke) return;
     RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", c->why);
     if (c->h) rm->port->close(rm->port->ctx, c->h);
@@ -2410,7 +2420,10 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     c->rbuf = NULL;
     c->rlen = c->rcap = 0;
     c->skip = 0;
-    rmq__strlcpy(why_copy, c->why, sizeof why_copy);
+    /* The slot may be reused by a retry while its requests are failed. */
+    why_copy = rm->failing ? c->why : rm->fail_why;
+    if (why_copy != c->why) rmq__strlcpy(why_copy, c->why, RMQ_REASON_MAX_LEN + 1);
+    rm->failing++;
     if (c->raw) {
         void (*raw)(void *, const uint8_t *, size_t) = c->raw;
         c->raw = NULL;
@@ -2429,6 +2442,21 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         r->conn = NULL;
         rmq__req_complete(rm, r, err_copy, NULL, why_copy);
     }
+    rm->failing--;
+}
+
+/* Fails a connection with a reason composed in place (c->why). */
+RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
+{
+    va_list ap;
+    rmq__sb b;
+    if (!c->failing) {
+        rmq__sb_init(&b, c->why, sizeof c->why);
+        va_start(ap, fmt);
+        rmq__vfmt(&b, fmt, ap);
+        va_end(ap);
+    }
+    rmq__conn_fail(rm, c, err, c->why);
 }
 
 /* The connection for addr, opened if needed. A connect is capped by the
@@ -2512,9 +2540,7 @@ RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
         }
         if (n == 0) return;
         if (n < 0) {
-            char why[RMQ_REASON_MAX_LEN + 1];
-            rmq__fmt(why, sizeof why, "connection to %s failed while writing", c->addr);
-            rmq__conn_fail(rm, c, RMQ_ERR_CONNECTION_LOST, why);
+            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s failed while writing", c->addr);
             return;
         }
         r->sent += (size_t)n;
@@ -2579,10 +2605,11 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
 
 /* Sends a request. On RMQ_OK, done runs exactly once, later (never from
  * inside this call): with the response, or the error. A oneway request
- * completes when written. The body must stay valid until done. */
-RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                            const void *body, size_t body_len, int oneway,
-                            uint32_t deadline, rmq__done_fn done, void *owner)
+ * completes when written. The body must stay valid until done. The request
+ * is also given back (out may be NULL) so its owner can detach from it. */
+RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                const void *body, size_t body_len, int oneway,
+                                uint32_t deadline, rmq__done_fn done, void *owner, rmq__req **out)
 {
     rmq__conn *c = NULL;
     rmq__req *r;
@@ -2620,23 +2647,30 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, rmq_command *cm
             return RMQ_ERR_NO_MEMORY;
         }
     }
+    if (out) *out = r;
     rm->in_invoke++;
     rmq__conn_enqueue(rm, c, r);
     rm->in_invoke--;
     return RMQ_OK;
 }
 
+RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, rmq_command *cmd, const void *body,
+                            size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner)
+{
+    return rmq__invoke_req(rm, addr, cmd, body, body_len, oneway, deadline, done, owner, NULL);
+}
+
 /* Answers a request the peer sent, in the serialization it used. */
 RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *req, int32_t code, const char *remark)
 {
-    rmq_command resp;
+    rmq_command *resp = &rm->tx;
     rmq__req *r;
     rmq_err err;
     rmq_serialize keep = rm->serialize;
-    rmq__command_init(&resp, code, req->opaque, RMQ_FLAG_RESPONSE);
-    if (remark) resp.remark = rmq__cslice(remark);
+    rmq__command_init(resp, code, req->opaque, RMQ_FLAG_RESPONSE);
+    if (remark) resp->remark = rmq__cslice(remark);
     rm->serialize = req->serialize;
-    r = rmq__req_build(rm, c->addr, &resp, NULL, 0, &err);
+    r = rmq__req_build(rm, c->addr, resp, NULL, 0, &err);
     rm->serialize = keep;
     if (!r) return;
     r->is_response = 1;
@@ -2684,9 +2718,8 @@ RMQ__FN void rmq__dispatch_response(rmq__remoting *rm, rmq__conn *c, const rmq_c
         return;
     }
     if (rm->hook && rm->hook->after) {
-        rmq_command q;
-        rmq__command_init(&q, r->code, r->opaque, 0);
-        rm->hook->after(rm->hook->arg, c->addr, &q, cmd);
+        rmq__command_init(&rm->tx, r->code, r->opaque, 0);
+        rm->hook->after(rm->hook->arg, c->addr, &rm->tx, cmd);
     }
     if (r->state == RMQ__REQ_QUEUED && r->sent > 0 && rmq__req_orphan(rm, r)) {
         rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
@@ -2706,8 +2739,8 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
 {
     uint32_t slot = (uint32_t)cmd->opaque % RMQ_MAX_INFLIGHT;
     rmq__req *r = rm->slots[slot];
-    char why[RMQ_REASON_MAX_LEN + 1];
-    rmq__fmt(why, sizeof why, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)", c->addr,
+    char *why = rm->timer_why;
+    rmq__fmt(why, RMQ_REASON_MAX_LEN + 1, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)", c->addr,
              (unsigned)total, (unsigned)RMQ_MAX_FRAME_BYTES);
     RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", why);
     if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c)
@@ -2735,9 +2768,7 @@ RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         if (st == RMQ__FRAME_MALFORMED ||
             rmq__frame_decode(c->rbuf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0,
                               &rm->json, &rm->rx)) {
-            char why[RMQ_REASON_MAX_LEN + 1];
-            rmq__fmt(why, sizeof why, "%s sent a malformed frame; connection closed", c->addr);
-            rmq__conn_fail(rm, c, RMQ_ERR_PROTOCOL, why);
+            rmq__conn_failf(rm, c, RMQ_ERR_PROTOCOL, "%s sent a malformed frame; connection closed", c->addr);
             rc = -1;
             break;
         }
@@ -2803,9 +2834,7 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
         n = rm->port->recv(rm->port->ctx, c->h, c->rbuf + c->rlen, c->rcap - c->rlen);
         if (n == 0) break;
         if (n < 0) {
-            char why[RMQ_REASON_MAX_LEN + 1];
-            rmq__fmt(why, sizeof why, "connection to %s closed by the peer", c->addr);
-            rmq__conn_fail(rm, c, RMQ_ERR_CONNECTION_LOST, why);
+            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s closed by the peer", c->addr);
             return 1;
         }
         work = 1;
@@ -2822,14 +2851,15 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
 /* -- timers -------------------------------------------------------------- */
 RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
 {
-    char why[RMQ_REASON_MAX_LEN + 1];
+    char *why = rm->timer_why;
+    const size_t cap = RMQ_REASON_MAX_LEN + 1;
     rmq__conn *c = r->conn;
     int close_conn = 0;
     if (r->state == RMQ__REQ_QUEUED && c) {
         if (c->state == RMQ__CONN_CONNECTING) {
-            rmq__fmt(why, sizeof why, "connect to %s did not complete before the deadline", c->addr);
+            rmq__fmt(why, cap, "connect to %s did not complete before the deadline", c->addr);
         } else {
-            rmq__fmt(why, sizeof why, "request code %d to %s could not be written before the deadline",
+            rmq__fmt(why, cap, "request code %d to %s could not be written before the deadline",
                      (int)r->code, c->addr);
         }
         if (r->sent > 0) {
@@ -2844,7 +2874,7 @@ RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
             if (*pp) { *pp = r->next_out; if (c->out_tail == r) c->out_tail = prev; }
         }
     } else {
-        rmq__fmt(why, sizeof why, "no answer from %s to request code %d (opaque %d) before the deadline",
+        rmq__fmt(why, cap, "no answer from %s to request code %d (opaque %d) before the deadline",
                  c ? c->addr : "?", (int)r->code, (int)r->opaque);
         /* A silent connection is closed; a busy one that answers others is kept. */
         close_conn = c && c->state == RMQ__CONN_OPEN && c->rx_frames == r->rx_mark;
@@ -2892,11 +2922,9 @@ RMQ__FN int rmq__settle(rmq__remoting *rm)
 RMQ__FN void rmq__conn_connected(rmq__remoting *rm, rmq__conn *c)
 {
     int rc = rm->port->connect_result ? rm->port->connect_result(rm->port->ctx, c->h) : RMQ_PORT_OK;
-    char why[RMQ_REASON_MAX_LEN + 1];
     if (rc == RMQ_PORT_AGAIN) return;
     if (rc < 0) {
-        rmq__fmt(why, sizeof why, "connect to %s %s", c->addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed");
-        rmq__conn_fail(rm, c, RMQ_ERR_CONNECT, why);
+        rmq__conn_failf(rm, c, RMQ_ERR_CONNECT, "connect to %s %s", c->addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed");
         return;
     }
     c->state = RMQ__CONN_OPEN;
@@ -2913,9 +2941,7 @@ RMQ__FN uint32_t rmq__connect_deadlines(rmq__remoting *rm, uint32_t now, uint32_
         if (c->state != RMQ__CONN_CONNECTING) continue;
         left = rmq__tdiff(c->deadline, now);
         if (left <= 0) {
-            char why[RMQ_REASON_MAX_LEN + 1];
-            rmq__fmt(why, sizeof why, "connect to %s timed out", c->addr);
-            rmq__conn_fail(rm, c, RMQ_ERR_CONNECT, why);
+            rmq__conn_failf(rm, c, RMQ_ERR_CONNECT, "connect to %s timed out", c->addr);
         } else if ((uint32_t)left < wait) {
             wait = (uint32_t)left;
         }
@@ -2966,11 +2992,8 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         }
         if (r & (RMQ_WANT_READ | RMQ_READY_ERROR)) rmq__conn_read(rm, c);
         if ((r & RMQ_WANT_WRITE) && c->state == RMQ__CONN_OPEN) rmq__conn_flush(rm, c);
-        if ((r & RMQ_READY_ERROR) && c->state == RMQ__CONN_OPEN && !(r & RMQ_WANT_READ)) {
-            char why[RMQ_REASON_MAX_LEN + 1];
-            rmq__fmt(why, sizeof why, "connection to %s failed", c->addr);
-            rmq__conn_fail(rm, c, RMQ_ERR_CONNECTION_LOST, why);
-        }
+        if ((r & RMQ_READY_ERROR) && c->state == RMQ__CONN_OPEN && !(r & RMQ_WANT_READ))
+            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s failed", c->addr);
     }
     work += rmq__timers_run(rm);
     work += rmq__settle(rm);
@@ -3415,6 +3438,7 @@ struct rmq__inst {
     void *conn_h[RMQ_MAX_CONNECTIONS];
     rmq__op *cq_head, *cq_tail;  /* completed sends whose callback is due */
     int in_callback;
+    char num[6][24];             /* decimal header values of the send being encoded */
     uintptr_t callback_thread;
     void *mutex;                 /* from the port: several threads share the instance */
     int leader;                  /* a thread is running the loop */
@@ -3508,7 +3532,7 @@ RMQ__FN int rmq__namesrv_parse(const char *text, char (*out)[RMQ_ADDR_MAX_LEN + 
     *n = 0;
     while (p && *p) {
         const char *e = p;
-        char host[RMQ_ADDR_MAX_LEN + 1];
+        char one[RMQ_ADDR_MAX_LEN + 1], host[RMQ_ADDR_MAX_LEN + 1];
         uint16_t port;
         size_t len;
         while (*e && *e != ';') e++;
@@ -3517,9 +3541,10 @@ RMQ__FN int rmq__namesrv_parse(const char *text, char (*out)[RMQ_ADDR_MAX_LEN + 
         while (len && p[len - 1] == ' ') len--;
         if (len) {
             if (*n >= RMQ_MAX_NAMESRV || len > RMQ_ADDR_MAX_LEN) return -1;
-            RMQ_MEMCPY(out[*n], p, len);
-            out[*n][len] = 0;
-            if (rmq__split_addr(out[*n], host, sizeof host, &port)) return -1;
+            RMQ_MEMCPY(one, p, len);
+            one[len] = 0;
+            if (rmq__split_addr(one, host, sizeof host, &port)) return -1;
+            if (out) RMQ_MEMCPY(out[*n], one, len + 1);
             (*n)++;
         }
         p = *e ? e + 1 : e;
@@ -3644,7 +3669,7 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
  * that cannot be reached passes the query to the next. */
 RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
 {
-    rmq_command cmd;
+    rmq_command *cmd = &in->rm.tx;
     rmq_err err = RMQ_ERR_NO_NAMESRV;
     const char *topic = ask_default ? in->create_topic_key : rt->topic;
     if (rt->fetching) return;
@@ -3659,11 +3684,11 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
     }
 #endif
     while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
-        rmq__command_init(&cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
-        rmq_command_put_ext(&cmd, "topic", topic);
+        rmq__command_init(cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
+        rmq_command_put_ext(cmd, "topic", topic);
         /* ask 4.9.4+ name servers for standard JSON (fastjson's form is read too) */
-        rmq_command_put_ext(&cmd, "acceptStandardJsonOnly", "true");
-        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], &cmd, NULL, 0, 0,
+        rmq_command_put_ext(cmd, "acceptStandardJsonOnly", "true");
+        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], cmd, NULL, 0, 0,
                           rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt);
         if (err == RMQ_OK) { rt->fetching = 1; return; }
         in->ns_index = (in->ns_index + 1) % in->nnamesrv;
@@ -3703,7 +3728,7 @@ RMQ__FN int rmq__addrsrv_url(const char *url, char *addr, size_t acap, char *req
         char check[RMQ_ADDR_MAX_LEN + 1];
         uint16_t port;
         if (rmq__split_addr(addr, check, sizeof check, &port)) return -1;
-        rmq__fmt(req, rcap, "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", *path ? path : "/", check);
+        if (req) rmq__fmt(req, rcap, "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", *path ? path : "/", check);
     }
     return 0;
 }
@@ -3726,7 +3751,6 @@ RMQ__FN void rmq__addrsrv_answer(rmq__inst *in)
 {
     char *body = NULL;
     size_t i;
-    char list[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
     int n;
     in->addrsrv_reply[in->addrsrv_len < sizeof in->addrsrv_reply ? in->addrsrv_len : sizeof in->addrsrv_reply - 1] = 0;
     for (i = 0; i + 3 < in->addrsrv_len; i++)
@@ -3736,7 +3760,7 @@ RMQ__FN void rmq__addrsrv_answer(rmq__inst *in)
         return;
     }
     for (i = RMQ_STRLEN(body); i > 0 && (body[i - 1] == '\n' || body[i - 1] == '\r' || body[i - 1] == ' '); i--) body[i - 1] = 0;
-    if (rmq__namesrv_parse(body, list, &n) || n == 0) {
+    if (rmq__namesrv_parse(body, NULL, &n) || n == 0) {
         RMQ__LOG(in->port, RMQ_LOG_WARN, "address server %s answered no valid list: %s", in->addrsrv_addr, body);
         return;
     }
@@ -3832,7 +3856,7 @@ RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
     rmq__hb *hb;
-    rmq_command cmd;
+    rmq_command *cmd = &in->rm.tx;
     rmq__conn *c;
     rmq_err err;
     uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
@@ -3845,9 +3869,9 @@ RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
     hb->broker = b;
     rmq__buf_init(&hb->body, in->mem, 64 * 1024);
     rmq__heartbeat_body(in, &hb->body);
-    rmq__command_init(&cmd, RMQ_REQ_HEART_BEAT, 0, 0);
+    rmq__command_init(cmd, RMQ_REQ_HEART_BEAT, 0, 0);
     err = hb->body.failed ? RMQ_ERR_NO_MEMORY
-        : rmq__invoke(&in->rm, addr, &cmd, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb);
+        : rmq__invoke(&in->rm, addr, cmd, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb);
     if (err != RMQ_OK) { rmq__buf_free(&hb->body); RMQ_FREE(in->mem, hb); return err; }
     in->brokers[b].hb_gen = rmq__conn_generation(in, c);
     return RMQ_OK;
@@ -4095,7 +4119,6 @@ RMQ__FN rmq_err rmq__check_port(const rmq_port *pt, char *why, size_t len)
 
 RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *why, size_t len)
 {
-    char ns[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
     int nns;
     if (why && len) why[0] = 0;
     if (!cfg) return rmq__bad(why, len, "config", "is NULL");
@@ -4105,7 +4128,7 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
         return rmq__bad(why, len, "group", "the specified group contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$");
     if (rmq__strcmp(cfg->group, "DEFAULT_PRODUCER") == 0)
         return rmq__bad(why, len, "group", "producerGroup can not equal DEFAULT_PRODUCER, please specify another one.");
-    if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, ns, &nns))
+    if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, NULL, &nns))
         return rmq__bad(why, len, "namesrv_addr", "want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries");
     if (rmq__is_blank(cfg->instance_name) || RMQ_STRLEN(cfg->instance_name) > 64)
         return rmq__bad(why, len, "instance_name", "must be set and at most 64 bytes");
@@ -4147,8 +4170,8 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
     if (cfg->addr_server_url) return rmq__bad(why, len, "addr_server_url", "the address server is cut by RMQ_NO_ADDR_SERVER");
 #else
     if (cfg->addr_server_url) {
-        char a[RMQ_ADDR_MAX_LEN + 1], r[384];
-        if (rmq__addrsrv_url(cfg->addr_server_url, a, sizeof a, r, sizeof r))
+        char a[RMQ_ADDR_MAX_LEN + 1];
+        if (rmq__addrsrv_url(cfg->addr_server_url, a, sizeof a, NULL, 0))
             return rmq__bad(why, len, "addr_server_url", "want http://host[:port]/path");
     }
 #endif
@@ -4259,22 +4282,21 @@ RMQ__FN void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot
 
 RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
 {
-    char why[RMQ_REASON_MAX_LEN + 1], ip[64], cid[RMQ_CLIENT_ID_MAX_LEN + 1];
+    char ip[64], cid[RMQ_CLIENT_ID_MAX_LEN + 1];
     const char *ns;
     rmq_err err;
     if (!p) return RMQ_ERR_INVALID_ARG;
     if (p->state != RMQ_STATE_CREATE_JUST)
         return rmq__fail(p, RMQ_ERR_STATE, "The producer service state not OK, maybe started once, %s", rmq__state_name(p->state));
     p->state = RMQ_STATE_START_FAILED;
-    err = rmq_producer_config_check(&p->cfg, why, sizeof why);
-    if (err != RMQ_OK) return rmq__fail(p, err, "%s", why);
+    err = rmq_producer_config_check(&p->cfg, p->last_error, sizeof p->last_error);
+    if (err != RMQ_OK) return err;
     rmq__client_id(p, ip, sizeof ip, cid, sizeof cid);
     ns = p->cfg.namesrv_addr;
     if (!ns && p->cfg.port->getenv) ns = p->cfg.port->getenv(p->cfg.port->ctx, "NAMESRV_ADDR");
     if (ns && !p->cfg.namesrv_addr) {
-        char tmp[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
         int n;
-        if (rmq__namesrv_parse(ns, tmp, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
+        if (rmq__namesrv_parse(ns, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
     }
     err = rmq__inst_acquire(&p->cfg, cid, ip, ns ? ns : "", &p->in);
     if (err != RMQ_OK) return rmq__fail(p, err, "cannot create the client instance: %s", rmq_strerror(err));
@@ -4529,7 +4551,8 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const char *why)
     rmq__timer_cancel(&in->rm, &op->timer);
     if (op->req) { op->req->owner = NULL; op->req = NULL; }
     if (err != RMQ_OK) {
-        for (i = 0; i < op->nmsgs; i++) if (why) rmq__strlcpy(op->res[i].reason, why, sizeof op->res[i].reason);
+        for (i = 0; i < op->nmsgs; i++)
+            if (why && why != op->res[i].reason) rmq__strlcpy(op->res[i].reason, why, sizeof op->res[i].reason);
         p->sends_failed++;
         if (op->mode != RMQ__MODE_ASYNC && why) rmq__strlcpy(p->last_error, why, sizeof p->last_error);
     } else {
@@ -4664,10 +4687,9 @@ RMQ__FN void rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *
         return;
     }
     if (op->attempts > 1 && op->target == RMQ__TARGET_DEFAULT) {
-        char full[RMQ_REASON_MAX_LEN + 1];
-        rmq__fmt(full, sizeof full, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %s",
+        rmq__fmt(in->why, sizeof in->why, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %s",
                  op->attempts, (unsigned)(now - op->start), op->route ? op->route->topic : op->queue.topic, why);
-        rmq__op_finish(op, err, full);
+        rmq__op_finish(op, err, in->why);
         return;
     }
     rmq__op_finish(op, err, why);
@@ -4677,7 +4699,6 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 {
     rmq__op *op = (rmq__op *)r->owner;
     rmq__inst *in = (rmq__inst *)(void *)rm;
-    char text[RMQ_REASON_MAX_LEN + 1];
     size_t i;
     if (!op) return;
     op->req = NULL;
@@ -4689,9 +4710,9 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
             op->res[i].broker_code = resp->code;
             rmq__copy_slice(op->res[i].remark, sizeof op->res[i].remark, resp->remark);
         }
-        rmq__fmt(text, sizeof text, "broker %s answered %s (%d): %S", in->brokers[op->broker].name,
-                 rmq_response_code_name(resp->code), (int)resp->code, &resp->remark);
-        rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, text);
+        rmq__fmt(op->res[0].reason, sizeof op->res[0].reason, "broker %s answered %s (%d): %S",
+                 in->brokers[op->broker].name, rmq_response_code_name(resp->code), (int)resp->code, &resp->remark);
+        rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, op->res[0].reason);
         return;
     }
 #ifndef RMQ_NO_LATENCY_FAULT
@@ -4714,9 +4735,10 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
 /* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
-RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd, char (*num)[24])
+RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
 {
     rmq_producer *p = op->p;
+    char (*num)[24] = p->in->num;
     size_t k = 0;
     rmq__command_init(cmd, op->code, 0, 0);
     rmq_command_put_ext(cmd, "a", p->cfg.group);
@@ -4769,34 +4791,32 @@ RMQ__FN void rmq__op_attempt(rmq__op *op)
 {
     rmq_producer *p = op->p;
     rmq__inst *in = p->in;
-    rmq_command cmd;
-    char num[6][24], why[RMQ_REASON_MAX_LEN + 1];
+    rmq_command *cmd = &in->rm.tx;
+    char *why = op->res[0].reason;       /* the op's own: no buffer on the stack */
+    const size_t cap = sizeof op->res[0].reason;
     const char *addr;
     rmq_err err;
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
-    if (rmq__op_pick(op, why, sizeof why)) {
+    if (rmq__op_pick(op, why, cap)) {
         rmq__op_failed(op, op->target == RMQ__TARGET_DEFAULT ? RMQ_ERR_NO_ROUTE : RMQ_ERR_BROKER_NOT_FOUND, 0, why);
         return;
     }
     addr = rmq__broker_master(&in->brokers[op->broker]);
     if (!addr) {
-        rmq__fmt(why, sizeof why, "The broker[%s] not exist (no master address)", in->brokers[op->broker].name);
+        rmq__fmt(why, cap, "The broker[%s] not exist (no master address)", in->brokers[op->broker].name);
         rmq__op_failed(op, RMQ_ERR_BROKER_NOT_FOUND, 0, why);
         return;
     }
     rmq__heartbeat_if_new(in, op->broker);
-    rmq__send_header(op, &cmd, num);
-    err = rmq__invoke(&in->rm, addr, &cmd, op->body.p, op->body.len, op->mode == RMQ__MODE_ONEWAY,
-                      op->deadline, rmq__op_done, op);
+    rmq__send_header(op, cmd);
+    err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, op->mode == RMQ__MODE_ONEWAY,
+                          op->deadline, rmq__op_done, op, &op->req);
     if (err != RMQ_OK) {
-        rmq__fmt(why, sizeof why, "%s", in->rm.why);
+        op->req = NULL;
+        rmq__strlcpy(why, in->rm.why, cap);
         rmq__op_failed(op, err, 0, why);
-        return;
     }
-    /* the request just queued is the newest in its slot or the oneway one */
-    op->req = op->mode == RMQ__MODE_ONEWAY ? rmq__conn_find(&in->rm, addr)->out_tail
-                                           : in->rm.slots[(uint32_t)cmd.opaque % RMQ_MAX_INFLIGHT];
 }
 
 /* A selector sees the topic's queues as rmq_queue, in publish order. */
@@ -4860,12 +4880,12 @@ RMQ__FN void rmq__route_resolved(rmq__inst *in, rmq__route *rt)
 RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
 {
     rmq__op **pp;
-    char why[RMQ_REASON_MAX_LEN + 1];
+    char *why = op->res[0].reason;
     if (op->route) {
         for (pp = &op->route->waiters; *pp; pp = &(*pp)->wnext) if (*pp == op) { *pp = op->wnext; break; }
         op->wnext = NULL;
     }
-    rmq__fmt(why, sizeof why, "sendDefaultImpl call timeout: no route for topic %s within %u ms (name servers %s)",
+    rmq__fmt(why, sizeof op->res[0].reason, "sendDefaultImpl call timeout: no route for topic %s within %u ms (name servers %s)",
              op->route ? op->route->topic : op->queue.topic, (unsigned)(op->deadline - op->start), in->namesrv_text);
     rmq__op_finish(op, RMQ_ERR_TIMEOUT, why);
 }
@@ -5338,11 +5358,11 @@ RMQ__FN void rmq__unregister_all(rmq_producer *p)
     for (b = 0; b < RMQ_MAX_BROKERS; b++) {
         if (!in->brokers[b].used) continue;
         for (a = 0; a < in->brokers[b].naddrs; a++) {
-            rmq_command cmd;
-            rmq__command_init(&cmd, RMQ_REQ_UNREGISTER_CLIENT, 0, 0);
-            rmq_command_put_ext(&cmd, "clientID", in->client_id);
-            rmq_command_put_ext(&cmd, "producerGroup", p->cfg.group);
-            if (rmq__invoke(&in->rm, in->brokers[b].addrs[a].addr, &cmd, NULL, 0, 0, deadline,
+            rmq_command *cmd = &in->rm.tx;
+            rmq__command_init(cmd, RMQ_REQ_UNREGISTER_CLIENT, 0, 0);
+            rmq_command_put_ext(cmd, "clientID", in->client_id);
+            rmq_command_put_ext(cmd, "producerGroup", p->cfg.group);
+            if (rmq__invoke(&in->rm, in->brokers[b].addrs[a].addr, cmd, NULL, 0, 0, deadline,
                             rmq__unregister_done, in) == RMQ_OK)
                 in->unregister_left++;
         }

@@ -216,16 +216,33 @@ static int e2e_store_load(mock_cluster *m, const char *topic, e2e_store *st)
 
 /* The copies stored under UNIQ_KEY uniq: the first one's line (NULL when
  * none) and their number in *count. */
-static const char *e2e_store_find(const e2e_store *st, const char *uniq, size_t *count)
+static size_t e2e__first(const e2e_store *st, const char *uniq)
 {
-    size_t lo = 0, hi = st->n, i;
-    *count = 0;
+    size_t lo = 0, hi = st->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (strcmp(st->v[mid].uniq, uniq) < 0) lo = mid + 1; else hi = mid;
     }
+    return lo;
+}
+
+static const char *e2e_store_find(const e2e_store *st, const char *uniq, size_t *count)
+{
+    size_t lo = e2e__first(st, uniq), i;
+    *count = 0;
     for (i = lo; i < st->n && strcmp(st->v[i].uniq, uniq) == 0; i++) (*count)++;
     return *count ? st->v[lo].line : NULL;
+}
+
+/* Of the copies stored under UNIQ_KEY uniq, the one whose string field key
+ * equals value (a retried message may be stored on two brokers), or NULL. */
+static const char *e2e_store_find_copy(const e2e_store *st, const char *uniq, const char *key, const char *value)
+{
+    size_t i;
+    char v[512];
+    for (i = e2e__first(st, uniq); i < st->n && strcmp(st->v[i].uniq, uniq) == 0; i++)
+        if (e2e_str(st->v[i].line, key, v, sizeof v) == 0 && strcmp(v, value) == 0) return st->v[i].line;
+    return NULL;
 }
 
 /* The first stored message whose string field key equals value, and the

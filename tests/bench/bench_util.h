@@ -23,6 +23,13 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* Helpers a program may not use all of. */
+#if defined(__GNUC__) || defined(__clang__)
+#define BENCH_FN static __attribute__((unused))
+#else
+#define BENCH_FN static
+#endif
+
 /* -- the counting allocator ------------------------------------------------ */
 /* RMQ_FREE gets no size, so each block carries its own in a header; 16 bytes
  * keep the caller's pointer as aligned as malloc's. */
@@ -37,7 +44,7 @@ typedef struct bench_heap {
 
 static bench_heap bench_mem;
 
-static void *bench_malloc(size_t n)
+BENCH_FN void *bench_malloc(size_t n)
 {
     unsigned char *b = (unsigned char *)malloc(n + BENCH_HEAP_HDR);
     if (!b)
@@ -50,7 +57,7 @@ static void *bench_malloc(size_t n)
     return b + BENCH_HEAP_HDR;
 }
 
-static void bench_free(void *p)
+BENCH_FN void bench_free(void *p)
 {
     unsigned char *b;
     size_t n;
@@ -64,7 +71,7 @@ static void bench_free(void *p)
 }
 
 /* The peak restarts from what is held now. */
-static void bench_heap_reset(void)
+BENCH_FN void bench_heap_reset(void)
 {
     bench_mem.peak = bench_mem.cur;
     bench_mem.allocs = 0;
@@ -93,7 +100,7 @@ static bench_io bench_io_count;
 static rmq_port bench_port_table;
 static const rmq_port *bench_port_inner;
 
-static long bench_port_send(void *ctx, void *conn, const void *buf, size_t len)
+BENCH_FN long bench_port_send(void *ctx, void *conn, const void *buf, size_t len)
 {
     long n = bench_port_inner->send(ctx, conn, buf, len);
     bench_io_count.sends++;
@@ -102,7 +109,7 @@ static long bench_port_send(void *ctx, void *conn, const void *buf, size_t len)
     return n;
 }
 
-static long bench_port_sendv(void *ctx, void *conn, const rmq_iovec *iov, int iovcnt)
+BENCH_FN long bench_port_sendv(void *ctx, void *conn, const rmq_iovec *iov, int iovcnt)
 {
     long n = bench_port_inner->sendv(ctx, conn, iov, iovcnt);
     bench_io_count.sends++;
@@ -111,7 +118,7 @@ static long bench_port_sendv(void *ctx, void *conn, const rmq_iovec *iov, int io
     return n;
 }
 
-static long bench_port_recv(void *ctx, void *conn, void *buf, size_t len)
+BENCH_FN long bench_port_recv(void *ctx, void *conn, void *buf, size_t len)
 {
     long n = bench_port_inner->recv(ctx, conn, buf, len);
     bench_io_count.recvs++;
@@ -120,14 +127,14 @@ static long bench_port_recv(void *ctx, void *conn, void *buf, size_t len)
     return n;
 }
 
-static int bench_port_wait(void *ctx, rmq_wait_item *items, size_t n, uint32_t timeout_ms)
+BENCH_FN int bench_port_wait(void *ctx, rmq_wait_item *items, size_t n, uint32_t timeout_ms)
 {
     bench_io_count.waits++;
     return bench_port_inner->wait(ctx, items, n, timeout_ms);
 }
 
 /* counting: 0 gives the plain POSIX port (for instruction counts). */
-static const rmq_port *bench_port(int counting)
+BENCH_FN const rmq_port *bench_port(int counting)
 {
     bench_port_inner = rmq_port_posix();
     if (!counting)
@@ -140,13 +147,13 @@ static const rmq_port *bench_port(int counting)
     return &bench_port_table;
 }
 
-static void bench_io_reset(void)
+BENCH_FN void bench_io_reset(void)
 {
     memset(&bench_io_count, 0, sizeof bench_io_count);
 }
 
 /* -- clocks ------------------------------------------------------------------ */
-static uint64_t bench_ns(void)
+BENCH_FN uint64_t bench_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -154,7 +161,7 @@ static uint64_t bench_ns(void)
 }
 
 /* User + system time of this process (all threads). */
-static uint64_t bench_cpu_ns(void)
+BENCH_FN uint64_t bench_cpu_ns(void)
 {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0)
@@ -166,7 +173,7 @@ static uint64_t bench_cpu_ns(void)
 /* User + system time of another process from /proc/<pid>/stat (fields 14
  * and 15, counted after the command name, which may hold blanks), in clock
  * ticks turned into ns; 0 if it cannot be read. */
-static uint64_t bench_proc_cpu_ns(pid_t pid)
+BENCH_FN uint64_t bench_proc_cpu_ns(pid_t pid)
 {
     char path[64], buf[1024];
     const char *s;
@@ -190,7 +197,7 @@ static uint64_t bench_proc_cpu_ns(pid_t pid)
 }
 
 /* -- integer statistics ------------------------------------------------------ */
-static int bench_cmp_u32(const void *a, const void *b)
+BENCH_FN int bench_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
@@ -201,7 +208,7 @@ typedef struct bench_lat {
     size_t n, cap;
 } bench_lat;
 
-static void bench_lat_add(bench_lat *l, uint64_t ns)
+BENCH_FN void bench_lat_add(bench_lat *l, uint64_t ns)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 65536;
@@ -215,7 +222,7 @@ static void bench_lat_add(bench_lat *l, uint64_t ns)
 }
 
 /* Sorts in place; pct in 0..100 (100 = the maximum). */
-static uint32_t bench_lat_pct(bench_lat *l, unsigned pct, int sorted)
+BENCH_FN uint32_t bench_lat_pct(bench_lat *l, unsigned pct, int sorted)
 {
     if (!l->n)
         return 0;
@@ -224,33 +231,33 @@ static uint32_t bench_lat_pct(bench_lat *l, unsigned pct, int sorted)
     return l->ns[(l->n - 1) * pct / 100];
 }
 
-static void bench_lat_free(bench_lat *l)
+BENCH_FN void bench_lat_free(bench_lat *l)
 {
     free(l->ns);
     memset(l, 0, sizeof *l);
 }
 
 /* x per second over ns nanoseconds. */
-static uint64_t bench_per_s(uint64_t x, uint64_t ns)
+BENCH_FN uint64_t bench_per_s(uint64_t x, uint64_t ns)
 {
     return ns ? x * 1000000000u / ns : 0;
 }
 
 /* a / b in thousandths (a ratio printed with three decimals). */
-static uint64_t bench_milli(uint64_t a, uint64_t b)
+BENCH_FN uint64_t bench_milli(uint64_t a, uint64_t b)
 {
     return b ? (a * 1000u + b / 2) / b : 0;
 }
 
 /* "12.345" from thousandths; buf holds 32 bytes. */
-static const char *bench_fix3(char *buf, uint64_t milli)
+BENCH_FN const char *bench_fix3(char *buf, uint64_t milli)
 {
     snprintf(buf, 32, "%llu.%03llu", (unsigned long long)(milli / 1000), (unsigned long long)(milli % 1000));
     return buf;
 }
 
 /* "12.3" from thousandths, rounded to tenths. */
-static const char *bench_fix1(char *buf, uint64_t milli)
+BENCH_FN const char *bench_fix1(char *buf, uint64_t milli)
 {
     uint64_t tenths = (milli + 50) / 100;
     snprintf(buf, 32, "%llu.%llu", (unsigned long long)(tenths / 10), (unsigned long long)(tenths % 10));
@@ -263,7 +270,7 @@ static const char *bench_fix1(char *buf, uint64_t milli)
 static char bench_json[32768];
 static size_t bench_json_len;
 
-static void bench_json_raw(const char *key, const char *value, int quoted)
+BENCH_FN void bench_json_raw(const char *key, const char *value, int quoted)
 {
     int n = snprintf(bench_json + bench_json_len, sizeof bench_json - bench_json_len, "%s\"%s\":%s%s%s",
                      bench_json_len ? "," : "", key, quoted ? "\"" : "", value, quoted ? "\"" : "");
@@ -271,21 +278,21 @@ static void bench_json_raw(const char *key, const char *value, int quoted)
         bench_json_len += (size_t)n;
 }
 
-static void bench_json_u64(const char *key, uint64_t v)
+BENCH_FN void bench_json_u64(const char *key, uint64_t v)
 {
     char t[32];
     snprintf(t, sizeof t, "%llu", (unsigned long long)v);
     bench_json_raw(key, t, 0);
 }
 
-static void bench_json_milli(const char *key, uint64_t milli)
+BENCH_FN void bench_json_milli(const char *key, uint64_t milli)
 {
     char t[32];
     bench_json_raw(key, bench_fix3(t, milli), 0);
 }
 
 /* Strings are machine facts (CPU model): quotes and backslashes dropped. */
-static void bench_json_str(const char *key, const char *s)
+BENCH_FN void bench_json_str(const char *key, const char *s)
 {
     char t[256];
     size_t i, k = 0;
@@ -296,7 +303,7 @@ static void bench_json_str(const char *key, const char *s)
     bench_json_raw(key, t, 1);
 }
 
-static void bench_json_print(void)
+BENCH_FN void bench_json_print(void)
 {
     printf("BENCH_JSON {%s}\n", bench_json);
 }
