@@ -656,8 +656,8 @@ RMQDEF rmq_err rmq_send_select_async(rmq_producer *p, const rmq_message *m,
 /* One batch (same topic, no delay, same WAIT). res: n results. */
 RMQDEF rmq_err rmq_send_batch(rmq_producer *p, const rmq_message *msgs, size_t n,
                               rmq_send_result *res);
-/* Async batch: the callback's result describes the first message; its
- * msg_id lists every UNIQ_KEY that fits, comma-separated. */
+/* Async batch: the callback's res points at n results, one per message,
+ * as rmq_send_batch fills them. */
 RMQDEF rmq_err rmq_send_batch_async(rmq_producer *p, const rmq_message *msgs, size_t n,
                                     rmq_send_cb cb, void *user);
 /* The publish queues of topic, in the order selectors see them. */

@@ -95,7 +95,7 @@ static void usage(FILE *f)
           "  -m text                   send this text\n"
           "  -s size                   send a generated body of size bytes\n"
           "  -c count                  messages to send with -m or -s (default 1);\n"
-          "                            with stdin: stop after count lines\n"
+          "                            with stdin: stop after count messages\n"
           "  --tags tags               tag of every message\n"
           "  --keys keys               keys of every message, separated by spaces\n"
           "  -p key=value              user property (repeatable)\n"
@@ -104,7 +104,7 @@ static void usage(FILE *f)
           "                            async: up to -w in flight, each acknowledged\n"
           "                            oneway: written, never acknowledged (no lines)\n"
           "                            batch: --batch-size messages per request\n"
-          "  -w window                 async: most sends in flight (default 256)\n"
+          "  -w window                 async, oneway: most sends in flight (default 256)\n"
           "  --batch-size n            batch: messages per batch (default 64, and at\n"
           "                            most 1 MiB of bodies)\n"
           "  --timeout ms              send timeout, retries included (default 3000)\n"
@@ -499,8 +499,10 @@ static void install_signals(void)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
     /* No SA_RESTART: a blocked read of stdin returns, and the run ends
-     * cleanly (in-flight sends are flushed, the summary printed). */
+     * cleanly (in-flight sends are flushed, the summary printed). A second
+     * signal finds the default action and ends the process at once. */
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }

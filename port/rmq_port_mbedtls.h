@@ -278,6 +278,7 @@ typedef struct rmq__tls_conn {
     size_t owed_len;         /* length to repeat to finish that write (0: an
                                 alert or handshake record, not our bytes) */
     int inner_closed;        /* the inner recv/send failed: the peer is gone */
+    size_t hs_bytes_in;      /* bytes received during the handshake */
     char peer[RMQ_ADDR_MAX_LEN + 8];    /* "host:port", for messages */
     char name[RMQ_ADDR_MAX_LEN + 1];    /* the name verified */
     mbedtls_ssl_context ssl;
@@ -392,6 +393,23 @@ static void rmq__tls_cat_verify(char *buf, size_t cap, uint32_t f, const char *n
     rmq__tls_cat(buf, cap, "]");
 }
 
+/* A handshake the server ended by closing: a server that never answered is
+ * probably not TLS; one that answered and then hung up refused something,
+ * most often the missing client certificate (OpenSSL's alert is lost when
+ * its close resets the connection). */
+static void rmq__tls_cat_closed(char *buf, size_t cap, const rmq__tls_conn *c)
+{
+    if (c->hs_bytes_in == 0) {
+        rmq__tls_cat(buf, cap, "the connection was closed before the server answered the handshake "
+                               "(is it a TLS port?)");
+        return;
+    }
+    rmq__tls_cat(buf, cap, "the server closed the connection during the handshake (it refused us: "
+                           "does it require a client certificate");
+    rmq__tls_cat(buf, cap, c->tls->own_cert.raw.p == NULL ? " (none is configured)" : "");
+    rmq__tls_cat(buf, cap, ", or a TLS version or cipher suite we do not offer?)");
+}
+
 /* Records why a connection failed, logs it, and marks it failed. */
 static void rmq__tls_fail(rmq__tls_conn *c, const char *during, int ret)
 {
@@ -405,10 +423,10 @@ static void rmq__tls_fail(rmq__tls_conn *c, const char *during, int ret)
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
         tls->verify_flags = mbedtls_ssl_get_verify_result(&c->ssl);
         rmq__tls_cat_verify(e, cap, tls->verify_flags, c->name);
+    } else if (c->inner_closed && c->state == RMQ__TLS_HANDSHAKE) {
+        rmq__tls_cat_closed(e, cap, c);
     } else if (c->inner_closed) {
-        rmq__tls_cat(e, cap, c->state == RMQ__TLS_HANDSHAKE
-                                 ? "the connection was closed during the handshake (is it a TLS port?)"
-                                 : "the connection was closed or reset");
+        rmq__tls_cat(e, cap, "the connection was closed or reset");
     } else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
         rmq__tls_cat(e, cap, c->state == RMQ__TLS_HANDSHAKE
                                  ? "the server ended the handshake with a fatal alert (does it require a client certificate, or a TLS version or cipher suite we do not offer?)"
@@ -446,8 +464,11 @@ static int rmq__tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
     if (len > (size_t)INT_MAX)
         len = (size_t)INT_MAX;
     n = in->recv(in->ctx, c->inner, buf, len);
-    if (n > 0)
+    if (n > 0) {
+        if (c->state != RMQ__TLS_OPEN)
+            c->hs_bytes_in += (size_t)n;
         return (int)n;
+    }
     if (n == 0)
         return MBEDTLS_ERR_SSL_WANT_READ;
     c->inner_closed = 1;
@@ -1111,7 +1132,13 @@ static int rmq__tls_load_identity(rmq_port_mbedtls *tls, const rmq_port_mbedtls_
         rmq__tls_set_error(tls, "TLS: cannot load the client key (wrong password, or not a PEM/DER key?)", ret);
         return -1;
     }
-    ret = mbedtls_ssl_conf_own_cert(&tls->conf, &tls->own_cert, &tls->own_key);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    ret = mbedtls_pk_check_pair(&tls->own_cert.pk, &tls->own_key, mbedtls_ctr_drbg_random, &tls->drbg);
+#else
+    ret = mbedtls_pk_check_pair(&tls->own_cert.pk, &tls->own_key);
+#endif
+    if (ret == 0)
+        ret = mbedtls_ssl_conf_own_cert(&tls->conf, &tls->own_cert, &tls->own_key);
     if (ret != 0) {
         rmq__tls_set_error(tls, "TLS: the client certificate and key do not go together", ret);
         return -1;

@@ -238,7 +238,7 @@ static void simc_on_data(void *ctx, rmq_sim_conn *conn, const uint8_t *data, siz
         if (rmq__frame_check(sc->buf + at, sc->len - at, 1 << 20, &fi) != RMQ__FRAME_OK) break;
         if (rmq__frame_decode(sc->buf + at, &fi, fi.total - 8 - fi.header_len, &j, &q) == 0) {
             simc_log(c, sc->server, &q);
-            if (s->silent) { at += fi.total; continue; }
+            if (s->silent || (q.flag & RMQ_FLAG_RESPONSE)) { at += fi.total; continue; }
             if (s->fail_count && (s->fail_req == 0 || s->fail_req == q.code)) {
                 char remark[64];
                 s->fail_count--;
@@ -351,6 +351,24 @@ static simc_req *simc_last(simc *c, const char *server, int code)
     for (i = c->nlog - 1; i >= 0; i--)
         if ((s < 0 || c->log[i].server == s) && c->log[i].code == code) return &c->log[i];
     return NULL;
+}
+
+/* The value of ext field key in a logged request ("" if absent). */
+static const char *simc_ext(const simc_req *r, const char *key, char *out, size_t cap)
+{
+    const char *p = r->ext;
+    size_t kl = strlen(key);
+    out[0] = 0;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        if (!nl) break;
+        if ((size_t)(nl - p) > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            snprintf(out, cap, "%.*s", (int)(nl - p - (long)kl - 1), p + kl + 1);
+            return out;
+        }
+        p = nl + 1;
+    }
+    return out;
 }
 
 /* Runs p's loop for ms of virtual time (poll returns early after work). */

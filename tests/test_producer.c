@@ -915,3 +915,286 @@ static void run_producer_tests(void)
     RUN(test_the_address_server_is_not_asked_when_a_name_server_is_set);
     RUN(test_namesrv_addr_comes_from_the_environment_when_not_configured);
 }
+
+/* -- more of the start flow and the send paths -------------------------------- */
+/* A request the broker sends that a producer does not serve is answered
+ * REQUEST_CODE_NOT_SUPPORTED, as Java does; a oneway one is not answered. */
+static void test_an_unknown_broker_request_is_answered_request_code_not_supported(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_command q;
+    rmq__buf b;
+    simc_req *r;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    rmq__command_init(&q, 221, 77, 0);                         /* GET_CONSUMER_STATUS_FROM_CLIENT */
+    q.language = 0;
+    rmq__buf_init(&b, NULL, 4096);
+    rmq__frame_encode_head(&b, &q, 0);
+    rmq__command_init(&q, 40, 78, RMQ_FLAG_ONEWAY);            /* NOTIFY_CONSUMER_IDS_CHANGED */
+    rmq__frame_encode_head(&b, &q, 0);
+    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), b.p, b.len);
+    rmq__buf_free(&b);
+    simc_run(c, p, 100);
+    r = simc_last(c, "broker-a", RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED);
+    CHECK(r != NULL);
+    CHECK_INT(r->opaque, 77);
+    CHECK_INT(r->flag, RMQ_FLAG_RESPONSE);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED), 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+typedef struct hook_log {
+    int before, after, last_code;
+} hook_log;
+
+static rmq_err sign_before(void *arg, const char *addr, rmq_command *req)
+{
+    hook_log *h = (hook_log *)arg;
+    (void)addr;
+    h->before++;
+    rmq_command_put_ext(req, "AccessKey", "rocketmq2");
+    return rmq_command_put_ext(req, "Signature", "c2lnbmVk");
+}
+
+static void sign_after(void *arg, const char *addr, const rmq_command *req, const rmq_command *resp)
+{
+    hook_log *h = (hook_log *)arg;
+    (void)addr; (void)req;
+    h->after++;
+    h->last_code = resp->code;
+}
+
+static void test_the_rpc_hook_adds_fields_to_every_request_and_sees_every_answer(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_rpc_hook hook;
+    hook_log h;
+    int i;
+    memset(&h, 0, sizeof h);
+    hook.arg = &h;
+    hook.before = sign_before;
+    hook.after = sign_after;
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.rpc_hook = &hook;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    for (i = 0; i < c->nlog; i++) {                             /* route, heartbeat, send: all signed */
+        CHECK_HAS(c->log[i].ext, "AccessKey=rocketmq2\n");
+        CHECK_HAS(c->log[i].ext, "Signature=c2lnbmVk\n");
+    }
+    CHECK_INT(h.before, c->nlog);
+    CHECK(h.after >= 3);
+    CHECK_INT(h.last_code, 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_flush_disk_timeout_is_a_stored_status_not_an_error(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b");
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_FLUSH_DISK_TIMEOUT;
+    c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[a].fail_count = c->s[b].fail_count = 1;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(res.status, RMQ_FLUSH_DISK_TIMEOUT);
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 1);  /* no retry by default */
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_retry_another_broker_when_not_store_ok_retries_on_the_other_broker(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b");
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.retry_another_broker_when_not_store_ok = 1;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                   /* routes and connections ready */
+    c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_SLAVE_NOT_AVAILABLE;
+    c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[a].fail_count = c->s[b].fail_count = 1;                /* each broker stores once not OK */
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(res.status, RMQ_SEND_OK);
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 4);   /* 1 before, then X, Y, X */
+    CHECK(strcmp(c->s[simc_last(c, NULL, RMQ_REQ_SEND_MESSAGE_V2)->server].name, res.queue.broker_name) == 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_latency_fault_tolerance_steers_sends_away_from_a_slow_broker(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_sim_faults slow;
+    int i, on_a = 0;
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.latency_fault_enable = 1;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    memset(&slow, 0, sizeof slow);
+    slow.latency_ms = 600;                                       /* 600 ms: out for 30 s */
+    rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &slow);
+    for (i = 0; i < 4; i++) CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    for (i = 0; i < 20; i++) {
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+        on_a += strcmp(res.queue.broker_name, "broker-a") == 0;
+    }
+    CHECK_INT(on_a, 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_a_refused_broker_makes_the_route_refresh(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    int before, i;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    simc_down(c, simc_index(c, "broker-a"));
+    before = simc_count(c, "ns0", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC);
+    for (i = 0; i < 4; i++) CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK(simc_count(c, "ns0", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC) > before);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_stats_count_pending_inflight_retries_errors_and_route_age(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_stats st;
+    cb_log l;
+    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b"), i;
+    uint32_t errors = 0;
+    memset(&l, 0, sizeof l);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_SYSTEM_ERROR;
+    c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[a].fail_count = c->s[b].fail_count = 1;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    c->s[a].silent = c->s[b].silent = 1;
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    simc_run(c, p, 5);
+    rmq_producer_stats(p, &st);
+    CHECK_INT(st.pending_sends, 1);
+    CHECK_INT(st.inflight_requests, 1);
+    CHECK_INT(st.retries, 2);                                     /* X failed, Y failed, X stored */
+    CHECK_INT(st.sends_ok, 2);
+    CHECK_INT(st.nbrokers, 2);
+    for (i = 0; i < (int)st.nbrokers; i++) errors += st.brokers[i].errors;
+    CHECK_INT(errors, 2);
+    CHECK_INT(st.connections, 3);                                 /* a name server, two brokers */
+    CHECK(st.route_age_ms >= 5);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+/* The frames the library writes against the frames the Java producer wrote
+ * for the same messages: equal on every field the broker reads, except the
+ * born timestamp, the UNIQ_KEY, the queue chosen and the order of fields. */
+static void test_send_frames_match_the_captured_java_frames_field_by_field(void)
+{
+    static const char *keys[] = { "a", "b", "c", "d", "f", "h", "j", "k", "m", "n" };
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "ProbeGroup");
+    rmq_send_result res;
+    rmq_message m = msg("BatchTest", "Hello RocketMQ 0");
+    size_t len, i;
+    unsigned char *vec = load_vector("producer_existing_topic/004_client_to_broker_SEND_MESSAGE_V2_req", &len);
+    rmq_command v;
+    simc_req *mine;
+    char val[256];
+    rmq_slice k, x, vp;
+    CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
+    simc_add_topic(c, "BatchTest", 4, 6);
+    m.tags = "TagA";
+    m.keys = "KEY_0";
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    mine = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK(mine != NULL);
+    CHECK_INT(mine->code, v.code);
+    CHECK_INT(mine->flag, v.flag);
+    for (i = 0; i < sizeof keys / sizeof *keys; i++) {
+        rmq_slice want = rmq_command_ext(&v, keys[i]);
+        char msg_[64];
+        snprintf(msg_, sizeof msg_, "ext field %s", keys[i]);
+        simc_ext(mine, keys[i], val, sizeof val);
+        CHECK_MSG(want.ptr && strlen(val) == want.len && memcmp(val, want.ptr, want.len) == 0, msg_);
+    }
+    vp = rmq_command_ext(&v, "i");                              /* same properties but UNIQ_KEY */
+    while (rmq__prop_next(&vp, &k, &x)) {
+        char key[32], pair[300];
+        snprintf(key, sizeof key, "%.*s", (int)k.len, k.ptr);
+        if (strcmp(key, "UNIQ_KEY") == 0) continue;
+        snprintf(pair, sizeof pair, "%s\001%.*s", key, (int)x.len, x.ptr);
+        CHECK_HAS(mine->props, pair);
+    }
+    CHECK(mine->body_len == v.body_len && memcmp(mine->body, v.body, v.body_len) == 0);
+    free(vec);
+    vec = load_vector("producer_existing_topic/000_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", &len);
+    CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
+    CHECK_SLICE(rmq_command_ext(&v, "topic"), "TBW102");
+    CHECK(simc_last(c, "ns0", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC) != NULL);
+    free(vec);
+    rmq_producer_shutdown(p);
+    vec = load_vector("producer_existing_topic/013_client_to_broker_UNREGISTER_CLIENT_req", &len);
+    CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
+    mine = simc_last(c, "broker-a", RMQ_REQ_UNREGISTER_CLIENT);
+    CHECK(mine != NULL);
+    CHECK_SLICE(rmq_command_ext(&v, "producerGroup"), simc_ext(mine, "producerGroup", val, sizeof val));
+    CHECK(simc_ext(mine, "clientID", val, sizeof val)[0] != 0);
+    free(vec);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void run_more_producer_tests(void)
+{
+    RUN(test_an_unknown_broker_request_is_answered_request_code_not_supported);
+    RUN(test_the_rpc_hook_adds_fields_to_every_request_and_sees_every_answer);
+    RUN(test_flush_disk_timeout_is_a_stored_status_not_an_error);
+    RUN(test_retry_another_broker_when_not_store_ok_retries_on_the_other_broker);
+    RUN(test_latency_fault_tolerance_steers_sends_away_from_a_slow_broker);
+    RUN(test_a_refused_broker_makes_the_route_refresh);
+    RUN(test_stats_count_pending_inflight_retries_errors_and_route_age);
+    RUN(test_send_frames_match_the_captured_java_frames_field_by_field);
+}

@@ -15,5 +15,6 @@ int main(int argc, char **argv)
     if (argc > 1) test_filter = argv[1];
     run_codec_tests();
     run_producer_tests();
+    run_more_producer_tests();
     return test_summary();
 }

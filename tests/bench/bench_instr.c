@@ -3,8 +3,8 @@
  *
  *     valgrind --tool=callgrind --collect-atstart=no bench_instr MODE
  *
- * MODE: sync | async | batch | oneway, with "-bin" for binary headers
- * (sync-bin). Only the measured loop is collected (CALLGRIND_TOGGLE_COLLECT
+ * MODE: sync | async (window 256) | batch (16 messages) | batch128 |
+ * oneway, with "-bin" for binary headers (sync-bin). Bodies are 128 bytes. Only the measured loop is collected (CALLGRIND_TOGGLE_COLLECT
  * around it): start-up, route, connections and warm-up are not in the
  * count. The mock is started with fork + exec, so it runs natively. The
  * last line says how many messages the loop sent:
@@ -25,9 +25,9 @@
 #define INSTR_ASYNC_MSGS 8000
 #endif
 #define INSTR_ASYNC_WINDOW 256
-#define INSTR_BATCH 16
-#ifndef INSTR_BATCHES
-#define INSTR_BATCHES 250
+#define INSTR_BATCH_MAX 128
+#ifndef INSTR_BATCH_MSGS
+#define INSTR_BATCH_MSGS 4096
 #endif
 #ifndef INSTR_ONEWAY_MSGS
 #define INSTR_ONEWAY_MSGS 8000
@@ -75,17 +75,18 @@ static int instr_async(rmq_producer *p, const rmq_message *m)
     return rmq_producer_flush(p, 30000) == RMQ_OK ? sent : -1;
 }
 
-static int instr_batch(rmq_producer *p, const rmq_message *m)
+/* size messages per batch, as many batches as make INSTR_BATCH_MSGS. */
+static int instr_batch(rmq_producer *p, const rmq_message *m, int size)
 {
-    static rmq_send_result res[INSTR_BATCH];
-    rmq_message msgs[INSTR_BATCH];
+    static rmq_send_result res[INSTR_BATCH_MAX];
+    rmq_message msgs[INSTR_BATCH_MAX];
     int i;
-    for (i = 0; i < INSTR_BATCH; i++)
+    for (i = 0; i < size; i++)
         msgs[i] = *m;
-    for (i = 0; i < INSTR_BATCHES; i++)
-        if (rmq_send_batch(p, msgs, INSTR_BATCH, res) != RMQ_OK)
+    for (i = 0; i < INSTR_BATCH_MSGS / size; i++)
+        if (rmq_send_batch(p, msgs, (size_t)size, res) != RMQ_OK)
             return -1;
-    return INSTR_BATCHES * INSTR_BATCH;
+    return INSTR_BATCH_MSGS / size * size;
 }
 
 static int instr_oneway(rmq_producer *p, const rmq_message *m)
@@ -110,8 +111,10 @@ static int instr_run(const char *mode, rmq_producer *p, const rmq_message *m)
         return instr_sync(p, m);
     if (strncmp(mode, "async", 5) == 0)
         return instr_async(p, m);
+    if (strncmp(mode, "batch128", 8) == 0)
+        return instr_batch(p, m, 128);
     if (strncmp(mode, "batch", 5) == 0)
-        return instr_batch(p, m);
+        return instr_batch(p, m, 16);
     if (strncmp(mode, "oneway", 6) == 0)
         return instr_oneway(p, m);
     return -2;

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Stack depth of rocketmq_producer.h's calls, from GCC's -fcallgraph-info=su.
+
+    size_stack.py [--json] IMAGE.ci SOURCE... -- ROOT...
+
+IMAGE.ci is the call graph GCC writes with -fcallgraph-info=su (VCG text):
+one node per function with its frame ("N bytes (static)"), one edge per call
+site. SOURCE are the C files the graph was compiled from (the header and the
+application), read to see the call sites of indirect calls. ROOT are the
+functions to measure (rmq_send ...).
+
+Prints, for each root, two sums of frames along the deepest chain:
+
+  direct    only the calls GCC could see (the static call graph);
+  resolved  also every indirect call (a port entry, r->done(...), cond(...),
+            a user callback), taken to reach any function whose address the
+            sources take and whose parameter count equals the call's
+            argument count. This over-approximates: a chain may pass
+            through a callback that cannot in fact be reached from there.
+
+A call that closes a cycle is not followed again (each cycle is counted
+once) and the cycle is reported. Functions without a frame in the graph
+(memcpy, libgcc helpers) count 0: they are leaves of a few words.
+
+Also prints the largest frame of a function of the header. Output lines are
+"key value ..." so that tools/size.sh can read them.
+"""
+import re
+import sys
+
+NODE = re.compile(r'node:\s*\{\s*title:\s*"([^"]*)"\s*label:\s*"([^"]*)"')
+EDGE = re.compile(r'edge:\s*\{\s*sourcename:\s*"([^"]*)"\s*targetname:\s*"([^"]*)"(?:\s*label:\s*"([^"]*)")?')
+FRAME = re.compile(r'(\d+) bytes \(([^)]*)\)')
+HEADER = 'rocketmq_producer.h'
+
+
+def parse_ci(path):
+    """Nodes {title: (name, file, line, frame, qualifier)} and edges [(src, dst, where)]."""
+    nodes, edges = {}, []
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            m = NODE.search(line)
+            if m:
+                title, label = m.group(1), m.group(2)
+                parts = label.split('\\n')
+                name = parts[0]
+                where = parts[1] if len(parts) > 1 else ''
+                fm = FRAME.search(label)
+                frame = int(fm.group(1)) if fm else 0
+                qual = fm.group(2) if fm else ''
+                nodes[title] = (name, where, frame, qual)
+                continue
+            m = EDGE.search(line)
+            if m:
+                edges.append((m.group(1), m.group(2), m.group(3) or ''))
+    return nodes, edges
+
+
+def read_sources(paths):
+    """{basename: [lines]} of the sources."""
+    out = {}
+    for p in paths:
+        with open(p, encoding='utf-8', errors='replace') as f:
+            out[p.rsplit('/', 1)[-1]] = f.read().split('\n')
+    return out
+
+
+def strip_comments(text):
+    text = re.sub(r'/\*.*?\*/', ' ', text, flags=re.S)
+    return re.sub(r'//[^\n]*', ' ', text)
+
+
+def top_level_args(text, start):
+    """Argument count of the call whose '(' is at text[start]; None if unbalanced."""
+    depth, count, seen = 0, 0, False
+    for ch in text[start:]:
+        if ch == '(':
+            depth += 1
+            if depth == 1:
+                continue
+        elif ch == ')':
+            depth -= 1
+            if depth == 0:
+                return count + 1 if seen else 0
+        elif ch == ',' and depth == 1:
+            count += 1
+        if depth >= 1 and not ch.isspace():
+            seen = True
+    return None
+
+
+def scan_code(code, names):
+    """Parameter counts of the named functions' definitions, and the set of
+    those named somewhere other than as the callee of a call (address taken)."""
+    wanted = set(names)
+    arity, taken = {}, set()
+    for m in re.finditer(r'[A-Za-z_]\w*', code):
+        name = m.group(0)
+        if name not in wanted:
+            continue
+        rest = code[m.end():m.end() + 400].lstrip()
+        if not rest.startswith('('):
+            taken.add(name)
+            continue
+        if name in arity:
+            continue
+        d = re.match(r'\(([^;{()]*(?:\([^()]*\)[^;{()]*)*)\)\s*\{', rest)
+        if d:
+            params = d.group(1).strip()
+            arity[name] = 0 if params in ('', 'void') else params.count(',') + 1
+    return arity, taken
+
+
+def call_arity(sources, where):
+    """Argument count of the call at 'file:line:col', or None."""
+    m = re.match(r'(.*):(\d+):(\d+)$', where)
+    if not m:
+        return None
+    lines = sources.get(m.group(1).rsplit('/', 1)[-1])
+    if not lines:
+        return None
+    row, col = int(m.group(2)) - 1, int(m.group(3)) - 1
+    text = '\n'.join(lines[row:row + 8])
+    paren = text.find('(', col)
+    return None if paren < 0 else top_level_args(text, paren)
+
+
+def main(argv):
+    as_json = '--json' in argv
+    argv = [a for a in argv if a != '--json']
+    if '--' not in argv or len(argv) < 4:
+        sys.stderr.write(__doc__)
+        return 2
+    cut = argv.index('--')
+    ci, srcs, roots = argv[1], argv[2:cut], argv[cut + 1:]
+    nodes, edges = parse_ci(ci)
+    sources = read_sources(srcs)
+    code = strip_comments('\n'.join('\n'.join(v) for v in sources.values()))
+
+    by_name = {}
+    for title, (name, _, _, _) in nodes.items():
+        by_name.setdefault(name, title)
+    defined = [n for t, (n, w, _, _) in nodes.items() if w and not w.startswith('<')]
+    arity, taken = scan_code(code, defined)
+
+    direct, resolved, unresolved = {}, {}, 0
+    for src, dst, where in edges:
+        if dst == '__indirect_call':
+            n = call_arity(sources, where)
+            targets = [by_name[f] for f in taken if n is not None and arity.get(f) == n]
+            if n is None:
+                unresolved += 1
+            resolved.setdefault(src, set()).update(targets)
+            continue
+        direct.setdefault(src, set()).add(dst)
+        resolved.setdefault(src, set()).add(dst)
+
+    def deepest(graph, root, cycles):
+        memo = {}
+        onstack = set()
+
+        def walk(t):
+            if t in memo:
+                return memo[t]
+            onstack.add(t)
+            best, chain = 0, []
+            for c in sorted(graph.get(t, ())):
+                if c in onstack:
+                    cyc = (nodes.get(t, (t,))[0], nodes.get(c, (c,))[0])
+                    if cyc not in cycles:
+                        cycles.append(cyc)
+                    continue
+                d, ch = walk(c)
+                if d > best:
+                    best, chain = d, ch
+            onstack.discard(t)
+            frame = nodes.get(t, ('', '', 0, ''))[2]
+            memo[t] = (frame + best, [t] + chain)
+            return memo[t]
+
+        sys.setrecursionlimit(10000)
+        return walk(root)
+
+    lib = [(f, n) for t, (n, w, f, q) in nodes.items() if HEADER in w]
+    lib.sort(reverse=True)
+    dynamic = [n for t, (n, w, f, q) in nodes.items() if HEADER in w and q != 'static']
+
+    def show(chain):
+        return ' > '.join('%s(%d)' % (nodes[t][0], nodes[t][2]) if t in nodes else t for t in chain)
+
+    rows = []
+    if lib:
+        rows.append(('max_frame', lib[0][0], lib[0][1]))
+    for frame, name in lib[:8]:
+        rows.append(('frame', frame, name))
+    for name in dynamic:
+        rows.append(('dynamic_frame', 0, name))
+    recursion, cycles = [], []
+    for root in roots:
+        t = by_name.get(root)
+        if not t:
+            rows.append(('missing', 0, root))
+            continue
+        d, ch = deepest(direct, t, recursion)
+        rows.append(('direct', d, root + ': ' + show(ch)))
+        d, ch = deepest(resolved, t, cycles)
+        rows.append(('resolved', d, root + ': ' + show(ch)))
+    for a, b in recursion:
+        rows.append(('recursion', 0, a + ' -> ' + b))
+    rows.append(('resolved_cycles', len(cycles), ', '.join(a + ' -> ' + b for a, b in cycles)))
+    rows.append(('indirect_targets', len(taken), ' '.join(sorted(taken))))
+    if unresolved:
+        rows.append(('unresolved_indirect', unresolved, 'call sites whose arguments could not be read'))
+    if as_json:
+        import json
+        print(json.dumps(rows))
+    else:
+        for key, num, text in rows:
+            print('%s %d %s' % (key, num, text))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
