@@ -2215,6 +2215,7 @@ struct rmq__remoting {
     uint32_t reconnects;
     void *mutex;            /* the instance's lock, released around wait() */
     int failing;            /* inside rmq__conn_fail */
+    int closing;            /* tearing down: nothing new is opened or sent */
     /* Scratch kept off the stack (the send path must fit small MCU stacks):
      * the command being encoded, and reasons being composed. */
     rmq_command tx;
@@ -2469,6 +2470,10 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
     uint16_t port;
     uint32_t now = rmq__now(rm);
     int i, rc;
+    if (rm->closing) {
+        rmq__strlcpy(rm->why, "the client instance is shutting down", sizeof rm->why);
+        return RMQ_ERR_SHUTDOWN;
+    }
     if (c && c->state != RMQ__CONN_BACKOFF) {
         if (c->failing) { rmq__strlcpy(rm->why, c->why, sizeof rm->why); return c->fail_err; }
         *out = c;
@@ -3027,6 +3032,7 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
 RMQ__FN void rmq__remoting_close_all(rmq__remoting *rm, rmq_err err, const char *why)
 {
     int i;
+    rm->closing = 1;          /* a failed request's owner may not open another */
     for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
         rmq__conn *c = &rm->conns[i];
         if (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) rmq__conn_fail(rm, c, err, why);

@@ -35,6 +35,7 @@ int main(int argc, char **argv)
 {
     rmq_producer_config cfg;
     rmq_producer *producer;
+    rmq_stats st;
     int i, refused = 0;
     rmq_err err;
 
@@ -74,13 +75,20 @@ int main(int argc, char **argv)
         }
     }
 
-    /* Returns once every oneway message has been written to its broker
-     * (that is all "done" means for oneway: the broker never answers). */
+    /* Returns once every oneway message is done: written to its broker, or
+     * failed before that (no route, connection refused). The broker never
+     * answers, so "done" is all flush can wait for. */
     err = rmq_producer_flush(producer, FLUSH_TIMEOUT_MS);
     if (err != RMQ_OK) fprintf(stderr, "flush: %s\n", rmq_producer_last_error(producer));
-    else printf("%d oneway messages written, %d refused\n", MESSAGES - refused, refused);
+
+    /* A oneway send has no callback: the counters say how many were
+     * written and how many failed, last_error why the last one failed. */
+    rmq_producer_stats(producer, &st);
+    printf("%u oneway messages written, %u failed, %d refused\n", (unsigned)st.sends_ok,
+           (unsigned)st.sends_failed, refused);
+    if (st.sends_failed) fprintf(stderr, "last failure: %s\n", rmq_producer_last_error(producer));
 
     rmq_producer_shutdown(producer);
     rmq_producer_destroy(producer);
-    return (err == RMQ_OK && refused == 0) ? 0 : 1;
+    return (err == RMQ_OK && refused == 0 && st.sends_failed == 0) ? 0 : 1;
 }

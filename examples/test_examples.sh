@@ -201,11 +201,21 @@ test_oneway_producer_writes_ten_unacknowledged_requests() {
     begin "${FUNCNAME[0]}"
     run oneway_producer -n "$namesrv"
     expect "exit status 0" is "$rc" 0
+    expect "the tally from the counters" has "$work/out" "10 oneway messages written, 0 failed, 0 refused"
     expect "ten stored" is "$(count_of TopicTest 10)" 10
     control REQUESTS >"$work/requests"
     expect "ten oneway (flag=2) SEND_MESSAGE_V2 requests" is "$(grep -c 'code=310 opaque=[0-9-]* flag=2 ' "$work/requests")" 10
     dump TopicTest
     expect "tag TagC" every "$work/dump" '"tags":"TagC",'
+    end
+}
+
+test_oneway_producer_tells_failures_it_has_no_callback_for() {
+    begin "${FUNCNAME[0]}"
+    run oneway_producer -n 127.0.0.1:1
+    expect "exit status 1" is "$rc" 1
+    expect "the tally" has "$work/out" "0 oneway messages written, 10 failed, 0 refused"
+    expect "the reason" has "$work/err" "last failure: No route info of this topic: TopicTest (name servers 127.0.0.1:1"
     end
 }
 

@@ -58,15 +58,17 @@ $(B)/san/test_lwip: tests/test_lwip.c port/rmq_port_lwip.h $(HEADER) tests/rmq_t
 # The select variant against lwIP's own socket definitions (compile only).
 ports-lwip-select: | $(B)/obj
 	printf '#define ROCKETMQ_PRODUCER_IMPLEMENTATION\n#define RMQ_PORT_LWIP_USE_SELECT\n#define RMQ_PORT_LWIP_IMPLEMENTATION\n#include "rocketmq_producer.h"\n#include "port/rmq_port_lwip.h"\n' > $(B)/obj/lwip_select.c
-	$(CC) $(STRICT) -I. -Itests/lwip/select $(LWIP_CFLAGS) -c $(B)/obj/lwip_select.c -o $(B)/obj/lwip_select.o
+	$(CC) $(STRICT) $(POSIX) -I. -Itests/lwip/select $(LWIP_CFLAGS) -c $(B)/obj/lwip_select.c -o $(B)/obj/lwip_select.o
 	@echo "ports: rmq_port_lwip.h with RMQ_PORT_LWIP_USE_SELECT compiles against lwIP's own socket headers"
 endif
 
-# One translation unit with every port that can be built here.
-PORTS_DEFS = $(if $(PORTS_MBEDTLS),\#define RMQ_PORT_MBEDTLS_IMPLEMENTATION\n)$(if $(PORTS_LWIP),\#define RMQ_PORT_LWIP_IMPLEMENTATION\n)
-PORTS_INCS = $(if $(PORTS_MBEDTLS),\#include "port/rmq_port_mbedtls.h"\n)$(if $(PORTS_LWIP),\#include "port/rmq_port_lwip.h"\n)
+# One translation unit with every port that can be built here (H is "#":
+# a literal one would start a comment).
+H := \#
+PORTS_DEFS = $(if $(PORTS_MBEDTLS),$(H)define RMQ_PORT_MBEDTLS_IMPLEMENTATION\n)$(if $(PORTS_LWIP),$(H)define RMQ_PORT_LWIP_IMPLEMENTATION\n)
+PORTS_INCS = $(if $(PORTS_MBEDTLS),$(H)include "port/rmq_port_mbedtls.h"\n)$(if $(PORTS_LWIP),$(H)include "port/rmq_port_lwip.h"\n)
 PORTS_LINK = $(if $(PORTS_MBEDTLS),$(MBEDTLS_LIBS)) $(if $(PORTS_LWIP),$(LWIP_LIBS)) -lpthread
-PORTS_TU   = \#define ROCKETMQ_PRODUCER_IMPLEMENTATION\n\#define RMQ_PORT_POSIX_IMPLEMENTATION\n$(PORTS_DEFS)\#include "rocketmq_producer.h"\n\#include "port/rmq_port_posix.h"\n$(PORTS_INCS)
+PORTS_TU   = $(H)define ROCKETMQ_PRODUCER_IMPLEMENTATION\n$(H)define RMQ_PORT_POSIX_IMPLEMENTATION\n$(PORTS_DEFS)$(H)include "rocketmq_producer.h"\n$(H)include "port/rmq_port_posix.h"\n$(PORTS_INCS)
 
 ports-cxx: | $(B)/cxx
 	printf '$(PORTS_TU)int main(void){return rmq_version()[0]==0;}\n' > $(B)/cxx/ports.cpp

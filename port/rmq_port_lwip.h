@@ -83,12 +83,13 @@
 #error "include rocketmq_producer.h before port/rmq_port_lwip.h"
 #endif
 
-#include "lwip/opt.h"
-#include "lwip/netif.h"
-
+/* C linkage for what lwipopts.h declares too: such files are often written
+ * for C only (Debian's declares sys_lock_tcpip_core() without it). */
 #ifdef __cplusplus
 extern "C" {
 #endif
+#include "lwip/opt.h"
+#include "lwip/netif.h"
 
 /* What the application supplies. */
 typedef struct rmq_port_lwip_config {
@@ -114,7 +115,7 @@ typedef struct rmq_port_lwip {
     rmq_port_lwip_config cfg;
     int wake_sock;             /* UDP socket that wake() writes to; -1: none */
     uint16_t wake_port;        /* its port on 127.0.0.1 */
-    volatile int woken;        /* wake() without a socket: seen at the next slice */
+    volatile int woken;        /* wake() was called; the next wait returns at once */
 } rmq_port_lwip;
 
 /* Zero cfg (then set device_id and entropy). */
@@ -149,6 +150,9 @@ RMQDEF int rmq_port_lwip_socket(void *conn);
 
 #include <limits.h>
 #include <string.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
 #include "lwip/sockets.h"
 #include "lwip/sys.h"
 #include "lwip/mem.h"
@@ -156,6 +160,9 @@ RMQDEF int rmq_port_lwip_socket(void *conn);
 #include "lwip/errno.h"
 #if LWIP_DNS
 #include "lwip/netdb.h"
+#endif
+#ifdef __cplusplus
+}
 #endif
 
 #if !LWIP_SOCKET || !LWIP_TCP
@@ -463,7 +470,6 @@ static void rmq__lwip_drain_wake(rmq_port_lwip *lw)
     unsigned char sink[16];
     while (lw->wake_sock >= 0 && lwip_recv(lw->wake_sock, sink, sizeof sink, MSG_DONTWAIT) > 0) {
     }
-    lw->woken = 0;
 }
 
 /* The slice of a wait: all of it when wake() can interrupt lwIP, else at
@@ -602,6 +608,9 @@ static int rmq__lwip_wait_once(rmq_port_lwip *lw, rmq_wait_item *items, size_t n
 
 #endif /* RMQ_PORT_LWIP_USE_SELECT */
 
+/* A wake() is remembered in `woken` (and, with the socket, also ends the
+ * lwip_poll it interrupts): the wait it hit, or the next one, only checks
+ * readiness and returns. */
 static int rmq__lwip_wait(void *ctx, rmq_wait_item *items, size_t n, uint32_t timeout_ms)
 {
     rmq_port_lwip *lw = (rmq_port_lwip *)ctx;
@@ -611,34 +620,63 @@ static int rmq__lwip_wait(void *ctx, rmq_wait_item *items, size_t n, uint32_t ti
     for (;;) {
         uint32_t spent = sys_now() - start;
         uint32_t left = spent >= timeout_ms ? 0u : timeout_ms - spent;
-        int rc = rmq__lwip_wait_once(lw, items, n, rmq__lwip_slice(lw, left));
-        if (rc != 0 || left == 0 || lw->wake_sock >= 0 || !lw->cfg.threads)
-            return rc;
+        int rc;
         if (lw->woken) {
             lw->woken = 0;
-            return 0;
+            return rmq__lwip_wait_once(lw, items, n, 0);
         }
+        rc = rmq__lwip_wait_once(lw, items, n, rmq__lwip_slice(lw, left));
+        if (rc != 0 || left == 0 || !lw->cfg.threads)
+            return rc;
     }
 }
 
+#if defined(RMQ__LWIP_WAKE_SOCKET)
+/* The netif's own IPv4 address, in network order; 0 when it has none. */
+static uint32_t rmq__lwip_own_v4(const rmq_port_lwip *lw)
+{
+    uint32_t a = 0;
+#if LWIP_IPV4
+    struct netif *nif;
+    LOCK_TCPIP_CORE();
+    nif = lw->cfg.netif != NULL ? lw->cfg.netif : netif_default;
+    if (nif != NULL && netif_is_up(nif))
+        a = ip4_addr_get_u32(netif_ip4_addr(nif));
+    UNLOCK_TCPIP_CORE();
+#else
+    (void)lw;
+#endif
+    return a;
+}
+
+static int rmq__lwip_wake_to(const rmq_port_lwip *lw, uint32_t addr)
+{
+    struct sockaddr_in to;
+    unsigned char one = 1;
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = lwip_htons(lw->wake_port);
+    to.sin_addr.s_addr = addr;
+    return (int)lwip_sendto(lw->wake_sock, &one, 1, MSG_DONTWAIT, (struct sockaddr *)(void *)&to,
+                            (socklen_t)sizeof to);
+}
+#endif
+
+/* One datagram to the wake socket: through 127.0.0.1 where lwIP routes
+ * loopback, else to the netif's own address (which lwIP always loops back;
+ * some builds, Debian's among them, have no route for 127.0.0.1). A full
+ * socket is already readable, so a lost datagram loses nothing. */
 static void rmq__lwip_wake(void *ctx)
 {
     rmq_port_lwip *lw = (rmq_port_lwip *)ctx;
+    lw->woken = 1;
 #if defined(RMQ__LWIP_WAKE_SOCKET)
-    if (lw->wake_sock >= 0) {
-        struct sockaddr_in to;
-        unsigned char one = 1;
-        memset(&to, 0, sizeof to);
-        to.sin_family = AF_INET;
-        to.sin_port = lwip_htons(lw->wake_port);
-        to.sin_addr.s_addr = lwip_htonl(0x7F000001UL);
-        /* A full socket is already readable: losing this one loses nothing. */
-        (void)lwip_sendto(lw->wake_sock, &one, 1, MSG_DONTWAIT, (struct sockaddr *)(void *)&to,
-                          (socklen_t)sizeof to);
-        return;
+    if (lw->wake_sock >= 0 && rmq__lwip_wake_to(lw, lwip_htonl(0x7F000001UL)) < 0) {
+        uint32_t own = rmq__lwip_own_v4(lw);
+        if (own != 0)
+            (void)rmq__lwip_wake_to(lw, own);
     }
 #endif
-    lw->woken = 1;
 }
 
 #if defined(RMQ__LWIP_WAKE_SOCKET)
@@ -651,7 +689,7 @@ static void rmq__lwip_make_wake(rmq_port_lwip *lw)
         return;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = lwip_htonl(0x7F000001UL);
+    sa.sin_addr.s_addr = 0;   /* any: the netif's own address must reach it too */
     sa.sin_port = 0;
     if (rmq__lwip_nonblocking(s) != 0 || lwip_bind(s, (struct sockaddr *)(void *)&sa, len) != 0 ||
         lwip_getsockname(s, (struct sockaddr *)(void *)&sa, &len) != 0) {

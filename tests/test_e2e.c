@@ -203,6 +203,13 @@ static void check_line_is_message(const char *line, const rmq_message *m, const 
     }
     CHECK(e2e_prop(line, "WAIT", v, sizeof v) == 0);
     CHECK_STR(v, m->wait_store_msg_ok ? "true" : "false");
+    if (m->delay_level > 0) {
+        CHECK(e2e_prop(line, "DELAY", v, sizeof v) == 0);
+        CHECK_INT(atoi(v), m->delay_level);
+    } else {
+        CHECK_INT(e2e_prop(line, "DELAY", v, sizeof v), -1);
+    }
+    CHECK_INT(e2e_num(line, "sysFlag"), 0);
     CHECK_INT(e2e_num(line, "flag"), m->flag);
     CHECK_INT(e2e_num(line, "bodyLen"), m->body_len);
     CHECK(m->body_len * 2 < sizeof hex);
@@ -259,6 +266,44 @@ static void check_stored_oneway(const e2e_store *st, const rmq_message *m, const
     if (queue_id >= 0) CHECK_INT(e2e_num(line, "queueId"), queue_id);
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian, H. Hinnant's rule). */
+static long e2e_days_from_civil(long y, long m, long d)
+{
+    long era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The UNIQ_KEY of a message the mock stored (spec 5.2, UTC month base as
+ * DESIGN 7 says): the client's IPv4 address and pid, then the milliseconds
+ * from the start of the UTC month to the born timestamp. Returns its
+ * 16-bit counter through *counter. */
+static void check_msg_id_anatomy(const char *line, const char *client_id, unsigned *counter)
+{
+    char id[64], want[16];
+    unsigned a, b, c, d, pid, delta, n;
+    long long born = e2e_num(line, "bornTimestamp"), month;
+    time_t secs;
+    struct tm tm;
+    CHECK(e2e_str(line, "uniqKey", id, sizeof id) == 0);
+    CHECK_INT(strlen(id), 32);
+    if (sscanf(client_id, "%u.%u.%u.%u@%u", &a, &b, &c, &d, &pid) == 5) {
+        snprintf(want, sizeof want, "%02X%02X%02X%02X%04X", a, b, c, d, pid & 0xFFFFu);
+        CHECKF(strncmp(id, want, 12) == 0, "msg id %s does not start with ip and pid %s of %s", id, want, client_id);
+    }
+    secs = (time_t)(born / 1000);
+    CHECK(gmtime_r(&secs, &tm) != NULL);
+    month = (long long)e2e_days_from_civil(tm.tm_year + 1900L, tm.tm_mon + 1L, 1) * 86400000LL;
+    CHECK(sscanf(id + 20, "%8x%4x", &delta, &n) == 2);
+    CHECKF(born - month - (long long)delta >= -2000 && born - month - (long long)delta <= 2000,
+           "msg id time %u ms into the month, born %lld ms into it", delta, born - month);
+    *counter = n;
+}
+
 /* Java's String.hashCode() of an ASCII string and SelectMessageQueueByHash,
  * written here from the Java source, apart from the library's own. */
 static int java_select_by_hash(const char *key, int n)
@@ -291,18 +336,64 @@ static void test_sync_send_stores_the_message_as_sent_where_the_result_says(void
     rmq_send_result res;
     e2e_msg b[4];
     const e2e_store *st;
+    size_t count;
+    unsigned counter, last = 0;
+    long long now_epoch;
     int i;
     CHECK(e2e_start("--brokers 2 --topic TopicTest") == 0);
     CHECK((p = e2e_producer("e2e_sync")) != NULL);
     for (i = 0; i < 4; i++) {
         e2e_msg_init(&b[i], "TopicTest", i % 2 ? "TagA" : NULL, i + 1);
+        b[i].m.wait_store_msg_ok = i != 2;
+        b[i].m.delay_level = i == 3 ? 3 : 0;
         CHECK_INT(rmq_send(p, &b[i].m, &res), RMQ_OK);
+        now_epoch = (long long)time(NULL) * 1000;
         CHECK((st = e2e_dump("TopicTest")) != NULL);
         STEP(check_stored_result(st, &b[i].m, &res, "e2e_sync", "JSON"));
         CHECK_INT(res.trace_on, 1);
         CHECK_STR(res.reason, "");
+        CHECK(e2e_num(e2e_store_find(st, res.msg_id, &count), "bornTimestamp") > now_epoch - 10000);
+        CHECK(e2e_num(e2e_store_find(st, res.msg_id, &count), "bornTimestamp") < now_epoch + 10000);
+        STEP(check_msg_id_anatomy(e2e_store_find(st, res.msg_id, &count), rmq_producer_client_id(p), &counter));
+        if (i) CHECK_INT(counter, (last + 1) & 0xFFFFu);
+        last = counter;
     }
     CHECK_INT(mock_count(&E.mock, "TopicTest"), 4);
+    CHECK_INT(e2e_finish(), 0);
+}
+
+/* Quotes, backslashes, control bytes, JSON-looking text and UTF-8 in tags,
+ * keys, property names and values: the JSON header must escape them and
+ * the binary one carry them as bytes; either way they are stored as sent. */
+static void test_text_a_json_header_must_escape_is_stored_as_sent_in_both_header_forms(void)
+{
+    static const char *const values[7] = { "say \"hi\"", "back\\slash\\", "tab\there", "new\nline\r",
+                                           "caf\xC3\xA9 \xE2\x98\x95", "{\"json\":[1,2],\"u\":\"\\u0041\"}",
+                                           "ctl\037end\177" };
+    static const char *const names[7] = { "quote\"d", "back\\", "tab\tkey", "nl", "\303\274ber", "json", "ctl" };
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_property props[7];
+    rmq_message m;
+    const e2e_store *st;
+    int form, i;
+    for (i = 0; i < 7; i++) { props[i].key = names[i]; props[i].value = values[i]; }
+    CHECK(e2e_start("--brokers 1 --topic TopicTest") == 0);
+    for (form = 0; form < 2; form++) {
+        e2e_config(&cfg, form ? "e2e_escape_bin" : "e2e_escape_json");
+        cfg.serialize = form ? RMQ_SERIALIZE_ROCKETMQ : RMQ_SERIALIZE_JSON;
+        CHECK((p = e2e_producer_with(&cfg)) != NULL);
+        rmq_message_init(&m, "TopicTest", "\"body\"\n\\", 10);
+        m.tags = "Tag \"q\" \\ caf\xC3\xA9";
+        m.keys = form ? "k\"1 k\\2 \xE2\x98\x95" : "k\"1 k\\2 \t3";
+        m.properties = props;
+        m.nproperties = 7;
+        CHECKF(rmq_send(p, &m, &res) == RMQ_OK, "%s", rmq_producer_last_error(p));
+        CHECK((st = e2e_dump("TopicTest")) != NULL);
+        STEP(check_stored_result(st, &m, &res, cfg.group, form ? "ROCKETMQ" : "JSON"));
+        e2e_destroy(p);
+    }
     CHECK_INT(e2e_finish(), 0);
 }
 
@@ -1180,9 +1271,14 @@ static void test_shutdown_with_a_route_query_in_flight_leaves_no_connection_behi
 int main(int argc, char **argv)
 {
     long t0 = e2e_ms();
+    int rc;
+    /* line by line: LeakSanitizer ends the process before stdio would
+     * flush, and the summary line must survive a leak report */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc > 1) test_filter = argv[1];
     RUN_E2E(test_start_needs_no_name_server_and_the_first_send_names_the_topic_and_the_list);
     RUN_E2E(test_sync_send_stores_the_message_as_sent_where_the_result_says);
+    RUN_E2E(test_text_a_json_header_must_escape_is_stored_as_sent_in_both_header_forms);
     RUN_E2E(test_async_sends_call_back_once_each_with_the_ids_of_the_stored_copy);
     RUN_E2E(test_oneway_sends_are_stored_once_each_after_flush);
     RUN_E2E(test_send_to_a_queue_lands_on_that_queue_sync_and_async);
@@ -1205,5 +1301,7 @@ int main(int argc, char **argv)
     RUN_E2E(test_a_connection_cut_mid_request_is_retried_on_a_new_connection_and_stored_once);
     RUN_E2E(test_an_async_send_whose_route_never_comes_ends_at_its_own_deadline);
     if (getenv("RMQ_TEST_VERBOSE")) fprintf(stderr, "total %ld ms\n", e2e_ms() - t0);
-    return test_summary();
+    rc = test_summary();
+    fflush(stdout);
+    return rc;
 }

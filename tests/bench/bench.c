@@ -491,7 +491,7 @@ static void bench_print_costs(const bench_env *env)
             continue;
         snprintf(mock, sizeof mock, "%u", bench_pct(l->peer_cpu_ns, l->wall_ns));
         snprintf(mock_ns, sizeof mock_ns, "%llu", (unsigned long long)(l->peer_cpu_ns / l->msgs));
-        printf("%-30s %4u %5s %6u %7llu %7s %7llu %6s %6s %6s %6s %9lu %6llu %6llu  %s%s%s%s\n", l->label,
+        printf("%-30s %4u %5s %6u %7llu %7s %7llu %6s %6s %6s %6s %9lu %6llu %6llu  %s%s%s\n", l->label,
                bench_pct(l->cpu_ns, l->wall_ns), env->have_mock ? mock : "-", bench_pct(l->other_cpu_ns, l->wall_ns),
                (unsigned long long)(l->cpu_ns / l->msgs), env->have_mock ? mock_ns : "-",
                (unsigned long long)(l->wall_ns / l->msgs), bench_fix3(s, bench_milli(l->io.sends, l->msgs)),
@@ -499,8 +499,11 @@ static void bench_print_costs(const bench_env *env)
                bench_fix3(m, bench_milli(l->allocs, l->msgs)), (unsigned long)l->heap_peak,
                (unsigned long long)(l->io.bytes_out * (uint64_t)l->batch / l->msgs),
                (unsigned long long)(l->io.bytes_in * (uint64_t)l->batch / l->msgs), bench_bound(env, l),
-               bench_noisy(l) ? " (NOISY: other load)" : "", l->why[0] ? "; " : "", l->why);
+               bench_noisy(l) ? " (NOISY: other load)" : "", l->why[0] ? " (see notes)" : "");
     }
+    for (i = 0; i < BENCH_NLINES; i++)
+        if (!bench_lines[i].failed && bench_lines[i].why[0])
+            printf("note, %s: %s\n", bench_lines[i].label, bench_lines[i].why);
     printf("cli%%/mock%%/other%%: CPU of this process, of the mock, of everything else on the machine, in %% of one\n"
            "core over the line; ns: per message; send/recv/poll: port calls (each a system call) per message;\n"
            "malloc: RMQ_MALLOC calls per message; peak heap: bytes the producer held at most (its whole life);\n"

@@ -1,0 +1,178 @@
+/* fuzz_request - requests a broker sends to the producer (transaction
+ * checks, consumer id changes, reply pushes, anything else), dispatched by
+ * a started producer: rmq__conn_read, rmq__conn_parse, rmq__dispatch,
+ * rmq__inst_request and rmq__respond, over the simulated port.
+ *
+ * Input: one option byte (read size per recv, latency, header form of the
+ * frames the generator writes, connect completing at once), then the byte
+ * stream the broker writes on the producer's connection to it. Checked:
+ *   - the producer never crashes on it, and drops the connection exactly
+ *     when a plain loop over the decoder meets a malformed frame;
+ *   - every request before that point gets exactly one answer, with its
+ *     opaque, the response flag, REQUEST_CODE_NOT_SUPPORTED and the header
+ *     form the request used, unless it is oneway, a transaction check or a
+ *     consumer id change (no answer at all); nothing else is answered;
+ *   - shutdown and destroy leave nothing behind (LeakSanitizer). */
+#include "fuzz.h"
+
+#define MAX_REQ 512
+
+typedef struct expect {
+    int32_t opaque;
+    int serialize;
+} expect;
+
+static expect want[MAX_REQ], got[MAX_REQ];
+static size_t nwant, ngot;
+static int want_fail, extra;
+static rmq_sim *sim;
+static rmq_sim_conn *broker;
+static rmq_port port;
+static int fast_connect;
+static uint8_t inbox[1 << 16];
+static size_t inbox_len;
+static rmq__jtok tokens[RMQ_MAX_JSON_TOKENS];
+
+static int port_connect(void *ctx, const char *host, uint16_t p, void **conn)
+{
+    int rc = rmq_sim_port(sim)->connect(ctx, host, p, conn);
+    if (rc == RMQ_PORT_AGAIN && fast_connect && rmq_sim_port(sim)->connect_result(ctx, *conn) == RMQ_PORT_OK)
+        return RMQ_PORT_OK;
+    return rc;
+}
+
+static size_t received;
+
+static long port_recv(void *ctx, void *conn, void *buf, size_t len)
+{
+    long n = rmq_sim_port(sim)->recv(ctx, conn, buf, len);
+    if (n > 0) received += (size_t)n;
+    return n;
+}
+
+static void on_accept(void *ctx, rmq_sim_conn *c)
+{
+    (void)ctx;
+    broker = c;
+}
+
+/* What the producer answers: recorded, checked at the end. */
+static void on_data(void *ctx, rmq_sim_conn *c, const uint8_t *data, size_t len)
+{
+    size_t at = 0;
+    (void)ctx; (void)c;
+    if (inbox_len + len > sizeof inbox) { extra = 1; return; }
+    memcpy(inbox + inbox_len, data, len);
+    inbox_len += len;
+    for (;;) {
+        rmq__frame_info fi;
+        rmq_command r;
+        rmq__json j;
+        j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
+        if (rmq__frame_check(inbox + at, inbox_len - at, sizeof inbox, &fi) != RMQ__FRAME_OK) break;
+        FZ_CHECK(rmq__frame_decode(inbox + at, &fi, fi.total - 8 - fi.header_len, &j, &r) == 0);
+        if (r.flag & RMQ_FLAG_RESPONSE) {
+            FZ_CHECK(r.code == RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED);
+            if (ngot < MAX_REQ) { got[ngot].opaque = r.opaque; got[ngot].serialize = (int)r.serialize; }
+            ngot++;
+        }
+        at += fi.total;
+    }
+    memmove(inbox, inbox + at, inbox_len - at);
+    inbox_len -= at;
+}
+
+/* The plain loop over the stream: which requests must be answered. */
+static void expectations(const uint8_t *data, size_t size)
+{
+    uint8_t *buf = fz_dup(data, size);
+    static rmq_command c;
+    rmq__json j;
+    size_t at = 0;
+    j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS;
+    nwant = 0;
+    want_fail = 0;
+    for (;;) {
+        rmq__frame_info fi;
+        int st = rmq__frame_check(buf + at, size - at, RMQ_MAX_FRAME_BYTES, &fi);
+        if (st == RMQ__FRAME_NEED) break;
+        if (st == RMQ__FRAME_OVERSIZE && size - at < 8 + (size_t)fi.header_len) break;
+        if (st == RMQ__FRAME_MALFORMED ||
+            rmq__frame_decode(buf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0, &j, &c)) {
+            want_fail = 1;
+            break;
+        }
+        if (st == RMQ__FRAME_OVERSIZE) break;            /* the rest is its body */
+        if (!(c.flag & (RMQ_FLAG_RESPONSE | RMQ_FLAG_ONEWAY)) && c.code != RMQ_REQ_CHECK_TRANSACTION_STATE &&
+            c.code != RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED && nwant < MAX_REQ) {
+            want[nwant].opaque = c.opaque;
+            want[nwant].serialize = (int)c.serialize;
+            nwant++;
+        }
+        at += fi.total;
+    }
+    free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const size_t reads[8] = { 0, 1, 2, 3, 7, 64, 1000, 0 };
+    rmq_sim_peer_ops ops;
+    rmq_sim_faults f;
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq__conn *c = NULL;
+    uint8_t opt;
+    size_t i;
+    int k;
+    if (size < 1 || size > 1u << 16) return 0;
+    opt = data[0];
+    data++;
+    size--;
+    expectations(data, size);
+    ngot = 0; inbox_len = 0; extra = 0; broker = NULL;
+    sim = rmq_sim_create(opt & 64 ? 0xFFFFFF00u : 1000u);
+    port = *rmq_sim_port(sim);
+    port.connect = port_connect;
+    port.recv = port_recv;
+    fast_connect = (opt & 128) != 0;
+    memset(&ops, 0, sizeof ops);
+    ops.on_accept = on_accept;
+    ops.on_data = on_data;
+    rmq_sim_listen(sim, "10.0.1.1", 10911, &ops, NULL);
+    memset(&f, 0, sizeof f);
+    f.read_max = reads[opt & 7];
+    f.latency_ms = (opt >> 3) & 3;
+    rmq_sim_set_faults(sim, "10.0.1.1", 10911, &f);
+    rmq_producer_config_init(&cfg);
+    cfg.group = "fuzz_request";
+    cfg.namesrv_addr = "10.0.0.1:9876";
+    cfg.port = &port;
+    cfg.serialize = opt & 32 ? RMQ_SERIALIZE_ROCKETMQ : RMQ_SERIALIZE_JSON;
+    if (rmq_producer_create(&cfg, &p) != RMQ_OK || rmq_producer_start(p) != RMQ_OK) abort();
+    if (rmq__conn_get(&p->in->rm, "10.0.1.1:10911", rmq_sim_now(sim) + 3000, &c) != RMQ_OK) abort();
+    for (k = 0; k < 8 && c->state != RMQ__CONN_OPEN; k++) rmq_producer_poll(p, 10);
+    FZ_CHECK(c->state == RMQ__CONN_OPEN && broker != NULL);
+    received = 0;
+    rmq_sim_conn_write(broker, data, size);
+    /* Poll until the whole stream is read (or the connection dropped). */
+    for (k = 0; k < 100000 && c->state == RMQ__CONN_OPEN && received < size; k++) rmq_producer_poll(p, 5);
+    rmq_producer_poll(p, 0);
+    FZ_CHECK(want_fail ? c->state != RMQ__CONN_OPEN : c->state == RMQ__CONN_OPEN);
+    if (!want_fail && c->state == RMQ__CONN_OPEN) {
+        if (ngot != nwant) fprintf(stderr, "answers %u, requests %u\n", (unsigned)ngot, (unsigned)nwant);
+        FZ_CHECK(ngot == nwant);
+    }
+    FZ_CHECK(!extra);
+    for (i = 0; i < ngot && i < nwant; i++) {
+        FZ_CHECK(got[i].opaque == want[i].opaque);
+        FZ_CHECK(got[i].serialize == want[i].serialize);
+    }
+    FZ_CHECK(ngot <= nwant);
+    rmq_producer_shutdown(p);
+    rmq_producer_destroy(p);
+    FZ_CHECK(!rmq_sim_conn_client_open(broker));
+    rmq_sim_destroy(sim);
+    sim = NULL;
+    return 0;
+}

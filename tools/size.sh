@@ -1,0 +1,378 @@
+#!/usr/bin/env bash
+# tools/size.sh - code size and stack of rocketmq_producer.h, per target,
+# optimization level and configuration (make size; CI runs it too).
+#
+#   tools/size.sh              build, print the tables, enforce the budgets
+#   SIZE_JOBS=4 tools/size.sh  compile jobs in parallel (default: CPUs)
+#   B=dir tools/size.sh        build directory (default build): B/size/...
+#
+# What it builds. tests/size/min_core.c is an application that creates a
+# producer over a port of stub functions and calls create, start, rmq_send,
+# rmq_send_async, rmq_send_batch, poll, flush, shutdown, destroy and
+# rmq_strerror, so a --gc-sections link keeps exactly the library code these
+# reach. It is compiled (with the library inside) for every configuration of
+# tools/size-configs.txt x target x level:
+#
+#   cortex-m0plus  arm-none-eabi-gcc -mcpu=cortex-m0plus -mthumb
+#   cortex-m4      arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
+#                  (both linked with newlib-nano: --specs=nano.specs
+#                  --specs=nosys.specs)
+#   rv32imac       riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32,
+#                  -ffreestanding -DRMQ_FREESTANDING, no libc: linked
+#                  -nostdlib -nostartfiles with tests/size/start_rv32.c
+#                  and libgcc
+#   levels         -Os and -O2
+#
+# and once more as an empty baseline (-DRMQ_SIZE_BASELINE: same start-up,
+# port table and static buffers, no library call). The library's share is
+# the image less the baseline, so what it pulls from libc and libgcc
+# (memcpy, malloc, division helpers) counts as the library's. "text" is
+# size(1)'s: code and read-only data.
+#
+# Stack: GCC's -fstack-usage and -fcallgraph-info=su; tools/size_stack.py
+# reports the largest frame of a library function and the deepest chain of
+# frames from the send calls, first over direct calls only, then with
+# indirect calls (port entries, request callbacks) resolved to every
+# address-taken function of matching arity, which is the figure checked.
+#
+# Checks (limits in tools/size-budget.txt), on the "core" configurations:
+# library text at -Os on Cortex-M4; the send stack; the largest frame; no
+# malloc/free/realloc in the image; no 64-bit division helper; no
+# soft-float helper. On every image: no printf family. A failed check
+# makes the exit status non-zero.
+#
+# Also: what each RMQ_NO_* cut saves (full configuration, -Os, Cortex-M4),
+# and the code of each port header compiled alone (host; cross where the
+# port can be).
+set -u
+
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+OUT=${B:-build}/size
+CONFIGS=tools/size-configs.txt
+BUDGET=tools/size-budget.txt
+TARGETS="cortex-m0plus cortex-m4 rv32imac"
+LEVELS="Os O2"
+CUTS="RMQ_NO_MALLOC RMQ_NO_ADDR_SERVER RMQ_NO_BINARY_HEADER RMQ_NO_LATENCY_FAULT RMQ_NO_LOG RMQ_NO_ERROR_TEXT"
+STACK_ROOTS="rmq_send rmq_send_async rmq_send_batch"
+COMMON="-std=c99 -Wall -Wextra -ffunction-sections -fdata-sections -fstack-usage -fcallgraph-info=su"
+
+MALLOC_RE='^(malloc|free|realloc|calloc|_malloc_r|_free_r|_realloc_r|_calloc_r)$'
+DIV64_RE='^(__aeabi_ldivmod|__aeabi_uldivmod|__udivdi3|__divdi3|__umoddi3|__moddi3|__udivmoddi4|__divmoddi4)$'
+FLOAT_RE='^(__aeabi_[df][a-z0-9]+|__aeabi_[a-z0-9]+2[df]|__(add|sub|mul|div|neg|cmp|eq|ne|lt|le|gt|ge|unord)[sdt]f[23]|__(float|fix|extend|trunc)[a-z0-9]+)$'
+PRINTF_RE='printf'
+
+# -- one target's tools ----------------------------------------------------
+tool_prefix() {
+    case $1 in
+        cortex-*) echo arm-none-eabi- ;;
+        rv32*) echo riscv64-unknown-elf- ;;
+        host) echo "" ;;
+    esac
+}
+
+arch_flags() {
+    case $1 in
+        cortex-m0plus) echo "-mcpu=cortex-m0plus -mthumb" ;;
+        cortex-m4) echo "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft" ;;
+        rv32imac) echo "-march=rv32imac -mabi=ilp32" ;;
+        host) echo "" ;;
+    esac
+}
+
+# Defines a target adds to a configuration's (see tools/size-configs.txt).
+target_defs() {
+    case $1 in
+        rv32*)
+            case " $2 " in
+                *" -DRMQ_NO_MALLOC "*) echo "-ffreestanding -DRMQ_FREESTANDING" ;;
+                *) echo "-ffreestanding -DRMQ_FREESTANDING -DRMQ_NO_MALLOC" ;;
+            esac ;;
+        *) echo "" ;;
+    esac
+}
+
+# -- one image: size.sh --one KEY CLASS TARGET LEVEL DEFINES... -----------
+# Writes OUT/KEY/result: "text data bss base_text base_data base_bss" and
+# beside it the nm listing, the stack report and the compiler's warnings.
+build_one() {
+    local key=$1 class=$2 target=$3 level=$4
+    shift 4
+    local defs="$*"
+    local dir=$OUT/$key pre arch extra cc
+    pre=$(tool_prefix "$target")
+    arch=$(arch_flags "$target")
+    extra=$(target_defs "$target" "$defs")
+    cc=${pre}gcc
+    rm -rf "$dir" && mkdir -p "$dir"
+    # shellcheck disable=SC2086
+    {
+        $cc $arch -$level $COMMON $extra $defs -c tests/size/min_core.c -o "$dir/app.o" &&
+        $cc $arch -$level $COMMON $extra $defs -DRMQ_SIZE_BASELINE -c tests/size/min_core.c -o "$dir/base.o"
+    } 2>"$dir/warnings" || { echo "compile failed" >"$dir/error"; return 1; }
+    case $target in
+        rv32*)
+            # shellcheck disable=SC2086
+            $cc $arch -$level -ffreestanding -fno-tree-loop-distribute-patterns -ffunction-sections \
+                -c tests/size/start_rv32.c -o "$dir/start.o" 2>>"$dir/warnings" &&
+            $cc $arch -nostdlib -nostartfiles -Wl,--gc-sections "$dir/start.o" "$dir/app.o" -lgcc \
+                -o "$dir/app.elf" 2>"$dir/link" &&
+            $cc $arch -nostdlib -nostartfiles -Wl,--gc-sections "$dir/start.o" "$dir/base.o" -lgcc \
+                -o "$dir/base.elf" 2>>"$dir/link" ;;
+        *)
+            # shellcheck disable=SC2086
+            $cc $arch -$level --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections "$dir/app.o" \
+                -o "$dir/app.elf" 2>"$dir/link" &&
+            $cc $arch -$level --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections "$dir/base.o" \
+                -o "$dir/base.elf" 2>>"$dir/link" ;;
+    esac || { echo "link failed" >"$dir/error"; return 1; }
+    ${pre}nm "$dir/app.elf" >"$dir/nm"
+    # shellcheck disable=SC2086
+    python3 tools/size_stack.py "$dir/app.ci" rocketmq_producer.h tests/size/min_core.c -- $STACK_ROOTS \
+        >"$dir/stack" 2>&1 || echo "stack analysis failed" >>"$dir/error"
+    {
+        ${pre}size -B "$dir/app.elf" | awk 'NR == 2 { printf "%s %s %s", $1, $2, $3 }'
+        ${pre}size -B "$dir/base.elf" | awk 'NR == 2 { printf " %s %s %s\n", $1, $2, $3 }'
+    } >"$dir/result"
+    echo "$class $target $level" >"$dir/what"
+}
+
+# -- one port header compiled alone: size.sh --port NAME TARGET -----------
+build_port() {
+    local name=$1 target=$2 pre arch dir=$OUT/port-$1.$2 flags
+    pre=$(tool_prefix "$target")
+    arch=$(arch_flags "$target")
+    rm -rf "$dir" && mkdir -p "$dir"
+    flags="-std=c99 -Os -ffunction-sections -fdata-sections -D_DEFAULT_SOURCE -I."
+    [ "$name" = lwip ] && flags="$flags -isystem /usr/include/lwip"
+    printf '#include "rocketmq_producer.h"\n#define RMQ_PORT_%s_IMPLEMENTATION\n#include "port/rmq_port_%s.h"\n' \
+        "$(echo "$name" | tr a-z A-Z)" "$name" >"$dir/port.c"
+    # shellcheck disable=SC2086
+    ${pre}gcc $arch $flags -c "$dir/port.c" -o "$dir/port.o" 2>"$dir/warnings" ||
+        { echo "compile failed" >"$dir/error"; return 0; }
+    ${pre}size -B "$dir/port.o" | awk 'NR == 2 { print $1, $2, $3 }' >"$dir/result"
+}
+
+case ${1:-} in
+    --one) shift; build_one "$@"; exit $? ;;
+    --port) shift; build_port "$@"; exit $? ;;
+esac
+
+# -- the plan --------------------------------------------------------------
+START=$(date +%s)
+mkdir -p "$OUT" || exit 2
+command -v python3 >/dev/null || { echo "size.sh: python3 is needed (tools/size_stack.py)"; exit 2; }
+[ -f "$CONFIGS" ] && [ -f "$BUDGET" ] || { echo "size.sh: $CONFIGS or $BUDGET missing"; exit 2; }
+
+budget() { awk -v k="$1" '$1 == k { print $2 }' "$BUDGET"; }
+BUDGET_TEXT=$(budget core_text_cortex_m4_os)
+BUDGET_STACK=$(budget send_stack)
+BUDGET_FRAME=$(budget function_frame)
+[ -n "$BUDGET_TEXT" ] && [ -n "$BUDGET_STACK" ] && [ -n "$BUDGET_FRAME" ] ||
+    { echo "size.sh: $BUDGET lacks core_text_cortex_m4_os, send_stack or function_frame"; exit 2; }
+
+AVAILABLE=""
+for t in $TARGETS; do
+    if command -v "$(tool_prefix "$t")gcc" >/dev/null; then
+        AVAILABLE="$AVAILABLE $t"
+    else
+        echo "size.sh: $(tool_prefix "$t")gcc not found: $t skipped"
+    fi
+done
+
+PLAN=$OUT/plan
+: >"$PLAN"
+CONFIG_NAMES=""
+FULL_DEFS=""
+HAVE_FULL=0
+while read -r name class defs; do
+    case $name in ''|'#'*) continue ;; esac
+    CONFIG_NAMES="$CONFIG_NAMES $name"
+    if [ "$name" = full ]; then FULL_DEFS=$defs; HAVE_FULL=1; fi
+    for t in $AVAILABLE; do
+        for l in $LEVELS; do
+            echo "--one $name.$t.$l $class $t $l $defs" >>"$PLAN"
+        done
+    done
+done <"$CONFIGS"
+case " $AVAILABLE " in *" cortex-m4 "*)
+    if [ $HAVE_FULL = 1 ]; then
+        for c in $CUTS; do echo "--one cut-$c.cortex-m4.Os cut cortex-m4 Os $FULL_DEFS -D$c" >>"$PLAN"; done
+    fi ;;
+esac
+PORTS="posix sim"
+[ -f /usr/include/lwip/lwip/sockets.h ] && PORTS="$PORTS lwip"
+[ -f /usr/include/mbedtls/ssl.h ] && PORTS="$PORTS mbedtls"
+for p in $PORTS; do
+    [ -f "port/rmq_port_$p.h" ] && echo "--port $p host" >>"$PLAN"
+done
+case " $AVAILABLE " in *" cortex-m4 "*) [ -f port/rmq_port_sim.h ] && echo "--port sim cortex-m4" >>"$PLAN" ;; esac
+
+JOBS=${SIZE_JOBS:-$(nproc 2>/dev/null || echo 2)}
+echo "size.sh: $(wc -l <"$PLAN") builds, $JOBS at a time, in $OUT"
+# shellcheck disable=SC2086
+xargs -P "$JOBS" -L 1 "$ROOT/tools/size.sh" <"$PLAN"
+
+# -- the tables -------------------------------------------------------------
+FAIL=0
+fail() { echo "FAIL  $*"; FAIL=1; }
+pass() { echo "ok    $*"; }
+
+field() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+line_of() { awk -v k="$2" -v r="$3" '$1 == k && $3 == r":" { print; exit }' "$1"; }
+
+kib() { awk -v n="$1" 'BEGIN { printf "%.1fK", n / 1024 }'; }
+
+ERRORS=""
+for d in "$OUT"/*/; do
+    [ -f "$d/error" ] && ERRORS="$ERRORS $(basename "$d")"
+done
+
+echo
+echo "rocketmq_producer.h $(sed -n 's/^#define RMQ_VERSION_TEXT "\(.*\)"/\1/p' rocketmq_producer.h) - library size in bytes"
+echo "(library = image - empty baseline image; text = code + read-only data; stack from -fstack-usage)"
+echo
+printf '%-9s %-13s %-4s %8s %6s %7s | %8s %6s %7s | %-28s | %s\n' \
+    config target opt text data bss "img text" data bss "largest frame" "send stack direct/resolved"
+MD=$OUT/size_table.md
+{
+    echo "| configuration | target | opt | text | data | bss | largest frame | send stack |"
+    echo "|---|---|---|---:|---:|---:|---|---:|"
+} >"$MD"
+for name in $CONFIG_NAMES; do
+    for t in $AVAILABLE; do
+        for l in $LEVELS; do
+            d=$OUT/$name.$t.$l
+            if [ ! -f "$d/result" ] || [ -f "$d/error" ]; then
+                printf '%-9s %-13s -%-3s  %s\n' "$name" "$t" "$l" "build failed: $(cat "$d/error" 2>/dev/null)"
+                continue
+            fi
+            read -r it id ib bt bd bb <"$d/result"
+            lt=$((it - bt)); ld=$((id - bd)); lb=$((ib - bb))
+            mf=$(awk '$1 == "max_frame" { print $2 " " $3; exit }' "$d/stack")
+            sd=0; sr=0
+            for r in $STACK_ROOTS; do
+                v=$(line_of "$d/stack" direct "$r" | awk '{ print $2 }'); [ "${v:-0}" -gt $sd ] && sd=$v
+                v=$(line_of "$d/stack" resolved "$r" | awk '{ print $2 }'); [ "${v:-0}" -gt $sr ] && sr=$v
+            done
+            printf '%-9s %-13s -%-3s %8d %6d %7d | %8d %6d %7d | %-28s | %5d / %5d\n' \
+                "$name" "$t" "$l" $lt $ld $lb "$it" "$id" "$ib" "${mf:-?}" $sd $sr
+            echo "| $name | $t | -$l | $lt | $ld | $lb | ${mf:-?} | $sr |" >>"$MD"
+        done
+    done
+done
+
+echo
+echo "coreMQTT-style summary: library text + data (KiB)"
+hdr="| configuration |"; sep="|---|"
+for t in $AVAILABLE; do for l in $LEVELS; do hdr="$hdr $t -$l |"; sep="$sep---:|"; done; done
+echo "$hdr"; echo "$sep"
+{ echo; echo "$hdr"; echo "$sep"; } >>"$MD"
+for name in $CONFIG_NAMES; do
+    row="| $name |"
+    for t in $AVAILABLE; do
+        for l in $LEVELS; do
+            d=$OUT/$name.$t.$l
+            if [ -f "$d/result" ] && [ ! -f "$d/error" ]; then
+                read -r it id ib bt bd bb <"$d/result"
+                row="$row $(kib $((it - bt + id - bd))) |"
+            else
+                row="$row - |"
+            fi
+        done
+    done
+    echo "$row"; echo "$row" >>"$MD"
+done
+
+# -- what each cut saves ----------------------------------------------------
+lib_text() { [ -f "$1/result" ] && [ ! -f "$1/error" ] && awk '{ print $1 - $4 }' "$1/result"; }
+if [ $HAVE_FULL = 1 ] && [ -f "$OUT/full.cortex-m4.Os/result" ]; then
+    echo
+    echo "What each cut saves (library text, full configuration, -Os, Cortex-M4)"
+    full_t=$(lib_text "$OUT/full.cortex-m4.Os")
+    printf '  %-22s %8s\n' "full" "$full_t"
+    for c in $CUTS; do
+        t=$(lib_text "$OUT/cut-$c.cortex-m4.Os")
+        if [ -n "$t" ]; then
+            printf '  %-22s %8d  (saves %d)\n' "+ $c" "$t" $((full_t - t))
+        else
+            printf '  %-22s %8s\n' "+ $c" "build failed"
+        fi
+    done
+fi
+
+# -- ports ------------------------------------------------------------------
+echo
+echo "Ports, each header's implementation compiled alone at -Os (object: text data bss)"
+for d in "$OUT"/port-*/; do
+    [ -d "$d" ] || continue
+    n=$(basename "$d")
+    if [ -f "$d/result" ]; then
+        read -r pt pd pb <"$d/result"
+        printf '  %-24s %7d %5d %5d\n' "${n#port-}" "$pt" "$pd" "$pb"
+    else
+        printf '  %-24s %s\n' "${n#port-}" "not built (see $d/warnings)"
+    fi
+done
+
+# -- checks -----------------------------------------------------------------
+echo
+echo "Checks ($BUDGET)"
+nm_hits() { awk '{ print $NF }' "$1/nm" | grep -E "$2" | sort -u | tr '\n' ' '; }
+for name in $CONFIG_NAMES; do
+    for t in $AVAILABLE; do
+        for l in $LEVELS; do
+            d=$OUT/$name.$t.$l
+            class=$(awk '{ print $1 }' "$d/what" 2>/dev/null)
+            id="$name $t -$l"
+            if [ ! -f "$d/result" ] || [ -f "$d/error" ]; then fail "$id: not built ($(cat "$d/error" 2>/dev/null))"; continue; fi
+            hits=$(nm_hits "$d" "$PRINTF_RE")
+            [ -n "$hits" ] && fail "$id: printf family in the image: $hits"
+            [ "$class" = core ] || continue
+            read -r it id_ ib bt bd bb <"$d/result"
+            if [ "$t" = cortex-m4 ] && [ "$l" = Os ]; then
+                if [ $((it - bt)) -le "$BUDGET_TEXT" ]; then pass "$id: library text $((it - bt)) <= $BUDGET_TEXT"
+                else fail "$id: library text $((it - bt)) > $BUDGET_TEXT (core_text_cortex_m4_os)"; fi
+            fi
+            mf=$(field "$d/stack" max_frame)
+            if [ "${mf:-99999}" -le "$BUDGET_FRAME" ]; then :
+            else fail "$id: largest frame ${mf:-?} > $BUDGET_FRAME: $(awk '$1 == "max_frame" { print $3 }' "$d/stack")"; fi
+            dyn=$(awk '$1 == "dynamic_frame" { print $3 }' "$d/stack" | tr '\n' ' ')
+            [ -n "$dyn" ] && fail "$id: frames of dynamic size: $dyn"
+            for r in $STACK_ROOTS; do
+                v=$(line_of "$d/stack" resolved "$r" | awk '{ print $2 }')
+                if [ -z "$v" ]; then fail "$id: no stack figure for $r"
+                elif [ "$v" -gt "$BUDGET_STACK" ]; then fail "$id: $r stack $v > $BUDGET_STACK: $(line_of "$d/stack" resolved "$r" | cut -d' ' -f3-)"; fi
+            done
+            hits=$(nm_hits "$d" "$MALLOC_RE")
+            [ -n "$hits" ] && fail "$id: heap functions in a core image: $hits"
+            hits=$(nm_hits "$d" "$DIV64_RE")
+            [ -n "$hits" ] && fail "$id: 64-bit division helpers: $hits"
+            hits=$(nm_hits "$d" "$FLOAT_RE")
+            [ -n "$hits" ] && fail "$id: soft-float helpers: $hits"
+        done
+    done
+done
+[ $FAIL = 0 ] && pass "core images: frames <= $BUDGET_FRAME, send stack <= $BUDGET_STACK, no heap, no 64-bit division, no soft-float; no printf anywhere"
+case " $AVAILABLE " in *" cortex-m4 "*) ;; *) fail "no Cortex-M4 toolchain: the text budget was not checked" ;; esac
+[ -n "$ERRORS" ] && fail "builds that failed:$ERRORS (see $OUT/<build>/warnings and link)"
+
+# -- notes --------------------------------------------------------------------
+warn=$(cat "$OUT"/*/warnings 2>/dev/null | grep -E 'warning:' | sed 's/^.*rocketmq_producer.h:/rocketmq_producer.h:/' | sort -u)
+if [ -n "$warn" ]; then
+    echo
+    echo "Compiler warnings in these builds (the header should build clean under every cut):"
+    echo "$warn" | sed 's/^/  /'
+fi
+rec=$(cat "$OUT"/core.*/stack 2>/dev/null | awk '$1 == "recursion" { $1 = ""; $2 = ""; print substr($0, 3) }' | sort -u)
+if [ -n "$rec" ]; then
+    echo
+    echo "Recursion in the direct call graph of the core (counted once in the stack figures):"
+    echo "$rec" | sed 's/^/  /'
+fi
+echo
+echo "Stack chains of the core, Cortex-M4 -Os:"
+[ -f "$OUT/core.cortex-m4.Os/stack" ] && awk '$1 == "resolved" || $1 == "direct"' "$OUT/core.cortex-m4.Os/stack" | sed 's/^/  /'
+echo
+echo "size.sh: $(($(date +%s) - START)) s; tables also in $MD"
+exit $FAIL
