@@ -617,7 +617,9 @@ RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p);
  * soon as some work was done, or after timeout_ms. */
 RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms);
 
-/* Run the loop until no async or oneway send of p is pending, or timeout. */
+/* Run the loop until no async or oneway send of p is pending, or timeout.
+ * A oneway send has no callback: flush returns the error of the first one
+ * that failed since the previous flush (its reason in last_error). */
 RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms);
 
 /* Milliseconds until the loop next has timer work (0: now). */
@@ -3493,6 +3495,8 @@ struct rmq_producer {
     char last_error[RMQ_REASON_MAX_LEN + 1];
     rmq__op *ops;
     uint32_t pending, pending_bytes;
+    rmq_err oneway_err;          /* the first oneway failure since the last flush */
+    char oneway_why[RMQ_REASON_MAX_LEN + 1];
     uint32_t retries, sends_ok, sends_failed;
 };
 
@@ -4567,6 +4571,10 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const char *why)
     if (op->mode == RMQ__MODE_SYNC) return;
     rmq__op_unlink(p, op);
     if (op->mode == RMQ__MODE_ONEWAY) {
+        if (err != RMQ_OK && p->oneway_err == RMQ_OK) {
+            p->oneway_err = err;
+            rmq__strlcpy(p->oneway_why, why ? why : rmq_strerror(err), sizeof p->oneway_why);
+        }
         p->pending--;
         p->pending_bytes -= (uint32_t)op->body.len;
         rmq__op_free(p, op);
@@ -5024,9 +5032,13 @@ RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
     in = p->in;
     rmq__lock(in);
     err = RMQ_OK;
-    if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0))
+    if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0)) {
         err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
                         (unsigned)p->pending, (unsigned)timeout_ms);
+    } else if (p->oneway_err != RMQ_OK) {      /* a oneway send has no callback to tell */
+        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %s", p->oneway_why);
+        p->oneway_err = RMQ_OK;
+    }
     rmq__unlock(in);
     return err;
 }

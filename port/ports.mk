@@ -20,7 +20,7 @@ PORTS_LWIP    := $(wildcard /usr/include/lwip/lwip/sockets.h)
 
 MBEDTLS_LIBS  = -lmbedtls -lmbedx509 -lmbedcrypto
 # -isystem: lwIP's own headers are not held to -Wpedantic -Werror.
-LWIP_CFLAGS   = -isystem /usr/include/lwip
+LWIP_CFLAGS   = $(if $(PORTS_LWIP),-isystem /usr/include/lwip)
 LWIP_LIBS     = -llwip
 PORTS_CXX     = -std=c++11 -Wall -Wextra -Wpedantic -Werror $(POSIX) -I.
 
@@ -67,6 +67,7 @@ endif
 H := \#
 PORTS_DEFS = $(if $(PORTS_MBEDTLS),$(H)define RMQ_PORT_MBEDTLS_IMPLEMENTATION\n)$(if $(PORTS_LWIP),$(H)define RMQ_PORT_LWIP_IMPLEMENTATION\n)
 PORTS_INCS = $(if $(PORTS_MBEDTLS),$(H)include "port/rmq_port_mbedtls.h"\n)$(if $(PORTS_LWIP),$(H)include "port/rmq_port_lwip.h"\n)
+PORTS_NAMES = $(strip $(if $(PORTS_MBEDTLS),TLS) $(if $(PORTS_LWIP),lwIP) POSIX)
 PORTS_LINK = $(if $(PORTS_MBEDTLS),$(MBEDTLS_LIBS)) $(if $(PORTS_LWIP),$(LWIP_LIBS)) -lpthread
 PORTS_TU   = $(H)define ROCKETMQ_PRODUCER_IMPLEMENTATION\n$(H)define RMQ_PORT_POSIX_IMPLEMENTATION\n$(PORTS_DEFS)$(H)include "rocketmq_producer.h"\n$(H)include "port/rmq_port_posix.h"\n$(PORTS_INCS)
 
@@ -76,7 +77,7 @@ ports-cxx: | $(B)/cxx
 	clang++ $(PORTS_CXX) $(LWIP_CFLAGS) $(B)/cxx/ports.cpp -o $(B)/cxx/ports-clang++ $(PORTS_LINK)
 	printf '#define RMQ_STATIC\n$(PORTS_TU)int main(void){return rmq_version()[0]==0;}\n' > $(B)/cxx/ports-static.c
 	$(CC) $(STRICT) $(POSIX) -I. $(LWIP_CFLAGS) $(B)/cxx/ports-static.c -o $(B)/cxx/ports-static-c $(PORTS_LINK)
-	@echo "ports: the TLS and lwIP ports build as C++11 (g++, clang++) and with RMQ_STATIC"
+	@echo "ports: the $(PORTS_NAMES) ports build together as C++11 (g++, clang++) and with RMQ_STATIC"
 
 ports-symbols: | $(B)/obj
 	printf '$(PORTS_TU)' > $(B)/obj/ports.c

@@ -49,32 +49,39 @@
  *   - process_id() is config.device_id(): message ids of a fleet behind one
  *     NAT stay unique through it and through config.entropy().
  *   - With config.threads set, wake() sends one datagram to a UDP socket of
- *     this port bound to 127.0.0.1, which lwIP loops back (LWIP_NETIF_LOOPBACK
- *     or LWIP_HAVE_LOOPIF, and a netif up). Without loopback the wait is cut
- *     into RMQ_PORT_LWIP_WAKE_SLICE_MS slices and wake() is seen at the next
- *     slice. event_wait() with timeout 0 waits 1 ms (lwIP has no try-wait).
+ *     this port, through 127.0.0.1 or, where lwIP has no route for it
+ *     (Debian's build), to the netif's own address; lwIP loops both back
+ *     (LWIP_NETIF_LOOPBACK or LWIP_HAVE_LOOPIF). The socket is bound to every
+ *     address, so a datagram from the network to its port can only end a wait
+ *     early. A wake() while no wait runs ends the next one at once. Without
+ *     UDP or loopback, a wait with threads is cut into
+ *     RMQ_PORT_LWIP_WAKE_SLICE_MS slices and sees wake() at the next slice.
+ *     event_wait() with timeout 0 waits 1 ms (lwIP has no try-wait).
+ *   - local_ip() and wake() take lwIP's core lock (LOCK_TCPIP_CORE) briefly:
+ *     do not call the producer from inside an lwIP callback.
  *   - There is no environment: getenv is NULL; set namesrv_addr.
  *
- * PORTING TO ANOTHER RTOS STACK - the same shape, other calls:
+ * PORTING TO ANOTHER RTOS STACK: copy this file, keep the table, swap the calls.
  *   FreeRTOS+TCP: FreeRTOS_socket(FREERTOS_AF_INET, FREERTOS_SOCK_STREAM,
- *     FREERTOS_IPPROTO_TCP); non-blocking with FreeRTOS_setsockopt(
- *     FREERTOS_SO_SNDTIMEO/RCVTIMEO, 0); FreeRTOS_connect returns
- *     -pdFREERTOS_ERRNO_EINPROGRESS, send/recv return -pdFREERTOS_ERRNO_EWOULDBLOCK
- *     for "try again" (0) and 0 from recv only on a timeout (not EOF: use
- *     FreeRTOS_issocketconnected); readiness through a socket set
- *     (FreeRTOS_CreateSocketSet, FreeRTOS_FD_SET with eSELECT_READ |
- *     eSELECT_WRITE | eSELECT_EXCEPT, FreeRTOS_select with a tick timeout,
- *     FreeRTOS_FD_ISSET); wake() via FreeRTOS_SignalSocket on any member
- *     (ipconfigSUPPORT_SIGNALS); clock xTaskGetTickCount() * portTICK_PERIOD_MS
- *     (32 bits, wraps: allowed); local address FreeRTOS_GetIPAddress();
- *     locks xSemaphoreCreateMutex, events xSemaphoreCreateBinary.
- *   Zephyr: its BSD sockets (zsock_socket, zsock_connect, zsock_send/recv
- *     with ZSOCK_MSG_DONTWAIT, zsock_fcntl(F_SETFL, O_NONBLOCK), zsock_poll)
- *     are close enough to copy rmq_port_posix.h's socket code; k_uptime_get_32()
- *     is the clock; net_if_get_default() and net_addr_ntop() give the local
- *     address; hwinfo_get_device_id() the device id; sys_csrand_get() the
- *     entropy; k_mutex / k_sem the lock and events; wake() through an
- *     eventfd (CONFIG_EVENTFD) added to the poll set, as the POSIX port does.
+ *     FREERTOS_IPPROTO_TCP); zero FREERTOS_SO_RCVTIMEO / SO_SNDTIMEO make it
+ *     non-blocking. FreeRTOS_connect then returns -pdFREERTOS_ERRNO_EWOULDBLOCK
+ *     (RMQ_PORT_AGAIN) and FreeRTOS_issocketconnected() is connect_result.
+ *     FreeRTOS_recv already speaks this contract (0: nothing yet, negative:
+ *     closed); FreeRTOS_send's -pdFREERTOS_ERRNO_ENOSPC means "try again" (0).
+ *     wait() is a socket set: FreeRTOS_FD_SET(s, set, eSELECT_READ |
+ *     eSELECT_WRITE | eSELECT_EXCEPT), FreeRTOS_select(set, ticks),
+ *     FreeRTOS_FD_ISSET(); wake() is FreeRTOS_SignalSocket() on a member
+ *     (ipconfigSUPPORT_SIGNALS). Clock: xTaskGetTickCount() *
+ *     portTICK_PERIOD_MS (it wraps; the library allows it). Local IP:
+ *     FreeRTOS_GetIPAddress() and FreeRTOS_inet_ntoa(). Lock and events:
+ *     xSemaphoreCreateMutex(), xSemaphoreCreateBinary().
+ *   Zephyr: its BSD sockets (zsock_socket, zsock_connect, zsock_fcntl F_SETFL
+ *     O_NONBLOCK, zsock_send / zsock_recv with ZSOCK_MSG_DONTWAIT, zsock_poll)
+ *     are POSIX enough to follow rmq_port_posix.h instead; k_uptime_get_32()
+ *     is the clock, net_if_get_default() + net_addr_ntop() the local IP,
+ *     hwinfo_get_device_id() the device id, sys_csrand_get() the entropy,
+ *     k_mutex and k_sem the lock and events, and an eventfd (CONFIG_EVENTFD)
+ *     in the poll set the wake, as on POSIX.
  */
 #ifndef RMQ_PORT_LWIP_H
 #define RMQ_PORT_LWIP_H

@@ -86,21 +86,26 @@
  *     payload(), 16 KiB by default). There is no scatter send: the producer
  *     writes a request's header and body in two calls.
  *
- * MEMORY (Debian's mbedTLS 2.28.3, x86-64, EC P-256 certificates, an
- * ECDHE-ECDSA-AES-GCM handshake; measured by tests/test_tls.c, which prints
- * the numbers of the build at hand):
- *     per connection, after the handshake   about 41 KiB (two records
- *         buffers of 16 KiB + 29 bytes overhead each, as MBEDTLS_SSL_IN/
- *         OUT_CONTENT_LEN, the ssl context, session, transform and the kept
- *         peer certificate)
- *     per connection, during the handshake  about 49 KiB at the steps seen
- *     per port (config, CA chain, DRBG, entropy)  about 2-3 KiB of heap plus
- *         sizeof(rmq_port_mbedtls) in the caller's memory
+ * MEMORY, measured by tests/test_tls.c (which prints it for the build at
+ * hand) with Debian's mbedTLS 2.28.3 on x86-64, EC P-256 certificates and
+ * ECDHE-ECDSA-CHACHA20-POLY1305 (what stunnel chose), counted exactly by ASan's
+ * allocator hooks:
+ *     per connection, after the handshake   37,423 bytes: two record buffers
+ *         of 16,717 bytes (MBEDTLS_SSL_IN/OUT_CONTENT_LEN 16384 + record
+ *         overhead), this port's state with the ssl context (~0.9 KB), the
+ *         session, the transform and the kept peer certificate (~3 KB)
+ *     per connection, peak during the handshake   46,039 bytes
+ *     per port   ~1 KB of heap (the parsed CA certificate; more for a bundle
+ *         or a client certificate and key) + sizeof(rmq_port_mbedtls) in the
+ *         caller's memory: 40,560 bytes with Debian's configuration, of which
+ *         37,960 are mbedtls_entropy_context holding HAVEGE's state
+ *         (MBEDTLS_HAVEGE_C, removed in 3.0); about 4 KB without it
  * The record buffers dominate: an mbedTLS built with smaller
  * MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN (and a server that
  * honours max_fragment_length, or MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH) shrinks
- * it; without MBEDTLS_SSL_KEEP_PEER_CERTIFICATE the peer certificate is
- * freed after the handshake.
+ * them; without MBEDTLS_SSL_KEEP_PEER_CERTIFICATE the peer certificate is
+ * freed after the handshake. The producer's own per-connection memory
+ * (RMQ_READ_CHUNK_BYTES and up) comes on top.
  *
  * MBEDTLS VERSIONS. Built and tested with 2.28 (Debian 12's 2.28.3, the only
  * one available here). Written for 3.x too, where the differences are kept
@@ -839,6 +844,7 @@ static int rmq__tls_wait(void *ctx, rmq_wait_item *items, size_t n, uint32_t tim
     }
     for (;;) {
         uint32_t spent, left;
+        count = 0;
         for (i = 0; i < n; i++) {
             rmq__tls_conn *c = (rmq__tls_conn *)items[i].conn;
             items[i].ready = 0;

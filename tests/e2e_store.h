@@ -170,12 +170,13 @@ static int e2e__by_uniq(const void *a, const void *b)
     return strcmp(((const e2e_stored *)a)->uniq, ((const e2e_stored *)b)->uniq);
 }
 
-/* The DUMP text of topic (NULL: all) into a buffer big enough for it: a
- * reply cut short by the buffer does not end with '}'. */
-static char *e2e__dump_text(mock_cluster *m, const char *topic)
+/* The DUMP text of topic (NULL: all) into a buffer big enough for it (at
+ * least min_cap: the caller knows of big bodies): a reply cut short by the
+ * buffer does not end with '}'. */
+static char *e2e__dump_text(mock_cluster *m, const char *topic, size_t min_cap)
 {
     long count = mock_count(m, topic);
-    size_t cap = ((size_t)(count > 0 ? count : 0) + 16) * 2048;
+    size_t cap = ((size_t)(count > 0 ? count : 0) + 16) * 2048 + min_cap;
     for (;;) {
         char *text = (char *)malloc(cap);
         size_t len;
@@ -189,13 +190,14 @@ static char *e2e__dump_text(mock_cluster *m, const char *topic)
     }
 }
 
-/* Loads what the mock stored for topic (NULL: everything); 0 on success. */
-static int e2e_store_load(mock_cluster *m, const char *topic, e2e_store *st)
+/* Loads what the mock stored for topic (NULL: everything), bodies of
+ * body_bytes in all expected; 0 on success. */
+static int e2e_store_load(mock_cluster *m, const char *topic, size_t body_bytes, e2e_store *st)
 {
     char *p;
     size_t lines = 0;
     e2e_store_free(st);
-    st->text = e2e__dump_text(m, topic);
+    st->text = e2e__dump_text(m, topic, 2 * body_bytes);
     if (!st->text) return -1;
     for (p = st->text; *p; p++) lines += *p == '\n';
     st->v = (e2e_stored *)calloc(lines + 1, sizeof *st->v);

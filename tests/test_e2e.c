@@ -114,7 +114,7 @@ static int e2e_finish(void)
 /* What the mock stored for topic, indexed by UNIQ_KEY (NULL on failure). */
 static const e2e_store *e2e_dump(const char *topic)
 {
-    return e2e_store_load(&E.mock, topic, &E.store) == 0 ? &E.store : NULL;
+    return e2e_store_load(&E.mock, topic, 0, &E.store) == 0 ? &E.store : NULL;
 }
 
 /* A log command (REQUESTS or CLIENTS, optionally of one server). */
@@ -136,6 +136,56 @@ static long e2e_wait_count(const char *topic, long want, long ms)
     long deadline = e2e_ms() + ms, n;
     while ((n = mock_count(&E.mock, topic)) < want && e2e_ms() < deadline) e2e_nap_ms(2);
     return n;
+}
+
+/* -- a port that trickles ---------------------------------------------------- */
+/* The POSIX port, but send, sendv and recv move at most e2e_trickle bytes a
+ * call: every frame is written in pieces and read split, deterministically
+ * (over loopback the kernel would take a whole megabyte at once). */
+static rmq_port e2e_trickle_port;
+static size_t e2e_trickle;
+static long e2e_partial_writes, e2e_partial_reads;
+
+static long e2e_trickle_send(void *ctx, void *conn, const void *buf, size_t len)
+{
+    long n = rmq_port_posix()->send(ctx, conn, buf, len < e2e_trickle ? len : e2e_trickle);
+    if (n > 0 && (size_t)n < len) e2e_partial_writes++;
+    return n;
+}
+
+static long e2e_trickle_sendv(void *ctx, void *conn, const rmq_iovec *iov, int iovcnt)
+{
+    rmq_iovec cut[8];
+    size_t left = e2e_trickle, asked = 0;
+    int i, k = 0;
+    long n;
+    for (i = 0; i < iovcnt; i++) asked += iov[i].len;
+    for (i = 0; i < iovcnt && left && k < 8; i++) {
+        cut[k].base = iov[i].base;
+        cut[k].len = iov[i].len < left ? iov[i].len : left;
+        left -= cut[k++].len;
+    }
+    n = rmq_port_posix()->sendv(ctx, conn, cut, k);
+    if (n > 0 && (size_t)n < asked) e2e_partial_writes++;
+    return n;
+}
+
+static long e2e_trickle_recv(void *ctx, void *conn, void *buf, size_t len)
+{
+    long n = rmq_port_posix()->recv(ctx, conn, buf, len < e2e_trickle ? len : e2e_trickle);
+    if (n > 0 && (size_t)n == e2e_trickle && len > e2e_trickle) e2e_partial_reads++;
+    return n;
+}
+
+static const rmq_port *e2e_trickle_port_of(size_t bytes)
+{
+    rmq_port_posix_init(&e2e_trickle_port);
+    e2e_trickle_port.send = e2e_trickle_send;
+    e2e_trickle_port.sendv = e2e_trickle_sendv;
+    e2e_trickle_port.recv = e2e_trickle_recv;
+    e2e_trickle = bytes;
+    e2e_partial_writes = e2e_partial_reads = 0;
+    return &e2e_trickle_port;
 }
 
 /* -- messages --------------------------------------------------------------- */
@@ -337,7 +387,7 @@ static void test_sync_send_stores_the_message_as_sent_where_the_result_says(void
     e2e_msg b[4];
     const e2e_store *st;
     size_t count;
-    unsigned counter, last = 0;
+    unsigned counter = 0, last = 0;
     long long now_epoch;
     int i;
     CHECK(e2e_start("--brokers 2 --topic TopicTest") == 0);
@@ -370,6 +420,7 @@ static void test_text_a_json_header_must_escape_is_stored_as_sent_in_both_header
     static const char *const values[7] = { "say \"hi\"", "back\\slash\\", "tab\there", "new\nline\r",
                                            "caf\xC3\xA9 \xE2\x98\x95", "{\"json\":[1,2],\"u\":\"\\u0041\"}",
                                            "ctl\037end\177" };
+    static const char body[] = "\"body\"\n\\\0end";
     static const char *const names[7] = { "quote\"d", "back\\", "tab\tkey", "nl", "\303\274ber", "json", "ctl" };
     rmq_producer_config cfg;
     rmq_producer *p;
@@ -384,7 +435,7 @@ static void test_text_a_json_header_must_escape_is_stored_as_sent_in_both_header
         e2e_config(&cfg, form ? "e2e_escape_bin" : "e2e_escape_json");
         cfg.serialize = form ? RMQ_SERIALIZE_ROCKETMQ : RMQ_SERIALIZE_JSON;
         CHECK((p = e2e_producer_with(&cfg)) != NULL);
-        rmq_message_init(&m, "TopicTest", "\"body\"\n\\", 10);
+        rmq_message_init(&m, "TopicTest", body, sizeof body - 1);
         m.tags = "Tag \"q\" \\ caf\xC3\xA9";
         m.keys = form ? "k\"1 k\\2 \xE2\x98\x95" : "k\"1 k\\2 \t3";
         m.properties = props;
@@ -751,6 +802,101 @@ static void test_a_new_topic_is_auto_created_through_tbw102_and_its_own_route_fo
     CHECK_INT(e2e_finish(), 0);
 }
 
+static void test_a_broker_the_name_server_starts_or_stops_showing_gains_or_loses_sends_after_a_refresh(void)
+{
+    enum { N = 8 };
+    static e2e_msg b[2 * N];
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_queue qs[16];
+    size_t n = 0, i;
+    long deadline;
+    int on_b = 0;
+    CHECK(e2e_start("--brokers 2 --topic TopicTest --hidden broker-b") == 0);
+    e2e_config(&cfg, "e2e_show");
+    cfg.poll_namesrv_interval_ms = 100;
+    CHECK((p = e2e_producer_with(&cfg)) != NULL);
+    CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    CHECK_INT(n, 4);
+    for (i = 0; i < n; i++) CHECK_STR(qs[i].broker_name, "broker-a");
+    CHECK(e2e_cmd("SHOW broker-b") == 0);
+    for (deadline = e2e_ms() + 3000; n != 8 && e2e_ms() < deadline;) {
+        rmq_producer_poll(p, 50);
+        CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    }
+    STEP(check_two_broker_queues(qs, n, "TopicTest"));
+    for (i = 0; i < N; i++) {                            /* 8 sends rotate over the 8 queues */
+        e2e_msg_init(&b[i], "TopicTest", "TagShow", (int)i);
+        CHECK_INT(rmq_send(p, &b[i].m, &res), RMQ_OK);
+        on_b += strcmp(res.queue.broker_name, "broker-b") == 0;
+    }
+    CHECK_INT(on_b, N / 2);
+    CHECK_INT(mock_count(&E.mock, "TopicTest"), N);
+    CHECK(e2e_cmd("HIDE broker-a") == 0);
+    for (deadline = e2e_ms() + 3000; n != 4 && e2e_ms() < deadline;) {
+        rmq_producer_poll(p, 50);
+        CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    }
+    CHECK_INT(n, 4);
+    for (i = 0; i < n; i++) CHECK_STR(qs[i].broker_name, "broker-b");
+    for (i = N; i < 2 * N; i++) {
+        e2e_msg_init(&b[i], "TopicTest", "TagHide", (int)i);
+        CHECK_INT(rmq_send(p, &b[i].m, &res), RMQ_OK);
+        CHECK_STR(res.queue.broker_name, "broker-b");
+    }
+    CHECK_INT(mock_count(&E.mock, "TopicTest"), 2 * N);
+    CHECK_INT(e2e_finish(), 0);
+}
+
+static void test_without_auto_create_a_new_topic_fails_naming_it_and_nothing_is_stored(void)
+{
+    rmq_producer *p;
+    rmq_send_result res;
+    e2e_msg b;
+    CHECK(e2e_start("--brokers 1 --no-autocreate") == 0);
+    CHECK((p = e2e_producer("e2e_no_autocreate")) != NULL);
+    e2e_msg_init(&b, "NoSuchTopic", "TagNone", 1);
+    CHECK_INT(rmq_send(p, &b.m, &res), RMQ_ERR_NO_ROUTE);
+    CHECK_HAS(rmq_producer_last_error(p), "No route info of this topic: NoSuchTopic");
+    e2e_log("REQUESTS", "ns0");
+    CHECK(e2e_line_index(E.log, " code=105 ", "\"topic\":\"NoSuchTopic\"") >= 0);
+    CHECK(e2e_line_index(E.log, " code=105 ", "\"topic\":\"TBW102\"") >= 0);
+    CHECK_INT(e2e_line_count(e2e_log("REQUESTS", "broker-a"), " code=310 ", NULL), 0);
+    CHECK_INT(mock_count(&E.mock, NULL), 0);
+    CHECK_INT(e2e_finish(), 0);
+}
+
+static void test_a_queue_the_broker_does_not_have_is_refused_with_the_brokers_remark(void)
+{
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_queue q;
+    e2e_msg b;
+    CHECK(e2e_start("--brokers 1 --topic TopicTest") == 0);
+    CHECK((p = e2e_producer("e2e_bad_queue")) != NULL);
+    e2e_msg_init(&b, "TopicTest", "TagBadQueue", 1);
+    memset(&q, 0, sizeof q);
+    strcpy(q.topic, "TopicTest");
+    strcpy(q.broker_name, "broker-a");
+    q.queue_id = 9;                                      /* the topic has 4 */
+    CHECK_INT(rmq_send_to_queue(p, &b.m, &q, &res), RMQ_ERR_BROKER);
+    CHECK_INT(res.broker_code, RMQ_CODE_SYSTEM_ERROR);
+    CHECK_HAS(res.remark, "request queueId[9] is illegal, TopicConfig [topicName=TopicTest, readQueueNums=4");
+    CHECK_INT(e2e_line_count(e2e_log("REQUESTS", "broker-a"), " code=310 ", NULL), 1);  /* no retry */
+    strcpy(q.broker_name, "broker-z");
+    q.queue_id = 0;
+    CHECK_INT(rmq_send_to_queue(p, &b.m, &q, &res), RMQ_ERR_BROKER_NOT_FOUND);
+    CHECK_HAS(rmq_producer_last_error(p), "The broker[broker-z] not exist");
+    strcpy(q.topic, "OtherTopic");
+    strcpy(q.broker_name, "broker-a");
+    CHECK_INT(rmq_send_to_queue(p, &b.m, &q, &res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "message's topic not equal mq's topic");
+    CHECK_INT(e2e_line_count(e2e_log("REQUESTS", "broker-a"), " code=310 ", NULL), 1);
+    CHECK_INT(mock_count(&E.mock, NULL), 0);
+    CHECK_INT(e2e_finish(), 0);
+}
+
 /* -- failover ------------------------------------------------------------- */
 static void test_with_one_of_two_brokers_down_every_sync_send_lands_on_the_other(void)
 {
@@ -834,6 +980,8 @@ static void test_system_error_is_retried_on_the_other_broker_and_stored_once(voi
         }
     }
     CHECK(retried >= 0);
+    for (i = 0; i < (int)after.nbrokers; i++)
+        CHECK_INT(after.brokers[i].errors, strcmp(after.brokers[i].broker_name, "broker-a") == 0 ? 1 : 0);
     e2e_log("REQUESTS", NULL);
     CHECK_INT(e2e_line_count(E.log, " code=310 ", NULL), N + 1);   /* one attempt answered 1 */
     CHECK((st = e2e_dump("TopicTest")) != NULL);
@@ -956,6 +1104,136 @@ static void test_a_broker_killed_under_1000_async_sends_calls_each_back_once_and
     CHECKF(unstored == 0, "%d sends reported OK are not in the store", unstored);
     CHECKF(ok == KILL_SENDS, "%d of %d sends failed with broker-b alive", failed, KILL_SENDS);
     CHECK(on_a > 0 && twice > 0);                        /* the scenario did happen */
+    CHECK_INT(e2e_finish(), 0);
+}
+
+static void test_two_producers_of_one_process_share_one_client_instance_and_leave_it_group_by_group(void)
+{
+    rmq_producer *p1, *p2;
+    rmq_send_result res;
+    rmq_stats before, after;
+    e2e_msg b[3];
+    const e2e_store *st;
+    char client_id[RMQ_CLIENT_ID_MAX_LEN + 1], want[512];
+    CHECK(e2e_start("--brokers 1 --topic TopicTest") == 0);
+    CHECK((p1 = e2e_producer("e2e_share_1")) != NULL);
+    CHECK((p2 = e2e_producer("e2e_share_2")) != NULL);
+    CHECK_STR(rmq_producer_client_id(p1), rmq_producer_client_id(p2));
+    snprintf(client_id, sizeof client_id, "%s", rmq_producer_client_id(p1));
+    e2e_msg_init(&b[0], "TopicTest", "TagShare", 1);
+    e2e_msg_init(&b[1], "TopicTest", "TagShare", 2);
+    CHECK_INT(rmq_send(p1, &b[0].m, &res), RMQ_OK);
+    CHECK((st = e2e_dump("TopicTest")) != NULL);
+    STEP(check_stored_result(st, &b[0].m, &res, "e2e_share_1", "JSON"));
+    CHECK_INT(rmq_send(p2, &b[1].m, &res), RMQ_OK);
+    CHECK((st = e2e_dump("TopicTest")) != NULL);
+    STEP(check_stored_result(st, &b[1].m, &res, "e2e_share_2", "JSON"));
+    snprintf(want, sizeof want, "HEARTBEAT server=broker-a clientID=%s groups=", client_id);
+    CHECK(e2e_line_index(e2e_log("CLIENTS", NULL), want, "e2e_share_1,e2e_share_2") >= 0);
+    rmq_producer_stats(p2, &before);
+    e2e_destroy(p1);
+    snprintf(want, sizeof want, "UNREGISTER server=broker-a clientID=%s producerGroup=e2e_share_1", client_id);
+    CHECK_HAS(e2e_log("CLIENTS", NULL), want);
+    CHECK_INT(e2e_line_count(E.log, "UNREGISTER ", NULL), 1);
+    e2e_msg_init(&b[2], "TopicTest", "TagShare", 3);
+    CHECK_INT(rmq_send(p2, &b[2].m, &res), RMQ_OK);      /* on the connection p1 shared */
+    rmq_producer_stats(p2, &after);
+    CHECK_INT(after.reconnects, before.reconnects);
+    CHECK((st = e2e_dump("TopicTest")) != NULL);
+    STEP(check_stored_result(st, &b[2].m, &res, "e2e_share_2", "JSON"));
+    e2e_destroy(p2);
+    snprintf(want, sizeof want, "UNREGISTER server=broker-a clientID=%s producerGroup=e2e_share_2", client_id);
+    CHECK_HAS(e2e_log("CLIENTS", NULL), want);
+    CHECK_INT(e2e_finish(), 0);
+}
+
+/* Bytes of a stored body (bodyHex) against the sent ones, without a copy. */
+static int e2e_hex_equals(const char *line, const unsigned char *body, size_t len)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    const char *h = e2e__json_get(line, "bodyHex");
+    size_t i;
+    if (!h || *h++ != '"') return 0;
+    for (i = 0; i < len; i++, h += 2)
+        if (h[0] != digits[body[i] >> 4] || h[1] != digits[body[i] & 15]) return 0;
+    return *h == '"';
+}
+
+static void test_megabyte_bodies_written_in_64_kib_pieces_are_stored_whole(void)
+{
+    enum { MB = 1 << 20, N = 3 };
+    static unsigned char body[N][MB];
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_message m[N];
+    rmq_send_result res;
+    e2e_cb cb[N - 1];
+    const e2e_store *st;
+    const char *line;
+    size_t count, i;
+    int k;
+    memset(cb, 0, sizeof cb);
+    for (k = 0; k < N; k++)
+        for (i = 0; i < MB; i++) body[k][i] = (unsigned char)(i * 31u + (i >> 11) + (unsigned)k);
+    CHECK(e2e_start("--brokers 1 --topic Big") == 0);
+    e2e_config(&cfg, "e2e_big");
+    cfg.port = e2e_trickle_port_of(65521);
+    CHECK((p = e2e_producer_with(&cfg)) != NULL);
+    for (k = 0; k < N; k++) rmq_message_init(&m[k], "Big", body[k], MB - (size_t)k);
+    /* two queued behind each other on one connection, then a sync one */
+    CHECK_INT(rmq_send_async(p, &m[0], e2e_on_send, &cb[0]), RMQ_OK);
+    CHECK_INT(rmq_send_async(p, &m[1], e2e_on_send, &cb[1]), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m[2], &res), RMQ_OK);
+    CHECK_INT(rmq_producer_flush(p, 10000), RMQ_OK);
+    CHECK(e2e_partial_writes >= 3 * 16);
+    CHECK(e2e_store_load(&E.mock, "Big", N * (size_t)MB, &E.store) == 0);
+    st = &E.store;
+    CHECK_INT(st->n, N);
+    for (k = 0; k < N; k++) {
+        const rmq_send_result *r = k < N - 1 ? &cb[k].res : &res;
+        if (k < N - 1) { CHECK_INT(cb[k].calls, 1); CHECK_INT(cb[k].err, RMQ_OK); }
+        line = e2e_store_find(st, r->msg_id, &count);
+        CHECK(line != NULL && count == 1);
+        CHECK_INT(e2e_num(line, "bodyLen"), MB - k);
+        CHECKF(e2e_hex_equals(line, body[k], MB - (size_t)k), "body %d stored differently", k);
+        CHECK_INT(e2e_num(line, "queueOffset"), r->queue_offset);
+    }
+    CHECK_INT(e2e_finish(), 0);
+}
+
+static void test_one_byte_writes_and_reads_carry_every_kind_of_send(void)
+{
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res, bres[3];
+    rmq_message ms[3];
+    e2e_msg b[3];
+    e2e_cb cb;
+    const e2e_store *st;
+    memset(&cb, 0, sizeof cb);
+    seed_batch(ms);
+    CHECK(e2e_start("--brokers 1 --topic TopicTest --topic BatchTest") == 0);
+    e2e_config(&cfg, "e2e_trickle");
+    cfg.port = e2e_trickle_port_of(1);
+    CHECK((p = e2e_producer_with(&cfg)) != NULL);
+    e2e_msg_init(&b[0], "TopicTest", "TagByte", 1);
+    e2e_msg_init(&b[1], "TopicTest", "TagByte", 2);
+    e2e_msg_init(&b[2], "TopicTest", "TagByte", 3);
+    CHECK_INT(rmq_send(p, &b[0].m, &res), RMQ_OK);
+    CHECK_INT(rmq_send_async(p, &b[1].m, e2e_on_send, &cb), RMQ_OK);
+    CHECK_INT(rmq_send_oneway(p, &b[2].m), RMQ_OK);
+    CHECK_INT(rmq_send_batch(p, ms, 3, bres), RMQ_OK);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(cb.calls, 1);
+    CHECK_INT(cb.err, RMQ_OK);
+    CHECK(e2e_partial_writes > 1000 && e2e_partial_reads > 500);
+    CHECK_INT(e2e_wait_count("TopicTest", 3, 3000), 3);
+    CHECK((st = e2e_dump("TopicTest")) != NULL);
+    STEP(check_stored_result(st, &b[0].m, &res, "e2e_trickle", "JSON"));
+    STEP(check_stored_result(st, &b[1].m, &cb.res, "e2e_trickle", "JSON"));
+    STEP(check_stored_oneway(st, &b[2].m, "e2e_trickle", NULL, -1));
+    CHECK((st = e2e_dump("BatchTest")) != NULL);
+    STEP(check_batch_stored(st, ms, "e2e_trickle", "JSON", "broker-a", bres[0].queue.queue_id, bres[0].queue_offset));
     CHECK_INT(e2e_finish(), 0);
 }
 
@@ -1288,11 +1566,17 @@ int main(int argc, char **argv)
     RUN_E2E(test_async_batch_calls_back_once_with_a_result_per_stored_member);
     RUN_E2E(test_binary_headers_are_stored_as_rocketmq_serialized_and_results_parsed);
     RUN_E2E(test_a_new_topic_is_auto_created_through_tbw102_and_its_own_route_follows);
+    RUN_E2E(test_a_broker_the_name_server_starts_or_stops_showing_gains_or_loses_sends_after_a_refresh);
+    RUN_E2E(test_without_auto_create_a_new_topic_fails_naming_it_and_nothing_is_stored);
+    RUN_E2E(test_a_queue_the_broker_does_not_have_is_refused_with_the_brokers_remark);
     RUN_E2E(test_with_one_of_two_brokers_down_every_sync_send_lands_on_the_other);
     RUN_E2E(test_with_one_of_two_name_servers_down_routes_still_arrive);
     RUN_E2E(test_system_error_is_retried_on_the_other_broker_and_stored_once);
     RUN_E2E(test_system_busy_fails_a_sync_send_at_once_with_the_code_and_remark);
     RUN_E2E(test_a_broker_killed_under_1000_async_sends_calls_each_back_once_and_every_ok_is_stored);
+    RUN_E2E(test_two_producers_of_one_process_share_one_client_instance_and_leave_it_group_by_group);
+    RUN_E2E(test_megabyte_bodies_written_in_64_kib_pieces_are_stored_whole);
+    RUN_E2E(test_one_byte_writes_and_reads_carry_every_kind_of_send);
     RUN_E2E(test_shutdown_ends_every_pending_async_send_once_and_unregisters_after_heartbeat);
     RUN_E2E(test_shutdown_with_a_route_query_in_flight_leaves_no_connection_behind);
     RUN_E2E(test_garbage_from_a_broker_fails_in_flight_requests_naming_it_and_the_next_send_works);

@@ -19,8 +19,8 @@
  * 10.77.0.1:P to 127.0.0.1:P for each port of the mock. Addresses are from
  * 10.77.0.0/24 and only ever exist in the test's namespace.
  *
- * Without root, /dev/net/tun, unshare() or the ip tool, the test prints why
- * and a SKIP line, and counts the skip as passed. */
+ * Without root, /dev/net/tun, unshare() or the ip tool, the test prints a
+ * line "  SKIP test_lwip: <why>" and counts the skip as passed. */
 #define _GNU_SOURCE
 #define ROCKETMQ_PRODUCER_IMPLEMENTATION
 #define RMQ_PORT_LWIP_IMPLEMENTATION
@@ -461,7 +461,8 @@ int main(int argc, char **argv)
     if (argc > 1) test_filter = argv[1];
     why = enter_namespace();
     if (why) {
-        printf("SKIP test_lwip: %s\n", why);
+        /* Indented, so that tests/run.sh shows it with the result line. */
+        printf("  SKIP test_lwip: %s\n", why);
         test_passed++;
         return test_summary();
     }

@@ -877,6 +877,21 @@ static void test_namesrv_addr_comes_from_the_environment_when_not_configured(voi
     simc_destroy(c);
 }
 
+static void test_flush_reports_a_oneway_send_that_failed_after_it_was_accepted(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "x");
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    simc_down(c, simc_index(c, "ns0"));
+    CHECK_INT(rmq_send_oneway(p, &m), RMQ_OK);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_ERR_NO_ROUTE);
+    CHECK_HAS(rmq_producer_last_error(p), "a oneway send failed: No route info of this topic: TopicTest");
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);                /* reported once */
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void run_producer_tests(void)
 {
     RUN(test_start_needs_no_network_and_first_send_names_topic_and_namesrv);
@@ -899,6 +914,7 @@ static void run_producer_tests(void)
     RUN(test_async_sends_to_a_dead_namesrv_each_end_in_one_failure_callback);
     RUN(test_async_back_pressure_refuses_past_the_bound_at_once);
     RUN(test_oneway_send_is_flagged_and_flush_waits_for_it);
+    RUN(test_flush_reports_a_oneway_send_that_failed_after_it_was_accepted);
     RUN(test_batch_is_one_send_batch_message_with_a_uniq_key_per_message);
     RUN(test_batch_rules_are_checked_before_anything_is_sent);
     RUN(test_message_checks_name_the_rule_and_the_value);

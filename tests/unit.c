@@ -9,6 +9,7 @@
 #include "test_codec.c"
 #include "sim_cluster.h"
 #include "test_producer.c"
+#include "test_faults.c"
 
 int main(int argc, char **argv)
 {
@@ -16,5 +17,6 @@ int main(int argc, char **argv)
     run_codec_tests();
     run_producer_tests();
     run_more_producer_tests();
+    run_fault_tests();
     return test_summary();
 }

@@ -187,17 +187,18 @@ FULL_DEFS=""
 HAVE_FULL=0
 while read -r name class defs; do
     case $name in ''|'#'*) continue ;; esac
+    defs=$(echo "$defs" | sed 's/[[:space:]]*$//')
     CONFIG_NAMES="$CONFIG_NAMES $name"
     if [ "$name" = full ]; then FULL_DEFS=$defs; HAVE_FULL=1; fi
     for t in $AVAILABLE; do
         for l in $LEVELS; do
-            echo "--one $name.$t.$l $class $t $l $defs" >>"$PLAN"
+            echo "--one $name.$t.$l $class $t $l${defs:+ $defs}" >>"$PLAN"
         done
     done
 done <"$CONFIGS"
 case " $AVAILABLE " in *" cortex-m4 "*)
     if [ $HAVE_FULL = 1 ]; then
-        for c in $CUTS; do echo "--one cut-$c.cortex-m4.Os cut cortex-m4 Os $FULL_DEFS -D$c" >>"$PLAN"; done
+        for c in $CUTS; do echo "--one cut-$c.cortex-m4.Os cut cortex-m4 Os ${FULL_DEFS:+$FULL_DEFS }-D$c" >>"$PLAN"; done
     fi ;;
 esac
 PORTS="posix sim"

@@ -1,0 +1,383 @@
+/* The fault matrix: each row a fault, the same expectations for all: no
+ * crash, errors naming the peer, every async send ending in exactly one
+ * callback, every send reported OK in the broker's store (by UNIQ_KEY, with
+ * duplicates from retries counted), nothing leaked (ASan, valgrind). */
+
+typedef struct fm_send {
+    int calls;
+    rmq_err err;
+    char uniq[57];
+    char reason[256];
+} fm_send;
+
+static void fm_cb(rmq_err err, const rmq_send_result *res, void *user)
+{
+    fm_send *s = (fm_send *)user;
+    s->calls++;
+    s->err = err;
+    snprintf(s->uniq, sizeof s->uniq, "%s", res->msg_id);
+    snprintf(s->reason, sizeof s->reason, "%s", res->reason);
+}
+
+typedef struct fm_tally {
+    int ok, failed, lost, duplicates, twice, unexplained;
+} fm_tally;
+
+/* Every send ended once; every OK one is stored; every failure says why. */
+static fm_tally fm_check(simc *c, const fm_send *s, int n)
+{
+    fm_tally t;
+    int i;
+    memset(&t, 0, sizeof t);
+    for (i = 0; i < n; i++) {
+        if (s[i].calls != 1) t.twice++;
+        if (s[i].err == RMQ_OK) {
+            int k = simc_stored(c, s[i].uniq);
+            t.ok++;
+            if (k == 0) t.lost++;
+            if (k > 1) t.duplicates += k - 1;
+        } else {
+            t.failed++;
+            if (!s[i].reason[0]) t.unexplained++;
+        }
+    }
+    return t;
+}
+
+static rmq_producer *fm_producer(simc *c, uint32_t timeout_ms)
+{
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_producer_config_init(&cfg);
+    cfg.group = "faults";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    if (timeout_ms) cfg.send_timeout_ms = timeout_ms;
+    if (rmq_producer_create(&cfg, &p) != RMQ_OK || rmq_producer_start(p) != RMQ_OK) return NULL;
+    return p;
+}
+
+/* n async sends to TopicTest, then a flush. */
+static void fm_send_async(rmq_producer *p, fm_send *s, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        char body[32];
+        rmq_message m;
+        snprintf(body, sizeof body, "fault-%d", i);
+        rmq_message_init(&m, "TopicTest", body, strlen(body));
+        memset(&s[i], 0, sizeof s[i]);
+        if (rmq_send_async(p, &m, fm_cb, &s[i]) != RMQ_OK) { s[i].calls = 1; s[i].err = RMQ_ERR_BUSY; }
+    }
+    rmq_producer_flush(p, 60000);
+}
+
+static void warm_up(rmq_producer *p)
+{
+    rmq_message m;
+    rmq_send_result res;
+    rmq_message_init(&m, "TopicTest", "warm", 4);
+    rmq_send(p, &m, &res);
+}
+
+#define FM_CHECK_CLEAN(t, n) do { CHECK_INT((t).twice, 0); CHECK_INT((t).lost, 0); CHECK_INT((t).unexplained, 0); \
+    CHECK_INT((t).ok + (t).failed, (n)); } while (0)
+
+static void test_fault_refused_connect_fails_naming_the_broker_or_lands_on_the_other(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    static fm_send s[20];
+    fm_tally t;
+    rmq_sim_faults refuse;
+    memset(&refuse, 0, sizeof refuse);
+    refuse.refuse = RMQ_SIM_REFUSE_DEFERRED;                   /* as real TCP: after the connect started */
+    rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &refuse);
+    fm_send_async(p, s, 20);
+    t = fm_check(c, s, 20);
+    FM_CHECK_CLEAN(t, 20);
+    CHECK_INT(t.failed, 20);
+    CHECK_INT(s[7].err, RMQ_ERR_CONNECT);
+    CHECK_HAS(s[7].reason, "10.0.1.1:10911");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_one_byte_writes_and_reads_change_nothing(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_sim_faults tiny;
+    rmq_producer *p;
+    static fm_send s[30];
+    fm_tally t;
+    rmq_send_result res;
+    rmq_message m;
+    memset(&tiny, 0, sizeof tiny);
+    tiny.write_max = 1;
+    tiny.read_max = 1;
+    rmq_sim_set_faults(c->sim, "10.0.0.1", 9876, &tiny);
+    rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &tiny);
+    p = fm_producer(c, 0);
+    rmq_message_init(&m, "TopicTest", "one byte at a time", 18);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    fm_send_async(p, s, 30);
+    t = fm_check(c, s, 30);
+    FM_CHECK_CLEAN(t, 30);
+    CHECK_INT(t.ok, 30);
+    CHECK_INT(t.duplicates, 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_reset_mid_frame_retries_and_every_ok_is_stored(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    static fm_send s[200];
+    fm_tally t;
+    rmq_sim_faults reset;
+    warm_up(p);
+    memset(&reset, 0, sizeof reset);
+    reset.reset = 1;
+    reset.reset_after = 5000;                                  /* a few frames in, mid-frame */
+    rmq_sim_conn_set_faults(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), &reset);
+    fm_send_async(p, s, 200);
+    t = fm_check(c, s, 200);
+    FM_CHECK_CLEAN(t, 200);
+    CHECK(t.ok >= 190);                                        /* retries land on the other broker */
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_a_stalled_connect_ends_at_the_deadline_naming_the_broker(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    rmq_sim_faults stall;
+    rmq_send_result res;
+    rmq_message m;
+    uint32_t t0;
+    CHECK(p != NULL);
+    memset(&stall, 0, sizeof stall);
+    stall.stall = 1;
+    rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &stall);
+    rmq_message_init(&m, "TopicTest", "x", 1);
+    t0 = rmq_sim_now(c->sim);
+    CHECK(rmq_send_timeout(p, &m, &res, 800) != RMQ_OK);
+    CHECK_INT(rmq_sim_now(c->sim) - t0, 800);
+    CHECK_HAS(rmq_producer_last_error(p), "10.0.1.1:10911");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_a_garbage_frame_fails_what_is_in_flight_and_the_next_send_works(void)
+{
+    static const unsigned char garbage[12] = { 0, 0, 0, 8, 0, 0, 0, 200, 'g', 'a', 'r', 'b' };
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    static fm_send s[5];
+    fm_tally t;
+    rmq_send_result res;
+    rmq_message m;
+    int i;
+    warm_up(p);
+    c->s[simc_index(c, "broker-a")].silent = 1;
+    for (i = 0; i < 5; i++) {
+        rmq_message_init(&m, "TopicTest", "g", 1);
+        memset(&s[i], 0, sizeof s[i]);
+        CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[i]), RMQ_OK);
+    }
+    rmq_producer_poll(p, 0);
+    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), garbage, sizeof garbage);
+    c->s[simc_index(c, "broker-a")].silent = 0;                /* the retries on a new connection land */
+    rmq_producer_flush(p, 10000);
+    t = fm_check(c, s, 5);
+    FM_CHECK_CLEAN(t, 5);
+    CHECK_INT(t.ok, 5);                                        /* network failure: async retry */
+    rmq_message_init(&m, "TopicTest", "after", 5);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_a_garbage_frame_fails_a_sync_send_with_a_protocol_error(void)
+{
+    static const unsigned char garbage[12] = { 0, 0, 0, 8, 0, 0, 0, 200, 'g', 'a', 'r', 'b' };
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    static fm_send s[1];
+    rmq_message m;
+    rmq_producer_config_init(&cfg);
+    cfg.group = "faults";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.retry_times_async = 0;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    warm_up(p);
+    c->s[simc_index(c, "broker-a")].silent = 1;
+    rmq_message_init(&m, "TopicTest", "g", 1);
+    memset(s, 0, sizeof s);
+    CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[0]), RMQ_OK);
+    rmq_producer_poll(p, 0);
+    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), garbage, sizeof garbage);
+    rmq_producer_flush(p, 10000);
+    CHECK_INT(s[0].calls, 1);
+    CHECK_INT(s[0].err, RMQ_ERR_PROTOCOL);
+    CHECK_HAS(s[0].reason, "10.0.1.1:10911 sent a malformed frame");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_an_answer_over_the_frame_limit_fails_only_its_request(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    rmq_send_result res;
+    rmq_message m;
+    warm_up(p);
+    c->s[simc_index(c, "broker-a")].huge_next = RMQ_MAX_FRAME_BYTES + 1000;
+    rmq_message_init(&m, "TopicTest", "huge", 4);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_FRAME_TOO_LARGE);
+    CHECK_HAS(res.reason, "over RMQ_MAX_FRAME_BYTES");
+    CHECK_HAS(res.reason, "10.0.1.1:10911");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                  /* the same connection goes on */
+    CHECK_INT(rmq_sim_connects(c->sim, "10.0.1.1", 10911), 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_a_length_prefix_over_16_mib_closes_the_connection(void)
+{
+    static const unsigned char huge[8] = { 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 10 };
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    static fm_send s[1];
+    rmq_message m;
+    warm_up(p);
+    c->s[simc_index(c, "broker-a")].silent = 1;
+    rmq_message_init(&m, "TopicTest", "x", 1);
+    memset(s, 0, sizeof s);
+    CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[0]), RMQ_OK);
+    rmq_producer_poll(p, 0);
+    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), huge, sizeof huge);
+    c->s[simc_index(c, "broker-a")].silent = 0;
+    rmq_producer_flush(p, 10000);
+    CHECK_INT(s[0].calls, 1);
+    CHECK_INT(rmq_sim_conn_client_open(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911)), 1);  /* a new one */
+    CHECK_INT(rmq_sim_connects(c->sim, "10.0.1.1", 10911), 2);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_a_system_busy_storm_fails_each_send_once_with_the_code(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    static fm_send s[100];
+    fm_tally t;
+    int i;
+    warm_up(p);
+    c->s[simc_index(c, "broker-a")].fail_code = RMQ_CODE_SYSTEM_BUSY;
+    c->s[simc_index(c, "broker-a")].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[simc_index(c, "broker-a")].fail_count = 60;
+    fm_send_async(p, s, 100);
+    t = fm_check(c, s, 100);
+    FM_CHECK_CLEAN(t, 100);
+    CHECK_INT(t.failed, 60);                                   /* an answered code is final (async) */
+    CHECK_INT(t.ok, 40);
+    for (i = 0; i < 60; i++) CHECK_HAS(s[i].reason, "SYSTEM_BUSY");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_a_broker_killed_with_1000_async_sends_pending(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = fm_producer(c, 10000);
+    static fm_send s[1000];
+    fm_tally t;
+    int i;
+    warm_up(p);
+    c->s[simc_index(c, "broker-a")].silent = 1;                /* they pile up there */
+    for (i = 0; i < 1000; i++) {
+        rmq_message m;
+        rmq_message_init(&m, "TopicTest", "kill", 4);
+        memset(&s[i], 0, sizeof s[i]);
+        CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[i]), RMQ_OK);
+    }
+    rmq_producer_poll(p, 0);
+    simc_down(c, simc_index(c, "broker-a"));                   /* killed: listener gone, connection reset */
+    rmq_producer_flush(p, 60000);
+    t = fm_check(c, s, 1000);
+    FM_CHECK_CLEAN(t, 1000);
+    CHECK_INT(t.ok, 1000);                                     /* retried on broker-b */
+    CHECK_INT(t.duplicates, 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_name_servers_gone_after_routes_are_cached_sends_keep_working(void)
+{
+    simc *c = simc_create(2, 1, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    rmq_send_result res;
+    rmq_message m;
+    int i;
+    warm_up(p);
+    simc_down(c, simc_index(c, "ns0"));
+    simc_down(c, simc_index(c, "ns1"));
+    rmq_message_init(&m, "TopicTest", "cached", 6);
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+        simc_run(c, p, 35000);                                 /* route refreshes fail meanwhile */
+    }
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_fault_the_clock_wrapping_mid_retry(void)
+{
+    simc *c = simc_create(1, 2, 0xFFFFFFFFu - 2000u);
+    rmq_producer *p = fm_producer(c, 0);
+    rmq_sim_faults slow;
+    rmq_send_result res;
+    rmq_message m;
+    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b"), k;
+    uint32_t t0;
+    for (k = 0; k < 8; k++) warm_up(p);                        /* both brokers connected */
+    memset(&slow, 0, sizeof slow);
+    slow.latency_ms = 700;
+    rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &slow);
+    rmq_sim_set_faults(c->sim, "10.0.1.2", 10911, &slow);
+    rmq_message_init(&m, "TopicTest", "wrap", 4);
+    for (k = 0; k < 3; k++) {
+        c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_SYSTEM_ERROR;
+        c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+        c->s[a].fail_count = c->s[b].fail_count = 1;
+        t0 = rmq_sim_now(c->sim);
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);              /* X fails, Y fails, X: 3 × 700 ms */
+        CHECK_INT((uint32_t)(rmq_sim_now(c->sim) - t0), 2100);
+    }
+    CHECK(rmq_sim_now(c->sim) < 0x80000000u);                  /* it wrapped on the way */
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void run_fault_tests(void)
+{
+    RUN(test_fault_refused_connect_fails_naming_the_broker_or_lands_on_the_other);
+    RUN(test_fault_one_byte_writes_and_reads_change_nothing);
+    RUN(test_fault_reset_mid_frame_retries_and_every_ok_is_stored);
+    RUN(test_fault_a_stalled_connect_ends_at_the_deadline_naming_the_broker);
+    RUN(test_fault_a_garbage_frame_fails_what_is_in_flight_and_the_next_send_works);
+    RUN(test_fault_a_garbage_frame_fails_a_sync_send_with_a_protocol_error);
+    RUN(test_fault_an_answer_over_the_frame_limit_fails_only_its_request);
+    RUN(test_fault_a_length_prefix_over_16_mib_closes_the_connection);
+    RUN(test_fault_a_system_busy_storm_fails_each_send_once_with_the_code);
+    RUN(test_fault_a_broker_killed_with_1000_async_sends_pending);
+    RUN(test_fault_name_servers_gone_after_routes_are_cached_sends_keep_working);
+    RUN(test_fault_the_clock_wrapping_mid_retry);
+}
