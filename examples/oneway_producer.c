@@ -77,16 +77,15 @@ int main(int argc, char **argv)
 
     /* Returns once every oneway message is done: written to its broker, or
      * failed before that (no route, connection refused). The broker never
-     * answers, so "done" is all flush can wait for. */
+     * answers, so "done" is all flush can wait for; a oneway send has no
+     * callback, so flush returns the error of the first one that failed. */
     err = rmq_producer_flush(producer, FLUSH_TIMEOUT_MS);
     if (err != RMQ_OK) fprintf(stderr, "flush: %s\n", rmq_producer_last_error(producer));
 
-    /* A oneway send has no callback: the counters say how many were
-     * written and how many failed, last_error why the last one failed. */
+    /* The counters say how many were written and how many failed. */
     rmq_producer_stats(producer, &st);
     printf("%u oneway messages written, %u failed, %d refused\n", (unsigned)st.sends_ok,
            (unsigned)st.sends_failed, refused);
-    if (st.sends_failed) fprintf(stderr, "last failure: %s\n", rmq_producer_last_error(producer));
 
     rmq_producer_shutdown(producer);
     rmq_producer_destroy(producer);

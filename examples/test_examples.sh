@@ -215,7 +215,7 @@ test_oneway_producer_tells_failures_it_has_no_callback_for() {
     run oneway_producer -n 127.0.0.1:1
     expect "exit status 1" is "$rc" 1
     expect "the tally" has "$work/out" "0 oneway messages written, 10 failed, 0 refused"
-    expect "the reason" has "$work/err" "last failure: No route info of this topic: TopicTest (name servers 127.0.0.1:1"
+    expect "the reason" has "$work/err" "flush: a oneway send failed: No route info of this topic: TopicTest (name servers 127.0.0.1:1"
     end
 }
 
