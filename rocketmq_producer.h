@@ -154,6 +154,12 @@
 #define RMQ_MAX_NAMESRV 8
 #endif
 
+/* Transaction checks from brokers queued for the application's check
+ * function; past it a check is dropped (the broker asks again later). */
+#ifndef RMQ_MAX_TX_CHECKS
+#define RMQ_MAX_TX_CHECKS 64
+#endif
+
 /* Producers (groups) sharing one client instance. */
 #ifndef RMQ_MAX_PRODUCERS
 #define RMQ_MAX_PRODUCERS 8
@@ -236,6 +242,7 @@
  *   RMQ_NO_LATENCY_FAULT no latency fault tolerance
  *   RMQ_NO_ERROR_TEXT    rmq_strerror() and the reasons shrink to codes
  *   RMQ_NO_LOG           no log calls at all
+ *   RMQ_NO_TRANSACTION   no transactional sends or check-backs
  * Platform:
  *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
  *   RMQ_STATIC           every function static (embed a private copy)     */
@@ -485,6 +492,9 @@ typedef struct rmq_producer_config {
     const rmq_port *port;          /* required */
     void *mem_ctx;                 /* passed to RMQ_MALLOC & co (the pool) */
     const rmq_rpc_hook *rpc_hook;  /* NULL: none */
+    /* Transactional producers: answers the broker's check of a transaction
+     * whose end it never got (TransactionListener.checkLocalTransaction). */
+    struct rmq_check_transaction *check_transaction;
 } rmq_producer_config;
 
 /* Fill cfg with Java's defaults (group and port are left NULL). */
@@ -665,6 +675,49 @@ RMQDEF rmq_err rmq_send_batch_async(rmq_producer *p, const rmq_message *msgs, si
 /* The publish queues of topic, in the order selectors see them. */
 RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic,
                                         rmq_queue *out, size_t cap, size_t *n);
+
+/* -- transactions (TransactionMQProducer) -------------------------------- */
+/* The end of a transaction, with the values END_TRANSACTION carries. */
+typedef enum rmq_transaction_state {
+    RMQ_TX_UNKNOWN = 0,          /* Java's UNKNOW: the broker will check back */
+    RMQ_TX_COMMIT = 8,
+    RMQ_TX_ROLLBACK = 12
+} rmq_transaction_state;
+
+/* The half message a broker asks about, decoded from its check. */
+typedef struct rmq_checked_message {
+    const char *topic;
+    const char *tags;            /* "" when absent */
+    const char *keys;
+    const char *msg_id;          /* the UNIQ_KEY */
+    const char *transaction_id;
+    const char *offset_msg_id;
+    const void *body;
+    size_t body_len;
+    const char *properties;      /* the raw property string (0x01/0x02) */
+    size_t properties_len;
+    int64_t queue_offset;        /* tranStateTableOffset */
+    int64_t commit_log_offset;
+} rmq_checked_message;
+
+typedef struct rmq_check_transaction {
+    void *arg;
+    /* Runs where callbacks run (poll, flush, a blocking call), never with a
+     * lock held; its answer goes to the broker that asked. */
+    rmq_transaction_state (*check)(void *arg, const rmq_checked_message *m);
+} rmq_check_transaction;
+
+/* Runs the local transaction once the half message is stored; half is the
+ * send result (msg_id is the transaction's message id). */
+typedef rmq_transaction_state (*rmq_local_transaction_fn)(void *arg, const rmq_message *m,
+                                                         const rmq_send_result *half);
+
+/* sendMessageInTransaction: store m as a half message (sync, with retries),
+ * run local(), then tell the broker its answer (END_TRANSACTION, oneway). A
+ * stored-but-not-OK status (FLUSH_*, SLAVE_NOT_AVAILABLE) rolls back without
+ * calling local(). *state (may be NULL) receives what was sent. */
+RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rmq_local_transaction_fn local,
+                                       void *arg, rmq_send_result *res, rmq_transaction_state *state);
 
 typedef struct rmq_stats {
     uint32_t pending_sends;        /* async + oneway not completed */
@@ -1785,6 +1838,62 @@ RMQ__FN void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size
     rmq__buf_u16(b, (uint16_t)plen);
     rmq__buf_put(b, props, plen);
 }
+
+#ifndef RMQ_NO_TRANSACTION
+/* -- the stored-message format (a transaction check's body) --------------- */
+typedef struct rmq__stored {
+    int32_t queue_id, flag, sysflag;
+    int64_t queue_offset, commit_log_offset;
+    rmq_slice topic, body, props;
+} rmq__stored;
+
+static int64_t rmq__be64(const uint8_t *p)
+{
+    return (int64_t)(((uint64_t)rmq__be32(p) << 32) | rmq__be32(p + 4));
+}
+
+/* MessageDecoder.decode: fixed fields, hosts of 8 or 20 bytes (IPv6 by
+ * sysFlag), then body, topic (1-byte length, 2 in the V2 magic) and
+ * properties; every length checked against what remains. */
+RMQ__FN int rmq__stored_decode(const uint8_t *p, size_t n, rmq__stored *m)
+{
+    uint32_t total, magic, blen, plen, tlen;
+    size_t at, born, store;
+    if (n < 20) return -1;
+    total = rmq__be32(p);
+    magic = rmq__be32(p + 4);
+    if (total > n || total < 20 || (magic != 0xDAA320A7u && magic != 0xDAA320ABu)) return -1;
+    m->queue_id = (int32_t)rmq__be32(p + 12);
+    m->flag = (int32_t)rmq__be32(p + 16);
+    if (total < 48) return -1;
+    m->queue_offset = rmq__be64(p + 20);
+    m->commit_log_offset = rmq__be64(p + 28);
+    m->sysflag = (int32_t)rmq__be32(p + 36);
+    born = (m->sysflag & 0x10) ? 20 : 8;
+    store = (m->sysflag & 0x20) ? 20 : 8;
+    at = 40 + 8 + born + 8 + store + 4 + 8;          /* up to the body length */
+    if (at + 4 > total) return -1;
+    blen = rmq__be32(p + at);
+    at += 4;
+    if (blen > total - at) return -1;
+    m->body.ptr = (const char *)p + at;
+    m->body.len = blen;
+    at += blen;
+    if (magic == 0xDAA320ABu) { if (at + 2 > total) return -1; tlen = rmq__be16(p + at); at += 2; }
+    else { if (at + 1 > total) return -1; tlen = p[at]; at += 1; }
+    if (tlen > total - at) return -1;
+    m->topic.ptr = (const char *)p + at;
+    m->topic.len = tlen;
+    at += tlen;
+    if (at + 2 > total) return -1;
+    plen = rmq__be16(p + at);
+    at += 2;
+    if (plen > total - at) return -1;
+    m->props.ptr = (const char *)p + at;
+    m->props.len = plen;
+    return 0;
+}
+#endif
 
 /* -- identifiers --------------------------------------------------------- */
 static const char rmq__hexup[] = "0123456789ABCDEF";
@@ -3445,6 +3554,10 @@ struct rmq__inst {
     uint32_t conn_gen[RMQ_MAX_CONNECTIONS];  /* bumped at each (re)connect */
     void *conn_h[RMQ_MAX_CONNECTIONS];
     rmq__op *cq_head, *cq_tail;  /* completed sends whose callback is due */
+#ifndef RMQ_NO_TRANSACTION
+    struct rmq__tx_check *checks_head, *checks_tail;   /* broker checks due */
+    int nchecks;
+#endif
     int in_callback;
     char num[6][24];             /* decimal header values of the send being encoded */
     uintptr_t callback_thread;
@@ -3465,7 +3578,7 @@ struct rmq__op {
     rmq__op *next, *prev;        /* the producer's live sends */
     rmq__op *wnext;              /* route waiters, then the completion queue */
     rmq__req *req;               /* the attempt in flight */
-    uint8_t mode, target, batch, done;
+    uint8_t mode, target, batch, done, tx;
     uint16_t nmsgs;
     int attempts, max_attempts;
     int32_t code, sysflag, flag;
@@ -3966,6 +4079,10 @@ RMQ__FN void rmq__inst_timer(rmq__remoting *rm, void *arg, rmq__timer *t)
 }
 
 RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req);
+#ifndef RMQ_NO_TRANSACTION
+RMQ__FN int rmq__run_tx_checks(rmq__inst *in);
+static void rmq__tx_checks_free(rmq__inst *in);
+#endif
 
 /* -- the factory table --------------------------------------------------- */
 RMQ__FN void rmq__inst_free(rmq__inst *in)
@@ -3974,6 +4091,9 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
     void *mem = in->mem;
     rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, "the client instance was shut down");
     for (i = 0; i < RMQ_MAX_TOPICS; i++) if (in->routes[i].queues) RMQ_FREE(mem, in->routes[i].queues);
+#ifndef RMQ_NO_TRANSACTION
+    rmq__tx_checks_free(in);
+#endif
     rmq__remoting_free(&in->rm);
     if (in->scratch) RMQ_FREE(mem, in->scratch);
     if (in->pubq_scratch) RMQ_FREE(mem, in->pubq_scratch);
@@ -4485,6 +4605,13 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
     rmq__inst *in = p->in;
     rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
     rmq__encode_properties(m, op->uniq, &op->props);
+#ifndef RMQ_NO_TRANSACTION
+    if (op->tx) {                     /* a half message: the broker routes on TRAN_MSG */
+        rmq__prop_put(&op->props, "TRAN_MSG", "true", 4);
+        rmq__prop_put(&op->props, "PGROUP", p->cfg.group, RMQ_STRLEN(p->cfg.group));
+        op->sysflag |= 0x4;           /* TRANSACTION_PREPARED_TYPE */
+    }
+#endif
     if (op->props.failed)
         return rmq__fail(p, op->props.len >= RMQ_PROPERTIES_MAX_BYTES ? RMQ_ERR_MESSAGE : RMQ_ERR_NO_MEMORY,
                          "the encoded properties exceed %d bytes, the broker's limit", RMQ_PROPERTIES_MAX_BYTES);
@@ -4957,6 +5084,9 @@ RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
     in->leader = 1;
     work = rmq__step(&in->rm, max_wait);
     work += rmq__fire_callbacks(in);
+#ifndef RMQ_NO_TRANSACTION
+    work += rmq__run_tx_checks(in);
+#endif
     in->leader = 0;
     if (in->waiters) rmq__wake_waiters(in);
     return work;
@@ -5074,7 +5204,7 @@ RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_
 
 /* -- send paths ---------------------------------------------------------- */
 typedef struct rmq__send_args {
-    int mode, target, batch;
+    int mode, target, batch, tx;
     const rmq_message *msgs;
     size_t n;
     const rmq_queue *queue;
@@ -5127,6 +5257,7 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     }
     op = rmq__op_new(p, a->mode, a->target, a->n, a->mode == RMQ__MODE_SYNC ? a->res : NULL);
     if (!op) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a send");
+    op->tx = (uint8_t)a->tx;
     op->route = rmq__route_get(in, topic);
     if (!op->route) {
         rmq__op_free(p, op);
@@ -5333,16 +5464,208 @@ RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_
     return err;
 }
 
+#ifndef RMQ_NO_TRANSACTION
+/* -- transactions (TransactionMQProducer) --------------------------------- */
+static void rmq__end_tx_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+{
+    (void)r; (void)resp;
+    if (err != RMQ_OK) RMQ__LOG(rm->port, RMQ_LOG_WARN, "END_TRANSACTION not written: %s", why ? why : rmq_strerror(err));
+}
+
+/* END_TRANSACTION, oneway (EndTransactionRequestHeader). Its failures are
+ * only logged, as in Java: the broker checks back on a missing end. */
+RMQ__FN rmq_err rmq__end_transaction(rmq__inst *in, const char *addr, const char *group, int64_t tran_offset,
+                                     int64_t commit_offset, rmq_transaction_state state, const char *msg_id,
+                                     const char *tx_id, const char *bname, int from_check)
+{
+    rmq_command *cmd = &in->rm.tx;
+    char n1[24], n2[24], n3[24];
+    n1[rmq__i64_to_dec(n1, tran_offset)] = 0;
+    n2[rmq__i64_to_dec(n2, commit_offset)] = 0;
+    n3[rmq__i64_to_dec(n3, (int64_t)state)] = 0;
+    rmq__command_init(cmd, RMQ_REQ_END_TRANSACTION, 0, 0);
+    rmq_command_put_ext(cmd, "producerGroup", group);
+    rmq_command_put_ext(cmd, "tranStateTableOffset", n1);
+    rmq_command_put_ext(cmd, "commitLogOffset", n2);
+    rmq_command_put_ext(cmd, "commitOrRollback", n3);
+    rmq_command_put_ext(cmd, "fromTransactionCheck", from_check ? "true" : "false");
+    rmq_command_put_ext(cmd, "msgId", msg_id);
+    if (tx_id && *tx_id) rmq_command_put_ext(cmd, "transactionId", tx_id);
+    if (bname && *bname) rmq_command_put_ext(cmd, "bname", bname);
+    return rmq__invoke(&in->rm, addr, cmd, NULL, 0, 1, rmq__now(&in->rm) + in->api_timeout_ms, rmq__end_tx_done, NULL);
+}
+
+RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rmq_local_transaction_fn local,
+                                       void *arg, rmq_send_result *res, rmq_transaction_state *state)
+{
+    rmq__send_args a;
+    rmq_message half;
+    rmq_transaction_state st;
+    rmq_err err;
+    char addr[RMQ_ADDR_MAX_LEN + 1];
+    const char *master;
+    int64_t commit_offset = 0;
+    int b;
+    if (!local || !m || !res) return p ? rmq__fail(p, RMQ_ERR_INVALID_ARG, "TransactionListener is null") : RMQ_ERR_INVALID_ARG;
+    half = *m;
+    half.delay_level = 0;                       /* a half message is never delayed */
+    RMQ_MEMSET(&a, 0, sizeof a);
+    a.mode = RMQ__MODE_SYNC;
+    a.target = RMQ__TARGET_DEFAULT;
+    a.msgs = &half;
+    a.n = 1;
+    a.res = res;
+    a.tx = 1;
+    err = rmq__send(p, &a);
+    if (err != RMQ_OK) return err;              /* nothing stored: nothing to end */
+    st = res->status == RMQ_SEND_OK ? local(arg, m, res) : RMQ_TX_ROLLBACK;   /* no lock held */
+    if (st != RMQ_TX_COMMIT && st != RMQ_TX_ROLLBACK) st = RMQ_TX_UNKNOWN;
+    if (state) *state = st;
+    rmq_offset_msg_id_decode(res->offset_msg_id, addr, sizeof addr, &commit_offset);
+    rmq__lock(p->in);
+    b = rmq__broker_slot(p->in->brokers, res->queue.broker_name, 0);
+    master = b >= 0 ? rmq__broker_master(&p->in->brokers[b]) : NULL;
+    err = master ? rmq__end_transaction(p->in, master, p->cfg.group, res->queue_offset, commit_offset, st,
+                                        res->msg_id, res->transaction_id, res->queue.broker_name, 0)
+                 : RMQ_ERR_BROKER_NOT_FOUND;
+    rmq__unlock(p->in);
+    /* The message is stored either way; a lost end is settled by a check. */
+    if (err != RMQ_OK) RMQ__LOG(p->cfg.port, RMQ_LOG_WARN, "END_TRANSACTION for %s: %s", res->msg_id, rmq_strerror(err));
+    return RMQ_OK;
+}
+
+/* A broker's check, copied out of the frame to run outside the lock. */
+typedef struct rmq__tx_check {
+    struct rmq__tx_check *next;
+    char addr[RMQ_ADDR_MAX_LEN + 1];            /* the connection it came on */
+    char group[RMQ_GROUP_MAX_LEN + 1];
+    rmq_checked_message m;                      /* strings point into `text` */
+    char *text;
+} rmq__tx_check;
+
+static char *rmq__tx_put(char **at, rmq_slice s)
+{
+    char *start = *at;
+    if (s.ptr && s.len) RMQ_MEMCPY(start, s.ptr, s.len);
+    start[s.ptr ? s.len : 0] = 0;
+    *at += (s.ptr ? s.len : 0) + 1;
+    return start;
+}
+
+RMQ__FN void rmq__tx_check_queue(rmq__inst *in, rmq__conn *c, const rmq_command *req)
+{
+    rmq__stored sm;
+    rmq__tx_check *k;
+    rmq_slice pg, msg_id, keys, tags;
+    size_t need;
+    char *at;
+    if (in->nchecks >= RMQ_MAX_TX_CHECKS || rmq__stored_decode(req->body, req->body_len, &sm)) {
+        RMQ__LOG(in->port, RMQ_LOG_WARN, "transaction check from %s dropped (queue full or bad body)", c->addr);
+        return;
+    }
+    pg = rmq__prop_get(sm.props, "PGROUP");
+    msg_id = rmq__prop_get(sm.props, "UNIQ_KEY");
+    if (!msg_id.ptr) msg_id = rmq_command_ext(req, "offsetMsgId");
+    keys = rmq__prop_get(sm.props, "KEYS");
+    tags = rmq__prop_get(sm.props, "TAGS");
+    if (!pg.ptr || pg.len > RMQ_GROUP_MAX_LEN) return;
+    need = sm.topic.len + tags.len + keys.len + msg_id.len + sm.body.len + sm.props.len + 64 + 64 + 8;
+    k = (rmq__tx_check *)RMQ_MALLOC(in->mem, sizeof *k);
+    if (!k) return;
+    RMQ_MEMSET(k, 0, sizeof *k);
+    k->text = (char *)RMQ_MALLOC(in->mem, need);
+    if (!k->text) { RMQ_FREE(in->mem, k); return; }
+    rmq__strlcpy(k->addr, c->addr, sizeof k->addr);
+    RMQ_MEMCPY(k->group, pg.ptr, pg.len);
+    k->group[pg.len] = 0;
+    at = k->text;
+    k->m.topic = rmq__tx_put(&at, sm.topic);
+    k->m.tags = rmq__tx_put(&at, tags);
+    k->m.keys = rmq__tx_put(&at, keys);
+    k->m.msg_id = rmq__tx_put(&at, msg_id);
+    {
+        rmq_slice t = rmq_command_ext(req, "transactionId"), o = rmq_command_ext(req, "offsetMsgId");
+        if (t.len > 63) t.len = 63;
+        if (o.len > 63) o.len = 63;
+        k->m.transaction_id = rmq__tx_put(&at, t);
+        k->m.offset_msg_id = rmq__tx_put(&at, o);
+    }
+    k->m.body = rmq__tx_put(&at, sm.body);
+    k->m.body_len = sm.body.len;
+    k->m.properties = rmq__tx_put(&at, sm.props);
+    k->m.properties_len = sm.props.len;
+    {
+        rmq_slice v = rmq_command_ext(req, "tranStateTableOffset");
+        k->m.queue_offset = sm.queue_offset;
+        if (v.ptr) rmq__parse_i64(v.ptr, v.len, &k->m.queue_offset);
+        v = rmq_command_ext(req, "commitLogOffset");
+        k->m.commit_log_offset = sm.commit_log_offset;
+        if (v.ptr) rmq__parse_i64(v.ptr, v.len, &k->m.commit_log_offset);
+    }
+    if (in->checks_tail) in->checks_tail->next = k; else in->checks_head = k;
+    in->checks_tail = k;
+    in->nchecks++;
+}
+
+/* Runs the queued checks (lock released around each) and answers them. */
+RMQ__FN int rmq__run_tx_checks(rmq__inst *in)
+{
+    int n = 0, i;
+    while (in->checks_head) {
+        rmq__tx_check *k = in->checks_head;
+        const rmq_check_transaction *ct = NULL;
+        rmq_transaction_state st;
+        in->checks_head = k->next;
+        if (!in->checks_head) in->checks_tail = NULL;
+        in->nchecks--;
+        for (i = 0; i < RMQ_MAX_PRODUCERS && !ct; i++)
+            if (in->producers[i] && rmq__strcmp(in->producers[i]->cfg.group, k->group) == 0)
+                ct = in->producers[i]->cfg.check_transaction;
+        if (ct && ct->check) {
+            in->in_callback++;
+            in->callback_thread = rmq__thread(in);
+            rmq__unlock(in);
+            st = ct->check(ct->arg, &k->m);
+            rmq__lock(in);
+            in->in_callback--;
+            if (st != RMQ_TX_COMMIT && st != RMQ_TX_ROLLBACK) st = RMQ_TX_UNKNOWN;
+            rmq__end_transaction(in, k->addr, k->group, k->m.queue_offset, k->m.commit_log_offset, st,
+                                 k->m.msg_id, k->m.transaction_id, NULL, 1);
+        }
+        RMQ_FREE(in->mem, k->text);
+        RMQ_FREE(in->mem, k);
+        n++;
+    }
+    return n;
+}
+
+static void rmq__tx_checks_free(rmq__inst *in)
+{
+    while (in->checks_head) {
+        rmq__tx_check *k = in->checks_head;
+        in->checks_head = k->next;
+        RMQ_FREE(in->mem, k->text);
+        RMQ_FREE(in->mem, k);
+    }
+    in->checks_tail = NULL;
+    in->nchecks = 0;
+}
+#endif
+
 /* -- requests the broker sends ------------------------------------------- */
 RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req)
 {
     char remark[64];
-    (void)arg;
     switch (req->code) {
     case RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED:    /* for consumers only */
         return;
-    case RMQ_REQ_CHECK_TRANSACTION_STATE:        /* no transactional producer here */
-        RMQ__LOG(rm->port, RMQ_LOG_INFO, "%s asked for a transaction check; no transaction listener", c->addr);
+    case RMQ_REQ_CHECK_TRANSACTION_STATE:
+#ifndef RMQ_NO_TRANSACTION
+        rmq__tx_check_queue((rmq__inst *)arg, c, req);
+#else
+        (void)arg;
+        RMQ__LOG(rm->port, RMQ_LOG_INFO, "%s asked for a transaction check; transactions are cut", c->addr);
+#endif
         return;
     default:
         if (req->flag & RMQ_FLAG_ONEWAY) return;

@@ -221,6 +221,14 @@ RMQDEF mbedtls_ssl_context *rmq_port_mbedtls_ssl(void *conn);
  * to rmq_port_posix_fd()); NULL for NULL. */
 RMQDEF void *rmq_port_mbedtls_inner_conn(void *conn);
 
+/* For an external event loop: what the inner connection must be waited for
+ * (RMQ_WANT_*) when the producer wants `want` (an item of
+ * rmq_producer_interest()). While handshaking it is what mbedTLS asked
+ * for; with a record owed it includes RMQ_WANT_WRITE. Wait on the inner
+ * handle for these bits - and not at all while port.pending() > 0 - then
+ * call rmq_producer_poll(p, 0), whose wait() does the TLS work. */
+RMQDEF unsigned rmq_port_mbedtls_interest(void *conn, unsigned want);
+
 #ifdef __cplusplus
 }
 #endif
@@ -1290,6 +1298,16 @@ RMQ__TLS_API mbedtls_ssl_context *rmq_port_mbedtls_ssl(void *conn)
 RMQ__TLS_API void *rmq_port_mbedtls_inner_conn(void *conn)
 {
     return conn != NULL ? ((rmq__tls_conn *)conn)->inner : NULL;
+}
+
+RMQ__TLS_API unsigned rmq_port_mbedtls_interest(void *conn, unsigned want)
+{
+    const rmq__tls_conn *c = (const rmq__tls_conn *)conn;
+    if (c == NULL)
+        return 0;
+    if (c->state == RMQ__TLS_FAILED || c->state == RMQ__TLS_CLOSED)
+        return want;   /* wake the loop: recv or connect_result reports it */
+    return rmq__tls_inner_want(c, want);
 }
 
 #endif /* RMQ_PORT_MBEDTLS_IMPLEMENTATION */

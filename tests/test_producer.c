@@ -1214,3 +1214,202 @@ static void run_more_producer_tests(void)
     RUN(test_stats_count_pending_inflight_retries_errors_and_route_age);
     RUN(test_send_frames_match_the_captured_java_frames_field_by_field);
 }
+
+/* -- transactions --------------------------------------------------------------- */
+static int local_calls;
+
+static rmq_transaction_state commit_it(void *arg, const rmq_message *m, const rmq_send_result *half)
+{
+    (void)arg; (void)m;
+    local_calls++;
+    return half->status == RMQ_SEND_OK ? RMQ_TX_COMMIT : RMQ_TX_UNKNOWN;
+}
+
+static rmq_transaction_state roll_it_back(void *arg, const rmq_message *m, const rmq_send_result *half)
+{
+    (void)arg; (void)m; (void)half;
+    local_calls++;
+    return RMQ_TX_ROLLBACK;
+}
+
+static void test_a_transaction_sends_a_half_message_then_its_end_as_java_does(void)
+{
+    static const char *same[] = { "producerGroup", "commitOrRollback", "fromTransactionCheck", "bname" };
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "ProbeTxGroup");
+    rmq_send_result res;
+    rmq_message m = msg("TxTest", "tx commit body");
+    rmq_transaction_state st = RMQ_TX_UNKNOWN;
+    simc_req *half, *end;
+    size_t len, i;
+    unsigned char *vec;
+    rmq_command v;
+    char val[256], addr[64], num[32];
+    int64_t off;
+    m.tags = "TagTx";
+    m.keys = "TX_COMMIT";
+    local_calls = 0;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send_in_transaction(p, &m, commit_it, NULL, &res, &st), RMQ_OK);
+    CHECK_INT(local_calls, 1);
+    CHECK_INT(st, RMQ_TX_COMMIT);
+    simc_run(c, p, 10);
+    half = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK(half != NULL);
+    CHECK_HAS(half->ext, "f=4\n");                              /* TRANSACTION_PREPARED_TYPE */
+    CHECK_HAS(half->props, "TRAN_MSG\001true");
+    CHECK_HAS(half->props, "PGROUP\001ProbeTxGroup");
+    end = simc_last(c, "broker-a", RMQ_REQ_END_TRANSACTION);
+    CHECK(end != NULL);
+    CHECK_INT(end->flag, RMQ_FLAG_ONEWAY);
+    vec = load_vector("transaction/006_client_to_broker_END_TRANSACTION_oneway", &len);
+    CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
+    for (i = 0; i < sizeof same / sizeof *same; i++) {
+        rmq_slice want = rmq_command_ext(&v, same[i]);
+        CHECK_MSG(want.ptr && strlen(simc_ext(end, same[i], val, sizeof val)) == want.len &&
+                  memcmp(val, want.ptr, want.len) == 0, same[i]);
+    }
+    CHECK_STR(simc_ext(end, "msgId", val, sizeof val), res.msg_id);
+    snprintf(num, sizeof num, "%lld", (long long)res.queue_offset);
+    CHECK_STR(simc_ext(end, "tranStateTableOffset", val, sizeof val), num);
+    CHECK_INT(rmq_offset_msg_id_decode(res.offset_msg_id, addr, sizeof addr, &off), RMQ_OK);
+    snprintf(num, sizeof num, "%lld", (long long)off);
+    CHECK_STR(simc_ext(end, "commitLogOffset", val, sizeof val), num);
+    free(vec);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_a_rolled_back_or_not_stored_ok_transaction_ends_with_rollback(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "TxGroup");
+    rmq_send_result res;
+    rmq_message m = msg("TxTest", "tx");
+    rmq_transaction_state st;
+    char val[64];
+    local_calls = 0;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send_in_transaction(p, &m, roll_it_back, NULL, &res, &st), RMQ_OK);
+    simc_run(c, p, 10);
+    CHECK_STR(simc_ext(simc_last(c, "broker-a", RMQ_REQ_END_TRANSACTION), "commitOrRollback", val, sizeof val), "12");
+    c->s[simc_index(c, "broker-a")].fail_code = RMQ_CODE_FLUSH_DISK_TIMEOUT;
+    c->s[simc_index(c, "broker-a")].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[simc_index(c, "broker-a")].fail_count = 1;
+    CHECK_INT(rmq_send_in_transaction(p, &m, commit_it, NULL, &res, &st), RMQ_OK);
+    CHECK_INT(local_calls, 1);                                  /* not run for a not-OK store */
+    CHECK_INT(st, RMQ_TX_ROLLBACK);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_END_TRANSACTION), 2);
+    CHECK_INT(rmq_send_in_transaction(p, &m, NULL, NULL, &res, &st), RMQ_ERR_INVALID_ARG);
+    CHECK_HAS(rmq_producer_last_error(p), "TransactionListener is null");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static char checked_keys[64], checked_body[64];
+static int checks;
+
+static rmq_transaction_state check_commit(void *arg, const rmq_checked_message *m)
+{
+    (void)arg;
+    checks++;
+    snprintf(checked_keys, sizeof checked_keys, "%s", m->keys);
+    snprintf(checked_body, sizeof checked_body, "%.*s", (int)m->body_len, (const char *)m->body);
+    return RMQ_TX_COMMIT;
+}
+
+/* The broker's check (captured from a real 4.9.8 broker) is answered as the
+ * Java client answered it. */
+static void test_a_broker_check_is_answered_with_the_end_java_sent(void)
+{
+    static const char *same[] = { "producerGroup", "commitLogOffset", "msgId", "tranStateTableOffset",
+                                  "commitOrRollback", "transactionId", "fromTransactionCheck" };
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_check_transaction ct;
+    rmq_send_result res;
+    rmq_message m = msg("TxTest", "warm");
+    size_t len, i;
+    unsigned char *check = load_vector("transaction/015_broker_to_client_CHECK_TRANSACTION_STATE_oneway", &len);
+    unsigned char *java;
+    rmq_command v;
+    simc_req *end;
+    char val[128];
+    CHECK(check != NULL);
+    ct.arg = NULL;
+    ct.check = check_commit;
+    checks = 0;
+    rmq_producer_config_init(&cfg);
+    cfg.group = "ProbeTxGroup";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.check_transaction = &ct;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                   /* connected and heartbeated */
+    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), check, len);
+    simc_run(c, p, 10);
+    CHECK_INT(checks, 1);
+    CHECK_STR(checked_keys, "TX_UNKNOWN");
+    CHECK_STR(checked_body, "tx unknown body");
+    end = simc_last(c, "broker-a", RMQ_REQ_END_TRANSACTION);
+    CHECK(end != NULL);
+    java = load_vector("transaction/016_client_to_broker_END_TRANSACTION_oneway", &len);
+    CHECK(java && decode_whole(java, len, &test_json, &v) == 0);
+    for (i = 0; i < sizeof same / sizeof *same; i++) {
+        rmq_slice want = rmq_command_ext(&v, same[i]);
+        CHECK_MSG(want.ptr && strlen(simc_ext(end, same[i], val, sizeof val)) == want.len &&
+                  memcmp(val, want.ptr, want.len) == 0, same[i]);
+    }
+    CHECK_INT(end->flag, RMQ_FLAG_ONEWAY);
+    free(check);
+    free(java);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_a_check_for_a_group_not_here_is_not_answered(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "SomeOtherGroup");
+    rmq_send_result res;
+    rmq_message m = msg("TxTest", "warm");
+    size_t len;
+    unsigned char *check = load_vector("transaction/015_broker_to_client_CHECK_TRANSACTION_STATE_oneway", &len);
+    CHECK(check != NULL);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), check, len);
+    simc_run(c, p, 10);
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_END_TRANSACTION), 0);
+    free(check);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_the_stored_message_format_decodes_the_captured_check_body(void)
+{
+    size_t len;
+    unsigned char *buf = load_vector("transaction/015_broker_to_client_CHECK_TRANSACTION_STATE_oneway", &len);
+    rmq_command c;
+    rmq__stored sm;
+    CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
+    CHECK(rmq__stored_decode(c.body, c.body_len, &sm) == 0);
+    CHECK_SLICE(sm.topic, "TxTest");
+    CHECK_SLICE(sm.body, "tx unknown body");
+    CHECK_INT(sm.commit_log_offset, 27380);
+    CHECK_SLICE(rmq__prop_get(sm.props, "PGROUP"), "ProbeTxGroup");
+    CHECK_SLICE(rmq__prop_get(sm.props, "UNIQ_KEY"), "C000020247D35FFD2B276B1A4F650002");
+    CHECK(rmq__stored_decode(c.body, c.body_len - 1, &sm) != 0);   /* truncated: refused */
+    free(buf);
+}
+
+static void run_transaction_tests(void)
+{
+    RUN(test_a_transaction_sends_a_half_message_then_its_end_as_java_does);
+    RUN(test_a_rolled_back_or_not_stored_ok_transaction_ends_with_rollback);
+    RUN(test_a_broker_check_is_answered_with_the_end_java_sent);
+    RUN(test_a_check_for_a_group_not_here_is_not_answered);
+    RUN(test_the_stored_message_format_decodes_the_captured_check_body);
+}

@@ -634,6 +634,35 @@ static void test_client_certificate_is_presented_when_configured(void)
     rmq_port_mbedtls_free(&tls);
 }
 
+static void test_an_external_loop_drives_the_handshake_by_the_inner_interest(void)
+{
+    static rmq_port_mbedtls tls;
+    const rmq_port *port;
+    void *conn = NULL;
+    long deadline = now_ms() + 5000;
+    int rc, saw_read = 0;
+    SKIP_IF_NO_SERVER();
+    port = tls_over_map(&tls, "ca.crt");
+    CHECK(port != NULL);
+    rc = port->connect(port->ctx, "127.0.0.1", T.tls_port[SVC_NS], &conn);
+    while (rc == RMQ_PORT_AGAIN && now_ms() < deadline) {
+        /* The producer wants "writable" until connected (its interest);
+         * the socket must be polled for what mbedTLS needs. */
+        unsigned w = rmq_port_mbedtls_interest(conn, RMQ_WANT_WRITE);
+        struct pollfd pf;
+        pf.fd = rmq_port_posix_fd(rmq_port_mbedtls_inner_conn(conn));
+        pf.events = (short)(((w & RMQ_WANT_READ) ? POLLIN : 0) | ((w & RMQ_WANT_WRITE) ? POLLOUT : 0));
+        pf.revents = 0;
+        if (w == RMQ_WANT_READ) saw_read = 1;
+        if (poll(&pf, 1, 100) > 0) rc = port->connect_result(port->ctx, conn);
+    }
+    CHECK_INT(rc, RMQ_PORT_OK);
+    CHECK(saw_read);                            /* the server's flight was awaited as such */
+    CHECK_INT(rmq_port_mbedtls_interest(conn, RMQ_WANT_READ), RMQ_WANT_READ);
+    port->close(port->ctx, conn);
+    rmq_port_mbedtls_free(&tls);
+}
+
 static void test_a_plain_port_fails_the_handshake_with_a_reason(void)
 {
     static rmq_port_mbedtls tls;
@@ -736,6 +765,7 @@ int main(int argc, char **argv)
     RUN(test_host_name_mismatch_is_refused);
     RUN(test_insecure_option_accepts_what_verification_refuses);
     RUN(test_client_certificate_is_presented_when_configured);
+    RUN(test_an_external_loop_drives_the_handshake_by_the_inner_interest);
     RUN(test_a_plain_port_fails_the_handshake_with_a_reason);
     RUN(test_memory_per_connection_is_measured);
     stop_stunnel();

@@ -18,5 +18,6 @@ int main(int argc, char **argv)
     run_producer_tests();
     run_more_producer_tests();
     run_fault_tests();
+    run_transaction_tests();
     return test_summary();
 }

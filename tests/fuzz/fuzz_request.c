@@ -1,17 +1,22 @@
 /* fuzz_request - requests a broker sends to the producer (transaction
  * checks, consumer id changes, reply pushes, anything else), dispatched by
  * a started producer: rmq__conn_read, rmq__conn_parse, rmq__dispatch,
- * rmq__inst_request and rmq__respond, over the simulated port.
+ * rmq__inst_request and rmq__respond, over the simulated port; and answers
+ * to a request of the producer's that is in flight, or still queued because
+ * the port's send said "try again later".
  *
- * Input: one option byte (read size per recv, latency, header form of the
- * frames the generator writes, connect completing at once), then the byte
- * stream the broker writes on the producer's connection to it. Checked:
+ * Input: two option bytes (read size per recv, latency, header form of the
+ * producer's requests, start near the clock's wrap, connect completing at
+ * once; a request of the producer's in flight, its sends held back while
+ * the stream is read), then the byte stream the broker writes on the
+ * producer's connection to it. Checked:
  *   - the producer never crashes on it, and drops the connection exactly
  *     when a plain loop over the decoder meets a malformed frame;
  *   - every request before that point gets exactly one answer, with its
  *     opaque, the response flag, REQUEST_CODE_NOT_SUPPORTED and the header
  *     form the request used, unless it is oneway, a transaction check or a
  *     consumer id change (no answer at all); nothing else is answered;
+ *   - the producer's own request completes exactly once;
  *   - shutdown and destroy leave nothing behind (LeakSanitizer). */
 #include "fuzz.h"
 
@@ -28,7 +33,7 @@ static int want_fail, extra;
 static rmq_sim *sim;
 static rmq_sim_conn *broker;
 static rmq_port port;
-static int fast_connect;
+static int fast_connect, held, own_done;
 static uint8_t inbox[1 << 16];
 static size_t inbox_len;
 static rmq__jtok tokens[RMQ_MAX_JSON_TOKENS];
@@ -42,6 +47,22 @@ static int port_connect(void *ctx, const char *host, uint16_t p, void **conn)
 }
 
 static size_t received;
+
+static long port_send(void *ctx, void *conn, const void *buf, size_t len)
+{
+    return held ? 0 : rmq_sim_port(sim)->send(ctx, conn, buf, len);
+}
+
+static long port_sendv(void *ctx, void *conn, const rmq_iovec *iov, int n)
+{
+    return held ? 0 : rmq_sim_port(sim)->sendv(ctx, conn, iov, n);
+}
+
+static void own_request_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+{
+    (void)rm; (void)r; (void)err; (void)resp; (void)why;
+    own_done++;
+}
 
 static long port_recv(void *ctx, void *conn, void *buf, size_t len)
 {
@@ -82,14 +103,18 @@ static void on_data(void *ctx, rmq_sim_conn *c, const uint8_t *data, size_t len)
     inbox_len -= at;
 }
 
-/* The plain loop over the stream: which requests must be answered. */
+/* The plain loop over the stream: which requests must be answered. Its
+ * copy has a spare byte, so that a read past a frame shows up where it
+ * matters: in the producer's own read buffer. */
 static void expectations(const uint8_t *data, size_t size)
 {
-    uint8_t *buf = fz_dup(data, size);
+    uint8_t *buf = (uint8_t *)calloc(1, size + 1);
     static rmq_command c;
     rmq__json j;
     size_t at = 0;
     j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS;
+    if (!buf) abort();
+    memcpy(buf, data, size);
     nwant = 0;
     want_fail = 0;
     for (;;) {
@@ -122,19 +147,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rmq_producer_config cfg;
     rmq_producer *p = NULL;
     rmq__conn *c = NULL;
-    uint8_t opt;
+    uint8_t opt, opt2;
     size_t i;
     int k;
-    if (size < 1 || size > 1u << 16) return 0;
+    if (size < 2 || size > 1u << 16) return 0;
     opt = data[0];
-    data++;
-    size--;
+    opt2 = data[1];
+    data += 2;
+    size -= 2;
     expectations(data, size);
     ngot = 0; inbox_len = 0; extra = 0; broker = NULL;
     sim = rmq_sim_create(opt & 64 ? 0xFFFFFF00u : 1000u);
     port = *rmq_sim_port(sim);
     port.connect = port_connect;
     port.recv = port_recv;
+    port.send = port_send;
+    port.sendv = port_sendv;
+    held = 0;
+    own_done = 0;
     fast_connect = (opt & 128) != 0;
     memset(&ops, 0, sizeof ops);
     ops.on_accept = on_accept;
@@ -153,11 +183,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rmq__conn_get(&p->in->rm, "10.0.1.1:10911", rmq_sim_now(sim) + 3000, &c) != RMQ_OK) abort();
     for (k = 0; k < 8 && c->state != RMQ__CONN_OPEN; k++) rmq_producer_poll(p, 10);
     FZ_CHECK(c->state == RMQ__CONN_OPEN && broker != NULL);
+    if (opt2 & 1) {                         /* a request of ours in flight, maybe held back */
+        rmq_command q;
+        rmq__command_init(&q, RMQ_REQ_HEART_BEAT, 0, 0);
+        held = (opt2 & 2) != 0;
+        if (rmq__invoke(&p->in->rm, "10.0.1.1:10911", &q, NULL, 0, 0, rmq_sim_now(sim) + 60000, own_request_done, NULL) != RMQ_OK)
+            abort();
+        if (getenv("FUZZ_REQUEST_SHOW_OPAQUE")) fprintf(stderr, "own request opaque %d\n", (int)q.opaque);
+    }
     received = 0;
     rmq_sim_conn_write(broker, data, size);
     /* Poll until the whole stream is read (or the connection dropped). */
     for (k = 0; k < 100000 && c->state == RMQ__CONN_OPEN && received < size; k++) rmq_producer_poll(p, 5);
     rmq_producer_poll(p, 0);
+    held = 0;
     FZ_CHECK(want_fail ? c->state != RMQ__CONN_OPEN : c->state == RMQ__CONN_OPEN);
     if (!want_fail && c->state == RMQ__CONN_OPEN) {
         if (ngot != nwant) fprintf(stderr, "answers %u, requests %u\n", (unsigned)ngot, (unsigned)nwant);
@@ -169,8 +208,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(got[i].serialize == want[i].serialize);
     }
     FZ_CHECK(ngot <= nwant);
+    if (c->state == RMQ__CONN_OPEN) rmq_producer_poll(p, 10);
+    FZ_CHECK(own_done <= 1);
     rmq_producer_shutdown(p);
     rmq_producer_destroy(p);
+    FZ_CHECK(own_done == (opt2 & 1));
     FZ_CHECK(!rmq_sim_conn_client_open(broker));
     rmq_sim_destroy(sim);
     sim = NULL;

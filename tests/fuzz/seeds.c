@@ -90,7 +90,7 @@ static void from_vector(const char *path, rmq__buf *stream)
         }
     }
     if (to_client) {
-        put("fuzz_request", name, "\0", 1, buf, len);
+        put("fuzz_request", name, "\0\0", 2, buf, len);
         rmq__buf_put(stream, buf, len);
     }
     memcpy(copy, buf, len);
@@ -161,7 +161,7 @@ static void hand_written(void)
     put("fuzz_route", "fastjson-default-topic", "\x0b", 1, fastjson_route, sizeof fastjson_route - 1);
     put("fuzz_route", "order-topic-conf", "\0", 1, order_route, sizeof order_route - 1);
     put("fuzz_frame", "binary-header-spec-example", spec_binary, sizeof spec_binary, NULL, 0);
-    put("fuzz_request", "binary-header-spec-example", "\0", 1, spec_binary, sizeof spec_binary);
+    put("fuzz_request", "binary-header-spec-example", "\0\1", 2, spec_binary, sizeof spec_binary);
 
     rmq__command_init(&c, RMQ_REQ_CHECK_TRANSACTION_STATE, 77, 0);
     c.serialize = RMQ_SERIALIZE_ROCKETMQ;
@@ -169,14 +169,14 @@ static void hand_written(void)
     rmq_command_put_ext(&c, "msgId", "C0A8010A00002A9F0000000000006AF4");
     frame(&b, &c, NULL);
     put("fuzz_frame", "binary-check-transaction-state", b.p, b.len, NULL, 0);
-    put("fuzz_request", "binary-check-transaction-state", "\x21", 1, b.p, b.len);
+    put("fuzz_request", "binary-check-transaction-state", "\x21\3", 2, b.p, b.len);
 
     rmq__command_init(&c, RMQ_REQ_PUSH_REPLY_MESSAGE_TO_CLIENT, 78, 0);
     c.remark = rmq__cslice("reply \"quoted\"\n");
     rmq_command_put_ext(&c, "topic", "TopicTest");
     frame(&b, &c, "reply body");
     put("fuzz_frame", "json-push-reply-with-escapes", b.p, b.len, NULL, 0);
-    put("fuzz_request", "json-push-reply-1-byte-reads", "\x01", 1, b.p, b.len);
+    put("fuzz_request", "json-push-reply-1-byte-reads", "\x01\x01", 2, b.p, b.len);
     put("fuzz_json", "json-push-reply-header", b.p + 8, rmq__be32(b.p + 4) & 0xFFFFFF, NULL, 0);
 
     rmq__command_init(&c, 0, 1, RMQ_FLAG_RESPONSE);
@@ -210,7 +210,7 @@ int main(int argc, char **argv)
                 seed_name(stream_dir, name, sizeof name);
                 strncat(name, "-stream", sizeof name - strlen(name) - 1);
                 put("fuzz_frame", name, stream.p, stream.len, NULL, 0);
-                put("fuzz_request", name, "\0", 1, stream.p, stream.len);
+                put("fuzz_request", name, "\0\0", 2, stream.p, stream.len);
             }
             stream.len = 0;
             free((void *)stream_dir);
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
         seed_name(stream_dir, name, sizeof name);
         strncat(name, "-stream", sizeof name - strlen(name) - 1);
         put("fuzz_frame", name, stream.p, stream.len, NULL, 0);
-        put("fuzz_request", name, "\0", 1, stream.p, stream.len);
+        put("fuzz_request", name, "\0\0", 2, stream.p, stream.len);
     }
     free((void *)stream_dir);
     hand_written();
