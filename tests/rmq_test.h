@@ -51,6 +51,7 @@ static void run_test(const char *name, void (*fn)(void))
 static int test_summary(void)
 {
     printf("%d passed, %d failed\n", test_passed, test_failed);
+    fflush(stdout);            /* before LeakSanitizer's exit handler can end the process */
     return test_failed ? 1 : 0;
 }
 
