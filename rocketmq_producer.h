@@ -243,6 +243,7 @@
  *   RMQ_NO_ERROR_TEXT    rmq_strerror() and the reasons shrink to codes
  *   RMQ_NO_LOG           no log calls at all
  *   RMQ_NO_TRANSACTION   no transactional sends or check-backs
+ *   RMQ_NO_ACL           no ACL signing (SHA-1, HMAC, base64)
  * Platform:
  *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
  *   RMQ_STATIC           every function static (embed a private copy)     */
@@ -787,6 +788,19 @@ struct rmq_rpc_hook {
     void (*after)(void *arg, const char *addr, const rmq_command *request_code_only,
                   const rmq_command *response);
 };
+
+/* ACL signing (AclClientRPCHook): every request gets AccessKey (and
+ * SecurityToken when set) and Signature = base64(HmacSHA1(secret, values
+ * of all ext fields sorted by key, then the body)). Keep acl alive as long
+ * as the producer; cfg.rpc_hook = rmq_acl_hook_init(&acl, ak, sk, NULL). */
+typedef struct rmq_acl {
+    rmq_rpc_hook hook;
+    const char *access_key, *secret_key, *security_token;
+    char signature[32];          /* base64 of 20 bytes, valid until encoded */
+} rmq_acl;
+
+RMQDEF const rmq_rpc_hook *rmq_acl_hook_init(rmq_acl *acl, const char *access_key,
+                                             const char *secret_key, const char *security_token);
 
 /* ======================================================================== */
 /* A static pool (RMQ_NO_MALLOC builds, or any build that wants one)         */
@@ -1838,6 +1852,170 @@ RMQ__FN void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size
     rmq__buf_u16(b, (uint16_t)plen);
     rmq__buf_put(b, props, plen);
 }
+
+#ifndef RMQ_NO_ACL
+/* -- SHA-1, HMAC-SHA1 and base64, for ACL signatures ----------------------- */
+typedef struct rmq__sha1 {
+    uint32_t h[5];
+    uint64_t bytes;
+    uint8_t block[64];
+    size_t used;
+} rmq__sha1;
+
+static uint32_t rmq__rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+
+RMQ__FN void rmq__sha1_init(rmq__sha1 *s)
+{
+    s->h[0] = 0x67452301u; s->h[1] = 0xEFCDAB89u; s->h[2] = 0x98BADCFEu;
+    s->h[3] = 0x10325476u; s->h[4] = 0xC3D2E1F0u;
+    s->bytes = 0;
+    s->used = 0;
+}
+
+RMQ__FN void rmq__sha1_block(rmq__sha1 *s, const uint8_t *p)
+{
+    uint32_t w[16], a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
+    int i;
+    for (i = 0; i < 16; i++) w[i] = rmq__be32(p + 4 * i);
+    for (i = 0; i < 80; i++) {
+        uint32_t f, k, t;
+        if (i >= 16) w[i & 15] = rmq__rol(w[(i + 13) & 15] ^ w[(i + 8) & 15] ^ w[(i + 2) & 15] ^ w[i & 15], 1);
+        if (i < 20) { f = (b & c) | (~b & d); k = 0x5A827999u; }
+        else if (i < 40) { f = b ^ c ^ d; k = 0x6ED9EBA1u; }
+        else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDCu; }
+        else { f = b ^ c ^ d; k = 0xCA62C1D6u; }
+        t = rmq__rol(a, 5) + f + e + k + w[i & 15];
+        e = d; d = c; c = rmq__rol(b, 30); b = a; a = t;
+    }
+    s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d; s->h[4] += e;
+}
+
+RMQ__FN void rmq__sha1_update(rmq__sha1 *s, const void *data, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    s->bytes += n;
+    while (n) {
+        size_t take = 64 - s->used < n ? 64 - s->used : n;
+        RMQ_MEMCPY(s->block + s->used, p, take);
+        s->used += take;
+        p += take;
+        n -= take;
+        if (s->used == 64) { rmq__sha1_block(s, s->block); s->used = 0; }
+    }
+}
+
+RMQ__FN void rmq__sha1_final(rmq__sha1 *s, uint8_t out[20])
+{
+    /* the length in bits, as two 32-bit halves: no 64-bit shift helper */
+    uint32_t hi = (uint32_t)(s->bytes >> 29), lo = (uint32_t)s->bytes << 3;
+    uint8_t pad = 0x80, len[8];
+    int i;
+    rmq__sha1_update(s, &pad, 1);
+    pad = 0;
+    while (s->used != 56) rmq__sha1_update(s, &pad, 1);
+    rmq__be32_put(len, hi);
+    rmq__be32_put(len + 4, lo);
+    rmq__sha1_update(s, len, 8);
+    for (i = 0; i < 5; i++) rmq__be32_put(out + 4 * i, s->h[i]);
+}
+
+/* HMAC-SHA1 (RFC 2104), fed in pieces: inner hash opened with the key. */
+RMQ__FN void rmq__hmac_sha1_init(rmq__sha1 *inner, uint8_t opad_key[64], const char *key)
+{
+    uint8_t k[64], ipad[64];
+    size_t n = RMQ_STRLEN(key), i;
+    RMQ_MEMSET(k, 0, sizeof k);
+    if (n > 64) { rmq__sha1 t; rmq__sha1_init(&t); rmq__sha1_update(&t, key, n); rmq__sha1_final(&t, k); }
+    else RMQ_MEMCPY(k, key, n);
+    for (i = 0; i < 64; i++) { ipad[i] = (uint8_t)(k[i] ^ 0x36); opad_key[i] = (uint8_t)(k[i] ^ 0x5C); }
+    rmq__sha1_init(inner);
+    rmq__sha1_update(inner, ipad, 64);
+}
+
+RMQ__FN void rmq__hmac_sha1_final(rmq__sha1 *inner, const uint8_t opad_key[64], uint8_t out[20])
+{
+    rmq__sha1 outer;
+    uint8_t ih[20];
+    rmq__sha1_final(inner, ih);
+    rmq__sha1_init(&outer);
+    rmq__sha1_update(&outer, opad_key, 64);
+    rmq__sha1_update(&outer, ih, 20);
+    rmq__sha1_final(&outer, out);
+}
+
+/* Standard base64 with padding; out needs 4 * ((n + 2) / 3) + 1 bytes. */
+RMQ__FN void rmq__base64(const uint8_t *in, size_t n, char *out)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i, o = 0;
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63]; out[o++] = t[(v >> 6) & 63]; out[o++] = t[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0u);
+        out[o++] = t[v >> 18];
+        out[o++] = t[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = 0;
+}
+
+static int rmq__slice_cmp(rmq_slice a, rmq_slice b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = RMQ_MEMCMP(a.ptr, b.ptr, n);
+    return c ? c : (a.len < b.len ? -1 : a.len > b.len);
+}
+
+/* The signing input: every ext field but Signature, values only, in key
+ * order (Java's String.compareTo: byte order for ASCII keys), then the
+ * body. Duplicate keys count once, the last value winning, as on the
+ * broker's side. */
+RMQ__FN rmq_err rmq__acl_before(void *arg, const char *addr, rmq_command *req)
+{
+    rmq_acl *acl = (rmq_acl *)arg;
+    uint8_t order[RMQ_MAX_EXT_FIELDS], opad[64], mac[20];
+    rmq__sha1 inner;
+    size_t i, k, n = 0;
+    rmq_err err;
+    (void)addr;
+    err = rmq_command_put_ext(req, "AccessKey", acl->access_key);
+    if (err == RMQ_OK && acl->security_token && *acl->security_token)
+        err = rmq_command_put_ext(req, "SecurityToken", acl->security_token);
+    if (err != RMQ_OK) return err;
+    for (i = 0; i < req->next; i++) {
+        if (rmq__slice_eq(req->ext[i].key, "Signature")) continue;
+        for (k = n; k > 0 && rmq__slice_cmp(req->ext[order[k - 1]].key, req->ext[i].key) > 0; k--) order[k] = order[k - 1];
+        order[k] = (uint8_t)i;
+        n++;
+    }
+    rmq__hmac_sha1_init(&inner, opad, acl->secret_key);
+    for (i = 0; i < n; i++) {
+        const rmq_ext_field *f = &req->ext[order[i]];
+        if (i + 1 < n && rmq__slice_cmp(f->key, req->ext[order[i + 1]].key) == 0) continue;
+        rmq__sha1_update(&inner, f->value.ptr, f->value.len);
+    }
+    if (req->body_len) rmq__sha1_update(&inner, req->body, req->body_len);
+    rmq__hmac_sha1_final(&inner, opad, mac);
+    rmq__base64(mac, sizeof mac, acl->signature);
+    return rmq_command_put_ext(req, "Signature", acl->signature);
+}
+
+RMQDEF const rmq_rpc_hook *rmq_acl_hook_init(rmq_acl *acl, const char *access_key, const char *secret_key,
+                                             const char *security_token)
+{
+    if (!acl || !access_key || !secret_key) return NULL;
+    RMQ_MEMSET(acl, 0, sizeof *acl);
+    acl->access_key = access_key;
+    acl->secret_key = secret_key;
+    acl->security_token = security_token;
+    acl->hook.arg = acl;
+    acl->hook.before = rmq__acl_before;
+    return &acl->hook;
+}
+#endif
 
 #ifndef RMQ_NO_TRANSACTION
 /* -- the stored-message format (a transaction check's body) --------------- */

@@ -701,6 +701,59 @@ static void test_pool_allocates_frees_and_coalesces_without_running_out(void)
     rmq_pool_free(&pool, a);
 }
 
+/* -- ACL signing ----------------------------------------------------------- */
+static void test_sha1_and_hmac_sha1_match_the_rfc_vectors(void)
+{
+    rmq__sha1 s;
+    uint8_t d[20], opad[64];
+    char hex[41];
+    rmq__sha1_init(&s);
+    rmq__sha1_update(&s, "abc", 3);
+    rmq__sha1_final(&s, d);
+    rmq__hex(hex, d, 20);
+    CHECK_STR(hex, "A9993E364706816ABA3E25717850C26C9CD0D89D");          /* RFC 3174 */
+    rmq__sha1_init(&s);
+    rmq__sha1_update(&s, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
+    rmq__sha1_final(&s, d);
+    rmq__hex(hex, d, 20);
+    CHECK_STR(hex, "84983E441C3BD26EBAAE4AA1F95129E5E54670F1");
+    rmq__hmac_sha1_init(&s, opad, "Jefe");
+    rmq__sha1_update(&s, "what do ya want ", 16);
+    rmq__sha1_update(&s, "for nothing?", 12);
+    rmq__hmac_sha1_final(&s, opad, d);
+    rmq__hex(hex, d, 20);
+    CHECK_STR(hex, "EFFCDF6AE5EB2FA2D27416D5F184DF9C259A7C79");          /* RFC 2202 case 2 */
+}
+
+static void test_base64_pads_as_the_standard_says(void)
+{
+    char out[16];
+    rmq__base64((const uint8_t *)"f", 1, out);
+    CHECK_STR(out, "Zg==");
+    rmq__base64((const uint8_t *)"fo", 2, out);
+    CHECK_STR(out, "Zm8=");
+    rmq__base64((const uint8_t *)"foob", 4, out);
+    CHECK_STR(out, "Zm9vYg==");
+    rmq__base64((const uint8_t *)"fooba", 5, out);
+    CHECK_STR(out, "Zm9vYmE=");
+}
+
+/* The worked example of the protocol reference: a route query for
+ * TopicTest signed with AccessKey rocketmq2 and SecretKey 12345678. */
+static void test_acl_signature_of_a_route_query_matches_the_reference_example(void)
+{
+    rmq_acl acl;
+    const rmq_rpc_hook *h = rmq_acl_hook_init(&acl, "rocketmq2", "12345678", NULL);
+    rmq_command c;
+    rmq__command_init(&c, 105, 1, 0);
+    rmq_command_put_ext(&c, "topic", "TopicTest");
+    CHECK(h != NULL);
+    CHECK_INT(h->before(h->arg, "ns:9876", &c), RMQ_OK);
+    CHECK_SLICE(rmq_command_ext(&c, "AccessKey"), "rocketmq2");
+    CHECK_SLICE(rmq_command_ext(&c, "Signature"), "GeeGoP9mRvDhoVp4PD5omX0prgE=");
+    CHECK(rmq_command_ext(&c, "SecurityToken").ptr == NULL);
+}
+
 static void run_codec_tests(void)
 {
     RUN(test_every_captured_frame_decodes_with_the_described_code_opaque_flag_and_body);
@@ -737,4 +790,7 @@ static void run_codec_tests(void)
     RUN(test_java_string_hash_matches_java_for_ascii_accents_and_emoji);
     RUN(test_decimal_conversions_need_no_64_bit_division);
     RUN(test_pool_allocates_frees_and_coalesces_without_running_out);
+    RUN(test_sha1_and_hmac_sha1_match_the_rfc_vectors);
+    RUN(test_base64_pads_as_the_standard_says);
+    RUN(test_acl_signature_of_a_route_query_matches_the_reference_example);
 }

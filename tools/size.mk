@@ -17,7 +17,7 @@
 .PHONY: size
 
 size:
-	B=$(B) sh -c 'exec bash tools/size.sh'
+	B=$(B) bash tools/size.sh
 
 NOMALLOC_DEPS = tests/test_nomalloc.c tests/rmq_test.h tests/mockbroker/mock_client.h \
                 rocketmq_producer.h port/rmq_port_posix.h

@@ -12,7 +12,8 @@
  *     behaviours the contract allows: connect completing at once, and send
  *     answering "try again later";
  *   - then up to 48 calls of the application (async, oneway, sync, batch,
- *     to-queue and selector sends, poll, time passing, fetch, flush), and
+ *     to-queue and selector sends, poll, time passing, fetch, flush) and of
+ *     the cluster (brokers joining or leaving the routes served), and
  *     in callbacks sometimes a new send or a blocking call;
  *   - and, whenever a peer receives a request, how it answers it.
  * When the input runs out the peers answer normally, so everything can end.
@@ -45,6 +46,7 @@ static peer_conn *conns[MAX_PEER_CONNS];
 static int nconns;
 static rmq__jtok peer_tokens[RMQ_MAX_JSON_TOKENS];
 static int fastjson;
+static int members;               /* brokers (bits 1, 2) in the routes the name server gives */
 
 /* -- the port ------------------------------------------------------------- */
 static int port_connect(void *ctx, const char *host, uint16_t p, void **conn)
@@ -109,7 +111,7 @@ static void answer_normally(peer_conn *pc, const rmq_command *q, rmq_command *r,
         rmq_slice topic = rmq_command_ext(q, "topic");
         if (q->code != RMQ_REQ_GET_ROUTEINFO_BY_TOPIC) r->code = RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED;
         else if (rmq__slice_eq(topic, "NewTopic")) r->code = RMQ_CODE_TOPIC_NOT_EXIST;
-        else { route_body(body, sizeof body, rmq__slice_eq(topic, "TopicB") ? 1 << BROKER_B : 6); b = body; }
+        else { route_body(body, sizeof body, rmq__slice_eq(topic, "TopicB") ? 1 << BROKER_B : members); b = body; }
     } else if (q->code == RMQ_REQ_SEND_MESSAGE_V2 || q->code == RMQ_REQ_SEND_MESSAGE || q->code == RMQ_REQ_SEND_BATCH_MESSAGE) {
         rmq_slice e = rmq_command_ext(q, "e");
         static char qid[16];
@@ -358,10 +360,11 @@ static void run_calls(void)
         case 10: rmq_sim_advance(sim, (uint32_t)fz_u16(&script) * (fz_u8(&script) & 1 ? 16u : 1u)); break;
         case 11: rmq_fetch_publish_queues(producer, topics[fz_pick(&script, 4)], qs, 8, &n); break;
         case 12: rmq_producer_flush(producer, fz_u16(&script)); break;
-        default: {
+        default: {                        /* brokers join or leave the cluster's routes */
             rmq_stats st;
             rmq_producer_stats(producer, &st);
             FZ_CHECK(st.inflight_requests <= RMQ_MAX_INFLIGHT && st.connections <= RMQ_MAX_CONNECTIONS);
+            members = fz_u8(&script) & 6;
             break;
         }
         }
@@ -390,6 +393,7 @@ static void setup(void)
     busy_every = o1 & 2 ? 2 + (o1 >> 5) : 0;
     send_calls = 0;
     fastjson = (o1 & 4) != 0;
+    members = 6;
     memset(&ops, 0, sizeof ops);
     ops.on_accept = peer_accept;
     ops.on_data = peer_data;
