@@ -408,6 +408,10 @@ typedef struct rmq_port {
     /* Wait until one of the items is ready, timeout_ms passes, or wake() is
      * called. Returns the number of ready items, 0, or negative on failure. */
     int (*wait)(void *ctx, rmq_wait_item *items, size_t n, uint32_t timeout_ms);
+    /* Optional: why the last call on conn (or the port, conn NULL) failed, as
+     * a sentence ("the server certificate is not signed by a trusted CA");
+     * it becomes part of the producer's reason. NULL or "": nothing to add. */
+    const char *(*conn_error)(void *ctx, void *conn);
 
     /* -- time ------------------------------------------------------------- */
     /* Monotonic milliseconds. May be 32 bits and wrap: the library compares
@@ -2794,7 +2798,11 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         c->state = RMQ__CONN_BACKOFF;
         c->h = NULL;
         c->deadline = now + rm->backoff_ms;
-        rmq__fmt(c->why, sizeof c->why, "connect to %s %s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed");
+        {
+            const char *detail = rm->port->conn_error ? rm->port->conn_error(rm->port->ctx, NULL) : NULL;
+            rmq__fmt(c->why, sizeof c->why, "connect to %s %s%s%s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed",
+                     detail && *detail ? ": " : "", detail ? detail : "");
+        }
         rmq__strlcpy(rm->why, c->why, sizeof rm->why);
         return RMQ_ERR_CONNECT;
     }
@@ -3218,7 +3226,10 @@ RMQ__FN void rmq__conn_connected(rmq__remoting *rm, rmq__conn *c)
     int rc = rm->port->connect_result ? rm->port->connect_result(rm->port->ctx, c->h) : RMQ_PORT_OK;
     if (rc == RMQ_PORT_AGAIN) return;
     if (rc < 0) {
-        rmq__conn_failf(rm, c, RMQ_ERR_CONNECT, "connect to %s %s", c->addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed");
+        const char *detail = rm->port->conn_error ? rm->port->conn_error(rm->port->ctx, c->h) : NULL;
+        rmq__conn_failf(rm, c, RMQ_ERR_CONNECT, "connect to %s %s%s%s", c->addr,
+                        rc == RMQ_PORT_REFUSED ? "refused" : "failed", detail && *detail ? ": " : "",
+                        detail ? detail : "");
         return;
     }
     c->state = RMQ__CONN_OPEN;

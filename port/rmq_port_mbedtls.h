@@ -997,6 +997,13 @@ static void rmq__tls_forward_log(void *ctx, int level, const char *msg)
 
 /* Entries are assigned by name; an optional entry stays NULL when the
  * inner port has none. */
+/* The port keeps the last failure's sentence (certificate, host name). */
+static const char *rmq__tls_conn_error(void *ctx, void *conn)
+{
+    (void)conn;
+    return ((const rmq_port_mbedtls *)ctx)->last_error;
+}
+
 static void rmq__tls_fill(rmq_port_mbedtls *tls)
 {
     const rmq_port *in = tls->inner;
@@ -1011,6 +1018,7 @@ static void rmq__tls_fill(rmq_port_mbedtls *tls)
     p->close = rmq__tls_close;
     p->pending = rmq__tls_pending;
     p->wait = rmq__tls_wait;
+    p->conn_error = rmq__tls_conn_error;
     p->now_ms = rmq__tls_now_ms;
     p->wall_ms = in->wall_ms ? rmq__tls_wall_ms : NULL;
     p->local_ip = in->local_ip ? rmq__tls_local_ip : NULL;

@@ -543,6 +543,7 @@ static void test_wrong_ca_is_refused_and_the_reason_says_so(void)
     err = send_seed_batch(p, res);
     CHECK(err != RMQ_OK);
     CHECK_HAS(rmq_producer_last_error(p), T.nsaddr);
+    CHECK_HAS(rmq_producer_last_error(p), "not signed by a trusted CA");   /* the port's reason reaches the user */
     rmq_producer_shutdown(p);
     rmq_producer_destroy(p);
     CHECK_HAS(rmq_port_mbedtls_last_error(&tls), "not signed by a trusted CA");

@@ -302,6 +302,15 @@ if [ $HAVE_FULL = 1 ] && [ -f "$OUT/full.cortex-m4.Os/result" ]; then
     done
 fi
 
+# -- where the core's code goes ----------------------------------------------
+d=$OUT/core.cortex-m4.Os
+if [ -f "$d/result" ] && [ ! -f "$d/error" ]; then
+    echo
+    echo "Where the core's library text goes (Cortex-M4 -Os, bytes, by section of the header)"
+    arm-none-eabi-nm -S "$d/app.elf" >"$d/nm-sizes"
+    python3 tools/size_breakdown.py "$d/nm-sizes" "$d/app.ci" rocketmq_producer.h "$(lib_text "$d")"
+fi
+
 # -- ports ------------------------------------------------------------------
 echo
 echo "Ports, each header's implementation compiled alone at -Os (object: text data bss)"

@@ -372,6 +372,13 @@ static void run_calls(void)
 }
 
 /* -- one run ------------------------------------------------------------- */
+/* FUZZ_LOG=1 shows the library's log lines, to follow one input. */
+static void show_log(void *arg, int level, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "[%u] %d %s\n", (unsigned)rmq_sim_now(sim), level, msg);
+}
+
 static void setup(void)
 {
     static const uint32_t starts[4] = { 1000, 0xFFFFF000u, 0x7FFFFF00u, 0 };
@@ -385,6 +392,7 @@ static void setup(void)
     sim = rmq_sim_create(start);
     if (!sim) abort();
     rmq_sim_set_wall(sim, INT64_C(1795288064606));
+    if (getenv("FUZZ_LOG")) rmq_sim_on_log(sim, show_log, NULL);
     port = *rmq_sim_port(sim);
     port.connect = port_connect;
     port.send = port_send;
