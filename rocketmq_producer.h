@@ -1039,7 +1039,8 @@ RMQ__FN int rmq__parse_i64(const char *s, size_t len, int64_t *out)
     for (; i < len; i++) {
         unsigned d = (unsigned)(unsigned char)s[i] - '0';
         if (d > 9) return -1;
-        if (v > (UINT64_C(0x7FFFFFFFFFFFFFFF) - d) / 10u) return -1;
+        /* v * 10 + d <= INT64_MAX, checked without a 64-bit division */
+        if (v > UINT64_C(922337203685477580) || (v == UINT64_C(922337203685477580) && d > 7)) return -1;
         v = v * 10u + d;
     }
     *out = neg ? -(int64_t)v : (int64_t)v;
@@ -1141,7 +1142,13 @@ RMQ__FN rmq_slice rmq__cslice(const char *s)
 
 /* -- logging --------------------------------------------------------------- */
 #ifdef RMQ_NO_LOG
-#define RMQ__LOG(port, level, ...) ((void)0)
+/* Takes the arguments so that values kept only for logs are still used;
+ * the call and its arguments vanish in any optimized build. */
+static void rmq__nolog(const rmq_port *port, int level, const char *fmt, ...)
+{
+    (void)port; (void)level; (void)fmt;
+}
+#define RMQ__LOG rmq__nolog
 #else
 /* Formats only when the port has a sink: a silent build pays one test. */
 RMQ__FN void rmq__log(const rmq_port *port, int level, const char *fmt, ...)
@@ -1631,6 +1638,7 @@ RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
     rmq__buf_putc(b, '}');
 }
 
+#ifndef RMQ_NO_BINARY_HEADER
 /* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
  * decode as null on the Java side, so empty ext values are left out. */
 RMQ__FN void rmq__header_binary(rmq__buf *b, const rmq_command *c)
@@ -1655,6 +1663,7 @@ RMQ__FN void rmq__header_binary(rmq__buf *b, const rmq_command *c)
     }
     if (!b->failed) rmq__be32_put(b->p + at, (uint32_t)ext_len);
 }
+#endif
 
 /* Encodes the 8-byte prefix and the header into b; the body (body_len
  * bytes) is written after it by the caller, from wherever it lives. */
