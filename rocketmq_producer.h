@@ -215,8 +215,10 @@
 #ifndef RMQ_CONNECT_TIMEOUT_MS
 #define RMQ_CONNECT_TIMEOUT_MS 3000u
 #endif
-/* A broker or name server whose connect failed is not tried again for this
- * long, so that a dead address does not eat every send's budget. */
+/* A broker or name server whose connect timed out is not tried again for
+ * this long, so that a dead address does not eat every send's budget. (A
+ * refused connect costs nothing and is tried again at once: a broker that
+ * restarts is used as soon as it listens.) */
 #ifndef RMQ_CONNECT_BACKOFF_MS
 #define RMQ_CONNECT_BACKOFF_MS 1000u
 #endif
@@ -2467,6 +2469,7 @@ enum { RMQ__CONN_FREE = 0, RMQ__CONN_CONNECTING, RMQ__CONN_OPEN, RMQ__CONN_BACKO
 struct rmq__conn {
     uint8_t state;
     uint8_t failing;        /* failed inside a call that must not complete requests */
+    uint8_t timed_out;      /* its connect timed out: back off before the next */
     rmq_err fail_err;
     char addr[RMQ_ADDR_MAX_LEN + 1];
     void *h;
@@ -2701,10 +2704,11 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", c->why);
     if (c->h) rm->port->close(rm->port->ctx, c->h);
     c->h = NULL;
-    /* Only an address that could not be connected is backed off; a
-     * connection lost or closed after a timeout may reconnect at once. */
+    /* Only an address whose connect timed out is backed off (it would eat
+     * the next send's budget); anything else may reconnect at once. */
     c->state = RMQ__CONN_BACKOFF;
-    c->deadline = rmq__now(rm) + (c->fail_err == RMQ_ERR_CONNECT ? rm->backoff_ms : 0u);
+    c->deadline = rmq__now(rm) + (c->timed_out ? rm->backoff_ms : 0u);
+    c->timed_out = 0;
     err_copy = c->fail_err;
     c->failing = 0;
     /* Detach everything first: a done function may retry at once and
@@ -2806,7 +2810,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
     if (rc < 0) {
         c->state = RMQ__CONN_BACKOFF;
         c->h = NULL;
-        c->deadline = now + rm->backoff_ms;
+        c->deadline = now;                       /* refused at once: no backoff */
         {
             const char *detail = rm->port->conn_error ? rm->port->conn_error(rm->port->ctx, NULL) : NULL;
             rmq__fmt(c->why, sizeof c->why, "connect to %s %s%s%s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed",
@@ -3255,6 +3259,7 @@ RMQ__FN uint32_t rmq__connect_deadlines(rmq__remoting *rm, uint32_t now, uint32_
         if (c->state != RMQ__CONN_CONNECTING) continue;
         left = rmq__tdiff(c->deadline, now);
         if (left <= 0) {
+            c->timed_out = 1;
             rmq__conn_failf(rm, c, RMQ_ERR_CONNECT, "connect to %s timed out", c->addr);
         } else if ((uint32_t)left < wait) {
             wait = (uint32_t)left;

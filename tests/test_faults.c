@@ -366,6 +366,55 @@ static void test_fault_the_clock_wrapping_mid_retry(void)
     simc_destroy(c);
 }
 
+/* A refused connect is not backed off: a broker back from a restart is
+ * used at once, even by the retry of a send whose other broker just died. */
+static void test_fault_a_broker_back_from_a_restart_is_used_at_once(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    rmq_send_result res;
+    rmq_message m;
+    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b"), i;
+    for (i = 0; i < 8; i++) warm_up(p);
+    rmq_message_init(&m, "TopicTest", "restart", 7);
+    simc_down(c, a);
+    for (i = 0; i < 4; i++) CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);   /* refused by a, stored on b */
+    simc_up(c, a);
+    simc_down(c, b);                                           /* at once: no second passes */
+    for (i = 0; i < 4; i++) {
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+        CHECK_STR(res.queue.broker_name, "broker-a");
+    }
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+/* A connect that timed out is backed off: the next send does not wait for
+ * that address again, it goes to the other broker at once. */
+static void test_fault_an_address_whose_connect_timed_out_is_backed_off(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = fm_producer(c, 0);
+    rmq_sim_faults stall;
+    rmq_send_result res;
+    rmq_message m;
+    rmq_queue qs[16];
+    size_t n;
+    uint32_t t0;
+    memset(&stall, 0, sizeof stall);
+    stall.stall = 1;
+    rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &stall);
+    CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    rmq_message_init(&m, "TopicTest", "x", 1);
+    CHECK(rmq_send_to_queue(p, &m, &qs[0], &res) != RMQ_OK);    /* broker-a: the connect times out */
+    t0 = rmq_sim_now(c->sim);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_STR(res.queue.broker_name, "broker-b");
+    CHECK_INT(rmq_sim_now(c->sim) - t0, 0);                     /* no time spent on broker-a */
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void run_fault_tests(void)
 {
     RUN(test_fault_refused_connect_fails_naming_the_broker_or_lands_on_the_other);
@@ -380,4 +429,6 @@ static void run_fault_tests(void)
     RUN(test_fault_a_broker_killed_with_1000_async_sends_pending);
     RUN(test_fault_name_servers_gone_after_routes_are_cached_sends_keep_working);
     RUN(test_fault_the_clock_wrapping_mid_retry);
+    RUN(test_fault_a_broker_back_from_a_restart_is_used_at_once);
+    RUN(test_fault_an_address_whose_connect_timed_out_is_backed_off);
 }

@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
 """Stack depth of rocketmq_producer.h's calls, from GCC's -fcallgraph-info=su.
 
-    size_stack.py [--json] IMAGE.ci SOURCE... -- ROOT...
+    size_stack.py [--json] [--nm NM_FILE] IMAGE.ci SOURCE... -- ROOT...
 
 IMAGE.ci is the call graph GCC writes with -fcallgraph-info=su (VCG text):
 one node per function with its frame ("N bytes (static)"), one edge per call
 site. SOURCE are the C files the graph was compiled from (the header and the
 application), read to see the call sites of indirect calls. ROOT are the
-functions to measure (rmq_send ...).
+functions to measure (rmq_send ...). NM_FILE is `nm` of the linked image:
+with it, only functions the image holds count (the graph has every function
+compiled, including those --gc-sections dropped), and the roots.
 
 Prints, for each root, two sums of frames along the deepest chain:
 
   direct    only the calls GCC could see (the static call graph);
   resolved  also every indirect call (a port entry, r->done(...), cond(...),
-            a user callback), taken to reach any function whose address the
-            sources take and whose parameter count equals the call's
-            argument count. This over-approximates: a chain may pass
+            a user callback). A call through a struct member reaches the
+            functions the sources assign to a member of that name
+            (`pt->connect = stub_connect;`); an entry of struct rmq_port
+            that nothing assigns reaches nothing (the application left it
+            NULL); any other indirect call reaches every function whose
+            address the sources take and whose parameter count equals the
+            call's argument count. This over-approximates: a chain may pass
             through a callback that cannot in fact be reached from there.
 
 A call that closes a cycle is not followed again (each cycle is counted
@@ -89,6 +95,21 @@ def top_level_args(text, start):
     return None
 
 
+def port_members(code):
+    """The function pointers of struct rmq_port."""
+    m = re.search(r'typedef struct rmq_port \{(.*?)\} rmq_port;', code, flags=re.S)
+    return set(re.findall(r'\(\*\s*(\w+)\)', m.group(1))) if m else set()
+
+
+def member_targets(code, names):
+    """{member: functions assigned to a member of that name}."""
+    wanted, out = set(names), {}
+    for m in re.finditer(r'(?:\.|->)\s*(\w+)\s*=\s*(\w+)\s*;', code):
+        if m.group(2) in wanted:
+            out.setdefault(m.group(1), set()).add(m.group(2))
+    return out
+
+
 def scan_code(code, names):
     """Parameter counts of the named functions' definitions, and the set of
     those named somewhere other than as the callee of a call (address taken)."""
@@ -111,29 +132,57 @@ def scan_code(code, names):
     return arity, taken
 
 
-def call_arity(sources, where):
-    """Argument count of the call at 'file:line:col', or None."""
+def call_site(sources, where):
+    """(member or None, argument count or None) of the call at 'file:line:col'."""
     m = re.match(r'(.*):(\d+):(\d+)$', where)
     if not m:
-        return None
+        return None, None
     lines = sources.get(m.group(1).rsplit('/', 1)[-1])
     if not lines:
-        return None
+        return None, None
     row, col = int(m.group(2)) - 1, int(m.group(3)) - 1
     text = '\n'.join(lines[row:row + 8])
     paren = text.find('(', col)
-    return None if paren < 0 else top_level_args(text, paren)
+    if paren < 0:
+        return None, None
+    callee = text[col:paren]
+    ids = re.findall(r'[A-Za-z_]\w*', callee)
+    member = ids[-1] if ids and ('->' in callee or '.' in callee) else None
+    return member, top_level_args(text, paren)
+
+
+def image_symbols(path):
+    """Names defined in the image, also without GCC's clone number (.0)."""
+    names = set()
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3:
+                names.add(parts[-1])
+                names.add(re.sub(r'\.\d+$', '', parts[-1]))
+    return names
 
 
 def main(argv):
     as_json = '--json' in argv
     argv = [a for a in argv if a != '--json']
+    kept = None
+    if '--nm' in argv:
+        at = argv.index('--nm')
+        kept = image_symbols(argv[at + 1])
+        del argv[at:at + 2]
     if '--' not in argv or len(argv) < 4:
         sys.stderr.write(__doc__)
         return 2
     cut = argv.index('--')
     ci, srcs, roots = argv[1], argv[2:cut], argv[cut + 1:]
     nodes, edges = parse_ci(ci)
+    if kept is not None:
+        # A root may be inlined into its caller and gone from the image; its
+        # own frame and callees still describe a call to it.
+        nodes = {t: v for t, v in nodes.items()
+                 if v[0] in kept or v[0] in roots or not v[1] or v[1].startswith('<')}
+        edges = [e for e in edges if e[0] in nodes and (e[1] in nodes or e[1] == '__indirect_call')]
     sources = read_sources(srcs)
     code = strip_comments('\n'.join('\n'.join(v) for v in sources.values()))
 
@@ -142,12 +191,17 @@ def main(argv):
         by_name.setdefault(name, title)
     defined = [n for t, (n, w, _, _) in nodes.items() if w and not w.startswith('<')]
     arity, taken = scan_code(code, defined)
+    members = member_targets(code, defined)
+    port = port_members(code)
 
     direct, resolved, unresolved = {}, {}, 0
     for src, dst, where in edges:
         if dst == '__indirect_call':
-            n = call_arity(sources, where)
-            targets = [by_name[f] for f in taken if n is not None and arity.get(f) == n]
+            member, n = call_site(sources, where)
+            if member and (members.get(member) or member in port):
+                targets = [by_name[f] for f in members.get(member, ())]
+            else:
+                targets = [by_name[f] for f in taken if n is not None and arity.get(f) == n]
             if n is None:
                 unresolved += 1
             resolved.setdefault(src, set()).update(targets)

@@ -640,61 +640,36 @@ static int bench_env_init(bench_env *env)
     return 0;
 }
 
-static void bench_report(bench_env *env, uint64_t st_med, uint64_t st_min, uint64_t st_max, uint64_t total_cpu,
-                         uint64_t total_msgs)
+/* The lines whose bottleneck was the mock, and those other load spoiled,
+ * said in words; returns the two counts. */
+static void bench_verdicts(const bench_env *env, int *mock_bound, int *noisy)
 {
-    char model[256], a[32], b[32], c[32];
-    struct utsname u;
     size_t i;
-    size_t peak = 0;
-    int mock_bound = 0, noisy = 0;
-    bench_cpu_model(model, sizeof model);
-    if (uname(&u) != 0)
-        snprintf(u.release, sizeof u.release, "?");
-    printf("\nrocketmq_producer.h %s bench: %ld CPUs (%s), Linux %s, %s, %llu s per line\n", rmq_version(),
-           sysconf(_SC_NPROCESSORS_ONLN), model, u.release,
-           env->have_mock ? "mock cluster on loopback (1 broker, 4 queues)" : env->namesrv,
-           (unsigned long long)(env->dur_ns / 1000000000u));
-    bench_print_rates(env);
-    bench_print_costs(env);
-    bench_print_limits(env);
-    printf("\nstart-up (create + start + first acknowledged send), median of %d: %s ms (min %s, max %s)\n",
-           BENCH_STARTUP_RUNS, bench_fix3(a, st_med / 1000u), bench_fix3(b, st_min / 1000u), bench_fix3(c, st_max / 1000u));
-    bench_json_str("machine_cpu_model", model);
-    bench_json_u64("machine_nproc", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
-    bench_json_str("target", env->have_mock ? "mock" : "cluster");
-    bench_json_u64("seconds_per_line", env->dur_ns / 1000000000u);
+    *mock_bound = *noisy = 0;
     for (i = 0; i < BENCH_NLINES; i++) {
-        bench_json_line(env, &bench_lines[i]);
-        if (bench_lines[i].heap_peak > peak)
-            peak = bench_lines[i].heap_peak;
-        if (env->have_mock && !bench_lines[i].failed && strcmp(bench_bound(env, &bench_lines[i]), "MOCK CPU") == 0) {
-            if (!mock_bound)
-                printf("\nTHE MOCK IS THE BOTTLENECK (its process near 100%% of a core, the client's not) on:");
-            printf("%s %s", mock_bound ? "," : "", bench_lines[i].label);
-            mock_bound++;
-        }
+        const bench_line *l = &bench_lines[i];
+        if (l->failed || !l->msgs)
+            continue;
+        if (bench_noisy(l))
+            (*noisy)++;
+        if (!env->have_mock || strcmp(bench_bound(env, l), "MOCK CPU") != 0)
+            continue;
+        if (!*mock_bound)
+            printf("\nTHE MOCK IS THE BOTTLENECK (its process near 100%% of a core, the client's not) on:");
+        printf("%s %s", *mock_bound ? "," : "", l->label);
+        (*mock_bound)++;
     }
-    if (mock_bound)
+    if (*mock_bound)
         printf("\n");
-    for (i = 0; i < BENCH_NLINES; i++)
-        if (!bench_lines[i].failed && bench_lines[i].msgs && bench_noisy(&bench_lines[i]))
-            noisy++;
-    if (noisy)
+    if (*noisy)
         printf("\nWARNING: on %d line(s) other processes used more than %d%% of a core: those figures are unreliable\n",
-               noisy, BENCH_NOISY_PCT);
-    bench_json_milli("startup_ms_median", st_med / 1000u);
-    bench_json_milli("startup_ms_min", st_min / 1000u);
-    bench_json_milli("startup_ms_max", st_max / 1000u);
-    bench_json_u64("client_cpu_ns_per_msg", total_msgs ? total_cpu / total_msgs : 0);
-    bench_json_u64("peak_heap_bytes", peak);
-    bench_json_u64("mock_bound_lines", (uint64_t)mock_bound);
-    bench_json_u64("noisy_lines", (uint64_t)noisy);
-    printf("\nclient CPU over all lines: %llu ns per message; largest producer heap peak: %lu bytes\n",
-           (unsigned long long)(total_msgs ? total_cpu / total_msgs : 0), (unsigned long)peak);
-    bench_compare("sync_128", "sync_128_bin");
-    bench_compare("async_w256", "async_w256_bin");
-    for (i = 0; i < (size_t)env->nlimits; i++) {
+               *noisy, BENCH_NOISY_PCT);
+}
+
+static void bench_json_limits(const bench_env *env)
+{
+    int i;
+    for (i = 0; i < env->nlimits; i++) {
         const bench_limit *l = &env->limits[i];
         char k[96], pre[64];
         snprintf(pre, sizeof pre, "limit_%s_%lu_%lu", l->pingpong ? "pingpong" : "stream", (unsigned long)l->req_len,
@@ -706,6 +681,61 @@ static void bench_report(bench_env *env, uint64_t st_med, uint64_t st_min, uint6
         bench_key(k, sizeof k, pre, "responder_cpu_pct");
         bench_json_u64(k, bench_pct(l->peer_cpu_ns, l->wall_ns));
     }
+}
+
+static void bench_print_machine(const bench_env *env)
+{
+    char model[256];
+    struct utsname u;
+    bench_cpu_model(model, sizeof model);
+    if (uname(&u) != 0)
+        snprintf(u.release, sizeof u.release, "?");
+    printf("\nrocketmq_producer.h %s bench: %ld CPUs (%s), Linux %s, %s, %llu s per line\n", rmq_version(),
+           sysconf(_SC_NPROCESSORS_ONLN), model, u.release,
+           env->have_mock ? "mock cluster on loopback (1 broker, 4 queues)" : env->namesrv,
+           (unsigned long long)(env->dur_ns / 1000000000u));
+    bench_json_str("machine_cpu_model", model);
+    bench_json_u64("machine_nproc", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+    bench_json_str("target", env->have_mock ? "mock" : "cluster");
+    bench_json_u64("seconds_per_line", env->dur_ns / 1000000000u);
+}
+
+typedef struct bench_startup_ms {
+    uint64_t med_ns, min_ns, max_ns;
+} bench_startup_ms;
+
+static void bench_report(const bench_env *env, const bench_startup_ms *st)
+{
+    char a[32], b[32], c[32];
+    uint64_t cpu = 0, msgs = 0;
+    size_t i, peak = 0;
+    int mock_bound, noisy;
+    bench_print_machine(env);
+    bench_print_rates(env);
+    bench_print_costs(env);
+    bench_print_limits(env);
+    printf("\nstart-up (create + start + first acknowledged send), median of %d: %s ms (min %s, max %s)\n",
+           BENCH_STARTUP_RUNS, bench_fix3(a, st->med_ns / 1000u), bench_fix3(b, st->min_ns / 1000u),
+           bench_fix3(c, st->max_ns / 1000u));
+    for (i = 0; i < BENCH_NLINES; i++) {
+        bench_json_line(env, &bench_lines[i]);
+        peak = bench_lines[i].heap_peak > peak ? bench_lines[i].heap_peak : peak;
+        cpu += bench_lines[i].cpu_ns;
+        msgs += bench_lines[i].msgs;
+    }
+    bench_verdicts(env, &mock_bound, &noisy);
+    printf("\nclient CPU over all lines: %llu ns per message; largest producer heap peak: %lu bytes\n",
+           (unsigned long long)(msgs ? cpu / msgs : 0), (unsigned long)peak);
+    bench_compare("sync_128", "sync_128_bin");
+    bench_compare("async_w256", "async_w256_bin");
+    bench_json_milli("startup_ms_median", st->med_ns / 1000u);
+    bench_json_milli("startup_ms_min", st->min_ns / 1000u);
+    bench_json_milli("startup_ms_max", st->max_ns / 1000u);
+    bench_json_u64("client_cpu_ns_per_msg", msgs ? cpu / msgs : 0);
+    bench_json_u64("peak_heap_bytes", peak);
+    bench_json_u64("mock_bound_lines", (uint64_t)mock_bound);
+    bench_json_u64("noisy_lines", (uint64_t)noisy);
+    bench_json_limits(env);
     printf("\n");
     bench_json_print();
 }
@@ -713,7 +743,7 @@ static void bench_report(bench_env *env, uint64_t st_med, uint64_t st_min, uint6
 int main(void)
 {
     bench_env env;
-    uint64_t st_med, st_min, st_max, total_cpu = 0, total_msgs = 0;
+    bench_startup_ms st;
     size_t i;
     memset(bench_body, 'b', sizeof bench_body);
     bench_lines_init();
@@ -721,14 +751,11 @@ int main(void)
         fprintf(stderr, "bench: the mock cluster did not start\n");
         return 1;
     }
-    for (i = 0; i < BENCH_NLINES; i++) {
+    for (i = 0; i < BENCH_NLINES; i++)
         bench_run_line(&env, &bench_lines[i]);
-        total_cpu += bench_lines[i].cpu_ns;
-        total_msgs += bench_lines[i].msgs;
-    }
     fprintf(stderr, "bench: start-up\n");
-    st_med = bench_startup(&env, &st_min, &st_max);
-    bench_report(&env, st_med, st_min, st_max, total_cpu, total_msgs);
+    st.med_ns = bench_startup(&env, &st.min_ns, &st.max_ns);
+    bench_report(&env, &st);
     if (env.have_mock)
         mock_stop(&env.mock);
     return 0;

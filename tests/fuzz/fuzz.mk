@@ -63,7 +63,12 @@ fuzz-smoke: $(addprefix $(B)/fuzz/O0/,$(FUZZ_TARGETS)) $(FUZZ_CORPUS)/.seeded
 LINT_TU = tests/fuzz/lint.c
 LINT_DEFS = -DROCKETMQ_PRODUCER_IMPLEMENTATION -DRMQ_PORT_POSIX_IMPLEMENTATION -DRMQ_PORT_SIM_IMPLEMENTATION
 
-lint: lint-cppcheck lint-tidy
+# Both tools run even when the first one finds something.
+lint:
+	@status=0; \
+	$(MAKE) --no-print-directory lint-cppcheck || status=1; \
+	$(MAKE) --no-print-directory lint-tidy || status=1; \
+	exit $$status
 
 lint-cppcheck:
 	cppcheck --enable=warning,style,performance,portability --error-exitcode=1 --inline-suppr \

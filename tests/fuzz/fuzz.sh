@@ -2,8 +2,8 @@
 # Runs the libFuzzer targets of tests/fuzz (called by tests/fuzz/fuzz.mk).
 #
 #   fuzz.sh run   BINDIR CORPUS SECONDS JOBS target...
-#       fuzzes each target for SECONDS (JOBS at a time) on CORPUS/<target>
-#       and the regression inputs, then prints one line per target with the
+#       fuzzes each target for SECONDS (JOBS at a time) on CORPUS/<target>,
+#       then prints one line per target with the
 #       executions, execs/s and coverage of libFuzzer's final stats.
 #   fuzz.sh smoke BINDIR CORPUS SECONDS target...
 #       runs each target's regression inputs once, then fuzzes it SECONDS;
@@ -28,6 +28,13 @@ max_len() {
     esac
 }
 
+# Script-driven targets go deeper with longer inputs from the start.
+extra() {
+    case "$1" in
+        fuzz_producer|fuzz_batch) echo -len_control=0 ;;
+    esac
+}
+
 regressions() {
     d="$here/regress/$1"
     [ -d "$d" ] && find "$d" -type f ! -name '*.md' | sort
@@ -38,10 +45,11 @@ one() {
     art="$bindir/../artifacts/$t"
     log="$bindir/../logs/$t.log"
     mkdir -p "$art" "$corpus/$t" "$(dirname "$log")"
-    reg="$here/regress/$t"
-    [ -d "$reg" ] || reg=
-    "$bindir/$t" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=20 -rss_limit_mb=3072 \
-        -print_final_stats=1 -artifact_prefix="$art/" "$corpus/$t" $reg >"$log" 2>&1
+    # Regression inputs are not part of the corpus: one that still fails
+    # would end the campaign at once (fuzz-smoke runs them on their own).
+    # shellcheck disable=SC2046
+    "$bindir/$t" -max_total_time="$seconds" -max_len="$(max_len "$t")" $(extra "$t") -timeout=20 -rss_limit_mb=3072 \
+        -print_final_stats=1 -artifact_prefix="$art/" "$corpus/$t" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
@@ -72,14 +80,14 @@ smoke)
     for t in "$@"; do
         ok=1
         files=$(regressions "$t")
-        if [ -n "$files" ]; then
-            # shellcheck disable=SC2086
-            if ! "$bindir/$t" -runs=1 $files >"$bindir/../logs/$t.regress.log" 2>&1; then
+        for f in $files; do
+            if ! "$bindir/$t" "$f" >"$bindir/../logs/$t.regress.log" 2>&1; then
+                [ $ok -eq 0 ] || echo "FAIL $t"
                 ok=0
-                echo "FAIL $t: a regression input fails"
-                grep -E 'Running:|ERROR:|invariant broken|SUMMARY' "$bindir/../logs/$t.regress.log" | tail -6 | sed 's/^/  /'
+                echo "  $f:"
+                grep -E 'ERROR:|invariant broken|SUMMARY' "$bindir/../logs/$t.regress.log" | head -3 | sed 's/^/    /'
             fi
-        fi
+        done
         if [ $ok -eq 1 ] && ! sh "$0" one "$bindir" "$corpus" "$seconds" "$t"; then ok=0; fi
         if [ $ok -eq 1 ]; then
             echo "ok   $t ($(echo "$files" | grep -c . ) regression inputs)"

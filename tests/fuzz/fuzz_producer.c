@@ -46,7 +46,8 @@ static peer_conn *conns[MAX_PEER_CONNS];
 static int nconns;
 static rmq__jtok peer_tokens[RMQ_MAX_JSON_TOKENS];
 static int fastjson;
-static int members;               /* brokers (bits 1, 2) in the routes the name server gives */
+static int members;
+static int trace;                 /* FUZZ_LOG set: tell what happens */               /* brokers (bits 1, 2) in the routes the name server gives */
 
 /* -- the port ------------------------------------------------------------- */
 static int port_connect(void *ctx, const char *host, uint16_t p, void **conn)
@@ -153,6 +154,7 @@ static void answer(peer_conn *pc, const rmq_command *q)
     rmq_command r;
     unsigned act = fz_pick(&script, 16);
     rmq_serialize form = q->serialize;
+    if (trace) fprintf(stderr, "[%u] %s gets request %d, answer %u\n", (unsigned)rmq_sim_now(sim), hosts[pc->server], (int)q->code, act);
     switch (act) {
     case 6: return;                                       /* silence */
     case 7: {                                             /* an error code */
@@ -348,7 +350,9 @@ static void run_calls(void)
         rmq_message m;
         rmq_queue qs[8];
         size_t n;
-        switch (fz_pick(&script, 14)) {
+        unsigned op = fz_pick(&script, 14);
+        if (trace) fprintf(stderr, "[%u] call %u (%u input bytes left)\n", (unsigned)rmq_sim_now(sim), op, (unsigned)script.n);
+        switch (op) {
         case 0: case 1: async_send(0); break;
         case 2: async_send(1); break;
         case 3: async_send(2); break;
@@ -392,7 +396,8 @@ static void setup(void)
     sim = rmq_sim_create(start);
     if (!sim) abort();
     rmq_sim_set_wall(sim, INT64_C(1795288064606));
-    if (getenv("FUZZ_LOG")) rmq_sim_on_log(sim, show_log, NULL);
+    trace = getenv("FUZZ_LOG") != NULL;
+    if (trace) rmq_sim_on_log(sim, show_log, NULL);
     port = *rmq_sim_port(sim);
     port.connect = port_connect;
     port.send = port_send;

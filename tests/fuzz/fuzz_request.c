@@ -8,15 +8,16 @@
  * Input: two option bytes (read size per recv, latency, header form of the
  * producer's requests, start near the clock's wrap, connect completing at
  * once; a request of the producer's in flight, its sends held back while
- * the stream is read), then the byte stream the broker writes on the
- * producer's connection to it. Checked:
+ * the stream is read, or the connection reset by the producer's next write,
+ * the request then sent again once as an async send is), then the byte
+ * stream the broker writes on the producer's connection to it. Checked:
  *   - the producer never crashes on it, and drops the connection exactly
  *     when a plain loop over the decoder meets a malformed frame;
  *   - every request before that point gets exactly one answer, with its
  *     opaque, the response flag, REQUEST_CODE_NOT_SUPPORTED and the header
  *     form the request used, unless it is oneway, a transaction check or a
  *     consumer id change (no answer at all); nothing else is answered;
- *   - the producer's own request completes exactly once;
+ *   - each of the producer's own requests completes exactly once;
  *   - shutdown and destroy leave nothing behind (LeakSanitizer). */
 #include "fuzz.h"
 
@@ -33,7 +34,8 @@ static int want_fail, extra;
 static rmq_sim *sim;
 static rmq_sim_conn *broker;
 static rmq_port port;
-static int fast_connect, held, own_done;
+static int fast_connect, held, own_done, own_sent;
+static rmq_producer *producer;
 static uint8_t inbox[1 << 16];
 static size_t inbox_len;
 static rmq__jtok tokens[RMQ_MAX_JSON_TOKENS];
@@ -58,10 +60,26 @@ static long port_sendv(void *ctx, void *conn, const rmq_iovec *iov, int n)
     return held ? 0 : rmq_sim_port(sim)->sendv(ctx, conn, iov, n);
 }
 
+static void own_request(void);
+
+/* A failed request is sent again once, at once, as a producer's async send
+ * retries: on the same address, maybe from inside the reader. */
 static void own_request_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
 {
-    (void)rm; (void)r; (void)err; (void)resp; (void)why;
+    (void)rm; (void)r; (void)resp; (void)why;
     own_done++;
+    if (err != RMQ_OK && own_sent < 2) own_request();
+}
+
+static void own_request(void)
+{
+    rmq_command q;
+    rmq__command_init(&q, RMQ_REQ_HEART_BEAT, 0, 0);
+    if (rmq__invoke(&producer->in->rm, "10.0.1.1:10911", &q, NULL, 0, 0, rmq_sim_now(sim) + 60000,
+                    own_request_done, NULL) != RMQ_OK)
+        return;
+    own_sent++;
+    if (getenv("FUZZ_REQUEST_SHOW_OPAQUE")) fprintf(stderr, "own request opaque %d\n", (int)q.opaque);
 }
 
 static long port_recv(void *ctx, void *conn, void *buf, size_t len)
@@ -165,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     port.sendv = port_sendv;
     held = 0;
     own_done = 0;
+    own_sent = 0;
     fast_connect = (opt & 128) != 0;
     memset(&ops, 0, sizeof ops);
     ops.on_accept = on_accept;
@@ -180,16 +199,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.port = &port;
     cfg.serialize = opt & 32 ? RMQ_SERIALIZE_ROCKETMQ : RMQ_SERIALIZE_JSON;
     if (rmq_producer_create(&cfg, &p) != RMQ_OK || rmq_producer_start(p) != RMQ_OK) abort();
+    producer = p;
     if (rmq__conn_get(&p->in->rm, "10.0.1.1:10911", rmq_sim_now(sim) + 3000, &c) != RMQ_OK) abort();
     for (k = 0; k < 8 && c->state != RMQ__CONN_OPEN; k++) rmq_producer_poll(p, 10);
     FZ_CHECK(c->state == RMQ__CONN_OPEN && broker != NULL);
     if (opt2 & 1) {                         /* a request of ours in flight, maybe held back */
-        rmq_command q;
-        rmq__command_init(&q, RMQ_REQ_HEART_BEAT, 0, 0);
         held = (opt2 & 2) != 0;
-        if (rmq__invoke(&p->in->rm, "10.0.1.1:10911", &q, NULL, 0, 0, rmq_sim_now(sim) + 60000, own_request_done, NULL) != RMQ_OK)
-            abort();
-        if (getenv("FUZZ_REQUEST_SHOW_OPAQUE")) fprintf(stderr, "own request opaque %d\n", (int)q.opaque);
+        own_request();
+        FZ_CHECK(own_sent == 1);
+    }
+    if (opt2 & 4) {                         /* the producer's next write resets the connection */
+        rmq_sim_faults r = f;
+        r.reset = 1;
+        r.reset_after = broker->written;
+        rmq_sim_conn_set_faults(broker, &r);
     }
     received = 0;
     rmq_sim_conn_write(broker, data, size);
@@ -197,8 +220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (k = 0; k < 100000 && c->state == RMQ__CONN_OPEN && received < size; k++) rmq_producer_poll(p, 5);
     rmq_producer_poll(p, 0);
     held = 0;
-    FZ_CHECK(want_fail ? c->state != RMQ__CONN_OPEN : c->state == RMQ__CONN_OPEN);
-    if (!want_fail && c->state == RMQ__CONN_OPEN) {
+    if (!(opt2 & 4)) FZ_CHECK(want_fail ? c->state != RMQ__CONN_OPEN : c->state == RMQ__CONN_OPEN);
+    if (!want_fail && c->state == RMQ__CONN_OPEN && !(opt2 & 4)) {
         if (ngot != nwant) fprintf(stderr, "answers %u, requests %u\n", (unsigned)ngot, (unsigned)nwant);
         FZ_CHECK(ngot == nwant);
     }
@@ -209,10 +232,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FZ_CHECK(ngot <= nwant);
     if (c->state == RMQ__CONN_OPEN) rmq_producer_poll(p, 10);
-    FZ_CHECK(own_done <= 1);
+    FZ_CHECK(own_done <= own_sent);
     rmq_producer_shutdown(p);
     rmq_producer_destroy(p);
-    FZ_CHECK(own_done == (opt2 & 1));
+    producer = NULL;
+    FZ_CHECK(own_done == own_sent);
     FZ_CHECK(!rmq_sim_conn_client_open(broker));
     rmq_sim_destroy(sim);
     sim = NULL;
