@@ -37,15 +37,18 @@
  *     3. The port contract         what a platform supplies
  *     4. Configuration             rmq_producer_config, Java's defaults
  *     5. Messages and results      rmq_message, rmq_send_result, rmq_queue
- *     6. The producer API          lifecycle, send paths, the event loop
- *     7. Remoting commands         what an RPC hook sees and may change
+ *     6. The producer API          lifecycle, send paths, the event loop,
+ *                                  transactions, statistics
+ *     7. Remoting commands         what an RPC hook sees; the ACL signer
+ *        A static pool             memory for builds without a heap
  *     -- implementation (ROCKETMQ_PRODUCER_IMPLEMENTATION), in layer order --
- *     8. Platform shims            libc subset, allocation, logging
- *     9. Codec                     buffers, JSON, frames, properties, ids
+ *     8. Platform shims            libc subset, allocation, the pool, logging
+ *     9. Codec                     buffers, JSON, frames, properties, batch,
+ *                                  SHA-1/HMAC/base64, stored messages, ids
  *    10. Remoting                  connections, opaque table, deadlines
  *    11. Route                     route data, publish info, fault tolerance
- *    12. Client instance           factory, heartbeat, route refresh
- *    13. Producer                  checks, send paths, retries
+ *    12. Client instance           factory, name servers, heartbeat, routes
+ *    13. Producer                  checks, send paths, retries, transactions
  *     -- licence --
  *
  * THREADING. Without a lock in the port a producer is single-threaded. With
@@ -64,7 +67,17 @@
  *   - the UNIQ_KEY month base is UTC (devices have no time zone);
  *   - bodies are compressed only when the application plugs a compressor in;
  *   - shutdown unregisters from all brokers at once, in one bounded wait;
- *   - the address server is used only when its URL is configured.
+ *   - the address server is used only when its URL is configured;
+ *   - an address whose connect timed out is not tried again for
+ *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once).
+ *
+ * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
+ * field, limit, topic or broker, is in rmq_producer_last_error() and in the
+ * result's reason. A broker's answer is RMQ_ERR_BROKER with its code kept.
+ *
+ * MEMORY. Everything a message points to is copied before the send call
+ * returns (the body once, into what is written). Every table has a bound
+ * (section 1); what a peer sends never makes the library allocate past one.
  */
 #ifndef ROCKETMQ_PRODUCER_H
 #define ROCKETMQ_PRODUCER_H
