@@ -1215,6 +1215,8 @@ typedef struct rmq__buf {
     int failed;             /* an append did not fit: the content is invalid */
 } rmq__buf;
 
+enum { RMQ__BUF_NO_MEMORY = 1, RMQ__BUF_OVER_LIMIT = 2 };   /* why it failed */
+
 RMQ__FN void rmq__buf_init(rmq__buf *b, void *mem, size_t limit)
 {
     b->p = NULL; b->len = 0; b->cap = 0; b->limit = limit; b->mem = mem; b->failed = 0;
@@ -1233,12 +1235,12 @@ RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
     uint8_t *np;
     if (b->failed) return -1;
     if (n <= b->cap - b->len) return 0;
-    if (n > b->limit || b->len > b->limit - n) { b->failed = 1; return -1; }
+    if (n > b->limit || b->len > b->limit - n) { b->failed = RMQ__BUF_OVER_LIMIT; return -1; }
     want = b->len + n;
     ncap = b->cap ? b->cap : 64;
     while (ncap < want) ncap = ncap > b->limit / 2 ? b->limit : ncap * 2;
     np = (uint8_t *)RMQ_MALLOC(b->mem, ncap);
-    if (!np) { b->failed = 1; return -1; }
+    if (!np) { b->failed = RMQ__BUF_NO_MEMORY; return -1; }
     if (b->len) RMQ_MEMCPY(np, b->p, b->len);
     if (b->p) RMQ_FREE(b->mem, b->p);
     b->p = np;
@@ -4828,9 +4830,10 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
         op->sysflag |= 0x4;           /* TRANSACTION_PREPARED_TYPE */
     }
 #endif
-    if (op->props.failed)
-        return rmq__fail(p, op->props.len >= RMQ_PROPERTIES_MAX_BYTES ? RMQ_ERR_MESSAGE : RMQ_ERR_NO_MEMORY,
-                         "the encoded properties exceed %d bytes, the broker's limit", RMQ_PROPERTIES_MAX_BYTES);
+    if (op->props.failed == RMQ__BUF_OVER_LIMIT)
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
+                         RMQ_PROPERTIES_MAX_BYTES);
+    if (op->props.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties");
     op->flag = m->flag;
     op->code = RMQ_REQ_SEND_MESSAGE_V2;
     if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
@@ -4870,13 +4873,20 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
         props.len = 0;
         rmq__uniq_next(&in->uniq, rmq__wall(in), u);
         rmq__encode_properties(&msgs[i], u, &props);
-        if (props.failed) { rmq__buf_free(&props); return rmq__fail(p, RMQ_ERR_MESSAGE, "message %u: the encoded properties exceed %d bytes", (unsigned)i, RMQ_PROPERTIES_MAX_BYTES); }
+        if (props.failed) {
+            int over = props.failed == RMQ__BUF_OVER_LIMIT;
+            rmq__buf_free(&props);
+            return over ? rmq__fail(p, RMQ_ERR_MESSAGE, "message %u: the encoded properties exceed %d bytes",
+                                    (unsigned)i, RMQ_PROPERTIES_MAX_BYTES)
+                        : rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties of message %u", (unsigned)i);
+        }
         rmq__batch_record(&op->body, msgs[i].flag, msgs[i].body, msgs[i].body_len, props.p, props.len);
     }
     rmq__buf_free(&props);
-    if (op->body.failed)
+    if (op->body.failed == RMQ__BUF_OVER_LIMIT)
         return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded batch exceeds the message body size max value, MAX: %u",
                          (unsigned)p->cfg.max_message_size);
+    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the encoded batch");
     rmq__prop_put(&op->props, "WAIT", msgs[0].wait_store_msg_ok ? "true" : "false", msgs[0].wait_store_msg_ok ? 4 : 5);
     op->batch = 1;
     op->code = RMQ_REQ_SEND_BATCH_MESSAGE;

@@ -1203,6 +1203,80 @@ static void test_send_frames_match_the_captured_java_frames_field_by_field(void)
     simc_destroy(c);
 }
 
+static void test_a_broker_gone_from_every_route_is_dropped_and_its_connection_closed(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_queue qs[16];
+    size_t n;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_send_result res;
+    rmq_stats st;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
+    CHECK_INT(rmq_send_to_queue(p, &m, &qs[4], &res), RMQ_OK);   /* connects broker-b */
+    CHECK(rmq_sim_conn_client_open(rmq_sim_last_conn(c->sim, "10.0.1.2", 10911)));
+    c->s[simc_index(c, "broker-b")].hidden = 1;                  /* gone from the routes */
+    simc_run(c, p, 61000);                                       /* a refresh, then the cleaning */
+    CHECK(!rmq_sim_conn_client_open(rmq_sim_last_conn(c->sim, "10.0.1.2", 10911)));
+    rmq_producer_stats(p, &st);
+    CHECK_INT(st.nbrokers, 1);
+    CHECK_STR(st.brokers[0].broker_name, "broker-a");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_properties_over_the_brokers_32767_bytes_are_refused_before_sending(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "x");
+    rmq_send_result res;
+    rmq_property up[1];
+    static char big[33000];
+    memset(big, 'v', sizeof big - 1);
+    up[0].key = "blob";
+    up[0].value = big;
+    m.properties = up;
+    m.nproperties = 1;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "32767");
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_async_back_pressure_also_bounds_the_pending_bytes(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    static char body[1000];
+    rmq_message m;
+    cb_log l;
+    int i;
+    memset(&l, 0, sizeof l);
+    memset(body, 'b', sizeof body);
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = rmq_sim_port(c->sim);
+    cfg.max_message_size = 1000;
+    cfg.max_pending_bytes = 3000;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m, "TopicTest", body, sizeof body);
+    for (i = 0; i < 3; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_ERR_BUSY);
+    CHECK_HAS(rmq_producer_last_error(p), "max_pending_bytes");
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(l.ok, 3);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void run_more_producer_tests(void)
 {
     RUN(test_an_unknown_broker_request_is_answered_request_code_not_supported);
@@ -1213,6 +1287,9 @@ static void run_more_producer_tests(void)
     RUN(test_a_refused_broker_makes_the_route_refresh);
     RUN(test_stats_count_pending_inflight_retries_errors_and_route_age);
     RUN(test_send_frames_match_the_captured_java_frames_field_by_field);
+    RUN(test_a_broker_gone_from_every_route_is_dropped_and_its_connection_closed);
+    RUN(test_properties_over_the_brokers_32767_bytes_are_refused_before_sending);
+    RUN(test_async_back_pressure_also_bounds_the_pending_bytes);
 }
 
 /* -- transactions --------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stack depth of rocketmq_producer.h's calls, from GCC's -fcallgraph-info=su.
 
-    size_stack.py [--json] [--nm NM_FILE] IMAGE.ci SOURCE... -- ROOT...
+    size_stack.py [--nm NM_FILE] IMAGE.ci SOURCE... -- ROOT...
 
 IMAGE.ci is the call graph GCC writes with -fcallgraph-info=su (VCG text):
 one node per function with its frame ("N bytes (static)"), one edge per call
@@ -21,12 +21,15 @@ Prints, for each root, two sums of frames along the deepest chain:
             that nothing assigns reaches nothing (the application left it
             NULL); any other indirect call reaches every function whose
             address the sources take and whose parameter count equals the
-            call's argument count. This over-approximates: a chain may pass
-            through a callback that cannot in fact be reached from there.
+            call's argument count (any of them, if the call site cannot be
+            read). This over-approximates: a chain may pass through a
+            callback that cannot in fact be reached from there.
 
-A call that closes a cycle is not followed again (each cycle is counted
-once) and the cycle is reported. Functions without a frame in the graph
-(memcpy, libgcc helpers) count 0: they are leaves of a few words.
+Functions that call each other in a cycle (a strongly connected component
+of the graph) count as one step weighing all their frames, once: an upper
+bound for a chain that goes round each cycle at most once. Such cycles are
+reported ("recursion" in the direct graph). Functions without a frame in
+the graph (memcpy, libgcc helpers) count 0: they are leaves of a few words.
 
 Also prints the largest frame of a function of the header. Output lines are
 "key value ..." so that tools/size.sh can read them.
@@ -41,7 +44,7 @@ HEADER = 'rocketmq_producer.h'
 
 
 def parse_ci(path):
-    """Nodes {title: (name, file, line, frame, qualifier)} and edges [(src, dst, where)]."""
+    """Nodes {title: (name, 'file:line:col', frame, qualifier)} and edges [(src, dst, where)]."""
     nodes, edges = {}, []
     with open(path, encoding='utf-8', errors='replace') as f:
         for line in f:
@@ -163,9 +166,36 @@ def image_symbols(path):
     return names
 
 
+def components(graph, root):
+    """{function: component number} of what root reaches (Tarjan)."""
+    index, low, comp, stack, onstack = {}, {}, {}, [], set()
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        onstack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in onstack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            while True:
+                w = stack.pop()
+                onstack.discard(w)
+                comp[w] = v
+                if w == v:
+                    break
+
+    sys.setrecursionlimit(max(10000, sys.getrecursionlimit()))
+    visit(root)
+    return comp
+
+
 def main(argv):
-    as_json = '--json' in argv
-    argv = [a for a in argv if a != '--json']
     kept = None
     if '--nm' in argv:
         at = argv.index('--nm')
@@ -200,47 +230,61 @@ def main(argv):
             member, n = call_site(sources, where)
             if member and (members.get(member) or member in port):
                 targets = [by_name[f] for f in members.get(member, ())]
+            elif n is not None:
+                targets = [by_name[f] for f in taken if arity.get(f) == n]
             else:
-                targets = [by_name[f] for f in taken if n is not None and arity.get(f) == n]
-            if n is None:
+                targets = [by_name[f] for f in taken]    # unreadable: anything
                 unresolved += 1
             resolved.setdefault(src, set()).update(targets)
             continue
         direct.setdefault(src, set()).add(dst)
         resolved.setdefault(src, set()).add(dst)
 
+    def frame_of(t):
+        return nodes.get(t, ('', '', 0, ''))[2]
+
     def deepest(graph, root, cycles):
+        """Deepest sum from root over the graph's strongly connected
+        components: a component (functions calling each other in a cycle)
+        weighs the frames of all its functions, once."""
+        comp = components(graph, root)
+        succ = {}
+        for v in comp:
+            for w in graph.get(v, ()):
+                if comp[w] != comp[v]:
+                    succ.setdefault(comp[v], set()).add(comp[w])
+        members = {}
+        for v, c in comp.items():
+            members.setdefault(c, []).append(v)
+        for c, vs in members.items():
+            if len(vs) > 1 or vs[0] in graph.get(vs[0], ()):
+                text = ' <-> '.join(sorted(nodes[v][0] if v in nodes else v for v in vs))
+                if text not in cycles:
+                    cycles.append(text)
         memo = {}
-        onstack = set()
 
-        def walk(t):
-            if t in memo:
-                return memo[t]
-            onstack.add(t)
-            best, chain = 0, []
-            for c in sorted(graph.get(t, ())):
-                if c in onstack:
-                    cyc = (nodes.get(t, (t,))[0], nodes.get(c, (c,))[0])
-                    if cyc not in cycles:
-                        cycles.append(cyc)
-                    continue
-                d, ch = walk(c)
-                if d > best:
-                    best, chain = d, ch
-            onstack.discard(t)
-            frame = nodes.get(t, ('', '', 0, ''))[2]
-            memo[t] = (frame + best, [t] + chain)
-            return memo[t]
+        def walk(c):
+            if c not in memo:
+                best, chain = 0, []
+                for n in sorted(succ.get(c, ())):
+                    d, ch = walk(n)
+                    if d > best:
+                        best, chain = d, ch
+                memo[c] = (sum(frame_of(v) for v in members[c]) + best, [members[c]] + chain)
+            return memo[c]
 
-        sys.setrecursionlimit(10000)
-        return walk(root)
+        return walk(comp[root])
 
     lib = [(f, n) for t, (n, w, f, q) in nodes.items() if HEADER in w]
     lib.sort(reverse=True)
     dynamic = [n for t, (n, w, f, q) in nodes.items() if HEADER in w and q != 'static']
 
+    def one(t):
+        return '%s(%d)' % (nodes[t][0], nodes[t][2]) if t in nodes else t
+
     def show(chain):
-        return ' > '.join('%s(%d)' % (nodes[t][0], nodes[t][2]) if t in nodes else t for t in chain)
+        return ' > '.join(one(c[0]) if len(c) == 1 else '{' + ' + '.join(one(t) for t in sorted(c)) + '}'
+                          for c in chain)
 
     rows = []
     if lib:
@@ -259,18 +303,14 @@ def main(argv):
         rows.append(('direct', d, root + ': ' + show(ch)))
         d, ch = deepest(resolved, t, cycles)
         rows.append(('resolved', d, root + ': ' + show(ch)))
-    for a, b in recursion:
-        rows.append(('recursion', 0, a + ' -> ' + b))
-    rows.append(('resolved_cycles', len(cycles), ', '.join(a + ' -> ' + b for a, b in cycles)))
+    for text in recursion:
+        rows.append(('recursion', 0, text))
+    rows.append(('resolved_cycles', len(cycles), ', '.join(cycles)))
     rows.append(('indirect_targets', len(taken), ' '.join(sorted(taken))))
     if unresolved:
-        rows.append(('unresolved_indirect', unresolved, 'call sites whose arguments could not be read'))
-    if as_json:
-        import json
-        print(json.dumps(rows))
-    else:
-        for key, num, text in rows:
-            print('%s %d %s' % (key, num, text))
+        rows.append(('unresolved_indirect', unresolved, 'call sites not read (sources changed?): taken to reach any'))
+    for key, num, text in rows:
+        print('%s %d %s' % (key, num, text))
     return 0
 
 
