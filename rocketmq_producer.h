@@ -1382,6 +1382,27 @@ RMQ__FN int rmq__json_scan_primitive(const char *s, int len, int i, int as_key)
     return i;
 }
 
+/* Adds the string or primitive starting at s[i] as a child of cur (only an
+ * integer primitive as a key); returns the index of its last byte, or a
+ * negative error. */
+RMQ__FN int rmq__json_scalar(rmq__json *j, const char *s, int len, int i, int cur, int as_key)
+{
+    int e, t;
+    if (s[i] == '"') {
+        uint8_t esc = 0;
+        e = rmq__json_scan_string(s, len, i + 1, &esc);
+        if (e < 0) return e;
+        t = rmq__json_add(j, RMQ__JSON_STRING, i + 1, e, cur);
+        if (t < 0) return t;
+        j->tok[t].escaped = esc;
+        return e;
+    }
+    e = rmq__json_scan_primitive(s, len, i, as_key);
+    if (e < 0) return e;
+    t = rmq__json_add(j, RMQ__JSON_PRIMITIVE, i, e, cur);
+    return t < 0 ? t : e - 1;
+}
+
 /* Tokenizes one JSON value filling j->tok; returns the token count. */
 RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
 {
@@ -1405,21 +1426,9 @@ RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
             return RMQ__JSON_EINVAL;
         case RMQ__J_KEY:
             if (c == '}' && j->tok[cur].size == 0) goto close;
-            if (c == '"') {
-                uint8_t esc = 0;
-                e = rmq__json_scan_string(s, len, i + 1, &esc);
-                if (e < 0) return e;
-                t = rmq__json_add(j, RMQ__JSON_STRING, i + 1, e, cur);
-                if (t < 0) return t;
-                j->tok[t].escaped = esc;
-                i = e;
-            } else {
-                e = rmq__json_scan_primitive(s, len, i, 1);
-                if (e < 0) return e;
-                t = rmq__json_add(j, RMQ__JSON_PRIMITIVE, i, e, cur);
-                if (t < 0) return t;
-                i = e - 1;
-            }
+            e = rmq__json_scalar(j, s, len, i, cur, 1);
+            if (e < 0) return e;
+            i = e;
             state = RMQ__J_COLON;
             continue;
         default: break;
@@ -1435,21 +1444,9 @@ RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
             continue;
         }
         if (c == ']' && cur >= 0 && j->tok[cur].type == RMQ__JSON_ARRAY && j->tok[cur].size == 0) goto close;
-        if (c == '"') {
-            uint8_t esc = 0;
-            e = rmq__json_scan_string(s, len, i + 1, &esc);
-            if (e < 0) return e;
-            t = rmq__json_add(j, RMQ__JSON_STRING, i + 1, e, cur);
-            if (t < 0) return t;
-            j->tok[t].escaped = esc;
-            i = e;
-        } else {
-            e = rmq__json_scan_primitive(s, len, i, 0);
-            if (e < 0) return e;
-            t = rmq__json_add(j, RMQ__JSON_PRIMITIVE, i, e, cur);
-            if (t < 0) return t;
-            i = e - 1;
-        }
+        e = rmq__json_scalar(j, s, len, i, cur, 0);
+        if (e < 0) return e;
+        i = e;
         if (cur >= 0 && j->tok[cur].type == RMQ__JSON_OBJECT) j->tok[cur].size--;
         if (cur < 0) done = 1;
         state = RMQ__J_COMMA_OR_END;

@@ -424,6 +424,15 @@ static void simc_run(simc *c, rmq_producer *p, uint32_t ms)
     while (rmq_sim_now(c->sim) - t0 < ms) rmq_producer_poll(p, ms - (rmq_sim_now(c->sim) - t0));
 }
 
+/* A configuration for group on the cluster's port and name servers. */
+static void simc_config(simc *c, rmq_producer_config *cfg, const char *group)
+{
+    rmq_producer_config_init(cfg);
+    cfg->group = group;
+    cfg->namesrv_addr = c->namesrv;
+    cfg->port = rmq_sim_port(c->sim);
+}
+
 /* A producer of group on the cluster's port, with its name servers. */
 static rmq_producer *simc_producer(simc *c, const char *group)
 {

@@ -48,10 +48,7 @@ static rmq_producer *fm_producer(simc *c, uint32_t timeout_ms)
 {
     rmq_producer_config cfg;
     rmq_producer *p = NULL;
-    rmq_producer_config_init(&cfg);
-    cfg.group = "faults";
-    cfg.namesrv_addr = c->namesrv;
-    cfg.port = rmq_sim_port(c->sim);
+    simc_config(c, &cfg, "faults");
     if (timeout_ms) cfg.send_timeout_ms = timeout_ms;
     if (rmq_producer_create(&cfg, &p) != RMQ_OK || rmq_producer_start(p) != RMQ_OK) return NULL;
     return p;
@@ -208,10 +205,7 @@ static void test_fault_a_garbage_frame_fails_a_sync_send_with_a_protocol_error(v
     rmq_producer *p;
     static fm_send s[1];
     rmq_message m;
-    rmq_producer_config_init(&cfg);
-    cfg.group = "faults";
-    cfg.namesrv_addr = c->namesrv;
-    cfg.port = rmq_sim_port(c->sim);
+    simc_config(c, &cfg, "faults");
     cfg.retry_times_async = 0;
     CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);

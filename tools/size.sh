@@ -31,10 +31,11 @@
 #
 # Stack: GCC's -fstack-usage and -fcallgraph-info=su; tools/size_stack.py
 # reports the largest frame of a library function in the image and the
-# deepest chain of frames from the send calls, first over direct calls only,
-# then with indirect calls resolved too (a port entry reaches the stub the
-# application assigned to it, a request callback every address-taken
-# function of its arity): that second figure is the one checked.
+# heaviest chain of frames from the send calls that calls no function twice,
+# first over direct calls only, then with indirect calls resolved too (a
+# port entry reaches the stub the application assigned to it, a request
+# callback every address-taken function of its arity): that second figure,
+# an upper bound but for recursion (reported), is the one checked.
 #
 # Checks (limits in tools/size-budget.txt), on the "core" configurations:
 # library text at -Os on Cortex-M4; the send stack; the largest frame; no
@@ -239,9 +240,9 @@ echo
 echo "rocketmq_producer.h $(sed -n 's/^#define RMQ_VERSION_TEXT "\(.*\)"/\1/p' rocketmq_producer.h) - library size in bytes"
 echo "  library = image - empty baseline image (what it pulls from libc and libgcc included);"
 echo "  text = code + read-only data; largest frame = -fstack-usage, library functions in the image;"
-echo "  send stack = deepest sum of frames from rmq_send, rmq_send_async, rmq_send_batch:"
-echo "  direct calls only / indirect calls resolved too (tools/size_stack.py; the checked figure;"
-echo "  leaf calls into libc and libgcc count 0)"
+echo "  send stack = heaviest chain of frames from rmq_send, rmq_send_async, rmq_send_batch that"
+echo "  calls no function twice: direct calls only / indirect calls resolved too (the checked"
+echo "  figure; tools/size_stack.py; leaf calls into libc and libgcc count 0)"
 echo
 printf '%-9s %-13s %-4s %8s %6s %7s | %8s %6s %7s | %-28s | %s\n' \
     config target opt text data bss "img text" data bss "largest frame" "send stack direct/resolved"
@@ -402,7 +403,7 @@ fi
 rec=$(cat "$OUT"/core.*/stack 2>/dev/null | awk '$1 == "recursion" { $1 = ""; $2 = ""; print substr($0, 3) }' | sort -u)
 if [ -n "$rec" ]; then
     echo
-    echo "Recursion in the direct call graph of the core (each cycle weighs all its frames, once, in the stack figures):"
+    echo "Recursion in the direct call graph of the core (not in the stack figures: each turn adds its frames):"
     echo "$rec" | sed 's/^/  /'
 fi
 echo

@@ -25,11 +25,11 @@ Prints, for each root, two sums of frames along the deepest chain:
             read). This over-approximates: a chain may pass through a
             callback that cannot in fact be reached from there.
 
-Functions that call each other in a cycle (a strongly connected component
-of the graph) count as one step weighing all their frames, once: an upper
-bound for a chain that goes round each cycle at most once. Such cycles are
-reported ("recursion" in the direct graph). Functions without a frame in
-the graph (memcpy, libgcc helpers) count 0: they are leaves of a few words.
+A chain calls no function twice: the figure is the heaviest such chain
+(exact, also through cycles), and every cycle is reported ("recursion" in
+the direct graph), since going round one adds its frames again. Functions
+without a frame in the graph (memcpy, libgcc helpers) count 0: they are
+leaves of a few words.
 
 Also prints the largest frame of a function of the header. Output lines are
 "key value ..." so that tools/size.sh can read them.
@@ -244,36 +244,39 @@ def main(argv):
         return nodes.get(t, ('', '', 0, ''))[2]
 
     def deepest(graph, root, cycles):
-        """Deepest sum from root over the graph's strongly connected
-        components: a component (functions calling each other in a cycle)
-        weighs the frames of all its functions, once."""
+        """The heaviest chain from root that calls no function twice. The
+        best continuation from v depends only on which functions of v's
+        strongly connected component the chain already holds, so that is
+        what is remembered."""
         comp = components(graph, root)
-        succ = {}
-        for v in comp:
-            for w in graph.get(v, ()):
-                if comp[w] != comp[v]:
-                    succ.setdefault(comp[v], set()).add(comp[w])
-        members = {}
+        groups = {}
         for v, c in comp.items():
-            members.setdefault(c, []).append(v)
-        for c, vs in members.items():
+            groups.setdefault(c, []).append(v)
+        for vs in groups.values():
             if len(vs) > 1 or vs[0] in graph.get(vs[0], ()):
                 text = ' <-> '.join(sorted(nodes[v][0] if v in nodes else v for v in vs))
                 if text not in cycles:
                     cycles.append(text)
         memo = {}
 
-        def walk(c):
-            if c not in memo:
+        def walk(v, held):
+            key = (v, held)
+            if key not in memo:
+                here = held | frozenset([v]) if len(groups[comp[v]]) > 1 else held
                 best, chain = 0, []
-                for n in sorted(succ.get(c, ())):
-                    d, ch = walk(n)
+                for w in sorted(graph.get(v, ())):
+                    if comp[w] == comp[v]:
+                        if w in here or w == v:
+                            continue
+                        d, ch = walk(w, here)
+                    else:
+                        d, ch = walk(w, frozenset())
                     if d > best:
                         best, chain = d, ch
-                memo[c] = (sum(frame_of(v) for v in members[c]) + best, [members[c]] + chain)
-            return memo[c]
+                memo[key] = (frame_of(v) + best, [v] + chain)
+            return memo[key]
 
-        return walk(comp[root])
+        return walk(root, frozenset())
 
     lib = [(f, n) for t, (n, w, f, q) in nodes.items() if HEADER in w]
     lib.sort(reverse=True)
@@ -283,8 +286,7 @@ def main(argv):
         return '%s(%d)' % (nodes[t][0], nodes[t][2]) if t in nodes else t
 
     def show(chain):
-        return ' > '.join(one(c[0]) if len(c) == 1 else '{' + ' + '.join(one(t) for t in sorted(c)) + '}'
-                          for c in chain)
+        return ' > '.join(one(t) for t in chain)
 
     rows = []
     if lib:
