@@ -2690,6 +2690,25 @@ RMQ__FN int rmq__req_orphan(rmq__remoting *rm, rmq__req *r)
 /* Runs the done function once, then frees the request, unless it is an
  * orphan that its queue still has to write (the queue frees it then). The
  * done function must not keep the request. */
+/* Before a request still in its write queue completes: an unsent one
+ * leaves the queue; a partly written one becomes an orphan that finishes
+ * its bytes. Returns -1 if that needs memory there is not (the caller must
+ * then fail the connection). */
+RMQ__FN int rmq__req_leave_queue(rmq__remoting *rm, rmq__req *r)
+{
+    rmq__conn *c = r->conn;
+    rmq__req **pp, *prev = NULL;
+    if (r->state != RMQ__REQ_QUEUED || !c) return 0;
+    if (r->sent > 0) return rmq__req_orphan(rm, r);
+    for (pp = &c->out_head; *pp && *pp != r; pp = &(*pp)->next_out) prev = *pp;
+    if (*pp) {
+        *pp = r->next_out;
+        if (c->out_tail == r) c->out_tail = prev;
+    }
+    r->next_out = NULL;
+    return 0;
+}
+
 RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
 {
     rmq__req_unregister(rm, r);
@@ -3048,7 +3067,7 @@ RMQ__FN void rmq__dispatch_response(rmq__remoting *rm, rmq__conn *c, const rmq_c
         rmq__command_init(&rm->tx, r->code, r->opaque, 0);
         rm->hook->after(rm->hook->arg, c->addr, &rm->tx, cmd);
     }
-    if (r->state == RMQ__REQ_QUEUED && r->sent > 0 && rmq__req_orphan(rm, r)) {
+    if (rmq__req_leave_queue(rm, r)) {           /* answered before it was all written */
         rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
         return;
     }
@@ -3070,8 +3089,13 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
     rmq__fmt(why, RMQ_REASON_MAX_LEN + 1, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)", c->addr,
              (unsigned)total, (unsigned)RMQ_MAX_FRAME_BYTES);
     RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", why);
-    if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c)
+    if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c) {
+        if (rmq__req_leave_queue(rm, r)) {
+            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
+            return;
+        }
         rmq__req_complete(rm, r, RMQ_ERR_FRAME_TOO_LARGE, NULL, why);
+    }
 }
 
 /* Consumes complete frames from the read buffer; returns -1 if the
@@ -3189,16 +3213,9 @@ RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
             rmq__fmt(why, cap, "request code %d to %s could not be written before the deadline",
                      (int)r->code, c->addr);
         }
-        if (r->sent > 0) {
-            if (rmq__req_orphan(rm, r)) {         /* cannot finish the write */
-                rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
-                return;
-            }
-        } else {
-            rmq__req **pp = &c->out_head;
-            rmq__req *prev = NULL;
-            while (*pp && *pp != r) { prev = *pp; pp = &(*pp)->next_out; }
-            if (*pp) { *pp = r->next_out; if (c->out_tail == r) c->out_tail = prev; }
+        if (rmq__req_leave_queue(rm, r)) {        /* cannot finish the write */
+            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
+            return;
         }
     } else {
         rmq__fmt(why, cap, "no answer from %s to request code %d (opaque %d) before the deadline",
