@@ -3786,6 +3786,7 @@ struct rmq__inst {
     uint32_t conn_gen[RMQ_MAX_CONNECTIONS];  /* bumped at each (re)connect */
     void *conn_h[RMQ_MAX_CONNECTIONS];
     rmq__op *cq_head, *cq_tail;  /* completed sends whose callback is due */
+    rmq__op *parked_head, *parked_tail;  /* sends waiting for a free opaque slot */
 #ifndef RMQ_NO_TRANSACTION
     struct rmq__tx_check *checks_head, *checks_tail;   /* broker checks due */
     int nchecks;
@@ -3810,7 +3811,7 @@ struct rmq__op {
     rmq__op *next, *prev;        /* the producer's live sends */
     rmq__op *wnext;              /* route waiters, then the completion queue */
     rmq__req *req;               /* the attempt in flight */
-    uint8_t mode, target, batch, done, tx;
+    uint8_t mode, target, batch, done, tx, parked;
     uint16_t nmsgs;
     int attempts, max_attempts;
     int32_t code, sysflag, flag;
@@ -4262,6 +4263,7 @@ RMQ__FN void rmq__clean_offline_brokers(rmq__inst *in)
             rmq__conn *c = rmq__conn_find(&in->rm, in->brokers[b].addrs[a].addr);
             if (c && (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) && !c->inflight && !c->out_head) {
                 in->port->close(in->port->ctx, c->h);
+                if (c->rbuf) RMQ_FREE(in->mem, c->rbuf);
                 RMQ_MEMSET(c, 0, sizeof *c);
             }
         }
@@ -5037,9 +5039,10 @@ static int rmq__retry_code(int32_t code)
 
 RMQ__FN void rmq__op_attempt(rmq__op *op);
 
-/* After a failed attempt: another one if the mode, the error and the
- * budget allow it (sendDefaultImpl / onExceptionImpl), else the end. */
-RMQ__FN void rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *why)
+/* After a failed attempt: 1 if another one is due (the mode, the error and
+ * the budget allow it: sendDefaultImpl / onExceptionImpl), else the send
+ * ends here and 0. The caller makes the next attempt: no recursion. */
+RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *why)
 {
     rmq_producer *p = op->p;
     rmq__inst *in = p->in;
@@ -5064,16 +5067,16 @@ RMQ__FN void rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *
     if (retry) {
         p->retries++;
         op->last_broker = op->broker;
-        rmq__op_attempt(op);
-        return;
+        return 1;
     }
     if (op->attempts > 1 && op->target == RMQ__TARGET_DEFAULT) {
         rmq__fmt(in->why, sizeof in->why, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %s",
                  op->attempts, (unsigned)(now - op->start), op->route ? op->route->topic : op->queue.topic, why);
         rmq__op_finish(op, err, in->why);
-        return;
+        return 0;
     }
     rmq__op_finish(op, err, why);
+    return 0;
 }
 
 RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
@@ -5084,7 +5087,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
     if (!op) return;
     op->req = NULL;
     if (op->mode == RMQ__MODE_ONEWAY) { rmq__op_finish(op, err, why); return; }
-    if (err != RMQ_OK) { rmq__op_failed(op, err, 0, why); return; }
+    if (err != RMQ_OK) { if (rmq__op_failed(op, err, 0, why)) rmq__op_attempt(op); return; }
     if (resp->code != RMQ_CODE_SUCCESS && resp->code != RMQ_CODE_FLUSH_DISK_TIMEOUT &&
         resp->code != RMQ_CODE_FLUSH_SLAVE_TIMEOUT && resp->code != RMQ_CODE_SLAVE_NOT_AVAILABLE) {
         for (i = 0; i < op->nmsgs; i++) {
@@ -5093,7 +5096,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
         }
         rmq__fmt(op->res[0].reason, sizeof op->res[0].reason, "broker %s answered %s (%d): %S",
                  in->brokers[op->broker].name, rmq_response_code_name(resp->code), (int)resp->code, &resp->remark);
-        rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, op->res[0].reason);
+        if (rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, op->res[0].reason)) rmq__op_attempt(op);
         return;
     }
 #ifndef RMQ_NO_LATENCY_FAULT
@@ -5168,35 +5171,83 @@ RMQ__FN int rmq__op_pick(rmq__op *op, char *why, size_t cap)
     return 0;
 }
 
-RMQ__FN void rmq__op_attempt(rmq__op *op)
+/* Waits for a free opaque slot (a bound of this client, not a failure of
+ * the broker): the send resumes when one frees, or ends at its deadline. */
+RMQ__FN void rmq__op_park(rmq__op *op)
 {
-    rmq_producer *p = op->p;
-    rmq__inst *in = p->in;
+    rmq__inst *in = op->p->in;
+    op->attempts--;
+    op->parked = 1;
+    op->wnext = NULL;
+    if (in->parked_tail) in->parked_tail->wnext = op; else in->parked_head = op;
+    in->parked_tail = op;
+    rmq__timer_arm(&in->rm, &op->timer, op->deadline);
+}
+
+RMQ__FN void rmq__op_unpark(rmq__op *op)
+{
+    rmq__inst *in = op->p->in;
+    rmq__op **pp, *prev = NULL;
+    for (pp = &in->parked_head; *pp && *pp != op; pp = &(*pp)->wnext) prev = *pp;
+    if (*pp) { *pp = op->wnext; if (in->parked_tail == op) in->parked_tail = prev; }
+    op->wnext = NULL;
+    op->parked = 0;
+}
+
+enum { RMQ__TRY_SENT = 0, RMQ__TRY_FAILED, RMQ__TRY_PARKED };
+
+/* One attempt (sendKernelImpl); a failure's reason is in res[0].reason. */
+RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
+{
+    rmq__inst *in = op->p->in;
     rmq_command *cmd = &in->rm.tx;
     char *why = op->res[0].reason;       /* the op's own: no buffer on the stack */
     const size_t cap = sizeof op->res[0].reason;
     const char *addr;
-    rmq_err err;
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
     if (rmq__op_pick(op, why, cap)) {
-        rmq__op_failed(op, op->target == RMQ__TARGET_DEFAULT ? RMQ_ERR_NO_ROUTE : RMQ_ERR_BROKER_NOT_FOUND, 0, why);
-        return;
+        *err = op->target == RMQ__TARGET_DEFAULT ? RMQ_ERR_NO_ROUTE : RMQ_ERR_BROKER_NOT_FOUND;
+        return RMQ__TRY_FAILED;
     }
     addr = rmq__broker_master(&in->brokers[op->broker]);
     if (!addr) {
         rmq__fmt(why, cap, "The broker[%s] not exist (no master address)", in->brokers[op->broker].name);
-        rmq__op_failed(op, RMQ_ERR_BROKER_NOT_FOUND, 0, why);
-        return;
+        *err = RMQ_ERR_BROKER_NOT_FOUND;
+        return RMQ__TRY_FAILED;
     }
+    if (op->mode != RMQ__MODE_ONEWAY && !in->rm.nfree) return RMQ__TRY_PARKED;
     rmq__heartbeat_if_new(in, op->broker);
     rmq__send_header(op, cmd);
-    err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, op->mode == RMQ__MODE_ONEWAY,
-                          op->deadline, rmq__op_done, op, &op->req);
-    if (err != RMQ_OK) {
-        op->req = NULL;
-        rmq__strlcpy(why, in->rm.why, cap);
-        rmq__op_failed(op, err, 0, why);
+    *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, op->mode == RMQ__MODE_ONEWAY,
+                           op->deadline, rmq__op_done, op, &op->req);
+    if (*err == RMQ_OK) return RMQ__TRY_SENT;
+    op->req = NULL;
+    if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
+    rmq__strlcpy(why, in->rm.why, cap);
+    return RMQ__TRY_FAILED;
+}
+
+/* Attempts until one is in flight, the send waits for a slot, or it ends. */
+RMQ__FN void rmq__op_attempt(rmq__op *op)
+{
+    rmq_err err = RMQ_OK;
+    for (;;) {
+        int t = rmq__op_try(op, &err);
+        if (t == RMQ__TRY_SENT) return;
+        if (t == RMQ__TRY_PARKED) { rmq__op_park(op); return; }
+        if (!rmq__op_failed(op, err, 0, op->res[0].reason)) return;
+    }
+}
+
+/* Opaque slots freed during a turn go to the sends waiting for one. */
+RMQ__FN void rmq__resume_parked(rmq__inst *in)
+{
+    while (in->parked_head && in->rm.nfree) {
+        rmq__op *op = in->parked_head;
+        rmq__op_unpark(op);
+        rmq__timer_cancel(&in->rm, &op->timer);
+        rmq__op_attempt(op);
     }
 }
 
@@ -5262,6 +5313,13 @@ RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
 {
     rmq__op **pp;
     char *why = op->res[0].reason;
+    if (op->parked) {
+        rmq__op_unpark(op);
+        rmq__fmt(why, sizeof op->res[0].reason, "no request slot freed within the send's %u ms (RMQ_MAX_INFLIGHT %d)",
+                 (unsigned)(op->deadline - op->start), RMQ_MAX_INFLIGHT);
+        rmq__op_finish(op, RMQ_ERR_TIMEOUT, why);
+        return;
+    }
     if (op->route) {
         for (pp = &op->route->waiters; *pp; pp = &(*pp)->wnext) if (*pp == op) { *pp = op->wnext; break; }
         op->wnext = NULL;
@@ -5323,6 +5381,7 @@ RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
     int work;
     in->leader = 1;
     work = rmq__step(&in->rm, max_wait);
+    rmq__resume_parked(in);
     work += rmq__fire_callbacks(in);
 #ifndef RMQ_NO_TRANSACTION
     work += rmq__run_tx_checks(in);
@@ -5961,6 +6020,7 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
         rmq__op **pp = &in->routes[t].waiters;
         while (*pp) { if ((*pp)->p == p) *pp = (*pp)->wnext; else pp = &(*pp)->wnext; }
     }
+    for (op = p->ops; op; op = op->next) if (op->parked) rmq__op_unpark(op);
     while ((op = p->ops) != NULL) {
         rmq__op_unlink(p, op);
         if (op->done) continue;

@@ -391,7 +391,12 @@ while read -r name class defs; do
     done
 done <"$CONFIGS"
 case " $AVAILABLE " in *" cortex-m4 "*) ;; *) fail "no Cortex-M4 toolchain: the text budget was not checked" ;; esac
-[ -n "$ERRORS" ] && fail "builds that failed:$ERRORS (see $OUT/<build>/warnings and link)"
+if [ -n "$ERRORS" ]; then
+    fail "builds that failed:$ERRORS (see $OUT/<build>/warnings and link)"
+    for e in $ERRORS; do
+        cat "$OUT/$e/warnings" "$OUT/$e/link" 2>/dev/null | grep -E 'error|undefined' | head -5 | sed "s|^|  $e: |"
+    done
+fi
 
 # -- notes --------------------------------------------------------------------
 warn=$(cat "$OUT"/*/warnings 2>/dev/null | grep -E 'warning:' | sed 's/^.*rocketmq_producer.h:/rocketmq_producer.h:/' | sort -u)

@@ -15,15 +15,14 @@ Prints, for each root, two sums of frames along the deepest chain:
 
   direct    only the calls GCC could see (the static call graph);
   resolved  also every indirect call (a port entry, r->done(...), cond(...),
-            a user callback). A call through a struct member reaches the
-            functions the sources assign to a member of that name
-            (`pt->connect = stub_connect;`); an entry of struct rmq_port
-            that nothing assigns reaches nothing (the application left it
-            NULL); any other indirect call reaches every function whose
-            address the sources take and whose parameter count equals the
-            call's argument count (any of them, if the call site cannot be
-            read). This over-approximates: a chain may pass through a
-            callback that cannot in fact be reached from there.
+            a user callback), taken to reach every function whose address
+            the sources take and whose parameter types are those of the
+            pointer called (read from its declaration: a typedef, a struct
+            member `ret (*name)(...)`); a pointer whose declaration is not
+            found: every such function with as many parameters as the call
+            has arguments; a call site that cannot be read: any of them.
+            This over-approximates: a chain may pass through a callback
+            that cannot in fact be reached from there.
 
 A chain calls no function twice: the figure is the heaviest such chain
 (exact, also through cycles), and every cycle is reported ("recursion" in
@@ -98,23 +97,39 @@ def top_level_args(text, start):
     return None
 
 
-def port_members(code):
-    """The function pointers of struct rmq_port."""
-    m = re.search(r'typedef struct rmq_port \{(.*?)\} rmq_port;', code, flags=re.S)
-    return set(re.findall(r'\(\*\s*(\w+)\)', m.group(1))) if m else set()
+def param_types(params):
+    """'const char *host, uint16_t port' -> ('const char *', 'uint16_t')."""
+    params = params.strip()
+    if params in ('', 'void'):
+        return ()
+    out = []
+    for p in params.split(','):
+        toks = re.findall(r'[A-Za-z_]\w*|\*', p)
+        if len(toks) > 1 and toks[-1] != '*':
+            toks = toks[:-1]                     # the parameter's name
+        out.append(' '.join(toks).replace(' *', '*'))
+    return tuple(out)
 
 
-def member_targets(code, names):
-    """{member: functions assigned to a member of that name}."""
-    wanted, out = set(names), {}
-    for m in re.finditer(r'(?:\.|->)\s*(\w+)\s*=\s*(\w+)\s*;', code):
-        if m.group(2) in wanted:
-            out.setdefault(m.group(1), set()).add(m.group(2))
-    return out
+def pointer_types(code):
+    """{name: parameter types} of every function-pointer declaration: the
+    typedefs, struct members written `ret (*name)(...)`, and members,
+    parameters and locals declared with one of those typedefs."""
+    typedefs = {}
+    for m in re.finditer(r'typedef[^;(]*\(\s*\*\s*(\w+)\s*\)\s*\(([^;]*?)\)\s*;', code, flags=re.S):
+        typedefs[m.group(1)] = param_types(m.group(2))
+    names = {}
+    for m in re.finditer(r'\(\s*\*\s*(\w+)\s*\)\s*\(([^;{]*?)\)\s*;', code, flags=re.S):
+        names.setdefault(m.group(1), set()).add(param_types(m.group(2)))
+    if typedefs:
+        alt = '|'.join(sorted(map(re.escape, typedefs)))
+        for m in re.finditer(r'\b(' + alt + r')\s+(?:const\s+)?(\w+)\s*[;,)=]', code):
+            names.setdefault(m.group(2), set()).add(typedefs[m.group(1)])
+    return names
 
 
 def scan_code(code, names):
-    """Parameter counts of the named functions' definitions, and the set of
+    """Parameter types of the named functions' definitions, and the set of
     those named somewhere other than as the callee of a call (address taken)."""
     wanted = set(names)
     arity, taken = {}, set()
@@ -130,13 +145,13 @@ def scan_code(code, names):
             continue
         d = re.match(r'\(([^;{()]*(?:\([^()]*\)[^;{()]*)*)\)\s*\{', rest)
         if d:
-            params = d.group(1).strip()
-            arity[name] = 0 if params in ('', 'void') else params.count(',') + 1
+            arity[name] = param_types(d.group(1))
     return arity, taken
 
 
 def call_site(sources, where):
-    """(member or None, argument count or None) of the call at 'file:line:col'."""
+    """(the pointer's name: member or variable, argument count) of the call
+    at 'file:line:col'; None for what cannot be read."""
     m = re.match(r'(.*):(\d+):(\d+)$', where)
     if not m:
         return None, None
@@ -148,10 +163,8 @@ def call_site(sources, where):
     paren = text.find('(', col)
     if paren < 0:
         return None, None
-    callee = text[col:paren]
-    ids = re.findall(r'[A-Za-z_]\w*', callee)
-    member = ids[-1] if ids and ('->' in callee or '.' in callee) else None
-    return member, top_level_args(text, paren)
+    ids = re.findall(r'[A-Za-z_]\w*', text[col:paren])
+    return (ids[-1] if ids else None), top_level_args(text, paren)
 
 
 def image_symbols(path):
@@ -220,18 +233,17 @@ def main(argv):
     for title, (name, _, _, _) in nodes.items():
         by_name.setdefault(name, title)
     defined = [n for t, (n, w, _, _) in nodes.items() if w and not w.startswith('<')]
-    arity, taken = scan_code(code, defined)
-    members = member_targets(code, defined)
-    port = port_members(code)
+    types, taken = scan_code(code, defined)
+    pointers = pointer_types(code)
 
     direct, resolved, unresolved = {}, {}, 0
     for src, dst, where in edges:
         if dst == '__indirect_call':
-            member, n = call_site(sources, where)
-            if member and (members.get(member) or member in port):
-                targets = [by_name[f] for f in members.get(member, ())]
+            name, n = call_site(sources, where)
+            if name in pointers:
+                targets = [by_name[f] for f in taken if types.get(f) in pointers[name]]
             elif n is not None:
-                targets = [by_name[f] for f in taken if arity.get(f) == n]
+                targets = [by_name[f] for f in taken if f in types and len(types[f]) == n]
             else:
                 targets = [by_name[f] for f in taken]    # unreadable: anything
                 unresolved += 1

@@ -9,8 +9,10 @@
  * producer's requests, start near the clock's wrap, connect completing at
  * once; a request of the producer's in flight, its sends held back while
  * the stream is read, or the connection reset by the producer's next write,
- * the request then sent again once as an async send is), then the byte
- * stream the broker writes on the producer's connection to it. Checked:
+ * the request then sent again once as an async send is; an answer to that
+ * request written first, in either header form, maybe declaring a frame
+ * over RMQ_MAX_FRAME_BYTES), then the byte stream the broker writes on the
+ * producer's connection to it. Checked:
  *   - the producer never crashes on it, and drops the connection exactly
  *     when a plain loop over the decoder meets a malformed frame;
  *   - every request before that point gets exactly one answer, with its
@@ -35,7 +37,6 @@ static rmq_sim *sim;
 static rmq_sim_conn *broker;
 static rmq_port port;
 static int fast_connect, held, own_done, own_sent;
-static rmq_producer *producer;
 static uint8_t inbox[1 << 16];
 static size_t inbox_len;
 static rmq__jtok tokens[RMQ_MAX_JSON_TOKENS];
@@ -60,7 +61,7 @@ static long port_sendv(void *ctx, void *conn, const rmq_iovec *iov, int n)
     return held ? 0 : rmq_sim_port(sim)->sendv(ctx, conn, iov, n);
 }
 
-static void own_request(void);
+static void own_request(rmq__remoting *rm);
 
 /* A failed request is sent again once, at once, as a producer's async send
  * retries: on the same address, maybe from inside the reader. */
@@ -68,18 +69,38 @@ static void own_request_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
 {
     (void)rm; (void)r; (void)resp; (void)why;
     own_done++;
-    if (err != RMQ_OK && own_sent < 2) own_request();
+    if (err != RMQ_OK && err != RMQ_ERR_SHUTDOWN && own_sent < 2) own_request(rm);
 }
 
-static void own_request(void)
+static int32_t own_opaque;
+static size_t ahead;                  /* bytes written before the stream */
+
+static void own_request(rmq__remoting *rm)
 {
     rmq_command q;
     rmq__command_init(&q, RMQ_REQ_HEART_BEAT, 0, 0);
-    if (rmq__invoke(&producer->in->rm, "10.0.1.1:10911", &q, NULL, 0, 0, rmq_sim_now(sim) + 60000,
+    if (rmq__invoke(rm, "10.0.1.1:10911", &q, NULL, 0, 0, rmq_sim_now(sim) + 60000,
                     own_request_done, NULL) != RMQ_OK)
         return;
     own_sent++;
-    if (getenv("FUZZ_REQUEST_SHOW_OPAQUE")) fprintf(stderr, "own request opaque %d\n", (int)q.opaque);
+    own_opaque = q.opaque;
+}
+
+/* The broker's answer to our request, ahead of the stream; an oversized
+ * one declares 5 MiB and brings 16 bytes of its body. */
+static void answer_own(rmq_serialize form, int oversized)
+{
+    rmq_command r;
+    rmq__buf b;
+    static const uint8_t some_body[16];
+    rmq__command_init(&r, RMQ_CODE_SUCCESS, own_opaque, RMQ_FLAG_RESPONSE);
+    r.serialize = form;
+    rmq__buf_init(&b, NULL, 4096);
+    fz_frame(&b, &r, some_body, sizeof some_body);
+    if (oversized) rmq__be32_put(b.p, 5u << 20);
+    rmq_sim_conn_write(broker, b.p, b.len);
+    ahead = b.len;
+    rmq__buf_free(&b);
 }
 
 static long port_recv(void *ctx, void *conn, void *buf, size_t len)
@@ -167,7 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rmq__conn *c = NULL;
     uint8_t opt, opt2;
     size_t i;
-    int k;
+    int k, plain, dropped;
+    rmq_sim_conn *stream;
     if (size < 2 || size > 1u << 16) return 0;
     opt = data[0];
     opt2 = data[1];
@@ -184,6 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     held = 0;
     own_done = 0;
     own_sent = 0;
+    ahead = 0;
     fast_connect = (opt & 128) != 0;
     memset(&ops, 0, sizeof ops);
     ops.on_accept = on_accept;
@@ -199,15 +222,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.port = &port;
     cfg.serialize = opt & 32 ? RMQ_SERIALIZE_ROCKETMQ : RMQ_SERIALIZE_JSON;
     if (rmq_producer_create(&cfg, &p) != RMQ_OK || rmq_producer_start(p) != RMQ_OK) abort();
-    producer = p;
     if (rmq__conn_get(&p->in->rm, "10.0.1.1:10911", rmq_sim_now(sim) + 3000, &c) != RMQ_OK) abort();
     for (k = 0; k < 8 && c->state != RMQ__CONN_OPEN; k++) rmq_producer_poll(p, 10);
     FZ_CHECK(c->state == RMQ__CONN_OPEN && broker != NULL);
     if (opt2 & 1) {                         /* a request of ours in flight, maybe held back */
         held = (opt2 & 2) != 0;
-        own_request();
+        own_request(&p->in->rm);
         FZ_CHECK(own_sent == 1);
     }
+    if ((opt2 & 9) == 9) answer_own(opt2 & 16 ? RMQ_SERIALIZE_ROCKETMQ : RMQ_SERIALIZE_JSON, (opt2 & 32) != 0);
     if (opt2 & 4) {                         /* the producer's next write resets the connection */
         rmq_sim_faults r = f;
         r.reset = 1;
@@ -215,13 +238,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rmq_sim_conn_set_faults(broker, &r);
     }
     received = 0;
+    stream = broker;
     rmq_sim_conn_write(broker, data, size);
+    size += ahead;
     /* Poll until the whole stream is read (or the connection dropped). */
-    for (k = 0; k < 100000 && c->state == RMQ__CONN_OPEN && received < size; k++) rmq_producer_poll(p, 5);
+    for (k = 0; k < 100000 && rmq_sim_conn_client_open(stream) && received < size; k++) rmq_producer_poll(p, 5);
     rmq_producer_poll(p, 0);
     held = 0;
-    if (!(opt2 & 4)) FZ_CHECK(want_fail ? c->state != RMQ__CONN_OPEN : c->state == RMQ__CONN_OPEN);
-    if (!want_fail && c->state == RMQ__CONN_OPEN && !(opt2 & 4)) {
+    /* A reset, or an oversized answer that swallows the stream as its body,
+     * leaves only the memory and exactly-once checks. */
+    plain = !(opt2 & 4) && !((opt2 & 9) == 9 && (opt2 & 32));
+    dropped = !rmq_sim_conn_client_open(stream);   /* a retry may have connected again */
+    if (plain) FZ_CHECK(want_fail == dropped);
+    if (!want_fail && !dropped && plain) {
         if (ngot != nwant) fprintf(stderr, "answers %u, requests %u\n", (unsigned)ngot, (unsigned)nwant);
         FZ_CHECK(ngot == nwant);
     }
@@ -235,7 +264,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(own_done <= own_sent);
     rmq_producer_shutdown(p);
     rmq_producer_destroy(p);
-    producer = NULL;
     FZ_CHECK(own_done == own_sent);
     FZ_CHECK(!rmq_sim_conn_client_open(broker));
     rmq_sim_destroy(sim);
