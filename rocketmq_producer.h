@@ -261,6 +261,8 @@
  *   RMQ_NO_ACL           no ACL signing (SHA-1, HMAC, base64)
  * Platform:
  *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
+ *   RMQ_FREESTANDING_LIBC  with it, in one file: also define memcpy, memmove,
+ *                        memset and memcmp, which GCC calls for struct copies
  *   RMQ_STATIC           every function static (embed a private copy)     */
 
 #ifdef RMQ_STATIC
@@ -901,6 +903,19 @@ static size_t rmq__strlen(const char *s)
     while (*e) e++;
     return (size_t)(e - s);
 }
+#ifdef RMQ_FREESTANDING_LIBC
+/* GCC calls memcpy and memset for struct copies even with -ffreestanding:
+ * defined in one file of a libc-less build, this supplies them. Build that
+ * file with -fno-tree-loop-distribute-patterns, so the loops stay loops. */
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void *memcpy(void *d, const void *s, size_t n) { return rmq__memcpy(d, s, n); }
+void *memmove(void *d, const void *s, size_t n) { return rmq__memmove(d, s, n); }
+void *memset(void *d, int c, size_t n) { return rmq__memset(d, c, n); }
+int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n); }
+#endif
 #ifndef RMQ_MEMCPY
 #define RMQ_MEMCPY rmq__memcpy
 #endif
