@@ -1363,9 +1363,10 @@ RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escape
             if (c == 'u') {
                 int k;
                 for (k = 0; k < 4; k++) {
-                    unsigned char h = (unsigned char)s[++i];
-                    if (i >= len || !((h >= '0' && h <= '9') || ((h | 32) >= 'a' && (h | 32) <= 'f')))
-                        return RMQ__JSON_EINVAL;
+                    unsigned char h;
+                    if (++i >= len) return RMQ__JSON_EINVAL;    /* bound first, then read */
+                    h = (unsigned char)s[i];
+                    if (!((h >= '0' && h <= '9') || ((h | 32) >= 'a' && (h | 32) <= 'f'))) return RMQ__JSON_EINVAL;
                 }
             } else if (!(c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' ||
                          c == 'n' || c == 'r' || c == 't')) {
@@ -2507,6 +2508,7 @@ struct rmq__conn {
     uint32_t skip;          /* bytes of an oversized frame still to discard */
     uint32_t rx_frames;
     uint32_t inflight;
+    uint32_t epoch;         /* bumped when it fails: a reader of it stops */
     /* A raw connection (the address server's HTTP) hands its bytes to this
      * function instead of the frame decoder; len 0 with data NULL: closed. */
     void (*raw)(void *arg, const uint8_t *data, size_t len);
@@ -2755,6 +2757,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     c->state = RMQ__CONN_BACKOFF;
     c->deadline = rmq__now(rm) + (c->timed_out ? rm->backoff_ms : 0u);
     c->timed_out = 0;
+    c->epoch++;
     err_copy = c->fail_err;
     c->failing = 0;
     /* Detach everything first: a done function may retry at once and
@@ -3035,7 +3038,9 @@ RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *re
     rm->serialize = keep;
     if (!r) return;
     r->is_response = 1;
+    rm->in_invoke++;                  /* a failed write is finished later, not mid-parse */
     rmq__conn_enqueue(rm, c, r);
+    rm->in_invoke--;
 }
 
 #ifndef RMQ_NO_ADDR_SERVER
@@ -3119,7 +3124,8 @@ RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
 {
     size_t at = 0;
     int rc = 0;
-    while (!c->failing && c->state == RMQ__CONN_OPEN) {
+    uint32_t epoch = c->epoch;
+    while (!c->failing && c->state == RMQ__CONN_OPEN && c->epoch == epoch) {
         rmq__frame_info fi;
         int st;
         if (c->skip) {
@@ -3141,11 +3147,13 @@ RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         c->rx_frames++;
         if (st == RMQ__FRAME_OVERSIZE) {
             rmq__fail_oversize(rm, c, &rm->rx, fi.total);
+            if (c->epoch != epoch) return -1;
             at += 8 + fi.header_len;
             c->skip = fi.total - 8 - fi.header_len;
             continue;
         }
         rmq__dispatch(rm, c, &rm->rx);
+        if (c->epoch != epoch) return -1;         /* failed (and maybe reopened) by what ran */
         at += fi.total;
     }
     if (c->rbuf && at) {

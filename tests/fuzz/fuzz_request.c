@@ -61,6 +61,23 @@ static long port_sendv(void *ctx, void *conn, const rmq_iovec *iov, int n)
     return held ? 0 : rmq_sim_port(sim)->sendv(ctx, conn, iov, n);
 }
 
+/* While sends are held back the port does not call a connection writable
+ * either, as a socket with a full buffer would not. */
+static int port_wait(void *ctx, rmq_wait_item *items, size_t n, uint32_t timeout_ms)
+{
+    unsigned want[RMQ_MAX_CONNECTIONS];
+    size_t i;
+    int rc;
+    if (!held || n > RMQ_MAX_CONNECTIONS) return rmq_sim_port(sim)->wait(ctx, items, n, timeout_ms);
+    for (i = 0; i < n; i++) {
+        want[i] = items[i].want;
+        if (((rmq_sim_conn *)items[i].conn)->state == RMQ__SIM_OPEN) items[i].want &= ~RMQ_WANT_WRITE;
+    }
+    rc = rmq_sim_port(sim)->wait(ctx, items, n, timeout_ms);
+    for (i = 0; i < n; i++) items[i].want = want[i];
+    return rc;
+}
+
 static void own_request(rmq__remoting *rm);
 
 /* A failed request is sent again once, at once, as a producer's async send
@@ -203,6 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     port.recv = port_recv;
     port.send = port_send;
     port.sendv = port_sendv;
+    port.wait = port_wait;
     held = 0;
     own_done = 0;
     own_sent = 0;
