@@ -4175,7 +4175,9 @@ RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in)
     if (err == RMQ_OK) { in->addrsrv_busy = 1; return; }
     RMQ__LOG(in->port, RMQ_LOG_WARN, "address server %s: %s", in->addrsrv_addr, in->rm.why);
     in->addrsrv_answered = 1;
-    rmq__routes_after_namesrv(in);               /* waiters fail now, not at their deadline */
+    /* Routes waiting for it are asked (and fail) on the next turn, from the
+     * route timer: calling back into the route fetch from here would recurse. */
+    rmq__timer_arm(&in->rm, &in->t_route, rmq__now(&in->rm));
 }
 #endif
 
@@ -4218,7 +4220,7 @@ RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
     rmq__buf_puts(b, "]}");
 }
 
-RMQ__FN int rmq__conn_index(rmq__inst *in, rmq__conn *c) { return (int)(c - in->rm.conns); }
+RMQ__FN int rmq__conn_index(const rmq__inst *in, const rmq__conn *c) { return (int)(c - in->rm.conns); }
 
 /* The generation of the connection to addr: a new connection needs a new
  * heartbeat, since the broker keeps registrations per connection. */
@@ -5080,7 +5082,9 @@ RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *w
             rmq__fault_update(&in->brokers[op->broker], now, now - op->attempt_start, 1);
 #endif
     }
-    if (err == RMQ_ERR_CONNECT && op->route) rmq__route_fetch(in, op->route, 0);  /* the broker may be gone */
+    /* The broker may be gone: the routes are asked again on the loop's next
+     * turn (from the timer, so that no retry path calls back into itself). */
+    if (err == RMQ_ERR_CONNECT && op->route) rmq__timer_arm(&in->rm, &in->t_route, now);
     if (op->attempts < op->max_attempts && !rmq__reached(now, op->deadline)) {
         if (op->mode == RMQ__MODE_SYNC && op->target == RMQ__TARGET_DEFAULT)
             retry = network || (err == RMQ_ERR_BROKER && rmq__retry_code(code));

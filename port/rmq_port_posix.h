@@ -912,7 +912,7 @@ static void rmq__posix_log(void *ctx, int level, const char *msg)
     (void)ctx;
     if (env == NULL || *env == '\0' || msg == NULL)
         return;
-    max = atoi(env);
+    max = (int)strtol(env, NULL, 10);      /* not a number: 0, silent */
     if (level < RMQ_LOG_ERROR || max < level)
         return;
     name = level <= RMQ_LOG_DEBUG ? names[level] : "DEBUG";

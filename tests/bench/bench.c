@@ -5,7 +5,7 @@
  *     NAMESRV_ADDR=10.0.0.2:9876 make bench   against a real cluster (no mock)
  *
  * Environment: BENCH_SECONDS (per line, default 3), BENCH_TOPIC (default
- * BenchTopic), MOCKBROKER (the mock's binary).
+ * BenchTopic), MOCKBROKER (the mock's binary), BENCH_PIN=0 (no CPU pinning).
  *
  * Every line runs a fresh producer (its own client instance, so the heap peak
  * is the producer's whole life), warms it up with sync sends for 1.1 s
@@ -623,6 +623,8 @@ static int bench_env_init(bench_env *env)
     const char *ns = getenv("NAMESRV_ADDR");
     long s = secs && *secs ? strtol(secs, NULL, 10) : 3;
     memset(env, 0, sizeof *env);
+    bench_pin_plan();
+    bench_pin(0);
     env->dur_ns = (uint64_t)(s > 0 ? s : 3) * 1000000000u;
     env->topic = getenv("BENCH_TOPIC") && *getenv("BENCH_TOPIC") ? getenv("BENCH_TOPIC") : "BenchTopic";
     if (ns && *ns) {
@@ -632,8 +634,10 @@ static int bench_env_init(bench_env *env)
     {
         char args[256];
         snprintf(args, sizeof args, "--brokers 1 --queues 4 --topic %s --no-request-log --quiet", env->topic);
+        bench_pin(1);                   /* the mock inherits the peer's CPU */
         if (mock_start(&env->mock, args) != 0)
             return -1;
+        bench_pin(0);
     }
     env->have_mock = 1;
     env->namesrv = env->mock.namesrv;
@@ -694,6 +698,9 @@ static void bench_print_machine(const bench_env *env)
            sysconf(_SC_NPROCESSORS_ONLN), model, u.release,
            env->have_mock ? "mock cluster on loopback (1 broker, 4 queues)" : env->namesrv,
            (unsigned long long)(env->dur_ns / 1000000000u));
+    if (bench_cpu_client >= 0)
+        printf("client pinned to CPU %d, %s and limit responders to CPU %d (BENCH_PIN=0: no pinning)\n",
+               bench_cpu_client, env->have_mock ? "mock" : "-", bench_cpu_peer);
     bench_json_str("machine_cpu_model", model);
     bench_json_u64("machine_nproc", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
     bench_json_str("target", env->have_mock ? "mock" : "cluster");

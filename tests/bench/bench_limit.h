@@ -187,7 +187,9 @@ static pid_t bench_responder(int lfd, size_t resp_len)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        int fd = accept(lfd, NULL, NULL);
+        int fd;
+        bench_pin(1);
+        fd = accept(lfd, NULL, NULL);
         close(lfd);
         if (fd >= 0) {
             bench_nodelay(fd);

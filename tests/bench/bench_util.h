@@ -14,6 +14,12 @@
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
+/* sched_setaffinity and the CPU_* macros are GNU extensions. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,6 +218,45 @@ BENCH_FN uint64_t bench_machine_busy_ns(void)
     if (n < 7 || hz <= 0)
         return 0;
     return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * (1000000000u / (uint64_t)hz);
+}
+
+/* -- placement ------------------------------------------------------------ */
+/* The client on one CPU and its peer (the mock, a limit's responder) on
+ * another, the same for a producer line and its limit and from run to run:
+ * where the scheduler puts two chatty processes changes a loopback round
+ * trip by 2x. BENCH_PIN=0 leaves placement to the scheduler. */
+static int bench_cpu_client = -1, bench_cpu_peer = -1;
+
+BENCH_FN void bench_pin_plan(void)
+{
+    const char *v = getenv("BENCH_PIN");
+    cpu_set_t set;
+    int i, first = -1, second = -1;
+    if ((v && strcmp(v, "0") == 0) || sched_getaffinity(0, sizeof set, &set) != 0)
+        return;
+    for (i = 0; i < CPU_SETSIZE && second < 0; i++)
+        if (CPU_ISSET(i, &set)) {
+            if (first < 0)
+                first = i;
+            else
+                second = i;
+        }
+    if (second < 0)
+        return;
+    bench_cpu_client = first;
+    bench_cpu_peer = second;
+}
+
+/* peer: 1 for the peer's CPU, 0 for the client's. */
+BENCH_FN void bench_pin(int peer)
+{
+    int cpu = peer ? bench_cpu_peer : bench_cpu_client;
+    cpu_set_t set;
+    if (cpu < 0)
+        return;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    (void)sched_setaffinity(0, sizeof set, &set);
 }
 
 /* -- integer statistics ------------------------------------------------------ */
