@@ -29,6 +29,15 @@ max_len() {
 }
 
 # Script-driven targets go deeper with longer inputs from the start.
+# Executions of a smoke run: about two seconds of each target here.
+runs_of() {
+    case "$1" in
+        fuzz_producer) echo $((FUZZ_RUNS / 40)) ;;
+        fuzz_request|fuzz_frame) echo $((FUZZ_RUNS / 4)) ;;
+        *) echo "$FUZZ_RUNS" ;;
+    esac
+}
+
 extra() {
     case "$1" in
         fuzz_producer|fuzz_batch) echo -len_control=0 ;;
@@ -48,7 +57,11 @@ one() {
     # Regression inputs are not part of the corpus: one that still fails
     # would end the campaign at once (fuzz-smoke runs them on their own).
     # shellcheck disable=SC2046
-    "$bindir/$t" -max_total_time="$seconds" -max_len="$(max_len "$t")" $(extra "$t") -timeout=20 -rss_limit_mb=3072 \
+    # A smoke run is deterministic (FUZZ_SEED, FUZZ_RUNS): the same mutations
+    # every time, so CI cannot fail on a lucky one; campaigns run on time.
+    limit="-max_total_time=$seconds"
+    [ -n "${FUZZ_RUNS:-}" ] && limit="-runs=$(runs_of "$t")"
+    "$bindir/$t" $limit ${FUZZ_SEED:+-seed=$FUZZ_SEED} -max_len="$(max_len "$t")" $(extra "$t") -timeout=20 -rss_limit_mb=3072 \
         -print_final_stats=1 -artifact_prefix="$art/" "$corpus/$t" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -75,6 +88,7 @@ run)
     exit $status
     ;;
 smoke)
+    export FUZZ_SEED="${FUZZ_SEED:-1}" FUZZ_RUNS="${FUZZ_RUNS:-20000}"
     passed=0 failed=0
     mkdir -p "$bindir/../logs"
     for t in "$@"; do
