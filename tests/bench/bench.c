@@ -510,7 +510,9 @@ static void bench_print_costs(const bench_env *env)
     printf("cli%%/mock%%/other%%: CPU of this process, of the mock, of everything else on the machine, in %% of one\n"
            "core over the line; ns: per message; send/recv/poll: port calls (each a system call) per message;\n"
            "malloc: RMQ_MALLOC calls per message; peak heap: bytes the producer held at most (its whole life);\n"
-           "req B / ans B: bytes on the wire per frame, the sizes the limits below were measured with.\n");
+           "req B / ans B: bytes on the wire per frame, the sizes the limits below were measured with.\n"
+           "A sync line has one request out at a time: its wall ns is cli ns + mock ns + wake-ups, so the\n"
+           "larger of the two CPU figures is the larger share of each round trip.\n");
 }
 
 static void bench_print_limits(const bench_env *env)
