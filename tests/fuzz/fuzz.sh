@@ -66,7 +66,7 @@ one() {
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -E '^#[0-9]+.* cov: ' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*corp: \([0-9]*\).*/cov: \1 ft: \2 corpus: \3/p')
+    cov=$(grep -aE '^#[0-9]+.* cov: ' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*corp: \([0-9]*\).*/cov: \1 ft: \2 corpus: \3/p')
     if [ $rc -eq 0 ]; then
         echo "$t: ${execs:-?} execs, ${rate:-?} execs/s, ${cov:-cov: ?} (${seconds}s)"
     else
