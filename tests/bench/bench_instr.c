@@ -13,6 +13,7 @@
 #define ROCKETMQ_PRODUCER_IMPLEMENTATION
 #define RMQ_PORT_POSIX_IMPLEMENTATION
 #define MOCK_CLIENT_IMPLEMENTATION
+#define BENCH_PLAIN_MALLOC              /* count the library, not the bench's allocator */
 #include "bench_util.h"
 #include "../mockbroker/mock_client.h"
 

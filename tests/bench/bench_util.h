@@ -84,8 +84,11 @@ BENCH_FN void bench_heap_reset(void)
     bench_mem.frees = 0;
 }
 
+/* BENCH_PLAIN_MALLOC: the library's own default (instruction counts). */
+#ifndef BENCH_PLAIN_MALLOC
 #define RMQ_MALLOC(ctx, n) ((void)(ctx), bench_malloc(n))
 #define RMQ_FREE(ctx, p) ((void)(ctx), bench_free(p))
+#endif
 
 #include "../../rocketmq_producer.h"
 #include "../../port/rmq_port_posix.h"
