@@ -5017,7 +5017,7 @@ RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
     rmq_slice trace = rmq_command_ext(resp, "TRACE_ON"), tid = rmq_command_ext(resp, "transactionId");
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
-    rmq_slice v = rmq_command_ext(resp, "queueOffset");
+    rmq_slice v = rmq_command_ext(resp, "queueOffset"), rest;
     size_t i;
     rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
                        : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
@@ -5025,20 +5025,23 @@ RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
     if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
     v = rmq_command_ext(resp, "queueId");
     if (v.ptr) rmq__parse_i32(v.ptr, v.len, &qid);
+    rest = offs;
     for (i = 0; i < op->nmsgs; i++) {
         rmq_send_result *r = &op->res[i];
-        rmq_slice one = offs;
-        size_t k, item = 0, from = 0;
+        rmq_slice one;
         r->status = st;
         rmq__strlcpy(r->msg_id, op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1), sizeof r->msg_id);
-        /* a batch answers comma-separated offset ids, one per message */
-        for (k = 0; offs.ptr && k <= offs.len; k++) {
-            if (k < offs.len && offs.ptr[k] != ',') continue;
-            if (item == i) { one.ptr = offs.ptr + from; one.len = k - from; break; }
-            item++;
-            from = k + 1;
+        /* a batch answers comma-separated offset ids, one per message: one
+         * pass over the list for the whole batch */
+        one.ptr = NULL;
+        one.len = 0;
+        if (rest.ptr) {
+            size_t k = 0;
+            while (k < rest.len && rest.ptr[k] != ',') k++;
+            one.ptr = rest.ptr;
+            one.len = k;
+            if (k < rest.len) { rest.ptr += k + 1; rest.len -= k + 1; } else rest.ptr = NULL;
         }
-        if (item != i) one.ptr = NULL;
         rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, one);
         rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
         r->queue = op->queue;
