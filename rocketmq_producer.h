@@ -157,9 +157,13 @@
 #define RMQ_MAX_JSON_DEPTH 16
 #endif
 
-/* extFields entries read from one header. */
+/* extFields entries read from one header; a send writes 14, an RPC hook
+ * may add its own. */
 #ifndef RMQ_MAX_EXT_FIELDS
 #define RMQ_MAX_EXT_FIELDS 32
+#endif
+#if RMQ_MAX_EXT_FIELDS < 16
+#error "RMQ_MAX_EXT_FIELDS must be at least 16: a send header has 14 fields"
 #endif
 
 /* Name servers in the configured list. */
@@ -1028,26 +1032,26 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr)
 }
 
 /* -- text without printf ------------------------------------------------- */
-/* Powers of ten let 64-bit numbers be printed without a 64-bit division,
- * which Cortex-M0+ and rv32 would pull from libgcc. */
-static const uint64_t rmq__pow10[20] = {
-    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
-    100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
-    1000000000000ull, 10000000000000ull, 100000000000000ull,
-    1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
-    1000000000000000000ull, 10000000000000000000ull
-};
+RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem);
 
-/* Writes the decimal digits of v (no NUL); returns their count (<= 20). */
+/* Writes the decimal digits of v (no NUL); returns their count (<= 20).
+ * Digits come from 32-bit divisions by 10, which compilers turn into a
+ * multiply; only values past 2^32 (timestamps, offsets) take the slow
+ * 64-bit step, nine digits at a time, so no 64-bit division helper of
+ * libgcc is pulled in on Cortex-M0+ or rv32. */
 RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
 {
-    size_t n = 0;
-    int i = 19, started = 0;
-    for (; i >= 0; i--) {
-        char d = '0';
-        while (v >= rmq__pow10[i]) { v -= rmq__pow10[i]; d++; }
-        if (d != '0' || started || i == 0) { out[n++] = d; started = 1; }
+    char t[20];
+    size_t n = 0, i;
+    uint32_t w;
+    while (v > 0xFFFFFFFFu) {
+        uint32_t k;
+        v = rmq__udiv64(v, 1000000000u, &w);
+        for (k = 0; k < 9; k++) { t[n++] = (char)('0' + w % 10u); w /= 10u; }
     }
+    w = (uint32_t)v;
+    do { t[n++] = (char)('0' + w % 10u); w /= 10u; } while (w);
+    for (i = 0; i < n; i++) out[i] = t[n - 1 - i];
     return n;
 }
 
@@ -1207,8 +1211,9 @@ RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem)
 {
     uint64_t q = 0;
     uint64_t r = 0;
-    int i;
-    for (i = 63; i >= 0; i--) {
+    int i = 63;
+    while (i > 0 && !(n >> i)) i--;      /* from the highest bit set */
+    for (; i >= 0; i--) {
         r = (r << 1) | ((n >> i) & 1u);
         if (r >= d) { r -= d; q |= (uint64_t)1 << i; }
     }
@@ -1263,10 +1268,12 @@ RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
     return 0;
 }
 
+/* The room check comes first, so the common append makes no call; a
+ * failed buffer may take bytes it has room for, but stays failed. */
 RMQ__FN void rmq__buf_put(rmq__buf *b, const void *d, size_t n)
 {
-    if (n == 0 || rmq__buf_reserve(b, n)) return;
-    RMQ_MEMCPY(b->p + b->len, d, n);
+    if (n > b->cap - b->len && rmq__buf_reserve(b, n)) return;
+    if (n) RMQ_MEMCPY(b->p + b->len, d, n);
     b->len += n;
 }
 
@@ -1699,7 +1706,11 @@ RMQ__FN void rmq__header_binary(rmq__buf *b, const rmq_command *c)
  * bytes) is written after it by the caller, from wherever it lives. */
 RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
 {
-    size_t at = b->len, hlen;
+    size_t at = b->len, hlen, i, guess = 8 + 160 + c->remark.len;
+    /* One allocation for the whole header in the common case: the fixed
+     * keys take under 160 bytes, each field its text plus quotes. */
+    for (i = 0; i < c->next; i++) guess += c->ext[i].key.len + c->ext[i].value.len + 6;
+    if (guess <= b->limit - b->len) rmq__buf_reserve(b, guess);
     rmq__buf_u32(b, 0);
     rmq__buf_u32(b, 0);
 #ifndef RMQ_NO_BINARY_HEADER
@@ -3815,7 +3826,7 @@ struct rmq__inst {
     int nchecks;
 #endif
     int in_callback;
-    char num[6][24];             /* decimal header values of the send being encoded */
+    char num[5][24];             /* decimal header values of the send being encoded */
     uintptr_t callback_thread;
     void *mutex;                 /* from the port: several threads share the instance */
     int leader;                  /* a thread is running the loop */
@@ -5149,33 +5160,46 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
 /* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
+/* The fields of a fresh header are distinct by construction, so they are
+ * appended without rmq_command_put_ext's search for a duplicate key. */
+RMQ__FN void rmq__ext_append(rmq_command *cmd, char key, const char *value, size_t len)
+{
+    static const char keys[] = "abcdefghijklmn";
+    rmq_ext_field *f = &cmd->ext[cmd->next++];
+    f->key.ptr = keys + (key - 'a');
+    f->key.len = 1;
+    f->value.ptr = value;
+    f->value.len = len;
+}
+
+RMQ__FN void rmq__ext_append_str(rmq_command *cmd, char key, const char *value)
+{
+    rmq__ext_append(cmd, key, value, RMQ_STRLEN(value));
+}
+
+RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t v)
+{
+    rmq__ext_append(cmd, key, num, rmq__i64_to_dec(num, v));
+}
+
 RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
 {
     rmq_producer *p = op->p;
     char (*num)[24] = p->in->num;
-    size_t k = 0;
     rmq__command_init(cmd, op->code, 0, 0);
-    rmq_command_put_ext(cmd, "a", p->cfg.group);
-    rmq_command_put_ext(cmd, "b", op->queue.topic);
-    rmq_command_put_ext(cmd, "c", p->cfg.create_topic_key);
-    num[k][rmq__i64_to_dec(num[k], p->cfg.default_topic_queue_nums)] = 0;
-    rmq_command_put_ext(cmd, "d", num[k++]);
-    num[k][rmq__i64_to_dec(num[k], op->queue.queue_id)] = 0;
-    rmq_command_put_ext(cmd, "e", num[k++]);
-    num[k][rmq__i64_to_dec(num[k], op->sysflag)] = 0;
-    rmq_command_put_ext(cmd, "f", num[k++]);
-    num[k][rmq__i64_to_dec(num[k], rmq__wall(p->in))] = 0;
-    rmq_command_put_ext(cmd, "g", num[k++]);
-    num[k][rmq__i64_to_dec(num[k], op->flag)] = 0;
-    rmq_command_put_ext(cmd, "h", num[k++]);
-    cmd->ext[cmd->next].key = rmq__cslice("i");
-    cmd->ext[cmd->next].value.ptr = (const char *)op->props.p;
-    cmd->ext[cmd->next].value.len = op->props.len;
-    cmd->next++;
-    rmq_command_put_ext(cmd, "j", "0");
-    rmq_command_put_ext(cmd, "k", "false");
-    rmq_command_put_ext(cmd, "m", op->batch ? "true" : "false");
-    rmq_command_put_ext(cmd, "n", op->queue.broker_name);
+    rmq__ext_append_str(cmd, 'a', p->cfg.group);
+    rmq__ext_append_str(cmd, 'b', op->queue.topic);
+    rmq__ext_append_str(cmd, 'c', p->cfg.create_topic_key);
+    rmq__ext_append_dec(cmd, 'd', num[0], p->cfg.default_topic_queue_nums);
+    rmq__ext_append_dec(cmd, 'e', num[1], op->queue.queue_id);
+    rmq__ext_append_dec(cmd, 'f', num[2], op->sysflag);
+    rmq__ext_append_dec(cmd, 'g', num[3], rmq__wall(p->in));
+    rmq__ext_append_dec(cmd, 'h', num[4], op->flag);
+    rmq__ext_append(cmd, 'i', (const char *)op->props.p, op->props.len);
+    rmq__ext_append(cmd, 'j', "0", 1);
+    rmq__ext_append(cmd, 'k', "false", 5);
+    rmq__ext_append_str(cmd, 'm', op->batch ? "true" : "false");
+    rmq__ext_append_str(cmd, 'n', op->queue.broker_name);
 }
 
 /* Picks the queue of this attempt; -1 with why written when none. */
