@@ -259,7 +259,8 @@
  *   RMQ_NO_ADDR_SERVER   no HTTP name-server address lookup
  *   RMQ_NO_BINARY_HEADER only JSON headers are written (both are read)
  *   RMQ_NO_LATENCY_FAULT no latency fault tolerance
- *   RMQ_NO_ERROR_TEXT    rmq_strerror() and the reasons shrink to codes
+ *   RMQ_NO_ERROR_TEXT    no texts: reasons, rmq_strerror() and response-code
+ *                        names are empty; rmq_err and broker codes remain
  *   RMQ_NO_LOG           no log calls at all
  *   RMQ_NO_TRANSACTION   no transactional sends or check-backs
  *   RMQ_NO_ACL           no ACL signing (SHA-1, HMAC, base64)
@@ -427,7 +428,10 @@ typedef struct rmq_port {
      * records), so the library does not sleep in wait() on them. */
     size_t (*pending)(void *ctx, void *conn);
     /* Wait until one of the items is ready, timeout_ms passes, or wake() is
-     * called. Returns the number of ready items, 0, or negative on failure. */
+     * called. Returns the number of ready items, 0, or negative on failure.
+     * Readiness is level-triggered, as poll() and select() report it: a
+     * connection is readable while unread bytes remain (the library stops
+     * reading after a short recv). */
     int (*wait)(void *ctx, rmq_wait_item *items, size_t n, uint32_t timeout_ms);
     /* Optional: why the last call on conn (or the port, conn NULL) failed, as
      * a sentence ("the server certificate is not signed by a trusted CA");
@@ -1137,7 +1141,7 @@ RMQ__FN void rmq__vfmt(rmq__sb *b, const char *fmt, va_list ap)
     }
 }
 
-RMQ__FN void rmq__fmt(char *out, size_t cap, const char *fmt, ...)
+RMQ__FN void rmq__format(char *out, size_t cap, const char *fmt, ...)
 {
     rmq__sb b;
     va_list ap;
@@ -1146,6 +1150,22 @@ RMQ__FN void rmq__fmt(char *out, size_t cap, const char *fmt, ...)
     rmq__vfmt(&b, fmt, ap);
     va_end(ap);
 }
+
+/* -- reasons ------------------------------------------------------------- */
+/* A reason (the "why" of a failure) is written with rmq__fmt, or given as
+ * RMQ__TEXT("literal"). RMQ_NO_ERROR_TEXT turns both into empty texts at
+ * the call sites, so the sentences and the arguments only they use leave
+ * the image; the rmq_err and the broker's code remain. */
+#ifdef RMQ_NO_ERROR_TEXT
+/* Takes the arguments, as rmq__nolog does, so values kept only for a
+ * reason still count as used; inlined, the call drops them. */
+static void rmq__no_text(char *out, size_t cap, ...) { if (cap) out[0] = 0; }
+#define rmq__fmt rmq__no_text
+#define RMQ__TEXT(s) ""
+#else
+#define rmq__fmt rmq__format
+#define RMQ__TEXT(s) s
+#endif
 
 RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
 {
@@ -2427,6 +2447,10 @@ RMQDEF const char *rmq_strerror(rmq_err err)
 
 RMQDEF const char *rmq_response_code_name(int code)
 {
+#ifdef RMQ_NO_ERROR_TEXT
+    (void)code;
+    return "";
+#else
     switch (code) {
     case 0: return "SUCCESS";
     case 1: return "SYSTEM_ERROR";
@@ -2456,6 +2480,7 @@ RMQDEF const char *rmq_response_code_name(int code)
     case 1500: return "GO_AWAY";
     default: return "UNKNOWN";
     }
+#endif
 }
 
 RMQDEF const char *rmq_version(void) { return RMQ_VERSION_TEXT; }
@@ -2813,6 +2838,13 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
 }
 
 /* Fails a connection with a reason composed in place (c->why). */
+#ifdef RMQ_NO_ERROR_TEXT
+static void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
+{
+    (void)fmt;
+    rmq__conn_fail(rm, c, err, "");
+}
+#else
 RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
 {
     va_list ap;
@@ -2825,6 +2857,7 @@ RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const
     }
     rmq__conn_fail(rm, c, err, c->why);
 }
+#endif
 
 /* The connection for addr, opened if needed. A connect is capped by the
  * caller's deadline; an address that failed recently is refused at once
@@ -2837,7 +2870,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
     uint32_t now = rmq__now(rm);
     int i, rc;
     if (rm->closing) {
-        rmq__strlcpy(rm->why, "the client instance is shutting down", sizeof rm->why);
+        rmq__strlcpy(rm->why, RMQ__TEXT("the client instance is shutting down"), sizeof rm->why);
         return RMQ_ERR_SHUTDOWN;
     }
     if (c && c->state != RMQ__CONN_BACKOFF) {
@@ -2948,7 +2981,7 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
                                  const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r = (rmq__req *)RMQ_MALLOC(rm->mem, sizeof *r);
-    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, "out of memory for a request", sizeof rm->why); return NULL; }
+    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
     RMQ_MEMSET(r, 0, sizeof *r);
     r->timer.pos = -1;
     r->timer.kind = RMQ__TIMER_REQUEST;
@@ -3018,7 +3051,7 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
             rm->nfree++;
             c->inflight--;
             rmq__req_free(rm, r);
-            rmq__strlcpy(rm->why, "out of memory for a timer", sizeof rm->why);
+            rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a timer"), sizeof rm->why);
             return RMQ_ERR_NO_MEMORY;
         }
     }
@@ -3064,7 +3097,7 @@ RMQ__FN rmq_err rmq__raw_send(rmq__remoting *rm, const char *addr, const void *d
     rmq__conn *c;
     rmq__req *r;
     rmq_err err;
-    rmq__fmt(key, sizeof key, "raw:%s", addr);
+    rmq__format(key, sizeof key, "raw:%s", addr);
     if (rmq__conn_find(rm, key)) return RMQ_ERR_BUSY;
     err = rmq__conn_open(rm, key, addr, deadline, &c);
     if (err != RMQ_OK) return err;
@@ -3099,7 +3132,7 @@ RMQ__FN void rmq__dispatch_response(rmq__remoting *rm, rmq__conn *c, const rmq_c
         rm->hook->after(rm->hook->arg, c->addr, &rm->tx, cmd);
     }
     if (rmq__req_leave_queue(rm, r)) {           /* answered before it was all written */
-        rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
+        rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
         return;
     }
     rmq__req_complete(rm, r, RMQ_OK, cmd, NULL);
@@ -3122,7 +3155,7 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
     RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", why);
     if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c) {
         if (rmq__req_leave_queue(rm, r)) {
-            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
+            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
             return;
         }
         rmq__req_complete(rm, r, RMQ_ERR_FRAME_TOO_LARGE, NULL, why);
@@ -3212,11 +3245,13 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
     int rounds, work = 0;
     for (rounds = 0; rounds < 16 && c->state == RMQ__CONN_OPEN && !c->failing; rounds++) {
         long n;
+        size_t room;
         if (rmq__conn_rbuf(rm, c)) {
-            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory for a read buffer");
+            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory for a read buffer"));
             return 1;
         }
-        n = rm->port->recv(rm->port->ctx, c->h, c->rbuf + c->rlen, c->rcap - c->rlen);
+        room = c->rcap - c->rlen;
+        n = rm->port->recv(rm->port->ctx, c->h, c->rbuf + c->rlen, room);
         if (n == 0) break;
         if (n < 0) {
             rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s closed by the peer", c->addr);
@@ -3225,10 +3260,15 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
         work = 1;
         if (c->raw) {                         /* not frames: hand the bytes over */
             c->raw(c->raw_arg, c->rbuf + c->rlen, (size_t)n);
+            if ((size_t)n < room) break;
             continue;
         }
         c->rlen += (size_t)n;
         if (rmq__conn_parse(rm, c)) return 1;
+        /* A short read drained the socket: asking again would only hear
+         * "try again". Readiness is level-triggered, so what arrives later
+         * brings the loop back (a TLS port reports the bytes it holds). */
+        if ((size_t)n < room) break;
     }
     return work;
 }
@@ -3248,7 +3288,7 @@ RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
                      (int)r->code, c->addr);
         }
         if (rmq__req_leave_queue(rm, r)) {        /* cannot finish the write */
-            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory while finishing a write");
+            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
             return;
         }
     } else {
@@ -3478,11 +3518,12 @@ typedef struct rmq__route_data {
 } rmq__route_data;
 
 /* Writes why a route body was refused; returns -1. */
-RMQ__FN int rmq__route_refuse(char *why, size_t cap, const char *what)
+RMQ__FN int rmq__route_refuse_text(char *why, size_t cap, const char *what)
 {
     rmq__fmt(why, cap, "route data refused: %s", what);
     return -1;
 }
+#define rmq__route_refuse(why, cap, what) rmq__route_refuse_text((why), (cap), RMQ__TEXT(what))
 
 RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_data *rd, char *why, size_t cap)
 {
@@ -4000,7 +4041,7 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
                                   in->pubq_scratch, &n, &order, rt->why, sizeof rt->why))
         return -1;
     q = n ? (rmq__pubq *)RMQ_MALLOC(in->mem, n * sizeof *q) : NULL;
-    if (n && !q) { rmq__strlcpy(rt->why, "out of memory for the publish queues", sizeof rt->why); return -1; }
+    if (n && !q) { rmq__strlcpy(rt->why, RMQ__TEXT("out of memory for the publish queues"), sizeof rt->why); return -1; }
     if (n) RMQ_MEMCPY(q, in->pubq_scratch, n * sizeof *q);
     if (rt->queues) RMQ_FREE(in->mem, rt->queues);
     rt->queues = q;
@@ -4113,12 +4154,12 @@ RMQ__FN int rmq__addrsrv_url(const char *url, char *addr, size_t acap, char *req
     if (hl == 0 || hl >= sizeof host - 6) return -1;
     RMQ_MEMCPY(host, h, hl);
     host[hl] = 0;
-    rmq__fmt(addr, acap, has_port ? "%s" : "%s:80", host);
+    rmq__format(addr, acap, has_port ? "%s" : "%s:80", host);
     {
         char check[RMQ_ADDR_MAX_LEN + 1];
         uint16_t port;
         if (rmq__split_addr(addr, check, sizeof check, &port)) return -1;
-        if (req) rmq__fmt(req, rcap, "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", *path ? path : "/", check);
+        if (req) rmq__format(req, rcap, "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", *path ? path : "/", check);
     }
     return 0;
 }
@@ -4359,7 +4400,7 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
 {
     int i;
     void *mem = in->mem;
-    rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, "the client instance was shut down");
+    rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, RMQ__TEXT("the client instance was shut down"));
     for (i = 0; i < RMQ_MAX_TOPICS; i++) if (in->routes[i].queues) RMQ_FREE(mem, in->routes[i].queues);
 #ifndef RMQ_NO_TRANSACTION
     rmq__tx_checks_free(in);
@@ -4500,11 +4541,12 @@ static int rmq__name_chars_ok(const char *s)
     return 1;
 }
 
-static rmq_err rmq__bad(char *why, size_t len, const char *field, const char *text)
+static rmq_err rmq__bad_text(char *why, size_t len, const char *field, const char *text)
 {
     if (why && len) rmq__fmt(why, len, "%s: %s", field, text);
     return RMQ_ERR_CONFIG;
 }
+#define rmq__bad(why, len, field, text) rmq__bad_text((why), (len), RMQ__TEXT(field), RMQ__TEXT(text))
 
 RMQ__FN rmq_err rmq__check_port(const rmq_port *pt, char *why, size_t len)
 {
@@ -4579,6 +4621,14 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 }
 
 /* -- the why of a failure ------------------------------------------------ */
+#ifdef RMQ_NO_ERROR_TEXT
+static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
+{
+    (void)fmt;
+    p->last_error[0] = 0;
+    return err;
+}
+#else
 static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
 {
     rmq__sb b;
@@ -4589,6 +4639,7 @@ static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
     va_end(ap);
     return err;
 }
+#endif
 
 static const char *rmq__state_name(rmq_service_state s)
 {
@@ -5210,7 +5261,7 @@ RMQ__FN int rmq__op_pick(rmq__op *op, char *why, size_t cap)
     if (op->target == RMQ__TARGET_DEFAULT) {
         int q = rmq__route_select(rt->queues, rt->nqueues, &rt->rr, op->last_broker, in->brokers,
                                   op->p->cfg.latency_fault_enable, rmq__now(&in->rm));
-        if (q < 0) { rmq__strlcpy(why, rt->why[0] ? rt->why : "no publish queue", cap); return -1; }
+        if (q < 0) { rmq__strlcpy(why, rt->why[0] ? rt->why : RMQ__TEXT("no publish queue"), cap); return -1; }
         op->broker = rt->queues[q].broker;
         rmq__strlcpy(op->queue.topic, rt->topic, sizeof op->queue.topic);
         rmq__strlcpy(op->queue.broker_name, in->brokers[op->broker].name, sizeof op->queue.broker_name);
@@ -6022,7 +6073,7 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
         return;
     default:
         if (req->flag & RMQ_FLAG_ONEWAY) return;
-        rmq__fmt(remark, sizeof remark, " request type %d not supported", (int)req->code);
+        rmq__format(remark, sizeof remark, " request type %d not supported", (int)req->code);
         rmq__respond(rm, c, req, RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED, remark);
     }
 }
@@ -6078,7 +6129,7 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
     while ((op = p->ops) != NULL) {
         rmq__op_unlink(p, op);
         if (op->done) continue;
-        rmq__op_finish(op, RMQ_ERR_SHUTDOWN, "the producer was shut down before the send completed");
+        rmq__op_finish(op, RMQ_ERR_SHUTDOWN, RMQ__TEXT("the producer was shut down before the send completed"));
         if (op->mode == RMQ__MODE_SYNC) op->done = 1;
     }
 }

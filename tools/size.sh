@@ -245,7 +245,7 @@ echo "  send stack = heaviest chain of frames from rmq_send, rmq_send_async, rmq
 echo "  calls no function twice: direct calls only / indirect calls resolved too (the checked"
 echo "  figure; tools/size_stack.py; leaf calls into libc and libgcc count 0)"
 echo
-printf '%-9s %-13s %-4s %8s %6s %7s | %8s %6s %7s | %-28s | %s\n' \
+printf '%-11s %-13s %-4s %8s %6s %7s | %8s %6s %7s | %-28s | %s\n' \
     config target opt text data bss "img text" data bss "largest frame" "send stack direct/resolved"
 MD=$OUT/size_table.md
 {
@@ -257,7 +257,7 @@ for name in $CONFIG_NAMES; do
         for l in $LEVELS; do
             d=$OUT/$name.$t.$l
             if [ ! -f "$d/result" ] || [ -f "$d/error" ]; then
-                printf '%-9s %-13s -%-3s  %s\n' "$name" "$t" "$l" "build failed: $(cat "$d/error" 2>/dev/null)"
+                printf '%-11s %-13s -%-3s  %s\n' "$name" "$t" "$l" "build failed: $(cat "$d/error" 2>/dev/null)"
                 continue
             fi
             read -r it id ib bt bd bb <"$d/result"
@@ -268,7 +268,7 @@ for name in $CONFIG_NAMES; do
                 v=$(line_of "$d/stack" direct "$r" | awk '{ print $2 }'); [ "${v:-0}" -gt "$sd" ] && sd=$v
                 v=$(line_of "$d/stack" resolved "$r" | awk '{ print $2 }'); [ "${v:-0}" -gt "$sr" ] && sr=$v
             done
-            printf '%-9s %-13s -%-3s %8d %6d %7d | %8d %6d %7d | %-28s | %5d / %5d\n' \
+            printf '%-11s %-13s -%-3s %8d %6d %7d | %8d %6d %7d | %-28s | %5d / %5d\n' \
                 "$name" "$t" "$l" $lt $ld $lb "$it" "$id" "$ib" "${mf:-?}" "$sd" "$sr"
             echo "| $name | $t | -$l | $lt | $ld | $lb | ${mf:-?} | $sr |" >>"$MD"
         done

@@ -1,0 +1,91 @@
+/* The producer built with RMQ_NO_ERROR_TEXT (see the Makefile's flags for
+ * this program), on the simulated port: the texts of reasons leave the
+ * image, nothing else changes. Every refusal still returns its rmq_err, a
+ * broker's answer still carries its code and remark, and sends still land
+ * in the store. */
+#define RMQ_NO_ERROR_TEXT
+#define ROCKETMQ_PRODUCER_IMPLEMENTATION
+#define RMQ_PORT_SIM_IMPLEMENTATION
+#include "../rocketmq_producer.h"
+#include "../port/rmq_port_sim.h"
+#include "rmq_test.h"
+#include "sim_cluster.h"
+
+static void test_an_invalid_config_is_refused_with_its_code_and_no_text(void)
+{
+    rmq_producer_config cfg;
+    char why[64];
+    rmq_producer_config_init(&cfg);
+    cfg.group = "bad group!";
+    memset(why, 'x', sizeof why);
+    CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
+    CHECK_STR(why, "");
+    CHECK_STR(rmq_strerror(RMQ_ERR_CONFIG), "error (texts cut by RMQ_NO_ERROR_TEXT)");
+    CHECK_STR(rmq_response_code_name(RMQ_CODE_SYSTEM_BUSY), "");
+}
+
+static void test_an_invalid_message_is_refused_with_its_code_and_no_text(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "notext");
+    rmq_message m;
+    rmq_send_result res;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m, "TopicTest", "", 0);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "");
+    rmq_message_init(&m, "Topic Test", "b", 1);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "");
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_a_send_is_stored_and_its_result_complete(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "notext");
+    rmq_message m;
+    rmq_send_result res;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m, "TopicTest", "hello", 5);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(res.status, RMQ_SEND_OK);
+    CHECK_INT(strlen(res.msg_id), 32);
+    CHECK(simc_stored(c, res.msg_id));
+    CHECK_INT(strlen(res.offset_msg_id), 32);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_a_broker_error_keeps_its_code_and_remark(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "notext");
+    int a = simc_index(c, "broker-a");
+    rmq_message m;
+    rmq_send_result res;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m, "TopicTest", "b", 1);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    c->s[a].fail_code = RMQ_CODE_SYSTEM_BUSY;                   /* not retried by Java */
+    c->s[a].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
+    c->s[a].fail_count = 1;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_BROKER);
+    CHECK_INT(res.broker_code, RMQ_CODE_SYSTEM_BUSY);
+    CHECK_HAS(res.remark, "injected");
+    CHECK_STR(res.reason, "");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) test_filter = argv[1];
+    RUN(test_an_invalid_config_is_refused_with_its_code_and_no_text);
+    RUN(test_an_invalid_message_is_refused_with_its_code_and_no_text);
+    RUN(test_a_send_is_stored_and_its_result_complete);
+    RUN(test_a_broker_error_keeps_its_code_and_remark);
+    return test_summary();
+}
