@@ -304,6 +304,7 @@ int main(int argc, char **argv)
     int rc;
     memset(&app, 0, sizeof app);
     app.ctl_lfd = app.http_lfd = -1;
+    app.store.chunk_size = MB_STORE_CHUNK;
     rc = parse_options(&app.opt, argc, argv);
     if (rc != 0)
         return rc > 0 ? 0 : 2;

@@ -16,6 +16,8 @@
 #define MB_LOCALHOST 0x7F000001u
 #define MB_MAX_BODY 4194304
 #define MB_MAX_PROPS 32767
+/* Message bodies are carved from chunks this large (larger ones get their own). */
+#define MB_STORE_CHUNK (1u << 20)
 
 enum { ROUTE_AUTO, ROUTE_STANDARD, ROUTE_FASTJSON };
 enum { PERM_INHERIT = 1, PERM_WRITE = 2, PERM_READ = 4 };
@@ -113,30 +115,32 @@ typedef struct mb_timer {
     size_t len;
 } mb_timer;
 
+/* A stored message. Strings and body live in the store's arena; what a
+ * commit log would hold beyond them (stored properties, record, offset
+ * message id) is derived when asked for. */
 typedef struct mb_msg {
-    int broker;
-    int code;
-    int ser;
-    char *topic;
-    int32_t queue_id;
+    const char *topic;          /* the broker's topic name; topics are never removed */
+    const char *producer_group; /* NULL when absent */
+    const char *props;          /* as the client sent them (batch: with the batch-level string) */
+    const unsigned char *body;
     int64_t queue_offset;
     int64_t commit_offset;
-    char offset_id[33];
-    int32_t flag;
-    int32_t sys_flag;
     int64_t born_ts;
     int64_t store_ts;
+    uint32_t props_len;
+    uint32_t inner_len;         /* batch member: length of its own part of props */
+    uint32_t body_len;
+    uint32_t stored_size;
+    int32_t queue_id;
+    int32_t flag;
+    int32_t sys_flag;
     int32_t born_port;
     int32_t reconsume_times;
-    char *producer_group;
-    char *props; /* as the client sent them (batch: with the batch-level string) */
-    size_t props_len;
-    char *stored_props; /* as a 4.9.8 commit log holds them */
-    size_t stored_props_len;
-    unsigned char *body;
-    size_t body_len;
-    size_t stored_size;
-    int tran_state;
+    int code;
+    unsigned char broker;
+    unsigned char ser;
+    unsigned char tran_state;
+    unsigned char batch;
 } mb_msg;
 
 /* One log line plus the server it concerns (for filtering). */
@@ -176,6 +180,7 @@ typedef struct mb_app {
     uint64_t timer_seq;
     mb_msg *msgs;
     size_t nmsgs, msgs_cap;
+    mb_arena store; /* the messages' strings and bodies */
     mb_lines requests;
     mb_lines clients;
     mb_lines transactions;
@@ -218,6 +223,8 @@ int mb_remoting_on_frame(mb_app *app, mb_conn *c, const unsigned char *frame, si
 int mb_namesrv_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 int mb_broker_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 int mb_broker_check_transaction(mb_app *app, mb_server *b, const char *id, mb_buf *err);
+/* The properties as a 4.9.8 commit log holds them. */
+void mb_msg_stored_props(const mb_msg *m, mb_buf *out);
 
 /* ---- mb_store.c ---- */
 mb_topic *mb_topic_find(mb_server *b, const char *name);
@@ -227,6 +234,7 @@ mb_msg *mb_store_find_offset(mb_app *app, mb_server *b, int64_t commit_offset);
 mb_msg *mb_store_find_id(mb_app *app, mb_server *b, const char *id);
 void mb_store_clear(mb_app *app);
 void mb_store_free(mb_app *app);
+void mb_msg_offset_id(const mb_app *app, const mb_msg *m, char out[33]);
 void mb_msg_dump_json(const mb_app *app, const mb_msg *m, mb_buf *out);
 void mb_msg_stored_record(const mb_app *app, const mb_msg *m, mb_buf *out, int restore);
 void mb_lines_add(mb_lines *l, int srv, char *text);

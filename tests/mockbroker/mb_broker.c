@@ -45,16 +45,6 @@ static void java_exception(mb_reply *r, const char *text)
     r->cmd.ser = MB_SER_JSON;
 }
 
-static char *props_to_string(const mb_props *p, size_t *len)
-{
-    mb_buf b = {0};
-    mb_props_encode(p, &b);
-    *len = b.len;
-    if (!b.p)
-        return mb_xstrdup("");
-    return (char *)b.p;
-}
-
 /* ---- send request header (SendMessageRequestHeader / V2) ---- */
 
 enum {
@@ -66,7 +56,6 @@ static const char *const v1_names[F_COUNT] = {
     "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag",
     "bornTimestamp", "flag", "properties", "reconsumeTimes", "batch",
 };
-static const char *const v2_names[F_COUNT] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "m"};
 
 typedef struct send_hdr {
     int v2;
@@ -77,18 +66,35 @@ typedef struct send_hdr {
     int batch;
 } send_hdr;
 
-static const char *field(const mb_cmd *req, const send_hdr *h, int f)
+/* Each field's value in one pass over extFields; a later duplicate wins,
+ * as mb_cmd_ext would find it. */
+static void send_fields(const mb_cmd *req, int v2, const char *vals[F_COUNT])
 {
-    return mb_cmd_ext(req, h->v2 ? v2_names[f] : v1_names[f]);
+    /* V2 names are the letters a..n; k, l and n are not read here */
+    static const signed char v2_field[14] = {F_GROUP, F_TOPIC, F_DEFAULT_TOPIC, F_DEFAULT_QUEUES, F_QUEUE_ID,
+                                             F_SYS_FLAG, F_BORN, F_FLAG, F_PROPS, F_RECONSUME, -1, -1, F_BATCH, -1};
+    size_t i;
+    int f;
+    for (f = 0; f < F_COUNT; f++)
+        vals[f] = NULL;
+    for (i = 0; i < req->next; i++) {
+        const mb_kv *kv = &req->ext[i];
+        if (v2) {
+            f = kv->key[0] >= 'a' && kv->key[0] <= 'n' && kv->key[1] == '\0' ? v2_field[kv->key[0] - 'a'] : -1;
+        } else {
+            for (f = F_COUNT - 1; f >= 0 && !mb_ext_key_is(kv, v1_names[f], strlen(v1_names[f])); f--)
+                ;
+        }
+        if (f >= 0)
+            vals[f] = kv->val;
+    }
 }
 
 /* 1 = value read, 0 = absent. The V2 fast path calls parseInt directly, so
  * bad text throws (-1, reply set); the V1 reflective decoder logs and
  * leaves the field null. */
-static int num_field(const mb_cmd *req, const send_hdr *h, int f, int is_long, int64_t *out,
-                     mb_reply *r)
+static int num_field(const send_hdr *h, const char *s, int is_long, int64_t *out, mb_reply *r)
 {
-    const char *s = field(req, h, f);
     int32_t v32;
     char remark[160];
     int ok;
@@ -110,18 +116,20 @@ static int parse_send_header(const mb_cmd *req, send_hdr *h, mb_reply *r)
 {
     static const int required[] = {F_QUEUE_ID, F_SYS_FLAG, F_BORN, F_FLAG};
     int64_t *targets[] = {&h->queue_id, &h->sys_flag, &h->born_ts, &h->flag};
+    const char *vals[F_COUNT];
     size_t i;
     int rc;
     memset(h, 0, sizeof *h);
     h->v2 = req->code != 10; /* 310 and 320 are always decoded as V2 */
-    h->group = field(req, h, F_GROUP);
-    h->topic = field(req, h, F_TOPIC);
-    h->default_topic = field(req, h, F_DEFAULT_TOPIC);
-    h->props = field(req, h, F_PROPS);
+    send_fields(req, h->v2, vals);
+    h->group = vals[F_GROUP];
+    h->topic = vals[F_TOPIC];
+    h->default_topic = vals[F_DEFAULT_TOPIC];
+    h->props = vals[F_PROPS];
     h->props_len = h->props ? strlen(h->props) : 0;
-    h->batch = java_bool(field(req, h, F_BATCH));
+    h->batch = java_bool(vals[F_BATCH]);
     for (i = 0; i < sizeof required / sizeof required[0]; i++) {
-        rc = num_field(req, h, required[i], required[i] == F_BORN, targets[i], r);
+        rc = num_field(h, vals[required[i]], required[i] == F_BORN, targets[i], r);
         if (rc < 0)
             return -1;
         if (rc == 0) { /* the null is unboxed later in the processor */
@@ -129,8 +137,8 @@ static int parse_send_header(const mb_cmd *req, send_hdr *h, mb_reply *r)
             return -1;
         }
     }
-    rc = num_field(req, h, F_DEFAULT_QUEUES, 0, &h->default_queues, r);
-    if (rc < 0 || num_field(req, h, F_RECONSUME, 0, &h->reconsume, r) < 0)
+    rc = num_field(h, vals[F_DEFAULT_QUEUES], 0, &h->default_queues, r);
+    if (rc < 0 || num_field(h, vals[F_RECONSUME], 0, &h->reconsume, r) < 0)
         return -1;
     h->has_default_queues = rc;
     if (!h->topic) { /* a null topic fails the topic table lookup */
@@ -169,7 +177,7 @@ static int not_allowed_send_topic(const char *t)
     };
     size_t i;
     for (i = 0; i < sizeof topics / sizeof topics[0]; i++)
-        if (strcmp(t, topics[i]) == 0)
+        if (t[0] == topics[i][0] && strcmp(t, topics[i]) == 0)
             return 1;
     return 0;
 }
@@ -263,67 +271,151 @@ static int check_queue_id(const mb_conn *c, const mb_topic *t, int64_t qid, mb_r
     return -1;
 }
 
+/* ---- stored properties ---- */
+
+/* Appends name 0x01 value, after a 0x02 unless it is the first pair
+ * written since `start`. */
+static void put_pair(mb_buf *out, size_t start, const char *k, size_t kl, const char *v, size_t vl)
+{
+    mb_buf_reserve(out, kl + vl + 2);
+    if (out->len > start)
+        out->p[out->len++] = 2;
+    memcpy(out->p + out->len, k, kl);
+    out->len += kl;
+    out->p[out->len++] = 1;
+    memcpy(out->p + out->len, v, vl);
+    out->len += vl;
+    out->p[out->len] = '\0';
+}
+
+/* A 4.9.8 broker stores a single message's properties re-encoded with
+ * CLUSTER added and WAIT dropped; a half message keeps WAIT (its map is
+ * re-encoded after WAIT is put back) and gains REAL_TOPIC / REAL_QID. An
+ * added name the client also sent keeps the client's place. */
+static void stored_single_props(const mb_props *sent, int half, const char *topic, int32_t qid, mb_buf *out)
+{
+    static const char *const names[3] = {"CLUSTER", "REAL_TOPIC", "REAL_QID"};
+    const char *vals[3];
+    size_t lens[3], i, start = out->len;
+    int used[3] = {0, 0, 0}, nadd = half ? 3 : 1, j;
+    char qbuf[21];
+    vals[0] = MB_CLUSTER;
+    lens[0] = sizeof MB_CLUSTER - 1;
+    if (half) {
+        vals[1] = topic;
+        lens[1] = strlen(topic);
+        vals[2] = qbuf;
+        lens[2] = mb_fmt_i64(qbuf, qid);
+    }
+    for (i = 0; i < sent->n; i++) {
+        const mb_kv *kv = &sent->kv[i];
+        const char *v = kv->val;
+        size_t vl = kv->val_len;
+        if (!half && strcmp(kv->key, "WAIT") == 0)
+            continue;
+        for (j = 0; j < nadd; j++) {
+            if (strcmp(kv->key, names[j]) == 0) {
+                v = vals[j];
+                vl = lens[j];
+                used[j] = 1;
+            }
+        }
+        put_pair(out, start, kv->key, kv->key_len, v, vl);
+    }
+    for (j = 0; j < nadd; j++)
+        if (!used[j])
+            put_pair(out, start, names[j], strlen(names[j]), vals[j], lens[j]);
+}
+
+/* What a batch's header properties become in each member's stored record:
+ * CLUSTER first, as in the captured store, then the rest. */
+static void batch_stored_suffix(const mb_props *sent, mb_buf *out)
+{
+    const char *cluster = mb_props_get(sent, "CLUSTER");
+    size_t i, start = out->len;
+    put_pair(out, start, "CLUSTER", 7, cluster ? cluster : MB_CLUSTER, strlen(cluster ? cluster : MB_CLUSTER));
+    for (i = 0; i < sent->n; i++)
+        if (strcmp(sent->kv[i].key, "CLUSTER") != 0)
+            put_pair(out, start, sent->kv[i].key, sent->kv[i].key_len, sent->kv[i].val, sent->kv[i].val_len);
+}
+
+/* The 4.9 MessageExtBatchEncoder joins a member's properties and the
+ * batch-level ones with one 0x02 when needed. */
+static size_t join_sep(const char *inner, size_t il, size_t ol)
+{
+    return il > 0 && ol > 0 && inner[il - 1] != 2;
+}
+
+void mb_msg_stored_props(const mb_msg *m, mb_buf *out)
+{
+    mb_props p;
+    if (m->batch) {
+        size_t il = m->inner_len, at = il + (m->props_len > il ? join_sep(m->props, il, 1) : 0);
+        mb_props_parse(&p, m->props + at, m->props_len - at);
+        mb_buf_put(out, m->props, il);
+        if (join_sep(m->props, il, 1))
+            mb_buf_putc(out, 2);
+        batch_stored_suffix(&p, out);
+    } else {
+        mb_props_parse(&p, m->props, m->props_len);
+        stored_single_props(&p, m->tran_state != TRAN_NONE, m->topic, m->queue_id, out);
+    }
+    mb_props_free(&p);
+}
+
 /* ---- storing ---- */
 
-static void fill_common(mb_msg *m, const mb_conn *c, const mb_cmd *req, const send_hdr *h, int32_t qid)
+/* Reused by every send: stored properties (only their length is kept) and
+ * a batch's list of ids. */
+static mb_buf scratch_props, scratch_ids;
+
+/* One piece of the store holds the producer group, the properties and the
+ * body; returns where the properties go. */
+static char *fill_common(mb_app *app, mb_msg *m, const mb_conn *c, const mb_cmd *req, const send_hdr *h,
+                         const mb_topic *t, int32_t qid, size_t props_len, const unsigned char *body,
+                         size_t body_len)
 {
+    size_t gl = h->group ? strlen(h->group) + 1 : 0;
+    char *blob = mb_arena_alloc_bytes(&app->store, gl + props_len + body_len);
     m->code = req->code;
-    m->ser = req->ser;
-    m->topic = mb_xstrdup(h->topic);
+    m->ser = (unsigned char)req->ser;
+    m->topic = t->name;
     m->queue_id = qid;
     m->sys_flag = (int32_t)h->sys_flag;
     m->born_ts = h->born_ts;
     m->store_ts = mb_now_ms();
     m->born_port = c->peer_port;
     m->reconsume_times = (int32_t)h->reconsume;
-    m->producer_group = h->group ? mb_xstrdup(h->group) : NULL;
+    if (gl) {
+        memcpy(blob, h->group, gl);
+        m->producer_group = blob;
+    }
+    m->props = blob + gl;
+    m->props_len = (uint32_t)props_len;
+    m->body = (unsigned char *)blob + gl + props_len;
+    m->body_len = (uint32_t)body_len;
+    if (body_len)
+        memcpy(blob + gl + props_len, body, body_len);
+    return blob + gl;
 }
 
 /* Places the record in the commit log; the offset advances by its size. */
-static void append_to_log(mb_server *b, mb_msg *m, const char *log_topic)
+static void append_to_log(mb_server *b, mb_msg *m, size_t topic_len, size_t stored_props_len)
 {
-    m->stored_size = mb_stored_size(m->body_len, strlen(log_topic), m->stored_props_len);
+    m->stored_size = (uint32_t)mb_stored_size(m->body_len, topic_len, stored_props_len);
     m->commit_offset = b->commit_offset;
     b->commit_offset += (int64_t)m->stored_size;
-    mb_offset_msg_id(m->offset_id, MB_LOCALHOST, b->port, m->commit_offset);
 }
 
-static void send_response(mb_reply *r, int32_t qid, const char *msg_id, int64_t queue_offset)
+static void send_response(mb_reply *r, int32_t qid, const char *msg_id, size_t id_len, int64_t queue_offset)
 {
-    char num[32];
+    char num[21];
     /* the order a 4.9.8 broker's HashMap produces */
-    snprintf(num, sizeof num, "%d", (int)qid);
-    mb_cmd_add_ext(&r->cmd, "queueId", num);
+    mb_cmd_add_ext_n(&r->cmd, "queueId", 7, num, mb_fmt_i64(num, qid));
     mb_cmd_add_ext(&r->cmd, "TRACE_ON", "true");
     mb_cmd_add_ext(&r->cmd, "MSG_REGION", MB_REGION);
-    mb_cmd_add_ext(&r->cmd, "msgId", msg_id);
-    snprintf(num, sizeof num, "%lld", (long long)queue_offset);
-    mb_cmd_add_ext(&r->cmd, "queueOffset", num);
-}
-
-/* A 4.9.8 broker stores a single message's properties re-encoded with
- * CLUSTER added and WAIT dropped; a half message keeps WAIT (its map is
- * re-encoded after WAIT is put back) and gains REAL_TOPIC / REAL_QID. */
-static char *stored_single_props(const mb_props *sent, int half, const char *topic, int32_t qid,
-                                 size_t *len)
-{
-    mb_props p;
-    char qbuf[16];
-    size_t i;
-    char *s;
-    memset(&p, 0, sizeof p);
-    for (i = 0; i < sent->n; i++)
-        if (half || strcmp(sent->kv[i].key, "WAIT") != 0)
-            mb_props_set(&p, sent->kv[i].key, sent->kv[i].val);
-    mb_props_set(&p, "CLUSTER", MB_CLUSTER);
-    if (half) {
-        snprintf(qbuf, sizeof qbuf, "%d", (int)qid);
-        mb_props_set(&p, "REAL_TOPIC", topic);
-        mb_props_set(&p, "REAL_QID", qbuf);
-    }
-    s = props_to_string(&p, len);
-    mb_props_free(&p);
-    return s;
+    mb_cmd_add_ext_n(&r->cmd, "msgId", 5, msg_id, id_len);
+    mb_cmd_add_ext_n(&r->cmd, "queueOffset", 11, num, mb_fmt_i64(num, queue_offset));
 }
 
 static int store_single(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h, const mb_cmd *req,
@@ -331,52 +423,30 @@ static int store_single(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h,
 {
     mb_server *b = c->srv;
     mb_props sent;
+    char id[32];
     int half;
     mb_msg *m = mb_store_add(app, b);
-    mb_props_parse(&sent, h->props ? h->props : "", h->props_len);
+    char *props = fill_common(app, m, c, req, h, t, qid, h->props_len, req->body, req->body_len);
+    if (h->props_len)
+        memcpy(props, h->props, h->props_len);
+    mb_props_parse(&sent, props, h->props_len);
     half = java_bool(mb_props_get(&sent, "TRAN_MSG"));
-    fill_common(m, c, req, h, qid);
     m->flag = (int32_t)h->flag;
-    m->props = mb_xstrndup(h->props ? h->props : "", h->props_len);
-    m->props_len = h->props_len;
-    m->stored_props = stored_single_props(&sent, half, h->topic, qid, &m->stored_props_len);
-    m->body = mb_xmalloc(req->body_len);
-    memcpy(m->body, req->body, req->body_len);
-    m->body_len = req->body_len;
     m->tran_state = half ? TRAN_PREPARED : TRAN_NONE;
+    scratch_props.len = 0;
+    stored_single_props(&sent, half, h->topic, qid, &scratch_props);
     /* half messages go to queue 0 of the half topic; the client is told
      * that queue's offset and its own queueId */
     m->queue_offset = half ? b->half_offset++ : t->next_offset[qid]++;
-    append_to_log(b, m, half ? MB_HALF_TOPIC : h->topic);
-    send_response(r, qid, m->offset_id, m->queue_offset);
+    append_to_log(b, m, half ? sizeof MB_HALF_TOPIC - 1 : strlen(h->topic), scratch_props.len);
+    mb_offset_msg_id_put(id, MB_LOCALHOST, b->port, m->commit_offset);
+    send_response(r, qid, id, sizeof id, m->queue_offset);
     mb_props_free(&sent);
     return 1;
 }
 
-/* Joins an inner property string and a batch-level one the way the 4.9
- * MessageExtBatchEncoder does: one 0x02 between them when needed. */
-static char *join_props(const char *inner, size_t il, const char *outer, size_t ol, size_t *len)
-{
-    int sep = il > 0 && ol > 0 && inner[il - 1] != 2;
-    char *s = mb_xmalloc(il + ol + (size_t)sep + 1);
-    memcpy(s, inner, il);
-    if (sep)
-        s[il] = 2;
-    memcpy(s + il + sep, outer, ol);
-    *len = il + ol + (size_t)sep;
-    s[*len] = '\0';
-    return s;
-}
-
-typedef struct batch_ctx {
-    const char *sent_suffix;   /* header properties, as sent */
-    size_t sent_len;
-    char *stored_suffix;       /* header properties + CLUSTER, as stored */
-    size_t stored_len;
-} batch_ctx;
-
 /* Validates every record before storing any, so a bad batch stores nothing. */
-static int check_batch(const mb_cmd *req, const send_hdr *h, const batch_ctx *bc, mb_reply *r)
+static int check_batch(const mb_cmd *req, const send_hdr *h, size_t stored_suffix_len, mb_reply *r)
 {
     size_t pos = 0, count = 0;
     mb_batch_item it;
@@ -388,7 +458,7 @@ static int check_batch(const mb_cmd *req, const send_hdr *h, const batch_ctx *bc
         return -1;
     }
     while ((rc = mb_batch_next(req->body, req->body_len, &pos, &it)) == 1) {
-        if (it.props_len + bc->stored_len + 1 > MB_MAX_PROPS)
+        if (it.props_len + stored_suffix_len + 1 > MB_MAX_PROPS)
             rc = -1;
         if (rc < 0)
             break;
@@ -402,75 +472,63 @@ static int check_batch(const mb_cmd *req, const send_hdr *h, const batch_ctx *bc
     return 0;
 }
 
-static void batch_ctx_init(batch_ctx *bc, const send_hdr *h)
+static int delay_level(const mb_props *sent)
 {
-    mb_props sent, stored;
-    size_t i;
-    bc->sent_suffix = h->props ? h->props : "";
-    bc->sent_len = h->props_len;
-    mb_props_parse(&sent, bc->sent_suffix, bc->sent_len);
-    memset(&stored, 0, sizeof stored);
-    mb_props_set(&stored, "CLUSTER", MB_CLUSTER); /* first, as in the captured store */
-    for (i = 0; i < sent.n; i++)
-        mb_props_set(&stored, sent.kv[i].key, sent.kv[i].val);
-    bc->stored_suffix = props_to_string(&stored, &bc->stored_len);
-    mb_props_free(&sent);
-    mb_props_free(&stored);
-}
-
-static int delay_level(const send_hdr *h)
-{
-    mb_props p;
     int32_t level = 0;
-    const char *d;
-    mb_props_parse(&p, h->props ? h->props : "", h->props_len);
-    d = mb_props_get(&p, "DELAY");
+    const char *d = mb_props_get(sent, "DELAY");
     if (d && mb_parse_i32(d, &level) < 0)
         level = 0;
-    mb_props_free(&p);
     return (int)level;
 }
 
 static void store_batch_item(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h, const mb_cmd *req,
-                             int32_t qid, const batch_ctx *bc, const mb_batch_item *it, mb_buf *ids)
+                             int32_t qid, size_t stored_suffix_len, const mb_batch_item *it)
 {
     mb_server *b = c->srv;
     mb_msg *m = mb_store_add(app, b);
-    fill_common(m, c, req, h, qid);
+    const char *suffix = h->props ? h->props : "";
+    size_t il = it->props_len, sep = join_sep(it->props, il, h->props_len);
+    char *props = fill_common(app, m, c, req, h, t, qid, il + sep + h->props_len, it->body, it->body_len);
+    if (il)
+        memcpy(props, it->props, il);
+    if (sep)
+        props[il] = 2;
+    if (h->props_len)
+        memcpy(props + il + sep, suffix, h->props_len);
+    m->batch = 1;
+    m->inner_len = (uint32_t)il;
     m->flag = it->flag;
-    m->props = join_props(it->props, it->props_len, bc->sent_suffix, bc->sent_len, &m->props_len);
-    m->stored_props = join_props(it->props, it->props_len, bc->stored_suffix, bc->stored_len,
-                                 &m->stored_props_len);
-    m->body = mb_xmalloc(it->body_len);
-    memcpy(m->body, it->body, it->body_len);
-    m->body_len = it->body_len;
     m->queue_offset = t->next_offset[qid]++;
-    append_to_log(b, m, h->topic);
-    if (ids->len)
-        mb_buf_putc(ids, ',');
-    mb_buf_puts(ids, m->offset_id);
+    append_to_log(b, m, strlen(h->topic), il + join_sep(it->props, il, stored_suffix_len) + stored_suffix_len);
+    mb_buf_reserve(&scratch_ids, 33);
+    if (scratch_ids.len)
+        scratch_ids.p[scratch_ids.len++] = ',';
+    mb_offset_msg_id_put((char *)scratch_ids.p + scratch_ids.len, MB_LOCALHOST, b->port, m->commit_offset);
+    scratch_ids.len += 32;
 }
 
 static int store_batch(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h, const mb_cmd *req,
                        int32_t qid, mb_reply *r)
 {
-    batch_ctx bc;
+    mb_props sent;
     mb_batch_item it;
-    mb_buf ids = {0};
-    size_t pos = 0;
+    size_t pos = 0, suffix_len;
     int64_t first = t->next_offset[qid];
-    batch_ctx_init(&bc, h);
-    if (check_batch(req, h, &bc, r) < 0 || delay_level(h) > 0) {
+    mb_props_parse(&sent, h->props ? h->props : "", h->props_len);
+    scratch_props.len = 0;
+    batch_stored_suffix(&sent, &scratch_props);
+    suffix_len = scratch_props.len;
+    if (check_batch(req, h, suffix_len, r) < 0 || delay_level(&sent) > 0) {
         if (r->cmd.code == CODE_SUCCESS)
             set_error(r, CODE_MESSAGE_ILLEGAL, ILLEGAL_REMARK);
-        free(bc.stored_suffix);
+        mb_props_free(&sent);
         return 1;
     }
+    scratch_ids.len = 0;
     while (mb_batch_next(req->body, req->body_len, &pos, &it) == 1)
-        store_batch_item(app, c, t, h, req, qid, &bc, &it, &ids);
-    send_response(r, qid, (const char *)ids.p, first);
-    mb_buf_free(&ids);
-    free(bc.stored_suffix);
+        store_batch_item(app, c, t, h, req, qid, suffix_len, &it);
+    send_response(r, qid, (const char *)scratch_ids.p, scratch_ids.len, first);
+    mb_props_free(&sent);
     return 1;
 }
 
@@ -654,7 +712,7 @@ int mb_broker_check_transaction(mb_app *app, mb_server *b, const char *id, mb_bu
     mb_buf body = {0}, frame = {0};
     mb_conn *target = NULL;
     const char *group;
-    char num[32];
+    char num[32], offset_id[33];
     size_t i;
     static int32_t opaque = 1000000;
     if (!m || m->tran_state == TRAN_NONE) {
@@ -683,7 +741,8 @@ int mb_broker_check_transaction(mb_app *app, mb_server *b, const char *id, mb_bu
     mb_cmd_add_ext(&req, "msgId", mb_props_get(&p, "UNIQ_KEY"));
     snprintf(num, sizeof num, "%lld", (long long)m->queue_offset);
     mb_cmd_add_ext(&req, "tranStateTableOffset", num);
-    mb_cmd_add_ext(&req, "offsetMsgId", m->offset_id);
+    mb_msg_offset_id(app, m, offset_id);
+    mb_cmd_add_ext(&req, "offsetMsgId", offset_id);
     mb_cmd_add_ext(&req, "transactionId", mb_props_get(&p, "UNIQ_KEY"));
     mb_msg_stored_record(app, m, &body, 1);
     req.body = body.p;

@@ -1,7 +1,6 @@
 /* mb_codec.c - see mb_codec.h. */
 #include "mb_codec.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,30 +32,28 @@ void mb_cmd_init(mb_cmd *c)
     c->language = MB_LANG_JAVA;
 }
 
-static void kv_free(mb_kv *kv, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        free(kv[i].key);
-        free(kv[i].val);
-    }
-    free(kv);
-}
-
 void mb_cmd_free(mb_cmd *c)
 {
-    free(c->remark);
-    kv_free(c->ext, c->next);
+    mb_arena_free(&c->arena);
     mb_cmd_init(c);
 }
 
-/* Takes ownership of key and val (val may be NULL). */
-static void ext_push(mb_cmd *c, char *key, size_t kl, char *val, size_t vl)
+/* The array of n entries with room for twice as many, in the arena. */
+static mb_kv *kv_grow(mb_arena *a, mb_kv *kv, size_t n, size_t *cap)
 {
-    if (c->next == c->ext_cap) {
-        c->ext_cap = c->ext_cap ? c->ext_cap * 2 : 16;
-        c->ext = mb_xrealloc(c->ext, c->ext_cap * sizeof *c->ext);
-    }
+    mb_kv *grown;
+    *cap = *cap ? *cap * 2 : 16;
+    grown = mb_arena_alloc(a, *cap * sizeof *kv);
+    if (n)
+        memcpy(grown, kv, n * sizeof *kv);
+    return grown;
+}
+
+/* key and val (NULL = null value) must live in c->arena or longer. */
+static inline void ext_push(mb_cmd *c, char *key, size_t kl, char *val, size_t vl)
+{
+    if (c->next == c->ext_cap)
+        c->ext = kv_grow(&c->arena, c->ext, c->next, &c->ext_cap);
     c->ext[c->next].key = key;
     c->ext[c->next].key_len = kl;
     c->ext[c->next].val = val;
@@ -65,42 +62,76 @@ static void ext_push(mb_cmd *c, char *key, size_t kl, char *val, size_t vl)
     c->has_ext = 1;
 }
 
+void mb_cmd_add_ext_n(mb_cmd *c, const char *key, size_t kl, const char *val, size_t vl)
+{
+    ext_push(c, mb_arena_strndup(&c->arena, key, kl), kl, val ? mb_arena_strndup(&c->arena, val, vl) : NULL,
+             val ? vl : 0);
+}
+
 void mb_cmd_add_ext(mb_cmd *c, const char *key, const char *val)
 {
-    ext_push(c, mb_xstrdup(key), strlen(key), val ? mb_xstrdup(val) : NULL, val ? strlen(val) : 0);
+    mb_cmd_add_ext_n(c, key, strlen(key), val, val ? strlen(val) : 0);
+}
+
+int mb_ext_key_is(const mb_kv *kv, const char *name, size_t name_len)
+{
+    return kv->key_len >= name_len && kv->key[name_len] == '\0' && memcmp(kv->key, name, name_len) == 0;
 }
 
 const char *mb_cmd_ext(const mb_cmd *c, const char *key)
 {
-    size_t i = c->next;
+    size_t i = c->next, kl = strlen(key);
     while (i-- > 0)
-        if (strcmp(c->ext[i].key, key) == 0)
+        if (mb_ext_key_is(&c->ext[i], key, kl))
             return c->ext[i].val;
     return NULL;
 }
 
 void mb_cmd_set_remark(mb_cmd *c, const char *remark)
 {
-    free(c->remark);
-    c->remark = remark ? mb_xstrdup(remark) : NULL;
     c->remark_len = remark ? strlen(remark) : 0;
+    c->remark = remark ? mb_arena_strndup(&c->arena, remark, c->remark_len) : NULL;
+}
+
+#define PUT_LIT(o, lit) (memcpy(o, lit, sizeof lit - 1), (o) + sizeof lit - 1)
+
+/* Room the JSON form of extFields can take at most. */
+static size_t ext_json_max(const mb_cmd *c)
+{
+    size_t i, n = 2;
+    for (i = 0; i < c->next; i++)
+        n += 2 + MJ_STR_MAX(c->ext[i].key_len) + MJ_STR_MAX(c->ext[i].val_len);
+    return n;
+}
+
+static unsigned char *write_ext_json(const mb_cmd *c, unsigned char *o)
+{
+    size_t i;
+    *o++ = '{';
+    for (i = 0; i < c->next; i++) {
+        if (i)
+            *o++ = ',';
+        o = mj_write_str(o, c->ext[i].key, c->ext[i].key_len);
+        *o++ = ':';
+        if (c->ext[i].val)
+            o = mj_write_str(o, c->ext[i].val, c->ext[i].val_len);
+        else
+            o = PUT_LIT(o, "null");
+    }
+    *o++ = '}';
+    return o;
+}
+
+static void buf_end_at(mb_buf *out, unsigned char *o)
+{
+    out->len = (size_t)(o - out->p);
+    out->p[out->len] = '\0';
 }
 
 void mb_cmd_ext_json(const mb_cmd *c, mb_buf *out)
 {
-    size_t i;
-    mb_buf_putc(out, '{');
-    for (i = 0; i < c->next; i++) {
-        if (i)
-            mb_buf_putc(out, ',');
-        mj_put_str(out, c->ext[i].key, c->ext[i].key_len);
-        mb_buf_putc(out, ':');
-        if (c->ext[i].val)
-            mj_put_str(out, c->ext[i].val, c->ext[i].val_len);
-        else
-            mb_buf_puts(out, "null");
-    }
-    mb_buf_putc(out, '}');
+    mb_buf_reserve(out, ext_json_max(c));
+    buf_end_at(out, write_ext_json(c, out->p + out->len));
 }
 
 /* ---- framing ---- */
@@ -120,14 +151,7 @@ int mb_frame_length(const unsigned char *p, size_t avail, size_t *total)
 
 /* ---- JSON header ---- */
 
-static int json_int(const mj_node *obj, const char *key, int64_t *out)
-{
-    const mj_node *n = mj_get(obj, key);
-    if (!n || n->type == MJ_NULL)
-        return 0; /* absent: keep the Java default */
-    return mj_node_i64(n, out) == 0 ? 0 : -1;
-}
-
+/* The strings stay where the parser put them, in c->arena. */
 static int json_ext(mb_cmd *c, const mj_node *ext)
 {
     const mj_node *n;
@@ -139,42 +163,139 @@ static int json_ext(mb_cmd *c, const mj_node *ext)
     for (n = ext->child; n; n = n->next) {
         /* fastjson coerces numbers and booleans to strings; null = absent */
         if (n->type == MJ_STR || n->type == MJ_NUM || n->type == MJ_BOOL)
-            ext_push(c, mb_xstrndup(n->key, n->key_len), n->key_len,
-                     mb_xstrndup(n->str, n->len), n->len);
+            ext_push(c, (char *)n->key, n->key_len, (char *)n->str, n->len);
         else if (n->type != MJ_NULL)
             return -1;
     }
     return 0;
 }
 
+enum { H_CODE, H_VERSION, H_OPAQUE, H_FLAG, H_EXT, H_LANGUAGE, H_REMARK, H_COUNT };
+
+static int json_int(const mj_node *n, int64_t *out)
+{
+    if (!n || n->type == MJ_NULL)
+        return 0; /* absent: keep the Java default */
+    return mj_node_i64(n, out) == 0 ? 0 : -1;
+}
+
+/* What the quick reader gathers: for each member the last occurrence
+ * counts, as with mj_get on the tree. */
+typedef struct hdr_scan {
+    mb_cmd *c;
+    int64_t num[H_FLAG + 1];
+    int num_rc[H_FLAG + 1];
+    mj_node text[H_COUNT]; /* language and remark */
+    int ext_seen;
+    int in_ext;            /* the inner object being read is extFields */
+} hdr_scan;
+
+#define KEY_IS(n, lit) (memcmp((n)->key, lit, sizeof lit - 1) == 0)
+
+static int member_index(const mj_node *n)
+{
+    switch (n->key_len) {
+    case 4:
+        return KEY_IS(n, "code") ? H_CODE : KEY_IS(n, "flag") ? H_FLAG : -1;
+    case 6:
+        return KEY_IS(n, "opaque") ? H_OPAQUE : KEY_IS(n, "remark") ? H_REMARK : -1;
+    case 7:
+        return KEY_IS(n, "version") ? H_VERSION : -1;
+    case 8:
+        return KEY_IS(n, "language") ? H_LANGUAGE : -1;
+    case 9:
+        return KEY_IS(n, "extFields") ? H_EXT : -1;
+    default:
+        return -1;
+    }
+}
+
+static int hdr_member(void *ctx, int depth, const mj_node *n)
+{
+    hdr_scan *h = ctx;
+    int k;
+    if (depth == 2) { /* members of other inner objects are not looked at */
+        if (h->in_ext && (n->type == MJ_STR || n->type == MJ_NUM || n->type == MJ_BOOL))
+            ext_push(h->c, (char *)n->key, n->key_len, (char *)n->str, n->len);
+        return 0;
+    }
+    h->in_ext = 0;
+    k = member_index(n);
+    if (k < 0)
+        return 0;
+    if (n->type == MJ_OBJ && k != H_EXT)
+        return -1; /* the tree decides */
+    if (k <= H_FLAG) {
+        h->num[k] = 0;
+        h->num_rc[k] = json_int(n, &h->num[k]);
+    } else if (k == H_EXT) {
+        /* a repeated or non-object extFields is left to the tree */
+        if (h->ext_seen++ || (n->type != MJ_OBJ && n->type != MJ_NULL))
+            return -1;
+        h->in_ext = n->type == MJ_OBJ;
+        h->c->has_ext = h->in_ext;
+    } else {
+        h->text[k] = *n;
+    }
+    return 0;
+}
+
+/* Sets the fields from what was gathered (by the quick reader or from the
+ * tree); -1 if a number is not one. */
+static int json_fields(mb_cmd *c, const int64_t num[], const int num_rc[], const mj_node *lang,
+                       const mj_node *remark)
+{
+    int i;
+    for (i = 0; i <= H_FLAG; i++)
+        if (num_rc[i] < 0)
+            return -1;
+    c->code = (int)num[H_CODE];
+    c->version = (int)num[H_VERSION];
+    c->opaque = (int32_t)num[H_OPAQUE];
+    c->flag = (int32_t)num[H_FLAG];
+    c->language = (lang && lang->type == MJ_STR) ? mb_language_code(lang->str) : MB_LANG_JAVA;
+    if (remark && remark->type == MJ_STR) {
+        c->remark = remark->str;
+        c->remark_len = remark->len;
+    }
+    return 0;
+}
+
+/* Headers come in one shape nearly always: read that without a tree. */
+static int quick_json_header(mb_cmd *c, const char *h, size_t hl)
+{
+    hdr_scan s;
+    memset(&s, 0, sizeof s);
+    s.c = c;
+    if (mj_scan_flat(&c->arena, mb_arena_strndup(&c->arena, h, hl), hl, hdr_member, &s) == 0 &&
+        json_fields(c, s.num, s.num_rc, &s.text[H_LANGUAGE], &s.text[H_REMARK]) == 0)
+        return 0;
+    c->next = 0;
+    c->has_ext = 0;
+    return -1;
+}
+
 static int decode_json_header(mb_cmd *c, const char *h, size_t hl, const char **err)
 {
     mj_doc doc;
-    const mj_node *root, *n;
-    int64_t code = 0, version = 0, opaque = 0, flag = 0;
-    int rc = -1;
+    const mj_node *m[H_COUNT] = {NULL}, *n;
+    int64_t num[H_FLAG + 1] = {0};
+    int rc[H_FLAG + 1], i;
     *err = "bad JSON header";
-    if (mj_parse(&doc, h, hl, 0) == 0 && doc.root->type == MJ_OBJ) {
-        root = doc.root;
-        if (json_int(root, "code", &code) == 0 && json_int(root, "version", &version) == 0 &&
-            json_int(root, "opaque", &opaque) == 0 && json_int(root, "flag", &flag) == 0 &&
-            json_ext(c, mj_get(root, "extFields")) == 0) {
-            c->code = (int)code;
-            c->version = (int)version;
-            c->opaque = (int32_t)opaque;
-            c->flag = (int32_t)flag;
-            n = mj_get(root, "language");
-            c->language = (n && n->type == MJ_STR) ? mb_language_code(n->str) : MB_LANG_JAVA;
-            n = mj_get(root, "remark");
-            if (n && n->type == MJ_STR) {
-                c->remark = mb_xstrndup(n->str, n->len);
-                c->remark_len = n->len;
-            }
-            rc = 0;
-        }
+    if (quick_json_header(c, h, hl) == 0)
+        return 0;
+    if (mj_parse_in(&doc, &c->arena, h, hl, 0) < 0 || doc.root->type != MJ_OBJ)
+        return -1;
+    for (n = doc.root->child; n; n = n->next) {
+        int k = member_index(n);
+        if (k >= 0)
+            m[k] = n;
     }
-    mj_free(&doc);
-    return rc;
+    for (i = 0; i <= H_FLAG; i++)
+        rc[i] = json_int(m[i], &num[i]);
+    if (json_ext(c, m[H_EXT]) < 0)
+        return -1;
+    return json_fields(c, num, rc, m[H_LANGUAGE], m[H_REMARK]);
 }
 
 /* ---- ROCKETMQ binary header ---- */
@@ -202,12 +323,13 @@ static int rd_u16(reader *r, uint16_t *v)
     return 0;
 }
 
-/* A string of n bytes; length 0 decodes as null, like the Java reader. */
-static int rd_str(reader *r, size_t n, char **out)
+/* A string of n bytes copied into the command's arena; length 0 decodes
+ * as null, like the Java reader. */
+static int rd_str(mb_cmd *c, reader *r, size_t n, char **out)
 {
     if (r->len - r->pos < n)
         return -1;
-    *out = n ? mb_xstrndup((const char *)r->p + r->pos, n) : NULL;
+    *out = n ? mb_arena_strndup(&c->arena, (const char *)r->p + r->pos, n) : NULL;
     r->pos += n;
     return 0;
 }
@@ -224,17 +346,12 @@ static int decode_bin_ext(mb_cmd *c, reader *r, uint32_t ext_len)
         uint16_t kl;
         uint32_t vl;
         char *key = NULL, *val = NULL;
-        if (rd_u16(&e, &kl) < 0 || rd_str(&e, kl, &key) < 0)
+        if (rd_u16(&e, &kl) < 0 || rd_str(c, &e, kl, &key) < 0)
             return -1;
-        if (rd_u32(&e, &vl) < 0 || vl > e.len || rd_str(&e, vl, &val) < 0) {
-            free(key);
+        if (rd_u32(&e, &vl) < 0 || rd_str(c, &e, vl, &val) < 0)
             return -1;
-        }
-        if (!key) { /* a null key cannot be stored in the Java map either */
-            free(val);
-            continue;
-        }
-        ext_push(c, key, kl, val, val ? vl : 0);
+        if (key) /* a null key cannot be stored in the Java map either */
+            ext_push(c, key, kl, val, val ? vl : 0);
     }
     return 0;
 }
@@ -243,6 +360,7 @@ static int decode_bin_header(mb_cmd *c, const unsigned char *h, size_t hl, const
 {
     reader r;
     uint32_t opaque, flag, remark_len, ext_len;
+    char *remark;
     *err = "bad binary header";
     if (hl < MB_BIN_FIXED_HEADER)
         return -1;
@@ -258,9 +376,10 @@ static int decode_bin_header(mb_cmd *c, const unsigned char *h, size_t hl, const
     rd_u32(&r, &remark_len);
     c->opaque = (int32_t)opaque;
     c->flag = (int32_t)flag;
-    if (remark_len > hl || rd_str(&r, remark_len, &c->remark) < 0)
+    if (remark_len > hl || rd_str(c, &r, remark_len, &remark) < 0)
         return -1;
-    c->remark_len = c->remark ? remark_len : 0;
+    c->remark = remark;
+    c->remark_len = remark ? remark_len : 0;
     if (rd_u32(&r, &ext_len) < 0 || ext_len > hl - r.pos)
         return -1;
     if (decode_bin_ext(c, &r, ext_len) < 0)
@@ -303,49 +422,83 @@ int mb_cmd_decode(mb_cmd *c, const unsigned char *frame, size_t len, const char 
 
 /* ---- encoding ---- */
 
-static void encode_json_header(const mb_cmd *c, mb_buf *out)
+static unsigned char *put_int(unsigned char *o, int64_t v)
 {
-    /* fastjson writes bean properties alphabetically; null ones are omitted */
-    mb_buf_printf(out, "{\"code\":%d,", c->code);
-    if (c->has_ext) {
-        mb_buf_puts(out, "\"extFields\":");
-        mb_cmd_ext_json(c, out);
-        mb_buf_putc(out, ',');
-    }
-    mb_buf_printf(out, "\"flag\":%d,\"language\":\"%s\",\"opaque\":%d,", (int)c->flag,
-                  c->language >= 0 ? mb_language_name(c->language) : "JAVA", (int)c->opaque);
-    if (c->remark) {
-        mb_buf_puts(out, "\"remark\":");
-        mj_put_str(out, c->remark, c->remark_len);
-        mb_buf_putc(out, ',');
-    }
-    mb_buf_printf(out, "\"serializeTypeCurrentRPC\":\"JSON\",\"version\":%d}", c->version);
+    return o + mb_fmt_i64((char *)o, v);
 }
 
+/* Written in place after one reservation of the most it can take. */
+static void encode_json_header(const mb_cmd *c, mb_buf *out)
+{
+    const char *lang = c->language >= 0 ? mb_language_name(c->language) : "JAVA";
+    size_t lang_len = strlen(lang);
+    unsigned char *o;
+    mb_buf_reserve(out, 256 + lang_len + (c->has_ext ? ext_json_max(c) : 0) +
+                            (c->remark ? MJ_STR_MAX(c->remark_len) : 0));
+    o = out->p + out->len;
+    /* fastjson writes bean properties alphabetically; null ones are omitted */
+    o = put_int(PUT_LIT(o, "{\"code\":"), c->code);
+    if (c->has_ext)
+        o = write_ext_json(c, PUT_LIT(o, ",\"extFields\":"));
+    o = put_int(PUT_LIT(o, ",\"flag\":"), c->flag);
+    o = PUT_LIT(o, ",\"language\":\"");
+    memcpy(o, lang, lang_len);
+    o = put_int(PUT_LIT(o + lang_len, "\",\"opaque\":"), c->opaque);
+    if (c->remark)
+        o = mj_write_str(PUT_LIT(o, ",\"remark\":"), c->remark, c->remark_len);
+    o = put_int(PUT_LIT(o, ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":"), c->version);
+    *o++ = '}';
+    buf_end_at(out, o);
+}
+
+static unsigned char *put_be16(unsigned char *o, uint32_t v)
+{
+    o[0] = (unsigned char)(v >> 8);
+    o[1] = (unsigned char)v;
+    return o + 2;
+}
+
+static unsigned char *put_be32(unsigned char *o, uint32_t v)
+{
+    mb_set_u32(o, v);
+    return o + 4;
+}
+
+static unsigned char *put_bytes(unsigned char *o, const void *data, size_t n)
+{
+    if (n)
+        memcpy(o, data, n);
+    return o + n;
+}
+
+/* The size is known before writing, so the header goes out in one piece. */
 static void encode_bin_header(const mb_cmd *c, mb_buf *out)
 {
-    size_t i, ext_len = 0, ext_len_at;
-    mb_buf_put_u16(out, (uint16_t)c->code);
-    mb_buf_putc(out, c->language >= 0 ? c->language : MB_LANG_JAVA);
-    mb_buf_put_u16(out, (uint16_t)c->version);
-    mb_buf_put_u32(out, (uint32_t)c->opaque);
-    mb_buf_put_u32(out, (uint32_t)c->flag);
-    mb_buf_put_u32(out, (uint32_t)(c->remark ? c->remark_len : 0));
-    if (c->remark)
-        mb_buf_put(out, c->remark, c->remark_len);
-    ext_len_at = out->len;
-    mb_buf_put_u32(out, 0);
+    size_t i, ext_len = 0, remark_len = c->remark ? c->remark_len : 0;
+    unsigned char *o;
+    for (i = 0; i < c->next; i++)
+        if (c->ext[i].val) /* nulls are not sent */
+            ext_len += 6 + c->ext[i].key_len + c->ext[i].val_len;
+    mb_buf_reserve(out, MB_BIN_FIXED_HEADER + remark_len + ext_len);
+    o = out->p + out->len;
+    o = put_be16(o, (uint16_t)c->code);
+    *o++ = (unsigned char)(c->language >= 0 ? c->language : MB_LANG_JAVA);
+    o = put_be16(o, (uint16_t)c->version);
+    o = put_be32(o, (uint32_t)c->opaque);
+    o = put_be32(o, (uint32_t)c->flag);
+    o = put_be32(o, (uint32_t)remark_len);
+    o = put_bytes(o, c->remark, remark_len);
+    o = put_be32(o, (uint32_t)ext_len);
     for (i = 0; i < c->next; i++) {
         const mb_kv *kv = &c->ext[i];
-        if (!kv->val) /* nulls are not sent */
+        if (!kv->val)
             continue;
-        mb_buf_put_u16(out, (uint16_t)kv->key_len);
-        mb_buf_put(out, kv->key, kv->key_len);
-        mb_buf_put_u32(out, (uint32_t)kv->val_len);
-        mb_buf_put(out, kv->val, kv->val_len);
-        ext_len += 6 + kv->key_len + kv->val_len;
+        o = put_be16(o, (uint16_t)kv->key_len);
+        o = put_bytes(o, kv->key, kv->key_len);
+        o = put_be32(o, (uint32_t)kv->val_len);
+        o = put_bytes(o, kv->val, kv->val_len);
     }
-    mb_set_u32(out->p + ext_len_at, (uint32_t)ext_len);
+    buf_end_at(out, o);
 }
 
 void mb_cmd_encode(const mb_cmd *c, mb_buf *out)
@@ -367,7 +520,7 @@ void mb_cmd_encode(const mb_cmd *c, mb_buf *out)
 
 void mb_props_free(mb_props *p)
 {
-    kv_free(p->kv, p->n);
+    mb_arena_free(&p->arena);
     memset(p, 0, sizeof *p);
 }
 
@@ -380,35 +533,37 @@ static mb_kv *props_find(const mb_props *p, const char *key, size_t kl)
     return NULL;
 }
 
-static void props_put(mb_props *p, const char *k, size_t kl, const char *v, size_t vl)
+/* k and v must be NUL-terminated and live in p->arena. */
+static void props_put(mb_props *p, char *k, size_t kl, char *v, size_t vl)
 {
     mb_kv *kv = props_find(p, k, kl);
-    if (kv) {
-        free(kv->val);
-    } else {
-        if (p->n == p->cap) {
-            p->cap = p->cap ? p->cap * 2 : 8;
-            p->kv = mb_xrealloc(p->kv, p->cap * sizeof *p->kv);
-        }
+    if (!kv) {
+        if (p->n == p->cap)
+            p->kv = kv_grow(&p->arena, p->kv, p->n, &p->cap);
         kv = &p->kv[p->n++];
-        kv->key = mb_xstrndup(k, kl);
+        kv->key = k;
         kv->key_len = kl;
     }
-    kv->val = mb_xstrndup(v, vl);
+    kv->val = v;
     kv->val_len = vl;
 }
 
 void mb_props_parse(mb_props *p, const char *s, size_t len)
 {
     size_t start = 0;
+    char *copy;
     memset(p, 0, sizeof *p);
+    copy = mb_arena_strndup(&p->arena, s, len);
     while (start < len) {
-        const char *chunk = s + start, *end = memchr(chunk, 2, len - start);
+        char *chunk = copy + start, *end = memchr(chunk, 2, len - start);
         size_t cl = end ? (size_t)(end - chunk) : len - start;
-        const char *sep = cl >= 3 ? memchr(chunk, 1, cl) : NULL;
+        char *sep = cl >= 3 ? memchr(chunk, 1, cl) : NULL;
         /* a pair needs a non-empty name and a non-empty value */
-        if (sep && sep != chunk && sep != chunk + cl - 1)
+        if (sep && sep != chunk && sep != chunk + cl - 1) {
+            *sep = '\0';
+            chunk[cl] = '\0'; /* the 0x02 after it, or the copy's own NUL */
             props_put(p, chunk, (size_t)(sep - chunk), sep + 1, (size_t)(chunk + cl - sep - 1));
+        }
         start += cl + 1;
     }
 }
@@ -421,7 +576,8 @@ const char *mb_props_get(const mb_props *p, const char *key)
 
 void mb_props_set(mb_props *p, const char *key, const char *val)
 {
-    props_put(p, key, strlen(key), val, strlen(val));
+    size_t kl = strlen(key), vl = strlen(val);
+    props_put(p, mb_arena_strndup(&p->arena, key, kl), kl, mb_arena_strndup(&p->arena, val, vl), vl);
 }
 
 void mb_props_del(mb_props *p, const char *key)
@@ -429,8 +585,6 @@ void mb_props_del(mb_props *p, const char *key)
     mb_kv *kv = props_find(p, key, strlen(key));
     if (!kv)
         return;
-    free(kv->key);
-    free(kv->val);
     memmove(kv, kv + 1, (size_t)(p->kv + p->n - kv - 1) * sizeof *kv);
     p->n--;
 }
@@ -479,21 +633,26 @@ int mb_batch_next(const unsigned char *body, size_t len, size_t *pos, mb_batch_i
 
 /* ---- offset message id ---- */
 
-void mb_offset_msg_id(char out[33], uint32_t ip, int32_t port, int64_t offset)
+static void put_hex(char *out, uint64_t v, int digits)
 {
-    snprintf(out, 33, "%08X%08X%016llX", (unsigned)ip, (unsigned)(uint32_t)port,
-             (unsigned long long)(uint64_t)offset);
+    static const char hex[] = "0123456789ABCDEF";
+    while (digits-- > 0) {
+        out[digits] = hex[v & 15];
+        v >>= 4;
+    }
 }
 
-static int hex_nibble(char c)
+void mb_offset_msg_id_put(char *out, uint32_t ip, int32_t port, int64_t offset)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    put_hex(out, ip, 8);
+    put_hex(out + 8, (uint32_t)port, 8);
+    put_hex(out + 16, (uint64_t)offset, 16);
+}
+
+void mb_offset_msg_id(char out[33], uint32_t ip, int32_t port, int64_t offset)
+{
+    mb_offset_msg_id_put(out, ip, port, offset);
+    out[32] = '\0';
 }
 
 int mb_offset_msg_id_decode(const char *id, uint32_t *ip, int32_t *port, int64_t *offset)
@@ -503,7 +662,7 @@ int mb_offset_msg_id_decode(const char *id, uint32_t *ip, int32_t *port, int64_t
     if (strlen(id) != 32)
         return -1;
     for (i = 0; i < 16; i++) {
-        int hi = hex_nibble(id[2 * i]), lo = hex_nibble(id[2 * i + 1]);
+        int hi = mb_hex_digit(id[2 * i]), lo = mb_hex_digit(id[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         b[i] = (unsigned char)(hi << 4 | lo);

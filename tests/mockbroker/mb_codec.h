@@ -34,15 +34,16 @@ typedef struct mb_cmd {
     int version;
     int32_t opaque;
     int32_t flag;
-    char *remark;          /* NULL when absent */
+    const char *remark;    /* NULL when absent */
     size_t remark_len;
     int has_ext;           /* extFields present, possibly empty */
-    mb_kv *ext;
+    mb_kv *ext;            /* entries and their strings live in `arena` */
     size_t next;
     size_t ext_cap;
     const unsigned char *body; /* not owned: points into the frame or a caller buffer */
     size_t body_len;
     int ser;               /* MB_SER_JSON or MB_SER_ROCKETMQ */
+    mb_arena arena;        /* everything the command owns, freed at once */
 } mb_cmd;
 
 void mb_cmd_init(mb_cmd *c);
@@ -62,6 +63,9 @@ void mb_cmd_encode(const mb_cmd *c, mb_buf *out);
 /* Last value for key (duplicates: last wins), NULL if absent or null. */
 const char *mb_cmd_ext(const mb_cmd *c, const char *key);
 void mb_cmd_add_ext(mb_cmd *c, const char *key, const char *val);
+void mb_cmd_add_ext_n(mb_cmd *c, const char *key, size_t kl, const char *val, size_t vl);
+/* Whether an ext key equals name as strcmp sees it (up to the key's first NUL). */
+int mb_ext_key_is(const mb_kv *kv, const char *name, size_t name_len);
 void mb_cmd_set_remark(mb_cmd *c, const char *remark);
 /* extFields as a JSON object in arrival order ("{}" when absent). */
 void mb_cmd_ext_json(const mb_cmd *c, mb_buf *out);
@@ -71,13 +75,16 @@ int mb_language_code(const char *name);
 
 /* ---- message properties: name 0x01 value 0x02 ... ---- */
 
+/* Names and values are NUL-terminated and live in `arena`. */
 typedef struct mb_props {
     mb_kv *kv;
     size_t n;
     size_t cap;
+    mb_arena arena;
 } mb_props;
 
-/* Lenient decoding as the Java brokers do; duplicate names: last wins. */
+/* Lenient decoding as the Java brokers do; duplicate names: last wins (at
+ * the place of the first). One copy of s is cut up in place. */
 void mb_props_parse(mb_props *p, const char *s, size_t len);
 void mb_props_free(mb_props *p);
 const char *mb_props_get(const mb_props *p, const char *key);
@@ -104,6 +111,8 @@ int mb_batch_next(const unsigned char *body, size_t len, size_t *pos, mb_batch_i
 /* ---- offset message id (spec 5.3) ---- */
 
 void mb_offset_msg_id(char out[33], uint32_t ip, int32_t port, int64_t offset);
+/* The same 32 characters without the NUL. */
+void mb_offset_msg_id_put(char *out, uint32_t ip, int32_t port, int64_t offset);
 int mb_offset_msg_id_decode(const char *id, uint32_t *ip, int32_t *port, int64_t *offset);
 
 /* ---- stored message record (spec 4.8, IPv4 hosts, V1 magic) ---- */

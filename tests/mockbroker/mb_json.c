@@ -6,21 +6,9 @@
 
 #define MJ_MAX_DEPTH 64
 
-/* Nodes and decoded strings live in chunks freed together by mj_free. */
-struct mj_chunk {
-    struct mj_chunk *next;
-    size_t used, cap;
-    /* data follows, aligned like a pointer */
-};
-
-#define MJ_CHUNK 4096
-/* One spare standard chunk: every request header is parsed, so reusing it
- * saves a malloc/free pair per frame. */
-static struct mj_chunk *spare_chunk;
-
 typedef struct parser {
     mj_doc *doc;
-    const char *s;
+    char *s; /* the doc's own copy of the text: strings are decoded in place */
     size_t len, pos;
     int flags;
     int depth;
@@ -28,24 +16,7 @@ typedef struct parser {
 
 static void *arena_alloc(mj_doc *d, size_t n)
 {
-    struct mj_chunk *c = d->chunks;
-    size_t head = (sizeof(struct mj_chunk) + 15) & ~(size_t)15;
-    n = (n + 15) & ~(size_t)15;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > MJ_CHUNK ? n : MJ_CHUNK;
-        if (cap == MJ_CHUNK && spare_chunk) {
-            c = spare_chunk;
-            spare_chunk = NULL;
-        } else {
-            c = mb_xmalloc(head + cap);
-        }
-        c->cap = cap;
-        c->used = 0;
-        c->next = d->chunks;
-        d->chunks = c;
-    }
-    c->used += n;
-    return (char *)c + head + c->used - n;
+    return mb_arena_alloc(d->arena, n);
 }
 
 static int fail(parser *p, const char *why)
@@ -59,29 +30,23 @@ static int fail(parser *p, const char *why)
 
 static void skip_ws(parser *p)
 {
-    while (p->pos < p->len) {
-        char c = p->s[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        p->pos++;
-    }
+    size_t pos = p->pos, len = p->len;
+    const char *s = p->s;
+    while (pos < len && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r'))
+        pos++;
+    p->pos = pos;
 }
+
 
 static int hex4(const char *s, unsigned *out)
 {
     unsigned v = 0;
     int i;
     for (i = 0; i < 4; i++) {
-        char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
+        int d = mb_hex_digit(s[i]);
+        if (d < 0)
             return -1;
+        v = v << 4 | (unsigned)d;
     }
     *out = v;
     return 0;
@@ -153,38 +118,40 @@ static int read_escape(parser *p, char *out, size_t *o)
     }
 }
 
-/* Decoded text is never longer than its escaped form, so one allocation of
- * the raw span is enough; spans without escapes are copied in one go. */
+/* Decoded in place and NUL-terminated where the closing quote was: the
+ * decoded text is never longer than its escaped form. */
 static int parse_string(parser *p, const char **out, size_t *out_len)
 {
-    size_t start = ++p->pos, end = start, o = 0;
-    int escaped = 0;
-    char *buf;
-    while (end < p->len && p->s[end] != '"') {
-        if (p->s[end] == '\\') {
-            escaped = 1;
-            end++;
-        }
+    char *s = p->s;
+    size_t start = ++p->pos, end = start, len = p->len, o;
+    while (end < len && s[end] != '"' && s[end] != '\\')
         end++;
-    }
-    if (end >= p->len)
+    o = end; /* the plain prefix is already where it belongs */
+    if (end < p->len && s[end] == '\\') {
+        size_t close = end; /* found first, so an unterminated string fails as such */
+        while (close < p->len && s[close] != '"') {
+            if (s[close] == '\\')
+                close++;
+            close++;
+        }
+        if (close >= p->len)
+            return fail(p, "unterminated string");
+        p->pos = end;
+        while (p->pos < close) {
+            char c = s[p->pos++];
+            if (c != '\\')
+                s[o++] = c;
+            else if (read_escape(p, s, &o) < 0)
+                return -1;
+        }
+        end = close;
+    } else if (end >= p->len) {
         return fail(p, "unterminated string");
-    buf = arena_alloc(p->doc, end - start + 1);
-    if (!escaped) {
-        memcpy(buf, p->s + start, end - start);
-        o = end - start;
     }
-    while (escaped && p->pos < end) {
-        char c = p->s[p->pos++];
-        if (c != '\\')
-            buf[o++] = c;
-        else if (read_escape(p, buf, &o) < 0)
-            return -1;
-    }
+    s[o] = '\0';
+    *out = s + start;
+    *out_len = o - start;
     p->pos = end + 1;
-    buf[o] = '\0';
-    *out = buf;
-    *out_len = o;
     return 0;
 }
 
@@ -279,13 +246,18 @@ static int parse_literal(parser *p, mj_node *n, const char *word, mj_type type)
     return 0;
 }
 
+static int number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
 static int parse_number(parser *p, mj_node *n)
 {
     size_t start = p->pos;
     char *t;
     if (p->s[p->pos] == '-')
         p->pos++;
-    while (p->pos < p->len && p->s[p->pos] && strchr("0123456789.eE+-", p->s[p->pos]))
+    while (p->pos < p->len && number_char(p->s[p->pos]))
         p->pos++;
     if (p->pos == start || (p->pos == start + 1 && p->s[start] == '-'))
         return fail(p, "bad number");
@@ -319,12 +291,13 @@ static int parse_value(parser *p, mj_node *n)
     }
 }
 
-int mj_parse(mj_doc *d, const char *text, size_t len, int flags)
+int mj_parse_in(mj_doc *d, mb_arena *arena, const char *text, size_t len, int flags)
 {
     parser p;
     memset(d, 0, sizeof *d);
+    d->arena = arena ? arena : &d->own;
     p.doc = d;
-    p.s = text;
+    p.s = mb_arena_strndup(d->arena, text, len);
     p.len = len;
     p.pos = 0;
     p.flags = flags;
@@ -338,18 +311,14 @@ int mj_parse(mj_doc *d, const char *text, size_t len, int flags)
     return 0;
 }
 
+int mj_parse(mj_doc *d, const char *text, size_t len, int flags)
+{
+    return mj_parse_in(d, NULL, text, len, flags);
+}
+
 void mj_free(mj_doc *d)
 {
-    struct mj_chunk *c = d->chunks;
-    while (c) {
-        struct mj_chunk *next = c->next;
-        if (c->cap == MJ_CHUNK && !spare_chunk)
-            spare_chunk = c;
-        else
-            free(c);
-        c = next;
-    }
-    d->chunks = NULL;
+    mb_arena_free(&d->own);
     d->root = NULL;
 }
 
@@ -414,45 +383,236 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Printable ASCII that JSON takes as it is, as a table: the test runs for
+ * every byte of every string a response carries. */
+static const unsigned char *plain_table(void)
+{
+    static unsigned char t[256];
+    static int ready;
+    int c;
+    if (!ready) {
+        for (c = 0x20; c < 0x80; c++)
+            t[c] = c != '"' && c != '\\';
+        ready = 1;
+    }
+    return t;
+}
+
 /* Escapes what JSON requires; a byte that is not UTF-8 becomes U+FFFD, as a
  * Java String built from those bytes would, so the output stays valid. */
-void mj_put_str(mb_buf *b, const char *s, size_t n)
+unsigned char *mj_write_str(unsigned char *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, run = 0;
-    mb_buf_reserve(b, n + 2);
-    mb_buf_putc(b, '"');
-    while (i < n) {
-        unsigned char c = u[i];
-        const char *esc = NULL;
-        char x[7];
-        size_t len = c >= 0x80 ? utf8_len(u + i, n - i) : 1;
-        if (len > 1 || (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')) {
+    const unsigned char *u = (const unsigned char *)s, *plain = plain_table();
+    size_t i = 0;
+    *o++ = '"';
+    for (;;) {
+        unsigned char c;
+        size_t len;
+        while (i < n && plain[u[i]]) /* copied as they are checked: strings are short */
+            *o++ = u[i++];
+        if (i < n && u[i] >= 0x80 && (len = utf8_len(u + i, n - i)) > 1) {
+            memcpy(o, u + i, len);
+            o += len;
             i += len;
             continue;
         }
-        mb_buf_put(b, s + run, i - run); /* flush the plain run before c */
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\t': esc = "\\t"; break;
-        case '\n': esc = "\\n"; break;
-        case '\f': esc = "\\f"; break;
-        case '\r': esc = "\\r"; break;
-        default:
-            if (c >= 0x80) {
-                esc = "\xEF\xBF\xBD";
-                break;
-            }
-            x[0] = '\\'; x[1] = 'u'; x[2] = '0'; x[3] = '0';
-            x[4] = hex[c >> 4]; x[5] = hex[c & 15]; x[6] = '\0';
-            esc = x;
+        if (i == n)
+            break;
+        c = u[i++];
+        if (c >= 0x80) {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            continue;
         }
-        mb_buf_puts(b, esc);
-        run = ++i;
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\t': *o++ = 't'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\r': *o++ = 'r'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = (unsigned char)hex[c >> 4];
+            *o++ = (unsigned char)hex[c & 15];
+        }
     }
-    mb_buf_put(b, s + run, n - run);
-    mb_buf_putc(b, '"');
+    *o++ = '"';
+    return o;
+}
+
+void mj_put_str(mb_buf *b, const char *s, size_t n)
+{
+    mb_buf_reserve(b, MJ_STR_MAX(n));
+    b->len = (size_t)(mj_write_str(b->p + b->len, s, n) - b->p);
+    b->p[b->len] = '\0';
+}
+
+/* ---- flat objects without a tree ---- */
+
+/* The quick reader takes compact text only (no white space) and gives up
+ * on anything unusual; it never has to say why, as the tree parser reads
+ * the text again when it gives up. */
+typedef struct flat {
+    parser p;   /* for escapes, which read_escape decodes */
+    mj_doc doc;
+    char *s, *end;
+} flat;
+
+/* Bytes in memory order, first byte lowest, whatever the machine's order. */
+static uint64_t load_le64(const char *q)
+{
+    const unsigned char *u = (const unsigned char *)q;
+    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 | (uint64_t)u[3] << 24 |
+           (uint64_t)u[4] << 32 | (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 | (uint64_t)u[7] << 56;
+}
+
+/* Index of the lowest byte whose top bit is set in m (m != 0). */
+static size_t first_marked_byte(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (size_t)__builtin_ctzll(m) / 8;
+#else
+    size_t i = 0;
+    while (!(m & 0x80)) {
+        m >>= 8;
+        i++;
+    }
+    return i;
+#endif
+}
+
+/* The first '"' or '\\' in [q, end), or end; eight bytes a step while
+ * there are eight. A zero byte of w ^ c*ones is a byte equal to c; the
+ * zero-byte test marks the first such byte exactly (stray marks only
+ * appear above it). */
+static inline char *scan_plain(char *q, char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (end - q >= 8) {
+        uint64_t w = load_le64(q), a = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        uint64_t m = (((a - ones) & ~a) | ((b - ones) & ~b)) & highs;
+        if (m)
+            return q + first_marked_byte(m);
+        q += 8;
+    }
+    while (q < end && *q != '"' && *q != '\\')
+        q++;
+    return q;
+}
+
+/* The rest of a string from its first backslash at q (o = q): text
+ * between escapes moves a run at a time; \u00XX below 0x80 (what fastjson
+ * writes for property separators) is decoded here, the rest by read_escape. */
+static char *flat_escaped(flat *f, char *start, char *q, const char **out, size_t *out_len)
+{
+    char *o = q, *end = f->end;
+    while (q < end && *q == '\\') {
+        char *run;
+        int hi, lo;
+        if (end - q >= 6 && q[1] == 'u' && q[2] == '0' && q[3] == '0' && (hi = mb_hex_digit(q[4])) >= 0 &&
+            hi < 8 && (lo = mb_hex_digit(q[5])) >= 0) {
+            *o++ = (char)(hi << 4 | lo);
+            q += 6;
+        } else {
+            size_t oi = (size_t)(o - f->s);
+            f->p.pos = (size_t)(q + 1 - f->s);
+            if (read_escape(&f->p, f->s, &oi) < 0)
+                return NULL;
+            o = f->s + oi;
+            q = f->s + f->p.pos;
+        }
+        run = scan_plain(q, end);
+        memmove(o, q, (size_t)(run - q));
+        o += run - q;
+        q = run;
+    }
+    if (q >= end)
+        return NULL;
+    *o = '\0';
+    *out = start;
+    *out_len = (size_t)(o - start);
+    return q + 1;
+}
+
+/* q is past the opening quote; returns the byte after the closing one. */
+static inline char *flat_string(flat *f, char *q, const char **out, size_t *out_len)
+{
+    char *close = scan_plain(q, f->end);
+    if (close == f->end || *close != '"')
+        return flat_escaped(f, q, close, out, out_len);
+    *close = '\0';
+    *out = q;
+    *out_len = (size_t)(close - q);
+    return close + 1;
+}
+
+/* A scalar at q into n; returns the byte after it. */
+static char *flat_scalar(flat *f, char *q, mj_node *n)
+{
+    char *start = q;
+    if (*q == '"') {
+        n->type = MJ_STR;
+        return flat_string(f, q + 1, &n->str, &n->len);
+    }
+    if (*q == '-' || (*q >= '0' && *q <= '9')) {
+        q += *q == '-';
+        while (q < f->end && number_char(*q))
+            q++;
+        if (q == start || (q == start + 1 && *start == '-'))
+            return NULL;
+        n->type = MJ_NUM;
+        n->len = (size_t)(q - start);
+        n->str = mb_arena_strndup(f->doc.arena, start, n->len);
+        return q;
+    }
+    f->p.pos = (size_t)(q - f->s);
+    if (parse_value(&f->p, n) < 0 || (n->type != MJ_BOOL && n->type != MJ_NULL))
+        return NULL;
+    return f->s + f->p.pos;
+}
+
+/* Members of the object whose '{' is at q; returns the byte after its '}'. */
+static char *flat_members(flat *f, char *q, int depth, mj_member_fn fn, void *ctx)
+{
+    if (++q < f->end && *q == '}')
+        return q + 1;
+    for (;;) {
+        mj_node n;
+        memset(&n, 0, sizeof n);
+        if (q >= f->end || *q != '"' || !(q = flat_string(f, q + 1, &n.key, &n.key_len)) || q >= f->end ||
+            *q++ != ':' || q >= f->end)
+            return NULL;
+        if (*q == '{') {
+            n.type = MJ_OBJ;
+            if (depth > 1 || fn(ctx, depth, &n) < 0 || !(q = flat_members(f, q, depth + 1, fn, ctx)))
+                return NULL;
+        } else if (!(q = flat_scalar(f, q, &n)) || fn(ctx, depth, &n) < 0) {
+            return NULL;
+        }
+        if (q < f->end && *q == ',') {
+            q++;
+            continue;
+        }
+        return q < f->end && *q == '}' ? q + 1 : NULL;
+    }
+}
+
+int mj_scan_flat(mb_arena *arena, char *text, size_t len, mj_member_fn fn, void *ctx)
+{
+    flat f;
+    memset(&f, 0, sizeof f);
+    f.doc.arena = arena;
+    f.p.doc = &f.doc;
+    f.p.s = f.s = text;
+    f.p.len = len;
+    f.end = text + len;
+    if (len == 0 || *text != '{')
+        return -1;
+    return flat_members(&f, text, 1, fn, ctx) == f.end ? 0 : -1;
 }

@@ -21,11 +21,10 @@ typedef struct mj_node {
     size_t count;          /* number of children */
 } mj_node;
 
-struct mj_chunk;
-
 typedef struct mj_doc {
     mj_node *root;
-    struct mj_chunk *chunks;
+    mb_arena own;
+    mb_arena *arena;   /* where nodes and strings live: &own unless mj_parse_in */
     const char *err;   /* static description of the first error */
     size_t err_pos;
 } mj_doc;
@@ -35,7 +34,19 @@ typedef struct mj_doc {
 
 /* Returns 0 on success; on failure -1 with d->err set. Always call mj_free. */
 int mj_parse(mj_doc *d, const char *text, size_t len, int flags);
+/* The same, with the tree in the caller's arena (it outlives d; mj_free
+ * then has nothing to free). */
+int mj_parse_in(mj_doc *d, mb_arena *arena, const char *text, size_t len, int flags);
 void mj_free(mj_doc *d);
+
+/* A quick reader for the common shape of a remoting header: a compact
+ * object of scalars and of objects of scalars, handed member by member to
+ * fn (which returns -1 to stop) without building a tree. Strings are decoded in
+ * place in `text` and NUL-terminated there; number literals are copied into
+ * the arena. -1 means "not read": the text may still be valid JSON of
+ * another shape, so the caller falls back to mj_parse with a fresh copy. */
+typedef int (*mj_member_fn)(void *ctx, int depth, const mj_node *member);
+int mj_scan_flat(mb_arena *arena, char *text, size_t len, mj_member_fn fn, void *ctx);
 
 /* Object member lookup; the last duplicate wins, as with fastjson maps. */
 const mj_node *mj_get(const mj_node *obj, const char *key);
@@ -48,5 +59,9 @@ int mj_node_i64(const mj_node *n, int64_t *out);
 /* Append a quoted JSON string. Control characters become \b \t \n \f \r or
  * \u00XX (the form fastjson writes, e.g. \u0001 in property strings). */
 void mj_put_str(mb_buf *b, const char *s, size_t n);
+/* The most mj_put_str writes for n bytes: each may become \u00XX. */
+#define MJ_STR_MAX(n) (6 * (n) + 2)
+/* The same into o, which has room for MJ_STR_MAX(n) bytes; returns the end. */
+unsigned char *mj_write_str(unsigned char *o, const char *s, size_t n);
 
 #endif

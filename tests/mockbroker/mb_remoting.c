@@ -58,11 +58,13 @@ static void send_reply(mb_app *app, mb_conn *c, mb_reply *r)
     }
     r->cmd.body = r->body.p;
     r->cmd.body_len = r->body.len;
+    if (s->delay_ms <= 0) { /* straight into the output queue: no copy */
+        if (c->in_use)
+            mb_cmd_encode(&r->cmd, &c->out);
+        return;
+    }
     mb_cmd_encode(&r->cmd, &frame);
-    if (s->delay_ms > 0)
-        mb_timer_add(app, mb_mono_ms() + s->delay_ms, mb_conn_ref_of(c), frame.p, frame.len);
-    else
-        mb_conn_write(c, frame.p, frame.len);
+    mb_timer_add(app, mb_mono_ms() + s->delay_ms, mb_conn_ref_of(c), frame.p, frame.len);
     mb_buf_free(&frame);
 }
 

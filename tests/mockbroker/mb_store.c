@@ -109,20 +109,10 @@ mb_msg *mb_store_find_id(mb_app *app, mb_server *b, const char *id)
     return NULL;
 }
 
-static void msg_free(mb_msg *m)
-{
-    free(m->topic);
-    free(m->producer_group);
-    free(m->props);
-    free(m->stored_props);
-    free(m->body);
-}
-
 void mb_store_clear(mb_app *app)
 {
     size_t i;
-    for (i = 0; i < app->nmsgs; i++)
-        msg_free(&app->msgs[i]);
+    mb_arena_free(&app->store);
     app->nmsgs = 0;
     for (i = 0; i < app->nservers; i++)
         app->servers[i].nmsg_idx = 0;
@@ -190,15 +180,23 @@ static void put_props_json(mb_buf *out, const mb_props *p)
     mb_buf_putc(out, '}');
 }
 
+/* Commit-log offsets live at the broker's own address. */
+void mb_msg_offset_id(const mb_app *app, const mb_msg *m, char out[33])
+{
+    mb_offset_msg_id(out, MB_LOCALHOST, app->servers[m->broker].port, m->commit_offset);
+}
+
 /* The documented keys first, in the documented order; extras after. */
 void mb_msg_dump_json(const mb_app *app, const mb_msg *m, mb_buf *out)
 {
     mb_props p;
+    char id[33];
     mb_props_parse(&p, m->props, m->props_len);
+    mb_msg_offset_id(app, m, id);
     mb_buf_printf(out, "{\"broker\":\"%s\",\"topic\":", app->servers[m->broker].name);
     mj_put_str(out, m->topic, strlen(m->topic));
     mb_buf_printf(out, ",\"queueId\":%d,\"queueOffset\":%lld,\"commitLogOffset\":%lld,\"offsetMsgId\":\"%s\"",
-                  (int)m->queue_id, (long long)m->queue_offset, (long long)m->commit_offset, m->offset_id);
+                  (int)m->queue_id, (long long)m->queue_offset, (long long)m->commit_offset, id);
     put_opt_str(out, "uniqKey", mb_props_get(&p, "UNIQ_KEY"));
     put_opt_str(out, "tags", mb_props_get(&p, "TAGS"));
     put_opt_str(out, "keys", mb_props_get(&p, "KEYS"));
@@ -208,10 +206,10 @@ void mb_msg_dump_json(const mb_app *app, const mb_msg *m, mb_buf *out)
     put_props_json(out, &p);
     mb_buf_puts(out, ",\"bodyHex\":\"");
     mb_buf_put_hex(out, m->body, m->body_len);
-    mb_buf_printf(out, "\",\"bodyLen\":%zu,\"storeTimestamp\":%lld", m->body_len, (long long)m->store_ts);
+    mb_buf_printf(out, "\",\"bodyLen\":%zu,\"storeTimestamp\":%lld", (size_t)m->body_len, (long long)m->store_ts);
     put_opt_str(out, "producerGroup", m->producer_group);
     mb_buf_printf(out, ",\"reconsumeTimes\":%d,\"tranState\":\"%s\",\"storeSize\":%zu}",
-                  (int)m->reconsume_times, tran_state_name(m->tran_state), m->stored_size);
+                  (int)m->reconsume_times, tran_state_name(m->tran_state), (size_t)m->stored_size);
     mb_props_free(&p);
 }
 
@@ -223,7 +221,9 @@ void mb_msg_stored_record(const mb_app *app, const mb_msg *m, mb_buf *out, int r
 {
     const mb_server *b = &app->servers[m->broker];
     int in_half_topic = m->tran_state != TRAN_NONE && !restore;
+    mb_buf props = {0};
     mb_stored s;
+    mb_msg_stored_props(m, &props);
     memset(&s, 0, sizeof s);
     s.queue_id = in_half_topic ? 0 : m->queue_id;
     s.flag = m->flag;
@@ -242,9 +242,10 @@ void mb_msg_stored_record(const mb_app *app, const mb_msg *m, mb_buf *out, int r
     s.body_len = m->body_len;
     s.topic = in_half_topic ? MB_HALF_TOPIC : m->topic;
     s.topic_len = strlen(s.topic);
-    s.props = m->stored_props;
-    s.props_len = m->stored_props_len;
+    s.props = (const char *)props.p;
+    s.props_len = props.len;
     mb_stored_encode(&s, out);
+    mb_buf_free(&props);
 }
 
 /* ---- line logs ---- */

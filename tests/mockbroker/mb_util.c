@@ -1,7 +1,6 @@
 /* mb_util.c - buffers, byte order, map, clock and CRC helpers. */
 #include "mb_util.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +184,102 @@ void mb_set_u32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
+void mb_buf_put_i64(mb_buf *b, int64_t v)
+{
+    char t[21];
+    mb_buf_put(b, t, mb_fmt_i64(t, v));
+}
+
+size_t mb_fmt_i64(char out[21], int64_t v)
+{
+    char t[20];
+    size_t n = 0, len;
+    /* through unsigned, so the most negative value needs no special case */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        t[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = t[--n];
+    return len;
+}
+
+/* ---- arena ---- */
+
+struct mb_chunk {
+    struct mb_chunk *next;
+    size_t cap;
+    /* data follows at CHUNK_HEAD */
+};
+
+#define CHUNK_HEAD ((sizeof(struct mb_chunk) + 15) & ~(size_t)15)
+#define ARENA_CHUNK 4096
+#define SPARE_MAX 8
+
+static struct mb_chunk *spare_chunks[SPARE_MAX];
+static size_t nspare;
+
+static struct mb_chunk *chunk_new(size_t cap)
+{
+    struct mb_chunk *c;
+    if (cap == ARENA_CHUNK && nspare)
+        c = spare_chunks[--nspare];
+    else
+        c = mb_xmalloc(CHUNK_HEAD + cap);
+    c->cap = cap;
+    c->next = NULL;
+    return c;
+}
+
+void *mb_arena_grow(mb_arena *a, size_t n, size_t align)
+{
+    size_t size = a->chunk_size ? a->chunk_size : ARENA_CHUNK;
+    struct mb_chunk *c;
+    (void)align; /* a chunk's data starts 16-byte aligned */
+    if (n > size / 4 && a->chunks) {
+        /* a piece of its own, behind the current chunk, whose room stays in use */
+        c = chunk_new(n);
+        c->next = a->chunks->next;
+        a->chunks->next = c;
+        return (unsigned char *)c + CHUNK_HEAD;
+    }
+    c = chunk_new(n > size ? n : size);
+    c->next = a->chunks;
+    a->chunks = c;
+    a->cur = (unsigned char *)c + CHUNK_HEAD + n;
+    a->left = c->cap - n;
+    return (unsigned char *)c + CHUNK_HEAD;
+}
+
+char *mb_arena_strndup(mb_arena *a, const char *s, size_t n)
+{
+    char *d = mb_arena_alloc_bytes(a, n + 1);
+    if (n)
+        memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+void mb_arena_free(mb_arena *a)
+{
+    struct mb_chunk *c = a->chunks;
+    while (c) {
+        struct mb_chunk *next = c->next;
+        if (c->cap == ARENA_CHUNK && nspare < SPARE_MAX)
+            spare_chunks[nspare++] = c;
+        else
+            free(c);
+        c = next;
+    }
+    a->chunks = NULL;
+    a->cur = NULL;
+    a->left = 0;
+}
+
 /* ---- map ---- */
 
 static size_t hash_str(const char *s)
@@ -278,17 +373,32 @@ int64_t mb_mono_ms(void)
 
 /* ---- numbers ---- */
 
+/* What strtoll(s, &end, 10) accepts with *end == '\0' and no ERANGE:
+ * leading white space, a sign, at least one digit. Written out because it
+ * runs for several header fields of every message. */
 int mb_parse_i64(const char *s, int64_t *out)
 {
-    char *end;
-    long long v;
-    if (!s || !*s)
+    uint64_t v = 0, limit;
+    int neg = 0;
+    if (!s)
         return -1;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno || *end)
+    while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+        s++;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    if (*s < '0' || *s > '9')
         return -1;
-    *out = (int64_t)v;
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        /* limit / 10 and limit % 10 are constants for either sign */
+        if (v > limit / 10 || (v == limit / 10 && d > limit % 10))
+            return -1;
+        v = v * 10 + d;
+    }
+    if (*s)
+        return -1;
+    *out = neg && v ? -(int64_t)(v - 1) - 1 : (int64_t)v;
     return 0;
 }
 
@@ -299,6 +409,17 @@ int mb_parse_i32(const char *s, int32_t *out)
         return -1;
     *out = (int32_t)v;
     return 0;
+}
+
+int mb_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 /* ---- CRC32 (IEEE, as java.util.zip.CRC32) for stored-record body CRCs ---- */

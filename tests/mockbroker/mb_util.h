@@ -43,6 +43,52 @@ uint32_t mb_get_u32(const unsigned char *p);
 uint64_t mb_get_u64(const unsigned char *p);
 void mb_set_u32(unsigned char *p, uint32_t v);
 
+/* Decimal text of v (as printf "%lld"); returns its length, no NUL. */
+size_t mb_fmt_i64(char out[21], int64_t v);
+void mb_buf_put_i64(mb_buf *b, int64_t v);
+
+/* Bump allocator for pieces that die together (a request's strings, the
+ * message store). Chunks of the default size are recycled across arenas,
+ * so a request decoded and freed per frame costs no malloc. */
+struct mb_chunk;
+typedef struct mb_arena {
+    struct mb_chunk *chunks;
+    unsigned char *cur; /* free room of the current chunk */
+    size_t left;
+    size_t chunk_size;  /* 0 = the default (recycled) size */
+} mb_arena;
+
+/* Slow path: a new chunk. */
+void *mb_arena_grow(mb_arena *a, size_t n, size_t align);
+
+/* The common case inline: a JSON header takes dozens of pieces. */
+static inline void *mb_arena_take(mb_arena *a, size_t n, size_t align)
+{
+    size_t pad = (size_t)(-(uintptr_t)a->cur & (align - 1));
+    if (a->cur && a->left >= pad && a->left - pad >= n) {
+        unsigned char *p = a->cur + pad;
+        a->cur = p + n;
+        a->left -= pad + n;
+        return p;
+    }
+    return mb_arena_grow(a, n, align);
+}
+
+/* 16-byte aligned. */
+static inline void *mb_arena_alloc(mb_arena *a, size_t n)
+{
+    return mb_arena_take(a, n, 16);
+}
+
+/* Byte data, no alignment: no padding between pieces. */
+static inline void *mb_arena_alloc_bytes(mb_arena *a, size_t n)
+{
+    return mb_arena_take(a, n, 1);
+}
+
+char *mb_arena_strndup(mb_arena *a, const char *s, size_t n);
+void mb_arena_free(mb_arena *a);
+
 /* Open-addressing map from string keys to int values; keys are copied. */
 typedef struct mb_map {
     char **keys;
@@ -62,6 +108,9 @@ int64_t mb_mono_ms(void);
 /* Strict decimal parsers: whole string must be a number in range. */
 int mb_parse_i32(const char *s, int32_t *out);
 int mb_parse_i64(const char *s, int64_t *out);
+
+/* 0..15 for a hex digit of either case, else -1. */
+int mb_hex_digit(char c);
 
 uint32_t mb_crc32(const unsigned char *data, size_t n);
 
