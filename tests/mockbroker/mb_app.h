@@ -78,6 +78,7 @@ typedef struct mb_server {
     mb_topic *topics;
     size_t ntopics;
     mb_map topic_index;
+    size_t last_topic;  /* index of the topic found last: sends repeat it */
     int64_t commit_offset;
     int64_t half_offset;
     unsigned rr;        /* queue choice when a client sends queueId < 0 */

@@ -295,6 +295,7 @@ static void put_pair(mb_buf *out, size_t start, const char *k, size_t kl, const 
 static void stored_single_props(const mb_props *sent, int half, const char *topic, int32_t qid, mb_buf *out)
 {
     static const char *const names[3] = {"CLUSTER", "REAL_TOPIC", "REAL_QID"};
+    static const size_t name_lens[3] = {7, 10, 8};
     const char *vals[3];
     size_t lens[3], i, start = out->len;
     int used[3] = {0, 0, 0}, nadd = half ? 3 : 1, j;
@@ -311,10 +312,10 @@ static void stored_single_props(const mb_props *sent, int half, const char *topi
         const mb_kv *kv = &sent->kv[i];
         const char *v = kv->val;
         size_t vl = kv->val_len;
-        if (!half && strcmp(kv->key, "WAIT") == 0)
+        if (!half && kv->key_len == 4 && memcmp(kv->key, "WAIT", 4) == 0)
             continue;
         for (j = 0; j < nadd; j++) {
-            if (strcmp(kv->key, names[j]) == 0) {
+            if (kv->key_len == name_lens[j] && memcmp(kv->key, names[j], name_lens[j]) == 0) {
                 v = vals[j];
                 vl = lens[j];
                 used[j] = 1;
@@ -324,7 +325,7 @@ static void stored_single_props(const mb_props *sent, int half, const char *topi
     }
     for (j = 0; j < nadd; j++)
         if (!used[j])
-            put_pair(out, start, names[j], strlen(names[j]), vals[j], lens[j]);
+            put_pair(out, start, names[j], name_lens[j], vals[j], lens[j]);
 }
 
 /* What a batch's header properties become in each member's stored record:
@@ -407,15 +408,29 @@ static void append_to_log(mb_server *b, mb_msg *m, size_t topic_len, size_t stor
     b->commit_offset += (int64_t)m->stored_size;
 }
 
+#define ADD_LITERAL(c, key, val) mb_cmd_add_ext_ref(c, key, sizeof key - 1, val, sizeof val - 1)
+
+/* A number's text in the reply's own arena. */
+static const char *reply_num(mb_cmd *c, int64_t v, size_t *len)
+{
+    char *s = mb_arena_alloc_bytes(&c->arena, 21);
+    *len = mb_fmt_i64(s, v);
+    s[*len] = '\0';
+    return s;
+}
+
 static void send_response(mb_reply *r, int32_t qid, const char *msg_id, size_t id_len, int64_t queue_offset)
 {
-    char num[21];
+    mb_cmd *c = &r->cmd;
+    size_t len;
+    const char *num = reply_num(c, qid, &len);
     /* the order a 4.9.8 broker's HashMap produces */
-    mb_cmd_add_ext_n(&r->cmd, "queueId", 7, num, mb_fmt_i64(num, qid));
-    mb_cmd_add_ext(&r->cmd, "TRACE_ON", "true");
-    mb_cmd_add_ext(&r->cmd, "MSG_REGION", MB_REGION);
-    mb_cmd_add_ext_n(&r->cmd, "msgId", 5, msg_id, id_len);
-    mb_cmd_add_ext_n(&r->cmd, "queueOffset", 11, num, mb_fmt_i64(num, queue_offset));
+    mb_cmd_add_ext_ref(c, "queueId", 7, num, len);
+    ADD_LITERAL(c, "TRACE_ON", "true");
+    ADD_LITERAL(c, "MSG_REGION", MB_REGION);
+    mb_cmd_add_ext_n(c, "msgId", 5, msg_id, id_len);
+    num = reply_num(c, queue_offset, &len);
+    mb_cmd_add_ext_ref(c, "queueOffset", 11, num, len);
 }
 
 static int store_single(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h, const mb_cmd *req,

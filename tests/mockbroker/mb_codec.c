@@ -68,6 +68,11 @@ void mb_cmd_add_ext_n(mb_cmd *c, const char *key, size_t kl, const char *val, si
              val ? vl : 0);
 }
 
+void mb_cmd_add_ext_ref(mb_cmd *c, const char *key, size_t kl, const char *val, size_t vl)
+{
+    ext_push(c, (char *)key, kl, (char *)val, vl);
+}
+
 void mb_cmd_add_ext(mb_cmd *c, const char *key, const char *val)
 {
     mb_cmd_add_ext_n(c, key, strlen(key), val, val ? strlen(val) : 0);
@@ -179,17 +184,6 @@ static int json_int(const mj_node *n, int64_t *out)
     return mj_node_i64(n, out) == 0 ? 0 : -1;
 }
 
-/* What the quick reader gathers: for each member the last occurrence
- * counts, as with mj_get on the tree. */
-typedef struct hdr_scan {
-    mb_cmd *c;
-    int64_t num[H_FLAG + 1];
-    int num_rc[H_FLAG + 1];
-    mj_node text[H_COUNT]; /* language and remark */
-    int ext_seen;
-    int in_ext;            /* the inner object being read is extFields */
-} hdr_scan;
-
 #define KEY_IS(n, lit) (memcmp((n)->key, lit, sizeof lit - 1) == 0)
 
 static int member_index(const mj_node *n)
@@ -208,36 +202,6 @@ static int member_index(const mj_node *n)
     default:
         return -1;
     }
-}
-
-static int hdr_member(void *ctx, int depth, const mj_node *n)
-{
-    hdr_scan *h = ctx;
-    int k;
-    if (depth == 2) { /* members of other inner objects are not looked at */
-        if (h->in_ext && (n->type == MJ_STR || n->type == MJ_NUM || n->type == MJ_BOOL))
-            ext_push(h->c, (char *)n->key, n->key_len, (char *)n->str, n->len);
-        return 0;
-    }
-    h->in_ext = 0;
-    k = member_index(n);
-    if (k < 0)
-        return 0;
-    if (n->type == MJ_OBJ && k != H_EXT)
-        return -1; /* the tree decides */
-    if (k <= H_FLAG) {
-        h->num[k] = 0;
-        h->num_rc[k] = json_int(n, &h->num[k]);
-    } else if (k == H_EXT) {
-        /* a repeated or non-object extFields is left to the tree */
-        if (h->ext_seen++ || (n->type != MJ_OBJ && n->type != MJ_NULL))
-            return -1;
-        h->in_ext = n->type == MJ_OBJ;
-        h->c->has_ext = h->in_ext;
-    } else {
-        h->text[k] = *n;
-    }
-    return 0;
 }
 
 /* Sets the fields from what was gathered (by the quick reader or from the
@@ -261,14 +225,40 @@ static int json_fields(mb_cmd *c, const int64_t num[], const int num_rc[], const
     return 0;
 }
 
-/* Headers come in one shape nearly always: read that without a tree. */
-static int quick_json_header(mb_cmd *c, const char *h, size_t hl)
+#define QUICK_MEMBERS 64
+
+/* Headers come in one shape nearly always: compact, scalars and the
+ * extFields object. That is read without a tree; anything else goes to
+ * the tree parser, which alone decides what is valid. For each member the
+ * last occurrence counts, as with mj_get on the tree. */
+static int quick_json_header(mb_cmd *c, const char *text, size_t hl)
 {
-    hdr_scan s;
-    memset(&s, 0, sizeof s);
-    s.c = c;
-    if (mj_scan_flat(&c->arena, mb_arena_strndup(&c->arena, h, hl), hl, hdr_member, &s) == 0 &&
-        json_fields(c, s.num, s.num_rc, &s.text[H_LANGUAGE], &s.text[H_REMARK]) == 0)
+    mj_node m[QUICK_MEMBERS];
+    const mj_node *text_member[H_COUNT] = {NULL};
+    int64_t num[H_FLAG + 1] = {0};
+    int num_rc[H_FLAG + 1] = {0}, count, i, j, ext_seen = 0;
+    count = mj_quick_flat(&c->arena, mb_arena_strndup(&c->arena, text, hl), hl, m, QUICK_MEMBERS);
+    for (i = 0; i < count; i++) {
+        int k = member_index(&m[i]);
+        if (k == H_EXT) {
+            /* a repeated or non-object extFields is left to the tree */
+            if (ext_seen++ || (m[i].type != MJ_OBJ && m[i].type != MJ_NULL))
+                break;
+            c->has_ext = m[i].type == MJ_OBJ;
+            for (j = 1; j <= (int)m[i].count; j++) /* fastjson coerces numbers and booleans to strings */
+                if (m[i + j].type != MJ_NULL)
+                    ext_push(c, (char *)m[i + j].key, m[i + j].key_len, (char *)m[i + j].str, m[i + j].len);
+        } else if (k >= 0 && m[i].type == MJ_OBJ) {
+            break;
+        } else if (k >= 0 && k <= H_FLAG) {
+            num[k] = 0;
+            num_rc[k] = json_int(&m[i], &num[k]);
+        } else if (k >= 0) {
+            text_member[k] = &m[i];
+        }
+        i += (int)m[i].count; /* the members of an object nobody reads */
+    }
+    if (count >= 0 && i == count && json_fields(c, num, num_rc, text_member[H_LANGUAGE], text_member[H_REMARK]) == 0)
         return 0;
     c->next = 0;
     c->has_ext = 0;
@@ -633,12 +623,15 @@ int mb_batch_next(const unsigned char *body, size_t len, size_t *pos, mb_batch_i
 
 /* ---- offset message id ---- */
 
+/* Two digits a step. */
 static void put_hex(char *out, uint64_t v, int digits)
 {
     static const char hex[] = "0123456789ABCDEF";
-    while (digits-- > 0) {
-        out[digits] = hex[v & 15];
-        v >>= 4;
+    while (digits > 0) {
+        digits -= 2;
+        out[digits] = hex[(v >> 4) & 15];
+        out[digits + 1] = hex[v & 15];
+        v >>= 8;
     }
 }
 

@@ -64,6 +64,9 @@ void mb_cmd_encode(const mb_cmd *c, mb_buf *out);
 const char *mb_cmd_ext(const mb_cmd *c, const char *key);
 void mb_cmd_add_ext(mb_cmd *c, const char *key, const char *val);
 void mb_cmd_add_ext_n(mb_cmd *c, const char *key, size_t kl, const char *val, size_t vl);
+/* Without copies: key and val (NUL-terminated) must outlive the command,
+ * as literals and pieces of c->arena do. */
+void mb_cmd_add_ext_ref(mb_cmd *c, const char *key, size_t kl, const char *val, size_t vl);
 /* Whether an ext key equals name as strcmp sees it (up to the key's first NUL). */
 int mb_ext_key_is(const mb_kv *kv, const char *name, size_t name_len);
 void mb_cmd_set_remark(mb_cmd *c, const char *remark);

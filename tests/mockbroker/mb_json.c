@@ -383,6 +383,46 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Bytes in memory order, first byte lowest, whatever the machine's order. */
+static uint64_t load_le64(const char *q)
+{
+    const unsigned char *u = (const unsigned char *)q;
+    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 | (uint64_t)u[3] << 24 |
+           (uint64_t)u[4] << 32 | (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 | (uint64_t)u[7] << 56;
+}
+
+/* Index of the lowest byte whose top bit is set in m (m != 0). */
+static size_t first_marked_byte(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (size_t)__builtin_ctzll(m) / 8;
+#else
+    size_t i = 0;
+    while (!(m & 0x80)) {
+        m >>= 8;
+        i++;
+    }
+    return i;
+#endif
+}
+
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/* The top bit of each byte of w equal to c. The lowest mark is exact;
+ * stray marks only appear above a true one. */
+static uint64_t bytes_equal(uint64_t w, unsigned char c)
+{
+    uint64_t a = w ^ (ONES * c);
+    return (a - ONES) & ~a & HIGHS;
+}
+
+/* Nonzero when a byte of w is below c (c <= 0x80). */
+static uint64_t bytes_below(uint64_t w, unsigned char c)
+{
+    return (w - ONES * c) & ~w & HIGHS;
+}
+
 /* Printable ASCII that JSON takes as it is, as a table: the test runs for
  * every byte of every string a response carries. */
 static const unsigned char *plain_table(void)
@@ -409,7 +449,15 @@ unsigned char *mj_write_str(unsigned char *o, const char *s, size_t n)
     for (;;) {
         unsigned char c;
         size_t len;
-        while (i < n && plain[u[i]]) /* copied as they are checked: strings are short */
+        while (n - i >= 8) { /* eight plain bytes a step */
+            uint64_t w = load_le64(s + i);
+            if ((w & HIGHS) | bytes_below(w, 0x20) | bytes_equal(w, '"') | bytes_equal(w, '\\'))
+                break;
+            memcpy(o, s + i, 8);
+            o += 8;
+            i += 8;
+        }
+        while (i < n && plain[u[i]]) /* copied as they are checked: the tail is short */
             *o++ = u[i++];
         if (i < n && u[i] >= 0x80 && (len = utf8_len(u + i, n - i)) > 1) {
             memcpy(o, u + i, len);
@@ -453,50 +501,14 @@ void mj_put_str(mb_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-/* ---- flat objects without a tree ---- */
-
-/* The quick reader takes compact text only (no white space) and gives up
- * on anything unusual; it never has to say why, as the tree parser reads
- * the text again when it gives up. */
-typedef struct flat {
-    parser p;   /* for escapes, which read_escape decodes */
-    mj_doc doc;
-    char *s, *end;
-} flat;
-
-/* Bytes in memory order, first byte lowest, whatever the machine's order. */
-static uint64_t load_le64(const char *q)
-{
-    const unsigned char *u = (const unsigned char *)q;
-    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 | (uint64_t)u[3] << 24 |
-           (uint64_t)u[4] << 32 | (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 | (uint64_t)u[7] << 56;
-}
-
-/* Index of the lowest byte whose top bit is set in m (m != 0). */
-static size_t first_marked_byte(uint64_t m)
-{
-#if defined(__GNUC__)
-    return (size_t)__builtin_ctzll(m) / 8;
-#else
-    size_t i = 0;
-    while (!(m & 0x80)) {
-        m >>= 8;
-        i++;
-    }
-    return i;
-#endif
-}
+/* ---- the quick reader's tokens ---- */
 
 /* The first '"' or '\\' in [q, end), or end; eight bytes a step while
- * there are eight. A zero byte of w ^ c*ones is a byte equal to c; the
- * zero-byte test marks the first such byte exactly (stray marks only
- * appear above it). */
+ * there are eight. */
 static inline char *scan_plain(char *q, char *end)
 {
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     while (end - q >= 8) {
-        uint64_t w = load_le64(q), a = w ^ (ones * '"'), b = w ^ (ones * '\\');
-        uint64_t m = (((a - ones) & ~a) | ((b - ones) & ~b)) & highs;
+        uint64_t w = load_le64(q), m = bytes_equal(w, '"') | bytes_equal(w, '\\');
         if (m)
             return q + first_marked_byte(m);
         q += 8;
@@ -506,12 +518,12 @@ static inline char *scan_plain(char *q, char *end)
     return q;
 }
 
-/* The rest of a string from its first backslash at q (o = q): text
- * between escapes moves a run at a time; \u00XX below 0x80 (what fastjson
- * writes for property separators) is decoded here, the rest by read_escape. */
-static char *flat_escaped(flat *f, char *start, char *q, const char **out, size_t *out_len)
+/* The rest of a string from its first backslash at q: text between
+ * escapes moves a run at a time; \u00XX below 0x80 (what fastjson writes
+ * for property separators) is decoded here, the rest by read_escape. */
+static MB_NOINLINE char *quick_escaped(char *start, char *q, char *end, const char **out, size_t *out_len)
 {
-    char *o = q, *end = f->end;
+    char *o = q;
     while (q < end && *q == '\\') {
         char *run;
         int hi, lo;
@@ -520,12 +532,18 @@ static char *flat_escaped(flat *f, char *start, char *q, const char **out, size_
             *o++ = (char)(hi << 4 | lo);
             q += 6;
         } else {
-            size_t oi = (size_t)(o - f->s);
-            f->p.pos = (size_t)(q + 1 - f->s);
-            if (read_escape(&f->p, f->s, &oi) < 0)
+            mj_doc d;
+            parser p;
+            size_t written = 0;
+            memset(&d, 0, sizeof d);
+            p.doc = &d;
+            p.s = q;
+            p.len = (size_t)(end - q);
+            p.pos = 1;
+            if (read_escape(&p, o, &written) < 0)
                 return NULL;
-            o = f->s + oi;
-            q = f->s + f->p.pos;
+            o += written;
+            q += p.pos;
         }
         run = scan_plain(q, end);
         memmove(o, q, (size_t)(run - q));
@@ -540,79 +558,107 @@ static char *flat_escaped(flat *f, char *start, char *q, const char **out, size_
     return q + 1;
 }
 
-/* q is past the opening quote; returns the byte after the closing one. */
-static inline char *flat_string(flat *f, char *q, const char **out, size_t *out_len)
+/* q is at the opening quote; returns the byte after the closing one. */
+static inline char *quick_string(char *q, char *end, const char **out, size_t *len)
 {
-    char *close = scan_plain(q, f->end);
-    if (close == f->end || *close != '"')
-        return flat_escaped(f, q, close, out, out_len);
+    char *close;
+    if (q >= end || *q++ != '"')
+        return NULL;
+    close = scan_plain(q, end);
+    if (close == end || *close != '"')
+        return quick_escaped(q, close, end, out, len);
     *close = '\0';
     *out = q;
-    *out_len = (size_t)(close - q);
+    *len = (size_t)(close - q);
     return close + 1;
 }
 
-/* A scalar at q into n; returns the byte after it. */
-static char *flat_scalar(flat *f, char *q, mj_node *n)
+static inline char *quick_scalar(mb_arena *arena, char *q, char *end, mj_node *n)
 {
+    static const char *const words[3] = {"true", "false", "null"};
+    static const mj_type types[3] = {MJ_BOOL, MJ_BOOL, MJ_NULL};
     char *start = q;
+    int i;
+    if (q >= end)
+        return NULL;
     if (*q == '"') {
         n->type = MJ_STR;
-        return flat_string(f, q + 1, &n->str, &n->len);
+        return quick_string(q, end, &n->str, &n->len);
     }
     if (*q == '-' || (*q >= '0' && *q <= '9')) {
         q += *q == '-';
-        while (q < f->end && number_char(*q))
+        while (q < end && number_char(*q))
             q++;
-        if (q == start || (q == start + 1 && *start == '-'))
+        if (q == start + 1 && *start == '-')
             return NULL;
         n->type = MJ_NUM;
         n->len = (size_t)(q - start);
-        n->str = mb_arena_strndup(f->doc.arena, start, n->len);
+        n->str = mb_arena_strndup(arena, start, n->len);
         return q;
     }
-    f->p.pos = (size_t)(q - f->s);
-    if (parse_value(&f->p, n) < 0 || (n->type != MJ_BOOL && n->type != MJ_NULL))
-        return NULL;
-    return f->s + f->p.pos;
+    for (i = 0; i < 3; i++) {
+        size_t wl = strlen(words[i]);
+        if ((size_t)(end - q) >= wl && memcmp(q, words[i], wl) == 0) {
+            n->type = types[i];
+            n->str = words[i];
+            n->len = wl;
+            return q + wl;
+        }
+    }
+    return NULL;
 }
 
-/* Members of the object whose '{' is at q; returns the byte after its '}'. */
-static char *flat_members(flat *f, char *q, int depth, mj_member_fn fn, void *ctx)
+typedef struct flat {
+    mb_arena *arena;
+    char *end;
+    mj_node *out;
+    size_t n, max;
+} flat;
+
+/* The object whose '{' is at q; returns the byte after its '}'. */
+static char *flat_object(flat *f, char *q, int depth)
 {
-    if (++q < f->end && *q == '}')
+    char *end = f->end;
+    if (++q < end && *q == '}')
         return q + 1;
     for (;;) {
-        mj_node n;
-        memset(&n, 0, sizeof n);
-        if (q >= f->end || *q != '"' || !(q = flat_string(f, q + 1, &n.key, &n.key_len)) || q >= f->end ||
-            *q++ != ':' || q >= f->end)
+        mj_node *n;
+        if (f->n == f->max)
+            return NULL;
+        n = &f->out[f->n++];
+        n->child = n->next = NULL;
+        n->count = 0;
+        if (!(q = quick_string(q, end, &n->key, &n->key_len)) || q >= end || *q++ != ':' || q >= end)
             return NULL;
         if (*q == '{') {
-            n.type = MJ_OBJ;
-            if (depth > 1 || fn(ctx, depth, &n) < 0 || !(q = flat_members(f, q, depth + 1, fn, ctx)))
+            size_t first = f->n;
+            n->type = MJ_OBJ;
+            n->str = NULL;
+            n->len = 0;
+            if (depth > 1 || !(q = flat_object(f, q, depth + 1)))
                 return NULL;
-        } else if (!(q = flat_scalar(f, q, &n)) || fn(ctx, depth, &n) < 0) {
+            n->count = f->n - first;
+        } else if (!(q = quick_scalar(f->arena, q, end, n))) {
             return NULL;
         }
-        if (q < f->end && *q == ',') {
-            q++;
-            continue;
-        }
-        return q < f->end && *q == '}' ? q + 1 : NULL;
+        if (q >= end)
+            return NULL;
+        if (*q == '}')
+            return q + 1;
+        if (*q++ != ',')
+            return NULL;
     }
 }
 
-int mj_scan_flat(mb_arena *arena, char *text, size_t len, mj_member_fn fn, void *ctx)
+int mj_quick_flat(mb_arena *arena, char *text, size_t len, mj_node *out, size_t max)
 {
     flat f;
-    memset(&f, 0, sizeof f);
-    f.doc.arena = arena;
-    f.p.doc = &f.doc;
-    f.p.s = f.s = text;
-    f.p.len = len;
+    f.arena = arena;
     f.end = text + len;
-    if (len == 0 || *text != '{')
+    f.out = out;
+    f.n = 0;
+    f.max = max;
+    if (len == 0 || *text != '{' || flat_object(&f, text, 1) != f.end)
         return -1;
-    return flat_members(&f, text, 1, fn, ctx) == f.end ? 0 : -1;
+    return (int)f.n;
 }

@@ -39,14 +39,15 @@ int mj_parse(mj_doc *d, const char *text, size_t len, int flags);
 int mj_parse_in(mj_doc *d, mb_arena *arena, const char *text, size_t len, int flags);
 void mj_free(mj_doc *d);
 
-/* A quick reader for the common shape of a remoting header: a compact
- * object of scalars and of objects of scalars, handed member by member to
- * fn (which returns -1 to stop) without building a tree. Strings are decoded in
- * place in `text` and NUL-terminated there; number literals are copied into
- * the arena. -1 means "not read": the text may still be valid JSON of
- * another shape, so the caller falls back to mj_parse with a fresh copy. */
-typedef int (*mj_member_fn)(void *ctx, int depth, const mj_node *member);
-int mj_scan_flat(mb_arena *arena, char *text, size_t len, mj_member_fn fn, void *ctx);
+/* A quick reader for the shape remoting headers nearly always have: a
+ * compact object of scalars and of objects of scalars. The members go to
+ * out[] in order, without a tree: an inner object is an MJ_OBJ member
+ * whose `count` members follow it. Strings are decoded in place in `text`
+ * (which must be writable) and NUL-terminated there; numbers are copied
+ * into the arena. Returns the number of members, or -1 when the text is
+ * not of that shape or has more than max members: no verdict, the caller
+ * then parses a fresh copy with mj_parse. */
+int mj_quick_flat(mb_arena *arena, char *text, size_t len, mj_node *out, size_t max);
 
 /* Object member lookup; the last duplicate wins, as with fastjson maps. */
 const mj_node *mj_get(const mj_node *obj, const char *key);

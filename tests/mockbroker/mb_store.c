@@ -12,7 +12,12 @@
 mb_topic *mb_topic_find(mb_server *b, const char *name)
 {
     int idx;
-    return mb_map_get(&b->topic_index, name, &idx) ? &b->topics[idx] : NULL;
+    if (b->last_topic < b->ntopics && strcmp(b->topics[b->last_topic].name, name) == 0)
+        return &b->topics[b->last_topic];
+    if (!mb_map_get(&b->topic_index, name, &idx))
+        return NULL;
+    b->last_topic = (size_t)idx;
+    return &b->topics[idx];
 }
 
 static void topic_set_queues(mb_topic *t, int queues, int perm)

@@ -192,19 +192,18 @@ void mb_buf_put_i64(mb_buf *b, int64_t v)
 
 size_t mb_fmt_i64(char out[21], int64_t v)
 {
-    char t[20];
-    size_t n = 0, len;
     /* through unsigned, so the most negative value needs no special case */
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        t[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    len = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, t;
+    size_t len = v < 0, digits = 1, i;
+    for (t = u; t >= 10; t /= 10)
+        digits++;
     if (v < 0)
-        out[len++] = '-';
-    while (n)
-        out[len++] = t[--n];
+        out[0] = '-';
+    len += digits;
+    for (i = len; i-- > len - digits;) {
+        out[i] = (char)('0' + u % 10);
+        u /= 10;
+    }
     return len;
 }
 
@@ -379,7 +378,7 @@ int64_t mb_mono_ms(void)
 int mb_parse_i64(const char *s, int64_t *out)
 {
     uint64_t v = 0, limit;
-    int neg = 0;
+    int neg = 0, n;
     if (!s)
         return -1;
     while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
@@ -389,9 +388,11 @@ int mb_parse_i64(const char *s, int64_t *out)
     if (*s < '0' || *s > '9')
         return -1;
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    /* eighteen digits cannot overflow; only the rest are checked */
+    for (n = 0; n < 18 && *s >= '0' && *s <= '9'; n++, s++)
+        v = v * 10 + (unsigned)(*s - '0');
     for (; *s >= '0' && *s <= '9'; s++) {
         unsigned d = (unsigned)(*s - '0');
-        /* limit / 10 and limit % 10 are constants for either sign */
         if (v > limit / 10 || (v == limit / 10 && d > limit % 10))
             return -1;
         v = v * 10 + d;

@@ -6,6 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* For a rare path that would make its caller's common one save registers. */
+#if defined(__GNUC__)
+#define MB_NOINLINE __attribute__((noinline))
+#else
+#define MB_NOINLINE
+#endif
+
 /* Allocation failure in a test tool is not worth recovering from. */
 void *mb_xmalloc(size_t n);
 void *mb_xcalloc(size_t n, size_t size);
