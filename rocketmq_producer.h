@@ -420,7 +420,8 @@ typedef struct rmq_port {
      * (a TLS handshake still running), or negative. */
     int (*connect_result)(void *ctx, void *conn);
     long (*send)(void *ctx, void *conn, const void *buf, size_t len);
-    /* Optional scatter send: header and body without a copy. */
+    /* Optional scatter send: headers and bodies without a copy, up to 16
+     * pieces a call (several queued requests); may write fewer bytes. */
     long (*sendv)(void *ctx, void *conn, const rmq_iovec *iov, int iovcnt);
     long (*recv)(void *ctx, void *conn, void *buf, size_t len);
     void (*close)(void *ctx, void *conn);
@@ -2927,42 +2928,65 @@ RMQ__FN rmq_err rmq__conn_get(rmq__remoting *rm, const char *addr, uint32_t dead
 
 /* -- writing ------------------------------------------------------------- */
 /* Writes as much of the queue as the port takes; resumes where it stopped. */
+/* The head of the write queue is written out: it now awaits its answer. */
+RMQ__FN void rmq__conn_written(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
+{
+    c->out_head = r->next_out;
+    if (!c->out_head) c->out_tail = NULL;
+    r->next_out = NULL;
+    if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); return; }
+    r->state = RMQ__REQ_AWAITING;
+    r->rx_mark = c->rx_frames;
+    if (r->oneway) {                          /* completes at the next step */
+        r->conn = NULL;
+        if (rm->done_tail) rm->done_tail->next_out = r; else rm->done_head = r;
+        rm->done_tail = r;
+    }
+}
+
+/* What is left to write of the queue, from its head, as at most cap
+ * pieces (header and body of each request, the body never copied). */
+RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
+{
+    const rmq__req *r;
+    int k = 0;
+    for (r = c->out_head; r && k + 2 <= cap; r = r->next_out) {
+        if (r->sent < r->head.len) {
+            iov[k].base = r->head.p + r->sent;
+            iov[k++].len = r->head.len - r->sent;
+            if (r->body_len) { iov[k].base = r->body; iov[k++].len = r->body_len; }
+        } else {
+            iov[k].base = r->body + (r->sent - r->head.len);
+            iov[k++].len = r->head.len + r->body_len - r->sent;
+        }
+    }
+    return k;
+}
+
+/* Writes the queue. With a scatter send, one call carries up to
+ * RMQ__IOV_MAX pieces, so requests queued behind a full socket (a window
+ * of async sends) leave together instead of one system call each. */
+#define RMQ__IOV_MAX 16
 RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
 {
     const rmq_port *pt = rm->port;
     while (c->state == RMQ__CONN_OPEN && !c->failing && c->out_head) {
-        rmq__req *r = c->out_head;
-        size_t total = r->head.len + r->body_len;
-        long n;
-        if (r->sent < r->head.len && r->body_len && pt->sendv) {
-            rmq_iovec iov[2];
-            iov[0].base = r->head.p + r->sent;
-            iov[0].len = r->head.len - r->sent;
-            iov[1].base = r->body;
-            iov[1].len = r->body_len;
-            n = pt->sendv(pt->ctx, c->h, iov, 2);
-        } else if (r->sent < r->head.len) {
-            n = pt->send(pt->ctx, c->h, r->head.p + r->sent, r->head.len - r->sent);
-        } else {
-            n = pt->send(pt->ctx, c->h, r->body + (r->sent - r->head.len), total - r->sent);
-        }
-        if (n == 0) return;
-        if (n < 0) {
+        rmq_iovec iov[RMQ__IOV_MAX];
+        int k = rmq__conn_pieces(c, iov, pt->sendv ? RMQ__IOV_MAX : 2);
+        size_t n;
+        long w = pt->sendv && k > 1 ? pt->sendv(pt->ctx, c->h, iov, k)
+                                    : pt->send(pt->ctx, c->h, iov[0].base, iov[0].len);
+        if (w == 0) return;
+        if (w < 0) {
             rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s failed while writing", c->addr);
             return;
         }
-        r->sent += (size_t)n;
-        if (r->sent < total) continue;
-        c->out_head = r->next_out;
-        if (!c->out_head) c->out_tail = NULL;
-        r->next_out = NULL;
-        if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); continue; }
-        r->state = RMQ__REQ_AWAITING;
-        r->rx_mark = c->rx_frames;
-        if (r->oneway) {                      /* completes at the next step */
-            r->conn = NULL;
-            if (rm->done_tail) rm->done_tail->next_out = r; else rm->done_head = r;
-            rm->done_tail = r;
+        for (n = (size_t)w; n > 0 && c->out_head;) {
+            rmq__req *r = c->out_head;
+            size_t left = r->head.len + r->body_len - r->sent, take = n < left ? n : left;
+            r->sent += take;
+            n -= take;
+            if (take == left) rmq__conn_written(rm, c, r);
         }
     }
 }

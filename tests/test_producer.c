@@ -880,6 +880,64 @@ static void test_flush_reports_a_oneway_send_that_failed_after_it_was_accepted(v
     simc_destroy(c);
 }
 
+/* A port over the simulated one whose socket can be made full: writes
+ * then say "try again", and every write call is counted. */
+static rmq_port gather_inner;
+static int gather_full, gather_writes;
+
+static long gather_send(void *ctx, void *conn, const void *buf, size_t len)
+{
+    if (gather_full) return 0;
+    gather_writes++;
+    return gather_inner.send(ctx, conn, buf, len);
+}
+
+static long gather_sendv(void *ctx, void *conn, const rmq_iovec *iov, int n)
+{
+    if (gather_full) return 0;
+    gather_writes++;
+    return gather_inner.sendv(ctx, conn, iov, n);
+}
+
+/* Async sends queued behind a full socket leave together: one scatter write
+ * for eight requests (16 pieces), in order, each answered once. */
+static void test_requests_queued_behind_a_full_socket_leave_in_one_write(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_port port;
+    rmq_message m = msg("TopicTest", "queued");
+    rmq_send_result res;
+    cb_log log;
+    int i;
+    memset(&log, 0, sizeof log);
+    gather_inner = *rmq_sim_port(c->sim);
+    port = gather_inner;
+    port.send = gather_send;
+    port.sendv = gather_sendv;
+    gather_full = 0;
+    rmq_producer_config_init(&cfg);
+    cfg.group = "pg";
+    cfg.namesrv_addr = c->namesrv;
+    cfg.port = &port;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                    /* route and connection ready */
+    gather_full = 1;
+    for (i = 0; i < 8; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &log), RMQ_OK);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 1);
+    gather_full = 0;
+    gather_writes = 0;
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(gather_writes, 1);
+    CHECK_INT(log.ok, 8);
+    CHECK_INT(log.calls, 8);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 9);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void run_producer_tests(void)
 {
     RUN(test_start_needs_no_network_and_first_send_names_topic_and_namesrv);
@@ -903,6 +961,7 @@ static void run_producer_tests(void)
     RUN(test_async_back_pressure_refuses_past_the_bound_at_once);
     RUN(test_oneway_send_is_flagged_and_flush_waits_for_it);
     RUN(test_flush_reports_a_oneway_send_that_failed_after_it_was_accepted);
+    RUN(test_requests_queued_behind_a_full_socket_leave_in_one_write);
     RUN(test_batch_is_one_send_batch_message_with_a_uniq_key_per_message);
     RUN(test_batch_rules_are_checked_before_anything_is_sent);
     RUN(test_message_checks_name_the_rule_and_the_value);
