@@ -917,9 +917,7 @@ static void test_requests_queued_behind_a_full_socket_leave_in_one_write(void)
     port.send = gather_send;
     port.sendv = gather_sendv;
     gather_full = 0;
-    rmq_producer_config_init(&cfg);
-    cfg.group = "pg";
-    cfg.namesrv_addr = c->namesrv;
+    simc_config(c, &cfg, "pg");
     cfg.port = &port;
     CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
