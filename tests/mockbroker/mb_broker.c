@@ -61,6 +61,8 @@ typedef struct send_hdr {
     int v2;
     const char *group, *topic, *default_topic, *props;
     size_t props_len;
+    size_t group_len, topic_len; /* set once the send is accepted */
+    int64_t store_ts;            /* one clock reading for all of a batch */
     int has_default_queues;
     int64_t default_queues, queue_id, sys_flag, born_ts, flag, reconsume;
     int batch;
@@ -376,7 +378,7 @@ static char *fill_common(mb_app *app, mb_msg *m, const mb_conn *c, const mb_cmd 
                          const mb_topic *t, int32_t qid, size_t props_len, const unsigned char *body,
                          size_t body_len)
 {
-    size_t gl = h->group ? strlen(h->group) + 1 : 0;
+    size_t gl = h->group ? h->group_len + 1 : 0;
     char *blob = mb_arena_alloc_bytes(&app->store, gl + props_len + body_len);
     m->code = req->code;
     m->ser = (unsigned char)req->ser;
@@ -384,7 +386,7 @@ static char *fill_common(mb_app *app, mb_msg *m, const mb_conn *c, const mb_cmd 
     m->queue_id = qid;
     m->sys_flag = (int32_t)h->sys_flag;
     m->born_ts = h->born_ts;
-    m->store_ts = mb_now_ms();
+    m->store_ts = h->store_ts;
     m->born_port = c->peer_port;
     m->reconsume_times = (int32_t)h->reconsume;
     if (gl) {
@@ -453,7 +455,7 @@ static int store_single(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h,
     /* half messages go to queue 0 of the half topic; the client is told
      * that queue's offset and its own queueId */
     m->queue_offset = half ? b->half_offset++ : t->next_offset[qid]++;
-    append_to_log(b, m, half ? sizeof MB_HALF_TOPIC - 1 : strlen(h->topic), scratch_props.len);
+    append_to_log(b, m, half ? sizeof MB_HALF_TOPIC - 1 : h->topic_len, scratch_props.len);
     mb_offset_msg_id_put(id, MB_LOCALHOST, b->port, m->commit_offset);
     send_response(r, qid, id, sizeof id, m->queue_offset);
     mb_props_free(&sent);
@@ -514,7 +516,7 @@ static void store_batch_item(mb_app *app, mb_conn *c, mb_topic *t, const send_hd
     m->inner_len = (uint32_t)il;
     m->flag = it->flag;
     m->queue_offset = t->next_offset[qid]++;
-    append_to_log(b, m, strlen(h->topic), il + join_sep(it->props, il, stored_suffix_len) + stored_suffix_len);
+    append_to_log(b, m, h->topic_len, il + join_sep(it->props, il, stored_suffix_len) + stored_suffix_len);
     mb_buf_reserve(&scratch_ids, 33);
     if (scratch_ids.len)
         scratch_ids.p[scratch_ids.len++] = ',';
@@ -565,6 +567,9 @@ static int send_message(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r)
         set_error(r, CODE_MESSAGE_ILLEGAL, ILLEGAL_REMARK);
         return 1;
     }
+    h.group_len = h.group ? strlen(h.group) : 0;
+    h.topic_len = strlen(h.topic);
+    h.store_ts = mb_now_ms();
     /* the broker takes the batch path from the header flag, not the code */
     if (h.batch)
         return store_batch(app, c, t, &h, req, (int32_t)qid, r);

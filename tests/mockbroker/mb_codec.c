@@ -623,14 +623,23 @@ int mb_batch_next(const unsigned char *body, size_t len, size_t *pos, mb_batch_i
 
 /* ---- offset message id ---- */
 
-/* Two digits a step. */
+/* A byte a step, from a table of the 256 two-digit forms. */
 static void put_hex(char *out, uint64_t v, int digits)
 {
-    static const char hex[] = "0123456789ABCDEF";
+    static char pairs[512];
+    static int ready;
+    if (!ready) {
+        static const char hex[] = "0123456789ABCDEF";
+        int i;
+        for (i = 0; i < 256; i++) {
+            pairs[2 * i] = hex[i >> 4];
+            pairs[2 * i + 1] = hex[i & 15];
+        }
+        ready = 1;
+    }
     while (digits > 0) {
         digits -= 2;
-        out[digits] = hex[(v >> 4) & 15];
-        out[digits + 1] = hex[v & 15];
+        memcpy(out + digits, pairs + 2 * (v & 0xFF), 2);
         v >>= 8;
     }
 }

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #define READ_CHUNK 65536
+/* Reads per wake-up of one connection at most, so others get their turn. */
+#define READ_ROUNDS 16
 /* Stop reading from a client that does not read its responses. */
 #define OUT_BACKLOG_LIMIT (64u << 20)
 
@@ -257,7 +259,10 @@ static void timer_pop(mb_app *app, mb_timer *out)
 
 static void run_timers(mb_app *app)
 {
-    int64_t now = mb_mono_ms();
+    int64_t now;
+    if (!app->ntimers)
+        return;
+    now = mb_mono_ms();
     while (app->ntimers && app->timers[0].due <= now) {
         mb_timer t;
         mb_conn *c;
@@ -333,34 +338,44 @@ static size_t read_size(const mb_conn *c)
     return want;
 }
 
+/* Reads while reads fill what was asked for (a burst larger than one
+ * chunk costs no extra poll), handles every complete frame or line after
+ * each read, and writes what they produced once at the end. */
 static void conn_readable(mb_app *app, mb_conn *c)
 {
-    size_t want = read_size(c);
-    ssize_t n;
-    int rc = 0;
-    mb_buf_reserve(&c->in, want);
-    n = read(c->fd, c->in.p + c->in.len, want);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-        return;
-    if (n <= 0) {
-        mb_conn_close(app, c);
-        return;
-    }
-    c->in.len += (size_t)n;
-    c->in.p[c->in.len] = '\0';
-    if (c->cut_left > 0)
-        c->cut_left -= n;
-    if (c->kind == CONN_REMOTING)
-        rc = process_remoting(app, c);
-    else if (c->kind == CONN_CONTROL)
-        rc = process_control(app, c);
-    else
-        rc = mb_http_on_data(app, c);
-    if (rc < 0 || !c->in_use)
-        return;
-    if (c->cut_left == 0) { /* CUT: frames in the budget were handled, answers are lost */
-        mb_conn_close(app, c);
-        return;
+    int round;
+    for (round = 0; round < READ_ROUNDS; round++) {
+        size_t want = read_size(c);
+        ssize_t n;
+        int rc = 0;
+        mb_buf_reserve(&c->in, want);
+        n = read(c->fd, c->in.p + c->in.len, want);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0 && round > 0)
+            break; /* answer what came first; the next wake-up sees the end again */
+        if (n <= 0) {
+            mb_conn_close(app, c);
+            return;
+        }
+        c->in.len += (size_t)n;
+        c->in.p[c->in.len] = '\0';
+        if (c->cut_left > 0)
+            c->cut_left -= n;
+        if (c->kind == CONN_REMOTING)
+            rc = process_remoting(app, c);
+        else if (c->kind == CONN_CONTROL)
+            rc = process_control(app, c);
+        else
+            rc = mb_http_on_data(app, c);
+        if (rc < 0 || !c->in_use)
+            return;
+        if (c->cut_left == 0) { /* CUT: frames in the budget were handled, answers are lost */
+            mb_conn_close(app, c);
+            return;
+        }
+        if ((size_t)n < want || c->out.len - c->out_pos >= OUT_BACKLOG_LIMIT)
+            break;
     }
     mb_conn_flush(app, c);
 }
