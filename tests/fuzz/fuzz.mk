@@ -1,6 +1,6 @@
 # Fuzzing and static analysis (included by the top Makefile).
 #
-#   make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1]
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [FUZZ_TARGETS="fuzz_frame ..."]
 #                     build every libFuzzer target, fuzz each for FUZZ_SECONDS
 #                     (FUZZ_JOBS at once), print execs, execs/s and coverage
 #   make fuzz-smoke   each target's regression inputs, then ~2 s of fuzzing
@@ -14,7 +14,8 @@
 # FUZZ_INC names the tree whose rocketmq_producer.h and port/ are fuzzed
 # (default: this one), e.g. a copy with a fix applied.
 
-FUZZ_TARGETS = fuzz_frame fuzz_json fuzz_route fuzz_properties fuzz_batch fuzz_producer fuzz_request
+FUZZ_ALL = fuzz_frame fuzz_json fuzz_route fuzz_properties fuzz_batch fuzz_producer fuzz_request
+FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 2
 FUZZ_JOBS ?= 1
@@ -41,7 +42,7 @@ $(B)/fuzz/seeds: tests/fuzz/seeds.c rocketmq_producer.h | $(B)/fuzz/bin
 
 # The corpus grows while fuzzing; seeds are only (re)written into it.
 $(FUZZ_CORPUS)/.seeded: $(B)/fuzz/seeds $(VECTORS)
-	mkdir -p $(addprefix $(FUZZ_CORPUS)/,$(FUZZ_TARGETS))
+	mkdir -p $(addprefix $(FUZZ_CORPUS)/,$(FUZZ_ALL))    # seeds writes for every target
 	$(B)/fuzz/seeds $(FUZZ_CORPUS) $(VECTORS)
 	touch $@
 
