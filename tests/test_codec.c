@@ -673,6 +673,18 @@ static void test_decimal_conversions_need_no_64_bit_division(void)
     CHECK_STR(b, "0");
     b[rmq__u64_to_dec(b, UINT64_C(18446744073709551615))] = 0;
     CHECK_STR(b, "18446744073709551615");
+    b[rmq__i64_to_dec(b, INT64_MIN)] = 0;
+    CHECK_STR(b, "-9223372036854775808");
+    b[rmq__u64_to_dec(b, UINT64_C(4294967295))] = 0;            /* the last value of the 32-bit path */
+    CHECK_STR(b, "4294967295");
+    b[rmq__u64_to_dec(b, UINT64_C(4294967296))] = 0;            /* the first of the 64-bit step */
+    CHECK_STR(b, "4294967296");
+    b[rmq__u64_to_dec(b, UINT64_C(1700000000123))] = 0;         /* a born timestamp */
+    CHECK_STR(b, "1700000000123");
+    b[rmq__u64_to_dec(b, UINT64_C(1000000000000000000))] = 0;   /* nine-digit groups of zeros */
+    CHECK_STR(b, "1000000000000000000");
+    b[rmq__u64_to_dec(b, UINT64_C(5000000000000000007))] = 0;
+    CHECK_STR(b, "5000000000000000007");
     CHECK(rmq__parse_i64("-42", 3, &v) == 0 && v == -42);
     CHECK(rmq__parse_i64("9223372036854775808", 19, &v) != 0);
     CHECK(rmq__parse_i64("1x", 2, &v) != 0);
