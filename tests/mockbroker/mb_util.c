@@ -184,12 +184,6 @@ void mb_set_u32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
-void mb_buf_put_i64(mb_buf *b, int64_t v)
-{
-    char t[21];
-    mb_buf_put(b, t, mb_fmt_i64(t, v));
-}
-
 size_t mb_fmt_i64(char out[21], int64_t v)
 {
     /* through unsigned, so the most negative value needs no special case */

@@ -52,7 +52,6 @@ void mb_set_u32(unsigned char *p, uint32_t v);
 
 /* Decimal text of v (as printf "%lld"); returns its length, no NUL. */
 size_t mb_fmt_i64(char out[21], int64_t v);
-void mb_buf_put_i64(mb_buf *b, int64_t v);
 
 /* Bump allocator for pieces that die together (a request's strings, the
  * message store). Chunks of the default size are recycled across arenas,
