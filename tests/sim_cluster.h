@@ -443,10 +443,7 @@ static rmq_producer *simc_producer(simc *c, const char *group)
 {
     rmq_producer_config cfg;
     rmq_producer *p = NULL;
-    rmq_producer_config_init(&cfg);
-    cfg.group = group;
-    cfg.namesrv_addr = c->namesrv;
-    cfg.port = rmq_sim_port(c->sim);
+    simc_config(c, &cfg, group);
     if (rmq_producer_create(&cfg, &p) != RMQ_OK) return NULL;
     return p;
 }
