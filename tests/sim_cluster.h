@@ -57,11 +57,11 @@ typedef struct simc {
     simc_req *log;
     int nlog;
     char namesrv[256];
-    int fastjson;
+    int fastjson;                /* routes with unquoted brokerAddrs keys */
     void *conns[256];
     int nconns;
     char (*stored)[33];          /* UNIQ_KEY of every message stored, in order */
-    int nstored;                /* routes with unquoted brokerAddrs keys */
+    int nstored;
 } simc;
 
 typedef struct simc_conn {

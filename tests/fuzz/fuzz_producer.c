@@ -46,8 +46,8 @@ static peer_conn *conns[MAX_PEER_CONNS];
 static int nconns;
 static rmq__jtok peer_tokens[RMQ_MAX_JSON_TOKENS];
 static int fastjson;
-static int members;
-static int trace;                 /* FUZZ_LOG set: tell what happens */               /* brokers (bits 1, 2) in the routes the name server gives */
+static int members;               /* brokers (bits 1, 2) in the routes the name server gives */
+static int trace;                 /* FUZZ_LOG set: tell what happens */
 
 /* -- the port ------------------------------------------------------------- */
 static int port_connect(void *ctx, const char *host, uint16_t p, void **conn)
