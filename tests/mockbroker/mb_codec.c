@@ -623,34 +623,14 @@ int mb_batch_next(const unsigned char *body, size_t len, size_t *pos, mb_batch_i
 
 /* ---- offset message id ---- */
 
-/* Eight uppercase hex digits of v, computed eight at a time: each nibble
- * is spread into a byte of its own, then all become characters at once. */
-static void put_hex32(char *out, uint32_t v)
-{
-    uint64_t x = v;
-    unsigned char b[8];
-    x = ((x & 0xFFFF0000u) << 16) | (x & 0xFFFFu);
-    x = ((x & 0x0000FF000000FF00u) << 8) | (x & 0x000000FF000000FFu);
-    x = ((x & 0x00F000F000F000F0u) << 4) | (x & 0x000F000F000F000Fu);
-    /* a nibble of 10 or more carries into bit 4 when 6 is added */
-    x += 0x3030303030303030u + (((x + 0x0606060606060606u) >> 4) & 0x0101010101010101u) * 7;
-    b[0] = (unsigned char)(x >> 56);
-    b[1] = (unsigned char)(x >> 48);
-    b[2] = (unsigned char)(x >> 40);
-    b[3] = (unsigned char)(x >> 32);
-    b[4] = (unsigned char)(x >> 24);
-    b[5] = (unsigned char)(x >> 16);
-    b[6] = (unsigned char)(x >> 8);
-    b[7] = (unsigned char)x;
-    memcpy(out, b, 8);
-}
-
 void mb_offset_msg_id_put(char *out, uint32_t ip, int32_t port, int64_t offset)
 {
-    put_hex32(out, ip);
-    put_hex32(out + 8, (uint32_t)port);
-    put_hex32(out + 16, (uint32_t)((uint64_t)offset >> 32));
-    put_hex32(out + 24, (uint32_t)offset);
+    unsigned char b[16];
+    mb_set_u32(b, ip);
+    mb_set_u32(b + 4, (uint32_t)port);
+    mb_set_u32(b + 8, (uint32_t)((uint64_t)offset >> 32));
+    mb_set_u32(b + 12, (uint32_t)offset);
+    mb_put_hex(out, b, sizeof b);
 }
 
 void mb_offset_msg_id(char out[33], uint32_t ip, int32_t port, int64_t offset)

@@ -149,15 +149,21 @@ void mb_buf_consume(mb_buf *b, size_t n)
         b->p[b->len] = '\0';
 }
 
-void mb_buf_put_hex(mb_buf *b, const unsigned char *data, size_t n)
+char *mb_put_hex(char *out, const unsigned char *data, size_t n)
 {
     static const char digits[] = "0123456789ABCDEF";
     size_t i;
-    mb_buf_reserve(b, n * 2);
     for (i = 0; i < n; i++) {
-        b->p[b->len++] = (unsigned char)digits[data[i] >> 4];
-        b->p[b->len++] = (unsigned char)digits[data[i] & 15];
+        *out++ = digits[data[i] >> 4];
+        *out++ = digits[data[i] & 15];
     }
+    return out;
+}
+
+void mb_buf_put_hex(mb_buf *b, const unsigned char *data, size_t n)
+{
+    mb_buf_reserve(b, n * 2);
+    b->len = (size_t)((unsigned char *)mb_put_hex((char *)b->p + b->len, data, n) - b->p);
     b->p[b->len] = '\0';
 }
 

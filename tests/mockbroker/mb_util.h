@@ -44,6 +44,8 @@ void mb_buf_put_u64(mb_buf *b, uint64_t v);
 /* Drop the first n bytes (used to compact input buffers once per read). */
 void mb_buf_consume(mb_buf *b, size_t n);
 void mb_buf_put_hex(mb_buf *b, const unsigned char *data, size_t n);
+/* Uppercase hex of data, 2n characters without a NUL; returns the end. */
+char *mb_put_hex(char *out, const unsigned char *data, size_t n);
 
 uint16_t mb_get_u16(const unsigned char *p);
 uint32_t mb_get_u32(const unsigned char *p);

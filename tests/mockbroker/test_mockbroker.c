@@ -583,6 +583,18 @@ static void test_codec_misc(void)
     CHECK(mb_cmd_decode(&d, b.p, b.len, &err) < 0);
     mb_cmd_free(&c);
     mb_buf_free(&b);
+    /* offset message ids as the captured broker writes them, and every hex digit */
+    {
+        char id[33];
+        static const unsigned char bytes[] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF};
+        mb_offset_msg_id(id, 0x7F000001u, 10911, 0x5C08);
+        CHECK_STR(id, "7F00000100002A9F0000000000005C08");
+        mb_offset_msg_id(id, 0xC0A8010Au, -2, (int64_t)0x0123456789ABCDEFll);
+        CHECK_STR(id, "C0A8010AFFFFFFFE0123456789ABCDEF");
+        mb_buf_put_hex(&b, bytes, sizeof bytes);
+        CHECK_STR((const char *)b.p, "0123456789ABCDEF");
+        mb_buf_free(&b);
+    }
     /* properties: both trailing forms, lenient chunks, last duplicate wins */
     mb_props_parse(&p, "A\001x\002B\001y\002", 8);
     CHECK(p.n == 2 && strcmp(mb_props_get(&p, "B"), "y") == 0);
