@@ -138,6 +138,53 @@ FZ_FN uint32_t fz_rand(uint64_t *s)
     return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
+/* -- the plain loop over a stream of frames ------------------------------- */
+/* What the engine's reader must make of a stream, by the decoder alone:
+ * each(ctx, cmd) for every frame decoded whole, in order, from buf + at.
+ * The walk ends at a frame still incomplete (FZ_WALK_NEED), at a malformed
+ * one (FZ_WALK_MALFORMED), or at a frame over RMQ_MAX_FRAME_BYTES whose
+ * header is in and decodes (FZ_WALK_OVERSIZE: the reader skips its body).
+ * w->at is where the walk ended (the start of that frame), w->fi that
+ * frame's info, w->frames the frames decoded, the oversized one included.
+ * Decoding writes into buf (escapes), so it is the caller's copy. */
+enum { FZ_WALK_NEED, FZ_WALK_MALFORMED, FZ_WALK_OVERSIZE };
+
+typedef struct fz_walk {
+    int end;
+    size_t at;
+    rmq__frame_info fi;
+    uint32_t frames;
+} fz_walk;
+
+FZ_FN void fz_walk_frames(uint8_t *buf, size_t size, size_t at, rmq__jtok *tok,
+                          void (*each)(void *ctx, const rmq_command *c), void *ctx, fz_walk *w)
+{
+    static rmq_command c;
+    rmq__json j;
+    j.tok = tok;
+    j.cap = RMQ_MAX_JSON_TOKENS;
+    w->frames = 0;
+    for (;;) {
+        int st = rmq__frame_check(buf + at, size - at, RMQ_MAX_FRAME_BYTES, &w->fi);
+        w->at = at;
+        w->end = FZ_WALK_NEED;
+        if (st == RMQ__FRAME_NEED) return;
+        if (st == RMQ__FRAME_OVERSIZE && size - at < 8 + (size_t)w->fi.header_len) return;
+        if (st == RMQ__FRAME_MALFORMED ||
+            rmq__frame_decode(buf + at, &w->fi, st == RMQ__FRAME_OK ? w->fi.total - 8 - w->fi.header_len : 0, &j, &c)) {
+            w->end = FZ_WALK_MALFORMED;
+            return;
+        }
+        w->frames++;
+        if (st == RMQ__FRAME_OVERSIZE) {
+            w->end = FZ_WALK_OVERSIZE;
+            return;
+        }
+        each(ctx, &c);
+        at += w->fi.total;
+    }
+}
+
 /* -- frames the fake peers write ------------------------------------------ */
 /* Encodes cmd (in its own serialization) followed by body into b. */
 FZ_FN void fz_frame(rmq__buf *b, const rmq_command *cmd, const void *body, size_t blen)

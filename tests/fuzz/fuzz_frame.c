@@ -193,37 +193,38 @@ static void setup(void)
     rm.on_request = on_request;
 }
 
+static void note_request(void *ctx, const rmq_command *c)
+{
+    (void)ctx;
+    if (!(c->flag & RMQ_FLAG_RESPONSE)) note(c);
+}
+
 /* The plain loop: what the engine must do with the whole stream at once. */
 static void reference(const uint8_t *data, size_t size, run *out)
 {
     uint8_t *buf = fz_dup(data, size);
-    static rmq_command c;
-    rmq__json j;
+    fz_walk w;
     size_t at = 0;
-    j.tok = tok_a; j.cap = RMQ_MAX_JSON_TOKENS;
     current = out;
     memset(out, 0, sizeof *out);
     for (;;) {
-        rmq__frame_info fi;
-        int st = rmq__frame_check(buf + at, size - at, RMQ_MAX_FRAME_BYTES, &fi);
-        if (st == RMQ__FRAME_NEED) break;
-        if (st == RMQ__FRAME_OVERSIZE && size - at < 8 + (size_t)fi.header_len) break;
-        if (st == RMQ__FRAME_MALFORMED ||
-            rmq__frame_decode(buf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0, &j, &c)) {
-            out->failed = 1;
-            break;
-        }
-        out->frames++;
-        if (st == RMQ__FRAME_OVERSIZE) {
-            size_t rest = fi.total - 8 - fi.header_len, have = size - at - 8 - fi.header_len;
+        size_t rest, have;
+        fz_walk_frames(buf, size, at, tok_a, note_request, NULL, &w);
+        out->frames += w.frames;
+        at = w.at;
+        if (w.end != FZ_WALK_OVERSIZE) break;
+        /* The reader skips the oversized frame's body: the rest of the
+         * stream and more, or up to a next frame. */
+        rest = w.fi.total - 8 - w.fi.header_len;
+        have = size - at - 8 - w.fi.header_len;
+        if (have <= rest) {
             at = size;
-            out->skip = (uint32_t)(rest - (have < rest ? have : rest));
-            if (have > rest) { at = size - (have - rest); out->skip = 0; continue; }
+            out->skip = (uint32_t)(rest - have);
             break;
         }
-        if (!(c.flag & RMQ_FLAG_RESPONSE)) note(&c);
-        at += fi.total;
+        at = size - (have - rest);
     }
+    out->failed = w.end == FZ_WALK_MALFORMED;
     out->left = out->failed || out->skip ? 0 : size - at;
     free(buf);
 }

@@ -159,39 +159,32 @@ static void on_data(void *ctx, rmq_sim_conn *c, const uint8_t *data, size_t len)
     inbox_len -= at;
 }
 
-/* The plain loop over the stream: which requests must be answered. Its
- * copy has a spare byte, so that a read past a frame shows up where it
- * matters: in the producer's own read buffer. */
+/* A request the producer must answer: not a response, not oneway, not a
+ * transaction check or a consumer id change. */
+static void expect_answer(void *ctx, const rmq_command *c)
+{
+    (void)ctx;
+    if (!(c->flag & (RMQ_FLAG_RESPONSE | RMQ_FLAG_ONEWAY)) && c->code != RMQ_REQ_CHECK_TRANSACTION_STATE &&
+        c->code != RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED && nwant < MAX_REQ) {
+        want[nwant].opaque = c->opaque;
+        want[nwant].serialize = (int)c->serialize;
+        nwant++;
+    }
+}
+
+/* The plain loop over the stream: which requests must be answered (up to
+ * an oversized frame: the rest is its body). Its copy has a spare byte, so
+ * that a read past a frame shows up where it matters: in the producer's
+ * own read buffer. */
 static void expectations(const uint8_t *data, size_t size)
 {
     uint8_t *buf = (uint8_t *)calloc(1, size + 1);
-    static rmq_command c;
-    rmq__json j;
-    size_t at = 0;
-    j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS;
+    fz_walk w;
     if (!buf) abort();
     memcpy(buf, data, size);
     nwant = 0;
-    want_fail = 0;
-    for (;;) {
-        rmq__frame_info fi;
-        int st = rmq__frame_check(buf + at, size - at, RMQ_MAX_FRAME_BYTES, &fi);
-        if (st == RMQ__FRAME_NEED) break;
-        if (st == RMQ__FRAME_OVERSIZE && size - at < 8 + (size_t)fi.header_len) break;
-        if (st == RMQ__FRAME_MALFORMED ||
-            rmq__frame_decode(buf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0, &j, &c)) {
-            want_fail = 1;
-            break;
-        }
-        if (st == RMQ__FRAME_OVERSIZE) break;            /* the rest is its body */
-        if (!(c.flag & (RMQ_FLAG_RESPONSE | RMQ_FLAG_ONEWAY)) && c.code != RMQ_REQ_CHECK_TRANSACTION_STATE &&
-            c.code != RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED && nwant < MAX_REQ) {
-            want[nwant].opaque = c.opaque;
-            want[nwant].serialize = (int)c.serialize;
-            nwant++;
-        }
-        at += fi.total;
-    }
+    fz_walk_frames(buf, size, 0, tokens, expect_answer, NULL, &w);
+    want_fail = w.end == FZ_WALK_MALFORMED;
     free(buf);
 }
 
