@@ -386,6 +386,19 @@ static int simc_index(simc *c, const char *name)
     return -1;
 }
 
+/* The next count requests of req (0: any) that server (NULL: every
+ * broker) receives are answered code, remark "injected <code name>". */
+static void simc_fail(simc *c, const char *server, int req, int code, int count)
+{
+    int i;
+    for (i = 0; i < c->n; i++) {
+        if (server ? strcmp(c->s[i].name, server) != 0 : !c->s[i].is_broker) continue;
+        c->s[i].fail_req = req;
+        c->s[i].fail_code = code;
+        c->s[i].fail_count = count;
+    }
+}
+
 /* How many requests of code (0: any) a server (NULL: any) received. */
 static int simc_count(simc *c, const char *server, int code)
 {

@@ -273,9 +273,7 @@ static void test_fault_a_system_busy_storm_fails_each_send_once_with_the_code(vo
     fm_tally t;
     int i;
     warm_up(p);
-    c->s[simc_index(c, "broker-a")].fail_code = RMQ_CODE_SYSTEM_BUSY;
-    c->s[simc_index(c, "broker-a")].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[simc_index(c, "broker-a")].fail_count = 60;
+    simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_BUSY, 60);
     fm_send_async(p, s, 100);
     t = fm_check(c, s, 100);
     FM_CHECK_CLEAN(t, 100);
@@ -339,7 +337,7 @@ static void test_fault_the_clock_wrapping_mid_retry(void)
     rmq_sim_faults slow;
     rmq_send_result res;
     rmq_message m;
-    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b"), k;
+    int k;
     uint32_t t0;
     for (k = 0; k < 8; k++) warm_up(p);                        /* both brokers connected */
     memset(&slow, 0, sizeof slow);
@@ -348,9 +346,7 @@ static void test_fault_the_clock_wrapping_mid_retry(void)
     rmq_sim_set_faults(c->sim, "10.0.1.2", 10911, &slow);
     rmq_message_init(&m, "TopicTest", "wrap", 4);
     for (k = 0; k < 3; k++) {
-        c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_SYSTEM_ERROR;
-        c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-        c->s[a].fail_count = c->s[b].fail_count = 1;
+        simc_fail(c, NULL, RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_ERROR, 1);
         t0 = rmq_sim_now(c->sim);
         CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);              /* X fails, Y fails, X: 3 × 700 ms */
         CHECK_INT((uint32_t)(rmq_sim_now(c->sim) - t0), 2100);

@@ -63,15 +63,12 @@ static void test_a_broker_error_keeps_its_code_and_remark(void)
 {
     simc *c = simc_create(1, 1, 1000);
     rmq_producer *p = simc_producer(c, "notext");
-    int a = simc_index(c, "broker-a");
     rmq_message m;
     rmq_send_result res;
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     rmq_message_init(&m, "TopicTest", "b", 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
-    c->s[a].fail_code = RMQ_CODE_SYSTEM_BUSY;                   /* not retried by Java */
-    c->s[a].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[a].fail_count = 1;
+    simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_BUSY, 1); /* not retried by Java */
     CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_BROKER);
     CHECK_INT(res.broker_code, RMQ_CODE_SYSTEM_BUSY);
     CHECK_HAS(res.remark, "injected");

@@ -281,12 +281,9 @@ static void test_sync_send_retries_system_error_on_the_other_broker(void)
     int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b"), k;
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     for (k = 0; k < 6; k++) {
-        c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_SYSTEM_ERROR;
-        c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-        c->s[a].fail_count = 0;
-        c->s[b].fail_count = 0;
-        c->s[k % 2 ? b : a].fail_count = 1;                      /* first attempt fails, whichever broker */
-        c->s[k % 2 ? a : b].fail_count = 0;
+        simc_fail(c, NULL, RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_ERROR, 0);
+        /* the first attempt fails, whichever broker it goes to */
+        simc_fail(c, k % 2 ? "broker-b" : "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_ERROR, 1);
         CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     }
     CHECK(c->s[a].sends + c->s[b].sends == 6);
@@ -300,11 +297,8 @@ static void test_sync_send_does_not_retry_system_busy_as_java_4_9(void)
     rmq_producer *p = simc_producer(c, "pg");
     rmq_send_result res;
     rmq_message m = msg("TopicTest", "x");
-    int a = simc_index(c, "broker-a");
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
-    c->s[a].fail_code = RMQ_CODE_SYSTEM_BUSY;
-    c->s[a].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[a].fail_count = 5;
+    simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_BUSY, 5);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_BROKER);
     CHECK_INT(res.broker_code, RMQ_CODE_SYSTEM_BUSY);
     CHECK_STR(res.remark, "injected SYSTEM_BUSY");
@@ -320,11 +314,8 @@ static void test_sync_send_makes_three_attempts_then_reports_them(void)
     rmq_producer *p = simc_producer(c, "pg");
     rmq_send_result res;
     rmq_message m = msg("TopicTest", "x");
-    int a = simc_index(c, "broker-a");
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
-    c->s[a].fail_code = RMQ_CODE_SERVICE_NOT_AVAILABLE;
-    c->s[a].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[a].fail_count = 10;
+    simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SERVICE_NOT_AVAILABLE, 10);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_BROKER);
     CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 3);
     CHECK_HAS(rmq_producer_last_error(p), "Send [3] times, still failed");
@@ -646,9 +637,7 @@ static void test_shutdown_unregisters_and_fails_pending_sends(void)
     memset(&l, 0, sizeof l);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
-    c->s[simc_index(c, "broker-a")].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[simc_index(c, "broker-a")].fail_count = 1000;
-    c->s[simc_index(c, "broker-a")].fail_code = 0;
+    simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, 0, 1000);
     c->s[simc_index(c, "broker-a")].silent = 0;
     for (i = 0; i < 5; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
     rmq_producer_shutdown(p);
@@ -1066,11 +1055,8 @@ static void test_flush_disk_timeout_is_a_stored_status_not_an_error(void)
     rmq_producer *p = simc_producer(c, "pg");
     rmq_send_result res;
     rmq_message m = msg("TopicTest", "x");
-    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b");
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
-    c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_FLUSH_DISK_TIMEOUT;
-    c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[a].fail_count = c->s[b].fail_count = 1;
+    simc_fail(c, NULL, RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_FLUSH_DISK_TIMEOUT, 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     CHECK_INT(res.status, RMQ_FLUSH_DISK_TIMEOUT);
     CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 1);  /* no retry by default */
@@ -1085,15 +1071,12 @@ static void test_retry_another_broker_when_not_store_ok_retries_on_the_other_bro
     rmq_producer *p;
     rmq_send_result res;
     rmq_message m = msg("TopicTest", "x");
-    int a = simc_index(c, "broker-a"), b = simc_index(c, "broker-b");
     simc_config(c, &cfg, "pg");
     cfg.retry_another_broker_when_not_store_ok = 1;
     CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                   /* routes and connections ready */
-    c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_SLAVE_NOT_AVAILABLE;
-    c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[a].fail_count = c->s[b].fail_count = 1;                /* each broker stores once not OK */
+    simc_fail(c, NULL, RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SLAVE_NOT_AVAILABLE, 1); /* each broker stores once not OK */
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     CHECK_INT(res.status, RMQ_SEND_OK);
     CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 4);   /* 1 before, then X, Y, X */
@@ -1158,9 +1141,7 @@ static void test_stats_count_pending_inflight_retries_errors_and_route_age(void)
     memset(&l, 0, sizeof l);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
-    c->s[a].fail_code = c->s[b].fail_code = RMQ_CODE_SYSTEM_ERROR;
-    c->s[a].fail_req = c->s[b].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[a].fail_count = c->s[b].fail_count = 1;
+    simc_fail(c, NULL, RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_ERROR, 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     c->s[a].silent = c->s[b].silent = 1;
     CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
@@ -1403,9 +1384,7 @@ static void test_a_rolled_back_or_not_stored_ok_transaction_ends_with_rollback(v
     CHECK_INT(rmq_send_in_transaction(p, &m, roll_it_back, NULL, &res, &st), RMQ_OK);
     simc_run(c, p, 10);
     CHECK_STR(simc_ext(simc_last(c, "broker-a", RMQ_REQ_END_TRANSACTION), "commitOrRollback", val, sizeof val), "12");
-    c->s[simc_index(c, "broker-a")].fail_code = RMQ_CODE_FLUSH_DISK_TIMEOUT;
-    c->s[simc_index(c, "broker-a")].fail_req = RMQ_REQ_SEND_MESSAGE_V2;
-    c->s[simc_index(c, "broker-a")].fail_count = 1;
+    simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_FLUSH_DISK_TIMEOUT, 1);
     CHECK_INT(rmq_send_in_transaction(p, &m, commit_it, NULL, &res, &st), RMQ_OK);
     CHECK_INT(local_calls, 1);                                  /* not run for a not-OK store */
     CHECK_INT(st, RMQ_TX_ROLLBACK);
