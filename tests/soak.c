@@ -556,57 +556,6 @@ static int soak_read_line(soak_reader *r, char **line)
     }
 }
 
-static const char *soak_json_skip_string(const char *p)
-{
-    for (p++; *p && *p != '"'; p++)
-        if (*p == '\\' && p[1]) p++;
-    return *p ? p + 1 : NULL;
-}
-
-/* The end of the value that starts at p: the ',' or '}' after it. */
-static const char *soak_json_skip_value(const char *p)
-{
-    int depth = 0;
-    while (*p) {
-        if (*p == '"') {
-            if (!(p = soak_json_skip_string(p))) return NULL;
-        } else {
-            if (*p == '{' || *p == '[') depth++;
-            else if (*p == '}' || *p == ']') { if (depth == 0) return p; depth--; }
-            p++;
-        }
-        if (depth == 0 && (*p == ',' || *p == '}')) return p;
-    }
-    return NULL;
-}
-
-/* The value of a top-level field of a one-line JSON object, copied raw
- * (escapes kept: the fields read here are plain ASCII). Nested values are
- * skipped by their brackets, so a property named like a field is never
- * taken for it. 0 when found. */
-static int soak_json_field(const char *obj, const char *key, char *out, size_t cap)
-{
-    const char *p = obj;
-    size_t klen = strlen(key);
-    if (*p++ != '{') return -1;
-    while (*p == '"') {
-        const char *k = p + 1, *v = soak_json_skip_string(p), *end;
-        if (!v || *v != ':') return -1;
-        end = soak_json_skip_value(++v);
-        if (!end) return -1;
-        if ((size_t)(v - k) == klen + 2 && memcmp(k, key, klen) == 0) {
-            size_t n;
-            if (*v == '"') { v++; n = (size_t)(end - v) - 1; } else n = (size_t)(end - v);
-            if (n >= cap) return -1;
-            memcpy(out, v, n);
-            out[n] = '\0';
-            return 0;
-        }
-        p = *end == ',' ? end + 1 : end;
-    }
-    return -1;
-}
-
 typedef struct soak_store {
     uint64_t lines;          /* DUMP lines read */
     uint64_t stray;          /* lines that are no message sent to that topic */
@@ -616,14 +565,22 @@ typedef struct soak_store {
 } soak_store;
 
 /* The message number a DUMP line of block b carries, or -1 when it is no
- * message this run sent to that topic. *on_b: stored on the second broker. */
-static long soak_store_seq(const char *line, uint32_t b, int *on_b)
+ * message this run sent to that topic. *on_b: stored on the second broker.
+ * The line is read with the library's own JSON reader: top-level fields
+ * only, so a property named like a field is never taken for it. */
+static long soak_store_seq(char *line, uint32_t b, int *on_b)
 {
+    static rmq__jtok tok[256];
+    rmq__json j;
     char keys[32], topic[32], broker[32], *end;
     unsigned long seq;
-    if (soak_json_field(line, "keys", keys, sizeof keys) != 0 || keys[0] != 's' ||
-        soak_json_field(line, "topic", topic, sizeof topic) != 0 ||
-        soak_json_field(line, "broker", broker, sizeof broker) != 0)
+    j.tok = tok;
+    j.cap = (int)(sizeof tok / sizeof tok[0]);
+    j.n = 0;
+    if (rmq__json_parse(&j, line, strlen(line)) < 1 ||
+        rmq__json_copy(&j, line, rmq__json_get(&j, line, 0, "keys"), keys, sizeof keys) != 0 || keys[0] != 's' ||
+        rmq__json_copy(&j, line, rmq__json_get(&j, line, 0, "topic"), topic, sizeof topic) != 0 ||
+        rmq__json_copy(&j, line, rmq__json_get(&j, line, 0, "broker"), broker, sizeof broker) != 0)
         return -1;
     seq = strtoul(keys + 1, &end, 10);
     if (*end || seq >= S.sent || seq / S.block != b || strcmp(topic, S.topics[b]) != 0) return -1;
@@ -632,7 +589,7 @@ static long soak_store_seq(const char *line, uint32_t b, int *on_b)
 }
 
 /* One stored copy of a message, from its DUMP line. */
-static void soak_store_line(soak_store *st, uint32_t b, const char *line)
+static void soak_store_line(soak_store *st, uint32_t b, char *line)
 {
     int on_b = 0;
     long seq = soak_store_seq(line, b, &on_b);
