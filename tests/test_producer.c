@@ -1160,6 +1160,20 @@ static void test_stats_count_pending_inflight_retries_errors_and_route_age(void)
     simc_destroy(c);
 }
 
+/* Each of the n ext fields keys has in the logged request mine the value it
+ * has in the frame java, captured from the Java client. */
+static void check_ext_fields_as_java(const simc_req *mine, const rmq_command *java, const char *const *keys, size_t n)
+{
+    char val[256], what[64];
+    size_t i;
+    for (i = 0; i < n; i++) {
+        rmq_slice want = rmq_command_ext(java, keys[i]);
+        snprintf(what, sizeof what, "ext field %s", keys[i]);
+        simc_ext(mine, keys[i], val, sizeof val);
+        CHECK_MSG(want.ptr && strlen(val) == want.len && memcmp(val, want.ptr, want.len) == 0, what);
+    }
+}
+
 /* The frames the library writes against the frames the Java producer wrote
  * for the same messages: equal on every field the broker reads, except the
  * born timestamp, the UNIQ_KEY, the queue chosen and the order of fields. */
@@ -1170,7 +1184,7 @@ static void test_send_frames_match_the_captured_java_frames_field_by_field(void)
     rmq_producer *p = simc_producer(c, "ProbeGroup");
     rmq_send_result res;
     rmq_message m = msg("BatchTest", "Hello RocketMQ 0");
-    size_t len, i;
+    size_t len;
     unsigned char *vec = load_vector("producer_existing_topic/004_client_to_broker_SEND_MESSAGE_V2_req", &len);
     rmq_command v;
     simc_req *mine;
@@ -1186,13 +1200,7 @@ static void test_send_frames_match_the_captured_java_frames_field_by_field(void)
     CHECK(mine != NULL);
     CHECK_INT(mine->code, v.code);
     CHECK_INT(mine->flag, v.flag);
-    for (i = 0; i < sizeof keys / sizeof *keys; i++) {
-        rmq_slice want = rmq_command_ext(&v, keys[i]);
-        char msg_[64];
-        snprintf(msg_, sizeof msg_, "ext field %s", keys[i]);
-        simc_ext(mine, keys[i], val, sizeof val);
-        CHECK_MSG(want.ptr && strlen(val) == want.len && memcmp(val, want.ptr, want.len) == 0, msg_);
-    }
+    check_ext_fields_as_java(mine, &v, keys, sizeof keys / sizeof *keys);
     vp = rmq_command_ext(&v, "i");                              /* same properties but UNIQ_KEY */
     while (rmq__prop_next(&vp, &k, &x)) {
         char key[32], pair[300];
@@ -1332,7 +1340,7 @@ static void test_a_transaction_sends_a_half_message_then_its_end_as_java_does(vo
     rmq_message m = msg("TxTest", "tx commit body");
     rmq_transaction_state st = RMQ_TX_UNKNOWN;
     simc_req *half, *end;
-    size_t len, i;
+    size_t len;
     unsigned char *vec;
     rmq_command v;
     char val[256], addr[64], num[32];
@@ -1355,11 +1363,7 @@ static void test_a_transaction_sends_a_half_message_then_its_end_as_java_does(vo
     CHECK_INT(end->flag, RMQ_FLAG_ONEWAY);
     vec = load_vector("transaction/006_client_to_broker_END_TRANSACTION_oneway", &len);
     CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
-    for (i = 0; i < sizeof same / sizeof *same; i++) {
-        rmq_slice want = rmq_command_ext(&v, same[i]);
-        CHECK_MSG(want.ptr && strlen(simc_ext(end, same[i], val, sizeof val)) == want.len &&
-                  memcmp(val, want.ptr, want.len) == 0, same[i]);
-    }
+    check_ext_fields_as_java(end, &v, same, sizeof same / sizeof *same);
     CHECK_STR(simc_ext(end, "msgId", val, sizeof val), res.msg_id);
     snprintf(num, sizeof num, "%lld", (long long)res.queue_offset);
     CHECK_STR(simc_ext(end, "tranStateTableOffset", val, sizeof val), num);
@@ -1419,12 +1423,11 @@ static void test_a_broker_check_is_answered_with_the_end_java_sent(void)
     rmq_check_transaction ct;
     rmq_send_result res;
     rmq_message m = msg("TxTest", "warm");
-    size_t len, i;
+    size_t len;
     unsigned char *check = load_vector("transaction/015_broker_to_client_CHECK_TRANSACTION_STATE_oneway", &len);
     unsigned char *java;
     rmq_command v;
     simc_req *end;
-    char val[128];
     CHECK(check != NULL);
     ct.arg = NULL;
     ct.check = check_commit;
@@ -1443,11 +1446,7 @@ static void test_a_broker_check_is_answered_with_the_end_java_sent(void)
     CHECK(end != NULL);
     java = load_vector("transaction/016_client_to_broker_END_TRANSACTION_oneway", &len);
     CHECK(java && decode_whole(java, len, &test_json, &v) == 0);
-    for (i = 0; i < sizeof same / sizeof *same; i++) {
-        rmq_slice want = rmq_command_ext(&v, same[i]);
-        CHECK_MSG(want.ptr && strlen(simc_ext(end, same[i], val, sizeof val)) == want.len &&
-                  memcmp(val, want.ptr, want.len) == 0, same[i]);
-    }
+    check_ext_fields_as_java(end, &v, same, sizeof same / sizeof *same);
     CHECK_INT(end->flag, RMQ_FLAG_ONEWAY);
     free(check);
     free(java);
