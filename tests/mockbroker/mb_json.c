@@ -76,82 +76,177 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
-/* Reads \uXXXX (already past the backslash-u), joining surrogate pairs. */
-static int read_unicode(parser *p, unsigned *cp)
+/* Bytes in memory order, first byte lowest, whatever the machine's order. */
+static uint64_t load_le64(const char *q)
 {
-    unsigned hi = 0, lo = 0;
-    if (p->pos + 4 > p->len || hex4(p->s + p->pos, &hi) < 0)
-        return fail(p, "bad \\u escape");
-    p->pos += 4;
-    if (hi >= 0xD800 && hi <= 0xDBFF && p->pos + 6 <= p->len && p->s[p->pos] == '\\' &&
-        p->s[p->pos + 1] == 'u' && hex4(p->s + p->pos + 2, &lo) == 0 && lo >= 0xDC00 &&
-        lo <= 0xDFFF) {
-        p->pos += 6;
-        *cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-    } else {
-        *cp = hi;
-    }
-    return 0;
+    const unsigned char *u = (const unsigned char *)q;
+    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 | (uint64_t)u[3] << 24 |
+           (uint64_t)u[4] << 32 | (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 | (uint64_t)u[7] << 56;
 }
 
-static int read_escape(parser *p, char *out, size_t *o)
+/* Index of the lowest byte whose top bit is set in m (m != 0). */
+static size_t first_marked_byte(uint64_t m)
 {
-    char c;
-    unsigned cp = 0;
-    if (p->pos >= p->len)
-        return fail(p, "unterminated string");
-    c = p->s[p->pos++];
-    switch (c) {
-    case '"': case '\\': case '/': out[(*o)++] = c; return 0;
-    case 'b': out[(*o)++] = '\b'; return 0;
-    case 'f': out[(*o)++] = '\f'; return 0;
-    case 'n': out[(*o)++] = '\n'; return 0;
-    case 'r': out[(*o)++] = '\r'; return 0;
-    case 't': out[(*o)++] = '\t'; return 0;
+#if defined(__GNUC__)
+    return (size_t)__builtin_ctzll(m) / 8;
+#else
+    size_t i = 0;
+    while (!(m & 0x80)) {
+        m >>= 8;
+        i++;
+    }
+    return i;
+#endif
+}
+
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/* The top bit of each byte of w equal to c. The lowest mark is exact;
+ * stray marks only appear above a true one. */
+static uint64_t bytes_equal(uint64_t w, unsigned char c)
+{
+    uint64_t a = w ^ (ONES * c);
+    return (a - ONES) & ~a & HIGHS;
+}
+
+/* ---- tokens: the tree parser and the quick reader share these ---- */
+
+/* The first '"' or '\\' in [q, end), or end; eight bytes a step while
+ * there are eight. */
+static inline char *scan_plain(char *q, char *end)
+{
+    while (end - q >= 8) {
+        uint64_t w = load_le64(q), m = bytes_equal(w, '"') | bytes_equal(w, '\\');
+        if (m)
+            return q + first_marked_byte(m);
+        q += 8;
+    }
+    while (q < end && *q != '"' && *q != '\\')
+        q++;
+    return q;
+}
+
+/* The escape whose backslash is at q, decoded to *o (which advances);
+ * \uXXXX joins surrogate pairs. Returns the byte after it, NULL if bad. */
+static char *decode_escape(char *q, char *end, char **o)
+{
+    unsigned hi, lo;
+    if (end - q < 2)
+        return NULL;
+    switch (q[1]) {
+    case '"': case '\\': case '/': *(*o)++ = q[1]; return q + 2;
+    case 'b': *(*o)++ = '\b'; return q + 2;
+    case 'f': *(*o)++ = '\f'; return q + 2;
+    case 'n': *(*o)++ = '\n'; return q + 2;
+    case 'r': *(*o)++ = '\r'; return q + 2;
+    case 't': *(*o)++ = '\t'; return q + 2;
     case 'u':
-        if (read_unicode(p, &cp) < 0)
-            return -1;
-        *o += put_utf8(out + *o, cp);
-        return 0;
+        if (end - q < 6 || hex4(q + 2, &hi) < 0)
+            return NULL;
+        q += 6;
+        if (hi >= 0xD800 && hi <= 0xDBFF && end - q >= 6 && q[0] == '\\' && q[1] == 'u' && hex4(q + 2, &lo) == 0 &&
+            lo >= 0xDC00 && lo <= 0xDFFF) {
+            hi = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            q += 6;
+        }
+        *o += put_utf8(*o, hi);
+        return q;
     default:
-        return fail(p, "bad escape");
+        return NULL;
     }
 }
 
-/* Decoded in place and NUL-terminated where the closing quote was: the
- * decoded text is never longer than its escaped form. */
+/* The rest of a string from its first backslash at q: text between
+ * escapes moves a run at a time. */
+static MB_NOINLINE char *string_escaped(char *start, char *q, char *end, const char **out, size_t *out_len)
+{
+    char *o = q;
+    while (q < end && *q == '\\') {
+        char *run;
+        if (!(q = decode_escape(q, end, &o)))
+            return NULL;
+        run = scan_plain(q, end);
+        memmove(o, q, (size_t)(run - q));
+        o += run - q;
+        q = run;
+    }
+    if (q >= end)
+        return NULL;
+    *o = '\0';
+    *out = start;
+    *out_len = (size_t)(o - start);
+    return q + 1;
+}
+
+/* q is at the opening quote. Decoded in place and NUL-terminated where
+ * the closing quote was (the decoded text is never longer than its
+ * escaped form); returns the byte after the closing quote, NULL if the
+ * string is unterminated or has a bad escape. */
+static inline char *scan_string(char *q, char *end, const char **out, size_t *len)
+{
+    char *close;
+    if (q >= end || *q++ != '"')
+        return NULL;
+    close = scan_plain(q, end);
+    if (close == end || *close != '"')
+        return string_escaped(q, close, end, out, len);
+    *close = '\0';
+    *out = q;
+    *len = (size_t)(close - q);
+    return close + 1;
+}
+
+static int number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/* A string, number, true, false or null at q into n (a number's text is
+ * copied into the arena); returns the byte after it, NULL if none. */
+static inline char *scan_scalar(mb_arena *arena, char *q, char *end, mj_node *n)
+{
+    static const char *const words[3] = {"true", "false", "null"};
+    static const mj_type types[3] = {MJ_BOOL, MJ_BOOL, MJ_NULL};
+    char *start = q;
+    int i;
+    if (q >= end)
+        return NULL;
+    if (*q == '"') {
+        n->type = MJ_STR;
+        return scan_string(q, end, &n->str, &n->len);
+    }
+    if (*q == '-' || (*q >= '0' && *q <= '9')) {
+        q += *q == '-';
+        while (q < end && number_char(*q))
+            q++;
+        if (q == start + 1 && *start == '-')
+            return NULL;
+        n->type = MJ_NUM;
+        n->len = (size_t)(q - start);
+        n->str = mb_arena_strndup(arena, start, n->len);
+        return q;
+    }
+    for (i = 0; i < 3; i++) {
+        size_t wl = strlen(words[i]);
+        if ((size_t)(end - q) >= wl && memcmp(q, words[i], wl) == 0) {
+            n->type = types[i];
+            n->str = words[i];
+            n->len = wl;
+            return q + wl;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the tree parser ---- */
+
 static int parse_string(parser *p, const char **out, size_t *out_len)
 {
-    char *s = p->s;
-    size_t start = ++p->pos, end = start, len = p->len, o;
-    while (end < len && s[end] != '"' && s[end] != '\\')
-        end++;
-    o = end; /* the plain prefix is already where it belongs */
-    if (end < p->len && s[end] == '\\') {
-        size_t close = end; /* found first, so an unterminated string fails as such */
-        while (close < p->len && s[close] != '"') {
-            if (s[close] == '\\')
-                close++;
-            close++;
-        }
-        if (close >= p->len)
-            return fail(p, "unterminated string");
-        p->pos = end;
-        while (p->pos < close) {
-            char c = s[p->pos++];
-            if (c != '\\')
-                s[o++] = c;
-            else if (read_escape(p, s, &o) < 0)
-                return -1;
-        }
-        end = close;
-    } else if (end >= p->len) {
-        return fail(p, "unterminated string");
-    }
-    s[o] = '\0';
-    *out = s + start;
-    *out_len = o - start;
-    p->pos = end + 1;
+    char *next = scan_string(p->s + p->pos, p->s + p->len, out, out_len);
+    if (!next)
+        return fail(p, "unterminated string or bad escape");
+    p->pos = (size_t)(next - p->s);
     return 0;
 }
 
@@ -234,61 +329,21 @@ static int parse_container(parser *p, mj_node *n, char close)
     }
 }
 
-static int parse_literal(parser *p, mj_node *n, const char *word, mj_type type)
-{
-    size_t wl = strlen(word);
-    if (p->len - p->pos < wl || memcmp(p->s + p->pos, word, wl) != 0)
-        return fail(p, "unexpected character");
-    n->type = type;
-    n->str = word;
-    n->len = wl;
-    p->pos += wl;
-    return 0;
-}
-
-static int number_char(char c)
-{
-    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
-}
-
-static int parse_number(parser *p, mj_node *n)
-{
-    size_t start = p->pos;
-    char *t;
-    if (p->s[p->pos] == '-')
-        p->pos++;
-    while (p->pos < p->len && number_char(p->s[p->pos]))
-        p->pos++;
-    if (p->pos == start || (p->pos == start + 1 && p->s[start] == '-'))
-        return fail(p, "bad number");
-    t = arena_alloc(p->doc, p->pos - start + 1);
-    memcpy(t, p->s + start, p->pos - start);
-    t[p->pos - start] = '\0';
-    n->type = MJ_NUM;
-    n->str = t;
-    n->len = p->pos - start;
-    return 0;
-}
-
 static int parse_value(parser *p, mj_node *n)
 {
-    char c;
+    char *next;
     skip_ws(p);
     if (p->pos >= p->len)
         return fail(p, "unexpected end");
-    c = p->s[p->pos];
-    switch (c) {
-    case '{': return parse_container(p, n, '}');
-    case '[': return parse_container(p, n, ']');
-    case '"': n->type = MJ_STR; return parse_string(p, &n->str, &n->len);
-    case 't': return parse_literal(p, n, "true", MJ_BOOL);
-    case 'f': return parse_literal(p, n, "false", MJ_BOOL);
-    case 'n': return parse_literal(p, n, "null", MJ_NULL);
-    default:
-        if (c == '-' || (c >= '0' && c <= '9'))
-            return parse_number(p, n);
+    if (p->s[p->pos] == '{')
+        return parse_container(p, n, '}');
+    if (p->s[p->pos] == '[')
+        return parse_container(p, n, ']');
+    next = scan_scalar(p->doc->arena, p->s + p->pos, p->s + p->len, n);
+    if (!next)
         return fail(p, "unexpected character");
-    }
+    p->pos = (size_t)(next - p->s);
+    return 0;
 }
 
 int mj_parse_in(mj_doc *d, mb_arena *arena, const char *text, size_t len, int flags)
@@ -383,40 +438,6 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-/* Bytes in memory order, first byte lowest, whatever the machine's order. */
-static uint64_t load_le64(const char *q)
-{
-    const unsigned char *u = (const unsigned char *)q;
-    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 | (uint64_t)u[3] << 24 |
-           (uint64_t)u[4] << 32 | (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 | (uint64_t)u[7] << 56;
-}
-
-/* Index of the lowest byte whose top bit is set in m (m != 0). */
-static size_t first_marked_byte(uint64_t m)
-{
-#if defined(__GNUC__)
-    return (size_t)__builtin_ctzll(m) / 8;
-#else
-    size_t i = 0;
-    while (!(m & 0x80)) {
-        m >>= 8;
-        i++;
-    }
-    return i;
-#endif
-}
-
-#define ONES 0x0101010101010101u
-#define HIGHS 0x8080808080808080u
-
-/* The top bit of each byte of w equal to c. The lowest mark is exact;
- * stray marks only appear above a true one. */
-static uint64_t bytes_equal(uint64_t w, unsigned char c)
-{
-    uint64_t a = w ^ (ONES * c);
-    return (a - ONES) & ~a & HIGHS;
-}
-
 /* Nonzero when a byte of w is below c (c <= 0x80). */
 static uint64_t bytes_below(uint64_t w, unsigned char c)
 {
@@ -501,113 +522,6 @@ void mj_put_str(mb_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-/* ---- the quick reader's tokens ---- */
-
-/* The first '"' or '\\' in [q, end), or end; eight bytes a step while
- * there are eight. */
-static inline char *scan_plain(char *q, char *end)
-{
-    while (end - q >= 8) {
-        uint64_t w = load_le64(q), m = bytes_equal(w, '"') | bytes_equal(w, '\\');
-        if (m)
-            return q + first_marked_byte(m);
-        q += 8;
-    }
-    while (q < end && *q != '"' && *q != '\\')
-        q++;
-    return q;
-}
-
-/* The rest of a string from its first backslash at q: text between
- * escapes moves a run at a time; \u00XX below 0x80 (what fastjson writes
- * for property separators) is decoded here, the rest by read_escape. */
-static MB_NOINLINE char *quick_escaped(char *start, char *q, char *end, const char **out, size_t *out_len)
-{
-    char *o = q;
-    while (q < end && *q == '\\') {
-        char *run;
-        int hi, lo;
-        if (end - q >= 6 && q[1] == 'u' && q[2] == '0' && q[3] == '0' && (hi = mb_hex_digit(q[4])) >= 0 &&
-            hi < 8 && (lo = mb_hex_digit(q[5])) >= 0) {
-            *o++ = (char)(hi << 4 | lo);
-            q += 6;
-        } else {
-            mj_doc d;
-            parser p;
-            size_t written = 0;
-            memset(&d, 0, sizeof d);
-            p.doc = &d;
-            p.s = q;
-            p.len = (size_t)(end - q);
-            p.pos = 1;
-            if (read_escape(&p, o, &written) < 0)
-                return NULL;
-            o += written;
-            q += p.pos;
-        }
-        run = scan_plain(q, end);
-        memmove(o, q, (size_t)(run - q));
-        o += run - q;
-        q = run;
-    }
-    if (q >= end)
-        return NULL;
-    *o = '\0';
-    *out = start;
-    *out_len = (size_t)(o - start);
-    return q + 1;
-}
-
-/* q is at the opening quote; returns the byte after the closing one. */
-static inline char *quick_string(char *q, char *end, const char **out, size_t *len)
-{
-    char *close;
-    if (q >= end || *q++ != '"')
-        return NULL;
-    close = scan_plain(q, end);
-    if (close == end || *close != '"')
-        return quick_escaped(q, close, end, out, len);
-    *close = '\0';
-    *out = q;
-    *len = (size_t)(close - q);
-    return close + 1;
-}
-
-static inline char *quick_scalar(mb_arena *arena, char *q, char *end, mj_node *n)
-{
-    static const char *const words[3] = {"true", "false", "null"};
-    static const mj_type types[3] = {MJ_BOOL, MJ_BOOL, MJ_NULL};
-    char *start = q;
-    int i;
-    if (q >= end)
-        return NULL;
-    if (*q == '"') {
-        n->type = MJ_STR;
-        return quick_string(q, end, &n->str, &n->len);
-    }
-    if (*q == '-' || (*q >= '0' && *q <= '9')) {
-        q += *q == '-';
-        while (q < end && number_char(*q))
-            q++;
-        if (q == start + 1 && *start == '-')
-            return NULL;
-        n->type = MJ_NUM;
-        n->len = (size_t)(q - start);
-        n->str = mb_arena_strndup(arena, start, n->len);
-        return q;
-    }
-    for (i = 0; i < 3; i++) {
-        size_t wl = strlen(words[i]);
-        if ((size_t)(end - q) >= wl && memcmp(q, words[i], wl) == 0) {
-            n->type = types[i];
-            n->str = words[i];
-            n->len = wl;
-            return q + wl;
-        }
-    }
-    return NULL;
-}
-
 typedef struct flat {
     mb_arena *arena;
     char *end;
@@ -628,7 +542,7 @@ static char *flat_object(flat *f, char *q, int depth)
         n = &f->out[f->n++];
         n->child = n->next = NULL;
         n->count = 0;
-        if (!(q = quick_string(q, end, &n->key, &n->key_len)) || q >= end || *q++ != ':' || q >= end)
+        if (!(q = scan_string(q, end, &n->key, &n->key_len)) || q >= end || *q++ != ':' || q >= end)
             return NULL;
         if (*q == '{') {
             size_t first = f->n;
@@ -638,7 +552,7 @@ static char *flat_object(flat *f, char *q, int depth)
             if (depth > 1 || !(q = flat_object(f, q, depth + 1)))
                 return NULL;
             n->count = f->n - first;
-        } else if (!(q = quick_scalar(f->arena, q, end, n))) {
+        } else if (!(q = scan_scalar(f->arena, q, end, n))) {
             return NULL;
         }
         if (q >= end)
