@@ -121,8 +121,9 @@ typedef struct rmq_port_lwip {
     rmq_port port;             /* &lw->port is what init returns */
     rmq_port_lwip_config cfg;
     int wake_sock;             /* UDP socket that wake() writes to; -1: none */
-    uint16_t wake_port;        /* its port on 127.0.0.1 */
+    uint16_t wake_port;        /* its port (bound to every address) */
     volatile int woken;        /* wake() was called; the next wait returns at once */
+    volatile int wake_via_own; /* the last wake went to the netif's own address */
 } rmq_port_lwip;
 
 /* Zero cfg (then set device_id and entropy). */
@@ -671,17 +672,18 @@ static int rmq__lwip_wake_to(const rmq_port_lwip *lw, uint32_t addr)
 
 /* One datagram to the wake socket: through 127.0.0.1 where lwIP routes
  * loopback, else to the netif's own address (which lwIP always loops back;
- * some builds, Debian's among them, have no route for 127.0.0.1). A full
- * socket is already readable, so a lost datagram loses nothing. */
+ * some builds, Debian's among them, have no route for 127.0.0.1). The way
+ * that worked is kept, so such a build does not pay a failing send per
+ * wake; while the own address fails, 127.0.0.1 is tried first again. A
+ * full socket is already readable, so a lost datagram loses nothing. */
 static void rmq__lwip_wake(void *ctx)
 {
     rmq_port_lwip *lw = (rmq_port_lwip *)ctx;
     lw->woken = 1;
 #if defined(RMQ__LWIP_WAKE_SOCKET)
-    if (lw->wake_sock >= 0 && rmq__lwip_wake_to(lw, lwip_htonl(0x7F000001UL)) < 0) {
+    if (lw->wake_sock >= 0 && (lw->wake_via_own || rmq__lwip_wake_to(lw, lwip_htonl(0x7F000001UL)) < 0)) {
         uint32_t own = rmq__lwip_own_v4(lw);
-        if (own != 0)
-            (void)rmq__lwip_wake_to(lw, own);
+        lw->wake_via_own = own != 0 && rmq__lwip_wake_to(lw, own) >= 0;
     }
 #endif
 }

@@ -431,6 +431,11 @@ static void test_wake_ends_a_wait_and_events_signal(void)
     CHECK_INT(p->wait(p->ctx, NULL, 0, 5000), 0);
     pthread_join(t, NULL);
     CHECKF(now_ms() - t0 < 2000, "wait ended after %ld ms, not at the wake", now_ms() - t0);
+    t0 = now_ms();                                   /* again: by the way the first one found */
+    CHECK_INT(pthread_create(&t, NULL, wake_later, (void *)p), 0);
+    CHECK_INT(p->wait(p->ctx, NULL, 0, 5000), 0);
+    pthread_join(t, NULL);
+    CHECKF(now_ms() - t0 < 2000, "a second wait ended after %ld ms, not at the wake", now_ms() - t0);
     t0 = now_ms();
     p->wake(p->ctx);                                 /* nobody waits: the next wait sees it */
     CHECK_INT(p->wait(p->ctx, NULL, 0, 5000), 0);
