@@ -77,6 +77,25 @@ static void warm_up(rmq_producer *p)
     rmq_send(p, &m, &res);
 }
 
+/* n async sends (s) held unanswered by a silent broker-a, then bytes
+ * written to the producer on broker-a's connection; then broker-a answers
+ * again and the producer is flushed. */
+static void fm_inject_behind_sends(simc *c, rmq_producer *p, fm_send *s, int n, const void *bytes, size_t len)
+{
+    rmq_message m;
+    int i;
+    c->s[simc_index(c, "broker-a")].silent = 1;
+    for (i = 0; i < n; i++) {
+        rmq_message_init(&m, "TopicTest", "held", 4);
+        memset(&s[i], 0, sizeof s[i]);
+        CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[i]), RMQ_OK);
+    }
+    rmq_producer_poll(p, 0);
+    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), bytes, len);
+    c->s[simc_index(c, "broker-a")].silent = 0;
+    rmq_producer_flush(p, 10000);
+}
+
 #define FM_CHECK_CLEAN(t, n) do { CHECK_INT((t).twice, 0); CHECK_INT((t).lost, 0); CHECK_INT((t).unexplained, 0); \
     CHECK_INT((t).ok + (t).failed, (n)); } while (0)
 
@@ -176,18 +195,8 @@ static void test_fault_a_garbage_frame_fails_what_is_in_flight_and_the_next_send
     fm_tally t;
     rmq_send_result res;
     rmq_message m;
-    int i;
     warm_up(p);
-    c->s[simc_index(c, "broker-a")].silent = 1;
-    for (i = 0; i < 5; i++) {
-        rmq_message_init(&m, "TopicTest", "g", 1);
-        memset(&s[i], 0, sizeof s[i]);
-        CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[i]), RMQ_OK);
-    }
-    rmq_producer_poll(p, 0);
-    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), garbage, sizeof garbage);
-    c->s[simc_index(c, "broker-a")].silent = 0;                /* the retries on a new connection land */
-    rmq_producer_flush(p, 10000);
+    fm_inject_behind_sends(c, p, s, 5, garbage, sizeof garbage);   /* the retries on a new connection land */
     t = fm_check(c, s, 5);
     FM_CHECK_CLEAN(t, 5);
     CHECK_INT(t.ok, 5);                                        /* network failure: async retry */
@@ -204,19 +213,12 @@ static void test_fault_a_garbage_frame_fails_a_sync_send_with_a_protocol_error(v
     rmq_producer_config cfg;
     rmq_producer *p;
     static fm_send s[1];
-    rmq_message m;
     simc_config(c, &cfg, "faults");
     cfg.retry_times_async = 0;
     CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     warm_up(p);
-    c->s[simc_index(c, "broker-a")].silent = 1;
-    rmq_message_init(&m, "TopicTest", "g", 1);
-    memset(s, 0, sizeof s);
-    CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[0]), RMQ_OK);
-    rmq_producer_poll(p, 0);
-    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), garbage, sizeof garbage);
-    rmq_producer_flush(p, 10000);
+    fm_inject_behind_sends(c, p, s, 1, garbage, sizeof garbage);
     CHECK_INT(s[0].calls, 1);
     CHECK_INT(s[0].err, RMQ_ERR_PROTOCOL);
     CHECK_HAS(s[0].reason, "10.0.1.1:10911 sent a malformed frame");
@@ -248,16 +250,8 @@ static void test_fault_a_length_prefix_over_16_mib_closes_the_connection(void)
     simc *c = simc_create(1, 1, 1000);
     rmq_producer *p = fm_producer(c, 0);
     static fm_send s[1];
-    rmq_message m;
     warm_up(p);
-    c->s[simc_index(c, "broker-a")].silent = 1;
-    rmq_message_init(&m, "TopicTest", "x", 1);
-    memset(s, 0, sizeof s);
-    CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[0]), RMQ_OK);
-    rmq_producer_poll(p, 0);
-    rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), huge, sizeof huge);
-    c->s[simc_index(c, "broker-a")].silent = 0;
-    rmq_producer_flush(p, 10000);
+    fm_inject_behind_sends(c, p, s, 1, huge, sizeof huge);
     CHECK_INT(s[0].calls, 1);
     CHECK_INT(rmq_sim_conn_client_open(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911)), 1);  /* a new one */
     CHECK_INT(rmq_sim_connects(c->sim, "10.0.1.1", 10911), 2);
