@@ -1037,7 +1037,22 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr)
 }
 
 /* -- text without printf ------------------------------------------------- */
-RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem);
+/* 64-by-32 division by shifting: the libgcc helper a 64-bit '/' calls is
+ * not pulled in on Cortex-M0+ or rv32. For long numbers, calendar sums and
+ * the id selector. */
+RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem)
+{
+    uint64_t q = 0;
+    uint64_t r = 0;
+    int i = 63;
+    while (i > 0 && !(n >> i)) i--;      /* from the highest bit set */
+    for (; i >= 0; i--) {
+        r = (r << 1) | ((n >> i) & 1u);
+        if (r >= d) { r -= d; q |= (uint64_t)1 << i; }
+    }
+    if (rem) *rem = (uint32_t)r;
+    return q;
+}
 
 /* Writes the decimal digits of v (no NUL); returns their count (<= 20).
  * Digits come from 32-bit divisions by 10, which compilers turn into a
@@ -1227,20 +1242,6 @@ RMQ__FN void rmq__log(const rmq_port *port, int level, const char *fmt, ...)
 static int32_t rmq__tdiff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 static int rmq__reached(uint32_t now, uint32_t deadline) { return rmq__tdiff(now, deadline) >= 0; }
 
-/* 64-by-32 division by shifting, for the few calendar sums that need it. */
-RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem)
-{
-    uint64_t q = 0;
-    uint64_t r = 0;
-    int i = 63;
-    while (i > 0 && !(n >> i)) i--;      /* from the highest bit set */
-    for (; i >= 0; i--) {
-        r = (r << 1) | ((n >> i) & 1u);
-        if (r >= d) { r -= d; q |= (uint64_t)1 << i; }
-    }
-    if (rem) *rem = (uint32_t)r;
-    return q;
-}
 
 /* ======================================================================== */
 /* 9. Codec                                                                  */
@@ -2744,25 +2745,6 @@ RMQ__FN int rmq__req_orphan(rmq__remoting *rm, rmq__req *r)
 /* Runs the done function once, then frees the request, unless it is an
  * orphan that its queue still has to write (the queue frees it then). The
  * done function must not keep the request. */
-/* Before a request still in its write queue completes: an unsent one
- * leaves the queue; a partly written one becomes an orphan that finishes
- * its bytes. Returns -1 if that needs memory there is not (the caller must
- * then fail the connection). */
-RMQ__FN int rmq__req_leave_queue(rmq__remoting *rm, rmq__req *r)
-{
-    rmq__conn *c = r->conn;
-    rmq__req **pp, *prev = NULL;
-    if (r->state != RMQ__REQ_QUEUED || !c) return 0;
-    if (r->sent > 0) return rmq__req_orphan(rm, r);
-    for (pp = &c->out_head; *pp && *pp != r; pp = &(*pp)->next_out) prev = *pp;
-    if (*pp) {
-        *pp = r->next_out;
-        if (c->out_tail == r) c->out_tail = prev;
-    }
-    r->next_out = NULL;
-    return 0;
-}
-
 RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
 {
     rmq__req_unregister(rm, r);
@@ -2860,6 +2842,48 @@ RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const
 }
 #endif
 
+/* Before a request still in its write queue completes: an unsent one
+ * leaves the queue; a partly written one becomes an orphan that finishes
+ * its bytes. Returns -1 if that needs memory there is not: the connection
+ * has then been failed (which completes the request with it). */
+RMQ__FN int rmq__req_leave_queue(rmq__remoting *rm, rmq__req *r)
+{
+    rmq__conn *c = r->conn;
+    rmq__req **pp, *prev = NULL;
+    if (r->state != RMQ__REQ_QUEUED || !c) return 0;
+    if (r->sent > 0) {
+        if (rmq__req_orphan(rm, r) == 0) return 0;
+        rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
+        return -1;
+    }
+    for (pp = &c->out_head; *pp && *pp != r; pp = &(*pp)->next_out) prev = *pp;
+    if (*pp) {
+        *pp = r->next_out;
+        if (c->out_tail == r) c->out_tail = prev;
+    }
+    r->next_out = NULL;
+    return 0;
+}
+
+/* Closes a connection nothing is queued or awaited on, and frees its slot
+ * (a broker no route uses any more); a busy one is left alone. */
+RMQ__FN void rmq__conn_close_idle(rmq__remoting *rm, rmq__conn *c)
+{
+    if ((c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) || c->inflight || c->out_head) return;
+    rm->port->close(rm->port->ctx, c->h);
+    if (c->rbuf) RMQ_FREE(rm->mem, c->rbuf);
+    RMQ_MEMSET(c, 0, sizeof *c);
+}
+
+/* Why a connect failed, refused or otherwise, with what the port adds (a
+ * TLS handshake's reason). h: the connection, NULL when connect() failed. */
+RMQ__FN void rmq__connect_why(rmq__remoting *rm, void *h, const char *addr, int rc, char *out, size_t cap)
+{
+    const char *detail = rm->port->conn_error ? rm->port->conn_error(rm->port->ctx, h) : NULL;
+    rmq__fmt(out, cap, "connect to %s %s%s%s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed",
+             detail && *detail ? ": " : "", detail ? detail : "");
+}
+
 /* The connection for addr, opened if needed. A connect is capped by the
  * caller's deadline; an address that failed recently is refused at once
  * until its backoff ends, so a dead broker does not eat every budget. */
@@ -2905,11 +2929,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         c->state = RMQ__CONN_BACKOFF;
         c->h = NULL;
         c->deadline = now;                       /* refused at once: no backoff */
-        {
-            const char *detail = rm->port->conn_error ? rm->port->conn_error(rm->port->ctx, NULL) : NULL;
-            rmq__fmt(c->why, sizeof c->why, "connect to %s %s%s%s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed",
-                     detail && *detail ? ": " : "", detail ? detail : "");
-        }
+        rmq__connect_why(rm, NULL, addr, rc, c->why, sizeof c->why);
         rmq__strlcpy(rm->why, c->why, sizeof rm->why);
         return RMQ_ERR_CONNECT;
     }
@@ -2927,7 +2947,6 @@ RMQ__FN rmq_err rmq__conn_get(rmq__remoting *rm, const char *addr, uint32_t dead
 }
 
 /* -- writing ------------------------------------------------------------- */
-/* Writes as much of the queue as the port takes; resumes where it stopped. */
 /* The head of the write queue is written out: it now awaits its answer. */
 RMQ__FN void rmq__conn_written(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
 {
@@ -2963,7 +2982,8 @@ RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
     return k;
 }
 
-/* Writes the queue. With a scatter send, one call carries up to
+/* Writes as much of the queue as the port takes; resumes where it stopped.
+ * With a scatter send, one call carries up to
  * RMQ__IOV_MAX pieces, so requests queued behind a full socket (a window
  * of async sends) leave together instead of one system call each. */
 #define RMQ__IOV_MAX 16
@@ -3155,10 +3175,7 @@ RMQ__FN void rmq__dispatch_response(rmq__remoting *rm, rmq__conn *c, const rmq_c
         rmq__command_init(&rm->tx, r->code, r->opaque, 0);
         rm->hook->after(rm->hook->arg, c->addr, &rm->tx, cmd);
     }
-    if (rmq__req_leave_queue(rm, r)) {           /* answered before it was all written */
-        rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
-        return;
-    }
+    if (rmq__req_leave_queue(rm, r)) return;     /* answered before it was all written */
     rmq__req_complete(rm, r, RMQ_OK, cmd, NULL);
 }
 
@@ -3178,10 +3195,7 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
              (unsigned)total, (unsigned)RMQ_MAX_FRAME_BYTES);
     RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", why);
     if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c) {
-        if (rmq__req_leave_queue(rm, r)) {
-            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
-            return;
-        }
+        if (rmq__req_leave_queue(rm, r)) return;
         rmq__req_complete(rm, r, RMQ_ERR_FRAME_TOO_LARGE, NULL, why);
     }
 }
@@ -3311,10 +3325,7 @@ RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
             rmq__fmt(why, cap, "request code %d to %s could not be written before the deadline",
                      (int)r->code, c->addr);
         }
-        if (rmq__req_leave_queue(rm, r)) {        /* cannot finish the write */
-            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
-            return;
-        }
+        if (rmq__req_leave_queue(rm, r)) return;  /* could not finish the write */
     } else {
         rmq__fmt(why, cap, "no answer from %s to request code %d (opaque %d) before the deadline",
                  c ? c->addr : "?", (int)r->code, (int)r->opaque);
@@ -3366,10 +3377,8 @@ RMQ__FN void rmq__conn_connected(rmq__remoting *rm, rmq__conn *c)
     int rc = rm->port->connect_result ? rm->port->connect_result(rm->port->ctx, c->h) : RMQ_PORT_OK;
     if (rc == RMQ_PORT_AGAIN) return;
     if (rc < 0) {
-        const char *detail = rm->port->conn_error ? rm->port->conn_error(rm->port->ctx, c->h) : NULL;
-        rmq__conn_failf(rm, c, RMQ_ERR_CONNECT, "connect to %s %s%s%s", c->addr,
-                        rc == RMQ_PORT_REFUSED ? "refused" : "failed", detail && *detail ? ": " : "",
-                        detail ? detail : "");
+        if (!c->failing) rmq__connect_why(rm, c->h, c->addr, rc, c->why, sizeof c->why);
+        rmq__conn_fail(rm, c, RMQ_ERR_CONNECT, c->why);
         return;
     }
     c->state = RMQ__CONN_OPEN;
@@ -4362,11 +4371,7 @@ RMQ__FN void rmq__clean_offline_brokers(rmq__inst *in)
         if (used) continue;
         for (a = 0; a < in->brokers[b].naddrs; a++) {
             rmq__conn *c = rmq__conn_find(&in->rm, in->brokers[b].addrs[a].addr);
-            if (c && (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) && !c->inflight && !c->out_head) {
-                in->port->close(in->port->ctx, c->h);
-                if (c->rbuf) RMQ_FREE(in->mem, c->rbuf);
-                RMQ_MEMSET(c, 0, sizeof *c);
-            }
+            if (c) rmq__conn_close_idle(&in->rm, c);
         }
         in->brokers[b].used = 0;
     }
@@ -5234,7 +5239,6 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 }
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
-/* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
 /* The fields of a fresh header are distinct by construction, so they are
  * appended without rmq_command_put_ext's search for a duplicate key. */
 RMQ__FN void rmq__ext_append(rmq_command *cmd, char key, const char *value, size_t len)
@@ -5257,6 +5261,7 @@ RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t 
     rmq__ext_append(cmd, key, num, rmq__i64_to_dec(num, v));
 }
 
+/* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
 RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
 {
     rmq_producer *p = op->p;
@@ -5997,7 +6002,9 @@ RMQ__FN void rmq__tx_check_queue(rmq__inst *in, rmq__conn *c, const rmq_command 
     keys = rmq__prop_get(sm.props, "KEYS");
     tags = rmq__prop_get(sm.props, "TAGS");
     if (!pg.ptr || pg.len > RMQ_GROUP_MAX_LEN) return;
-    need = sm.topic.len + tags.len + keys.len + msg_id.len + sm.body.len + sm.props.len + 64 + 64 + 8;
+    /* the eight strings of rmq_checked_message, each with its NUL; the two
+     * ids from the header are cut to 63 bytes below */
+    need = sm.topic.len + tags.len + keys.len + msg_id.len + sm.body.len + sm.props.len + 2 * 63 + 8;
     k = (rmq__tx_check *)RMQ_MALLOC(in->mem, sizeof *k);
     if (!k) return;
     RMQ_MEMSET(k, 0, sizeof *k);
