@@ -665,6 +665,18 @@ static void test_quick_header(void)
         "{\"code\":310,\"flag\":true}", "{\"code\":\"x\"}", "{\"extFields\":[]}", "{\"extFields\":{\"a\":{}}}",
         "{\"a\":\"\\x\"}", "{\"code\":310}x", "{\"code\":-}", "{\"a\":tru}", "[]", "",
     };
+    /* what each pair decodes to (alike is not enough: both readers could be wrong) */
+    static const struct {
+        int code, version, opaque, flag, language;
+        size_t next;
+        const char *remark, *key, *val;
+    } want[] = {
+        {310, 409, 7, 0, MB_LANG_JAVA, 3, NULL, "i", "K\001v\002W\001\"q\""},
+        {34, 0, 0, 0, 9 /* GO */, 0, "x", NULL, NULL}, /* the last duplicate counts; null keeps the default */
+        {10, 0, 0, 0, MB_LANG_JAVA, 3, NULL, "n", "2"}, /* null is absent, numbers and booleans are text */
+        {0, 0, 0, 3, MB_LANG_JAVA, 1, NULL, "a", "b"},
+        {0, 0, 0, 0, MB_LANG_JAVA, 0, NULL, NULL, NULL},
+    };
     mb_buf many = {0};
     mb_cmd a, b;
     size_t i;
@@ -673,12 +685,36 @@ static void test_quick_header(void)
         CHECK(ra == 0 && rb == 0);
         if (ra == 0 && rb == 0)
             CHECK(same_cmd(&a, &b));
+        if (ra == 0) {
+            CHECK_INT(a.code, want[i].code);
+            CHECK_INT(a.version, want[i].version);
+            CHECK_INT(a.opaque, want[i].opaque);
+            CHECK_INT(a.flag, want[i].flag);
+            CHECK_INT(a.language, want[i].language);
+            CHECK_INT(a.next, want[i].next);
+            if (want[i].remark)
+                CHECK_STR(a.remark, want[i].remark);
+            else
+                CHECK(a.remark == NULL);
+            if (want[i].key)
+                CHECK_STR(mb_cmd_ext(&a, want[i].key), want[i].val);
+        }
         mb_cmd_free(&a);
         mb_cmd_free(&b);
     }
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(decode_header_text(bad[i], &a) < 0);
         mb_cmd_free(&a);
+    }
+    /* the pairs do take both paths: the quick reader reads the compact form
+     * (ten members, the three of extFields among them) and leaves the other */
+    for (i = 0; i < 2; i++) {
+        mb_arena ar = {0};
+        mj_node m[64];
+        char *t = mb_xstrdup(pairs[0][i]);
+        CHECK_INT(mj_quick_flat(&ar, t, strlen(t), m, 64), i == 0 ? 10 : -1);
+        free(t);
+        mb_arena_free(&ar);
     }
     /* more members than the quick reader holds */
     mb_buf_puts(&many, "{\"code\":310,\"extFields\":{");
