@@ -438,7 +438,8 @@ static long heap_bytes(void)
 #endif
 }
 
-/* The peak since the last call; sampled without ASan. */
+/* The peak since the last call: counted under ASan; elsewhere the largest
+ * sample the caller took (sample). */
 static long heap_peak_reset(long sample)
 {
 #ifdef TLS_TEST_ASAN
@@ -447,10 +448,7 @@ static long heap_peak_reset(long sample)
     heap_peak = heap_cur;
     return p;
 #else
-    static long peak;
-    long p = peak > sample ? peak : sample;
-    peak = 0;
-    return p;
+    return sample;
 #endif
 }
 
