@@ -995,8 +995,6 @@ static void rmq__tls_forward_log(void *ctx, int level, const char *msg)
     in->log(in->ctx, level, msg);
 }
 
-/* Entries are assigned by name; an optional entry stays NULL when the
- * inner port has none. */
 /* The port keeps the last failure's sentence (certificate, host name). */
 static const char *rmq__tls_conn_error(void *ctx, void *conn)
 {
@@ -1004,6 +1002,8 @@ static const char *rmq__tls_conn_error(void *ctx, void *conn)
     return ((const rmq_port_mbedtls *)ctx)->last_error;
 }
 
+/* Entries are assigned by name; an optional entry stays NULL when the
+ * inner port has none. */
 static void rmq__tls_fill(rmq_port_mbedtls *tls)
 {
     const rmq_port *in = tls->inner;
