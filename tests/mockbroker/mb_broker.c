@@ -440,7 +440,7 @@ static int store_single(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h,
 {
     mb_server *b = c->srv;
     mb_props sent;
-    char id[32];
+    char id[33];
     int half;
     mb_msg *m = mb_store_add(app, b);
     char *props = fill_common(app, m, c, req, h, t, qid, h->props_len, req->body, req->body_len);
@@ -456,8 +456,8 @@ static int store_single(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h,
      * that queue's offset and its own queueId */
     m->queue_offset = half ? b->half_offset++ : t->next_offset[qid]++;
     append_to_log(b, m, half ? sizeof MB_HALF_TOPIC - 1 : h->topic_len, scratch_props.len);
-    mb_offset_msg_id_put(id, MB_LOCALHOST, b->port, m->commit_offset);
-    send_response(r, qid, id, sizeof id, m->queue_offset);
+    mb_msg_offset_id(app, m, id);
+    send_response(r, qid, id, sizeof id - 1, m->queue_offset);
     mb_props_free(&sent);
     return 1;
 }
@@ -517,10 +517,10 @@ static void store_batch_item(mb_app *app, mb_conn *c, mb_topic *t, const send_hd
     m->flag = it->flag;
     m->queue_offset = t->next_offset[qid]++;
     append_to_log(b, m, h->topic_len, il + join_sep(it->props, il, stored_suffix_len) + stored_suffix_len);
-    mb_buf_reserve(&scratch_ids, 33);
+    mb_buf_reserve(&scratch_ids, 33); /* a comma, 32 characters, and the NUL mb_buf always has room for */
     if (scratch_ids.len)
         scratch_ids.p[scratch_ids.len++] = ',';
-    mb_offset_msg_id_put((char *)scratch_ids.p + scratch_ids.len, MB_LOCALHOST, b->port, m->commit_offset);
+    mb_msg_offset_id(app, m, (char *)scratch_ids.p + scratch_ids.len);
     scratch_ids.len += 32;
 }
 

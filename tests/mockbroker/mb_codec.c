@@ -623,20 +623,14 @@ int mb_batch_next(const unsigned char *body, size_t len, size_t *pos, mb_batch_i
 
 /* ---- offset message id ---- */
 
-void mb_offset_msg_id_put(char *out, uint32_t ip, int32_t port, int64_t offset)
+void mb_offset_msg_id(char out[33], uint32_t ip, int32_t port, int64_t offset)
 {
     unsigned char b[16];
     mb_set_u32(b, ip);
     mb_set_u32(b + 4, (uint32_t)port);
     mb_set_u32(b + 8, (uint32_t)((uint64_t)offset >> 32));
     mb_set_u32(b + 12, (uint32_t)offset);
-    mb_put_hex(out, b, sizeof b);
-}
-
-void mb_offset_msg_id(char out[33], uint32_t ip, int32_t port, int64_t offset)
-{
-    mb_offset_msg_id_put(out, ip, port, offset);
-    out[32] = '\0';
+    *mb_put_hex(out, b, sizeof b) = '\0';
 }
 
 int mb_offset_msg_id_decode(const char *id, uint32_t *ip, int32_t *port, int64_t *offset)

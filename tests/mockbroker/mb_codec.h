@@ -114,8 +114,6 @@ int mb_batch_next(const unsigned char *body, size_t len, size_t *pos, mb_batch_i
 /* ---- offset message id (spec 5.3) ---- */
 
 void mb_offset_msg_id(char out[33], uint32_t ip, int32_t port, int64_t offset);
-/* The same 32 characters without the NUL. */
-void mb_offset_msg_id_put(char *out, uint32_t ip, int32_t port, int64_t offset);
 int mb_offset_msg_id_decode(const char *id, uint32_t *ip, int32_t *port, int64_t *offset);
 
 /* ---- stored message record (spec 4.8, IPv4 hosts, V1 magic) ---- */
