@@ -2106,12 +2106,27 @@ static int64_t rmq__be64(const uint8_t *p)
     return (int64_t)(((uint64_t)rmq__be32(p) << 32) | rmq__be32(p + 4));
 }
 
+/* A field of a stored message: a big-endian length of width bytes, then
+ * that many bytes, all within total; *at moves past it. */
+static int rmq__stored_field(const uint8_t *p, size_t total, size_t *at, size_t width, rmq_slice *out)
+{
+    size_t len;
+    if (*at > total || width > total - *at) return -1;
+    len = width == 4 ? rmq__be32(p + *at) : width == 2 ? rmq__be16(p + *at) : p[*at];
+    *at += width;
+    if (len > total - *at) return -1;
+    out->ptr = (const char *)p + *at;
+    out->len = len;
+    *at += len;
+    return 0;
+}
+
 /* MessageDecoder.decode: fixed fields, hosts of 8 or 20 bytes (IPv6 by
  * sysFlag), then body, topic (1-byte length, 2 in the V2 magic) and
  * properties; every length checked against what remains. */
 RMQ__FN int rmq__stored_decode(const uint8_t *p, size_t n, rmq__stored *m)
 {
-    uint32_t total, magic, blen, plen, tlen;
+    uint32_t total, magic;
     size_t at, born, store;
     if (n < 20) return -1;
     total = rmq__be32(p);
@@ -2126,26 +2141,9 @@ RMQ__FN int rmq__stored_decode(const uint8_t *p, size_t n, rmq__stored *m)
     born = (m->sysflag & 0x10) ? 20 : 8;
     store = (m->sysflag & 0x20) ? 20 : 8;
     at = 40 + 8 + born + 8 + store + 4 + 8;          /* up to the body length */
-    if (at + 4 > total) return -1;
-    blen = rmq__be32(p + at);
-    at += 4;
-    if (blen > total - at) return -1;
-    m->body.ptr = (const char *)p + at;
-    m->body.len = blen;
-    at += blen;
-    if (magic == 0xDAA320ABu) { if (at + 2 > total) return -1; tlen = rmq__be16(p + at); at += 2; }
-    else { if (at + 1 > total) return -1; tlen = p[at]; at += 1; }
-    if (tlen > total - at) return -1;
-    m->topic.ptr = (const char *)p + at;
-    m->topic.len = tlen;
-    at += tlen;
-    if (at + 2 > total) return -1;
-    plen = rmq__be16(p + at);
-    at += 2;
-    if (plen > total - at) return -1;
-    m->props.ptr = (const char *)p + at;
-    m->props.len = plen;
-    return 0;
+    return rmq__stored_field(p, total, &at, 4, &m->body) ||
+           rmq__stored_field(p, total, &at, magic == 0xDAA320ABu ? 2 : 1, &m->topic) ||
+           rmq__stored_field(p, total, &at, 2, &m->props) ? -1 : 0;
 }
 #endif
 
