@@ -435,6 +435,25 @@ static const char *simc_ext(const simc_req *r, const char *key, char *out, size_
     return out;
 }
 
+/* The completions of async sends given user = a cb_log: how many, how
+ * many OK or failed, and the error, reason and message id of the last. */
+typedef struct cb_log {
+    int calls, ok, fail;
+    rmq_err last;
+    char reason[256];
+    char msg_id[64];
+} cb_log;
+
+static void count_cb(rmq_err err, const rmq_send_result *res, void *user)
+{
+    cb_log *l = (cb_log *)user;
+    l->calls++;
+    if (err == RMQ_OK) l->ok++; else l->fail++;
+    l->last = err;
+    snprintf(l->reason, sizeof l->reason, "%s", res->reason);
+    snprintf(l->msg_id, sizeof l->msg_id, "%s", res->msg_id);
+}
+
 /* Runs p's loop for ms of virtual time (poll returns early after work). */
 static void simc_run(simc *c, rmq_producer *p, uint32_t ms)
 {

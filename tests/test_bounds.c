@@ -8,15 +8,6 @@
 #include "rmq_test.h"
 #include "sim_cluster.h"
 
-static int ok_calls, failed_calls;
-static char last_reason[256];
-
-static void tally(rmq_err err, const rmq_send_result *res, void *user)
-{
-    (void)user;
-    if (err == RMQ_OK) ok_calls++; else { failed_calls++; snprintf(last_reason, sizeof last_reason, "%s", res->reason); }
-}
-
 /* More async sends than RMQ_MAX_INFLIGHT: the rest wait for a free slot and
  * are sent as answers come back, one attempt each. */
 static void test_sends_past_the_inflight_bound_wait_for_a_slot_instead_of_failing(void)
@@ -26,19 +17,20 @@ static void test_sends_past_the_inflight_bound_wait_for_a_slot_instead_of_failin
     rmq_sim_faults slow;
     rmq_message m;
     rmq_send_result res;
+    cb_log l;
     int i;
     CHECK(RMQ_MAX_INFLIGHT == 8);
-    ok_calls = failed_calls = 0;
+    memset(&l, 0, sizeof l);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     rmq_message_init(&m, "TopicTest", "b", 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     memset(&slow, 0, sizeof slow);
     slow.latency_ms = 50;
     rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &slow);
-    for (i = 0; i < 16; i++) CHECK_INT(rmq_send_async(p, &m, tally, NULL), RMQ_OK);   /* twice the slots */
+    for (i = 0; i < 16; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);   /* twice the slots */
     CHECK_INT(rmq_producer_flush(p, 10000), RMQ_OK);
-    CHECK_INT(ok_calls, 16);
-    CHECK_INT(failed_calls, 0);
+    CHECK_INT(l.calls, 16);
+    CHECK_INT(l.ok, 16);
     CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 17);   /* no retry was spent */
     rmq_producer_destroy(p);
     simc_destroy(c);
@@ -51,17 +43,18 @@ static void test_a_send_waiting_for_a_slot_ends_at_its_deadline(void)
     rmq_producer *p = simc_producer(c, "bounds");
     rmq_message m;
     rmq_send_result res;
+    cb_log l;
     int i;
-    ok_calls = failed_calls = 0;
+    memset(&l, 0, sizeof l);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     rmq_message_init(&m, "TopicTest", "b", 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     c->s[simc_index(c, "broker-a")].silent = 1;                  /* slots never free before deadlines */
-    for (i = 0; i < 12; i++) CHECK_INT(rmq_send_async_timeout(p, &m, tally, NULL, 1000), RMQ_OK);
+    for (i = 0; i < 12; i++) CHECK_INT(rmq_send_async_timeout(p, &m, count_cb, &l, 1000), RMQ_OK);
     CHECK_INT(rmq_producer_flush(p, 10000), RMQ_OK);
-    CHECK_INT(ok_calls + failed_calls, 12);
-    CHECK_INT(failed_calls, 12);
-    CHECK_HAS(last_reason, "RMQ_MAX_INFLIGHT");
+    CHECK_INT(l.calls, 12);
+    CHECK_INT(l.fail, 12);
+    CHECK_HAS(l.reason, "RMQ_MAX_INFLIGHT");
     rmq_producer_destroy(p);
     simc_destroy(c);
 }
@@ -73,15 +66,16 @@ static void test_the_pending_bound_of_an_mcu_build_refuses_at_once(void)
     simc *c = simc_create(1, 1, 1000);
     rmq_producer *p = simc_producer(c, "bounds");
     rmq_message m;
+    cb_log l;
     int i;
     CHECK(RMQ_MAX_PENDING == 16);
-    ok_calls = failed_calls = 0;
+    memset(&l, 0, sizeof l);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     rmq_message_init(&m, "TopicTest", "b", 1);
-    for (i = 0; i < 16; i++) CHECK_INT(rmq_send_async(p, &m, tally, NULL), RMQ_OK);
-    CHECK_INT(rmq_send_async(p, &m, tally, NULL), RMQ_ERR_BUSY);
+    for (i = 0; i < 16; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_ERR_BUSY);
     CHECK_INT(rmq_producer_flush(p, 10000), RMQ_OK);
-    CHECK_INT(ok_calls, 16);
+    CHECK_INT(l.ok, 16);
     rmq_producer_destroy(p);
     simc_destroy(c);
 }

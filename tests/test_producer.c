@@ -341,23 +341,6 @@ static void test_the_send_timeout_is_the_budget_of_all_attempts(void)
     simc_destroy(c);
 }
 
-typedef struct cb_log {
-    int calls, ok, fail;
-    rmq_err last;
-    char reason[256];
-    char msg_id[64];
-} cb_log;
-
-static void count_cb(rmq_err err, const rmq_send_result *res, void *user)
-{
-    cb_log *l = (cb_log *)user;
-    l->calls++;
-    if (err == RMQ_OK) l->ok++; else l->fail++;
-    l->last = err;
-    snprintf(l->reason, sizeof l->reason, "%s", res->reason);
-    snprintf(l->msg_id, sizeof l->msg_id, "%s", res->msg_id);
-}
-
 static void test_async_send_never_calls_back_inside_the_call_and_exactly_once_later(void)
 {
     simc *c = simc_create(1, 1, 1000);
