@@ -31,6 +31,7 @@ static void test_sends_past_the_inflight_bound_wait_for_a_slot_instead_of_failin
     CHECK_INT(rmq_producer_flush(p, 10000), RMQ_OK);
     CHECK_INT(l.calls, 16);
     CHECK_INT(l.ok, 16);
+    CHECK_INT(simc_stored(c, l.msg_id), 1);
     CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 17);   /* no retry was spent */
     rmq_producer_destroy(p);
     simc_destroy(c);
@@ -44,16 +45,20 @@ static void test_a_send_waiting_for_a_slot_ends_at_its_deadline(void)
     rmq_message m;
     rmq_send_result res;
     cb_log l;
+    uint32_t t0;
     int i;
     memset(&l, 0, sizeof l);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     rmq_message_init(&m, "TopicTest", "b", 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     c->s[simc_index(c, "broker-a")].silent = 1;                  /* slots never free before deadlines */
+    t0 = rmq_sim_now(c->sim);
     for (i = 0; i < 12; i++) CHECK_INT(rmq_send_async_timeout(p, &m, count_cb, &l, 1000), RMQ_OK);
     CHECK_INT(rmq_producer_flush(p, 10000), RMQ_OK);
+    CHECK_INT(rmq_sim_now(c->sim) - t0, 1000);                    /* all at the deadline, none later */
     CHECK_INT(l.calls, 12);
     CHECK_INT(l.fail, 12);
+    CHECK_INT(l.last, RMQ_ERR_TIMEOUT);
     CHECK_HAS(l.reason, "RMQ_MAX_INFLIGHT");
     rmq_producer_destroy(p);
     simc_destroy(c);
@@ -74,7 +79,9 @@ static void test_the_pending_bound_of_an_mcu_build_refuses_at_once(void)
     rmq_message_init(&m, "TopicTest", "b", 1);
     for (i = 0; i < 16; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
     CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_ERR_BUSY);
+    CHECK_HAS(rmq_producer_last_error(p), "max_pending");
     CHECK_INT(rmq_producer_flush(p, 10000), RMQ_OK);
+    CHECK_INT(l.calls, 16);                                       /* none for the refused one */
     CHECK_INT(l.ok, 16);
     rmq_producer_destroy(p);
     simc_destroy(c);
