@@ -379,6 +379,19 @@ static void check_two_broker_queues(const rmq_queue *qs, size_t n, const char *t
     }
 }
 
+/* Polls p (3 s at most) until the route of topic has want queues; they
+ * are left in qs (cap of them), their number in *n. */
+static void e2e_wait_queues(rmq_producer *p, const char *topic, size_t want, rmq_queue *qs, size_t cap, size_t *n)
+{
+    long deadline = e2e_ms() + 3000;
+    CHECK_INT(rmq_fetch_publish_queues(p, topic, qs, cap, n), RMQ_OK);
+    while (*n != want && e2e_ms() < deadline) {
+        rmq_producer_poll(p, 50);
+        CHECK_INT(rmq_fetch_publish_queues(p, topic, qs, cap, n), RMQ_OK);
+    }
+    CHECKF(*n == want, "%s: %lu queues after 3 s, not %lu", topic, (unsigned long)*n, (unsigned long)want);
+}
+
 /* -- every send path --------------------------------------------------------- */
 static void test_sync_send_stores_the_message_as_sent_where_the_result_says(void)
 {
@@ -760,7 +773,6 @@ static void test_a_new_topic_is_auto_created_through_tbw102_and_its_own_route_fo
     e2e_msg b;
     const e2e_store *st;
     int ask_new, ask_default, refresh;
-    long deadline;
     CHECK(e2e_start("--brokers 2") == 0);
     e2e_config(&cfg, "e2e_autocreate");
     cfg.poll_namesrv_interval_ms = 300;
@@ -783,12 +795,7 @@ static void test_a_new_topic_is_auto_created_through_tbw102_and_its_own_route_fo
     CHECK_INT(rmq_fetch_publish_queues(p, "BrandNewTopic", qs, 16, &n), RMQ_OK);
     if (refresh == 1) CHECK_INT(n, 8);
     /* the scheduled refresh finds the topic's own route: 4 queues, one broker */
-    deadline = e2e_ms() + 3000;
-    while (n != 4 && e2e_ms() < deadline) {
-        rmq_producer_poll(p, 50);
-        CHECK_INT(rmq_fetch_publish_queues(p, "BrandNewTopic", qs, 16, &n), RMQ_OK);
-    }
-    CHECK_INT(n, 4);
+    STEP(e2e_wait_queues(p, "BrandNewTopic", 4, qs, 16, &n));
     for (i = 0; i < n; i++) {
         CHECK_STR(qs[i].broker_name, res.queue.broker_name);
         CHECK_INT(qs[i].queue_id, (int)i);
@@ -811,7 +818,6 @@ static void test_a_broker_the_name_server_starts_or_stops_showing_gains_or_loses
     rmq_send_result res;
     rmq_queue qs[16];
     size_t n = 0, i;
-    long deadline;
     int on_b = 0;
     CHECK(e2e_start("--brokers 2 --topic TopicTest --hidden broker-b") == 0);
     e2e_config(&cfg, "e2e_show");
@@ -821,10 +827,7 @@ static void test_a_broker_the_name_server_starts_or_stops_showing_gains_or_loses
     CHECK_INT(n, 4);
     for (i = 0; i < n; i++) CHECK_STR(qs[i].broker_name, "broker-a");
     CHECK(e2e_cmd("SHOW broker-b") == 0);
-    for (deadline = e2e_ms() + 3000; n != 8 && e2e_ms() < deadline;) {
-        rmq_producer_poll(p, 50);
-        CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
-    }
+    STEP(e2e_wait_queues(p, "TopicTest", 8, qs, 16, &n));
     STEP(check_two_broker_queues(qs, n, "TopicTest"));
     for (i = 0; i < N; i++) {                            /* 8 sends rotate over the 8 queues */
         e2e_msg_init(&b[i], "TopicTest", "TagShow", (int)i);
@@ -834,11 +837,7 @@ static void test_a_broker_the_name_server_starts_or_stops_showing_gains_or_loses
     CHECK_INT(on_b, N / 2);
     CHECK_INT(mock_count(&E.mock, "TopicTest"), N);
     CHECK(e2e_cmd("HIDE broker-a") == 0);
-    for (deadline = e2e_ms() + 3000; n != 4 && e2e_ms() < deadline;) {
-        rmq_producer_poll(p, 50);
-        CHECK_INT(rmq_fetch_publish_queues(p, "TopicTest", qs, 16, &n), RMQ_OK);
-    }
-    CHECK_INT(n, 4);
+    STEP(e2e_wait_queues(p, "TopicTest", 4, qs, 16, &n));
     for (i = 0; i < n; i++) CHECK_STR(qs[i].broker_name, "broker-b");
     for (i = N; i < 2 * N; i++) {
         e2e_msg_init(&b[i], "TopicTest", "TagHide", (int)i);
