@@ -1548,7 +1548,6 @@ static void test_shutdown_with_a_route_query_in_flight_leaves_no_connection_behi
 int main(int argc, char **argv)
 {
     long t0 = e2e_ms();
-    int rc;
     /* line by line: LeakSanitizer ends the process before stdio would
      * flush, and the summary line must survive a leak report */
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1584,7 +1583,5 @@ int main(int argc, char **argv)
     RUN_E2E(test_a_connection_cut_mid_request_is_retried_on_a_new_connection_and_stored_once);
     RUN_E2E(test_an_async_send_whose_route_never_comes_ends_at_its_own_deadline);
     if (getenv("RMQ_TEST_VERBOSE")) fprintf(stderr, "total %ld ms\n", e2e_ms() - t0);
-    rc = test_summary();
-    fflush(stdout);
-    return rc;
+    return test_summary();                            /* it flushes stdout */
 }
