@@ -399,6 +399,7 @@ static void test_sync_send_stores_the_message_as_sent_where_the_result_says(void
     rmq_send_result res;
     e2e_msg b[4];
     const e2e_store *st;
+    const char *line;
     size_t count;
     unsigned counter = 0, last = 0;
     long long now_epoch;
@@ -415,9 +416,10 @@ static void test_sync_send_stores_the_message_as_sent_where_the_result_says(void
         STEP(check_stored_result(st, &b[i].m, &res, "e2e_sync", "JSON"));
         CHECK_INT(res.trace_on, 1);
         CHECK_STR(res.reason, "");
-        CHECK(e2e_num(e2e_store_find(st, res.msg_id, &count), "bornTimestamp") > now_epoch - 10000);
-        CHECK(e2e_num(e2e_store_find(st, res.msg_id, &count), "bornTimestamp") < now_epoch + 10000);
-        STEP(check_msg_id_anatomy(e2e_store_find(st, res.msg_id, &count), rmq_producer_client_id(p), &counter));
+        line = e2e_store_find(st, res.msg_id, &count);
+        CHECK(e2e_num(line, "bornTimestamp") > now_epoch - 10000);
+        CHECK(e2e_num(line, "bornTimestamp") < now_epoch + 10000);
+        STEP(check_msg_id_anatomy(line, rmq_producer_client_id(p), &counter));
         if (i) CHECK_INT(counter, (last + 1) & 0xFFFFu);
         last = counter;
     }
