@@ -104,33 +104,35 @@ build_one() {
     local key=$1 class=$2 target=$3 level=$4
     shift 4
     local defs="$*"
-    local dir=$OUT/$key pre arch extra cc
+    local dir=$OUT/$key pre arch extra cc link libs image base
     pre=$(tool_prefix "$target")
     arch=$(arch_flags "$target")
     extra=$(target_defs "$target" "$defs")
     cc=${pre}gcc
     rm -rf "$dir" && mkdir -p "$dir"
-    # shellcheck disable=SC2086
-    {
-        $cc $arch -$level $COMMON $extra $defs -c tests/size/min_core.c -o "$dir/app.o" &&
-        $cc $arch -$level $COMMON $extra $defs -DRMQ_SIZE_BASELINE -c tests/size/min_core.c -o "$dir/base.o"
-    } 2>"$dir/warnings" || { echo "compile failed" >"$dir/error"; return 1; }
+    : >"$dir/warnings"
+    : >"$dir/link"
     case $target in
         rv32*)
             # shellcheck disable=SC2086
             $cc $arch -$level -ffreestanding -fno-tree-loop-distribute-patterns -ffunction-sections \
-                -c tests/size/start_rv32.c -o "$dir/start.o" 2>>"$dir/warnings" &&
-            $cc $arch -nostdlib -nostartfiles -Wl,--gc-sections "$dir/start.o" "$dir/app.o" -lgcc \
-                -o "$dir/app.elf" 2>"$dir/link" &&
-            $cc $arch -nostdlib -nostartfiles -Wl,--gc-sections "$dir/start.o" "$dir/base.o" -lgcc \
-                -o "$dir/base.elf" 2>>"$dir/link" ;;
+                -c tests/size/start_rv32.c -o "$dir/start.o" 2>>"$dir/warnings" ||
+                { echo "compile failed" >"$dir/error"; return 1; }
+            link="$arch -nostdlib -nostartfiles -Wl,--gc-sections $dir/start.o" libs=-lgcc ;;
         *)
-            # shellcheck disable=SC2086
-            $cc $arch -$level --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections "$dir/app.o" \
-                -o "$dir/app.elf" 2>"$dir/link" &&
-            $cc $arch -$level --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections "$dir/base.o" \
-                -o "$dir/base.elf" 2>>"$dir/link" ;;
-    esac || { echo "link failed" >"$dir/error"; return 1; }
+            link="$arch -$level --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections" libs= ;;
+    esac
+    # The application and the empty baseline: the same but for one define.
+    for image in app base; do
+        base=
+        [ $image = base ] && base=-DRMQ_SIZE_BASELINE
+        # shellcheck disable=SC2086
+        $cc $arch -$level $COMMON $extra $defs $base -c tests/size/min_core.c -o "$dir/$image.o" 2>>"$dir/warnings" ||
+            { echo "compile failed" >"$dir/error"; return 1; }
+        # shellcheck disable=SC2086
+        $cc $link "$dir/$image.o" $libs -o "$dir/$image.elf" 2>>"$dir/link" ||
+            { echo "link failed" >"$dir/error"; return 1; }
+    done
     "${pre}nm" "$dir/app.elf" >"$dir/nm"
     # shellcheck disable=SC2086
     python3 tools/size_stack.py --nm "$dir/nm" "$dir/app.ci" rocketmq_producer.h tests/size/min_core.c -- $STACK_ROOTS \
@@ -231,6 +233,10 @@ field() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 line_of() { awk -v k="$2" -v r="$3" '$1 == k && $3 == r":" { print; exit }' "$1"; }
 
 kib() { awk -v n="$1" 'BEGIN { printf "%.1fK", n / 1024 }'; }
+# A build directory whose image was built and measured.
+built() { [ -f "$1/result" ] && [ ! -f "$1/error" ]; }
+# A stack figure of a build: stack_of DIR direct|resolved ROOT.
+stack_of() { line_of "$1/stack" "$2" "$3" | awk '{ print $2 }'; }
 
 ERRORS=""
 for d in "$OUT"/*/; do
@@ -256,7 +262,7 @@ for name in $CONFIG_NAMES; do
     for t in $AVAILABLE; do
         for l in $LEVELS; do
             d=$OUT/$name.$t.$l
-            if [ ! -f "$d/result" ] || [ -f "$d/error" ]; then
+            if ! built "$d"; then
                 printf '%-11s %-13s -%-3s  %s\n' "$name" "$t" "$l" "build failed: $(cat "$d/error" 2>/dev/null)"
                 continue
             fi
@@ -265,8 +271,8 @@ for name in $CONFIG_NAMES; do
             mf=$(awk '$1 == "max_frame" { print $2 " " $3; exit }' "$d/stack")
             sd=0; sr=0
             for r in $STACK_ROOTS; do
-                v=$(line_of "$d/stack" direct "$r" | awk '{ print $2 }'); [ "${v:-0}" -gt "$sd" ] && sd=$v
-                v=$(line_of "$d/stack" resolved "$r" | awk '{ print $2 }'); [ "${v:-0}" -gt "$sr" ] && sr=$v
+                v=$(stack_of "$d" direct "$r"); [ "${v:-0}" -gt "$sd" ] && sd=$v
+                v=$(stack_of "$d" resolved "$r"); [ "${v:-0}" -gt "$sr" ] && sr=$v
             done
             printf '%-11s %-13s -%-3s %8d %6d %7d | %8d %6d %7d | %-28s | %5d / %5d\n' \
                 "$name" "$t" "$l" $lt $ld $lb "$it" "$id" "$ib" "${mf:-?}" "$sd" "$sr"
@@ -286,7 +292,7 @@ for name in $CONFIG_NAMES; do
     for t in $AVAILABLE; do
         for l in $LEVELS; do
             d=$OUT/$name.$t.$l
-            if [ -f "$d/result" ] && [ ! -f "$d/error" ]; then
+            if built "$d"; then
                 read -r it id ib bt bd bb <"$d/result"
                 row="$row $(kib $((it - bt + id - bd))) |"
             else
@@ -298,7 +304,7 @@ for name in $CONFIG_NAMES; do
 done
 
 # -- what each cut saves ----------------------------------------------------
-lib_text() { [ -f "$1/result" ] && [ ! -f "$1/error" ] && awk '{ print $1 - $4 }' "$1/result"; }
+lib_text() { built "$1" && awk '{ print $1 - $4 }' "$1/result"; }
 if [ $HAVE_FULL = 1 ] && [ -f "$OUT/full.cortex-m4.Os/result" ]; then
     echo
     echo "What each cut saves (library text, full configuration, -Os, Cortex-M4)"
@@ -316,7 +322,7 @@ fi
 
 # -- where the core's code goes ----------------------------------------------
 d=$OUT/core.cortex-m4.Os
-if [ -f "$d/result" ] && [ ! -f "$d/error" ]; then
+if built "$d"; then
     echo
     echo "Where the core's library text goes (Cortex-M4 -Os, bytes, by section of the header)"
     arm-none-eabi-nm -S "$d/app.elf" >"$d/nm-sizes"
@@ -347,7 +353,7 @@ for name in $CONFIG_NAMES; do
             d=$OUT/$name.$t.$l
             class=$(awk '{ print $1 }' "$d/what" 2>/dev/null)
             id="$name $t -$l"
-            if [ ! -f "$d/result" ] || [ -f "$d/error" ]; then fail "$id: not built ($(cat "$d/error" 2>/dev/null))"; continue; fi
+            if ! built "$d"; then fail "$id: not built ($(cat "$d/error" 2>/dev/null))"; continue; fi
             hits=$(nm_hits "$d" "$PRINTF_RE")
             [ -n "$hits" ] && failc printf "$id: printf family in the image: $hits"
             [ "$class" = core ] || continue
@@ -363,7 +369,7 @@ for name in $CONFIG_NAMES; do
             dyn=$(awk '$1 == "dynamic_frame" { print $3 }' "$d/stack" | tr '\n' ' ')
             [ -n "$dyn" ] && failc frame "$id: frames of dynamic size: $dyn"
             for r in $STACK_ROOTS; do
-                v=$(line_of "$d/stack" resolved "$r" | awk '{ print $2 }')
+                v=$(stack_of "$d" resolved "$r")
                 if [ -z "$v" ]; then failc stack "$id: no stack figure for $r"
                 elif [ "$v" -gt "$BUDGET_STACK" ]; then
                     failc stack "$id: $r stack $v > $BUDGET_STACK: $(line_of "$d/stack" resolved "$r" | cut -d' ' -f3-)"
