@@ -16,7 +16,8 @@ baseline's, and padding.
 import re
 import sys
 
-NODE = re.compile(r'node:\s*\{\s*title:\s*"[^"]*"\s*label:\s*"([^"\\]*)\\n([^"\\]*):(\d+):\d+')
+from size_stack import HEADER, parse_ci
+
 BANNER = re.compile(r'^/\* (\d+)\. (\S.*?)\s*\*/$')
 LIBRARY_AUX = re.compile(r'^(__aeabi_|__udiv|__div|__mod|__umod|__ash|__lshr|mem|str)')
 
@@ -34,11 +35,11 @@ def main(argv):
             if m:
                 banners.append((n, m.group(1) + '. ' + m.group(2)))
     where = {}
-    with open(ci_path, encoding='utf-8', errors='replace') as f:
-        for line in f:
-            m = NODE.search(line)
-            if m and m.group(2).endswith('rocketmq_producer.h'):
-                where[m.group(1)] = int(m.group(3))
+    nodes, _ = parse_ci(ci_path)
+    for name, at, _, _ in nodes.values():
+        m = re.match(r'(.*):(\d+):\d+$', at)
+        if m and m.group(1).endswith(HEADER):
+            where[name] = int(m.group(2))
 
     def section(line):
         name = 'before the sections'
