@@ -193,11 +193,21 @@ static void hand_written(void)
     rmq__buf_free(&b);
 }
 
+/* A capture's broker-to-client frames as one stream (nothing if none). */
+static void put_stream(const char *dir, const rmq__buf *stream)
+{
+    char name[600];
+    if (!stream->len) return;
+    seed_name(dir, name, sizeof name);
+    strncat(name, "-stream", sizeof name - strlen(name) - 1);
+    put("fuzz_frame", name, stream->p, stream->len, NULL, 0);
+    put("fuzz_request", name, "\0\0", 2, stream->p, stream->len);
+}
+
 int main(int argc, char **argv)
 {
     rmq__buf stream;
     const char *stream_dir = NULL;
-    char name[600];
     int i;
     if (argc < 2) { fprintf(stderr, "usage: seeds OUT [vector.bin ...]\n"); return 2; }
     out_dir = argv[1];
@@ -206,12 +216,7 @@ int main(int argc, char **argv)
         const char *slash = strrchr(argv[i], '/');
         if (stream_dir && (!slash || (size_t)(slash - argv[i]) != strlen(stream_dir) ||
                            strncmp(argv[i], stream_dir, strlen(stream_dir)) != 0)) {
-            if (stream.len) {
-                seed_name(stream_dir, name, sizeof name);
-                strncat(name, "-stream", sizeof name - strlen(name) - 1);
-                put("fuzz_frame", name, stream.p, stream.len, NULL, 0);
-                put("fuzz_request", name, "\0\0", 2, stream.p, stream.len);
-            }
+            put_stream(stream_dir, &stream);
             stream.len = 0;
             free((void *)stream_dir);
             stream_dir = NULL;
@@ -224,12 +229,7 @@ int main(int argc, char **argv)
         }
         from_vector(argv[i], &stream);
     }
-    if (stream.len && stream_dir) {
-        seed_name(stream_dir, name, sizeof name);
-        strncat(name, "-stream", sizeof name - strlen(name) - 1);
-        put("fuzz_frame", name, stream.p, stream.len, NULL, 0);
-        put("fuzz_request", name, "\0\0", 2, stream.p, stream.len);
-    }
+    if (stream_dir) put_stream(stream_dir, &stream);
     free((void *)stream_dir);
     hand_written();
     rmq__buf_free(&stream);
