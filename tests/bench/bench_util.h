@@ -179,6 +179,13 @@ BENCH_FN uint64_t bench_cpu_ns(void)
            ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
 }
 
+/* Clock ticks (the unit of /proc's CPU times) in ns; 0 if the tick rate is unknown. */
+BENCH_FN uint64_t bench_ticks_ns(unsigned long long ticks)
+{
+    long hz = sysconf(_SC_CLK_TCK);
+    return hz > 0 ? ticks * (1000000000u / (uint64_t)hz) : 0;
+}
+
 /* User + system time of another process from /proc/<pid>/stat (fields 14
  * and 15, counted after the command name, which may hold blanks), in clock
  * ticks turned into ns; 0 if it cannot be read. */
@@ -187,10 +194,9 @@ BENCH_FN uint64_t bench_proc_cpu_ns(pid_t pid)
     char path[64], buf[1024];
     const char *s;
     unsigned long long ut = 0, st = 0;
-    long hz = sysconf(_SC_CLK_TCK);
     size_t n;
     FILE *f;
-    if (pid <= 0 || hz <= 0)
+    if (pid <= 0)
         return 0;
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
     f = fopen(path, "r");
@@ -202,7 +208,7 @@ BENCH_FN uint64_t bench_proc_cpu_ns(pid_t pid)
     s = strrchr(buf, ')');
     if (!s || sscanf(s + 1, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &ut, &st) != 2)
         return 0;
-    return (ut + st) * (1000000000u / (uint64_t)hz);
+    return bench_ticks_ns(ut + st);
 }
 
 /* CPU time the whole machine spent busy (user, nice, system, irq, softirq,
@@ -211,16 +217,15 @@ BENCH_FN uint64_t bench_proc_cpu_ns(pid_t pid)
 BENCH_FN uint64_t bench_machine_busy_ns(void)
 {
     unsigned long long v[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
-    long hz = sysconf(_SC_CLK_TCK);
     FILE *f = fopen("/proc/stat", "r");
     int n;
     if (!f)
         return 0;
     n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
     fclose(f);
-    if (n < 7 || hz <= 0)
+    if (n < 7)
         return 0;
-    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * (1000000000u / (uint64_t)hz);
+    return bench_ticks_ns(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
 }
 
 /* -- placement ------------------------------------------------------------ */
