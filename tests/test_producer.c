@@ -882,7 +882,8 @@ static void test_requests_queued_behind_a_full_socket_leave_in_one_write(void)
     rmq_message m = msg("TopicTest", "queued");
     rmq_send_result res;
     cb_log log;
-    int i;
+    char bodies[8][16];
+    int i, k;
     memset(&log, 0, sizeof log);
     gather_inner = *rmq_sim_port(c->sim);
     port = gather_inner;
@@ -895,7 +896,11 @@ static void test_requests_queued_behind_a_full_socket_leave_in_one_write(void)
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                    /* route and connection ready */
     gather_full = 1;
-    for (i = 0; i < 8; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &log), RMQ_OK);
+    for (i = 0; i < 8; i++) {
+        snprintf(bodies[i], sizeof bodies[i], "queued-%d", i);
+        m = msg("TopicTest", bodies[i]);
+        CHECK_INT(rmq_send_async(p, &m, count_cb, &log), RMQ_OK);
+    }
     CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 1);
     gather_full = 0;
     gather_writes = 0;
@@ -904,6 +909,14 @@ static void test_requests_queued_behind_a_full_socket_leave_in_one_write(void)
     CHECK_INT(log.ok, 8);
     CHECK_INT(log.calls, 8);
     CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 9);
+    for (i = 0, k = -1; i < c->nlog; i++) {                      /* in the order they were sent */
+        if (c->log[i].code != RMQ_REQ_SEND_MESSAGE_V2) continue;
+        if (k >= 0)
+            CHECK(c->log[i].body_len == strlen(bodies[k]) && memcmp(c->log[i].body, bodies[k], c->log[i].body_len) == 0);
+        k++;
+    }
+    CHECK_INT(k, 8);
+    CHECK_INT(simc_stored(c, log.msg_id), 1);
     rmq_producer_destroy(p);
     simc_destroy(c);
 }
