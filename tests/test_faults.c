@@ -3,36 +3,21 @@
  * callback, every send reported OK in the broker's store (by UNIQ_KEY, with
  * duplicates from retries counted), nothing leaked (ASan, valgrind). */
 
-typedef struct fm_send {
-    int calls;
-    rmq_err err;
-    char uniq[57];
-    char reason[256];
-} fm_send;
-
-static void fm_cb(rmq_err err, const rmq_send_result *res, void *user)
-{
-    fm_send *s = (fm_send *)user;
-    s->calls++;
-    s->err = err;
-    snprintf(s->uniq, sizeof s->uniq, "%s", res->msg_id);
-    snprintf(s->reason, sizeof s->reason, "%s", res->reason);
-}
-
+/* Each async send has a cb_log of its own (sim_cluster.h). */
 typedef struct fm_tally {
     int ok, failed, lost, duplicates, twice, unexplained;
 } fm_tally;
 
 /* Every send ended once; every OK one is stored; every failure says why. */
-static fm_tally fm_check(simc *c, const fm_send *s, int n)
+static fm_tally fm_check(simc *c, const cb_log *s, int n)
 {
     fm_tally t;
     int i;
     memset(&t, 0, sizeof t);
     for (i = 0; i < n; i++) {
         if (s[i].calls != 1) t.twice++;
-        if (s[i].err == RMQ_OK) {
-            int k = simc_stored(c, s[i].uniq);
+        if (s[i].last == RMQ_OK) {
+            int k = simc_stored(c, s[i].msg_id);
             t.ok++;
             if (k == 0) t.lost++;
             if (k > 1) t.duplicates += k - 1;
@@ -55,7 +40,7 @@ static rmq_producer *fm_producer(simc *c, uint32_t timeout_ms)
 }
 
 /* n async sends to TopicTest, then a flush. */
-static void fm_send_async(rmq_producer *p, fm_send *s, int n)
+static void fm_send_async(rmq_producer *p, cb_log *s, int n)
 {
     int i;
     for (i = 0; i < n; i++) {
@@ -64,7 +49,7 @@ static void fm_send_async(rmq_producer *p, fm_send *s, int n)
         snprintf(body, sizeof body, "fault-%d", i);
         rmq_message_init(&m, "TopicTest", body, strlen(body));
         memset(&s[i], 0, sizeof s[i]);
-        if (rmq_send_async(p, &m, fm_cb, &s[i]) != RMQ_OK) { s[i].calls = 1; s[i].err = RMQ_ERR_BUSY; }
+        if (rmq_send_async(p, &m, count_cb, &s[i]) != RMQ_OK) { s[i].calls = s[i].fail = 1; s[i].last = RMQ_ERR_BUSY; }
     }
     rmq_producer_flush(p, 60000);
 }
@@ -80,7 +65,7 @@ static void warm_up(rmq_producer *p)
 /* n async sends (s) held unanswered by a silent broker-a, then bytes
  * written to the producer on broker-a's connection; then broker-a answers
  * again and the producer is flushed. */
-static void fm_inject_behind_sends(simc *c, rmq_producer *p, fm_send *s, int n, const void *bytes, size_t len)
+static void fm_inject_behind_sends(simc *c, rmq_producer *p, cb_log *s, int n, const void *bytes, size_t len)
 {
     rmq_message m;
     int i;
@@ -88,7 +73,7 @@ static void fm_inject_behind_sends(simc *c, rmq_producer *p, fm_send *s, int n, 
     for (i = 0; i < n; i++) {
         rmq_message_init(&m, "TopicTest", "held", 4);
         memset(&s[i], 0, sizeof s[i]);
-        CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[i]), RMQ_OK);
+        CHECK_INT(rmq_send_async(p, &m, count_cb, &s[i]), RMQ_OK);
     }
     rmq_producer_poll(p, 0);
     rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), bytes, len);
@@ -103,7 +88,7 @@ static void test_fault_refused_connect_fails_every_send_naming_the_broker(void)
 {
     simc *c = simc_create(1, 1, 1000);
     rmq_producer *p = fm_producer(c, 0);
-    static fm_send s[20];
+    static cb_log s[20];
     fm_tally t;
     rmq_sim_faults refuse;
     int i;
@@ -115,7 +100,7 @@ static void test_fault_refused_connect_fails_every_send_naming_the_broker(void)
     FM_CHECK_CLEAN(t, 20);
     CHECK_INT(t.failed, 20);
     for (i = 0; i < 20; i++) {
-        CHECK_INT(s[i].err, RMQ_ERR_CONNECT);
+        CHECK_INT(s[i].last, RMQ_ERR_CONNECT);
         CHECK_HAS(s[i].reason, "10.0.1.1:10911");
     }
     rmq_producer_destroy(p);
@@ -127,7 +112,7 @@ static void test_fault_one_byte_writes_and_reads_change_nothing(void)
     simc *c = simc_create(1, 1, 1000);
     rmq_sim_faults tiny;
     rmq_producer *p;
-    static fm_send s[30];
+    static cb_log s[30];
     fm_tally t;
     rmq_send_result res;
     rmq_message m;
@@ -152,7 +137,7 @@ static void test_fault_reset_mid_frame_retries_and_every_ok_is_stored(void)
 {
     simc *c = simc_create(1, 2, 1000);
     rmq_producer *p = fm_producer(c, 0);
-    static fm_send s[200];
+    static cb_log s[200];
     fm_tally t;
     rmq_sim_faults reset;
     warm_up(p);
@@ -194,7 +179,7 @@ static void test_fault_a_garbage_frame_fails_what_is_in_flight_and_the_next_send
     static const unsigned char garbage[12] = { 0, 0, 0, 8, 0, 0, 0, 200, 'g', 'a', 'r', 'b' };
     simc *c = simc_create(1, 1, 1000);
     rmq_producer *p = fm_producer(c, 0);
-    static fm_send s[5];
+    static cb_log s[5];
     fm_tally t;
     rmq_send_result res;
     rmq_message m;
@@ -215,7 +200,7 @@ static void test_fault_a_garbage_frame_fails_an_async_send_without_retries_with_
     simc *c = simc_create(1, 1, 1000);
     rmq_producer_config cfg;
     rmq_producer *p;
-    static fm_send s[1];
+    static cb_log s[1];
     simc_config(c, &cfg, "faults");
     cfg.retry_times_async = 0;
     CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
@@ -223,7 +208,7 @@ static void test_fault_a_garbage_frame_fails_an_async_send_without_retries_with_
     warm_up(p);
     fm_inject_behind_sends(c, p, s, 1, garbage, sizeof garbage);
     CHECK_INT(s[0].calls, 1);
-    CHECK_INT(s[0].err, RMQ_ERR_PROTOCOL);
+    CHECK_INT(s[0].last, RMQ_ERR_PROTOCOL);
     CHECK_HAS(s[0].reason, "10.0.1.1:10911 sent a malformed frame");
     rmq_producer_destroy(p);
     simc_destroy(c);
@@ -252,7 +237,7 @@ static void test_fault_a_length_prefix_over_16_mib_closes_the_connection(void)
     static const unsigned char huge[8] = { 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 10 };
     simc *c = simc_create(1, 1, 1000);
     rmq_producer *p = fm_producer(c, 0);
-    static fm_send s[1];
+    static cb_log s[1];
     fm_tally t;
     warm_up(p);
     fm_inject_behind_sends(c, p, s, 1, huge, sizeof huge);
@@ -270,7 +255,7 @@ static void test_fault_a_system_busy_storm_fails_each_send_once_with_the_code(vo
 {
     simc *c = simc_create(1, 1, 1000);
     rmq_producer *p = fm_producer(c, 0);
-    static fm_send s[100];
+    static cb_log s[100];
     fm_tally t;
     int i;
     warm_up(p);
@@ -289,7 +274,7 @@ static void test_fault_a_broker_killed_with_1000_async_sends_pending(void)
 {
     simc *c = simc_create(1, 2, 1000);
     rmq_producer *p = fm_producer(c, 10000);
-    static fm_send s[1000];
+    static cb_log s[1000];
     fm_tally t;
     int i;
     warm_up(p);
@@ -298,7 +283,7 @@ static void test_fault_a_broker_killed_with_1000_async_sends_pending(void)
         rmq_message m;
         rmq_message_init(&m, "TopicTest", "kill", 4);
         memset(&s[i], 0, sizeof s[i]);
-        CHECK_INT(rmq_send_async(p, &m, fm_cb, &s[i]), RMQ_OK);
+        CHECK_INT(rmq_send_async(p, &m, count_cb, &s[i]), RMQ_OK);
     }
     rmq_producer_poll(p, 0);
     simc_down(c, simc_index(c, "broker-a"));                   /* killed: listener gone, connection reset */
