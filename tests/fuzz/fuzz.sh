@@ -56,11 +56,12 @@ one() {
     mkdir -p "$art" "$corpus/$t" "$(dirname "$log")"
     # Regression inputs are not part of the corpus: one that still fails
     # would end the campaign at once (fuzz-smoke runs them on their own).
-    # shellcheck disable=SC2046
     # A smoke run is deterministic (FUZZ_SEED, FUZZ_RUNS): the same mutations
     # every time, so CI cannot fail on a lucky one; campaigns run on time.
     limit="-max_total_time=$seconds"
     [ -n "${FUZZ_RUNS:-}" ] && limit="-runs=$(runs_of "$t")"
+    # $limit is one word; $(extra) none or one.
+    # shellcheck disable=SC2046,SC2086
     "$bindir/$t" $limit ${FUZZ_SEED:+-seed=$FUZZ_SEED} -max_len="$(max_len "$t")" $(extra "$t") -timeout=20 -rss_limit_mb=3072 \
         -print_final_stats=1 -artifact_prefix="$art/" "$corpus/$t" >"$log" 2>&1
     rc=$?
