@@ -34,7 +34,7 @@ TEST_BINS_SAN += $(B)/san/test_tls
 TEST_BINS_VG  += $(B)/vg/test_tls
 PORTS_BINS    += $(B)/san/test_tls
 
-TLS_DEPS = tests/test_tls.c port/rmq_port_mbedtls.h $(HEADER) tests/rmq_test.h tests/mockbroker/mock_client.h
+TLS_DEPS = tests/test_tls.c port/rmq_port_mbedtls.h $(HEADER) tests/rmq_test.h tests/port_test.h tests/mockbroker/mock_client.h
 
 $(B)/san/test_tls: $(TLS_DEPS) | $(B)/san
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@ $(MBEDTLS_LIBS) -lpthread
@@ -52,7 +52,7 @@ PORTS_CHECKS  += ports-lwip-select
 # `make test` runs it through TEST_CMDS, so it must be built first.
 test: $(B)/san/test_lwip
 
-$(B)/san/test_lwip: tests/test_lwip.c port/rmq_port_lwip.h $(HEADER) tests/rmq_test.h tests/mockbroker/mock_client.h | $(B)/san
+$(B)/san/test_lwip: tests/test_lwip.c port/rmq_port_lwip.h $(HEADER) tests/rmq_test.h tests/port_test.h tests/mockbroker/mock_client.h | $(B)/san
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $(LWIP_CFLAGS) $< -o $@ $(LWIP_LIBS) -lpthread
 
 # The select variant against lwIP's own socket definitions (compile only).

@@ -23,6 +23,9 @@ static void test_fail_at(const char *file, int line, const char *what)
 
 #define CHECK(cond) do { if (!(cond)) { test_fail_at(__FILE__, __LINE__, #cond); return; } } while (0)
 #define CHECK_MSG(cond, msg) do { if (!(cond)) { test_fail_at(__FILE__, __LINE__, msg); return; } } while (0)
+/* CHECK_MSG with a formatted message. */
+#define CHECKF(cond, ...) do { if (!(cond)) { char m_[1200]; snprintf(m_, sizeof m_, __VA_ARGS__); \
+    test_fail_at(__FILE__, __LINE__, m_); return; } } while (0)
 #define CHECK_INT(a, b) do { long long ta_ = (long long)(a), tb_ = (long long)(b); if (ta_ != tb_) { \
     char tm_[512]; snprintf(tm_, sizeof tm_, "%s == %s: %lld != %lld", #a, #b, ta_, tb_); \
     test_fail_at(__FILE__, __LINE__, tm_); return; } } while (0)

@@ -19,10 +19,6 @@
 #include <fcntl.h>
 #include <time.h>
 
-/* A failed check with a formatted message (rmq_test.h's CHECK_MSG takes a
- * fixed text). */
-#define CHECKF(cond, ...) do { if (!(cond)) { char m_[700]; snprintf(m_, sizeof m_, __VA_ARGS__); \
-    test_fail_at(__FILE__, __LINE__, m_); return; } } while (0)
 /* Runs a helper that checks, and ends the test if it failed. */
 #define STEP(call) do { call; if (test_current_failed) return; } while (0)
 

@@ -29,6 +29,7 @@
 #include "../port/rmq_port_lwip.h"
 #include "mockbroker/mock_client.h"
 #include "rmq_test.h"
+#include "port_test.h"
 
 #include "lwip/tcpip.h"
 #include "netif/tapif.h"
@@ -37,9 +38,6 @@
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
-
-#define CHECKF(cond, ...) do { if (!(cond)) { char m_[1200]; snprintf(m_, sizeof m_, __VA_ARGS__); \
-    test_fail_at(__FILE__, __LINE__, m_); return; } } while (0)
 
 #define TAP_NAME "rmqtap0"
 #define HOST_SIDE "10.77.0.1"      /* the namespace's end of the tap */
@@ -64,13 +62,6 @@ static struct {
     pthread_t relay_thread[MAX_RELAYS];
     int nrelays;
 } L;
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- what the application supplies to the port ---------------------------- */
 
@@ -266,25 +257,6 @@ static int setup(void)
     L.nat = L.lw.port;
     L.nat.connect = nat_connect;
     return 0;
-}
-
-/* Drives one connect of port p as the producer does: RMQ_PORT_OK, a negative
- * code, or RMQ_PORT_AGAIN when budget_ms passed. */
-static int drive_connect(const rmq_port *p, const char *host, uint16_t port, void **conn, long budget_ms)
-{
-    long deadline = now_ms() + budget_ms;
-    int rc = p->connect(p->ctx, host, port, conn);
-    while (rc == RMQ_PORT_AGAIN && now_ms() < deadline) {
-        rmq_wait_item it;
-        it.conn = *conn;
-        it.want = RMQ_WANT_WRITE;
-        it.ready = 0;
-        if (p->wait(p->ctx, &it, 1, 50) > 0) rc = p->connect_result(p->ctx, *conn);
-    }
-    if (rc == RMQ_PORT_OK) return rc;
-    if (*conn) p->close(p->ctx, *conn);   /* the producer closes a failed connect too */
-    *conn = NULL;
-    return rc;
 }
 
 /* ---- tests ------------------------------------------------------------------ */

@@ -54,9 +54,6 @@
 #define RMQ_NOMALLOC_LIB_OBJ "build/san/nomalloc_lib.o"
 #endif
 
-#define CHECKF(cond, ...) do { if (!(cond)) { char m_[600]; snprintf(m_, sizeof m_, __VA_ARGS__); \
-    test_fail_at(__FILE__, __LINE__, m_); return; } } while (0)
-
 static uint64_t pool_mem[NOMALLOC_POOL_BYTES / sizeof(uint64_t)];
 static rmq_pool pool;
 

@@ -24,6 +24,7 @@
 #include "../port/rmq_port_mbedtls.h"
 #include "mockbroker/mock_client.h"
 #include "rmq_test.h"
+#include "port_test.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -47,8 +48,6 @@
 #define TLS_TEST_MALLINFO2 1
 #endif
 
-#define CHECKF(cond, ...) do { if (!(cond)) { char m_[1200]; snprintf(m_, sizeof m_, __VA_ARGS__); \
-    test_fail_at(__FILE__, __LINE__, m_); return; } } while (0)
 /* Skip lines are indented, so that tests/run.sh shows them. */
 #define SKIP_IF_NO_SERVER() do { if (!T.up) { printf("  SKIP %s: %s\n", test_current, T.why_down); return; } } while (0)
 
@@ -72,13 +71,6 @@ static struct {
     char logged[1024];            /* the last ERROR the port chain logged */
     char nsaddr[64];              /* "127.0.0.1:<stunnel ns port>" */
 } T;
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void nap_ms(long ms)
 {
@@ -316,23 +308,6 @@ static rmq_port *tls_over_map(rmq_port_mbedtls *tls, const char *ca)
     return rmq_port_mbedtls_init(tls, route_map(), &tc);
 }
 
-/* Drives one connection of port p through connect, the readiness wait and
- * connect_result, as the producer does: RMQ_PORT_OK or a negative code;
- * RMQ_PORT_AGAIN when budget_ms passed. */
-static int drive_connect(const rmq_port *p, uint16_t port, void **conn, long budget_ms)
-{
-    long deadline = now_ms() + budget_ms;
-    int rc = p->connect(p->ctx, "127.0.0.1", port, conn);
-    while (rc == RMQ_PORT_AGAIN && now_ms() < deadline) {
-        rmq_wait_item it;
-        it.conn = *conn;
-        it.want = RMQ_WANT_WRITE;
-        it.ready = 0;
-        if (p->wait(p->ctx, &it, 1, 50) > 0) rc = p->connect_result(p->ctx, *conn);
-    }
-    if (rc < 0) { p->close(p->ctx, *conn); *conn = NULL; }
-    return rc;
-}
 
 static rmq_err producer_start(const rmq_port *port, const char *group, rmq_producer **out)
 {
@@ -562,7 +537,7 @@ static void test_host_name_mismatch_is_refused(void)
     /* A server of the right CA whose certificate is for other.invalid. */
     port = tls_over_map(&tls, "ca.crt");
     CHECK(port != NULL);
-    CHECK_INT(drive_connect(port, T.tls_port[SVC_OTHER_HOST], &conn, 5000), RMQ_PORT_FAILED);
+    CHECK_INT(drive_connect(port, "127.0.0.1", T.tls_port[SVC_OTHER_HOST], &conn, 5000), RMQ_PORT_FAILED);
     CHECK_HAS(rmq_port_mbedtls_last_error(&tls), "host name mismatch");
     CHECK_HAS(rmq_port_mbedtls_last_error(&tls), "not valid for '127.0.0.1'");
     CHECK(rmq_port_mbedtls_last_verify_flags(&tls) & MBEDTLS_X509_BADCERT_CN_MISMATCH);
@@ -574,14 +549,14 @@ static void test_host_name_mismatch_is_refused(void)
     tc.server_name = "rocketmq.invalid";
     port = rmq_port_mbedtls_init(&tls, route_map(), &tc);
     CHECK(port != NULL);
-    CHECK_INT(drive_connect(port, T.tls_port[SVC_NS], &conn, 5000), RMQ_PORT_FAILED);
+    CHECK_INT(drive_connect(port, "127.0.0.1", T.tls_port[SVC_NS], &conn, 5000), RMQ_PORT_FAILED);
     CHECK_HAS(rmq_port_mbedtls_last_error(&tls), "not valid for 'rocketmq.invalid'");
     rmq_port_mbedtls_free(&tls);
     /* server_name set to a name it carries: accepted. */
     tc.server_name = "localhost";
     port = rmq_port_mbedtls_init(&tls, route_map(), &tc);
     CHECK(port != NULL);
-    CHECK_INT(drive_connect(port, T.tls_port[SVC_NS], &conn, 5000), RMQ_PORT_OK);
+    CHECK_INT(drive_connect(port, "127.0.0.1", T.tls_port[SVC_NS], &conn, 5000), RMQ_PORT_OK);
     port->close(port->ctx, conn);
     rmq_port_mbedtls_free(&tls);
 }
@@ -598,7 +573,7 @@ static void test_insecure_option_accepts_what_verification_refuses(void)
     T.logged[0] = '\0';
     port = rmq_port_mbedtls_init(&tls, route_map(), &tc);
     CHECK(port != NULL);
-    CHECK_INT(drive_connect(port, T.tls_port[SVC_OTHER_HOST], &conn, 5000), RMQ_PORT_OK);
+    CHECK_INT(drive_connect(port, "127.0.0.1", T.tls_port[SVC_OTHER_HOST], &conn, 5000), RMQ_PORT_OK);
     port->close(port->ctx, conn);
     rmq_port_mbedtls_free(&tls);
 }
@@ -615,7 +590,7 @@ static void test_client_certificate_is_presented_when_configured(void)
     /* Without one, a server that requires it ends the handshake. */
     port = tls_over_map(&tls, "ca.crt");
     CHECK(port != NULL);
-    CHECK_INT(drive_connect(port, T.tls_port[SVC_MTLS], &conn, 5000), RMQ_PORT_FAILED);
+    CHECK_INT(drive_connect(port, "127.0.0.1", T.tls_port[SVC_MTLS], &conn, 5000), RMQ_PORT_FAILED);
     CHECK_HAS(rmq_port_mbedtls_last_error(&tls), "does it require a client certificate (none is configured)");
     rmq_port_mbedtls_free(&tls);
     /* With the client certificate (file) and its key (PEM text). */
@@ -628,7 +603,7 @@ static void test_client_certificate_is_presented_when_configured(void)
     port = rmq_port_mbedtls_init(&tls, route_map(), &tc);
     free(key);
     CHECKF(port != NULL, "init: %s", rmq_port_mbedtls_last_error(&tls));
-    CHECK_INT(drive_connect(port, T.tls_port[SVC_MTLS], &conn, 5000), RMQ_PORT_OK);
+    CHECK_INT(drive_connect(port, "127.0.0.1", T.tls_port[SVC_MTLS], &conn, 5000), RMQ_PORT_OK);
     port->close(port->ctx, conn);
     rmq_port_mbedtls_free(&tls);
 }
@@ -674,12 +649,10 @@ static void test_a_plain_port_fails_the_handshake_with_a_reason(void)
     tc.ca_file = cert_path("ca.crt");
     port = rmq_port_mbedtls_init(&tls, rmq_port_posix(), &tc);    /* straight to the mock */
     CHECK(port != NULL);
-    rc = drive_connect(port, T.mock_port[SVC_NS], &conn, 3000);
-    if (rc == RMQ_PORT_AGAIN) {
-        /* The mock may wait for the rest of a "frame": the producer's
-         * connect deadline would end this. */
-        port->close(port->ctx, conn);
-    } else {
+    rc = drive_connect(port, "127.0.0.1", T.mock_port[SVC_NS], &conn, 3000);
+    /* The mock may wait for the rest of a "frame" (AGAIN, and drive_connect
+     * closed it, as the producer's connect deadline would); else refused. */
+    if (rc != RMQ_PORT_AGAIN) {
         CHECK_INT(rc, RMQ_PORT_FAILED);
         CHECK_HAS(rmq_port_mbedtls_last_error(&tls), "before the server answered the handshake (is it a TLS port?)");
     }
@@ -701,7 +674,7 @@ static void test_memory_per_connection_is_measured(void)
     after_init = heap_bytes();
     /* A first connection pays the process's one-time costs (glibc loads the
      * time zone when mbedTLS first checks a certificate's dates). */
-    CHECK_INT(drive_connect(port, T.tls_port[SVC_NS], &conn, 5000), RMQ_PORT_OK);
+    CHECK_INT(drive_connect(port, "127.0.0.1", T.tls_port[SVC_NS], &conn, 5000), RMQ_PORT_OK);
     port->close(port->ctx, conn);
     conn = NULL;
     before = heap_bytes();
