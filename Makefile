@@ -24,8 +24,8 @@ SANCC   := $(shell command -v $(CLANG) >/dev/null 2>&1 && echo $(CLANG) || echo 
 HEADER  = rocketmq_producer.h port/rmq_port_posix.h port/rmq_port_sim.h
 UNIT_SRC = tests/unit.c $(wildcard tests/test_*.c tests/*.h)
 
-TEST_BINS_SAN = $(B)/san/unit $(B)/san/test_bounds $(B)/san/test_notext $(B)/san/test_port_posix $(B)/san/test_port_sim $(B)/san/test_threads
-TEST_BINS_VG  = $(B)/vg/unit $(B)/vg/test_bounds $(B)/vg/test_notext $(B)/vg/test_port_posix $(B)/vg/test_port_sim $(B)/vg/test_threads
+TEST_BINS_SAN = $(B)/san/unit $(B)/san/test_bounds $(B)/san/test_notext $(B)/san/test_core $(B)/san/test_port_posix $(B)/san/test_port_sim $(B)/san/test_threads
+TEST_BINS_VG  = $(B)/vg/unit $(B)/vg/test_bounds $(B)/vg/test_notext $(B)/vg/test_core $(B)/vg/test_port_posix $(B)/vg/test_port_sim $(B)/vg/test_threads
 
 # MCU-sized bounds, for tests of what happens when one is reached.
 SMALL_BOUNDS = -DRMQ_MAX_INFLIGHT=8 -DRMQ_MAX_PENDING=16 -DRMQ_MAX_QUEUES=32 -DRMQ_MAX_CONNECTIONS=4
@@ -65,6 +65,13 @@ $(B)/san/test_notext: tests/test_notext.c tests/sim_cluster.h tests/rmq_test.h $
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@
 
 $(B)/vg/test_notext: tests/test_notext.c tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/vg
+	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@
+
+# The core configuration: every feature cut but the texts, a static pool.
+$(B)/san/test_core: tests/test_core.c tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/san
+	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@
+
+$(B)/vg/test_core: tests/test_core.c tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/vg
 	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@
 
 $(B)/san/test_threads: tests/test_threads.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/san mockbroker

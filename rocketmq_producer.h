@@ -264,6 +264,15 @@
  *   RMQ_NO_LOG           no log calls at all
  *   RMQ_NO_TRANSACTION   no transactional sends or check-backs
  *   RMQ_NO_ACL           no ACL signing (SHA-1, HMAC, base64)
+ *   RMQ_NO_THREADS       one thread only: the port's mutex, event and wake
+ *                        entries are never called
+ *   RMQ_NO_SELECTOR      no sends to a queue the application chooses:
+ *                        rmq_send_to_queue*, rmq_send_select*,
+ *                        rmq_send_oneway_to_queue, rmq_fetch_publish_queues
+ *                        and the ready selectors are not defined
+ *   RMQ_NO_ONEWAY        no oneway sends (rmq_send_oneway* not defined)
+ *   RMQ_NO_PROPERTIES    no user properties (tags, keys, delay level and
+ *                        WAIT remain); a message that has some is refused
  * Platform:
  *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
  *   RMQ_FREESTANDING_LIBC  with it, in one file: also define memcpy, memmove,
@@ -970,6 +979,42 @@ int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n)
 #define RMQ_FREE(ctx, p) ((void)(ctx), free(p))
 #endif
 #endif
+
+/* -- feature switches ------------------------------------------------------ */
+/* What the cuts of section 1 become inside: 0 or 1 where a run-time value
+ * would otherwise decide, so that the compiler drops the code of a cut
+ * feature while the code around it reads the same in every build. */
+#ifdef RMQ_NO_THREADS
+#define RMQ__THREADS 0
+#else
+#define RMQ__THREADS 1
+#endif
+#ifdef RMQ_NO_SELECTOR
+#define RMQ__SELECTORS 0
+#else
+#define RMQ__SELECTORS 1
+#endif
+#ifdef RMQ_NO_ONEWAY
+#define RMQ__ONEWAYS 0
+#else
+#define RMQ__ONEWAYS 1
+#endif
+/* Oneway requests at the remoting layer: oneway sends and END_TRANSACTION. */
+#if defined(RMQ_NO_ONEWAY) && defined(RMQ_NO_TRANSACTION)
+#define RMQ__ONEWAY_REQS 0
+#else
+#define RMQ__ONEWAY_REQS 1
+#endif
+#ifdef RMQ_NO_PROPERTIES
+#define RMQ__PROPERTIES 0
+#else
+#define RMQ__PROPERTIES 1
+#endif
+/* The instance's lock; a send's target (a send that picks its own queue
+ * where selectors are cut) and whether it is oneway. */
+#define RMQ__MUTEX(m) (RMQ__THREADS ? (m) : (void *)0)
+#define RMQ__TARGET(op) (RMQ__SELECTORS ? (int)(op)->target : RMQ__TARGET_DEFAULT)
+#define RMQ__IS_ONEWAY(op) (RMQ__ONEWAYS && (op)->mode == RMQ__MODE_ONEWAY)
 
 /* -- the pool ------------------------------------------------------------ */
 /* Blocks lie in address order, each with a header holding its size and a
@@ -2387,6 +2432,7 @@ RMQDEF int32_t rmq_java_string_hash(const char *utf8)
     return (int32_t)h;
 }
 
+#ifndef RMQ_NO_SELECTOR
 RMQDEF int rmq_select_by_hash(const rmq_queue *queues, size_t n, const rmq_message *m, void *arg)
 {
     int32_t h = rmq_java_string_hash((const char *)arg);
@@ -2408,6 +2454,7 @@ RMQDEF int rmq_select_by_id(const rmq_queue *queues, size_t n, const rmq_message
     rmq__udiv64(id, (uint32_t)n, &rem);
     return (int)rem;
 }
+#endif
 
 /* -- names of things ----------------------------------------------------- */
 RMQDEF const char *rmq_strerror(rmq_err err)
@@ -2711,7 +2758,7 @@ RMQ__FN rmq__conn *rmq__conn_find(rmq__remoting *rm, const char *addr)
 RMQ__FN void rmq__req_unregister(rmq__remoting *rm, rmq__req *r)
 {
     rmq__timer_cancel(rm, &r->timer);
-    if (!r->oneway && rm->slots[r->slot] == r) {
+    if (!(RMQ__ONEWAY_REQS && r->oneway) && rm->slots[r->slot] == r) {
         rm->slots[r->slot] = NULL;
         rm->free_slots[rm->nfree++] = r->slot;
         if (r->conn) r->conn->inflight--;
@@ -2807,7 +2854,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         next = r->next_out;
         r->conn = NULL;
         if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); continue; }
-        if (r->oneway) { r->done(rm, r, err_copy, NULL, why_copy); rmq__req_free(rm, r); continue; }
+        if (RMQ__ONEWAY_REQS && r->oneway) { r->done(rm, r, err_copy, NULL, why_copy); rmq__req_free(rm, r); continue; }
         rmq__req_complete(rm, r, err_copy, NULL, why_copy);
     }
     for (r = awaiting; r; r = next) {
@@ -2954,7 +3001,7 @@ RMQ__FN void rmq__conn_written(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
     if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); return; }
     r->state = RMQ__REQ_AWAITING;
     r->rx_mark = c->rx_frames;
-    if (r->oneway) {                          /* completes at the next step */
+    if (RMQ__ONEWAY_REQS && r->oneway) {      /* completes at the next step */
         r->conn = NULL;
         if (rm->done_tail) rm->done_tail->next_out = r; else rm->done_head = r;
         rm->done_tail = r;
@@ -3065,6 +3112,7 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
     rmq__req *r;
     rmq_err err = rmq__conn_get(rm, addr, deadline, &c);
     uint32_t slot = 0;
+    oneway = RMQ__ONEWAY_REQS && oneway;
     if (err != RMQ_OK) return err;
     if (!oneway) {
         if (!rm->nfree) {
@@ -3359,7 +3407,7 @@ RMQ__FN int rmq__settle(rmq__remoting *rm)
         rmq__conn *c = &rm->conns[i];
         if (c->failing) { c->failing = 0; rmq__conn_fail(rm, c, c->fail_err, c->why); work = 1; }
     }
-    while (rm->done_head) {
+    while (RMQ__ONEWAY_REQS && rm->done_head) {
         rmq__req *r = rm->done_head;
         rm->done_head = r->next_out;
         if (!rm->done_head) rm->done_tail = NULL;
@@ -3429,9 +3477,9 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
     }
     /* Other threads may send while this one waits, never run the loop: a
      * connection they touch is only marked, and checked again here. */
-    if (rm->mutex) pt->mutex_unlock(pt->ctx, rm->mutex);
+    if (RMQ__MUTEX(rm->mutex)) pt->mutex_unlock(pt->ctx, rm->mutex);
     ready = pt->wait(pt->ctx, rm->items, n, wait);
-    if (rm->mutex) pt->mutex_lock(pt->ctx, rm->mutex);
+    if (RMQ__MUTEX(rm->mutex)) pt->mutex_lock(pt->ctx, rm->mutex);
     for (k = 0; ready > 0 && k < n; k++) {
         rmq__conn *c = rm->item_conn[k];
         unsigned r = rm->items[k].ready;
@@ -3955,8 +4003,8 @@ struct rmq_producer {
 static rmq__inst *rmq__factory;   /* client instances of this process */
 
 /* -- the instance's lock (a no-op without one in the port) ---------------- */
-static void rmq__lock(rmq__inst *in) { if (in->mutex) in->port->mutex_lock(in->port->ctx, in->mutex); }
-static void rmq__unlock(rmq__inst *in) { if (in->mutex) in->port->mutex_unlock(in->port->ctx, in->mutex); }
+static void rmq__lock(rmq__inst *in) { if (RMQ__MUTEX(in->mutex)) in->port->mutex_lock(in->port->ctx, in->mutex); }
+static void rmq__unlock(rmq__inst *in) { if (RMQ__MUTEX(in->mutex)) in->port->mutex_unlock(in->port->ctx, in->mutex); }
 
 static uintptr_t rmq__thread(rmq__inst *in)
 {
@@ -3968,7 +4016,7 @@ static uintptr_t rmq__thread(rmq__inst *in)
 static int rmq__in_callback(rmq__inst *in)
 {
     if (!in->in_callback) return 0;
-    if (!in->mutex) return 1;
+    if (!RMQ__MUTEX(in->mutex)) return 1;
     return in->port->thread_id && rmq__thread(in) == in->callback_thread;
 }
 
@@ -4435,7 +4483,7 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
     rmq__remoting_free(&in->rm);
     if (in->scratch) RMQ_FREE(mem, in->scratch);
     if (in->pubq_scratch) RMQ_FREE(mem, in->pubq_scratch);
-    if (in->mutex) in->port->mutex_destroy(in->port->ctx, in->mutex);
+    if (RMQ__MUTEX(in->mutex)) in->port->mutex_destroy(in->port->ctx, in->mutex);
     RMQ_FREE(mem, in);
 }
 
@@ -4462,7 +4510,7 @@ RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *cl
     in->scratch = (rmq__route_data *)RMQ_MALLOC(in->mem, sizeof *in->scratch);
     in->pubq_scratch = (rmq__pubq *)RMQ_MALLOC(in->mem, RMQ_MAX_QUEUES * sizeof *in->pubq_scratch);
     if (err != RMQ_OK || !in->scratch || !in->pubq_scratch) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
-    if (cfg->port->mutex_create) {
+    if (RMQ__THREADS && cfg->port->mutex_create) {
         in->mutex = in->rm.mutex = cfg->port->mutex_create(cfg->port->ctx);
         if (!in->mutex) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
     }
@@ -4845,7 +4893,9 @@ static int rmq__has_byte(const char *s, char a, char b)
 RMQ__FN rmq_err rmq__check_properties(rmq_producer *p, const rmq_message *m)
 {
     size_t i, k;
-    for (i = 0; i < m->nproperties; i++) {
+    if (!RMQ__PROPERTIES && m->nproperties)
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "user properties are cut by RMQ_NO_PROPERTIES");
+    for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++) {
         const char *key = m->properties[i].key, *val = m->properties[i].value;
         if (rmq__is_blank(key) || rmq__is_blank(val))
             return rmq__fail(p, RMQ_ERR_MESSAGE, "The name or value of property%s%s is blank", key ? " " : "", key ? key : "");
@@ -4906,7 +4956,7 @@ RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq_
     if (m->delay_level > 0) rmq__prop_put(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level));
     rmq__prop_put(b, "WAIT", m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5);
     if (uniq) rmq__prop_put(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq));
-    for (i = 0; i < m->nproperties; i++)
+    for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++)
         rmq__prop_put(b, m->properties[i].key, m->properties[i].value, RMQ_STRLEN(m->properties[i].value));
 }
 
@@ -4916,8 +4966,8 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     rmq__buf_free(&op->props);
     rmq__buf_free(&op->body);
     if (op->uniq) RMQ_FREE(mem, op->uniq);
-    if (op->sel_tags) RMQ_FREE(mem, op->sel_tags);
-    if (op->sel_keys) RMQ_FREE(mem, op->sel_keys);
+    if (RMQ__SELECTORS && op->sel_tags) RMQ_FREE(mem, op->sel_tags);
+    if (RMQ__SELECTORS && op->sel_keys) RMQ_FREE(mem, op->sel_keys);
     if (op->mode != RMQ__MODE_SYNC && op->res) RMQ_FREE(mem, op->res);
     RMQ_FREE(mem, op);
 }
@@ -5053,7 +5103,7 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const char *why)
     }
     if (op->mode == RMQ__MODE_SYNC) return;
     rmq__op_unlink(p, op);
-    if (op->mode == RMQ__MODE_ONEWAY) {
+    if (RMQ__IS_ONEWAY(op)) {
         if (err != RMQ_OK && p->oneway_err == RMQ_OK) {
             p->oneway_err = err;
             rmq__strlcpy(p->oneway_why, why ? why : rmq_strerror(err), sizeof p->oneway_why);
@@ -5178,7 +5228,7 @@ RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *w
      * turn (from the timer, so that no retry path calls back into itself). */
     if (err == RMQ_ERR_CONNECT && op->route) rmq__timer_arm(&in->rm, &in->t_route, now);
     if (op->attempts < op->max_attempts && !rmq__reached(now, op->deadline)) {
-        if (op->mode == RMQ__MODE_SYNC && op->target == RMQ__TARGET_DEFAULT)
+        if (op->mode == RMQ__MODE_SYNC && RMQ__TARGET(op) == RMQ__TARGET_DEFAULT)
             retry = network || (err == RMQ_ERR_BROKER && rmq__retry_code(code));
         else if (op->mode == RMQ__MODE_ASYNC)
             retry = network;              /* an answered error code is final in async mode */
@@ -5188,7 +5238,7 @@ RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *w
         op->last_broker = op->broker;
         return 1;
     }
-    if (op->attempts > 1 && op->target == RMQ__TARGET_DEFAULT) {
+    if (op->attempts > 1 && RMQ__TARGET(op) == RMQ__TARGET_DEFAULT) {
         rmq__fmt(in->why, sizeof in->why, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %s",
                  op->attempts, (unsigned)(now - op->start), op->route ? op->route->topic : op->queue.topic, why);
         rmq__op_finish(op, err, in->why);
@@ -5205,7 +5255,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
     size_t i;
     if (!op) return;
     op->req = NULL;
-    if (op->mode == RMQ__MODE_ONEWAY) { rmq__op_finish(op, err, why); return; }
+    if (RMQ__IS_ONEWAY(op)) { rmq__op_finish(op, err, why); return; }
     if (err != RMQ_OK) { if (rmq__op_failed(op, err, 0, why)) rmq__op_attempt(op); return; }
     if (resp->code != RMQ_CODE_SUCCESS && resp->code != RMQ_CODE_FLUSH_DISK_TIMEOUT &&
         resp->code != RMQ_CODE_FLUSH_SLAVE_TIMEOUT && resp->code != RMQ_CODE_SLAVE_NOT_AVAILABLE) {
@@ -5226,7 +5276,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 #endif
     rmq__op_result(op, resp);
     if (resp->code != RMQ_CODE_SUCCESS && op->p->cfg.retry_another_broker_when_not_store_ok &&
-        op->mode == RMQ__MODE_SYNC && op->target == RMQ__TARGET_DEFAULT && op->attempts < op->max_attempts &&
+        op->mode == RMQ__MODE_SYNC && RMQ__TARGET(op) == RMQ__TARGET_DEFAULT && op->attempts < op->max_attempts &&
         !rmq__reached(rmq__now(rm), op->deadline)) {
         op->last_broker = op->broker;
         op->p->retries++;
@@ -5285,7 +5335,7 @@ RMQ__FN int rmq__op_pick(rmq__op *op, char *why, size_t cap)
 {
     rmq__inst *in = op->p->in;
     rmq__route *rt = op->route;
-    if (op->target == RMQ__TARGET_DEFAULT) {
+    if (RMQ__TARGET(op) == RMQ__TARGET_DEFAULT) {
         int q = rmq__route_select(rt->queues, rt->nqueues, &rt->rr, op->last_broker, in->brokers,
                                   op->p->cfg.latency_fault_enable, rmq__now(&in->rm));
         if (q < 0) { rmq__strlcpy(why, rt->why[0] ? rt->why : RMQ__TEXT("no publish queue"), cap); return -1; }
@@ -5339,7 +5389,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
     if (rmq__op_pick(op, why, cap)) {
-        *err = op->target == RMQ__TARGET_DEFAULT ? RMQ_ERR_NO_ROUTE : RMQ_ERR_BROKER_NOT_FOUND;
+        *err = RMQ__TARGET(op) == RMQ__TARGET_DEFAULT ? RMQ_ERR_NO_ROUTE : RMQ_ERR_BROKER_NOT_FOUND;
         return RMQ__TRY_FAILED;
     }
     addr = rmq__broker_master(&in->brokers[op->broker]);
@@ -5348,10 +5398,10 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
         *err = RMQ_ERR_BROKER_NOT_FOUND;
         return RMQ__TRY_FAILED;
     }
-    if (op->mode != RMQ__MODE_ONEWAY && !in->rm.nfree) return RMQ__TRY_PARKED;
+    if (!RMQ__IS_ONEWAY(op) && !in->rm.nfree) return RMQ__TRY_PARKED;
     rmq__heartbeat_if_new(in, op->broker);
     rmq__send_header(op, cmd);
-    *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, op->mode == RMQ__MODE_ONEWAY,
+    *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
                            op->deadline, rmq__op_done, op, &op->req);
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
@@ -5415,7 +5465,7 @@ RMQ__FN void rmq__op_route_ready(rmq__op *op)
     rmq__route *rt = op->route;
     rmq__timer_cancel(&op->p->in->rm, &op->timer);
     if (rt->state != RMQ__ROUTE_OK) { rmq__op_finish(op, RMQ_ERR_NO_ROUTE, rt->why); return; }
-    if (op->target == RMQ__TARGET_SELECT) {
+    if (RMQ__TARGET(op) == RMQ__TARGET_SELECT) {
         rmq_message m;
         rmq_err err;
         rmq_message_init(&m, rt->topic, op->body.p, op->body.len);
@@ -5471,8 +5521,8 @@ RMQ__FN void rmq__op_start(rmq__op *op, const rmq_message *m)
     op->next = p->ops;
     if (p->ops) p->ops->prev = op;
     p->ops = op;
-    if (rt->state == RMQ__ROUTE_OK && !(op->target == RMQ__TARGET_SELECT && rt->fetching && !rt->nqueues)) {
-        if (op->target == RMQ__TARGET_SELECT) {
+    if (rt->state == RMQ__ROUTE_OK && !(RMQ__TARGET(op) == RMQ__TARGET_SELECT && rt->fetching && !rt->nqueues)) {
+        if (RMQ__TARGET(op) == RMQ__TARGET_SELECT) {
             rmq_err err = rmq__op_select(op, m);
             if (err != RMQ_OK) { rmq__op_finish(op, err, p->last_error); return; }
         }
@@ -5503,7 +5553,7 @@ RMQ__FN void rmq__wake_waiters(rmq__inst *in)
  * new connections and writes change what it must wait for. */
 RMQ__FN void rmq__nudge_leader(rmq__inst *in)
 {
-    if (in->leader && in->port->wake) in->port->wake(in->port->ctx);
+    if (RMQ__THREADS && in->leader && in->port->wake) in->port->wake(in->port->ctx);
 }
 
 /* One turn of I/O and timers, then the callbacks that became due. The lock
@@ -5519,7 +5569,7 @@ RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
     work += rmq__run_tx_checks(in);
 #endif
     in->leader = 0;
-    if (in->waiters) rmq__wake_waiters(in);
+    if (RMQ__THREADS && in->waiters) rmq__wake_waiters(in);
     return work;
 }
 
@@ -5539,7 +5589,7 @@ RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadl
         int32_t left = rmq__tdiff(deadline, rmq__now(&in->rm));
         rmq__waiter **pp;
         if (left < 0) break;
-        if (!in->leader) {
+        if (!RMQ__THREADS || !in->leader) {
             if (rmq__turn(in, (uint32_t)left) && until_any) { holds = cond(in, arg); break; }
             if (left == 0) break;
             continue;
@@ -5596,7 +5646,7 @@ RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
     if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0)) {
         err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
                         (unsigned)p->pending, (unsigned)timeout_ms);
-    } else if (p->oneway_err != RMQ_OK) {      /* a oneway send has no callback to tell */
+    } else if (RMQ__ONEWAYS && p->oneway_err != RMQ_OK) {  /* a oneway send has no callback to tell */
         err = rmq__fail(p, p->oneway_err, "a oneway send failed: %s", p->oneway_why);
         p->oneway_err = RMQ_OK;
     }
@@ -5667,12 +5717,12 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     if (!a->msgs || a->n == 0 || a->n > 65535 || (!a->batch && a->n != 1)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no message given");
     if (a->mode == RMQ__MODE_SYNC && !a->res) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no result given");
     if (a->mode == RMQ__MODE_ASYNC && !a->cb) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no callback given");
-    if (a->target == RMQ__TARGET_SELECT && !a->sel) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no selector given");
+    if (RMQ__TARGET(a) == RMQ__TARGET_SELECT && !a->sel) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no selector given");
     in = p->in;
     if (!a->batch) { err = rmq__check_message(p, a->msgs); if (err != RMQ_OK) return err; }
-    if (a->batch && a->target == RMQ__TARGET_SELECT) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "a batch cannot use a selector");
+    if (a->batch && RMQ__TARGET(a) == RMQ__TARGET_SELECT) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "a batch cannot use a selector");
     topic = a->msgs[0].topic;
-    if (a->target == RMQ__TARGET_QUEUE) {
+    if (RMQ__TARGET(a) == RMQ__TARGET_QUEUE) {
         if (!a->queue) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no queue given");
         if (rmq__strcmp(a->queue->topic, topic) != 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, "message's topic not equal mq's topic");
@@ -5697,11 +5747,11 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     err = a->batch ? rmq__op_take_batch(p, op, a->msgs, a->n) : rmq__op_take_message(p, op, a->msgs);
     if (err != RMQ_OK) { rmq__op_free(p, op); return err; }
     rmq__route_use(p, op->route);
-    if (a->queue) op->queue = *a->queue;
+    if (RMQ__SELECTORS && a->queue) op->queue = *a->queue;
     rmq__strlcpy(op->queue.topic, topic, sizeof op->queue.topic);
     op->sel = a->sel;
     op->sel_arg = a->sel_arg;
-    if (a->target == RMQ__TARGET_SELECT && a->mode != RMQ__MODE_SYNC) {
+    if (RMQ__TARGET(a) == RMQ__TARGET_SELECT && a->mode != RMQ__MODE_SYNC) {
         op->sel_tags = rmq__strdup(p->cfg.mem_ctx, a->msgs[0].tags);
         op->sel_keys = rmq__strdup(p->cfg.mem_ctx, a->msgs[0].keys);
     }
@@ -5709,8 +5759,8 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     op->user = a->user;
     op->start = rmq__now(&in->rm);
     op->deadline = op->start + (a->timeout_ms ? a->timeout_ms : p->cfg.send_timeout_ms);
-    op->max_attempts = a->mode == RMQ__MODE_ONEWAY ? 1
-                     : a->mode == RMQ__MODE_SYNC ? (a->target == RMQ__TARGET_DEFAULT ? 1 + p->cfg.retry_times : 1)
+    op->max_attempts = RMQ__IS_ONEWAY(a) ? 1
+                     : a->mode == RMQ__MODE_SYNC ? (RMQ__TARGET(a) == RMQ__TARGET_DEFAULT ? 1 + p->cfg.retry_times : 1)
                      : 1 + p->cfg.retry_times_async;
     if (a->mode != RMQ__MODE_SYNC) {
         p->pending++;
@@ -5775,13 +5825,16 @@ RMQDEF rmq_err rmq_send_async(rmq_producer *p, const rmq_message *m, rmq_send_cb
     return rmq_send_async_timeout(p, m, cb, user, 0);
 }
 
+#ifndef RMQ_NO_ONEWAY
 RMQDEF rmq_err rmq_send_oneway(rmq_producer *p, const rmq_message *m)
 {
     rmq__send_args a;
     rmq__args(&a, RMQ__MODE_ONEWAY, RMQ__TARGET_DEFAULT, m, 1);
     return rmq__send(p, &a);
 }
+#endif
 
+#ifndef RMQ_NO_SELECTOR
 RMQDEF rmq_err rmq_send_to_queue(rmq_producer *p, const rmq_message *m, const rmq_queue *q, rmq_send_result *res)
 {
     rmq__send_args a;
@@ -5801,6 +5854,7 @@ RMQDEF rmq_err rmq_send_to_queue_async(rmq_producer *p, const rmq_message *m, co
     return rmq__send(p, &a);
 }
 
+#ifndef RMQ_NO_ONEWAY
 RMQDEF rmq_err rmq_send_oneway_to_queue(rmq_producer *p, const rmq_message *m, const rmq_queue *q)
 {
     rmq__send_args a;
@@ -5808,6 +5862,7 @@ RMQDEF rmq_err rmq_send_oneway_to_queue(rmq_producer *p, const rmq_message *m, c
     a.queue = q;
     return rmq__send(p, &a);
 }
+#endif
 
 RMQDEF rmq_err rmq_send_select(rmq_producer *p, const rmq_message *m, rmq_queue_selector sel, void *arg, rmq_send_result *res)
 {
@@ -5830,6 +5885,7 @@ RMQDEF rmq_err rmq_send_select_async(rmq_producer *p, const rmq_message *m, rmq_
     a.user = user;
     return rmq__send(p, &a);
 }
+#endif
 
 RMQDEF rmq_err rmq_send_batch(rmq_producer *p, const rmq_message *msgs, size_t n, rmq_send_result *res)
 {
@@ -5850,6 +5906,7 @@ RMQDEF rmq_err rmq_send_batch_async(rmq_producer *p, const rmq_message *msgs, si
     return rmq__send(p, &a);
 }
 
+#ifndef RMQ_NO_SELECTOR
 static int rmq__route_settled(rmq__inst *in, void *arg)
 {
     const rmq__route *rt = (const rmq__route *)arg;
@@ -5894,6 +5951,7 @@ RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_
     rmq__unlock(p->in);
     return err;
 }
+#endif
 
 #ifndef RMQ_NO_TRANSACTION
 /* -- transactions (TransactionMQProducer) --------------------------------- */

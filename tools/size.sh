@@ -38,7 +38,8 @@
 # an upper bound but for recursion (reported), is the one checked.
 #
 # Checks (limits in tools/size-budget.txt), on the "core" configurations:
-# library text at -Os on Cortex-M4; the send stack; the largest frame; no
+# library text at -Os on Cortex-M4 (the target, and each core
+# configuration's ceiling against growth); the send stack; the largest frame; no
 # malloc/free/realloc in the image; no 64-bit division helper; no
 # soft-float helper. On every image: no printf family. A failed check
 # makes the exit status non-zero; the text budget only with
@@ -362,6 +363,10 @@ for name in $CONFIG_NAMES; do
                 if [ $((it - bt)) -le "$BUDGET_TEXT" ]; then pass "$id: library text $((it - bt)) <= $BUDGET_TEXT"
                 elif [ "${SIZE_ENFORCE_TEXT:-0}" = 1 ]; then fail "$id: library text $((it - bt)) > $BUDGET_TEXT (core_text_cortex_m4_os)"
                 else echo "OVER  $id: library text $((it - bt)) > $BUDGET_TEXT (core_text_cortex_m4_os; not met yet, enforced with SIZE_ENFORCE_TEXT=1)"; fi
+                ceiling=$(budget "ceiling_$name")
+                if [ -z "$ceiling" ]; then fail "$id: $BUDGET has no ceiling_$name"
+                elif [ $((it - bt)) -le "$ceiling" ]; then pass "$id: library text $((it - bt)) <= $ceiling (ceiling_$name: no growth)"
+                else fail "$id: library text $((it - bt)) > $ceiling (ceiling_$name): the core grew; cut what grew it or raise the ceiling knowingly"; fi
             fi
             mf=$(field "$d/stack" max_frame)
             [ "${mf:-99999}" -le "$BUDGET_FRAME" ] ||
@@ -398,6 +403,10 @@ while read -r name class defs; do
         case " $defs " in *" -D$c "*) ;; *) fail "$name: the header offers $c, the configuration does not cut it ($CONFIGS)" ;; esac
     done
 done <"$CONFIGS"
+for c in $CUTS; do
+    case $c in RMQ_NO_ERROR_TEXT) continue ;; esac
+    grep -qx "#define $c" tests/test_core.c || fail "tests/test_core.c: the header offers $c, the core's test does not cut it"
+done
 case " $AVAILABLE " in *" cortex-m4 "*) ;; *) fail "no Cortex-M4 toolchain: the text budget was not checked" ;; esac
 if [ -n "$ERRORS" ]; then
     fail "builds that failed:$ERRORS (see $OUT/<build>/warnings and link)"

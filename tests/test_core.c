@@ -1,0 +1,189 @@
+/* The core configuration as a whole: the header built with every feature
+ * cut of section 1 but RMQ_NO_ERROR_TEXT (the "core" line of
+ * tools/size-configs.txt, which make size measures against its budget), all
+ * memory from a static pool, on the simulated port. What is left must still
+ * be a producer: routes from the name server, heartbeats, sync, async and
+ * batch sends that land in the store, and a clear refusal of whatever asks
+ * for a feature the build cut. tools/size.sh checks that this file cuts
+ * every feature the header lists.
+ *
+ * The simulated cluster decodes what the producer writes with the header's
+ * own codec, whose buffers have no pool (a NULL context): those go to the
+ * heap, everything of the producer (a pool context) to the pool. */
+#define RMQ_NO_MALLOC
+#define RMQ_NO_ADDR_SERVER
+#define RMQ_NO_BINARY_HEADER
+#define RMQ_NO_LATENCY_FAULT
+#define RMQ_NO_LOG
+#define RMQ_NO_TRANSACTION
+#define RMQ_NO_ACL
+#define RMQ_NO_THREADS
+#define RMQ_NO_SELECTOR
+#define RMQ_NO_ONEWAY
+#define RMQ_NO_PROPERTIES
+#include <stdlib.h>
+#define RMQ_MALLOC(ctx, n) ((ctx) ? rmq_pool_alloc((rmq_pool *)(ctx), (n)) : malloc(n))
+#define RMQ_FREE(ctx, p) ((ctx) ? rmq_pool_free((rmq_pool *)(ctx), (p)) : free(p))
+#define ROCKETMQ_PRODUCER_IMPLEMENTATION
+#define RMQ_PORT_SIM_IMPLEMENTATION
+#include "../rocketmq_producer.h"
+#include "../port/rmq_port_sim.h"
+#include "rmq_test.h"
+#include "sim_cluster.h"
+
+static uint64_t core_mem[(512u * 1024u) / sizeof(uint64_t)];
+static rmq_pool core_pool;
+
+/* A core producer of group on the cluster, its memory from the pool. */
+static rmq_producer *core_producer(simc *c, const char *group)
+{
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    simc_config(c, &cfg, group);
+    cfg.mem_ctx = &core_pool;
+    if (rmq_producer_create(&cfg, &p) != RMQ_OK) return NULL;
+    return rmq_producer_start(p) == RMQ_OK ? p : NULL;
+}
+
+static void test_sync_async_and_batch_sends_land_in_the_store(void)
+{
+    simc *c = simc_create(1, 2, 1000);
+    rmq_producer *p;
+    rmq_message m, batch[3];
+    rmq_send_result res, bres[3];
+    cb_log log;
+    int i;
+    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
+    p = core_producer(c, "core");
+    CHECK(p != NULL);
+    rmq_message_init(&m, "TopicTest", "sync", 4);
+    m.tags = "TagA";
+    m.keys = "k1 k2";
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(res.status, RMQ_SEND_OK);
+    CHECK_INT(simc_stored(c, res.msg_id), 1);
+    CHECK_INT(simc_count(c, "ns0", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC), 1);
+
+    memset(&log, 0, sizeof log);
+    rmq_message_init(&m, "TopicTest", "async", 5);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &log), RMQ_OK);
+    CHECK_INT(rmq_producer_flush(p, 3000), RMQ_OK);
+    CHECK_INT(log.calls, 1);
+    CHECK_INT(log.last, RMQ_OK);
+    CHECK_INT(simc_stored(c, log.msg_id), 1);
+
+    for (i = 0; i < 3; i++) rmq_message_init(&batch[i], "TopicTest", "batched", 7);
+    CHECK_INT(rmq_send_batch(p, batch, 3, bres), RMQ_OK);
+    for (i = 0; i < 3; i++) CHECK_INT(simc_stored(c, bres[i].msg_id), 1);
+    CHECK_INT(c->nstored, 5);
+    CHECK(core_pool.peak > 0);
+    rmq_producer_destroy(p);
+    CHECKF(core_pool.used == 0, "the pool holds %lu bytes after destroy", (unsigned long)core_pool.used);
+    simc_destroy(c);
+}
+
+static void test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p;
+    rmq_message m;
+    rmq_send_result res;
+    int before;
+    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
+    p = core_producer(c, "core-hb");
+    rmq_message_init(&m, "TopicTest", "b", 1);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    before = simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT);
+    CHECK(before >= 1);
+    /* Java's schedule: 1 s after start, then every 30 s. */
+    simc_run(c, p, 30000);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT), before + 1);
+    simc_run(c, p, 30000);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT), before + 2);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_a_message_with_user_properties_is_refused_and_says_why(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p;
+    rmq_message m;
+    rmq_send_result res;
+    rmq_property prop = { "color", "red" };
+    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
+    p = core_producer(c, "core-props");
+    rmq_message_init(&m, "TopicTest", "b", 1);
+    m.properties = &prop;
+    m.nproperties = 1;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "RMQ_NO_PROPERTIES");
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void expect_cut(simc *c, void (*set)(rmq_producer_config *), const char *field, const char *cut)
+{
+    rmq_producer_config cfg;
+    char why[RMQ_REASON_MAX_LEN + 1];
+    simc_config(c, &cfg, "core-cfg");
+    set(&cfg);
+    CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
+    CHECK_HAS(why, field);
+    CHECK_HAS(why, cut);
+}
+
+static void set_binary(rmq_producer_config *cfg) { cfg->serialize = RMQ_SERIALIZE_ROCKETMQ; }
+static void set_latency(rmq_producer_config *cfg) { cfg->latency_fault_enable = 1; }
+static void set_addr_server(rmq_producer_config *cfg) { cfg->addr_server_url = "http://10.0.0.9/nsaddr"; }
+
+static void test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    expect_cut(c, set_binary, "serialize", "RMQ_NO_BINARY_HEADER");
+    expect_cut(c, set_latency, "latency_fault_enable", "RMQ_NO_LATENCY_FAULT");
+    expect_cut(c, set_addr_server, "addr_server_url", "RMQ_NO_ADDR_SERVER");
+    simc_destroy(c);
+}
+
+/* A port that offers a lock: a single-threaded build never takes it. */
+static int lock_calls;
+static void *count_mutex_create(void *ctx) { (void)ctx; lock_calls++; return &lock_calls; }
+static void count_mutex(void *ctx, void *mx) { (void)ctx; (void)mx; lock_calls++; }
+
+static void test_a_port_with_a_lock_works_and_the_lock_is_never_taken(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_port port = *rmq_sim_port(c->sim);
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_message m;
+    rmq_send_result res;
+    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
+    port.mutex_create = count_mutex_create;
+    port.mutex_lock = port.mutex_unlock = port.mutex_destroy = count_mutex;
+    simc_config(c, &cfg, "core-lock");
+    cfg.port = &port;
+    cfg.mem_ctx = &core_pool;
+    lock_calls = 0;
+    CHECK_INT(rmq_producer_create(&cfg, &p), RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m, "TopicTest", "b", 1);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(simc_stored(c, res.msg_id), 1);
+    rmq_producer_destroy(p);
+    CHECK_INT(lock_calls, 0);
+    simc_destroy(c);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) test_filter = argv[1];
+    RUN(test_sync_async_and_batch_sends_land_in_the_store);
+    RUN(test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time);
+    RUN(test_a_message_with_user_properties_is_refused_and_says_why);
+    RUN(test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut);
+    RUN(test_a_port_with_a_lock_works_and_the_lock_is_never_taken);
+    return test_summary();
+}
