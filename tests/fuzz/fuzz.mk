@@ -14,7 +14,7 @@
 # FUZZ_INC names the tree whose rocketmq_producer.h and port/ are fuzzed
 # (default: this one), e.g. a copy with a fix applied.
 
-FUZZ_ALL = fuzz_frame fuzz_json fuzz_route fuzz_properties fuzz_batch fuzz_producer fuzz_request
+FUZZ_ALL = fuzz_frame fuzz_json fuzz_route fuzz_properties fuzz_batch fuzz_producer fuzz_core fuzz_request
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 2
@@ -30,6 +30,9 @@ VECTORS = $(sort $(wildcard tests/vectors/*/*.bin))
 
 $(B)/fuzz/bin $(B)/fuzz/O0:
 	mkdir -p $@
+
+# fuzz_core is fuzz_producer.c built with the core's cuts.
+$(B)/fuzz/bin/fuzz_core $(B)/fuzz/O0/fuzz_core: tests/fuzz/fuzz_producer.c
 
 $(B)/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS) | $(B)/fuzz/bin
 	$(CLANG) $(FUZZ_FLAGS) $(FUZZ_OPT) -I$(FUZZ_INC) $< -o $@

@@ -32,7 +32,7 @@ max_len() {
 # Executions of a smoke run: about two seconds of each target here.
 runs_of() {
     case "$1" in
-        fuzz_producer) echo $((FUZZ_RUNS / 40)) ;;
+        fuzz_producer|fuzz_core) echo $((FUZZ_RUNS / 40)) ;;
         fuzz_request|fuzz_frame) echo $((FUZZ_RUNS / 4)) ;;
         *) echo "$FUZZ_RUNS" ;;
     esac
@@ -40,7 +40,7 @@ runs_of() {
 
 extra() {
     case "$1" in
-        fuzz_producer|fuzz_batch) echo -len_control=0 ;;
+        fuzz_producer|fuzz_core|fuzz_batch) echo -len_control=0 ;;
     esac
 }
 

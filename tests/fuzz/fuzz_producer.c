@@ -20,7 +20,11 @@
  * Checked: every accepted async send ends in exactly one callback (none for
  * a refused one), with a result; a blocking call from a callback is refused;
  * after shutdown nothing is pending and every connection is closed; after
- * destroy nothing is leaked (LeakSanitizer). */
+ * destroy nothing is leaked (LeakSanitizer).
+ *
+ * fuzz_core.c runs the same script against the core configuration (every
+ * feature cut, a static pool): a call or setting of a cut feature becomes
+ * one the build has. */
 #include "fuzz.h"
 
 #define MAX_SENDS 256
@@ -252,6 +256,11 @@ typedef struct send_rec {
 
 static send_rec sends[MAX_SENDS];
 static int nsends, ops_left;
+#ifdef RMQ_NO_MALLOC
+static uint64_t fz_pool_mem[(1024u * 1024u) / sizeof(uint64_t)];
+static rmq_pool fz_pool;
+#endif
+
 static rmq_producer *producer;
 static const char *const topics[4] = { "TopicTest", "TopicB", "NewTopic", "TBW102" };
 static const char body[] = "fuzz body: hello broker";
@@ -265,12 +274,14 @@ static void message(rmq_message *m)
     if (fz_u8(&script) & 1) m->keys = "k1 k2";
 }
 
+#ifndef RMQ_NO_SELECTOR
 static int selector(const rmq_queue *qs, size_t n, const rmq_message *m, void *arg)
 {
     int v = (int)(intptr_t)arg;
     (void)qs; (void)m;
     return v == 99 ? (int)n : v;
 }
+#endif
 
 static void async_send(int kind)
 {
@@ -289,6 +300,7 @@ static void async_send(int kind)
         m[2] = m[0];
         err = rmq_send_batch_async(producer, m, 2 + fz_pick(&script, 2), callback, &sends[id]);
         break;
+#ifndef RMQ_NO_SELECTOR
     case 2:
         memset(&q, 0, sizeof q);
         snprintf(q.topic, sizeof q.topic, "%s", m[0].topic);
@@ -301,6 +313,12 @@ static void async_send(int kind)
         err = rmq_send_select_async(producer, &m[0], selector, (void *)(intptr_t)picks[fz_pick(&script, 4)], callback, &sends[id]);
         break;
     }
+#else
+    default:
+        (void)q;
+        err = rmq_send_async(producer, &m[0], callback, &sends[id]);
+        break;
+#endif
     }
     sends[id].accepted = err == RMQ_OK;
 }
@@ -357,12 +375,20 @@ static void run_calls(void)
         case 2: async_send(1); break;
         case 3: async_send(2); break;
         case 4: async_send(3); break;
+#ifndef RMQ_NO_ONEWAY
         case 5: message(&m); rmq_send_oneway(producer, &m); break;
+#else
+        case 5: (void)m; async_send(0); break;
+#endif
         case 6: sync_send(0); break;
         case 7: sync_send(1); break;
         case 8: case 9: rmq_producer_poll(producer, fz_u16(&script)); break;
         case 10: rmq_sim_advance(sim, (uint32_t)fz_u16(&script) * (fz_u8(&script) & 1 ? 16u : 1u)); break;
+#ifndef RMQ_NO_SELECTOR
         case 11: rmq_fetch_publish_queues(producer, topics[fz_pick(&script, 4)], qs, 8, &n); break;
+#else
+        case 11: (void)qs; (void)n; break;
+#endif
         case 12: rmq_producer_flush(producer, fz_u16(&script)); break;
         default: {                        /* brokers join or leave the cluster's routes */
             rmq_stats st;
@@ -425,8 +451,16 @@ static void setup(void)
     cfg.group = "fuzz_producer";
     cfg.namesrv_addr = o2 & 1 ? "10.0.0.1:9876;10.0.0.9:9876" : "10.0.0.1:9876";
     cfg.port = &port;
+#ifndef RMQ_NO_BINARY_HEADER
     cfg.serialize = o1 & 8 ? RMQ_SERIALIZE_ROCKETMQ : RMQ_SERIALIZE_JSON;
+#endif
+#ifndef RMQ_NO_LATENCY_FAULT
     cfg.latency_fault_enable = (o1 & 16) != 0;
+#endif
+#ifdef RMQ_NO_MALLOC
+    rmq_pool_init(&fz_pool, fz_pool_mem, sizeof fz_pool_mem);
+    cfg.mem_ctx = &fz_pool;
+#endif
     cfg.retry_times = (o2 >> 1) & 3;
     cfg.retry_times_async = (o2 >> 3) & 3;
     cfg.retry_another_broker_when_not_store_ok = (o2 & 32) != 0;
@@ -446,6 +480,9 @@ static void teardown(void)
     FZ_CHECK(st.pending_sends == 0 && st.pending_bytes == 0);
     rmq_producer_destroy(producer);
     producer = NULL;
+#ifdef RMQ_NO_MALLOC
+    FZ_CHECK(fz_pool.used == 0);              /* LeakSanitizer does not see the pool */
+#endif
     for (i = 0; i < nsends; i++) {
         if (sends[i].accepted && sends[i].calls != 1) fprintf(stderr, "send %d: %d callbacks\n", i, sends[i].calls);
         FZ_CHECK(sends[i].accepted ? sends[i].calls == 1 : sends[i].calls == 0);

@@ -186,6 +186,7 @@ static void hand_written(void)
     for (i = 0; i < sizeof producer_scripts / sizeof *producer_scripts; i++) {
         snprintf(name, sizeof name, "script-%u", (unsigned)i);
         put("fuzz_producer", name, producer_scripts[i], sizeof producer_scripts[i], NULL, 0);
+        put("fuzz_core", name, producer_scripts[i], sizeof producer_scripts[i], NULL, 0);
     }
     put("fuzz_batch", "two-messages", batch_script, sizeof batch_script, NULL, 0);
     put("fuzz_properties", "message-tags-keys-pairs", message_script, sizeof message_script, NULL, 0);
