@@ -68,10 +68,10 @@ $(B)/vg/test_notext: tests/test_notext.c tests/sim_cluster.h tests/rmq_test.h $(
 	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@
 
 # The core configuration: every feature cut but the texts, a static pool.
-$(B)/san/test_core: tests/test_core.c tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/san
+$(B)/san/test_core: tests/test_core.c tests/core_config.h tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/san
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@
 
-$(B)/vg/test_core: tests/test_core.c tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/vg
+$(B)/vg/test_core: tests/test_core.c tests/core_config.h tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/vg
 	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@
 
 $(B)/san/test_threads: tests/test_threads.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/san mockbroker

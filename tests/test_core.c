@@ -1,29 +1,11 @@
-/* The core configuration as a whole: the header built with every feature
- * cut of section 1 but RMQ_NO_ERROR_TEXT (the "core" line of
- * tools/size-configs.txt, which make size measures against its budget), all
- * memory from a static pool, on the simulated port. What is left must still
- * be a producer: routes from the name server, heartbeats, sync, async and
- * batch sends that land in the store, and a clear refusal of whatever asks
- * for a feature the build cut. tools/size.sh checks that this file cuts
- * every feature the header lists.
- *
- * The simulated cluster decodes what the producer writes with the header's
- * own codec, whose buffers have no pool (a NULL context): those go to the
- * heap, everything of the producer (a pool context) to the pool. */
-#define RMQ_NO_MALLOC
-#define RMQ_NO_ADDR_SERVER
-#define RMQ_NO_BINARY_HEADER
-#define RMQ_NO_LATENCY_FAULT
-#define RMQ_NO_LOG
-#define RMQ_NO_TRANSACTION
-#define RMQ_NO_ACL
-#define RMQ_NO_THREADS
-#define RMQ_NO_SELECTOR
-#define RMQ_NO_ONEWAY
-#define RMQ_NO_PROPERTIES
-#include <stdlib.h>
-#define RMQ_MALLOC(ctx, n) ((ctx) ? rmq_pool_alloc((rmq_pool *)(ctx), (n)) : malloc(n))
-#define RMQ_FREE(ctx, p) ((ctx) ? rmq_pool_free((rmq_pool *)(ctx), (p)) : free(p))
+/* The core configuration as a whole (tests/core_config.h: every feature
+ * cut of section 1 but RMQ_NO_ERROR_TEXT, the configuration make size
+ * measures against its budget), all memory of the producer from a static
+ * pool, on the simulated port. What is left must still be a producer:
+ * routes from the name server, heartbeats, sync, async and batch sends that
+ * land in the store, and a clear refusal of whatever asks for a feature the
+ * build cut. */
+#include "core_config.h"
 #define ROCKETMQ_PRODUCER_IMPLEMENTATION
 #define RMQ_PORT_SIM_IMPLEMENTATION
 #include "../rocketmq_producer.h"

@@ -32,7 +32,7 @@ $(B)/fuzz/bin $(B)/fuzz/O0:
 	mkdir -p $@
 
 # fuzz_core is fuzz_producer.c built with the core's cuts.
-$(B)/fuzz/bin/fuzz_core $(B)/fuzz/O0/fuzz_core: tests/fuzz/fuzz_producer.c
+$(B)/fuzz/bin/fuzz_core $(B)/fuzz/O0/fuzz_core: tests/fuzz/fuzz_producer.c tests/core_config.h
 
 $(B)/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS) | $(B)/fuzz/bin
 	$(CLANG) $(FUZZ_FLAGS) $(FUZZ_OPT) -I$(FUZZ_INC) $< -o $@
