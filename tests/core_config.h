@@ -5,9 +5,7 @@
  * tools/size.sh fails when the header offers a cut this file lacks.
  *
  * Include it before rocketmq_producer.h. The producer's memory comes from
- * the rmq_pool in its cfg.mem_ctx. The simulated cluster decodes what the
- * producer writes with the header's own codec, whose buffers have no pool
- * (a NULL context): those go to the heap. */
+ * the rmq_pool in its cfg.mem_ctx (tests/pool_or_heap.h). */
 #ifndef RMQ_CORE_CONFIG_H
 #define RMQ_CORE_CONFIG_H
 
@@ -23,8 +21,6 @@
 #define RMQ_NO_ONEWAY
 #define RMQ_NO_PROPERTIES
 
-#include <stdlib.h>
-#define RMQ_MALLOC(ctx, n) ((ctx) ? rmq_pool_alloc((rmq_pool *)(ctx), (n)) : malloc(n))
-#define RMQ_FREE(ctx, p) ((ctx) ? rmq_pool_free((rmq_pool *)(ctx), (p)) : free(p))
+#include "pool_or_heap.h"
 
 #endif

@@ -46,8 +46,10 @@
 # SIZE_ENFORCE_TEXT=1 until the core meets it (it is reported as OVER).
 #
 # Also: what each RMQ_NO_* cut saves (full configuration, -Os, Cortex-M4),
-# and the code of each port header compiled alone (host; cross where the
-# port can be).
+# the peak memory of one producer in each configuration (one broker, 1 KiB
+# messages, 16 async in flight: tests/size/peak_memory.c, run on the host;
+# a run that fails is a failed check), and the code of each port header
+# compiled alone (host; cross where the port can be).
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
@@ -161,9 +163,23 @@ build_port() {
     "${pre}size" -B "$dir/port.o" | awk 'NR == 2 { print $1, $2, $3 }' >"$dir/result"
 }
 
+# -- the peak memory of one producer: size.sh --peak NAME DEFINES... --------
+# tests/size/peak_memory.c on the host, the configuration's defines given
+# (one broker, 1 KiB messages, 16 async in flight; the pool's peak).
+build_peak() {
+    local name=$1 dir=$OUT/peak-$1
+    shift
+    rm -rf "$dir" && mkdir -p "$dir"
+    # shellcheck disable=SC2086,SC2048
+    ${CC:-cc} -std=c99 -Wall -Wextra -Wpedantic -Werror -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -O1 $* \
+        tests/size/peak_memory.c -o "$dir/peak" 2>"$dir/warnings" || { echo "compile failed" >"$dir/error"; return 0; }
+    "$dir/peak" >"$dir/result" 2>"$dir/warnings" || echo "run failed: $(cat "$dir/warnings")" >"$dir/error"
+}
+
 case ${1:-} in
     --one) shift; build_one "$@"; exit $? ;;
     --port) shift; build_port "$@"; exit $? ;;
+    --peak) shift; build_peak "$@"; exit $? ;;
 esac
 
 # -- the plan --------------------------------------------------------------
@@ -198,6 +214,7 @@ while read -r name class defs; do
     defs=$(echo "$defs" | sed 's/[[:space:]]*$//')
     CONFIG_NAMES="$CONFIG_NAMES $name"
     if [ "$name" = full ]; then FULL_DEFS=$defs; HAVE_FULL=1; fi
+    echo "--peak $name${defs:+ $defs}" >>"$PLAN"
     for t in $AVAILABLE; do
         for l in $LEVELS; do
             echo "--one $name.$t.$l $class $t $l${defs:+ $defs}" >>"$PLAN"
@@ -320,6 +337,21 @@ if [ $HAVE_FULL = 1 ] && [ -f "$OUT/full.cortex-m4.Os/result" ]; then
         fi
     done
 fi
+
+# -- peak memory ---------------------------------------------------------------
+echo
+echo "Peak memory of one producer: one broker, 1 KiB messages, 16 async in flight"
+echo "  (tests/size/peak_memory.c on this host, $(getconf LONG_BIT)-bit: the pool's bytes in use; a 32-bit MCU needs less)"
+printf '  %-11s %10s %12s %12s\n' config peak "after start" "after sends"
+for name in $CONFIG_NAMES; do
+    d=$OUT/peak-$name
+    if [ -f "$d/error" ] || [ ! -s "$d/result" ]; then
+        fail "$name: peak memory: $(cat "$d/error" 2>/dev/null || echo "no result")"
+        continue
+    fi
+    read -r pk st af <"$d/result"
+    printf '  %-11s %10d %12d %12d\n' "$name" "$pk" "$st" "$af"
+done
 
 # -- where the core's code goes ----------------------------------------------
 d=$OUT/core.cortex-m4.Os
