@@ -264,8 +264,8 @@
  *   RMQ_NO_LOG           no log calls at all
  *   RMQ_NO_TRANSACTION   no transactional sends or check-backs
  *   RMQ_NO_ACL           no ACL signing (SHA-1, HMAC, base64)
- *   RMQ_NO_THREADS       one thread only: the port's mutex, event and wake
- *                        entries are never called
+ *   RMQ_NO_THREADS       one thread only: the port's mutex, event, wake and
+ *                        thread_id entries are never called
  *   RMQ_NO_SELECTOR      no sends to a queue the application chooses:
  *                        rmq_send_to_queue*, rmq_send_select*,
  *                        rmq_send_oneway_to_queue, rmq_fetch_publish_queues
@@ -4008,7 +4008,7 @@ static void rmq__unlock(rmq__inst *in) { if (RMQ__MUTEX(in->mutex)) in->port->mu
 
 static uintptr_t rmq__thread(rmq__inst *in)
 {
-    return in->port->thread_id ? in->port->thread_id(in->port->ctx) : 0;
+    return RMQ__THREADS && in->port->thread_id ? in->port->thread_id(in->port->ctx) : 0;
 }
 
 /* Is the calling thread inside a callback? Single-threaded: any callback

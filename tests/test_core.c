@@ -129,12 +129,14 @@ static void test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut(voi
     simc_destroy(c);
 }
 
-/* A port that offers a lock: a single-threaded build never takes it. */
+/* A port that offers a lock and thread ids: a single-threaded build calls
+ * neither. */
 static int lock_calls;
 static void *count_mutex_create(void *ctx) { (void)ctx; lock_calls++; return &lock_calls; }
 static void count_mutex(void *ctx, void *mx) { (void)ctx; (void)mx; lock_calls++; }
+static uintptr_t count_thread_id(void *ctx) { (void)ctx; lock_calls++; return 1; }
 
-static void test_a_port_with_a_lock_works_and_the_lock_is_never_taken(void)
+static void test_a_port_with_threads_works_and_none_of_its_thread_entries_is_called(void)
 {
     simc *c = simc_create(1, 1, 1000);
     rmq_port port = *rmq_sim_port(c->sim);
@@ -142,9 +144,12 @@ static void test_a_port_with_a_lock_works_and_the_lock_is_never_taken(void)
     rmq_producer *p = NULL;
     rmq_message m;
     rmq_send_result res;
+    cb_log log;
     rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
+    memset(&log, 0, sizeof log);
     port.mutex_create = count_mutex_create;
     port.mutex_lock = port.mutex_unlock = port.mutex_destroy = count_mutex;
+    port.thread_id = count_thread_id;
     simc_config(c, &cfg, "core-lock");
     cfg.port = &port;
     cfg.mem_ctx = &core_pool;
@@ -154,6 +159,9 @@ static void test_a_port_with_a_lock_works_and_the_lock_is_never_taken(void)
     rmq_message_init(&m, "TopicTest", "b", 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     CHECK_INT(simc_stored(c, res.msg_id), 1);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &log), RMQ_OK);  /* a callback asks for the thread's id */
+    CHECK_INT(rmq_producer_flush(p, 3000), RMQ_OK);
+    CHECK_INT(log.ok, 1);
     rmq_producer_destroy(p);
     CHECK_INT(lock_calls, 0);
     simc_destroy(c);
@@ -166,6 +174,6 @@ int main(int argc, char **argv)
     RUN(test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time);
     RUN(test_a_message_with_user_properties_is_refused_and_says_why);
     RUN(test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut);
-    RUN(test_a_port_with_a_lock_works_and_the_lock_is_never_taken);
+    RUN(test_a_port_with_threads_works_and_none_of_its_thread_entries_is_called);
     return test_summary();
 }
