@@ -13,7 +13,9 @@
 #define RMQ_NO_MALLOC
 #endif
 #include <stdlib.h>
+#ifndef RMQ_MALLOC
 #define RMQ_MALLOC(ctx, n) ((ctx) ? rmq_pool_alloc((rmq_pool *)(ctx), (n)) : malloc(n))
 #define RMQ_FREE(ctx, p) ((ctx) ? rmq_pool_free((rmq_pool *)(ctx), (p)) : free(p))
+#endif
 
 #endif
