@@ -470,6 +470,7 @@ typedef struct rmq_port {
     const char *(*getenv)(void *ctx, const char *name);
 
     /* -- threads (all optional; without mutex_create: single-threaded) ---- */
+    /* A build with RMQ_NO_THREADS never calls these, nor wake and thread_id. */
     void *(*mutex_create)(void *ctx);
     void (*mutex_lock)(void *ctx, void *mutex);
     void (*mutex_unlock)(void *ctx, void *mutex);
