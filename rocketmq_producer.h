@@ -1257,6 +1257,10 @@ RMQ__FN rmq_slice rmq__cslice(const char *s)
 }
 
 /* -- logging --------------------------------------------------------------- */
+/* RMQ__LOG(rm, level, fmt, ...) logs through the port of a remoting layer
+ * (section 10), formatting into that layer's line buffer: not on the stack,
+ * where a log call would deepen the send path's deepest chain. Every call is
+ * made with the instance's lock held, so one buffer serves it. */
 #ifdef RMQ_NO_LOG
 /* Takes the arguments so that values kept only for logs are still used;
  * the call and its arguments vanish in any optimized build. */
@@ -1264,22 +1268,21 @@ static void rmq__nolog(const rmq_port *port, int level, const char *fmt, ...)
 {
     (void)port; (void)level; (void)fmt;
 }
-#define RMQ__LOG rmq__nolog
+#define RMQ__LOG(rm, level, ...) rmq__nolog((rm)->port, (level), __VA_ARGS__)
 #else
 /* Formats only when the port has a sink: a silent build pays one test. */
-RMQ__FN void rmq__log(const rmq_port *port, int level, const char *fmt, ...)
+RMQ__FN void rmq__log(const rmq_port *port, char *line, size_t cap, int level, const char *fmt, ...)
 {
-    char line[192];
     rmq__sb b;
     va_list ap;
     if (!port || !port->log) return;
-    rmq__sb_init(&b, line, sizeof line);
+    rmq__sb_init(&b, line, cap);
     va_start(ap, fmt);
     rmq__vfmt(&b, fmt, ap);
     va_end(ap);
     port->log(port->ctx, level, line);
 }
-#define RMQ__LOG rmq__log
+#define RMQ__LOG(rm, level, ...) rmq__log((rm)->port, (rm)->log_line, sizeof (rm)->log_line, (level), __VA_ARGS__)
 #endif
 
 /* -- wrap-safe time ------------------------------------------------------ */
@@ -2640,6 +2643,9 @@ struct rmq__remoting {
     char why[RMQ_REASON_MAX_LEN + 1];
     char fail_why[RMQ_REASON_MAX_LEN + 1];
     char timer_why[RMQ_REASON_MAX_LEN + 1];
+#ifndef RMQ_NO_LOG
+    char log_line[192];
+#endif
 };
 
 static uint32_t rmq__now(const rmq__remoting *rm) { return rm->port->now_ms(rm->port->ctx); }
@@ -2814,7 +2820,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         if (why != c->why) rmq__strlcpy(c->why, why ? why : rmq_strerror(err), sizeof c->why);
     }
     if (rm->in_invoke) return;
-    RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", c->why);
+    RMQ__LOG(rm, RMQ_LOG_WARN, "%s", c->why);
     if (c->h) rm->port->close(rm->port->ctx, c->h);
     c->h = NULL;
     /* Only an address whose connect timed out is backed off (it would eat
@@ -3215,7 +3221,7 @@ RMQ__FN void rmq__dispatch_response(rmq__remoting *rm, rmq__conn *c, const rmq_c
     uint32_t slot = (uint32_t)cmd->opaque % RMQ_MAX_INFLIGHT;
     rmq__req *r = rm->slots[slot];
     if (!r || r->opaque != cmd->opaque || r->conn != c) {
-        RMQ__LOG(rm->port, RMQ_LOG_DEBUG, "%s answered unknown opaque %d", c->addr, (int)cmd->opaque);
+        RMQ__LOG(rm, RMQ_LOG_DEBUG, "%s answered unknown opaque %d", c->addr, (int)cmd->opaque);
         return;
     }
     if (rm->hook && rm->hook->after) {
@@ -3240,7 +3246,7 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
     char *why = rm->timer_why;
     rmq__fmt(why, RMQ_REASON_MAX_LEN + 1, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)", c->addr,
              (unsigned)total, (unsigned)RMQ_MAX_FRAME_BYTES);
-    RMQ__LOG(rm->port, RMQ_LOG_WARN, "%s", why);
+    RMQ__LOG(rm, RMQ_LOG_WARN, "%s", why);
     if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c) {
         if (rmq__req_leave_queue(rm, r)) return;
         rmq__req_complete(rm, r, RMQ_ERR_FRAME_TOO_LARGE, NULL, why);
@@ -4267,16 +4273,16 @@ RMQ__FN void rmq__addrsrv_answer(rmq__inst *in)
     for (i = 0; i + 3 < in->addrsrv_len; i++)
         if (RMQ_MEMCMP(in->addrsrv_reply + i, "\r\n\r\n", 4) == 0) { body = in->addrsrv_reply + i + 4; break; }
     if (!body || !(rmq__starts_with(in->addrsrv_reply, "HTTP/1.0 200") || rmq__starts_with(in->addrsrv_reply, "HTTP/1.1 200"))) {
-        RMQ__LOG(in->port, RMQ_LOG_WARN, "address server %s gave no name-server list", in->addrsrv_addr);
+        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "address server %s gave no name-server list", in->addrsrv_addr);
         return;
     }
     for (i = RMQ_STRLEN(body); i > 0 && (body[i - 1] == '\n' || body[i - 1] == '\r' || body[i - 1] == ' '); i--) body[i - 1] = 0;
     if (rmq__namesrv_parse(body, NULL, &n) || n == 0) {
-        RMQ__LOG(in->port, RMQ_LOG_WARN, "address server %s answered no valid list: %s", in->addrsrv_addr, body);
+        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "address server %s answered no valid list: %s", in->addrsrv_addr, body);
         return;
     }
     if (rmq__strcmp(body, in->namesrv_text) != 0) {
-        RMQ__LOG(in->port, RMQ_LOG_INFO, "name servers from the address server: %s", body);
+        RMQ__LOG(&in->rm, RMQ_LOG_INFO, "name servers from the address server: %s", body);
         rmq__namesrv_set(in, body);
     }
 }
@@ -4305,7 +4311,7 @@ RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in)
     err = rmq__raw_send(&in->rm, in->addrsrv_addr, in->addrsrv_request, RMQ_STRLEN(in->addrsrv_request),
                         rmq__now(&in->rm) + in->api_timeout_ms, rmq__addrsrv_data, in);
     if (err == RMQ_OK) { in->addrsrv_busy = 1; return; }
-    RMQ__LOG(in->port, RMQ_LOG_WARN, "address server %s: %s", in->addrsrv_addr, in->rm.why);
+    RMQ__LOG(&in->rm, RMQ_LOG_WARN, "address server %s: %s", in->addrsrv_addr, in->rm.why);
     in->addrsrv_answered = 1;
     /* Routes waiting for it are asked (and fail) on the next turn, from the
      * route timer: calling back into the route fetch from here would recurse. */
@@ -4327,7 +4333,7 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
     if (err == RMQ_OK && resp && resp->code == RMQ_CODE_SUCCESS) {
         if (in->brokers[hb->broker].used) in->brokers[hb->broker].version = resp->version;
     } else {
-        RMQ__LOG(in->port, RMQ_LOG_WARN, "heartbeat to broker %s failed: %s", in->brokers[hb->broker].name,
+        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "heartbeat to broker %s failed: %s", in->brokers[hb->broker].name,
                  why ? why : (resp ? rmq_response_code_name(resp->code) : rmq_strerror(err)));
     }
     rmq__buf_free(&hb->body);
@@ -5959,7 +5965,7 @@ RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_
 static void rmq__end_tx_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
 {
     (void)r; (void)resp;
-    if (err != RMQ_OK) RMQ__LOG(rm->port, RMQ_LOG_WARN, "END_TRANSACTION not written: %s", why ? why : rmq_strerror(err));
+    if (err != RMQ_OK) RMQ__LOG(rm, RMQ_LOG_WARN, "END_TRANSACTION not written: %s", why ? why : rmq_strerror(err));
 }
 
 /* END_TRANSACTION, oneway (EndTransactionRequestHeader). Its failures are
@@ -6018,9 +6024,9 @@ RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rm
     err = master ? rmq__end_transaction(p->in, master, p->cfg.group, res->queue_offset, commit_offset, st,
                                         res->msg_id, res->transaction_id, res->queue.broker_name, 0)
                  : RMQ_ERR_BROKER_NOT_FOUND;
-    rmq__unlock(p->in);
     /* The message is stored either way; a lost end is settled by a check. */
-    if (err != RMQ_OK) RMQ__LOG(p->cfg.port, RMQ_LOG_WARN, "END_TRANSACTION for %s: %s", res->msg_id, rmq_strerror(err));
+    if (err != RMQ_OK) RMQ__LOG(&p->in->rm, RMQ_LOG_WARN, "END_TRANSACTION for %s: %s", res->msg_id, rmq_strerror(err));
+    rmq__unlock(p->in);
     return RMQ_OK;
 }
 
@@ -6050,7 +6056,7 @@ RMQ__FN void rmq__tx_check_queue(rmq__inst *in, rmq__conn *c, const rmq_command 
     size_t need;
     char *at;
     if (in->nchecks >= RMQ_MAX_TX_CHECKS || rmq__stored_decode(req->body, req->body_len, &sm)) {
-        RMQ__LOG(in->port, RMQ_LOG_WARN, "transaction check from %s dropped (queue full or bad body)", c->addr);
+        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "transaction check from %s dropped (queue full or bad body)", c->addr);
         return;
     }
     pg = rmq__prop_get(sm.props, "PGROUP");
@@ -6156,7 +6162,7 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
         rmq__tx_check_queue((rmq__inst *)arg, c, req);
 #else
         (void)arg;
-        RMQ__LOG(rm->port, RMQ_LOG_INFO, "%s asked for a transaction check; transactions are cut", c->addr);
+        RMQ__LOG(rm, RMQ_LOG_INFO, "%s asked for a transaction check; transactions are cut", c->addr);
 #endif
         return;
     default:
@@ -6175,7 +6181,7 @@ RMQ__FN void rmq__unregister_done(rmq__remoting *rm, rmq__req *r, rmq_err err, c
 {
     rmq__inst *in = (rmq__inst *)(void *)rm;
     (void)r; (void)resp;
-    if (err != RMQ_OK) RMQ__LOG(in->port, RMQ_LOG_WARN, "unregister failed: %s", why ? why : rmq_strerror(err));
+    if (err != RMQ_OK) RMQ__LOG(&in->rm, RMQ_LOG_WARN, "unregister failed: %s", why ? why : rmq_strerror(err));
     in->unregister_left--;
 }
 
