@@ -3034,11 +3034,12 @@ RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
     return k;
 }
 
-/* Writes as much of the queue as the port takes; resumes where it stopped.
- * With a scatter send, one call carries up to
- * RMQ__IOV_MAX pieces, so requests queued behind a full socket (a window
- * of async sends) leave together instead of one system call each. */
 #define RMQ__IOV_MAX 16
+
+/* Writes as much of the queue as the port takes; resumes where it stopped.
+ * With a scatter send, one call carries up to RMQ__IOV_MAX pieces, so
+ * requests queued behind a full socket (a window of async sends) leave
+ * together instead of one system call each. */
 RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
 {
     const rmq_port *pt = rm->port;
@@ -4112,7 +4113,7 @@ RMQ__FN rmq__route *rmq__route_get(rmq__inst *in, const char *topic)
 }
 
 RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default);
-RMQ__FN void rmq__route_resolved(rmq__inst *in, rmq__route *rt);
+RMQ__FN void rmq__route_resolved(rmq__route *rt);
 #ifndef RMQ_NO_ADDR_SERVER
 RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in);
 #endif
@@ -4149,11 +4150,11 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
         if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, in->scratch,
                              rt->why, sizeof rt->why) == 0 &&
             rmq__route_install(in, rt, rt->asking_default) == 0) {
-            rmq__route_resolved(in, rt);
+            rmq__route_resolved(rt);
             return;
         }
     } else if (!rt->asking_default && rmq__strcmp(rt->topic, in->create_topic_key) != 0) {
-        if (rt->state == RMQ__ROUTE_OK) { rt->updated_at = rmq__now(&in->rm); rmq__route_resolved(in, rt); return; }
+        if (rt->state == RMQ__ROUTE_OK) { rt->updated_at = rmq__now(&in->rm); rmq__route_resolved(rt); return; }
         rmq__route_fetch(in, rt, 1);
         return;
     } else {
@@ -4161,7 +4162,7 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
                  rt->topic, in->namesrv_text, rmq_response_code_name(resp->code));
     }
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
-    rmq__route_resolved(in, rt);
+    rmq__route_resolved(rt);
 }
 
 RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
@@ -4178,7 +4179,7 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
     rmq__fmt(rt->why, sizeof rt->why, "No route info of this topic: %s (name servers %s: %s)",
              rt->topic, in->namesrv_text, why ? why : rmq_strerror(err));
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
-    rmq__route_resolved(in, rt);
+    rmq__route_resolved(rt);
 }
 
 /* Sends GET_ROUTEINFO_BY_TOPIC for the topic (or, ask_default, for the
@@ -4220,7 +4221,7 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     /* Completing the waiters here is safe: async ones only queue their
      * callback, which runs on the next loop turn. */
-    rmq__route_resolved(in, rt);
+    rmq__route_resolved(rt);
 }
 
 /* -- the address server ------------------------------------------------- */
@@ -5158,7 +5159,6 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
 
 RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq__inst *in = op->p->in;
     rmq_slice offs = rmq_command_ext(resp, "msgId"), region = rmq_command_ext(resp, "MSG_REGION");
     rmq_slice trace = rmq_command_ext(resp, "TRACE_ON"), tid = rmq_command_ext(resp, "transactionId");
     int64_t qoff = 0;
@@ -5200,7 +5200,6 @@ RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
         r->remark[0] = 0;
         r->reason[0] = 0;
     }
-    (void)in;
 }
 
 /* Java's default retry set for sync sends (4.9). */
@@ -5485,7 +5484,7 @@ RMQ__FN void rmq__op_route_ready(rmq__op *op)
     rmq__op_attempt(op);
 }
 
-RMQ__FN void rmq__route_resolved(rmq__inst *in, rmq__route *rt)
+RMQ__FN void rmq__route_resolved(rmq__route *rt)
 {
     rmq__op *w = rt->waiters;
     rt->waiters = NULL;
@@ -5495,7 +5494,6 @@ RMQ__FN void rmq__route_resolved(rmq__inst *in, rmq__route *rt)
         rmq__op_route_ready(w);
         w = next;
     }
-    (void)in;
 }
 
 RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
