@@ -67,12 +67,15 @@ $(B)/san/test_notext: tests/test_notext.c tests/sim_cluster.h tests/rmq_test.h $
 $(B)/vg/test_notext: tests/test_notext.c tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/vg
 	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@
 
-# The core configuration: every feature cut but the texts, a static pool.
-$(B)/san/test_core: tests/test_core.c tests/core_config.h tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/san
-	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@
+# The core configuration: the defines of the "core" line of
+# tools/size-configs.txt (every feature cut but the texts), a static pool.
+CORE_DEFS := $(shell awk '$$1 == "core" { $$1 = ""; $$2 = ""; print }' tools/size-configs.txt)
 
-$(B)/vg/test_core: tests/test_core.c tests/core_config.h tests/sim_cluster.h tests/rmq_test.h $(HEADER) | $(B)/vg
-	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@
+$(B)/san/test_core: tests/test_core.c tests/pool_or_heap.h tests/sim_cluster.h tests/rmq_test.h tools/size-configs.txt $(HEADER) | $(B)/san
+	$(SANCC) $(STRICT) $(POSIX) $(SAN) $(CORE_DEFS) $< -o $@
+
+$(B)/vg/test_core: tests/test_core.c tests/pool_or_heap.h tests/sim_cluster.h tests/rmq_test.h tools/size-configs.txt $(HEADER) | $(B)/vg
+	$(CC) $(STRICT) $(POSIX) -O1 -g $(CORE_DEFS) $< -o $@
 
 $(B)/san/test_threads: tests/test_threads.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/san mockbroker
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@ -lpthread

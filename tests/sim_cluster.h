@@ -9,6 +9,12 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
 
+/* The context of the peers' own buffers: a test that gives the producer a
+ * pool tells them apart this way (tests/pool_or_heap.h). */
+#ifndef RMQ_TEST_HEAP
+#define RMQ_TEST_HEAP NULL
+#endif
+
 #define SIMC_MAX_SERVERS 6
 #define SIMC_MAX_LOG 4096
 #define SIMC_MAX_TOPICS 16
@@ -103,7 +109,7 @@ static void simc_answer(simc_conn *sc, rmq_sim_conn *conn, const rmq_command *re
     r.serialize = req->serialize;
     if (remark) r.remark = rmq__cslice(remark);
     for (i = 0; ext && ext[i]; i += 2) rmq_command_put_ext(&r, ext[i], ext[i + 1]);
-    rmq__buf_init(&b, NULL, 8 << 20);
+    rmq__buf_init(&b, RMQ_TEST_HEAP, 8 << 20);
     rmq__frame_encode_head(&b, &r, blen);
     rmq__buf_put(&b, body, blen);
     rmq_sim_conn_write(conn, b.p, b.len);

@@ -1,11 +1,12 @@
-/* The core configuration as a whole (tests/core_config.h: every feature
+/* The core configuration as a whole: built with the defines of the "core"
+ * line of tools/size-configs.txt (the Makefile's CORE_DEFS: every feature
  * cut of section 1 but RMQ_NO_ERROR_TEXT, the configuration make size
  * measures against its budget), all memory of the producer from a static
  * pool, on the simulated port. What is left must still be a producer:
  * routes from the name server, heartbeats, sync, async and batch sends that
  * land in the store, and a clear refusal of whatever asks for a feature the
- * build cut. */
-#include "core_config.h"
+ * build cut. Every test ends with the pool empty. */
+#include "pool_or_heap.h"
 #define ROCKETMQ_PRODUCER_IMPLEMENTATION
 #define RMQ_PORT_SIM_IMPLEMENTATION
 #include "../rocketmq_producer.h"
@@ -13,30 +14,45 @@
 #include "rmq_test.h"
 #include "sim_cluster.h"
 
+#if !defined(RMQ_NO_THREADS) || !defined(RMQ_NO_PROPERTIES)
+#error "build with the core's defines (make test: CORE_DEFS from tools/size-configs.txt)"
+#endif
+
 static uint64_t core_mem[(512u * 1024u) / sizeof(uint64_t)];
 static rmq_pool core_pool;
 
-/* A core producer of group on the cluster, its memory from the pool. */
-static rmq_producer *core_producer(simc *c, const char *group)
+/* A started core producer of group on the cluster (port NULL: the
+ * cluster's), its memory from a fresh pool; NULL if create or start fails. */
+static rmq_producer *core_producer(simc *c, const char *group, const rmq_port *port)
 {
     rmq_producer_config cfg;
     rmq_producer *p = NULL;
+    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
     simc_config(c, &cfg, group);
+    if (port) cfg.port = port;
     cfg.mem_ctx = &core_pool;
     if (rmq_producer_create(&cfg, &p) != RMQ_OK) return NULL;
-    return rmq_producer_start(p) == RMQ_OK ? p : NULL;
+    if (rmq_producer_start(p) == RMQ_OK) return p;
+    rmq_producer_destroy(p);
+    return NULL;
+}
+
+/* Destroys p and the cluster; the pool must hold nothing after. */
+static void core_done(rmq_producer *p, simc *c)
+{
+    rmq_producer_destroy(p);
+    CHECKF(core_pool.used == 0, "the pool holds %lu bytes after destroy", (unsigned long)core_pool.used);
+    simc_destroy(c);
 }
 
 static void test_sync_async_and_batch_sends_land_in_the_store(void)
 {
     simc *c = simc_create(1, 2, 1000);
-    rmq_producer *p;
+    rmq_producer *p = core_producer(c, "core", NULL);
     rmq_message m, batch[3];
     rmq_send_result res, bres[3];
     cb_log log;
     int i;
-    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
-    p = core_producer(c, "core");
     CHECK(p != NULL);
     rmq_message_init(&m, "TopicTest", "sync", 4);
     m.tags = "TagA";
@@ -59,20 +75,17 @@ static void test_sync_async_and_batch_sends_land_in_the_store(void)
     for (i = 0; i < 3; i++) CHECK_INT(simc_stored(c, bres[i].msg_id), 1);
     CHECK_INT(c->nstored, 5);
     CHECK(core_pool.peak > 0);
-    rmq_producer_destroy(p);
-    CHECKF(core_pool.used == 0, "the pool holds %lu bytes after destroy", (unsigned long)core_pool.used);
-    simc_destroy(c);
+    core_done(p, c);
 }
 
 static void test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time(void)
 {
     simc *c = simc_create(1, 1, 1000);
-    rmq_producer *p;
+    rmq_producer *p = core_producer(c, "core-hb", NULL);
     rmq_message m;
     rmq_send_result res;
     int before;
-    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
-    p = core_producer(c, "core-hb");
+    CHECK(p != NULL);
     rmq_message_init(&m, "TopicTest", "b", 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     before = simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT);
@@ -82,27 +95,24 @@ static void test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time(void)
     CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT), before + 1);
     simc_run(c, p, 30000);
     CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT), before + 2);
-    rmq_producer_destroy(p);
-    simc_destroy(c);
+    core_done(p, c);
 }
 
 static void test_a_message_with_user_properties_is_refused_and_says_why(void)
 {
     simc *c = simc_create(1, 1, 1000);
-    rmq_producer *p;
+    rmq_producer *p = core_producer(c, "core-props", NULL);
     rmq_message m;
     rmq_send_result res;
     rmq_property prop = { "color", "red" };
-    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
-    p = core_producer(c, "core-props");
+    CHECK(p != NULL);
     rmq_message_init(&m, "TopicTest", "b", 1);
     m.properties = &prop;
     m.nproperties = 1;
     CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
     CHECK_HAS(rmq_producer_last_error(p), "RMQ_NO_PROPERTIES");
     CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2), 0);
-    rmq_producer_destroy(p);
-    simc_destroy(c);
+    core_done(p, c);
 }
 
 static void expect_cut(simc *c, void (*set)(rmq_producer_config *), const char *field, const char *cut)
@@ -129,42 +139,41 @@ static void test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut(voi
     simc_destroy(c);
 }
 
-/* A port that offers a lock and thread ids: a single-threaded build calls
- * neither. */
-static int lock_calls;
-static void *count_mutex_create(void *ctx) { (void)ctx; lock_calls++; return &lock_calls; }
-static void count_mutex(void *ctx, void *mx) { (void)ctx; (void)mx; lock_calls++; }
-static uintptr_t count_thread_id(void *ctx) { (void)ctx; lock_calls++; return 1; }
+/* A port that offers every thread entry: a single-threaded build calls
+ * none of them. */
+static int thread_calls;
+static void *count_create(void *ctx) { (void)ctx; thread_calls++; return &thread_calls; }
+static void count_mutex(void *ctx, void *mx) { (void)ctx; (void)mx; thread_calls++; }
+static int count_event_wait(void *ctx, void *ev, uint32_t ms) { (void)ctx; (void)ev; (void)ms; thread_calls++; return 0; }
+static void count_wake(void *ctx) { (void)ctx; thread_calls++; }
+static uintptr_t count_thread_id(void *ctx) { (void)ctx; thread_calls++; return 1; }
 
 static void test_a_port_with_threads_works_and_none_of_its_thread_entries_is_called(void)
 {
     simc *c = simc_create(1, 1, 1000);
     rmq_port port = *rmq_sim_port(c->sim);
-    rmq_producer_config cfg;
-    rmq_producer *p = NULL;
+    rmq_producer *p;
     rmq_message m;
     rmq_send_result res;
     cb_log log;
-    rmq_pool_init(&core_pool, core_mem, sizeof core_mem);
     memset(&log, 0, sizeof log);
-    port.mutex_create = count_mutex_create;
+    port.mutex_create = port.event_create = count_create;
     port.mutex_lock = port.mutex_unlock = port.mutex_destroy = count_mutex;
+    port.event_signal = port.event_destroy = count_mutex;
+    port.event_wait = count_event_wait;
+    port.wake = count_wake;
     port.thread_id = count_thread_id;
-    simc_config(c, &cfg, "core-lock");
-    cfg.port = &port;
-    cfg.mem_ctx = &core_pool;
-    lock_calls = 0;
-    CHECK_INT(rmq_producer_create(&cfg, &p), RMQ_OK);
-    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    thread_calls = 0;
+    p = core_producer(c, "core-lock", &port);
+    CHECK(p != NULL);
     rmq_message_init(&m, "TopicTest", "b", 1);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     CHECK_INT(simc_stored(c, res.msg_id), 1);
     CHECK_INT(rmq_send_async(p, &m, count_cb, &log), RMQ_OK);  /* a callback asks for the thread's id */
     CHECK_INT(rmq_producer_flush(p, 3000), RMQ_OK);
     CHECK_INT(log.ok, 1);
-    rmq_producer_destroy(p);
-    CHECK_INT(lock_calls, 0);
-    simc_destroy(c);
+    core_done(p, c);
+    CHECK_INT(thread_calls, 0);
 }
 
 int main(int argc, char **argv)

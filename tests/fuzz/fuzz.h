@@ -15,6 +15,12 @@
 #include "rocketmq_producer.h"
 #include "port/rmq_port_sim.h"
 
+/* The context of the simulated peers' own buffers (tests/pool_or_heap.h
+ * sets it where the producer has a pool). */
+#ifndef RMQ_TEST_HEAP
+#define RMQ_TEST_HEAP NULL
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

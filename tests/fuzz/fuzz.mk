@@ -31,8 +31,10 @@ VECTORS = $(sort $(wildcard tests/vectors/*/*.bin))
 $(B)/fuzz/bin $(B)/fuzz/O0:
 	mkdir -p $@
 
-# fuzz_core is fuzz_producer.c built with the core's cuts.
-$(B)/fuzz/bin/fuzz_core $(B)/fuzz/O0/fuzz_core: tests/fuzz/fuzz_producer.c tests/core_config.h
+# fuzz_core is fuzz_producer.c built with the core's defines (CORE_DEFS,
+# from tools/size-configs.txt in the top Makefile).
+$(B)/fuzz/bin/fuzz_core $(B)/fuzz/O0/fuzz_core: FUZZ_FLAGS += $(CORE_DEFS)
+$(B)/fuzz/bin/fuzz_core $(B)/fuzz/O0/fuzz_core: tests/fuzz/fuzz_producer.c tests/pool_or_heap.h tools/size-configs.txt
 
 $(B)/fuzz/bin/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS) | $(B)/fuzz/bin
 	$(CLANG) $(FUZZ_FLAGS) $(FUZZ_OPT) -I$(FUZZ_INC) $< -o $@

@@ -78,7 +78,7 @@ static long port_sendv(void *ctx, void *conn, const rmq_iovec *iov, int n)
 static void write_cmd(rmq_sim_conn *c, const rmq_command *cmd, const void *body, size_t blen)
 {
     rmq__buf b;
-    rmq__buf_init(&b, NULL, 1u << 20);
+    rmq__buf_init(&b, RMQ_TEST_HEAP, 1u << 20);
     fz_frame(&b, cmd, body, blen);
     if (!b.failed) rmq_sim_conn_write(c, b.p, b.len);
     rmq__buf_free(&b);
@@ -286,7 +286,6 @@ static int selector(const rmq_queue *qs, size_t n, const rmq_message *m, void *a
 static void async_send(int kind)
 {
     rmq_message m[3];
-    rmq_queue q;
     rmq_err err;
     int id;
     if (nsends >= MAX_SENDS) return;
@@ -301,23 +300,22 @@ static void async_send(int kind)
         err = rmq_send_batch_async(producer, m, 2 + fz_pick(&script, 2), callback, &sends[id]);
         break;
 #ifndef RMQ_NO_SELECTOR
-    case 2:
+    case 2: {
+        rmq_queue q;
         memset(&q, 0, sizeof q);
         snprintf(q.topic, sizeof q.topic, "%s", m[0].topic);
         snprintf(q.broker_name, sizeof q.broker_name, "%s", fz_u8(&script) & 1 ? "broker-a" : "broker-z");
         q.queue_id = fz_pick(&script, 6);
         err = rmq_send_to_queue_async(producer, &m[0], &q, callback, &sends[id]);
         break;
+    }
     default: {
         static const int picks[4] = { 0, 1, -1, 99 };
         err = rmq_send_select_async(producer, &m[0], selector, (void *)(intptr_t)picks[fz_pick(&script, 4)], callback, &sends[id]);
         break;
     }
 #else
-    default:
-        (void)q;
-        err = rmq_send_async(producer, &m[0], callback, &sends[id]);
-        break;
+    default: err = rmq_send_async(producer, &m[0], callback, &sends[id]); break;
 #endif
     }
     sends[id].accepted = err == RMQ_OK;
@@ -365,9 +363,6 @@ static void run_calls(void)
 {
     ops_left = 48;
     while (ops_left-- > 0 && script.n) {
-        rmq_message m;
-        rmq_queue qs[8];
-        size_t n;
         unsigned op = fz_pick(&script, 14);
         if (trace) fprintf(stderr, "[%u] call %u (%u input bytes left)\n", (unsigned)rmq_sim_now(sim), op, (unsigned)script.n);
         switch (op) {
@@ -376,18 +371,28 @@ static void run_calls(void)
         case 3: async_send(2); break;
         case 4: async_send(3); break;
 #ifndef RMQ_NO_ONEWAY
-        case 5: message(&m); rmq_send_oneway(producer, &m); break;
+        case 5: {
+            rmq_message m;
+            message(&m);
+            rmq_send_oneway(producer, &m);
+            break;
+        }
 #else
-        case 5: (void)m; async_send(0); break;
+        case 5: async_send(0); break;
 #endif
         case 6: sync_send(0); break;
         case 7: sync_send(1); break;
         case 8: case 9: rmq_producer_poll(producer, fz_u16(&script)); break;
         case 10: rmq_sim_advance(sim, (uint32_t)fz_u16(&script) * (fz_u8(&script) & 1 ? 16u : 1u)); break;
 #ifndef RMQ_NO_SELECTOR
-        case 11: rmq_fetch_publish_queues(producer, topics[fz_pick(&script, 4)], qs, 8, &n); break;
+        case 11: {
+            rmq_queue qs[8];
+            size_t n;
+            rmq_fetch_publish_queues(producer, topics[fz_pick(&script, 4)], qs, 8, &n);
+            break;
+        }
 #else
-        case 11: (void)qs; (void)n; break;
+        case 11: break;
 #endif
         case 12: rmq_producer_flush(producer, fz_u16(&script)); break;
         default: {                        /* brokers join or leave the cluster's routes */
