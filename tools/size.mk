@@ -17,7 +17,7 @@
 .PHONY: size
 
 size:
-	B=$(B) bash tools/size.sh
+	B=$(B) CC=$(CC) HOST_CFLAGS="$(STRICT) $(POSIX)" bash tools/size.sh
 
 NOMALLOC_DEPS = tests/test_nomalloc.c tests/rmq_test.h tests/mockbroker/mock_client.h \
                 rocketmq_producer.h port/rmq_port_posix.h

@@ -63,6 +63,9 @@ LEVELS="Os O2"
 CUTS=$(sed -n '/Feature cuts/,/Platform:/p' rocketmq_producer.h | grep -o 'RMQ_NO_[A-Z_]*' | awk '!seen[$0]++' | tr '\n' ' ')
 [ -n "$CUTS" ] || CUTS="RMQ_NO_MALLOC RMQ_NO_ADDR_SERVER RMQ_NO_BINARY_HEADER RMQ_NO_LATENCY_FAULT RMQ_NO_LOG RMQ_NO_ERROR_TEXT"
 STACK_ROOTS="rmq_send rmq_send_async rmq_send_batch"
+# The host build of tests/size/peak_memory.c (make size passes the
+# Makefile's STRICT and POSIX flags).
+HOST_CFLAGS=${HOST_CFLAGS:--std=c99 -Wall -Wextra -Wpedantic -Werror -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L}
 COMMON="-std=c99 -Wall -Wextra -ffunction-sections -fdata-sections -fstack-usage -fcallgraph-info=su"
 
 MALLOC_RE='^(malloc|free|realloc|calloc|_malloc_r|_free_r|_realloc_r|_calloc_r)$'
@@ -171,7 +174,7 @@ build_peak() {
     shift
     rm -rf "$dir" && mkdir -p "$dir"
     # shellcheck disable=SC2086,SC2048
-    ${CC:-cc} -std=c99 -Wall -Wextra -Wpedantic -Werror -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -O1 $* \
+    ${CC:-cc} $HOST_CFLAGS -O1 $* \
         tests/size/peak_memory.c -o "$dir/peak" 2>"$dir/warnings" || { echo "compile failed" >"$dir/error"; return 0; }
     "$dir/peak" >"$dir/result" 2>"$dir/warnings" || echo "run failed: $(cat "$dir/warnings")" >"$dir/error"
 }
@@ -345,10 +348,8 @@ echo "  (tests/size/peak_memory.c on this host, $(getconf LONG_BIT)-bit: the poo
 printf '  %-11s %10s %12s %12s\n' config peak "after start" "after sends"
 for name in $CONFIG_NAMES; do
     d=$OUT/peak-$name
-    if [ -f "$d/error" ] || [ ! -s "$d/result" ]; then
-        fail "$name: peak memory: $(cat "$d/error" 2>/dev/null || echo "no result")"
-        continue
-    fi
+    # a failed build or run is a failed check below (builds that failed)
+    if ! built "$d"; then printf '  %-11s %s\n' "$name" "$(cat "$d/error" 2>/dev/null || echo "no result")"; continue; fi
     read -r pk st af <"$d/result"
     printf '  %-11s %10d %12d %12d\n' "$name" "$pk" "$st" "$af"
 done
@@ -435,10 +436,6 @@ while read -r name class defs; do
         case " $defs " in *" -D$c "*) ;; *) fail "$name: the header offers $c, the configuration does not cut it ($CONFIGS)" ;; esac
     done
 done <"$CONFIGS"
-for c in $CUTS; do
-    case $c in RMQ_NO_ERROR_TEXT) continue ;; esac
-    grep -qx "#define $c" tests/core_config.h || fail "tests/core_config.h: the header offers $c, the core's tests do not cut it"
-done
 case " $AVAILABLE " in *" cortex-m4 "*) ;; *) fail "no Cortex-M4 toolchain: the text budget was not checked" ;; esac
 if [ -n "$ERRORS" ]; then
     fail "builds that failed:$ERRORS (see $OUT/<build>/warnings and link)"

@@ -19,6 +19,16 @@ here=$(dirname "$0")
 mode=$1 bindir=$2 corpus=$3 seconds=$4
 shift 4
 
+# The input format a target reads: fuzz_core runs fuzz_producer's script
+# (the same program built with the core's cuts), so it shares that
+# target's regression inputs and settings.
+script_of() {
+    case "$1" in
+        fuzz_core) echo fuzz_producer ;;
+        *) echo "$1" ;;
+    esac
+}
+
 # Input size bounds, by what a target's inputs need.
 max_len() {
     case "$1" in
@@ -31,21 +41,21 @@ max_len() {
 # Script-driven targets go deeper with longer inputs from the start.
 # Executions of a smoke run: about two seconds of each target here.
 runs_of() {
-    case "$1" in
-        fuzz_producer|fuzz_core) echo $((FUZZ_RUNS / 40)) ;;
+    case "$(script_of "$1")" in
+        fuzz_producer) echo $((FUZZ_RUNS / 40)) ;;
         fuzz_request|fuzz_frame) echo $((FUZZ_RUNS / 4)) ;;
         *) echo "$FUZZ_RUNS" ;;
     esac
 }
 
 extra() {
-    case "$1" in
-        fuzz_producer|fuzz_core|fuzz_batch) echo -len_control=0 ;;
+    case "$(script_of "$1")" in
+        fuzz_producer|fuzz_batch) echo -len_control=0 ;;
     esac
 }
 
 regressions() {
-    d="$here/regress/$1"
+    d="$here/regress/$(script_of "$1")"
     [ -d "$d" ] && find "$d" -type f ! -name '*.md' | sort
 }
 
