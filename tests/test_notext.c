@@ -1,5 +1,5 @@
-/* The producer built with RMQ_NO_ERROR_TEXT (see the Makefile's flags for
- * this program), on the simulated port: the texts of reasons leave the
+/* The producer built with RMQ_NO_ERROR_TEXT (defined below), on the
+ * simulated port: the texts of reasons leave the
  * image, nothing else changes. Every refusal still returns its rmq_err, a
  * broker's answer still carries its code and remark, and sends still land
  * in the store. */
@@ -53,7 +53,7 @@ static void test_a_send_is_stored_and_its_result_complete(void)
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     CHECK_INT(res.status, RMQ_SEND_OK);
     CHECK_INT(strlen(res.msg_id), 32);
-    CHECK(simc_stored(c, res.msg_id));
+    CHECK_INT(simc_stored(c, res.msg_id), 1);
     CHECK_INT(strlen(res.offset_msg_id), 32);
     rmq_producer_destroy(p);
     simc_destroy(c);
@@ -71,7 +71,9 @@ static void test_a_broker_error_keeps_its_code_and_remark(void)
     simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_BUSY, 1); /* not retried by Java */
     CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_BROKER);
     CHECK_INT(res.broker_code, RMQ_CODE_SYSTEM_BUSY);
-    CHECK_HAS(res.remark, "injected");
+    /* the cluster's remark, "injected <code name>", whole: the name is the
+     * library's and empty in this build, the remark is the broker's */
+    CHECK_STR(res.remark, "injected ");
     CHECK_STR(res.reason, "");
     rmq_producer_destroy(p);
     simc_destroy(c);
