@@ -1,17 +1,8 @@
-/* port_test.h - what the tests of a port (TLS, lwIP) share: a monotonic
- * clock and one connect driven through the port as the producer drives it.
- * Include after rmq_test.h and the port's header. */
+/* port_test.h - what the tests of a port (TLS, lwIP) share: one connect
+ * driven through the port as the producer drives it. Include after
+ * rmq_test.h, the port's header and mockbroker/mock_client.h (its clock). */
 #ifndef RMQ_PORT_TEST_H
 #define RMQ_PORT_TEST_H
-
-#include <time.h>
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* connect, the readiness wait and connect_result, as the producer does:
  * RMQ_PORT_OK with *conn open, else a negative code or RMQ_PORT_AGAIN
@@ -19,9 +10,9 @@ static long now_ms(void)
  * a connect that failed or ran out of time. */
 static int drive_connect(const rmq_port *p, const char *host, uint16_t port, void **conn, long budget_ms)
 {
-    long deadline = now_ms() + budget_ms;
+    long deadline = mock_now_ms() + budget_ms;
     int rc = p->connect(p->ctx, host, port, conn);
-    while (rc == RMQ_PORT_AGAIN && now_ms() < deadline) {
+    while (rc == RMQ_PORT_AGAIN && mock_now_ms() < deadline) {
         rmq_wait_item it;
         it.conn = *conn;
         it.want = RMQ_WANT_WRITE;

@@ -174,13 +174,6 @@ static struct {
     int passed, failures;
 } S;
 
-static long soak_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t soak_rss_bytes(void)
 {
     unsigned long size = 0, resident = 0;
@@ -415,7 +408,7 @@ static void soak_broker_up(void)
     if (mock_cmd(&S.mock, NULL, 0, "UP %s", S.mock.broker_name[S.down]) != 0)
         fprintf(stderr, "soak: UP %s failed\n", S.mock.broker_name[S.down]);
     S.down = -1;
-    S.up_at = soak_ms();
+    S.up_at = mock_now_ms();
 }
 
 static void soak_broker_down(void)
@@ -426,7 +419,7 @@ static void soak_broker_down(void)
     S.down = (int)(S.restarts % 2u);
     if (mock_cmd(&S.mock, NULL, 0, "DOWN %s", S.mock.broker_name[S.down]) != 0)
         fprintf(stderr, "soak: DOWN %s failed\n", S.mock.broker_name[S.down]);
-    S.down_at = soak_ms();
+    S.down_at = mock_now_ms();
     S.deferred += S.sent - S.next_down;
     if (S.restarts < S.max_restarts) S.down_pos[S.restarts] = S.sent;
     S.restarts++;
@@ -436,14 +429,14 @@ static void soak_broker_down(void)
 static int soak_recovered(void)
 {
     rmq_stats st;
-    if (S.restarts == 0 || soak_ms() - S.up_at >= SOAK_RECOVER_MS) return 1;
+    if (S.restarts == 0 || mock_now_ms() - S.up_at >= SOAK_RECOVER_MS) return 1;
     rmq_producer_stats(S.p, &st);
     return st.connections >= S.conns_before_down;
 }
 
 static void soak_broker_tick(void)
 {
-    if (S.down >= 0 && soak_ms() - S.down_at >= (long)S.cfg.down_ms) soak_broker_up();
+    if (S.down >= 0 && mock_now_ms() - S.down_at >= (long)S.cfg.down_ms) soak_broker_up();
     if (S.down < 0 && S.sent >= S.next_down && S.sent - S.done >= SOAK_WINDOW / 2 && soak_recovered())
         soak_broker_down();
 }
@@ -453,9 +446,9 @@ static void soak_broker_tick(void)
  * down. 0 when idle. */
 static int soak_drain(void)
 {
-    long deadline = soak_ms() + SOAK_DRAIN_MS;
+    long deadline = mock_now_ms() + SOAK_DRAIN_MS;
     rmq_stats st;
-    while (soak_ms() < deadline) {
+    while (mock_now_ms() < deadline) {
         soak_broker_tick();
         rmq_producer_stats(S.p, &st);
         if (S.down < 0 && st.pending_sends == 0 && st.inflight_requests == 0) return 0;
@@ -467,7 +460,7 @@ static int soak_drain(void)
 static void soak_report(void)
 {
     soak_reading r;
-    long now = soak_ms(), dt;
+    long now = mock_now_ms(), dt;
     rmq_producer_stats(S.p, &r.stats);
     r.heap = soak_heap.cur;
     S.drained = soak_drain() == 0;
@@ -490,16 +483,16 @@ static void soak_report(void)
     if (r.heap_idle < S.heap_idle_min) S.heap_idle_min = r.heap_idle;
     if (r.heap_idle > S.heap_idle_max) S.heap_idle_max = r.heap_idle;
     S.last = r;
-    S.t_report = soak_ms();          /* the drain is not part of the rate */
+    S.t_report = mock_now_ms();          /* the drain is not part of the rate */
     S.done_at_report = S.done;
 }
 
 /* -- the run ---------------------------------------------------------------- */
 static void soak_run(void)
 {
-    long last_progress = soak_ms();
+    long last_progress = mock_now_ms();
     uint32_t last_done = 0;
-    S.t0 = S.t_report = soak_ms();
+    S.t0 = S.t_report = mock_now_ms();
     soak_plan_down(0);
     for (;;) {
         soak_broker_tick();
@@ -513,8 +506,8 @@ static void soak_run(void)
         rmq_producer_poll(S.p, 10);
         if (S.done != last_done) {
             last_done = S.done;
-            last_progress = soak_ms();
-        } else if (soak_ms() - last_progress > SOAK_STALL_MS) {
+            last_progress = mock_now_ms();
+        } else if (mock_now_ms() - last_progress > SOAK_STALL_MS) {
             printf("soak: no callback for %ld ms with %u sends outstanding; stopping at %u\n",
                    SOAK_STALL_MS, (unsigned)(S.sent - S.done), (unsigned)S.sent);
             fflush(stdout);
@@ -824,7 +817,7 @@ int main(void)
         return 1;
     }
     soak_run();
-    run_ms = soak_ms() - S.t0;
+    run_ms = mock_now_ms() - S.t0;
     if (rmq_producer_flush(S.p, (uint32_t)SOAK_DRAIN_MS) != RMQ_OK) S.drained = 0;
     rmq_producer_stats(S.p, &end);
     soak_read_store(&store);

@@ -33,13 +33,6 @@ static struct {
     char log[1 << 20];                  /* the last REQUESTS / CLIENTS reply */
 } E;
 
-static long e2e_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void e2e_nap_ms(long ms)
 {
     struct timespec ts;
@@ -129,8 +122,8 @@ static int e2e_cmd(const char *cmd)
  * send is complete for the producer once written, not once stored. */
 static long e2e_wait_count(const char *topic, long want, long ms)
 {
-    long deadline = e2e_ms() + ms, n;
-    while ((n = mock_count(&E.mock, topic)) < want && e2e_ms() < deadline) e2e_nap_ms(2);
+    long deadline = mock_now_ms() + ms, n;
+    while ((n = mock_count(&E.mock, topic)) < want && mock_now_ms() < deadline) e2e_nap_ms(2);
     return n;
 }
 
@@ -379,9 +372,9 @@ static void check_two_broker_queues(const rmq_queue *qs, size_t n, const char *t
  * are left in qs (cap of them), their number in *n. */
 static void e2e_wait_queues(rmq_producer *p, const char *topic, size_t want, rmq_queue *qs, size_t cap, size_t *n)
 {
-    long deadline = e2e_ms() + 3000;
+    long deadline = mock_now_ms() + 3000;
     CHECK_INT(rmq_fetch_publish_queues(p, topic, qs, cap, n), RMQ_OK);
-    while (*n != want && e2e_ms() < deadline) {
+    while (*n != want && mock_now_ms() < deadline) {
         rmq_producer_poll(p, 50);
         CHECK_INT(rmq_fetch_publish_queues(p, topic, qs, cap, n), RMQ_OK);
     }
@@ -1017,9 +1010,9 @@ static void test_system_busy_fails_a_sync_send_at_once_with_the_code_and_remark(
 /* Polls until the first n async sends have called back (bounded). */
 static void e2e_poll_calls(rmq_producer *p, const e2e_cb *cb, int n, long ms)
 {
-    long deadline = e2e_ms() + ms;
+    long deadline = mock_now_ms() + ms;
     int i, calls = 0;
-    while (e2e_ms() < deadline) {
+    while (mock_now_ms() < deadline) {
         for (calls = 0, i = 0; i < n; i++) calls += cb[i].calls;
         if (calls >= n) return;
         rmq_producer_poll(p, 20);
@@ -1314,8 +1307,8 @@ static void test_garbage_from_a_broker_fails_in_flight_requests_naming_it_and_th
     }
     CHECK(mock_cmd(&E.mock, out, sizeof out, "GARBAGE broker-a") == 0);
     CHECK_STR(out, "1\n");
-    deadline = e2e_ms() + 3000;
-    for (done = 0; done < N && e2e_ms() < deadline;) {
+    deadline = mock_now_ms() + 3000;
+    for (done = 0; done < N && mock_now_ms() < deadline;) {
         rmq_producer_poll(p, 50);
         for (done = 0, i = 0; i < N; i++) done += cb[i].calls;
     }
@@ -1388,9 +1381,9 @@ static void test_a_silent_broker_makes_a_sync_send_time_out_at_its_deadline_nami
     CHECK_INT(rmq_send(p, &b[0].m, &res), RMQ_OK);
     CHECK(e2e_cmd("SILENT broker-a 10") == 0);
     e2e_msg_init(&b[1], "TopicTest", "TagSilent", 1);
-    t0 = e2e_ms();
+    t0 = mock_now_ms();
     CHECK_INT(rmq_send_timeout(p, &b[1].m, &res, TIMEOUT_MS), RMQ_ERR_TIMEOUT);
-    took = e2e_ms() - t0;
+    took = mock_now_ms() - t0;
     CHECKF(took >= TIMEOUT_MS - 1 && took < TIMEOUT_MS + 250, "timed out after %ld ms, deadline %d ms", took,
            TIMEOUT_MS);
     snprintf(why, sizeof why, "no answer from %s", mock_broker_addr(&E.mock, "broker-a"));
@@ -1452,10 +1445,10 @@ static void test_an_async_send_whose_route_never_comes_ends_at_its_own_deadline(
     CHECK(e2e_cmd("SILENT ns0 5") == 0);
     CHECK((p = e2e_producer("e2e_no_route")) != NULL);
     e2e_msg_init(&b, "TopicTest", "TagLost", 1);
-    t0 = e2e_ms();
+    t0 = mock_now_ms();
     CHECK_INT(rmq_send_async_timeout(p, &b.m, e2e_on_send, &cb, TIMEOUT_MS), RMQ_OK);
-    while (!cb.calls && e2e_ms() - t0 < 3000) rmq_producer_poll(p, 50);
-    took = e2e_ms() - t0;
+    while (!cb.calls && mock_now_ms() - t0 < 3000) rmq_producer_poll(p, 50);
+    took = mock_now_ms() - t0;
     CHECK_INT(cb.calls, 1);
     CHECK_INT(cb.err, RMQ_ERR_TIMEOUT);
     CHECKF(took >= TIMEOUT_MS - 1 && took < TIMEOUT_MS + 250, "called back after %ld ms, deadline %d ms", took,
@@ -1485,9 +1478,9 @@ static void test_start_needs_no_name_server_and_the_first_send_names_the_topic_a
     CHECK(e2e_cmd("UP ns0") == 0);
     /* the dead addresses back off for a second; then the send goes through */
     {
-        long deadline = e2e_ms() + 3000;
+        long deadline = mock_now_ms() + 3000;
         rmq_err err;
-        while ((err = rmq_send(p, &b.m, &res)) != RMQ_OK && e2e_ms() < deadline) rmq_producer_poll(p, 100);
+        while ((err = rmq_send(p, &b.m, &res)) != RMQ_OK && mock_now_ms() < deadline) rmq_producer_poll(p, 100);
         CHECKF(err == RMQ_OK, "%s", rmq_producer_last_error(p));
     }
     CHECK_INT(mock_count(&E.mock, "TopicTest"), 1);
@@ -1520,11 +1513,11 @@ static void test_shutdown_with_a_route_query_in_flight_leaves_no_connection_behi
     /* two queries wait on one name server: the topic's and the scheduled
      * refresh of TBW102's route (due 10 ms after start) */
     {
-        long deadline = e2e_ms() + 2000;
+        long deadline = mock_now_ms() + 2000;
         do {
             rmq_producer_poll(p, 20);
             asked_before = e2e_line_count(e2e_log("REQUESTS", NULL), " code=105 ", NULL);
-        } while (asked_before < 2 && e2e_ms() < deadline);
+        } while (asked_before < 2 && mock_now_ms() < deadline);
     }
     CHECK_INT(asked_before, 2);
     e2e_destroy(p);
@@ -1539,13 +1532,13 @@ static void test_shutdown_with_a_route_query_in_flight_leaves_no_connection_behi
 }
 
 /* Runs one test, then cleans up whatever a failed check left behind. */
-#define RUN_E2E(fn) do { long t0_ = e2e_ms(); if (test_filter && !strstr(#fn, test_filter)) break; \
+#define RUN_E2E(fn) do { long t0_ = mock_now_ms(); if (test_filter && !strstr(#fn, test_filter)) break; \
     RUN(fn); e2e_finish(); \
-    if (getenv("RMQ_TEST_VERBOSE")) fprintf(stderr, "     %5ld ms\n", e2e_ms() - t0_); } while (0)
+    if (getenv("RMQ_TEST_VERBOSE")) fprintf(stderr, "     %5ld ms\n", mock_now_ms() - t0_); } while (0)
 
 int main(int argc, char **argv)
 {
-    long t0 = e2e_ms();
+    long t0 = mock_now_ms();
     /* line by line: LeakSanitizer ends the process before stdio would
      * flush, and the summary line must survive a leak report */
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1580,6 +1573,6 @@ int main(int argc, char **argv)
     RUN_E2E(test_a_silent_broker_makes_a_sync_send_time_out_at_its_deadline_naming_it);
     RUN_E2E(test_a_connection_cut_mid_request_is_retried_on_a_new_connection_and_stored_once);
     RUN_E2E(test_an_async_send_whose_route_never_comes_ends_at_its_own_deadline);
-    if (getenv("RMQ_TEST_VERBOSE")) fprintf(stderr, "total %ld ms\n", e2e_ms() - t0);
+    if (getenv("RMQ_TEST_VERBOSE")) fprintf(stderr, "total %ld ms\n", mock_now_ms() - t0);
     return test_summary();                            /* it flushes stdout */
 }

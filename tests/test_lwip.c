@@ -296,9 +296,9 @@ static void test_connect_and_a_round_trip_through_the_tap(void)
     memcpy(frame + 8, hdr, hl);
     CHECK_INT(drive_connect(p, "127.0.0.1", port_of(L.mock.namesrv), &conn, 5000), RMQ_PORT_OK);
     CHECK(rmq_port_lwip_socket(conn) >= 0);
-    deadline = now_ms() + 5000;
+    deadline = mock_now_ms() + 5000;
     while ((sent < fl || got < 4 || got < 4 + ((size_t)in[0] << 24 | (size_t)in[1] << 16 | (size_t)in[2] << 8 | in[3]))
-           && now_ms() < deadline) {
+           && mock_now_ms() < deadline) {
         rmq_wait_item it;
         long n;
         it.conn = conn;
@@ -341,7 +341,7 @@ static void test_seed_batch_and_a_sync_message_travel_through_lwip(void)
     char ns[64], out[16384];
     rmq_err err;
     int i;
-    long t0 = now_ms();
+    long t0 = mock_now_ms();
     snprintf(ns, sizeof ns, "127.0.0.1:%u", port_of(L.mock.namesrv));
     rmq_producer_config_init(&cfg);
     cfg.group = "BatchProducerGroupName";
@@ -365,7 +365,7 @@ static void test_seed_batch_and_a_sync_message_travel_through_lwip(void)
     CHECKF(err == RMQ_OK, "sync: %s: %s", rmq_strerror(err), rmq_producer_last_error(prod));
     rmq_producer_shutdown(prod);
     rmq_producer_destroy(prod);
-    printf("lwip: batch + sync + shutdown in %ld ms\n", now_ms() - t0);
+    printf("lwip: batch + sync + shutdown in %ld ms\n", mock_now_ms() - t0);
     CHECK_INT(mock_count(&L.mock, "BatchTest"), 3);
     CHECK_INT(mock_count(&L.mock, "LwipTest"), 1);
     CHECK_INT(mock_dump(&L.mock, "BatchTest", out, sizeof out), 0);
@@ -398,23 +398,23 @@ static void test_wake_ends_a_wait_and_events_signal(void)
     p = rmq_port_lwip_init(&lw, &lc);
     CHECK(p != NULL && p->wake != NULL && p->mutex_create != NULL);
     CHECK(lw.wake_sock >= 0);                       /* loopback is on in Debian's build */
-    t0 = now_ms();
+    t0 = mock_now_ms();
     CHECK_INT(pthread_create(&t, NULL, wake_later, (void *)p), 0);
     CHECK_INT(p->wait(p->ctx, NULL, 0, 5000), 0);
     pthread_join(t, NULL);
-    CHECKF(now_ms() - t0 < 2000, "wait ended after %ld ms, not at the wake", now_ms() - t0);
-    t0 = now_ms();                                   /* again: by the way the first one found */
+    CHECKF(mock_now_ms() - t0 < 2000, "wait ended after %ld ms, not at the wake", mock_now_ms() - t0);
+    t0 = mock_now_ms();                                   /* again: by the way the first one found */
     CHECK_INT(pthread_create(&t, NULL, wake_later, (void *)p), 0);
     CHECK_INT(p->wait(p->ctx, NULL, 0, 5000), 0);
     pthread_join(t, NULL);
-    CHECKF(now_ms() - t0 < 2000, "a second wait ended after %ld ms, not at the wake", now_ms() - t0);
-    t0 = now_ms();
+    CHECKF(mock_now_ms() - t0 < 2000, "a second wait ended after %ld ms, not at the wake", mock_now_ms() - t0);
+    t0 = mock_now_ms();
     p->wake(p->ctx);                                 /* nobody waits: the next wait sees it */
     CHECK_INT(p->wait(p->ctx, NULL, 0, 5000), 0);
-    CHECKF(now_ms() - t0 < 2000, "an earlier wake was lost (%ld ms)", now_ms() - t0);
-    t0 = now_ms();
+    CHECKF(mock_now_ms() - t0 < 2000, "an earlier wake was lost (%ld ms)", mock_now_ms() - t0);
+    t0 = mock_now_ms();
     CHECK_INT(p->wait(p->ctx, NULL, 0, 100), 0);     /* and only that one */
-    CHECKF(now_ms() - t0 >= 90, "a wake was seen twice (%ld ms)", now_ms() - t0);
+    CHECKF(mock_now_ms() - t0 >= 90, "a wake was seen twice (%ld ms)", mock_now_ms() - t0);
     mu = p->mutex_create(p->ctx);
     CHECK(mu != NULL);
     p->mutex_lock(p->ctx, mu);
@@ -434,7 +434,7 @@ static void test_wake_ends_a_wait_and_events_signal(void)
 int main(int argc, char **argv)
 {
     const char *why;
-    long t0 = now_ms();
+    long t0 = mock_now_ms();
     if (argc > 1) test_filter = argv[1];
     why = enter_namespace();
     if (why) {
@@ -456,6 +456,6 @@ int main(int argc, char **argv)
     rmq_port_lwip_free(&L.lw);
     relay_stop();
     mock_stop(&L.mock);
-    printf("lwip: %ld ms in all\n", now_ms() - t0);
+    printf("lwip: %ld ms in all\n", mock_now_ms() - t0);
     return test_summary();
 }

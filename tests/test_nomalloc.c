@@ -64,13 +64,6 @@ static struct {
     char first_reason[RMQ_REASON_MAX_LEN + 1];
 } cb;
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void on_sent(rmq_err err, const rmq_send_result *res, void *user)
 {
     (void)user;
@@ -152,7 +145,7 @@ static void test_100000_messages_from_a_static_pool_without_running_out(void)
     rmq_producer_config cfg;
     rmq_producer *p = NULL;
     size_t created, half = 0;
-    long sync_ok = 0, at = 0, t0 = now_ms();
+    long sync_ok = 0, at = 0, t0 = mock_now_ms();
     rmq_err err;
 
     CHECK(mock_start(&mock, "--quiet --brokers 2 --no-request-log --topic " NOMALLOC_TOPIC) == 0);
@@ -167,7 +160,7 @@ static void test_100000_messages_from_a_static_pool_without_running_out(void)
     if (err == RMQ_OK) err = rmq_producer_start(p);
     if (err == RMQ_OK) err = send_all(p, &sync_ok, &half, &at);
     printf("sent %ld messages (%ld sync, %ld async, %d in flight) in %ld ms\n", at + 1, sync_ok,
-           cb.ok + cb.failed, NOMALLOC_WINDOW, now_ms() - t0);
+           cb.ok + cb.failed, NOMALLOC_WINDOW, mock_now_ms() - t0);
     printf("pool: %lu bytes, peak %lu; used after create %lu, halfway %lu, at the end %lu\n",
            (unsigned long)pool.size, (unsigned long)pool.peak, (unsigned long)created, (unsigned long)half,
            (unsigned long)pool.used);

@@ -210,9 +210,9 @@ static pid_t spawn_stunnel(const char *conf)
 /* Every accept port answers, or stunnel died, or 10 s passed. */
 static int wait_for_stunnel(void)
 {
-    long deadline = now_ms() + 10000;
+    long deadline = mock_now_ms() + 10000;
     int i = 0;
-    while (i < SVC_COUNT && now_ms() < deadline) {
+    while (i < SVC_COUNT && mock_now_ms() < deadline) {
         char addr[32];
         int status, fd;
         if (waitpid(T.stunnel, &status, WNOHANG) == T.stunnel) {
@@ -613,13 +613,13 @@ static void test_an_external_loop_drives_the_handshake_by_the_inner_interest(voi
     static rmq_port_mbedtls tls;
     const rmq_port *port;
     void *conn = NULL;
-    long deadline = now_ms() + 5000;
+    long deadline = mock_now_ms() + 5000;
     int rc, saw_read = 0;
     SKIP_IF_NO_SERVER();
     port = tls_over_map(&tls, "ca.crt");
     CHECK(port != NULL);
     rc = port->connect(port->ctx, "127.0.0.1", T.tls_port[SVC_NS], &conn);
-    while (rc == RMQ_PORT_AGAIN && now_ms() < deadline) {
+    while (rc == RMQ_PORT_AGAIN && mock_now_ms() < deadline) {
         /* The producer wants "writable" until connected (its interest);
          * the socket must be polled for what mbedTLS needs. */
         unsigned w = rmq_port_mbedtls_interest(conn, RMQ_WANT_WRITE);
@@ -680,8 +680,8 @@ static void test_memory_per_connection_is_measured(void)
     before = heap_bytes();
     (void)heap_peak_reset(before);
     rc = port->connect(port->ctx, "127.0.0.1", T.tls_port[SVC_NS], &conn);
-    deadline = now_ms() + 5000;
-    while (rc == RMQ_PORT_AGAIN && now_ms() < deadline) {
+    deadline = mock_now_ms() + 5000;
+    while (rc == RMQ_PORT_AGAIN && mock_now_ms() < deadline) {
         rmq_wait_item it;
         long h = heap_bytes();
         if (h > peak) peak = h;

@@ -68,6 +68,9 @@ const char *mock_broker_addr(const mock_cluster *m, const char *name);
 /* Blocking TCP connection to "host:port"; returns the fd or -1. */
 int mock_connect(const char *addr);
 
+/* Milliseconds of a monotonic clock, for the deadlines of tests. */
+long mock_now_ms(void);
+
 #endif /* MOCK_CLIENT_H */
 
 #ifdef MOCK_CLIENT_IMPLEMENTATION
@@ -92,7 +95,7 @@ int mock_connect(const char *addr);
 #define MOCK_TIMEOUT_MS 10000
 #define MOCK_MAX_ARGS 64
 
-static long mock__now_ms(void)
+long mock_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -166,7 +169,7 @@ static int mock__read_line(int fd, char *buf, size_t cap, long deadline)
     while (len + 1 < cap) {
         struct pollfd pf;
         ssize_t r;
-        long left = deadline - mock__now_ms();
+        long left = deadline - mock_now_ms();
         pf.fd = fd;
         pf.events = POLLIN;
         if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
@@ -279,7 +282,7 @@ int mock_start(mock_cluster *m, const char *args)
     close(in_pipe[0]);
     close(out_pipe[1]);
     m->stdin_fd = in_pipe[1];
-    rc = m->pid < 0 ? -1 : mock__read_line(out_pipe[0], m->ready, sizeof m->ready, mock__now_ms() + MOCK_TIMEOUT_MS);
+    rc = m->pid < 0 ? -1 : mock__read_line(out_pipe[0], m->ready, sizeof m->ready, mock_now_ms() + MOCK_TIMEOUT_MS);
     close(out_pipe[0]); /* the mock prints nothing else on stdout */
     if (rc == 0)
         rc = mock__parse_ready(m);
@@ -335,7 +338,7 @@ static int mock__next_line(mock_cluster *m, char **line, long deadline)
             m->rbuf = nb;
             m->rcap += 65536;
         }
-        left = deadline - mock__now_ms();
+        left = deadline - mock_now_ms();
         pf.fd = m->ctl_fd;
         pf.events = POLLIN;
         if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
@@ -365,7 +368,7 @@ int mock_cmd(mock_cluster *m, char *out, size_t outlen, const char *fmt, ...)
 {
     char stackbuf[1024], *cmd = stackbuf, *line;
     size_t used = 0;
-    long deadline = mock__now_ms() + MOCK_TIMEOUT_MS;
+    long deadline = mock_now_ms() + MOCK_TIMEOUT_MS;
     va_list ap;
     int n, rc;
     if (out && outlen)
@@ -425,12 +428,12 @@ const char *mock_broker_addr(const mock_cluster *m, const char *name)
 
 static int mock__wait_exit(pid_t pid, long ms)
 {
-    long deadline = mock__now_ms() + ms;
+    long deadline = mock_now_ms() + ms;
     int status;
     struct timespec nap;
     nap.tv_sec = 0;
     nap.tv_nsec = 5 * 1000000L;
-    while (mock__now_ms() < deadline) {
+    while (mock_now_ms() < deadline) {
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
