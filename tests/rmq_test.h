@@ -21,6 +21,8 @@ static void test_fail_at(const char *file, int line, const char *what)
     test_current_failed = 1;
 }
 
+/* Runs a helper that checks, and ends the test if it failed. */
+#define STEP(call) do { call; if (test_current_failed) return; } while (0)
 #define CHECK(cond) do { if (!(cond)) { test_fail_at(__FILE__, __LINE__, #cond); return; } } while (0)
 #define CHECK_MSG(cond, msg) do { if (!(cond)) { test_fail_at(__FILE__, __LINE__, msg); return; } } while (0)
 /* CHECK_MSG with a formatted message. */

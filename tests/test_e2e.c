@@ -19,8 +19,6 @@
 #include <fcntl.h>
 #include <time.h>
 
-/* Runs a helper that checks, and ends the test if it failed. */
-#define STEP(call) do { call; if (test_current_failed) return; } while (0)
 
 #define E2E_MAX_PRODUCERS 8
 

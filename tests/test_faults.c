@@ -62,10 +62,9 @@ static void warm_up(rmq_producer *p)
     rmq_send(p, &m, &res);
 }
 
-/* n async sends (s) held unanswered by a silent broker-a, then bytes
- * written to the producer on broker-a's connection; then broker-a answers
- * again and the producer is flushed. */
-static void fm_inject_behind_sends(simc *c, rmq_producer *p, cb_log *s, int n, const void *bytes, size_t len)
+/* n async sends (s) written to a silent broker-a, which holds them
+ * unanswered. */
+static void fm_hold_sends(simc *c, rmq_producer *p, cb_log *s, int n)
 {
     rmq_message m;
     int i;
@@ -76,6 +75,14 @@ static void fm_inject_behind_sends(simc *c, rmq_producer *p, cb_log *s, int n, c
         CHECK_INT(rmq_send_async(p, &m, count_cb, &s[i]), RMQ_OK);
     }
     rmq_producer_poll(p, 0);
+}
+
+/* n async sends (s) held by broker-a, then bytes written to the producer
+ * on broker-a's connection; then broker-a answers again and the producer
+ * is flushed. */
+static void fm_inject_behind_sends(simc *c, rmq_producer *p, cb_log *s, int n, const void *bytes, size_t len)
+{
+    STEP(fm_hold_sends(c, p, s, n));
     rmq_sim_conn_write(rmq_sim_last_conn(c->sim, "10.0.1.1", 10911), bytes, len);
     c->s[simc_index(c, "broker-a")].silent = 0;
     rmq_producer_flush(p, 10000);
@@ -184,7 +191,7 @@ static void test_fault_a_garbage_frame_fails_what_is_in_flight_and_the_next_send
     rmq_send_result res;
     rmq_message m;
     warm_up(p);
-    fm_inject_behind_sends(c, p, s, 5, garbage, sizeof garbage);   /* the retries on a new connection land */
+    STEP(fm_inject_behind_sends(c, p, s, 5, garbage, sizeof garbage));   /* the retries on a new connection land */
     t = fm_check(c, s, 5);
     FM_CHECK_CLEAN(t, 5);
     CHECK_INT(t.ok, 5);                                        /* network failure: async retry */
@@ -206,7 +213,7 @@ static void test_fault_a_garbage_frame_fails_an_async_send_without_retries_with_
     CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
     CHECK_INT(rmq_producer_start(p), RMQ_OK);
     warm_up(p);
-    fm_inject_behind_sends(c, p, s, 1, garbage, sizeof garbage);
+    STEP(fm_inject_behind_sends(c, p, s, 1, garbage, sizeof garbage));
     CHECK_INT(s[0].calls, 1);
     CHECK_INT(s[0].last, RMQ_ERR_PROTOCOL);
     CHECK_HAS(s[0].reason, "10.0.1.1:10911 sent a malformed frame");
@@ -240,7 +247,7 @@ static void test_fault_a_length_prefix_over_16_mib_closes_the_connection(void)
     static cb_log s[1];
     fm_tally t;
     warm_up(p);
-    fm_inject_behind_sends(c, p, s, 1, huge, sizeof huge);
+    STEP(fm_inject_behind_sends(c, p, s, 1, huge, sizeof huge));
     CHECK_INT(s[0].calls, 1);
     t = fm_check(c, s, 1);
     FM_CHECK_CLEAN(t, 1);
@@ -276,16 +283,8 @@ static void test_fault_a_broker_killed_with_1000_async_sends_pending(void)
     rmq_producer *p = fm_producer(c, 10000);
     static cb_log s[1000];
     fm_tally t;
-    int i;
     warm_up(p);
-    c->s[simc_index(c, "broker-a")].silent = 1;                /* they pile up there */
-    for (i = 0; i < 1000; i++) {
-        rmq_message m;
-        rmq_message_init(&m, "TopicTest", "kill", 4);
-        memset(&s[i], 0, sizeof s[i]);
-        CHECK_INT(rmq_send_async(p, &m, count_cb, &s[i]), RMQ_OK);
-    }
-    rmq_producer_poll(p, 0);
+    STEP(fm_hold_sends(c, p, s, 1000));                        /* they pile up there */
     simc_down(c, simc_index(c, "broker-a"));                   /* killed: listener gone, connection reset */
     rmq_producer_flush(p, 60000);
     t = fm_check(c, s, 1000);
