@@ -522,6 +522,12 @@ typedef struct rmq_producer_config {
     rmq_compress_fn compressor;    /* NULL: never compress */
     void *compressor_arg;
     int latency_fault_enable;      /* 0, as Java's sendLatencyFaultEnable */
+    /* Java's setLatencyMax / setNotAvailableDuration: an attempt that took at
+     * least latency_max_ms[i] (the highest such i) keeps its broker out of
+     * selection for not_available_duration_ms[i]; a failed attempt counts as
+     * 30 s of latency. latency_max_ms must not decrease. */
+    uint32_t latency_max_ms[7];             /* 50 100 550 1000 2000 3000 15000 */
+    uint32_t not_available_duration_ms[7];  /* 0 0 30000 60000 120000 180000 600000 */
     uint32_t heartbeat_interval_ms;     /* 30000 */
     uint32_t poll_namesrv_interval_ms;  /* 30000 */
     uint32_t api_timeout_ms;            /* 3000: route, heartbeat, unregister */
@@ -3827,16 +3833,15 @@ RMQ__FN const char *rmq__broker_master(const rmq__broker *b)
 
 /* -- latency fault tolerance (MQFaultStrategy, 4.9) ---------------------- */
 #ifndef RMQ_NO_LATENCY_FAULT
-static const uint32_t rmq__latency_max[7] = { 50, 100, 550, 1000, 2000, 3000, 15000 };
-static const uint32_t rmq__not_available_ms[7] = { 0, 0, 30000, 60000, 120000, 180000, 600000 };
-
 /* After an attempt: an isolated failure counts as 30 s of latency, which
- * keeps the broker out for 600 s. */
-RMQ__FN void rmq__fault_update(rmq__broker *b, uint32_t now, uint32_t latency, int isolation)
+ * with Java's tables keeps the broker out for 600 s. */
+RMQ__FN void rmq__fault_update(rmq__broker *b, const rmq_producer_config *cfg, uint32_t now,
+                               uint32_t latency, int isolation)
 {
     uint32_t d = isolation ? 30000u : latency, dur = 0;
     int i;
-    for (i = 6; i >= 0; i--) if (d >= rmq__latency_max[i]) { dur = rmq__not_available_ms[i]; break; }
+    for (i = 6; i >= 0; i--)
+        if (d >= cfg->latency_max_ms[i]) { dur = cfg->not_available_duration_ms[i]; break; }
     b->fault_latency = latency;
     b->fault_until = now + dur;
     b->fault_set = 1;
@@ -4583,6 +4588,19 @@ RMQ__FN void rmq__inst_release(rmq__inst *in)
  * state, the checks before anything is sent, and every send path. */
 
 /* -- configuration ------------------------------------------------------- */
+/* MQFaultStrategy's latencyMax and notAvailableDuration. */
+#ifdef RMQ_NO_LATENCY_FAULT
+#define rmq__latency_defaults(cfg) ((void)0)
+#else
+static void rmq__latency_defaults(rmq_producer_config *cfg)
+{
+    static const uint32_t latency_max[7] = { 50, 100, 550, 1000, 2000, 3000, 15000 };
+    static const uint32_t not_available[7] = { 0, 0, 30000, 60000, 120000, 180000, 600000 };
+    RMQ_MEMCPY(cfg->latency_max_ms, latency_max, sizeof latency_max);
+    RMQ_MEMCPY(cfg->not_available_duration_ms, not_available, sizeof not_available);
+}
+#endif
+
 RMQDEF void rmq_producer_config_init(rmq_producer_config *cfg)
 {
     RMQ_MEMSET(cfg, 0, sizeof *cfg);
@@ -4602,6 +4620,7 @@ RMQDEF void rmq_producer_config_init(rmq_producer_config *cfg)
     cfg->max_pending_bytes = RMQ_MAX_PENDING_BYTES;
     cfg->serialize = RMQ_SERIALIZE_JSON;
     cfg->language = 7;
+    rmq__latency_defaults(cfg);
 }
 
 static int rmq__is_blank(const char *s)
@@ -4641,6 +4660,18 @@ RMQ__FN rmq_err rmq__check_port(const rmq_port *pt, char *why, size_t len)
         return rmq__bad(why, len, "port", "has mutex_create without mutex_lock, mutex_unlock and mutex_destroy");
     return RMQ_OK;
 }
+
+#ifndef RMQ_NO_LATENCY_FAULT
+static int rmq__latency_tables_bad(const rmq_producer_config *cfg)
+{
+    int i;
+    for (i = 0; i < 7; i++) {
+        if (cfg->not_available_duration_ms[i] > 0x3FFFFFFFu) return 1;
+        if (i > 0 && cfg->latency_max_ms[i] < cfg->latency_max_ms[i - 1]) return 1;
+    }
+    return 0;
+}
+#endif
 
 RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *why, size_t len)
 {
@@ -4690,6 +4721,9 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
     if (cfg->language < 0 || cfg->language > 12) return rmq__bad(why, len, "language", "must be a LanguageCode of 4.9 (0..12)");
 #ifdef RMQ_NO_LATENCY_FAULT
     if (cfg->latency_fault_enable) return rmq__bad(why, len, "latency_fault_enable", "cut by RMQ_NO_LATENCY_FAULT");
+#else
+    if (cfg->latency_fault_enable && rmq__latency_tables_bad(cfg))
+        return rmq__bad(why, len, "latency_max_ms", "must not decrease, and every not_available_duration_ms must be below 2^30");
 #endif
 #ifdef RMQ_NO_ADDR_SERVER
     if (cfg->addr_server_url) return rmq__bad(why, len, "addr_server_url", "the address server is cut by RMQ_NO_ADDR_SERVER");
@@ -5227,7 +5261,7 @@ RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *w
         in->brokers[op->broker].errors++;
 #ifndef RMQ_NO_LATENCY_FAULT
         if (p->cfg.latency_fault_enable)
-            rmq__fault_update(&in->brokers[op->broker], now, now - op->attempt_start, 1);
+            rmq__fault_update(&in->brokers[op->broker], &p->cfg, now, now - op->attempt_start, 1);
 #endif
     }
     /* The broker may be gone: the routes are asked again on the loop's next
@@ -5277,7 +5311,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 #ifndef RMQ_NO_LATENCY_FAULT
     if (op->p->cfg.latency_fault_enable && in->brokers[op->broker].used) {
         uint32_t now = rmq__now(rm);
-        rmq__fault_update(&in->brokers[op->broker], now, now - op->attempt_start, 0);
+        rmq__fault_update(&in->brokers[op->broker], &op->p->cfg, now, now - op->attempt_start, 0);
     }
 #endif
     rmq__op_result(op, resp);

@@ -516,18 +516,36 @@ static void test_latency_fault_tolerance_keeps_an_isolated_broker_out_for_600_s(
 {
     rmq__broker table[RMQ_MAX_BROKERS];
     rmq__pubq q[2];
+    rmq_producer_config cfg;
     uint32_t rr = 0, now = 0xFFFFF000u;                        /* across the wrap */
     int i;
     memset(table, 0, sizeof table);
+    rmq_producer_config_init(&cfg);
     q[0].broker = 0; q[0].queue_id = 0;
     q[1].broker = 1; q[1].queue_id = 0;
-    rmq__fault_update(&table[0], now, 10, 1);
+    rmq__fault_update(&table[0], &cfg, now, 10, 1);
     for (i = 0; i < 6; i++) CHECK_INT(rmq__route_select(q, 2, &rr, -1, table, 1, now + 599999u), 1);
     CHECK(rmq__fault_available(&table[0], now + 600000u));
-    rmq__fault_update(&table[1], now, 120, 0);                /* 120 ms: still available */
+    rmq__fault_update(&table[1], &cfg, now, 120, 0);                /* 120 ms: still available */
     CHECK(rmq__fault_available(&table[1], now));
-    rmq__fault_update(&table[1], now, 600, 0);                /* 600 ms: out for 30 s */
+    rmq__fault_update(&table[1], &cfg, now, 600, 0);          /* 600 ms: out for 30 s */
     CHECK(!rmq__fault_available(&table[1], now + 29999u));
+}
+
+static void test_latency_fault_tables_are_the_producers_own(void)
+{
+    rmq__broker b;
+    rmq_producer_config cfg;
+    memset(&b, 0, sizeof b);
+    rmq_producer_config_init(&cfg);
+    cfg.not_available_duration_ms[6] = 2000;                  /* setNotAvailableDuration, short */
+    rmq__fault_update(&b, &cfg, 100, 10, 1);                  /* a failure: 30 s of latency */
+    CHECK(!rmq__fault_available(&b, 100 + 1999u));
+    CHECK(rmq__fault_available(&b, 100 + 2000u));
+    cfg.latency_max_ms[0] = 0;                                /* setLatencyMax: 0 ms and up is slow */
+    cfg.not_available_duration_ms[0] = 500;
+    rmq__fault_update(&b, &cfg, 100, 1, 0);
+    CHECK(!rmq__fault_available(&b, 100 + 499u));
 }
 
 /* -- properties ----------------------------------------------------------- */
@@ -792,6 +810,7 @@ static void run_codec_tests(void)
     RUN(test_order_topic_conf_fixes_the_queue_list);
     RUN(test_selection_rotates_and_avoids_the_broker_that_just_failed);
     RUN(test_latency_fault_tolerance_keeps_an_isolated_broker_out_for_600_s);
+    RUN(test_latency_fault_tables_are_the_producers_own);
     RUN(test_properties_read_with_and_without_the_trailing_separator);
     RUN(test_properties_of_a_message_are_tags_keys_wait_uniq_and_user_ones);
     RUN(test_uniq_key_has_java_layout_with_utc_month_base);

@@ -72,6 +72,11 @@ static void test_invalid_config_fails_start_naming_the_field_and_stays_start_fai
     CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
     CHECK_HAS(why, "send_timeout_ms");
     cfg.send_timeout_ms = 3000;
+    cfg.latency_fault_enable = 1;
+    cfg.latency_max_ms[3] = 10;                               /* below latency_max_ms[2] */
+    CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
+    CHECK_HAS(why, "latency_max_ms: must not decrease");
+    cfg.latency_max_ms[3] = 1000;
     cfg.port = NULL;
     CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
     CHECK_HAS(why, "port");

@@ -136,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static rmq__route_data rd;
     static rmq__broker table[RMQ_MAX_BROKERS];
+    static rmq_producer_config fz_cfg;
     static rmq__pubq out[RMQ_MAX_QUEUES], out2[RMQ_MAX_QUEUES];
     static const char *names[RMQ_MAX_QUEUES];
     static char onames[RMQ_MAX_QUEUES][RMQ_BROKER_NAME_MAX_LEN + 1];
@@ -159,6 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_data(&rd);
     dqn = (opt & 7) == 0 ? 0 : (opt & 7) == 7 ? 1024 : opt & 7;
     memset(table, 0, sizeof table);
+    rmq_producer_config_init(&fz_cfg);
     if (opt & 8) {                      /* stale entries of an earlier route */
         for (i = 0; i < RMQ_MAX_BROKERS / 2; i++) {
             table[i * 2].used = 1;
@@ -190,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 int last = k == 0 ? -1 : out[(size_t)k % n].broker;
                 int pick = rmq__route_select(out, n, &rr, last, table, (opt & 16) != 0, (uint32_t)k * 40000u);
                 FZ_CHECK(pick >= 0 && (size_t)pick < n);
-                if (opt & 16) rmq__fault_update(&table[out[pick].broker], (uint32_t)k * 40000u, (uint32_t)k * 700u, k & 1);
+                if (opt & 16) rmq__fault_update(&table[out[pick].broker], &fz_cfg, (uint32_t)k * 40000u, (uint32_t)k * 700u, k & 1);
             }
         }
     } else {
