@@ -35,7 +35,7 @@ ALL_EXTRA     =
 # Each part of the project brings its own rules and may add to the lists
 # above: examples (and make demo), end-to-end tests, size, fuzzing, bench,
 # ports.
--include examples/examples.mk tests/e2e.mk tools/size.mk tests/fuzz/fuzz.mk tests/bench/bench.mk port/ports.mk tests/soak.mk
+-include examples/examples.mk tests/real/real.mk tests/e2e.mk tools/size.mk tests/fuzz/fuzz.mk tests/bench/bench.mk port/ports.mk tests/soak.mk
 
 .PHONY: all test test-valgrind test-tsan cxx check-symbols mockbroker clean
 
