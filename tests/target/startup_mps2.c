@@ -57,6 +57,13 @@ __attribute__((section(".vectors"), used)) static const mcu_vectors mcu_vector_t
       mcu_fault, mcu_fault, 0, mcu_fault, mcu_fault }
 };
 
+/* -nostartfiles leaves out crti and crtn, whose _init and _fini newlib's
+ * start-up and exit code may call; a C program has nothing to run there. */
+void _init(void);
+void _fini(void);
+void _init(void) {}
+void _fini(void) {}
+
 /* newlib's allocator grows the heap here, between the bss and the stack. */
 void *_sbrk(ptrdiff_t incr)
 {
