@@ -97,7 +97,7 @@ for cpu in $CPUS; do
         cat "$OUT/$cpu.test_core.out"
         fail "$cpu test_core: exit $rc, ${line:-no result line}"
     else
-        echo "== $cpu test_core ($(board "$cpu")): $line"
+        echo "== $cpu test_core ($(board "$cpu")): $line; $(sed -n 's/^mcu: //p' "$OUT/$cpu.test_core.out")"
     fi
     run_image "$cpu" must_fail
     rc=$?

@@ -1,9 +1,11 @@
 /* startup_mps2.c - the start-up of the tests that run bare-metal on QEMU's
  * MPS2 boards (mps2.ld): a vector table, a reset handler that lays out RAM
- * and paints the stack, and fault handlers that end the run with a failure
- * instead of spinning until the timeout. Output and exit go through newlib's
+ * and paints the stack (and, after main, prints its high-water mark), and
+ * fault handlers that end the run with a failure instead of spinning until
+ * the timeout. Output and exit go through newlib's
  * semihosting library (--specs=rdimon.specs, linked -nostartfiles: this file
  * replaces its crt0, whose stack and heap would come from the debugger). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "mcu.h"
@@ -129,11 +131,15 @@ void mcu_reset(void)
 {
     static char name[] = "mcu";
     char *argv[2];
+    int status;
     memcpy(mcu_data_start, mcu_data_load, (size_t)(mcu_data_end - mcu_data_start));
     memset(mcu_bss_start, 0, (size_t)(mcu_bss_end - mcu_bss_start));
     mcu_paint_below(mcu_sp());
     initialise_monitor_handles();
     argv[0] = name;
     argv[1] = NULL;
-    exit(main(1, argv));
+    status = main(1, argv);
+    printf("mcu: stack high-water %lu of %lu bytes\n", (unsigned long)mcu_stack_high_water(),
+           (unsigned long)mcu_stack_size());
+    exit(status);
 }
