@@ -9,6 +9,9 @@
 #   make cxx             the header and ports compiled as C++11 (g++, clang++)
 #   make size            code size per target and configuration (a table)
 #   make check-symbols   every exported symbol starts with rmq_
+#   make test-mcu        the core tests on an emulated Cortex-M3 and M4
+#   make test-be         the unit tests on a big-endian 32-bit target
+#   make install PREFIX=/usr/local   the headers, a CMake package, a pkg-config file
 #   make clean
 
 CC      ?= cc
@@ -34,10 +37,10 @@ ALL_EXTRA     =
 
 # Each part of the project brings its own rules and may add to the lists
 # above: examples (and make demo), end-to-end tests, size, fuzzing, bench,
-# ports.
--include examples/examples.mk tests/real/real.mk tests/e2e.mk tools/size.mk tests/fuzz/fuzz.mk tests/bench/bench.mk port/ports.mk tests/soak.mk
+# ports, other targets.
+-include examples/examples.mk tests/real/real.mk tests/e2e.mk tools/size.mk tests/fuzz/fuzz.mk tests/bench/bench.mk port/ports.mk tests/soak.mk tests/target/target.mk
 
-.PHONY: all test test-valgrind test-tsan cxx check-symbols mockbroker clean
+.PHONY: all test test-valgrind test-tsan cxx check-symbols mockbroker install clean
 
 all: mockbroker $(TEST_BINS_SAN) $(ALL_EXTRA)
 
@@ -117,6 +120,20 @@ check-symbols: | $(B)/obj
 	@bad=$$(nm -g --defined-only $(B)/obj/lib.o | awk '{print $$3}' | grep -v '^rmq_' || true); \
 	if [ -n "$$bad" ]; then echo "exported symbols without the rmq_ prefix:"; echo "$$bad"; exit 1; fi; \
 	echo "check-symbols: $$(nm -g --defined-only $(B)/obj/lib.o | wc -l) exported symbols, all rmq_*"
+
+# -- install ---------------------------------------------------------------
+# What CMakeLists.txt's install does, without CMake: the headers in a
+# directory of their own, and (headers only, so under share/) the CMake
+# package and the pkg-config file.
+PREFIX ?= /usr/local
+RMQ_VERSION = $(shell sed -n 's/^\#define RMQ_VERSION_TEXT "\(.*\)"/\1/p' rocketmq_producer.h)
+
+install:
+	install -d $(DESTDIR)$(PREFIX)/include/rocketmq_producer/port $(DESTDIR)$(PREFIX)/share/rocketmq_producer/cmake $(DESTDIR)$(PREFIX)/share/pkgconfig
+	install -m 644 rocketmq_producer.h $(DESTDIR)$(PREFIX)/include/rocketmq_producer/
+	install -m 644 port/rmq_port_posix.h port/rmq_port_lwip.h port/rmq_port_mbedtls.h port/rmq_port_sim.h $(DESTDIR)$(PREFIX)/include/rocketmq_producer/port/
+	install -m 644 cmake/rocketmq_producerConfig.cmake $(DESTDIR)$(PREFIX)/share/rocketmq_producer/cmake/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(RMQ_VERSION)|' rocketmq_producer.pc.in >$(DESTDIR)$(PREFIX)/share/pkgconfig/rocketmq_producer.pc
 
 clean:
 	rm -rf $(B)

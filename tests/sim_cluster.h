@@ -16,7 +16,11 @@
 #endif
 
 #define SIMC_MAX_SERVERS 6
+/* The request log and the store are sized for the host; a build for a
+ * small target (tests/target) gives smaller ones. */
+#ifndef SIMC_MAX_LOG
 #define SIMC_MAX_LOG 4096
+#endif
 #define SIMC_MAX_TOPICS 16
 
 typedef struct simc_req {
@@ -181,7 +185,9 @@ static void simc_serve_namesrv(simc_conn *sc, rmq_sim_conn *conn, const rmq_comm
     simc_answer(sc, conn, q, 0, NULL, NULL, body);
 }
 
+#ifndef SIMC_MAX_STORED
 #define SIMC_MAX_STORED 200000
+#endif
 
 /* Keeps the UNIQ_KEY of each message stored (each record of a batch). */
 static void simc_store(simc *c, const rmq_command *q)

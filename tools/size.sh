@@ -48,8 +48,13 @@
 # Also: what each RMQ_NO_* cut saves (full configuration, -Os, Cortex-M4),
 # the peak memory of one producer in each configuration (one broker, 1 KiB
 # messages, 16 async in flight: tests/size/peak_memory.c, run on the host;
-# a run that fails is a failed check), and the code of each port header
-# compiled alone (host; cross where the port can be).
+# a run that fails is a failed check), the code of each port header
+# compiled alone (host; cross where the port can be), and the RAM of one
+# core-mcu producer on an emulated Cortex-M3 and M4 after start, after the
+# first acknowledged send and per async send in flight, with its stack
+# (tests/target/ram_core_mcu.c through tests/target/run.sh ram, where
+# qemu-system-arm and cmake are installed; a failed run is a failed check;
+# the RAM targets of tools/size-budget.txt are reported, not enforced).
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
@@ -242,6 +247,18 @@ echo "size.sh: $(wc -l <"$PLAN") builds, $JOBS at a time, in $OUT"
 # shellcheck disable=SC2086
 xargs -P "$JOBS" -L 1 "$ROOT/tools/size.sh" <"$PLAN"
 
+# The RAM of one producer measured on an emulated Cortex-M3 and M4
+# (tests/target/run.sh ram: tests/target/ram_core_mcu.c, the core-mcu
+# configuration, under qemu-system-arm), when the tools are here.
+RAM_DIR=${B:-build}/mcu
+RAM_RAN=0
+rm -f "$RAM_DIR"/ram-*.txt
+if command -v qemu-system-arm >/dev/null && command -v cmake >/dev/null && command -v arm-none-eabi-gcc >/dev/null; then
+    RAM_RAN=1
+    mkdir -p "$RAM_DIR"
+    B=${B:-build} sh tests/target/run.sh ram >"$RAM_DIR/size-ram.log" 2>&1
+fi
+
 # -- the tables -------------------------------------------------------------
 FAIL=0
 FAILED_CHECKS=""
@@ -354,6 +371,36 @@ for name in $CONFIG_NAMES; do
     printf '  %-11s %10d %12d %12d\n' "$name" "$pk" "$st" "$af"
 done
 
+# -- RAM on target ----------------------------------------------------------
+ram_field() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+RAM_FIRST=$(budget ram_after_first_send_target)
+RAM_MSG=$(budget ram_per_inflight_target)
+echo
+echo "RAM of one producer on an emulated 32-bit Cortex-M (tests/target/ram_core_mcu.c, make test-mcu;"
+echo "  one name server, one broker, 128-byte bodies): the pool's bytes in use, block headers included;"
+echo "  in flight = each of 16 async sends written and unanswered, and what it holds beyond the frame it"
+echo "  wrote; stack = the deepest call into the producer, measured by painting the stack"
+printf '  %-9s %-10s %11s %15s %8s %11s %6s %11s %6s\n' config target "after start" "after 1st send" peak "in flight" frame "beyond it" stack
+RAM_ANY=0
+{
+    echo
+    echo "| configuration | target | after start | after the first send | per async send in flight | beyond its frame | stack |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
+} >>"$MD"
+for cpu in cortex-m3 cortex-m4; do
+    f=$RAM_DIR/ram-$cpu.txt
+    [ -f "$f" ] || continue
+    RAM_ANY=1
+    read -r _ name _ <"$f"
+    printf '  %-9s %-10s %11d %15d %8d %11d %6d %11d %6d\n' "$name" "$cpu" "$(ram_field "$f" after_start)" \
+        "$(ram_field "$f" after_first_send)" "$(ram_field "$f" peak)" "$(ram_field "$f" per_inflight)" \
+        "$(ram_field "$f" frame)" "$(ram_field "$f" bookkeeping)" "$(ram_field "$f" stack)"
+    echo "| $name | $cpu | $(ram_field "$f" after_start) | $(ram_field "$f" after_first_send) | $(ram_field "$f" per_inflight) | $(ram_field "$f" bookkeeping) | $(ram_field "$f" stack) |" >>"$MD"
+done
+if [ $RAM_ANY = 0 ]; then
+    if [ $RAM_RAN = 1 ]; then echo "  the run failed: $RAM_DIR/size-ram.log"; else echo "  not measured: qemu-system-arm, cmake or arm-none-eabi-gcc missing (.ci/run installs them)"; fi
+fi
+
 # -- where the core's code goes ----------------------------------------------
 d=$OUT/core.cortex-m4.Os
 if built "$d"; then
@@ -443,6 +490,16 @@ if [ -n "$ERRORS" ]; then
         cat "$OUT/$e/warnings" "$OUT/$e/link" 2>/dev/null | grep -E 'error|undefined' | head -5 | sed "s|^|  $e: |"
     done
 fi
+
+[ $RAM_RAN = 1 ] && [ $RAM_ANY = 0 ] && fail "the RAM run on the emulated Cortex-M failed (see $RAM_DIR/size-ram.log)"
+for f in "$RAM_DIR"/ram-*.txt; do
+    [ -f "$f" ] || continue
+    cpu=${f##*/ram-}; cpu=${cpu%.txt}
+    v=$(ram_field "$f" after_first_send)
+    if [ -n "$RAM_FIRST" ] && [ "$v" -gt "$RAM_FIRST" ]; then echo "OVER  core-mcu $cpu: RAM after the first send $v > $RAM_FIRST (ram_after_first_send_target; not met yet, reported only)"; fi
+    v=$(ram_field "$f" bookkeeping)
+    if [ -n "$RAM_MSG" ] && [ "$v" -gt "$RAM_MSG" ]; then echo "OVER  core-mcu $cpu: RAM per async send in flight beyond its frame $v > $RAM_MSG (ram_per_inflight_target; not met yet, reported only)"; fi
+done
 
 # -- notes --------------------------------------------------------------------
 warn=$(cat "$OUT"/*/warnings 2>/dev/null | grep -E 'warning:' | sed 's/^.*rocketmq_producer.h:/rocketmq_producer.h:/' | sort -u)
