@@ -6404,6 +6404,7 @@ RMQ__FN void rmq__drain_callbacks(rmq_producer *p)
         rmq__nudge_leader(in);
         rmq__run(in, rmq__drained_or_free, p, rmq__now(&in->rm) + 1000u, 0);
     }
+    if (RMQ__THREADS && in->leader) return;     /* p's are done; the rest are the leader's */
     if (RMQ__THREADS) in->leader = 1;
     rmq__fire_callbacks(in);
     if (RMQ__THREADS) {
