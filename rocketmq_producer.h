@@ -51,11 +51,48 @@
  *    13. Producer                  checks, send paths, retries, transactions
  *     -- licence --
  *
- * THREADING. Without a lock in the port a producer is single-threaded. With
- * one, several threads may call into one producer: one runs the event loop
- * (the leader) and the others wait on a port event until their own call
- * completes. Callbacks run only inside rmq_producer_poll(), rmq_producer_flush(),
- * a blocking call, shutdown or destroy, on the calling thread.
+ * THREADING. The rules of every public call, in one place.
+ *   - Without a lock in the port (mutex_create NULL, as the sim port) or
+ *     with RMQ_NO_THREADS, one thread at a time uses the library, all
+ *     producers together.
+ *   - With a lock (the POSIX and TLS ports; lwIP's with threads set):
+ *     rmq_producer_config_init/_check, rmq_message_init, rmq_strerror,
+ *     rmq_version and the codec helpers touch no shared state: any thread.
+ *     rmq_producer_create: any thread. rmq_producer_start: any thread, at
+ *     the same time as other producers start, shut down and are destroyed,
+ *     sharing a client id or not; a producer is shared with other threads
+ *     only after its start returned.
+ *   - Every other call on a started producer (the sends, poll, flush,
+ *     next_timeout, interest, stats, state, set_time, fetch_publish_queues,
+ *     transactions) may run in any number of threads at once: one thread
+ *     runs the event loop (the leader), the others wait on a port event
+ *     until their own call completes or the loop is free to take over.
+ *   - rmq_producer_shutdown may run while other threads still call: the
+ *     state turns at once (later sends fail with RMQ_ERR_STATE, flush
+ *     returns RMQ_OK), every pending send ends with RMQ_ERR_SHUTDOWN, and
+ *     it returns once every callback of the producer has run; nothing of
+ *     it is written after. A second shutdown meanwhile returns at once.
+ *   - rmq_producer_destroy waits for calls still running on the producer
+ *     in other threads (a sync send being failed, a poll, a flush, another
+ *     shutdown); no call may start on it once destroy is called.
+ *   - rmq_producer_last_error is the last failure on the producer from any
+ *     thread; with several threads read the result's reason instead.
+ *   - Callbacks run inside poll, flush, a blocking call, shutdown or
+ *     destroy, on the thread leading the loop of the client instance (a
+ *     call on any producer sharing it counts), one at a time. From inside
+ *     one, only async and oneway sends are allowed: sync sends, flush, poll,
+ *     and shutdown or destroy of any producer of that client instance are
+ *     refused with RMQ_ERR_IN_CALLBACK; shutdown and destroy, which return
+ *     nothing, record it as the producer's last error and count it in
+ *     rmq_stats.refused_in_callback. The producer stays running.
+ *   - The client instances of a process are in one table under the port's
+ *     factory_lock; every port used from several threads in one process
+ *     must lock the same one (the POSIX and TLS ports do; with one that
+ *     has a mutex but no factory lock, as the lwIP port, the application
+ *     serialises start, shutdown and destroy itself). With threads, a
+ *     producer holds its instance until destroy (the instance leaves the
+ *     table when its last producer shuts down and is freed when the last
+ *     one is destroyed), so a call racing with shutdown finds it still.
  *
  * DELIBERATE DIFFERENCES FROM THE JAVA CLIENT (4.9)
  *   - instance name DEFAULT becomes the decimal process (device) id, not
