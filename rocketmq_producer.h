@@ -817,7 +817,8 @@ typedef struct rmq_stats {
     uint32_t sends_failed;
     uint32_t route_age_ms;         /* oldest route in use */
     uint32_t refused_in_callback;  /* calls refused with RMQ_ERR_IN_CALLBACK
-                                      (shutdown and destroy among them) */
+                                      (shutdown and destroy among them);
+                                      0 with RMQ_NO_THREADS */
     struct {
         char broker_name[RMQ_BROKER_NAME_MAX_LEN + 1];
         uint32_t errors;
@@ -4588,11 +4589,13 @@ static rmq__inst *rmq__inst_find(const rmq_port *port, const char *client_id)
     return NULL;
 }
 
+#ifndef RMQ_NO_THREADS
 static void rmq__inst_unlink(rmq__inst *in)
 {
     rmq__inst **pp;
     for (pp = &rmq__factory; *pp; pp = &(*pp)->next) if (*pp == in) { *pp = in->next; break; }
 }
+#endif
 
 RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const char *client_id, const char *ip,
                               const char *namesrv, rmq__inst **out);
@@ -4702,6 +4705,15 @@ RMQ__FN void rmq__inst_leave(rmq__inst *in)
 
 /* A producer lets go of its instance (with threads: destroyed, or its
  * start failed after the instance was taken); the last one frees it. */
+#ifdef RMQ_NO_THREADS
+RMQ__FN void rmq__inst_release(rmq__inst *in)
+{
+    rmq__inst **pp;
+    if (--in->refs > 0) return;
+    for (pp = &rmq__factory; *pp; pp = &(*pp)->next) if (*pp == in) { *pp = in->next; break; }
+    rmq__inst_free(in);
+}
+#else
 RMQ__FN void rmq__inst_release(rmq__inst *in)
 {
     const rmq_port *pt = in->port;
@@ -4712,6 +4724,7 @@ RMQ__FN void rmq__inst_release(rmq__inst *in)
     rmq__factory_unlock(pt);
     if (last) rmq__inst_free(in);
 }
+#endif
 
 /* ======================================================================== */
 /* 13. Producer                                                              */
@@ -4846,7 +4859,7 @@ static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
 {
     (void)fmt;
     p->last_error[0] = 0;
-    if (err == RMQ_ERR_IN_CALLBACK) p->refused++;
+    if (RMQ__THREADS && err == RMQ_ERR_IN_CALLBACK) p->refused++;
     return err;
 }
 #else
@@ -4858,7 +4871,7 @@ static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
     va_start(ap, fmt);
     rmq__vfmt(&b, fmt, ap);
     va_end(ap);
-    if (err == RMQ_ERR_IN_CALLBACK) p->refused++;
+    if (RMQ__THREADS && err == RMQ_ERR_IN_CALLBACK) p->refused++;
     return err;
 }
 #endif
@@ -4992,6 +5005,9 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
 
 RMQDEF const char *rmq_producer_last_error(const rmq_producer *p) { return p ? p->last_error : "no producer"; }
 RMQDEF const char *rmq_producer_client_id(const rmq_producer *p) { return p && p->in ? p->in->client_id : ""; }
+#ifdef RMQ_NO_THREADS
+RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p) { return p ? p->state : RMQ_STATE_CREATE_JUST; }
+#else
 RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p)
 {
     rmq_service_state st;
@@ -5001,6 +5017,7 @@ RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p)
     if (RMQ__THREADS && p->in) rmq__unlock(p->in);
     return st;
 }
+#endif
 
 RMQDEF void rmq_producer_set_time(rmq_producer *p, int64_t epoch_ms)
 {
@@ -5795,10 +5812,14 @@ RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadl
 }
 
 static int rmq__op_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq__op *)arg)->done; }
+#ifdef RMQ_NO_THREADS
 static int rmq__never(rmq__inst *in, void *arg) { (void)in; (void)arg; return 0; }
+#endif
+#ifndef RMQ_NO_THREADS
 /* A poll ends early when its producer is shut down, so destroy need not
  * wait out its timeout. */
 static int rmq__stopped(rmq__inst *in, void *arg) { (void)in; return ((rmq_producer *)arg)->state != RMQ_STATE_RUNNING; }
+#endif
 static int rmq__nothing_pending(rmq__inst *in, void *arg) { (void)in; return ((rmq_producer *)arg)->pending == 0; }
 
 /* The op's own deadline ends it; the loop is entered a second at a time. */
@@ -5807,6 +5828,22 @@ RMQ__FN void rmq__wait_op(rmq__inst *in, rmq__op *op)
     while (!op->done) rmq__run(in, rmq__op_is_done, op, rmq__now(&in->rm) + 1000u, 0);
 }
 
+#ifdef RMQ_NO_THREADS
+RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
+{
+    rmq__inst *in;
+    if (!p || !p->in) return RMQ_ERR_STATE;
+    in = p->in;
+    rmq__lock(in);
+    if (rmq__in_callback(in)) {
+        rmq__unlock(in);
+        return rmq__fail(p, RMQ_ERR_IN_CALLBACK, "poll was called from inside a send callback");
+    }
+    rmq__run(in, rmq__never, NULL, rmq__now(&in->rm) + timeout_ms, 1);
+    rmq__unlock(in);
+    return RMQ_OK;
+}
+#else
 RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
 {
     rmq__inst *in;
@@ -5820,13 +5857,35 @@ RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
         err = rmq__fail(p, RMQ_ERR_IN_CALLBACK, "poll was called from inside a send callback");
     } else {
         rmq__call_begin(p);
-        rmq__run(in, RMQ__THREADS ? rmq__stopped : rmq__never, p, rmq__now(&in->rm) + timeout_ms, 1);
+        rmq__run(in, rmq__stopped, p, rmq__now(&in->rm) + timeout_ms, 1);
         rmq__call_end(p);
     }
     rmq__unlock(in);
     return err;
 }
+#endif
 
+#ifdef RMQ_NO_THREADS
+RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
+{
+    rmq__inst *in;
+    rmq_err err = rmq__check_running(p, 1);
+    if (err != RMQ_OK && err != RMQ_ERR_STATE) return err;
+    if (!p || !p->in) return RMQ_OK;
+    in = p->in;
+    rmq__lock(in);
+    err = RMQ_OK;
+    if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0)) {
+        err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
+                        (unsigned)p->pending, (unsigned)timeout_ms);
+    } else if (RMQ__ONEWAYS && p->oneway_err != RMQ_OK) {  /* a oneway send has no callback to tell */
+        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %s", p->oneway_why);
+        p->oneway_err = RMQ_OK;
+    }
+    rmq__unlock(in);
+    return err;
+}
+#else
 RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
 {
     rmq__inst *in = p ? p->in : NULL;
@@ -5850,6 +5909,7 @@ RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
     rmq__unlock(in);
     return err;
 }
+#endif
 
 RMQDEF uint32_t rmq_producer_next_timeout_ms(rmq_producer *p)
 {
@@ -6427,6 +6487,7 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
     }
 }
 
+#ifndef RMQ_NO_THREADS
 static int rmq__drained_or_free(rmq__inst *in, void *arg) { return ((rmq_producer *)arg)->pending == 0 || !in->leader; }
 
 /* Every callback of p has run when this returns. With threads another
@@ -6449,10 +6510,36 @@ RMQ__FN void rmq__drain_callbacks(rmq_producer *p)
         if (in->waiters) rmq__wake_waiters(in);
     }
 }
+#endif
 
 /* The state turns at once, so that no send is accepted while the group is
  * unregistered and the pending ones fail; the heartbeat no longer names
  * the group from then on. */
+#ifdef RMQ_NO_THREADS
+RMQDEF void rmq_producer_shutdown(rmq_producer *p)
+{
+    rmq__inst *in;
+    int t;
+    if (!p || p->state != RMQ_STATE_RUNNING) return;
+    in = p->in;
+    rmq__lock(in);
+    if (rmq__in_callback(in)) {
+        rmq__unlock(in);
+        rmq__fail(p, RMQ_ERR_IN_CALLBACK, "shutdown was called from inside a send callback");
+        return;
+    }
+    rmq__unregister_all(p);
+    rmq__fail_pending(p);
+    rmq__fire_callbacks(in);
+    in->producers[p->slot] = NULL;
+    for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
+    p->slot = -1;
+    p->state = RMQ_STATE_SHUTDOWN_ALREADY;
+    p->in = NULL;
+    rmq__unlock(in);
+    rmq__inst_release(in);
+}
+#else
 RMQDEF void rmq_producer_shutdown(rmq_producer *p)
 {
     rmq__inst *in;
@@ -6480,10 +6567,24 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__inst_leave(in);
     if (!RMQ__THREADS) rmq__inst_release(in);
 }
+#endif
 
 /* With threads, calls on p still running in other threads (a sync send
  * that shutdown failed, a poll, a flush, another shutdown) are waited for;
  * no call may start on p once destroy has been called. */
+#ifdef RMQ_NO_THREADS
+RMQDEF void rmq_producer_destroy(rmq_producer *p)
+{
+    void *mem;
+    if (!p) return;
+    if (p->in && rmq__in_callback(p->in)) return;
+    rmq_producer_shutdown(p);
+    if (p->in) { rmq__inst_release(p->in); p->in = NULL; }
+    mem = p->cfg.mem_ctx;
+    if (p->strings) RMQ_FREE(mem, p->strings);
+    RMQ_FREE(mem, p);
+}
+#else
 RMQDEF void rmq_producer_destroy(rmq_producer *p)
 {
     void *mem;
@@ -6510,7 +6611,42 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     if (p->strings) RMQ_FREE(mem, p->strings);
     RMQ_FREE(mem, p);
 }
+#endif
 
+#ifdef RMQ_NO_THREADS
+RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
+{
+    int i;
+    uint32_t now;
+    if (!out) return;
+    RMQ_MEMSET(out, 0, sizeof *out);
+    if (!p) return;
+    out->pending_sends = p->pending;
+    out->pending_bytes = p->pending_bytes;
+    out->retries = p->retries;
+    out->sends_ok = p->sends_ok;
+    out->sends_failed = p->sends_failed;
+    if (!p->in) return;
+    rmq__lock(p->in);
+    now = rmq__now(&p->in->rm);
+    out->inflight_requests = RMQ_MAX_INFLIGHT - p->in->rm.nfree;
+    out->reconnects = p->in->rm.reconnects;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++)
+        if (p->in->rm.conns[i].state == RMQ__CONN_OPEN || p->in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        const rmq__route *rt = &p->in->routes[i];
+        if (rt->used && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
+            now - rt->updated_at > out->route_age_ms)
+            out->route_age_ms = now - rt->updated_at;
+    }
+    for (i = 0; i < RMQ_MAX_BROKERS; i++) {
+        if (!p->in->brokers[i].used) continue;
+        rmq__strlcpy(out->brokers[out->nbrokers].broker_name, p->in->brokers[i].name, sizeof out->brokers[0].broker_name);
+        out->brokers[out->nbrokers++].errors = p->in->brokers[i].errors;
+    }
+    rmq__unlock(p->in);
+}
+#else
 RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
 {
     int i;
@@ -6545,6 +6681,7 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
     }
     rmq__unlock(p->in);
 }
+#endif
 
 #endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */
 
