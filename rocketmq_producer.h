@@ -4068,8 +4068,8 @@ struct rmq_producer {
     rmq_err oneway_err;          /* the first oneway failure since the last flush */
     char oneway_why[RMQ_REASON_MAX_LEN + 1];
     uint32_t retries, sends_ok, sends_failed;
-    uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
 #ifndef RMQ_NO_THREADS
+    uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
     int calls;                   /* calls on it running now, in any thread */
 #endif
 };
@@ -4854,12 +4854,17 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 }
 
 /* -- the why of a failure ------------------------------------------------ */
+#ifndef RMQ_NO_THREADS
+#define RMQ__COUNT_REFUSAL(p, err) ((err) == RMQ_ERR_IN_CALLBACK ? (void)(p)->refused++ : (void)0)
+#else
+#define RMQ__COUNT_REFUSAL(p, err) ((void)0)
+#endif
 #ifdef RMQ_NO_ERROR_TEXT
 static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
 {
     (void)fmt;
     p->last_error[0] = 0;
-    if (RMQ__THREADS && err == RMQ_ERR_IN_CALLBACK) p->refused++;
+    RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #else
@@ -4871,7 +4876,7 @@ static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
     va_start(ap, fmt);
     rmq__vfmt(&b, fmt, ap);
     va_end(ap);
-    if (RMQ__THREADS && err == RMQ_ERR_IN_CALLBACK) p->refused++;
+    RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #endif
