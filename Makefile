@@ -27,8 +27,8 @@ SANCC   := $(shell command -v $(CLANG) >/dev/null 2>&1 && echo $(CLANG) || echo 
 HEADER  = rocketmq_producer.h port/rmq_port_posix.h port/rmq_port_sim.h
 UNIT_SRC = tests/unit.c $(wildcard tests/test_*.c tests/*.h)
 
-TEST_BINS_SAN = $(B)/san/unit $(B)/san/test_bounds $(B)/san/test_notext $(B)/san/test_core $(B)/san/test_port_posix $(B)/san/test_port_sim $(B)/san/test_threads
-TEST_BINS_VG  = $(B)/vg/unit $(B)/vg/test_bounds $(B)/vg/test_notext $(B)/vg/test_core $(B)/vg/test_port_posix $(B)/vg/test_port_sim $(B)/vg/test_threads
+TEST_BINS_SAN = $(B)/san/unit $(B)/san/test_bounds $(B)/san/test_notext $(B)/san/test_core $(B)/san/test_port_posix $(B)/san/test_port_sim $(B)/san/test_threads $(B)/san/test_lifecycle
+TEST_BINS_VG  = $(B)/vg/unit $(B)/vg/test_bounds $(B)/vg/test_notext $(B)/vg/test_core $(B)/vg/test_port_posix $(B)/vg/test_port_sim $(B)/vg/test_threads $(B)/vg/test_lifecycle
 
 # MCU-sized bounds, for tests of what happens when one is reached.
 SMALL_BOUNDS = -DRMQ_MAX_INFLIGHT=8 -DRMQ_MAX_PENDING=16 -DRMQ_MAX_QUEUES=32 -DRMQ_MAX_CONNECTIONS=4
@@ -86,6 +86,12 @@ $(B)/san/test_threads: tests/test_threads.c $(HEADER) tests/mockbroker/mock_clie
 $(B)/vg/test_threads: tests/test_threads.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/vg mockbroker
 	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@ -lpthread
 
+$(B)/san/test_lifecycle: tests/test_lifecycle.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/san mockbroker
+	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@ -lpthread
+
+$(B)/vg/test_lifecycle: tests/test_lifecycle.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/vg mockbroker
+	$(CC) $(STRICT) $(POSIX) -O1 -g $< -o $@ -lpthread
+
 $(B)/vg/unit: $(UNIT_SRC) $(HEADER) | $(B)/vg
 	$(CC) $(STRICT) $(POSIX) -O1 -g tests/unit.c -o $@ -lpthread
 
@@ -102,8 +108,11 @@ test-valgrind: $(TEST_BINS_VG) mockbroker
 $(B)/tsan/%: tests/%.c $(HEADER) | $(B)/tsan
 	$(SANCC) $(STRICT) $(POSIX) -O1 -g -fsanitize=thread $< -o $@ -lpthread
 
-test-tsan: $(B)/tsan/test_port_posix $(B)/tsan/test_threads mockbroker
-	@MOCKBROKER=tests/mockbroker/mockbroker sh tests/run.sh $(B)/tsan/test_port_posix $(B)/tsan/test_threads
+# The lifecycle test runs every test 20 times: a race that shows one run
+# in ten is caught.
+test-tsan: $(B)/tsan/test_port_posix $(B)/tsan/test_threads $(B)/tsan/test_lifecycle mockbroker
+	@MOCKBROKER=tests/mockbroker/mockbroker sh tests/run.sh $(B)/tsan/test_port_posix $(B)/tsan/test_threads \
+		"RMQ_REPEAT=20 $(B)/tsan/test_lifecycle"
 
 # -- portability -----------------------------------------------------------
 cxx: | $(B)/cxx

@@ -51,11 +51,48 @@
  *    13. Producer                  checks, send paths, retries, transactions
  *     -- licence --
  *
- * THREADING. Without a lock in the port a producer is single-threaded. With
- * one, several threads may call into one producer: one runs the event loop
- * (the leader) and the others wait on a port event until their own call
- * completes. Callbacks run only inside rmq_producer_poll(), rmq_producer_flush(),
- * a blocking call, shutdown or destroy, on the calling thread.
+ * THREADING. The rules of every public call, in one place.
+ *   - Without a lock in the port (mutex_create NULL, as the sim port) or
+ *     with RMQ_NO_THREADS, one thread at a time uses the library, all
+ *     producers together.
+ *   - With a lock (the POSIX and TLS ports; lwIP's with threads set):
+ *     rmq_producer_config_init/_check, rmq_message_init, rmq_strerror,
+ *     rmq_version and the codec helpers touch no shared state: any thread.
+ *     rmq_producer_create: any thread. rmq_producer_start: any thread, at
+ *     the same time as other producers start, shut down and are destroyed,
+ *     sharing a client id or not; a producer is shared with other threads
+ *     only after its start returned.
+ *   - Every other call on a started producer (the sends, poll, flush,
+ *     next_timeout, interest, stats, state, set_time, fetch_publish_queues,
+ *     transactions) may run in any number of threads at once: one thread
+ *     runs the event loop (the leader), the others wait on a port event
+ *     until their own call completes or the loop is free to take over.
+ *   - rmq_producer_shutdown may run while other threads still call: the
+ *     state turns at once (later sends fail with RMQ_ERR_STATE, flush
+ *     returns RMQ_OK), every pending send ends with RMQ_ERR_SHUTDOWN, and
+ *     it returns once every callback of the producer has run; nothing of
+ *     it is written after. A second shutdown meanwhile returns at once.
+ *   - rmq_producer_destroy waits for calls still running on the producer
+ *     in other threads (a sync send being failed, a poll, a flush, another
+ *     shutdown); no call may start on it once destroy is called.
+ *   - rmq_producer_last_error is the last failure on the producer from any
+ *     thread; with several threads read the result's reason instead.
+ *   - Callbacks run inside poll, flush, a blocking call, shutdown or
+ *     destroy, on the thread leading the loop of the client instance (a
+ *     call on any producer sharing it counts), one at a time. From inside
+ *     one, only async and oneway sends are allowed: sync sends, flush, poll,
+ *     and shutdown or destroy of any producer of that client instance are
+ *     refused with RMQ_ERR_IN_CALLBACK; shutdown and destroy, which return
+ *     nothing, record it as the producer's last error and count it in
+ *     rmq_stats.refused_in_callback. The producer stays running.
+ *   - The client instances of a process are in one table under the port's
+ *     factory_lock; every port used from several threads in one process
+ *     must lock the same one (the POSIX and TLS ports do; with one that
+ *     has a mutex but no factory lock, as the lwIP port, the application
+ *     serialises start, shutdown and destroy itself). With threads, a
+ *     producer holds its instance until destroy (the instance leaves the
+ *     table when its last producer shuts down and is freed when the last
+ *     one is destroyed), so a call racing with shutdown finds it still.
  *
  * DELIBERATE DIFFERENCES FROM THE JAVA CLIENT (4.9)
  *   - instance name DEFAULT becomes the decimal process (device) id, not
@@ -485,6 +522,15 @@ typedef struct rmq_port {
     /* An id of the calling thread; with a mutex it lets the library refuse
      * a blocking call made from inside a callback (else that is unchecked). */
     uintptr_t (*thread_id)(void *ctx);
+    /* The process-wide lock of the table of client instances (producers of
+     * one client id share one instance, whichever thread starts them). It
+     * needs no initialisation (a static mutex), it is held only for a walk
+     * of that table (no allocation, no I/O, no other lock taken inside), so
+     * a critical section will do, and every port used in one process must
+     * lock the same one. Without it, starting, shutting down and destroying
+     * producers must be serialised by the application. */
+    void (*factory_lock)(void *ctx);
+    void (*factory_unlock)(void *ctx);
 
     /* -- logging (optional) ----------------------------------------------- */
     void (*log)(void *ctx, int level, const char *msg);
@@ -776,6 +822,9 @@ typedef struct rmq_stats {
     uint32_t sends_ok;
     uint32_t sends_failed;
     uint32_t route_age_ms;         /* oldest route in use */
+    uint32_t refused_in_callback;  /* calls refused with RMQ_ERR_IN_CALLBACK
+                                      (shutdown and destroy among them);
+                                      0 with RMQ_NO_THREADS */
     struct {
         char broker_name[RMQ_BROKER_NAME_MAX_LEN + 1];
         uint32_t errors;
@@ -2900,6 +2949,16 @@ RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const
 }
 #endif
 
+/* A request its owner gave up before a byte of it was written (its
+ * producer shut down) is not written at all. */
+RMQ__FN int rmq__req_leave_queue(rmq__remoting *rm, rmq__req *r);
+RMQ__FN void rmq__req_recall(rmq__remoting *rm, rmq__req *r)
+{
+    if (r->state != RMQ__REQ_QUEUED || !r->conn || r->sent) return;
+    if (rmq__req_leave_queue(rm, r)) return;
+    rmq__req_complete(rm, r, RMQ_ERR_SHUTDOWN, NULL, NULL);
+}
+
 /* Before a request still in its write queue completes: an unsent one
  * leaves the queue; a partly written one becomes an orphan that finishes
  * its bytes. Returns -1 if that needs memory there is not: the connection
@@ -3919,7 +3978,10 @@ typedef struct rmq__route {
 struct rmq__inst {
     rmq__remoting rm;
     rmq__inst *next;             /* the factory table */
-    int refs;
+    int refs;                    /* producers holding it (see the factory table) */
+#ifndef RMQ_NO_THREADS
+    int live;                    /* of those, the ones not shut down */
+#endif
     const rmq_port *port;
     void *mem;
     char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
@@ -4011,6 +4073,10 @@ struct rmq_producer {
     rmq_err oneway_err;          /* the first oneway failure since the last flush */
     char oneway_why[RMQ_REASON_MAX_LEN + 1];
     uint32_t retries, sends_ok, sends_failed;
+#ifndef RMQ_NO_THREADS
+    uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
+    int calls;                   /* calls on it running now, in any thread */
+#endif
 };
 
 static rmq__inst *rmq__factory;   /* client instances of this process */
@@ -4500,20 +4566,74 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
     RMQ_FREE(mem, in);
 }
 
-/* The instance for this client id and port: shared if it exists. */
+/* The table is process-wide while producers start and stop on any thread,
+ * so it, `refs` and `live` are read and changed only under the port's
+ * factory lock; nothing else is done under it. With threads a producer
+ * holds its instance from start to destroy (refs), so that a call racing
+ * with shutdown still finds the instance it locks; the instance leaves the
+ * table when its last producer shuts down (live), so a later start makes
+ * a new one, and is freed when the last one is destroyed. Without threads
+ * shutdown lets go of both at once. The factory lock is never taken while
+ * an instance's lock is held. */
+static void rmq__factory_lock(const rmq_port *pt) { if (RMQ__THREADS && pt->factory_lock) pt->factory_lock(pt->ctx); }
+static void rmq__factory_unlock(const rmq_port *pt) { if (RMQ__THREADS && pt->factory_unlock) pt->factory_unlock(pt->ctx); }
+
+/* Takes a share of the instance for this client id and port, if there is one. */
+static rmq__inst *rmq__inst_find(const rmq_port *port, const char *client_id)
+{
+    rmq__inst *in;
+    for (in = rmq__factory; in; in = in->next) {
+        if (in->port == port && rmq__strcmp(in->client_id, client_id) == 0) {
+            in->refs++;
+#ifndef RMQ_NO_THREADS
+            in->live++;
+#endif
+            return in;
+        }
+    }
+    return NULL;
+}
+
+#ifndef RMQ_NO_THREADS
+static void rmq__inst_unlink(rmq__inst *in)
+{
+    rmq__inst **pp;
+    for (pp = &rmq__factory; *pp; pp = &(*pp)->next) if (*pp == in) { *pp = in->next; break; }
+}
+#endif
+
+RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const char *client_id, const char *ip,
+                              const char *namesrv, rmq__inst **out);
+
+/* The instance for this client id and port: shared if it exists. Made
+ * outside the lock; of two threads making one at once, the second to come
+ * back uses the first one's. */
 RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *client_id, const char *ip,
                                   const char *namesrv, rmq__inst **out)
+{
+    rmq__inst *in, *other = NULL;
+    rmq_err err;
+    rmq__factory_lock(cfg->port);
+    in = rmq__inst_find(cfg->port, client_id);
+    rmq__factory_unlock(cfg->port);
+    if (in) { *out = in; return RMQ_OK; }
+    err = rmq__inst_new(cfg, client_id, ip, namesrv, &in);
+    if (err != RMQ_OK) return err;
+    rmq__factory_lock(cfg->port);
+    if (RMQ__THREADS) other = rmq__inst_find(cfg->port, client_id);
+    if (!other) { in->next = rmq__factory; rmq__factory = in; }
+    rmq__factory_unlock(cfg->port);
+    if (other) { rmq__inst_free(in); in = other; }
+    *out = in;
+    return RMQ_OK;
+}
+
+RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const char *client_id, const char *ip,
+                              const char *namesrv, rmq__inst **out)
 {
     rmq__inst *in;
     rmq_err err;
     uint32_t rnd;
-    for (in = rmq__factory; in; in = in->next) {
-        if (in->port == cfg->port && rmq__strcmp(in->client_id, client_id) == 0) {
-            in->refs++;
-            *out = in;
-            return RMQ_OK;
-        }
-    }
     in = (rmq__inst *)RMQ_MALLOC(cfg->mem_ctx, sizeof *in);
     if (!in) return RMQ_ERR_NO_MEMORY;
     RMQ_MEMSET(in, 0, sizeof *in);
@@ -4567,12 +4687,30 @@ RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *cl
         return RMQ_ERR_NO_MEMORY;
     }
     in->refs = 1;
-    in->next = rmq__factory;
-    rmq__factory = in;
+#ifndef RMQ_NO_THREADS
+    in->live = 1;
+#endif
     *out = in;
     return RMQ_OK;
 }
 
+/* A producer shut down: the last one takes the instance out of the table.
+ * Without threads it also lets go of it (rmq__inst_release). */
+RMQ__FN void rmq__inst_leave(rmq__inst *in)
+{
+#ifndef RMQ_NO_THREADS
+    const rmq_port *pt = in->port;
+    rmq__factory_lock(pt);
+    if (--in->live == 0) rmq__inst_unlink(in);
+    rmq__factory_unlock(pt);
+#else
+    (void)in;
+#endif
+}
+
+/* A producer lets go of its instance (with threads: destroyed, or its
+ * start failed after the instance was taken); the last one frees it. */
+#ifdef RMQ_NO_THREADS
 RMQ__FN void rmq__inst_release(rmq__inst *in)
 {
     rmq__inst **pp;
@@ -4580,6 +4718,18 @@ RMQ__FN void rmq__inst_release(rmq__inst *in)
     for (pp = &rmq__factory; *pp; pp = &(*pp)->next) if (*pp == in) { *pp = in->next; break; }
     rmq__inst_free(in);
 }
+#else
+RMQ__FN void rmq__inst_release(rmq__inst *in)
+{
+    const rmq_port *pt = in->port;
+    int last;
+    rmq__factory_lock(pt);
+    last = --in->refs == 0;
+    if (last) rmq__inst_unlink(in);
+    rmq__factory_unlock(pt);
+    if (last) rmq__inst_free(in);
+}
+#endif
 
 /* ======================================================================== */
 /* 13. Producer                                                              */
@@ -4738,11 +4888,17 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 }
 
 /* -- the why of a failure ------------------------------------------------ */
+#ifndef RMQ_NO_THREADS
+#define RMQ__COUNT_REFUSAL(p, err) ((err) == RMQ_ERR_IN_CALLBACK ? (void)(p)->refused++ : (void)0)
+#else
+#define RMQ__COUNT_REFUSAL(p, err) ((void)0)
+#endif
 #ifdef RMQ_NO_ERROR_TEXT
 static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
 {
     (void)fmt;
     p->last_error[0] = 0;
+    RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #else
@@ -4754,6 +4910,7 @@ static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
     va_start(ap, fmt);
     rmq__vfmt(&b, fmt, ap);
     va_end(ap);
+    RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #endif
@@ -4872,6 +5029,7 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
     err = rmq__register_producer(p);
     if (err != RMQ_OK) {
         rmq__unlock(p->in);
+        rmq__inst_leave(p->in);
         rmq__inst_release(p->in);
         p->in = NULL;
         if (err == RMQ_ERR_GROUP_EXISTS) p->state = RMQ_STATE_CREATE_JUST;
@@ -4886,7 +5044,19 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
 
 RMQDEF const char *rmq_producer_last_error(const rmq_producer *p) { return p ? p->last_error : "no producer"; }
 RMQDEF const char *rmq_producer_client_id(const rmq_producer *p) { return p && p->in ? p->in->client_id : ""; }
+#ifdef RMQ_NO_THREADS
 RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p) { return p ? p->state : RMQ_STATE_CREATE_JUST; }
+#else
+RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p)
+{
+    rmq_service_state st;
+    if (!p) return RMQ_STATE_CREATE_JUST;
+    if (RMQ__THREADS && p->in) rmq__lock(p->in);    /* shutdown changes it under the lock */
+    st = p->state;
+    if (RMQ__THREADS && p->in) rmq__unlock(p->in);
+    return st;
+}
+#endif
 
 RMQDEF void rmq_producer_set_time(rmq_producer *p, int64_t epoch_ms)
 {
@@ -5595,6 +5765,38 @@ RMQ__FN void rmq__nudge_leader(rmq__inst *in)
     if (RMQ__THREADS && in->leader && in->port->wake) in->port->wake(in->port->ctx);
 }
 
+/* Calls on a producer running now, counted so that destroy can wait for
+ * them (with threads; a single thread cannot be inside another call). */
+#ifndef RMQ_NO_THREADS
+static void rmq__call_begin(rmq_producer *p) { p->calls++; }
+static void rmq__call_end(rmq_producer *p)
+{
+    if (--p->calls == 0 && p->in->waiters) rmq__wake_waiters(p->in);
+}
+
+/* Destroy waits, without running the loop, for the calls on p still
+ * running in other threads to leave: they need the lock, not the loop. */
+static void rmq__await_calls(rmq_producer *p)
+{
+    rmq__inst *in = p->in;
+    rmq__waiter w, **pp;
+    w.event = in->port->event_create ? in->port->event_create(in->port->ctx) : NULL;
+    while (p->calls) {
+        w.next = in->waiters;
+        in->waiters = &w;
+        rmq__unlock(in);
+        if (w.event) in->port->event_wait(in->port->ctx, w.event, 100);
+        rmq__lock(in);
+        for (pp = &in->waiters; *pp && *pp != &w; pp = &(*pp)->next) {}
+        if (*pp) *pp = w.next;
+    }
+    if (w.event) in->port->event_destroy(in->port->ctx, w.event);
+}
+#else
+static void rmq__call_begin(rmq_producer *p) { (void)p; }
+static void rmq__call_end(rmq_producer *p) { (void)p; }
+#endif
+
 /* One turn of I/O and timers, then the callbacks that became due. The lock
  * is held on entry and exit, released around wait() and each callback. */
 RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
@@ -5649,7 +5851,14 @@ RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadl
 }
 
 static int rmq__op_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq__op *)arg)->done; }
+#ifdef RMQ_NO_THREADS
 static int rmq__never(rmq__inst *in, void *arg) { (void)in; (void)arg; return 0; }
+#endif
+#ifndef RMQ_NO_THREADS
+/* A poll ends early when its producer is shut down, so destroy need not
+ * wait out its timeout. */
+static int rmq__stopped(rmq__inst *in, void *arg) { (void)in; return ((rmq_producer *)arg)->state != RMQ_STATE_RUNNING; }
+#endif
 static int rmq__nothing_pending(rmq__inst *in, void *arg) { (void)in; return ((rmq_producer *)arg)->pending == 0; }
 
 /* The op's own deadline ends it; the loop is entered a second at a time. */
@@ -5658,6 +5867,7 @@ RMQ__FN void rmq__wait_op(rmq__inst *in, rmq__op *op)
     while (!op->done) rmq__run(in, rmq__op_is_done, op, rmq__now(&in->rm) + 1000u, 0);
 }
 
+#ifdef RMQ_NO_THREADS
 RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
 {
     rmq__inst *in;
@@ -5672,7 +5882,29 @@ RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
     rmq__unlock(in);
     return RMQ_OK;
 }
+#else
+RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
+{
+    rmq__inst *in;
+    rmq_err err = RMQ_OK;
+    if (!p || !p->in) return RMQ_ERR_STATE;
+    in = p->in;
+    rmq__lock(in);
+    if (RMQ__THREADS && p->state != RMQ_STATE_RUNNING) {
+        err = RMQ_ERR_STATE;
+    } else if (rmq__in_callback(in)) {
+        err = rmq__fail(p, RMQ_ERR_IN_CALLBACK, "poll was called from inside a send callback");
+    } else {
+        rmq__call_begin(p);
+        rmq__run(in, rmq__stopped, p, rmq__now(&in->rm) + timeout_ms, 1);
+        rmq__call_end(p);
+    }
+    rmq__unlock(in);
+    return err;
+}
+#endif
 
+#ifdef RMQ_NO_THREADS
 RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
 {
     rmq__inst *in;
@@ -5692,13 +5924,39 @@ RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
     rmq__unlock(in);
     return err;
 }
+#else
+RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
+{
+    rmq__inst *in = p ? p->in : NULL;
+    rmq_err err;
+    if (in) rmq__lock(in);
+    err = rmq__check_running(p, 1);
+    if ((err != RMQ_OK && err != RMQ_ERR_STATE) || !in) {
+        if (in) rmq__unlock(in);
+        return err == RMQ_ERR_STATE ? RMQ_OK : err;
+    }
+    err = RMQ_OK;
+    rmq__call_begin(p);
+    if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0)) {
+        err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
+                        (unsigned)p->pending, (unsigned)timeout_ms);
+    } else if (RMQ__ONEWAYS && p->oneway_err != RMQ_OK) {  /* a oneway send has no callback to tell */
+        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %s", p->oneway_why);
+        p->oneway_err = RMQ_OK;
+    }
+    rmq__call_end(p);
+    rmq__unlock(in);
+    return err;
+}
+#endif
 
 RMQDEF uint32_t rmq_producer_next_timeout_ms(rmq_producer *p)
 {
     uint32_t t;
     if (!p || !p->in) return 0xFFFFFFFFu;
     rmq__lock(p->in);
-    t = p->in->cq_head ? 0 : rmq__next_timeout(&p->in->rm, 0x7FFFFFFFu);
+    t = RMQ__THREADS && p->state != RMQ_STATE_RUNNING ? 0xFFFFFFFFu
+      : p->in->cq_head ? 0 : rmq__next_timeout(&p->in->rm, 0x7FFFFFFFu);
     rmq__unlock(p->in);
     return t;
 }
@@ -5709,6 +5967,7 @@ RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_
     int i;
     if (!p || !p->in) return 0;
     rmq__lock(p->in);
+    if (RMQ__THREADS && p->state != RMQ_STATE_RUNNING) cap = 0;
     for (i = 0; i < RMQ_MAX_CONNECTIONS && n < cap; i++) {
         rmq__conn *c = &p->in->rm.conns[i];
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
@@ -5818,10 +6077,13 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
 RMQ__FN rmq_err rmq__send(rmq_producer *p, const rmq__send_args *a)
 {
     rmq_err err;
-    if (!p || !p->in || p->state != RMQ_STATE_RUNNING) return rmq__check_running(p, 0);
+    /* With threads the state is read under the lock (send_locked checks it). */
+    if (!p || !p->in || (!RMQ__THREADS && p->state != RMQ_STATE_RUNNING)) return rmq__check_running(p, 0);
     rmq__lock(p->in);
+    rmq__call_begin(p);
     err = rmq__send_locked(p, a);
     if (a->mode != RMQ__MODE_SYNC) rmq__nudge_leader(p->in);
+    rmq__call_end(p);
     rmq__unlock(p->in);
     return err;
 }
@@ -5984,9 +6246,11 @@ RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue 
 RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
 {
     rmq_err err;
-    if (!p || !p->in || p->state != RMQ_STATE_RUNNING) return rmq__check_running(p, 1);
+    if (!p || !p->in || (!RMQ__THREADS && p->state != RMQ_STATE_RUNNING)) return rmq__check_running(p, 1);
     rmq__lock(p->in);
+    rmq__call_begin(p);
     err = rmq__fetch_queues(p, topic, out, cap, n);
+    rmq__call_end(p);
     rmq__unlock(p->in);
     return err;
 }
@@ -6253,13 +6517,44 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
     }
     for (op = p->ops; op; op = op->next) if (op->parked) rmq__op_unpark(op);
     while ((op = p->ops) != NULL) {
+        rmq__req *r = op->req;
         rmq__op_unlink(p, op);
         if (op->done) continue;
         rmq__op_finish(op, RMQ_ERR_SHUTDOWN, RMQ__TEXT("the producer was shut down before the send completed"));
         if (op->mode == RMQ__MODE_SYNC) op->done = 1;
+        if (RMQ__THREADS && r) rmq__req_recall(&in->rm, r);
     }
 }
 
+#ifndef RMQ_NO_THREADS
+static int rmq__drained_or_free(rmq__inst *in, void *arg) { return ((rmq_producer *)arg)->pending == 0 || !in->leader; }
+
+/* Every callback of p has run when this returns. With threads another
+ * thread may be leading the loop: it runs them while this one waits, for
+ * only one thread at a time may run callbacks (the in-callback check
+ * knows one thread), and the leader holds that right. */
+RMQ__FN void rmq__drain_callbacks(rmq_producer *p)
+{
+    rmq__inst *in = p->in;
+    if (RMQ__THREADS && in->waiters) rmq__wake_waiters(in);     /* sync sends that just failed */
+    while (RMQ__THREADS && in->leader && p->pending) {
+        rmq__nudge_leader(in);
+        rmq__run(in, rmq__drained_or_free, p, rmq__now(&in->rm) + 1000u, 0);
+    }
+    if (RMQ__THREADS && in->leader) return;     /* p's are done; the rest are the leader's */
+    if (RMQ__THREADS) in->leader = 1;
+    rmq__fire_callbacks(in);
+    if (RMQ__THREADS) {
+        in->leader = 0;
+        if (in->waiters) rmq__wake_waiters(in);
+    }
+}
+#endif
+
+/* The state turns at once, so that no send is accepted while the group is
+ * unregistered and the pending ones fail; the heartbeat no longer names
+ * the group from then on. */
+#ifdef RMQ_NO_THREADS
 RMQDEF void rmq_producer_shutdown(rmq_producer *p)
 {
     rmq__inst *in;
@@ -6283,7 +6578,40 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__unlock(in);
     rmq__inst_release(in);
 }
+#else
+RMQDEF void rmq_producer_shutdown(rmq_producer *p)
+{
+    rmq__inst *in;
+    int t;
+    if (!p || !p->in) return;
+    in = p->in;
+    rmq__lock(in);
+    if (p->state != RMQ_STATE_RUNNING) { rmq__unlock(in); return; }
+    if (rmq__in_callback(in)) {
+        rmq__fail(p, RMQ_ERR_IN_CALLBACK, "shutdown was called from inside a send callback");
+        rmq__unlock(in);
+        return;
+    }
+    rmq__call_begin(p);
+    p->state = RMQ_STATE_SHUTDOWN_ALREADY;
+    in->producers[p->slot] = NULL;
+    rmq__unregister_all(p);
+    rmq__fail_pending(p);
+    rmq__drain_callbacks(p);
+    for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
+    p->slot = -1;
+    if (!RMQ__THREADS) p->in = NULL;
+    rmq__call_end(p);
+    rmq__unlock(in);
+    rmq__inst_leave(in);
+    if (!RMQ__THREADS) rmq__inst_release(in);
+}
+#endif
 
+/* With threads, calls on p still running in other threads (a sync send
+ * that shutdown failed, a poll, a flush, another shutdown) are waited for;
+ * no call may start on p once destroy has been called. */
+#ifdef RMQ_NO_THREADS
 RMQDEF void rmq_producer_destroy(rmq_producer *p)
 {
     void *mem;
@@ -6295,7 +6623,36 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     if (p->strings) RMQ_FREE(mem, p->strings);
     RMQ_FREE(mem, p);
 }
+#else
+RMQDEF void rmq_producer_destroy(rmq_producer *p)
+{
+    void *mem;
+    int refused;
+    if (!p) return;
+    if (p->in) {
+        rmq__lock(p->in);
+        refused = rmq__in_callback(p->in);
+        if (refused) rmq__fail(p, RMQ_ERR_IN_CALLBACK, "destroy was called from inside a send callback");
+        rmq__unlock(p->in);
+        if (refused) return;
+    }
+    rmq_producer_shutdown(p);
+    if (p->in) {
+#ifndef RMQ_NO_THREADS
+        rmq__lock(p->in);
+        rmq__await_calls(p);
+        rmq__unlock(p->in);
+#endif
+        rmq__inst_release(p->in);
+        p->in = NULL;
+    }
+    mem = p->cfg.mem_ctx;
+    if (p->strings) RMQ_FREE(mem, p->strings);
+    RMQ_FREE(mem, p);
+}
+#endif
 
+#ifdef RMQ_NO_THREADS
 RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
 {
     int i;
@@ -6328,6 +6685,42 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
     }
     rmq__unlock(p->in);
 }
+#else
+RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
+{
+    int i;
+    uint32_t now;
+    if (!out) return;
+    RMQ_MEMSET(out, 0, sizeof *out);
+    if (!p) return;
+    if (p->in) rmq__lock(p->in);      /* the counters change under it */
+    out->pending_sends = p->pending;
+    out->pending_bytes = p->pending_bytes;
+    out->retries = p->retries;
+    out->sends_ok = p->sends_ok;
+    out->sends_failed = p->sends_failed;
+    out->refused_in_callback = p->refused;
+    if (!p->in) return;
+    if (RMQ__THREADS && p->state != RMQ_STATE_RUNNING) { rmq__unlock(p->in); return; }
+    now = rmq__now(&p->in->rm);
+    out->inflight_requests = RMQ_MAX_INFLIGHT - p->in->rm.nfree;
+    out->reconnects = p->in->rm.reconnects;
+    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++)
+        if (p->in->rm.conns[i].state == RMQ__CONN_OPEN || p->in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        const rmq__route *rt = &p->in->routes[i];
+        if (rt->used && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
+            now - rt->updated_at > out->route_age_ms)
+            out->route_age_ms = now - rt->updated_at;
+    }
+    for (i = 0; i < RMQ_MAX_BROKERS; i++) {
+        if (!p->in->brokers[i].used) continue;
+        rmq__strlcpy(out->brokers[out->nbrokers].broker_name, p->in->brokers[i].name, sizeof out->brokers[0].broker_name);
+        out->brokers[out->nbrokers++].errors = p->in->brokers[i].errors;
+    }
+    rmq__unlock(p->in);
+}
+#endif
 
 #endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */
 

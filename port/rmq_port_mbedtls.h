@@ -959,6 +959,26 @@ static void rmq__tls_mutex_destroy(void *ctx, void *m)
     in->mutex_destroy(in->ctx, m);
 }
 
+/* The inner port's factory lock, so that TLS and plain producers of one
+ * process share one table under one lock. */
+static void rmq__tls_factory_lock(void *ctx)
+{
+    const rmq_port *in = RMQ__TLS_INNER(ctx);
+    in->factory_lock(in->ctx);
+}
+
+static void rmq__tls_factory_unlock(void *ctx)
+{
+    const rmq_port *in = RMQ__TLS_INNER(ctx);
+    in->factory_unlock(in->ctx);
+}
+
+static uintptr_t rmq__tls_thread_id(void *ctx)
+{
+    const rmq_port *in = RMQ__TLS_INNER(ctx);
+    return in->thread_id(in->ctx);
+}
+
 static void *rmq__tls_event_create(void *ctx)
 {
     const rmq_port *in = RMQ__TLS_INNER(ctx);
@@ -1038,6 +1058,11 @@ static void rmq__tls_fill(rmq_port_mbedtls *tls)
         p->event_destroy = rmq__tls_event_destroy;
     }
     p->wake = in->wake ? rmq__tls_wake : NULL;
+    p->thread_id = in->thread_id ? rmq__tls_thread_id : NULL;
+    if (in->factory_lock && in->factory_unlock) {
+        p->factory_lock = rmq__tls_factory_lock;
+        p->factory_unlock = rmq__tls_factory_unlock;
+    }
     p->log = in->log ? rmq__tls_forward_log : NULL;
 }
 

@@ -783,6 +783,23 @@ static void rmq__posix_mutex_destroy(void *ctx, void *mutex)
     free(mutex);
 }
 
+/* The factory lock: one static mutex for the process, so every POSIX
+ * port (and every port wrapping one, such as the TLS port) locks the same
+ * table, and it needs no set-up before the first thread starts. */
+static pthread_mutex_t rmq__posix_factory = PTHREAD_MUTEX_INITIALIZER;
+
+static void rmq__posix_factory_lock(void *ctx)
+{
+    (void)ctx;
+    (void)pthread_mutex_lock(&rmq__posix_factory);
+}
+
+static void rmq__posix_factory_unlock(void *ctx)
+{
+    (void)ctx;
+    (void)pthread_mutex_unlock(&rmq__posix_factory);
+}
+
 /* An auto-reset event: a signal sets the flag, one wait consumes it. */
 typedef struct rmq__posix_event {
     pthread_mutex_t lock;
@@ -962,6 +979,8 @@ static void rmq__posix_fill(rmq_port *port)
     port->event_destroy = rmq__posix_event_destroy;
     port->wake = rmq__posix_wake;
     port->thread_id = rmq__posix_thread_id;
+    port->factory_lock = rmq__posix_factory_lock;
+    port->factory_unlock = rmq__posix_factory_unlock;
     port->log = rmq__posix_log;
 }
 

@@ -101,8 +101,10 @@ static rmq_err send_one(rmq_producer *p, long i)
 }
 
 /* After a run without error: every completion OK, every message stored
- * once, the pool at the end as it was halfway, and after shutdown only
- * what create took. */
+ * once, the pool at the end as it was halfway, and shutdown takes nothing
+ * more. (A producer holds its client instance until destroy, so that calls
+ * racing with shutdown in other threads still find it: the pool is empty
+ * after destroy, which the caller checks.) */
 static void check_outcome(mock_cluster *mock, rmq_producer *p, long sync_ok, size_t created, size_t half)
 {
     long stored;
@@ -115,8 +117,8 @@ static void check_outcome(mock_cluster *mock, rmq_producer *p, long sync_ok, siz
     CHECKF(pool.used == half, "pool used %lu after the run, %lu halfway: a leak", (unsigned long)pool.used,
            (unsigned long)half);
     rmq_producer_shutdown(p);
-    CHECKF(pool.used == created, "pool used %lu after shutdown, %lu after create", (unsigned long)pool.used,
-           (unsigned long)created);
+    CHECKF(pool.used >= created && pool.used <= half, "pool used %lu after shutdown, %lu after create, %lu halfway",
+           (unsigned long)pool.used, (unsigned long)created, (unsigned long)half);
 }
 
 /* Sends messages 0..NOMALLOC_MESSAGES-1 and waits for them all; *half is
