@@ -448,8 +448,9 @@ static void fo_cb(rmq_err err, const rmq_send_result *res, void *user)
         snprintf(f->broker, sizeof f->broker, "%s", res->queue.broker_name);
         f->queue_id = res->queue.queue_id;
         f->offset = res->queue_offset;
-    } else if (f->phase == 1 && err != RMQ_ERR_BROKER) {
-        fprintf(stderr, "  send failed after the kill: %s (%s)\n", res->reason, rmq_strerror(err));
+    } else if (f->phase > 0) {
+        fprintf(stderr, "  send failed %s: %s (%s)\n", f->phase == 1 ? "after the kill" : "after the restart",
+                res->reason, rmq_strerror(err));
     }
 }
 
@@ -502,6 +503,16 @@ static void fo_tally(size_t from, size_t to, int phase, int *ok, int *on_a, int 
     }
 }
 
+static void wait_for_queues_of(rmq_producer *p, const char *topic, const char *broker)
+{
+    rmq_queue qs[32];
+    size_t nq = 0;
+    long long until;
+    for (until = now_ms() + 20000; now_ms() < until; rmq_producer_poll(p, 100))
+        if (rmq_fetch_publish_queues(p, topic, qs, 32, &nq) == RMQ_OK && has_queue_of(qs, nq, broker)) return;
+    CHECKF(0, "%s's queues not back in the route of %s after 20 s", broker, topic);
+}
+
 /* The same for async and sync sends: the kill after a fifth of them. */
 static void failover(int async, int latency_fault)
 {
@@ -534,7 +545,9 @@ static void failover(int async, int latency_fault)
         if (i == n) {
             verbose_at("restart broker-a");
             CHECK(cluster_do(R.rundir, "restart-broker broker-a"));
-            verbose_at("broker-a is back");
+            /* Its queues come back with the next route refresh. */
+            STEP(wait_for_queues_of(p, topic, "broker-a"));
+            verbose_at("broker-a is back in the route");
         }
         fo[i].phase = i < kill_at ? 0 : i < n ? 1 : 2;
         len = snprintf(body, sizeof body, "failover %d", i);
