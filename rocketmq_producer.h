@@ -87,9 +87,9 @@
  *     rmq_stats.refused_in_callback. The producer stays running.
  *   - The client instances of a process are in one table under the port's
  *     factory_lock; every port used from several threads in one process
- *     must lock the same one (the POSIX and TLS ports do; with one that
- *     has a mutex but no factory lock, as the lwIP port, the application
- *     serialises start, shutdown and destroy itself). With threads, a
+ *     must lock the same one (the shipped ports do; with one that has a
+ *     mutex but no factory lock, the application serialises start,
+ *     shutdown and destroy itself). With threads, a
  *     producer holds its instance until destroy (the instance leaves the
  *     table when its last producer shuts down and is freed when the last
  *     one is destroyed), so a call racing with shutdown finds it still.

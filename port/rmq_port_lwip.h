@@ -779,6 +779,28 @@ static int rmq__lwip_local_ip(void *ctx, char *buf, size_t len)
 
 /* ---- threads: lwIP's sys_arch ------------------------------------------ */
 
+/* The producer's table of client instances is process-wide, so its lock
+ * must be one that needs no set-up: lwIP's own inter-task protection
+ * (SYS_ARCH_PROTECT), held only while the table is walked. The level it
+ * returns is kept for the unlock; the lock is held meanwhile. */
+#if SYS_LIGHTWEIGHT_PROT
+static sys_prot_t rmq__lwip_factory_level;
+
+static void rmq__lwip_factory_lock(void *ctx)
+{
+    sys_prot_t level;
+    (void)ctx;
+    level = sys_arch_protect();
+    rmq__lwip_factory_level = level;
+}
+
+static void rmq__lwip_factory_unlock(void *ctx)
+{
+    (void)ctx;
+    sys_arch_unprotect(rmq__lwip_factory_level);
+}
+#endif
+
 static void *rmq__lwip_mutex_create(void *ctx)
 {
     sys_mutex_t *m = (sys_mutex_t *)mem_malloc((mem_size_t)sizeof *m);
@@ -922,6 +944,10 @@ RMQ__LWIP_API rmq_port *rmq_port_lwip_init(rmq_port_lwip *lw, const rmq_port_lwi
         p->event_signal = rmq__lwip_event_signal;
         p->event_destroy = rmq__lwip_event_destroy;
         p->wake = rmq__lwip_wake;
+#if SYS_LIGHTWEIGHT_PROT
+        p->factory_lock = rmq__lwip_factory_lock;
+        p->factory_unlock = rmq__lwip_factory_unlock;
+#endif
 #if defined(RMQ__LWIP_WAKE_SOCKET)
         rmq__lwip_make_wake(lw);
 #endif

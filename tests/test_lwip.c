@@ -435,6 +435,43 @@ static void test_wake_ends_a_wait_and_events_signal(void)
     rmq_port_lwip_free(&lw);
 }
 
+static volatile int factory_taken;
+
+static void *take_factory_lock(void *arg)
+{
+    const rmq_port *p = (const rmq_port *)arg;
+    p->factory_lock(p->ctx);
+    factory_taken = 1;
+    p->factory_unlock(p->ctx);
+    return NULL;
+}
+
+/* The table of client instances is process-wide: its lock must keep a
+ * second thread out until the first lets go. */
+static void test_the_factory_lock_keeps_another_thread_out_until_released(void)
+{
+    static rmq_port_lwip lw;
+    rmq_port_lwip_config lc;
+    const rmq_port *p;
+    pthread_t t;
+    long t0;
+    rmq_port_lwip_config_init(&lc);
+    lc.device_id = device_id;
+    lc.entropy = entropy;
+    lc.threads = 1;
+    p = rmq_port_lwip_init(&lw, &lc);
+    CHECK(p != NULL && p->factory_lock != NULL && p->factory_unlock != NULL);
+    factory_taken = 0;
+    p->factory_lock(p->ctx);
+    CHECK_INT(pthread_create(&t, NULL, take_factory_lock, (void *)p), 0);
+    for (t0 = mock_now_ms(); mock_now_ms() - t0 < 100; ) {}
+    CHECK_INT(factory_taken, 0);
+    p->factory_unlock(p->ctx);
+    pthread_join(t, NULL);
+    CHECK_INT(factory_taken, 1);
+    rmq_port_lwip_free(&lw);
+}
+
 int main(int argc, char **argv)
 {
     const char *why;
@@ -457,6 +494,7 @@ int main(int argc, char **argv)
     RUN(test_refused_connect_is_reported_as_refused);
     RUN(test_seed_batch_and_a_sync_message_travel_through_lwip);
     RUN(test_wake_ends_a_wait_and_events_signal);
+    RUN(test_the_factory_lock_keeps_another_thread_out_until_released);
     rmq_port_lwip_free(&L.lw);
     relay_stop();
     mock_stop(&L.mock);
