@@ -72,6 +72,7 @@ if [ -n "${NAMESRV_ADDR:-}" ]; then
     export RMQ_REAL_MQADMIN=$mqadmin
 elif [ -n "$home" ]; then
     [ -x "$home/bin/rmq-cluster" ] || { say "$home has no bin/rmq-cluster"; exit 2; }
+    home=$(cd "$home" && pwd)
     command -v "${JAVA:-java}" >/dev/null 2>&1 || [ -n "${JAVA_HOME:-}" ] || { say "no java: install default-jre-headless"; exit 2; }
     say "starting clusters from $home in $work"
     start_cluster a 2 & pa=$!

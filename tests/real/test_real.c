@@ -123,6 +123,13 @@ static int broker_addr(const char *namesrv, const char *name, char *out, size_t 
     return ok;
 }
 
+/* queryMsgById: 4.9's tool has no -t, 5.x's requires it. */
+static char *query_by_offset_id(const char *topic, const char *offset_msg_id)
+{
+    if (R.v5) return mq_run("queryMsgById -n '%s' -t '%s' -i %s", R.namesrv, topic, offset_msg_id);
+    return mq_run("queryMsgById -n '%s' -i %s", R.namesrv, offset_msg_id);
+}
+
 /* bin/rmq-cluster COMMAND on cluster A (or the run directory given). */
 static int cluster_do(const char *rundir, const char *command)
 {
@@ -233,92 +240,135 @@ static int real_flush(rmq_producer *p)
 }
 
 /* -- every send path, each message stored once with identical content ----- */
-#define PATHS_N 26
+enum send_path {
+    PATH_SYNC, PATH_SYNC_TIMEOUT, PATH_ASYNC, PATH_ASYNC_TIMEOUT, PATH_ONEWAY, PATH_TO_QUEUE,
+    PATH_TO_QUEUE_ASYNC, PATH_ONEWAY_TO_QUEUE, PATH_SELECT, PATH_SELECT_ASYNC, PATH_BATCH,
+    PATH_BATCH_ASYNC, PATHS
+};
+
+static const char *const path_names[PATHS] = {
+    "sync", "synctimeout", "async", "asynctimeout", "oneway", "toqueue",
+    "toqueueasync", "onewaytoqueue", "select", "selectasync", "batch", "batchasync"
+};
+
+#define PATH_MSGS 3                /* messages per path (a batch holds all three) */
+
+typedef struct path_ctx {
+    rmq_producer *p;
+    rmq_queue qs[64];
+    size_t nq;
+    const char *order_key;
+} path_ctx;
+
+static int is_async(int path)
+{
+    return path == PATH_ASYNC || path == PATH_ASYNC_TIMEOUT || path == PATH_TO_QUEUE_ASYNC ||
+           path == PATH_SELECT_ASYNC || path == PATH_BATCH_ASYNC;
+}
+
+static int is_oneway(int path) { return path == PATH_ONEWAY || path == PATH_ONEWAY_TO_QUEUE; }
+
+/* One send of s[0..n) by path; for async paths the loop runs until its
+ * callback. The error, and for sync paths the result, land in s. */
+static rmq_err send_by_path(path_ctx *c, int path, sent *s, int n)
+{
+    rmq_message batch[PATH_MSGS];
+    rmq_send_result res[PATH_MSGS];
+    rmq_err err = RMQ_OK;
+    int i;
+    for (i = 0; i < n; i++) { batch[i] = s[i].m; s[i].callbacks = 0; }
+    switch (path) {
+    case PATH_SYNC: err = rmq_send(c->p, &s->m, &s->res); break;
+    case PATH_SYNC_TIMEOUT: err = rmq_send_timeout(c->p, &s->m, &s->res, 8000); break;
+    case PATH_ASYNC: err = rmq_send_async(c->p, &s->m, sent_cb, s); break;
+    case PATH_ASYNC_TIMEOUT: err = rmq_send_async_timeout(c->p, &s->m, sent_cb, s, 8000); break;
+    case PATH_ONEWAY: err = rmq_send_oneway(c->p, &s->m); break;
+    case PATH_TO_QUEUE: err = rmq_send_to_queue(c->p, &s->m, s->want_queue, &s->res); break;
+    case PATH_TO_QUEUE_ASYNC: err = rmq_send_to_queue_async(c->p, &s->m, s->want_queue, sent_cb, s); break;
+    case PATH_ONEWAY_TO_QUEUE: err = rmq_send_oneway_to_queue(c->p, &s->m, s->want_queue); break;
+    case PATH_SELECT:
+        err = rmq_send_select(c->p, &s->m, rmq_select_by_hash, (void *)c->order_key, &s->res);
+        break;
+    case PATH_SELECT_ASYNC:
+        err = rmq_send_select_async(c->p, &s->m, rmq_select_by_hash, (void *)c->order_key, sent_cb, s);
+        break;
+    case PATH_BATCH:
+        err = rmq_send_batch(c->p, batch, (size_t)n, res);
+        for (i = 0; i < n; i++) s[i].res = res[i];
+        break;
+    case PATH_BATCH_ASYNC: err = rmq_send_batch_async(c->p, batch, (size_t)n, batch_cb, s); break;
+    }
+    if (err != RMQ_OK || !is_async(path)) {
+        if (err != RMQ_OK) snprintf(s->res.reason, sizeof s->res.reason, "%s", rmq_producer_last_error(c->p));
+        for (i = 0; i < n && !is_oneway(path); i++) s[i].acked = err == RMQ_OK;
+        return err;
+    }
+    if (!real_flush(c->p)) return RMQ_ERR_TIMEOUT;
+    if (s->callbacks != 1) return RMQ_ERR_STATE;      /* reported by the caller */
+    return s->err;
+}
+
+/* A broker short of CPU answers SYSTEM_BUSY ([TIMEOUT_CLEAN_QUEUE], flow
+ * control) without storing; Java's async sends do not retry an answered
+ * code and its sync sends do not count this one among their retry codes,
+ * so the application sends again, as here. */
+static int flow_controlled(rmq_err err, const sent *s)
+{
+    return err == RMQ_ERR_BROKER && s->res.broker_code == RMQ_CODE_SYSTEM_BUSY;
+}
 
 static void every_send_path(rmq_serialize ser)
 {
-    static sent s[PATHS_N];
-    static rmq_queue qs[64];
+    static sent s[PATHS * PATH_MSGS];
+    static path_ctx c;
     char topic[96], group[96];
     rmq_producer_config cfg;
-    rmq_producer *p;
     mq_msgs st;
-    size_t nq = 0, i, k = 0;
-    int on_a = 0, on_b = 0, sel;
-    const char *order_key = "order-7";
-    rmq_message batch[3];
+    size_t i, k = 0;
+    int on_a = 0, on_b = 0, path, sel, tries;
+    rmq_err err;
 
     name_of(topic, sizeof topic, ser == RMQ_SERIALIZE_JSON ? "PathsJson" : "PathsBinary");
     name_of(group, sizeof group, ser == RMQ_SERIALIZE_JSON ? "GPathsJson" : "GPathsBinary");
     CHECK(create_topic(R.namesrv, topic, NULL, 4));
     real_config(&cfg, group);
     cfg.serialize = ser;
-    CHECK((p = real_start(&cfg)) != NULL);
-    CHECKF(rmq_fetch_publish_queues(p, topic, qs, 64, &nq) == RMQ_OK && nq > 0, "queues: %s", rmq_producer_last_error(p));
-    for (i = 0; i < 2; i++) {
-        sent_init(&s[k], topic, "sync", (int)i);
-        s[k].m.flag = s[k].flag = 7;
-        CHECKF(rmq_send(p, &s[k].m, &s[k].res) == RMQ_OK, "sync: %s", rmq_producer_last_error(p));
-        s[k++].acked = 1;
-        sent_init(&s[k], topic, "synctimeout", (int)i);
-        CHECKF(rmq_send_timeout(p, &s[k].m, &s[k].res, 8000) == RMQ_OK, "sync timeout: %s", rmq_producer_last_error(p));
-        s[k++].acked = 1;
-        sent_init(&s[k], topic, "async", (int)i);
-        CHECK(rmq_send_async(p, &s[k].m, sent_cb, &s[k]) == RMQ_OK);
-        k++;
-        sent_init(&s[k], topic, "asynctimeout", (int)i);
-        CHECK(rmq_send_async_timeout(p, &s[k].m, sent_cb, &s[k], 8000) == RMQ_OK);
-        k++;
-        sent_init(&s[k], topic, "oneway", (int)i);
-        CHECK(rmq_send_oneway(p, &s[k].m) == RMQ_OK);
-        k++;
-        sent_init(&s[k], topic, "toqueue", (int)i);
-        s[k].want_queue = &qs[nq - 1];
-        CHECKF(rmq_send_to_queue(p, &s[k].m, s[k].want_queue, &s[k].res) == RMQ_OK, "to queue: %s", rmq_producer_last_error(p));
-        s[k++].acked = 1;
-        sent_init(&s[k], topic, "toqueueasync", (int)i);
-        s[k].want_queue = &qs[0];
-        CHECK(rmq_send_to_queue_async(p, &s[k].m, s[k].want_queue, sent_cb, &s[k]) == RMQ_OK);
-        k++;
-        sent_init(&s[k], topic, "onewaytoqueue", (int)i);
-        s[k].want_queue = &qs[nq / 2];
-        CHECK(rmq_send_oneway_to_queue(p, &s[k].m, s[k].want_queue) == RMQ_OK);
-        k++;
-        sel = rmq_select_by_hash(qs, nq, NULL, (void *)order_key);
-        sent_init(&s[k], topic, "select", (int)i);
-        s[k].want_queue = &qs[sel];
-        CHECKF(rmq_send_select(p, &s[k].m, rmq_select_by_hash, (void *)order_key, &s[k].res) == RMQ_OK,
-               "select: %s", rmq_producer_last_error(p));
-        s[k++].acked = 1;
-        sent_init(&s[k], topic, "selectasync", (int)i);
-        s[k].want_queue = &qs[sel];
-        CHECK(rmq_send_select_async(p, &s[k].m, rmq_select_by_hash, (void *)order_key, sent_cb, &s[k]) == RMQ_OK);
-        k++;
+    CHECK((c.p = real_start(&cfg)) != NULL);
+    CHECKF(rmq_fetch_publish_queues(c.p, topic, c.qs, 64, &c.nq) == RMQ_OK && c.nq > 0, "queues: %s",
+           rmq_producer_last_error(c.p));
+    c.order_key = "order-7";
+    sel = rmq_select_by_hash(c.qs, c.nq, NULL, (void *)c.order_key);
+    for (path = 0; path < PATHS; path++) {
+        int batch = path == PATH_BATCH || path == PATH_BATCH_ASYNC, m;
+        for (m = 0; m < PATH_MSGS; m++) {
+            sent *one = &s[k + (size_t)m];
+            sent_init(one, topic, path_names[path], m);
+            if (path == PATH_SYNC) one->m.flag = one->flag = 7;
+            if (path == PATH_TO_QUEUE || path == PATH_TO_QUEUE_ASYNC) one->want_queue = &c.qs[c.nq - 1 - (size_t)m];
+            if (path == PATH_ONEWAY_TO_QUEUE) one->want_queue = &c.qs[c.nq / 2];
+            if (path == PATH_SELECT || path == PATH_SELECT_ASYNC) one->want_queue = &c.qs[sel];
+        }
+        for (m = 0; m < PATH_MSGS; m += batch ? PATH_MSGS : 1) {
+            sent *one = &s[k + (size_t)m];
+            for (tries = 0; tries < 5; tries++) {
+                err = send_by_path(&c, path, one, batch ? PATH_MSGS : 1);
+                if (!flow_controlled(err, one)) break;
+                fprintf(stderr, "  %s: flow control, sent again: %s\n", one->rt, one->res.reason);
+                rmq_producer_poll(c.p, 200);
+            }
+            CHECKF(err == RMQ_OK, "%s: %s (%d callbacks)", one->rt, one->res.reason, one->callbacks);
+        }
+        k += PATH_MSGS;
     }
-    for (i = 0; i < 3; i++) { sent_init(&s[k + i], topic, "batch", (int)i); batch[i] = s[k + i].m; }
-    {
-        rmq_send_result res[3];
-        CHECKF(rmq_send_batch(p, batch, 3, res) == RMQ_OK, "batch: %s", rmq_producer_last_error(p));
-        for (i = 0; i < 3; i++) { s[k + i].res = res[i]; s[k + i].acked = 1; }
-    }
-    k += 3;
-    for (i = 0; i < 3; i++) { sent_init(&s[k + i], topic, "batchasync", (int)i); batch[i] = s[k + i].m; }
-    CHECK(rmq_send_batch_async(p, batch, 3, batch_cb, &s[k]) == RMQ_OK);
-    k += 3;
-    CHECK_INT(k, PATHS_N);
-    CHECK(real_flush(p));
-    real_stop(p);
-    for (i = 0; i < k; i++) {
-        int async = strstr(s[i].rt, "async") != NULL;
-        if (async) CHECKF(s[i].callbacks == 1 && s[i].err == RMQ_OK, "%s: %d callbacks, %s", s[i].rt, s[i].callbacks, s[i].res.reason);
-    }
+    CHECK(real_flush(c.p));
+    real_stop(c.p);
     CHECKF(mq_consume_topic(R.namesrv, topic, &st, R.why, sizeof R.why) >= 0, "%s", R.why);
-    for (i = 0; i < k && !test_current_failed; i++) STEP(check_stored(&st, &s[i], topic));
+    for (i = 0; i < k && !test_current_failed; i++) check_stored(&st, &s[i], topic);
     for (i = 0; i < st.n; i++) {
         if (strcmp(st.v[i].broker, "broker-a") == 0) on_a++;
         if (strcmp(st.v[i].broker, "broker-b") == 0) on_b++;
     }
-    CHECKF((size_t)st.n == k, "%zu stored, %zu sent", st.n, k);
+    if (!test_current_failed) CHECKF((size_t)st.n == k, "%zu stored, %zu sent", st.n, k);
     mq_msgs_free(&st);
     if (R.rundir) CHECKF(on_a > 0 && on_b > 0, "sends spread over both broker groups: %d on broker-a, %d on broker-b", on_a, on_b);
 }
@@ -350,7 +400,7 @@ static void test_a_new_topic_is_auto_created_through_tbw102_and_found_by_each_qu
     CHECKF(rmq_send(p, &s.m, &s.res) == RMQ_OK, "first send to a new topic: %s", rmq_producer_last_error(p));
     real_stop(p);
 
-    out = mq_run("queryMsgById -n '%s' -i %s", R.namesrv, s.res.offset_msg_id);
+    out = query_by_offset_id(topic, s.res.offset_msg_id);
     CHECK(out != NULL);
     CHECKF(strcmp(mq_label(out, "Topic"), topic) == 0, "queryMsgById: %.800s", out);
     CHECK_STR(mq_label(out, "Tags"), "[auto]");
@@ -434,6 +484,7 @@ typedef struct fo_send {
     int queue_id;
     long long offset;
     int phase;                     /* 0 before the kill, 1 broker-a down, 2 back */
+    int busy;                      /* refused by flow control (SYSTEM_BUSY) */
 } fo_send;
 
 static fo_send fo[FAILOVER_N + FAILOVER_AFTER];
@@ -443,8 +494,9 @@ static void fo_cb(rmq_err err, const rmq_send_result *res, void *user)
     fo_send *f = (fo_send *)user;
     f->callbacks++;
     f->err = err;
+    f->busy = err == RMQ_ERR_BROKER && res->broker_code == RMQ_CODE_SYSTEM_BUSY;
+    snprintf(f->msg_id, sizeof f->msg_id, "%s", res->msg_id);
     if (err == RMQ_OK) {
-        snprintf(f->msg_id, sizeof f->msg_id, "%s", res->msg_id);
         snprintf(f->broker, sizeof f->broker, "%s", res->queue.broker_name);
         f->queue_id = res->queue.queue_id;
         f->offset = res->queue_offset;
@@ -469,9 +521,14 @@ static void fo_check_store(const char *topic, size_t n)
     for (i = 0; i < n; i++) {
         mq_msg key;
         const mq_msg *hit;
-        if (fo[i].err != RMQ_OK || fo[i].callbacks != 1) continue;
+        if (fo[i].callbacks != 1 || !fo[i].msg_id[0]) continue;
         snprintf(key.msg_id, sizeof key.msg_id, "%s", fo[i].msg_id);
         hit = (const mq_msg *)bsearch(&key, st.v, st.n, sizeof *st.v, fo_cmp);
+        if (fo[i].busy && hit) {
+            mq_msgs_free(&st);
+            CHECKF(0, "send %zu, refused by flow control, is in the store", i);
+        }
+        if (fo[i].err != RMQ_OK) continue;
         /* A retried send may be stored twice (the dead broker stored it
          * but never answered); the copy the result names must be there. */
         while (hit && hit > st.v && strcmp(hit[-1].msg_id, key.msg_id) == 0) hit--;
@@ -488,15 +545,20 @@ static void fo_check_store(const char *topic, size_t n)
     mq_msgs_free(&st);
 }
 
-static void fo_tally(size_t from, size_t to, int phase, int *ok, int *on_a, int *on_b, int *failed)
+/* Sends of a phase that ended OK (on which broker), that flow control
+ * refused (the broker answered SYSTEM_BUSY: not stored, and final in Java
+ * too), and that failed otherwise. */
+static void fo_tally(size_t n, int phase, int *ok, int *on_a, int *busy, int *failed)
 {
     size_t i;
-    *ok = *on_a = *on_b = *failed = 0;
-    for (i = from; i < to; i++) {
+    *ok = *on_a = *busy = *failed = 0;
+    for (i = 0; i < n; i++) {
         if (fo[i].phase != phase) continue;
         if (fo[i].err == RMQ_OK) {
             (*ok)++;
-            if (strcmp(fo[i].broker, "broker-a") == 0) (*on_a)++; else (*on_b)++;
+            if (strcmp(fo[i].broker, "broker-a") == 0) (*on_a)++;
+        } else if (fo[i].busy) {
+            (*busy)++;
         } else {
             (*failed)++;
         }
@@ -522,7 +584,7 @@ static void failover(int async, int latency_fault)
     rmq_send_result res;
     rmq_message m;
     char body[64];
-    int ok, on_a, on_b, failed, i, n = async ? FAILOVER_N : FAILOVER_N / 5, after = async ? FAILOVER_AFTER : 400;
+    int ok, on_a, busy, failed, i, n = async ? FAILOVER_N : FAILOVER_N / 5, after = async ? FAILOVER_AFTER : 400;
     int kill_at = n / 5, window = 64, len;
     if (!has_control()) return;
     snprintf(body, sizeof body, "failover %s %s", async ? "async" : "sync", latency_fault ? "lft" : "plain");
@@ -554,10 +616,8 @@ static void failover(int async, int latency_fault)
         rmq_message_init(&m, topic, body, (size_t)len);
         if (!async) {
             rmq_err err = rmq_send(p, &m, &res);
-            fo[i].callbacks = 1;
-            fo[i].err = err;
-            if (err == RMQ_OK) fo_cb(err, &res, &fo[i]), fo[i].callbacks = 1;
-            else fprintf(stderr, "  sync send %d failed: %s\n", i, rmq_producer_last_error(p));
+            fo_cb(err, &res, &fo[i]);                     /* the same bookkeeping */
+            if (err != RMQ_OK) fprintf(stderr, "  sync send %d failed: %s\n", i, rmq_producer_last_error(p));
             continue;
         }
         for (;;) {
@@ -575,16 +635,18 @@ static void failover(int async, int latency_fault)
     verbose_at("sends done");
     for (i = 0; i < n + after; i++)
         CHECKF(fo[i].callbacks == 1, "send %d: %d callbacks (want exactly one)", i, fo[i].callbacks);
-    fo_tally(0, (size_t)(n + after), 1, &ok, &on_a, &on_b, &failed);
+    fo_tally((size_t)(n + after), 1, &ok, &on_a, &busy, &failed);
     if (getenv("RMQ_TEST_VERBOSE"))
-        fprintf(stderr, "  broker-a down: %d ok (%d on a, %d on b), %d failed\n", ok, on_a, on_b, failed);
+        fprintf(stderr, "  broker-a down: %d ok (%d on a), %d refused by flow control, %d failed\n", ok, on_a, busy, failed);
     /* Every send made while broker-a was down moved to broker-b within its
-     * retry budget. */
-    CHECKF(failed == 0 && on_a == 0, "broker-a down: %d failed, %d reported on broker-a", failed, on_a);
-    fo_tally(0, (size_t)(n + after), 2, &ok, &on_a, &on_b, &failed);
+     * retry budget; a broker short of CPU may refuse a few (SYSTEM_BUSY). */
+    CHECKF(failed == 0 && on_a == 0 && busy * 20 <= n, "broker-a down: %d failed, %d refused, %d reported on broker-a",
+           failed, busy, on_a);
+    fo_tally((size_t)(n + after), 2, &ok, &on_a, &busy, &failed);
     if (getenv("RMQ_TEST_VERBOSE"))
-        fprintf(stderr, "  broker-a back: %d ok (%d on a, %d on b), %d failed\n", ok, on_a, on_b, failed);
-    CHECKF(failed == 0 && on_a > after / 5, "after the restart: %d failed, %d of %d on broker-a", failed, on_a, after);
+        fprintf(stderr, "  broker-a back: %d ok (%d on a), %d refused by flow control, %d failed\n", ok, on_a, busy, failed);
+    CHECKF(failed == 0 && busy * 20 <= after && on_a > after / 5,
+           "after the restart: %d failed, %d refused, %d of %d on broker-a", failed, busy, on_a, after);
     STEP(fo_check_store(topic, (size_t)(n + after)));
     verbose_at("read back");
 }
@@ -820,6 +882,24 @@ static int client_addr_of(const char *group, const char *topic, char *addr, size
     return n;
 }
 
+/* The channel ("id: 0x...") on which a broker logged a group's first
+ * heartbeat ("new producer connected, group: G channel: ..."). */
+static void heartbeat_channel(const char *broker, const char *group, char *out, size_t cap)
+{
+    char path[1024], line[4096], what[256];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/logs/%s/broker.log", R.rundir, broker);
+    snprintf(what, sizeof what, "new producer connected, group: %s channel:", group);
+    CHECKF((f = fopen(path, "r")) != NULL, "cannot read %s", path);
+    while (fgets(line, sizeof line, f)) {
+        const char *id = strstr(line, what) ? strstr(line, "[id: ") : NULL;
+        if (id && sscanf(id + 5, "%63[^,]", out) == 1) break;
+    }
+    fclose(f);
+    (void)cap;
+    CHECKF(out[0], "%s's log has no heartbeat of %s", broker, group);
+}
+
 static void test_two_producers_of_one_client_id_share_one_connection_set(void)
 {
     char topic[96], g1[96], g2[96], a1[80] = "", a2[80] = "", id1[160] = "", id2[160] = "";
@@ -828,6 +908,7 @@ static void test_two_producers_of_one_client_id_share_one_connection_set(void)
     rmq_send_result res;
     rmq_message m;
     rmq_stats s1, s2;
+    int i;
     name_of(topic, sizeof topic, "SharedInstance");
     name_of(g1, sizeof g1, "GShared1");
     name_of(g2, sizeof g2, "GShared2");
@@ -838,18 +919,32 @@ static void test_two_producers_of_one_client_id_share_one_connection_set(void)
     CHECK((p2 = real_start(&c2)) != NULL);
     CHECK_STR(rmq_producer_client_id(p1), rmq_producer_client_id(p2));
     rmq_message_init(&m, topic, "one", 3);
-    CHECKF(rmq_send(p1, &m, &res) == RMQ_OK, "%s", rmq_producer_last_error(p1));
-    CHECKF(rmq_send(p2, &m, &res) == RMQ_OK, "%s", rmq_producer_last_error(p2));
+    for (i = 0; i < 8; i++) {                        /* every queue: both brokers know both groups */
+        CHECKF(rmq_send(p1, &m, &res) == RMQ_OK, "%s", rmq_producer_last_error(p1));
+        CHECKF(rmq_send(p2, &m, &res) == RMQ_OK, "%s", rmq_producer_last_error(p2));
+    }
     rmq_producer_stats(p1, &s1);
     rmq_producer_stats(p2, &s2);
     CHECK_INT(s1.connections, s2.connections);
-    /* The broker sees both groups on the same client connection. */
+    /* The brokers know both groups under the one client id... */
     CHECK(client_addr_of(g1, topic, a1, sizeof a1, id1, sizeof id1) == 1);
     CHECK(client_addr_of(g2, topic, a2, sizeof a2, id2, sizeof id2) == 1);
     CHECK_STR(id1, rmq_producer_client_id(p1));
-    CHECK_STR(a1, a2);
+    CHECK_STR(id2, rmq_producer_client_id(p1));
     real_stop(p1);
     real_stop(p2);
+    /* ...and each broker saw both groups' heartbeats on one channel. */
+    if (!R.rundir) {
+        printf("NOTE %s: the channels are read from the brokers' logs, which need cluster control\n", test_current);
+        return;
+    }
+    for (i = 0; i < 2; i++) {
+        const char *broker = i ? "broker-b" : "broker-a";
+        char c1[64] = "", c2[64] = "";
+        STEP(heartbeat_channel(broker, g1, c1, sizeof c1));
+        STEP(heartbeat_channel(broker, g2, c2, sizeof c2));
+        CHECKF(strcmp(c1, c2) == 0, "%s: %s on channel %s, %s on channel %s", broker, g1, c1, g2, c2);
+    }
 }
 
 /* -- shutdown --------------------------------------------------------------- */
@@ -926,7 +1021,7 @@ static void test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_ar
     /* Read back signed: under ACL the 4.9.8 tool's key queries fail their
      * own signature check, so by offset id. */
     mq_acl_sign = 1;
-    out = mq_run("queryMsgById -n '%s' -i %s", R.namesrv, res.offset_msg_id);
+    out = query_by_offset_id(topic, res.offset_msg_id);
     mq_acl_sign = 0;
     CHECKF(out && strcmp(mq_label(out, "Topic"), topic) == 0, "queryMsgById: %.600s", out ? out : "");
     CHECK_STR(mq_label(out, "Keys"), "[acl-signed]");
