@@ -5904,6 +5904,20 @@ RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
 }
 #endif
 
+/* The loop until nothing of p is pending (the instance's lock held). */
+static rmq_err rmq__flush_locked(rmq_producer *p, rmq__inst *in, uint32_t timeout_ms)
+{
+    rmq_err err = RMQ_OK;
+    if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0)) {
+        err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
+                        (unsigned)p->pending, (unsigned)timeout_ms);
+    } else if (RMQ__ONEWAYS && p->oneway_err != RMQ_OK) {  /* a oneway send has no callback to tell */
+        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %s", p->oneway_why);
+        p->oneway_err = RMQ_OK;
+    }
+    return err;
+}
+
 #ifdef RMQ_NO_THREADS
 RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
 {
@@ -5913,14 +5927,7 @@ RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
     if (!p || !p->in) return RMQ_OK;
     in = p->in;
     rmq__lock(in);
-    err = RMQ_OK;
-    if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0)) {
-        err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
-                        (unsigned)p->pending, (unsigned)timeout_ms);
-    } else if (RMQ__ONEWAYS && p->oneway_err != RMQ_OK) {  /* a oneway send has no callback to tell */
-        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %s", p->oneway_why);
-        p->oneway_err = RMQ_OK;
-    }
+    err = rmq__flush_locked(p, in, timeout_ms);
     rmq__unlock(in);
     return err;
 }
@@ -5935,15 +5942,8 @@ RMQDEF rmq_err rmq_producer_flush(rmq_producer *p, uint32_t timeout_ms)
         if (in) rmq__unlock(in);
         return err == RMQ_ERR_STATE ? RMQ_OK : err;
     }
-    err = RMQ_OK;
     rmq__call_begin(p);
-    if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0)) {
-        err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
-                        (unsigned)p->pending, (unsigned)timeout_ms);
-    } else if (RMQ__ONEWAYS && p->oneway_err != RMQ_OK) {  /* a oneway send has no callback to tell */
-        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %s", p->oneway_why);
-        p->oneway_err = RMQ_OK;
-    }
+    err = rmq__flush_locked(p, in, timeout_ms);
     rmq__call_end(p);
     rmq__unlock(in);
     return err;
@@ -6652,44 +6652,31 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
 }
 #endif
 
-#ifdef RMQ_NO_THREADS
-RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
+/* The client instance's share of the counters (its lock held). */
+static void rmq__stats_instance(const rmq_producer *p, rmq_stats *out)
 {
+    const rmq__inst *in = p->in;
+    uint32_t now = rmq__now(&p->in->rm);
     int i;
-    uint32_t now;
-    if (!out) return;
-    RMQ_MEMSET(out, 0, sizeof *out);
-    if (!p) return;
-    out->pending_sends = p->pending;
-    out->pending_bytes = p->pending_bytes;
-    out->retries = p->retries;
-    out->sends_ok = p->sends_ok;
-    out->sends_failed = p->sends_failed;
-    if (!p->in) return;
-    rmq__lock(p->in);
-    now = rmq__now(&p->in->rm);
-    out->inflight_requests = RMQ_MAX_INFLIGHT - p->in->rm.nfree;
-    out->reconnects = p->in->rm.reconnects;
+    out->inflight_requests = RMQ_MAX_INFLIGHT - in->rm.nfree;
+    out->reconnects = in->rm.reconnects;
     for (i = 0; i < RMQ_MAX_CONNECTIONS; i++)
-        if (p->in->rm.conns[i].state == RMQ__CONN_OPEN || p->in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
+        if (in->rm.conns[i].state == RMQ__CONN_OPEN || in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        const rmq__route *rt = &p->in->routes[i];
+        const rmq__route *rt = &in->routes[i];
         if (rt->used && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
             now - rt->updated_at > out->route_age_ms)
             out->route_age_ms = now - rt->updated_at;
     }
     for (i = 0; i < RMQ_MAX_BROKERS; i++) {
-        if (!p->in->brokers[i].used) continue;
-        rmq__strlcpy(out->brokers[out->nbrokers].broker_name, p->in->brokers[i].name, sizeof out->brokers[0].broker_name);
-        out->brokers[out->nbrokers++].errors = p->in->brokers[i].errors;
+        if (!in->brokers[i].used) continue;
+        rmq__strlcpy(out->brokers[out->nbrokers].broker_name, in->brokers[i].name, sizeof out->brokers[0].broker_name);
+        out->brokers[out->nbrokers++].errors = in->brokers[i].errors;
     }
-    rmq__unlock(p->in);
 }
-#else
+
 RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
 {
-    int i;
-    uint32_t now;
     if (!out) return;
     RMQ_MEMSET(out, 0, sizeof *out);
     if (!p) return;
@@ -6699,28 +6686,15 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
     out->retries = p->retries;
     out->sends_ok = p->sends_ok;
     out->sends_failed = p->sends_failed;
+#ifndef RMQ_NO_THREADS
     out->refused_in_callback = p->refused;
+#endif
     if (!p->in) return;
-    if (RMQ__THREADS && p->state != RMQ_STATE_RUNNING) { rmq__unlock(p->in); return; }
-    now = rmq__now(&p->in->rm);
-    out->inflight_requests = RMQ_MAX_INFLIGHT - p->in->rm.nfree;
-    out->reconnects = p->in->rm.reconnects;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++)
-        if (p->in->rm.conns[i].state == RMQ__CONN_OPEN || p->in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
-    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        const rmq__route *rt = &p->in->routes[i];
-        if (rt->used && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
-            now - rt->updated_at > out->route_age_ms)
-            out->route_age_ms = now - rt->updated_at;
-    }
-    for (i = 0; i < RMQ_MAX_BROKERS; i++) {
-        if (!p->in->brokers[i].used) continue;
-        rmq__strlcpy(out->brokers[out->nbrokers].broker_name, p->in->brokers[i].name, sizeof out->brokers[0].broker_name);
-        out->brokers[out->nbrokers++].errors = p->in->brokers[i].errors;
-    }
+    /* With threads a shut-down producer still holds its instance (until
+     * destroy), but the instance's counters are no longer its own. */
+    if (!RMQ__THREADS || p->state == RMQ_STATE_RUNNING) rmq__stats_instance(p, out);
     rmq__unlock(p->in);
 }
-#endif
 
 #endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */
 

@@ -383,19 +383,25 @@ static void *wake_later(void *arg)
     return NULL;
 }
 
-static void test_wake_ends_a_wait_and_events_signal(void)
+/* A port of this test's identity, with threads. */
+static const rmq_port *threaded_port(rmq_port_lwip *lw)
 {
-    static rmq_port_lwip lw;
     rmq_port_lwip_config lc;
-    const rmq_port *p;
-    pthread_t t;
-    void *ev, *mu;
-    long t0;
     rmq_port_lwip_config_init(&lc);
     lc.device_id = device_id;
     lc.entropy = entropy;
     lc.threads = 1;
-    p = rmq_port_lwip_init(&lw, &lc);
+    return rmq_port_lwip_init(lw, &lc);
+}
+
+static void test_wake_ends_a_wait_and_events_signal(void)
+{
+    static rmq_port_lwip lw;
+    const rmq_port *p;
+    pthread_t t;
+    void *ev, *mu;
+    long t0;
+    p = threaded_port(&lw);
     CHECK(p != NULL && p->wake != NULL && p->mutex_create != NULL);
     CHECK(lw.wake_sock >= 0);                       /* loopback is on in Debian's build */
     t0 = mock_now_ms();
@@ -451,15 +457,10 @@ static void *take_factory_lock(void *arg)
 static void test_the_factory_lock_keeps_another_thread_out_until_released(void)
 {
     static rmq_port_lwip lw;
-    rmq_port_lwip_config lc;
     const rmq_port *p;
     pthread_t t;
     long t0;
-    rmq_port_lwip_config_init(&lc);
-    lc.device_id = device_id;
-    lc.entropy = entropy;
-    lc.threads = 1;
-    p = rmq_port_lwip_init(&lw, &lc);
+    p = threaded_port(&lw);
     CHECK(p != NULL && p->factory_lock != NULL && p->factory_unlock != NULL);
     factory_taken = 0;
     p->factory_lock(p->ctx);

@@ -12,6 +12,8 @@
 #ifndef MQADMIN_H
 #define MQADMIN_H
 
+#include "../rmq_test.h"                 /* test_read_file */
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,18 +223,7 @@ static const char *mq_label(const char *text, const char *label)
 static unsigned char *mq_saved_body(const char *text, size_t *len)
 {
     const char *path = mq_label(text, "Message Body Path");
-    FILE *f;
-    unsigned char *b;
-    long n;
-    if (!path[0] || !(f = fopen(path, "rb"))) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (unsigned char *)malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) *len = (size_t)n;
-    return b;
+    return path[0] ? test_read_file(path, len) : NULL;
 }
 
 #endif
