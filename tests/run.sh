@@ -15,7 +15,7 @@ for t in "$@"; do
         echo "== $t: exit $rc, ${line:-no result line}"
         status=1
     else
-        grep -E '^(FAIL|  )' "$out" || true
+        grep -E '^(FAIL|SKIP|NOTE|  )|skipped' "$out" || true
         echo "== $t: $line"
     fi
     p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); f=$(echo "$line" | sed -n 's/.*passed, \([0-9]*\) failed.*/\1/p')
