@@ -788,6 +788,11 @@ static void test_transactions_commit_is_stored_rollback_is_not_unknown_is_resolv
     CHECKF(mq_consume_topic(R.namesrv, topic, &st, R.why, sizeof R.why) >= 0, "%s", R.why);
     CHECKF(find_by_key(&st, "tx-commit") != NULL, "the committed message is not stored (%zu stored)", st.n);
     CHECKF(find_by_key(&st, "tx-unknown") != NULL, "the checked-back message is not stored (%zu stored)", st.n);
+    for (i = 0; i < 3; i += 2) {                     /* the stored ones, as sent */
+        const mq_msg *hit = find_by_key(&st, keys[i]);
+        CHECK_STR(hit->topic, topic);
+        CHECKF(hit->body_len == strlen(keys[i]) && memcmp(hit->body, keys[i], hit->body_len) == 0, "%s: body", keys[i]);
+    }
     CHECKF(find_by_key(&st, "tx-rollback") == NULL, "the rolled back message is stored");
     CHECK_INT(st.n, 2);
     mq_msgs_free(&st);
@@ -861,11 +866,17 @@ static void test_two_producers_send_to_two_clusters_each_message_only_in_its_own
     real_stop(pb);
     CHECKF(mq_consume_topic(R.namesrv, topic, &st, R.why, sizeof R.why) >= 0, "%s", R.why);
     CHECK_INT(st.n, 10);
-    for (k = 0; k < st.n; k++) CHECK_STR(mq_prop(&st.v[k], "KEYS"), "for-a");
+    for (k = 0; k < st.n; k++) {
+        CHECK_STR(mq_prop(&st.v[k], "KEYS"), "for-a");
+        CHECK(st.v[k].body_len == 4 && memcmp(st.v[k].body, "to A", 4) == 0);
+    }
     mq_msgs_free(&st);
     CHECKF(mq_consume_topic(R.namesrv2, topic, &st, R.why, sizeof R.why) >= 0, "%s", R.why);
     CHECK_INT(st.n, 10);
-    for (k = 0; k < st.n; k++) CHECK_STR(mq_prop(&st.v[k], "KEYS"), "for-b");
+    for (k = 0; k < st.n; k++) {
+        CHECK_STR(mq_prop(&st.v[k], "KEYS"), "for-b");
+        CHECK(st.v[k].body_len == 4 && memcmp(st.v[k].body, "to B", 4) == 0);
+    }
     mq_msgs_free(&st);
 }
 
