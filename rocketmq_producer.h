@@ -568,12 +568,6 @@ typedef struct rmq_producer_config {
     rmq_compress_fn compressor;    /* NULL: never compress */
     void *compressor_arg;
     int latency_fault_enable;      /* 0, as Java's sendLatencyFaultEnable */
-    /* Java's setLatencyMax / setNotAvailableDuration: an attempt that took at
-     * least latency_max_ms[i] (the highest such i) keeps its broker out of
-     * selection for not_available_duration_ms[i]; a failed attempt counts as
-     * 30 s of latency. latency_max_ms must not decrease. */
-    uint32_t latency_max_ms[7];             /* 50 100 550 1000 2000 3000 15000 */
-    uint32_t not_available_duration_ms[7];  /* 0 0 30000 60000 120000 180000 600000 */
     uint32_t heartbeat_interval_ms;     /* 30000 */
     uint32_t poll_namesrv_interval_ms;  /* 30000 */
     uint32_t api_timeout_ms;            /* 3000: route, heartbeat, unregister */
@@ -588,6 +582,16 @@ typedef struct rmq_producer_config {
     /* Transactional producers: answers the broker's check of a transaction
      * whose end it never got (TransactionListener.checkLocalTransaction). */
     struct rmq_check_transaction *check_transaction;
+#ifndef RMQ_NO_LATENCY_FAULT
+    /* Latency fault tolerance (Java's setLatencyMax, setNotAvailableDuration):
+     * an attempt that took at least latency_max_ms[i] (the highest such i)
+     * keeps its broker out of selection for not_available_duration_ms[i]; a
+     * failed attempt counts as 30 s of latency. latency_max_ms must not
+     * decrease. Last, and absent where the feature is cut, so that the
+     * fields above keep their short offsets on small targets. */
+    uint32_t latency_max_ms[7];             /* 50 100 550 1000 2000 3000 15000 */
+    uint32_t not_available_duration_ms[7];  /* 0 0 30000 60000 120000 180000 600000 */
+#endif
 } rmq_producer_config;
 
 /* Fill cfg with Java's defaults (group and port are left NULL). */
