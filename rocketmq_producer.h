@@ -42,13 +42,29 @@
  *     7. Remoting commands         what an RPC hook sees; the ACL signer
  *        A static pool             memory for builds without a heap
  *     -- implementation (ROCKETMQ_PRODUCER_IMPLEMENTATION), in layer order --
- *     8. Platform shims            libc subset, allocation, the pool, logging
- *     9. Codec                     buffers, JSON, frames, properties, batch,
- *                                  SHA-1/HMAC/base64, stored messages, ids
- *    10. Remoting                  connections, opaque table, deadlines
- *    11. Route                     route data, publish info, fault tolerance
- *    12. Client instance           factory, name servers, heartbeat, routes
- *    13. Producer                  checks, send paths, retries, transactions
+ *     8. Platform shims            libc subset, allocation, the pool, text
+ *                                  without printf, reasons, logging, time
+ *     9. Codec                     byte buffer, JSON writer and tokenizer,
+ *                                  RemotingCommand frames (both serializations),
+ *                                  message properties, MessageBatch body,
+ *                                  SHA-1/HMAC/base64 (ACL), stored messages,
+ *                                  ids (client id, UNIQ_KEY, offset msg id)
+ *    10. Remoting                  connections, the opaque table and its
+ *                                  deadline heap, writing and reading frames,
+ *                                  timers, one turn of the I/O loop
+ *    11. Route                     TopicRouteData, publish info (the queue
+ *                                  list, queue selection), MQFaultStrategy
+ *    12. Client instance           MQClientInstance: its lock, name servers,
+ *                                  route table and refresh, address server,
+ *                                  heartbeat, scheduled tasks, the factory
+ *                                  table (MQClientManager); it calls the
+ *                                  producer only through rmq__inst_hooks
+ *    13. Producer                  config checks, lifecycle, message checks,
+ *                                  the send (op), processSendResponse, one
+ *                                  attempt (sendKernelImpl), retries, the
+ *                                  loop as the API runs it, send paths,
+ *                                  transactions and their check-back,
+ *                                  requests from brokers, shutdown
  *     -- licence --
  *
  * THREADING. The rules of every public call, in one place.
@@ -3979,8 +3995,26 @@ typedef struct rmq__route {
     char why[RMQ_REASON_MAX_LEN + 1];   /* why the last query failed */
 } rmq__route;
 
+/* The client instance calls the producer layer above it only through
+ * these, which the producer hands over when it joins an instance (as lwIP
+ * calls its application through the callbacks it registered). */
+typedef struct rmq__inst_hooks {
+    /* A route query ended, well or not: the sends waiting for it go on. */
+    void (*route_resolved)(rmq__route *rt);
+    /* A timer armed by the producer layer (a send's deadline) expired. */
+    void (*timer_expired)(rmq__inst *in, rmq__timer *t);
+    /* A request a broker sent (a transaction check, a notification). */
+    void (*broker_request)(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req);
+#ifndef RMQ_NO_TRANSACTION
+    /* The instance is about to be freed: what the producer layer keeps in
+     * it (the broker's transaction checks) goes first. */
+    void (*instance_freed)(rmq__inst *in);
+#endif
+} rmq__inst_hooks;
+
 struct rmq__inst {
     rmq__remoting rm;
+    const rmq__inst_hooks *hooks;
     rmq__inst *next;             /* the factory table */
     int refs;                    /* producers holding it (see the factory table) */
 #ifndef RMQ_NO_THREADS
@@ -4188,7 +4222,6 @@ RMQ__FN rmq__route *rmq__route_get(rmq__inst *in, const char *topic)
 }
 
 RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default);
-RMQ__FN void rmq__route_resolved(rmq__route *rt);
 #ifndef RMQ_NO_ADDR_SERVER
 RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in);
 #endif
@@ -4225,11 +4258,11 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
         if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, in->scratch,
                              rt->why, sizeof rt->why) == 0 &&
             rmq__route_install(in, rt, rt->asking_default) == 0) {
-            rmq__route_resolved(rt);
+            in->hooks->route_resolved(rt);
             return;
         }
     } else if (!rt->asking_default && rmq__strcmp(rt->topic, in->create_topic_key) != 0) {
-        if (rt->state == RMQ__ROUTE_OK) { rt->updated_at = rmq__now(&in->rm); rmq__route_resolved(rt); return; }
+        if (rt->state == RMQ__ROUTE_OK) { rt->updated_at = rmq__now(&in->rm); in->hooks->route_resolved(rt); return; }
         rmq__route_fetch(in, rt, 1);
         return;
     } else {
@@ -4237,7 +4270,7 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
                  rt->topic, in->namesrv_text, rmq_response_code_name(resp->code));
     }
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
-    rmq__route_resolved(rt);
+    in->hooks->route_resolved(rt);
 }
 
 RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
@@ -4254,7 +4287,7 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
     rmq__fmt(rt->why, sizeof rt->why, "No route info of this topic: %s (name servers %s: %s)",
              rt->topic, in->namesrv_text, why ? why : rmq_strerror(err));
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
-    rmq__route_resolved(rt);
+    in->hooks->route_resolved(rt);
 }
 
 /* Sends GET_ROUTEINFO_BY_TOPIC for the topic (or, ask_default, for the
@@ -4296,7 +4329,7 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     /* Completing the waiters here is safe: async ones only queue their
      * callback, which runs on the next loop turn. */
-    rmq__route_resolved(rt);
+    in->hooks->route_resolved(rt);
 }
 
 /* -- the address server ------------------------------------------------- */
@@ -4525,8 +4558,6 @@ RMQ__FN void rmq__routes_refresh(rmq__inst *in)
     }
 }
 
-RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op);
-
 RMQ__FN void rmq__inst_timer(rmq__remoting *rm, void *arg, rmq__timer *t)
 {
     rmq__inst *in = (rmq__inst *)arg;
@@ -4543,15 +4574,9 @@ RMQ__FN void rmq__inst_timer(rmq__remoting *rm, void *arg, rmq__timer *t)
         rmq__timer_arm(rm, &in->t_addrsrv, now + RMQ_ADDR_SERVER_INTERVAL_MS);
 #endif
     } else {
-        rmq__op_timeout(in, (rmq__op *)(void *)t);
+        in->hooks->timer_expired(in, t);
     }
 }
-
-RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req);
-#ifndef RMQ_NO_TRANSACTION
-RMQ__FN int rmq__run_tx_checks(rmq__inst *in);
-static void rmq__tx_checks_free(rmq__inst *in);
-#endif
 
 /* -- the factory table --------------------------------------------------- */
 RMQ__FN void rmq__inst_free(rmq__inst *in)
@@ -4561,7 +4586,7 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
     rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, RMQ__TEXT("the client instance was shut down"));
     for (i = 0; i < RMQ_MAX_TOPICS; i++) if (in->routes[i].queues) RMQ_FREE(mem, in->routes[i].queues);
 #ifndef RMQ_NO_TRANSACTION
-    rmq__tx_checks_free(in);
+    in->hooks->instance_freed(in);       /* the broker checks queued in it */
 #endif
     rmq__remoting_free(&in->rm);
     if (in->scratch) RMQ_FREE(mem, in->scratch);
@@ -4606,14 +4631,14 @@ static void rmq__inst_unlink(rmq__inst *in)
 }
 #endif
 
-RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const char *client_id, const char *ip,
-                              const char *namesrv, rmq__inst **out);
+RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_hooks *hooks, const char *client_id,
+                              const char *ip, const char *namesrv, rmq__inst **out);
 
 /* The instance for this client id and port: shared if it exists. Made
  * outside the lock; of two threads making one at once, the second to come
  * back uses the first one's. */
-RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *client_id, const char *ip,
-                                  const char *namesrv, rmq__inst **out)
+RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const rmq__inst_hooks *hooks, const char *client_id,
+                                  const char *ip, const char *namesrv, rmq__inst **out)
 {
     rmq__inst *in, *other = NULL;
     rmq_err err;
@@ -4621,7 +4646,7 @@ RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *cl
     in = rmq__inst_find(cfg->port, client_id);
     rmq__factory_unlock(cfg->port);
     if (in) { *out = in; return RMQ_OK; }
-    err = rmq__inst_new(cfg, client_id, ip, namesrv, &in);
+    err = rmq__inst_new(cfg, hooks, client_id, ip, namesrv, &in);
     if (err != RMQ_OK) return err;
     rmq__factory_lock(cfg->port);
     if (RMQ__THREADS) other = rmq__inst_find(cfg->port, client_id);
@@ -4632,8 +4657,8 @@ RMQ__FN rmq_err rmq__inst_acquire(const rmq_producer_config *cfg, const char *cl
     return RMQ_OK;
 }
 
-RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const char *client_id, const char *ip,
-                              const char *namesrv, rmq__inst **out)
+RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_hooks *hooks, const char *client_id,
+                              const char *ip, const char *namesrv, rmq__inst **out)
 {
     rmq__inst *in;
     rmq_err err;
@@ -4641,6 +4666,7 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const char *client
     in = (rmq__inst *)RMQ_MALLOC(cfg->mem_ctx, sizeof *in);
     if (!in) return RMQ_ERR_NO_MEMORY;
     RMQ_MEMSET(in, 0, sizeof *in);
+    in->hooks = hooks;
     err = rmq__remoting_init(&in->rm, cfg->port, cfg->mem_ctx);
     in->mem = cfg->mem_ctx;
     in->port = cfg->port;
@@ -4655,7 +4681,7 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const char *client
     in->rm.language = cfg->language;
     in->rm.connect_timeout_ms = cfg->connect_timeout_ms;
     in->rm.hook = cfg->rpc_hook;
-    in->rm.on_request = rmq__inst_request;
+    in->rm.on_request = hooks->broker_request;
     in->rm.on_request_arg = in;
     in->rm.on_timer = rmq__inst_timer;
     in->rm.on_timer_arg = in;
@@ -4740,6 +4766,13 @@ RMQ__FN void rmq__inst_release(rmq__inst *in)
 /* ======================================================================== */
 /* DefaultMQProducer and DefaultMQProducerImpl: configuration, the service
  * state, the checks before anything is sent, and every send path. */
+
+/* What the client instance calls up into (defined with the broker's
+ * requests, at the end of this section). */
+static const rmq__inst_hooks *rmq__producer_hooks(void);
+#ifndef RMQ_NO_TRANSACTION
+RMQ__FN int rmq__run_tx_checks(rmq__inst *in);
+#endif
 
 /* -- configuration ------------------------------------------------------- */
 /* MQFaultStrategy's latencyMax and notAvailableDuration. */
@@ -5027,7 +5060,7 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
         int n;
         if (rmq__namesrv_parse(ns, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
     }
-    err = rmq__inst_acquire(&p->cfg, cid, ip, ns ? ns : "", &p->in);
+    err = rmq__inst_acquire(&p->cfg, rmq__producer_hooks(), cid, ip, ns ? ns : "", &p->in);
     if (err != RMQ_OK) return rmq__fail(p, err, "cannot create the client instance: %s", rmq_strerror(err));
     rmq__lock(p->in);
     err = rmq__register_producer(p);
@@ -6470,6 +6503,24 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
         rmq__format(remark, sizeof remark, " request type %d not supported", (int)req->code);
         rmq__respond(rm, c, req, RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED, remark);
     }
+}
+
+/* The instance's timers other than its own are the sends' (a send's timer
+ * is the first member of its rmq__op). */
+static void rmq__op_timer_expired(rmq__inst *in, rmq__timer *t)
+{
+    rmq__op_timeout(in, (rmq__op *)(void *)t);
+}
+
+static const rmq__inst_hooks *rmq__producer_hooks(void)
+{
+    static const rmq__inst_hooks hooks = {
+        rmq__route_resolved, rmq__op_timer_expired, rmq__inst_request
+#ifndef RMQ_NO_TRANSACTION
+        , rmq__tx_checks_free
+#endif
+    };
+    return &hooks;
 }
 
 /* -- shutdown ------------------------------------------------------------ */
