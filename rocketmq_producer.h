@@ -4024,7 +4024,8 @@ struct rmq__inst {
     void *mem;
     char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
     char ip[64];
-    rmq_producer *producers[RMQ_MAX_PRODUCERS];
+    rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable: by group, */
+    const char *groups[RMQ_MAX_PRODUCERS];       /* their group names */
     char namesrv[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
     int nnamesrv, ns_index;
     char namesrv_text[RMQ_MAX_NAMESRV * (RMQ_ADDR_MAX_LEN + 1)];
@@ -4460,7 +4461,7 @@ RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
         if (!in->producers[i]) continue;
         if (!first) rmq__buf_putc(b, ',');
         rmq__buf_puts(b, "{\"groupName\":");
-        rmq__json_cstr(b, in->producers[i]->cfg.group);
+        rmq__json_cstr(b, in->groups[i]);
         rmq__buf_putc(b, '}');
         first = 0;
     }
@@ -5036,6 +5037,7 @@ RMQ__FN rmq_err rmq__register_producer(rmq_producer *p)
         return rmq__fail(p, RMQ_ERR_LIMIT, "the client instance %s already has RMQ_MAX_PRODUCERS (%d) producers",
                          in->client_id, RMQ_MAX_PRODUCERS);
     in->producers[free_slot] = p;
+    in->groups[free_slot] = p->cfg.group;
     p->slot = free_slot;
     return RMQ_OK;
 }
