@@ -39,9 +39,10 @@ static char *mq_run(const char *fmt, ...)
     if (!f) return NULL;
     for (;;) {
         if (cap - len < 65536) {
+            char *more = (char *)realloc(out, cap ? cap * 2 : 1 << 20);
+            if (!more) { free(out); pclose(f); return NULL; }
+            out = more;
             cap = cap ? cap * 2 : 1 << 20;
-            out = (char *)realloc(out, cap);
-            if (!out) { pclose(f); return NULL; }
         }
         n = fread(out + len, 1, cap - len - 1, f);
         if (n == 0) break;
@@ -130,8 +131,10 @@ static int mq_parse_line(const char *line, const char *end, mq_msg *m)
         long v = strtol(p, (char **)&q, 10);
         if (q == p) return -1;
         if (m->body_len == cap) {
+            unsigned char *more = (unsigned char *)realloc(m->body, cap ? cap * 2 : 64);
+            if (!more) return -1;
+            m->body = more;
             cap = cap ? cap * 2 : 64;
-            m->body = (unsigned char *)realloc(m->body, cap);
         }
         m->body[m->body_len++] = (unsigned char)(v & 0xFF);
         p = q;
@@ -169,8 +172,10 @@ static long mq_consume_topic(const char *namesrv, const char *topic, mq_msgs *ou
         if (!end) end = line + strlen(line);
         if (strncmp(line, "MSGID: ", 7) != 0) continue;
         if (out->n == cap) {
+            mq_msg *more = (mq_msg *)realloc(out->v, (cap ? cap * 2 : 256) * sizeof *out->v);
+            if (!more) { snprintf(why, why_len, "out of memory"); free(text); return -1; }
+            out->v = more;
             cap = cap ? cap * 2 : 256;
-            out->v = (mq_msg *)realloc(out->v, cap * sizeof *out->v);
         }
         /* One line at a time as its own string: string functions (and the
          * sanitizers' checks of them) then never scan the whole output. */
