@@ -326,6 +326,8 @@
  *   RMQ_NO_ONEWAY        no oneway sends (rmq_send_oneway* not defined)
  *   RMQ_NO_PROPERTIES    no user properties (tags, keys, delay level and
  *                        WAIT remain); a message that has some is refused
+ *   RMQ_NO_TIMER         no 5.x timer messages (rmq_message has no
+ *                        deliver_time_ms, delay_time_sec, delay_time_ms)
  * Platform:
  *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
  *   RMQ_FREESTANDING_LIBC  with it, in one file: also define memcpy, memmove,
@@ -640,6 +642,20 @@ typedef struct rmq_message {
     int delay_level;               /* 0: none; the broker clamps */
     int32_t flag;                  /* user flag, stored with the message */
     int wait_store_msg_ok;         /* property WAIT; rmq_message_init: 1 */
+#ifndef RMQ_NO_TIMER
+    /* 5.x timer messages, as Java 5.x's setDeliverTimeMs, setDelayTimeSec
+     * and setDelayTimeMs send them (properties TIMER_DELIVER_MS,
+     * TIMER_DELAY_SEC, TIMER_DELAY_MS; 0: not set). A 5.x broker delivers
+     * the message at that time, rounded down to its timer precision (1 s),
+     * taking the first set of delay_time_sec, delay_time_ms,
+     * deliver_time_ms; a delay_level wins over all three (the broker drops
+     * them); more than 3 days ahead is MESSAGE_ILLEGAL. A 4.9 broker does
+     * not know them: it stores the properties and delivers at once. Not in
+     * batches, and a transaction's half message goes without them. */
+    int64_t deliver_time_ms;       /* epoch ms */
+    int64_t delay_time_sec;
+    int64_t delay_time_ms;
+#endif
 } rmq_message;
 
 /* Set topic and body, everything else empty, wait_store_msg_ok = 1. */
@@ -5205,6 +5221,11 @@ RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq_
     if (m->tags && *m->tags) rmq__prop_put(b, "TAGS", m->tags, RMQ_STRLEN(m->tags));
     if (m->keys && *m->keys) rmq__prop_put(b, "KEYS", m->keys, RMQ_STRLEN(m->keys));
     if (m->delay_level > 0) rmq__prop_put(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level));
+#ifndef RMQ_NO_TIMER
+    if (m->delay_time_sec > 0) rmq__prop_put(b, "TIMER_DELAY_SEC", num, rmq__i64_to_dec(num, m->delay_time_sec));
+    if (m->delay_time_ms > 0) rmq__prop_put(b, "TIMER_DELAY_MS", num, rmq__i64_to_dec(num, m->delay_time_ms));
+    if (m->deliver_time_ms > 0) rmq__prop_put(b, "TIMER_DELIVER_MS", num, rmq__i64_to_dec(num, m->deliver_time_ms));
+#endif
     rmq__prop_put(b, "WAIT", m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5);
     if (uniq) rmq__prop_put(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq));
     for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++)
@@ -5293,6 +5314,10 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
         if (rmq__strcmp(msgs[i].topic, msgs[0].topic) != 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, "The topic of the messages in one batch should be the same");
         if (msgs[i].delay_level > 0) return rmq__fail(p, RMQ_ERR_MESSAGE, "TimeDelayLevel is not supported for batching");
+#ifndef RMQ_NO_TIMER
+        if (msgs[i].delay_time_sec > 0 || msgs[i].delay_time_ms > 0 || msgs[i].deliver_time_ms > 0)
+            return rmq__fail(p, RMQ_ERR_MESSAGE, "timer messages are not supported for batching");
+#endif
         if (rmq__starts_with(msgs[i].topic, "%RETRY%"))
             return rmq__fail(p, RMQ_ERR_MESSAGE, "Retry Group is not supported for batching");
         if (!msgs[i].wait_store_msg_ok != !msgs[0].wait_store_msg_ok)
@@ -6340,6 +6365,9 @@ RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rm
     if (!local || !m || !res) return p ? rmq__fail(p, RMQ_ERR_INVALID_ARG, "TransactionListener is null") : RMQ_ERR_INVALID_ARG;
     half = *m;
     half.delay_level = 0;                       /* a half message is never delayed */
+#ifndef RMQ_NO_TIMER
+    half.delay_time_sec = half.delay_time_ms = half.deliver_time_ms = 0;
+#endif
     RMQ_MEMSET(&a, 0, sizeof a);
     a.mode = RMQ__MODE_SYNC;
     a.target = RMQ__TARGET_DEFAULT;

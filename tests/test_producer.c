@@ -458,6 +458,35 @@ static void test_batch_is_one_send_batch_message_with_a_uniq_key_per_message(voi
     simc_destroy(c);
 }
 
+/* Java 5.x's setDelayTimeSec, setDelayTimeMs and setDeliverTimeMs; the
+ * delay level beside them is the broker's to prefer. */
+static void test_timer_messages_carry_java_5s_timer_properties(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "later");
+    simc_req *r;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    m.delay_time_sec = 30;
+    m.delay_time_ms = 1500;
+    m.deliver_time_ms = INT64_C(1796640000123);
+    m.delay_level = 2;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    r = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK(r != NULL);
+    CHECK_HAS(r->props, "DELAY\0012\002");
+    CHECK_HAS(r->props, "TIMER_DELAY_SEC\00130\002");
+    CHECK_HAS(r->props, "TIMER_DELAY_MS\0011500\002");
+    CHECK_HAS(r->props, "TIMER_DELIVER_MS\0011796640000123\002");
+    m = msg("TopicTest", "now");                                  /* not set: not sent */
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    r = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK(r != NULL && strstr(r->props, "TIMER_") == NULL);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void test_batch_rules_are_checked_before_anything_is_sent(void)
 {
     simc *c = simc_create(1, 1, 1000);
@@ -471,7 +500,10 @@ static void test_batch_rules_are_checked_before_anything_is_sent(void)
     ms[1] = msg("A", "2"); ms[1].delay_level = 2;
     CHECK_INT(rmq_send_batch(p, ms, 2, res), RMQ_ERR_MESSAGE);
     CHECK_HAS(rmq_producer_last_error(p), "TimeDelayLevel is not supported for batching");
-    ms[1].delay_level = 0; ms[1].wait_store_msg_ok = 0;
+    ms[1].delay_level = 0; ms[1].delay_time_sec = 5;
+    CHECK_INT(rmq_send_batch(p, ms, 2, res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "timer messages are not supported for batching");
+    ms[1].delay_time_sec = 0; ms[1].wait_store_msg_ok = 0;
     CHECK_INT(rmq_send_batch(p, ms, 2, res), RMQ_ERR_MESSAGE);
     ms[0] = msg("%RETRY%g", "1"); ms[1] = msg("%RETRY%g", "2");
     CHECK_INT(rmq_send_batch(p, ms, 2, res), RMQ_ERR_MESSAGE);
@@ -951,6 +983,7 @@ static void run_producer_tests(void)
     RUN(test_flush_reports_a_oneway_send_that_failed_after_it_was_accepted);
     RUN(test_requests_queued_behind_a_full_socket_leave_in_one_write);
     RUN(test_batch_is_one_send_batch_message_with_a_uniq_key_per_message);
+    RUN(test_timer_messages_carry_java_5s_timer_properties);
     RUN(test_batch_rules_are_checked_before_anything_is_sent);
     RUN(test_message_checks_name_the_rule_and_the_value);
     RUN(test_send_to_a_queue_and_with_a_selector_use_that_queue);

@@ -832,6 +832,74 @@ static void test_a_delay_level_message_is_delivered_after_its_delay(void)
     mq_msgs_free(&st);
 }
 
+/* 5.x timer messages: a 5.x broker delivers at the time, a 4.9 broker
+ * knows no timers and delivers at once; a delay level wins on both. */
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_timer_messages_are_delivered_at_their_time_on_5x_and_at_once_on_4x(void)
+{
+    char topic[96], group[96];
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m[3];
+    const char *keys[3] = { "timer-sec", "timer-deliver", "timer-level-wins" };
+    const mq_msg *hit;
+    long long sent_at;
+    mq_msgs st;
+    int i;
+    name_of(topic, sizeof topic, "Timer");
+    name_of(group, sizeof group, "GTimer");
+    CHECK(create_topic(R.namesrv, topic, NULL, 4));
+    real_config(&cfg, group);
+    CHECK((p = real_start(&cfg)) != NULL);
+    for (i = 0; i < 3; i++) {
+        rmq_message_init(&m[i], topic, keys[i], strlen(keys[i]));
+        m[i].keys = keys[i];
+    }
+    m[0].delay_time_sec = 10;
+    m[1].deliver_time_ms = wall_ms() + 10000;
+    m[2].delay_time_sec = 60;
+    m[2].delay_level = 1;                            /* 1 s: the broker drops the timer */
+    for (i = 0; i < 3; i++) CHECKF(rmq_send(p, &m[i], &res) == RMQ_OK, "%s: %s", keys[i], rmq_producer_last_error(p));
+    sent_at = now_ms();
+    real_stop(p);
+    CHECKF(mq_consume_topic(R.namesrv, topic, &st, R.why, sizeof R.why) >= 0, "%s", R.why);
+    hit = find_by_key(&st, "timer-level-wins");
+    CHECKF(hit != NULL, "the delay-level message is not delivered after %lld ms", now_ms() - sent_at);
+    CHECKF(hit->store_ms - hit->born_ms >= 900 && hit->store_ms - hit->born_ms < 9000,
+           "the delay level (1 s) won over the timer: stored %lld ms after its birth", hit->store_ms - hit->born_ms);
+    if (!R.v5) {
+        /* 4.9: stored at once, the timer properties kept as they came. */
+        for (i = 0; i < 2; i++) {
+            hit = find_by_key(&st, keys[i]);
+            CHECKF(hit != NULL, "4.9 holds back %s", keys[i]);
+            CHECKF(hit->store_ms - hit->born_ms < 5000, "%s stored %lld ms after its birth", keys[i], hit->store_ms - hit->born_ms);
+        }
+        CHECK_STR(mq_prop(find_by_key(&st, keys[0]), "TIMER_DELAY_SEC"), "10");
+        mq_msgs_free(&st);
+        return;
+    }
+    if (now_ms() - sent_at < 8000)
+        for (i = 0; i < 2; i++) CHECKF(find_by_key(&st, keys[i]) == NULL, "%s delivered before its time", keys[i]);
+    mq_msgs_free(&st);
+    while (now_ms() - sent_at < 12500) nap_ms(200);
+    CHECKF(mq_consume_topic(R.namesrv, topic, &st, R.why, sizeof R.why) >= 0, "%s", R.why);
+    for (i = 0; i < 2; i++) {
+        hit = find_by_key(&st, keys[i]);
+        CHECKF(hit != NULL, "%s not delivered %lld ms after the send", keys[i], now_ms() - sent_at);
+        /* the broker rounds the time down to its precision, 1 s */
+        CHECKF(hit->store_ms - hit->born_ms >= 8500, "%s stored %lld ms after its birth (want about 10 s)", keys[i],
+               hit->store_ms - hit->born_ms);
+    }
+    mq_msgs_free(&st);
+}
+
 /* -- two clusters, one process ---------------------------------------------- */
 static void test_two_producers_send_to_two_clusters_each_message_only_in_its_own(void)
 {
@@ -1091,6 +1159,7 @@ int main(int argc, char **argv)
     RUN(test_a_topic_created_while_running_is_picked_up_by_the_route_refresh);
     RUN(test_transactions_commit_is_stored_rollback_is_not_unknown_is_resolved_by_check_back);
     RUN(test_a_delay_level_message_is_delivered_after_its_delay);
+    RUN(test_timer_messages_are_delivered_at_their_time_on_5x_and_at_once_on_4x);
     RUN(test_two_producers_send_to_two_clusters_each_message_only_in_its_own);
     RUN(test_two_producers_of_one_client_id_share_one_connection_set);
     RUN(test_shutdown_unregisters_the_group_from_every_broker);
