@@ -4040,8 +4040,7 @@ struct rmq__inst {
     void *mem;
     char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
     char ip[64];
-    rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable: by group, */
-    const char *groups[RMQ_MAX_PRODUCERS];       /* their group names */
+    rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable, by group (groups[]) */
     char namesrv[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
     int nnamesrv, ns_index;
     char namesrv_text[RMQ_MAX_NAMESRV * (RMQ_ADDR_MAX_LEN + 1)];
@@ -4083,6 +4082,7 @@ struct rmq__inst {
     struct rmq__waiter *waiters; /* threads waiting for the loop's results */
     uint32_t unregister_left;
     char why[RMQ_REASON_MAX_LEN + 1];
+    const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i] */
 };
 
 enum { RMQ__MODE_SYNC = 0, RMQ__MODE_ASYNC, RMQ__MODE_ONEWAY };
