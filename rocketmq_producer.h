@@ -534,6 +534,12 @@ typedef struct rmq_producer_config {
     uint32_t connect_timeout_ms;        /* 3000 (capped by the send budget) */
     uint32_t max_pending;          /* RMQ_MAX_PENDING async sends */
     uint32_t max_pending_bytes;    /* RMQ_MAX_PENDING_BYTES */
+    /* 0: an async or oneway send is written at once, as Java's is. Else it
+     * may wait up to this long (on the port's millisecond clock, rounded
+     * up) for others to the same broker, to leave together in one scatter
+     * write of at most RMQ_LINGER_MAX_FRAMES frames and RMQ_LINGER_MAX_BYTES;
+     * rmq_producer_flush() and every blocking call write what waits. */
+    uint32_t linger_us;
     rmq_serialize serialize;       /* RMQ_SERIALIZE_JSON */
     int language;                  /* LanguageCode sent: 7 (OTHER) */
     const rmq_port *port;          /* required */
@@ -4618,6 +4624,7 @@ RMQDEF void rmq_producer_config_init(rmq_producer_config *cfg)
     cfg->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
     cfg->max_pending = RMQ_MAX_PENDING;
     cfg->max_pending_bytes = RMQ_MAX_PENDING_BYTES;
+    cfg->linger_us = 0;
     cfg->serialize = RMQ_SERIALIZE_JSON;
     cfg->language = 7;
     rmq__latency_defaults(cfg);
@@ -4713,6 +4720,8 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
         return rmq__bad(why, len, "max_pending", "must be within 1..RMQ_MAX_PENDING");
     if (cfg->max_pending_bytes < cfg->max_message_size)
         return rmq__bad(why, len, "max_pending_bytes", "must be at least max_message_size");
+    if (cfg->linger_us > 1000000u)
+        return rmq__bad(why, len, "linger_us", "must be at most 1000000 (1 s)");
     if (cfg->serialize != RMQ_SERIALIZE_JSON && cfg->serialize != RMQ_SERIALIZE_ROCKETMQ)
         return rmq__bad(why, len, "serialize", "must be RMQ_SERIALIZE_JSON or RMQ_SERIALIZE_ROCKETMQ");
 #ifdef RMQ_NO_BINARY_HEADER
