@@ -1112,25 +1112,41 @@ RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem)
     return q;
 }
 
+/* v / 10000 and v % 10000 by long division over 16-bit limbs: each step
+ * divides a number below 10000 * 2^16 < 2^32 by a constant, which compilers
+ * turn into a multiply, so no 64-bit division helper of libgcc is pulled in
+ * on Cortex-M0+ or rv32, and a timestamp costs four steps, not 64. */
+RMQ__FN uint64_t rmq__div10k(uint64_t v, uint32_t *rem)
+{
+    uint64_t q = 0;
+    uint32_t r = 0;
+    int k;
+    for (k = 48; k >= 0; k -= 16) {
+        uint32_t cur = (r << 16) | (uint32_t)((v >> k) & 0xFFFFu);
+        q = (q << 16) | (cur / 10000u);
+        r = cur % 10000u;
+    }
+    *rem = r;
+    return q;
+}
+
 /* Writes the decimal digits of v (no NUL); returns their count (<= 20).
- * Digits come from 32-bit divisions by 10, which compilers turn into a
- * multiply; only values past 2^32 (timestamps, offsets) take the slow
- * 64-bit step, nine digits at a time, so no 64-bit division helper of
- * libgcc is pulled in on Cortex-M0+ or rv32. */
+ * Digits come from 32-bit divisions by 10 (a multiply), written from the
+ * end, so no reversal. */
 RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
 {
     char t[20];
-    size_t n = 0, i;
+    size_t n = 20;
     uint32_t w;
+    int k;
     while (v > 0xFFFFFFFFu) {
-        uint32_t k;
-        v = rmq__udiv64(v, 1000000000u, &w);
-        for (k = 0; k < 9; k++) { t[n++] = (char)('0' + w % 10u); w /= 10u; }
+        v = rmq__div10k(v, &w);
+        for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
     }
     w = (uint32_t)v;
-    do { t[n++] = (char)('0' + w % 10u); w /= 10u; } while (w);
-    for (i = 0; i < n; i++) out[i] = t[n - 1 - i];
-    return n;
+    do { t[--n] = (char)('0' + w % 10u); w /= 10u; } while (w);
+    RMQ_MEMCPY(out, t + n, 20 - n);
+    return 20 - n;
 }
 
 RMQ__FN size_t rmq__i64_to_dec(char *out, int64_t v)
@@ -1375,27 +1391,78 @@ static uint16_t rmq__be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[
 
 RMQ__FN void rmq__buf_u32(rmq__buf *b, uint32_t v) { uint8_t t[4]; rmq__be32_put(t, v); rmq__buf_put(b, t, 4); }
 RMQ__FN void rmq__buf_u16(rmq__buf *b, uint16_t v) { uint8_t t[2]; t[0] = (uint8_t)(v >> 8); t[1] = (uint8_t)v; rmq__buf_put(b, t, 2); }
-RMQ__FN void rmq__buf_dec(rmq__buf *b, int64_t v) { char t[24]; rmq__buf_put(b, t, rmq__i64_to_dec(t, v)); }
 
 /* -- JSON writer --------------------------------------------------------- */
 /* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
- * the 0x01/0x02 separators of a property string. UTF-8 passes through. */
-RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+ * the 0x01/0x02 separators of a property string. UTF-8 passes through. A
+ * string takes at most 6 bytes per byte plus its quotes; rmq__json_esc
+ * writes into room the caller made, a word at a time where no byte of it
+ * needs an escape (the bulk of every header). */
+#define RMQ__JSON_STR_MAX(n) (6 * (n) + 2)
+
+/* Nonzero when a byte of w is below 0x20, '"' or '\\' (the bit tricks
+ * "hasless" and "haszero" of a word): such a word is written byte by byte. */
+static size_t rmq__json_word_special(size_t w)
+{
+    const size_t ones = (size_t)-1 / 255, highs = ones * 128;
+    size_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+}
+
+RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
-    rmq__buf_putc(b, '"');
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        rmq__buf_put(b, s + run, i - run);
-        run = i + 1;
-        if (c == '"' || c == '\\') { char e[2]; e[0] = '\\'; e[1] = (char)c; rmq__buf_put(b, e, 2); }
-        else { char e[6]; e[0] = '\\'; e[1] = 'u'; e[2] = '0'; e[3] = '0';
-               e[4] = hex[c >> 4]; e[5] = hex[c & 15]; rmq__buf_put(b, e, 6); }
+    uint8_t *o = out;
+    size_t i = 0, end;
+    *o++ = '"';
+    while (i < n) {
+        if (n - i >= sizeof(size_t)) {
+            size_t w;
+            RMQ_MEMCPY(&w, s + i, sizeof w);
+            if (!rmq__json_word_special(w)) { RMQ_MEMCPY(o, &w, sizeof w); o += sizeof w; i += sizeof w; continue; }
+            end = i + sizeof w;
+        } else {
+            end = n;
+        }
+        for (; i < end; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c >= 0x20 && c != '"' && c != '\\') { *o++ = c; continue; }
+            *o++ = '\\';
+            if (c == '"' || c == '\\') { *o++ = c; continue; }
+            o[0] = 'u'; o[1] = '0'; o[2] = '0'; o[3] = (uint8_t)hex[c >> 4]; o[4] = (uint8_t)hex[c & 15];
+            o += 5;
+        }
     }
-    rmq__buf_put(b, s + run, n - run);
-    rmq__buf_putc(b, '"');
+    *o++ = '"';
+    return (size_t)(o - out);
+}
+
+/* The escaped length of a string, quotes included. */
+RMQ__FN size_t rmq__json_esc_len(const char *s, size_t n)
+{
+    size_t i = 0, len = 2 + n, end;
+    while (i < n) {
+        if (n - i >= sizeof(size_t)) {
+            size_t w;
+            RMQ_MEMCPY(&w, s + i, sizeof w);
+            if (!rmq__json_word_special(w)) { i += sizeof w; continue; }
+            end = i + sizeof w;
+        } else {
+            end = n;
+        }
+        for (; i < end; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20) len += 5;
+            else if (c == '"' || c == '\\') len++;
+        }
+    }
+    return len;
+}
+
+RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+{
+    if (rmq__buf_reserve(b, rmq__json_esc_len(s, n))) return;
+    b->len += rmq__json_esc(b->p + b->len, s, n);
 }
 
 RMQ__FN void rmq__json_cstr(rmq__buf *b, const char *s) { rmq__json_str(b, s, RMQ_STRLEN(s)); }
@@ -1726,87 +1793,255 @@ RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int
     c->language = 7; /* OTHER */
 }
 
-/* The JSON header, keys in fastjson's alphabetical order. */
-RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
+static uint8_t *rmq__put_bytes(uint8_t *o, const void *d, size_t n) { if (n) RMQ_MEMCPY(o, d, n); return o + n; }
+
+/* The JSON header, keys in fastjson's alphabetical order: its exact
+ * length first, so that it is written at once into room made once. */
+static const char rmq__jh_code[] = "{\"code\":", rmq__jh_ext[] = ",\"extFields\":{", rmq__jh_flag[] = ",\"flag\":",
+                  rmq__jh_lang[] = ",\"language\":", rmq__jh_opaque[] = ",\"opaque\":", rmq__jh_remark[] = ",\"remark\":",
+                  rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
+#define RMQ__JH(o, lit) (RMQ_MEMCPY(o, lit, sizeof lit - 1), o += sizeof lit - 1)
+
+RMQ__FN int rmq__json_lang(const rmq_command *c)
+{
+    return (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
+}
+
+/* Exact but for the four numbers, which are given their longest (an int32
+ * takes at most 11 characters): no conversion twice. */
+RMQ__FN size_t rmq__header_json_len(const rmq_command *c)
+{
+    size_t i, n = sizeof rmq__jh_code + sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque +
+                  sizeof rmq__jh_tail - 5 + 1 + 4 * 11;
+    n += RMQ_STRLEN(rmq__language_names[rmq__json_lang(c)]) + 2;
+    if (c->next) n += sizeof rmq__jh_ext - 1 + 1;
+    for (i = 0; i < c->next; i++)
+        n += (i > 0) + 1 + rmq__json_esc_len(c->ext[i].key.ptr, c->ext[i].key.len) +
+             rmq__json_esc_len(c->ext[i].value.ptr, c->ext[i].value.len);
+    if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
+    return n;
+}
+
+/* Writes what rmq__header_json_len counted (at most); returns the end. */
+RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c);
+
+RMQ__FN uint8_t *rmq__header_json_put(uint8_t *o, const rmq_command *c)
 {
     size_t i;
-    int lang = (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
-    rmq__buf_puts(b, "{\"code\":");
-    rmq__buf_dec(b, c->code);
+    RMQ__JH(o, rmq__jh_code);
+    o += rmq__i64_to_dec((char *)o, c->code);
     if (c->next) {
-        rmq__buf_puts(b, ",\"extFields\":{");
+        RMQ__JH(o, rmq__jh_ext);
         for (i = 0; i < c->next; i++) {
-            if (i) rmq__buf_putc(b, ',');
-            rmq__json_str(b, c->ext[i].key.ptr, c->ext[i].key.len);
-            rmq__buf_putc(b, ':');
-            rmq__json_str(b, c->ext[i].value.ptr, c->ext[i].value.len);
+            if (i) *o++ = ',';
+            o += rmq__json_esc(o, c->ext[i].key.ptr, c->ext[i].key.len);
+            *o++ = ':';
+            o += rmq__json_esc(o, c->ext[i].value.ptr, c->ext[i].value.len);
         }
-        rmq__buf_putc(b, '}');
+        *o++ = '}';
     }
-    rmq__buf_puts(b, ",\"flag\":");
-    rmq__buf_dec(b, c->flag);
-    rmq__buf_puts(b, ",\"language\":");
-    rmq__json_cstr(b, rmq__language_names[lang]);
-    rmq__buf_puts(b, ",\"opaque\":");
-    rmq__buf_dec(b, c->opaque);
+    return rmq__header_json_tail(o, c);
+}
+
+/* From ,"flag": to the end. */
+RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
+{
+    const char *lang = rmq__language_names[rmq__json_lang(c)];
+    RMQ__JH(o, rmq__jh_flag);
+    o += rmq__i64_to_dec((char *)o, c->flag);
+    RMQ__JH(o, rmq__jh_lang);
+    o += rmq__json_esc(o, lang, RMQ_STRLEN(lang));
+    RMQ__JH(o, rmq__jh_opaque);
+    o += rmq__i64_to_dec((char *)o, c->opaque);
     if (c->remark.ptr) {
-        rmq__buf_puts(b, ",\"remark\":");
-        rmq__json_str(b, c->remark.ptr, c->remark.len);
+        RMQ__JH(o, rmq__jh_remark);
+        o += rmq__json_esc(o, c->remark.ptr, c->remark.len);
     }
-    rmq__buf_puts(b, ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
-    rmq__buf_dec(b, c->version);
-    rmq__buf_putc(b, '}');
+    RMQ__JH(o, rmq__jh_tail);
+    o += rmq__i64_to_dec((char *)o, c->version);
+    *o++ = '}';
+    return o;
 }
 
 #ifndef RMQ_NO_BINARY_HEADER
 /* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
  * decode as null on the Java side, so empty ext values are left out. */
-RMQ__FN void rmq__header_binary(rmq__buf *b, const rmq_command *c)
+RMQ__FN size_t rmq__header_binary_len(const rmq_command *c)
 {
-    size_t i, ext_len = 0, at;
-    rmq__buf_u16(b, (uint16_t)c->code);
-    rmq__buf_putc(b, (char)(uint8_t)c->language);
-    rmq__buf_u16(b, (uint16_t)c->version);
-    rmq__buf_u32(b, (uint32_t)c->opaque);
-    rmq__buf_u32(b, (uint32_t)c->flag);
-    rmq__buf_u32(b, c->remark.ptr ? (uint32_t)c->remark.len : 0u);
-    if (c->remark.ptr) rmq__buf_put(b, c->remark.ptr, c->remark.len);
-    at = b->len;
-    rmq__buf_u32(b, 0);
+    size_t i, n = 21 + (c->remark.ptr ? c->remark.len : 0);
+    for (i = 0; i < c->next; i++)
+        if (c->ext[i].value.len && c->ext[i].key.len) n += 6 + c->ext[i].key.len + c->ext[i].value.len;
+    return n;
+}
+
+static uint8_t *rmq__put_be32(uint8_t *o, uint32_t v) { rmq__be32_put(o, v); return o + 4; }
+static uint8_t *rmq__put_be16(uint8_t *o, uint32_t v) { o[0] = (uint8_t)(v >> 8); o[1] = (uint8_t)v; return o + 2; }
+
+RMQ__FN uint8_t *rmq__header_binary_put(uint8_t *o, const rmq_command *c, size_t hlen)
+{
+    size_t i, rlen = c->remark.ptr ? c->remark.len : 0;
+    o = rmq__put_be16(o, (uint16_t)c->code);
+    *o++ = (uint8_t)c->language;
+    o = rmq__put_be16(o, (uint16_t)c->version);
+    o = rmq__put_be32(o, (uint32_t)c->opaque);
+    o = rmq__put_be32(o, (uint32_t)c->flag);
+    o = rmq__put_be32(o, (uint32_t)rlen);
+    o = rmq__put_bytes(o, c->remark.ptr, rlen);
+    o = rmq__put_be32(o, (uint32_t)(hlen - 21 - rlen));
     for (i = 0; i < c->next; i++) {
-        if (!c->ext[i].value.len || !c->ext[i].key.len) continue;
-        rmq__buf_u16(b, (uint16_t)c->ext[i].key.len);
-        rmq__buf_put(b, c->ext[i].key.ptr, c->ext[i].key.len);
-        rmq__buf_u32(b, (uint32_t)c->ext[i].value.len);
-        rmq__buf_put(b, c->ext[i].value.ptr, c->ext[i].value.len);
-        ext_len += 6 + c->ext[i].key.len + c->ext[i].value.len;
+        const rmq_ext_field *f = &c->ext[i];
+        if (!f->value.len || !f->key.len) continue;
+        o = rmq__put_be16(o, (uint16_t)f->key.len);
+        o = rmq__put_bytes(o, f->key.ptr, f->key.len);
+        o = rmq__put_be32(o, (uint32_t)f->value.len);
+        o = rmq__put_bytes(o, f->value.ptr, f->value.len);
     }
-    if (!b->failed) rmq__be32_put(b->p + at, (uint32_t)ext_len);
+    return o;
 }
 #endif
 
-/* Encodes the 8-byte prefix and the header into b; the body (body_len
- * bytes) is written after it by the caller, from wherever it lives. */
-RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
+/* -- the send header ------------------------------------------------------ */
+/* SendMessageRequestHeaderV2 (one-letter keys; l is not sent), as the send
+ * path has it. Its JSON form has a serializer of its own: the same bytes as
+ * the generic one writes for the same fields, without a field list, a
+ * number written twice or an escape scan of what cannot need one. */
+typedef struct rmq__send_fields {
+    const char *group, *topic, *create_key, *broker;  /* a b c n */
+    const char *props;                                /* i */
+    size_t props_len;
+    int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
+    int64_t born_ms;                                  /* g */
+    int batch;                                        /* m */
+} rmq__send_fields;
+
+/* The fields of a fresh header are distinct by construction, so they are
+ * appended without rmq_command_put_ext's search for a duplicate key. */
+RMQ__FN void rmq__ext_append(rmq_command *cmd, char key, const char *value, size_t len)
 {
-    size_t at = b->len, hlen, i, guess = 8 + 160 + c->remark.len;
-    /* One allocation for the whole header in the common case: the fixed
-     * keys take under 160 bytes, each field its text plus quotes. */
-    for (i = 0; i < c->next; i++) guess += c->ext[i].key.len + c->ext[i].value.len + 6;
-    if (guess <= b->limit - b->len) rmq__buf_reserve(b, guess);
-    rmq__buf_u32(b, 0);
-    rmq__buf_u32(b, 0);
+    static const char keys[] = "abcdefghijklmn";
+    rmq_ext_field *f = &cmd->ext[cmd->next++];
+    f->key.ptr = keys + (key - 'a');
+    f->key.len = 1;
+    f->value.ptr = value;
+    f->value.len = len;
+}
+
+RMQ__FN void rmq__ext_append_str(rmq_command *cmd, char key, const char *value)
+{
+    rmq__ext_append(cmd, key, value, RMQ_STRLEN(value));
+}
+
+RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t v)
+{
+    rmq__ext_append(cmd, key, num, rmq__i64_to_dec(num, v));
+}
+
+/* The fields as ext fields of cmd (for an RPC hook, or the binary form);
+ * the numbers' text goes to num. */
+RMQ__FN void rmq__send_fields_ext(const rmq__send_fields *f, rmq_command *cmd, char (*num)[24])
+{
+    rmq__ext_append_str(cmd, 'a', f->group);
+    rmq__ext_append_str(cmd, 'b', f->topic);
+    rmq__ext_append_str(cmd, 'c', f->create_key);
+    rmq__ext_append_dec(cmd, 'd', num[0], f->queue_nums);
+    rmq__ext_append_dec(cmd, 'e', num[1], f->queue_id);
+    rmq__ext_append_dec(cmd, 'f', num[2], f->sysflag);
+    rmq__ext_append_dec(cmd, 'g', num[3], f->born_ms);
+    rmq__ext_append_dec(cmd, 'h', num[4], f->flag);
+    rmq__ext_append(cmd, 'i', f->props, f->props_len);
+    rmq__ext_append(cmd, 'j', "0", 1);
+    rmq__ext_append(cmd, 'k', "false", 5);
+    rmq__ext_append_str(cmd, 'm', f->batch ? "true" : "false");
+    rmq__ext_append_str(cmd, 'n', f->broker);
+}
+
+static const char rmq__sh_a[] = "{\"code\":", rmq__sh_b[] = ",\"extFields\":{\"a\":", rmq__sh_c[] = ",\"b\":",
+                  rmq__sh_d[] = ",\"c\":", rmq__sh_e[] = ",\"d\":\"", rmq__sh_f[] = "\",\"e\":\"",
+                  rmq__sh_g[] = "\",\"f\":\"", rmq__sh_h[] = "\",\"g\":\"", rmq__sh_i[] = "\",\"h\":\"",
+                  rmq__sh_j[] = "\",\"i\":", rmq__sh_k[] = ",\"j\":\"0\",\"k\":\"false\",\"m\":\"",
+                  rmq__sh_l[] = "\",\"n\":", rmq__sh_m[] = "}";
+
+/* Exact but for the numbers, given their longest. */
+RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *f)
+{
+    size_t n = sizeof rmq__sh_a + sizeof rmq__sh_b + sizeof rmq__sh_c + sizeof rmq__sh_d + sizeof rmq__sh_e +
+               sizeof rmq__sh_f + sizeof rmq__sh_g + sizeof rmq__sh_h + sizeof rmq__sh_i + sizeof rmq__sh_j +
+               sizeof rmq__sh_k + sizeof rmq__sh_l + sizeof rmq__sh_m - 13;
+    const char *lang = rmq__language_names[rmq__json_lang(c)];
+    n += sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque + sizeof rmq__jh_tail - 4 + 1;
+    n += 8 * 11 + 20 + 5 + RMQ_STRLEN(lang) + 2;
+    n += rmq__json_esc_len(f->group, RMQ_STRLEN(f->group)) + rmq__json_esc_len(f->topic, RMQ_STRLEN(f->topic)) +
+         rmq__json_esc_len(f->create_key, RMQ_STRLEN(f->create_key)) + rmq__json_esc_len(f->props, f->props_len) +
+         rmq__json_esc_len(f->broker, RMQ_STRLEN(f->broker));
+    if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
+    return n;
+}
+
+static uint8_t *rmq__put_esc(uint8_t *o, const char *s) { return o + rmq__json_esc(o, s, RMQ_STRLEN(s)); }
+static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
+
+/* The send header as rmq__header_json_put writes it for the same fields. */
+RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+{
+    RMQ__JH(o, rmq__sh_a);
+    o = rmq__put_dec(o, c->code);
+    RMQ__JH(o, rmq__sh_b);
+    o = rmq__put_esc(o, f->group);
+    RMQ__JH(o, rmq__sh_c);
+    o = rmq__put_esc(o, f->topic);
+    RMQ__JH(o, rmq__sh_d);
+    o = rmq__put_esc(o, f->create_key);
+    RMQ__JH(o, rmq__sh_e);
+    o = rmq__put_dec(o, f->queue_nums);
+    RMQ__JH(o, rmq__sh_f);
+    o = rmq__put_dec(o, f->queue_id);
+    RMQ__JH(o, rmq__sh_g);
+    o = rmq__put_dec(o, f->sysflag);
+    RMQ__JH(o, rmq__sh_h);
+    o = rmq__put_dec(o, f->born_ms);
+    RMQ__JH(o, rmq__sh_i);
+    o = rmq__put_dec(o, f->flag);
+    RMQ__JH(o, rmq__sh_j);
+    o += rmq__json_esc(o, f->props, f->props_len);
+    RMQ__JH(o, rmq__sh_k);
+    o = rmq__put_bytes(o, f->batch ? "true" : "false", f->batch ? 4 : 5);
+    RMQ__JH(o, rmq__sh_l);
+    o = rmq__put_esc(o, f->broker);
+    RMQ__JH(o, rmq__sh_m);
+    return rmq__header_json_tail(o, c);
+}
+
+/* Encodes the 8-byte prefix and the header into b; the body (body_len
+ * bytes) is written after it by the caller, from wherever it lives. The
+ * header's length (or a bound) comes first: one allocation, no checks per
+ * piece. With send fields f (JSON only), those are the ext fields. */
+RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send_fields *f, size_t body_len)
+{
+    size_t at = b->len, hlen;
+    uint8_t *o;
 #ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary(b, c);
+    int bin = c->serialize == RMQ_SERIALIZE_ROCKETMQ;
+    hlen = bin ? rmq__header_binary_len(c) : f ? rmq__send_json_len(c, f) : rmq__header_json_len(c);
+#else
+    hlen = f ? rmq__send_json_len(c, f) : rmq__header_json_len(c);
+#endif
+    if (rmq__buf_reserve(b, 8 + hlen)) return -1;
+    o = b->p + at + 8;
+#ifndef RMQ_NO_BINARY_HEADER
+    if (bin) rmq__header_binary_put(o, c, hlen);
     else
 #endif
-        rmq__header_json(b, c);
-    if (b->failed) return -1;
-    hlen = b->len - at - 8;
+        hlen = (size_t)((f ? rmq__send_json_put(o, c, f) : rmq__header_json_put(o, c)) - o);
+    b->len = at + 8 + hlen;
     if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
     rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
     rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
     return 0;
+}
+
+RMQ__FN RMQ__UNUSED int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
+{
+    return rmq__frame_encode(b, c, NULL, body_len);
 }
 
 /* What the first bytes of a frame say, picohttpparser style: a frame is
@@ -1840,8 +2075,9 @@ RMQ__FN int rmq__frame_check(const uint8_t *p, size_t n, size_t max_frame, rmq__
     return n >= fi->total ? RMQ__FRAME_OK : RMQ__FRAME_NEED;
 }
 
-/* JSON header → command. Strings are unescaped in place (hdr is writable). */
-RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_command *c)
+/* JSON header → command, through the tokenizer: any JSON. Strings are
+ * unescaped in place (hdr is writable). */
+RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_command *c)
 {
     int n = rmq__json_parse(j, hdr, len), i, t;
     int64_t v;
@@ -1875,6 +2111,155 @@ RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_com
         }
     }
     return 0;
+}
+
+/* -- the flat reader ---------------------------------------------------------- */
+/* Brokers write every header in one shape (fastjson, no blanks): an object
+ * of scalar members and one extFields object of scalar members, strings
+ * without escapes. That shape is read here in one pass, straight into the
+ * command, with no tokens. Anything else (blanks, escapes, integer keys,
+ * other nesting, a value the header does not allow, a bound reached) is
+ * left to the tokenizer, which decides: this reader never refuses, so a
+ * header reads the same whichever way it is read. */
+enum { RMQ__FLAT_OK = 0, RMQ__FLAT_OTHER = 1 };
+
+typedef struct rmq__flat {
+    const char *s;
+    size_t len, at;
+    int tokens;             /* the tokenizer's count, held to its cap */
+} rmq__flat;
+
+/* A string without escapes at at (its opening quote); its text in *v. */
+RMQ__FN int rmq__flat_string(rmq__flat *f, rmq_slice *v)
+{
+    size_t i = f->at + 1;
+    if (f->at >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
+    for (;;) {
+        size_t end = f->len;
+        unsigned char c = 0;
+        if (f->len - i >= sizeof(size_t)) {
+            size_t w;
+            RMQ_MEMCPY(&w, f->s + i, sizeof w);
+            if (!rmq__json_word_special(w)) { i += sizeof w; continue; }
+            end = i + sizeof w;       /* the byte that stopped the word is in it */
+        }
+        for (; i < end; i++) {
+            c = (unsigned char)f->s[i];
+            if (c == '"' || c < 0x20 || c == '\\') break;
+        }
+        if (i >= f->len || c != '"') return RMQ__FLAT_OTHER;
+        if (i < end) break;
+    }
+    v->ptr = f->s + f->at + 1;
+    v->len = i - f->at - 1;
+    f->at = i + 1;
+    return RMQ__FLAT_OK;
+}
+
+/* A string or a primitive (as loosely as the tokenizer checks one). */
+RMQ__FN int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
+{
+    size_t i = f->at;
+    *is_string = i < f->len && f->s[i] == '"';
+    if (*is_string) return rmq__flat_string(f, v);
+    while (i < f->len && rmq__json_is_prim_char((unsigned char)f->s[i])) i++;
+    if (i == f->at) return RMQ__FLAT_OTHER;
+    v->ptr = f->s + f->at;
+    v->len = i - f->at;
+    f->at = i;
+    return RMQ__FLAT_OK;
+}
+
+/* "key": at at; moves past the colon. Counts the key and its value. */
+RMQ__FN int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap)
+{
+    if (rmq__flat_string(f, k) || f->at >= f->len || f->s[f->at] != ':') return RMQ__FLAT_OTHER;
+    f->at++;
+    f->tokens += 2;
+    return f->tokens > cap ? RMQ__FLAT_OTHER : RMQ__FLAT_OK;
+}
+
+/* Past a ',' (1), or at the object's '}' (0, moved past it). */
+RMQ__FN int rmq__flat_next(rmq__flat *f, int *more)
+{
+    if (f->at >= f->len) return RMQ__FLAT_OTHER;
+    *more = f->s[f->at] == ',';
+    if (!*more && f->s[f->at] != '}') return RMQ__FLAT_OTHER;
+    f->at++;
+    return RMQ__FLAT_OK;
+}
+
+/* extFields' object, at its '{': every member a scalar. */
+RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
+{
+    int more = 1, str;
+    if (RMQ_MAX_JSON_DEPTH < 2 || f->s[f->at] != '{') return RMQ__FLAT_OTHER;
+    f->at++;
+    if (f->at < f->len && f->s[f->at] == '}') { f->at++; return RMQ__FLAT_OK; }
+    while (more) {
+        rmq_slice k, v;
+        if (rmq__flat_key(f, &k, cap) || rmq__flat_scalar(f, &v, &str) || c->next >= RMQ_MAX_EXT_FIELDS)
+            return RMQ__FLAT_OTHER;
+        c->ext[c->next].key = k;
+        c->ext[c->next].value = v;
+        c->next++;
+        if (rmq__flat_next(f, &more)) return RMQ__FLAT_OTHER;
+    }
+    return RMQ__FLAT_OK;
+}
+
+/* One member of the header object, its key read: as rmq__header_decode_tokens. */
+RMQ__FN int rmq__flat_member(rmq__flat *f, rmq_slice key, rmq_command *c, int cap)
+{
+    rmq_slice v;
+    int str;
+    int64_t n;
+    if (f->at < f->len && f->s[f->at] == '{')
+        return rmq__slice_eq(key, "extFields") ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
+    if (rmq__flat_scalar(f, &v, &str)) return RMQ__FLAT_OTHER;
+    if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") || rmq__slice_eq(key, "flag") ||
+        rmq__slice_eq(key, "version")) {
+        if (rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX) return RMQ__FLAT_OTHER;
+        if (key.ptr[0] == 'c') c->code = (int32_t)n;
+        else if (key.ptr[0] == 'o') c->opaque = (int32_t)n;
+        else if (key.ptr[0] == 'f') c->flag = (int32_t)n;
+        else c->version = (int32_t)n;
+    } else if (str && rmq__slice_eq(key, "language")) {
+        c->language = rmq__language_code(v);
+    } else if (str && rmq__slice_eq(key, "remark")) {
+        c->remark = v;
+    }
+    return RMQ__FLAT_OK;
+}
+
+RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, int cap, rmq_command *c)
+{
+    rmq__flat f;
+    int more = 1;
+    f.s = hdr; f.len = len; f.at = 1; f.tokens = 1;
+    if (len < 2 || hdr[0] != '{' || cap < 1) return RMQ__FLAT_OTHER;
+    c->language = 0;
+    if (hdr[1] == '}') more = 0, f.at = 2;
+    while (more) {
+        rmq_slice k;
+        if (rmq__flat_key(&f, &k, cap) || rmq__flat_member(&f, k, c, cap) || rmq__flat_next(&f, &more))
+            return RMQ__FLAT_OTHER;
+    }
+    return f.at == len ? RMQ__FLAT_OK : RMQ__FLAT_OTHER;
+}
+
+/* JSON header → command: the flat reader, else the tokenizer. A command
+ * the flat reader gave up on half read starts again from nothing. */
+RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_command *c)
+{
+    int32_t code = c->code, opaque = c->opaque, flag = c->flag, version = c->version, language = c->language;
+    rmq_slice remark = c->remark;
+    size_t next = c->next;
+    if (rmq__header_read_flat(hdr, len, j->cap, c) == RMQ__FLAT_OK) return 0;
+    c->code = code; c->opaque = opaque; c->flag = flag; c->version = version; c->language = language;
+    c->remark = remark;
+    c->next = next;
+    return rmq__header_decode_tokens(hdr, len, j, c);
 }
 
 /* Binary header → command, every length checked against what remains. */
@@ -2652,6 +3037,7 @@ struct rmq__remoting {
     /* Scratch kept off the stack (the send path must fit small MCU stacks):
      * the command being encoded, and reasons being composed. */
     rmq_command tx;
+    const rmq__send_fields *tx_fields;  /* tx is a send: its ext fields are these */
     char why[RMQ_REASON_MAX_LEN + 1];
     char fail_why[RMQ_REASON_MAX_LEN + 1];
     char timer_why[RMQ_REASON_MAX_LEN + 1];
@@ -3107,7 +3493,7 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
         }
     }
     rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
-    if (rmq__frame_encode_head(&r->head, cmd, body_len)) {
+    if (rmq__frame_encode(&r->head, cmd, rm->tx_fields, body_len)) {
         *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
         rmq__fmt(rm->why, sizeof rm->why, "request code %d does not fit in a frame", (int)cmd->code);
         rmq__req_free(rm, r);
@@ -5336,47 +5722,32 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 }
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
-/* The fields of a fresh header are distinct by construction, so they are
- * appended without rmq_command_put_ext's search for a duplicate key. */
-RMQ__FN void rmq__ext_append(rmq_command *cmd, char key, const char *value, size_t len)
-{
-    static const char keys[] = "abcdefghijklmn";
-    rmq_ext_field *f = &cmd->ext[cmd->next++];
-    f->key.ptr = keys + (key - 'a');
-    f->key.len = 1;
-    f->value.ptr = value;
-    f->value.len = len;
-}
-
-RMQ__FN void rmq__ext_append_str(rmq_command *cmd, char key, const char *value)
-{
-    rmq__ext_append(cmd, key, value, RMQ_STRLEN(value));
-}
-
-RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t v)
-{
-    rmq__ext_append(cmd, key, num, rmq__i64_to_dec(num, v));
-}
-
-/* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
-RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
+/* The V2 header (one-letter keys), or for a batch code 320 with m=true.
+ * The fields become ext fields of cmd only where something reads them
+ * there: an RPC hook, or the binary form; else the JSON send serializer
+ * writes them from f. */
+RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd, rmq__send_fields *f)
 {
     rmq_producer *p = op->p;
-    char (*num)[24] = p->in->num;
+    rmq__remoting *rm = &p->in->rm;
     rmq__command_init(cmd, op->code, 0, 0);
-    rmq__ext_append_str(cmd, 'a', p->cfg.group);
-    rmq__ext_append_str(cmd, 'b', op->queue.topic);
-    rmq__ext_append_str(cmd, 'c', p->cfg.create_topic_key);
-    rmq__ext_append_dec(cmd, 'd', num[0], p->cfg.default_topic_queue_nums);
-    rmq__ext_append_dec(cmd, 'e', num[1], op->queue.queue_id);
-    rmq__ext_append_dec(cmd, 'f', num[2], op->sysflag);
-    rmq__ext_append_dec(cmd, 'g', num[3], rmq__wall(p->in));
-    rmq__ext_append_dec(cmd, 'h', num[4], op->flag);
-    rmq__ext_append(cmd, 'i', (const char *)op->props.p, op->props.len);
-    rmq__ext_append(cmd, 'j', "0", 1);
-    rmq__ext_append(cmd, 'k', "false", 5);
-    rmq__ext_append_str(cmd, 'm', op->batch ? "true" : "false");
-    rmq__ext_append_str(cmd, 'n', op->queue.broker_name);
+    f->group = p->cfg.group;
+    f->topic = op->queue.topic;
+    f->create_key = p->cfg.create_topic_key;
+    f->broker = op->queue.broker_name;
+    f->props = (const char *)op->props.p;
+    f->props_len = op->props.len;
+    f->queue_nums = p->cfg.default_topic_queue_nums;
+    f->queue_id = op->queue.queue_id;
+    f->sysflag = op->sysflag;
+    f->flag = op->flag;
+    f->born_ms = rmq__wall(p->in);
+    f->batch = op->batch;
+    if ((rm->hook && rm->hook->before) || rm->serialize != RMQ_SERIALIZE_JSON) {
+        rmq__send_fields_ext(f, cmd, p->in->num);
+        return;
+    }
+    rm->tx_fields = f;
 }
 
 /* Picks the queue of this attempt; -1 with why written when none. */
@@ -5432,6 +5803,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
 {
     rmq__inst *in = op->p->in;
     rmq_command *cmd = &in->rm.tx;
+    rmq__send_fields fields;
     char *why = op->res[0].reason;       /* the op's own: no buffer on the stack */
     const size_t cap = sizeof op->res[0].reason;
     const char *addr;
@@ -5449,9 +5821,10 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     }
     if (!RMQ__IS_ONEWAY(op) && !in->rm.nfree) return RMQ__TRY_PARKED;
     rmq__heartbeat_if_new(in, op->broker);
-    rmq__send_header(op, cmd);
+    rmq__send_header(op, cmd, &fields);
     *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
                            op->deadline, rmq__op_done, op, &op->req);
+    in->rm.tx_fields = NULL;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
