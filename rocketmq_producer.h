@@ -1332,19 +1332,31 @@ typedef struct rmq__buf {
     size_t len, cap, limit;
     void *mem;
     int failed;             /* an append did not fit: the content is invalid */
+    int borrowed;           /* p is room inside another block: never freed */
 } rmq__buf;
 
 enum { RMQ__BUF_NO_MEMORY = 1, RMQ__BUF_OVER_LIMIT = 2 };   /* why it failed */
 
 RMQ__FN void rmq__buf_init(rmq__buf *b, void *mem, size_t limit)
 {
-    b->p = NULL; b->len = 0; b->cap = 0; b->limit = limit; b->mem = mem; b->failed = 0;
+    b->p = NULL; b->len = 0; b->cap = 0; b->limit = limit; b->mem = mem; b->failed = 0; b->borrowed = 0;
+}
+
+#define RMQ__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+/* Starts b in cap bytes of room the caller owns (part of one allocation
+ * with its owner); it moves to its own block only if it outgrows them. */
+RMQ__FN void rmq__buf_borrow(rmq__buf *b, void *room, size_t cap)
+{
+    b->p = (uint8_t *)room;
+    b->cap = cap < b->limit ? cap : b->limit;
+    b->borrowed = 1;
 }
 
 RMQ__FN void rmq__buf_free(rmq__buf *b)
 {
-    if (b->p) RMQ_FREE(b->mem, b->p);
-    b->p = NULL; b->len = b->cap = 0;
+    if (b->p && !b->borrowed) RMQ_FREE(b->mem, b->p);
+    b->p = NULL; b->len = b->cap = 0; b->borrowed = 0;
 }
 
 /* Makes room for n more bytes; grows geometrically up to the limit. */
@@ -1361,7 +1373,8 @@ RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
     np = (uint8_t *)RMQ_MALLOC(b->mem, ncap);
     if (!np) { b->failed = RMQ__BUF_NO_MEMORY; return -1; }
     if (b->len) RMQ_MEMCPY(np, b->p, b->len);
-    if (b->p) RMQ_FREE(b->mem, b->p);
+    if (b->p && !b->borrowed) RMQ_FREE(b->mem, b->p);
+    b->borrowed = 0;
     b->p = np;
     b->cap = ncap;
     return 0;
@@ -2011,24 +2024,28 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     return rmq__header_json_tail(o, c);
 }
 
-/* Encodes the 8-byte prefix and the header into b; the body (body_len
- * bytes) is written after it by the caller, from wherever it lives. The
- * header's length (or a bound) comes first: one allocation, no checks per
- * piece. With send fields f (JSON only), those are the ext fields. */
-RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send_fields *f, size_t body_len)
+/* The header's length, or a bound (the JSON numbers count their longest). */
+RMQ__FN size_t rmq__frame_hlen(const rmq_command *c, const rmq__send_fields *f)
 {
-    size_t at = b->len, hlen;
-    uint8_t *o;
 #ifndef RMQ_NO_BINARY_HEADER
-    int bin = c->serialize == RMQ_SERIALIZE_ROCKETMQ;
-    hlen = bin ? rmq__header_binary_len(c) : f ? rmq__send_json_len(c, f) : rmq__header_json_len(c);
-#else
-    hlen = f ? rmq__send_json_len(c, f) : rmq__header_json_len(c);
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__header_binary_len(c);
 #endif
+    return f ? rmq__send_json_len(c, f) : rmq__header_json_len(c);
+}
+
+/* Encodes the 8-byte prefix and the header (hlen from rmq__frame_hlen)
+ * into b; the body (body_len bytes) is written after it by the caller, from
+ * wherever it lives. The length comes first: one allocation, no checks per
+ * piece. With send fields f (JSON only), those are the ext fields. */
+RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send_fields *f, size_t hlen,
+                              size_t body_len)
+{
+    size_t at = b->len;
+    uint8_t *o;
     if (rmq__buf_reserve(b, 8 + hlen)) return -1;
     o = b->p + at + 8;
 #ifndef RMQ_NO_BINARY_HEADER
-    if (bin) rmq__header_binary_put(o, c, hlen);
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary_put(o, c, hlen);
     else
 #endif
         hlen = (size_t)((f ? rmq__send_json_put(o, c, f) : rmq__header_json_put(o, c)) - o);
@@ -2041,7 +2058,7 @@ RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send
 
 RMQ__FN RMQ__UNUSED int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
 {
-    return rmq__frame_encode(b, c, NULL, body_len);
+    return rmq__frame_encode(b, c, NULL, rmq__frame_hlen(c, NULL), body_len);
 }
 
 /* What the first bytes of a frame say, picohttpparser style: a frame is
@@ -2133,23 +2150,11 @@ typedef struct rmq__flat {
 RMQ__FN int rmq__flat_string(rmq__flat *f, rmq_slice *v)
 {
     size_t i = f->at + 1;
+    unsigned char c = 0;
     if (f->at >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
-    for (;;) {
-        size_t end = f->len;
-        unsigned char c = 0;
-        if (f->len - i >= sizeof(size_t)) {
-            size_t w;
-            RMQ_MEMCPY(&w, f->s + i, sizeof w);
-            if (!rmq__json_word_special(w)) { i += sizeof w; continue; }
-            end = i + sizeof w;       /* the byte that stopped the word is in it */
-        }
-        for (; i < end; i++) {
-            c = (unsigned char)f->s[i];
-            if (c == '"' || c < 0x20 || c == '\\') break;
-        }
-        if (i >= f->len || c != '"') return RMQ__FLAT_OTHER;
-        if (i < end) break;
-    }
+    /* Header strings are short: a plain loop beats word tricks here. */
+    while (i < f->len && (c = (unsigned char)f->s[i]) != '"' && c >= 0x20 && c != '\\') i++;
+    if (i >= f->len || c != '"') return RMQ__FLAT_OTHER;
     v->ptr = f->s + f->at + 1;
     v->len = i - f->at - 1;
     f->at = i + 1;
@@ -3471,15 +3476,13 @@ RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
     rmq__conn_flush(rm, c);
 }
 
-/* Encodes a command into a new request. The RPC hook may add ext fields. */
+/* Encodes a command into a new request. The RPC hook may add ext fields.
+ * The request and its header are one allocation. */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
                                  const void *body, size_t body_len, rmq_err *err)
 {
-    rmq__req *r = (rmq__req *)RMQ_MALLOC(rm->mem, sizeof *r);
-    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
-    RMQ_MEMSET(r, 0, sizeof *r);
-    r->timer.pos = -1;
-    r->timer.kind = RMQ__TIMER_REQUEST;
+    rmq__req *r;
+    size_t hlen, room, limit = RMQ_MAX_HEADER_BYTES + 8;
     cmd->language = rm->language;
     cmd->serialize = rm->serialize;
     cmd->body = (const uint8_t *)body;
@@ -3488,12 +3491,19 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
         *err = rm->hook->before(rm->hook->arg, addr, cmd);
         if (*err != RMQ_OK) {
             rmq__fmt(rm->why, sizeof rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
-            RMQ_FREE(rm->mem, r);
             return NULL;
         }
     }
-    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
-    if (rmq__frame_encode(&r->head, cmd, rm->tx_fields, body_len)) {
+    hlen = rmq__frame_hlen(cmd, rm->tx_fields);
+    room = hlen < limit - 8 ? 8 + hlen : limit;
+    r = (rmq__req *)RMQ_MALLOC(rm->mem, RMQ__ALIGN8(sizeof *r) + room);
+    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->timer.pos = -1;
+    r->timer.kind = RMQ__TIMER_REQUEST;
+    rmq__buf_init(&r->head, rm->mem, limit);
+    rmq__buf_borrow(&r->head, (uint8_t *)r + RMQ__ALIGN8(sizeof *r), room);
+    if (rmq__frame_encode(&r->head, cmd, rm->tx_fields, hlen, body_len)) {
         *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
         rmq__fmt(rm->why, sizeof rm->why, "request code %d does not fit in a frame", (int)cmd->code);
         rmq__req_free(rm, r);
@@ -5402,18 +5412,25 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     void *mem = p->cfg.mem_ctx;
     rmq__buf_free(&op->props);
     rmq__buf_free(&op->body);
-    if (op->uniq) RMQ_FREE(mem, op->uniq);
     if (RMQ__SELECTORS && op->sel_tags) RMQ_FREE(mem, op->sel_tags);
     if (RMQ__SELECTORS && op->sel_keys) RMQ_FREE(mem, op->sel_keys);
-    if (op->mode != RMQ__MODE_SYNC && op->res) RMQ_FREE(mem, op->res);
     RMQ_FREE(mem, op);
 }
 
-RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res)
+/* Room for a property string inside the op; a longer one moves out. */
+#define RMQ__PROPS_ROOM 128u
+
+/* One allocation per send: the op, then its results (async and oneway;
+ * a sync send writes the caller's), UNIQ_KEYs, property string and body
+ * (body_room bytes, 0 for one of its own). */
+RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res,
+                             size_t body_room)
 {
     void *mem = p->cfg.mem_ctx;
-    rmq__op *op = (rmq__op *)RMQ_MALLOC(mem, sizeof *op);
-    size_t i;
+    size_t at_res = RMQ__ALIGN8(sizeof(rmq__op)), at_uniq = at_res + (res ? 0 : RMQ__ALIGN8(nmsgs * sizeof *res));
+    size_t at_props = at_uniq + nmsgs * (RMQ_MSG_ID_MAX_LEN + 1), at_body = at_props + RMQ__PROPS_ROOM;
+    uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, at_body + body_room);
+    rmq__op *op = (rmq__op *)(void *)block;
     if (!op) return NULL;
     RMQ_MEMSET(op, 0, sizeof *op);
     op->timer.pos = -1;
@@ -5425,11 +5442,12 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     op->last_broker = -1;
     op->broker = -1;
     rmq__buf_init(&op->props, mem, RMQ_PROPERTIES_MAX_BYTES);
+    rmq__buf_borrow(&op->props, block + at_props, RMQ__PROPS_ROOM);
     rmq__buf_init(&op->body, mem, p->cfg.max_message_size + (nmsgs > 1 ? 0u : p->cfg.max_message_size / 2 + 64));
-    op->uniq = (char *)RMQ_MALLOC(mem, nmsgs * (RMQ_MSG_ID_MAX_LEN + 1));
-    op->res = res ? res : (rmq_send_result *)RMQ_MALLOC(mem, nmsgs * sizeof *op->res);
-    if (!op->uniq || !op->res) { if (!res && op->res) RMQ_FREE(mem, op->res); op->res = res; op->mode = RMQ__MODE_SYNC; rmq__op_free(p, op); return NULL; }
-    for (i = 0; i < nmsgs; i++) RMQ_MEMSET(&op->res[i], 0, sizeof op->res[i]);
+    if (body_room) rmq__buf_borrow(&op->body, block + at_body, body_room);
+    op->uniq = (char *)(block + at_uniq);
+    op->res = res ? res : (rmq_send_result *)(void *)(block + at_res);
+    RMQ_MEMSET(op->res, 0, nmsgs * sizeof *op->res);
     return op;
 }
 
@@ -6157,7 +6175,8 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
             return rmq__fail(p, RMQ_ERR_BUSY, "%u bytes are pending (max_pending_bytes %u); poll or flush first",
                              (unsigned)p->pending_bytes, (unsigned)p->cfg.max_pending_bytes);
     }
-    op = rmq__op_new(p, a->mode, a->target, a->n, a->mode == RMQ__MODE_SYNC ? a->res : NULL);
+    op = rmq__op_new(p, a->mode, a->target, a->n, a->mode == RMQ__MODE_SYNC ? a->res : NULL,
+                     a->batch ? 0 : a->msgs[0].body_len);
     if (!op) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a send");
     op->tx = (uint8_t)a->tx;
     op->route = rmq__route_get(in, topic);
