@@ -126,6 +126,15 @@
 #ifndef RMQ_MAX_PENDING_BYTES
 #define RMQ_MAX_PENDING_BYTES (64u * 1024u * 1024u)
 #endif
+/* cfg.linger_us: the most frames, and bytes, requests held for one write
+ * to a broker may reach; the one that reaches either bound is written with
+ * them at once. */
+#ifndef RMQ_LINGER_MAX_FRAMES
+#define RMQ_LINGER_MAX_FRAMES 32
+#endif
+#ifndef RMQ_LINGER_MAX_BYTES
+#define RMQ_LINGER_MAX_BYTES (64u * 1024u)
+#endif
 
 /* Topics whose route and publish info a client instance keeps. */
 #ifndef RMQ_MAX_TOPICS
@@ -2946,6 +2955,9 @@ RMQDEF const char *rmq_version(void) { return RMQ_VERSION_TEXT; }
  * through a done function, and requests the broker sends to us go to one
  * handler. Nothing here calls a done function from inside rmq__invoke(). */
 
+/* Pieces of one scatter write: a header and a body per request. */
+#define RMQ__IOV_MAX (2 * RMQ_LINGER_MAX_FRAMES > 16 ? 2 * RMQ_LINGER_MAX_FRAMES : 16)
+
 typedef struct rmq__remoting rmq__remoting;
 typedef struct rmq__conn rmq__conn;
 typedef struct rmq__req rmq__req;
@@ -2957,7 +2969,7 @@ typedef struct rmq__timer {
     uint8_t kind;
 } rmq__timer;
 
-enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2 };
+enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2, RMQ__TIMER_LINGER = 3 };
 
 typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
                              const rmq_command *resp, const char *why);
@@ -2998,6 +3010,7 @@ struct rmq__conn {
     uint32_t rx_frames;
     uint32_t inflight;
     uint32_t epoch;         /* bumped when it fails: a reader of it stops */
+    uint32_t held, held_bytes;  /* requests queued, unwritten, for the linger */
     /* A raw connection (the address server's HTTP) hands its bytes to this
      * function instead of the frame decoder; len 0 with data NULL: closed. */
     void (*raw)(void *arg, const uint8_t *data, size_t len);
@@ -3043,6 +3056,9 @@ struct rmq__remoting {
      * the command being encoded, and reasons being composed. */
     rmq_command tx;
     const rmq__send_fields *tx_fields;  /* tx is a send: its ext fields are these */
+    uint32_t hold_ms;       /* the request being sent may wait this long for others */
+    rmq__timer t_linger;    /* armed while requests are held: writes them */
+    rmq_iovec iov[RMQ__IOV_MAX];
     char why[RMQ_REASON_MAX_LEN + 1];
     char fail_why[RMQ_REASON_MAX_LEN + 1];
     char timer_why[RMQ_REASON_MAX_LEN + 1];
@@ -3130,6 +3146,8 @@ RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void
     rm->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
     rm->backoff_ms = RMQ_CONNECT_BACKOFF_MS;
     rm->language = 7;
+    rm->t_linger.pos = -1;
+    rm->t_linger.kind = RMQ__TIMER_LINGER;
     rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots);
     rm->free_slots = (uint32_t *)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
     rm->json.tok = (rmq__jtok *)RMQ_MALLOC(mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
@@ -3437,8 +3455,6 @@ RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
     return k;
 }
 
-#define RMQ__IOV_MAX 16
-
 /* Writes as much of the queue as the port takes; resumes where it stopped.
  * With a scatter send, one call carries up to RMQ__IOV_MAX pieces, so
  * requests queued behind a full socket (a window of async sends) leave
@@ -3446,8 +3462,9 @@ RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
 RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
 {
     const rmq_port *pt = rm->port;
+    rmq_iovec *iov = rm->iov;             /* off the stack: MCU stacks are small */
+    c->held = c->held_bytes = 0;
     while (c->state == RMQ__CONN_OPEN && !c->failing && c->out_head) {
-        rmq_iovec iov[RMQ__IOV_MAX];
         int k = rmq__conn_pieces(c, iov, pt->sendv ? RMQ__IOV_MAX : 2);
         size_t n;
         long w = pt->sendv && k > 1 ? pt->sendv(pt->ctx, c->h, iov, k)
@@ -3467,12 +3484,39 @@ RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
     }
 }
 
+/* The linger (cfg.linger_us): a request sent with rm->hold_ms waits, queued,
+ * for others to the same broker, to leave with them in one write at the
+ * first of: a bound reached, the linger timer, a blocking call. Only a queue
+ * that holds nothing else waits: one stuck behind a full socket leaves when
+ * the socket drains, as before. */
+RMQ__FN int rmq__conn_hold(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
+{
+    if (!rm->hold_ms || c->state != RMQ__CONN_OPEN || c->failing) return 0;
+    if (c->out_head == r) c->held = c->held_bytes = 0;
+    else if (!c->held) return 0;
+    c->held++;
+    c->held_bytes += (uint32_t)(r->head.len + r->body_len);
+    if (c->held >= RMQ_LINGER_MAX_FRAMES || c->held_bytes >= RMQ_LINGER_MAX_BYTES) return 0;
+    if (rm->t_linger.pos < 0 && rmq__timer_arm(rm, &rm->t_linger, rmq__now(rm) + rm->hold_ms) != RMQ_OK) return 0;
+    return 1;
+}
+
+/* Writes what every connection holds. */
+RMQ__FN void rmq__linger_release(rmq__remoting *rm)
+{
+    int k;
+    rmq__timer_cancel(rm, &rm->t_linger);
+    for (k = 0; k < RMQ_MAX_CONNECTIONS; k++)
+        if (rm->conns[k].held) rmq__conn_flush(rm, &rm->conns[k]);
+}
+
 RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
 {
     r->conn = c;
     r->next_out = NULL;
     if (c->out_tail) c->out_tail->next_out = r; else c->out_head = r;
     c->out_tail = r;
+    if (rmq__conn_hold(rm, c, r)) return;
     rmq__conn_flush(rm, c);
 }
 
@@ -3808,6 +3852,7 @@ RMQ__FN int rmq__timers_run(rmq__remoting *rm)
         rmq__timer_cancel(rm, t);
         fired++;
         if (t->kind == RMQ__TIMER_REQUEST) rmq__req_expire(rm, (rmq__req *)(void *)t);
+        else if (t->kind == RMQ__TIMER_LINGER) rmq__linger_release(rm);
         else if (rm->on_timer) rm->on_timer(rm, rm->on_timer_arg, t);
     }
     return fired;
@@ -3886,7 +3931,7 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
         rm->items[n].conn = c->h;
         rm->items[n].want = c->state == RMQ__CONN_CONNECTING ? RMQ_WANT_WRITE
-                          : (RMQ_WANT_READ | (c->out_head ? RMQ_WANT_WRITE : 0u));
+                          : (RMQ_WANT_READ | (c->out_head && !c->held ? RMQ_WANT_WRITE : 0u));
         rm->items[n].ready = 0;
         rm->item_conn[n++] = c;
         if (c->state == RMQ__CONN_OPEN && pt->pending && pt->pending(pt->ctx, c->h)) wait = 0;
@@ -5840,9 +5885,11 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     if (!RMQ__IS_ONEWAY(op) && !in->rm.nfree) return RMQ__TRY_PARKED;
     rmq__heartbeat_if_new(in, op->broker);
     rmq__send_header(op, cmd, &fields);
+    in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
     *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
                            op->deadline, rmq__op_done, op, &op->req);
     in->rm.tx_fields = NULL;
+    in->rm.hold_ms = 0;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
@@ -6024,6 +6071,7 @@ RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadl
     int holds;
     w.event = NULL;
     w.next = NULL;
+    if (!until_any) rmq__linger_release(&in->rm);    /* a blocking call writes what waits */
     while (!(holds = cond(in, arg))) {
         int32_t left = rmq__tdiff(deadline, rmq__now(&in->rm));
         rmq__waiter **pp;
@@ -6114,7 +6162,7 @@ RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
         items[n].conn = c->h;
         items[n].want = c->state == RMQ__CONN_CONNECTING ? RMQ_WANT_WRITE
-                      : (RMQ_WANT_READ | (c->out_head ? RMQ_WANT_WRITE : 0u));
+                      : (RMQ_WANT_READ | (c->out_head && !c->held ? RMQ_WANT_WRITE : 0u));
         items[n].ready = 0;
         n++;
     }
