@@ -282,6 +282,10 @@
  *   RMQ_NO_ONEWAY        no oneway sends (rmq_send_oneway* not defined)
  *   RMQ_NO_PROPERTIES    no user properties (tags, keys, delay level and
  *                        WAIT remain); a message that has some is refused
+ *   RMQ_NO_LINGER        no write linger: cfg.linger_us is ignored
+ *   RMQ_NO_FAST_PATH     none of the send path's shortcuts (its own header
+ *                        serializer, the flat header reader, buffers in
+ *                        their owner's allocation): smaller, slower
  * Platform:
  *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
  *   RMQ_FREESTANDING_LIBC  with it, in one file: also define memcpy, memmove,
@@ -1032,6 +1036,16 @@ int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n)
 #else
 #define RMQ__PROPERTIES 1
 #endif
+#ifdef RMQ_NO_LINGER
+#define RMQ__LINGER 0
+#else
+#define RMQ__LINGER 1
+#endif
+#ifdef RMQ_NO_FAST_PATH
+#define RMQ__FAST_PATH 0
+#else
+#define RMQ__FAST_PATH 1
+#endif
 /* The instance's lock; a send's target (a send that picks its own queue
  * where selectors are cut) and whether it is oneway. */
 #define RMQ__MUTEX(m) (RMQ__THREADS ? (m) : (void *)0)
@@ -1104,38 +1118,21 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr)
 }
 
 /* -- text without printf ------------------------------------------------- */
-/* 64-by-32 division by shifting: the libgcc helper a 64-bit '/' calls is
- * not pulled in on Cortex-M0+ or rv32. For long numbers, calendar sums and
- * the id selector. */
-RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem)
-{
-    uint64_t q = 0;
-    uint64_t r = 0;
-    int i = 63;
-    while (i > 0 && !(n >> i)) i--;      /* from the highest bit set */
-    for (; i >= 0; i--) {
-        r = (r << 1) | ((n >> i) & 1u);
-        if (r >= d) { r -= d; q |= (uint64_t)1 << i; }
-    }
-    if (rem) *rem = (uint32_t)r;
-    return q;
-}
-
-/* v / 10000 and v % 10000 by long division over 16-bit limbs: each step
- * divides a number below 10000 * 2^16 < 2^32 by a constant, which compilers
- * turn into a multiply, so no 64-bit division helper of libgcc is pulled in
- * on Cortex-M0+ or rv32, and a timestamp costs four steps, not 64. */
-RMQ__FN uint64_t rmq__div10k(uint64_t v, uint32_t *rem)
+/* v / d and v % d for d in 1..65535, by long division over 16-bit limbs:
+ * each step divides a number below d * 2^16 <= 2^32 by d in 32 bits (a
+ * multiply when d is a constant), so no 64-bit division helper of libgcc
+ * is pulled in on Cortex-M0+ or rv32. For long numbers and calendar sums. */
+RMQ__FN uint64_t rmq__div16(uint64_t v, uint32_t d, uint32_t *rem)
 {
     uint64_t q = 0;
     uint32_t r = 0;
     int k;
     for (k = 48; k >= 0; k -= 16) {
         uint32_t cur = (r << 16) | (uint32_t)((v >> k) & 0xFFFFu);
-        q = (q << 16) | (cur / 10000u);
-        r = cur % 10000u;
+        q = (q << 16) | (cur / d);
+        r = cur % d;
     }
-    *rem = r;
+    if (rem) *rem = r;
     return q;
 }
 
@@ -1149,7 +1146,7 @@ RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
     uint32_t w;
     int k;
     while (v > 0xFFFFFFFFu) {
-        v = rmq__div10k(v, &w);
+        v = rmq__div16(v, 10000u, &w);
         for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
     }
     w = (uint32_t)v;
@@ -1352,6 +1349,7 @@ RMQ__FN void rmq__buf_init(rmq__buf *b, void *mem, size_t limit)
 }
 
 #define RMQ__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+#define RMQ__BORROWED(b) (RMQ__FAST_PATH && (b)->borrowed)
 
 /* Starts b in cap bytes of room the caller owns (part of one allocation
  * with its owner); it moves to its own block only if it outgrows them. */
@@ -1364,7 +1362,7 @@ RMQ__FN void rmq__buf_borrow(rmq__buf *b, void *room, size_t cap)
 
 RMQ__FN void rmq__buf_free(rmq__buf *b)
 {
-    if (b->p && !b->borrowed) RMQ_FREE(b->mem, b->p);
+    if (b->p && !RMQ__BORROWED(b)) RMQ_FREE(b->mem, b->p);
     b->p = NULL; b->len = b->cap = 0; b->borrowed = 0;
 }
 
@@ -1382,7 +1380,7 @@ RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
     np = (uint8_t *)RMQ_MALLOC(b->mem, ncap);
     if (!np) { b->failed = RMQ__BUF_NO_MEMORY; return -1; }
     if (b->len) RMQ_MEMCPY(np, b->p, b->len);
-    if (b->p && !b->borrowed) RMQ_FREE(b->mem, b->p);
+    if (b->p && !RMQ__BORROWED(b)) RMQ_FREE(b->mem, b->p);
     b->borrowed = 0;
     b->p = np;
     b->cap = ncap;
@@ -1415,6 +1413,31 @@ RMQ__FN void rmq__buf_u32(rmq__buf *b, uint32_t v) { uint8_t t[4]; rmq__be32_put
 RMQ__FN void rmq__buf_u16(rmq__buf *b, uint16_t v) { uint8_t t[2]; t[0] = (uint8_t)(v >> 8); t[1] = (uint8_t)v; rmq__buf_put(b, t, 2); }
 
 /* -- JSON writer --------------------------------------------------------- */
+#ifdef RMQ_NO_FAST_PATH
+/* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
+ * the 0x01/0x02 separators of a property string. UTF-8 passes through. The
+ * small writer, piece by piece. */
+RMQ__FN void rmq__buf_dec(rmq__buf *b, int64_t v) { char t[24]; rmq__buf_put(b, t, rmq__i64_to_dec(t, v)); }
+
+RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    rmq__buf_putc(b, '"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        rmq__buf_put(b, s + run, i - run);
+        run = i + 1;
+        if (c == '"' || c == '\\') { char e[2]; e[0] = '\\'; e[1] = (char)c; rmq__buf_put(b, e, 2); }
+        else { char e[6]; e[0] = '\\'; e[1] = 'u'; e[2] = '0'; e[3] = '0';
+               e[4] = hex[c >> 4]; e[5] = hex[c & 15]; rmq__buf_put(b, e, 6); }
+    }
+    rmq__buf_put(b, s + run, n - run);
+    rmq__buf_putc(b, '"');
+}
+
+#else
 /* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
  * the 0x01/0x02 separators of a property string. UTF-8 passes through. A
  * string takes at most 6 bytes per byte plus its quotes; rmq__json_esc
@@ -1438,7 +1461,7 @@ RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
     size_t i = 0, end;
     *o++ = '"';
     while (i < n) {
-        if (n - i >= sizeof(size_t)) {
+        if (RMQ__FAST_PATH && n - i >= sizeof(size_t)) {
             size_t w;
             RMQ_MEMCPY(&w, s + i, sizeof w);
             if (!rmq__json_word_special(w)) { RMQ_MEMCPY(o, &w, sizeof w); o += sizeof w; i += sizeof w; continue; }
@@ -1464,7 +1487,7 @@ RMQ__FN size_t rmq__json_esc_len(const char *s, size_t n)
 {
     size_t i = 0, len = 2 + n, end;
     while (i < n) {
-        if (n - i >= sizeof(size_t)) {
+        if (RMQ__FAST_PATH && n - i >= sizeof(size_t)) {
             size_t w;
             RMQ_MEMCPY(&w, s + i, sizeof w);
             if (!rmq__json_word_special(w)) { i += sizeof w; continue; }
@@ -1486,6 +1509,7 @@ RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
     if (rmq__buf_reserve(b, rmq__json_esc_len(s, n))) return;
     b->len += rmq__json_esc(b->p + b->len, s, n);
 }
+#endif
 
 RMQ__FN void rmq__json_cstr(rmq__buf *b, const char *s) { rmq__json_str(b, s, RMQ_STRLEN(s)); }
 
@@ -1815,8 +1839,42 @@ RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int
     c->language = 7; /* OTHER */
 }
 
-static uint8_t *rmq__put_bytes(uint8_t *o, const void *d, size_t n) { if (n) RMQ_MEMCPY(o, d, n); return o + n; }
+static RMQ__UNUSED uint8_t *rmq__put_bytes(uint8_t *o, const void *d, size_t n) { if (n) RMQ_MEMCPY(o, d, n); return o + n; }
 
+#ifdef RMQ_NO_FAST_PATH
+/* The JSON header, keys in fastjson's alphabetical order. */
+RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
+{
+    size_t i;
+    int lang = (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
+    rmq__buf_puts(b, "{\"code\":");
+    rmq__buf_dec(b, c->code);
+    if (c->next) {
+        rmq__buf_puts(b, ",\"extFields\":{");
+        for (i = 0; i < c->next; i++) {
+            if (i) rmq__buf_putc(b, ',');
+            rmq__json_str(b, c->ext[i].key.ptr, c->ext[i].key.len);
+            rmq__buf_putc(b, ':');
+            rmq__json_str(b, c->ext[i].value.ptr, c->ext[i].value.len);
+        }
+        rmq__buf_putc(b, '}');
+    }
+    rmq__buf_puts(b, ",\"flag\":");
+    rmq__buf_dec(b, c->flag);
+    rmq__buf_puts(b, ",\"language\":");
+    rmq__json_cstr(b, rmq__language_names[lang]);
+    rmq__buf_puts(b, ",\"opaque\":");
+    rmq__buf_dec(b, c->opaque);
+    if (c->remark.ptr) {
+        rmq__buf_puts(b, ",\"remark\":");
+        rmq__json_str(b, c->remark.ptr, c->remark.len);
+    }
+    rmq__buf_puts(b, ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+    rmq__buf_dec(b, c->version);
+    rmq__buf_putc(b, '}');
+}
+
+#else
 /* The JSON header, keys in fastjson's alphabetical order: its exact
  * length first, so that it is written at once into room made once. */
 static const char rmq__jh_code[] = "{\"code\":", rmq__jh_ext[] = ",\"extFields\":{", rmq__jh_flag[] = ",\"flag\":",
@@ -1885,6 +1943,8 @@ RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
     return o;
 }
 
+#endif
+
 #ifndef RMQ_NO_BINARY_HEADER
 /* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
  * decode as null on the Java side, so empty ext values are left out. */
@@ -1923,19 +1983,6 @@ RMQ__FN uint8_t *rmq__header_binary_put(uint8_t *o, const rmq_command *c, size_t
 #endif
 
 /* -- the send header ------------------------------------------------------ */
-/* SendMessageRequestHeaderV2 (one-letter keys; l is not sent), as the send
- * path has it. Its JSON form has a serializer of its own: the same bytes as
- * the generic one writes for the same fields, without a field list, a
- * number written twice or an escape scan of what cannot need one. */
-typedef struct rmq__send_fields {
-    const char *group, *topic, *create_key, *broker;  /* a b c n */
-    const char *props;                                /* i */
-    size_t props_len;
-    int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
-    int64_t born_ms;                                  /* g */
-    int batch;                                        /* m */
-} rmq__send_fields;
-
 /* The fields of a fresh header are distinct by construction, so they are
  * appended without rmq_command_put_ext's search for a duplicate key. */
 RMQ__FN void rmq__ext_append(rmq_command *cmd, char key, const char *value, size_t len)
@@ -1957,6 +2004,20 @@ RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t 
 {
     rmq__ext_append(cmd, key, num, rmq__i64_to_dec(num, v));
 }
+
+#ifndef RMQ_NO_FAST_PATH
+/* SendMessageRequestHeaderV2 (one-letter keys; l is not sent), as the send
+ * path has it. Its JSON form has a serializer of its own: the same bytes as
+ * the generic one writes for the same fields, without a field list, a
+ * number written twice or an escape scan of what cannot need one. */
+typedef struct rmq__send_fields {
+    const char *group, *topic, *create_key, *broker;  /* a b c n */
+    const char *props;                                /* i */
+    size_t props_len;
+    int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
+    int64_t born_ms;                                  /* g */
+    int batch;                                        /* m */
+} rmq__send_fields;
 
 /* The fields as ext fields of cmd (for an RPC hook, or the binary form);
  * the numbers' text goes to num. */
@@ -2069,6 +2130,34 @@ RMQ__FN RMQ__UNUSED int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c
 {
     return rmq__frame_encode(b, c, NULL, rmq__frame_hlen(c, NULL), body_len);
 }
+#else
+/* Encodes the 8-byte prefix and the header into b, piece by piece; the body
+ * (body_len bytes) is written after it by the caller, from wherever it
+ * lives. */
+RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
+{
+    size_t at = b->len, hlen, i, guess = 8 + 160 + c->remark.len;
+    /* One allocation for the whole header in the common case: the fixed
+     * keys take under 160 bytes, each field its text plus quotes. */
+    for (i = 0; i < c->next; i++) guess += c->ext[i].key.len + c->ext[i].value.len + 6;
+    if (guess <= b->limit - b->len) rmq__buf_reserve(b, guess);
+    rmq__buf_u32(b, 0);
+    rmq__buf_u32(b, 0);
+#ifndef RMQ_NO_BINARY_HEADER
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) {
+        hlen = rmq__header_binary_len(c);
+        if (!rmq__buf_reserve(b, hlen)) b->len = (size_t)(rmq__header_binary_put(b->p + b->len, c, hlen) - b->p);
+    } else
+#endif
+        rmq__header_json(b, c);
+    if (b->failed) return -1;
+    hlen = b->len - at - 8;
+    if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
+    rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
+    rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
+    return 0;
+}
+#endif
 
 /* What the first bytes of a frame say, picohttpparser style: a frame is
  * complete (RMQ__FRAME_OK, total bytes in *need), needs more bytes
@@ -2139,6 +2228,7 @@ RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_c
     return 0;
 }
 
+#ifndef RMQ_NO_FAST_PATH
 /* -- the flat reader ---------------------------------------------------------- */
 /* Brokers write every header in one shape (fastjson, no blanks): an object
  * of scalar members and one extFields object of scalar members, strings
@@ -2264,8 +2354,13 @@ RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, int cap, rmq_comm
 
 /* JSON header → command: the flat reader, else the tokenizer. A command
  * the flat reader gave up on half read starts again from nothing. */
+#endif
+
 RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_command *c)
 {
+#ifdef RMQ_NO_FAST_PATH
+    return rmq__header_decode_tokens(hdr, len, j, c);
+#else
     int32_t code = c->code, opaque = c->opaque, flag = c->flag, version = c->version, language = c->language;
     rmq_slice remark = c->remark;
     size_t next = c->next;
@@ -2274,6 +2369,7 @@ RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_com
     c->remark = remark;
     c->next = next;
     return rmq__header_decode_tokens(hdr, len, j, c);
+#endif
 }
 
 /* Binary header → command, every length checked against what remains. */
@@ -2777,7 +2873,8 @@ RMQ__FN void rmq__month_bounds(int64_t epoch_ms, int64_t *start, int64_t *next)
     int32_t y, days;
     uint32_t m;
     if (epoch_ms < 0) epoch_ms = 0;
-    days = (int32_t)rmq__udiv64((uint64_t)epoch_ms, 86400000u, NULL);
+    /* 86,400,000 = 2^10 * 375 * 225; floors of floors are the floor */
+    days = (int32_t)rmq__div16(rmq__div16((uint64_t)epoch_ms >> 10, 375u, NULL), 225u, NULL);
     rmq__civil_from_days(days, &y, &m);
     *start = (int64_t)rmq__days_from_civil(y, m, 1) * 86400000;
     *next = (int64_t)rmq__days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * 86400000;
@@ -2862,11 +2959,18 @@ RMQDEF int rmq_select_by_hash(const rmq_queue *queues, size_t n, const rmq_messa
 RMQDEF int rmq_select_by_id(const rmq_queue *queues, size_t n, const rmq_message *m, void *arg)
 {
     uint64_t id;
-    uint32_t rem;
+    uint32_t rem, n32;
     (void)queues; (void)m;
     if (n == 0 || !arg) return -1;
     id = *(const uint64_t *)arg;
-    rmq__udiv64(id, (uint32_t)n, &rem);
+    if (n <= 0xFFFFu) {
+        rmq__div16(id, (uint32_t)n, &rem);
+        return (int)rem;
+    }
+    for (rem = 0, n32 = 64; n32-- > 0;) {           /* bit by bit: queue counts past 65,535 */
+        uint64_t r2 = ((uint64_t)rem << 1) | ((id >> n32) & 1u);
+        rem = (uint32_t)(r2 >= n ? r2 - n : r2);
+    }
     return (int)rem;
 }
 #endif
@@ -2956,7 +3060,8 @@ RMQDEF const char *rmq_version(void) { return RMQ_VERSION_TEXT; }
  * handler. Nothing here calls a done function from inside rmq__invoke(). */
 
 /* Pieces of one scatter write: a header and a body per request. */
-#define RMQ__IOV_MAX (2 * RMQ_LINGER_MAX_FRAMES > 16 ? 2 * RMQ_LINGER_MAX_FRAMES : 16)
+#define RMQ__HELD(c) (RMQ__LINGER ? (c)->held : 0u)
+#define RMQ__IOV_MAX (RMQ__LINGER && 2 * RMQ_LINGER_MAX_FRAMES > 16 ? 2 * RMQ_LINGER_MAX_FRAMES : 16)
 
 typedef struct rmq__remoting rmq__remoting;
 typedef struct rmq__conn rmq__conn;
@@ -3055,7 +3160,10 @@ struct rmq__remoting {
     /* Scratch kept off the stack (the send path must fit small MCU stacks):
      * the command being encoded, and reasons being composed. */
     rmq_command tx;
+#ifndef RMQ_NO_FAST_PATH
     const rmq__send_fields *tx_fields;  /* tx is a send: its ext fields are these */
+    rmq__send_fields tx_send;  /* the fields of the send being encoded */
+#endif
     uint32_t hold_ms;       /* the request being sent may wait this long for others */
     rmq__timer t_linger;    /* armed while requests are held: writes them */
     rmq_iovec iov[RMQ__IOV_MAX];
@@ -3146,8 +3254,10 @@ RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void
     rm->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
     rm->backoff_ms = RMQ_CONNECT_BACKOFF_MS;
     rm->language = 7;
-    rm->t_linger.pos = -1;
-    rm->t_linger.kind = RMQ__TIMER_LINGER;
+    if (RMQ__LINGER) {
+        rm->t_linger.pos = -1;
+        rm->t_linger.kind = RMQ__TIMER_LINGER;
+    }
     rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots);
     rm->free_slots = (uint32_t *)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
     rm->json.tok = (rmq__jtok *)RMQ_MALLOC(mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
@@ -3463,7 +3573,7 @@ RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
 {
     const rmq_port *pt = rm->port;
     rmq_iovec *iov = rm->iov;             /* off the stack: MCU stacks are small */
-    c->held = c->held_bytes = 0;
+    if (RMQ__LINGER) c->held = c->held_bytes = 0;
     while (c->state == RMQ__CONN_OPEN && !c->failing && c->out_head) {
         int k = rmq__conn_pieces(c, iov, pt->sendv ? RMQ__IOV_MAX : 2);
         size_t n;
@@ -3491,7 +3601,7 @@ RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
  * the socket drains, as before. */
 RMQ__FN int rmq__conn_hold(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
 {
-    if (!rm->hold_ms || c->state != RMQ__CONN_OPEN || c->failing) return 0;
+    if (!RMQ__LINGER || !rm->hold_ms || c->state != RMQ__CONN_OPEN || c->failing) return 0;
     if (c->out_head == r) c->held = c->held_bytes = 0;
     else if (!c->held) return 0;
     c->held++;
@@ -3505,6 +3615,7 @@ RMQ__FN int rmq__conn_hold(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
 RMQ__FN void rmq__linger_release(rmq__remoting *rm)
 {
     int k;
+    if (!RMQ__LINGER) return;
     rmq__timer_cancel(rm, &rm->t_linger);
     for (k = 0; k < RMQ_MAX_CONNECTIONS; k++)
         if (rm->conns[k].held) rmq__conn_flush(rm, &rm->conns[k]);
@@ -3520,6 +3631,43 @@ RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
     rmq__conn_flush(rm, c);
 }
 
+#ifdef RMQ_NO_FAST_PATH
+/* Encodes a command into a new request. The RPC hook may add ext fields. */
+RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                 const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__req *r = (rmq__req *)RMQ_MALLOC(rm->mem, sizeof *r);
+    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->timer.pos = -1;
+    r->timer.kind = RMQ__TIMER_REQUEST;
+    cmd->language = rm->language;
+    cmd->serialize = rm->serialize;
+    cmd->body = (const uint8_t *)body;
+    cmd->body_len = body_len;
+    if (rm->hook && rm->hook->before) {
+        *err = rm->hook->before(rm->hook->arg, addr, cmd);
+        if (*err != RMQ_OK) {
+            rmq__fmt(rm->why, sizeof rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
+            RMQ_FREE(rm->mem, r);
+            return NULL;
+        }
+    }
+    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
+    if (rmq__frame_encode_head(&r->head, cmd, body_len)) {
+        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
+        rmq__fmt(rm->why, sizeof rm->why, "request code %d does not fit in a frame", (int)cmd->code);
+        rmq__req_free(rm, r);
+        return NULL;
+    }
+    r->code = cmd->code;
+    r->opaque = cmd->opaque;
+    r->body = (const uint8_t *)body;
+    r->body_len = body_len;
+    return r;
+}
+
+#else
 /* Encodes a command into a new request. The RPC hook may add ext fields.
  * The request and its header are one allocation. */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
@@ -3559,6 +3707,8 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
     r->body_len = body_len;
     return r;
 }
+
+#endif
 
 /* Sends a request. On RMQ_OK, done runs exactly once, later (never from
  * inside this call): with the response, or the error. A oneway request
@@ -3852,7 +4002,7 @@ RMQ__FN int rmq__timers_run(rmq__remoting *rm)
         rmq__timer_cancel(rm, t);
         fired++;
         if (t->kind == RMQ__TIMER_REQUEST) rmq__req_expire(rm, (rmq__req *)(void *)t);
-        else if (t->kind == RMQ__TIMER_LINGER) rmq__linger_release(rm);
+        else if (RMQ__LINGER && t->kind == RMQ__TIMER_LINGER) rmq__linger_release(rm);
         else if (rm->on_timer) rm->on_timer(rm, rm->on_timer_arg, t);
     }
     return fired;
@@ -3931,7 +4081,7 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
         rm->items[n].conn = c->h;
         rm->items[n].want = c->state == RMQ__CONN_CONNECTING ? RMQ_WANT_WRITE
-                          : (RMQ_WANT_READ | (c->out_head && !c->held ? RMQ_WANT_WRITE : 0u));
+                          : (RMQ_WANT_READ | (c->out_head && !RMQ__HELD(c) ? RMQ_WANT_WRITE : 0u));
         rm->items[n].ready = 0;
         rm->item_conn[n++] = c;
         if (c->state == RMQ__CONN_OPEN && pt->pending && pt->pending(pt->ctx, c->h)) wait = 0;
@@ -5161,7 +5311,7 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
         return rmq__bad(why, len, "max_pending", "must be within 1..RMQ_MAX_PENDING");
     if (cfg->max_pending_bytes < cfg->max_message_size)
         return rmq__bad(why, len, "max_pending_bytes", "must be at least max_message_size");
-    if (cfg->linger_us > 1000000u)
+    if (RMQ__LINGER && cfg->linger_us > 1000000u)
         return rmq__bad(why, len, "linger_us", "must be at most 1000000 (1 s)");
     if (cfg->serialize != RMQ_SERIALIZE_JSON && cfg->serialize != RMQ_SERIALIZE_ROCKETMQ)
         return rmq__bad(why, len, "serialize", "must be RMQ_SERIALIZE_JSON or RMQ_SERIALIZE_ROCKETMQ");
@@ -5466,15 +5616,15 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
 #define RMQ__PROPS_ROOM 128u
 
 /* One allocation per send: the op, then its results (async and oneway;
- * a sync send writes the caller's), UNIQ_KEYs, property string and body
- * (body_room bytes, 0 for one of its own). */
+ * a sync send writes the caller's), UNIQ_KEYs, and but for RMQ_NO_FAST_PATH
+ * its property string and body (body_room bytes, 0 for one of its own). */
 RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res,
                              size_t body_room)
 {
     void *mem = p->cfg.mem_ctx;
     size_t at_res = RMQ__ALIGN8(sizeof(rmq__op)), at_uniq = at_res + (res ? 0 : RMQ__ALIGN8(nmsgs * sizeof *res));
     size_t at_props = at_uniq + nmsgs * (RMQ_MSG_ID_MAX_LEN + 1), at_body = at_props + RMQ__PROPS_ROOM;
-    uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, at_body + body_room);
+    uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
     rmq__op *op = (rmq__op *)(void *)block;
     if (!op) return NULL;
     RMQ_MEMSET(op, 0, sizeof *op);
@@ -5487,9 +5637,11 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     op->last_broker = -1;
     op->broker = -1;
     rmq__buf_init(&op->props, mem, RMQ_PROPERTIES_MAX_BYTES);
-    rmq__buf_borrow(&op->props, block + at_props, RMQ__PROPS_ROOM);
     rmq__buf_init(&op->body, mem, p->cfg.max_message_size + (nmsgs > 1 ? 0u : p->cfg.max_message_size / 2 + 64));
-    if (body_room) rmq__buf_borrow(&op->body, block + at_body, body_room);
+    if (RMQ__FAST_PATH) {
+        rmq__buf_borrow(&op->props, block + at_props, RMQ__PROPS_ROOM);
+        if (body_room) rmq__buf_borrow(&op->body, block + at_body, body_room);
+    }
     op->uniq = (char *)(block + at_uniq);
     op->res = res ? res : (rmq_send_result *)(void *)(block + at_res);
     RMQ_MEMSET(op->res, 0, nmsgs * sizeof *op->res);
@@ -5785,14 +5937,38 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 }
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
+#ifdef RMQ_NO_FAST_PATH
+/* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
+RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
+{
+    rmq_producer *p = op->p;
+    char (*num)[24] = p->in->num;
+    rmq__command_init(cmd, op->code, 0, 0);
+    rmq__ext_append_str(cmd, 'a', p->cfg.group);
+    rmq__ext_append_str(cmd, 'b', op->queue.topic);
+    rmq__ext_append_str(cmd, 'c', p->cfg.create_topic_key);
+    rmq__ext_append_dec(cmd, 'd', num[0], p->cfg.default_topic_queue_nums);
+    rmq__ext_append_dec(cmd, 'e', num[1], op->queue.queue_id);
+    rmq__ext_append_dec(cmd, 'f', num[2], op->sysflag);
+    rmq__ext_append_dec(cmd, 'g', num[3], rmq__wall(p->in));
+    rmq__ext_append_dec(cmd, 'h', num[4], op->flag);
+    rmq__ext_append(cmd, 'i', (const char *)op->props.p, op->props.len);
+    rmq__ext_append(cmd, 'j', "0", 1);
+    rmq__ext_append(cmd, 'k', "false", 5);
+    rmq__ext_append_str(cmd, 'm', op->batch ? "true" : "false");
+    rmq__ext_append_str(cmd, 'n', op->queue.broker_name);
+}
+
+#else
 /* The V2 header (one-letter keys), or for a batch code 320 with m=true.
  * The fields become ext fields of cmd only where something reads them
  * there: an RPC hook, or the binary form; else the JSON send serializer
  * writes them from f. */
-RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd, rmq__send_fields *f)
+RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
 {
     rmq_producer *p = op->p;
     rmq__remoting *rm = &p->in->rm;
+    rmq__send_fields *f = &rm->tx_send;
     rmq__command_init(cmd, op->code, 0, 0);
     f->group = p->cfg.group;
     f->topic = op->queue.topic;
@@ -5806,12 +5982,14 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd, rmq__send_fields *f
     f->flag = op->flag;
     f->born_ms = rmq__wall(p->in);
     f->batch = op->batch;
-    if ((rm->hook && rm->hook->before) || rm->serialize != RMQ_SERIALIZE_JSON) {
-        rmq__send_fields_ext(f, cmd, p->in->num);
+    if (!(rm->hook && rm->hook->before) && rm->serialize == RMQ_SERIALIZE_JSON) {
+        rm->tx_fields = f;
         return;
     }
-    rm->tx_fields = f;
+    rmq__send_fields_ext(f, cmd, p->in->num);
 }
+
+#endif
 
 /* Picks the queue of this attempt; -1 with why written when none. */
 RMQ__FN int rmq__op_pick(rmq__op *op, char *why, size_t cap)
@@ -5866,7 +6044,6 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
 {
     rmq__inst *in = op->p->in;
     rmq_command *cmd = &in->rm.tx;
-    rmq__send_fields fields;
     char *why = op->res[0].reason;       /* the op's own: no buffer on the stack */
     const size_t cap = sizeof op->res[0].reason;
     const char *addr;
@@ -5884,11 +6061,13 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     }
     if (!RMQ__IS_ONEWAY(op) && !in->rm.nfree) return RMQ__TRY_PARKED;
     rmq__heartbeat_if_new(in, op->broker);
-    rmq__send_header(op, cmd, &fields);
-    in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
+    rmq__send_header(op, cmd);
+    if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
     *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
                            op->deadline, rmq__op_done, op, &op->req);
+#ifndef RMQ_NO_FAST_PATH
     in->rm.tx_fields = NULL;
+#endif
     in->rm.hold_ms = 0;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
@@ -6071,7 +6250,7 @@ RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadl
     int holds;
     w.event = NULL;
     w.next = NULL;
-    if (!until_any) rmq__linger_release(&in->rm);    /* a blocking call writes what waits */
+    if (RMQ__LINGER && !until_any) rmq__linger_release(&in->rm);   /* a blocking call writes what waits */
     while (!(holds = cond(in, arg))) {
         int32_t left = rmq__tdiff(deadline, rmq__now(&in->rm));
         rmq__waiter **pp;
@@ -6162,7 +6341,7 @@ RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
         items[n].conn = c->h;
         items[n].want = c->state == RMQ__CONN_CONNECTING ? RMQ_WANT_WRITE
-                      : (RMQ_WANT_READ | (c->out_head && !c->held ? RMQ_WANT_WRITE : 0u));
+                      : (RMQ_WANT_READ | (c->out_head && !RMQ__HELD(c) ? RMQ_WANT_WRITE : 0u));
         items[n].ready = 0;
         n++;
     }
