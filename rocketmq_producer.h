@@ -1145,6 +1145,7 @@ RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
     size_t n = 20;
     uint32_t w;
     int k;
+    if (v < 10) { out[0] = (char)('0' + (int)v); return 1; }   /* most header numbers */
     while (v > 0xFFFFFFFFu) {
         v = rmq__div16(v, 10000u, &w);
         for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
@@ -1413,6 +1414,24 @@ RMQ__FN void rmq__buf_u32(rmq__buf *b, uint32_t v) { uint8_t t[4]; rmq__be32_put
 RMQ__FN void rmq__buf_u16(rmq__buf *b, uint16_t v) { uint8_t t[2]; t[0] = (uint8_t)(v >> 8); t[1] = (uint8_t)v; rmq__buf_put(b, t, 2); }
 
 /* -- JSON writer --------------------------------------------------------- */
+#ifndef RMQ_NO_FAST_PATH
+/* The bytes a JSON string cannot hold as they are (control bytes, '"' and
+ * '\\'), by table: one load instead of three compares per byte. */
+static const uint8_t rmq__json_special_tab[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+#define RMQ__JSON_SPECIAL(c) (rmq__json_special_tab[c])
+#else
+#define RMQ__JSON_SPECIAL(c) ((c) < 0x20 || (c) == '"' || (c) == '\\')
+#endif
+
 #ifdef RMQ_NO_FAST_PATH
 /* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
  * the 0x01/0x02 separators of a property string. UTF-8 passes through. The
@@ -1471,7 +1490,7 @@ RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
         }
         for (; i < end; i++) {
             unsigned char c = (unsigned char)s[i];
-            if (c >= 0x20 && c != '"' && c != '\\') { *o++ = c; continue; }
+            if (!RMQ__JSON_SPECIAL(c)) { *o++ = c; continue; }
             *o++ = '\\';
             if (c == '"' || c == '\\') { *o++ = c; continue; }
             o[0] = 'u'; o[1] = '0'; o[2] = '0'; o[3] = (uint8_t)hex[c >> 4]; o[4] = (uint8_t)hex[c & 15];
@@ -1497,8 +1516,7 @@ RMQ__FN size_t rmq__json_esc_len(const char *s, size_t n)
         }
         for (; i < end; i++) {
             unsigned char c = (unsigned char)s[i];
-            if (c < 0x20) len += 5;
-            else if (c == '"' || c == '\\') len++;
+            if (RMQ__JSON_SPECIAL(c)) len += c < 0x20 ? 5 : 1;
         }
     }
     return len;
@@ -2012,6 +2030,7 @@ RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t 
  * number written twice or an escape scan of what cannot need one. */
 typedef struct rmq__send_fields {
     const char *group, *topic, *create_key, *broker;  /* a b c n */
+    size_t group_len, topic_len, key_len, broker_len;
     const char *props;                                /* i */
     size_t props_len;
     int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
@@ -2023,9 +2042,9 @@ typedef struct rmq__send_fields {
  * the numbers' text goes to num. */
 RMQ__FN void rmq__send_fields_ext(const rmq__send_fields *f, rmq_command *cmd, char (*num)[24])
 {
-    rmq__ext_append_str(cmd, 'a', f->group);
-    rmq__ext_append_str(cmd, 'b', f->topic);
-    rmq__ext_append_str(cmd, 'c', f->create_key);
+    rmq__ext_append(cmd, 'a', f->group, f->group_len);
+    rmq__ext_append(cmd, 'b', f->topic, f->topic_len);
+    rmq__ext_append(cmd, 'c', f->create_key, f->key_len);
     rmq__ext_append_dec(cmd, 'd', num[0], f->queue_nums);
     rmq__ext_append_dec(cmd, 'e', num[1], f->queue_id);
     rmq__ext_append_dec(cmd, 'f', num[2], f->sysflag);
@@ -2035,7 +2054,16 @@ RMQ__FN void rmq__send_fields_ext(const rmq__send_fields *f, rmq_command *cmd, c
     rmq__ext_append(cmd, 'j', "0", 1);
     rmq__ext_append(cmd, 'k', "false", 5);
     rmq__ext_append_str(cmd, 'm', f->batch ? "true" : "false");
-    rmq__ext_append_str(cmd, 'n', f->broker);
+    rmq__ext_append(cmd, 'n', f->broker, f->broker_len);
+}
+
+/* The lengths of the fields' strings, once per send. */
+RMQ__FN void rmq__send_fields_lengths(rmq__send_fields *f)
+{
+    f->group_len = RMQ_STRLEN(f->group);
+    f->topic_len = RMQ_STRLEN(f->topic);
+    f->key_len = RMQ_STRLEN(f->create_key);
+    f->broker_len = RMQ_STRLEN(f->broker);
 }
 
 static const char rmq__sh_a[] = "{\"code\":", rmq__sh_b[] = ",\"extFields\":{\"a\":", rmq__sh_c[] = ",\"b\":",
@@ -2053,14 +2081,14 @@ RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *
     const char *lang = rmq__language_names[rmq__json_lang(c)];
     n += sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque + sizeof rmq__jh_tail - 4 + 1;
     n += 8 * 11 + 20 + 5 + RMQ_STRLEN(lang) + 2;
-    n += rmq__json_esc_len(f->group, RMQ_STRLEN(f->group)) + rmq__json_esc_len(f->topic, RMQ_STRLEN(f->topic)) +
-         rmq__json_esc_len(f->create_key, RMQ_STRLEN(f->create_key)) + rmq__json_esc_len(f->props, f->props_len) +
-         rmq__json_esc_len(f->broker, RMQ_STRLEN(f->broker));
+    n += rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
+         rmq__json_esc_len(f->create_key, f->key_len) + rmq__json_esc_len(f->props, f->props_len) +
+         rmq__json_esc_len(f->broker, f->broker_len);
     if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
     return n;
 }
 
-static uint8_t *rmq__put_esc(uint8_t *o, const char *s) { return o + rmq__json_esc(o, s, RMQ_STRLEN(s)); }
+static uint8_t *rmq__put_esc(uint8_t *o, const char *s, size_t n) { return o + rmq__json_esc(o, s, n); }
 static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
 
 /* The send header as rmq__header_json_put writes it for the same fields. */
@@ -2069,11 +2097,11 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     RMQ__JH(o, rmq__sh_a);
     o = rmq__put_dec(o, c->code);
     RMQ__JH(o, rmq__sh_b);
-    o = rmq__put_esc(o, f->group);
+    o = rmq__put_esc(o, f->group, f->group_len);
     RMQ__JH(o, rmq__sh_c);
-    o = rmq__put_esc(o, f->topic);
+    o = rmq__put_esc(o, f->topic, f->topic_len);
     RMQ__JH(o, rmq__sh_d);
-    o = rmq__put_esc(o, f->create_key);
+    o = rmq__put_esc(o, f->create_key, f->key_len);
     RMQ__JH(o, rmq__sh_e);
     o = rmq__put_dec(o, f->queue_nums);
     RMQ__JH(o, rmq__sh_f);
@@ -2089,7 +2117,7 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     RMQ__JH(o, rmq__sh_k);
     o = rmq__put_bytes(o, f->batch ? "true" : "false", f->batch ? 4 : 5);
     RMQ__JH(o, rmq__sh_l);
-    o = rmq__put_esc(o, f->broker);
+    o = rmq__put_esc(o, f->broker, f->broker_len);
     RMQ__JH(o, rmq__sh_m);
     return rmq__header_json_tail(o, c);
 }
@@ -2248,11 +2276,22 @@ typedef struct rmq__flat {
 /* A string without escapes at at (its opening quote); its text in *v. */
 RMQ__FN int rmq__flat_string(rmq__flat *f, rmq_slice *v)
 {
-    size_t i = f->at + 1;
+    size_t i = f->at + 1, end;
     unsigned char c = 0;
     if (f->at >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
-    /* Header strings are short: a plain loop beats word tricks here. */
-    while (i < f->len && (c = (unsigned char)f->s[i]) != '"' && c >= 0x20 && c != '\\') i++;
+    end = f->len - i > 16 ? i + 16 : f->len;
+    /* Keys and numbers byte by byte; past 16 bytes (message ids, a batch's
+     * list of them) a word at a time. */
+    while (i < end && !RMQ__JSON_SPECIAL(c = (unsigned char)f->s[i])) i++;
+    if (i == end) {
+        while (f->len - i >= sizeof(size_t)) {
+            size_t w;
+            RMQ_MEMCPY(&w, f->s + i, sizeof w);
+            if (rmq__json_word_special(w)) break;
+            i += sizeof w;
+        }
+        while (i < f->len && !RMQ__JSON_SPECIAL(c = (unsigned char)f->s[i])) i++;
+    }
     if (i >= f->len || c != '"') return RMQ__FLAT_OTHER;
     v->ptr = f->s + f->at + 1;
     v->len = i - f->at - 1;
@@ -2312,6 +2351,10 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
     return RMQ__FLAT_OK;
 }
 
+/* A key against a literal, its length known at compile time: most keys
+ * are told apart by their length alone. */
+#define RMQ__FLAT_IS(k, lit) ((k).len == sizeof lit - 1 && RMQ_MEMCMP((k).ptr, lit, sizeof lit - 1) == 0)
+
 /* One member of the header object, its key read: as rmq__header_decode_tokens. */
 RMQ__FN int rmq__flat_member(rmq__flat *f, rmq_slice key, rmq_command *c, int cap)
 {
@@ -2319,18 +2362,18 @@ RMQ__FN int rmq__flat_member(rmq__flat *f, rmq_slice key, rmq_command *c, int ca
     int str;
     int64_t n;
     if (f->at < f->len && f->s[f->at] == '{')
-        return rmq__slice_eq(key, "extFields") ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
+        return RMQ__FLAT_IS(key, "extFields") ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
     if (rmq__flat_scalar(f, &v, &str)) return RMQ__FLAT_OTHER;
-    if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") || rmq__slice_eq(key, "flag") ||
-        rmq__slice_eq(key, "version")) {
+    if (RMQ__FLAT_IS(key, "code") || RMQ__FLAT_IS(key, "opaque") || RMQ__FLAT_IS(key, "flag") ||
+        RMQ__FLAT_IS(key, "version")) {
         if (rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX) return RMQ__FLAT_OTHER;
         if (key.ptr[0] == 'c') c->code = (int32_t)n;
         else if (key.ptr[0] == 'o') c->opaque = (int32_t)n;
         else if (key.ptr[0] == 'f') c->flag = (int32_t)n;
         else c->version = (int32_t)n;
-    } else if (str && rmq__slice_eq(key, "language")) {
+    } else if (str && RMQ__FLAT_IS(key, "language")) {
         c->language = rmq__language_code(v);
-    } else if (str && rmq__slice_eq(key, "remark")) {
+    } else if (str && RMQ__FLAT_IS(key, "remark")) {
         c->remark = v;
     }
     return RMQ__FLAT_OK;
@@ -5626,6 +5669,7 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     size_t at_props = at_uniq + nmsgs * (RMQ_MSG_ID_MAX_LEN + 1), at_body = at_props + RMQ__PROPS_ROOM;
     uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
     rmq__op *op = (rmq__op *)(void *)block;
+    size_t i;
     if (!op) return NULL;
     RMQ_MEMSET(op, 0, sizeof *op);
     op->timer.pos = -1;
@@ -5644,7 +5688,7 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     }
     op->uniq = (char *)(block + at_uniq);
     op->res = res ? res : (rmq_send_result *)(void *)(block + at_res);
-    RMQ_MEMSET(op->res, 0, nmsgs * sizeof *op->res);
+    for (i = 0; i < nmsgs; i++) RMQ_MEMSET(&op->res[i], 0, sizeof op->res[i]);   /* inlined stores */
     return op;
 }
 
@@ -5801,19 +5845,40 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
     dst[n] = 0;
 }
 
+/* The fields of a send's answer (SendMessageResponseHeader, MSG_REGION and
+ * TRACE_ON), in one pass; a later duplicate wins, as with rmq_command_ext.
+ * Their names differ in length, which picks the one to compare. */
+enum { RMQ__ANS_MSG_ID, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE, RMQ__ANS_REGION, RMQ__ANS_OFFSET, RMQ__ANS_TID, RMQ__ANS_N };
+
+RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
+{
+    static const char *const names[14] = { 0, 0, 0, 0, 0, "msgId", 0, "queueId", "TRACE_ON", 0, "MSG_REGION",
+                                            "queueOffset", 0, "transactionId" };
+    static const signed char slot[14] = { -1, -1, -1, -1, -1, RMQ__ANS_MSG_ID, -1, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE,
+                                          -1, RMQ__ANS_REGION, RMQ__ANS_OFFSET, -1, RMQ__ANS_TID };
+    size_t i;
+    for (i = 0; i < RMQ__ANS_N; i++) { out[i].ptr = NULL; out[i].len = 0; }
+    for (i = 0; i < resp->next; i++) {
+        rmq_slice k = resp->ext[i].key;
+        if (k.len < 14 && slot[k.len] >= 0 && RMQ_MEMCMP(k.ptr, names[k.len], k.len) == 0)
+            out[(int)slot[k.len]] = resp->ext[i].value;
+    }
+}
+
 RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq_slice offs = rmq_command_ext(resp, "msgId"), region = rmq_command_ext(resp, "MSG_REGION");
-    rmq_slice trace = rmq_command_ext(resp, "TRACE_ON"), tid = rmq_command_ext(resp, "transactionId");
+    rmq_slice a[RMQ__ANS_N], offs, region, trace, tid, v, rest;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
-    rmq_slice v = rmq_command_ext(resp, "queueOffset"), rest;
     size_t i;
     rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
                        : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
                        : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
+    rmq__send_answer(resp, a);
+    offs = a[RMQ__ANS_MSG_ID]; region = a[RMQ__ANS_REGION]; trace = a[RMQ__ANS_TRACE]; tid = a[RMQ__ANS_TID];
+    v = a[RMQ__ANS_OFFSET];
     if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
-    v = rmq_command_ext(resp, "queueId");
+    v = a[RMQ__ANS_QUEUE_ID];
     if (v.ptr) rmq__parse_i32(v.ptr, v.len, &qid);
     rest = offs;
     for (i = 0; i < op->nmsgs; i++) {
@@ -5982,6 +6047,7 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
     f->flag = op->flag;
     f->born_ms = rmq__wall(p->in);
     f->batch = op->batch;
+    rmq__send_fields_lengths(f);
     if (!(rm->hook && rm->hook->before) && rm->serialize == RMQ_SERIALIZE_JSON) {
         rm->tx_fields = f;
         return;

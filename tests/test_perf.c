@@ -19,6 +19,7 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
     f->sysflag = 0;
     f->flag = -7;
     f->born_ms = born;
+    rmq__send_fields_lengths(f);
 }
 
 /* Both encoders on the same command; 0 when their frames are identical. */
