@@ -1136,6 +1136,13 @@ RMQ__FN uint64_t rmq__div16(uint64_t v, uint32_t d, uint32_t *rem)
     return q;
 }
 
+#ifndef RMQ_NO_FAST_PATH
+/* "00" to "99": two digits per division on the fast path. */
+static const char rmq__digit_pairs[] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+#endif
+
 /* Writes the decimal digits of v (no NUL); returns their count (<= 20).
  * Digits come from 32-bit divisions by 10 (a multiply), written from the
  * end, so no reversal. */
@@ -1151,7 +1158,13 @@ RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
         for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
     }
     w = (uint32_t)v;
+#ifndef RMQ_NO_FAST_PATH
+    for (; w >= 100u; w /= 100u) { n -= 2; RMQ_MEMCPY(t + n, rmq__digit_pairs + 2u * (w % 100u), 2); }
+    if (w >= 10u) { n -= 2; RMQ_MEMCPY(t + n, rmq__digit_pairs + 2u * w, 2); }
+    else t[--n] = (char)('0' + w);
+#else
     do { t[--n] = (char)('0' + w % 10u); w /= 10u; } while (w);
+#endif
     RMQ_MEMCPY(out, t + n, 20 - n);
     return 20 - n;
 }
@@ -1898,7 +1911,7 @@ RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
 static const char rmq__jh_code[] = "{\"code\":", rmq__jh_ext[] = ",\"extFields\":{", rmq__jh_flag[] = ",\"flag\":",
                   rmq__jh_lang[] = ",\"language\":", rmq__jh_opaque[] = ",\"opaque\":", rmq__jh_remark[] = ",\"remark\":",
                   rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
-#define RMQ__JH(o, lit) (RMQ_MEMCPY(o, lit, sizeof lit - 1), o += sizeof lit - 1)
+#define RMQ__JH(o, lit) (RMQ_MEMCPY((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
 
 RMQ__FN int rmq__json_lang(const rmq_command *c)
 {
@@ -2031,6 +2044,7 @@ RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t 
 typedef struct rmq__send_fields {
     const char *group, *topic, *create_key, *broker;  /* a b c n */
     size_t group_len, topic_len, key_len, broker_len;
+    int names_plain;     /* group, topic and key passed the name check: no escapes */
     const char *props;                                /* i */
     size_t props_len;
     int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
@@ -2081,14 +2095,25 @@ RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *
     const char *lang = rmq__language_names[rmq__json_lang(c)];
     n += sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque + sizeof rmq__jh_tail - 4 + 1;
     n += 8 * 11 + 20 + 5 + RMQ_STRLEN(lang) + 2;
-    n += rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
-         rmq__json_esc_len(f->create_key, f->key_len) + rmq__json_esc_len(f->props, f->props_len) +
-         rmq__json_esc_len(f->broker, f->broker_len);
+    n += f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
+                        : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
+                          rmq__json_esc_len(f->create_key, f->key_len);
+    n += rmq__json_esc_len(f->props, f->props_len) + rmq__json_esc_len(f->broker, f->broker_len);
     if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
     return n;
 }
 
 static uint8_t *rmq__put_esc(uint8_t *o, const char *s, size_t n) { return o + rmq__json_esc(o, s, n); }
+
+/* A name known to need no escape, quoted. */
+static uint8_t *rmq__put_name(uint8_t *o, const char *s, size_t n, int plain)
+{
+    if (!plain) return rmq__put_esc(o, s, n);
+    *o++ = '"';
+    RMQ_MEMCPY(o, s, n);
+    o[n] = '"';
+    return o + n + 1;
+}
 static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
 
 /* The send header as rmq__header_json_put writes it for the same fields. */
@@ -2097,11 +2122,11 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     RMQ__JH(o, rmq__sh_a);
     o = rmq__put_dec(o, c->code);
     RMQ__JH(o, rmq__sh_b);
-    o = rmq__put_esc(o, f->group, f->group_len);
+    o = rmq__put_name(o, f->group, f->group_len, f->names_plain);
     RMQ__JH(o, rmq__sh_c);
-    o = rmq__put_esc(o, f->topic, f->topic_len);
+    o = rmq__put_name(o, f->topic, f->topic_len, f->names_plain);
     RMQ__JH(o, rmq__sh_d);
-    o = rmq__put_esc(o, f->create_key, f->key_len);
+    o = rmq__put_name(o, f->create_key, f->key_len, f->names_plain);
     RMQ__JH(o, rmq__sh_e);
     o = rmq__put_dec(o, f->queue_nums);
     RMQ__JH(o, rmq__sh_f);
@@ -2351,10 +2376,6 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
     return RMQ__FLAT_OK;
 }
 
-/* A key against a literal, its length known at compile time: most keys
- * are told apart by their length alone. */
-#define RMQ__FLAT_IS(k, lit) ((k).len == sizeof lit - 1 && RMQ_MEMCMP((k).ptr, lit, sizeof lit - 1) == 0)
-
 /* One member of the header object, its key read: as rmq__header_decode_tokens. */
 RMQ__FN int rmq__flat_member(rmq__flat *f, rmq_slice key, rmq_command *c, int cap)
 {
@@ -2362,18 +2383,18 @@ RMQ__FN int rmq__flat_member(rmq__flat *f, rmq_slice key, rmq_command *c, int ca
     int str;
     int64_t n;
     if (f->at < f->len && f->s[f->at] == '{')
-        return RMQ__FLAT_IS(key, "extFields") ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
+        return rmq__slice_eq(key, "extFields") ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
     if (rmq__flat_scalar(f, &v, &str)) return RMQ__FLAT_OTHER;
-    if (RMQ__FLAT_IS(key, "code") || RMQ__FLAT_IS(key, "opaque") || RMQ__FLAT_IS(key, "flag") ||
-        RMQ__FLAT_IS(key, "version")) {
+    if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") || rmq__slice_eq(key, "flag") ||
+        rmq__slice_eq(key, "version")) {
         if (rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX) return RMQ__FLAT_OTHER;
         if (key.ptr[0] == 'c') c->code = (int32_t)n;
         else if (key.ptr[0] == 'o') c->opaque = (int32_t)n;
         else if (key.ptr[0] == 'f') c->flag = (int32_t)n;
         else c->version = (int32_t)n;
-    } else if (str && RMQ__FLAT_IS(key, "language")) {
+    } else if (str && rmq__slice_eq(key, "language")) {
         c->language = rmq__language_code(v);
-    } else if (str && RMQ__FLAT_IS(key, "remark")) {
+    } else if (str && rmq__slice_eq(key, "remark")) {
         c->remark = v;
     }
     return RMQ__FLAT_OK;
@@ -6047,6 +6068,7 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
     f->flag = op->flag;
     f->born_ms = rmq__wall(p->in);
     f->batch = op->batch;
+    f->names_plain = 1;          /* checked: the config at create, the topic at each send */
     rmq__send_fields_lengths(f);
     if (!(rm->hook && rm->hook->before) && rm->serialize == RMQ_SERIALIZE_JSON) {
         rm->tx_fields = f;

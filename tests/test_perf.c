@@ -50,6 +50,8 @@ static void test_send_header_serializer_writes_the_generic_encoders_bytes(void)
                 INT64_C(1700000000123));
     CHECK(!send_frames_differ(&f, 42, 0, 0));
     CHECK(!send_frames_differ(&f, -1, RMQ_FLAG_ONEWAY, 1));
+    f.names_plain = 1;                                            /* checked names: copied, not scanned */
+    CHECK(!send_frames_differ(&f, 42, 0, 0));
     send_fields(&f, "KEYS\001a \"quoted\" \\ key\002WAIT\001false", "broker \"b\"\t", 0);
     CHECK(!send_frames_differ(&f, 0, 0, 0));
     send_fields(&f, "", "", INT64_C(-9223372036854775807) - 1);
