@@ -1152,7 +1152,7 @@ RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
     size_t n = 20;
     uint32_t w;
     int k;
-    if (v < 10) { out[0] = (char)('0' + (int)v); return 1; }   /* most header numbers */
+    if (RMQ__FAST_PATH && v < 10) { out[0] = (char)('0' + (int)v); return 1; }   /* most header numbers */
     while (v > 0xFFFFFFFFu) {
         v = rmq__div16(v, 10000u, &w);
         for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
@@ -1359,7 +1359,8 @@ enum { RMQ__BUF_NO_MEMORY = 1, RMQ__BUF_OVER_LIMIT = 2 };   /* why it failed */
 
 RMQ__FN void rmq__buf_init(rmq__buf *b, void *mem, size_t limit)
 {
-    b->p = NULL; b->len = 0; b->cap = 0; b->limit = limit; b->mem = mem; b->failed = 0; b->borrowed = 0;
+    b->p = NULL; b->len = 0; b->cap = 0; b->limit = limit; b->mem = mem; b->failed = 0;
+    if (RMQ__FAST_PATH) b->borrowed = 0;
 }
 
 #define RMQ__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
@@ -1377,7 +1378,8 @@ RMQ__FN void rmq__buf_borrow(rmq__buf *b, void *room, size_t cap)
 RMQ__FN void rmq__buf_free(rmq__buf *b)
 {
     if (b->p && !RMQ__BORROWED(b)) RMQ_FREE(b->mem, b->p);
-    b->p = NULL; b->len = b->cap = 0; b->borrowed = 0;
+    b->p = NULL; b->len = b->cap = 0;
+    if (RMQ__FAST_PATH) b->borrowed = 0;
 }
 
 /* Makes room for n more bytes; grows geometrically up to the limit. */
@@ -1395,7 +1397,7 @@ RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
     if (!np) { b->failed = RMQ__BUF_NO_MEMORY; return -1; }
     if (b->len) RMQ_MEMCPY(np, b->p, b->len);
     if (b->p && !RMQ__BORROWED(b)) RMQ_FREE(b->mem, b->p);
-    b->borrowed = 0;
+    if (RMQ__FAST_PATH) b->borrowed = 0;
     b->p = np;
     b->cap = ncap;
     return 0;
@@ -5279,7 +5281,6 @@ RMQDEF void rmq_producer_config_init(rmq_producer_config *cfg)
     cfg->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
     cfg->max_pending = RMQ_MAX_PENDING;
     cfg->max_pending_bytes = RMQ_MAX_PENDING_BYTES;
-    cfg->linger_us = 0;
     cfg->serialize = RMQ_SERIALIZE_JSON;
     cfg->language = 7;
     rmq__latency_defaults(cfg);
@@ -5871,6 +5872,7 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
  * Their names differ in length, which picks the one to compare. */
 enum { RMQ__ANS_MSG_ID, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE, RMQ__ANS_REGION, RMQ__ANS_OFFSET, RMQ__ANS_TID, RMQ__ANS_N };
 
+#ifndef RMQ_NO_FAST_PATH
 RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
 {
     static const char *const names[14] = { 0, 0, 0, 0, 0, "msgId", 0, "queueId", "TRACE_ON", 0, "MSG_REGION",
@@ -5885,22 +5887,29 @@ RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
             out[(int)slot[k.len]] = resp->ext[i].value;
     }
 }
+#endif
 
 RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq_slice a[RMQ__ANS_N], offs, region, trace, tid, v, rest;
+    rmq_slice offs, region, trace, tid, v, qid_text, rest;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
     size_t i;
     rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
                        : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
                        : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
+#ifndef RMQ_NO_FAST_PATH
+    rmq_slice a[RMQ__ANS_N];
     rmq__send_answer(resp, a);
     offs = a[RMQ__ANS_MSG_ID]; region = a[RMQ__ANS_REGION]; trace = a[RMQ__ANS_TRACE]; tid = a[RMQ__ANS_TID];
-    v = a[RMQ__ANS_OFFSET];
+    v = a[RMQ__ANS_OFFSET]; qid_text = a[RMQ__ANS_QUEUE_ID];
+#else
+    offs = rmq_command_ext(resp, "msgId"); region = rmq_command_ext(resp, "MSG_REGION");
+    trace = rmq_command_ext(resp, "TRACE_ON"); tid = rmq_command_ext(resp, "transactionId");
+    v = rmq_command_ext(resp, "queueOffset"); qid_text = rmq_command_ext(resp, "queueId");
+#endif
     if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
-    v = a[RMQ__ANS_QUEUE_ID];
-    if (v.ptr) rmq__parse_i32(v.ptr, v.len, &qid);
+    if (qid_text.ptr) rmq__parse_i32(qid_text.ptr, qid_text.len, &qid);
     rest = offs;
     for (i = 0; i < op->nmsgs; i++) {
         rmq_send_result *r = &op->res[i];
@@ -6156,7 +6165,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
 #ifndef RMQ_NO_FAST_PATH
     in->rm.tx_fields = NULL;
 #endif
-    in->rm.hold_ms = 0;
+    if (RMQ__LINGER) in->rm.hold_ms = 0;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
