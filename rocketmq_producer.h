@@ -179,6 +179,15 @@
 #ifndef RMQ_MAX_PENDING_BYTES
 #define RMQ_MAX_PENDING_BYTES (64u * 1024u * 1024u)
 #endif
+/* cfg.linger_us: the most frames, and bytes, requests held for one write
+ * to a broker may reach; the one that reaches either bound is written with
+ * them at once. */
+#ifndef RMQ_LINGER_MAX_FRAMES
+#define RMQ_LINGER_MAX_FRAMES 32
+#endif
+#ifndef RMQ_LINGER_MAX_BYTES
+#define RMQ_LINGER_MAX_BYTES (64u * 1024u)
+#endif
 
 /* Topics whose route and publish info a client instance keeps. */
 #ifndef RMQ_MAX_TOPICS
@@ -328,6 +337,10 @@
  *                        WAIT remain); a message that has some is refused
  *   RMQ_NO_TIMER         no 5.x timer messages (rmq_message has no
  *                        deliver_time_ms, delay_time_sec, delay_time_ms)
+ *   RMQ_NO_LINGER        no write linger: cfg.linger_us is ignored
+ *   RMQ_NO_FAST_PATH     none of the send path's shortcuts (its own header
+ *                        serializer, the flat header reader, buffers in
+ *                        their owner's allocation): smaller, slower
  * Platform:
  *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
  *   RMQ_FREESTANDING_LIBC  with it, in one file: also define memcpy, memmove,
@@ -592,6 +605,12 @@ typedef struct rmq_producer_config {
     uint32_t connect_timeout_ms;        /* 3000 (capped by the send budget) */
     uint32_t max_pending;          /* RMQ_MAX_PENDING async sends */
     uint32_t max_pending_bytes;    /* RMQ_MAX_PENDING_BYTES */
+    /* 0: an async or oneway send is written at once, as Java's is. Else it
+     * may wait up to this long (on the port's millisecond clock, rounded
+     * up) for others to the same broker, to leave together in one scatter
+     * write of at most RMQ_LINGER_MAX_FRAMES frames and RMQ_LINGER_MAX_BYTES;
+     * rmq_producer_flush() and every blocking call write what waits. */
+    uint32_t linger_us;
     rmq_serialize serialize;       /* RMQ_SERIALIZE_JSON */
     int language;                  /* LanguageCode sent: 7 (OTHER) */
     const rmq_port *port;          /* required */
@@ -1102,6 +1121,16 @@ int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n)
 #else
 #define RMQ__PROPERTIES 1
 #endif
+#ifdef RMQ_NO_LINGER
+#define RMQ__LINGER 0
+#else
+#define RMQ__LINGER 1
+#endif
+#ifdef RMQ_NO_FAST_PATH
+#define RMQ__FAST_PATH 0
+#else
+#define RMQ__FAST_PATH 1
+#endif
 /* The instance's lock; a send's target (a send that picks its own queue
  * where selectors are cut) and whether it is oneway. */
 #define RMQ__MUTEX(m) (RMQ__THREADS ? (m) : (void *)0)
@@ -1174,42 +1203,55 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr)
 }
 
 /* -- text without printf ------------------------------------------------- */
-/* 64-by-32 division by shifting: the libgcc helper a 64-bit '/' calls is
- * not pulled in on Cortex-M0+ or rv32. For long numbers, calendar sums and
- * the id selector. */
-RMQ__FN uint64_t rmq__udiv64(uint64_t n, uint32_t d, uint32_t *rem)
+/* v / d and v % d for d in 1..65535, by long division over 16-bit limbs:
+ * each step divides a number below d * 2^16 <= 2^32 by d in 32 bits (a
+ * multiply when d is a constant), so no 64-bit division helper of libgcc
+ * is pulled in on Cortex-M0+ or rv32. For long numbers and calendar sums. */
+RMQ__FN uint64_t rmq__div16(uint64_t v, uint32_t d, uint32_t *rem)
 {
     uint64_t q = 0;
-    uint64_t r = 0;
-    int i = 63;
-    while (i > 0 && !(n >> i)) i--;      /* from the highest bit set */
-    for (; i >= 0; i--) {
-        r = (r << 1) | ((n >> i) & 1u);
-        if (r >= d) { r -= d; q |= (uint64_t)1 << i; }
+    uint32_t r = 0;
+    int k;
+    for (k = 48; k >= 0; k -= 16) {
+        uint32_t cur = (r << 16) | (uint32_t)((v >> k) & 0xFFFFu);
+        q = (q << 16) | (cur / d);
+        r = cur % d;
     }
-    if (rem) *rem = (uint32_t)r;
+    if (rem) *rem = r;
     return q;
 }
 
+#ifndef RMQ_NO_FAST_PATH
+/* "00" to "99": two digits per division on the fast path. */
+static const char rmq__digit_pairs[] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+#endif
+
 /* Writes the decimal digits of v (no NUL); returns their count (<= 20).
- * Digits come from 32-bit divisions by 10, which compilers turn into a
- * multiply; only values past 2^32 (timestamps, offsets) take the slow
- * 64-bit step, nine digits at a time, so no 64-bit division helper of
- * libgcc is pulled in on Cortex-M0+ or rv32. */
+ * Digits come from 32-bit divisions by 10 (a multiply), written from the
+ * end, so no reversal. */
 RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
 {
     char t[20];
-    size_t n = 0, i;
+    size_t n = 20;
     uint32_t w;
+    int k;
+    if (RMQ__FAST_PATH && v < 10) { out[0] = (char)('0' + (int)v); return 1; }   /* most header numbers */
     while (v > 0xFFFFFFFFu) {
-        uint32_t k;
-        v = rmq__udiv64(v, 1000000000u, &w);
-        for (k = 0; k < 9; k++) { t[n++] = (char)('0' + w % 10u); w /= 10u; }
+        v = rmq__div16(v, 10000u, &w);
+        for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
     }
     w = (uint32_t)v;
-    do { t[n++] = (char)('0' + w % 10u); w /= 10u; } while (w);
-    for (i = 0; i < n; i++) out[i] = t[n - 1 - i];
-    return n;
+#ifndef RMQ_NO_FAST_PATH
+    for (; w >= 100u; w /= 100u) { n -= 2; RMQ_MEMCPY(t + n, rmq__digit_pairs + 2u * (w % 100u), 2); }
+    if (w >= 10u) { n -= 2; RMQ_MEMCPY(t + n, rmq__digit_pairs + 2u * w, 2); }
+    else t[--n] = (char)('0' + w);
+#else
+    do { t[--n] = (char)('0' + w % 10u); w /= 10u; } while (w);
+#endif
+    RMQ_MEMCPY(out, t + n, 20 - n);
+    return 20 - n;
 }
 
 RMQ__FN size_t rmq__i64_to_dec(char *out, int64_t v)
@@ -1395,6 +1437,7 @@ typedef struct rmq__buf {
     size_t len, cap, limit;
     void *mem;
     int failed;             /* an append did not fit: the content is invalid */
+    int borrowed;           /* p is room inside another block: never freed */
 } rmq__buf;
 
 enum { RMQ__BUF_NO_MEMORY = 1, RMQ__BUF_OVER_LIMIT = 2 };   /* why it failed */
@@ -1402,12 +1445,26 @@ enum { RMQ__BUF_NO_MEMORY = 1, RMQ__BUF_OVER_LIMIT = 2 };   /* why it failed */
 RMQ__FN void rmq__buf_init(rmq__buf *b, void *mem, size_t limit)
 {
     b->p = NULL; b->len = 0; b->cap = 0; b->limit = limit; b->mem = mem; b->failed = 0;
+    if (RMQ__FAST_PATH) b->borrowed = 0;
+}
+
+#define RMQ__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+#define RMQ__BORROWED(b) (RMQ__FAST_PATH && (b)->borrowed)
+
+/* Starts b in cap bytes of room the caller owns (part of one allocation
+ * with its owner); it moves to its own block only if it outgrows them. */
+RMQ__FN void rmq__buf_borrow(rmq__buf *b, void *room, size_t cap)
+{
+    b->p = (uint8_t *)room;
+    b->cap = cap < b->limit ? cap : b->limit;
+    b->borrowed = 1;
 }
 
 RMQ__FN void rmq__buf_free(rmq__buf *b)
 {
-    if (b->p) RMQ_FREE(b->mem, b->p);
+    if (b->p && !RMQ__BORROWED(b)) RMQ_FREE(b->mem, b->p);
     b->p = NULL; b->len = b->cap = 0;
+    if (RMQ__FAST_PATH) b->borrowed = 0;
 }
 
 /* Makes room for n more bytes; grows geometrically up to the limit. */
@@ -1424,7 +1481,8 @@ RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
     np = (uint8_t *)RMQ_MALLOC(b->mem, ncap);
     if (!np) { b->failed = RMQ__BUF_NO_MEMORY; return -1; }
     if (b->len) RMQ_MEMCPY(np, b->p, b->len);
-    if (b->p) RMQ_FREE(b->mem, b->p);
+    if (b->p && !RMQ__BORROWED(b)) RMQ_FREE(b->mem, b->p);
+    if (RMQ__FAST_PATH) b->borrowed = 0;
     b->p = np;
     b->cap = ncap;
     return 0;
@@ -1454,11 +1512,32 @@ static uint16_t rmq__be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[
 
 RMQ__FN void rmq__buf_u32(rmq__buf *b, uint32_t v) { uint8_t t[4]; rmq__be32_put(t, v); rmq__buf_put(b, t, 4); }
 RMQ__FN void rmq__buf_u16(rmq__buf *b, uint16_t v) { uint8_t t[2]; t[0] = (uint8_t)(v >> 8); t[1] = (uint8_t)v; rmq__buf_put(b, t, 2); }
-RMQ__FN void rmq__buf_dec(rmq__buf *b, int64_t v) { char t[24]; rmq__buf_put(b, t, rmq__i64_to_dec(t, v)); }
 
 /* -- JSON writer --------------------------------------------------------- */
+#ifndef RMQ_NO_FAST_PATH
+/* The bytes a JSON string cannot hold as they are (control bytes, '"' and
+ * '\\'), by table: one load instead of three compares per byte. */
+static const uint8_t rmq__json_special_tab[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+#define RMQ__JSON_SPECIAL(c) (rmq__json_special_tab[c])
+#else
+#define RMQ__JSON_SPECIAL(c) ((c) < 0x20 || (c) == '"' || (c) == '\\')
+#endif
+
+#ifdef RMQ_NO_FAST_PATH
 /* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
- * the 0x01/0x02 separators of a property string. UTF-8 passes through. */
+ * the 0x01/0x02 separators of a property string. UTF-8 passes through. The
+ * small writer, piece by piece. */
+RMQ__FN void rmq__buf_dec(rmq__buf *b, int64_t v) { char t[24]; rmq__buf_put(b, t, rmq__i64_to_dec(t, v)); }
+
 RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -1476,6 +1555,79 @@ RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
     rmq__buf_put(b, s + run, n - run);
     rmq__buf_putc(b, '"');
 }
+
+#else
+/* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
+ * the 0x01/0x02 separators of a property string. UTF-8 passes through. A
+ * string takes at most 6 bytes per byte plus its quotes; rmq__json_esc
+ * writes into room the caller made, a word at a time where no byte of it
+ * needs an escape (the bulk of every header). */
+#define RMQ__JSON_STR_MAX(n) (6 * (n) + 2)
+
+/* Nonzero when a byte of w is below 0x20, '"' or '\\' (the bit tricks
+ * "hasless" and "haszero" of a word): such a word is written byte by byte. */
+static size_t rmq__json_word_special(size_t w)
+{
+    const size_t ones = (size_t)-1 / 255, highs = ones * 128;
+    size_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+}
+
+RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t *o = out;
+    size_t i = 0, end;
+    *o++ = '"';
+    while (i < n) {
+        if (RMQ__FAST_PATH && n - i >= sizeof(size_t)) {
+            size_t w;
+            RMQ_MEMCPY(&w, s + i, sizeof w);
+            if (!rmq__json_word_special(w)) { RMQ_MEMCPY(o, &w, sizeof w); o += sizeof w; i += sizeof w; continue; }
+            end = i + sizeof w;
+        } else {
+            end = n;
+        }
+        for (; i < end; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (!RMQ__JSON_SPECIAL(c)) { *o++ = c; continue; }
+            *o++ = '\\';
+            if (c == '"' || c == '\\') { *o++ = c; continue; }
+            o[0] = 'u'; o[1] = '0'; o[2] = '0'; o[3] = (uint8_t)hex[c >> 4]; o[4] = (uint8_t)hex[c & 15];
+            o += 5;
+        }
+    }
+    *o++ = '"';
+    return (size_t)(o - out);
+}
+
+/* The escaped length of a string, quotes included. */
+RMQ__FN size_t rmq__json_esc_len(const char *s, size_t n)
+{
+    size_t i = 0, len = 2 + n, end;
+    while (i < n) {
+        if (RMQ__FAST_PATH && n - i >= sizeof(size_t)) {
+            size_t w;
+            RMQ_MEMCPY(&w, s + i, sizeof w);
+            if (!rmq__json_word_special(w)) { i += sizeof w; continue; }
+            end = i + sizeof w;
+        } else {
+            end = n;
+        }
+        for (; i < end; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (RMQ__JSON_SPECIAL(c)) len += c < 0x20 ? 5 : 1;
+        }
+    }
+    return len;
+}
+
+RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+{
+    if (rmq__buf_reserve(b, rmq__json_esc_len(s, n))) return;
+    b->len += rmq__json_esc(b->p + b->len, s, n);
+}
+#endif
 
 RMQ__FN void rmq__json_cstr(rmq__buf *b, const char *s) { rmq__json_str(b, s, RMQ_STRLEN(s)); }
 
@@ -1805,6 +1957,9 @@ RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int
     c->language = 7; /* OTHER */
 }
 
+static RMQ__UNUSED uint8_t *rmq__put_bytes(uint8_t *o, const void *d, size_t n) { if (n) RMQ_MEMCPY(o, d, n); return o + n; }
+
+#ifdef RMQ_NO_FAST_PATH
 /* The JSON header, keys in fastjson's alphabetical order. */
 RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
 {
@@ -1837,35 +1992,288 @@ RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
     rmq__buf_putc(b, '}');
 }
 
+#else
+/* The JSON header, keys in fastjson's alphabetical order: its exact
+ * length first, so that it is written at once into room made once. */
+static const char rmq__jh_code[] = "{\"code\":", rmq__jh_ext[] = ",\"extFields\":{", rmq__jh_flag[] = ",\"flag\":",
+                  rmq__jh_lang[] = ",\"language\":", rmq__jh_opaque[] = ",\"opaque\":", rmq__jh_remark[] = ",\"remark\":",
+                  rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
+#define RMQ__JH(o, lit) (RMQ_MEMCPY((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
+
+RMQ__FN int rmq__json_lang(const rmq_command *c)
+{
+    return (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
+}
+
+/* Exact but for the four numbers, which are given their longest (an int32
+ * takes at most 11 characters): no conversion twice. */
+RMQ__FN size_t rmq__header_json_len(const rmq_command *c)
+{
+    size_t i, n = sizeof rmq__jh_code + sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque +
+                  sizeof rmq__jh_tail - 5 + 1 + 4 * 11;
+    n += RMQ_STRLEN(rmq__language_names[rmq__json_lang(c)]) + 2;
+    if (c->next) n += sizeof rmq__jh_ext - 1 + 1;
+    for (i = 0; i < c->next; i++)
+        n += (i > 0) + 1 + rmq__json_esc_len(c->ext[i].key.ptr, c->ext[i].key.len) +
+             rmq__json_esc_len(c->ext[i].value.ptr, c->ext[i].value.len);
+    if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
+    return n;
+}
+
+/* Writes what rmq__header_json_len counted (at most); returns the end. */
+RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c);
+
+RMQ__FN uint8_t *rmq__header_json_put(uint8_t *o, const rmq_command *c)
+{
+    size_t i;
+    RMQ__JH(o, rmq__jh_code);
+    o += rmq__i64_to_dec((char *)o, c->code);
+    if (c->next) {
+        RMQ__JH(o, rmq__jh_ext);
+        for (i = 0; i < c->next; i++) {
+            if (i) *o++ = ',';
+            o += rmq__json_esc(o, c->ext[i].key.ptr, c->ext[i].key.len);
+            *o++ = ':';
+            o += rmq__json_esc(o, c->ext[i].value.ptr, c->ext[i].value.len);
+        }
+        *o++ = '}';
+    }
+    return rmq__header_json_tail(o, c);
+}
+
+/* From ,"flag": to the end. */
+RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
+{
+    const char *lang = rmq__language_names[rmq__json_lang(c)];
+    RMQ__JH(o, rmq__jh_flag);
+    o += rmq__i64_to_dec((char *)o, c->flag);
+    RMQ__JH(o, rmq__jh_lang);
+    o += rmq__json_esc(o, lang, RMQ_STRLEN(lang));
+    RMQ__JH(o, rmq__jh_opaque);
+    o += rmq__i64_to_dec((char *)o, c->opaque);
+    if (c->remark.ptr) {
+        RMQ__JH(o, rmq__jh_remark);
+        o += rmq__json_esc(o, c->remark.ptr, c->remark.len);
+    }
+    RMQ__JH(o, rmq__jh_tail);
+    o += rmq__i64_to_dec((char *)o, c->version);
+    *o++ = '}';
+    return o;
+}
+
+#endif
+
 #ifndef RMQ_NO_BINARY_HEADER
 /* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
  * decode as null on the Java side, so empty ext values are left out. */
-RMQ__FN void rmq__header_binary(rmq__buf *b, const rmq_command *c)
+RMQ__FN size_t rmq__header_binary_len(const rmq_command *c)
 {
-    size_t i, ext_len = 0, at;
-    rmq__buf_u16(b, (uint16_t)c->code);
-    rmq__buf_putc(b, (char)(uint8_t)c->language);
-    rmq__buf_u16(b, (uint16_t)c->version);
-    rmq__buf_u32(b, (uint32_t)c->opaque);
-    rmq__buf_u32(b, (uint32_t)c->flag);
-    rmq__buf_u32(b, c->remark.ptr ? (uint32_t)c->remark.len : 0u);
-    if (c->remark.ptr) rmq__buf_put(b, c->remark.ptr, c->remark.len);
-    at = b->len;
-    rmq__buf_u32(b, 0);
+    size_t i, n = 21 + (c->remark.ptr ? c->remark.len : 0);
+    for (i = 0; i < c->next; i++)
+        if (c->ext[i].value.len && c->ext[i].key.len) n += 6 + c->ext[i].key.len + c->ext[i].value.len;
+    return n;
+}
+
+static uint8_t *rmq__put_be32(uint8_t *o, uint32_t v) { rmq__be32_put(o, v); return o + 4; }
+static uint8_t *rmq__put_be16(uint8_t *o, uint32_t v) { o[0] = (uint8_t)(v >> 8); o[1] = (uint8_t)v; return o + 2; }
+
+RMQ__FN uint8_t *rmq__header_binary_put(uint8_t *o, const rmq_command *c, size_t hlen)
+{
+    size_t i, rlen = c->remark.ptr ? c->remark.len : 0;
+    o = rmq__put_be16(o, (uint16_t)c->code);
+    *o++ = (uint8_t)c->language;
+    o = rmq__put_be16(o, (uint16_t)c->version);
+    o = rmq__put_be32(o, (uint32_t)c->opaque);
+    o = rmq__put_be32(o, (uint32_t)c->flag);
+    o = rmq__put_be32(o, (uint32_t)rlen);
+    o = rmq__put_bytes(o, c->remark.ptr, rlen);
+    o = rmq__put_be32(o, (uint32_t)(hlen - 21 - rlen));
     for (i = 0; i < c->next; i++) {
-        if (!c->ext[i].value.len || !c->ext[i].key.len) continue;
-        rmq__buf_u16(b, (uint16_t)c->ext[i].key.len);
-        rmq__buf_put(b, c->ext[i].key.ptr, c->ext[i].key.len);
-        rmq__buf_u32(b, (uint32_t)c->ext[i].value.len);
-        rmq__buf_put(b, c->ext[i].value.ptr, c->ext[i].value.len);
-        ext_len += 6 + c->ext[i].key.len + c->ext[i].value.len;
+        const rmq_ext_field *f = &c->ext[i];
+        if (!f->value.len || !f->key.len) continue;
+        o = rmq__put_be16(o, (uint16_t)f->key.len);
+        o = rmq__put_bytes(o, f->key.ptr, f->key.len);
+        o = rmq__put_be32(o, (uint32_t)f->value.len);
+        o = rmq__put_bytes(o, f->value.ptr, f->value.len);
     }
-    if (!b->failed) rmq__be32_put(b->p + at, (uint32_t)ext_len);
+    return o;
 }
 #endif
 
-/* Encodes the 8-byte prefix and the header into b; the body (body_len
- * bytes) is written after it by the caller, from wherever it lives. */
+/* -- the send header ------------------------------------------------------ */
+/* The fields of a fresh header are distinct by construction, so they are
+ * appended without rmq_command_put_ext's search for a duplicate key. */
+RMQ__FN void rmq__ext_append(rmq_command *cmd, char key, const char *value, size_t len)
+{
+    static const char keys[] = "abcdefghijklmn";
+    rmq_ext_field *f = &cmd->ext[cmd->next++];
+    f->key.ptr = keys + (key - 'a');
+    f->key.len = 1;
+    f->value.ptr = value;
+    f->value.len = len;
+}
+
+RMQ__FN void rmq__ext_append_str(rmq_command *cmd, char key, const char *value)
+{
+    rmq__ext_append(cmd, key, value, RMQ_STRLEN(value));
+}
+
+RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t v)
+{
+    rmq__ext_append(cmd, key, num, rmq__i64_to_dec(num, v));
+}
+
+#ifndef RMQ_NO_FAST_PATH
+/* SendMessageRequestHeaderV2 (one-letter keys; l is not sent), as the send
+ * path has it. Its JSON form has a serializer of its own: the same bytes as
+ * the generic one writes for the same fields, without a field list, a
+ * number written twice or an escape scan of what cannot need one. */
+typedef struct rmq__send_fields {
+    const char *group, *topic, *create_key, *broker;  /* a b c n */
+    size_t group_len, topic_len, key_len, broker_len;
+    int names_plain;     /* group, topic and key passed the name check: no escapes */
+    const char *props;                                /* i */
+    size_t props_len;
+    int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
+    int64_t born_ms;                                  /* g */
+    int batch;                                        /* m */
+} rmq__send_fields;
+
+/* The fields as ext fields of cmd (for an RPC hook, or the binary form);
+ * the numbers' text goes to num. */
+RMQ__FN void rmq__send_fields_ext(const rmq__send_fields *f, rmq_command *cmd, char (*num)[24])
+{
+    rmq__ext_append(cmd, 'a', f->group, f->group_len);
+    rmq__ext_append(cmd, 'b', f->topic, f->topic_len);
+    rmq__ext_append(cmd, 'c', f->create_key, f->key_len);
+    rmq__ext_append_dec(cmd, 'd', num[0], f->queue_nums);
+    rmq__ext_append_dec(cmd, 'e', num[1], f->queue_id);
+    rmq__ext_append_dec(cmd, 'f', num[2], f->sysflag);
+    rmq__ext_append_dec(cmd, 'g', num[3], f->born_ms);
+    rmq__ext_append_dec(cmd, 'h', num[4], f->flag);
+    rmq__ext_append(cmd, 'i', f->props, f->props_len);
+    rmq__ext_append(cmd, 'j', "0", 1);
+    rmq__ext_append(cmd, 'k', "false", 5);
+    rmq__ext_append_str(cmd, 'm', f->batch ? "true" : "false");
+    rmq__ext_append(cmd, 'n', f->broker, f->broker_len);
+}
+
+/* The lengths of the fields' strings, once per send. */
+RMQ__FN void rmq__send_fields_lengths(rmq__send_fields *f)
+{
+    f->group_len = RMQ_STRLEN(f->group);
+    f->topic_len = RMQ_STRLEN(f->topic);
+    f->key_len = RMQ_STRLEN(f->create_key);
+    f->broker_len = RMQ_STRLEN(f->broker);
+}
+
+static const char rmq__sh_a[] = "{\"code\":", rmq__sh_b[] = ",\"extFields\":{\"a\":", rmq__sh_c[] = ",\"b\":",
+                  rmq__sh_d[] = ",\"c\":", rmq__sh_e[] = ",\"d\":\"", rmq__sh_f[] = "\",\"e\":\"",
+                  rmq__sh_g[] = "\",\"f\":\"", rmq__sh_h[] = "\",\"g\":\"", rmq__sh_i[] = "\",\"h\":\"",
+                  rmq__sh_j[] = "\",\"i\":", rmq__sh_k[] = ",\"j\":\"0\",\"k\":\"false\",\"m\":\"",
+                  rmq__sh_l[] = "\",\"n\":", rmq__sh_m[] = "}";
+
+/* Exact but for the numbers, given their longest. */
+RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *f)
+{
+    size_t n = sizeof rmq__sh_a + sizeof rmq__sh_b + sizeof rmq__sh_c + sizeof rmq__sh_d + sizeof rmq__sh_e +
+               sizeof rmq__sh_f + sizeof rmq__sh_g + sizeof rmq__sh_h + sizeof rmq__sh_i + sizeof rmq__sh_j +
+               sizeof rmq__sh_k + sizeof rmq__sh_l + sizeof rmq__sh_m - 13;
+    const char *lang = rmq__language_names[rmq__json_lang(c)];
+    n += sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque + sizeof rmq__jh_tail - 4 + 1;
+    n += 8 * 11 + 20 + 5 + RMQ_STRLEN(lang) + 2;
+    n += f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
+                        : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
+                          rmq__json_esc_len(f->create_key, f->key_len);
+    n += rmq__json_esc_len(f->props, f->props_len) + rmq__json_esc_len(f->broker, f->broker_len);
+    if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
+    return n;
+}
+
+static uint8_t *rmq__put_esc(uint8_t *o, const char *s, size_t n) { return o + rmq__json_esc(o, s, n); }
+
+/* A name known to need no escape, quoted. */
+static uint8_t *rmq__put_name(uint8_t *o, const char *s, size_t n, int plain)
+{
+    if (!plain) return rmq__put_esc(o, s, n);
+    *o++ = '"';
+    RMQ_MEMCPY(o, s, n);
+    o[n] = '"';
+    return o + n + 1;
+}
+static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
+
+/* The send header as rmq__header_json_put writes it for the same fields. */
+RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+{
+    RMQ__JH(o, rmq__sh_a);
+    o = rmq__put_dec(o, c->code);
+    RMQ__JH(o, rmq__sh_b);
+    o = rmq__put_name(o, f->group, f->group_len, f->names_plain);
+    RMQ__JH(o, rmq__sh_c);
+    o = rmq__put_name(o, f->topic, f->topic_len, f->names_plain);
+    RMQ__JH(o, rmq__sh_d);
+    o = rmq__put_name(o, f->create_key, f->key_len, f->names_plain);
+    RMQ__JH(o, rmq__sh_e);
+    o = rmq__put_dec(o, f->queue_nums);
+    RMQ__JH(o, rmq__sh_f);
+    o = rmq__put_dec(o, f->queue_id);
+    RMQ__JH(o, rmq__sh_g);
+    o = rmq__put_dec(o, f->sysflag);
+    RMQ__JH(o, rmq__sh_h);
+    o = rmq__put_dec(o, f->born_ms);
+    RMQ__JH(o, rmq__sh_i);
+    o = rmq__put_dec(o, f->flag);
+    RMQ__JH(o, rmq__sh_j);
+    o += rmq__json_esc(o, f->props, f->props_len);
+    RMQ__JH(o, rmq__sh_k);
+    o = rmq__put_bytes(o, f->batch ? "true" : "false", f->batch ? 4 : 5);
+    RMQ__JH(o, rmq__sh_l);
+    o = rmq__put_esc(o, f->broker, f->broker_len);
+    RMQ__JH(o, rmq__sh_m);
+    return rmq__header_json_tail(o, c);
+}
+
+/* The header's length, or a bound (the JSON numbers count their longest). */
+RMQ__FN size_t rmq__frame_hlen(const rmq_command *c, const rmq__send_fields *f)
+{
+#ifndef RMQ_NO_BINARY_HEADER
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__header_binary_len(c);
+#endif
+    return f ? rmq__send_json_len(c, f) : rmq__header_json_len(c);
+}
+
+/* Encodes the 8-byte prefix and the header (hlen from rmq__frame_hlen)
+ * into b; the body (body_len bytes) is written after it by the caller, from
+ * wherever it lives. The length comes first: one allocation, no checks per
+ * piece. With send fields f (JSON only), those are the ext fields. */
+RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send_fields *f, size_t hlen,
+                              size_t body_len)
+{
+    size_t at = b->len;
+    uint8_t *o;
+    if (rmq__buf_reserve(b, 8 + hlen)) return -1;
+    o = b->p + at + 8;
+#ifndef RMQ_NO_BINARY_HEADER
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary_put(o, c, hlen);
+    else
+#endif
+        hlen = (size_t)((f ? rmq__send_json_put(o, c, f) : rmq__header_json_put(o, c)) - o);
+    b->len = at + 8 + hlen;
+    if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
+    rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
+    rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
+    return 0;
+}
+
+RMQ__FN RMQ__UNUSED int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
+{
+    return rmq__frame_encode(b, c, NULL, rmq__frame_hlen(c, NULL), body_len);
+}
+#else
+/* Encodes the 8-byte prefix and the header into b, piece by piece; the body
+ * (body_len bytes) is written after it by the caller, from wherever it
+ * lives. */
 RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
 {
     size_t at = b->len, hlen, i, guess = 8 + 160 + c->remark.len;
@@ -1876,8 +2284,10 @@ RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t bod
     rmq__buf_u32(b, 0);
     rmq__buf_u32(b, 0);
 #ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary(b, c);
-    else
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) {
+        hlen = rmq__header_binary_len(c);
+        if (!rmq__buf_reserve(b, hlen)) b->len = (size_t)(rmq__header_binary_put(b->p + b->len, c, hlen) - b->p);
+    } else
 #endif
         rmq__header_json(b, c);
     if (b->failed) return -1;
@@ -1887,6 +2297,7 @@ RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t bod
     rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
     return 0;
 }
+#endif
 
 /* What the first bytes of a frame say, picohttpparser style: a frame is
  * complete (RMQ__FRAME_OK, total bytes in *need), needs more bytes
@@ -1919,8 +2330,9 @@ RMQ__FN int rmq__frame_check(const uint8_t *p, size_t n, size_t max_frame, rmq__
     return n >= fi->total ? RMQ__FRAME_OK : RMQ__FRAME_NEED;
 }
 
-/* JSON header → command. Strings are unescaped in place (hdr is writable). */
-RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_command *c)
+/* JSON header → command, through the tokenizer: any JSON. Strings are
+ * unescaped in place (hdr is writable). */
+RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_command *c)
 {
     int n = rmq__json_parse(j, hdr, len), i, t;
     int64_t v;
@@ -1954,6 +2366,161 @@ RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_com
         }
     }
     return 0;
+}
+
+#ifndef RMQ_NO_FAST_PATH
+/* -- the flat reader ---------------------------------------------------------- */
+/* Brokers write every header in one shape (fastjson, no blanks): an object
+ * of scalar members and one extFields object of scalar members, strings
+ * without escapes. That shape is read here in one pass, straight into the
+ * command, with no tokens. Anything else (blanks, escapes, integer keys,
+ * other nesting, a value the header does not allow, a bound reached) is
+ * left to the tokenizer, which decides: this reader never refuses, so a
+ * header reads the same whichever way it is read. */
+enum { RMQ__FLAT_OK = 0, RMQ__FLAT_OTHER = 1 };
+
+typedef struct rmq__flat {
+    const char *s;
+    size_t len, at;
+    int tokens;             /* the tokenizer's count, held to its cap */
+} rmq__flat;
+
+/* A string without escapes at at (its opening quote); its text in *v. */
+RMQ__FN int rmq__flat_string(rmq__flat *f, rmq_slice *v)
+{
+    size_t i = f->at + 1, end;
+    unsigned char c = 0;
+    if (f->at >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
+    end = f->len - i > 16 ? i + 16 : f->len;
+    /* Keys and numbers byte by byte; past 16 bytes (message ids, a batch's
+     * list of them) a word at a time. */
+    while (i < end && !RMQ__JSON_SPECIAL(c = (unsigned char)f->s[i])) i++;
+    if (i == end) {
+        while (f->len - i >= sizeof(size_t)) {
+            size_t w;
+            RMQ_MEMCPY(&w, f->s + i, sizeof w);
+            if (rmq__json_word_special(w)) break;
+            i += sizeof w;
+        }
+        while (i < f->len && !RMQ__JSON_SPECIAL(c = (unsigned char)f->s[i])) i++;
+    }
+    if (i >= f->len || c != '"') return RMQ__FLAT_OTHER;
+    v->ptr = f->s + f->at + 1;
+    v->len = i - f->at - 1;
+    f->at = i + 1;
+    return RMQ__FLAT_OK;
+}
+
+/* A string or a primitive (as loosely as the tokenizer checks one). */
+RMQ__FN int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
+{
+    size_t i = f->at;
+    *is_string = i < f->len && f->s[i] == '"';
+    if (*is_string) return rmq__flat_string(f, v);
+    while (i < f->len && rmq__json_is_prim_char((unsigned char)f->s[i])) i++;
+    if (i == f->at) return RMQ__FLAT_OTHER;
+    v->ptr = f->s + f->at;
+    v->len = i - f->at;
+    f->at = i;
+    return RMQ__FLAT_OK;
+}
+
+/* "key": at at; moves past the colon. Counts the key and its value. */
+RMQ__FN int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap)
+{
+    if (rmq__flat_string(f, k) || f->at >= f->len || f->s[f->at] != ':') return RMQ__FLAT_OTHER;
+    f->at++;
+    f->tokens += 2;
+    return f->tokens > cap ? RMQ__FLAT_OTHER : RMQ__FLAT_OK;
+}
+
+/* Past a ',' (1), or at the object's '}' (0, moved past it). */
+RMQ__FN int rmq__flat_next(rmq__flat *f, int *more)
+{
+    if (f->at >= f->len) return RMQ__FLAT_OTHER;
+    *more = f->s[f->at] == ',';
+    if (!*more && f->s[f->at] != '}') return RMQ__FLAT_OTHER;
+    f->at++;
+    return RMQ__FLAT_OK;
+}
+
+/* extFields' object, at its '{': every member a scalar. */
+RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
+{
+    int more = 1, str;
+    if (RMQ_MAX_JSON_DEPTH < 2 || f->s[f->at] != '{') return RMQ__FLAT_OTHER;
+    f->at++;
+    if (f->at < f->len && f->s[f->at] == '}') { f->at++; return RMQ__FLAT_OK; }
+    while (more) {
+        rmq_slice k, v;
+        if (rmq__flat_key(f, &k, cap) || rmq__flat_scalar(f, &v, &str) || c->next >= RMQ_MAX_EXT_FIELDS)
+            return RMQ__FLAT_OTHER;
+        c->ext[c->next].key = k;
+        c->ext[c->next].value = v;
+        c->next++;
+        if (rmq__flat_next(f, &more)) return RMQ__FLAT_OTHER;
+    }
+    return RMQ__FLAT_OK;
+}
+
+/* One member of the header object, its key read: as rmq__header_decode_tokens. */
+RMQ__FN int rmq__flat_member(rmq__flat *f, rmq_slice key, rmq_command *c, int cap)
+{
+    rmq_slice v;
+    int str;
+    int64_t n;
+    if (f->at < f->len && f->s[f->at] == '{')
+        return rmq__slice_eq(key, "extFields") ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
+    if (rmq__flat_scalar(f, &v, &str)) return RMQ__FLAT_OTHER;
+    if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") || rmq__slice_eq(key, "flag") ||
+        rmq__slice_eq(key, "version")) {
+        if (rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX) return RMQ__FLAT_OTHER;
+        if (key.ptr[0] == 'c') c->code = (int32_t)n;
+        else if (key.ptr[0] == 'o') c->opaque = (int32_t)n;
+        else if (key.ptr[0] == 'f') c->flag = (int32_t)n;
+        else c->version = (int32_t)n;
+    } else if (str && rmq__slice_eq(key, "language")) {
+        c->language = rmq__language_code(v);
+    } else if (str && rmq__slice_eq(key, "remark")) {
+        c->remark = v;
+    }
+    return RMQ__FLAT_OK;
+}
+
+RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, int cap, rmq_command *c)
+{
+    rmq__flat f;
+    int more = 1;
+    f.s = hdr; f.len = len; f.at = 1; f.tokens = 1;
+    if (len < 2 || hdr[0] != '{' || cap < 1) return RMQ__FLAT_OTHER;
+    c->language = 0;
+    if (hdr[1] == '}') more = 0, f.at = 2;
+    while (more) {
+        rmq_slice k;
+        if (rmq__flat_key(&f, &k, cap) || rmq__flat_member(&f, k, c, cap) || rmq__flat_next(&f, &more))
+            return RMQ__FLAT_OTHER;
+    }
+    return f.at == len ? RMQ__FLAT_OK : RMQ__FLAT_OTHER;
+}
+
+/* JSON header → command: the flat reader, else the tokenizer. A command
+ * the flat reader gave up on half read starts again from nothing. */
+#endif
+
+RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_command *c)
+{
+#ifdef RMQ_NO_FAST_PATH
+    return rmq__header_decode_tokens(hdr, len, j, c);
+#else
+    int32_t code = c->code, opaque = c->opaque, flag = c->flag, version = c->version, language = c->language;
+    rmq_slice remark = c->remark;
+    size_t next = c->next;
+    if (rmq__header_read_flat(hdr, len, j->cap, c) == RMQ__FLAT_OK) return 0;
+    c->code = code; c->opaque = opaque; c->flag = flag; c->version = version; c->language = language;
+    c->remark = remark;
+    c->next = next;
+    return rmq__header_decode_tokens(hdr, len, j, c);
+#endif
 }
 
 /* Binary header → command, every length checked against what remains. */
@@ -2457,7 +3024,8 @@ RMQ__FN void rmq__month_bounds(int64_t epoch_ms, int64_t *start, int64_t *next)
     int32_t y, days;
     uint32_t m;
     if (epoch_ms < 0) epoch_ms = 0;
-    days = (int32_t)rmq__udiv64((uint64_t)epoch_ms, 86400000u, NULL);
+    /* 86,400,000 = 2^10 * 375 * 225; floors of floors are the floor */
+    days = (int32_t)rmq__div16(rmq__div16((uint64_t)epoch_ms >> 10, 375u, NULL), 225u, NULL);
     rmq__civil_from_days(days, &y, &m);
     *start = (int64_t)rmq__days_from_civil(y, m, 1) * 86400000;
     *next = (int64_t)rmq__days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * 86400000;
@@ -2542,11 +3110,18 @@ RMQDEF int rmq_select_by_hash(const rmq_queue *queues, size_t n, const rmq_messa
 RMQDEF int rmq_select_by_id(const rmq_queue *queues, size_t n, const rmq_message *m, void *arg)
 {
     uint64_t id;
-    uint32_t rem;
+    uint32_t rem, n32;
     (void)queues; (void)m;
     if (n == 0 || !arg) return -1;
     id = *(const uint64_t *)arg;
-    rmq__udiv64(id, (uint32_t)n, &rem);
+    if (n <= 0xFFFFu) {
+        rmq__div16(id, (uint32_t)n, &rem);
+        return (int)rem;
+    }
+    for (rem = 0, n32 = 64; n32-- > 0;) {           /* bit by bit: queue counts past 65,535 */
+        uint64_t r2 = ((uint64_t)rem << 1) | ((id >> n32) & 1u);
+        rem = (uint32_t)(r2 >= n ? r2 - n : r2);
+    }
     return (int)rem;
 }
 #endif
@@ -2635,6 +3210,10 @@ RMQDEF const char *rmq_version(void) { return RMQ_VERSION_TEXT; }
  * through a done function, and requests the broker sends to us go to one
  * handler. Nothing here calls a done function from inside rmq__invoke(). */
 
+/* Pieces of one scatter write: a header and a body per request. */
+#define RMQ__HELD(c) (RMQ__LINGER ? (c)->held : 0u)
+#define RMQ__IOV_MAX (RMQ__LINGER && 2 * RMQ_LINGER_MAX_FRAMES > 16 ? 2 * RMQ_LINGER_MAX_FRAMES : 16)
+
 typedef struct rmq__remoting rmq__remoting;
 typedef struct rmq__conn rmq__conn;
 typedef struct rmq__req rmq__req;
@@ -2646,7 +3225,7 @@ typedef struct rmq__timer {
     uint8_t kind;
 } rmq__timer;
 
-enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2 };
+enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2, RMQ__TIMER_LINGER = 3 };
 
 typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
                              const rmq_command *resp, const char *why);
@@ -2687,6 +3266,7 @@ struct rmq__conn {
     uint32_t rx_frames;
     uint32_t inflight;
     uint32_t epoch;         /* bumped when it fails: a reader of it stops */
+    uint32_t held, held_bytes;  /* requests queued, unwritten, for the linger */
     /* A raw connection (the address server's HTTP) hands its bytes to this
      * function instead of the frame decoder; len 0 with data NULL: closed. */
     void (*raw)(void *arg, const uint8_t *data, size_t len);
@@ -2731,6 +3311,13 @@ struct rmq__remoting {
     /* Scratch kept off the stack (the send path must fit small MCU stacks):
      * the command being encoded, and reasons being composed. */
     rmq_command tx;
+#ifndef RMQ_NO_FAST_PATH
+    const rmq__send_fields *tx_fields;  /* tx is a send: its ext fields are these */
+    rmq__send_fields tx_send;  /* the fields of the send being encoded */
+#endif
+    uint32_t hold_ms;       /* the request being sent may wait this long for others */
+    rmq__timer t_linger;    /* armed while requests are held: writes them */
+    rmq_iovec iov[RMQ__IOV_MAX];
     char why[RMQ_REASON_MAX_LEN + 1];
     char fail_why[RMQ_REASON_MAX_LEN + 1];
     char timer_why[RMQ_REASON_MAX_LEN + 1];
@@ -2818,6 +3405,10 @@ RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void
     rm->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
     rm->backoff_ms = RMQ_CONNECT_BACKOFF_MS;
     rm->language = 7;
+    if (RMQ__LINGER) {
+        rm->t_linger.pos = -1;
+        rm->t_linger.kind = RMQ__TIMER_LINGER;
+    }
     rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots);
     rm->free_slots = (uint32_t *)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
     rm->json.tok = (rmq__jtok *)RMQ_MALLOC(mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
@@ -3135,8 +3726,6 @@ RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
     return k;
 }
 
-#define RMQ__IOV_MAX 16
-
 /* Writes as much of the queue as the port takes; resumes where it stopped.
  * With a scatter send, one call carries up to RMQ__IOV_MAX pieces, so
  * requests queued behind a full socket (a window of async sends) leave
@@ -3144,8 +3733,9 @@ RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
 RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
 {
     const rmq_port *pt = rm->port;
+    rmq_iovec *iov = rm->iov;             /* off the stack: MCU stacks are small */
+    if (RMQ__LINGER) c->held = c->held_bytes = 0;
     while (c->state == RMQ__CONN_OPEN && !c->failing && c->out_head) {
-        rmq_iovec iov[RMQ__IOV_MAX];
         int k = rmq__conn_pieces(c, iov, pt->sendv ? RMQ__IOV_MAX : 2);
         size_t n;
         long w = pt->sendv && k > 1 ? pt->sendv(pt->ctx, c->h, iov, k)
@@ -3165,15 +3755,44 @@ RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
     }
 }
 
+/* The linger (cfg.linger_us): a request sent with rm->hold_ms waits, queued,
+ * for others to the same broker, to leave with them in one write at the
+ * first of: a bound reached, the linger timer, a blocking call. Only a queue
+ * that holds nothing else waits: one stuck behind a full socket leaves when
+ * the socket drains, as before. */
+RMQ__FN int rmq__conn_hold(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
+{
+    if (!RMQ__LINGER || !rm->hold_ms || c->state != RMQ__CONN_OPEN || c->failing) return 0;
+    if (c->out_head == r) c->held = c->held_bytes = 0;
+    else if (!c->held) return 0;
+    c->held++;
+    c->held_bytes += (uint32_t)(r->head.len + r->body_len);
+    if (c->held >= RMQ_LINGER_MAX_FRAMES || c->held_bytes >= RMQ_LINGER_MAX_BYTES) return 0;
+    if (rm->t_linger.pos < 0 && rmq__timer_arm(rm, &rm->t_linger, rmq__now(rm) + rm->hold_ms) != RMQ_OK) return 0;
+    return 1;
+}
+
+/* Writes what every connection holds. */
+RMQ__FN void rmq__linger_release(rmq__remoting *rm)
+{
+    int k;
+    if (!RMQ__LINGER) return;
+    rmq__timer_cancel(rm, &rm->t_linger);
+    for (k = 0; k < RMQ_MAX_CONNECTIONS; k++)
+        if (rm->conns[k].held) rmq__conn_flush(rm, &rm->conns[k]);
+}
+
 RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
 {
     r->conn = c;
     r->next_out = NULL;
     if (c->out_tail) c->out_tail->next_out = r; else c->out_head = r;
     c->out_tail = r;
+    if (rmq__conn_hold(rm, c, r)) return;
     rmq__conn_flush(rm, c);
 }
 
+#ifdef RMQ_NO_FAST_PATH
 /* Encodes a command into a new request. The RPC hook may add ext fields. */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
                                  const void *body, size_t body_len, rmq_err *err)
@@ -3208,6 +3827,49 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
     r->body_len = body_len;
     return r;
 }
+
+#else
+/* Encodes a command into a new request. The RPC hook may add ext fields.
+ * The request and its header are one allocation. */
+RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                 const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__req *r;
+    size_t hlen, room, limit = RMQ_MAX_HEADER_BYTES + 8;
+    cmd->language = rm->language;
+    cmd->serialize = rm->serialize;
+    cmd->body = (const uint8_t *)body;
+    cmd->body_len = body_len;
+    if (rm->hook && rm->hook->before) {
+        *err = rm->hook->before(rm->hook->arg, addr, cmd);
+        if (*err != RMQ_OK) {
+            rmq__fmt(rm->why, sizeof rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
+            return NULL;
+        }
+    }
+    hlen = rmq__frame_hlen(cmd, rm->tx_fields);
+    room = hlen < limit - 8 ? 8 + hlen : limit;
+    r = (rmq__req *)RMQ_MALLOC(rm->mem, RMQ__ALIGN8(sizeof *r) + room);
+    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->timer.pos = -1;
+    r->timer.kind = RMQ__TIMER_REQUEST;
+    rmq__buf_init(&r->head, rm->mem, limit);
+    rmq__buf_borrow(&r->head, (uint8_t *)r + RMQ__ALIGN8(sizeof *r), room);
+    if (rmq__frame_encode(&r->head, cmd, rm->tx_fields, hlen, body_len)) {
+        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
+        rmq__fmt(rm->why, sizeof rm->why, "request code %d does not fit in a frame", (int)cmd->code);
+        rmq__req_free(rm, r);
+        return NULL;
+    }
+    r->code = cmd->code;
+    r->opaque = cmd->opaque;
+    r->body = (const uint8_t *)body;
+    r->body_len = body_len;
+    return r;
+}
+
+#endif
 
 /* Sends a request. On RMQ_OK, done runs exactly once, later (never from
  * inside this call): with the response, or the error. A oneway request
@@ -3501,6 +4163,7 @@ RMQ__FN int rmq__timers_run(rmq__remoting *rm)
         rmq__timer_cancel(rm, t);
         fired++;
         if (t->kind == RMQ__TIMER_REQUEST) rmq__req_expire(rm, (rmq__req *)(void *)t);
+        else if (RMQ__LINGER && t->kind == RMQ__TIMER_LINGER) rmq__linger_release(rm);
         else if (rm->on_timer) rm->on_timer(rm, rm->on_timer_arg, t);
     }
     return fired;
@@ -3579,7 +4242,7 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
         rm->items[n].conn = c->h;
         rm->items[n].want = c->state == RMQ__CONN_CONNECTING ? RMQ_WANT_WRITE
-                          : (RMQ_WANT_READ | (c->out_head ? RMQ_WANT_WRITE : 0u));
+                          : (RMQ_WANT_READ | (c->out_head && !RMQ__HELD(c) ? RMQ_WANT_WRITE : 0u));
         rm->items[n].ready = 0;
         rm->item_conn[n++] = c;
         if (c->state == RMQ__CONN_OPEN && pt->pending && pt->pending(pt->ctx, c->h)) wait = 0;
@@ -4083,55 +4746,6 @@ struct rmq__inst {
     uint32_t unregister_left;
     char why[RMQ_REASON_MAX_LEN + 1];
     const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i] */
-};
-
-enum { RMQ__MODE_SYNC = 0, RMQ__MODE_ASYNC, RMQ__MODE_ONEWAY };
-enum { RMQ__TARGET_DEFAULT = 0, RMQ__TARGET_QUEUE, RMQ__TARGET_SELECT };
-
-/* One send call, from acceptance to its single completion. */
-struct rmq__op {
-    rmq__timer timer;            /* first: armed while waiting for a route */
-    rmq_producer *p;
-    rmq__op *next, *prev;        /* the producer's live sends */
-    rmq__op *wnext;              /* route waiters, then the completion queue */
-    rmq__req *req;               /* the attempt in flight */
-    uint8_t mode, target, batch, done, tx, parked;
-    uint16_t nmsgs;
-    int attempts, max_attempts;
-    int32_t code, sysflag, flag;
-    uint32_t start, deadline, attempt_start;
-    rmq__route *route;
-    int last_broker;
-    int broker;                  /* broker of the attempt in flight */
-    rmq_queue queue;             /* explicit or selected queue */
-    rmq_queue_selector sel;
-    void *sel_arg;
-    char *sel_tags, *sel_keys;   /* the message as a late selector sees it */
-    rmq__buf props;              /* the encoded property string */
-    rmq__buf body;               /* the body, or the encoded batch */
-    char *uniq;                  /* nmsgs UNIQ_KEYs, 57 bytes each */
-    rmq_send_cb cb;
-    void *user;
-    rmq_send_result *res;        /* nmsgs results */
-    rmq_err err;
-};
-
-struct rmq_producer {
-    rmq_producer_config cfg;     /* strings point into `strings` */
-    char *strings;
-    rmq_service_state state;
-    rmq__inst *in;
-    int slot;                    /* index in the instance's producer table */
-    char last_error[RMQ_REASON_MAX_LEN + 1];
-    rmq__op *ops;
-    uint32_t pending, pending_bytes;
-    rmq_err oneway_err;          /* the first oneway failure since the last flush */
-    char oneway_why[RMQ_REASON_MAX_LEN + 1];
-    uint32_t retries, sends_ok, sends_failed;
-#ifndef RMQ_NO_THREADS
-    uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
-    int calls;                   /* calls on it running now, in any thread */
-#endif
 };
 
 static rmq__inst *rmq__factory;   /* client instances of this process */
@@ -4784,6 +5398,55 @@ RMQ__FN void rmq__inst_release(rmq__inst *in)
 /* DefaultMQProducer and DefaultMQProducerImpl: configuration, the service
  * state, the checks before anything is sent, and every send path. */
 
+enum { RMQ__MODE_SYNC = 0, RMQ__MODE_ASYNC, RMQ__MODE_ONEWAY };
+enum { RMQ__TARGET_DEFAULT = 0, RMQ__TARGET_QUEUE, RMQ__TARGET_SELECT };
+
+/* One send call, from acceptance to its single completion. */
+struct rmq__op {
+    rmq__timer timer;            /* first: armed while waiting for a route */
+    rmq_producer *p;
+    rmq__op *next, *prev;        /* the producer's live sends */
+    rmq__op *wnext;              /* route waiters, then the completion queue */
+    rmq__req *req;               /* the attempt in flight */
+    uint8_t mode, target, batch, done, tx, parked;
+    uint16_t nmsgs;
+    int attempts, max_attempts;
+    int32_t code, sysflag, flag;
+    uint32_t start, deadline, attempt_start;
+    rmq__route *route;
+    int last_broker;
+    int broker;                  /* broker of the attempt in flight */
+    rmq_queue queue;             /* explicit or selected queue */
+    rmq_queue_selector sel;
+    void *sel_arg;
+    char *sel_tags, *sel_keys;   /* the message as a late selector sees it */
+    rmq__buf props;              /* the encoded property string */
+    rmq__buf body;               /* the body, or the encoded batch */
+    char *uniq;                  /* nmsgs UNIQ_KEYs, 57 bytes each */
+    rmq_send_cb cb;
+    void *user;
+    rmq_send_result *res;        /* nmsgs results */
+    rmq_err err;
+};
+
+struct rmq_producer {
+    rmq_producer_config cfg;     /* strings point into `strings` */
+    char *strings;
+    rmq_service_state state;
+    rmq__inst *in;
+    int slot;                    /* index in the instance's producer table */
+    char last_error[RMQ_REASON_MAX_LEN + 1];
+    rmq__op *ops;
+    uint32_t pending, pending_bytes;
+    rmq_err oneway_err;          /* the first oneway failure since the last flush */
+    char oneway_why[RMQ_REASON_MAX_LEN + 1];
+    uint32_t retries, sends_ok, sends_failed;
+#ifndef RMQ_NO_THREADS
+    uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
+    int calls;                   /* calls on it running now, in any thread */
+#endif
+};
+
 /* What the client instance calls up into (defined with the broker's
  * requests, at the end of this section). */
 static const rmq__inst_hooks *rmq__producer_hooks(void);
@@ -4917,6 +5580,8 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
         return rmq__bad(why, len, "max_pending", "must be within 1..RMQ_MAX_PENDING");
     if (cfg->max_pending_bytes < cfg->max_message_size)
         return rmq__bad(why, len, "max_pending_bytes", "must be at least max_message_size");
+    if (RMQ__LINGER && cfg->linger_us > 1000000u)
+        return rmq__bad(why, len, "linger_us", "must be at most 1000000 (1 s)");
     if (cfg->serialize != RMQ_SERIALIZE_JSON && cfg->serialize != RMQ_SERIALIZE_ROCKETMQ)
         return rmq__bad(why, len, "serialize", "must be RMQ_SERIALIZE_JSON or RMQ_SERIALIZE_ROCKETMQ");
 #ifdef RMQ_NO_BINARY_HEADER
@@ -5237,17 +5902,25 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     void *mem = p->cfg.mem_ctx;
     rmq__buf_free(&op->props);
     rmq__buf_free(&op->body);
-    if (op->uniq) RMQ_FREE(mem, op->uniq);
     if (RMQ__SELECTORS && op->sel_tags) RMQ_FREE(mem, op->sel_tags);
     if (RMQ__SELECTORS && op->sel_keys) RMQ_FREE(mem, op->sel_keys);
-    if (op->mode != RMQ__MODE_SYNC && op->res) RMQ_FREE(mem, op->res);
     RMQ_FREE(mem, op);
 }
 
-RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res)
+/* Room for a property string inside the op; a longer one moves out. */
+#define RMQ__PROPS_ROOM 128u
+
+/* One allocation per send: the op, then its results (async and oneway;
+ * a sync send writes the caller's), UNIQ_KEYs, and but for RMQ_NO_FAST_PATH
+ * its property string and body (body_room bytes, 0 for one of its own). */
+RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res,
+                             size_t body_room)
 {
     void *mem = p->cfg.mem_ctx;
-    rmq__op *op = (rmq__op *)RMQ_MALLOC(mem, sizeof *op);
+    size_t at_res = RMQ__ALIGN8(sizeof(rmq__op)), at_uniq = at_res + (res ? 0 : RMQ__ALIGN8(nmsgs * sizeof *res));
+    size_t at_props = at_uniq + nmsgs * (RMQ_MSG_ID_MAX_LEN + 1), at_body = at_props + RMQ__PROPS_ROOM;
+    uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
+    rmq__op *op = (rmq__op *)(void *)block;
     size_t i;
     if (!op) return NULL;
     RMQ_MEMSET(op, 0, sizeof *op);
@@ -5261,10 +5934,13 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     op->broker = -1;
     rmq__buf_init(&op->props, mem, RMQ_PROPERTIES_MAX_BYTES);
     rmq__buf_init(&op->body, mem, p->cfg.max_message_size + (nmsgs > 1 ? 0u : p->cfg.max_message_size / 2 + 64));
-    op->uniq = (char *)RMQ_MALLOC(mem, nmsgs * (RMQ_MSG_ID_MAX_LEN + 1));
-    op->res = res ? res : (rmq_send_result *)RMQ_MALLOC(mem, nmsgs * sizeof *op->res);
-    if (!op->uniq || !op->res) { if (!res && op->res) RMQ_FREE(mem, op->res); op->res = res; op->mode = RMQ__MODE_SYNC; rmq__op_free(p, op); return NULL; }
-    for (i = 0; i < nmsgs; i++) RMQ_MEMSET(&op->res[i], 0, sizeof op->res[i]);
+    if (RMQ__FAST_PATH) {
+        rmq__buf_borrow(&op->props, block + at_props, RMQ__PROPS_ROOM);
+        if (body_room) rmq__buf_borrow(&op->body, block + at_body, body_room);
+    }
+    op->uniq = (char *)(block + at_uniq);
+    op->res = res ? res : (rmq_send_result *)(void *)(block + at_res);
+    for (i = 0; i < nmsgs; i++) RMQ_MEMSET(&op->res[i], 0, sizeof op->res[i]);   /* inlined stores */
     return op;
 }
 
@@ -5425,20 +6101,49 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
     dst[n] = 0;
 }
 
+/* The fields of a send's answer (SendMessageResponseHeader, MSG_REGION and
+ * TRACE_ON), in one pass; a later duplicate wins, as with rmq_command_ext.
+ * Their names differ in length, which picks the one to compare. */
+enum { RMQ__ANS_MSG_ID, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE, RMQ__ANS_REGION, RMQ__ANS_OFFSET, RMQ__ANS_TID, RMQ__ANS_N };
+
+#ifndef RMQ_NO_FAST_PATH
+RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
+{
+    static const char *const names[14] = { 0, 0, 0, 0, 0, "msgId", 0, "queueId", "TRACE_ON", 0, "MSG_REGION",
+                                            "queueOffset", 0, "transactionId" };
+    static const signed char slot[14] = { -1, -1, -1, -1, -1, RMQ__ANS_MSG_ID, -1, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE,
+                                          -1, RMQ__ANS_REGION, RMQ__ANS_OFFSET, -1, RMQ__ANS_TID };
+    size_t i;
+    for (i = 0; i < RMQ__ANS_N; i++) { out[i].ptr = NULL; out[i].len = 0; }
+    for (i = 0; i < resp->next; i++) {
+        rmq_slice k = resp->ext[i].key;
+        if (k.len < 14 && slot[k.len] >= 0 && RMQ_MEMCMP(k.ptr, names[k.len], k.len) == 0)
+            out[(int)slot[k.len]] = resp->ext[i].value;
+    }
+}
+#endif
+
 RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq_slice offs = rmq_command_ext(resp, "msgId"), region = rmq_command_ext(resp, "MSG_REGION");
-    rmq_slice trace = rmq_command_ext(resp, "TRACE_ON"), tid = rmq_command_ext(resp, "transactionId");
+    rmq_slice offs, region, trace, tid, v, qid_text, rest;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
-    rmq_slice v = rmq_command_ext(resp, "queueOffset"), rest;
     size_t i;
     rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
                        : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
                        : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
+#ifndef RMQ_NO_FAST_PATH
+    rmq_slice a[RMQ__ANS_N];
+    rmq__send_answer(resp, a);
+    offs = a[RMQ__ANS_MSG_ID]; region = a[RMQ__ANS_REGION]; trace = a[RMQ__ANS_TRACE]; tid = a[RMQ__ANS_TID];
+    v = a[RMQ__ANS_OFFSET]; qid_text = a[RMQ__ANS_QUEUE_ID];
+#else
+    offs = rmq_command_ext(resp, "msgId"); region = rmq_command_ext(resp, "MSG_REGION");
+    trace = rmq_command_ext(resp, "TRACE_ON"); tid = rmq_command_ext(resp, "transactionId");
+    v = rmq_command_ext(resp, "queueOffset"); qid_text = rmq_command_ext(resp, "queueId");
+#endif
     if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
-    v = rmq_command_ext(resp, "queueId");
-    if (v.ptr) rmq__parse_i32(v.ptr, v.len, &qid);
+    if (qid_text.ptr) rmq__parse_i32(qid_text.ptr, qid_text.len, &qid);
     rest = offs;
     for (i = 0; i < op->nmsgs; i++) {
         rmq_send_result *r = &op->res[i];
@@ -5561,28 +6266,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 }
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
-/* The fields of a fresh header are distinct by construction, so they are
- * appended without rmq_command_put_ext's search for a duplicate key. */
-RMQ__FN void rmq__ext_append(rmq_command *cmd, char key, const char *value, size_t len)
-{
-    static const char keys[] = "abcdefghijklmn";
-    rmq_ext_field *f = &cmd->ext[cmd->next++];
-    f->key.ptr = keys + (key - 'a');
-    f->key.len = 1;
-    f->value.ptr = value;
-    f->value.len = len;
-}
-
-RMQ__FN void rmq__ext_append_str(rmq_command *cmd, char key, const char *value)
-{
-    rmq__ext_append(cmd, key, value, RMQ_STRLEN(value));
-}
-
-RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t v)
-{
-    rmq__ext_append(cmd, key, num, rmq__i64_to_dec(num, v));
-}
-
+#ifdef RMQ_NO_FAST_PATH
 /* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
 RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
 {
@@ -5603,6 +6287,40 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
     rmq__ext_append_str(cmd, 'm', op->batch ? "true" : "false");
     rmq__ext_append_str(cmd, 'n', op->queue.broker_name);
 }
+
+#else
+/* The V2 header (one-letter keys), or for a batch code 320 with m=true.
+ * The fields become ext fields of cmd only where something reads them
+ * there: an RPC hook, or the binary form; else the JSON send serializer
+ * writes them from f. */
+RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
+{
+    rmq_producer *p = op->p;
+    rmq__remoting *rm = &p->in->rm;
+    rmq__send_fields *f = &rm->tx_send;
+    rmq__command_init(cmd, op->code, 0, 0);
+    f->group = p->cfg.group;
+    f->topic = op->queue.topic;
+    f->create_key = p->cfg.create_topic_key;
+    f->broker = op->queue.broker_name;
+    f->props = (const char *)op->props.p;
+    f->props_len = op->props.len;
+    f->queue_nums = p->cfg.default_topic_queue_nums;
+    f->queue_id = op->queue.queue_id;
+    f->sysflag = op->sysflag;
+    f->flag = op->flag;
+    f->born_ms = rmq__wall(p->in);
+    f->batch = op->batch;
+    f->names_plain = 1;          /* checked: the config at create, the topic at each send */
+    rmq__send_fields_lengths(f);
+    if (!(rm->hook && rm->hook->before) && rm->serialize == RMQ_SERIALIZE_JSON) {
+        rm->tx_fields = f;
+        return;
+    }
+    rmq__send_fields_ext(f, cmd, p->in->num);
+}
+
+#endif
 
 /* Picks the queue of this attempt; -1 with why written when none. */
 RMQ__FN int rmq__op_pick(rmq__op *op, char *why, size_t cap)
@@ -5675,8 +6393,13 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     if (!RMQ__IS_ONEWAY(op) && !in->rm.nfree) return RMQ__TRY_PARKED;
     rmq__heartbeat_if_new(in, op->broker);
     rmq__send_header(op, cmd);
+    if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
     *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
                            op->deadline, rmq__op_done, op, &op->req);
+#ifndef RMQ_NO_FAST_PATH
+    in->rm.tx_fields = NULL;
+#endif
+    if (RMQ__LINGER) in->rm.hold_ms = 0;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
@@ -5890,6 +6613,7 @@ RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadl
     int holds;
     w.event = NULL;
     w.next = NULL;
+    if (RMQ__LINGER && !until_any) rmq__linger_release(&in->rm);   /* a blocking call writes what waits */
     while (!(holds = cond(in, arg))) {
         int32_t left = rmq__tdiff(deadline, rmq__now(&in->rm));
         rmq__waiter **pp;
@@ -6037,7 +6761,7 @@ RMQDEF size_t rmq_producer_interest(rmq_producer *p, rmq_wait_item *items, size_
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
         items[n].conn = c->h;
         items[n].want = c->state == RMQ__CONN_CONNECTING ? RMQ_WANT_WRITE
-                      : (RMQ_WANT_READ | (c->out_head ? RMQ_WANT_WRITE : 0u));
+                      : (RMQ_WANT_READ | (c->out_head && !RMQ__HELD(c) ? RMQ_WANT_WRITE : 0u));
         items[n].ready = 0;
         n++;
     }
@@ -6098,7 +6822,8 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
             return rmq__fail(p, RMQ_ERR_BUSY, "%u bytes are pending (max_pending_bytes %u); poll or flush first",
                              (unsigned)p->pending_bytes, (unsigned)p->cfg.max_pending_bytes);
     }
-    op = rmq__op_new(p, a->mode, a->target, a->n, a->mode == RMQ__MODE_SYNC ? a->res : NULL);
+    op = rmq__op_new(p, a->mode, a->target, a->n, a->mode == RMQ__MODE_SYNC ? a->res : NULL,
+                     a->batch ? 0 : a->msgs[0].body_len);
     if (!op) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a send");
     op->tx = (uint8_t)a->tx;
     op->route = rmq__route_get(in, topic);

@@ -129,7 +129,7 @@ RMQDEF int rmq_port_posix_fd(void *conn);
 
 /* iovec entries passed to one sendmsg(); the rest go in a later call (a
  * partial send, which the contract allows). */
-#define RMQ__POSIX_MAX_IOV 16
+#define RMQ__POSIX_MAX_IOV 64
 
 enum { RMQ__POSIX_CONNECTING = 0, RMQ__POSIX_CONNECTED = 1, RMQ__POSIX_FAILED = 2 };
 

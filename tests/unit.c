@@ -10,6 +10,7 @@
 #include "sim_cluster.h"
 #include "test_producer.c"
 #include "test_faults.c"
+#include "test_perf.c"
 
 int main(int argc, char **argv)
 {
@@ -19,5 +20,6 @@ int main(int argc, char **argv)
     run_more_producer_tests();
     run_fault_tests();
     run_transaction_tests();
+    run_perf_tests();
     return test_summary();
 }

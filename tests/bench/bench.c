@@ -39,6 +39,7 @@ typedef struct bench_line {
     int window;                 /* async: sends in flight */
     int batch;                  /* messages per batch (1: none) */
     rmq_serialize ser;
+    uint32_t linger_us;         /* cfg.linger_us */
     /* results */
     uint64_t msgs, wall_ns, cpu_ns, peer_cpu_ns;
     uint64_t other_cpu_ns;      /* the machine's busy time not ours or the mock's */
@@ -65,29 +66,32 @@ typedef struct bench_env {
 
 static unsigned char bench_body[1024];
 
-/* What each line runs: key, label, kind, body bytes, window, batch, header. */
+/* What each line runs: key, label, kind, body bytes, window, batch, header,
+ * linger. */
 typedef struct bench_spec {
     const char *key, *label;
     int kind;
     size_t body;
     int window, batch;
     rmq_serialize ser;
+    uint32_t linger_us;
 } bench_spec;
 
 static const bench_spec bench_specs[] = {
-    { "sync_128", "sync 128 B", LINE_SYNC, 128, 1, 1, RMQ_SERIALIZE_JSON },
-    { "sync_1k", "sync 1 KiB", LINE_SYNC, 1024, 1, 1, RMQ_SERIALIZE_JSON },
-    { "async_w1", "async window 1", LINE_ASYNC, 128, 1, 1, RMQ_SERIALIZE_JSON },
-    { "async_w16", "async window 16", LINE_ASYNC, 128, 16, 1, RMQ_SERIALIZE_JSON },
-    { "async_w256", "async window 256", LINE_ASYNC, 128, 256, 1, RMQ_SERIALIZE_JSON },
-    { "async_w4096", "async window 4096", LINE_ASYNC, 128, 4096, 1, RMQ_SERIALIZE_JSON },
-    { "batch_16", "batch 16 x 128 B, sync", LINE_BATCH, 128, 1, 16, RMQ_SERIALIZE_JSON },
-    { "batch_128", "batch 128 x 128 B, sync", LINE_BATCH, 128, 1, 128, RMQ_SERIALIZE_JSON },
-    { "batch_async_16", "batch 16 x 128 B, async w16", LINE_BATCH_ASYNC, 128, 16, 16, RMQ_SERIALIZE_JSON },
-    { "batch_async_128", "batch 128 x 128 B, async w16", LINE_BATCH_ASYNC, 128, 16, 128, RMQ_SERIALIZE_JSON },
-    { "oneway", "oneway 128 B (+flush)", LINE_ONEWAY, 128, 1, 1, RMQ_SERIALIZE_JSON },
-    { "sync_128_bin", "sync 128 B, binary header", LINE_SYNC, 128, 1, 1, RMQ_SERIALIZE_ROCKETMQ },
-    { "async_w256_bin", "async w256, binary header", LINE_ASYNC, 128, 256, 1, RMQ_SERIALIZE_ROCKETMQ },
+    { "sync_128", "sync 128 B", LINE_SYNC, 128, 1, 1, RMQ_SERIALIZE_JSON, 0 },
+    { "sync_1k", "sync 1 KiB", LINE_SYNC, 1024, 1, 1, RMQ_SERIALIZE_JSON, 0 },
+    { "async_w1", "async window 1", LINE_ASYNC, 128, 1, 1, RMQ_SERIALIZE_JSON, 0 },
+    { "async_w16", "async window 16", LINE_ASYNC, 128, 16, 1, RMQ_SERIALIZE_JSON, 0 },
+    { "async_w256", "async window 256", LINE_ASYNC, 128, 256, 1, RMQ_SERIALIZE_JSON, 0 },
+    { "async_w4096", "async window 4096", LINE_ASYNC, 128, 4096, 1, RMQ_SERIALIZE_JSON, 0 },
+    { "batch_16", "batch 16 x 128 B, sync", LINE_BATCH, 128, 1, 16, RMQ_SERIALIZE_JSON, 0 },
+    { "batch_128", "batch 128 x 128 B, sync", LINE_BATCH, 128, 1, 128, RMQ_SERIALIZE_JSON, 0 },
+    { "batch_async_16", "batch 16 x 128 B, async w16", LINE_BATCH_ASYNC, 128, 16, 16, RMQ_SERIALIZE_JSON, 0 },
+    { "batch_async_128", "batch 128 x 128 B, async w16", LINE_BATCH_ASYNC, 128, 16, 128, RMQ_SERIALIZE_JSON, 0 },
+    { "oneway", "oneway 128 B (+flush)", LINE_ONEWAY, 128, 1, 1, RMQ_SERIALIZE_JSON, 0 },
+    { "sync_128_bin", "sync 128 B, binary header", LINE_SYNC, 128, 1, 1, RMQ_SERIALIZE_ROCKETMQ, 0 },
+    { "async_w256_bin", "async w256, binary header", LINE_ASYNC, 128, 256, 1, RMQ_SERIALIZE_ROCKETMQ, 0 },
+    { "async_w256_linger", "async w256, linger 1 ms", LINE_ASYNC, 128, 256, 1, RMQ_SERIALIZE_JSON, 1000 },
 };
 #define BENCH_NLINES (sizeof bench_specs / sizeof bench_specs[0])
 
@@ -107,12 +111,14 @@ static void bench_lines_init(void)
         l->window = s->window;
         l->batch = s->batch;
         l->ser = s->ser;
+        l->linger_us = s->linger_us;
         l->stored = -1;
     }
 }
 
 /* -- producers -------------------------------------------------------------- */
-static rmq_producer *bench_producer(const bench_env *env, const char *group, rmq_serialize ser, int counting)
+static rmq_producer *bench_producer(const bench_env *env, const char *group, rmq_serialize ser, uint32_t linger_us,
+                                    int counting)
 {
     rmq_producer_config cfg;
     rmq_producer *p = NULL;
@@ -121,6 +127,7 @@ static rmq_producer *bench_producer(const bench_env *env, const char *group, rmq
     cfg.namesrv_addr = env->namesrv;
     cfg.port = bench_port(counting);
     cfg.serialize = ser;
+    cfg.linger_us = linger_us;
     if (rmq_producer_create(&cfg, &p) != RMQ_OK)
         return NULL;
     if (rmq_producer_start(p) != RMQ_OK) {
@@ -382,7 +389,7 @@ static void bench_run_line(bench_env *env, bench_line *l)
     fprintf(stderr, "bench: %s\n", l->label);
     snprintf(group, sizeof group, "bench_%s", l->key);
     bench_heap_reset();
-    p = bench_producer(env, group, l->ser, 1);
+    p = bench_producer(env, group, l->ser, l->linger_us, 1);
     if (!p) {
         bench_fail(l, "create/start", NULL);
         return;
@@ -411,7 +418,7 @@ static uint64_t bench_startup(bench_env *env, uint64_t *min_ns, uint64_t *max_ns
         rmq_message m;
         rmq_send_result res;
         uint64_t t0 = bench_ns();
-        rmq_producer *p = bench_producer(env, "bench_startup", RMQ_SERIALIZE_JSON, 0);
+        rmq_producer *p = bench_producer(env, "bench_startup", RMQ_SERIALIZE_JSON, 0, 0);
         rmq_err err;
         if (!p)
             continue;
@@ -495,6 +502,17 @@ static void bench_print_rates(const bench_env *env)
     (void)env;
 }
 
+static int bench_is_async(const bench_line *l)
+{
+    return l->kind == LINE_ASYNC || l->kind == LINE_BATCH_ASYNC || l->kind == LINE_ONEWAY;
+}
+
+/* Frames (requests) per write call, in thousandths. */
+static uint64_t bench_frames_per_write(const bench_line *l)
+{
+    return bench_milli(l->msgs / (uint64_t)l->batch, l->io.sends);
+}
+
 static int bench_noisy(const bench_line *l)
 {
     return bench_pct(l->other_cpu_ns, l->wall_ns) >= BENCH_NOISY_PCT;
@@ -503,22 +521,23 @@ static int bench_noisy(const bench_line *l)
 static void bench_print_costs(const bench_env *env)
 {
     size_t i;
-    printf("\n%-30s %4s %5s %6s %7s %7s %7s %6s %6s %6s %6s %9s %6s %6s  %s\n", "line (per message)", "cli%", "mock%",
-           "other%", "cli ns", "mock ns", "wall ns", "send", "recv", "poll", "malloc", "peak heap", "req B", "ans B",
-           "bottleneck");
+    printf("\n%-30s %4s %5s %6s %7s %7s %7s %6s %6s %6s %6s %7s %9s %6s %6s  %s\n", "line (per message)", "cli%",
+           "mock%", "other%", "cli ns", "mock ns", "wall ns", "send", "recv", "poll", "malloc", "fr/wr", "peak heap",
+           "req B", "ans B", "bottleneck");
     for (i = 0; i < BENCH_NLINES; i++) {
         const bench_line *l = &bench_lines[i];
-        char s[32], r[32], w[32], m[32], mock[16], mock_ns[24];
+        char s[32], r[32], w[32], m[32], f[32], mock[16], mock_ns[24];
         if (l->failed || !l->msgs)
             continue;
         snprintf(mock, sizeof mock, "%u", bench_pct(l->peer_cpu_ns, l->wall_ns));
         snprintf(mock_ns, sizeof mock_ns, "%llu", (unsigned long long)(l->peer_cpu_ns / l->msgs));
-        printf("%-30s %4u %5s %6u %7llu %7s %7llu %6s %6s %6s %6s %9lu %6llu %6llu  %s%s%s\n", l->label,
+        printf("%-30s %4u %5s %6u %7llu %7s %7llu %6s %6s %6s %6s %7s %9lu %6llu %6llu  %s%s%s\n", l->label,
                bench_pct(l->cpu_ns, l->wall_ns), env->have_mock ? mock : "-", bench_pct(l->other_cpu_ns, l->wall_ns),
                (unsigned long long)(l->cpu_ns / l->msgs), env->have_mock ? mock_ns : "-",
                (unsigned long long)(l->wall_ns / l->msgs), bench_fix3(s, bench_milli(l->io.sends, l->msgs)),
                bench_fix3(r, bench_milli(l->io.recvs, l->msgs)), bench_fix3(w, bench_milli(l->io.waits, l->msgs)),
-               bench_fix3(m, bench_milli(l->allocs, l->msgs)), (unsigned long)l->heap_peak,
+               bench_fix3(m, bench_milli(l->allocs, l->msgs)),
+               bench_is_async(l) ? bench_fix1(f, bench_frames_per_write(l)) : "-", (unsigned long)l->heap_peak,
                (unsigned long long)(l->io.bytes_out * (uint64_t)l->batch / l->msgs),
                (unsigned long long)(l->io.bytes_in * (uint64_t)l->batch / l->msgs), bench_bound(env, l),
                bench_noisy(l) ? " (NOISY: other load)" : "", l->why[0] ? " (see notes)" : "");
@@ -528,7 +547,8 @@ static void bench_print_costs(const bench_env *env)
             printf("note, %s: %s\n", bench_lines[i].label, bench_lines[i].why);
     printf("cli%%/mock%%/other%%: CPU of this process, of the mock, of everything else on the machine, in %% of one\n"
            "core over the line; ns: per message; send/recv/poll: port calls (each a system call) per message;\n"
-           "malloc: RMQ_MALLOC calls per message; peak heap: bytes the producer held at most (its whole life);\n"
+           "malloc: RMQ_MALLOC calls per message; fr/wr: requests per write call (async lines);\n"
+           "peak heap: bytes the producer held at most (its whole life);\n"
            "req B / ans B: bytes on the wire per frame, the sizes the limits below were measured with.\n"
            "A sync line has one request out at a time: its wall ns is cli ns + mock ns + wake-ups, so the\n"
            "larger of the two CPU figures is the larger share of each round trip.\n");
@@ -607,6 +627,9 @@ static void bench_json_line(const bench_env *env, const bench_line *l)
     bench_key(k, sizeof k, p, "recvs_per_msg"); bench_json_milli(k, bench_milli(l->io.recvs, l->msgs));
     bench_key(k, sizeof k, p, "polls_per_msg"); bench_json_milli(k, bench_milli(l->io.waits, l->msgs));
     bench_key(k, sizeof k, p, "mallocs_per_msg"); bench_json_milli(k, bench_milli(l->allocs, l->msgs));
+    if (bench_is_async(l)) {
+        bench_key(k, sizeof k, p, "frames_per_write"); bench_json_milli(k, bench_frames_per_write(l));
+    }
     bench_key(k, sizeof k, p, "peak_heap_bytes"); bench_json_u64(k, l->heap_peak);
     bench_key(k, sizeof k, p, "req_frame_bytes"); bench_json_u64(k, l->io.bytes_out * (uint64_t)l->batch / l->msgs);
     bench_key(k, sizeof k, p, "ans_frame_bytes"); bench_json_u64(k, l->io.bytes_in * (uint64_t)l->batch / l->msgs);
@@ -635,6 +658,20 @@ static void bench_compare(const char *json_key, const char *bin_key)
     printf("%-24s binary/JSON: rate x%s, client CPU per message x%s\n", j->label,
            bench_fix3(x, bench_milli(bench_rate(b), bench_rate(j))),
            bench_fix3(y, bench_milli(b->cpu_ns / b->msgs, j->cpu_ns / j->msgs)));
+}
+
+/* The linger against none, same load: frames per write and CPU per message. */
+static void bench_compare_linger(const char *off_key, const char *on_key)
+{
+    const bench_line *off = bench_find(off_key), *on = bench_find(on_key);
+    char k[96], x[32], y[32], z[32];
+    if (!off || !on || off->failed || on->failed || !off->msgs || !on->msgs)
+        return;
+    bench_key(k, sizeof k, on_key, "vs_off_cpu_ratio");
+    bench_json_milli(k, bench_milli(on->cpu_ns / on->msgs, off->cpu_ns / off->msgs));
+    printf("%-24s linger/none: frames per write %s (none: %s), client CPU per message x%s\n", off->label,
+           bench_fix1(x, bench_frames_per_write(on)), bench_fix1(z, bench_frames_per_write(off)),
+           bench_fix3(y, bench_milli(on->cpu_ns / on->msgs, off->cpu_ns / off->msgs)));
 }
 
 /* -- main --------------------------------------------------------------------------- */
@@ -756,6 +793,7 @@ static void bench_report(const bench_env *env, const bench_startup_ms *st)
            (unsigned long long)(msgs ? cpu / msgs : 0), (unsigned long)peak);
     bench_compare("sync_128", "sync_128_bin");
     bench_compare("async_w256", "async_w256_bin");
+    bench_compare_linger("async_w256", "async_w256_linger");
     bench_json_milli("startup_ms_median", st->med_ns / 1000u);
     bench_json_milli("startup_ms_min", st->min_ns / 1000u);
     bench_json_milli("startup_ms_max", st->max_ns / 1000u);

@@ -165,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         total += 22 + msgs[i].body_len + props_len(&msgs[i]);
     }
     too_big = total > (n > 1 ? MAX_MESSAGE : MAX_MESSAGE + MAX_MESSAGE / 2 + 64);
-    op = rmq__op_new(producer, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, n, NULL);
+    op = rmq__op_new(producer, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, n, NULL, 0);
     FZ_CHECK(op != NULL);
     producer->last_error[0] = 0;
     err = rmq__op_take_batch(producer, op, msgs, n);

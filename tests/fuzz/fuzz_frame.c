@@ -11,6 +11,8 @@
  *     decodes to the same command (less what a form cannot carry: 16-bit
  *     code and version in binary, empty ext values, unknown languages), and
  *     a second JSON encoding is byte for byte the first;
+ *   - a JSON header reads the same through the flat reader (or its fall
+ *     back) as through the tokenizer alone: same outcome, same command;
  *   - the same bytes fed to the engine whole, in pieces of pseudo-random
  *     sizes and one byte at a time dispatch the same requests, count the
  *     same frames, and fail (or not) the same way as a plain loop over the
@@ -81,6 +83,35 @@ static void trip(const rmq_command *c, rmq_serialize form, rmq__buf *b, rmq_comm
     FZ_CHECK(rmq__frame_decode(b->p, &fi, fi.total - 8 - fi.header_len, &j, out) == 0);
 }
 
+/* The header read both ways, each from its own copy (the tokenizer
+ * unescapes in place). */
+static void check_flat_reader(const uint8_t *hdr, size_t len)
+{
+    char *a = (char *)fz_dup(hdr, len), *b = (char *)fz_dup(hdr, len);
+    rmq_command ca, cb;
+    rmq__json j;
+    int ra, rb;
+    j.tok = tok_b; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
+    memset(&ca, 0, sizeof ca);
+    memset(&cb, 0, sizeof cb);
+    ra = rmq__header_decode_json(a, len, &j, &ca);
+    rb = rmq__header_decode_tokens(b, len, &j, &cb);
+    FZ_CHECK(ra == rb);
+    if (ra == 0) {
+        size_t i;
+        ca.body = cb.body = NULL;
+        FZ_CHECK(ca.code == cb.code && ca.opaque == cb.opaque && ca.flag == cb.flag);
+        FZ_CHECK(ca.version == cb.version && ca.language == cb.language && ca.next == cb.next);
+        FZ_CHECK(same_slice(ca.remark, cb.remark));
+        for (i = 0; i < ca.next; i++) {
+            FZ_CHECK(same_slice(ca.ext[i].key, cb.ext[i].key));
+            FZ_CHECK(same_slice(ca.ext[i].value, cb.ext[i].value));
+        }
+    }
+    free(a);
+    free(b);
+}
+
 static void check_one_frame(const uint8_t *data, size_t size)
 {
     uint8_t *buf = fz_dup(data, size);
@@ -100,6 +131,7 @@ static void check_one_frame(const uint8_t *data, size_t size)
         FZ_CHECK(rmq__frame_check(buf, total - 1, RMQ_MAX_FRAME_BYTES, &part) == RMQ__FRAME_NEED);
         FZ_CHECK(total == 8 || part.total == total);
     }
+    if (fi.serialize == RMQ_SERIALIZE_JSON) check_flat_reader(buf + 8, fi.header_len);
     j.tok = tok_a; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
     if (rmq__frame_decode(buf, &fi, fi.total - 8 - fi.header_len, &j, &c) != 0) { free(buf); return; }
     FZ_CHECK(c.next <= RMQ_MAX_EXT_FIELDS);

@@ -1,0 +1,299 @@
+/* test_perf.c - what the send path's shortcuts must keep: the send header's
+ * own serializer writes the generic encoder's bytes, the flat reader reads
+ * a header as the tokenizer does (or leaves it to it), and the linger holds
+ * async sends for one write without losing or reordering any. Included by
+ * unit.c after sim_cluster.h. */
+
+/* -- the send header ----------------------------------------------------- */
+static void send_fields(rmq__send_fields *f, const char *props, const char *broker, int64_t born)
+{
+    memset(f, 0, sizeof *f);
+    f->group = "please_rename_unique_group_name";
+    f->topic = "TopicTest";
+    f->create_key = "TBW102";
+    f->broker = broker;
+    f->props = props;
+    f->props_len = strlen(props);
+    f->queue_nums = 4;
+    f->queue_id = 3;
+    f->sysflag = 0;
+    f->flag = -7;
+    f->born_ms = born;
+    rmq__send_fields_lengths(f);
+}
+
+/* Both encoders on the same command; 0 when their frames are identical. */
+static int send_frames_differ(const rmq__send_fields *f, int32_t opaque, int32_t flag, int batch)
+{
+    rmq_command fast, slow;
+    rmq__send_fields g = *f;
+    rmq__buf a, b;
+    char num[5][24];
+    int differ;
+    g.batch = batch;
+    rmq__command_init(&fast, batch ? RMQ_REQ_SEND_BATCH_MESSAGE : RMQ_REQ_SEND_MESSAGE_V2, opaque, flag);
+    slow = fast;
+    rmq__send_fields_ext(&g, &slow, num);
+    rmq__buf_init(&a, NULL, 1 << 20);
+    rmq__buf_init(&b, NULL, 1 << 20);
+    differ = rmq__frame_encode(&a, &fast, &g, rmq__frame_hlen(&fast, &g), 128) != 0 ||
+             rmq__frame_encode_head(&b, &slow, 128) != 0 || a.len != b.len || memcmp(a.p, b.p, a.len) != 0;
+    rmq__buf_free(&a);
+    rmq__buf_free(&b);
+    return differ;
+}
+
+static void test_send_header_serializer_writes_the_generic_encoders_bytes(void)
+{
+    rmq__send_fields f;
+    send_fields(&f, "TAGS\001TagA\002WAIT\001true\002UNIQ_KEY\0017F00000100002A9F0000000000000001", "broker-a",
+                INT64_C(1700000000123));
+    CHECK(!send_frames_differ(&f, 42, 0, 0));
+    CHECK(!send_frames_differ(&f, -1, RMQ_FLAG_ONEWAY, 1));
+    f.names_plain = 1;                                            /* checked names: copied, not scanned */
+    CHECK(!send_frames_differ(&f, 42, 0, 0));
+    send_fields(&f, "KEYS\001a \"quoted\" \\ key\002WAIT\001false", "broker \"b\"\t", 0);
+    CHECK(!send_frames_differ(&f, 0, 0, 0));
+    send_fields(&f, "", "", INT64_C(-9223372036854775807) - 1);
+    CHECK(!send_frames_differ(&f, 2147483647, 0, 1));
+}
+
+/* -- the flat reader ------------------------------------------------------- */
+static rmq__jtok perf_tok[RMQ_MAX_JSON_TOKENS];
+
+/* The header read both ways (each from its own copy: the tokenizer
+ * unescapes in place); 0 when they agree on the outcome and the command. */
+static int headers_read_differently(const char *text)
+{
+    char a[512], b[512];
+    rmq_command ca, cb;
+    rmq__json j;
+    size_t n = strlen(text), i;
+    int ra, rb;
+    j.tok = perf_tok; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
+    memcpy(a, text, n);
+    memcpy(b, text, n);
+    memset(&ca, 0, sizeof ca);
+    memset(&cb, 0, sizeof cb);
+    ra = rmq__header_decode_json(a, n, &j, &ca);
+    rb = rmq__header_decode_tokens(b, n, &j, &cb);
+    if (ra != rb) return 1;
+    if (ra) return 0;
+    if (ca.code != cb.code || ca.opaque != cb.opaque || ca.flag != cb.flag || ca.version != cb.version ||
+        ca.language != cb.language || ca.next != cb.next || !ca.remark.ptr != !cb.remark.ptr ||
+        ca.remark.len != cb.remark.len)
+        return 1;
+    for (i = 0; i < ca.next; i++)
+        if (ca.ext[i].key.len != cb.ext[i].key.len || ca.ext[i].value.len != cb.ext[i].value.len ||
+            memcmp(ca.ext[i].key.ptr, cb.ext[i].key.ptr, ca.ext[i].key.len) != 0 ||
+            memcmp(ca.ext[i].value.ptr, cb.ext[i].value.ptr, ca.ext[i].value.len) != 0)
+            return 1;
+    return 0;
+}
+
+static void test_flat_reader_reads_every_header_as_the_tokenizer_does(void)
+{
+    static const char *const headers[] = {
+        "{\"code\":0,\"extFields\":{\"queueId\":\"1\",\"TRACE_ON\":\"true\",\"MSG_REGION\":\"DefaultRegion\","
+        "\"msgId\":\"7F00000100002A9F00000000000001C8\",\"queueOffset\":\"12\"},\"flag\":1,\"language\":\"JAVA\","
+        "\"opaque\":5,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":395}",
+        "{\"code\":17,\"flag\":1,\"language\":\"JAVA\",\"opaque\":9,\"remark\":\"No topic route info\",\"version\":395}",
+        "{}",
+        "{\"code\":\"3\",\"extFields\":{},\"opaque\":-4,\"language\":7}",
+        "{\"code\":0,\"remark\":\"a\\nb\",\"opaque\":1}",                 /* an escape: the tokenizer's */
+        "{ \"code\":0,\"opaque\":1}",                                     /* a blank */
+        "{\"code\":0,\"extFields\":{\"a\":{\"b\":1}},\"opaque\":1}",       /* nested deeper */
+        "{\"code\":0,\"extFields\":{0:\"a\"},\"opaque\":1}",              /* an integer key */
+        "{\"code\":0,\"list\":[1,2],\"opaque\":1}",
+        "{\"code\":99999999999,\"opaque\":1}",                            /* out of range: refused */
+        "{\"code\":0,\"opaque\":1",                                       /* truncated: refused */
+        "{\"code\":0,\"opaque\":1}}",
+        "{\"code\":0,\"extFields\":{\"a\":\"b\",},\"opaque\":1}",
+        "{\"code\":0,\"opaque\":\"1\x01\"}",
+        "{\"code\"0}",
+        "{\"code\":}",
+        "[1]",
+    };
+    size_t i;
+    for (i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        if (headers_read_differently(headers[i])) {
+            test_fail_at(__FILE__, __LINE__, headers[i]);
+            return;
+        }
+    }
+}
+
+static void test_flat_reader_takes_a_broker_answer_without_the_tokenizer(void)
+{
+    char h[] = "{\"code\":0,\"extFields\":{\"queueId\":\"1\",\"queueOffset\":\"12\"},\"flag\":1,\"language\":\"JAVA\","
+               "\"opaque\":5,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":395}";
+    rmq_command c;
+    memset(&c, 0, sizeof c);
+    CHECK_INT(rmq__header_read_flat(h, strlen(h), RMQ_MAX_JSON_TOKENS, &c), RMQ__FLAT_OK);
+    CHECK_INT(c.opaque, 5);
+    CHECK_INT(c.flag, 1);
+    CHECK_INT(c.language, 0);
+    CHECK_INT(c.version, 395);
+    CHECK_INT(c.next, 2);
+    CHECK(rmq__slice_eq(rmq_command_ext(&c, "queueOffset"), "12"));
+    CHECK_INT(rmq__header_read_flat(h, strlen(h), 4, &c), RMQ__FLAT_OTHER);   /* past the token cap */
+}
+
+/* -- the linger ------------------------------------------------------------- */
+/* The simulated port with its write calls counted. */
+static rmq_port perf_port;
+static const rmq_port *perf_inner;
+static int perf_writes;
+
+static long perf_send(void *ctx, void *conn, const void *buf, size_t len)
+{
+    perf_writes++;
+    return perf_inner->send(ctx, conn, buf, len);
+}
+
+static long perf_sendv(void *ctx, void *conn, const rmq_iovec *iov, int iovcnt)
+{
+    perf_writes++;
+    return perf_inner->sendv(ctx, conn, iov, iovcnt);
+}
+
+/* A started producer with cfg.linger_us, connected (one sync send made). */
+static rmq_producer *linger_producer(simc *c, uint32_t linger_us)
+{
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_message m = msg("TopicTest", "first");
+    rmq_send_result res;
+    simc_config(c, &cfg, "pg");
+    perf_inner = cfg.port;
+    perf_port = *cfg.port;
+    perf_port.send = perf_send;
+    perf_port.sendv = perf_sendv;
+    cfg.port = &perf_port;
+    cfg.linger_us = linger_us;
+    if (rmq_producer_create(&cfg, &p) != RMQ_OK) return NULL;
+    if (rmq_producer_start(p) != RMQ_OK || rmq_send(p, &m, &res) != RMQ_OK) {
+        rmq_producer_destroy(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void test_without_linger_each_async_send_is_written_at_once(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = linger_producer(c, 0);
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    int i, w0;
+    memset(&l, 0, sizeof l);
+    CHECK(p != NULL);
+    w0 = perf_writes;
+    for (i = 0; i < 3; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(perf_writes - w0, 3);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(l.ok, 3);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_linger_writes_async_sends_together_when_its_time_is_up(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = linger_producer(c, 5000);
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    uint32_t t0;
+    int i, w0, n0;
+    memset(&l, 0, sizeof l);
+    CHECK(p != NULL);
+    w0 = perf_writes;
+    n0 = simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2);
+    t0 = rmq_sim_now(c->sim);
+    for (i = 0; i < 10; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(perf_writes - w0, 0);                               /* held */
+    rmq_producer_poll(p, 3);
+    CHECK_INT(perf_writes - w0, 0);                               /* within the linger: still held */
+    while (l.calls < 10 && rmq_sim_now(c->sim) - t0 < 1000) rmq_producer_poll(p, 10);
+    CHECK_INT(perf_writes - w0, 1);                               /* one write of ten frames */
+    CHECK_INT(l.ok, 10);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2) - n0, 10);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_linger_writes_at_once_when_the_frame_bound_is_reached(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = linger_producer(c, 1000000);
+    rmq_message m = msg("TopicTest", "x");
+    cb_log l;
+    int i, w0;
+    memset(&l, 0, sizeof l);
+    CHECK(p != NULL);
+    w0 = perf_writes;
+    for (i = 0; i < RMQ_LINGER_MAX_FRAMES - 1; i++) CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    CHECK_INT(perf_writes - w0, 0);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);       /* the last the bound allows */
+    CHECK_INT(perf_writes - w0, 1);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK_INT(l.ok, RMQ_LINGER_MAX_FRAMES);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_linger_a_blocking_call_writes_what_waits_first(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = linger_producer(c, 1000000);
+    rmq_message a = msg("TopicTest", "async"), s = msg("TopicTest", "sync");
+    rmq_send_result res;
+    cb_log l;
+    uint32_t t0;
+    int w0;
+    memset(&l, 0, sizeof l);
+    CHECK(p != NULL);
+    w0 = perf_writes;
+    CHECK_INT(rmq_send_async(p, &a, count_cb, &l), RMQ_OK);
+    CHECK_INT(rmq_send_async(p, &a, count_cb, &l), RMQ_OK);
+    CHECK_INT(perf_writes - w0, 0);
+    t0 = rmq_sim_now(c->sim);
+    CHECK_INT(rmq_send(p, &s, &res), RMQ_OK);                     /* not a second of linger */
+    CHECK(rmq_sim_now(c->sim) - t0 < 100);
+    CHECK_INT(perf_writes - w0, 1);                               /* the held two and the sync one */
+    CHECK(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2) != NULL);
+    CHECK_INT(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->body_len, 4);  /* "sync" came last */
+    CHECK_INT(rmq_send_oneway(p, &a), RMQ_OK);
+    t0 = rmq_sim_now(c->sim);
+    CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+    CHECK(rmq_sim_now(c->sim) - t0 < 100);
+    CHECK_INT(l.ok, 2);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+static void test_linger_above_a_second_is_refused_naming_the_field(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    char why[128];
+    simc_config(c, &cfg, "pg");
+    cfg.linger_us = 1000000;
+    CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_OK);
+    cfg.linger_us = 1000001;
+    CHECK(rmq_producer_config_check(&cfg, why, sizeof why) != RMQ_OK);
+    CHECK_HAS(why, "linger_us");
+    simc_destroy(c);
+}
+
+static void run_perf_tests(void)
+{
+    RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
+    RUN(test_flat_reader_reads_every_header_as_the_tokenizer_does);
+    RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
+    RUN(test_without_linger_each_async_send_is_written_at_once);
+    RUN(test_linger_writes_async_sends_together_when_its_time_is_up);
+    RUN(test_linger_writes_at_once_when_the_frame_bound_is_reached);
+    RUN(test_linger_a_blocking_call_writes_what_waits_first);
+    RUN(test_linger_above_a_second_is_refused_naming_the_field);
+}
