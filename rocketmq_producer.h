@@ -3792,16 +3792,11 @@ RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
     rmq__conn_flush(rm, c);
 }
 
-#ifdef RMQ_NO_FAST_PATH
-/* Encodes a command into a new request. The RPC hook may add ext fields. */
-RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const void *body, size_t body_len, rmq_err *err)
+/* Before a command is encoded: what the remoting state sets in it, then
+ * the RPC hook, which may add ext fields or refuse. 0 when it may go. */
+static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                            const void *body, size_t body_len, rmq_err *err)
 {
-    rmq__req *r = (rmq__req *)RMQ_MALLOC(rm->mem, sizeof *r);
-    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
-    RMQ_MEMSET(r, 0, sizeof *r);
-    r->timer.pos = -1;
-    r->timer.kind = RMQ__TIMER_REQUEST;
     cmd->language = rm->language;
     cmd->serialize = rm->serialize;
     cmd->body = (const uint8_t *)body;
@@ -3810,12 +3805,27 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
         *err = rm->hook->before(rm->hook->arg, addr, cmd);
         if (*err != RMQ_OK) {
             rmq__fmt(rm->why, sizeof rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
-            RMQ_FREE(rm->mem, r);
-            return NULL;
+            return -1;
         }
     }
-    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
-    if (rmq__frame_encode_head(&r->head, cmd, body_len)) {
+    return 0;
+}
+
+/* A request with room for extra header bytes after it. */
+static rmq__req *rmq__req_alloc(rmq__remoting *rm, size_t extra, rmq_err *err)
+{
+    rmq__req *r = (rmq__req *)RMQ_MALLOC(rm->mem, RMQ__ALIGN8(sizeof *r) + extra);
+    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->timer.pos = -1;
+    r->timer.kind = RMQ__TIMER_REQUEST;
+    return r;
+}
+
+/* After the header was encoded into r (failed: it did not fit). */
+static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_command *cmd, int failed, rmq_err *err)
+{
+    if (failed) {
         *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
         rmq__fmt(rm->why, sizeof rm->why, "request code %d does not fit in a frame", (int)cmd->code);
         rmq__req_free(rm, r);
@@ -3823,52 +3833,37 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
     }
     r->code = cmd->code;
     r->opaque = cmd->opaque;
-    r->body = (const uint8_t *)body;
-    r->body_len = body_len;
+    r->body = cmd->body;
+    r->body_len = cmd->body_len;
     return r;
 }
 
+#ifdef RMQ_NO_FAST_PATH
+/* Encodes a command into a new request. */
+RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                 const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__req *r;
+    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err) || !(r = rmq__req_alloc(rm, 0, err))) return NULL;
+    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
+    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode_head(&r->head, cmd, body_len), err);
+}
 #else
-/* Encodes a command into a new request. The RPC hook may add ext fields.
- * The request and its header are one allocation. */
+/* Encodes a command into a new request; the request and its header are
+ * one allocation. */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
                                  const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
     size_t hlen, room, limit = RMQ_MAX_HEADER_BYTES + 8;
-    cmd->language = rm->language;
-    cmd->serialize = rm->serialize;
-    cmd->body = (const uint8_t *)body;
-    cmd->body_len = body_len;
-    if (rm->hook && rm->hook->before) {
-        *err = rm->hook->before(rm->hook->arg, addr, cmd);
-        if (*err != RMQ_OK) {
-            rmq__fmt(rm->why, sizeof rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
-            return NULL;
-        }
-    }
+    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
     hlen = rmq__frame_hlen(cmd, rm->tx_fields);
     room = hlen < limit - 8 ? 8 + hlen : limit;
-    r = (rmq__req *)RMQ_MALLOC(rm->mem, RMQ__ALIGN8(sizeof *r) + room);
-    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
-    RMQ_MEMSET(r, 0, sizeof *r);
-    r->timer.pos = -1;
-    r->timer.kind = RMQ__TIMER_REQUEST;
+    if (!(r = rmq__req_alloc(rm, room, err))) return NULL;
     rmq__buf_init(&r->head, rm->mem, limit);
     rmq__buf_borrow(&r->head, (uint8_t *)r + RMQ__ALIGN8(sizeof *r), room);
-    if (rmq__frame_encode(&r->head, cmd, rm->tx_fields, hlen, body_len)) {
-        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
-        rmq__fmt(rm->why, sizeof rm->why, "request code %d does not fit in a frame", (int)cmd->code);
-        rmq__req_free(rm, r);
-        return NULL;
-    }
-    r->code = cmd->code;
-    r->opaque = cmd->opaque;
-    r->body = (const uint8_t *)body;
-    r->body_len = body_len;
-    return r;
+    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode(&r->head, cmd, rm->tx_fields, hlen, body_len), err);
 }
-
 #endif
 
 /* Sends a request. On RMQ_OK, done runs exactly once, later (never from
