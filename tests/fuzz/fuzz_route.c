@@ -141,7 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *names[RMQ_MAX_QUEUES];
     static char onames[RMQ_MAX_QUEUES][RMQ_BROKER_NAME_MAX_LEN + 1];
     static uint16_t ids[RMQ_MAX_QUEUES];
-    char why[RMQ_REASON_MAX_LEN + 1];
+    rmq_reason why;
+    char text[RMQ_REASON_MAX_LEN + 1];
     rmq__json j;
     uint8_t opt;
     char *body;
@@ -151,9 +152,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opt = data[0];
     body = (char *)fz_dup(data + 1, size - 1);
     j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
-    why[0] = 0;
-    if (rmq__route_parse(&j, body, size - 1, &rd, why, sizeof why) != 0) {
-        FZ_CHECK(strncmp(why, "route data refused: ", 20) == 0);
+    why.fmt[0] = NULL;
+    if (rmq__route_parse(&j, body, size - 1, &rd, &why) != 0) {
+        FZ_CHECK(strncmp(rmq__reason_text(&why, NULL, text, sizeof text), "route data refused: ", 20) == 0);
         free(body);
         return 0;
     }
