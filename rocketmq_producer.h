@@ -679,7 +679,7 @@ typedef struct rmq_send_result {
     int trace_on;
     /* On failure: */
     int broker_code;                            /* with RMQ_ERR_BROKER */
-    char remark[RMQ_REMARK_MAX_LEN + 1];        /* the broker's remark */
+    char remark[RMQ_REMARK_MAX_LEN + 1];        /* the broker's remark, cut */
     rmq_reason reason;                          /* what failed: rmq_result_reason */
 } rmq_send_result;
 
@@ -5722,7 +5722,7 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
     rmq__ext_append_str(cmd, 'n', op->queue.broker_name);
 }
 
-/* Picks the queue of this attempt; -1 with why written when none. */
+/* Picks the queue of this attempt; -1 with why recorded when none. */
 RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
 {
     rmq__inst *in = op->p->in;
