@@ -92,7 +92,9 @@
  *     in other threads (a sync send being failed, a poll, a flush, another
  *     shutdown); no call may start on it once destroy is called.
  *   - rmq_producer_last_error is the last failure on the producer from any
- *     thread; with several threads read the result's reason instead.
+ *     thread, rendered into the producer's buffer by the call: one thread
+ *     at a time calls it; with several threads read the result's reason
+ *     instead (rmq_result_reason, into the caller's buffer: any thread).
  *   - Callbacks run inside poll, flush, a blocking call, shutdown or
  *     destroy, on the thread leading the loop of the client instance (a
  *     call on any producer sharing it counts), one at a time. From inside
@@ -126,7 +128,10 @@
  *
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
- * result's reason. A broker's answer is RMQ_ERR_BROKER with its code kept.
+ * result's reason (rmq_result_reason()). A failure records a reason as a
+ * static template and its arguments; the sentence is written only when one
+ * of those two asks for it. A broker's answer is RMQ_ERR_BROKER with its
+ * code kept.
  *
  * MEMORY. Everything a message points to is copied before the send call
  * returns (the body once, into what is written). Every table has a bound
@@ -259,10 +264,13 @@
 #endif
 #define RMQ_MSG_ID_MAX_LEN 56     /* 28 bytes in hex: an IPv6 message id */
 #ifndef RMQ_REMARK_MAX_LEN
-#define RMQ_REMARK_MAX_LEN 255    /* broker remark kept in a result */
+#define RMQ_REMARK_MAX_LEN 255    /* broker remark kept in a result (cut) */
 #endif
 #ifndef RMQ_REASON_MAX_LEN
-#define RMQ_REASON_MAX_LEN 255    /* the "why" of a failure */
+#define RMQ_REASON_MAX_LEN 255    /* a reason rendered by rmq_producer_last_error */
+#endif
+#ifndef RMQ_REASON_ARGS_LEN
+#define RMQ_REASON_ARGS_LEN 160   /* the arguments of one reason, together */
 #endif
 #define RMQ_PROPERTIES_MAX_BYTES 32767  /* the broker stores the length as a short */
 
@@ -321,8 +329,9 @@
  *   RMQ_NO_ADDR_SERVER   no HTTP name-server address lookup
  *   RMQ_NO_BINARY_HEADER only JSON headers are written (both are read)
  *   RMQ_NO_LATENCY_FAULT no latency fault tolerance
- *   RMQ_NO_ERROR_TEXT    no texts: reasons, rmq_strerror() and response-code
- *                        names are empty; rmq_err and broker codes remain
+ *   RMQ_NO_ERROR_TEXT    no texts: reasons (their templates and arguments are
+ *                        not kept), rmq_strerror() and response-code names
+ *                        are empty; rmq_err, broker codes and remarks remain
  *   RMQ_NO_LOG           no log calls at all
  *   RMQ_NO_TRANSACTION   no transactional sends or check-backs
  *   RMQ_NO_ACL           no ACL signing (SHA-1, HMAC, base64)
@@ -694,6 +703,22 @@ typedef struct rmq_queue {
     int queue_id;
 } rmq_queue;
 
+/* Why something failed, as recorded where it failed: no sentence is
+ * written there. The templates are static texts of the library, each
+ * naming its arguments (%s a text, copied; %d, %u numbers; %r the reason
+ * nested in it, whose template follows), and the sentence is rendered
+ * only when asked for. The arguments share RMQ_REASON_ARGS_LEN bytes in
+ * their order (a text with its NUL, a number in 4 bytes), so one past
+ * them is cut or left out. Read it through rmq_result_reason and
+ * rmq_producer_last_error; fmt[0] is NULL when there is no reason, and
+ * always with RMQ_NO_ERROR_TEXT. */
+#define RMQ_REASON_DEPTH 3
+typedef struct rmq_reason {
+    const char *fmt[RMQ_REASON_DEPTH];
+    unsigned short len;                 /* bytes of args used */
+    unsigned char args[RMQ_REASON_ARGS_LEN];
+} rmq_reason;
+
 typedef struct rmq_send_result {
     rmq_send_status status;
     char msg_id[RMQ_MSG_ID_MAX_LEN + 1];        /* the UNIQ_KEY */
@@ -705,9 +730,14 @@ typedef struct rmq_send_result {
     int trace_on;
     /* On failure: */
     int broker_code;                            /* with RMQ_ERR_BROKER */
-    char remark[RMQ_REMARK_MAX_LEN + 1];        /* the broker's remark */
-    char reason[RMQ_REASON_MAX_LEN + 1];        /* what failed, in a sentence */
+    char remark[RMQ_REMARK_MAX_LEN + 1];        /* the broker's remark, cut */
+    rmq_reason reason;                          /* what failed: rmq_result_reason */
 } rmq_send_result;
+
+/* The sentence of res's reason ("" when it succeeded, and with
+ * RMQ_NO_ERROR_TEXT), written into buf (cut to len - 1 bytes); returns buf.
+ * It reads only res and buf: any thread, once res is complete. */
+RMQDEF const char *rmq_result_reason(const rmq_send_result *res, char *buf, size_t len);
 
 typedef struct rmq_producer rmq_producer;
 
@@ -763,7 +793,9 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p);
 /* Shut down if needed and free everything. */
 RMQDEF void rmq_producer_destroy(rmq_producer *p);
 
-/* The reason of the last failure of a call on p, as a sentence. */
+/* The reason of the last failure of a call on p, as a sentence: rendered
+ * at this call into a buffer of p (RMQ_REASON_MAX_LEN), valid until the
+ * next call of it on p. One thread at a time calls it on a producer. */
 RMQDEF const char *rmq_producer_last_error(const rmq_producer *p);
 
 /* ip@instance[@unit], known after start. */
@@ -1314,8 +1346,12 @@ RMQ__FN void rmq__sb_puts(rmq__sb *b, const char *s)
     rmq__sb_putn(b, s ? s : "(null)", s ? RMQ_STRLEN(s) : 6);
 }
 
-/* A tiny formatter for error texts: %s (C string), %S (rmq_slice *),
- * %d (int), %u (unsigned), %D (int64_t), %%. No printf, no floating point. */
+RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark);
+
+#if !defined(RMQ_NO_LOG) || !defined(RMQ_NO_ADDR_SERVER)
+/* A tiny formatter for log lines and the address server's request: %s (C
+ * string), %S (rmq_slice *), %d (int), %u (unsigned), %D (int64_t), %r
+ * (rmq_reason *), %%. No printf, no floating point. */
 RMQ__FN void rmq__vfmt(rmq__sb *b, const char *fmt, va_list ap)
 {
     char num[24];
@@ -1331,11 +1367,14 @@ RMQ__FN void rmq__vfmt(rmq__sb *b, const char *fmt, va_list ap)
         case 'd': rmq__sb_putn(b, num, rmq__i64_to_dec(num, va_arg(ap, int))); break;
         case 'u': rmq__sb_putn(b, num, rmq__u64_to_dec(num, va_arg(ap, unsigned))); break;
         case 'D': rmq__sb_putn(b, num, rmq__i64_to_dec(num, va_arg(ap, int64_t))); break;
+        case 'r': rmq__reason_put(b, va_arg(ap, const rmq_reason *), NULL); break;
         default: rmq__sb_putn(b, fmt, 1); break;
         }
     }
 }
+#endif
 
+#ifndef RMQ_NO_ADDR_SERVER
 RMQ__FN void rmq__format(char *out, size_t cap, const char *fmt, ...)
 {
     rmq__sb b;
@@ -1345,21 +1384,6 @@ RMQ__FN void rmq__format(char *out, size_t cap, const char *fmt, ...)
     rmq__vfmt(&b, fmt, ap);
     va_end(ap);
 }
-
-/* -- reasons ------------------------------------------------------------- */
-/* A reason (the "why" of a failure) is written with rmq__fmt, or given as
- * RMQ__TEXT("literal"). RMQ_NO_ERROR_TEXT turns both into empty texts at
- * the call sites, so the sentences and the arguments only they use leave
- * the image; the rmq_err and the broker's code remain. */
-#ifdef RMQ_NO_ERROR_TEXT
-/* Takes the arguments, as rmq__nolog does, so values kept only for a
- * reason still count as used; inlined, the call drops them. */
-static void rmq__no_text(char *out, size_t cap, ...) { if (cap) out[0] = 0; }
-#define rmq__fmt rmq__no_text
-#define RMQ__TEXT(s) ""
-#else
-#define rmq__fmt rmq__format
-#define RMQ__TEXT(s) s
 #endif
 
 RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
@@ -1367,6 +1391,129 @@ RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
     rmq__sb b;
     rmq__sb_init(&b, dst, cap);
     rmq__sb_puts(&b, src);
+}
+
+/* -- reasons ------------------------------------------------------------- */
+/* A failure records its reason with rmq__why(&reason, "template", args):
+ * the template's address and copies of its arguments, no sentence; the
+ * sentence costs its formatting only when someone reads it (stb_image's
+ * failure strings). RMQ_NO_ERROR_TEXT drops the templates and arguments at
+ * the call sites, so the texts leave the image; rmq_err and the broker's
+ * code remain. */
+#ifdef RMQ_NO_ERROR_TEXT
+/* Takes the arguments, as rmq__nolog does, so values kept only for a
+ * reason still count as used; inlined, the call drops them. */
+static void rmq__no_why(rmq_reason *r, ...) { r->fmt[0] = NULL; }
+#define rmq__why(r, ...) rmq__no_why((r), __VA_ARGS__)
+#define RMQ__TEXT(s) ""
+#else
+#define RMQ__TEXT(s) s
+/* Keeps n bytes of an argument, cut to the room left: a text cut so
+ * has no NUL, which tells the renderer where the arguments end. */
+RMQ__FN void rmq__why_put(rmq_reason *r, const void *arg, size_t n)
+{
+    size_t room = sizeof r->args - r->len;
+    if (n > room) n = room;
+    RMQ_MEMCPY(r->args + r->len, arg, n);
+    r->len = (unsigned short)(r->len + n);
+}
+
+/* Takes the arguments the template names. A %r reason's templates and
+ * arguments follow in place, so rendering walks them in the same order;
+ * a template puts %r after its other arguments, and what is past
+ * RMQ_REASON_DEPTH templates is dropped with its arguments. The %r reason
+ * is another object than r (r is reset first). */
+RMQ__FN void rmq__vwhy(rmq_reason *r, const char *fmt, va_list ap)
+{
+    const char *f, *t;
+    const rmq_reason *in;
+    int32_t v;
+    r->fmt[0] = fmt; r->fmt[1] = r->fmt[2] = NULL;
+    r->len = 0;
+    for (f = fmt; *f; f++) {
+        if (*f != '%' || !f[1]) continue;
+        switch (*++f) {
+        case 's':
+            t = va_arg(ap, const char *);
+            if (!t) t = "(null)";
+            rmq__why_put(r, t, RMQ_STRLEN(t) + 1);
+            break;
+        case 'd': v = va_arg(ap, int); rmq__why_put(r, &v, 4); break;
+        case 'u': v = (int32_t)va_arg(ap, unsigned); rmq__why_put(r, &v, 4); break;
+        case 'r':
+            in = va_arg(ap, const rmq_reason *);
+            if (!in || !in->fmt[0]) break;
+            r->fmt[1] = in->fmt[0];
+            r->fmt[2] = in->fmt[1];
+            rmq__why_put(r, in->args, in->len);
+            break;
+        default: break;
+        }
+    }
+}
+
+RMQ__FN void rmq__why(rmq_reason *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rmq__vwhy(r, fmt, ap);
+    va_end(ap);
+}
+#endif
+
+/* Renders r, with remark for its %R (the broker's remark, kept apart). The
+ * nesting is the templates', bounded by RMQ_REASON_DEPTH: no peer text is
+ * ever read as a template. */
+RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark)
+{
+#ifdef RMQ_NO_ERROR_TEXT
+    (void)b; (void)r; (void)remark;
+#else
+    char num[24];
+    const char *ret[RMQ_REASON_DEPTH];
+    const char *f = r->fmt[0];
+    const unsigned char *a = r->args, *end = r->args + r->len;
+    unsigned depth = 0;
+    int32_t v;
+    size_t n;
+    if (!f) return;
+    for (;;) {
+        if (!*f) {
+            if (!depth) break;
+            f = ret[--depth];
+            continue;
+        }
+        if (*f != '%' || !f[1]) { rmq__sb_putn(b, f++, 1); continue; }
+        f += 2;
+        switch (f[-1]) {
+        case 's':
+            for (n = 0; a + n < end && a[n]; n++) {}
+            rmq__sb_putn(b, (const char *)a, n);
+            a += a + n < end ? n + 1 : n;
+            break;
+        case 'd': case 'u':
+            if (end - a < 4) { a = end; break; }
+            RMQ_MEMCPY(&v, a, 4);
+            a += 4;
+            if (f[-1] == 'd') rmq__sb_putn(b, num, rmq__i64_to_dec(num, v));
+            else rmq__sb_putn(b, num, rmq__u64_to_dec(num, (uint32_t)v));
+            break;
+        case 'r':
+            if (depth + 1 < RMQ_REASON_DEPTH && r->fmt[depth + 1]) { ret[depth] = f; f = r->fmt[++depth]; }
+            break;
+        case 'R': if (remark) rmq__sb_puts(b, remark); break;
+        default: rmq__sb_putn(b, f - 1, 1); break;
+        }
+    }
+#endif
+}
+
+RMQ__FN const char *rmq__reason_text(const rmq_reason *r, const char *remark, char *buf, size_t len)
+{
+    rmq__sb b;
+    rmq__sb_init(&b, buf, len);
+    rmq__reason_put(&b, r, remark);
+    return buf;
 }
 
 static int rmq__starts_with(const char *s, const char *prefix)
@@ -3228,7 +3375,7 @@ typedef struct rmq__timer {
 enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2, RMQ__TIMER_LINGER = 3 };
 
 typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
-                             const rmq_command *resp, const char *why);
+                             const rmq_command *resp, const rmq_reason *why);
 
 enum { RMQ__REQ_QUEUED, RMQ__REQ_AWAITING, RMQ__REQ_ORPHAN };
 
@@ -3271,7 +3418,7 @@ struct rmq__conn {
      * function instead of the frame decoder; len 0 with data NULL: closed. */
     void (*raw)(void *arg, const uint8_t *data, size_t len);
     void *raw_arg;
-    char why[RMQ_REASON_MAX_LEN + 1];
+    rmq_reason why;
 };
 
 /* A request the broker sent us (transaction check, reply push, ...). */
@@ -3318,9 +3465,9 @@ struct rmq__remoting {
     uint32_t hold_ms;       /* the request being sent may wait this long for others */
     rmq__timer t_linger;    /* armed while requests are held: writes them */
     rmq_iovec iov[RMQ__IOV_MAX];
-    char why[RMQ_REASON_MAX_LEN + 1];
-    char fail_why[RMQ_REASON_MAX_LEN + 1];
-    char timer_why[RMQ_REASON_MAX_LEN + 1];
+    rmq_reason why;
+    rmq_reason fail_why;
+    rmq_reason timer_why;
 #ifndef RMQ_NO_LOG
     char log_line[192];
 #endif
@@ -3479,7 +3626,7 @@ RMQ__FN int rmq__req_orphan(rmq__remoting *rm, rmq__req *r)
 /* Runs the done function once, then frees the request, unless it is an
  * orphan that its queue still has to write (the queue frees it then). The
  * done function must not keep the request. */
-RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     rmq__req_unregister(rm, r);
     r->done(rm, r, err, resp, why);
@@ -3489,20 +3636,20 @@ RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, cons
 /* Closes a connection and fails everything queued or in flight on it with
  * err, each naming the peer. In a call that must not complete requests
  * (rmq__invoke) the failure is only marked and finished by the next step. */
-RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *why)
+RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const rmq_reason *why)
 {
     uint32_t i;
     rmq__req *r, *next, *queued, *awaiting = NULL;
     rmq_err err_copy;
-    char *why_copy;
+    rmq_reason *why_copy;
     if (c->state == RMQ__CONN_FREE || c->state == RMQ__CONN_BACKOFF) return;
     if (!c->failing) {
         c->failing = 1;
         c->fail_err = err;
-        if (why != c->why) rmq__strlcpy(c->why, why ? why : rmq_strerror(err), sizeof c->why);
+        if (why != &c->why) c->why = *why;
     }
     if (rm->in_invoke) return;
-    RMQ__LOG(rm, RMQ_LOG_WARN, "%s", c->why);
+    RMQ__LOG(rm, RMQ_LOG_WARN, "%r", &c->why);
     if (c->h) rm->port->close(rm->port->ctx, c->h);
     c->h = NULL;
     /* Only an address whose connect timed out is backed off (it would eat
@@ -3530,8 +3677,8 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     c->rlen = c->rcap = 0;
     c->skip = 0;
     /* The slot may be reused by a retry while its requests are failed. */
-    why_copy = rm->failing ? c->why : rm->fail_why;
-    if (why_copy != c->why) rmq__strlcpy(why_copy, c->why, RMQ_REASON_MAX_LEN + 1);
+    why_copy = rm->failing ? &c->why : &rm->fail_why;
+    if (why_copy != &c->why) *why_copy = c->why;
     rm->failing++;
     if (c->raw) {
         void (*raw)(void *, const uint8_t *, size_t) = c->raw;
@@ -3554,25 +3701,25 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     rm->failing--;
 }
 
-/* Fails a connection with a reason composed in place (c->why). */
+/* Fails a connection with its reason recorded in place (c->why); a
+ * connection already failing keeps the first. */
 #ifdef RMQ_NO_ERROR_TEXT
 static void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
 {
     (void)fmt;
-    rmq__conn_fail(rm, c, err, "");
+    if (!c->failing) c->why.fmt[0] = NULL;
+    rmq__conn_fail(rm, c, err, &c->why);
 }
 #else
 RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
 {
     va_list ap;
-    rmq__sb b;
     if (!c->failing) {
-        rmq__sb_init(&b, c->why, sizeof c->why);
         va_start(ap, fmt);
-        rmq__vfmt(&b, fmt, ap);
+        rmq__vwhy(&c->why, fmt, ap);
         va_end(ap);
     }
-    rmq__conn_fail(rm, c, err, c->why);
+    rmq__conn_fail(rm, c, err, &c->why);
 }
 #endif
 
@@ -3597,7 +3744,7 @@ RMQ__FN int rmq__req_leave_queue(rmq__remoting *rm, rmq__req *r)
     if (r->state != RMQ__REQ_QUEUED || !c) return 0;
     if (r->sent > 0) {
         if (rmq__req_orphan(rm, r) == 0) return 0;
-        rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
+        rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
         return -1;
     }
     for (pp = &c->out_head; *pp && *pp != r; pp = &(*pp)->next_out) prev = *pp;
@@ -3621,10 +3768,10 @@ RMQ__FN void rmq__conn_close_idle(rmq__remoting *rm, rmq__conn *c)
 
 /* Why a connect failed, refused or otherwise, with what the port adds (a
  * TLS handshake's reason). h: the connection, NULL when connect() failed. */
-RMQ__FN void rmq__connect_why(rmq__remoting *rm, void *h, const char *addr, int rc, char *out, size_t cap)
+RMQ__FN void rmq__connect_why(rmq__remoting *rm, void *h, const char *addr, int rc, rmq_reason *out)
 {
     const char *detail = rm->port->conn_error ? rm->port->conn_error(rm->port->ctx, h) : NULL;
-    rmq__fmt(out, cap, "connect to %s %s%s%s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed",
+    rmq__why(out, "connect to %s %s%s%s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed",
              detail && *detail ? ": " : "", detail ? detail : "");
 }
 
@@ -3639,27 +3786,27 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
     uint32_t now = rmq__now(rm);
     int i, rc;
     if (rm->closing) {
-        rmq__strlcpy(rm->why, RMQ__TEXT("the client instance is shutting down"), sizeof rm->why);
+        rmq__why(&rm->why, RMQ__TEXT("the client instance is shutting down"));
         return RMQ_ERR_SHUTDOWN;
     }
     if (c && c->state != RMQ__CONN_BACKOFF) {
-        if (c->failing) { rmq__strlcpy(rm->why, c->why, sizeof rm->why); return c->fail_err; }
+        if (c->failing) { rm->why = c->why; return c->fail_err; }
         *out = c;
         return RMQ_OK;
     }
     if (c && !rmq__reached(now, c->deadline)) {
-        rmq__fmt(rm->why, sizeof rm->why, "%s is backing off after a failure (%s)", addr, c->why);
+        rmq__why(&rm->why, "%s is backing off after a failure (%r)", addr, &c->why);
         return RMQ_ERR_CONNECT;
     }
     if (rmq__split_addr(addr, host, sizeof host, &port)) {
-        rmq__fmt(rm->why, sizeof rm->why, "bad address '%s' (want host:port)", addr);
+        rmq__why(&rm->why, "bad address '%s' (want host:port)", addr);
         return RMQ_ERR_INVALID_ARG;
     }
     if (!c) {
         for (i = 0; i < RMQ_MAX_CONNECTIONS && !c; i++) if (rm->conns[i].state == RMQ__CONN_FREE) c = &rm->conns[i];
         for (i = 0; i < RMQ_MAX_CONNECTIONS && !c; i++) if (rm->conns[i].state == RMQ__CONN_BACKOFF) c = &rm->conns[i];
         if (!c) {
-            rmq__fmt(rm->why, sizeof rm->why, "cannot connect to %s: RMQ_MAX_CONNECTIONS (%d) connections are open",
+            rmq__why(&rm->why, "cannot connect to %s: RMQ_MAX_CONNECTIONS (%d) connections are open",
                      addr, RMQ_MAX_CONNECTIONS);
             return RMQ_ERR_LIMIT;
         }
@@ -3673,14 +3820,14 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         c->state = RMQ__CONN_BACKOFF;
         c->h = NULL;
         c->deadline = now;                       /* refused at once: no backoff */
-        rmq__connect_why(rm, NULL, addr, rc, c->why, sizeof c->why);
-        rmq__strlcpy(rm->why, c->why, sizeof rm->why);
+        rmq__connect_why(rm, NULL, addr, rc, &c->why);
+        rm->why = c->why;
         return RMQ_ERR_CONNECT;
     }
     c->state = rc == RMQ_PORT_OK ? RMQ__CONN_OPEN : RMQ__CONN_CONNECTING;
     c->deadline = now + rm->connect_timeout_ms;
     if (rmq__tdiff(deadline, c->deadline) < 0) c->deadline = deadline;
-    c->why[0] = 0;
+    c->why.fmt[0] = NULL;
     *out = c;
     return RMQ_OK;
 }
@@ -3804,7 +3951,7 @@ static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cm
     if (rm->hook && rm->hook->before) {
         *err = rm->hook->before(rm->hook->arg, addr, cmd);
         if (*err != RMQ_OK) {
-            rmq__fmt(rm->why, sizeof rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
+            rmq__why(&rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
             return -1;
         }
     }
@@ -3815,7 +3962,7 @@ static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cm
 static rmq__req *rmq__req_alloc(rmq__remoting *rm, size_t extra, rmq_err *err)
 {
     rmq__req *r = (rmq__req *)RMQ_MALLOC(rm->mem, RMQ__ALIGN8(sizeof *r) + extra);
-    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a request"), sizeof rm->why); return NULL; }
+    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__why(&rm->why, RMQ__TEXT("out of memory for a request")); return NULL; }
     RMQ_MEMSET(r, 0, sizeof *r);
     r->timer.pos = -1;
     r->timer.kind = RMQ__TIMER_REQUEST;
@@ -3827,7 +3974,7 @@ static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_comm
 {
     if (failed) {
         *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
-        rmq__fmt(rm->why, sizeof rm->why, "request code %d does not fit in a frame", (int)cmd->code);
+        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)cmd->code);
         rmq__req_free(rm, r);
         return NULL;
     }
@@ -3882,7 +4029,7 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
     if (err != RMQ_OK) return err;
     if (!oneway) {
         if (!rm->nfree) {
-            rmq__fmt(rm->why, sizeof rm->why, "RMQ_MAX_INFLIGHT (%d) requests are in flight", RMQ_MAX_INFLIGHT);
+            rmq__why(&rm->why, "RMQ_MAX_INFLIGHT (%d) requests are in flight", RMQ_MAX_INFLIGHT);
             return RMQ_ERR_BUSY;
         }
         slot = rm->free_slots[rm->nfree - 1];
@@ -3907,7 +4054,7 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
             rm->nfree++;
             c->inflight--;
             rmq__req_free(rm, r);
-            rmq__strlcpy(rm->why, RMQ__TEXT("out of memory for a timer"), sizeof rm->why);
+            rmq__why(&rm->why, RMQ__TEXT("out of memory for a timer"));
             return RMQ_ERR_NO_MEMORY;
         }
     }
@@ -3960,7 +4107,7 @@ RMQ__FN rmq_err rmq__raw_send(rmq__remoting *rm, const char *addr, const void *d
     c->raw = on_data;
     c->raw_arg = arg;
     r = (rmq__req *)RMQ_MALLOC(rm->mem, sizeof *r);
-    if (!r) { rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, "out of memory"); return RMQ_ERR_NO_MEMORY; }
+    if (!r) { rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory")); return RMQ_ERR_NO_MEMORY; }
     RMQ_MEMSET(r, 0, sizeof *r);
     r->timer.pos = -1;
     r->is_response = 1;                                /* freed once written, no answer awaited */
@@ -4002,10 +4149,10 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
 {
     uint32_t slot = (uint32_t)cmd->opaque % RMQ_MAX_INFLIGHT;
     rmq__req *r = rm->slots[slot];
-    char *why = rm->timer_why;
-    rmq__fmt(why, RMQ_REASON_MAX_LEN + 1, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)", c->addr,
+    rmq_reason *why = &rm->timer_why;
+    rmq__why(why, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)", c->addr,
              (unsigned)total, (unsigned)RMQ_MAX_FRAME_BYTES);
-    RMQ__LOG(rm, RMQ_LOG_WARN, "%s", why);
+    RMQ__LOG(rm, RMQ_LOG_WARN, "%r", why);
     if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c) {
         if (rmq__req_leave_queue(rm, r)) return;
         rmq__req_complete(rm, r, RMQ_ERR_FRAME_TOO_LARGE, NULL, why);
@@ -4097,7 +4244,7 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
         long n;
         size_t room;
         if (rmq__conn_rbuf(rm, c)) {
-            rmq__conn_fail(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory for a read buffer"));
+            rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory for a read buffer"));
             return 1;
         }
         room = c->rcap - c->rlen;
@@ -4126,20 +4273,19 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
 /* -- timers -------------------------------------------------------------- */
 RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
 {
-    char *why = rm->timer_why;
-    const size_t cap = RMQ_REASON_MAX_LEN + 1;
+    rmq_reason *why = &rm->timer_why;
     rmq__conn *c = r->conn;
     int close_conn = 0;
     if (r->state == RMQ__REQ_QUEUED && c) {
         if (c->state == RMQ__CONN_CONNECTING) {
-            rmq__fmt(why, cap, "connect to %s did not complete before the deadline", c->addr);
+            rmq__why(why, "connect to %s did not complete before the deadline", c->addr);
         } else {
-            rmq__fmt(why, cap, "request code %d to %s could not be written before the deadline",
+            rmq__why(why, "request code %d to %s could not be written before the deadline",
                      (int)r->code, c->addr);
         }
         if (rmq__req_leave_queue(rm, r)) return;  /* could not finish the write */
     } else {
-        rmq__fmt(why, cap, "no answer from %s to request code %d (opaque %d) before the deadline",
+        rmq__why(why, "no answer from %s to request code %d (opaque %d) before the deadline",
                  c ? c->addr : "?", (int)r->code, (int)r->opaque);
         /* A silent connection is closed; a busy one that answers others is kept. */
         close_conn = c && c->state == RMQ__CONN_OPEN && c->rx_frames == r->rx_mark;
@@ -4172,7 +4318,7 @@ RMQ__FN int rmq__settle(rmq__remoting *rm)
     int i, work = 0;
     for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
         rmq__conn *c = &rm->conns[i];
-        if (c->failing) { c->failing = 0; rmq__conn_fail(rm, c, c->fail_err, c->why); work = 1; }
+        if (c->failing) { c->failing = 0; rmq__conn_fail(rm, c, c->fail_err, &c->why); work = 1; }
     }
     while (RMQ__ONEWAY_REQS && rm->done_head) {
         rmq__req *r = rm->done_head;
@@ -4190,8 +4336,8 @@ RMQ__FN void rmq__conn_connected(rmq__remoting *rm, rmq__conn *c)
     int rc = rm->port->connect_result ? rm->port->connect_result(rm->port->ctx, c->h) : RMQ_PORT_OK;
     if (rc == RMQ_PORT_AGAIN) return;
     if (rc < 0) {
-        if (!c->failing) rmq__connect_why(rm, c->h, c->addr, rc, c->why, sizeof c->why);
-        rmq__conn_fail(rm, c, RMQ_ERR_CONNECT, c->why);
+        if (!c->failing) rmq__connect_why(rm, c->h, c->addr, rc, &c->why);
+        rmq__conn_fail(rm, c, RMQ_ERR_CONNECT, &c->why);
         return;
     }
     c->state = RMQ__CONN_OPEN;
@@ -4292,7 +4438,7 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
 }
 
 /* Closes every connection, failing what is on them with err. */
-RMQ__FN void rmq__remoting_close_all(rmq__remoting *rm, rmq_err err, const char *why)
+RMQ__FN void rmq__remoting_close_all(rmq__remoting *rm, rmq_err err, const rmq_reason *why)
 {
     int i;
     rm->closing = 1;          /* a failed request's owner may not open another */
@@ -4363,21 +4509,21 @@ typedef struct rmq__route_data {
     char order_conf[256];                    /* orderTopicConf, "" when absent */
 } rmq__route_data;
 
-/* Writes why a route body was refused; returns -1. */
-RMQ__FN int rmq__route_refuse_text(char *why, size_t cap, const char *what)
+/* Records why a route body was refused; returns -1. */
+RMQ__FN int rmq__route_refuse_text(rmq_reason *why, const char *what)
 {
-    rmq__fmt(why, cap, "route data refused: %s", what);
+    rmq__why(why, "route data refused: %s", what);
     return -1;
 }
-#define rmq__route_refuse(why, cap, what) rmq__route_refuse_text((why), (cap), RMQ__TEXT(what))
+#define rmq__route_refuse(why, what) rmq__route_refuse_text((why), RMQ__TEXT(what))
 
-RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_data *rd, char *why, size_t cap)
+RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_data *rd, rmq_reason *why)
 {
     int name = rmq__json_get(j, s, t, "brokerName"), addrs = rmq__json_get(j, s, t, "brokerAddrs"), k;
     uint32_t b = rd->nbrokers;
-    if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, cap, "more broker groups than RMQ_MAX_BROKERS");
+    if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, "more broker groups than RMQ_MAX_BROKERS");
     if (rmq__json_copy(j, s, name, rd->brokers[b].name, sizeof rd->brokers[b].name))
-        return rmq__route_refuse(why, cap, "a brokerName is missing or longer than RMQ_BROKER_NAME_MAX_LEN");
+        return rmq__route_refuse(why, "a brokerName is missing or longer than RMQ_BROKER_NAME_MAX_LEN");
     rd->brokers[b].naddrs = 0;
     if (addrs >= 0 && j->tok[addrs].type == RMQ__JSON_OBJECT) {
         for (k = addrs + 1; k < j->tok[addrs].next; k = j->tok[k + 1].next) {
@@ -4385,11 +4531,11 @@ RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_dat
             uint8_t n = rd->brokers[b].naddrs;
             rmq_slice key = rmq__json_slice(j, s, k);     /* "0" or fastjson's bare 0 */
             if (rmq__parse_i64(key.ptr, key.len, &id) || id < 0 || id > INT32_MAX)
-                return rmq__route_refuse(why, cap, "a brokerAddrs key is not a broker id");
+                return rmq__route_refuse(why, "a brokerAddrs key is not a broker id");
             if (n >= RMQ_MAX_BROKER_ADDRS) continue;           /* extra slaves are not needed */
             rd->brokers[b].addrs[n].id = (int32_t)id;
             if (rmq__json_copy(j, s, k + 1, rd->brokers[b].addrs[n].addr, sizeof rd->brokers[b].addrs[n].addr))
-                return rmq__route_refuse(why, cap, "a broker address is missing or longer than RMQ_ADDR_MAX_LEN");
+                return rmq__route_refuse(why, "a broker address is missing or longer than RMQ_ADDR_MAX_LEN");
             rd->brokers[b].naddrs++;
         }
     }
@@ -4397,19 +4543,19 @@ RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_dat
     return 0;
 }
 
-RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route_data *rd, char *why, size_t cap)
+RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route_data *rd, rmq_reason *why)
 {
     uint32_t q = rd->nqueue_datas;
     int64_t perm, rq, wq;
-    if (q >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, cap, "more queue datas than RMQ_MAX_BROKERS");
+    if (q >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, "more queue datas than RMQ_MAX_BROKERS");
     if (rmq__json_copy(j, s, rmq__json_get(j, s, t, "brokerName"), rd->queue_datas[q].broker,
                        sizeof rd->queue_datas[q].broker))
-        return rmq__route_refuse(why, cap, "a queue data has no valid brokerName");
+        return rmq__route_refuse(why, "a queue data has no valid brokerName");
     if (rmq__json_i64(j, s, rmq__json_get(j, s, t, "perm"), &perm) ||
         rmq__json_i64(j, s, rmq__json_get(j, s, t, "readQueueNums"), &rq) ||
         rmq__json_i64(j, s, rmq__json_get(j, s, t, "writeQueueNums"), &wq) ||
         perm < 0 || rq < 0 || wq < 0 || rq > 65535 || wq > 65535 || perm > 255)
-        return rmq__route_refuse(why, cap, "a queue data has no valid perm or queue numbers");
+        return rmq__route_refuse(why, "a queue data has no valid perm or queue numbers");
     rd->queue_datas[q].perm = (int32_t)perm;
     rd->queue_datas[q].read = (int32_t)rq;
     rd->queue_datas[q].write = (int32_t)wq;
@@ -4419,32 +4565,32 @@ RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route
 
 /* Parses a TopicRouteData body, standard JSON or fastjson's dialect. The
  * body is unescaped in place. Every bound exceeded is named in why. */
-RMQ__FN int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq__route_data *rd, char *why, size_t cap)
+RMQ__FN int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq__route_data *rd, rmq_reason *why)
 {
     int n = rmq__json_parse(j, s, len), t, k;
     rd->nbrokers = rd->nqueue_datas = 0;
     rd->order_conf[0] = 0;
-    if (n == RMQ__JSON_ENOMEM) return rmq__route_refuse(why, cap, "more JSON tokens than RMQ_MAX_JSON_TOKENS");
-    if (n == RMQ__JSON_EDEPTH) return rmq__route_refuse(why, cap, "nested deeper than RMQ_MAX_JSON_DEPTH");
-    if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, cap, "not a JSON object");
+    if (n == RMQ__JSON_ENOMEM) return rmq__route_refuse(why, "more JSON tokens than RMQ_MAX_JSON_TOKENS");
+    if (n == RMQ__JSON_EDEPTH) return rmq__route_refuse(why, "nested deeper than RMQ_MAX_JSON_DEPTH");
+    if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, "not a JSON object");
     t = rmq__json_get(j, s, 0, "brokerDatas");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
         for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
-            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_broker(j, s, k, rd, why, cap)) {
-                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, cap, "a brokerData is not an object");
+            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_broker(j, s, k, rd, why)) {
+                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, "a brokerData is not an object");
                 return -1;
             }
     t = rmq__json_get(j, s, 0, "queueDatas");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
         for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
-            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_queue_data(j, s, k, rd, why, cap)) {
-                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, cap, "a queueData is not an object");
+            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_queue_data(j, s, k, rd, why)) {
+                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, "a queueData is not an object");
                 return -1;
             }
     t = rmq__json_get(j, s, 0, "orderTopicConf");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_STRING &&
         rmq__json_copy(j, s, t, rd->order_conf, sizeof rd->order_conf))
-        return rmq__route_refuse(why, cap, "orderTopicConf is longer than 255 bytes");
+        return rmq__route_refuse(why, "orderTopicConf is longer than 255 bytes");
     return 0;
 }
 
@@ -4496,12 +4642,12 @@ RMQ__FN int rmq__broker_slot(rmq__broker *table, const char *name, int create)
 }
 
 /* Every route update replaces the address map of each broker it names. */
-RMQ__FN int rmq__route_apply_brokers(const rmq__route_data *rd, rmq__broker *table, char *why, size_t cap)
+RMQ__FN int rmq__route_apply_brokers(const rmq__route_data *rd, rmq__broker *table, rmq_reason *why)
 {
     uint32_t b, a;
     for (b = 0; b < rd->nbrokers; b++) {
         int i = rmq__broker_slot(table, rd->brokers[b].name, 1);
-        if (i < 0) return rmq__route_refuse(why, cap, "the broker address table is full (RMQ_MAX_BROKERS)");
+        if (i < 0) return rmq__route_refuse(why, "the broker address table is full (RMQ_MAX_BROKERS)");
         table[i].naddrs = rd->brokers[b].naddrs;
         for (a = 0; a < rd->brokers[b].naddrs; a++) {
             table[i].addrs[a].id = rd->brokers[b].addrs[a].id;
@@ -4511,9 +4657,9 @@ RMQ__FN int rmq__route_apply_brokers(const rmq__route_data *rd, rmq__broker *tab
     return 0;
 }
 
-RMQ__FN int rmq__pubq_add(rmq__pubq *out, size_t *n, int broker, int32_t queue_id, char *why, size_t cap)
+RMQ__FN int rmq__pubq_add(rmq__pubq *out, size_t *n, int broker, int32_t queue_id, rmq_reason *why)
 {
-    if (*n >= RMQ_MAX_QUEUES) return rmq__route_refuse(why, cap, "more publish queues than RMQ_MAX_QUEUES");
+    if (*n >= RMQ_MAX_QUEUES) return rmq__route_refuse(why, "more publish queues than RMQ_MAX_QUEUES");
     out[*n].broker = (uint8_t)broker;
     out[*n].queue_id = (uint16_t)queue_id;
     (*n)++;
@@ -4522,7 +4668,7 @@ RMQ__FN int rmq__pubq_add(rmq__pubq *out, size_t *n, int broker, int32_t queue_i
 
 /* orderTopicConf "brokerA:4;brokerB:4" fixes the list (no perm or master
  * check on this path, as in Java). */
-RMQ__FN int rmq__route_order_queues(const char *conf, rmq__broker *table, rmq__pubq *out, size_t *n, char *why, size_t cap)
+RMQ__FN int rmq__route_order_queues(const char *conf, rmq__broker *table, rmq__pubq *out, size_t *n, rmq_reason *why)
 {
     const char *p = conf;
     while (*p) {
@@ -4536,8 +4682,8 @@ RMQ__FN int rmq__route_order_queues(const char *conf, rmq__broker *table, rmq__p
             RMQ_MEMCPY(name, item, (size_t)(colon - item));
             name[colon - item] = 0;
             b = rmq__broker_slot(table, name, 1);
-            if (b < 0) return rmq__route_refuse(why, cap, "the broker address table is full (RMQ_MAX_BROKERS)");
-            for (q = 0; q < num; q++) if (rmq__pubq_add(out, n, b, q, why, cap)) return -1;
+            if (b < 0) return rmq__route_refuse(why, "the broker address table is full (RMQ_MAX_BROKERS)");
+            for (q = 0; q < num; q++) if (rmq__pubq_add(out, n, b, q, why)) return -1;
         }
         if (*p) p++;
     }
@@ -4548,16 +4694,16 @@ RMQ__FN int rmq__route_order_queues(const char *conf, rmq__broker *table, rmq__p
  * list of a topic unknown to the name server from the default topic's
  * route: each queue count becomes min(default_queue_nums, readQueueNums). */
 RMQ__FN int rmq__route_publish_queues(const rmq__route_data *rd, rmq__broker *table, int default_queue_nums,
-                                      rmq__pubq *out, size_t *n, int *order_topic, char *why, size_t cap)
+                                      rmq__pubq *out, size_t *n, int *order_topic, rmq_reason *why)
 {
     uint8_t order[RMQ_MAX_BROKERS];
     uint32_t i;
     *n = 0;
     *order_topic = 0;
-    if (rmq__route_apply_brokers(rd, table, why, cap)) return -1;
+    if (rmq__route_apply_brokers(rd, table, why)) return -1;
     if (rd->order_conf[0] && !default_queue_nums) {
         *order_topic = 1;
-        return rmq__route_order_queues(rd->order_conf, table, out, n, why, cap);
+        return rmq__route_order_queues(rd->order_conf, table, out, n, why);
     }
     rmq__route_sort((rmq__route_data *)rd, order);
     for (i = 0; i < rd->nqueue_datas; i++) {
@@ -4571,7 +4717,7 @@ RMQ__FN int rmq__route_publish_queues(const rmq__route_data *rd, rmq__broker *ta
         if (!(rd->queue_datas[order[i]].perm & RMQ__PERM_WRITE) || !rmq__route_has_master(rd, bn)) continue;
         b = rmq__broker_slot(table, bn, 0);
         if (b < 0) continue;
-        for (q = 0; q < w; q++) if (rmq__pubq_add(out, n, b, q, why, cap)) return -1;
+        for (q = 0; q < w; q++) if (rmq__pubq_add(out, n, b, q, why)) return -1;
     }
     return 0;
 }
@@ -4666,7 +4812,7 @@ typedef struct rmq__route {
     size_t nqueues;
     rmq__op *waiters;            /* sends waiting for this route */
     rmq__inst *in;
-    char why[RMQ_REASON_MAX_LEN + 1];   /* why the last query failed */
+    rmq_reason why;              /* why the last query failed */
 } rmq__route;
 
 /* The client instance calls the producer layer above it only through
@@ -4739,7 +4885,7 @@ struct rmq__inst {
     int leader;                  /* a thread is running the loop */
     struct rmq__waiter *waiters; /* threads waiting for the loop's results */
     uint32_t unregister_left;
-    char why[RMQ_REASON_MAX_LEN + 1];
+    rmq_reason why;
     const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i] */
 };
 
@@ -4859,10 +5005,10 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
     int order = 0;
     rmq__pubq *q;
     if (rmq__route_publish_queues(in->scratch, in->brokers, from_default ? in->default_queue_nums : 0,
-                                  in->pubq_scratch, &n, &order, rt->why, sizeof rt->why))
+                                  in->pubq_scratch, &n, &order, &rt->why))
         return -1;
     q = n ? (rmq__pubq *)RMQ_MALLOC(in->mem, n * sizeof *q) : NULL;
-    if (n && !q) { rmq__strlcpy(rt->why, RMQ__TEXT("out of memory for the publish queues"), sizeof rt->why); return -1; }
+    if (n && !q) { rmq__why(&rt->why, RMQ__TEXT("out of memory for the publish queues")); return -1; }
     if (n) RMQ_MEMCPY(q, in->pubq_scratch, n * sizeof *q);
     if (rt->queues) RMQ_FREE(in->mem, rt->queues);
     rt->queues = q;
@@ -4871,7 +5017,7 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
     rt->via_default = (uint8_t)from_default;
     rt->state = n ? RMQ__ROUTE_OK : RMQ__ROUTE_NONE;
     rt->updated_at = rmq__now(&in->rm);
-    if (!n) rmq__fmt(rt->why, sizeof rt->why, "the route of topic %s has no writable queue with a master", rt->topic);
+    if (!n) rmq__why(&rt->why, "the route of topic %s has no writable queue with a master", rt->topic);
     return 0;
 }
 
@@ -4882,7 +5028,7 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
 {
     if (resp->code == RMQ_CODE_SUCCESS) {
         if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, in->scratch,
-                             rt->why, sizeof rt->why) == 0 &&
+                             &rt->why) == 0 &&
             rmq__route_install(in, rt, rt->asking_default) == 0) {
             in->hooks->route_resolved(rt);
             return;
@@ -4892,14 +5038,14 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
         rmq__route_fetch(in, rt, 1);
         return;
     } else {
-        rmq__fmt(rt->why, sizeof rt->why, "No route info of this topic: %s (name servers %s answered %s)",
+        rmq__why(&rt->why, "No route info of this topic: %s (name servers %s answered %s)",
                  rt->topic, in->namesrv_text, rmq_response_code_name(resp->code));
     }
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     in->hooks->route_resolved(rt);
 }
 
-RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     rmq__route *rt = (rmq__route *)r->owner;
     rmq__inst *in = (rmq__inst *)(void *)rm;
@@ -4910,8 +5056,11 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
     in->ns_index = in->nnamesrv ? (in->ns_index + 1) % in->nnamesrv : 0;
     if (++rt->ns_tries < in->nnamesrv) { rmq__route_fetch(in, rt, rt->asking_default); return; }
     rt->ns_tries = 0;
-    rmq__fmt(rt->why, sizeof rt->why, "No route info of this topic: %s (name servers %s: %s)",
-             rt->topic, in->namesrv_text, why ? why : rmq_strerror(err));
+    if (!why) {                  /* in->why is free: no send is being failed */
+        rmq__why(&in->why, "%s", rmq_strerror(err));
+        why = &in->why;
+    }
+    rmq__why(&rt->why, "No route info of this topic: %s (name servers %s: %r)", rt->topic, in->namesrv_text, why);
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     in->hooks->route_resolved(rt);
 }
@@ -4948,10 +5097,10 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
     }
     rt->ns_tries = 0;
     if (err == RMQ_ERR_NO_NAMESRV)
-        rmq__fmt(rt->why, sizeof rt->why, "No name server address, please set it (topic %s)", rt->topic);
+        rmq__why(&rt->why, "No name server address, please set it (topic %s)", rt->topic);
     else
-        rmq__fmt(rt->why, sizeof rt->why, "No route info of this topic: %s (name servers %s: %s)",
-                 rt->topic, in->namesrv_text, in->rm.why);
+        rmq__why(&rt->why, "No route info of this topic: %s (name servers %s: %r)",
+                 rt->topic, in->namesrv_text, &in->rm.why);
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     /* Completing the waiters here is safe: async ones only queue their
      * callback, which runs on the next loop turn. */
@@ -5046,7 +5195,7 @@ RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in)
     err = rmq__raw_send(&in->rm, in->addrsrv_addr, in->addrsrv_request, RMQ_STRLEN(in->addrsrv_request),
                         rmq__now(&in->rm) + in->api_timeout_ms, rmq__addrsrv_data, in);
     if (err == RMQ_OK) { in->addrsrv_busy = 1; return; }
-    RMQ__LOG(&in->rm, RMQ_LOG_WARN, "address server %s: %s", in->addrsrv_addr, in->rm.why);
+    RMQ__LOG(&in->rm, RMQ_LOG_WARN, "address server %s: %r", in->addrsrv_addr, &in->rm.why);
     in->addrsrv_answered = 1;
     /* Routes waiting for it are asked (and fail) on the next turn, from the
      * route timer: calling back into the route fetch from here would recurse. */
@@ -5061,15 +5210,18 @@ typedef struct rmq__hb {
     rmq__buf body;
 } rmq__hb;
 
-RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     rmq__hb *hb = (rmq__hb *)r->owner;
     rmq__inst *in = (rmq__inst *)(void *)rm;
     if (err == RMQ_OK && resp && resp->code == RMQ_CODE_SUCCESS) {
         if (in->brokers[hb->broker].used) in->brokers[hb->broker].version = resp->version;
     } else {
-        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "heartbeat to broker %s failed: %s", in->brokers[hb->broker].name,
-                 why ? why : (resp ? rmq_response_code_name(resp->code) : rmq_strerror(err)));
+        if (why)
+            RMQ__LOG(&in->rm, RMQ_LOG_WARN, "heartbeat to broker %s failed: %r", in->brokers[hb->broker].name, why);
+        else
+            RMQ__LOG(&in->rm, RMQ_LOG_WARN, "heartbeat to broker %s failed: %s", in->brokers[hb->broker].name,
+                     resp ? rmq_response_code_name(resp->code) : rmq_strerror(err));
     }
     rmq__buf_free(&hb->body);
     RMQ_FREE(in->mem, hb);
@@ -5209,7 +5361,8 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
 {
     int i;
     void *mem = in->mem;
-    rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, RMQ__TEXT("the client instance was shut down"));
+    rmq__why(&in->why, RMQ__TEXT("the client instance was shut down"));
+    rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, &in->why);
     for (i = 0; i < RMQ_MAX_TOPICS; i++) if (in->routes[i].queues) RMQ_FREE(mem, in->routes[i].queues);
 #ifndef RMQ_NO_TRANSACTION
     in->hooks->instance_freed(in);       /* the broker checks queued in it */
@@ -5430,11 +5583,13 @@ struct rmq_producer {
     rmq_service_state state;
     rmq__inst *in;
     int slot;                    /* index in the instance's producer table */
-    char last_error[RMQ_REASON_MAX_LEN + 1];
+    rmq_reason last_error;
+    char last_remark[RMQ_REMARK_MAX_LEN + 1];   /* for the %R of a broker's answer in last_error */
+    char last_text[RMQ_REASON_MAX_LEN + 1];     /* last_error rendered, by rmq_producer_last_error */
     rmq__op *ops;
     uint32_t pending, pending_bytes;
     rmq_err oneway_err;          /* the first oneway failure since the last flush */
-    char oneway_why[RMQ_REASON_MAX_LEN + 1];
+    rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
 #ifndef RMQ_NO_THREADS
     uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
@@ -5505,21 +5660,21 @@ static int rmq__name_chars_ok(const char *s)
     return 1;
 }
 
-static rmq_err rmq__bad_text(char *why, size_t len, const char *field, const char *text)
+static rmq_err rmq__bad_text(rmq_reason *why, const char *field, const char *text)
 {
-    if (why && len) rmq__fmt(why, len, "%s: %s", field, text);
+    if (why) rmq__why(why, "%s: %s", field, text);
     return RMQ_ERR_CONFIG;
 }
-#define rmq__bad(why, len, field, text) rmq__bad_text((why), (len), RMQ__TEXT(field), RMQ__TEXT(text))
+#define rmq__bad(why, field, text) rmq__bad_text((why), RMQ__TEXT(field), RMQ__TEXT(text))
 
-RMQ__FN rmq_err rmq__check_port(const rmq_port *pt, char *why, size_t len)
+RMQ__FN rmq_err rmq__check_port(const rmq_port *pt, rmq_reason *why)
 {
-    if (!pt) return rmq__bad(why, len, "port", "is required (e.g. rmq_port_posix())");
+    if (!pt) return rmq__bad(why, "port", "is required (e.g. rmq_port_posix())");
     if (!pt->connect || !pt->send || !pt->recv || !pt->close || !pt->wait || !pt->now_ms ||
         !pt->process_id || !pt->entropy)
-        return rmq__bad(why, len, "port", "lacks a required function (connect, send, recv, close, wait, now_ms, process_id, entropy)");
+        return rmq__bad(why, "port", "lacks a required function (connect, send, recv, close, wait, now_ms, process_id, entropy)");
     if (pt->mutex_create && (!pt->mutex_lock || !pt->mutex_unlock || !pt->mutex_destroy))
-        return rmq__bad(why, len, "port", "has mutex_create without mutex_lock, mutex_unlock and mutex_destroy");
+        return rmq__bad(why, "port", "has mutex_create without mutex_lock, mutex_unlock and mutex_destroy");
     return RMQ_OK;
 }
 
@@ -5535,70 +5690,79 @@ static int rmq__latency_tables_bad(const rmq_producer_config *cfg)
 }
 #endif
 
-RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *why, size_t len)
+RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *why)
 {
     int nns;
-    if (why && len) why[0] = 0;
-    if (!cfg) return rmq__bad(why, len, "config", "is NULL");
-    if (rmq__is_blank(cfg->group)) return rmq__bad(why, len, "group", "producerGroup is blank");
-    if (RMQ_STRLEN(cfg->group) > RMQ_GROUP_MAX_LEN) return rmq__bad(why, len, "group", "the specified group is longer than group max length 255.");
+    if (!cfg) return rmq__bad(why, "config", "is NULL");
+    if (rmq__is_blank(cfg->group)) return rmq__bad(why, "group", "producerGroup is blank");
+    if (RMQ_STRLEN(cfg->group) > RMQ_GROUP_MAX_LEN) return rmq__bad(why, "group", "the specified group is longer than group max length 255.");
     if (!rmq__name_chars_ok(cfg->group))
-        return rmq__bad(why, len, "group", "the specified group contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$");
+        return rmq__bad(why, "group", "the specified group contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$");
     if (rmq__strcmp(cfg->group, "DEFAULT_PRODUCER") == 0)
-        return rmq__bad(why, len, "group", "producerGroup can not equal DEFAULT_PRODUCER, please specify another one.");
+        return rmq__bad(why, "group", "producerGroup can not equal DEFAULT_PRODUCER, please specify another one.");
     if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, NULL, &nns))
-        return rmq__bad(why, len, "namesrv_addr", "want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries");
+        return rmq__bad(why, "namesrv_addr", "want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries");
     if (rmq__is_blank(cfg->instance_name) || RMQ_STRLEN(cfg->instance_name) > 64)
-        return rmq__bad(why, len, "instance_name", "must be set and at most 64 bytes");
-    if (cfg->unit_name && RMQ_STRLEN(cfg->unit_name) > 32) return rmq__bad(why, len, "unit_name", "at most 32 bytes");
+        return rmq__bad(why, "instance_name", "must be set and at most 64 bytes");
+    if (cfg->unit_name && RMQ_STRLEN(cfg->unit_name) > 32) return rmq__bad(why, "unit_name", "at most 32 bytes");
     if (rmq__is_blank(cfg->create_topic_key) || RMQ_STRLEN(cfg->create_topic_key) > RMQ_TOPIC_MAX_LEN ||
         !rmq__name_chars_ok(cfg->create_topic_key))
-        return rmq__bad(why, len, "create_topic_key", "must be a valid topic name");
+        return rmq__bad(why, "create_topic_key", "must be a valid topic name");
     if (cfg->default_topic_queue_nums < 1 || cfg->default_topic_queue_nums > 1024)
-        return rmq__bad(why, len, "default_topic_queue_nums", "must be within 1..1024");
+        return rmq__bad(why, "default_topic_queue_nums", "must be within 1..1024");
     if (cfg->send_timeout_ms < 1 || cfg->send_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, len, "send_timeout_ms", "must be within 1..2^30");
-    if (cfg->retry_times < 0 || cfg->retry_times > 15) return rmq__bad(why, len, "retry_times", "must be within 0..15");
+        return rmq__bad(why, "send_timeout_ms", "must be within 1..2^30");
+    if (cfg->retry_times < 0 || cfg->retry_times > 15) return rmq__bad(why, "retry_times", "must be within 0..15");
     if (cfg->retry_times_async < 0 || cfg->retry_times_async > 15)
-        return rmq__bad(why, len, "retry_times_async", "must be within 0..15");
+        return rmq__bad(why, "retry_times_async", "must be within 0..15");
     if (cfg->max_message_size < 1 || cfg->max_message_size > RMQ_MAX_FRAME_BYTES - RMQ_MAX_HEADER_BYTES)
-        return rmq__bad(why, len, "max_message_size", "must be within 1 and RMQ_MAX_FRAME_BYTES less RMQ_MAX_HEADER_BYTES");
+        return rmq__bad(why, "max_message_size", "must be within 1 and RMQ_MAX_FRAME_BYTES less RMQ_MAX_HEADER_BYTES");
     if (cfg->heartbeat_interval_ms < 10 || cfg->heartbeat_interval_ms > 60000)
-        return rmq__bad(why, len, "heartbeat_interval_ms", "must be within 10..60000 (brokers drop a client silent for 120 s)");
+        return rmq__bad(why, "heartbeat_interval_ms", "must be within 10..60000 (brokers drop a client silent for 120 s)");
     if (cfg->poll_namesrv_interval_ms < 10 || cfg->poll_namesrv_interval_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, len, "poll_namesrv_interval_ms", "must be within 10..2^30");
+        return rmq__bad(why, "poll_namesrv_interval_ms", "must be within 10..2^30");
     if (cfg->api_timeout_ms < 1 || cfg->api_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, len, "api_timeout_ms", "must be within 1..2^30");
+        return rmq__bad(why, "api_timeout_ms", "must be within 1..2^30");
     if (cfg->connect_timeout_ms < 1 || cfg->connect_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, len, "connect_timeout_ms", "must be within 1..2^30");
+        return rmq__bad(why, "connect_timeout_ms", "must be within 1..2^30");
     if (cfg->max_pending < 1 || cfg->max_pending > RMQ_MAX_PENDING)
-        return rmq__bad(why, len, "max_pending", "must be within 1..RMQ_MAX_PENDING");
+        return rmq__bad(why, "max_pending", "must be within 1..RMQ_MAX_PENDING");
     if (cfg->max_pending_bytes < cfg->max_message_size)
-        return rmq__bad(why, len, "max_pending_bytes", "must be at least max_message_size");
+        return rmq__bad(why, "max_pending_bytes", "must be at least max_message_size");
     if (RMQ__LINGER && cfg->linger_us > 1000000u)
-        return rmq__bad(why, len, "linger_us", "must be at most 1000000 (1 s)");
+        return rmq__bad(why, "linger_us", "must be at most 1000000 (1 s)");
     if (cfg->serialize != RMQ_SERIALIZE_JSON && cfg->serialize != RMQ_SERIALIZE_ROCKETMQ)
-        return rmq__bad(why, len, "serialize", "must be RMQ_SERIALIZE_JSON or RMQ_SERIALIZE_ROCKETMQ");
+        return rmq__bad(why, "serialize", "must be RMQ_SERIALIZE_JSON or RMQ_SERIALIZE_ROCKETMQ");
 #ifdef RMQ_NO_BINARY_HEADER
-    if (cfg->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__bad(why, len, "serialize", "binary headers are cut by RMQ_NO_BINARY_HEADER");
+    if (cfg->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__bad(why, "serialize", "binary headers are cut by RMQ_NO_BINARY_HEADER");
 #endif
-    if (cfg->language < 0 || cfg->language > 12) return rmq__bad(why, len, "language", "must be a LanguageCode of 4.9 (0..12)");
+    if (cfg->language < 0 || cfg->language > 12) return rmq__bad(why, "language", "must be a LanguageCode of 4.9 (0..12)");
 #ifdef RMQ_NO_LATENCY_FAULT
-    if (cfg->latency_fault_enable) return rmq__bad(why, len, "latency_fault_enable", "cut by RMQ_NO_LATENCY_FAULT");
+    if (cfg->latency_fault_enable) return rmq__bad(why, "latency_fault_enable", "cut by RMQ_NO_LATENCY_FAULT");
 #else
     if (cfg->latency_fault_enable && rmq__latency_tables_bad(cfg))
-        return rmq__bad(why, len, "latency_max_ms", "must not decrease, and every not_available_duration_ms must be below 2^30");
+        return rmq__bad(why, "latency_max_ms", "must not decrease, and every not_available_duration_ms must be below 2^30");
 #endif
 #ifdef RMQ_NO_ADDR_SERVER
-    if (cfg->addr_server_url) return rmq__bad(why, len, "addr_server_url", "the address server is cut by RMQ_NO_ADDR_SERVER");
+    if (cfg->addr_server_url) return rmq__bad(why, "addr_server_url", "the address server is cut by RMQ_NO_ADDR_SERVER");
 #else
     if (cfg->addr_server_url) {
         char a[RMQ_ADDR_MAX_LEN + 1];
         if (rmq__addrsrv_url(cfg->addr_server_url, a, sizeof a, NULL, 0))
-            return rmq__bad(why, len, "addr_server_url", "want http://host[:port]/path");
+            return rmq__bad(why, "addr_server_url", "want http://host[:port]/path");
     }
 #endif
-    return rmq__check_port(cfg->port, why, len);
+    return rmq__check_port(cfg->port, why);
+}
+
+RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *why, size_t len)
+{
+    rmq_reason r;
+    rmq_err err;
+    r.fmt[0] = NULL;
+    err = rmq__config_check(cfg, &r);
+    if (why && len) rmq__reason_text(&r, NULL, why, len);
+    return err;
 }
 
 /* -- the why of a failure ------------------------------------------------ */
@@ -5607,22 +5771,21 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 #else
 #define RMQ__COUNT_REFUSAL(p, err) ((void)0)
 #endif
+/* Records the reason of a failed call on p, for rmq_producer_last_error. */
 #ifdef RMQ_NO_ERROR_TEXT
 static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
 {
     (void)fmt;
-    p->last_error[0] = 0;
+    p->last_error.fmt[0] = NULL;
     RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #else
 static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
 {
-    rmq__sb b;
     va_list ap;
-    rmq__sb_init(&b, p->last_error, sizeof p->last_error);
     va_start(ap, fmt);
-    rmq__vfmt(&b, fmt, ap);
+    rmq__vwhy(&p->last_error, fmt, ap);
     va_end(ap);
     RMQ__COUNT_REFUSAL(p, err);
     return err;
@@ -5668,7 +5831,7 @@ RMQDEF rmq_err rmq_producer_create(const rmq_producer_config *cfg, rmq_producer 
     rmq_producer *p;
     if (!cfg || !out) return RMQ_ERR_INVALID_ARG;
     *out = NULL;
-    if (rmq__check_port(cfg->port, NULL, 0) != RMQ_OK) return RMQ_ERR_CONFIG;
+    if (rmq__check_port(cfg->port, NULL) != RMQ_OK) return RMQ_ERR_CONFIG;
     p = (rmq_producer *)RMQ_MALLOC(cfg->mem_ctx, sizeof *p);
     if (!p) return RMQ_ERR_NO_MEMORY;
     RMQ_MEMSET(p, 0, sizeof *p);
@@ -5729,7 +5892,7 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
     if (p->state != RMQ_STATE_CREATE_JUST)
         return rmq__fail(p, RMQ_ERR_STATE, "The producer service state not OK, maybe started once, %s", rmq__state_name(p->state));
     p->state = RMQ_STATE_START_FAILED;
-    err = rmq_producer_config_check(&p->cfg, p->last_error, sizeof p->last_error);
+    err = rmq__config_check(&p->cfg, &p->last_error);
     if (err != RMQ_OK) return err;
     rmq__client_id(p, ip, sizeof ip, cid, sizeof cid);
     ns = p->cfg.namesrv_addr;
@@ -5757,7 +5920,18 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
     return RMQ_OK;
 }
 
-RMQDEF const char *rmq_producer_last_error(const rmq_producer *p) { return p ? p->last_error : "no producer"; }
+RMQDEF const char *rmq_producer_last_error(const rmq_producer *p)
+{
+    rmq_producer *w = (rmq_producer *)(uintptr_t)p;  /* its buffer is p's own: p is never const */
+    if (!p) return "no producer";
+    return rmq__reason_text(&p->last_error, p->last_remark, w->last_text, sizeof w->last_text);
+}
+
+RMQDEF const char *rmq_result_reason(const rmq_send_result *res, char *buf, size_t len)
+{
+    if (!buf || !len) return "";
+    return res ? rmq__reason_text(&res->reason, res->remark, buf, len) : (buf[0] = 0, buf);
+}
 RMQDEF const char *rmq_producer_client_id(const rmq_producer *p) { return p && p->in ? p->in->client_id : ""; }
 #ifdef RMQ_NO_THREADS
 RMQDEF rmq_service_state rmq_producer_state(const rmq_producer *p) { return p ? p->state : RMQ_STATE_CREATE_JUST; }
@@ -6030,7 +6204,7 @@ RMQ__FN void rmq__op_unlink(rmq_producer *p, rmq__op *op)
 
 /* The single end of a send. Sync: the waiting call sees `done`; async:
  * the callback is queued for the next loop turn; oneway: freed. */
-RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const char *why)
+RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
 {
     rmq_producer *p = op->p;
     rmq__inst *in = p->in;
@@ -6042,9 +6216,12 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const char *why)
     if (op->req) { op->req->owner = NULL; op->req = NULL; }
     if (err != RMQ_OK) {
         for (i = 0; i < op->nmsgs; i++)
-            if (why && why != op->res[i].reason) rmq__strlcpy(op->res[i].reason, why, sizeof op->res[i].reason);
+            if (why && why != &op->res[i].reason) op->res[i].reason = *why;
         p->sends_failed++;
-        if (op->mode != RMQ__MODE_ASYNC && why) rmq__strlcpy(p->last_error, why, sizeof p->last_error);
+        if (op->mode != RMQ__MODE_ASYNC && why) {
+            if (why != &p->last_error) p->last_error = *why;
+            rmq__strlcpy(p->last_remark, op->res[0].remark, sizeof p->last_remark);
+        }
     } else {
         p->sends_ok++;
     }
@@ -6053,7 +6230,8 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const char *why)
     if (RMQ__IS_ONEWAY(op)) {
         if (err != RMQ_OK && p->oneway_err == RMQ_OK) {
             p->oneway_err = err;
-            rmq__strlcpy(p->oneway_why, why ? why : rmq_strerror(err), sizeof p->oneway_why);
+            if (why) p->oneway_why = *why;
+            else rmq__why(&p->oneway_why, "%s", rmq_strerror(err));
         }
         p->pending--;
         p->pending_bytes -= (uint32_t)op->body.len;
@@ -6166,7 +6344,7 @@ RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
         r->trace_on = !rmq__slice_eq(trace, "false");
         r->broker_code = 0;
         r->remark[0] = 0;
-        r->reason[0] = 0;
+        r->reason.fmt[0] = NULL;
     }
 }
 
@@ -6183,7 +6361,7 @@ RMQ__FN void rmq__op_attempt(rmq__op *op);
 /* After a failed attempt: 1 if another one is due (the mode, the error and
  * the budget allow it: sendDefaultImpl / onExceptionImpl), else the send
  * ends here and 0. The caller makes the next attempt: no recursion. */
-RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *why)
+RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const rmq_reason *why)
 {
     rmq_producer *p = op->p;
     rmq__inst *in = p->in;
@@ -6213,16 +6391,16 @@ RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const char *w
         return 1;
     }
     if (op->attempts > 1 && RMQ__TARGET(op) == RMQ__TARGET_DEFAULT) {
-        rmq__fmt(in->why, sizeof in->why, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %s",
-                 op->attempts, (unsigned)(now - op->start), op->route ? op->route->topic : op->queue.topic, why);
-        rmq__op_finish(op, err, in->why);
+        rmq__why(&in->why, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %r", op->attempts,
+                 (unsigned)(now - op->start), op->route ? op->route->topic : op->queue.topic, why);
+        rmq__op_finish(op, err, &in->why);
         return 0;
     }
     rmq__op_finish(op, err, why);
     return 0;
 }
 
-RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     rmq__op *op = (rmq__op *)r->owner;
     rmq__inst *in = (rmq__inst *)(void *)rm;
@@ -6237,9 +6415,9 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
             op->res[i].broker_code = resp->code;
             rmq__copy_slice(op->res[i].remark, sizeof op->res[i].remark, resp->remark);
         }
-        rmq__fmt(op->res[0].reason, sizeof op->res[0].reason, "broker %s answered %s (%d): %S",
-                 in->brokers[op->broker].name, rmq_response_code_name(resp->code), (int)resp->code, &resp->remark);
-        if (rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, op->res[0].reason)) rmq__op_attempt(op);
+        rmq__why(&op->res[0].reason, "broker %s answered %s (%d): %R",
+                 in->brokers[op->broker].name, rmq_response_code_name(resp->code), (int)resp->code);
+        if (rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, &op->res[0].reason)) rmq__op_attempt(op);
         return;
     }
 #ifndef RMQ_NO_LATENCY_FAULT
@@ -6317,15 +6495,19 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
 
 #endif
 
-/* Picks the queue of this attempt; -1 with why written when none. */
-RMQ__FN int rmq__op_pick(rmq__op *op, char *why, size_t cap)
+/* Picks the queue of this attempt; -1 with why recorded when none. */
+RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
 {
     rmq__inst *in = op->p->in;
     rmq__route *rt = op->route;
     if (RMQ__TARGET(op) == RMQ__TARGET_DEFAULT) {
         int q = rmq__route_select(rt->queues, rt->nqueues, &rt->rr, op->last_broker, in->brokers,
                                   op->p->cfg.latency_fault_enable, rmq__now(&in->rm));
-        if (q < 0) { rmq__strlcpy(why, rt->why[0] ? rt->why : RMQ__TEXT("no publish queue"), cap); return -1; }
+        if (q < 0) {
+            if (rt->why.fmt[0]) *why = rt->why;
+            else rmq__why(why, RMQ__TEXT("no publish queue"));
+            return -1;
+        }
         op->broker = rt->queues[q].broker;
         rmq__strlcpy(op->queue.topic, rt->topic, sizeof op->queue.topic);
         rmq__strlcpy(op->queue.broker_name, in->brokers[op->broker].name, sizeof op->queue.broker_name);
@@ -6334,7 +6516,7 @@ RMQ__FN int rmq__op_pick(rmq__op *op, char *why, size_t cap)
     }
     op->broker = rmq__broker_slot(in->brokers, op->queue.broker_name, 0);
     if (op->broker < 0) {
-        rmq__fmt(why, cap, "The broker[%s] not exist", op->queue.broker_name);
+        rmq__why(why, "The broker[%s] not exist", op->queue.broker_name);
         return -1;
     }
     return 0;
@@ -6370,18 +6552,17 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
 {
     rmq__inst *in = op->p->in;
     rmq_command *cmd = &in->rm.tx;
-    char *why = op->res[0].reason;       /* the op's own: no buffer on the stack */
-    const size_t cap = sizeof op->res[0].reason;
+    rmq_reason *why = &op->res[0].reason;   /* the op's own: nothing on the stack */
     const char *addr;
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
-    if (rmq__op_pick(op, why, cap)) {
+    if (rmq__op_pick(op, why)) {
         *err = RMQ__TARGET(op) == RMQ__TARGET_DEFAULT ? RMQ_ERR_NO_ROUTE : RMQ_ERR_BROKER_NOT_FOUND;
         return RMQ__TRY_FAILED;
     }
     addr = rmq__broker_master(&in->brokers[op->broker]);
     if (!addr) {
-        rmq__fmt(why, cap, "The broker[%s] not exist (no master address)", in->brokers[op->broker].name);
+        rmq__why(why, "The broker[%s] not exist (no master address)", in->brokers[op->broker].name);
         *err = RMQ_ERR_BROKER_NOT_FOUND;
         return RMQ__TRY_FAILED;
     }
@@ -6398,7 +6579,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
-    rmq__strlcpy(why, in->rm.why, cap);
+    *why = in->rm.why;
     return RMQ__TRY_FAILED;
 }
 
@@ -6410,7 +6591,7 @@ RMQ__FN void rmq__op_attempt(rmq__op *op)
         int t = rmq__op_try(op, &err);
         if (t == RMQ__TRY_SENT) return;
         if (t == RMQ__TRY_PARKED) { rmq__op_park(op); return; }
-        if (!rmq__op_failed(op, err, 0, op->res[0].reason)) return;
+        if (!rmq__op_failed(op, err, 0, &op->res[0].reason)) return;
     }
 }
 
@@ -6433,7 +6614,7 @@ RMQ__FN rmq_err rmq__op_select(rmq__op *op, const rmq_message *m)
     rmq_queue *qs;
     size_t i;
     int pick;
-    if (!rt->nqueues) return rmq__fail(p, RMQ_ERR_NO_ROUTE, "%s", rt->why);
+    if (!rt->nqueues) return rmq__fail(p, RMQ_ERR_NO_ROUTE, "%r", &rt->why);
     qs = (rmq_queue *)RMQ_MALLOC(p->cfg.mem_ctx, rt->nqueues * sizeof *qs);
     if (!qs) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the selector's queue list");
     for (i = 0; i < rt->nqueues; i++) {
@@ -6456,7 +6637,7 @@ RMQ__FN void rmq__op_route_ready(rmq__op *op)
 {
     rmq__route *rt = op->route;
     rmq__timer_cancel(&op->p->in->rm, &op->timer);
-    if (rt->state != RMQ__ROUTE_OK) { rmq__op_finish(op, RMQ_ERR_NO_ROUTE, rt->why); return; }
+    if (rt->state != RMQ__ROUTE_OK) { rmq__op_finish(op, RMQ_ERR_NO_ROUTE, &rt->why); return; }
     if (RMQ__TARGET(op) == RMQ__TARGET_SELECT) {
         rmq_message m;
         rmq_err err;
@@ -6465,7 +6646,7 @@ RMQ__FN void rmq__op_route_ready(rmq__op *op)
         m.keys = op->sel_keys;
         m.flag = op->flag;
         err = rmq__op_select(op, &m);
-        if (err != RMQ_OK) { rmq__op_finish(op, err, op->p->last_error); return; }
+        if (err != RMQ_OK) { rmq__op_finish(op, err, &op->p->last_error); return; }
     }
     rmq__op_attempt(op);
 }
@@ -6485,10 +6666,10 @@ RMQ__FN void rmq__route_resolved(rmq__route *rt)
 RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
 {
     rmq__op **pp;
-    char *why = op->res[0].reason;
+    rmq_reason *why = &op->res[0].reason;
     if (op->parked) {
         rmq__op_unpark(op);
-        rmq__fmt(why, sizeof op->res[0].reason, "no request slot freed within the send's %u ms (RMQ_MAX_INFLIGHT %d)",
+        rmq__why(why, "no request slot freed within the send's %u ms (RMQ_MAX_INFLIGHT %d)",
                  (unsigned)(op->deadline - op->start), RMQ_MAX_INFLIGHT);
         rmq__op_finish(op, RMQ_ERR_TIMEOUT, why);
         return;
@@ -6497,7 +6678,7 @@ RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
         for (pp = &op->route->waiters; *pp; pp = &(*pp)->wnext) if (*pp == op) { *pp = op->wnext; break; }
         op->wnext = NULL;
     }
-    rmq__fmt(why, sizeof op->res[0].reason, "sendDefaultImpl call timeout: no route for topic %s within %u ms (name servers %s)",
+    rmq__why(why, "sendDefaultImpl call timeout: no route for topic %s within %u ms (name servers %s)",
              op->route ? op->route->topic : op->queue.topic, (unsigned)(op->deadline - op->start), in->namesrv_text);
     rmq__op_finish(op, RMQ_ERR_TIMEOUT, why);
 }
@@ -6515,7 +6696,7 @@ RMQ__FN void rmq__op_start(rmq__op *op, const rmq_message *m)
     if (rt->state == RMQ__ROUTE_OK && !(RMQ__TARGET(op) == RMQ__TARGET_SELECT && rt->fetching && !rt->nqueues)) {
         if (RMQ__TARGET(op) == RMQ__TARGET_SELECT) {
             rmq_err err = rmq__op_select(op, m);
-            if (err != RMQ_OK) { rmq__op_finish(op, err, p->last_error); return; }
+            if (err != RMQ_OK) { rmq__op_finish(op, err, &p->last_error); return; }
         }
         rmq__op_attempt(op);
         return;
@@ -6695,7 +6876,7 @@ static rmq_err rmq__flush_locked(rmq_producer *p, rmq__inst *in, uint32_t timeou
         err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
                         (unsigned)p->pending, (unsigned)timeout_ms);
     } else if (RMQ__ONEWAYS && p->oneway_err != RMQ_OK) {  /* a oneway send has no callback to tell */
-        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %s", p->oneway_why);
+        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %r", &p->oneway_why);
         p->oneway_err = RMQ_OK;
     }
     return err;
@@ -6854,7 +7035,7 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     rmq__op_unlink(p, op);
     err = op->err;
     rmq__op_free(p, op);
-    if (err != RMQ_OK && !p->last_error[0]) rmq__fail(p, err, "%s", rmq_strerror(err));
+    if (err != RMQ_OK && !p->last_error.fmt[0]) rmq__fail(p, err, "%s", rmq_strerror(err));
     return err;
 }
 
@@ -7016,7 +7197,8 @@ RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue 
     if (rt->state != RMQ__ROUTE_OK) rmq__route_fetch(p->in, rt, 0);
     rmq__run(p->in, rmq__route_settled, rt, deadline, 0);
     if (rt->state != RMQ__ROUTE_OK)
-        return rmq__fail(p, rt->fetching ? RMQ_ERR_TIMEOUT : RMQ_ERR_NO_ROUTE, "%s", rt->fetching ? "the route query timed out" : rt->why);
+        return rt->fetching ? rmq__fail(p, RMQ_ERR_TIMEOUT, "the route query timed out")
+                            : rmq__fail(p, RMQ_ERR_NO_ROUTE, "%r", &rt->why);
     *n = rt->nqueues;
     for (i = 0; i < rt->nqueues && i < cap; i++) {
         rmq__strlcpy(out[i].topic, rt->topic, sizeof out[i].topic);
@@ -7042,10 +7224,11 @@ RMQDEF rmq_err rmq_fetch_publish_queues(rmq_producer *p, const char *topic, rmq_
 
 #ifndef RMQ_NO_TRANSACTION
 /* -- transactions (TransactionMQProducer) --------------------------------- */
-static void rmq__end_tx_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+static void rmq__end_tx_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     (void)r; (void)resp;
-    if (err != RMQ_OK) RMQ__LOG(rm, RMQ_LOG_WARN, "END_TRANSACTION not written: %s", why ? why : rmq_strerror(err));
+    if (err != RMQ_OK && why) RMQ__LOG(rm, RMQ_LOG_WARN, "END_TRANSACTION not written: %r", why);
+    else if (err != RMQ_OK) RMQ__LOG(rm, RMQ_LOG_WARN, "END_TRANSACTION not written: %s", rmq_strerror(err));
 }
 
 /* END_TRANSACTION, oneway (EndTransactionRequestHeader). Its failures are
@@ -7236,7 +7419,8 @@ static void rmq__tx_checks_free(rmq__inst *in)
 /* -- requests the broker sends ------------------------------------------- */
 RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req)
 {
-    char remark[64];
+    char remark[64], num[24];
+    rmq__sb b;
     switch (req->code) {
     case RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED:    /* for consumers only */
         return;
@@ -7250,7 +7434,11 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
         return;
     default:
         if (req->flag & RMQ_FLAG_ONEWAY) return;
-        rmq__format(remark, sizeof remark, " request type %d not supported", (int)req->code);
+        /* Put together by hand: the only formatting the core would keep. */
+        rmq__sb_init(&b, remark, sizeof remark);
+        rmq__sb_puts(&b, " request type ");
+        rmq__sb_putn(&b, num, rmq__i64_to_dec(num, req->code));
+        rmq__sb_puts(&b, " not supported");
         rmq__respond(rm, c, req, RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED, remark);
     }
 }
@@ -7278,11 +7466,12 @@ typedef struct rmq__unreg {
     rmq__inst *in;
 } rmq__unreg;
 
-RMQ__FN void rmq__unregister_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+RMQ__FN void rmq__unregister_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     rmq__inst *in = (rmq__inst *)(void *)rm;
     (void)r; (void)resp;
-    if (err != RMQ_OK) RMQ__LOG(&in->rm, RMQ_LOG_WARN, "unregister failed: %s", why ? why : rmq_strerror(err));
+    if (err != RMQ_OK && why) RMQ__LOG(&in->rm, RMQ_LOG_WARN, "unregister failed: %r", why);
+    else if (err != RMQ_OK) RMQ__LOG(&in->rm, RMQ_LOG_WARN, "unregister failed: %s", rmq_strerror(err));
     in->unregister_left--;
 }
 
@@ -7321,11 +7510,12 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
         while (*pp) { if ((*pp)->p == p) *pp = (*pp)->wnext; else pp = &(*pp)->wnext; }
     }
     for (op = p->ops; op; op = op->next) if (op->parked) rmq__op_unpark(op);
+    rmq__why(&in->why, RMQ__TEXT("the producer was shut down before the send completed"));
     while ((op = p->ops) != NULL) {
         rmq__req *r = op->req;
         rmq__op_unlink(p, op);
         if (op->done) continue;
-        rmq__op_finish(op, RMQ_ERR_SHUTDOWN, RMQ__TEXT("the producer was shut down before the send completed"));
+        rmq__op_finish(op, RMQ_ERR_SHUTDOWN, &in->why);
         if (op->mode == RMQ__MODE_SYNC) op->done = 1;
         if (RMQ__THREADS && r) rmq__req_recall(&in->rm, r);
     }

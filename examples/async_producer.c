@@ -31,9 +31,10 @@ typedef struct tally {
 static void on_sent(rmq_err err, const rmq_send_result *res, void *user)
 {
     tally *t = (tally *)user;
+    char why[RMQ_REASON_MAX_LEN + 1];
     if (err != RMQ_OK) {
         t->failed++;
-        fprintf(stderr, "send failed (%s): %s\n", rmq_strerror(err), res->reason);
+        fprintf(stderr, "send failed (%s): %s\n", rmq_strerror(err), rmq_result_reason(res, why, sizeof why));
         return;
     }
     t->ok++;

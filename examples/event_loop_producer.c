@@ -49,9 +49,10 @@ static uint32_t now_ms(void)
 static void on_sent(rmq_err err, const rmq_send_result *res, void *user)
 {
     app *a = (app *)user;
+    char why[RMQ_REASON_MAX_LEN + 1];
     if (err != RMQ_OK) {
         a->failed++;
-        fprintf(stderr, "send failed (%s): %s\n", rmq_strerror(err), res->reason);
+        fprintf(stderr, "send failed (%s): %s\n", rmq_strerror(err), rmq_result_reason(res, why, sizeof why));
         return;
     }
     a->ok++;

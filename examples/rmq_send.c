@@ -375,9 +375,10 @@ static void run_sync(app *a)
 static void on_async_result(rmq_err err, const rmq_send_result *res, void *user)
 {
     app *a = (app *)user;
+    char why[RMQ_REASON_MAX_LEN + 1];
     a->inflight--;
     if (err == RMQ_OK) print_result(a, res);
-    else report_failure(a, "", err, res->reason);
+    else report_failure(a, "", err, rmq_result_reason(res, why, sizeof why));
 }
 
 /* A oneway send has no callback: it is done once written, or failed (no

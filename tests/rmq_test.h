@@ -41,6 +41,10 @@ static void test_fail_at(const char *file, int line, const char *what)
     char tm_[1200]; snprintf(tm_, sizeof tm_, "%.100s == \"%.400s\": got \"%.*s\"", #s, tl_, ts_.ptr ? (int)ts_.len : 6, ts_.ptr ? ts_.ptr : "(null)"); \
     test_fail_at(__FILE__, __LINE__, tm_); return; } } while (0)
 
+/* A result's reason as text, in a buffer of the enclosing block (each
+ * CHECK_ macro is one): for checks and messages. */
+#define RES_REASON(res) rmq_result_reason(&(res), (char[RMQ_REASON_MAX_LEN + 1]){0}, RMQ_REASON_MAX_LEN + 1)
+
 #define RUN(fn) run_test(#fn, fn)
 
 static void run_test(const char *name, void (*fn)(void))

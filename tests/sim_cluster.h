@@ -462,7 +462,7 @@ static void count_cb(rmq_err err, const rmq_send_result *res, void *user)
     l->calls++;
     if (err == RMQ_OK) l->ok++; else l->fail++;
     l->last = err;
-    snprintf(l->reason, sizeof l->reason, "%s", res->reason);
+    rmq_result_reason(res, l->reason, sizeof l->reason);
     snprintf(l->msg_id, sizeof l->msg_id, "%s", res->msg_id);
 }
 

@@ -343,6 +343,7 @@ static void soak_on_send(rmq_err err, const rmq_send_result *res, void *user)
 {
     uint32_t seq = (uint32_t)(uintptr_t)user;
     uint8_t *s = &S.state[seq];
+    char why[RMQ_REASON_MAX_LEN + 1];
     if ((*s & SOAK_CALLS) != SOAK_CALLS) (*s)++;
     S.done++;
     if (err == RMQ_OK) {
@@ -352,7 +353,7 @@ static void soak_on_send(rmq_err err, const rmq_send_result *res, void *user)
         return;
     }
     S.failed++;
-    soak_note_failure(err, res ? res->broker_code : 0, res ? res->reason : NULL, seq);
+    soak_note_failure(err, res ? res->broker_code : 0, res ? rmq_result_reason(res, why, sizeof why) : NULL, seq);
 }
 
 /* Sends message S.sent. Returns 0 when it was taken (accepted or refused

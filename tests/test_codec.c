@@ -195,15 +195,15 @@ static void test_route_vector_becomes_four_publish_queues_on_broker_a(void)
     static rmq__route_data rd;
     rmq__broker table[RMQ_MAX_BROKERS];
     rmq__pubq q[RMQ_MAX_QUEUES];
-    char why[256];
+    rmq_reason why;
     int order;
     memset(table, 0, sizeof table);
     CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
-    CHECK(rmq__route_parse(&test_json, (char *)(uintptr_t)c.body, c.body_len, &rd, why, sizeof why) == 0);
+    CHECK(rmq__route_parse(&test_json, (char *)(uintptr_t)c.body, c.body_len, &rd, &why) == 0);
     CHECK_INT(rd.nbrokers, 1);
     CHECK_STR(rd.brokers[0].name, "broker-a");
     CHECK_STR(rd.brokers[0].addrs[0].addr, "127.0.0.1:10911");
-    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, why, sizeof why) == 0);
+    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, &why) == 0);
     CHECK_INT(n, 4);
     CHECK_STR(table[q[3].broker].name, "broker-a");
     CHECK_INT(q[3].queue_id, 3);
@@ -384,8 +384,8 @@ static void test_tokenizer_reads_fastjson_unquoted_integer_keys_on_purpose(void)
                   "\"brokerName\":\"broker-a\",\"cluster\":\"DefaultCluster\"}],\"filterServerTable\":{},"
                   "\"queueDatas\":[{\"brokerName\":\"broker-a\",\"perm\":6,\"readQueueNums\":4,\"topicSysFlag\":0,\"writeQueueNums\":4}]}";
     static rmq__route_data rd;
-    char why[256];
-    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) == 0);
+    rmq_reason why;
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, &why) == 0);
     CHECK_INT(rd.brokers[0].naddrs, 2);
     CHECK_INT(rd.brokers[0].addrs[1].id, 1);
     CHECK_STR(rd.brokers[0].addrs[1].addr, "192.168.1.11:10911");
@@ -429,13 +429,14 @@ static void test_route_over_a_bound_is_refused_naming_the_bound(void)
 {
     char body[4096];
     static rmq__route_data rd;
-    char why[256];
+    rmq_reason why;
+    char text[RMQ_REASON_MAX_LEN + 1];
     int i, n = snprintf(body, sizeof body, "{\"brokerDatas\":[");
     for (i = 0; i < RMQ_MAX_BROKERS + 1; i++)
         n += snprintf(body + n, sizeof body - (size_t)n, "%s{\"brokerAddrs\":{\"0\":\"h:1\"},\"brokerName\":\"b%d\"}", i ? "," : "", i);
     snprintf(body + n, sizeof body - (size_t)n, "],\"queueDatas\":[]}");
-    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) != 0);
-    CHECK_HAS(why, "RMQ_MAX_BROKERS");
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, &why) != 0);
+    CHECK_HAS(rmq__reason_text(&why, NULL, text, sizeof text), "RMQ_MAX_BROKERS");
 }
 
 /* -- route → publish queues ----------------------------------------------- */
@@ -454,10 +455,10 @@ static void test_publish_queues_sort_brokers_and_skip_read_only_and_masterless_g
     rmq__pubq q[RMQ_MAX_QUEUES];
     size_t n;
     int order;
-    char why[256];
+    rmq_reason why;
     memset(table, 0, sizeof table);
-    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) == 0);
-    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, why, sizeof why) == 0);
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, &why) == 0);
+    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, &why) == 0);
     CHECK_INT(n, 5);                                          /* a:0..2 then b:0..1 */
     CHECK_STR(table[q[0].broker].name, "broker-a");
     CHECK_INT(q[2].queue_id, 2);
@@ -474,10 +475,10 @@ static void test_default_topic_route_is_clamped_to_default_queue_nums(void)
     rmq__pubq q[RMQ_MAX_QUEUES];
     size_t n;
     int order;
-    char why[256];
+    rmq_reason why;
     memset(table, 0, sizeof table);
-    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) == 0);
-    CHECK(rmq__route_publish_queues(&rd, table, 4, q, &n, &order, why, sizeof why) == 0);
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, &why) == 0);
+    CHECK(rmq__route_publish_queues(&rd, table, 4, q, &n, &order, &why) == 0);
     CHECK_INT(n, 4);
 }
 
@@ -489,10 +490,10 @@ static void test_order_topic_conf_fixes_the_queue_list(void)
     rmq__pubq q[RMQ_MAX_QUEUES];
     size_t n;
     int order;
-    char why[256];
+    rmq_reason why;
     memset(table, 0, sizeof table);
-    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, why, sizeof why) == 0);
-    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, why, sizeof why) == 0);
+    CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, &why) == 0);
+    CHECK(rmq__route_publish_queues(&rd, table, 0, q, &n, &order, &why) == 0);
     CHECK_INT(order, 1);
     CHECK_INT(n, 3);
     CHECK_STR(table[q[2].broker].name, "broker-y");

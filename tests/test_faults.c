@@ -231,8 +231,8 @@ static void test_fault_an_answer_over_the_frame_limit_fails_only_its_request(voi
     c->s[simc_index(c, "broker-a")].huge_next = RMQ_MAX_FRAME_BYTES + 1000;
     rmq_message_init(&m, "TopicTest", "huge", 4);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_FRAME_TOO_LARGE);
-    CHECK_HAS(res.reason, "over RMQ_MAX_FRAME_BYTES");
-    CHECK_HAS(res.reason, "10.0.1.1:10911");
+    CHECK_HAS(RES_REASON(res), "over RMQ_MAX_FRAME_BYTES");
+    CHECK_HAS(RES_REASON(res), "10.0.1.1:10911");
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                  /* the same connection goes on */
     CHECK_INT(rmq_sim_connects(c->sim, "10.0.1.1", 10911), 1);
     rmq_producer_destroy(p);

@@ -158,7 +158,7 @@ static void *send_main(void *arg)
             s->t->sync_returned++;
             if (err == RMQ_OK) s->t->sync_ok++;
             else if (!s->t->first_failure[0])
-                snprintf(s->t->first_failure, sizeof s->t->first_failure, "%s: %s", rmq_strerror(err), res.reason);
+                snprintf(s->t->first_failure, sizeof s->t->first_failure, "%s: %s", rmq_strerror(err), RES_REASON(res));
         } else {
             s->tickets[i].t = s->t;
             err = rmq_send_async(s->p, &m, ticket_cb, &s->tickets[i]);

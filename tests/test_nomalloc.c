@@ -71,7 +71,7 @@ static void on_sent(rmq_err err, const rmq_send_result *res, void *user)
     if (err == RMQ_OK && res->status == RMQ_SEND_OK) { cb.ok++; return; }
     if (!cb.failed++) {
         cb.first_err = err;
-        snprintf(cb.first_reason, sizeof cb.first_reason, "%s", res->reason);
+        rmq_result_reason(res, cb.first_reason, sizeof cb.first_reason);
     }
 }
 

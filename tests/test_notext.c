@@ -74,7 +74,7 @@ static void test_a_broker_error_keeps_its_code_and_remark(void)
     /* the cluster's remark, "injected <code name>", whole: the name is the
      * library's and empty in this build, the remark is the broker's */
     CHECK_STR(res.remark, "injected ");
-    CHECK_STR(res.reason, "");
+    CHECK_STR(RES_REASON(res), "");
     rmq_producer_destroy(p);
     simc_destroy(c);
 }

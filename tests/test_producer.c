@@ -26,7 +26,7 @@ static void test_start_needs_no_network_and_first_send_names_topic_and_namesrv(v
     CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_NO_ROUTE);
     CHECK_HAS(rmq_producer_last_error(p), "No route info of this topic: TopicTest");
     CHECK_HAS(rmq_producer_last_error(p), "10.9.9.9:9876;10.9.9.8:9876");
-    CHECK_HAS(res.reason, "TopicTest");
+    CHECK_HAS(RES_REASON(res), "TopicTest");
     rmq_producer_destroy(p);
     simc_destroy(c);
 }
@@ -62,7 +62,7 @@ static void test_invalid_config_fails_start_naming_the_field_and_stays_start_fai
     cfg.port = rmq_sim_port(c->sim);
     cfg.group = "bad group!";
     CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
-    CHECK_HAS(why, "group: ");
+    CHECK_STR(why, "group: the specified group contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$");
     cfg.group = "ok";
     cfg.namesrv_addr = "host-without-port";
     CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
@@ -81,6 +81,35 @@ static void test_invalid_config_fails_start_naming_the_field_and_stays_start_fai
     CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), RMQ_ERR_CONFIG);
     CHECK_HAS(why, "port");
     simc_destroy(c);
+}
+
+/* A reason nested in another renders inside it, with the remark of the
+ * result for its %R; arguments past RMQ_REASON_ARGS_LEN and templates past
+ * RMQ_REASON_DEPTH are cut, never written past. */
+static void test_reason_renders_nested_reasons_and_stays_in_its_bounds(void)
+{
+    rmq_send_result res;
+    rmq_reason inner, mid;
+    char big[2 * RMQ_REASON_ARGS_LEN], text[4 * RMQ_REASON_ARGS_LEN], want[4 * RMQ_REASON_ARGS_LEN];
+    memset(&res, 0, sizeof res);
+    CHECK_STR(rmq_result_reason(&res, text, sizeof text), "");
+    rmq__why(&inner, "broker %s answered %s (%d): %R", "broker-a", "SYSTEM_BUSY", 2);
+    rmq__why(&res.reason, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %r", 3, 12u, "TopicTest", &inner);
+    snprintf(res.remark, sizeof res.remark, "too busy");
+    CHECK_STR(rmq_result_reason(&res, text, sizeof text),
+              "Send [3] times, still failed, cost [12]ms, Topic: TopicTest: broker broker-a answered SYSTEM_BUSY (2): too busy");
+    CHECK_STR(rmq_result_reason(&res, text, 5), "Send");
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    rmq__why(&mid, "%s is backing off after a failure (%r)", big, &inner);
+    rmq__why(&res.reason, "No route info of this topic: %s (name servers %s: %r)", "T", "ns", &mid);
+    CHECK_INT(res.reason.len, RMQ_REASON_ARGS_LEN);
+    snprintf(want, sizeof want, "No route info of this topic: T (name servers ns: %.*s is backing off after a failure "
+             "(broker  answered  (): too busy))", RMQ_REASON_ARGS_LEN - 5, big);
+    CHECK_STR(rmq_result_reason(&res, text, sizeof text), want);
+    mid = res.reason;
+    rmq__why(&res.reason, "a oneway send failed: %r", &mid);          /* one level more: the deepest goes */
+    CHECK_HAS(rmq_result_reason(&res, text, sizeof text), "xx is backing off after a failure ())");
 }
 
 static void test_duplicate_group_is_refused_with_javas_message_and_state_create_just(void)
@@ -341,7 +370,7 @@ static void test_the_send_timeout_is_the_budget_of_all_attempts(void)
     t0 = rmq_sim_now(c->sim);
     CHECK_INT(rmq_send_timeout(p, &m, &res, 1234), RMQ_ERR_TIMEOUT);
     CHECK_INT(rmq_sim_now(c->sim) - t0, 1234);                   /* expires exactly at its deadline */
-    CHECK_HAS(res.reason, "no answer from 10.0.1.1:10911");
+    CHECK_HAS(RES_REASON(res), "no answer from 10.0.1.1:10911");
     rmq_producer_destroy(p);
     simc_destroy(c);
 }
@@ -963,6 +992,7 @@ static void run_producer_tests(void)
     RUN(test_start_needs_no_network_and_first_send_names_topic_and_namesrv);
     RUN(test_start_twice_is_refused_with_the_state_named);
     RUN(test_invalid_config_fails_start_naming_the_field_and_stays_start_failed);
+    RUN(test_reason_renders_nested_reasons_and_stays_in_its_bounds);
     RUN(test_duplicate_group_is_refused_with_javas_message_and_state_create_just);
     RUN(test_client_id_is_ip_at_pid_and_two_producers_share_one_instance);
     RUN(test_heartbeat_reaches_a_broker_before_the_first_send_and_every_30_s);

@@ -196,7 +196,8 @@ static void bench_on_sent(rmq_err err, const rmq_send_result *res, void *user)
         a->ok++;
     } else {
         if (!a->failed)
-            snprintf(a->first_reason, sizeof a->first_reason, "%s", res->reason[0] ? res->reason : rmq_strerror(err));
+            if (!rmq_result_reason(res, a->first_reason, sizeof a->first_reason)[0])
+                snprintf(a->first_reason, sizeof a->first_reason, "%s", rmq_strerror(err));
         a->failed++;
     }
 }

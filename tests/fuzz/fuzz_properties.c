@@ -152,7 +152,7 @@ static void check_message(fz_in *in)
     if ((m.tags && has_sep(m.tags)) || (m.keys && has_sep(m.keys))) rule_broken = 1;
     err = rmq__check_properties(&p, &m);
     FZ_CHECK((err == RMQ_OK) == !rule_broken);
-    if (err != RMQ_OK) { FZ_CHECK(err == RMQ_ERR_MESSAGE && p.last_error[0]); free(big); return; }
+    if (err != RMQ_OK) { FZ_CHECK(err == RMQ_ERR_MESSAGE && rmq_producer_last_error(&p)[0]); free(big); return; }
 
     rmq__buf_init(&b, NULL, RMQ_PROPERTIES_MAX_BYTES);
     rmq__encode_properties(&m, uniq[0] ? uniq : NULL, &b);

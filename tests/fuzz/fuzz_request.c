@@ -82,7 +82,7 @@ static void own_request(rmq__remoting *rm);
 
 /* A failed request is sent again once, at once, as a producer's async send
  * retries: on the same address, maybe from inside the reader. */
-static void own_request_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const char *why)
+static void own_request_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     (void)rm; (void)r; (void)resp; (void)why;
     own_done++;

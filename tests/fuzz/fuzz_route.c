@@ -141,7 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *names[RMQ_MAX_QUEUES];
     static char onames[RMQ_MAX_QUEUES][RMQ_BROKER_NAME_MAX_LEN + 1];
     static uint16_t ids[RMQ_MAX_QUEUES];
-    char why[RMQ_REASON_MAX_LEN + 1];
+    rmq_reason why;
+    char text[RMQ_REASON_MAX_LEN + 1];
     rmq__json j;
     uint8_t opt;
     char *body;
@@ -151,9 +152,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opt = data[0];
     body = (char *)fz_dup(data + 1, size - 1);
     j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
-    why[0] = 0;
-    if (rmq__route_parse(&j, body, size - 1, &rd, why, sizeof why) != 0) {
-        FZ_CHECK(strncmp(why, "route data refused: ", 20) == 0);
+    why.fmt[0] = NULL;
+    if (rmq__route_parse(&j, body, size - 1, &rd, &why) != 0) {
+        FZ_CHECK(strncmp(rmq__reason_text(&why, NULL, text, sizeof text), "route data refused: ", 20) == 0);
         free(body);
         return 0;
     }
@@ -167,7 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             snprintf(table[i * 2].name, sizeof table[i * 2].name, "broker-%c", (char)('a' + i));
         }
     }
-    rc = rmq__route_publish_queues(&rd, table, dqn, out, &n, &order, why, sizeof why);
+    rc = rmq__route_publish_queues(&rd, table, dqn, out, &n, &order, &why);
     if (rc == 0) {
         FZ_CHECK(n <= RMQ_MAX_QUEUES);
         check_list(out, n, table);
@@ -183,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (i = 0; i < n; i++)
                 FZ_CHECK(strcmp(table[out[i].broker].name, names[i]) == 0 && out[i].queue_id == ids[i]);
         }
-        FZ_CHECK(rmq__route_publish_queues(&rd, table, dqn, out2, &n2, &order2, why, sizeof why) == 0);
+        FZ_CHECK(rmq__route_publish_queues(&rd, table, dqn, out2, &n2, &order2, &why) == 0);
         FZ_CHECK(n2 == n && order2 == order && memcmp(out, out2, n * sizeof *out) == 0);
         if (n) {
             uint32_t rr = (uint32_t)opt * 2654435761u;
@@ -196,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     } else {
-        FZ_CHECK(strncmp(why, "route data refused: ", 20) == 0);
+        FZ_CHECK(strncmp(rmq__reason_text(&why, NULL, text, sizeof text), "route data refused: ", 20) == 0);
     }
     for (i = 0; i < RMQ_MAX_BROKERS; i++) {
         size_t k;

@@ -159,6 +159,7 @@ typedef struct sent {
     rmq_err err;
     int callbacks;
     rmq_send_result res;
+    char why[RMQ_REASON_MAX_LEN + 1];  /* the reason of a failure */
     const rmq_queue *want_queue;   /* to a queue, or the selector's pick */
 } sent;
 
@@ -190,6 +191,7 @@ static void sent_cb(rmq_err err, const rmq_send_result *res, void *user)
     s->callbacks++;
     s->err = err;
     s->res = *res;
+    rmq_result_reason(res, s->why, sizeof s->why);
     s->acked = err == RMQ_OK;
 }
 
@@ -299,7 +301,7 @@ static rmq_err send_by_path(path_ctx *c, int path, sent *s, int n)
     case PATH_BATCH_ASYNC: err = rmq_send_batch_async(c->p, batch, (size_t)n, batch_cb, s); break;
     }
     if (err != RMQ_OK || !is_async(path)) {
-        if (err != RMQ_OK) snprintf(s->res.reason, sizeof s->res.reason, "%s", rmq_producer_last_error(c->p));
+        if (err != RMQ_OK) snprintf(s->why, sizeof s->why, "%s", rmq_producer_last_error(c->p));
         for (i = 0; i < n && !is_oneway(path); i++) s[i].acked = err == RMQ_OK;
         return err;
     }
@@ -353,10 +355,10 @@ static void every_send_path(rmq_serialize ser)
             for (tries = 0; tries < 5; tries++) {
                 err = send_by_path(&c, path, one, batch ? PATH_MSGS : 1);
                 if (!flow_controlled(err, one)) break;
-                fprintf(stderr, "  %s: flow control, sent again: %s\n", one->rt, one->res.reason);
+                fprintf(stderr, "  %s: flow control, sent again: %s\n", one->rt, one->why);
                 rmq_producer_poll(c.p, 200);
             }
-            CHECKF(err == RMQ_OK, "%s: %s (%d callbacks)", one->rt, one->res.reason, one->callbacks);
+            CHECKF(err == RMQ_OK, "%s: %s (%d callbacks)", one->rt, one->why, one->callbacks);
         }
         k += PATH_MSGS;
     }
@@ -503,7 +505,7 @@ static void fo_cb(rmq_err err, const rmq_send_result *res, void *user)
         f->offset = res->queue_offset;
     } else if (f->phase > 0 && fo_printed++ < 3) {         /* the first few; fo_tally counts them all */
         fprintf(stderr, "  send failed %s: %s (%s)\n", f->phase == 1 ? "after the kill" : "after the restart",
-                res->reason, rmq_strerror(err));
+                RES_REASON(*res), rmq_strerror(err));
     }
 }
 
