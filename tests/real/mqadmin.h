@@ -21,20 +21,32 @@
 
 static int mq_acl_sign;
 
-/* The whole output (stdout and stderr) of `mqadmin ARGS`, malloc'd. */
+static char *mq_run_once(const char *cmd);
+
+/* The whole output (stdout and stderr) of `mqadmin ARGS`, malloc'd. The
+ * tool waits only a few seconds for a broker's answer; on a machine short
+ * of CPU that can pass, so a timed-out call is made again (twice at most). */
 static char *mq_run(const char *fmt, ...)
 {
-    char args[2048], cmd[4096];
+    char args[2048], cmd[4096], *out;
     const char *mq = getenv("RMQ_REAL_MQADMIN");
     va_list ap;
-    FILE *f;
-    char *out = NULL;
-    size_t len = 0, cap = 0, n;
+    int tries;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
     snprintf(cmd, sizeof cmd, "%s'%s' %s 2>&1 </dev/null",
              mq_acl_sign ? "RMQ_ACCESS_KEY=RocketMQ RMQ_SECRET_KEY=12345678 " : "", mq ? mq : "mqadmin", args);
+    for (tries = 0; (out = mq_run_once(cmd)) != NULL && tries < 2 && strstr(out, "RemotingTimeoutException"); tries++)
+        free(out);
+    return out;
+}
+
+static char *mq_run_once(const char *cmd)
+{
+    FILE *f;
+    char *out = NULL;
+    size_t len = 0, cap = 0, n;
     f = popen(cmd, "r");
     if (!f) return NULL;
     for (;;) {

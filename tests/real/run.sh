@@ -91,7 +91,11 @@ else
     exit 2
 fi
 export RMQ_RUN_DIR=$work                      # where mqadmin logs
-version=$("$RMQ_REAL_MQADMIN" clusterList -n "$NAMESRV_ADDR" 2>/dev/null | awk '$0 ~ / V[0-9]+_/ { for (i = 1; i <= NF; i++) if ($i ~ /^V[0-9]+_/) { print $i; exit } }')
+version=""
+for try in 1 2 3; do             # the tool's short timeout can pass on a busy machine
+    version=$("$RMQ_REAL_MQADMIN" clusterList -n "$NAMESRV_ADDR" 2>/dev/null | awk '$0 ~ / V[0-9]+_/ { for (i = 1; i <= NF; i++) if ($i ~ /^V[0-9]+_/) { print $i; exit } }')
+    [ -n "$version" ] && break
+done
 export RMQ_REAL_VERSION=${version:-unknown}
 say "broker version $RMQ_REAL_VERSION"
 
