@@ -130,6 +130,17 @@ static char *query_by_offset_id(const char *topic, const char *offset_msg_id)
     return mq_run("queryMsgById -n '%s' -i %s", R.namesrv, offset_msg_id);
 }
 
+/* A topic of this run on every broker group of cluster A (4 queues each),
+ * and a producer group named after it. topic and group hold 96 bytes. */
+static int fresh_topic(const char *what, char *topic, char *group)
+{
+    char g[64];
+    snprintf(g, sizeof g, "G%s", what);
+    name_of(topic, 96, what);
+    name_of(group, 96, g);
+    return create_topic(R.namesrv, topic, NULL, 4);
+}
+
 /* bin/rmq-cluster COMMAND on cluster A (or the run directory given). */
 static int cluster_do(const char *rundir, const char *command)
 {
@@ -702,9 +713,7 @@ static void test_a_restarted_name_server_routes_are_served_from_cache_and_refres
     long long until;
     int i;
     if (!has_control()) return;
-    name_of(topic, sizeof topic, "NamesrvRestart");
-    name_of(group, sizeof group, "GNamesrvRestart");
-    CHECK(create_topic(R.namesrv, topic, NULL, 4));
+    CHECK(fresh_topic("NamesrvRestart", topic, group));
     real_config(&cfg, group);
     cfg.poll_namesrv_interval_ms = 300;
     CHECK((p = real_start(&cfg)) != NULL);
@@ -778,9 +787,7 @@ static void test_transactions_commit_is_stored_rollback_is_not_unknown_is_resolv
     long long until;
     mq_msgs st;
     int i;
-    name_of(topic, sizeof topic, "Transactions");
-    name_of(group, sizeof group, "GTransactions");
-    CHECK(create_topic(R.namesrv, topic, NULL, 4));
+    CHECK(fresh_topic("Transactions", topic, group));
     check.arg = NULL;
     check.check = tx_check;
     real_config(&cfg, group);
@@ -823,9 +830,7 @@ static void test_a_delay_level_message_is_delivered_after_its_delay(void)
     const mq_msg *hit;
     long long sent_at;
     mq_msgs st;
-    name_of(topic, sizeof topic, "Delayed");
-    name_of(group, sizeof group, "GDelayed");
-    CHECK(create_topic(R.namesrv, topic, NULL, 4));
+    CHECK(fresh_topic("Delayed", topic, group));
     real_config(&cfg, group);
     CHECK((p = real_start(&cfg)) != NULL);
     rmq_message_init(&m, topic, "later", 5);
@@ -868,9 +873,7 @@ static void test_timer_messages_are_delivered_at_their_time_on_5x_and_at_once_on
     long long sent_at;
     mq_msgs st;
     int i;
-    name_of(topic, sizeof topic, "Timer");
-    name_of(group, sizeof group, "GTimer");
-    CHECK(create_topic(R.namesrv, topic, NULL, 4));
+    CHECK(fresh_topic("Timer", topic, group));
     real_config(&cfg, group);
     CHECK((p = real_start(&cfg)) != NULL);
     for (i = 0; i < 3; i++) {
@@ -1074,9 +1077,7 @@ static void test_shutdown_unregisters_the_group_from_every_broker(void)
     long long until;
     int i, found;
     if (!has_control()) return;
-    name_of(topic, sizeof topic, "Unregister");
-    name_of(group, sizeof group, "GUnregister");
-    CHECK(create_topic(R.namesrv, topic, NULL, 4));
+    CHECK(fresh_topic("Unregister", topic, group));
     real_config(&cfg, group);
     CHECK((p = real_start(&cfg)) != NULL);
     for (i = 0; i < 8; i++) {                        /* reach both brokers */
