@@ -64,7 +64,12 @@
  *                                  attempt (sendKernelImpl), retries, the
  *                                  loop as the API runs it, send paths,
  *                                  transactions and their check-back,
- *                                  requests from brokers, shutdown
+ *                                  requests from brokers, messages handed
+ *                                  back (rmq_message_ext), shutdown
+ *    14. MQAdmin                   MQAdminImpl: create topic, offsets,
+ *                                  view and query messages
+ *    15. Request-reply             request, its reply, the waiting table
+ *    16. Message trace             trace records and their producer
  *     -- licence --
  *
  * THREADING. The rules of every public call, in one place.
@@ -350,6 +355,13 @@
  *   RMQ_NO_FAST_PATH     none of the send path's shortcuts (its own header
  *                        serializer, the flat header reader, buffers in
  *                        their owner's allocation): smaller, slower
+ *   RMQ_NO_ADMIN         no MQAdmin calls (rmq_admin_create_topic, the
+ *                        offset queries, rmq_view_message*, rmq_query_message
+ *                        not defined)
+ *   RMQ_NO_REQUEST       no request-reply (rmq_request* not defined)
+ *   RMQ_NO_NAMESPACE     cfg.name_space is ignored (must be NULL)
+ *   RMQ_NO_VIP_CHANNEL   cfg.vip_channel is ignored (must be 0)
+ *   RMQ_NO_TRACE         no message trace (cfg.trace_enable must be 0)
  * Platform:
  *   RMQ_FREESTANDING     no libc: the header supplies memcpy & co itself
  *   RMQ_FREESTANDING_LIBC  with it, in one file: also define memcpy, memmove,
@@ -446,6 +458,13 @@ RMQDEF const char *rmq_response_code_name(int code);
 /* Request codes (RequestCode.java) that this library sends or answers. */
 enum {
     RMQ_REQ_SEND_MESSAGE = 10,
+    RMQ_REQ_QUERY_MESSAGE = 12,
+    RMQ_REQ_UPDATE_AND_CREATE_TOPIC = 17,
+    RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP = 29,
+    RMQ_REQ_GET_MAX_OFFSET = 30,
+    RMQ_REQ_GET_MIN_OFFSET = 31,
+    RMQ_REQ_GET_EARLIEST_MSG_STORETIME = 32,
+    RMQ_REQ_VIEW_MESSAGE_BY_ID = 33,
     RMQ_REQ_HEART_BEAT = 34,
     RMQ_REQ_UNREGISTER_CLIENT = 35,
     RMQ_REQ_END_TRANSACTION = 37,
@@ -586,6 +605,14 @@ typedef struct rmq_port {
 typedef size_t (*rmq_compress_fn)(void *arg, const void *in, size_t len,
                                   void *out, size_t cap);
 
+/* Optional body decompressor, for stored messages and replies whose
+ * sysFlag says COMPRESSED: inflates the zlib stream in into out (cap
+ * bytes) and returns the length, or 0 when the stream is broken or does
+ * not fit. Without one such a body is handed over compressed, sys_flag
+ * telling so. */
+typedef size_t (*rmq_decompress_fn)(void *arg, const void *in, size_t len,
+                                    void *out, size_t cap);
+
 typedef struct rmq_rpc_hook rmq_rpc_hook;   /* section 7 */
 
 /* Which header serialization requests use. Both are always read. */
@@ -607,6 +634,14 @@ typedef struct rmq_producer_config {
     uint32_t compress_over_bytes;  /* 4096 */
     rmq_compress_fn compressor;    /* NULL: never compress */
     void *compressor_arg;
+    rmq_decompress_fn decompressor;/* NULL: compressed bodies stay so */
+    void *decompressor_arg;
+    /* Java's namespace: topics and the group are used as "ns%name" on the
+     * wire and handed back without it. NULL or "": none. */
+    const char *name_space;
+    int vip_channel;               /* 0, as Java 4.9.8: use the broker's port - 2 */
+    int trace_enable;              /* 0: message trace off */
+    const char *trace_topic;       /* NULL: RMQ_SYS_TRACE_TOPIC */
     int latency_fault_enable;      /* 0, as Java's sendLatencyFaultEnable */
     uint32_t heartbeat_interval_ms;     /* 30000 */
     uint32_t poll_namesrv_interval_ms;  /* 30000 */
@@ -763,6 +798,36 @@ RMQDEF int32_t rmq_java_string_hash(const char *utf8);
  * (rmq_send_result.offset_msg_id) carries. */
 RMQDEF rmq_err rmq_offset_msg_id_decode(const char *id, char *addr, size_t cap, int64_t *offset);
 
+/* A message as a broker stored it (Java's MessageExt): what the admin
+ * calls read back and what a request's reply is. Every string and the body
+ * point into one allocation of the producer's allocator, released by
+ * rmq_message_ext_free(); strings are NUL-terminated ("" when absent). */
+typedef struct rmq_message_ext {
+    const char *topic;             /* without the namespace */
+    const char *tags;
+    const char *keys;
+    const void *body;              /* decompressed when a decompressor is set */
+    size_t body_len;
+    const rmq_property *properties;/* every property, system ones included */
+    size_t nproperties;
+    int32_t flag;
+    int32_t sys_flag;              /* MessageSysFlag bits as stored */
+    rmq_queue queue;
+    int64_t queue_offset;
+    int64_t commit_log_offset;
+    const char *msg_id;            /* the UNIQ_KEY ("" when absent) */
+    const char *offset_msg_id;     /* store host + commit-log offset */
+    int64_t born_timestamp_ms;
+    int64_t store_timestamp_ms;
+    const char *born_host;         /* "ip:port" ("[v6]:port" for IPv6) */
+    const char *store_host;
+    int32_t reconsume_times;
+    int32_t store_size;
+    int32_t body_crc;
+    int64_t prepared_transaction_offset;
+    void *storage_;                /* private: what rmq_message_ext_free releases */
+} rmq_message_ext;
+
 /* ======================================================================== */
 /* 6. The producer API                                                       */
 /* ======================================================================== */
@@ -898,6 +963,48 @@ typedef rmq_transaction_state (*rmq_local_transaction_fn)(void *arg, const rmq_m
  * calling local(). *state (may be NULL) receives what was sent. */
 RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rmq_local_transaction_fn local,
                                        void *arg, rmq_send_result *res, rmq_transaction_state *state);
+
+#if !defined(RMQ_NO_ADMIN) || !defined(RMQ_NO_REQUEST)
+/* Release what m holds (m itself is the caller's) and empty it; p is the
+ * producer that filled it. */
+RMQDEF void rmq_message_ext_free(rmq_producer *p, rmq_message_ext *m);
+#endif
+
+/* -- MQAdmin (MQAdminImpl) ----------------------------------------------- */
+#ifndef RMQ_NO_ADMIN
+
+RMQDEF rmq_err rmq_admin_create_topic(rmq_producer *p, const char *key,
+                                      const char *new_topic, int queue_num);
+RMQDEF rmq_err rmq_search_offset(rmq_producer *p, const rmq_queue *q,
+                                 int64_t timestamp_ms, int64_t *offset);
+RMQDEF rmq_err rmq_max_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset);
+RMQDEF rmq_err rmq_min_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset);
+RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q,
+                                           int64_t *epoch_ms);
+RMQDEF rmq_err rmq_view_message(rmq_producer *p, const char *offset_msg_id,
+                                rmq_message_ext *out);
+RMQDEF rmq_err rmq_view_message_by_id(rmq_producer *p, const char *topic,
+                                      const char *msg_id, rmq_message_ext *out);
+typedef struct rmq_query_result {
+    rmq_message_ext *msgs;
+    size_t n;
+    int64_t index_last_update_ms;
+} rmq_query_result;
+RMQDEF rmq_err rmq_query_message(rmq_producer *p, const char *topic, const char *key,
+                                 int max_num, int64_t begin_ms, int64_t end_ms,
+                                 rmq_query_result *out);
+RMQDEF void rmq_query_result_free(rmq_producer *p, rmq_query_result *r);
+#endif
+
+/* -- request-reply (DefaultMQProducer.request) ---------------------------- */
+#ifndef RMQ_NO_REQUEST
+/* The reply is freed with rmq_message_ext_free. */
+typedef void (*rmq_request_cb)(rmq_err err, const rmq_message_ext *reply, void *user);
+RMQDEF rmq_err rmq_request(rmq_producer *p, const rmq_message *m, uint32_t timeout_ms,
+                           rmq_message_ext *reply);
+RMQDEF rmq_err rmq_request_async(rmq_producer *p, const rmq_message *m, uint32_t timeout_ms,
+                                 rmq_request_cb cb, void *user);
+#endif
 
 typedef struct rmq_stats {
     uint32_t pending_sends;        /* async + oneway not completed */
@@ -7416,6 +7523,127 @@ static void rmq__tx_checks_free(rmq__inst *in)
 }
 #endif
 
+#if !defined(RMQ_NO_ADMIN) || !defined(RMQ_NO_REQUEST)
+/* -- messages handed back (rmq_message_ext) ----------------------------- */
+/* What a stored message or a reply is made of, before it is copied into
+ * the one allocation its rmq_message_ext points into. Slices point into
+ * the frame that carried it; the hosts and the offset id are rendered. */
+typedef struct rmq__ext_src {
+    rmq_slice topic, body, props, broker_name;
+    int32_t queue_id, flag, sys_flag, reconsume_times, store_size, body_crc;
+    int64_t queue_offset, commit_log_offset, born_ts, store_ts, prepared_tx_offset;
+    const char *born_host, *store_host, *offset_msg_id;   /* NULL: "" */
+} rmq__ext_src;
+
+#define RMQ__SYSFLAG_COMPRESSED 0x1
+
+/* Copies s and its NUL to *at, returns where it went. */
+static const char *rmq__ext_put(char **at, const char *s, size_t n)
+{
+    char *d = *at;
+    if (n) RMQ_MEMCPY(d, s, n);
+    d[n] = '\0';
+    *at += n + 1;
+    return d;
+}
+
+/* The topic as the user named it: Java's NamespaceUtil.withoutNamespace. */
+static rmq_slice rmq__ext_user_topic(const rmq_producer *p, rmq_slice t)
+{
+    const char *ns = p->cfg.name_space;
+    size_t n = ns ? RMQ_STRLEN(ns) : 0;
+    if (n && t.len > n && RMQ_MEMCMP(t.ptr, ns, n) == 0 && t.ptr[n] == '%') {
+        t.ptr += n + 1;
+        t.len -= n + 1;
+    }
+    return t;
+}
+
+/* The body inflated by the configured decompressor into a buffer of at
+ * most max_message_size bytes (freed by the caller), or NULL: the body is
+ * handed over as stored. */
+static void *rmq__ext_inflate(rmq_producer *p, const rmq__ext_src *src, size_t *len)
+{
+    size_t cap = p->cfg.max_message_size, n;
+    void *out;
+    if (!(src->sys_flag & RMQ__SYSFLAG_COMPRESSED) || !p->cfg.decompressor || !src->body.len) return NULL;
+    out = RMQ_MALLOC(p->cfg.mem_ctx, cap);
+    if (!out) return NULL;
+    n = p->cfg.decompressor(p->cfg.decompressor_arg, src->body.ptr, src->body.len, out, cap);
+    if (n == 0 || n > cap) { RMQ_FREE(p->cfg.mem_ctx, out); return NULL; }
+    *len = n;
+    return out;
+}
+
+/* Fills out from src: one allocation holds the property pairs, every
+ * string and the body. On failure out is left empty. */
+RMQ__FN RMQ__UNUSED rmq_err rmq__ext_build(rmq_producer *p, const rmq__ext_src *src, rmq_message_ext *out)
+{
+    rmq_slice rest = src->props, k, v, topic = rmq__ext_user_topic(p, src->topic);
+    const char *born = src->born_host ? src->born_host : "";
+    const char *store = src->store_host ? src->store_host : "";
+    const char *oid = src->offset_msg_id ? src->offset_msg_id : "";
+    size_t nprops = 0, need, body_len = src->body.len;
+    rmq_property *props;
+    void *inflated = rmq__ext_inflate(p, src, &body_len);
+    const void *body = inflated ? inflated : (const void *)src->body.ptr;
+    char *at;
+    size_t i;
+    RMQ_MEMSET(out, 0, sizeof *out);
+    while (rmq__prop_next(&rest, &k, &v)) nprops++;
+    /* every property text and its NUL fit in props.len + nprops bytes */
+    need = nprops * sizeof(rmq_property) + src->props.len + nprops + topic.len + 1 + 3 +
+           RMQ_STRLEN(born) + RMQ_STRLEN(store) + RMQ_STRLEN(oid) + 3 + body_len + 1;
+    out->storage_ = RMQ_MALLOC(p->cfg.mem_ctx, need);
+    if (!out->storage_) {
+        if (inflated) RMQ_FREE(p->cfg.mem_ctx, inflated);
+        return rmq__fail(p, RMQ_ERR_NO_MEMORY, "no memory for a message of %u bytes", (unsigned)need);
+    }
+    props = (rmq_property *)out->storage_;
+    at = (char *)(props + nprops);
+    rest = src->props;
+    out->tags = out->keys = out->msg_id = "";
+    for (i = 0; i < nprops && rmq__prop_next(&rest, &k, &v); i++) {
+        props[i].key = rmq__ext_put(&at, k.ptr, k.len);
+        props[i].value = rmq__ext_put(&at, v.ptr, v.len);
+        if (rmq__slice_eq(k, "TAGS")) out->tags = props[i].value;
+        else if (rmq__slice_eq(k, "KEYS")) out->keys = props[i].value;
+        else if (rmq__slice_eq(k, "UNIQ_KEY")) out->msg_id = props[i].value;
+    }
+    out->properties = props;
+    out->nproperties = nprops;
+    out->topic = rmq__ext_put(&at, topic.ptr, topic.len);
+    out->born_host = rmq__ext_put(&at, born, RMQ_STRLEN(born));
+    out->store_host = rmq__ext_put(&at, store, RMQ_STRLEN(store));
+    out->offset_msg_id = rmq__ext_put(&at, oid, RMQ_STRLEN(oid));
+    out->body = rmq__ext_put(&at, (const char *)body, body_len);   /* NUL after it: printable */
+    out->body_len = body_len;
+    if (inflated) RMQ_FREE(p->cfg.mem_ctx, inflated);
+    rmq__strlcpy(out->queue.topic, out->topic, sizeof out->queue.topic);
+    if (src->broker_name.len < sizeof out->queue.broker_name)
+        RMQ_MEMCPY(out->queue.broker_name, src->broker_name.ptr, src->broker_name.len);
+    out->queue.queue_id = src->queue_id;
+    out->flag = src->flag;
+    out->sys_flag = src->sys_flag;
+    out->queue_offset = src->queue_offset;
+    out->commit_log_offset = src->commit_log_offset;
+    out->born_timestamp_ms = src->born_ts;
+    out->store_timestamp_ms = src->store_ts;
+    out->reconsume_times = src->reconsume_times;
+    out->store_size = src->store_size;
+    out->body_crc = src->body_crc;
+    out->prepared_transaction_offset = src->prepared_tx_offset;
+    return RMQ_OK;
+}
+
+RMQDEF void rmq_message_ext_free(rmq_producer *p, rmq_message_ext *m)
+{
+    if (!m) return;
+    if (p && m->storage_) RMQ_FREE(p->cfg.mem_ctx, m->storage_);
+    RMQ_MEMSET(m, 0, sizeof *m);
+}
+#endif
+
 /* -- requests the broker sends ------------------------------------------- */
 RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req)
 {
@@ -7690,6 +7918,18 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
     if (!RMQ__THREADS || p->state == RMQ_STATE_RUNNING) rmq__stats_instance(p, out);
     rmq__unlock(p->in);
 }
+
+/* ======================================================================== */
+/* 14. MQAdmin                                                               */
+/* ======================================================================== */
+
+/* ======================================================================== */
+/* 15. Request-reply                                                         */
+/* ======================================================================== */
+
+/* ======================================================================== */
+/* 16. Message trace                                                         */
+/* ======================================================================== */
 
 #endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */
 
