@@ -7524,6 +7524,76 @@ static void rmq__tx_checks_free(rmq__inst *in)
 #endif
 
 #if !defined(RMQ_NO_ADMIN) || !defined(RMQ_NO_REQUEST)
+/* -- one request, waited for (the admin calls, a request's send) -------- */
+typedef struct rmq__call rmq__call;
+
+/* Reads what the caller needs from an answer while its frame lives (the
+ * code and remark are already kept); an error it returns fails the call,
+ * its reason in call->why. */
+typedef rmq_err (*rmq__take_fn)(rmq__call *call, const rmq_command *resp);
+
+struct rmq__call {
+    rmq__take_fn take;            /* NULL: the code and remark only */
+    void *arg;                    /* for take */
+    int done;
+    rmq_err err;                  /* RMQ_OK: an answer came, with code */
+    int32_t code;
+    char remark[RMQ_REMARK_MAX_LEN + 1];
+    rmq_reason why;
+};
+
+static RMQ__UNUSED void rmq__call_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
+{
+    rmq__call *call = (rmq__call *)r->owner;
+    (void)rm;
+    call->err = err;
+    if (why) call->why = *why;
+    if (err == RMQ_OK && resp) {
+        call->code = resp->code;
+        rmq__copy_slice(call->remark, sizeof call->remark, resp->remark);
+        if (call->take) call->err = call->take(call, resp);
+    }
+    call->done = 1;
+}
+
+static RMQ__UNUSED int rmq__call_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq__call *)arg)->done; }
+
+/* Sends cmd (and body) to addr and runs the loop until the answer or the
+ * request's own deadline, timeout_ms away: the call always ends, so it may
+ * live on the caller's stack. The instance's lock is held. RMQ_OK means an
+ * answer came: its code is call->code, which the caller judges (see
+ * rmq__call_refused). what names the request in a failure's reason. */
+RMQ__FN RMQ__UNUSED rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *what, const char *addr,
+                               rmq_command *cmd, const void *body, size_t len, uint32_t timeout_ms)
+{
+    rmq__inst *in = p->in;
+    rmq_err err;
+    call->done = 0;
+    call->err = RMQ_OK;
+    call->code = -1;
+    call->remark[0] = '\0';
+    call->why.fmt[0] = NULL;
+    err = rmq__invoke(&in->rm, addr, cmd, body, len, 0, rmq__now(&in->rm) + timeout_ms, rmq__call_done, call);
+    if (err != RMQ_OK) return rmq__fail(p, err, "%s to %s not sent: %r", what, addr, &in->rm.why);
+    while (!call->done) rmq__run(in, rmq__call_is_done, call, rmq__now(&in->rm) + 1000u, 0);
+    if (call->err != RMQ_OK) {
+        if (call->why.fmt[0]) return rmq__fail(p, call->err, "%s to %s failed: %r", what, addr, &call->why);
+        return rmq__fail(p, call->err, "%s to %s failed: %s", what, addr, rmq_strerror(call->err));
+    }
+    return RMQ_OK;
+}
+
+/* The failure of an answer whose code is not SUCCESS: RMQ_ERR_BROKER, the
+ * code and remark in the reason (and the remark in last_error's %R). */
+RMQ__FN RMQ__UNUSED rmq_err rmq__call_refused(rmq_producer *p, const rmq__call *call, const char *what, const char *addr)
+{
+    rmq__strlcpy(p->last_remark, call->remark, sizeof p->last_remark);
+    return rmq__fail(p, RMQ_ERR_BROKER, "%s: broker %s answered %s (%d): %R", what, addr,
+                     rmq_response_code_name(call->code), (int)call->code);
+}
+#endif
+
+#if !defined(RMQ_NO_ADMIN) || !defined(RMQ_NO_REQUEST)
 /* -- messages handed back (rmq_message_ext) ----------------------------- */
 /* What a stored message or a reply is made of, before it is copied into
  * the one allocation its rmq_message_ext points into. Slices point into
@@ -7922,6 +7992,12 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
 /* ======================================================================== */
 /* 14. MQAdmin                                                               */
 /* ======================================================================== */
+#ifndef RMQ_NO_ADMIN
+/* -- topic creation, offsets and store times -- */
+
+/* -- viewing and querying messages -- */
+
+#endif
 
 /* ======================================================================== */
 /* 15. Request-reply                                                         */
