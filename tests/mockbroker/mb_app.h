@@ -224,6 +224,8 @@ int mb_remoting_on_frame(mb_app *app, mb_conn *c, const unsigned char *frame, si
 int mb_namesrv_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 int mb_broker_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 int mb_broker_check_transaction(mb_app *app, mb_server *b, const char *id, mb_buf *err);
+/* mb_admin.c: createTopic, offset by time, earliest store time. */
+int mb_admin_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 /* The properties as a 4.9.8 commit log holds them. */
 void mb_msg_stored_props(const mb_msg *m, mb_buf *out);
 
