@@ -65,6 +65,7 @@ typedef struct mb_server {
     char name[32];
     int port;
     int lfd; /* -1 while DOWN */
+    int vip_lfd; /* a broker's VIP (fast) port, port - 2, when it was free; else -1 */
     int hidden;
     /* fault injection */
     mb_err_rule *rules;
