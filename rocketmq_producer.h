@@ -998,7 +998,7 @@ RMQDEF rmq_err rmq_max_offset(rmq_producer *p, const rmq_queue *q, int64_t *offs
 /* minOffset: the offset of the oldest message of q still kept (GET_MIN_OFFSET). */
 RMQDEF rmq_err rmq_min_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset);
 /* earliestMsgStoreTime: the store time of q's oldest kept message, epoch ms
- * (GET_EARLIEST_MSG_STORETIME); the broker refuses it for an empty queue. */
+ * (GET_EARLIEST_MSG_STORETIME); a 4.9.8 broker answers -1 for an empty queue. */
 RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q,
                                            int64_t *epoch_ms);
 RMQDEF rmq_err rmq_view_message(rmq_producer *p, const char *offset_msg_id,
