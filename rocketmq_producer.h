@@ -5898,9 +5898,6 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
     if (cfg->latency_fault_enable && rmq__latency_tables_bad(cfg))
         return rmq__bad(why, "latency_max_ms", "must not decrease, and every not_available_duration_ms must be below 2^30");
 #endif
-#ifdef RMQ_NO_VIP_CHANNEL
-    if (cfg->vip_channel) return rmq__bad(why, "vip_channel", "cut by RMQ_NO_VIP_CHANNEL");
-#endif
 #ifdef RMQ_NO_ADDR_SERVER
     if (cfg->addr_server_url) return rmq__bad(why, "addr_server_url", "the address server is cut by RMQ_NO_ADDR_SERVER");
 #else

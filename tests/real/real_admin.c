@@ -110,6 +110,9 @@ static void test_admin_offsets_move_by_the_messages_sent_and_search_and_store_ti
     q.queue_id = 2;                   /* an empty queue of the same topic */
     CHECK_INT(rmq_max_offset(p, &q, &max1), RMQ_OK);
     CHECK_INT(max1, 0);
+    CHECKF(rmq_earliest_msg_store_time(p, &q, &earliest) == RMQ_OK, "earliest of an empty queue: %s",
+           rmq_producer_last_error(p));
+    CHECK_INT(earliest, -1);
     snprintf(q.broker_name, sizeof q.broker_name, "broker-zz");
     CHECK_INT(rmq_max_offset(p, &q, &max1), RMQ_ERR_BROKER_NOT_FOUND);
     real_stop(p);
