@@ -988,9 +988,10 @@ RMQDEF void rmq_message_ext_free(rmq_producer *p, rmq_message_ext *m);
  * no system topic; 1 <= queue_num <= RMQ_MAX_QUEUES. */
 RMQDEF rmq_err rmq_admin_create_topic(rmq_producer *p, const char *key,
                                       const char *new_topic, int queue_num);
-/* searchOffset: the offset of the first message of q stored at or after
- * timestamp_ms (SEARCH_OFFSET_BY_TIMESTAMP to the master of q's broker,
- * whose address comes from the route, fetched if unknown). */
+/* searchOffset: the offset of q's message stored about timestamp_ms: a
+ * 4.9.8 broker takes the nearest in store time, a 5.x one the first at or
+ * after (SEARCH_OFFSET_BY_TIMESTAMP to the master of q's broker, whose
+ * address comes from the route, fetched if unknown). */
 RMQDEF rmq_err rmq_search_offset(rmq_producer *p, const rmq_queue *q,
                                  int64_t timestamp_ms, int64_t *offset);
 /* maxOffset: the offset the next message of q will take (GET_MAX_OFFSET). */

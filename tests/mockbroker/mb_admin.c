@@ -98,24 +98,31 @@ static void answer_long(mb_reply *r, const char *key, int64_t v)
     mb_cmd_add_ext(&r->cmd, key, num);
 }
 
-/* ConsumeQueue.getOffsetInQueueByTime: the first message stored at or
- * after the time; past the last one, the queue's max offset; 0 if empty. */
+/* 4.9.8's ConsumeQueue.getOffsetInQueueByTime: a message stored at the
+ * time, else the nearer of the last one before and the first one after
+ * (the earlier on a tie); before the first or after the last, that one;
+ * 0 for an empty queue. */
 static int search_offset(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r)
 {
     const char *topic;
     int32_t qid;
-    int64_t ts = 0, found = -1, last = -1;
+    int64_t ts = 0, off = 0;
     size_t at = 0;
-    mb_msg *m;
+    mb_msg *m, *left = NULL, *right = NULL;
     if (queue_args(req, &topic, &qid, r) < 0)
         return 1;
     mb_parse_i64(mb_cmd_ext(req, "timestamp"), &ts);
-    while ((m = queue_msg(app, c->srv, topic, qid, &at)) != NULL) {
-        last = m->queue_offset;
-        if (found < 0 && m->store_ts >= ts)
-            found = m->queue_offset;
+    while ((m = queue_msg(app, c->srv, topic, qid, &at)) != NULL && !right) {
+        if (m->store_ts < ts)
+            left = m;
+        else
+            right = m;
     }
-    answer_long(r, "offset", found >= 0 ? found : last >= 0 ? last + 1 : 0);
+    if (right && (right->store_ts == ts || !left || ts - left->store_ts > right->store_ts - ts))
+        off = right->queue_offset;
+    else if (left)
+        off = left->queue_offset;
+    answer_long(r, "offset", off);
     return 1;
 }
 
