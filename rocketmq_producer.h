@@ -639,7 +639,10 @@ typedef struct rmq_producer_config {
     /* Java's namespace: topics and the group are used as "ns%name" on the
      * wire and handed back without it. NULL or "": none. */
     const char *name_space;
-    int vip_channel;               /* 0, as Java 4.9.8: use the broker's port - 2 */
+    /* 0, as Java 4.9.8. 1: sends (sync, oneway, an async send's first
+     * attempt) and admin calls go to the broker's VIP port, its port - 2;
+     * heartbeats, unregistrations and transaction ends stay on the port. */
+    int vip_channel;
     int trace_enable;              /* 0: message trace off */
     const char *trace_topic;       /* NULL: RMQ_SYS_TRACE_TOPIC */
     int latency_fault_enable;      /* 0, as Java's sendLatencyFaultEnable */
@@ -973,12 +976,30 @@ RMQDEF void rmq_message_ext_free(rmq_producer *p, rmq_message_ext *m);
 /* -- MQAdmin (MQAdminImpl) ----------------------------------------------- */
 #ifndef RMQ_NO_ADMIN
 
+/* These block (at most 6000 ms a request, MQAdminImpl's timeout) and go to
+ * the broker's VIP port when cfg.vip_channel is set. A broker's refusal is
+ * RMQ_ERR_BROKER with its code and remark in the reason. */
+
+/* createTopic: the route of key (normally "TBW102") straight from the name
+ * server, then UPDATE_AND_CREATE_TOPIC (queue_num read and write queues,
+ * perm 6, SINGLE_TAG, not ordered) to the master of each of its broker
+ * groups, each tried up to 5 times. RMQ_OK when one broker accepted, else
+ * the last failure. new_topic follows the send path's topic rules and is
+ * no system topic; 1 <= queue_num <= RMQ_MAX_QUEUES. */
 RMQDEF rmq_err rmq_admin_create_topic(rmq_producer *p, const char *key,
                                       const char *new_topic, int queue_num);
+/* searchOffset: the offset of q's message stored about timestamp_ms: a
+ * 4.9.8 broker takes the nearest in store time, a 5.x one the first at or
+ * after (SEARCH_OFFSET_BY_TIMESTAMP to the master of q's broker, whose
+ * address comes from the route, fetched if unknown). */
 RMQDEF rmq_err rmq_search_offset(rmq_producer *p, const rmq_queue *q,
                                  int64_t timestamp_ms, int64_t *offset);
+/* maxOffset: the offset the next message of q will take (GET_MAX_OFFSET). */
 RMQDEF rmq_err rmq_max_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset);
+/* minOffset: the offset of the oldest message of q still kept (GET_MIN_OFFSET). */
 RMQDEF rmq_err rmq_min_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset);
+/* earliestMsgStoreTime: the store time of q's oldest kept message, epoch ms
+ * (GET_EARLIEST_MSG_STORETIME); a 4.9.8 broker answers -1 for an empty queue. */
 RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q,
                                            int64_t *epoch_ms);
 RMQDEF rmq_err rmq_view_message(rmq_producer *p, const char *offset_msg_id,
@@ -4987,6 +5008,9 @@ struct rmq__inst {
 #endif
     int in_callback;
     char num[5][24];             /* decimal header values of the send being encoded */
+#ifndef RMQ_NO_VIP_CHANNEL
+    char vip_addr[RMQ_ADDR_MAX_LEN + 1];  /* the last address rmq__vip_addr rewrote */
+#endif
     uintptr_t callback_thread;
     void *mutex;                 /* from the port: several threads share the instance */
     int leader;                  /* a thread is running the loop */
@@ -5001,6 +5025,31 @@ static rmq__inst *rmq__factory;   /* client instances of this process */
 /* -- the instance's lock (a no-op without one in the port) ---------------- */
 static void rmq__lock(rmq__inst *in) { if (RMQ__MUTEX(in->mutex)) in->port->mutex_lock(in->port->ctx, in->mutex); }
 static void rmq__unlock(rmq__inst *in) { if (RMQ__MUTEX(in->mutex)) in->port->mutex_unlock(in->port->ctx, in->mutex); }
+
+/* -- the VIP channel (MixAll.brokerVIPChannel) ---------------------------- */
+#ifndef RMQ_NO_VIP_CHANNEL
+/* With on, a broker's "ip:port" becomes its fast port, port - 2, which
+ * serves the same requests on its own threads: Java sends there what the
+ * application waits for (sends, admin calls), never heartbeats,
+ * unregistrations or transaction ends. The result lives in the instance
+ * until the next call; an address it cannot read is used as it is. */
+RMQ__FN const char *rmq__vip_addr(rmq__inst *in, int on, const char *addr)
+{
+    const char *colon = NULL, *s;
+    int64_t port;
+    size_t hl;
+    if (!on || !addr) return addr;
+    for (s = addr; *s; s++) if (*s == ':') colon = s;
+    if (!colon || rmq__parse_i64(colon + 1, RMQ_STRLEN(colon + 1), &port) || port < 2 || port > 65535) return addr;
+    hl = (size_t)(colon - addr) + 1;
+    if (hl + 6 > sizeof in->vip_addr) return addr;
+    RMQ_MEMCPY(in->vip_addr, addr, hl);
+    in->vip_addr[hl + rmq__i64_to_dec(in->vip_addr + hl, port - 2)] = '\0';
+    return in->vip_addr;
+}
+#else
+#define rmq__vip_addr(in, on, addr) (addr)
+#endif
 
 static uintptr_t rmq__thread(rmq__inst *in)
 {
@@ -6675,6 +6724,8 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     }
     if (!RMQ__IS_ONEWAY(op) && !in->rm.nfree) return RMQ__TRY_PARKED;
     rmq__heartbeat_if_new(in, op->broker);
+    /* sendKernelImpl takes the VIP port; an async send's retries do not */
+    addr = rmq__vip_addr(in, op->p->cfg.vip_channel && (op->mode != RMQ__MODE_ASYNC || op->attempts == 1), addr);
     rmq__send_header(op, cmd);
     if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
     *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
@@ -7994,6 +8045,301 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
 /* ======================================================================== */
 #ifndef RMQ_NO_ADMIN
 /* -- topic creation, offsets and store times -- */
+/* MQAdminImpl's timeoutMillis: each admin request waits this long. */
+#define RMQ__ADMIN_TIMEOUT_MS 6000u
+/* MQAdminImpl.createTopic tries each broker this many times. */
+#define RMQ__ADMIN_CREATE_TRIES 5
+
+/* A broker group a topic is created on: its name and master address. */
+typedef struct rmq__admin_master {
+    char name[RMQ_BROKER_NAME_MAX_LEN + 1];
+    char addr[RMQ_ADDR_MAX_LEN + 1];
+} rmq__admin_master;
+
+/* The masters of the key topic's route, as a name server sent it. */
+typedef struct rmq__admin_route {
+    rmq_producer *p;
+    rmq__admin_master *list;      /* one allocation, nbrokers long */
+    uint32_t n;
+} rmq__admin_route;
+
+/* Validators.isSystemTopic: TopicValidator's set and its rmq_sys_ prefix. */
+static const char *const rmq__system_topics[] = {
+    "TBW102", "SCHEDULE_TOPIC_XXXX", "BenchmarkTest", "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRACE_TOPIC",
+    "RMQ_SYS_TRANS_OP_HALF_TOPIC", "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT"
+};
+
+RMQ__FN int rmq__is_system_topic(const char *t)
+{
+    size_t i;
+    if (rmq__starts_with(t, "rmq_sys_")) return 1;
+    for (i = 0; i < sizeof rmq__system_topics / sizeof *rmq__system_topics; i++)
+        if (rmq__strcmp(t, rmq__system_topics[i]) == 0) return 1;
+    return 0;
+}
+
+/* Keeps the master of every broker group of the answer, sorted by broker
+ * name (Java sorts the BrokerData list); a group without a master is left
+ * out, as Java skips it. Runs while the answer's frame lives. */
+static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
+{
+    rmq__admin_route *ar = (rmq__admin_route *)call->arg;
+    rmq__inst *in = ar->p->in;
+    rmq__route_data *rd = in->scratch;
+    uint32_t b, k, a;
+    if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;      /* the caller judges the code */
+    if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, rd, &call->why))
+        return RMQ_ERR_PROTOCOL;
+    if (!rd->nbrokers) return RMQ_OK;
+    ar->list = (rmq__admin_master *)RMQ_MALLOC(ar->p->cfg.mem_ctx, rd->nbrokers * sizeof *ar->list);
+    if (!ar->list) { rmq__why(&call->why, RMQ__TEXT("out of memory for the route's brokers")); return RMQ_ERR_NO_MEMORY; }
+    for (b = 0; b < rd->nbrokers; b++) {
+        for (a = 0; a < rd->brokers[b].naddrs && rd->brokers[b].addrs[a].id != 0; a++) {}
+        if (a == rd->brokers[b].naddrs) continue;
+        for (k = ar->n; k > 0 && rmq__strcmp(ar->list[k - 1].name, rd->brokers[b].name) > 0; k--) ar->list[k] = ar->list[k - 1];
+        rmq__strlcpy(ar->list[k].name, rd->brokers[b].name, sizeof ar->list[k].name);
+        rmq__strlcpy(ar->list[k].addr, rd->brokers[b].addrs[a].addr, sizeof ar->list[k].addr);
+        ar->n++;
+    }
+    return RMQ_OK;
+}
+
+/* The route of topic straight from a name server, as Java's
+ * getTopicRouteInfoFromNameServer (not the producer's route table); one
+ * that cannot be reached passes the query to the next. */
+RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__admin_route *ar)
+{
+    rmq__inst *in = p->in;
+    rmq__call call;
+    rmq_err err = RMQ_ERR_NO_NAMESRV;
+    int tries;
+    call.take = rmq__admin_take_route;
+    call.arg = ar;
+    for (tries = 0; tries < in->nnamesrv; tries++) {
+        const char *ns = in->namesrv[in->ns_index];
+        rmq_command *cmd = &in->rm.tx;
+        rmq__command_init(cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
+        rmq_command_put_ext(cmd, "topic", topic);
+        rmq_command_put_ext(cmd, "acceptStandardJsonOnly", "true");
+        err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+        if (err == RMQ_OK && call.code != RMQ_CODE_SUCCESS)
+            return rmq__fail(p, RMQ_ERR_NO_ROUTE, "create new topic failed: name server %s has no route of %s (%s)", ns,
+                             topic, rmq_response_code_name(call.code));
+        if (err != RMQ_ERR_CONNECT && err != RMQ_ERR_CONNECTION_LOST && err != RMQ_ERR_TIMEOUT) break;
+        in->ns_index = (in->ns_index + 1) % in->nnamesrv;
+    }
+    if (err == RMQ_ERR_NO_NAMESRV) return rmq__fail(p, err, "No name server address, please set it");
+    return err;
+}
+
+/* UPDATE_AND_CREATE_TOPIC (CreateTopicRequestHeader) filled as Java's
+ * TopicConfig leaves it: perm read|write, SINGLE_TAG, sys flag 0, not
+ * ordered. */
+RMQ__FN void rmq__admin_create_request(rmq_command *cmd, const char *key, const char *topic, const char *nums)
+{
+    rmq__command_init(cmd, RMQ_REQ_UPDATE_AND_CREATE_TOPIC, 0, 0);
+    rmq_command_put_ext(cmd, "topic", topic);
+    rmq_command_put_ext(cmd, "defaultTopic", key);
+    rmq_command_put_ext(cmd, "readQueueNums", nums);
+    rmq_command_put_ext(cmd, "writeQueueNums", nums);
+    rmq_command_put_ext(cmd, "perm", "6");
+    rmq_command_put_ext(cmd, "topicFilterType", "SINGLE_TAG");
+    rmq_command_put_ext(cmd, "topicSysFlag", "0");
+    rmq_command_put_ext(cmd, "order", "false");
+}
+
+/* One broker group: up to RMQ__ADMIN_CREATE_TRIES requests, the first
+ * accepted ends it (each failure is recorded, the last one stays). */
+RMQ__FN rmq_err rmq__admin_create_on(rmq_producer *p, const rmq__admin_master *m, const char *key, const char *topic,
+                                     int queue_num)
+{
+    rmq__inst *in = p->in;
+    rmq__call call;
+    char addr[RMQ_ADDR_MAX_LEN + 1], nums[12];
+    rmq_err err = RMQ_OK;
+    int i;
+    call.take = NULL;
+    call.arg = NULL;
+    rmq__strlcpy(addr, rmq__vip_addr(in, p->cfg.vip_channel, m->addr), sizeof addr);
+    nums[rmq__i64_to_dec(nums, queue_num)] = '\0';
+    for (i = 0; i < RMQ__ADMIN_CREATE_TRIES; i++) {
+        rmq__admin_create_request(&in->rm.tx, key, topic, nums);
+        err = rmq__call_sync(p, &call, "UPDATE_AND_CREATE_TOPIC", addr, &in->rm.tx, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+        if (err == RMQ_OK && call.code == RMQ_CODE_SUCCESS) return RMQ_OK;
+        if (err == RMQ_OK) err = rmq__call_refused(p, &call, "UPDATE_AND_CREATE_TOPIC", addr);
+    }
+    return err;
+}
+
+/* MQAdminImpl.createTopic: every master of key's route is asked; it is
+ * enough that one accepted, else the last failure is the answer. */
+RMQ__FN rmq_err rmq__admin_create_topic(rmq_producer *p, const char *key, const char *new_topic, int queue_num)
+{
+    rmq__admin_route ar;
+    rmq_err err = rmq__check_running(p, 1), last = RMQ_OK;
+    uint32_t b;
+    int ok = 0;
+    if (err != RMQ_OK) return err;
+    if (rmq__is_blank(key) || RMQ_STRLEN(key) > RMQ_TOPIC_MAX_LEN)
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "the key topic is blank or longer than 127");
+    err = rmq__check_topic(p, new_topic);
+    if (err != RMQ_OK) return err;
+    if (rmq__is_system_topic(new_topic))
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "The topic[%s] is conflict with system topic.", new_topic);
+    if (queue_num < 1 || queue_num > RMQ_MAX_QUEUES)
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "queue_num %d: must be within 1..RMQ_MAX_QUEUES (%d)", queue_num, RMQ_MAX_QUEUES);
+    ar.p = p;
+    ar.list = NULL;
+    ar.n = 0;
+    err = rmq__admin_route_of(p, key, &ar);
+    if (err == RMQ_OK && !ar.n) err = rmq__fail(p, RMQ_ERR_NO_ROUTE, "Not found broker, maybe key is wrong (key %s)", key);
+    for (b = 0; err == RMQ_OK && b < ar.n; b++) {
+        rmq_err e = rmq__admin_create_on(p, &ar.list[b], key, new_topic, queue_num);
+        if (e == RMQ_OK) ok = 1; else last = e;
+    }
+    if (ar.list) RMQ_FREE(p->cfg.mem_ctx, ar.list);
+    if (err != RMQ_OK) return err;
+    return ok ? RMQ_OK : last;
+}
+
+/* An answer's offset or timestamp (a Long in its header). */
+typedef struct rmq__admin_num {
+    const char *key;
+    int64_t value;
+} rmq__admin_num;
+
+static rmq_err rmq__admin_take_num(rmq__call *call, const rmq_command *resp)
+{
+    rmq__admin_num *num = (rmq__admin_num *)call->arg;
+    rmq_slice v;
+    if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;
+    v = rmq_command_ext(resp, num->key);
+    if (rmq__parse_i64(v.ptr, v.len, &num->value)) {
+        rmq__why(&call->why, "the answer's %s is missing or not a number", num->key);
+        return RMQ_ERR_PROTOCOL;
+    }
+    return RMQ_OK;
+}
+
+static int rmq__admin_route_settled(rmq__inst *in, void *arg)
+{
+    (void)in;
+    return !((const rmq__route *)arg)->fetching;
+}
+
+/* The master of q's broker, as findBrokerAddressInPublish, asked once more
+ * after the topic's route is fetched when the broker is unknown (Java's
+ * updateTopicRouteInfoFromNameServer); the VIP port when it is on. */
+RMQ__FN rmq_err rmq__admin_queue_master(rmq_producer *p, const rmq_queue *q, char *addr)
+{
+    rmq__inst *in = p->in;
+    int b = rmq__broker_slot(in->brokers, q->broker_name, 0);
+    if (b < 0 || !rmq__broker_master(&in->brokers[b])) {
+        rmq__route *rt = rmq__route_get(in, q->topic);
+        if (rt) {
+            rmq__route_use(p, rt);
+            if (!rt->fetching) rmq__route_fetch(in, rt, 0);
+            rmq__run(in, rmq__admin_route_settled, rt, rmq__now(&in->rm) + RMQ__ADMIN_TIMEOUT_MS, 0);
+        }
+        b = rmq__broker_slot(in->brokers, q->broker_name, 0);
+    }
+    if (b < 0 || !rmq__broker_master(&in->brokers[b]))
+        return rmq__fail(p, RMQ_ERR_BROKER_NOT_FOUND, "The broker[%s] not exist", q->broker_name);
+    rmq__strlcpy(addr, rmq__vip_addr(in, p->cfg.vip_channel, rmq__broker_master(&in->brokers[b])), RMQ_ADDR_MAX_LEN + 1);
+    return RMQ_OK;
+}
+
+/* One of the queue's requests (SearchOffset, GetMaxOffset, GetMinOffset,
+ * GetEarliestMsgStoretime: topic, queueId, the timestamp for the first,
+ * and bname, which 4.9.8 sets on all four) and the Long its answer names. */
+RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char *what, const rmq_queue *q,
+                                      const int64_t *timestamp, const char *answer, int64_t *out)
+{
+    char addr[RMQ_ADDR_MAX_LEN + 1], qid[12], ts[24];
+    rmq__admin_num num;
+    rmq__call call;
+    rmq_command *cmd;
+    rmq_err err = rmq__check_running(p, 1);
+    if (err != RMQ_OK) return err;
+    if (!q || !out || rmq__is_blank(q->topic) || rmq__is_blank(q->broker_name) || q->queue_id < 0)
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s: a queue (topic, broker name, queue id >= 0) and an output are needed", what);
+    err = rmq__admin_queue_master(p, q, addr);
+    if (err != RMQ_OK) return err;
+    qid[rmq__i64_to_dec(qid, q->queue_id)] = '\0';
+    cmd = &p->in->rm.tx;
+    rmq__command_init(cmd, code, 0, 0);
+    rmq_command_put_ext(cmd, "topic", q->topic);
+    rmq_command_put_ext(cmd, "queueId", qid);
+    if (timestamp) {
+        ts[rmq__i64_to_dec(ts, *timestamp)] = '\0';
+        rmq_command_put_ext(cmd, "timestamp", ts);
+    }
+    rmq_command_put_ext(cmd, "bname", q->broker_name);
+    num.key = answer;
+    num.value = 0;
+    call.take = rmq__admin_take_num;
+    call.arg = &num;
+    err = rmq__call_sync(p, &call, what, addr, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+    if (err != RMQ_OK) return err;
+    if (call.code != RMQ_CODE_SUCCESS) return rmq__call_refused(p, &call, what, addr);
+    *out = num.value;
+    return RMQ_OK;
+}
+
+/* The public calls: the instance's lock around one of the above. */
+#define RMQ__ADMIN_ENTER(p) \
+    if (!(p) || !(p)->in || (!RMQ__THREADS && (p)->state != RMQ_STATE_RUNNING)) return rmq__check_running((p), 1); \
+    rmq__lock((p)->in); \
+    rmq__call_begin(p)
+#define RMQ__ADMIN_LEAVE(p) (rmq__call_end(p), rmq__unlock((p)->in))
+
+RMQDEF rmq_err rmq_admin_create_topic(rmq_producer *p, const char *key, const char *new_topic, int queue_num)
+{
+    rmq_err err;
+    RMQ__ADMIN_ENTER(p);
+    err = rmq__admin_create_topic(p, key, new_topic, queue_num);
+    RMQ__ADMIN_LEAVE(p);
+    return err;
+}
+
+RMQDEF rmq_err rmq_search_offset(rmq_producer *p, const rmq_queue *q, int64_t timestamp_ms, int64_t *offset)
+{
+    rmq_err err;
+    RMQ__ADMIN_ENTER(p);
+    err = rmq__admin_queue_call(p, RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP, "SEARCH_OFFSET_BY_TIMESTAMP", q, &timestamp_ms,
+                                "offset", offset);
+    RMQ__ADMIN_LEAVE(p);
+    return err;
+}
+
+RMQDEF rmq_err rmq_max_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset)
+{
+    rmq_err err;
+    RMQ__ADMIN_ENTER(p);
+    err = rmq__admin_queue_call(p, RMQ_REQ_GET_MAX_OFFSET, "GET_MAX_OFFSET", q, NULL, "offset", offset);
+    RMQ__ADMIN_LEAVE(p);
+    return err;
+}
+
+RMQDEF rmq_err rmq_min_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset)
+{
+    rmq_err err;
+    RMQ__ADMIN_ENTER(p);
+    err = rmq__admin_queue_call(p, RMQ_REQ_GET_MIN_OFFSET, "GET_MIN_OFFSET", q, NULL, "offset", offset);
+    RMQ__ADMIN_LEAVE(p);
+    return err;
+}
+
+RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q, int64_t *epoch_ms)
+{
+    rmq_err err;
+    RMQ__ADMIN_ENTER(p);
+    err = rmq__admin_queue_call(p, RMQ_REQ_GET_EARLIEST_MSG_STORETIME, "GET_EARLIEST_MSG_STORETIME", q, NULL,
+                                "timestamp", epoch_ms);
+    RMQ__ADMIN_LEAVE(p);
+    return err;
+}
+
 
 /* -- viewing and querying messages -- */
 

@@ -12,6 +12,12 @@
  * and a summary line goes to stderr at the end, so stdout stays parseable.
  * The exit status is 0 when every message was sent, 1 after a failure (the
  * reason is on stderr; sending stops at the first one), 2 on a usage error.
+ *
+ * Subcommands speak to the brokers the way mqadmin does:
+ *
+ *     rmq_send offsets TOPIC          one line a queue:
+ *                                     <broker> <queue> <min> <max> <earliest_store_ms>
+ *     rmq_send create-topic TOPIC N   N queues on every broker (key TBW102)
  * Run with --help for every option.
  *
  * Build (this file also compiles the library and the POSIX port):
@@ -115,7 +121,13 @@ static void usage(FILE *f)
           "Each acknowledged message prints on stdout:\n"
           "  <status> <msg_id> <offset_msg_id> <broker> <queue> <queue_offset>\n"
           "A summary goes to stderr. Exit status: 0 all sent, 1 a send failed (the\n"
-          "first failure stops sending), 2 usage error.\n", f);
+          "first failure stops sending), 2 usage error.\n"
+          "\n"
+          "Subcommands (options -n, -g, --binary, --vip: the broker's VIP port):\n"
+          "  rmq_send offsets TOPIC         every queue of the topic, one line each:\n"
+          "                                 <broker> <queue> <min> <max> <earliest_store_ms>\n"
+          "  rmq_send create-topic TOPIC N  N read and write queues on every broker\n"
+          "                                 (the brokers of TBW102's route)\n", f);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -485,6 +497,130 @@ static void run_batch(app *a)
     free(b.bodies);
 }
 
+/* -- subcommands (mqadmin's way of using the same producer) -------------------- */
+/* The options a subcommand takes; the rest of argv are its arguments. */
+typedef struct sub_options {
+    const char *namesrv, *group;
+    int binary, vip;
+    char *args[4];
+    int nargs;
+} sub_options;
+
+typedef struct subcommand {
+    const char *name;
+    int nargs;
+    const char *args_usage;
+    int (*run)(rmq_producer *p, char **args);
+} subcommand;
+
+/* Every queue of the topic: broker, queue id, min and max offsets and the
+ * earliest store time (-1 where the broker answers that for an empty queue). */
+static int cmd_offsets(rmq_producer *p, char **args)
+{
+    rmq_queue qs[RMQ_MAX_QUEUES];
+    size_t n = 0, i;
+    int status = 0;
+    if (rmq_fetch_publish_queues(p, args[0], qs, RMQ_MAX_QUEUES, &n) != RMQ_OK) {
+        fprintf(stderr, "rmq_send: offsets %s: %s\n", args[0], rmq_producer_last_error(p));
+        return 1;
+    }
+    for (i = 0; i < n; i++) {
+        int64_t min = 0, max = 0, earliest = -1;
+        if (rmq_min_offset(p, &qs[i], &min) != RMQ_OK || rmq_max_offset(p, &qs[i], &max) != RMQ_OK) {
+            fprintf(stderr, "rmq_send: offsets %s %s %d: %s\n", args[0], qs[i].broker_name, qs[i].queue_id,
+                    rmq_producer_last_error(p));
+            status = 1;
+            continue;
+        }
+        if (max > min && rmq_earliest_msg_store_time(p, &qs[i], &earliest) != RMQ_OK) {
+            fprintf(stderr, "rmq_send: offsets %s %s %d: %s\n", args[0], qs[i].broker_name, qs[i].queue_id,
+                    rmq_producer_last_error(p));
+            status = 1;
+        }
+        printf("%s %d %lld %lld %lld\n", qs[i].broker_name, qs[i].queue_id, (long long)min, (long long)max,
+               (long long)earliest);
+    }
+    return status;
+}
+
+static int cmd_create_topic(rmq_producer *p, char **args)
+{
+    long n;
+    if (parse_long(args[1], 1, RMQ_MAX_QUEUES, &n) != 0)
+        return usage_error("create-topic: N must be a number of queues from 1 to 256, not \"%s\"", args[1]);
+    if (rmq_admin_create_topic(p, "TBW102", args[0], (int)n) != RMQ_OK) {
+        fprintf(stderr, "rmq_send: create-topic %s: %s\n", args[0], rmq_producer_last_error(p));
+        return 1;
+    }
+    printf("CREATED %s %ld\n", args[0], n);
+    return 0;
+}
+
+static const subcommand subcommands[] = {
+    { "offsets", 1, "TOPIC", cmd_offsets },
+    { "create-topic", 2, "TOPIC N", cmd_create_topic },
+};
+
+static const subcommand *find_subcommand(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
+        if (strcmp(name, subcommands[i].name) == 0) return &subcommands[i];
+    return NULL;
+}
+
+/* -n, -g, --binary, --vip and the positional arguments. 0 or 2. */
+static int parse_sub_args(const subcommand *sc, int argc, char **argv, sub_options *o)
+{
+    int i;
+    memset(o, 0, sizeof *o);
+    o->group = "rmq_send";
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--binary") == 0) o->binary = 1;
+        else if (strcmp(argv[i], "--vip") == 0) o->vip = 1;
+        else if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "-g") == 0) && i + 1 < argc) {
+            if (argv[i][1] == 'n') o->namesrv = argv[++i]; else o->group = argv[++i];
+        } else if (argv[i][0] == '-') return usage_error("unknown option %s", argv[i]);
+        else if (o->nargs < 4) o->args[o->nargs++] = argv[i];
+    }
+    if (o->nargs != sc->nargs) {
+        fprintf(stderr, "rmq_send: usage: rmq_send %s %s [-n host:port] [-g group] [--binary] [--vip]\n", sc->name,
+                sc->args_usage);
+        return 2;
+    }
+    if (!o->namesrv) o->namesrv = getenv("NAMESRV_ADDR");
+    if (!o->namesrv || !*o->namesrv) return usage_error("%s", "no name server: give -n host:port or set NAMESRV_ADDR");
+    return 0;
+}
+
+static int run_subcommand(const subcommand *sc, int argc, char **argv)
+{
+    sub_options o;
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    int r = parse_sub_args(sc, argc, argv, &o);
+    if (r) return r;
+    rmq_producer_config_init(&cfg);
+    cfg.group = o.group;
+    cfg.namesrv_addr = o.namesrv;
+    cfg.port = rmq_port_posix();
+    cfg.serialize = o.binary ? RMQ_SERIALIZE_ROCKETMQ : RMQ_SERIALIZE_JSON;
+    cfg.vip_channel = o.vip;
+    if (rmq_producer_create(&cfg, &p) != RMQ_OK) {
+        fprintf(stderr, "rmq_send: cannot create the producer: out of memory\n");
+        return 1;
+    }
+    if (rmq_producer_start(p) != RMQ_OK) {
+        fprintf(stderr, "rmq_send: cannot start the producer: %s\n", rmq_producer_last_error(p));
+        rmq_producer_destroy(p);
+        return 1;
+    }
+    r = sc->run(p, o.args);
+    rmq_producer_shutdown(p);
+    rmq_producer_destroy(p);
+    return r;
+}
+
 /* -- main ---------------------------------------------------------------------- */
 static double elapsed_s(const struct timespec *t0)
 {
@@ -542,7 +678,9 @@ int main(int argc, char **argv)
 {
     static app a;
     struct timespec t0;
-    int r = parse_args(argc, argv, &a.opt);
+    int r;
+    if (argc > 1 && find_subcommand(argv[1])) return run_subcommand(find_subcommand(argv[1]), argc, argv);
+    r = parse_args(argc, argv, &a.opt);
     if (r) return r == 1 ? 0 : 2;
     a.src.opt = &a.opt;
     install_signals();

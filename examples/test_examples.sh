@@ -401,6 +401,46 @@ test_rmq_send_refuses_bad_arguments_and_explains_them() {
     end
 }
 
+# -- rmq_send offsets / create-topic (mqadmin's way) ----------------------------------------------
+test_rmq_send_create_topic_creates_n_queues_on_every_broker() {
+    begin "${FUNCNAME[0]}"
+    run rmq_send create-topic CliCreated 3 -n "$namesrv"
+    expect "exit status 0" is "$rc" 0
+    expect "CREATED line" is "$(cat "$work/out")" "CREATED CliCreated 3"
+    control REQUESTS >"$work/req"
+    expect "UPDATE_AND_CREATE_TOPIC to broker-a" grep -qE '^broker-a code=17 .*"topic":"CliCreated"' "$work/req"
+    expect "UPDATE_AND_CREATE_TOPIC to broker-b" grep -qE '^broker-b code=17 .*"topic":"CliCreated"' "$work/req"
+    expect "three read and write queues, perm 6" grep -qE '"readQueueNums":"3","writeQueueNums":"3","perm":"6"' "$work/req"
+    control ROUTE CliCreated >"$work/route"
+    expect "routable with 3 write queues" has "$work/route" '"writeQueueNums":3'
+    run rmq_send create-topic TBW102 3 -n "$namesrv"
+    expect "a system topic: exit status 1" is "$rc" 1
+    expect "a system topic: the reason" has "$work/err" "is conflict with system topic"
+    run rmq_send create-topic CliCreated zero -n "$namesrv"
+    expect "a bad N: exit status 2" is "$rc" 2
+    run rmq_send create-topic CliCreated -n "$namesrv"
+    expect "a missing N: exit status 2" is "$rc" 2
+    end
+}
+
+test_rmq_send_offsets_prints_every_queue_with_min_max_and_store_time() {
+    local before after
+    begin "${FUNCNAME[0]}"
+    control TOPIC '*' CliOffsets 2 >/dev/null
+    run rmq_send offsets CliOffsets -n "$namesrv"
+    expect "exit status 0" is "$rc" 0
+    expect "four queues" is "$(nlines "$work/out")" 4
+    expect "empty queues: 0 0 -1" every "$work/out" " 0 0 -1"
+    run rmq_send -n "$namesrv" -t CliOffsets -m x -c 6 -q
+    run rmq_send offsets CliOffsets -n "$namesrv" --binary
+    expect "exit status 0 (binary headers)" is "$rc" 0
+    expect "broker queue min max time" grep -qE '^broker-[ab] [01] 0 [0-9]+ [0-9]{13}$' "$work/out"
+    expect "six messages in all" is "$(awk '{ n += $4 - $3 } END { print n }' "$work/out")" 6
+    run rmq_send offsets -n "$namesrv"
+    expect "no topic: exit status 2" is "$rc" 2
+    end
+}
+
 # -- main ----------------------------------------------------------------------------------------
 for prog in simple_batch_producer sync_producer async_producer oneway_producer orderly_producer \
             event_loop_producer rmq_send; do

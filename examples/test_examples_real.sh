@@ -43,6 +43,7 @@ count_tag() { grep -c "TAGS=$2[,}]" "$work/$1.stored"; }
 begin() { name=$1; errs=(); }
 expect() { local what=$1; shift; "$@" || errs+=("$what"); }
 is() { [ "$1" = "$2" ]; }
+all_match() { ! grep -vqE -- "$2" "$1"; }
 end() {
     if [ ${#errs[@]} -eq 0 ]; then passed=$((passed + 1)); echo "ok   $name"; return; fi
     failed=$((failed + 1))
@@ -173,6 +174,21 @@ expect "sync: body, keys and properties" is "$(body_of "$line")|$(field "$line" 
 line=$(line_of "$cli" "$(head -1 "$work/cli_batch.ids")")
 expect "batch: property z=9 on each member" is "$(field "$line" z)" 9
 expect "lines: the lines as bodies" is "$(grep 'TAGS=lines[,}]' "$work/$cli.stored" | sed 's/.*] BODY: //' | sort | tr '\n' '|')" "one|three four|two|"
+end
+
+begin rmq_send_create_topic_and_offsets_work_as_mqadmin_does
+admin_topic=CliAdmin_$tag
+run cli_create rmq_send create-topic "$admin_topic" 2 -n "$namesrv"
+expect "create-topic: exit status 0" is "$rc_cli_create" 0
+expect "create-topic: CREATED line" is "$(cat "$work/cli_create.out")" "CREATED $admin_topic 2"
+"$mqadmin" topicRoute -n "$namesrv" -t "$admin_topic" 2>&1 | tr -d ' \n' >"$work/admin.route"
+expect "topicRoute: 2 write queues on each broker group" is "$(grep -o '"writeQueueNums":2' "$work/admin.route" | grep -c '')" 2
+run cli_admin_send rmq_send -n "$namesrv" -t "$admin_topic" -m x -c 4 -q
+run cli_offsets rmq_send offsets "$admin_topic" -n "$namesrv"
+expect "offsets: exit status 0" is "$rc_cli_offsets" 0
+expect "offsets: one line per queue (2 brokers x 2)" is "$(grep -c '' "$work/cli_offsets.out")" 4
+expect "offsets: broker queue min max time" all_match "$work/cli_offsets.out" '^broker-[a-z] [01] 0 [0-9]+ (-1|[0-9]{13})$'
+expect "offsets: the 4 messages sent" is "$(awk '{ n += $4 - $3 } END { print n }' "$work/cli_offsets.out")" 4
 end
 
 echo "$passed passed, $failed failed"

@@ -14,3 +14,16 @@ $(B)/vg/test_e2e: $(E2E_DEPS) | $(B)/vg mockbroker
 
 TEST_BINS_SAN += $(B)/san/test_e2e
 TEST_BINS_VG += $(B)/vg/test_e2e
+
+# MQAdmin and the VIP channel against the mock (tests/test_admin_e2e.c).
+ADMIN_E2E_DEPS = tests/test_admin_e2e.c tests/rmq_test.h tests/mockbroker/mock_client.h \
+                 rocketmq_producer.h port/rmq_port_posix.h
+
+$(B)/san/test_admin_e2e: $(ADMIN_E2E_DEPS) | $(B)/san mockbroker
+	$(SANCC) $(STRICT) $(POSIX) $(SAN) tests/test_admin_e2e.c -o $@ -lpthread
+
+$(B)/vg/test_admin_e2e: $(ADMIN_E2E_DEPS) | $(B)/vg mockbroker
+	$(CC) $(STRICT) $(POSIX) -O1 -g tests/test_admin_e2e.c -o $@ -lpthread
+
+TEST_BINS_SAN += $(B)/san/test_admin_e2e
+TEST_BINS_VG += $(B)/vg/test_admin_e2e

@@ -58,6 +58,8 @@ typedef struct simc_topic {
     long long next_offset[16];
 } simc_topic;
 
+struct simc_conn;
+
 typedef struct simc {
     rmq_sim *sim;
     simc_server s[SIMC_MAX_SERVERS];
@@ -72,11 +74,16 @@ typedef struct simc {
     int nconns;
     char (*stored)[33];          /* UNIQ_KEY of every message stored, in order */
     int nstored;
+    /* A test's own broker requests: 1 when it answered q (sc->frame holds
+     * the request's bytes as they arrived). */
+    int (*extra)(struct simc_conn *sc, rmq_sim_conn *conn, const rmq_command *q);
 } simc;
 
 typedef struct simc_conn {
     simc *c;
     int server;
+    const unsigned char *frame;  /* the request being served, as it arrived */
+    size_t frame_len;
     unsigned char buf[1 << 16];
     size_t len;
 } simc_conn;
@@ -228,6 +235,7 @@ static void simc_serve_broker(simc_conn *sc, rmq_sim_conn *conn, const rmq_comma
     simc_topic *t;
     rmq_slice topic = rmq_command_ext(q, "b"), e = rmq_command_ext(q, "e");
     int32_t queue = 0;
+    if (c->extra && c->extra(sc, conn, q)) return;
     if (q->code == RMQ_REQ_HEART_BEAT) { s->hb++; simc_answer(sc, conn, q, 0, NULL, NULL, NULL); return; }
     if (q->code == RMQ_REQ_UNREGISTER_CLIENT) { s->unreg++; simc_answer(sc, conn, q, 0, NULL, NULL, NULL); return; }
     if (q->code != RMQ_REQ_SEND_MESSAGE_V2 && q->code != RMQ_REQ_SEND_BATCH_MESSAGE) {
@@ -300,6 +308,8 @@ static void simc_on_data(void *ctx, rmq_sim_conn *conn, const uint8_t *data, siz
         if (rmq__frame_check(sc->buf + at, sc->len - at, 1 << 20, &fi) != RMQ__FRAME_OK) break;
         if (rmq__frame_decode(sc->buf + at, &fi, fi.total - 8 - fi.header_len, &j, &q) == 0) {
             simc_log(c, sc->server, &q);
+            sc->frame = sc->buf + at;
+            sc->frame_len = fi.total;
             if (s->silent || (q.flag & RMQ_FLAG_RESPONSE)) { at += fi.total; continue; }
             if (s->fail_count && (s->fail_req == 0 || s->fail_req == q.code)) {
                 char remark[64];

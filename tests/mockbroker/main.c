@@ -189,7 +189,7 @@ static void init_server(mb_server *s, int index, int is_broker, int port)
     s->index = index;
     s->is_broker = is_broker;
     s->port = port;
-    s->lfd = -1;
+    s->lfd = s->vip_lfd = -1;
     s->cut_next = -1;
     s->huge_next = -1;
 }
@@ -278,9 +278,12 @@ static void shutdown_app(mb_app *app)
         mb_conn_close(app, app->conns[i]);
         free(app->conns[i]);
     }
-    for (i = 0; i < app->nservers; i++)
+    for (i = 0; i < app->nservers; i++) {
         if (app->servers[i].lfd >= 0)
             close(app->servers[i].lfd);
+        if (app->servers[i].vip_lfd >= 0)
+            close(app->servers[i].vip_lfd);
+    }
     if (app->ctl_lfd >= 0)
         close(app->ctl_lfd);
     if (app->http_lfd >= 0)

@@ -65,6 +65,7 @@ typedef struct mb_server {
     char name[32];
     int port;
     int lfd; /* -1 while DOWN */
+    int vip_lfd; /* a broker's VIP (fast) port, port - 2, when it was free; else -1 */
     int hidden;
     /* fault injection */
     mb_err_rule *rules;
@@ -224,6 +225,8 @@ int mb_remoting_on_frame(mb_app *app, mb_conn *c, const unsigned char *frame, si
 int mb_namesrv_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 int mb_broker_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 int mb_broker_check_transaction(mb_app *app, mb_server *b, const char *id, mb_buf *err);
+/* mb_admin.c: createTopic, offset by time, earliest store time. */
+int mb_admin_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 /* The properties as a 4.9.8 commit log holds them. */
 void mb_msg_stored_props(const mb_msg *m, mb_buf *out);
 

@@ -831,6 +831,10 @@ int mb_broker_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r)
         return queue_offset_query(c, req, r, 1);
     case 31: /* GET_MIN_OFFSET */
         return queue_offset_query(c, req, r, 0);
+    case 17: /* UPDATE_AND_CREATE_TOPIC */
+    case 29: /* SEARCH_OFFSET_BY_TIMESTAMP */
+    case 32: /* GET_EARLIEST_MSG_STORETIME */
+        return mb_admin_handle(app, c, req, r);
     default:
         return mb_reply_unsupported(req, r);
     }

@@ -160,6 +160,10 @@ int mb_server_up(mb_app *app, mb_server *s)
     if (s->lfd < 0)
         return -1;
     s->port = port; /* keep the port so UP reopens the same one */
+    /* A broker also serves its VIP channel at port - 2 (the fast remoting
+     * server); a port that is taken only leaves the channel out. */
+    if (s->is_broker && port > 2)
+        s->vip_lfd = mb_listen(port - 2, &port);
     return 0;
 }
 
@@ -168,7 +172,9 @@ void mb_server_down(mb_app *app, mb_server *s)
     size_t i;
     if (s->lfd >= 0)
         close(s->lfd);
-    s->lfd = -1;
+    if (s->vip_lfd >= 0)
+        close(s->vip_lfd);
+    s->lfd = s->vip_lfd = -1;
     for (i = 0; i < app->nconns; i++)
         if (app->conns[i]->in_use && app->conns[i]->srv == s)
             mb_conn_close(app, app->conns[i]);
@@ -417,8 +423,11 @@ static void build_poll_set(mb_app *app, poll_set *ps, int stdin_open)
     size_t i;
     ps->n = 0;
     for (i = 0; i < app->nservers; i++)
-        if (app->servers[i].lfd >= 0)
+        if (app->servers[i].lfd >= 0) {
             poll_add(ps, app->servers[i].lfd, POLLIN, TAG_SERVER, i, 0);
+            if (app->servers[i].vip_lfd >= 0)
+                poll_add(ps, app->servers[i].vip_lfd, POLLIN, TAG_SERVER, i, 0);
+        }
     poll_add(ps, app->ctl_lfd, POLLIN, TAG_CONTROL, 0, 0);
     poll_add(ps, app->http_lfd, POLLIN, TAG_HTTP, 0, 0);
     if (stdin_open)
@@ -457,7 +466,7 @@ static void handle_event(mb_app *app, const struct pollfd *pf, const poll_tag *t
     mb_conn_ref ref;
     switch (t->kind) {
     case TAG_SERVER:
-        if (app->servers[t->idx].lfd == pf->fd)
+        if (app->servers[t->idx].lfd == pf->fd || app->servers[t->idx].vip_lfd == pf->fd)
             accept_all(app, pf->fd, CONN_REMOTING, &app->servers[t->idx]);
         return;
     case TAG_CONTROL:
