@@ -72,6 +72,9 @@ typedef struct simc {
     int nconns;
     char (*stored)[33];          /* UNIQ_KEY of every message stored, in order */
     int nstored;
+    /* A test's own answer to a broker request the cluster does not serve;
+     * returns 0 to leave it to the cluster (REQUEST_CODE_NOT_SUPPORTED). */
+    int (*serve_other)(struct simc *c, int server, rmq_sim_conn *conn, const rmq_command *q);
 } simc;
 
 typedef struct simc_conn {
@@ -231,6 +234,7 @@ static void simc_serve_broker(simc_conn *sc, rmq_sim_conn *conn, const rmq_comma
     if (q->code == RMQ_REQ_HEART_BEAT) { s->hb++; simc_answer(sc, conn, q, 0, NULL, NULL, NULL); return; }
     if (q->code == RMQ_REQ_UNREGISTER_CLIENT) { s->unreg++; simc_answer(sc, conn, q, 0, NULL, NULL, NULL); return; }
     if (q->code != RMQ_REQ_SEND_MESSAGE_V2 && q->code != RMQ_REQ_SEND_BATCH_MESSAGE) {
+        if (c->serve_other && c->serve_other(c, sc->server, conn, q)) return;
         if (!(q->flag & RMQ_FLAG_ONEWAY)) simc_answer(sc, conn, q, 3, " request type not supported", NULL, NULL);
         return;
     }
