@@ -6293,7 +6293,8 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
     if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
         if (rmq__buf_reserve(&op->body, m->body_len) == 0) {
             size_t n = p->cfg.compressor(p->cfg.compressor_arg, m->body, m->body_len, op->body.p, op->body.cap);
-            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x1; return RMQ_OK; }
+            /* COMPRESSED and the ZLIB type bits, as Java 4.9.4+ sets them */
+            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x301; return RMQ_OK; }
         }
         op->body.failed = 0;
     }
@@ -8401,7 +8402,7 @@ RMQ__FN rmq_err rmq__query_none(rmq_producer *p, const rmq__query_one *all)
 
 RMQ__FN rmq_err rmq__query_run(rmq_producer *p, rmq__query *q, int max_num, int64_t begin_ms, int64_t end_ms)
 {
-    rmq__route *rt;
+    rmq__route *rt = NULL;
     rmq__query_one *all;
     rmq_err err = rmq__admin_route(p, q->topic, &rt);
     if (err != RMQ_OK) return err;

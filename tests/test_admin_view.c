@@ -559,8 +559,47 @@ static void test_the_acl_signature_of_a_query_leaves_the_unique_key_flag_out(voi
     CHECK(strcmp(a1.signature, a2.signature) != 0);
 }
 
+static size_t av_halve(void *arg, const void *in, size_t len, void *out, size_t cap)
+{
+    (void)arg;
+    if (len / 2 > cap) return 0;
+    memcpy(out, in, len / 2);
+    return len / 2;
+}
+
+/* DefaultMQProducerImpl.tryToCompressMessage: single messages from
+ * compressMsgBodyOverHowmuch on, never batches; sysFlag gets COMPRESSED and
+ * the ZLIB type (0x300) as 4.9.4+ sets them. */
+static void test_the_compressed_flag_is_set_as_java_sets_it(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p;
+    rmq_send_result res[2];
+    static char big[5000];
+    rmq_message m[2];
+    simc_req *r;
+    memset(big, 'z', sizeof big);
+    simc_config(c, &cfg, "pg");
+    cfg.compressor = av_halve;
+    CHECK(rmq_producer_create(&cfg, &p) == RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m[0], "TopicTest", big, 4096);
+    CHECK_INT(rmq_send(p, &m[0], &res[0]), RMQ_OK);
+    r = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK_HAS(r->ext, "f=769\n");
+    rmq_message_init(&m[1], "TopicTest", big, 5000);
+    CHECK_INT(rmq_send_batch(p, m, 2, res), RMQ_OK);
+    r = simc_last(c, "broker-a", RMQ_REQ_SEND_BATCH_MESSAGE);
+    CHECK(r != NULL);
+    CHECK_HAS(r->ext, "f=0\n");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void run_admin_view_tests(void)
 {
+    RUN(test_the_compressed_flag_is_set_as_java_sets_it);
     RUN(test_a_stored_message_decodes_every_field_of_message_decoder);
     RUN(test_a_v2_record_has_a_two_byte_topic_length_and_ipv6_hosts);
     RUN(test_a_compressed_body_is_inflated_only_with_a_decompressor);
