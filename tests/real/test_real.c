@@ -1150,6 +1150,8 @@ static void test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_ar
     real_stop(p);
 }
 
+#include "real_view.c"
+
 int main(int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : NULL;
@@ -1168,6 +1170,7 @@ int main(int argc, char **argv)
     }
     if (getenv("RMQ_REAL_ACL")) {
         RUN(test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_are_refused);
+        RUN(test_view_acl_signed_key_and_unique_key_queries_are_accepted);
         return test_summary();
     }
     test_filter = filter;
@@ -1186,6 +1189,10 @@ int main(int argc, char **argv)
     RUN(test_sync_sends_move_to_broker_b_when_broker_a_is_killed_and_return_after_its_restart);
     RUN(test_sync_sends_with_latency_fault_tolerance_survive_a_killed_broker);
     RUN(test_a_restarted_name_server_routes_are_served_from_cache_and_refreshed_after);
+    /* viewing and querying messages (MQAdmin) */
+    RUN(test_view_query_and_view_by_id_read_back_what_was_sent_json_headers);
+    RUN(test_view_query_and_view_by_id_read_back_what_was_sent_binary_headers);
+    RUN(test_view_a_zlib_compressed_message_reads_back_as_sent_here_and_in_mqadmin);
     if (test_skipped) printf("%d skipped (each said why above)\n", test_skipped);
     test_passed -= test_skipped;                     /* a skip is not a pass */
     return test_summary();
