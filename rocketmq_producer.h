@@ -129,7 +129,9 @@
  *   - shutdown unregisters from all brokers at once, in one bounded wait;
  *   - the address server is used only when its URL is configured;
  *   - an address whose connect timed out is not tried again for
- *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once).
+ *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once);
+ *   - a message query asks the broker groups with writable queues of the
+ *     topic (those the instance keeps), not every group of the route.
  *
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
@@ -981,18 +983,40 @@ RMQDEF rmq_err rmq_max_offset(rmq_producer *p, const rmq_queue *q, int64_t *offs
 RMQDEF rmq_err rmq_min_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset);
 RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q,
                                            int64_t *epoch_ms);
+/* viewMessage(offsetMsgId): the message stored at the commit-log offset
+ * the id carries, asked of the store host it names (VIEW_MESSAGE_BY_ID,
+ * MQAdminImpl's 6000 ms). A malformed id is RMQ_ERR_INVALID_ARG, nothing
+ * sent; a message not there is RMQ_ERR_BROKER (SYSTEM_ERROR "can not find
+ * message by the offset"). A compressed body comes back inflated when
+ * cfg.decompressor is set. Free out with rmq_message_ext_free. */
 RMQDEF rmq_err rmq_view_message(rmq_producer *p, const char *offset_msg_id,
                                 rmq_message_ext *out);
+/* DefaultMQProducer.viewMessage(topic, msgId) of Java 4.9.8: msg_id is
+ * tried as an offset message id first; when that fails in any way, as the
+ * UNIQ_KEY of a message of topic (queryMessageByUniqKey: every broker of
+ * the topic from the id's time less 1 s on, the earliest stored of the
+ * messages with that UNIQ_KEY). */
 RMQDEF rmq_err rmq_view_message_by_id(rmq_producer *p, const char *topic,
                                       const char *msg_id, rmq_message_ext *out);
 typedef struct rmq_query_result {
-    rmq_message_ext *msgs;
+    rmq_message_ext *msgs;         /* n messages, each as rmq_view_message's */
     size_t n;
-    int64_t index_last_update_ms;
+    int64_t index_last_update_ms;  /* the latest of the brokers that found some */
 } rmq_query_result;
+/* queryMessage(topic, key, maxNum, begin, end): QUERY_MESSAGE to one
+ * address (the master) of every broker group with queues of the topic, all
+ * at once, each waited for up to 18 s; the messages whose KEYS hold key
+ * (a word of it) and whose topic is topic, stored within [begin_ms,
+ * end_ms], at most max_num of them. A broker finding nothing
+ * (QUERY_NOT_FOUND) or failing is no failure when another found some;
+ * none found is RMQ_ERR_BROKER with Java's "query message by key finished,
+ * but no message" and QUERY_NOT_FOUND (or the first other broker answer)
+ * in the reason. Free out with rmq_query_result_free (also on failure:
+ * harmless). */
 RMQDEF rmq_err rmq_query_message(rmq_producer *p, const char *topic, const char *key,
                                  int max_num, int64_t begin_ms, int64_t end_ms,
                                  rmq_query_result *out);
+/* Releases every message of r and empties it. */
 RMQDEF void rmq_query_result_free(rmq_producer *p, rmq_query_result *r);
 #endif
 
