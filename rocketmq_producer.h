@@ -129,7 +129,9 @@
  *   - shutdown unregisters from all brokers at once, in one bounded wait;
  *   - the address server is used only when its URL is configured;
  *   - an address whose connect timed out is not tried again for
- *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once).
+ *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once);
+ *   - a message query asks the broker groups with writable queues of the
+ *     topic (those the instance keeps), not every group of the route.
  *
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
@@ -1002,18 +1004,40 @@ RMQDEF rmq_err rmq_min_offset(rmq_producer *p, const rmq_queue *q, int64_t *offs
  * (GET_EARLIEST_MSG_STORETIME); a 4.9.8 broker answers -1 for an empty queue. */
 RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q,
                                            int64_t *epoch_ms);
+/* viewMessage(offsetMsgId): the message stored at the commit-log offset
+ * the id carries, asked of the store host it names (VIEW_MESSAGE_BY_ID,
+ * MQAdminImpl's 6000 ms). A malformed id is RMQ_ERR_INVALID_ARG, nothing
+ * sent; a message not there is RMQ_ERR_BROKER (SYSTEM_ERROR "can not find
+ * message by the offset"). A compressed body comes back inflated when
+ * cfg.decompressor is set. Free out with rmq_message_ext_free. */
 RMQDEF rmq_err rmq_view_message(rmq_producer *p, const char *offset_msg_id,
                                 rmq_message_ext *out);
+/* DefaultMQProducer.viewMessage(topic, msgId) of Java 4.9.8: msg_id is
+ * tried as an offset message id first; when that fails in any way, as the
+ * UNIQ_KEY of a message of topic (queryMessageByUniqKey: every broker of
+ * the topic from the id's time less 1 s on, the earliest stored of the
+ * messages with that UNIQ_KEY). */
 RMQDEF rmq_err rmq_view_message_by_id(rmq_producer *p, const char *topic,
                                       const char *msg_id, rmq_message_ext *out);
 typedef struct rmq_query_result {
-    rmq_message_ext *msgs;
+    rmq_message_ext *msgs;         /* n messages, each as rmq_view_message's */
     size_t n;
-    int64_t index_last_update_ms;
+    int64_t index_last_update_ms;  /* the latest of the brokers that found some */
 } rmq_query_result;
+/* queryMessage(topic, key, maxNum, begin, end): QUERY_MESSAGE to one
+ * address (the master) of every broker group with queues of the topic, all
+ * at once, each waited for up to 18 s; the messages whose KEYS hold key
+ * (a word of it) and whose topic is topic, stored within [begin_ms,
+ * end_ms], at most max_num of them. A broker finding nothing
+ * (QUERY_NOT_FOUND) or failing is no failure when another found some;
+ * none found is RMQ_ERR_BROKER with Java's "query message by key finished,
+ * but no message" and QUERY_NOT_FOUND (or the first other broker answer)
+ * in the reason. Free out with rmq_query_result_free (also on failure:
+ * harmless). */
 RMQDEF rmq_err rmq_query_message(rmq_producer *p, const char *topic, const char *key,
                                  int max_num, int64_t begin_ms, int64_t end_ms,
                                  rmq_query_result *out);
+/* Releases every message of r and empties it. */
 RMQDEF void rmq_query_result_free(rmq_producer *p, rmq_query_result *r);
 #endif
 
@@ -3030,7 +3054,9 @@ static int rmq__slice_cmp(rmq_slice a, rmq_slice b)
 /* The signing input: every ext field but Signature, values only, in key
  * order (Java's String.compareTo: byte order for ASCII keys), then the
  * body. Duplicate keys count once, the last value winning, as on the
- * broker's side. */
+ * broker's side. A request of version 399 (V4_9_3) or below leaves
+ * _UNIQUE_KEY_QUERY out, as both brokers do then (4.9.x at any version,
+ * 5.x at those): Java signs it and its queries fail on 4.9.x. */
 RMQ__FN rmq_err rmq__acl_before(void *arg, const char *addr, rmq_command *req)
 {
     rmq_acl *acl = (rmq_acl *)arg;
@@ -3044,7 +3070,9 @@ RMQ__FN rmq_err rmq__acl_before(void *arg, const char *addr, rmq_command *req)
         err = rmq_command_put_ext(req, "SecurityToken", acl->security_token);
     if (err != RMQ_OK) return err;
     for (i = 0; i < req->next; i++) {
-        if (rmq__slice_eq(req->ext[i].key, "Signature")) continue;
+        if (rmq__slice_eq(req->ext[i].key, "Signature") ||
+            (req->version <= 399 && rmq__slice_eq(req->ext[i].key, "_UNIQUE_KEY_QUERY")))
+            continue;
         for (k = n; k > 0 && rmq__slice_cmp(req->ext[order[k - 1]].key, req->ext[i].key) > 0; k--) order[k] = order[k - 1];
         order[k] = (uint8_t)i;
         n++;
@@ -3075,11 +3103,25 @@ RMQDEF const rmq_rpc_hook *rmq_acl_hook_init(rmq_acl *acl, const char *access_ke
 }
 #endif
 
-#ifndef RMQ_NO_TRANSACTION
-/* -- the stored-message format (a transaction check's body) --------------- */
+#if !defined(RMQ_NO_TRANSACTION) || !defined(RMQ_NO_ADMIN)
+/* -- the stored-message format (a check's body, a viewed or queried message) */
+#define RMQ__MAGIC_V1 0xDAA320A7u      /* 1-byte topic length */
+#define RMQ__MAGIC_V2 0xDAA320ABu      /* 5.x, 2-byte topic length */
+#define RMQ__SYSFLAG_BORNHOST_V6 0x10
+#define RMQ__SYSFLAG_STOREHOST_V6 0x20
+
+/* A host as stored: 4 or 16 address bytes, then a 4-byte port. */
+typedef struct rmq__stored_host {
+    const uint8_t *ip;
+    size_t iplen;
+    uint32_t port;
+} rmq__stored_host;
+
 typedef struct rmq__stored {
-    int32_t queue_id, flag, sysflag;
-    int64_t queue_offset, commit_log_offset;
+    int32_t store_size, body_crc, queue_id, flag, sysflag, reconsume_times;
+    uint32_t magic;
+    int64_t queue_offset, commit_log_offset, born_ts, store_ts, prepared_tx_offset;
+    rmq__stored_host born, store;
     rmq_slice topic, body, props;
 } rmq__stored;
 
@@ -3103,29 +3145,55 @@ static int rmq__stored_field(const uint8_t *p, size_t total, size_t *at, size_t 
     return 0;
 }
 
-/* MessageDecoder.decode: fixed fields, hosts of 8 or 20 bytes (IPv6 by
- * sysFlag), then body, topic (1-byte length, 2 in the V2 magic) and
- * properties; every length checked against what remains. */
+/* A host of iplen address bytes at *at (the caller checked they arrived). */
+static void rmq__stored_host_at(const uint8_t *p, size_t *at, size_t iplen, rmq__stored_host *h)
+{
+    h->ip = p + *at;
+    h->iplen = iplen;
+    h->port = rmq__be32(p + *at + iplen);
+    *at += iplen + 4;
+}
+
+/* MessageDecoder.decode of the record at the start of p[0..n): the fixed
+ * fields (hosts of 8 or 20 bytes by sysFlag), then body, topic (1-byte
+ * length, 2 in the V2 magic) and properties. Every length is checked
+ * against the record's TOTALSIZE and TOTALSIZE against n; the fields must
+ * fill the record exactly, so a lying length is refused rather than read
+ * past. Returns 0, or -1 when it is malformed; store_size is how far the
+ * next record of a QUERY_MESSAGE body starts. */
 RMQ__FN int rmq__stored_decode(const uint8_t *p, size_t n, rmq__stored *m)
 {
-    uint32_t total, magic;
+    uint32_t total;
     size_t at, born, store;
-    if (n < 20) return -1;
+    if (n < 40) return -1;
     total = rmq__be32(p);
-    magic = rmq__be32(p + 4);
-    if (total > n || total < 20 || (magic != 0xDAA320A7u && magic != 0xDAA320ABu)) return -1;
+    m->magic = rmq__be32(p + 4);
+    if (total > n || total < 40 || (m->magic != RMQ__MAGIC_V1 && m->magic != RMQ__MAGIC_V2)) return -1;
+    m->store_size = (int32_t)total;
+    m->body_crc = (int32_t)rmq__be32(p + 8);
     m->queue_id = (int32_t)rmq__be32(p + 12);
     m->flag = (int32_t)rmq__be32(p + 16);
-    if (total < 48) return -1;
     m->queue_offset = rmq__be64(p + 20);
     m->commit_log_offset = rmq__be64(p + 28);
     m->sysflag = (int32_t)rmq__be32(p + 36);
-    born = (m->sysflag & 0x10) ? 20 : 8;
-    store = (m->sysflag & 0x20) ? 20 : 8;
-    at = 40 + 8 + born + 8 + store + 4 + 8;          /* up to the body length */
-    return rmq__stored_field(p, total, &at, 4, &m->body) ||
-           rmq__stored_field(p, total, &at, magic == 0xDAA320ABu ? 2 : 1, &m->topic) ||
-           rmq__stored_field(p, total, &at, 2, &m->props) ? -1 : 0;
+    born = (m->sysflag & RMQ__SYSFLAG_BORNHOST_V6) ? 16 : 4;
+    store = (m->sysflag & RMQ__SYSFLAG_STOREHOST_V6) ? 16 : 4;
+    if (total < 40 + 8 + born + 4 + 8 + store + 4 + 4 + 8) return -1;
+    at = 40;
+    m->born_ts = rmq__be64(p + at);
+    at += 8;
+    rmq__stored_host_at(p, &at, born, &m->born);
+    m->store_ts = rmq__be64(p + at);
+    at += 8;
+    rmq__stored_host_at(p, &at, store, &m->store);
+    m->reconsume_times = (int32_t)rmq__be32(p + at);
+    m->prepared_tx_offset = rmq__be64(p + at + 4);
+    at += 12;
+    if (rmq__stored_field(p, total, &at, 4, &m->body) ||
+        rmq__stored_field(p, total, &at, m->magic == RMQ__MAGIC_V2 ? 2 : 1, &m->topic) ||
+        rmq__stored_field(p, total, &at, 2, &m->props) || at != total)
+        return -1;
+    return 0;
 }
 #endif
 
@@ -3225,43 +3293,49 @@ RMQ__FN int rmq__split_addr(const char *addr, char *host, size_t hcap, uint16_t 
     return 0;
 }
 
+/* "a.b.c.d:port", or IPv6 as Java's InetSocketAddress prints it: eight
+ * lowercase groups without leading zeros, not shortened, in brackets. */
+RMQ__FN void rmq__host_text(rmq__sb *sb, const uint8_t *ip, size_t iplen, uint32_t port)
+{
+    char num[24];
+    size_t i;
+    if (iplen == 4) {
+        for (i = 0; i < 4; i++) { if (i) rmq__sb_putn(sb, ".", 1); rmq__sb_putn(sb, num, rmq__u64_to_dec(num, ip[i])); }
+    } else {
+        rmq__sb_putn(sb, "[", 1);
+        for (i = 0; i < 8; i++) {
+            char h[5];
+            int k, started = 0, o = 0;
+            unsigned v = (unsigned)(ip[2 * i] << 8 | ip[2 * i + 1]);
+            for (k = 12; k >= 0; k -= 4) {
+                unsigned d = (v >> k) & 15;
+                if (d || started || k == 0) { h[o++] = (char)(rmq__hexup[d] | 32); started = 1; }
+            }
+            if (i) rmq__sb_putn(sb, ":", 1);
+            rmq__sb_putn(sb, h, (size_t)o);
+        }
+        rmq__sb_putn(sb, "]", 1);
+    }
+    rmq__sb_putn(sb, ":", 1);
+    rmq__sb_putn(sb, num, rmq__u64_to_dec(num, port));
+}
+
 /* Offset message id: store host ip (4|16) + port (4) + commit-log offset
  * (8), hex. Writes "ip:port" and the offset. */
 RMQDEF rmq_err rmq_offset_msg_id_decode(const char *id, char *addr, size_t cap, int64_t *offset)
 {
     uint8_t b[28];
     size_t iplen;
-    uint32_t port;
     uint64_t off = 0;
     int i;
     rmq__sb sb;
-    char num[24];
     size_t n = id ? RMQ_STRLEN(id) : 0;
     if (!addr || !offset || (n != 32 && n != 56) || rmq__unhex(id, n, b)) return RMQ_ERR_INVALID_ARG;
     iplen = n == 32 ? 4 : 16;
-    port = rmq__be32(b + iplen);
     for (i = 0; i < 8; i++) off = off << 8 | b[iplen + 4 + i];
     *offset = (int64_t)off;
     rmq__sb_init(&sb, addr, cap);
-    if (iplen == 4) {
-        for (i = 0; i < 4; i++) { if (i) rmq__sb_putn(&sb, ".", 1); rmq__sb_putn(&sb, num, rmq__u64_to_dec(num, b[i])); }
-    } else {
-        rmq__sb_putn(&sb, "[", 1);
-        for (i = 0; i < 8; i++) {
-            char h[5];
-            int k, started = 0, o = 0;
-            unsigned v = (unsigned)(b[2 * i] << 8 | b[2 * i + 1]);
-            for (k = 12; k >= 0; k -= 4) {
-                unsigned d = (v >> k) & 15;
-                if (d || started || k == 0) { h[o++] = (char)(rmq__hexup[d] | 32); started = 1; }
-            }
-            if (i) rmq__sb_putn(&sb, ":", 1);
-            rmq__sb_putn(&sb, h, (size_t)o);
-        }
-        rmq__sb_putn(&sb, "]", 1);
-    }
-    rmq__sb_putn(&sb, ":", 1);
-    rmq__sb_putn(&sb, num, rmq__u64_to_dec(num, port));
+    rmq__host_text(&sb, b, iplen, rmq__be32(b + iplen));
     return RMQ_OK;
 }
 
@@ -6292,7 +6366,8 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
     if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
         if (rmq__buf_reserve(&op->body, m->body_len) == 0) {
             size_t n = p->cfg.compressor(p->cfg.compressor_arg, m->body, m->body_len, op->body.p, op->body.cap);
-            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x1; return RMQ_OK; }
+            /* COMPRESSED and the ZLIB type bits, as Java 4.9.4+ sets them */
+            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x301; return RMQ_OK; }
         }
         op->body.failed = 0;
     }
@@ -8057,11 +8132,11 @@ typedef struct rmq__admin_master {
 } rmq__admin_master;
 
 /* The masters of the key topic's route, as a name server sent it. */
-typedef struct rmq__admin_route {
+typedef struct rmq__key_route {
     rmq_producer *p;
     rmq__admin_master *list;      /* one allocation, nbrokers long */
     uint32_t n;
-} rmq__admin_route;
+} rmq__key_route;
 
 /* Validators.isSystemTopic: TopicValidator's set and its rmq_sys_ prefix. */
 static const char *const rmq__system_topics[] = {
@@ -8083,7 +8158,7 @@ RMQ__FN int rmq__is_system_topic(const char *t)
  * out, as Java skips it. Runs while the answer's frame lives. */
 static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
 {
-    rmq__admin_route *ar = (rmq__admin_route *)call->arg;
+    rmq__key_route *ar = (rmq__key_route *)call->arg;
     rmq__inst *in = ar->p->in;
     rmq__route_data *rd = in->scratch;
     uint32_t b, k, a;
@@ -8107,7 +8182,7 @@ static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
 /* The route of topic straight from a name server, as Java's
  * getTopicRouteInfoFromNameServer (not the producer's route table); one
  * that cannot be reached passes the query to the next. */
-RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__admin_route *ar)
+RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key_route *ar)
 {
     rmq__inst *in = p->in;
     rmq__call call;
@@ -8175,7 +8250,7 @@ RMQ__FN rmq_err rmq__admin_create_on(rmq_producer *p, const rmq__admin_master *m
  * enough that one accepted, else the last failure is the answer. */
 RMQ__FN rmq_err rmq__admin_create_topic(rmq_producer *p, const char *key, const char *new_topic, int queue_num)
 {
-    rmq__admin_route ar;
+    rmq__key_route ar;
     rmq_err err = rmq__check_running(p, 1), last = RMQ_OK;
     uint32_t b;
     int ok = 0;
@@ -8223,8 +8298,27 @@ static rmq_err rmq__admin_take_num(rmq__call *call, const rmq_command *resp)
 
 static int rmq__admin_route_settled(rmq__inst *in, void *arg)
 {
+    const rmq__route *rt = (const rmq__route *)arg;
     (void)in;
-    return !((const rmq__route *)arg)->fetching;
+    return rt->state == RMQ__ROUTE_OK || !rt->fetching;
+}
+
+/* The topic's route, asked for when the instance has none yet. */
+RMQ__FN rmq_err rmq__admin_route(rmq_producer *p, const char *topic, rmq__route **out)
+{
+    rmq__route *rt;
+    rmq_err err = rmq__check_topic(p, topic);
+    if (err != RMQ_OK) return err;
+    rt = rmq__route_get(p->in, topic);
+    if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+    rmq__route_use(p, rt);
+    if (rt->state != RMQ__ROUTE_OK) rmq__route_fetch(p->in, rt, 0);
+    rmq__run(p->in, rmq__admin_route_settled, rt, rmq__now(&p->in->rm) + p->in->api_timeout_ms, 0);
+    if (rt->state != RMQ__ROUTE_OK)
+        return rt->fetching ? rmq__fail(p, RMQ_ERR_TIMEOUT, "topic %s: the route query timed out", topic)
+                            : rmq__fail(p, RMQ_ERR_NO_ROUTE, "%r", &rt->why);
+    *out = rt;
+    return RMQ_OK;
 }
 
 /* The master of q's broker, as findBrokerAddressInPublish, asked once more
@@ -8235,12 +8329,8 @@ RMQ__FN rmq_err rmq__admin_queue_master(rmq_producer *p, const rmq_queue *q, cha
     rmq__inst *in = p->in;
     int b = rmq__broker_slot(in->brokers, q->broker_name, 0);
     if (b < 0 || !rmq__broker_master(&in->brokers[b])) {
-        rmq__route *rt = rmq__route_get(in, q->topic);
-        if (rt) {
-            rmq__route_use(p, rt);
-            if (!rt->fetching) rmq__route_fetch(in, rt, 0);
-            rmq__run(in, rmq__admin_route_settled, rt, rmq__now(&in->rm) + RMQ__ADMIN_TIMEOUT_MS, 0);
-        }
+        rmq__route *rt;
+        (void)rmq__admin_route(p, q->topic, &rt);     /* its failure is the broker's absence */
         b = rmq__broker_slot(in->brokers, q->broker_name, 0);
     }
     if (b < 0 || !rmq__broker_master(&in->brokers[b]))
@@ -8286,12 +8376,15 @@ RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char 
     return RMQ_OK;
 }
 
-/* The public calls: the instance's lock around one of the above. */
-#define RMQ__ADMIN_ENTER(p) \
-    if (!(p) || !(p)->in || (!RMQ__THREADS && (p)->state != RMQ_STATE_RUNNING)) return rmq__check_running((p), 1); \
-    rmq__lock((p)->in); \
-    rmq__call_begin(p)
-#define RMQ__ADMIN_LEAVE(p) (rmq__call_end(p), rmq__unlock((p)->in))
+/* The admin calls' common entry: a running producer, its lock held. */
+#define RMQ__ADMIN_ENTER(p)                                                                          \
+    do {                                                                                             \
+        if (!(p) || !(p)->in || (!RMQ__THREADS && (p)->state != RMQ_STATE_RUNNING))                 \
+            return rmq__check_running((p), 1);                                                       \
+        rmq__lock((p)->in);                                                                          \
+        rmq__call_begin(p);                                                                          \
+    } while (0)
+#define RMQ__ADMIN_LEAVE(p) do { rmq__call_end(p); rmq__unlock((p)->in); } while (0)
 
 RMQDEF rmq_err rmq_admin_create_topic(rmq_producer *p, const char *key, const char *new_topic, int queue_num)
 {
@@ -8342,6 +8435,455 @@ RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q, 
 
 
 /* -- viewing and querying messages -- */
+/* MQAdminImpl's timeout for a view; a query waits three times as long for
+ * each broker, as Java's does. */
+#define RMQ__ADMIN_TIMEOUT_MS 6000u
+#define RMQ__QUERY_TIMEOUT_MS (3u * RMQ__ADMIN_TIMEOUT_MS)
+/* Below 400 (V4_9_3) a 5.x broker leaves _UNIQUE_KEY_QUERY out of the ACL
+ * signature, as every 4.9.x broker does at any version (section 9). */
+#define RMQ__QUERY_VERSION 399
+/* queryMessageByUniqKey's maxNum (the broker forces its own 32 anyway). */
+#define RMQ__UNIQ_QUERY_MAX 32
+
+/* What a stored message's hosts and offset id become as text. */
+typedef struct rmq__stored_text {
+    char born[RMQ_ADDR_MAX_LEN + 1], store[RMQ_ADDR_MAX_LEN + 1];
+    char offset_msg_id[57];
+} rmq__stored_text;
+
+/* MessageDecoder.createMessageId: store ip ‖ port ‖ commit-log offset. */
+RMQ__FN void rmq__offset_msg_id(const rmq__stored *m, char *out)
+{
+    uint8_t b[28];
+    int i;
+    RMQ_MEMCPY(b, m->store.ip, m->store.iplen);
+    rmq__be32_put(b + m->store.iplen, m->store.port);
+    for (i = 0; i < 8; i++) b[m->store.iplen + 4 + (size_t)i] = (uint8_t)((uint64_t)m->commit_log_offset >> (56 - 8 * i));
+    rmq__hex(out, b, m->store.iplen + 12);
+}
+
+/* The message ext of a decoded stored message; its slices still point
+ * into the frame, the texts into t. */
+RMQ__FN void rmq__stored_src(const rmq__stored *m, const char *broker_name, rmq__stored_text *t, rmq__ext_src *src)
+{
+    rmq__sb sb;
+    rmq__sb_init(&sb, t->born, sizeof t->born);
+    rmq__host_text(&sb, m->born.ip, m->born.iplen, m->born.port);
+    rmq__sb_init(&sb, t->store, sizeof t->store);
+    rmq__host_text(&sb, m->store.ip, m->store.iplen, m->store.port);
+    rmq__offset_msg_id(m, t->offset_msg_id);
+    RMQ_MEMSET(src, 0, sizeof *src);
+    src->topic = m->topic;
+    src->body = m->body;
+    src->props = m->props;
+    src->broker_name = rmq__cslice(broker_name ? broker_name : "");
+    src->queue_id = m->queue_id;
+    src->flag = m->flag;
+    src->sys_flag = m->sysflag;
+    src->reconsume_times = m->reconsume_times;
+    src->store_size = m->store_size;
+    src->body_crc = m->body_crc;
+    src->queue_offset = m->queue_offset;
+    src->commit_log_offset = m->commit_log_offset;
+    src->born_ts = m->born_ts;
+    src->store_ts = m->store_ts;
+    src->prepared_tx_offset = m->prepared_tx_offset;
+    src->born_host = t->born;
+    src->store_host = t->store;
+    src->offset_msg_id = t->offset_msg_id;
+}
+
+/* The broker group an address belongs to, for the queue of a message
+ * viewed there ("" when the instance does not know it). */
+RMQ__FN const char *rmq__broker_of_addr(const rmq__inst *in, const char *addr)
+{
+    size_t b;
+    uint8_t i;
+    for (b = 0; b < RMQ_MAX_BROKERS; b++) {
+        if (!in->brokers[b].used) continue;
+        for (i = 0; i < in->brokers[b].naddrs; i++)
+            if (rmq__strcmp(in->brokers[b].addrs[i].addr, addr) == 0) return in->brokers[b].name;
+    }
+    return "";
+}
+
+typedef struct rmq__view_arg {
+    rmq_producer *p;
+    const char *broker_name;
+    rmq_message_ext *out;
+} rmq__view_arg;
+
+/* VIEW_MESSAGE_BY_ID's answer: one stored message, decoded while its frame
+ * lives. */
+static rmq_err rmq__view_take(rmq__call *call, const rmq_command *resp)
+{
+    rmq__view_arg *v = (rmq__view_arg *)call->arg;
+    rmq__stored m;
+    rmq__stored_text t;
+    rmq__ext_src src;
+    if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;
+    if (rmq__stored_decode(resp->body, resp->body_len, &m)) {
+        rmq__why(&call->why, "the stored message of %u bytes is malformed", (unsigned)resp->body_len);
+        return RMQ_ERR_PROTOCOL;
+    }
+    rmq__stored_src(&m, v->broker_name, &t, &src);
+    return rmq__ext_build(v->p, &src, v->out);
+}
+
+RMQ__FN rmq_err rmq__view(rmq_producer *p, const char *offset_msg_id, rmq_message_ext *out)
+{
+    rmq_command *cmd = &p->in->rm.tx;
+    rmq__call call;
+    rmq__view_arg v;
+    char addr[RMQ_ADDR_MAX_LEN + 1], num[24];
+    int64_t offset;
+    rmq_err err;
+    if (rmq_offset_msg_id_decode(offset_msg_id, addr, sizeof addr, &offset) != RMQ_OK)
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s is not an offset message id (32 or 56 hex digits: store host, port, commit-log offset)",
+                         offset_msg_id ? offset_msg_id : "(null)");
+    num[rmq__i64_to_dec(num, offset)] = 0;
+    rmq__command_init(cmd, RMQ_REQ_VIEW_MESSAGE_BY_ID, 0, 0);
+    rmq_command_put_ext(cmd, "offset", num);
+    v.p = p;
+    v.broker_name = rmq__broker_of_addr(p->in, addr);
+    v.out = out;
+    call.take = rmq__view_take;
+    call.arg = &v;
+    err = rmq__call_sync(p, &call, "VIEW_MESSAGE_BY_ID", addr, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+    if (err != RMQ_OK) { rmq_message_ext_free(p, out); return err; }
+    return call.code == RMQ_CODE_SUCCESS ? RMQ_OK : rmq__call_refused(p, &call, "VIEW_MESSAGE_BY_ID", addr);
+}
+
+/* A query's merge (MQAdminImpl.queryMessage): what every broker's answer
+ * adds to the result, and the broker answers so far. */
+typedef struct rmq__query {
+    rmq_producer *p;
+    const char *topic, *key;
+    int uniq;                      /* queryMessageByUniqKey */
+    size_t max;                    /* messages kept at most */
+    size_t cap;                    /* entries allocated in out->msgs */
+    rmq_query_result *out;
+} rmq__query;
+
+typedef struct rmq__query_one {
+    rmq__call call;
+    rmq__query *q;
+    const char *broker_name;
+    const char *addr;
+    int sent;
+} rmq__query_one;
+
+/* Java's filter: the key among the space-separated KEYS of a message of
+ * the topic, or for a unique-key query the message id itself. */
+RMQ__FN int rmq__query_match(const rmq__query *q, const rmq__stored *m)
+{
+    rmq_slice keys, id, k;
+    size_t i, start;
+    if (q->uniq) {
+        id = rmq__prop_get(m->props, "UNIQ_KEY");
+        if (id.ptr) return rmq__slice_eq(id, q->key);
+        {
+            char oid[57];
+            rmq__offset_msg_id(m, oid);
+            return rmq__strcmp(oid, q->key) == 0;
+        }
+    }
+    if (!rmq__slice_eq(m->topic, q->topic)) return 0;
+    keys = rmq__prop_get(m->props, "KEYS");
+    for (start = 0, i = 0; keys.ptr && i <= keys.len; i++) {
+        if (i < keys.len && keys.ptr[i] != ' ') continue;
+        k.ptr = keys.ptr + start;
+        k.len = i - start;
+        if (rmq__slice_eq(k, q->key)) return 1;
+        start = i + 1;
+    }
+    return 0;
+}
+
+/* Room for one more message in the result, grown by doubling up to max:
+ * what arrived bounds it, not max_num. */
+RMQ__FN rmq_err rmq__query_room(rmq__query *q)
+{
+    rmq_message_ext *grown;
+    size_t cap;
+    if (q->out->n < q->cap) return RMQ_OK;
+    cap = q->cap ? q->cap * 2 : 4;
+    if (cap > q->max) cap = q->max;
+    grown = (rmq_message_ext *)RMQ_MALLOC(q->p->cfg.mem_ctx, cap * sizeof *grown);
+    if (!grown) return rmq__fail(q->p, RMQ_ERR_NO_MEMORY, "no memory for %u query results", (unsigned)cap);
+    if (q->out->n) RMQ_MEMCPY(grown, q->out->msgs, q->out->n * sizeof *grown);
+    if (q->out->msgs) RMQ_FREE(q->p->cfg.mem_ctx, q->out->msgs);
+    q->out->msgs = grown;
+    q->cap = cap;
+    return RMQ_OK;
+}
+
+/* Keeps a matching message: up to max for a key, the earliest stored one
+ * for a unique key. */
+RMQ__FN rmq_err rmq__query_keep(rmq__query *q, const rmq__stored *m, const char *broker_name)
+{
+    rmq__stored_text t;
+    rmq__ext_src src;
+    rmq_message_ext one;
+    rmq_err err;
+    if (q->uniq && q->out->n && q->out->msgs[0].store_timestamp_ms <= m->store_ts) return RMQ_OK;
+    if (!q->uniq && q->out->n >= q->max) return RMQ_OK;
+    err = rmq__query_room(q);
+    if (err != RMQ_OK) return err;
+    rmq__stored_src(m, broker_name, &t, &src);
+    err = rmq__ext_build(q->p, &src, &one);
+    if (err != RMQ_OK) return err;
+    if (q->uniq && q->out->n) rmq_message_ext_free(q->p, &q->out->msgs[0]);
+    q->out->msgs[q->uniq ? 0 : q->out->n] = one;
+    if (!q->uniq || !q->out->n) q->out->n++;
+    return RMQ_OK;
+}
+
+/* QUERY_MESSAGE's answer: stored messages back to back, each checked
+ * against what arrived; the header (JSON or binary, whatever the request
+ * was) carries indexLastUpdateTimestamp. */
+static rmq_err rmq__query_take(rmq__call *call, const rmq_command *resp)
+{
+    rmq__query_one *one = (rmq__query_one *)call->arg;
+    rmq__query *q = one->q;
+    rmq_slice ts = rmq_command_ext(resp, "indexLastUpdateTimestamp");
+    rmq__stored m;
+    size_t at = 0;
+    int64_t v;
+    rmq_err err;
+    if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;
+    if (ts.ptr && rmq__parse_i64(ts.ptr, ts.len, &v) == 0 && v > q->out->index_last_update_ms)
+        q->out->index_last_update_ms = v;
+    while (at < resp->body_len) {
+        if (rmq__stored_decode(resp->body + at, resp->body_len - at, &m)) {
+            rmq__why(&call->why, "the stored message at byte %u of %u is malformed", (unsigned)at, (unsigned)resp->body_len);
+            return RMQ_ERR_PROTOCOL;
+        }
+        at += (size_t)m.store_size;
+        if (!rmq__query_match(q, &m)) continue;
+        err = rmq__query_keep(q, &m, one->broker_name);
+        if (err != RMQ_OK) return err;
+    }
+    return RMQ_OK;
+}
+
+static int rmq__query_all_done(rmq__inst *in, void *arg)
+{
+    const rmq__query_one *all = (const rmq__query_one *)arg;
+    size_t i;
+    (void)in;
+    for (i = 0; all[i].q; i++) if (all[i].sent && !all[i].call.done) return 0;
+    return 1;
+}
+
+/* One address of every broker group of the route (its master when it has
+ * one, as BrokerData.selectBrokerAddr), each once; the list ends with a
+ * zeroed entry. */
+RMQ__FN size_t rmq__query_targets(rmq__inst *in, const rmq__route *rt, rmq__query *q, rmq__query_one *all)
+{
+    size_t i, k, n = 0;
+    for (i = 0; i < rt->nqueues; i++) {
+        const rmq__broker *b = &in->brokers[rt->queues[i].broker];
+        const char *addr = rmq__broker_master(b);
+        if (!addr && b->naddrs) addr = b->addrs[0].addr;
+        if (!addr) continue;
+        for (k = 0; k < n && rmq__strcmp(all[k].broker_name, b->name) != 0; k++) {}
+        if (k < n) continue;
+        RMQ_MEMSET(&all[n], 0, sizeof all[n]);
+        all[n].q = q;
+        all[n].broker_name = b->name;
+        all[n].addr = addr;
+        n++;
+    }
+    RMQ_MEMSET(&all[n], 0, sizeof all[n]);
+    return n;
+}
+
+/* The request for every broker: Java's header, _UNIQUE_KEY_QUERY as a
+ * plain ext field at a version whose signature leaves it out. */
+RMQ__FN void rmq__query_command(rmq_command *cmd, const rmq__query *q, int max_num, char nums[3][24],
+                                int64_t begin_ms, int64_t end_ms)
+{
+    nums[0][rmq__i64_to_dec(nums[0], max_num)] = 0;
+    nums[1][rmq__i64_to_dec(nums[1], begin_ms)] = 0;
+    nums[2][rmq__i64_to_dec(nums[2], end_ms)] = 0;
+    rmq__command_init(cmd, RMQ_REQ_QUERY_MESSAGE, 0, 0);
+    cmd->version = RMQ__QUERY_VERSION;
+    rmq_command_put_ext(cmd, "topic", q->topic);
+    rmq_command_put_ext(cmd, "key", q->key);
+    rmq_command_put_ext(cmd, "maxNum", nums[0]);
+    rmq_command_put_ext(cmd, "beginTimestamp", nums[1]);
+    rmq_command_put_ext(cmd, "endTimestamp", nums[2]);
+    rmq_command_put_ext(cmd, "_UNIQUE_KEY_QUERY", q->uniq ? "true" : "false");
+}
+
+/* Sends to every broker at once, then runs the loop until each answered
+ * or reached its own deadline (Java's CountDownLatch). */
+RMQ__FN rmq_err rmq__query_send_all(rmq_producer *p, const rmq__query *q, rmq__query_one *all, int max_num,
+                                    int64_t begin_ms, int64_t end_ms)
+{
+    rmq__inst *in = p->in;
+    rmq_command *cmd = &in->rm.tx;
+    char nums[3][24];
+    size_t i, sent = 0;
+    rmq_err err = RMQ_OK;
+    for (i = 0; all[i].q; i++) {
+        rmq__query_command(cmd, q, max_num, nums, begin_ms, end_ms);
+        all[i].call.take = rmq__query_take;
+        all[i].call.arg = &all[i];
+        all[i].call.err = RMQ_OK;
+        all[i].call.code = -1;
+        all[i].call.why.fmt[0] = NULL;
+        err = rmq__invoke(&in->rm, all[i].addr, cmd, NULL, 0, 0, rmq__now(&in->rm) + RMQ__QUERY_TIMEOUT_MS,
+                          rmq__call_done, &all[i].call);
+        if (err == RMQ_OK) { all[i].sent = 1; sent++; }
+        else { all[i].call.err = err; all[i].call.why = in->rm.why; }
+    }
+    while (!rmq__query_all_done(in, all)) rmq__run(in, rmq__query_all_done, all, rmq__now(&in->rm) + 1000u, 0);
+    return sent ? RMQ_OK : rmq__fail(p, err, "QUERY_MESSAGE to %s not sent: %r", all[0].addr, &all[0].call.why);
+}
+
+/* No message kept: Java's "no message" failure, with what the brokers
+ * said. A broker's failure (not QUERY_NOT_FOUND) is named when no broker
+ * answered at all. */
+RMQ__FN rmq_err rmq__query_none(rmq_producer *p, const rmq__query_one *all)
+{
+    size_t i;
+    for (i = 0; all[i].q; i++) if (all[i].call.err == RMQ_OK) break;
+    if (!all[i].q) {
+        if (all[0].call.why.fmt[0])
+            return rmq__fail(p, all[0].call.err, "QUERY_MESSAGE to %s failed: %r", all[0].addr, &all[0].call.why);
+        return rmq__fail(p, all[0].call.err, "QUERY_MESSAGE to %s failed: %s", all[0].addr, rmq_strerror(all[0].call.err));
+    }
+    for (i = 0; all[i].q; i++)
+        if (all[i].call.err == RMQ_OK && all[i].call.code != RMQ_CODE_SUCCESS && all[i].call.code != RMQ_CODE_QUERY_NOT_FOUND)
+            return rmq__call_refused(p, &all[i].call, "query message by key finished, but no message; QUERY_MESSAGE", all[i].addr);
+    p->last_remark[0] = '\0';
+    return rmq__fail(p, RMQ_ERR_BROKER, "query message by key finished, but no message (QUERY_NOT_FOUND, %d)",
+                     (int)RMQ_CODE_QUERY_NOT_FOUND);
+}
+
+RMQ__FN rmq_err rmq__query_run(rmq_producer *p, rmq__query *q, int max_num, int64_t begin_ms, int64_t end_ms)
+{
+    rmq__route *rt = NULL;
+    rmq__query_one *all;
+    rmq_err err = rmq__admin_route(p, q->topic, &rt);
+    if (err != RMQ_OK) return err;
+    all = (rmq__query_one *)RMQ_MALLOC(p->cfg.mem_ctx, (RMQ_MAX_BROKERS + 1) * sizeof *all);
+    if (!all) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "no memory for a query");
+    if (!rmq__query_targets(p->in, rt, q, all)) {
+        RMQ_FREE(p->cfg.mem_ctx, all);
+        return rmq__fail(p, RMQ_ERR_BROKER_NOT_FOUND, "topic %s: no broker address in its route", q->topic);
+    }
+    err = rmq__query_send_all(p, q, all, max_num, begin_ms, end_ms);
+    if (err == RMQ_OK && !q->out->n) err = rmq__query_none(p, all);
+    RMQ_FREE(p->cfg.mem_ctx, all);
+    if (err != RMQ_OK) rmq_query_result_free(p, q->out);
+    return err;
+}
+
+RMQDEF void rmq_query_result_free(rmq_producer *p, rmq_query_result *r)
+{
+    size_t i;
+    if (!r) return;
+    for (i = 0; p && i < r->n; i++) rmq_message_ext_free(p, &r->msgs[i]);
+    if (p && r->msgs) RMQ_FREE(p->cfg.mem_ctx, r->msgs);
+    RMQ_MEMSET(r, 0, sizeof *r);
+}
+
+/* MessageClientIDSetter.getNearlyTimeFromID: the UNIQ_KEY's milliseconds
+ * since the start of the month, in this month unless that is still to
+ * come (then the last one). The month is UTC, as the ids are made. */
+RMQ__FN int rmq__uniq_time(const char *id, int64_t now_ms, int64_t *out)
+{
+    uint8_t b[28];
+    size_t n = RMQ_STRLEN(id), iplen;
+    int64_t start, next, prev_start, span;
+    if ((n != 32 && n != 56) || rmq__unhex(id, n, b)) return -1;
+    iplen = n == 32 ? 4 : 16;
+    span = (int64_t)rmq__be32(b + iplen + 6);
+    rmq__month_bounds(now_ms, &start, &next);
+    if (start + span >= now_ms) {
+        rmq__month_bounds(start - 1, &prev_start, &next);
+        start = prev_start;
+    }
+    *out = start + span;
+    return 0;
+}
+
+
+RMQDEF rmq_err rmq_view_message(rmq_producer *p, const char *offset_msg_id, rmq_message_ext *out)
+{
+    rmq_err err;
+    if (out) RMQ_MEMSET(out, 0, sizeof *out);
+    RMQ__ADMIN_ENTER(p);
+    err = rmq__check_running(p, 1);
+    if (err == RMQ_OK && !out) err = rmq__fail(p, RMQ_ERR_INVALID_ARG, "no output given");
+    if (err == RMQ_OK) err = rmq__view(p, offset_msg_id, out);
+    RMQ__ADMIN_LEAVE(p);
+    return err;
+}
+
+RMQDEF rmq_err rmq_query_message(rmq_producer *p, const char *topic, const char *key, int max_num,
+                                 int64_t begin_ms, int64_t end_ms, rmq_query_result *out)
+{
+    rmq__query q;
+    rmq_err err;
+    if (out) RMQ_MEMSET(out, 0, sizeof *out);
+    RMQ__ADMIN_ENTER(p);
+    err = rmq__check_running(p, 1);
+    if (err == RMQ_OK && (!out || !key || !*key || max_num <= 0))
+        err = rmq__fail(p, RMQ_ERR_INVALID_ARG, "a query needs an output, a key and max_num > 0");
+    if (err == RMQ_OK) {
+        RMQ_MEMSET(&q, 0, sizeof q);
+        q.p = p;
+        q.topic = topic;
+        q.key = key;
+        q.max = (size_t)max_num;
+        q.out = out;
+        err = rmq__query_run(p, &q, max_num, begin_ms, end_ms);
+    }
+    RMQ__ADMIN_LEAVE(p);
+    return err;
+}
+
+/* DefaultMQProducer.viewMessage(topic, msgId): the id as an offset message
+ * id first; on any failure, queryMessageByUniqKey. */
+RMQ__FN rmq_err rmq__view_by_id(rmq_producer *p, const char *topic, const char *msg_id, rmq_message_ext *out)
+{
+    rmq_query_result r;
+    rmq__query q;
+    int64_t nearly;
+    rmq_err err;
+    if (!out || !msg_id) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no message id or output given");
+    if (rmq__view(p, msg_id, out) == RMQ_OK) return RMQ_OK;
+    if (rmq__uniq_time(msg_id, rmq__wall(p->in), &nearly))
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s is not a message id (32 or 56 hex digits)", msg_id);
+    RMQ_MEMSET(&r, 0, sizeof r);
+    RMQ_MEMSET(&q, 0, sizeof q);
+    q.p = p;
+    q.topic = topic;
+    q.key = msg_id;
+    q.uniq = 1;
+    q.max = 1;
+    q.out = &r;
+    err = rmq__query_run(p, &q, RMQ__UNIQ_QUERY_MAX, nearly - 1000, INT64_MAX);
+    if (err != RMQ_OK) return err;
+    *out = r.msgs[0];
+    RMQ_FREE(p->cfg.mem_ctx, r.msgs);
+    return RMQ_OK;
+}
+
+RMQDEF rmq_err rmq_view_message_by_id(rmq_producer *p, const char *topic, const char *msg_id, rmq_message_ext *out)
+{
+    rmq_err err;
+    if (out) RMQ_MEMSET(out, 0, sizeof *out);
+    RMQ__ADMIN_ENTER(p);
+    err = rmq__check_running(p, 1);
+    if (err == RMQ_OK) err = rmq__view_by_id(p, topic, msg_id, out);
+    RMQ__ADMIN_LEAVE(p);
+    return err;
+}
 
 #endif
 

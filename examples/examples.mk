@@ -11,7 +11,7 @@
 .DEFAULT_GOAL := all
 
 EXAMPLES = simple_batch_producer sync_producer async_producer oneway_producer \
-           orderly_producer event_loop_producer rmq_send
+           orderly_producer event_loop_producer rmq_send compressed_producer
 EXAMPLE_BINS = $(EXAMPLES:%=$(B)/examples/%)
 EXAMPLE_BINS_SAN = $(EXAMPLES:%=$(B)/san/examples/%)
 
@@ -25,10 +25,14 @@ $(B)/examples $(B)/san/examples:
 
 # Each example is one .c file that also compiles the library and the port.
 $(EXAMPLE_BINS): $(B)/examples/%: examples/%.c $(HEADER) | $(B)/examples
-	$(CC) $(STRICT) $(POSIX) -O2 -g -I. $< -o $@ -lpthread
+	$(CC) $(STRICT) $(POSIX) -O2 -g -I. $< -o $@ -lpthread $(EXAMPLE_LIBS)
 
 $(EXAMPLE_BINS_SAN): $(B)/san/examples/%: examples/%.c $(HEADER) | $(B)/san/examples
-	$(SANCC) $(STRICT) $(POSIX) $(SAN) -I. $< -o $@ -lpthread
+	$(SANCC) $(STRICT) $(POSIX) $(SAN) -I. $< -o $@ -lpthread $(EXAMPLE_LIBS)
+
+# The zlib codec (examples/zlib_codec.h) is the only example with a library.
+$(B)/examples/compressed_producer $(B)/san/examples/compressed_producer: EXAMPLE_LIBS = -lz
+$(B)/examples/compressed_producer $(B)/san/examples/compressed_producer: examples/zlib_codec.h
 
 test: $(EXAMPLE_BINS_SAN)
 

@@ -20,6 +20,12 @@
  *     rmq_send create-topic TOPIC N   N queues on every broker (key TBW102)
  * Run with --help for every option.
  *
+ * Two subcommands read stored messages back (MQAdmin's viewMessage and
+ * queryMessage):
+ *
+ *     rmq_send view OFFSET_MSG_ID          one message, by its offset msg id
+ *     rmq_send query TOPIC KEY             every message of TOPIC with KEY
+ *
  * Build (this file also compiles the library and the POSIX port):
  *     cc -std=c99 -D_DEFAULT_SOURCE -I. examples/rmq_send.c -o rmq_send -lpthread
  */
@@ -91,6 +97,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fputs("usage: rmq_send -t topic [options] [-m text | -s size | < lines]\n"
+          "       rmq_send view [-n host:port] OFFSET_MSG_ID\n"
+          "       rmq_send query [-n host:port] TOPIC KEY\n"
           "\n"
           "Sends messages to RocketMQ. Without -m or -s, every line of stdin is\n"
           "one message (empty lines are skipped).\n"
@@ -556,7 +564,84 @@ static int cmd_create_topic(rmq_producer *p, char **args)
     return 0;
 }
 
+static void print_time(const char *label, int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char when[32] = "?";
+    if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    printf("%-18s %s.%03d UTC (%lld)\n", label, when, (int)(ms % 1000), (long long)ms);
+}
+
+/* The body as text when it is printable UTF-8-ish text, else in hex. */
+static void print_body(const rmq_message_ext *m)
+{
+    const unsigned char *b = (const unsigned char *)m->body;
+    size_t i, text = 1;
+    for (i = 0; i < m->body_len; i++)
+        if (b[i] < 0x20 && b[i] != '\n' && b[i] != '\t' && b[i] != '\r') text = 0;
+    printf("%-18s %lu bytes%s\n", "Body:", (unsigned long)m->body_len,
+           m->sys_flag & 1 ? " (zlib-compressed as stored: no decompressor here)" : "");
+    if (text) { fwrite(b, 1, m->body_len, stdout); putchar('\n'); return; }
+    for (i = 0; i < m->body_len; i++) printf("%02x%s", b[i], (i + 1) % 32 == 0 || i + 1 == m->body_len ? "\n" : "");
+}
+
+static void print_message(const rmq_message_ext *m)
+{
+    size_t i;
+    printf("%-18s %s\n", "Topic:", m->topic);
+    printf("%-18s %s\n", "Tags:", m->tags);
+    printf("%-18s %s\n", "Keys:", m->keys);
+    printf("%-18s %s\n", "Msg ID:", m->msg_id);
+    printf("%-18s %s\n", "Offset Msg ID:", m->offset_msg_id);
+    printf("%-18s %s/%d\n", "Queue:", m->queue.broker_name, m->queue.queue_id);
+    printf("%-18s %lld\n", "Queue Offset:", (long long)m->queue_offset);
+    printf("%-18s %lld\n", "Commit Log Offset:", (long long)m->commit_log_offset);
+    printf("%-18s %s\n", "Born Host:", m->born_host);
+    print_time("Born Time:", m->born_timestamp_ms);
+    printf("%-18s %s\n", "Store Host:", m->store_host);
+    print_time("Store Time:", m->store_timestamp_ms);
+    printf("%-18s %d\n", "Reconsume Times:", (int)m->reconsume_times);
+    printf("%-18s %d\n", "Flag:", (int)m->flag);
+    printf("%-18s 0x%x\n", "System Flag:", (unsigned)m->sys_flag);
+    printf("%-18s", "Properties:");
+    for (i = 0; i < m->nproperties; i++) printf("%s%s=%s", i ? ", " : " ", m->properties[i].key, m->properties[i].value);
+    putchar('\n');
+    print_body(m);
+}
+
+/* rmq_send view OFFSET_MSG_ID */
+static int cmd_view(rmq_producer *p, char **args)
+{
+    rmq_message_ext m;
+    if (rmq_view_message(p, args[0], &m) != RMQ_OK) {
+        fprintf(stderr, "rmq_send: view %s: %s\n", args[0], rmq_producer_last_error(p));
+        return 1;
+    }
+    print_message(&m);
+    rmq_message_ext_free(p, &m);
+    return 0;
+}
+
+/* rmq_send query TOPIC KEY: the last three days, as mqadmin queryMsgByKey */
+static int cmd_query(rmq_producer *p, char **args)
+{
+    rmq_query_result r;
+    int64_t now = (int64_t)time(NULL) * 1000;
+    size_t i;
+    if (rmq_query_message(p, args[0], args[1], 64, now - 3 * 86400000LL, now + 60000, &r) != RMQ_OK) {
+        fprintf(stderr, "rmq_send: query %s %s: %s\n", args[0], args[1], rmq_producer_last_error(p));
+        return 1;
+    }
+    printf("%lu message(s); index updated at %lld\n", (unsigned long)r.n, (long long)r.index_last_update_ms);
+    for (i = 0; i < r.n; i++) { putchar('\n'); print_message(&r.msgs[i]); }
+    rmq_query_result_free(p, &r);
+    return 0;
+}
+
 static const subcommand subcommands[] = {
+    { "view", 1, "OFFSET_MSG_ID", cmd_view },
+    { "query", 2, "TOPIC KEY", cmd_query },
     { "offsets", 1, "TOPIC", cmd_offsets },
     { "create-topic", 2, "TOPIC N", cmd_create_topic },
 };

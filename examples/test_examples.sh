@@ -441,9 +441,56 @@ test_rmq_send_offsets_prints_every_queue_with_min_max_and_store_time() {
     end
 }
 
+test_compressed_producer_sends_zlib_with_the_java_flag_and_views_it_back_as_sent() {
+    local rec
+    begin "${FUNCNAME[0]}"
+    run compressed_producer -n "$namesrv" -t TopicTest
+    expect "exit status 0" is "$rc" 0
+    expect "viewed back as sent" has "$work/out" "body 16384 bytes, as sent"
+    dump TopicTest
+    rec=$(head -n 1 "$work/dump")
+    expect "one message stored" is "$(nlines "$work/dump")" 1
+    expect "sysFlag COMPRESSED | ZLIB (769)" is "$(json_number "$rec" sysFlag)" 769
+    expect "the zlib stream stored (78 5E, far below 16384 bytes)" is "$(json_text "$rec" bodyHex | cut -c1-4)" 785E
+    expect "a compressed body" is "$(( $(json_number "$rec" bodyLen) < 2000 ))" 1
+    end
+}
+
+test_rmq_send_view_prints_a_stored_message_by_its_offset_msg_id() {
+    local id
+    begin "${FUNCNAME[0]}"
+    run rmq_send -n "$namesrv" -t TopicTest -m "look at me" --tags TagV --keys "kv1 kv2" -p color=blue
+    id=$(awk '{print $3}' "$work/out")
+    run rmq_send view -n "$namesrv" "$id"
+    expect "exit status 0" is "$rc" 0
+    expect "its topic" has "$work/out" "Topic:             TopicTest"
+    expect "its tags" has "$work/out" "Tags:              TagV"
+    expect "its keys" has "$work/out" "Keys:              kv1 kv2"
+    expect "its offset msg id" has "$work/out" "Offset Msg ID:     $id"
+    expect "its property" has "$work/out" "color=blue"
+    expect "its body" has "$work/out" "look at me"
+    run rmq_send view -n "$namesrv" NOTANID
+    expect "a malformed id: exit status 1" is "$rc" 1
+    expect "a malformed id named" has "$work/err" "NOTANID is not an offset message id"
+    end
+}
+
+test_rmq_send_query_prints_every_message_of_a_key() {
+    begin "${FUNCNAME[0]}"
+    run rmq_send -n "$namesrv" -t TopicTest -m "keyed" -c 3 --keys "qk1"
+    run rmq_send query -n "$namesrv" TopicTest qk1
+    expect "exit status 0" is "$rc" 0
+    expect "three found" has "$work/out" "3 message(s)"
+    expect "three bodies" is "$(grep -c '^keyed$' "$work/out")" 3
+    run rmq_send query -n "$namesrv" TopicTest nobody-sent-this
+    expect "nothing found: exit status 1" is "$rc" 1
+    expect "Java's no-message failure" has "$work/err" "no message"
+    end
+}
+
 # -- main ----------------------------------------------------------------------------------------
 for prog in simple_batch_producer sync_producer async_producer oneway_producer orderly_producer \
-            event_loop_producer rmq_send; do
+            event_loop_producer rmq_send compressed_producer; do
     if [ ! -x "$dir/$prog" ]; then
         echo "$dir/$prog is missing (make builds it)"
         echo "0 passed, 1 failed"

@@ -27,3 +27,16 @@ $(B)/vg/test_admin_e2e: $(ADMIN_E2E_DEPS) | $(B)/vg mockbroker
 
 TEST_BINS_SAN += $(B)/san/test_admin_e2e
 TEST_BINS_VG += $(B)/vg/test_admin_e2e
+
+# Viewing and querying messages against the mock (tests/test_e2e_view.c).
+E2E_VIEW_DEPS = tests/test_e2e_view.c tests/rmq_test.h tests/mockbroker/mock_client.h \
+                rocketmq_producer.h port/rmq_port_posix.h
+
+$(B)/san/test_e2e_view: $(E2E_VIEW_DEPS) | $(B)/san mockbroker
+	$(SANCC) $(STRICT) $(POSIX) $(SAN) tests/test_e2e_view.c -o $@ -lpthread
+
+$(B)/vg/test_e2e_view: $(E2E_VIEW_DEPS) | $(B)/vg mockbroker
+	$(CC) $(STRICT) $(POSIX) -O1 -g tests/test_e2e_view.c -o $@ -lpthread
+
+TEST_BINS_SAN += $(B)/san/test_e2e_view
+TEST_BINS_VG += $(B)/vg/test_e2e_view

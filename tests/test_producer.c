@@ -669,7 +669,7 @@ static void test_compressor_hook_is_used_from_the_threshold_only(void)
     rmq_message_init(&m, "TopicTest", big, 4096);
     CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
     CHECK_INT(calls, 1);
-    CHECK_HAS(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->ext, "f=1\n");
+    CHECK_HAS(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->ext, "f=769\n");   /* COMPRESSED | ZLIB */
     rmq_producer_destroy(p);
     simc_destroy(c);
 }

@@ -12,6 +12,7 @@
 #include "test_faults.c"
 #include "test_perf.c"
 #include "test_admin.c"
+#include "test_admin_view.c"
 
 int main(int argc, char **argv)
 {
@@ -23,5 +24,6 @@ int main(int argc, char **argv)
     run_transaction_tests();
     run_perf_tests();
     run_admin_tests();
+    run_admin_view_tests();
     return test_summary();
 }

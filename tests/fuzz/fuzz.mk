@@ -14,7 +14,7 @@
 # FUZZ_INC names the tree whose rocketmq_producer.h and port/ are fuzzed
 # (default: this one), e.g. a copy with a fix applied.
 
-FUZZ_ALL = fuzz_frame fuzz_json fuzz_route fuzz_properties fuzz_batch fuzz_producer fuzz_core fuzz_request
+FUZZ_ALL = fuzz_frame fuzz_json fuzz_route fuzz_properties fuzz_batch fuzz_producer fuzz_core fuzz_request fuzz_stored
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 2

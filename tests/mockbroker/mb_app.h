@@ -224,6 +224,9 @@ int mb_remoting_on_frame(mb_app *app, mb_conn *c, const unsigned char *frame, si
 /* ---- mb_namesrv.c / mb_broker.c: 1 = reply r, 0 = no reply ---- */
 int mb_namesrv_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 int mb_broker_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
+/* ---- mb_query.c ---- */
+/* QUERY_MESSAGE (12) as QueryMessageProcessor answers it. */
+int mb_query_message(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 int mb_broker_check_transaction(mb_app *app, mb_server *b, const char *id, mb_buf *err);
 /* mb_admin.c: createTopic, offset by time, earliest store time. */
 int mb_admin_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);

@@ -827,6 +827,8 @@ int mb_broker_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r)
         return end_transaction(app, c, req, r);
     case 33: /* VIEW_MESSAGE_BY_ID */
         return view_message(app, c, req, r);
+    case 12: /* QUERY_MESSAGE */
+        return mb_query_message(app, c, req, r);
     case 30: /* GET_MAX_OFFSET */
         return queue_offset_query(c, req, r, 1);
     case 31: /* GET_MIN_OFFSET */

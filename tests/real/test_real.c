@@ -1151,6 +1151,7 @@ static void test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_ar
 }
 
 #include "real_admin.c"
+#include "real_view.c"
 
 int main(int argc, char **argv)
 {
@@ -1170,6 +1171,7 @@ int main(int argc, char **argv)
     }
     if (getenv("RMQ_REAL_ACL")) {
         RUN(test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_are_refused);
+        RUN(test_view_acl_signed_key_and_unique_key_queries_are_accepted);
         return test_summary();
     }
     test_filter = filter;
@@ -1192,6 +1194,10 @@ int main(int argc, char **argv)
     RUN(test_admin_create_topic_makes_n_queues_on_both_broker_groups_and_the_topic_takes_sends);
     RUN(test_admin_offsets_move_by_the_messages_sent_and_search_and_store_time_agree);
     RUN(test_admin_vip_channel_takes_sends_and_admin_calls_to_port_minus_2_heartbeats_to_the_port);
+    /* viewing and querying messages (MQAdmin) */
+    RUN(test_view_query_and_view_by_id_read_back_what_was_sent_json_headers);
+    RUN(test_view_query_and_view_by_id_read_back_what_was_sent_binary_headers);
+    RUN(test_view_a_zlib_compressed_message_reads_back_as_sent_here_and_in_mqadmin);
     if (test_skipped) printf("%d skipped (each said why above)\n", test_skipped);
     test_passed -= test_skipped;                     /* a skip is not a pass */
     return test_summary();
