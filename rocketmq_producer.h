@@ -359,7 +359,7 @@
  *                        offset queries, rmq_view_message*, rmq_query_message
  *                        not defined)
  *   RMQ_NO_REQUEST       no request-reply (rmq_request* not defined)
- *   RMQ_NO_NAMESPACE     cfg.name_space is ignored (must be NULL)
+ *   RMQ_NO_NAMESPACE     no namespaces (cfg.name_space must be NULL or "")
  *   RMQ_NO_VIP_CHANNEL   cfg.vip_channel is ignored (must be 0)
  *   RMQ_NO_TRACE         no message trace (cfg.trace_enable must be 0)
  * Platform:
@@ -636,8 +636,14 @@ typedef struct rmq_producer_config {
     void *compressor_arg;
     rmq_decompress_fn decompressor;/* NULL: compressed bodies stay so */
     void *decompressor_arg;
-    /* Java's namespace: topics and the group are used as "ns%name" on the
-     * wire and handed back without it. NULL or "": none. */
+    /* Java's namespace (setNamespace): the group and every send's topic go
+     * to brokers as "ns%name" (system topics and groups as they are,
+     * "%RETRY%ns%name" for a retry name), each send carries INSTANCE_ID=ns,
+     * and results, fetched queues, a selector's queues and checked messages
+     * name topics bare. The 127 and 255 limits count the wrapped names. At
+     * most 125 bytes, no '%'. NULL or "": none, unless the name server
+     * address is an instance endpoint "MQ_INST_x_y.host:port", whose
+     * namespace is then MQ_INST_x_y (as Java's getNamespace). */
     const char *name_space;
     int vip_channel;               /* 0, as Java 4.9.8: use the broker's port - 2 */
     int trace_enable;              /* 0: message trace off */
