@@ -5714,6 +5714,7 @@ struct rmq_producer {
 #ifndef RMQ_NO_NAMESPACE
     char ns[RMQ__NS_MAX_LEN + 1];            /* the namespace in use ("" none), set at start */
     char ns_group[RMQ_GROUP_MAX_LEN + 1];    /* the group as brokers know it: cfg.group points here */
+    char ns_name[RMQ_TOPIC_MAX_LEN + 1];     /* a topic renamed, under the lock: off the send stack */
 #endif
 };
 
@@ -5832,7 +5833,7 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
     if (rmq__strcmp(cfg->group, "DEFAULT_PRODUCER") == 0)
         return rmq__bad(why, "group", "producerGroup can not equal DEFAULT_PRODUCER, please specify another one.");
 #ifdef RMQ_NO_NAMESPACE
-    if (cfg->name_space && *cfg->name_space) return rmq__bad(why, "name_space", "namespaces are cut by RMQ_NO_NAMESPACE");
+    if (cfg->name_space && *cfg->name_space) return rmq__bad(why, "name_space", "cut by RMQ_NO_NAMESPACE");
 #else
     if (cfg->name_space && !rmq__ns_name_ok(cfg->name_space))
         return rmq__bad(why, "name_space", "want at most 125 characters of ^[|a-zA-Z0-9_-]*$ (no '%': it ends the namespace)");
@@ -6026,26 +6027,31 @@ RMQ__FN void rmq__ns_unwrap_queue(const rmq_producer *p, rmq_queue *q)
     rmq__ns_unwrap(p, q->topic, RMQ_STRLEN(q->topic), q->topic, sizeof q->topic);
 }
 
-/* The topic t of a send as the broker knows it, in buf (RMQ_TOPIC_MAX_LEN
- * + 1 bytes). Java checks the length of this form: a topic that fits alone
- * may not with its namespace. */
-RMQ__FN rmq_err rmq__ns_topic(rmq_producer *p, const char **t, char *buf)
+/* The topic t of a send as the broker knows it (valid until the next
+ * call, under the lock). Java checks the length of this form: a topic that
+ * fits alone may not with its namespace. */
+RMQ__FN rmq_err rmq__ns_topic(rmq_producer *p, const char **t)
 {
     if (!*t || !p->ns[0]) return RMQ_OK;
-    if (rmq__ns_wrap(p, *t, RMQ_STRLEN(*t), buf, RMQ_TOPIC_MAX_LEN + 1) < 0)
+    if (rmq__ns_wrap(p, *t, RMQ_STRLEN(*t), p->ns_name, sizeof p->ns_name) < 0)
         return rmq__fail(p, RMQ_ERR_MESSAGE,
                          "The specified topic %s is longer than topic max length 127 with its namespace (%s%%%s)",
                          *t, p->ns, *t);
-    *t = buf;
+    *t = p->ns_name;
     return RMQ_OK;
 }
+
 
 /* DefaultMQProducer.queueWithNamespace: a queue the application names for
  * a send is of the message's topic (already wrapped) in either form. */
 RMQ__FN int rmq__ns_same_topic(rmq_producer *p, const char *queue_topic, const char *topic)
 {
-    char t[RMQ_TOPIC_MAX_LEN + 1];
-    return rmq__ns_wrap(p, queue_topic, RMQ_STRLEN(queue_topic), t, sizeof t) >= 0 && rmq__strcmp(t, topic) == 0;
+    const char *q = queue_topic;
+    size_t n = RMQ_STRLEN(q), k = RMQ_STRLEN(p->ns), pre = rmq__ns_prefix(q, n);
+    if (rmq__strcmp(q, topic) == 0) return 1;            /* wrapping a wrapped name keeps it */
+    if (!k || !n || rmq__ns_system(q, n) || rmq__ns_carried(p, q, n, pre)) return 0;
+    return RMQ_STRLEN(topic) == n + k + 1 && RMQ_MEMCMP(topic, q, pre) == 0 &&
+           RMQ_MEMCMP(topic + pre, p->ns, k) == 0 && topic[pre + k] == '%' && rmq__strcmp(topic + pre + k + 1, q + pre) == 0;
 }
 
 /* Message.setInstanceId: each send names the namespace it was made in. */
@@ -6102,7 +6108,7 @@ RMQ__FN rmq_err rmq__ns_start(rmq_producer *p, const char *namesrv)
 #define rmq__ns_wrap(p, r, n, out, cap) ((void)(p), rmq__ns_copy((r), (n), (out), (cap)))
 #define rmq__ns_unwrap(p, r, n, out, cap) ((void)(p), rmq__ns_copy((r), (n), (out), (cap)))
 #define rmq__ns_unwrap_queue(p, q) ((void)0)
-#define rmq__ns_topic(p, t, buf) ((void)(buf), RMQ_OK)
+#define rmq__ns_topic(p, t) RMQ_OK
 #define rmq__ns_same_topic(p, queue_topic, topic) (rmq__strcmp((queue_topic), (topic)) == 0)
 #define rmq__ns_put_instance_id(p, props) RMQ_OK
 #define rmq__ns_start(p, namesrv) RMQ_OK
@@ -6957,10 +6963,8 @@ RMQ__FN void rmq__op_route_ready(rmq__op *op)
     if (RMQ__TARGET(op) == RMQ__TARGET_SELECT) {
         rmq_message m;
         rmq_err err;
-        rmq_queue bare;               /* the message a selector sees names its topic bare */
-        rmq__strlcpy(bare.topic, rt->topic, sizeof bare.topic);
-        rmq__ns_unwrap_queue(op->p, &bare);
-        rmq_message_init(&m, bare.topic, op->body.p, op->body.len);
+        rmq__ns_unwrap_queue(op->p, &op->queue);   /* the selector sees the topic bare; its pick is wrapped again */
+        rmq_message_init(&m, op->queue.topic, op->body.p, op->body.len);
         m.tags = op->sel_tags;
         m.keys = op->sel_keys;
         m.flag = op->flag;
@@ -7294,7 +7298,6 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     rmq__op *op;
     rmq_err err = rmq__check_running(p, a->mode == RMQ__MODE_SYNC);
     const char *topic;
-    char ns_topic[RMQ_TOPIC_MAX_LEN + 1];
     if (err != RMQ_OK) return err;
     if (!a->msgs || a->n == 0 || a->n > 65535 || (!a->batch && a->n != 1)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no message given");
     if (a->mode == RMQ__MODE_SYNC && !a->res) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no result given");
@@ -7304,7 +7307,7 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     if (!a->batch) { err = rmq__check_message(p, a->msgs); if (err != RMQ_OK) return err; }
     if (a->batch && RMQ__TARGET(a) == RMQ__TARGET_SELECT) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "a batch cannot use a selector");
     topic = a->msgs[0].topic;
-    err = rmq__ns_topic(p, &topic, ns_topic);
+    err = rmq__ns_topic(p, &topic);
     if (err != RMQ_OK) return err;
     if (RMQ__TARGET(a) == RMQ__TARGET_QUEUE) {
         if (!a->queue) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no queue given");
@@ -7504,7 +7507,7 @@ static int rmq__route_settled(rmq__inst *in, void *arg)
 
 RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
 {
-    char ns_topic[RMQ_TOPIC_MAX_LEN + 1];
+    const char *name = topic;    /* as the broker knows it */
     rmq__route *rt;
     uint32_t deadline;
     size_t i;
@@ -7512,9 +7515,9 @@ RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue 
     if (err != RMQ_OK) return err;
     if (!n || (!out && cap)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no output given");
     err = rmq__check_topic(p, topic);
-    if (err == RMQ_OK) err = rmq__ns_topic(p, &topic, ns_topic);
+    if (err == RMQ_OK) err = rmq__ns_topic(p, &name);
     if (err != RMQ_OK) return err;
-    rt = rmq__route_get(p->in, topic);
+    rt = rmq__route_get(p->in, name);
     if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
     rmq__route_use(p, rt);
     deadline = rmq__now(&p->in->rm) + p->cfg.send_timeout_ms;
