@@ -6041,7 +6041,6 @@ RMQ__FN rmq_err rmq__ns_topic(rmq_producer *p, const char **t)
     return RMQ_OK;
 }
 
-
 /* DefaultMQProducer.queueWithNamespace: a queue the application names for
  * a send is of the message's topic (already wrapped) in either form. */
 RMQ__FN int rmq__ns_same_topic(rmq_producer *p, const char *queue_topic, const char *topic)
