@@ -133,3 +133,55 @@ static void test_namespace_every_kind_of_send_is_stored_under_the_wrapped_topic(
     CHECKF(out && strcmp(mq_label(out, "Topic"), wrapped) == 0, "queryMsgById: %.800s", out ? out : "");
     free(out);
 }
+
+static char ns_checked[160];
+
+static rmq_transaction_state ns_real_check(void *arg, const rmq_checked_message *m)
+{
+    (void)arg;
+    tx_checks++;
+    snprintf(ns_checked, sizeof ns_checked, "%s", m->topic);
+    return RMQ_TX_COMMIT;
+}
+
+/* A transaction left unknown: the broker finds the producer by the half
+ * message's PGROUP (NS%group, as its heartbeat named it), checks back, and
+ * the checker sees the bare topic; the commit it answers is stored under
+ * NS%topic. */
+static void test_namespace_a_transaction_check_back_finds_the_wrapped_group(void)
+{
+    char ns[48], topic[96], wrapped[160], group[96];
+    rmq_producer_config cfg;
+    rmq_check_transaction check;
+    rmq_transaction_state unknown = RMQ_TX_UNKNOWN, got;
+    rmq_producer *p;
+    rmq_send_result res;
+    rmq_message m;
+    long long until;
+    mq_msgs st;
+    ns_of_run(ns, sizeof ns);
+    name_of(topic, sizeof topic, "NsCheck");
+    name_of(group, sizeof group, "GNsCheck");
+    ns_wrapped(wrapped, sizeof wrapped, ns, topic);
+    CHECK(create_topic(R.namesrv, wrapped, NULL, 4));
+    check.arg = NULL;
+    check.check = ns_real_check;
+    real_config(&cfg, group);
+    cfg.name_space = ns;
+    cfg.check_transaction = &check;
+    CHECK((p = real_start(&cfg)) != NULL);
+    tx_checks = 0;
+    ns_checked[0] = 0;
+    rmq_message_init(&m, topic, "ns-unknown", 10);
+    m.keys = "ns-tx-unknown";
+    CHECKF(rmq_send_in_transaction(p, &m, tx_local, &unknown, &res, &got) == RMQ_OK, "%s", rmq_producer_last_error(p));
+    CHECK_STR(res.queue.topic, topic);
+    for (until = now_ms() + 90000; now_ms() < until && tx_checks == 0; ) rmq_producer_poll(p, 200);
+    CHECKF(tx_checks > 0, "no check-back from the broker in 90 s");
+    CHECK_STR(ns_checked, topic);
+    for (until = now_ms() + 1000; now_ms() < until; ) rmq_producer_poll(p, 100);   /* the answer leaves */
+    real_stop(p);
+    CHECKF(mq_consume_topic(R.namesrv, wrapped, &st, R.why, sizeof R.why) >= 0, "%s", R.why);
+    CHECKF(find_by_key(&st, "ns-tx-unknown") != NULL, "the checked-back message is not stored under %s", wrapped);
+    mq_msgs_free(&st);
+}

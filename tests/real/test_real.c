@@ -1191,6 +1191,7 @@ int main(int argc, char **argv)
     /* namespaces */
     RUN(test_namespace_a_new_topic_is_created_under_its_wrapped_name);
     RUN(test_namespace_every_kind_of_send_is_stored_under_the_wrapped_topic);
+    RUN(test_namespace_a_transaction_check_back_finds_the_wrapped_group);
     if (test_skipped) printf("%d skipped (each said why above)\n", test_skipped);
     test_passed -= test_skipped;                     /* a skip is not a pass */
     return test_summary();
