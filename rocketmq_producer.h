@@ -361,7 +361,7 @@
  *                        offset queries, rmq_view_message*, rmq_query_message
  *                        not defined)
  *   RMQ_NO_REQUEST       no request-reply (rmq_request* not defined)
- *   RMQ_NO_NAMESPACE     cfg.name_space is ignored (must be NULL)
+ *   RMQ_NO_NAMESPACE     no namespaces (cfg.name_space must be NULL or "")
  *   RMQ_NO_VIP_CHANNEL   cfg.vip_channel is ignored (must be 0)
  *   RMQ_NO_TRACE         no message trace (cfg.trace_enable must be 0)
  * Platform:
@@ -638,8 +638,14 @@ typedef struct rmq_producer_config {
     void *compressor_arg;
     rmq_decompress_fn decompressor;/* NULL: compressed bodies stay so */
     void *decompressor_arg;
-    /* Java's namespace: topics and the group are used as "ns%name" on the
-     * wire and handed back without it. NULL or "": none. */
+    /* Java's namespace (setNamespace): the group and every send's topic go
+     * to brokers as "ns%name" (system topics and groups as they are,
+     * "%RETRY%ns%name" for a retry name), each send carries INSTANCE_ID=ns,
+     * and results, fetched queues, a selector's queues and checked messages
+     * name topics bare. The 127 and 255 limits count the wrapped names. At
+     * most 125 bytes, no '%'. NULL or "": none, unless the name server
+     * address is an instance endpoint "MQ_INST_x_y.host:port", whose
+     * namespace is then MQ_INST_x_y (as Java's getNamespace). */
     const char *name_space;
     /* 0, as Java 4.9.8. 1: sends (sync, oneway, an async send's first
      * attempt) and admin calls go to the broker's VIP port, its port - 2;
@@ -5779,6 +5785,9 @@ RMQ__FN void rmq__inst_release(rmq__inst *in)
 enum { RMQ__MODE_SYNC = 0, RMQ__MODE_ASYNC, RMQ__MODE_ONEWAY };
 enum { RMQ__TARGET_DEFAULT = 0, RMQ__TARGET_QUEUE, RMQ__TARGET_SELECT };
 
+/* A namespace goes before a topic with a '%': what leaves room for one. */
+#define RMQ__NS_MAX_LEN (RMQ_TOPIC_MAX_LEN - 2)
+
 /* One send call, from acceptance to its single completion. */
 struct rmq__op {
     rmq__timer timer;            /* first: armed while waiting for a route */
@@ -5824,6 +5833,11 @@ struct rmq_producer {
 #ifndef RMQ_NO_THREADS
     uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
     int calls;                   /* calls on it running now, in any thread */
+#endif
+#ifndef RMQ_NO_NAMESPACE
+    char ns[RMQ__NS_MAX_LEN + 1];            /* the namespace in use ("" none), set at start */
+    char ns_group[RMQ_GROUP_MAX_LEN + 1];    /* the group as brokers know it: cfg.group points here */
+    char ns_name[RMQ_TOPIC_MAX_LEN + 1];     /* a topic renamed, under the lock: off the send stack */
 #endif
 };
 
@@ -5890,6 +5904,17 @@ static int rmq__name_chars_ok(const char *s)
     return 1;
 }
 
+#ifndef RMQ_NO_NAMESPACE
+/* A namespace: a name without '%', which ends it on the wire, short
+ * enough to leave a topic room. */
+static int rmq__ns_name_ok(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++, n++) if (*s == '%' || !rmq__name_char_ok((unsigned char)*s)) return 0;
+    return n <= RMQ__NS_MAX_LEN;
+}
+#endif
+
 static rmq_err rmq__bad_text(rmq_reason *why, const char *field, const char *text)
 {
     if (why) rmq__why(why, "%s: %s", field, text);
@@ -5930,6 +5955,12 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
         return rmq__bad(why, "group", "the specified group contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$");
     if (rmq__strcmp(cfg->group, "DEFAULT_PRODUCER") == 0)
         return rmq__bad(why, "group", "producerGroup can not equal DEFAULT_PRODUCER, please specify another one.");
+#ifdef RMQ_NO_NAMESPACE
+    if (cfg->name_space && *cfg->name_space) return rmq__bad(why, "name_space", "cut by RMQ_NO_NAMESPACE");
+#else
+    if (cfg->name_space && !rmq__ns_name_ok(cfg->name_space))
+        return rmq__bad(why, "name_space", "want at most 125 characters of ^[|a-zA-Z0-9_-]*$ (no '%': it ends the namespace)");
+#endif
     if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, NULL, &nns))
         return rmq__bad(why, "namesrv_addr", "want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries");
     if (rmq__is_blank(cfg->instance_name) || RMQ_STRLEN(cfg->instance_name) > 64)
@@ -6032,6 +6063,179 @@ static const char *rmq__state_name(rmq_service_state s)
     }
 }
 
+/* -- namespace (NamespaceUtil) ------------------------------------------- */
+/* Java's namespace (ClientConfig.withNamespace / withoutNamespace): the
+ * broker knows a topic or the group as "ns%name" ("%RETRY%ns%name" for a
+ * retry name, "%DLQ%ns%name" for a dead-letter one), so several instances
+ * share one cluster; the application names them bare and gets them back
+ * bare. System topics and groups are shared by all and keep their names.
+ * Other parts rename through rmq__ns_wrap and rmq__ns_unwrap. */
+static RMQ__UNUSED int rmq__ns_copy(const char *r, size_t n, char *out, size_t cap)
+{
+    if (n >= cap) return -1;
+    if (n) RMQ_MEMMOVE(out, r, n);
+    out[n] = 0;
+    return (int)n;
+}
+
+#ifndef RMQ_NO_NAMESPACE
+static const char *const rmq__ns_system_topics[] = {
+    "TBW102", "SCHEDULE_TOPIC_XXXX", "BenchmarkTest", "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRACE_TOPIC",
+    "RMQ_SYS_TRANS_OP_HALF_TOPIC", "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC", "OFFSET_MOVED_EVENT"
+};
+
+static int rmq__ns_starts(const char *r, size_t n, const char *lit, size_t k)
+{
+    return n >= k && RMQ_MEMCMP(r, lit, k) == 0;
+}
+
+/* TopicValidator.isSystemTopic or MixAll.isSysConsumerGroup. */
+static int rmq__ns_system(const char *r, size_t n)
+{
+    size_t i;
+    rmq_slice s;
+    s.ptr = r;
+    s.len = n;
+    for (i = 0; i < sizeof rmq__ns_system_topics / sizeof *rmq__ns_system_topics; i++)
+        if (rmq__slice_eq(s, rmq__ns_system_topics[i])) return 1;
+    return rmq__ns_starts(r, n, "rmq_sys_", 8) || rmq__ns_starts(r, n, "CID_RMQ_SYS_", 12);
+}
+
+/* The length of a %RETRY% or %DLQ% prefix, which stays in front. */
+static size_t rmq__ns_prefix(const char *r, size_t n)
+{
+    return rmq__ns_starts(r, n, "%RETRY%", 7) ? 7 : rmq__ns_starts(r, n, "%DLQ%", 5) ? 5 : 0;
+}
+
+/* 1 when r, past its prefix pre, starts with "ns%": r carries ns. */
+static int rmq__ns_carried(const rmq_producer *p, const char *r, size_t n, size_t pre)
+{
+    size_t k = RMQ_STRLEN(p->ns);
+    return k && !rmq__ns_system(r, n) && n - pre > k && RMQ_MEMCMP(r + pre, p->ns, k) == 0 && r[pre + k] == '%';
+}
+
+/* NamespaceUtil.wrapNamespace: r (n bytes) as the broker knows it, written
+ * with its NUL into out (cap bytes; out may be r itself). Returns its
+ * length, or -1 when it does not fit. */
+RMQ__FN int rmq__ns_wrap(const rmq_producer *p, const char *r, size_t n, char *out, size_t cap)
+{
+    size_t k = RMQ_STRLEN(p->ns), pre = rmq__ns_prefix(r, n);
+    if (!k || !n || rmq__ns_system(r, n) || rmq__ns_carried(p, r, n, pre)) return rmq__ns_copy(r, n, out, cap);
+    if (n + k + 1 >= cap) return -1;
+    RMQ_MEMMOVE(out + pre + k + 1, r + pre, n - pre);   /* the name first: out may be r */
+    RMQ_MEMMOVE(out, r, pre);
+    RMQ_MEMCPY(out + pre, p->ns, k);
+    out[pre + k] = '%';
+    out[n + k + 1] = 0;
+    return (int)(n + k + 1);
+}
+
+/* NamespaceUtil.withoutNamespace(r, ns): r as the application named it;
+ * a name of another namespace, or of none, stays as it is. Same contract
+ * as rmq__ns_wrap. */
+RMQ__FN int rmq__ns_unwrap(const rmq_producer *p, const char *r, size_t n, char *out, size_t cap)
+{
+    size_t k = RMQ_STRLEN(p->ns), pre = rmq__ns_prefix(r, n);
+    if (!rmq__ns_carried(p, r, n, pre)) return rmq__ns_copy(r, n, out, cap);
+    if (n - k - 1 >= cap) return -1;
+    RMQ_MEMMOVE(out, r, pre);
+    RMQ_MEMMOVE(out + pre, r + pre + k + 1, n - pre - k - 1);
+    out[n - k - 1] = 0;
+    return (int)(n - k - 1);
+}
+
+/* A queue handed back to the application names its topic bare. */
+RMQ__FN void rmq__ns_unwrap_queue(const rmq_producer *p, rmq_queue *q)
+{
+    rmq__ns_unwrap(p, q->topic, RMQ_STRLEN(q->topic), q->topic, sizeof q->topic);
+}
+
+/* The topic t of a send as the broker knows it (valid until the next
+ * call, under the lock). Java checks the length of this form: a topic that
+ * fits alone may not with its namespace. */
+RMQ__FN rmq_err rmq__ns_topic(rmq_producer *p, const char **t)
+{
+    if (!*t || !p->ns[0]) return RMQ_OK;
+    if (rmq__ns_wrap(p, *t, RMQ_STRLEN(*t), p->ns_name, sizeof p->ns_name) < 0)
+        return rmq__fail(p, RMQ_ERR_MESSAGE,
+                         "The specified topic %s is longer than topic max length 127 with its namespace (%s%%%s)",
+                         *t, p->ns, *t);
+    *t = p->ns_name;
+    return RMQ_OK;
+}
+
+/* DefaultMQProducer.queueWithNamespace: a queue the application names for
+ * a send is of the message's topic (already wrapped) in either form. */
+RMQ__FN int rmq__ns_same_topic(rmq_producer *p, const char *queue_topic, const char *topic)
+{
+    const char *q = queue_topic;
+    size_t n = RMQ_STRLEN(q), k = RMQ_STRLEN(p->ns), pre = rmq__ns_prefix(q, n);
+    if (rmq__strcmp(q, topic) == 0) return 1;            /* wrapping a wrapped name keeps it */
+    if (!k || !n || rmq__ns_system(q, n) || rmq__ns_carried(p, q, n, pre)) return 0;
+    return RMQ_STRLEN(topic) == n + k + 1 && RMQ_MEMCMP(topic, q, pre) == 0 &&
+           RMQ_MEMCMP(topic + pre, p->ns, k) == 0 && topic[pre + k] == '%' && rmq__strcmp(topic + pre + k + 1, q + pre) == 0;
+}
+
+/* Message.setInstanceId: each send names the namespace it was made in. */
+RMQ__FN rmq_err rmq__ns_put_instance_id(rmq_producer *p, rmq__buf *props)
+{
+    if (!p->ns[0]) return RMQ_OK;
+    rmq__prop_put(props, "INSTANCE_ID", p->ns, RMQ_STRLEN(p->ns));
+    if (props->failed == RMQ__BUF_OVER_LIMIT)
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
+                         RMQ_PROPERTIES_MAX_BYTES);
+    return props->failed ? rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties") : RMQ_OK;
+}
+
+static int rmq__ns_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* ClientConfig.getNamespace when none is set: an instance endpoint,
+ * ^(\w+://|)MQ_INST_\w+_\w+\..*, carries one, "MQ_INST_x_y". Returns its
+ * length (0: the address carries none) and writes it into out when it fits. */
+RMQ__FN size_t rmq__ns_from_addr(const char *a, char *out, size_t cap)
+{
+    const char *s = a, *e, *u;
+    while (rmq__ns_word_char(*s)) s++;
+    if (s > a && s[0] == ':' && s[1] == '/' && s[2] == '/') a = s + 3;
+    if (!rmq__starts_with(a, "MQ_INST_")) return 0;
+    for (e = a + 8; rmq__ns_word_char(*e); e++) {}
+    for (u = a + 9; u < e - 1 && *u != '_'; u++) {}
+    if (*e != '.' || u >= e - 1) return 0;      /* no "x_y" before the first '.' */
+    if ((size_t)(e - a) < cap) { RMQ_MEMCPY(out, a, (size_t)(e - a)); out[e - a] = 0; }
+    return (size_t)(e - a);
+}
+
+/* DefaultMQProducer.start: the namespace is settled (the configured one,
+ * else the name server address's) and the group renamed with it, before
+ * anything names the group to a broker. namesrv: the address in use. */
+RMQ__FN rmq_err rmq__ns_start(rmq_producer *p, const char *namesrv)
+{
+    const char *g = p->cfg.group;
+    if (g == p->ns_group) return RMQ_OK;       /* a start again after a refused one */
+    p->ns[0] = 0;
+    if (p->cfg.name_space && *p->cfg.name_space) rmq__strlcpy(p->ns, p->cfg.name_space, sizeof p->ns);
+    else if (namesrv && rmq__ns_from_addr(namesrv, p->ns, sizeof p->ns) >= sizeof p->ns)
+        return rmq__fail(p, RMQ_ERR_CONFIG, "namesrv_addr: the namespace of instance endpoint %s is longer than 125 bytes", namesrv);
+    if (rmq__ns_wrap(p, g, RMQ_STRLEN(g), p->ns_group, sizeof p->ns_group) < 0)
+        return rmq__fail(p, RMQ_ERR_CONFIG, "group: %s%%%s, the group with its namespace, is longer than group max length 255.",
+                         p->ns, g);
+    p->cfg.group = p->ns_group;
+    return RMQ_OK;
+}
+#else
+/* Without namespaces every name is the broker's as it is. */
+#define rmq__ns_wrap(p, r, n, out, cap) ((void)(p), rmq__ns_copy((r), (n), (out), (cap)))
+#define rmq__ns_unwrap(p, r, n, out, cap) ((void)(p), rmq__ns_copy((r), (n), (out), (cap)))
+#define rmq__ns_unwrap_queue(p, q) ((void)0)
+#define rmq__ns_topic(p, t) RMQ_OK
+#define rmq__ns_same_topic(p, queue_topic, topic) (rmq__strcmp((queue_topic), (topic)) == 0)
+#define rmq__ns_put_instance_id(p, props) RMQ_OK
+#define rmq__ns_start(p, namesrv) RMQ_OK
+#endif
+
 /* -- lifecycle ----------------------------------------------------------- */
 /* Copies the config's strings into one allocation owned by the producer. */
 RMQ__FN rmq_err rmq__copy_strings(rmq_producer *p, const rmq_producer_config *cfg)
@@ -6131,6 +6335,8 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
         int n;
         if (rmq__namesrv_parse(ns, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
     }
+    err = rmq__ns_start(p, ns);
+    if (err != RMQ_OK) return err;
     err = rmq__inst_acquire(&p->cfg, rmq__producer_hooks(), cid, ip, ns ? ns : "", &p->in);
     if (err != RMQ_OK) return rmq__fail(p, err, "cannot create the client instance: %s", rmq_strerror(err));
     rmq__lock(p->in);
@@ -6357,6 +6563,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
         op->sysflag |= 0x4;           /* TRANSACTION_PREPARED_TYPE */
     }
 #endif
+    (void)rmq__ns_put_instance_id(p, &op->props);   /* a failure is the property string's, told below */
     if (op->props.failed == RMQ__BUF_OVER_LIMIT)
         return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
                          RMQ_PROPERTIES_MAX_BYTES);
@@ -6420,6 +6627,8 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
                          (unsigned)p->cfg.max_message_size);
     if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the encoded batch");
     rmq__prop_put(&op->props, "WAIT", msgs[0].wait_store_msg_ok ? "true" : "false", msgs[0].wait_store_msg_ok ? 4 : 5);
+    err = rmq__ns_put_instance_id(p, &op->props);   /* the batch's, not its messages' */
+    if (err != RMQ_OK) return err;
     op->batch = 1;
     op->code = RMQ_REQ_SEND_BATCH_MESSAGE;
     return RMQ_OK;
@@ -6569,6 +6778,7 @@ RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
         rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
         r->queue = op->queue;
         r->queue.queue_id = qid;
+        rmq__ns_unwrap_queue(op->p, &r->queue);
         r->queue_offset = qoff + (int64_t)i;
         if (region.ptr && region.len) rmq__copy_slice(r->region_id, sizeof r->region_id, region);
         else rmq__strlcpy(r->region_id, "DefaultRegion", sizeof r->region_id);
@@ -6852,11 +7062,15 @@ RMQ__FN rmq_err rmq__op_select(rmq__op *op, const rmq_message *m)
     if (!qs) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the selector's queue list");
     for (i = 0; i < rt->nqueues; i++) {
         rmq__strlcpy(qs[i].topic, rt->topic, sizeof qs[i].topic);
+        rmq__ns_unwrap_queue(p, &qs[i]);
         rmq__strlcpy(qs[i].broker_name, p->in->brokers[rt->queues[i].broker].name, sizeof qs[i].broker_name);
         qs[i].queue_id = rt->queues[i].queue_id;
     }
     pick = op->sel(qs, rt->nqueues, m, op->sel_arg);
-    if (pick >= 0 && (size_t)pick < rt->nqueues) op->queue = qs[pick];
+    if (pick >= 0 && (size_t)pick < rt->nqueues) {
+        op->queue = qs[pick];
+        rmq__strlcpy(op->queue.topic, rt->topic, sizeof op->queue.topic);   /* queueWithNamespace */
+    }
     RMQ_FREE(p->cfg.mem_ctx, qs);
     if (pick < 0 || (size_t)pick >= rt->nqueues)
         return rmq__fail(p, RMQ_ERR_SELECTOR, "select message queue return null. (the selector returned %d of %u queues)",
@@ -6874,7 +7088,8 @@ RMQ__FN void rmq__op_route_ready(rmq__op *op)
     if (RMQ__TARGET(op) == RMQ__TARGET_SELECT) {
         rmq_message m;
         rmq_err err;
-        rmq_message_init(&m, rt->topic, op->body.p, op->body.len);
+        rmq__ns_unwrap_queue(op->p, &op->queue);   /* the selector sees the topic bare; its pick is wrapped again */
+        rmq_message_init(&m, op->queue.topic, op->body.p, op->body.len);
         m.tags = op->sel_tags;
         m.keys = op->sel_keys;
         m.flag = op->flag;
@@ -7217,9 +7432,11 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     if (!a->batch) { err = rmq__check_message(p, a->msgs); if (err != RMQ_OK) return err; }
     if (a->batch && RMQ__TARGET(a) == RMQ__TARGET_SELECT) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "a batch cannot use a selector");
     topic = a->msgs[0].topic;
+    err = rmq__ns_topic(p, &topic);
+    if (err != RMQ_OK) return err;
     if (RMQ__TARGET(a) == RMQ__TARGET_QUEUE) {
         if (!a->queue) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no queue given");
-        if (rmq__strcmp(a->queue->topic, topic) != 0)
+        if (!rmq__ns_same_topic(p, a->queue->topic, topic))
             return rmq__fail(p, RMQ_ERR_MESSAGE, "message's topic not equal mq's topic");
     }
     if (a->mode != RMQ__MODE_SYNC) {
@@ -7415,6 +7632,7 @@ static int rmq__route_settled(rmq__inst *in, void *arg)
 
 RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
 {
+    const char *name = topic;    /* as the broker knows it */
     rmq__route *rt;
     uint32_t deadline;
     size_t i;
@@ -7422,8 +7640,9 @@ RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue 
     if (err != RMQ_OK) return err;
     if (!n || (!out && cap)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no output given");
     err = rmq__check_topic(p, topic);
+    if (err == RMQ_OK) err = rmq__ns_topic(p, &name);
     if (err != RMQ_OK) return err;
-    rt = rmq__route_get(p->in, topic);
+    rt = rmq__route_get(p->in, name);
     if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
     rmq__route_use(p, rt);
     deadline = rmq__now(&p->in->rm) + p->cfg.send_timeout_ms;
@@ -7435,6 +7654,7 @@ RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue 
     *n = rt->nqueues;
     for (i = 0; i < rt->nqueues && i < cap; i++) {
         rmq__strlcpy(out[i].topic, rt->topic, sizeof out[i].topic);
+        rmq__ns_unwrap_queue(p, &out[i]);
         rmq__strlcpy(out[i].broker_name, p->in->brokers[rt->queues[i].broker].name, sizeof out[i].broker_name);
         out[i].queue_id = rt->queues[i].queue_id;
     }
@@ -7616,8 +7836,11 @@ RMQ__FN int rmq__run_tx_checks(rmq__inst *in)
         if (!in->checks_head) in->checks_tail = NULL;
         in->nchecks--;
         for (i = 0; i < RMQ_MAX_PRODUCERS && !ct; i++)
-            if (in->producers[i] && rmq__strcmp(in->producers[i]->cfg.group, k->group) == 0)
+            if (in->producers[i] && rmq__strcmp(in->producers[i]->cfg.group, k->group) == 0) {
                 ct = in->producers[i]->cfg.check_transaction;
+                /* the topic comes first in k->text: the checker sees it bare */
+                rmq__ns_unwrap(in->producers[i], k->text, RMQ_STRLEN(k->text), k->text, RMQ_STRLEN(k->text) + 1);
+            }
         if (ct && ct->check) {
             in->in_callback++;
             in->callback_thread = rmq__thread(in);
@@ -7743,15 +7966,12 @@ static const char *rmq__ext_put(char **at, const char *s, size_t n)
     return d;
 }
 
-/* The topic as the user named it: Java's NamespaceUtil.withoutNamespace. */
-static rmq_slice rmq__ext_user_topic(const rmq_producer *p, rmq_slice t)
+/* The topic as the user named it, in buf (a topic longer than a topic
+ * can be stays as stored). */
+static rmq_slice rmq__ext_user_topic(const rmq_producer *p, rmq_slice t, char *buf, size_t cap)
 {
-    const char *ns = p->cfg.name_space;
-    size_t n = ns ? RMQ_STRLEN(ns) : 0;
-    if (n && t.len > n && RMQ_MEMCMP(t.ptr, ns, n) == 0 && t.ptr[n] == '%') {
-        t.ptr += n + 1;
-        t.len -= n + 1;
-    }
+    int n = rmq__ns_unwrap(p, t.ptr, t.len, buf, cap);
+    if (n >= 0) { t.ptr = buf; t.len = (size_t)n; }
     return t;
 }
 
@@ -7775,7 +7995,8 @@ static void *rmq__ext_inflate(rmq_producer *p, const rmq__ext_src *src, size_t *
  * string and the body. On failure out is left empty. */
 RMQ__FN RMQ__UNUSED rmq_err rmq__ext_build(rmq_producer *p, const rmq__ext_src *src, rmq_message_ext *out)
 {
-    rmq_slice rest = src->props, k, v, topic = rmq__ext_user_topic(p, src->topic);
+    char bare[RMQ_TOPIC_MAX_LEN + 1];
+    rmq_slice rest = src->props, k, v, topic = rmq__ext_user_topic(p, src->topic, bare, sizeof bare);
     const char *born = src->born_host ? src->born_host : "";
     const char *store = src->store_host ? src->store_host : "";
     const char *oid = src->offset_msg_id ? src->offset_msg_id : "";

@@ -13,6 +13,7 @@
 #include "test_perf.c"
 #include "test_admin.c"
 #include "test_admin_view.c"
+#include "test_namespace.c"
 
 int main(int argc, char **argv)
 {
@@ -25,5 +26,6 @@ int main(int argc, char **argv)
     run_perf_tests();
     run_admin_tests();
     run_admin_view_tests();
+    run_namespace_tests();
     return test_summary();
 }

@@ -15,5 +15,7 @@ $(B)/real:
 $(B)/real/test_real: tests/real/test_real.c tests/real/mqadmin.h tests/real/real_admin.c tests/real/real_view.c examples/zlib_codec.h tests/rmq_test.h $(HEADER) | $(B)/real
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@ -lpthread -lz
 
+$(B)/real/test_real: tests/real/real_namespace.c
+
 test-real: $(B)/real/test_real $(EXAMPLE_BINS)
 	@EXAMPLES_DIR=$(B)/examples bash tests/real/run.sh

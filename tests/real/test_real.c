@@ -1152,6 +1152,7 @@ static void test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_ar
 
 #include "real_admin.c"
 #include "real_view.c"
+#include "real_namespace.c"
 
 int main(int argc, char **argv)
 {
@@ -1198,6 +1199,10 @@ int main(int argc, char **argv)
     RUN(test_view_query_and_view_by_id_read_back_what_was_sent_json_headers);
     RUN(test_view_query_and_view_by_id_read_back_what_was_sent_binary_headers);
     RUN(test_view_a_zlib_compressed_message_reads_back_as_sent_here_and_in_mqadmin);
+    /* namespaces */
+    RUN(test_namespace_a_new_topic_is_created_under_its_wrapped_name);
+    RUN(test_namespace_every_kind_of_send_is_stored_under_the_wrapped_topic);
+    RUN(test_namespace_a_transaction_check_back_finds_the_wrapped_group);
     if (test_skipped) printf("%d skipped (each said why above)\n", test_skipped);
     test_passed -= test_skipped;                     /* a skip is not a pass */
     return test_summary();
