@@ -6021,6 +6021,7 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
     rmq_reason r;
     rmq_err err;
     r.fmt[0] = NULL;
+    r.len = 0;                   /* a valid config renders "" from no arguments */
     err = rmq__config_check(cfg, &r);
     if (why && len) rmq__reason_text(&r, NULL, why, len);
     return err;
@@ -8479,6 +8480,7 @@ RMQ__FN rmq_err rmq__admin_create_topic(rmq_producer *p, const char *key, const 
     if (rmq__is_blank(key) || RMQ_STRLEN(key) > RMQ_TOPIC_MAX_LEN)
         return rmq__fail(p, RMQ_ERR_INVALID_ARG, "the key topic is blank or longer than 127");
     err = rmq__check_topic(p, new_topic);
+    if (err == RMQ_OK) err = rmq__ns_topic(p, &new_topic);   /* withNamespace(newTopic); the key stays */
     if (err != RMQ_OK) return err;
     if (rmq__is_system_topic(new_topic))
         return rmq__fail(p, RMQ_ERR_MESSAGE, "The topic[%s] is conflict with system topic.", new_topic);
@@ -8567,6 +8569,7 @@ RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char 
                                       const int64_t *timestamp, const char *answer, int64_t *out)
 {
     char addr[RMQ_ADDR_MAX_LEN + 1], qid[12], ts[24];
+    rmq_queue wq;
     rmq__admin_num num;
     rmq__call call;
     rmq_command *cmd;
@@ -8574,6 +8577,10 @@ RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char 
     if (err != RMQ_OK) return err;
     if (!q || !out || rmq__is_blank(q->topic) || rmq__is_blank(q->broker_name) || q->queue_id < 0)
         return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s: a queue (topic, broker name, queue id >= 0) and an output are needed", what);
+    wq = *q;                                              /* queueWithNamespace(mq) */
+    if (rmq__ns_wrap(p, q->topic, RMQ_STRLEN(q->topic), wq.topic, sizeof wq.topic) < 0)
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s: topic %s is longer than 127 with its namespace", what, q->topic);
+    q = &wq;
     err = rmq__admin_queue_master(p, q, addr);
     if (err != RMQ_OK) return err;
     qid[rmq__i64_to_dec(qid, q->queue_id)] = '\0';
@@ -8988,7 +8995,8 @@ RMQ__FN rmq_err rmq__query_run(rmq_producer *p, rmq__query *q, int max_num, int6
 {
     rmq__route *rt = NULL;
     rmq__query_one *all;
-    rmq_err err = rmq__admin_route(p, q->topic, &rt);
+    rmq_err err = rmq__ns_topic(p, &q->topic);           /* withNamespace(topic) */
+    if (err == RMQ_OK) err = rmq__admin_route(p, q->topic, &rt);
     if (err != RMQ_OK) return err;
     all = (rmq__query_one *)RMQ_MALLOC(p->cfg.mem_ctx, (RMQ_MAX_BROKERS + 1) * sizeof *all);
     if (!all) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "no memory for a query");

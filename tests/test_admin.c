@@ -280,6 +280,42 @@ static int adm_on_main(simc *c, int code)
     return simc_count(c, "broker-a", code) + simc_count(c, "broker-b", code);
 }
 
+/* DefaultMQProducer wraps what MQAdmin names: createTopic's new topic (not
+ * its key), a queue's topic, the topic of a key query. */
+static void test_admin_calls_name_topics_with_the_namespace_and_leave_the_key_topic_bare(void)
+{
+    simc *c = adm_cluster();
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_queue q;
+    rmq_query_result r;
+    int64_t v = -1;
+    char buf[128];
+    simc_config(c, &cfg, "adminGroup");
+    cfg.name_space = "ns1";
+    CHECK_INT(rmq_producer_create(&cfg, &p), RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_admin_create_topic(p, "TBW102", "Fresh", 2), RMQ_OK);
+    CHECK(simc_last(c, "broker-a", RMQ_REQ_UPDATE_AND_CREATE_TOPIC) != NULL);
+    CHECK_STR(simc_ext(simc_last(c, "broker-a", RMQ_REQ_UPDATE_AND_CREATE_TOPIC), "topic", buf, sizeof buf), "ns1%Fresh");
+    CHECK_STR(simc_ext(simc_last(c, "broker-a", RMQ_REQ_UPDATE_AND_CREATE_TOPIC), "defaultTopic", buf, sizeof buf), "TBW102");
+    memset(&q, 0, sizeof q);
+    strcpy(q.topic, "Fresh");
+    strcpy(q.broker_name, "broker-a");
+    adm.max_offset = 7;
+    CHECK_INT(rmq_max_offset(p, &q, &v), RMQ_OK);
+    CHECK(v == 7);
+    CHECK_STR(simc_ext(simc_last(c, "broker-a", RMQ_REQ_GET_MAX_OFFSET), "topic", buf, sizeof buf), "ns1%Fresh");
+    CHECK_STR(q.topic, "Fresh");                                   /* the caller's queue is untouched */
+    rmq_query_message(p, "Fresh", "k1", 4, 0, INT64_MAX, &r);       /* nobody answers it: only the wire counts */
+    CHECK(simc_last(c, NULL, RMQ_REQ_QUERY_MESSAGE) != NULL);
+    CHECK_STR(simc_ext(simc_last(c, NULL, RMQ_REQ_QUERY_MESSAGE), "topic", buf, sizeof buf), "ns1%Fresh");
+    rmq_query_result_free(p, &r);
+    rmq_producer_shutdown(p);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void test_vip_channel_takes_sends_and_admin_calls_to_port_minus_2_and_heartbeats_stay(void)
 {
     simc *c = adm_cluster();
@@ -393,6 +429,7 @@ static void run_admin_tests(void)
     RUN(test_admin_create_topic_refuses_bad_names_system_topics_and_queue_nums_before_the_wire);
     RUN(test_admin_offsets_come_from_the_answers_and_carry_bname_in_both_serializations);
     RUN(test_admin_offset_refusals_name_the_code_and_remark_and_a_missing_value_is_a_protocol_error);
+    RUN(test_admin_calls_name_topics_with_the_namespace_and_leave_the_key_topic_bare);
     RUN(test_vip_channel_takes_sends_and_admin_calls_to_port_minus_2_and_heartbeats_stay);
     RUN(test_vip_channel_off_keeps_everything_on_the_port);
     RUN(test_vip_channel_async_retries_go_to_the_port_sync_attempts_do_not);
