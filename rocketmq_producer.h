@@ -7773,7 +7773,7 @@ RMQ__FN RMQ__UNUSED rmq_err rmq__ext_build(rmq_producer *p, const rmq__ext_src *
     out->body_len = body_len;
     if (inflated) RMQ_FREE(p->cfg.mem_ctx, inflated);
     rmq__strlcpy(out->queue.topic, out->topic, sizeof out->queue.topic);
-    if (src->broker_name.len < sizeof out->queue.broker_name)
+    if (src->broker_name.len && src->broker_name.len < sizeof out->queue.broker_name)
         RMQ_MEMCPY(out->queue.broker_name, src->broker_name.ptr, src->broker_name.len);
     out->queue.queue_id = src->queue_id;
     out->flag = src->flag;
