@@ -5764,6 +5764,9 @@ struct rmq_producer {
     rmq_err oneway_err;          /* the first oneway failure since the last flush */
     rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
+#ifndef RMQ_NO_REQUEST
+    rmq_slice request_props;     /* encoded, added to the send being accepted (section 15) */
+#endif
 #ifndef RMQ_NO_THREADS
     uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
     int calls;                   /* calls on it running now, in any thread */
@@ -6293,6 +6296,12 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
     rmq__inst *in = p->in;
     rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
     rmq__encode_properties(m, op->uniq, &op->props);
+#ifndef RMQ_NO_REQUEST
+    if (p->request_props.len) {       /* a request's CORRELATION_ID, REPLY_TO_CLIENT, TTL */
+        rmq__buf_putc(&op->props, RMQ__PROP_SEP);
+        rmq__buf_put(&op->props, p->request_props.ptr, p->request_props.len);
+    }
+#endif
 #ifndef RMQ_NO_TRANSACTION
     if (op->tx) {                     /* a half message: the broker routes on TRAN_MSG */
         rmq__prop_put(&op->props, "TRAN_MSG", "true", 4);
@@ -7134,8 +7143,7 @@ typedef struct rmq__send_args {
     rmq_send_result *res;
     uint32_t timeout_ms;
 #ifndef RMQ_NO_REQUEST
-    const rmq_property *sys_props;   /* a request's, past the user check */
-    size_t nsys_props;
+    int held;                        /* a request's send: its caller holds the lock */
 #endif
 } rmq__send_args;
 
@@ -7188,16 +7196,6 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
         return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
     }
     err = a->batch ? rmq__op_take_batch(p, op, a->msgs, a->n) : rmq__op_take_message(p, op, a->msgs);
-#ifndef RMQ_NO_REQUEST
-    {
-        size_t i;
-        for (i = 0; err == RMQ_OK && i < a->nsys_props; i++)
-            rmq__prop_put(&op->props, a->sys_props[i].key, a->sys_props[i].value, RMQ_STRLEN(a->sys_props[i].value));
-        if (err == RMQ_OK && op->props.failed)
-            err = rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
-                            RMQ_PROPERTIES_MAX_BYTES);
-    }
-#endif
     if (err != RMQ_OK) { rmq__op_free(p, op); return err; }
     rmq__route_use(p, op->route);
     if (RMQ__SELECTORS && a->queue) op->queue = *a->queue;
@@ -7232,14 +7230,22 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
 RMQ__FN rmq_err rmq__send(rmq_producer *p, const rmq__send_args *a)
 {
     rmq_err err;
-    /* With threads the state is read under the lock (send_locked checks it). */
-    if (!p || !p->in || (!RMQ__THREADS && p->state != RMQ_STATE_RUNNING)) return rmq__check_running(p, 0);
-    rmq__lock(p->in);
-    rmq__call_begin(p);
+    int held = 0;
+#ifndef RMQ_NO_REQUEST
+    held = a->held;
+#endif
+    if (!held) {
+        /* With threads the state is read under the lock (send_locked checks it). */
+        if (!p || !p->in || (!RMQ__THREADS && p->state != RMQ_STATE_RUNNING)) return rmq__check_running(p, 0);
+        rmq__lock(p->in);
+        rmq__call_begin(p);
+    }
     err = rmq__send_locked(p, a);
-    if (a->mode != RMQ__MODE_SYNC) rmq__nudge_leader(p->in);
-    rmq__call_end(p);
-    rmq__unlock(p->in);
+    if (!held) {
+        if (a->mode != RMQ__MODE_SYNC) rmq__nudge_leader(p->in);
+        rmq__call_end(p);
+        rmq__unlock(p->in);
+    }
     return err;
 }
 
@@ -7798,6 +7804,17 @@ RMQDEF void rmq_message_ext_free(rmq_producer *p, rmq_message_ext *m)
 #endif
 
 /* -- requests the broker sends ------------------------------------------- */
+#ifndef RMQ_NO_REQUEST
+/* A reply a broker pushed goes up to request-reply; before any request was
+ * made nothing waits for it (Java answers SUCCESS then too). */
+static void rmq__reply_push(rmq__inst *in, rmq__conn *c, const rmq_command *req)
+{
+    const rmq__reply_hooks *h = in->reply_hooks;
+    if (h) h->pushed(in, c, req);
+    else if (!(req->flag & RMQ_FLAG_ONEWAY)) rmq__respond(&in->rm, c, req, RMQ_CODE_SUCCESS, NULL);
+}
+#endif
+
 RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req)
 {
     char remark[64], num[24];
@@ -7807,9 +7824,7 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
         return;
 #ifndef RMQ_NO_REQUEST
     case RMQ_REQ_PUSH_REPLY_MESSAGE_TO_CLIENT:
-        /* No request made yet: nothing waits for it (Java answers SUCCESS). */
-        if (((rmq__inst *)arg)->reply_hooks) ((rmq__inst *)arg)->reply_hooks->pushed((rmq__inst *)arg, c, req);
-        else if (!(req->flag & RMQ_FLAG_ONEWAY)) rmq__respond(rm, c, req, RMQ_CODE_SUCCESS, NULL);
+        rmq__reply_push((rmq__inst *)arg, c, req);
         return;
 #endif
     case RMQ_REQ_CHECK_TRANSACTION_STATE:
@@ -8358,31 +8373,13 @@ RMQ__FN void rmq__request_prepare(rmq_producer *p, const char *topic, uint32_t d
 
 static int rmq__waiting_ended(rmq__inst *in, void *arg) { (void)in; return ((rmq__waiting *)arg)->ended; }
 
-/* One request, every variant: a is the send (its target, queue or
- * selector); cb NULL makes it sync into *reply. The lock is held. An
- * async request turns async only once its send is accepted: until then
- * it ends without a callback. */
-RMQ__FN rmq_err rmq__request_locked(rmq_producer *p, rmq__send_args *a, rmq_request_cb cb, void *user,
-                                    rmq_message_ext *reply)
+/* A new entry of the waiting table, its deadline armed (the lock held). */
+RMQ__FN rmq__waiting *rmq__waiting_new(rmq_producer *p, const char *topic, uint32_t timeout_ms, rmq_request_cb cb,
+                                       void *user)
 {
     rmq__inst *in = p->in;
-    rmq__waiting *w;
-    rmq_property sys[3];
-    uint32_t start, deadline, left;
-    rmq_err err = rmq__check_running(p, cb == NULL);
-    if (err != RMQ_OK) return err;
-    if (!cb && !reply) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no reply given");
-    if (!a->msgs) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message is null");
-    if (reply) RMQ_MEMSET(reply, 0, sizeof *reply);
-    err = rmq__check_message(p, a->msgs);
-    if (err != RMQ_OK) return err;
-    if (cb && p->pending >= p->cfg.max_pending)
-        return rmq__fail(p, RMQ_ERR_BUSY, "%u sends are pending (max_pending); poll or flush first", (unsigned)p->pending);
-    if (in->nwaiting >= RMQ_MAX_REQUESTS)
-        return rmq__fail(p, RMQ_ERR_LIMIT, "%u requests wait for their reply (RMQ_MAX_REQUESTS %d)",
-                         (unsigned)in->nwaiting, RMQ_MAX_REQUESTS);
-    w = (rmq__waiting *)RMQ_MALLOC(p->cfg.mem_ctx, sizeof *w);
-    if (!w) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a request");
+    rmq__waiting *w = (rmq__waiting *)RMQ_MALLOC(p->cfg.mem_ctx, sizeof *w);
+    if (!w) return NULL;
     RMQ_MEMSET(w, 0, sizeof *w);
     in->reply_hooks = rmq__reply_hooks_get();
     w->timer.pos = -1;
@@ -8392,40 +8389,47 @@ RMQ__FN rmq_err rmq__request_locked(rmq_producer *p, rmq__send_args *a, rmq_requ
     w->refs = 2;
     w->cb = cb;
     w->user = user;
-    w->timeout_ms = a->timeout_ms ? a->timeout_ms : p->cfg.send_timeout_ms;
-    rmq__strlcpy(w->topic, a->msgs->topic, sizeof w->topic);
+    w->timeout_ms = timeout_ms;
+    rmq__strlcpy(w->topic, topic, sizeof w->topic);
     rmq__uuid(in, w->corr);
-    w->ttl[rmq__u64_to_dec(w->ttl, w->timeout_ms)] = '\0';
-    start = rmq__now(&in->rm);
-    deadline = start + w->timeout_ms;
+    w->ttl[rmq__u64_to_dec(w->ttl, timeout_ms)] = '\0';
     w->next = in->waiting;
     in->waiting = w;
     in->nwaiting++;
-    rmq__timer_arm(&in->rm, &w->timer, deadline);
-    rmq__request_prepare(p, w->topic, deadline);
-    sys[0].key = "CORRELATION_ID"; sys[0].value = w->corr;
-    sys[1].key = "REPLY_TO_CLIENT"; sys[1].value = in->client_id;
-    sys[2].key = "TTL"; sys[2].value = w->ttl;
-    left = (uint32_t)(deadline - rmq__now(&in->rm));
-    a->sys_props = sys;
-    a->nsys_props = 3;
+    rmq__timer_arm(&in->rm, &w->timer, rmq__now(&in->rm) + timeout_ms);
+    return w;
+}
+
+/* The request's send, async with the rest of its time, its three
+ * properties added (they pass no user check: they are the system's). */
+RMQ__FN rmq_err rmq__request_send(rmq_producer *p, rmq__waiting *w, rmq__send_args *a)
+{
+    rmq__inst *in = p->in;
+    uint32_t left = w->timer.at - rmq__now(&in->rm);
+    rmq__buf b;
+    rmq_err err;
+    rmq__buf_init(&b, p->cfg.mem_ctx, 256 + RMQ_CLIENT_ID_MAX_LEN);
+    rmq__prop_put(&b, "CORRELATION_ID", w->corr, RMQ_STRLEN(w->corr));
+    rmq__prop_put(&b, "REPLY_TO_CLIENT", in->client_id, RMQ_STRLEN(in->client_id));
+    rmq__prop_put(&b, "TTL", w->ttl, RMQ_STRLEN(w->ttl));
+    if (b.failed) { rmq__buf_free(&b); return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a request"); }
     a->cb = rmq__request_sent;
     a->user = w;
     a->timeout_ms = left > 0 && left <= w->timeout_ms ? left : 1;
-    err = w->ended ? w->err : rmq__send_locked(p, a);
-    if (err != RMQ_OK) {                 /* refused at once: no callback */
-        if (w->ended) rmq__fail(p, err, "%r", &w->why);     /* it ended while it waited for the route */
-        rmq__waiting_end(w, err);
-        w->refs = 1;
-        rmq__waiting_release(w);
-        return err;
-    }
-    if (cb) {
-        w->async = 1;
-        p->pending++;
-        return RMQ_OK;
-    }
-    while (!w->ended) rmq__run(in, rmq__waiting_ended, w, rmq__now(&in->rm) + 1000u, 0);
+    a->held = 1;
+    p->request_props.ptr = (const char *)b.p;
+    p->request_props.len = b.len;
+    err = rmq__send(p, a);
+    p->request_props.len = 0;
+    rmq__buf_free(&b);
+    return err;
+}
+
+/* A sync request's end: the reply moves to the caller. */
+RMQ__FN rmq_err rmq__request_wait(rmq_producer *p, rmq__waiting *w, rmq_message_ext *reply)
+{
+    rmq_err err;
+    while (!w->ended) rmq__run(p->in, rmq__waiting_ended, w, rmq__now(&p->in->rm) + 1000u, 0);
     err = w->err;
     if (err == RMQ_OK) {
         *reply = w->reply;
@@ -8435,6 +8439,43 @@ RMQ__FN rmq_err rmq__request_locked(rmq_producer *p, rmq__send_args *a, rmq_requ
     }
     rmq__waiting_release(w);
     return err;
+}
+
+/* One request, every variant: a is the send (its target, queue or
+ * selector); cb NULL makes it sync into *reply. The lock is held. An
+ * async request turns async only once its send is accepted: until then
+ * it ends without a callback. */
+RMQ__FN rmq_err rmq__request_locked(rmq_producer *p, rmq__send_args *a, rmq_request_cb cb, void *user,
+                                    rmq_message_ext *reply)
+{
+    rmq__waiting *w;
+    rmq_err err = rmq__check_running(p, cb == NULL);
+    if (err != RMQ_OK) return err;
+    if (!cb && !reply) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no reply given");
+    if (!a->msgs) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message is null");
+    if (reply) RMQ_MEMSET(reply, 0, sizeof *reply);
+    err = rmq__check_message(p, a->msgs);
+    if (err != RMQ_OK) return err;
+    if (cb && p->pending >= p->cfg.max_pending)
+        return rmq__fail(p, RMQ_ERR_BUSY, "%u sends are pending (max_pending); poll or flush first", (unsigned)p->pending);
+    if (p->in->nwaiting >= RMQ_MAX_REQUESTS)
+        return rmq__fail(p, RMQ_ERR_LIMIT, "%u requests wait for their reply (RMQ_MAX_REQUESTS %d)",
+                         (unsigned)p->in->nwaiting, RMQ_MAX_REQUESTS);
+    w = rmq__waiting_new(p, a->msgs->topic, a->timeout_ms ? a->timeout_ms : p->cfg.send_timeout_ms, cb, user);
+    if (!w) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a request");
+    rmq__request_prepare(p, w->topic, w->timer.at);
+    err = w->ended ? w->err : rmq__request_send(p, w, a);
+    if (err != RMQ_OK) {                 /* refused at once: no callback */
+        if (w->ended) rmq__fail(p, err, "%r", &w->why);     /* it ended while it waited for the route */
+        rmq__waiting_end(w, err);
+        w->refs = 1;
+        rmq__waiting_release(w);
+        return err;
+    }
+    if (!cb) return rmq__request_wait(p, w, reply);
+    w->async = 1;
+    p->pending++;
+    return RMQ_OK;
 }
 
 RMQ__FN rmq_err rmq__request(rmq_producer *p, rmq__send_args *a, rmq_request_cb cb, void *user,
