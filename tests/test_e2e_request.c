@@ -104,7 +104,8 @@ static void test_e2e_request_sync_and_async_on_both_brokers_get_the_pushed_reply
     CHECK_STR(l.body, "reply:to-b");
     CHECK(mock_cmd(&Q.mock, Q.out, sizeof Q.out, "REPLIES") == 0);
     CHECK_INT(count_of(Q.out, "PUSH server="), 3);
-    CHECK_INT(count_of(Q.out, "ANSWER server=broker-b"), 1);
+    CHECK_INT(count_of(Q.out, "ANSWER server="), 3);
+    CHECK(count_of(Q.out, "ANSWER server=broker-a") >= 1 && count_of(Q.out, "ANSWER server=broker-b") >= 1);
     CHECK_INT(count_of(Q.out, " code=0 flag=1"), 3);       /* each push answered SUCCESS, as a response */
     CHECK(strstr(Q.out, "remark=") == NULL);
     rmq_producer_stats(p, &st);
