@@ -130,6 +130,8 @@
  *   - the address server is used only when its URL is configured;
  *   - an address whose connect timed out is not tried again for
  *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once).
+ *   - an async request's callback runs once (Java 4.9 also calls it when
+ *     its send succeeds, before any reply).
  *
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
@@ -4984,8 +4986,9 @@ typedef struct rmq__inst_hooks {
 /* Request-reply (section 15) registers these on an instance with its
  * first request; the instance and the producer reach it only through them. */
 typedef struct rmq__reply_hooks {
-    /* PUSH_REPLY_MESSAGE_TO_CLIENT arrived; it answers the broker. */
-    void (*pushed)(rmq__inst *in, rmq__conn *c, const rmq_command *req);
+    /* PUSH_REPLY_MESSAGE_TO_CLIENT arrived: the code (and *remark) the
+     * instance answers the broker with. */
+    int32_t (*pushed)(rmq__inst *in, const rmq__conn *c, const rmq_command *req, const char **remark);
     /* A waiting request's deadline (a timer of kind RMQ__TIMER_REPLY). */
     void (*expired)(rmq__inst *in, rmq__timer *t);
     /* Runs the callbacks of ended requests (lock released around each). */
@@ -7805,13 +7808,15 @@ RMQDEF void rmq_message_ext_free(rmq_producer *p, rmq_message_ext *m)
 
 /* -- requests the broker sends ------------------------------------------- */
 #ifndef RMQ_NO_REQUEST
-/* A reply a broker pushed goes up to request-reply; before any request was
- * made nothing waits for it (Java answers SUCCESS then too). */
+/* A reply a broker pushed goes up to request-reply, which judges it; the
+ * answer goes from here. Before any request was made nothing waits for it
+ * (Java answers SUCCESS then too). */
 static void rmq__reply_push(rmq__inst *in, rmq__conn *c, const rmq_command *req)
 {
     const rmq__reply_hooks *h = in->reply_hooks;
-    if (h) h->pushed(in, c, req);
-    else if (!(req->flag & RMQ_FLAG_ONEWAY)) rmq__respond(&in->rm, c, req, RMQ_CODE_SUCCESS, NULL);
+    const char *remark = NULL;
+    int32_t code = h ? h->pushed(in, c, req, &remark) : RMQ_CODE_SUCCESS;
+    if (!(req->flag & RMQ_FLAG_ONEWAY)) rmq__respond(&in->rm, c, req, code, remark);
 }
 #endif
 
@@ -8244,27 +8249,24 @@ static int rmq__reply_num(const rmq_command *req, const char *key, int64_t *out)
     return v.ptr ? rmq__parse_i64(v.ptr, v.len, out) : -1;
 }
 
-/* ReplyMessageRequestHeader into src; -1 when a field the broker always
- * sends is missing or malformed (Java refuses the header then). host holds
- * the two host texts, NUL-terminated. */
-RMQ__FN int rmq__reply_header(const rmq_command *req, rmq__ext_src *src, char host[2][RMQ_ADDR_MAX_LEN + 1])
+/* ReplyMessageRequestHeader into src (the hosts as slices, bh and sh); -1
+ * when a field the broker always sends is missing or malformed (Java
+ * refuses the header then). */
+RMQ__FN int rmq__reply_header(const rmq_command *req, rmq__ext_src *src, rmq_slice *bh, rmq_slice *sh)
 {
     int64_t qid, sys, flag, born, store, recons = 0;
-    rmq_slice bh = rmq_command_ext(req, "bornHost"), sh = rmq_command_ext(req, "storeHost");
     RMQ_MEMSET(src, 0, sizeof *src);
+    *bh = rmq_command_ext(req, "bornHost");
+    *sh = rmq_command_ext(req, "storeHost");
     src->topic = rmq_command_ext(req, "topic");
-    if (!src->topic.ptr || !src->topic.len || !bh.ptr || !sh.ptr || bh.len > RMQ_ADDR_MAX_LEN ||
-        sh.len > RMQ_ADDR_MAX_LEN || rmq__reply_num(req, "queueId", &qid) || rmq__reply_num(req, "sysFlag", &sys) ||
+    if (!src->topic.ptr || !src->topic.len || !bh->ptr || !sh->ptr || bh->len > RMQ_ADDR_MAX_LEN ||
+        sh->len > RMQ_ADDR_MAX_LEN || rmq__reply_num(req, "queueId", &qid) || rmq__reply_num(req, "sysFlag", &sys) ||
         rmq__reply_num(req, "flag", &flag) || rmq__reply_num(req, "bornTimestamp", &born) ||
         rmq__reply_num(req, "storeTimestamp", &store) ||
         (rmq_command_ext(req, "reconsumeTimes").ptr && rmq__reply_num(req, "reconsumeTimes", &recons)) ||
         qid < INT32_MIN || qid > INT32_MAX || sys < INT32_MIN || sys > INT32_MAX || flag < INT32_MIN ||
         flag > INT32_MAX || recons < INT32_MIN || recons > INT32_MAX)
         return -1;
-    rmq__copy_slice(host[0], RMQ_ADDR_MAX_LEN + 1, bh);
-    rmq__copy_slice(host[1], RMQ_ADDR_MAX_LEN + 1, sh);
-    src->born_host = host[0];
-    src->store_host = host[1];
     src->queue_id = (int32_t)qid;
     src->sys_flag = (int32_t)sys;
     src->flag = (int32_t)flag;
@@ -8285,44 +8287,60 @@ static rmq__waiting *rmq__waiting_find(rmq__inst *in, rmq_slice corr)
     return NULL;
 }
 
-/* The reply becomes the waiting request's message (its properties with
- * ARRIVE_TIME added, as Java adds it); it is answered SUCCESS, also when
- * nothing waits for it any more (counted, then dropped); a header that
- * cannot be read is answered SYSTEM_ERROR and the request waits on. */
-RMQ__FN void rmq__reply_pushed(rmq__inst *in, rmq__conn *c, const rmq_command *req)
+/* The reply becomes w's message: its properties with ARRIVE_TIME added
+ * (as Java adds it), the host texts after them, in one scratch buffer. */
+RMQ__FN rmq_err rmq__reply_build(rmq__inst *in, rmq__waiting *w, rmq__ext_src *src, rmq_slice bh, rmq_slice sh)
+{
+    rmq__buf b;
+    char num[24];
+    size_t plen;
+    rmq_err err = RMQ_ERR_NO_MEMORY;
+    rmq__buf_init(&b, w->p->cfg.mem_ctx, src->props.len + 48 + bh.len + sh.len);
+    rmq__buf_put(&b, src->props.ptr, src->props.len);
+    rmq__prop_put(&b, "ARRIVE_TIME", num, rmq__i64_to_dec(num, rmq__wall(in)));
+    plen = b.len;
+    rmq__buf_put(&b, bh.ptr, bh.len);
+    rmq__buf_putc(&b, '\0');
+    rmq__buf_put(&b, sh.ptr, sh.len);
+    rmq__buf_putc(&b, '\0');
+    if (!b.failed) {
+        src->props.ptr = (const char *)b.p;
+        src->props.len = plen;
+        src->born_host = (const char *)b.p + plen;
+        src->store_host = src->born_host + bh.len + 1;
+        err = rmq__ext_build(w->p, src, &w->reply);
+    }
+    rmq__buf_free(&b);
+    return err;
+}
+
+/* Judges a pushed reply: it completes its waiting request (SUCCESS); one
+ * that nothing waits for any more is counted and dropped (SUCCESS too, as
+ * Java answers); a header that cannot be read, or a reply that cannot be
+ * kept, is refused with SYSTEM_ERROR and the request waits on. */
+RMQ__FN int32_t rmq__reply_pushed(rmq__inst *in, const rmq__conn *c, const rmq_command *req, const char **remark)
 {
     rmq__ext_src src;
-    char host[2][RMQ_ADDR_MAX_LEN + 1], num[24];
+    rmq_slice bh, sh;
     rmq__waiting *w;
-    rmq__buf props;
-    int32_t code = RMQ_CODE_SUCCESS;
-    const char *remark = NULL;
-    if (rmq__reply_header(req, &src, host) != 0) {
+    if (rmq__reply_header(req, &src, &bh, &sh) != 0) {
         RMQ__LOG(&in->rm, RMQ_LOG_WARN, "%s pushed a reply with a malformed header: refused", c->addr);
-        if (!(req->flag & RMQ_FLAG_ONEWAY)) rmq__respond(&in->rm, c, req, RMQ_CODE_SYSTEM_ERROR, "process reply message fail");
-        return;
+        *remark = "process reply message fail";
+        return RMQ_CODE_SYSTEM_ERROR;
     }
     w = rmq__waiting_find(in, rmq__prop_get(src.props, "CORRELATION_ID"));
     if (!w) {
         in->late_replies++;
-        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "receive reply message, but not matched any request, reply from host: %s",
-                 host[0]);
-    } else {
-        rmq__buf_init(&props, w->p->cfg.mem_ctx, src.props.len + 48);
-        rmq__buf_put(&props, src.props.ptr, src.props.len);
-        rmq__prop_put(&props, "ARRIVE_TIME", num, rmq__i64_to_dec(num, rmq__wall(in)));
-        src.props.ptr = (const char *)props.p;
-        src.props.len = props.len;
-        if (props.failed || rmq__ext_build(w->p, &src, &w->reply) != RMQ_OK) {
-            code = RMQ_CODE_SYSTEM_ERROR;
-            remark = "process reply message fail";
-        } else {
-            w->sent = 1;                  /* a reply proves it was */
-            rmq__waiting_end(w, RMQ_OK);
-        }
-        rmq__buf_free(&props);
+        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "receive reply message, but not matched any request, reply from host: %S", &bh);
+        return RMQ_CODE_SUCCESS;
     }
-    if (!(req->flag & RMQ_FLAG_ONEWAY)) rmq__respond(&in->rm, c, req, code, remark);
+    if (rmq__reply_build(in, w, &src, bh, sh) != RMQ_OK) {
+        *remark = "process reply message fail";
+        return RMQ_CODE_SYSTEM_ERROR;
+    }
+    w->sent = 1;                      /* a reply proves it was */
+    rmq__waiting_end(w, RMQ_OK);
+    return RMQ_CODE_SUCCESS;
 }
 
 static const rmq__reply_hooks *rmq__reply_hooks_get(void)
