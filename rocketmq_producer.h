@@ -131,7 +131,9 @@
  *   - an address whose connect timed out is not tried again for
  *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once);
  *   - a message query asks the broker groups with writable queues of the
- *     topic (those the instance keeps), not every group of the route.
+ *     topic (those the instance keeps), not every group of the route;
+ *   - an async request's callback runs once (Java 4.9 also calls it when
+ *     its send succeeds, before any reply).
  *
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
@@ -318,6 +320,13 @@
 #endif
 #ifndef RMQ_ADDR_SERVER_INTERVAL_MS
 #define RMQ_ADDR_SERVER_INTERVAL_MS 120000u
+#endif
+
+/* Requests waiting for their reply (rmq_request*), per client instance;
+ * past it a request is refused with RMQ_ERR_LIMIT. A reply is matched by a
+ * scan of them, so keep it modest. */
+#ifndef RMQ_MAX_REQUESTS
+#define RMQ_MAX_REQUESTS 256
 #endif
 
 /* Bytes read from a socket per recv call (heap, per connection). */
@@ -1049,12 +1058,41 @@ RMQDEF void rmq_query_result_free(rmq_producer *p, rmq_query_result *r);
 
 /* -- request-reply (DefaultMQProducer.request) ---------------------------- */
 #ifndef RMQ_NO_REQUEST
-/* The reply is freed with rmq_message_ext_free. */
+/* A request is a message sent (async, as Java sends it) with properties
+ * CORRELATION_ID (a fresh random UUID), REPLY_TO_CLIENT (this client id)
+ * and TTL (timeout_ms); a consumer answers it with a reply message
+ * (MessageUtil.createReplyMessage) that the broker pushes back to this
+ * client, matched by CORRELATION_ID. timeout_ms 0 means send_timeout_ms;
+ * the request ends at that deadline, counted from the call. As in Java,
+ * the first request on a topic without a route waits for the route and
+ * heartbeats every broker first, so that any broker can push the reply
+ * (not from inside a callback: there the send's own heartbeat to its
+ * broker is all). At most RMQ_MAX_REQUESTS wait per client instance
+ * (RMQ_ERR_LIMIT past it); shutdown ends those of the producer with
+ * RMQ_ERR_SHUTDOWN. A failed send fails the request with its error.
+ *
+ * Sync: runs the loop until the reply or the deadline (RMQ_ERR_TIMEOUT);
+ * on RMQ_OK *reply is the caller's, freed with rmq_message_ext_free(p, reply).
+ * Async: returns at once; cb runs exactly once (where callbacks run), with
+ * the reply on RMQ_OK (NULL otherwise), which lives during the callback
+ * only: copy what you keep. An async request counts as a pending send
+ * (flush waits for its reply, max_pending bounds it) until cb has run. */
 typedef void (*rmq_request_cb)(rmq_err err, const rmq_message_ext *reply, void *user);
 RMQDEF rmq_err rmq_request(rmq_producer *p, const rmq_message *m, uint32_t timeout_ms,
                            rmq_message_ext *reply);
 RMQDEF rmq_err rmq_request_async(rmq_producer *p, const rmq_message *m, uint32_t timeout_ms,
                                  rmq_request_cb cb, void *user);
+#ifndef RMQ_NO_SELECTOR
+/* The same to a queue chosen by sel (as rmq_send_select), or to q. */
+RMQDEF rmq_err rmq_request_select(rmq_producer *p, const rmq_message *m, rmq_queue_selector sel,
+                                  void *arg, uint32_t timeout_ms, rmq_message_ext *reply);
+RMQDEF rmq_err rmq_request_select_async(rmq_producer *p, const rmq_message *m, rmq_queue_selector sel,
+                                        void *arg, uint32_t timeout_ms, rmq_request_cb cb, void *user);
+RMQDEF rmq_err rmq_request_to_queue(rmq_producer *p, const rmq_message *m, const rmq_queue *q,
+                                    uint32_t timeout_ms, rmq_message_ext *reply);
+RMQDEF rmq_err rmq_request_to_queue_async(rmq_producer *p, const rmq_message *m, const rmq_queue *q,
+                                          uint32_t timeout_ms, rmq_request_cb cb, void *user);
+#endif
 #endif
 
 typedef struct rmq_stats {
@@ -1070,6 +1108,11 @@ typedef struct rmq_stats {
     uint32_t refused_in_callback;  /* calls refused with RMQ_ERR_IN_CALLBACK
                                       (shutdown and destroy among them);
                                       0 with RMQ_NO_THREADS */
+#ifndef RMQ_NO_REQUEST
+    uint32_t requests_waiting;     /* requests waiting for a reply (instance) */
+    uint32_t late_replies;         /* replies pushed after their request ended,
+                                      or for no request of it (instance) */
+#endif
     struct {
         char broker_name[RMQ_BROKER_NAME_MAX_LEN + 1];
         uint32_t errors;
@@ -3580,7 +3623,7 @@ typedef struct rmq__timer {
     uint8_t kind;
 } rmq__timer;
 
-enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2, RMQ__TIMER_LINGER = 3 };
+enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2, RMQ__TIMER_LINGER = 3, RMQ__TIMER_REPLY = 4 };
 
 typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
                              const rmq_command *resp, const rmq_reason *why);
@@ -5040,6 +5083,22 @@ typedef struct rmq__inst_hooks {
 #endif
 } rmq__inst_hooks;
 
+#ifndef RMQ_NO_REQUEST
+/* Request-reply (section 15) registers these on an instance with its
+ * first request; the instance and the producer reach it only through them. */
+typedef struct rmq__reply_hooks {
+    /* PUSH_REPLY_MESSAGE_TO_CLIENT arrived: the code (and *remark) the
+     * instance answers the broker with. */
+    int32_t (*pushed)(rmq__inst *in, const rmq__conn *c, const rmq_command *req, const char **remark);
+    /* A waiting request's deadline (a timer of kind RMQ__TIMER_REPLY). */
+    void (*expired)(rmq__inst *in, rmq__timer *t);
+    /* Runs the callbacks of ended requests (lock released around each). */
+    int (*fire)(rmq__inst *in);
+    /* The producer shuts down: its waiting requests end. */
+    void (*producer_gone)(rmq_producer *p);
+} rmq__reply_hooks;
+#endif
+
 struct rmq__inst {
     rmq__remoting rm;
     const rmq__inst_hooks *hooks;
@@ -5098,6 +5157,12 @@ struct rmq__inst {
     uint32_t unregister_left;
     rmq_reason why;
     const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i] */
+#ifndef RMQ_NO_REQUEST
+    const rmq__reply_hooks *reply_hooks;         /* NULL until the first request */
+    struct rmq__waiting *waiting;                /* requests waiting for a reply */
+    struct rmq__waiting *rdone_head, *rdone_tail;/* ended, their callback due */
+    uint32_t nwaiting, late_replies;
+#endif
 };
 
 static rmq__inst *rmq__factory;   /* client instances of this process */
@@ -5587,6 +5652,10 @@ RMQ__FN void rmq__inst_timer(rmq__remoting *rm, void *arg, rmq__timer *t)
         rmq__addrsrv_fetch(in);
         rmq__timer_arm(rm, &in->t_addrsrv, now + RMQ_ADDR_SERVER_INTERVAL_MS);
 #endif
+#ifndef RMQ_NO_REQUEST
+    } else if (t->kind == RMQ__TIMER_REPLY) {
+        if (in->reply_hooks) in->reply_hooks->expired(in, t);
+#endif
     } else {
         in->hooks->timer_expired(in, t);
     }
@@ -5830,6 +5899,9 @@ struct rmq_producer {
     rmq_err oneway_err;          /* the first oneway failure since the last flush */
     rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
+#ifndef RMQ_NO_REQUEST
+    rmq_slice request_props;     /* encoded, added to the send being accepted (section 15) */
+#endif
 #ifndef RMQ_NO_THREADS
     uint32_t refused;            /* calls refused with RMQ_ERR_IN_CALLBACK */
     int calls;                   /* calls on it running now, in any thread */
@@ -6557,6 +6629,12 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
     rmq__inst *in = p->in;
     rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
     rmq__encode_properties(m, op->uniq, &op->props);
+#ifndef RMQ_NO_REQUEST
+    if (p->request_props.len) {       /* a request's CORRELATION_ID, REPLY_TO_CLIENT, TTL */
+        rmq__buf_putc(&op->props, RMQ__PROP_SEP);
+        rmq__buf_put(&op->props, p->request_props.ptr, p->request_props.len);
+    }
+#endif
 #ifndef RMQ_NO_TRANSACTION
     if (op->tx) {                     /* a half message: the broker routes on TRAN_MSG */
         rmq__prop_put(&op->props, "TRAN_MSG", "true", 4);
@@ -6704,6 +6782,9 @@ RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
         rmq__op_free(p, op);
         n++;
     }
+#ifndef RMQ_NO_REQUEST
+    if (in->reply_hooks) n += in->reply_hooks->fire(in);
+#endif
     return n;
 }
 
@@ -7406,6 +7487,9 @@ typedef struct rmq__send_args {
     void *user;
     rmq_send_result *res;
     uint32_t timeout_ms;
+#ifndef RMQ_NO_REQUEST
+    int held;                        /* a request's send: its caller holds the lock */
+#endif
 } rmq__send_args;
 
 static char *rmq__strdup(void *mem, const char *s)
@@ -7493,14 +7577,22 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
 RMQ__FN rmq_err rmq__send(rmq_producer *p, const rmq__send_args *a)
 {
     rmq_err err;
-    /* With threads the state is read under the lock (send_locked checks it). */
-    if (!p || !p->in || (!RMQ__THREADS && p->state != RMQ_STATE_RUNNING)) return rmq__check_running(p, 0);
-    rmq__lock(p->in);
-    rmq__call_begin(p);
+    int held = 0;
+#ifndef RMQ_NO_REQUEST
+    held = a->held;
+#endif
+    if (!held) {
+        /* With threads the state is read under the lock (send_locked checks it). */
+        if (!p || !p->in || (!RMQ__THREADS && p->state != RMQ_STATE_RUNNING)) return rmq__check_running(p, 0);
+        rmq__lock(p->in);
+        rmq__call_begin(p);
+    }
     err = rmq__send_locked(p, a);
-    if (a->mode != RMQ__MODE_SYNC) rmq__nudge_leader(p->in);
-    rmq__call_end(p);
-    rmq__unlock(p->in);
+    if (!held) {
+        if (a->mode != RMQ__MODE_SYNC) rmq__nudge_leader(p->in);
+        rmq__call_end(p);
+        rmq__unlock(p->in);
+    }
     return err;
 }
 
@@ -8038,7 +8130,7 @@ RMQ__FN RMQ__UNUSED rmq_err rmq__ext_build(rmq_producer *p, const rmq__ext_src *
     out->body_len = body_len;
     if (inflated) RMQ_FREE(p->cfg.mem_ctx, inflated);
     rmq__strlcpy(out->queue.topic, out->topic, sizeof out->queue.topic);
-    if (src->broker_name.len < sizeof out->queue.broker_name)
+    if (src->broker_name.len && src->broker_name.len < sizeof out->queue.broker_name)
         RMQ_MEMCPY(out->queue.broker_name, src->broker_name.ptr, src->broker_name.len);
     out->queue.queue_id = src->queue_id;
     out->flag = src->flag;
@@ -8063,6 +8155,19 @@ RMQDEF void rmq_message_ext_free(rmq_producer *p, rmq_message_ext *m)
 #endif
 
 /* -- requests the broker sends ------------------------------------------- */
+#ifndef RMQ_NO_REQUEST
+/* A reply a broker pushed goes up to request-reply, which judges it; the
+ * answer goes from here. Before any request was made nothing waits for it
+ * (Java answers SUCCESS then too). */
+static void rmq__reply_push(rmq__inst *in, rmq__conn *c, const rmq_command *req)
+{
+    const rmq__reply_hooks *h = in->reply_hooks;
+    const char *remark = NULL;
+    int32_t code = h ? h->pushed(in, c, req, &remark) : RMQ_CODE_SUCCESS;
+    if (!(req->flag & RMQ_FLAG_ONEWAY)) rmq__respond(&in->rm, c, req, code, remark);
+}
+#endif
+
 RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req)
 {
     char remark[64], num[24];
@@ -8070,6 +8175,11 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
     switch (req->code) {
     case RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED:    /* for consumers only */
         return;
+#ifndef RMQ_NO_REQUEST
+    case RMQ_REQ_PUSH_REPLY_MESSAGE_TO_CLIENT:
+        rmq__reply_push((rmq__inst *)arg, c, req);
+        return;
+#endif
     case RMQ_REQ_CHECK_TRANSACTION_STATE:
 #ifndef RMQ_NO_TRANSACTION
         rmq__tx_check_queue((rmq__inst *)arg, c, req);
@@ -8165,6 +8275,9 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
         if (op->mode == RMQ__MODE_SYNC) op->done = 1;
         if (RMQ__THREADS && r) rmq__req_recall(&in->rm, r);
     }
+#ifndef RMQ_NO_REQUEST
+    if (in->reply_hooks) in->reply_hooks->producer_gone(p);
+#endif
 }
 
 #ifndef RMQ_NO_THREADS
@@ -8301,6 +8414,10 @@ static void rmq__stats_instance(const rmq_producer *p, rmq_stats *out)
     int i;
     out->inflight_requests = RMQ_MAX_INFLIGHT - in->rm.nfree;
     out->reconnects = in->rm.reconnects;
+#ifndef RMQ_NO_REQUEST
+    out->requests_waiting = in->nwaiting;
+    out->late_replies = in->late_replies;
+#endif
     for (i = 0; i < RMQ_MAX_CONNECTIONS; i++)
         if (in->rm.conns[i].state == RMQ__CONN_OPEN || in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
@@ -9119,6 +9236,466 @@ RMQDEF rmq_err rmq_view_message_by_id(rmq_producer *p, const char *topic, const 
 /* ======================================================================== */
 /* 15. Request-reply                                                         */
 /* ======================================================================== */
+#ifndef RMQ_NO_REQUEST
+/* DefaultMQProducerImpl.request* with RequestFutureHolder's table, per
+ * client instance: a request is a message sent async with CORRELATION_ID,
+ * REPLY_TO_CLIENT and TTL; the broker pushes its reply
+ * (PUSH_REPLY_MESSAGE_TO_CLIENT) to the connection this client's heartbeat
+ * came on. Each waiting request has its own deadline in the timer heap (no
+ * 1 s scanner as in Java), and ends once: by its reply, its deadline, its
+ * send's failure or its producer's shutdown. */
+
+/* -- the waiting table ---------------------------------------------------- */
+typedef struct rmq__waiting {
+    rmq__timer timer;             /* first: a timer of kind REPLY is its request */
+    struct rmq__waiting *next;    /* in the table, then among the ended */
+    rmq__inst *in;
+    rmq_producer *p;
+    int refs;                     /* the caller's (or the callback's) and the send's */
+    uint8_t async, ended, sent;
+    rmq_err err;
+    rmq_reason why;
+    rmq_request_cb cb;
+    void *user;
+    uint32_t timeout_ms;
+    char topic[RMQ_TOPIC_MAX_LEN + 1];
+    char corr[37];                /* CORRELATION_ID */
+    char ttl[12];
+    rmq_message_ext reply;
+} rmq__waiting;
+
+static const rmq__reply_hooks *rmq__reply_hooks_get(void);
+
+/* CorrelationIdUtil: UUID.randomUUID().toString(), from the port's entropy. */
+RMQ__FN void rmq__uuid(rmq__inst *in, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t b[16];
+    int i, o = 0;
+    in->port->entropy(in->port->ctx, b, sizeof b);
+    b[6] = (uint8_t)((b[6] & 0x0F) | 0x40);      /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3F) | 0x80);      /* IETF variant */
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+/* The last holder frees it: the caller (or the callback) and the send each
+ * hold one reference, since either may outlive the other. */
+RMQ__FN void rmq__waiting_release(rmq__waiting *w)
+{
+    if (--w->refs > 0) return;
+    rmq_message_ext_free(w->p, &w->reply);
+    RMQ_FREE(w->p->cfg.mem_ctx, w);
+}
+
+/* Out of the table, its deadline cancelled: the request ends here, once. A
+ * sync caller sees `ended`; an async one's callback is queued. */
+RMQ__FN void rmq__waiting_end(rmq__waiting *w, rmq_err err)
+{
+    rmq__inst *in = w->in;
+    rmq__waiting **pp;
+    if (w->ended) return;
+    for (pp = &in->waiting; *pp; pp = &(*pp)->next)
+        if (*pp == w) { *pp = w->next; in->nwaiting--; break; }
+    w->next = NULL;
+    w->ended = 1;
+    w->err = err;
+    rmq__timer_cancel(&in->rm, &w->timer);
+    if (!w->async) return;
+    if (in->rdone_tail) in->rdone_tail->next = w; else in->rdone_head = w;
+    in->rdone_tail = w;
+}
+
+/* Callbacks of ended async requests, the lock released around each; the
+ * reply lives during its callback only. */
+RMQ__FN int rmq__reply_fire(rmq__inst *in)
+{
+    int n = 0;
+    while (in->rdone_head) {
+        rmq__waiting *w = in->rdone_head;
+        rmq_producer *p = w->p;
+        in->rdone_head = w->next;
+        if (!in->rdone_head) in->rdone_tail = NULL;
+        in->in_callback++;
+        in->callback_thread = rmq__thread(in);
+        rmq__unlock(in);
+        w->cb(w->err, w->err == RMQ_OK ? &w->reply : NULL, w->user);
+        rmq__lock(in);
+        in->in_callback--;
+        p->pending--;
+        rmq__waiting_release(w);
+        n++;
+    }
+    return n;
+}
+
+RMQ__FN void rmq__reply_expired(rmq__inst *in, rmq__timer *t)
+{
+    rmq__waiting *w = (rmq__waiting *)(void *)t;
+    (void)in;
+    if (w->sent)
+        rmq__why(&w->why, "send request message to <%s> OK, but wait reply message timeout, %u ms.", w->topic,
+                 (unsigned)w->timeout_ms);
+    else
+        rmq__why(&w->why, "send request message to <%s> fail: no answer to the send within the request's %u ms",
+                 w->topic, (unsigned)w->timeout_ms);
+    rmq__waiting_end(w, RMQ_ERR_TIMEOUT);
+}
+
+RMQ__FN void rmq__reply_producer_gone(rmq_producer *p)
+{
+    rmq__inst *in = p->in;
+    rmq__waiting *w = in->waiting, *next;
+    for (; w; w = next) {
+        next = w->next;
+        if (w->p != p) continue;
+        rmq__why(&w->why, "the producer was shut down before the reply to the request on %s came", w->topic);
+        rmq__waiting_end(w, RMQ_ERR_SHUTDOWN);
+    }
+}
+
+/* -- the reply a broker pushes (ClientRemotingProcessor.receiveReplyMessage) */
+/* A header field as a number; absent or not a number: -1. */
+static int rmq__reply_num(const rmq_command *req, const char *key, int64_t *out)
+{
+    rmq_slice v = rmq_command_ext(req, key);
+    return v.ptr ? rmq__parse_i64(v.ptr, v.len, out) : -1;
+}
+
+/* ReplyMessageRequestHeader into src (the hosts as slices, bh and sh); -1
+ * when a field the broker always sends is missing or malformed (Java
+ * refuses the header then). */
+RMQ__FN int rmq__reply_header(const rmq_command *req, rmq__ext_src *src, rmq_slice *bh, rmq_slice *sh)
+{
+    int64_t qid, sys, flag, born, store, recons = 0;
+    RMQ_MEMSET(src, 0, sizeof *src);
+    *bh = rmq_command_ext(req, "bornHost");
+    *sh = rmq_command_ext(req, "storeHost");
+    src->topic = rmq_command_ext(req, "topic");
+    if (!src->topic.ptr || !src->topic.len || !bh->ptr || !sh->ptr || bh->len > RMQ_ADDR_MAX_LEN ||
+        sh->len > RMQ_ADDR_MAX_LEN || rmq__reply_num(req, "queueId", &qid) || rmq__reply_num(req, "sysFlag", &sys) ||
+        rmq__reply_num(req, "flag", &flag) || rmq__reply_num(req, "bornTimestamp", &born) ||
+        rmq__reply_num(req, "storeTimestamp", &store) ||
+        (rmq_command_ext(req, "reconsumeTimes").ptr && rmq__reply_num(req, "reconsumeTimes", &recons)) ||
+        qid < INT32_MIN || qid > INT32_MAX || sys < INT32_MIN || sys > INT32_MAX || flag < INT32_MIN ||
+        flag > INT32_MAX || recons < INT32_MIN || recons > INT32_MAX)
+        return -1;
+    src->queue_id = (int32_t)qid;
+    src->sys_flag = (int32_t)sys;
+    src->flag = (int32_t)flag;
+    src->born_ts = born;
+    src->store_ts = store;
+    src->reconsume_times = (int32_t)recons;
+    src->props = rmq_command_ext(req, "properties");
+    src->body.ptr = (const char *)req->body;
+    src->body.len = req->body_len;
+    return 0;
+}
+
+static rmq__waiting *rmq__waiting_find(rmq__inst *in, rmq_slice corr)
+{
+    rmq__waiting *w;
+    for (w = in->waiting; w && corr.ptr; w = w->next)
+        if (rmq__slice_eq(corr, w->corr)) return w;
+    return NULL;
+}
+
+/* The reply becomes w's message: its properties with ARRIVE_TIME added
+ * (as Java adds it), the host texts after them, in one scratch buffer. */
+RMQ__FN rmq_err rmq__reply_build(rmq__inst *in, rmq__waiting *w, rmq__ext_src *src, rmq_slice bh, rmq_slice sh)
+{
+    rmq__buf b;
+    char num[24];
+    size_t plen;
+    rmq_err err = RMQ_ERR_NO_MEMORY;
+    rmq__buf_init(&b, w->p->cfg.mem_ctx, src->props.len + 48 + bh.len + sh.len);
+    rmq__buf_put(&b, src->props.ptr, src->props.len);
+    rmq__prop_put(&b, "ARRIVE_TIME", num, rmq__i64_to_dec(num, rmq__wall(in)));
+    plen = b.len;
+    rmq__buf_put(&b, bh.ptr, bh.len);
+    rmq__buf_putc(&b, '\0');
+    rmq__buf_put(&b, sh.ptr, sh.len);
+    rmq__buf_putc(&b, '\0');
+    if (!b.failed) {
+        src->props.ptr = (const char *)b.p;
+        src->props.len = plen;
+        src->born_host = (const char *)b.p + plen;
+        src->store_host = src->born_host + bh.len + 1;
+        err = rmq__ext_build(w->p, src, &w->reply);
+    }
+    rmq__buf_free(&b);
+    return err;
+}
+
+/* Judges a pushed reply: it completes its waiting request (SUCCESS); one
+ * that nothing waits for any more is counted and dropped (SUCCESS too, as
+ * Java answers); a header that cannot be read, or a reply that cannot be
+ * kept, is refused with SYSTEM_ERROR and the request waits on. */
+RMQ__FN int32_t rmq__reply_pushed(rmq__inst *in, const rmq__conn *c, const rmq_command *req, const char **remark)
+{
+    rmq__ext_src src;
+    rmq_slice bh, sh;
+    rmq__waiting *w;
+    if (rmq__reply_header(req, &src, &bh, &sh) != 0) {
+        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "%s pushed a reply with a malformed header: refused", c->addr);
+        *remark = "process reply message fail";
+        return RMQ_CODE_SYSTEM_ERROR;
+    }
+    w = rmq__waiting_find(in, rmq__prop_get(src.props, "CORRELATION_ID"));
+    if (!w) {
+        in->late_replies++;
+        RMQ__LOG(&in->rm, RMQ_LOG_WARN, "receive reply message, but not matched any request, reply from host: %S", &bh);
+        return RMQ_CODE_SUCCESS;
+    }
+    if (rmq__reply_build(in, w, &src, bh, sh) != RMQ_OK) {
+        *remark = "process reply message fail";
+        return RMQ_CODE_SYSTEM_ERROR;
+    }
+    w->sent = 1;                      /* a reply proves it was */
+    rmq__waiting_end(w, RMQ_OK);
+    return RMQ_CODE_SUCCESS;
+}
+
+static const rmq__reply_hooks *rmq__reply_hooks_get(void)
+{
+    static const rmq__reply_hooks hooks = {
+        rmq__reply_pushed, rmq__reply_expired, rmq__reply_fire, rmq__reply_producer_gone
+    };
+    return &hooks;
+}
+
+/* -- the request --------------------------------------------------------- */
+/* The request's send ended (it runs where send callbacks run, unlocked). */
+static void rmq__request_sent(rmq_err err, const rmq_send_result *res, void *user)
+{
+    rmq__waiting *w = (rmq__waiting *)user;
+    rmq__inst *in = w->in;
+    rmq__lock(in);
+    if (err == RMQ_OK) {
+        w->sent = 1;
+    } else if (!w->ended) {
+        rmq__why(&w->why, "send request message to <%s> fail: %r", w->topic, &res->reason);
+        rmq__waiting_end(w, err);
+    }
+    rmq__waiting_release(w);
+    rmq__unlock(in);
+}
+
+static int rmq__route_known(rmq__inst *in, void *arg)
+{
+    const rmq__route *rt = (const rmq__route *)arg;
+    (void)in;
+    return rt->state == RMQ__ROUTE_OK || !rt->fetching;
+}
+
+/* prepareSendRequest: a topic without a route gets it first, then every
+ * broker a heartbeat, so that whichever stores the reply knows this
+ * client's connection. Not from inside a callback (it would run the loop). */
+RMQ__FN void rmq__request_prepare(rmq_producer *p, const char *topic, uint32_t deadline)
+{
+    rmq__inst *in = p->in;
+    rmq__route *rt = rmq__route_get(in, topic);
+    if (!rt || rt->state == RMQ__ROUTE_OK || rmq__in_callback(in)) return;
+    rmq__route_use(p, rt);
+    if (!rt->fetching) rmq__route_fetch(in, rt, 0);
+    rmq__run(in, rmq__route_known, rt, deadline, 0);
+    rmq__heartbeat_all(in);
+}
+
+static int rmq__waiting_ended(rmq__inst *in, void *arg) { (void)in; return ((rmq__waiting *)arg)->ended; }
+
+/* A new entry of the waiting table, its deadline armed (the lock held). */
+RMQ__FN rmq__waiting *rmq__waiting_new(rmq_producer *p, const char *topic, uint32_t timeout_ms, rmq_request_cb cb,
+                                       void *user)
+{
+    rmq__inst *in = p->in;
+    rmq__waiting *w = (rmq__waiting *)RMQ_MALLOC(p->cfg.mem_ctx, sizeof *w);
+    if (!w) return NULL;
+    RMQ_MEMSET(w, 0, sizeof *w);
+    in->reply_hooks = rmq__reply_hooks_get();
+    w->timer.pos = -1;
+    w->timer.kind = RMQ__TIMER_REPLY;
+    w->in = in;
+    w->p = p;
+    w->refs = 2;
+    w->cb = cb;
+    w->user = user;
+    w->timeout_ms = timeout_ms;
+    rmq__strlcpy(w->topic, topic, sizeof w->topic);
+    rmq__uuid(in, w->corr);
+    w->ttl[rmq__u64_to_dec(w->ttl, timeout_ms)] = '\0';
+    w->next = in->waiting;
+    in->waiting = w;
+    in->nwaiting++;
+    rmq__timer_arm(&in->rm, &w->timer, rmq__now(&in->rm) + timeout_ms);
+    return w;
+}
+
+/* The request's send, async with the rest of its time, its three
+ * properties added (they pass no user check: they are the system's). */
+RMQ__FN rmq_err rmq__request_send(rmq_producer *p, rmq__waiting *w, rmq__send_args *a)
+{
+    rmq__inst *in = p->in;
+    uint32_t left = w->timer.at - rmq__now(&in->rm);
+    rmq__buf b;
+    rmq_err err;
+    rmq__buf_init(&b, p->cfg.mem_ctx, 256 + RMQ_CLIENT_ID_MAX_LEN);
+    rmq__prop_put(&b, "CORRELATION_ID", w->corr, RMQ_STRLEN(w->corr));
+    rmq__prop_put(&b, "REPLY_TO_CLIENT", in->client_id, RMQ_STRLEN(in->client_id));
+    rmq__prop_put(&b, "TTL", w->ttl, RMQ_STRLEN(w->ttl));
+    if (b.failed) { rmq__buf_free(&b); return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a request"); }
+    a->cb = rmq__request_sent;
+    a->user = w;
+    a->timeout_ms = left > 0 && left <= w->timeout_ms ? left : 1;
+    a->held = 1;
+    p->request_props.ptr = (const char *)b.p;
+    p->request_props.len = b.len;
+    err = rmq__send(p, a);
+    p->request_props.len = 0;
+    rmq__buf_free(&b);
+    return err;
+}
+
+/* A sync request's end: the reply moves to the caller. */
+RMQ__FN rmq_err rmq__request_wait(rmq_producer *p, rmq__waiting *w, rmq_message_ext *reply)
+{
+    rmq_err err;
+    while (!w->ended) rmq__run(p->in, rmq__waiting_ended, w, rmq__now(&p->in->rm) + 1000u, 0);
+    err = w->err;
+    if (err == RMQ_OK) {
+        *reply = w->reply;
+        RMQ_MEMSET(&w->reply, 0, sizeof w->reply);
+    } else {
+        rmq__fail(p, err, "%r", &w->why);
+    }
+    rmq__waiting_release(w);
+    return err;
+}
+
+/* One request, every variant: a is the send (its target, queue or
+ * selector); cb NULL makes it sync into *reply. The lock is held. An
+ * async request turns async only once its send is accepted: until then
+ * it ends without a callback. */
+RMQ__FN rmq_err rmq__request_locked(rmq_producer *p, rmq__send_args *a, rmq_request_cb cb, void *user,
+                                    rmq_message_ext *reply)
+{
+    rmq__waiting *w;
+    rmq_err err = rmq__check_running(p, cb == NULL);
+    if (err != RMQ_OK) return err;
+    if (!cb && !reply) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no reply given");
+    if (!a->msgs) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message is null");
+    if (reply) RMQ_MEMSET(reply, 0, sizeof *reply);
+    err = rmq__check_message(p, a->msgs);
+    if (err != RMQ_OK) return err;
+    if (cb && p->pending >= p->cfg.max_pending)
+        return rmq__fail(p, RMQ_ERR_BUSY, "%u sends are pending (max_pending); poll or flush first", (unsigned)p->pending);
+    if (p->in->nwaiting >= RMQ_MAX_REQUESTS)
+        return rmq__fail(p, RMQ_ERR_LIMIT, "%u requests wait for their reply (RMQ_MAX_REQUESTS %d)",
+                         (unsigned)p->in->nwaiting, RMQ_MAX_REQUESTS);
+    w = rmq__waiting_new(p, a->msgs->topic, a->timeout_ms ? a->timeout_ms : p->cfg.send_timeout_ms, cb, user);
+    if (!w) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a request");
+    rmq__request_prepare(p, w->topic, w->timer.at);
+    err = w->ended ? w->err : rmq__request_send(p, w, a);
+    if (err != RMQ_OK) {                 /* refused at once: no callback */
+        if (w->ended) rmq__fail(p, err, "%r", &w->why);     /* it ended while it waited for the route */
+        rmq__waiting_end(w, err);
+        w->refs = 1;
+        rmq__waiting_release(w);
+        return err;
+    }
+    if (!cb) return rmq__request_wait(p, w, reply);
+    w->async = 1;
+    p->pending++;
+    return RMQ_OK;
+}
+
+RMQ__FN rmq_err rmq__request(rmq_producer *p, rmq__send_args *a, rmq_request_cb cb, void *user,
+                             rmq_message_ext *reply)
+{
+    rmq_err err;
+    if (!p || !p->in || (!RMQ__THREADS && p->state != RMQ_STATE_RUNNING)) return rmq__check_running(p, 0);
+    rmq__lock(p->in);
+    rmq__call_begin(p);
+    err = rmq__request_locked(p, a, cb, user, reply);
+    if (cb) rmq__nudge_leader(p->in);
+    rmq__call_end(p);
+    rmq__unlock(p->in);
+    return err;
+}
+
+static rmq_err rmq__request_cb_missing(rmq_producer *p)
+{
+    return p ? rmq__fail(p, RMQ_ERR_INVALID_ARG, "no callback given") : RMQ_ERR_INVALID_ARG;
+}
+
+RMQDEF rmq_err rmq_request(rmq_producer *p, const rmq_message *m, uint32_t timeout_ms, rmq_message_ext *reply)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, m, 1);
+    a.timeout_ms = timeout_ms;
+    return rmq__request(p, &a, NULL, NULL, reply);
+}
+
+RMQDEF rmq_err rmq_request_async(rmq_producer *p, const rmq_message *m, uint32_t timeout_ms, rmq_request_cb cb,
+                                 void *user)
+{
+    rmq__send_args a;
+    if (!cb) return rmq__request_cb_missing(p);
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, m, 1);
+    a.timeout_ms = timeout_ms;
+    return rmq__request(p, &a, cb, user, NULL);
+}
+
+#ifndef RMQ_NO_SELECTOR
+RMQDEF rmq_err rmq_request_select(rmq_producer *p, const rmq_message *m, rmq_queue_selector sel, void *arg,
+                                  uint32_t timeout_ms, rmq_message_ext *reply)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_SELECT, m, 1);
+    a.sel = sel;
+    a.sel_arg = arg;
+    a.timeout_ms = timeout_ms;
+    return rmq__request(p, &a, NULL, NULL, reply);
+}
+
+RMQDEF rmq_err rmq_request_select_async(rmq_producer *p, const rmq_message *m, rmq_queue_selector sel, void *arg,
+                                        uint32_t timeout_ms, rmq_request_cb cb, void *user)
+{
+    rmq__send_args a;
+    if (!cb) return rmq__request_cb_missing(p);
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_SELECT, m, 1);
+    a.sel = sel;
+    a.sel_arg = arg;
+    a.timeout_ms = timeout_ms;
+    return rmq__request(p, &a, cb, user, NULL);
+}
+
+RMQDEF rmq_err rmq_request_to_queue(rmq_producer *p, const rmq_message *m, const rmq_queue *q, uint32_t timeout_ms,
+                                    rmq_message_ext *reply)
+{
+    rmq__send_args a;
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_QUEUE, m, 1);
+    a.queue = q;
+    a.timeout_ms = timeout_ms;
+    return rmq__request(p, &a, NULL, NULL, reply);
+}
+
+RMQDEF rmq_err rmq_request_to_queue_async(rmq_producer *p, const rmq_message *m, const rmq_queue *q,
+                                          uint32_t timeout_ms, rmq_request_cb cb, void *user)
+{
+    rmq__send_args a;
+    if (!cb) return rmq__request_cb_missing(p);
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_QUEUE, m, 1);
+    a.queue = q;
+    a.timeout_ms = timeout_ms;
+    return rmq__request(p, &a, cb, user, NULL);
+}
+#endif
+#endif
 
 /* ======================================================================== */
 /* 16. Message trace                                                         */

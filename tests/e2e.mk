@@ -40,3 +40,16 @@ $(B)/vg/test_e2e_view: $(E2E_VIEW_DEPS) | $(B)/vg mockbroker
 
 TEST_BINS_SAN += $(B)/san/test_e2e_view
 TEST_BINS_VG += $(B)/vg/test_e2e_view
+
+# Request-reply against the mock acting for the responder.
+E2E_REQ_DEPS = tests/test_e2e_request.c tests/rmq_test.h tests/mockbroker/mock_client.h \
+               rocketmq_producer.h port/rmq_port_posix.h
+
+$(B)/san/test_e2e_request: $(E2E_REQ_DEPS) | $(B)/san mockbroker
+	$(SANCC) $(STRICT) $(POSIX) $(SAN) tests/test_e2e_request.c -o $@ -lpthread
+
+$(B)/vg/test_e2e_request: $(E2E_REQ_DEPS) | $(B)/vg mockbroker
+	$(CC) $(STRICT) $(POSIX) -O1 -g tests/test_e2e_request.c -o $@ -lpthread
+
+TEST_BINS_SAN += $(B)/san/test_e2e_request
+TEST_BINS_VG += $(B)/vg/test_e2e_request

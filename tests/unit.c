@@ -14,6 +14,7 @@
 #include "test_admin.c"
 #include "test_admin_view.c"
 #include "test_namespace.c"
+#include "test_request.c"
 
 int main(int argc, char **argv)
 {
@@ -27,5 +28,6 @@ int main(int argc, char **argv)
     run_admin_tests();
     run_admin_view_tests();
     run_namespace_tests();
+    run_request_tests();
     return test_summary();
 }

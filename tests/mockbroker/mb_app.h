@@ -85,6 +85,8 @@ typedef struct mb_server {
     unsigned rr;        /* queue choice when a client sends queueId < 0 */
     size_t *msg_idx;    /* this broker's messages, ascending commit offset */
     size_t nmsg_idx, msg_idx_cap;
+    int respond;          /* RESPOND: act for a responder (mb_reply.c) */
+    int respond_delay_ms;
 } mb_server;
 
 enum { CONN_REMOTING, CONN_CONTROL, CONN_HTTP };
@@ -186,6 +188,7 @@ typedef struct mb_app {
     mb_lines requests;
     mb_lines clients;
     mb_lines transactions;
+    mb_lines replies;   /* pushed replies and the clients' answers (REPLIES) */
     mb_reg *regs;
     size_t nregs;
     char *nsaddr;   /* what the HTTP address server returns */
@@ -232,6 +235,13 @@ int mb_broker_check_transaction(mb_app *app, mb_server *b, const char *id, mb_bu
 int mb_admin_handle(mb_app *app, mb_conn *c, const mb_cmd *req, mb_reply *r);
 /* The properties as a 4.9.8 commit log holds them. */
 void mb_msg_stored_props(const mb_msg *m, mb_buf *out);
+
+/* ---- mb_reply.c: request-reply, the mock acting for the responder ---- */
+/* After m was stored on b: with RESPOND on and REPLY_TO_CLIENT set, push
+ * the reply to the client's connection. */
+void mb_reply_after_store(mb_app *app, mb_server *b, const mb_msg *m);
+/* A client's answer to a push: logged, 1; any other response: 0. */
+int mb_reply_on_answer(mb_app *app, mb_conn *c, const mb_cmd *resp);
 
 /* ---- mb_store.c ---- */
 mb_topic *mb_topic_find(mb_server *b, const char *name);

@@ -459,6 +459,7 @@ static int store_single(mb_app *app, mb_conn *c, mb_topic *t, const send_hdr *h,
     mb_msg_offset_id(app, m, id);
     send_response(r, qid, id, sizeof id - 1, m->queue_offset);
     mb_props_free(&sent);
+    mb_reply_after_store(app, b, m);
     return 1;
 }
 

@@ -348,6 +348,26 @@ static int cmd_transactions(mb_app *app, mb_conn *c, const args *a)
     return print_lines(app, c, a, &app->transactions);
 }
 
+static int cmd_replies(mb_app *app, mb_conn *c, const args *a)
+{
+    return print_lines(app, c, a, &app->replies);
+}
+
+static int cmd_respond(mb_app *app, mb_conn *c, const args *a, mb_server **t, size_t n)
+{
+    int64_t ms = 0;
+    int on = strcasecmp(a->v[2], "on") == 0;
+    size_t i;
+    (void)app;
+    if ((!on && strcasecmp(a->v[2], "off") != 0) || (a->n > 3 && parse_int(a->v[3], 0, 3600000, &ms) < 0))
+        return err(c, "usage: RESPOND <broker|*> <on|off> [delay-ms]");
+    for (i = 0; i < n; i++) {
+        t[i]->respond = on;
+        t[i]->respond_delay_ms = (int)ms;
+    }
+    return ok(c);
+}
+
 static int cmd_clear(mb_app *app, mb_conn *c, const args *a)
 {
     (void)a;
@@ -432,12 +452,14 @@ static const command commands[] = {
     {"HUGE", 2, 1, cmd_huge, NULL, "HUGE <server|*> <bytes>"},
     {"TOPIC", 2, 2, cmd_topic, NULL, "TOPIC <broker|*> <name> [queues] [perm]"},
     {"CHECK", 2, 2, cmd_check, NULL, "CHECK <broker> <offsetMsgId|uniqKey>"},
+    {"RESPOND", 2, 2, cmd_respond, NULL, "RESPOND <broker|*> <on|off> [delay-ms]"},
     {"RESET", 0, 1, cmd_reset, NULL, "RESET [server|*]"},
     {"DUMP", 0, 0, NULL, cmd_dump, "DUMP [topic]"},
     {"COUNT", 0, 0, NULL, cmd_count, "COUNT [topic]"},
     {"REQUESTS", 0, 0, NULL, cmd_requests, "REQUESTS [server]"},
     {"CLIENTS", 0, 0, NULL, cmd_clients, "CLIENTS [server]"},
     {"TRANSACTIONS", 0, 0, NULL, cmd_transactions, "TRANSACTIONS [server]"},
+    {"REPLIES", 0, 0, NULL, cmd_replies, "REPLIES [server]"},
     {"CLEAR", 0, 0, NULL, cmd_clear, "CLEAR"},
     {"NSADDR", 0, 0, NULL, cmd_nsaddr, "NSADDR [text]"},
     {"ROUTE", 1, 0, NULL, cmd_route, "ROUTE <topic> [standard|fastjson]"},

@@ -142,7 +142,8 @@ int mb_remoting_on_frame(mb_app *app, mb_conn *c, const unsigned char *frame, si
         return -1;
     }
     if (req.flag & MB_FLAG_RESPONSE) {
-        mb_cmd_free(&req); /* nothing the mock sends expects an answer */
+        mb_reply_on_answer(app, c, &req); /* only pushed replies expect one */
+        mb_cmd_free(&req);
         return 0;
     }
     log_request(app, c, &req);

@@ -124,6 +124,7 @@ void mb_store_clear(mb_app *app)
     mb_lines_clear(&app->requests);
     mb_lines_clear(&app->clients);
     mb_lines_clear(&app->transactions);
+    mb_lines_clear(&app->replies);
 }
 
 void mb_store_free(mb_app *app)
@@ -134,6 +135,7 @@ void mb_store_free(mb_app *app)
     free(app->requests.v);
     free(app->clients.v);
     free(app->transactions.v);
+    free(app->replies.v);
     for (i = 0; i < app->nservers; i++) {
         mb_server *s = &app->servers[i];
         for (j = 0; j < s->ntopics; j++) {

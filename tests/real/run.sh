@@ -91,6 +91,7 @@ else
     exit 2
 fi
 export RMQ_RUN_DIR=$work                      # where mqadmin logs
+[ -n "$home" ] && export RMQ_REAL_HOME=$home    # the jars of the request-reply responder
 version=""
 for try in 1 2 3; do             # the tool's short timeout can pass on a busy machine
     version=$("$RMQ_REAL_MQADMIN" clusterList -n "$NAMESRV_ADDR" 2>/dev/null | awk '$0 ~ / V[0-9]+_/ { for (i = 1; i <= NF; i++) if ($i ~ /^V[0-9]+_/) { print $i; exit } }')

@@ -1153,6 +1153,7 @@ static void test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_ar
 #include "real_admin.c"
 #include "real_view.c"
 #include "real_namespace.c"
+#include "real_request.c"
 
 int main(int argc, char **argv)
 {
@@ -1203,6 +1204,9 @@ int main(int argc, char **argv)
     RUN(test_namespace_a_new_topic_is_created_under_its_wrapped_name);
     RUN(test_namespace_every_kind_of_send_is_stored_under_the_wrapped_topic);
     RUN(test_namespace_a_transaction_check_back_finds_the_wrapped_group);
+    /* request-reply */
+    RUN(test_request_sync_and_async_to_both_broker_groups_get_the_java_responders_reply);
+    RUN(test_request_to_a_topic_nobody_answers_times_out_at_its_deadline);
     if (test_skipped) printf("%d skipped (each said why above)\n", test_skipped);
     test_passed -= test_skipped;                     /* a skip is not a pass */
     return test_summary();
