@@ -7715,7 +7715,7 @@ RMQDEF rmq_err rmq_send_batch_async(rmq_producer *p, const rmq_message *msgs, si
     return rmq__send(p, &a);
 }
 
-#ifndef RMQ_NO_SELECTOR
+#if !defined(RMQ_NO_SELECTOR) || !defined(RMQ_NO_ADMIN) || !defined(RMQ_NO_REQUEST)
 static int rmq__route_settled(rmq__inst *in, void *arg)
 {
     const rmq__route *rt = (const rmq__route *)arg;
@@ -7723,27 +7723,36 @@ static int rmq__route_settled(rmq__inst *in, void *arg)
     return rt->state == RMQ__ROUTE_OK || !rt->fetching;
 }
 
+/* The route of topic (as the broker knows it), asked for and waited for
+ * until deadline when the instance has none yet. */
+RMQ__FN rmq_err rmq__route_ready(rmq_producer *p, const char *topic, uint32_t deadline, rmq__route **out)
+{
+    rmq__route *rt = rmq__route_get(p->in, topic);
+    if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+    rmq__route_use(p, rt);
+    if (rt->state != RMQ__ROUTE_OK && !rt->fetching) rmq__route_fetch(p->in, rt, 0);
+    rmq__run(p->in, rmq__route_settled, rt, deadline, 0);
+    if (rt->state != RMQ__ROUTE_OK)
+        return rt->fetching ? rmq__fail(p, RMQ_ERR_TIMEOUT, "topic %s: the route query timed out", topic)
+                            : rmq__fail(p, RMQ_ERR_NO_ROUTE, "%r", &rt->why);
+    *out = rt;
+    return RMQ_OK;
+}
+#endif
+
+#ifndef RMQ_NO_SELECTOR
 RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
 {
     const char *name = topic;    /* as the broker knows it */
     rmq__route *rt;
-    uint32_t deadline;
     size_t i;
     rmq_err err = rmq__check_running(p, 1);
     if (err != RMQ_OK) return err;
     if (!n || (!out && cap)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no output given");
     err = rmq__check_topic(p, topic);
     if (err == RMQ_OK) err = rmq__ns_topic(p, &name);
+    if (err == RMQ_OK) err = rmq__route_ready(p, name, rmq__now(&p->in->rm) + p->cfg.send_timeout_ms, &rt);
     if (err != RMQ_OK) return err;
-    rt = rmq__route_get(p->in, name);
-    if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
-    rmq__route_use(p, rt);
-    deadline = rmq__now(&p->in->rm) + p->cfg.send_timeout_ms;
-    if (rt->state != RMQ__ROUTE_OK) rmq__route_fetch(p->in, rt, 0);
-    rmq__run(p->in, rmq__route_settled, rt, deadline, 0);
-    if (rt->state != RMQ__ROUTE_OK)
-        return rt->fetching ? rmq__fail(p, RMQ_ERR_TIMEOUT, "the route query timed out")
-                            : rmq__fail(p, RMQ_ERR_NO_ROUTE, "%r", &rt->why);
     *n = rt->nqueues;
     for (i = 0; i < rt->nqueues && i < cap; i++) {
         rmq__strlcpy(out[i].topic, rt->topic, sizeof out[i].topic);
@@ -7965,8 +7974,8 @@ static void rmq__tx_checks_free(rmq__inst *in)
 }
 #endif
 
-#if !defined(RMQ_NO_ADMIN) || !defined(RMQ_NO_REQUEST)
-/* -- one request, waited for (the admin calls, a request's send) -------- */
+#ifndef RMQ_NO_ADMIN
+/* -- one request, waited for (the admin calls) --------------------------- */
 typedef struct rmq__call rmq__call;
 
 /* Reads what the caller needs from an answer while its frame lives (the
@@ -7984,7 +7993,7 @@ struct rmq__call {
     rmq_reason why;
 };
 
-static RMQ__UNUSED void rmq__call_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
+static void rmq__call_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     rmq__call *call = (rmq__call *)r->owner;
     (void)rm;
@@ -7998,14 +8007,14 @@ static RMQ__UNUSED void rmq__call_done(rmq__remoting *rm, rmq__req *r, rmq_err e
     call->done = 1;
 }
 
-static RMQ__UNUSED int rmq__call_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq__call *)arg)->done; }
+static int rmq__call_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq__call *)arg)->done; }
 
 /* Sends cmd (and body) to addr and runs the loop until the answer or the
  * request's own deadline, timeout_ms away: the call always ends, so it may
  * live on the caller's stack. The instance's lock is held. RMQ_OK means an
  * answer came: its code is call->code, which the caller judges (see
  * rmq__call_refused). what names the request in a failure's reason. */
-RMQ__FN RMQ__UNUSED rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *what, const char *addr,
+RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *what, const char *addr,
                                rmq_command *cmd, const void *body, size_t len, uint32_t timeout_ms)
 {
     rmq__inst *in = p->in;
@@ -8027,7 +8036,7 @@ RMQ__FN RMQ__UNUSED rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, con
 
 /* The failure of an answer whose code is not SUCCESS: RMQ_ERR_BROKER, the
  * code and remark in the reason (and the remark in last_error's %R). */
-RMQ__FN RMQ__UNUSED rmq_err rmq__call_refused(rmq_producer *p, const rmq__call *call, const char *what, const char *addr)
+RMQ__FN rmq_err rmq__call_refused(rmq_producer *p, const rmq__call *call, const char *what, const char *addr)
 {
     rmq__strlcpy(p->last_remark, call->remark, sizeof p->last_remark);
     return rmq__fail(p, RMQ_ERR_BROKER, "%s: broker %s answered %s (%d): %R", what, addr,
@@ -8086,7 +8095,7 @@ static void *rmq__ext_inflate(rmq_producer *p, const rmq__ext_src *src, size_t *
 
 /* Fills out from src: one allocation holds the property pairs, every
  * string and the body. On failure out is left empty. */
-RMQ__FN RMQ__UNUSED rmq_err rmq__ext_build(rmq_producer *p, const rmq__ext_src *src, rmq_message_ext *out)
+RMQ__FN rmq_err rmq__ext_build(rmq_producer *p, const rmq__ext_src *src, rmq_message_ext *out)
 {
     char bare[RMQ_TOPIC_MAX_LEN + 1];
     rmq_slice rest = src->props, k, v, topic = rmq__ext_user_topic(p, src->topic, bare, sizeof bare);
@@ -8636,29 +8645,11 @@ static rmq_err rmq__admin_take_num(rmq__call *call, const rmq_command *resp)
     return RMQ_OK;
 }
 
-static int rmq__admin_route_settled(rmq__inst *in, void *arg)
-{
-    const rmq__route *rt = (const rmq__route *)arg;
-    (void)in;
-    return rt->state == RMQ__ROUTE_OK || !rt->fetching;
-}
-
 /* The topic's route, asked for when the instance has none yet. */
 RMQ__FN rmq_err rmq__admin_route(rmq_producer *p, const char *topic, rmq__route **out)
 {
-    rmq__route *rt;
     rmq_err err = rmq__check_topic(p, topic);
-    if (err != RMQ_OK) return err;
-    rt = rmq__route_get(p->in, topic);
-    if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
-    rmq__route_use(p, rt);
-    if (rt->state != RMQ__ROUTE_OK) rmq__route_fetch(p->in, rt, 0);
-    rmq__run(p->in, rmq__admin_route_settled, rt, rmq__now(&p->in->rm) + p->in->api_timeout_ms, 0);
-    if (rt->state != RMQ__ROUTE_OK)
-        return rt->fetching ? rmq__fail(p, RMQ_ERR_TIMEOUT, "topic %s: the route query timed out", topic)
-                            : rmq__fail(p, RMQ_ERR_NO_ROUTE, "%r", &rt->why);
-    *out = rt;
-    return RMQ_OK;
+    return err != RMQ_OK ? err : rmq__route_ready(p, topic, rmq__now(&p->in->rm) + p->in->api_timeout_ms, out);
 }
 
 /* The master of q's broker, as findBrokerAddressInPublish, asked once more
@@ -9485,24 +9476,18 @@ static void rmq__request_sent(rmq_err err, const rmq_send_result *res, void *use
     rmq__unlock(in);
 }
 
-static int rmq__route_known(rmq__inst *in, void *arg)
-{
-    const rmq__route *rt = (const rmq__route *)arg;
-    (void)in;
-    return rt->state == RMQ__ROUTE_OK || !rt->fetching;
-}
-
 /* prepareSendRequest: a topic without a route gets it first, then every
  * broker a heartbeat, so that whichever stores the reply knows this
- * client's connection. Not from inside a callback (it would run the loop). */
+ * client's connection. Not from inside a callback (it would run the loop);
+ * what fails here, the send says again. */
 RMQ__FN void rmq__request_prepare(rmq_producer *p, const char *topic, uint32_t deadline)
 {
     rmq__inst *in = p->in;
-    rmq__route *rt = rmq__route_get(in, topic);
-    if (!rt || rt->state == RMQ__ROUTE_OK || rmq__in_callback(in)) return;
-    rmq__route_use(p, rt);
-    if (!rt->fetching) rmq__route_fetch(in, rt, 0);
-    rmq__run(in, rmq__route_known, rt, deadline, 0);
+    rmq__route *rt;
+    if (rmq__in_callback(in) || rmq__ns_topic(p, &topic) != RMQ_OK) return;
+    rt = rmq__route_find(in, topic);
+    if (rt && rt->state == RMQ__ROUTE_OK) return;
+    (void)rmq__route_ready(p, topic, deadline, &rt);
     rmq__heartbeat_all(in);
 }
 
