@@ -11,6 +11,7 @@
 #include "test_producer.c"
 #include "test_faults.c"
 #include "test_perf.c"
+#include "test_trace.c"
 
 int main(int argc, char **argv)
 {
@@ -21,5 +22,6 @@ int main(int argc, char **argv)
     run_fault_tests();
     run_transaction_tests();
     run_perf_tests();
+    run_trace_tests();
     return test_summary();
 }
