@@ -12,7 +12,7 @@
 $(B)/real:
 	mkdir -p $@
 
-$(B)/real/test_real: tests/real/test_real.c tests/real/mqadmin.h tests/rmq_test.h $(HEADER) | $(B)/real
+$(B)/real/test_real: tests/real/test_real.c tests/real/real_trace.c tests/real/mqadmin.h tests/rmq_test.h $(HEADER) | $(B)/real
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@ -lpthread
 
 test-real: $(B)/real/test_real $(EXAMPLE_BINS)

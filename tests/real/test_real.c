@@ -1150,6 +1150,8 @@ static void test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_ar
     real_stop(p);
 }
 
+#include "real_trace.c"
+
 int main(int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : NULL;
@@ -1186,6 +1188,8 @@ int main(int argc, char **argv)
     RUN(test_sync_sends_move_to_broker_b_when_broker_a_is_killed_and_return_after_its_restart);
     RUN(test_sync_sends_with_latency_fault_tolerance_survive_a_killed_broker);
     RUN(test_a_restarted_name_server_routes_are_served_from_cache_and_refreshed_after);
+    /* message trace */
+    RUN(test_trace_records_of_a_traced_producer_are_what_java_tools_read);
     if (test_skipped) printf("%d skipped (each said why above)\n", test_skipped);
     test_passed -= test_skipped;                     /* a skip is not a pass */
     return test_summary();
