@@ -129,7 +129,9 @@
  *   - shutdown unregisters from all brokers at once, in one bounded wait;
  *   - the address server is used only when its URL is configured;
  *   - an address whose connect timed out is not tried again for
- *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once).
+ *     RMQ_CONNECT_BACKOFF_MS (a refused connect is retried at once);
+ *   - message trace's inner producer joins its host's client instance (no
+ *     threads inside: the host's loop carries the trace sends).
  *
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
