@@ -5925,14 +5925,19 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
     if (cfg->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__bad(why, "serialize", "binary headers are cut by RMQ_NO_BINARY_HEADER");
 #endif
     if (cfg->language < 0 || cfg->language > 12) return rmq__bad(why, "language", "must be a LanguageCode of 4.9 (0..12)");
-#ifdef RMQ_NO_LATENCY_FAULT
+#if defined(RMQ_NO_LATENCY_FAULT) && defined(RMQ_NO_TRACE)
+    /* Both cut, as in the core: one check and one text for the two fields
+     * (the core's size does not grow for the second). */
+    if (cfg->latency_fault_enable | cfg->trace_enable)
+        return rmq__bad(why, "latency_fault_enable, trace_enable", "feature cut");
+#elif defined(RMQ_NO_LATENCY_FAULT)
     if (cfg->latency_fault_enable) return rmq__bad(why, "latency_fault_enable", "cut by RMQ_NO_LATENCY_FAULT");
-#else
+#elif defined(RMQ_NO_TRACE)
+    if (cfg->trace_enable) return rmq__bad(why, "trace_enable", "cut by RMQ_NO_TRACE");
+#endif
+#ifndef RMQ_NO_LATENCY_FAULT
     if (cfg->latency_fault_enable && rmq__latency_tables_bad(cfg))
         return rmq__bad(why, "latency_max_ms", "must not decrease, and every not_available_duration_ms must be below 2^30");
-#endif
-#ifdef RMQ_NO_TRACE
-    if (cfg->trace_enable) return rmq__bad(why, "trace_enable", "message trace is cut by RMQ_NO_TRACE");
 #endif
 #ifdef RMQ_NO_ADDR_SERVER
     if (cfg->addr_server_url) return rmq__bad(why, "addr_server_url", "the address server is cut by RMQ_NO_ADDR_SERVER");
