@@ -462,6 +462,42 @@ static void test_trace_inner_producer_group_and_config(void)
     simc_destroy(c);
 }
 
+/* A send made from a callback is traced like any other; the trace send
+ * itself leaves from the loop the application runs. */
+static rmq_producer *trace_cb_producer;
+static cb_log trace_cb_inner;
+static void trace_send_again(rmq_err err, const rmq_send_result *res, void *user)
+{
+    rmq_message m = trace_msg("TopicTest", "from a callback");
+    cb_log *l = (cb_log *)user;
+    count_cb(err, res, user);
+    if (l->calls == 1) l->last = rmq_send_async(trace_cb_producer, &m, count_cb, &trace_cb_inner);
+}
+
+static void test_trace_sends_made_from_a_callback_are_traced(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = traced_producer(c, "TraceG", NULL);
+    rmq_message m = trace_msg("TopicTest", "first");
+    cb_log log;
+    rmq_stats st;
+    CHECK(p != NULL);
+    trace_cb_producer = p;
+    memset(&log, 0, sizeof log);
+    memset(&trace_cb_inner, 0, sizeof trace_cb_inner);
+    CHECK_INT(rmq_send_async(p, &m, trace_send_again, &log), RMQ_OK);
+    simc_run(c, p, 100);
+    CHECK_INT(log.last, RMQ_OK);
+    CHECK_INT(trace_cb_inner.ok, 1);
+    CHECK_INT(trace_records(&tracer_of(p)->data), 2);
+    simc_run(c, p, RMQ_TRACE_WAIT_MS + 100);
+    rmq_producer_stats(p, &st);
+    CHECK_INT(st.trace_sent, 2);
+    CHECK_INT(trace_sends(c, RMQ_SYS_TRACE_TOPIC), 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void run_trace_tests(void)
 {
     RUN(test_trace_records_are_the_bytes_java_writes);
@@ -476,4 +512,5 @@ static void run_trace_tests(void)
     RUN(test_trace_a_transaction_has_pub_and_end_transaction_records);
     RUN(test_trace_shutdown_flushes_the_gathered_records);
     RUN(test_trace_inner_producer_group_and_config);
+    RUN(test_trace_sends_made_from_a_callback_are_traced);
 }
