@@ -133,7 +133,9 @@
  *   - a message query asks the broker groups with writable queues of the
  *     topic (those the instance keeps), not every group of the route;
  *   - an async request's callback runs once (Java 4.9 also calls it when
- *     its send succeeds, before any reply).
+ *     its send succeeds, before any reply);
+ *   - message trace's inner producer joins its host's client instance (no
+ *     threads inside: the host's loop carries the trace sends).
  *
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
@@ -256,6 +258,31 @@
 /* Producers (groups) sharing one client instance. */
 #ifndef RMQ_MAX_PRODUCERS
 #define RMQ_MAX_PRODUCERS 8
+#endif
+
+/* Message trace (cfg.trace_enable). The topic the records go to when
+ * cfg.trace_topic is NULL (Java's TopicValidator.RMQ_SYS_TRACE_TOPIC). */
+#ifndef RMQ_SYS_TRACE_TOPIC
+#define RMQ_SYS_TRACE_TOPIC "RMQ_SYS_TRACE_TOPIC"
+#endif
+/* Trace records held, waiting or in a trace message not yet answered, per
+ * producer; a record past it is dropped and counted (rmq_stats), and the
+ * send it describes is not affected. */
+#ifndef RMQ_TRACE_MAX_PENDING_BYTES
+#define RMQ_TRACE_MAX_PENDING_BYTES (512u * 1024u)
+#endif
+/* A trace message leaves once its records reach this many bytes (Java's
+ * 128000-byte trace messages less its 10000-byte margin), or once its
+ * first record waited RMQ_TRACE_WAIT_MS; at shutdown the last ones get up
+ * to RMQ_TRACE_FLUSH_MS to be answered (AsyncTraceDispatcher's values). */
+#ifndef RMQ_TRACE_BATCH_BYTES
+#define RMQ_TRACE_BATCH_BYTES 118000u
+#endif
+#ifndef RMQ_TRACE_WAIT_MS
+#define RMQ_TRACE_WAIT_MS 500u
+#endif
+#ifndef RMQ_TRACE_FLUSH_MS
+#define RMQ_TRACE_FLUSH_MS 500u
 #endif
 
 /* Text lengths, without the terminating NUL. Topic and group limits are
@@ -660,6 +687,14 @@ typedef struct rmq_producer_config {
      * attempt) and admin calls go to the broker's VIP port, its port - 2;
      * heartbeats, unregistrations and transaction ends stay on the port. */
     int vip_channel;
+    /* Message trace, as Java's enableMsgTrace: after each answered send
+     * (oneway sends have no answer) a Pub record, after each transaction's
+     * end an EndTransaction record, in the format of Java's
+     * TraceDataEncoder, sent in batches by an inner producer of group
+     * _INNER_TRACE_PRODUCER-<group>-PRODUCE-<n> sharing this producer's
+     * client instance, from the loop (poll, flush, a blocking call) and at
+     * shutdown. It never blocks nor fails a send; rmq_stats counts the
+     * records sent and dropped. trace_topic is read at start. */
     int trace_enable;              /* 0: message trace off */
     const char *trace_topic;       /* NULL: RMQ_SYS_TRACE_TOPIC */
     int latency_fault_enable;      /* 0, as Java's sendLatencyFaultEnable */
@@ -1118,6 +1153,12 @@ typedef struct rmq_stats {
         uint32_t errors;
     } brokers[RMQ_MAX_BROKERS];
     uint32_t nbrokers;
+#ifndef RMQ_NO_TRACE
+    uint32_t trace_sent;           /* trace records a broker stored */
+    uint32_t trace_dropped;        /* trace records dropped: past the bound
+                                      (RMQ_TRACE_MAX_PENDING_BYTES), or
+                                      their trace message failed */
+#endif
 } rmq_stats;
 
 /* A snapshot of the counters of p (and of its client instance). */
@@ -5885,6 +5926,34 @@ struct rmq__op {
     rmq_err err;
 };
 
+#ifndef RMQ_NO_TRACE
+/* The end of a transaction, as Java's EndTransactionContext tells it. */
+typedef struct rmq__tx_end {
+    const char *topic, *tags, *keys, *msg_id, *transaction_id, *broker_addr;
+    rmq_slice region;            /* MSG_REGION of the message, if it has one */
+    rmq_transaction_state state;
+    int from_check;
+} rmq__tx_end;
+
+/* What a higher section hangs on a producer to see its sends end, as
+ * Java's SendMessageHook and EndTransactionHook (message trace, section
+ * 16, does): called with the instance's lock held, except stopping and
+ * freed, which come first in shutdown and destroy, the lock not held. */
+typedef struct rmq__send_hook {
+    void (*sent)(void *arg, const rmq__op *op, const char *broker_addr);  /* an attempt was answered */
+    void (*tx_ended)(void *arg, const rmq__tx_end *e);   /* END_TRANSACTION is about to go */
+    void (*stopping)(void *arg);
+    void (*freed)(void *arg);
+} rmq__send_hook;
+
+/* A timer of the kind below runs its own function (a hook's timer). */
+enum { RMQ__TIMER_HOOK = 4 };
+typedef struct rmq__hook_timer {
+    rmq__timer t;                /* first */
+    void (*fire)(struct rmq__hook_timer *t);
+} rmq__hook_timer;
+#endif
+
 struct rmq_producer {
     rmq_producer_config cfg;     /* strings point into `strings` */
     char *strings;
@@ -5911,6 +5980,11 @@ struct rmq_producer {
     char ns_group[RMQ_GROUP_MAX_LEN + 1];    /* the group as brokers know it: cfg.group points here */
     char ns_name[RMQ_TOPIC_MAX_LEN + 1];     /* a topic renamed, under the lock: off the send stack */
 #endif
+#ifndef RMQ_NO_TRACE
+    const rmq__send_hook *hook;  /* NULL: none */
+    void *hook_arg;
+    uint32_t trace_sent, trace_dropped;
+#endif
 };
 
 /* What the client instance calls up into (defined with the broker's
@@ -5918,6 +5992,13 @@ struct rmq_producer {
 static const rmq__inst_hooks *rmq__producer_hooks(void);
 #ifndef RMQ_NO_TRANSACTION
 RMQ__FN int rmq__run_tx_checks(rmq__inst *in);
+#endif
+#ifndef RMQ_NO_TRACE
+/* Message trace (section 16) hangs its hooks on a producer that asks for
+ * it at start, as Java's DefaultMQProducer registers its trace hooks: the
+ * one name of a higher section this one knows; the rest goes through the
+ * hooks. */
+RMQ__FN void rmq__trace_attach(rmq_producer *p);
 #endif
 
 /* -- configuration ------------------------------------------------------- */
@@ -6070,9 +6151,17 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
     if (cfg->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__bad(why, "serialize", "binary headers are cut by RMQ_NO_BINARY_HEADER");
 #endif
     if (cfg->language < 0 || cfg->language > 12) return rmq__bad(why, "language", "must be a LanguageCode of 4.9 (0..12)");
-#ifdef RMQ_NO_LATENCY_FAULT
+#if defined(RMQ_NO_LATENCY_FAULT) && defined(RMQ_NO_TRACE)
+    /* Both cut, as in the core: one check and one text for the two fields
+     * (the core's size does not grow for the second). */
+    if (cfg->latency_fault_enable | cfg->trace_enable)
+        return rmq__bad(why, "latency_fault_enable, trace_enable", "feature cut");
+#elif defined(RMQ_NO_LATENCY_FAULT)
     if (cfg->latency_fault_enable) return rmq__bad(why, "latency_fault_enable", "cut by RMQ_NO_LATENCY_FAULT");
-#else
+#elif defined(RMQ_NO_TRACE)
+    if (cfg->trace_enable) return rmq__bad(why, "trace_enable", "cut by RMQ_NO_TRACE");
+#endif
+#ifndef RMQ_NO_LATENCY_FAULT
     if (cfg->latency_fault_enable && rmq__latency_tables_bad(cfg))
         return rmq__bad(why, "latency_max_ms", "must not decrease, and every not_available_duration_ms must be below 2^30");
 #endif
@@ -6426,6 +6515,9 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
     p->state = RMQ_STATE_RUNNING;
     rmq__heartbeat_all(p->in);   /* no-op on a first start: no broker known yet */
     rmq__unlock(p->in);
+#ifndef RMQ_NO_TRACE
+    if (p->cfg.trace_enable) rmq__trace_attach(p);
+#endif
     return RMQ_OK;
 }
 
@@ -6950,6 +7042,9 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
     }
 #endif
     rmq__op_result(op, resp);
+#ifndef RMQ_NO_TRACE
+    if (op->p->hook) op->p->hook->sent(op->p->hook_arg, op, r->conn ? r->conn->addr : NULL);
+#endif
     if (resp->code != RMQ_CODE_SUCCESS && op->p->cfg.retry_another_broker_when_not_store_ok &&
         op->mode == RMQ__MODE_SYNC && RMQ__TARGET(op) == RMQ__TARGET_DEFAULT && op->attempts < op->max_attempts &&
         !rmq__reached(rmq__now(rm), op->deadline)) {
@@ -7842,6 +7937,16 @@ RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rm
     rmq__lock(p->in);
     b = rmq__broker_slot(p->in->brokers, res->queue.broker_name, 0);
     master = b >= 0 ? rmq__broker_master(&p->in->brokers[b]) : NULL;
+#ifndef RMQ_NO_TRACE
+    if (p->hook) {
+        rmq__tx_end e;
+        RMQ_MEMSET(&e, 0, sizeof e);
+        e.topic = m->topic; e.tags = m->tags; e.keys = m->keys; e.msg_id = e.transaction_id = res->msg_id;
+        e.broker_addr = master;
+        e.state = st;
+        p->hook->tx_ended(p->hook_arg, &e);
+    }
+#endif
     err = master ? rmq__end_transaction(p->in, master, p->cfg.group, res->queue_offset, commit_offset, st,
                                         res->msg_id, res->transaction_id, res->queue.broker_name, 0)
                  : RMQ_ERR_BROKER_NOT_FOUND;
@@ -7926,6 +8031,29 @@ RMQ__FN void rmq__tx_check_queue(rmq__inst *in, rmq__conn *c, const rmq_command 
     in->nchecks++;
 }
 
+#ifndef RMQ_NO_TRACE
+/* A check's answer is an end of a transaction too (fromTransactionCheck). */
+RMQ__FN void rmq__tx_check_ended(rmq__inst *in, const rmq__tx_check *k, rmq_transaction_state st)
+{
+    int i;
+    rmq__tx_end e;
+    rmq_slice props;
+    props.ptr = k->m.properties;
+    props.len = k->m.properties_len;
+    RMQ_MEMSET(&e, 0, sizeof e);
+    e.topic = k->m.topic; e.tags = k->m.tags; e.keys = k->m.keys;
+    e.msg_id = e.transaction_id = k->m.msg_id;
+    e.broker_addr = k->addr;
+    e.region = rmq__prop_get(props, "MSG_REGION");
+    e.state = st;
+    e.from_check = 1;
+    for (i = 0; i < RMQ_MAX_PRODUCERS; i++) {
+        rmq_producer *p = in->producers[i];
+        if (p && p->hook && rmq__strcmp(p->cfg.group, k->group) == 0) p->hook->tx_ended(p->hook_arg, &e);
+    }
+}
+#endif
+
 /* Runs the queued checks (lock released around each) and answers them. */
 RMQ__FN int rmq__run_tx_checks(rmq__inst *in)
 {
@@ -7951,6 +8079,9 @@ RMQ__FN int rmq__run_tx_checks(rmq__inst *in)
             rmq__lock(in);
             in->in_callback--;
             if (st != RMQ_TX_COMMIT && st != RMQ_TX_ROLLBACK) st = RMQ_TX_UNKNOWN;
+#ifndef RMQ_NO_TRACE
+            rmq__tx_check_ended(in, k, st);
+#endif
             rmq__end_transaction(in, k->addr, k->group, k->m.queue_offset, k->m.commit_log_offset, st,
                                  k->m.msg_id, k->m.transaction_id, NULL, 1);
         }
@@ -8212,6 +8343,9 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
  * is the first member of its rmq__op). */
 static void rmq__op_timer_expired(rmq__inst *in, rmq__timer *t)
 {
+#ifndef RMQ_NO_TRACE
+    if (t->kind == RMQ__TIMER_HOOK) { ((rmq__hook_timer *)(void *)t)->fire((rmq__hook_timer *)(void *)t); return; }
+#endif
     rmq__op_timeout(in, (rmq__op *)(void *)t);
 }
 
@@ -8323,6 +8457,9 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__inst *in;
     int t;
     if (!p || p->state != RMQ_STATE_RUNNING) return;
+#ifndef RMQ_NO_TRACE
+    if (p->hook) p->hook->stopping(p->hook_arg);
+#endif
     in = p->in;
     rmq__lock(in);
     if (rmq__in_callback(in)) {
@@ -8347,6 +8484,9 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__inst *in;
     int t;
     if (!p || !p->in) return;
+#ifndef RMQ_NO_TRACE
+    if (p->hook) p->hook->stopping(p->hook_arg);
+#endif
     in = p->in;
     rmq__lock(in);
     if (p->state != RMQ_STATE_RUNNING) { rmq__unlock(in); return; }
@@ -8381,6 +8521,9 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     if (!p) return;
     if (p->in && rmq__in_callback(p->in)) return;
     rmq_producer_shutdown(p);
+#ifndef RMQ_NO_TRACE
+    if (p->hook) p->hook->freed(p->hook_arg);
+#endif
     if (p->in) { rmq__inst_release(p->in); p->in = NULL; }
     mem = p->cfg.mem_ctx;
     if (p->strings) RMQ_FREE(mem, p->strings);
@@ -8400,6 +8543,9 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
         if (refused) return;
     }
     rmq_producer_shutdown(p);
+#ifndef RMQ_NO_TRACE
+    if (p->hook) p->hook->freed(p->hook_arg);
+#endif
     if (p->in) {
 #ifndef RMQ_NO_THREADS
         rmq__lock(p->in);
@@ -8455,6 +8601,10 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
     out->sends_failed = p->sends_failed;
 #ifndef RMQ_NO_THREADS
     out->refused_in_callback = p->refused;
+#endif
+#ifndef RMQ_NO_TRACE
+    out->trace_sent = p->trace_sent;
+    out->trace_dropped = p->trace_dropped;
 #endif
     if (!p->in) return;
     /* With threads a shut-down producer still holds its instance (until
@@ -9685,6 +9835,414 @@ RMQDEF rmq_err rmq_request_to_queue_async(rmq_producer *p, const rmq_message *m,
 /* ======================================================================== */
 /* 16. Message trace                                                         */
 /* ======================================================================== */
+/* AsyncTraceDispatcher and the trace hooks of Java 4.9.8: a record for each
+ * answered send and each transaction's end, encoded as TraceDataEncoder
+ * writes it, gathered into trace messages that an inner producer sends
+ * asynchronously from the loop. The inner producer joins its host's client
+ * instance rather than a client instance of its own, so that the host's
+ * loop (poll, flush, any blocking call) carries the trace sends: there are
+ * no threads inside. It has no hooks, so it never traces itself. */
+#ifndef RMQ_NO_TRACE
+
+/* -- the records (TraceDataEncoder) ------------------------------------- */
+enum { RMQ__TRACE_PUB = 0, RMQ__TRACE_END_TX };
+/* MessageType ordinals */
+enum { RMQ__MSG_NORMAL = 0, RMQ__MSG_TRANS_HALF = 1, RMQ__MSG_TRANS_COMMIT = 2, RMQ__MSG_DELAY = 3 };
+
+/* A TraceContext with its one TraceBean; a field without ptr is Java's
+ * null, written as the text "null". */
+typedef struct rmq__trace_rec {
+    int type;
+    int64_t timestamp_ms;
+    rmq_slice region, group, topic, msg_id, tags, keys, store_host, offset_msg_id, transaction_id;
+    uint32_t body_len;
+    int32_t cost_ms;
+    int msg_type;
+    int success;
+    rmq_transaction_state state;
+    int from_check;
+} rmq__trace_rec;
+
+#define RMQ__TRACE_CONTENT '\001'    /* TraceConstants.CONTENT_SPLITOR */
+#define RMQ__TRACE_FIELD '\002'      /* TraceConstants.FIELD_SPLITOR: ends a record */
+
+static void rmq__trace_text(rmq__buf *b, rmq_slice v, char end)
+{
+    if (v.ptr) rmq__buf_put(b, v.ptr, v.len); else rmq__buf_put(b, "null", 4);
+    rmq__buf_putc(b, end);
+}
+
+static void rmq__trace_dec(rmq__buf *b, int64_t v, char end)
+{
+    char num[24];
+    rmq__buf_put(b, num, rmq__i64_to_dec(num, v));
+    rmq__buf_putc(b, end);
+}
+
+static const char *rmq__trace_state_name(rmq_transaction_state st)
+{
+    return st == RMQ_TX_COMMIT ? "COMMIT_MESSAGE" : st == RMQ_TX_ROLLBACK ? "ROLLBACK_MESSAGE" : "UNKNOW";
+}
+
+/* The fields both kinds start with: type, time, region, group, then the
+ * bean's topic, msgId, tags, keys and store host. */
+static void rmq__trace_head(rmq__buf *b, const rmq__trace_rec *r)
+{
+    rmq__buf_puts(b, r->type == RMQ__TRACE_PUB ? "Pub" : "EndTransaction");
+    rmq__buf_putc(b, RMQ__TRACE_CONTENT);
+    rmq__trace_dec(b, r->timestamp_ms, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, r->region, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, r->group, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, r->topic, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, r->msg_id, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, r->tags, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, r->keys, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, r->store_host, RMQ__TRACE_CONTENT);
+}
+
+/* One record, appended to b in Java's field order (encoderFromContextBean). */
+RMQ__FN void rmq__trace_encode(rmq__buf *b, const rmq__trace_rec *r)
+{
+    rmq__trace_head(b, r);
+    if (r->type == RMQ__TRACE_PUB) {
+        rmq__trace_dec(b, r->body_len, RMQ__TRACE_CONTENT);
+        rmq__trace_dec(b, r->cost_ms, RMQ__TRACE_CONTENT);
+        rmq__trace_dec(b, r->msg_type, RMQ__TRACE_CONTENT);
+        rmq__trace_text(b, r->offset_msg_id, RMQ__TRACE_CONTENT);
+        rmq__trace_text(b, rmq__cslice(r->success ? "true" : "false"), RMQ__TRACE_FIELD);
+        return;
+    }
+    rmq__trace_dec(b, r->msg_type, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, r->transaction_id, RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, rmq__cslice(rmq__trace_state_name(r->state)), RMQ__TRACE_CONTENT);
+    rmq__trace_text(b, rmq__cslice(r->from_check ? "true" : "false"), RMQ__TRACE_FIELD);
+}
+
+/* Java's getTags()/getKeys(): null when the message has none. */
+static rmq_slice rmq__trace_opt(const char *s)
+{
+    rmq_slice v;
+    v.ptr = s && *s ? s : NULL;
+    v.len = v.ptr ? RMQ_STRLEN(s) : 0;
+    return v;
+}
+
+/* -- the dispatcher (AsyncTraceDispatcher) ------------------------------- */
+/* The keys of a trace message (the traced msgIds and their user keys) stay
+ * well inside the broker's 32767-byte property string. */
+#define RMQ__TRACE_KEYS_BYTES 16000u
+
+typedef struct rmq__tracer {
+    rmq__hook_timer timer;       /* first: the age of the oldest record */
+    rmq_producer *host, *tp;     /* the traced producer and the inner one */
+    char topic[RMQ_TOPIC_MAX_LEN + 1];
+    rmq__buf data, keys;         /* the trace message being gathered */
+    rmq__buf ids;                /* a batch's msgIds and offsetMsgIds, joined */
+    uint32_t nrecords;
+    uint32_t inflight_bytes;     /* of trace messages not yet answered */
+    int stopped;
+} rmq__tracer;
+
+/* One trace message in flight: what its answer settles. */
+typedef struct rmq__trace_batch {
+    rmq__tracer *t;
+    uint32_t records, bytes;
+} rmq__trace_batch;
+
+/* Lock released, as every callback: the counters are the host's. */
+static void rmq__trace_answered(rmq_err err, const rmq_send_result *res, void *user)
+{
+    rmq__trace_batch *b = (rmq__trace_batch *)user;
+    rmq__tracer *t = b->t;
+    rmq__inst *in = t->tp->in;
+    (void)res;
+    rmq__lock(in);
+    if (err == RMQ_OK) t->host->trace_sent += b->records; else t->host->trace_dropped += b->records;
+    t->inflight_bytes -= b->bytes;
+    rmq__unlock(in);
+    RMQ_FREE(t->host->cfg.mem_ctx, b);
+}
+
+static void rmq__trace_reset(rmq__tracer *t)
+{
+    t->data.len = t->keys.len = 0;
+    t->data.failed = t->keys.failed = 0;
+    t->nrecords = 0;
+    rmq__timer_cancel(&t->tp->in->rm, &t->timer.t);
+}
+
+/* AsyncDataSendTask: the gathered records leave as one async send of the
+ * inner producer (the lock held); a send refused drops them, counted. */
+RMQ__FN void rmq__trace_flush(rmq__tracer *t)
+{
+    rmq__trace_batch *b;
+    rmq__send_args a;
+    rmq_message m;
+    if (!t->nrecords) return;
+    b = (rmq__trace_batch *)RMQ_MALLOC(t->host->cfg.mem_ctx, sizeof *b);
+    rmq__buf_putc(&t->keys, 0);
+    rmq_message_init(&m, t->topic, t->data.p, t->data.len);
+    m.keys = t->keys.failed ? NULL : (const char *)t->keys.p;
+    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, &m, 1);
+    a.cb = rmq__trace_answered;
+    a.user = b;
+    if (!b || rmq__send_locked(t->tp, &a) != RMQ_OK) {
+        t->host->trace_dropped += t->nrecords;
+        if (b) RMQ_FREE(t->host->cfg.mem_ctx, b);
+    } else {
+        b->t = t;
+        b->records = t->nrecords;
+        b->bytes = (uint32_t)t->data.len;
+        t->inflight_bytes += b->bytes;
+        rmq__nudge_leader(t->tp->in);
+    }
+    rmq__trace_reset(t);
+}
+
+static void rmq__trace_timer_fired(rmq__hook_timer *timer)
+{
+    rmq__trace_flush((rmq__tracer *)(void *)timer);
+}
+
+/* Adds key to the space-separated set unless it is there (Java's HashSet
+ * of keys); one that does not fit is left out. */
+static void rmq__trace_key(rmq__buf *keys, const char *k, size_t n)
+{
+    size_t at = 0;
+    while (at < keys->len) {
+        size_t end = at;
+        while (end < keys->len && keys->p[end] != ' ') end++;
+        if (end - at == n && RMQ_MEMCMP(keys->p + at, k, n) == 0) return;
+        at = end + 1;
+    }
+    if (keys->len + n + 1 > RMQ__TRACE_KEYS_BYTES) return;
+    if (keys->len) rmq__buf_putc(keys, ' ');
+    rmq__buf_put(keys, k, n);
+}
+
+static void rmq__trace_keys(rmq__buf *keys, rmq_slice msg_id, rmq_slice user_keys)
+{
+    size_t at = 0;
+    if (msg_id.ptr) rmq__trace_key(keys, msg_id.ptr, msg_id.len);
+    while (user_keys.ptr && at < user_keys.len) {
+        size_t end = at;
+        while (end < user_keys.len && user_keys.ptr[end] != ' ') end++;
+        if (end > at) rmq__trace_key(keys, user_keys.ptr + at, end - at);
+        at = end + 1;
+    }
+}
+
+/* TraceDispatcher.append: the record joins the trace message being
+ * gathered, or is dropped (counted) when the bound is reached; nothing of
+ * it reaches the send it describes. */
+RMQ__FN void rmq__trace_append(rmq__tracer *t, const rmq__trace_rec *r)
+{
+    rmq__inst *in = t->host->in;
+    size_t mark;
+    if (t->stopped) { t->host->trace_dropped++; return; }
+    if (t->nrecords && t->keys.len + r->msg_id.len + r->keys.len + 2 > RMQ__TRACE_KEYS_BYTES) rmq__trace_flush(t);
+    mark = t->data.len;
+    rmq__trace_encode(&t->data, r);
+    if (t->data.failed || t->data.len + t->inflight_bytes > RMQ_TRACE_MAX_PENDING_BYTES) {
+        t->data.len = mark;
+        t->data.failed = 0;
+        t->host->trace_dropped++;
+        return;
+    }
+    rmq__trace_keys(&t->keys, r->msg_id, r->keys);
+    if (t->nrecords++ == 0) rmq__timer_arm(&in->rm, &t->timer.t, rmq__now(&in->rm) + RMQ_TRACE_WAIT_MS);
+    if (t->data.len >= RMQ_TRACE_BATCH_BYTES) rmq__trace_flush(t);
+}
+
+/* -- the hooks (SendMessageTraceHookImpl, EndTransactionTraceHookImpl) --- */
+/* Delay_Msg when DELAY or __STARTDELIVERTIME is set, else Trans_Msg_Half
+ * for a half message, else Normal_Msg (sendKernelImpl's order). */
+static int rmq__trace_msg_type(rmq_slice props)
+{
+    if (rmq__prop_get(props, "DELAY").ptr || rmq__prop_get(props, "__STARTDELIVERTIME").ptr) return RMQ__MSG_DELAY;
+    if (rmq__slice_eq(rmq__prop_get(props, "TRAN_MSG"), "true")) return RMQ__MSG_TRANS_HALF;
+    return RMQ__MSG_NORMAL;
+}
+
+/* A batch's msgId and offsetMsgId are its messages' joined by commas, as
+ * Java's SendResult has them. */
+static void rmq__trace_batch_ids(rmq__tracer *t, const rmq__op *op, rmq_slice *msg_id, rmq_slice *offset_id)
+{
+    size_t i, mid;
+    t->ids.len = 0;
+    t->ids.failed = 0;
+    for (i = 0; i < op->nmsgs; i++) {
+        if (i) rmq__buf_putc(&t->ids, ',');
+        rmq__buf_puts(&t->ids, op->res[i].msg_id);
+    }
+    mid = t->ids.len;
+    for (i = 0; i < op->nmsgs; i++) {
+        if (i) rmq__buf_putc(&t->ids, ',');
+        rmq__buf_puts(&t->ids, op->res[i].offset_msg_id);
+    }
+    if (t->ids.failed) { msg_id->ptr = offset_id->ptr = NULL; msg_id->len = offset_id->len = 0; return; }
+    msg_id->ptr = (const char *)t->ids.p;
+    msg_id->len = mid;
+    offset_id->ptr = (const char *)t->ids.p + mid;
+    offset_id->len = t->ids.len - mid;
+}
+
+static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_addr)
+{
+    rmq__tracer *t = (rmq__tracer *)arg;
+    rmq__inst *in = t->host->in;
+    const rmq_send_result *res = &op->res[0];
+    uint32_t cost = rmq__now(&in->rm) - op->attempt_start;
+    rmq__trace_rec r;
+    rmq_slice props;
+    if (rmq__starts_with(op->queue.topic, t->topic) || !res->trace_on) return;
+    props.ptr = (const char *)op->props.p;
+    props.len = op->props.len;
+    RMQ_MEMSET(&r, 0, sizeof r);
+    r.type = RMQ__TRACE_PUB;
+    r.timestamp_ms = rmq__wall(in) - (int64_t)cost;
+    r.region = rmq__cslice(res->region_id);
+    r.group = rmq__cslice(t->host->cfg.group);
+    r.topic = rmq__cslice(op->queue.topic);
+    r.tags = rmq__prop_get(props, "TAGS");     /* a batch has neither: null */
+    r.keys = rmq__prop_get(props, "KEYS");
+    r.store_host = rmq__cslice(broker_addr);
+    r.body_len = (uint32_t)op->body.len;
+    r.cost_ms = (int32_t)cost;
+    r.msg_type = rmq__trace_msg_type(props);
+    r.success = res->status == RMQ_SEND_OK;
+    if (op->nmsgs > 1 || op->batch) {
+        rmq__trace_batch_ids(t, op, &r.msg_id, &r.offset_msg_id);
+    } else {
+        r.msg_id = rmq__cslice(res->msg_id);
+        r.offset_msg_id = rmq__cslice(res->offset_msg_id);
+    }
+    rmq__trace_append(t, &r);
+}
+
+static void rmq__trace_tx_ended(void *arg, const rmq__tx_end *e)
+{
+    rmq__tracer *t = (rmq__tracer *)arg;
+    rmq__trace_rec r;
+    if (rmq__starts_with(e->topic, t->topic)) return;
+    RMQ_MEMSET(&r, 0, sizeof r);
+    r.type = RMQ__TRACE_END_TX;
+    r.timestamp_ms = rmq__wall(t->host->in);
+    r.region = e->region.ptr && e->region.len ? e->region : rmq__cslice("DefaultRegion");
+    r.group = rmq__cslice(t->host->cfg.group);
+    r.topic = rmq__cslice(e->topic);
+    r.msg_id = rmq__cslice(e->msg_id);
+    r.tags = rmq__trace_opt(e->tags);
+    r.keys = rmq__trace_opt(e->keys);
+    r.store_host = rmq__cslice(e->broker_addr);
+    r.msg_type = RMQ__MSG_TRANS_COMMIT;
+    r.transaction_id = rmq__trace_opt(e->transaction_id);
+    r.state = e->state;
+    r.from_check = e->from_check;
+    rmq__trace_append(t, &r);
+}
+
+/* First in the host's shutdown: what is gathered leaves, the inner
+ * producer gets RMQ_TRACE_FLUSH_MS to see it answered (Java's flush), then
+ * shuts down; records after this are dropped. */
+static void rmq__trace_stopping(void *arg)
+{
+    rmq__tracer *t = (rmq__tracer *)arg;
+    rmq__inst *in = t->host->in;
+    rmq__lock(in);
+    if (t->stopped || t->host->state != RMQ_STATE_RUNNING || rmq__in_callback(in)) { rmq__unlock(in); return; }
+    t->stopped = 1;
+    rmq__trace_flush(t);
+    rmq__unlock(in);
+    rmq_producer_flush(t->tp, RMQ_TRACE_FLUSH_MS);
+    rmq_producer_shutdown(t->tp);
+}
+
+static void rmq__trace_freed(void *arg)
+{
+    rmq__tracer *t = (rmq__tracer *)arg;
+    void *mem = t->host->cfg.mem_ctx;
+    t->host->hook = NULL;
+    rmq_producer_destroy(t->tp);
+    rmq__buf_free(&t->data);
+    rmq__buf_free(&t->keys);
+    rmq__buf_free(&t->ids);
+    RMQ_FREE(mem, t);
+}
+
+/* _INNER_TRACE_PRODUCER-<group>-PRODUCE-<n>, n counting the dispatchers
+ * of the process (Java's COUNTER). */
+static void rmq__trace_group(const rmq_producer *p, char *out, size_t cap)
+{
+    static uint32_t counter;
+    rmq__sb b;
+    char num[24];
+    rmq__sb_init(&b, out, cap);
+    rmq__sb_puts(&b, "_INNER_TRACE_PRODUCER-");
+    rmq__sb_puts(&b, p->cfg.group);
+    rmq__sb_puts(&b, "-PRODUCE-");
+    rmq__sb_putn(&b, num, rmq__u64_to_dec(num, ++counter));
+}
+
+/* The inner producer is a new DefaultMQProducer of its own group (Java's
+ * defaults, sendMsgTimeout 5000, maxMessageSize 128000, no VIP channel)
+ * on the host's name servers, port and client id. */
+static rmq_producer *rmq__trace_producer(const rmq_producer *p)
+{
+    rmq_producer_config cfg;
+    rmq_producer *tp = NULL;
+    char group[RMQ_GROUP_MAX_LEN + 64];
+    rmq__trace_group(p, group, sizeof group);
+    rmq_producer_config_init(&cfg);
+    cfg.group = group;
+    cfg.namesrv_addr = p->cfg.namesrv_addr;
+    cfg.instance_name = p->cfg.instance_name;
+    cfg.unit_name = p->cfg.unit_name;
+    cfg.addr_server_url = p->cfg.addr_server_url;
+    cfg.port = p->cfg.port;
+    cfg.mem_ctx = p->cfg.mem_ctx;
+    cfg.rpc_hook = p->cfg.rpc_hook;
+    cfg.serialize = p->cfg.serialize;
+    cfg.language = p->cfg.language;
+    cfg.send_timeout_ms = 5000;
+    cfg.max_message_size = 128000;
+    if (rmq_producer_create(&cfg, &tp) != RMQ_OK) return NULL;
+    if (rmq_producer_start(tp) != RMQ_OK) {
+        RMQ__LOG(&p->in->rm, RMQ_LOG_WARN, "message trace is off: %s", rmq_producer_last_error(tp));
+        rmq_producer_destroy(tp);
+        return NULL;
+    }
+    return tp;
+}
+
+/* Registers the hooks on p, as Java's DefaultMQProducer does when
+ * enableMsgTrace is set; a trace that cannot start leaves p untraced (Java
+ * logs it too). */
+RMQ__FN void rmq__trace_attach(rmq_producer *p)
+{
+    static const rmq__send_hook hook = { rmq__trace_sent, rmq__trace_tx_ended, rmq__trace_stopping, rmq__trace_freed };
+    void *mem = p->cfg.mem_ctx;
+    rmq__tracer *t = (rmq__tracer *)RMQ_MALLOC(mem, sizeof *t);
+    if (!t) return;
+    RMQ_MEMSET(t, 0, sizeof *t);
+    t->timer.t.pos = -1;
+    t->timer.t.kind = RMQ__TIMER_HOOK;
+    t->timer.fire = rmq__trace_timer_fired;
+    t->host = p;
+    rmq__strlcpy(t->topic, p->cfg.trace_topic && *p->cfg.trace_topic ? p->cfg.trace_topic : RMQ_SYS_TRACE_TOPIC,
+                 sizeof t->topic);
+    rmq__buf_init(&t->data, mem, RMQ_TRACE_MAX_PENDING_BYTES);
+    rmq__buf_init(&t->keys, mem, RMQ__TRACE_KEYS_BYTES + 1);
+    rmq__buf_init(&t->ids, mem, RMQ_PROPERTIES_MAX_BYTES);
+    t->tp = rmq__trace_producer(p);
+    if (!t->tp) { RMQ_FREE(mem, t); return; }
+    rmq__lock(p->in);
+    p->hook = &hook;
+    p->hook_arg = t;
+    rmq__unlock(p->in);
+}
+
+#endif /* RMQ_NO_TRACE */
 
 #endif /* ROCKETMQ_PRODUCER_IMPLEMENTATION */
 

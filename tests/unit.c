@@ -15,6 +15,7 @@
 #include "test_admin_view.c"
 #include "test_namespace.c"
 #include "test_request.c"
+#include "test_trace.c"
 
 int main(int argc, char **argv)
 {
@@ -29,5 +30,6 @@ int main(int argc, char **argv)
     run_admin_view_tests();
     run_namespace_tests();
     run_request_tests();
+    run_trace_tests();
     return test_summary();
 }

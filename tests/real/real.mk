@@ -12,7 +12,7 @@
 $(B)/real:
 	mkdir -p $@
 
-$(B)/real/test_real: tests/real/test_real.c tests/real/mqadmin.h tests/real/real_admin.c tests/real/real_view.c tests/real/real_request.c tests/real/ReplyResponder.java examples/zlib_codec.h tests/rmq_test.h $(HEADER) | $(B)/real
+$(B)/real/test_real: tests/real/test_real.c tests/real/mqadmin.h tests/real/real_admin.c tests/real/real_view.c tests/real/real_request.c tests/real/ReplyResponder.java tests/real/real_trace.c examples/zlib_codec.h tests/rmq_test.h $(HEADER) | $(B)/real
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $< -o $@ -lpthread -lz
 
 $(B)/real/test_real: tests/real/real_namespace.c

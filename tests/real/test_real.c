@@ -1154,6 +1154,7 @@ static void test_acl_a_signed_producer_stores_and_wrong_or_missing_signatures_ar
 #include "real_view.c"
 #include "real_namespace.c"
 #include "real_request.c"
+#include "real_trace.c"
 
 int main(int argc, char **argv)
 {
@@ -1207,6 +1208,8 @@ int main(int argc, char **argv)
     /* request-reply */
     RUN(test_request_sync_and_async_to_both_broker_groups_get_the_java_responders_reply);
     RUN(test_request_to_a_topic_nobody_answers_times_out_at_its_deadline);
+    /* message trace */
+    RUN(test_trace_records_of_a_traced_producer_are_what_java_tools_read);
     if (test_skipped) printf("%d skipped (each said why above)\n", test_skipped);
     test_passed -= test_skipped;                     /* a skip is not a pass */
     return test_summary();
