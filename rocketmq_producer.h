@@ -3664,7 +3664,9 @@ typedef struct rmq__timer {
     uint8_t kind;
 } rmq__timer;
 
-enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2, RMQ__TIMER_LINGER = 3, RMQ__TIMER_REPLY = 4 };
+/* REPLY: a waiting request's deadline (section 15); HOOK: a timer that
+ * runs its own function (rmq__hook_timer, section 13). */
+enum { RMQ__TIMER_REQUEST = 1, RMQ__TIMER_USER = 2, RMQ__TIMER_LINGER = 3, RMQ__TIMER_REPLY = 4, RMQ__TIMER_HOOK = 5 };
 
 typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
                              const rmq_command *resp, const rmq_reason *why);
@@ -5946,8 +5948,7 @@ typedef struct rmq__send_hook {
     void (*freed)(void *arg);
 } rmq__send_hook;
 
-/* A timer of the kind below runs its own function (a hook's timer). */
-enum { RMQ__TIMER_HOOK = 4 };
+/* A timer of kind RMQ__TIMER_HOOK runs its own function. */
 typedef struct rmq__hook_timer {
     rmq__timer t;                /* first */
     void (*fire)(struct rmq__hook_timer *t);
@@ -10087,6 +10088,18 @@ static void rmq__trace_batch_ids(rmq__tracer *t, const rmq__op *op, rmq_slice *m
     offset_id->len = t->ids.len - mid;
 }
 
+/* A name of the host as its application wrote it: records carry the
+ * topic and group without the namespace (NamespaceUtil.withoutNamespace). */
+static rmq_slice rmq__trace_bare(const rmq__tracer *t, const char *name, char *buf, size_t cap)
+{
+    int n = rmq__ns_unwrap(t->host, name, RMQ_STRLEN(name), buf, cap);
+    rmq_slice r;
+    if (n < 0) return rmq__cslice(name);
+    r.ptr = buf;
+    r.len = (size_t)n;
+    return r;
+}
+
 static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_addr)
 {
     rmq__tracer *t = (rmq__tracer *)arg;
@@ -10095,6 +10108,7 @@ static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_add
     uint32_t cost = rmq__now(&in->rm) - op->attempt_start;
     rmq__trace_rec r;
     rmq_slice props;
+    char group[RMQ_GROUP_MAX_LEN + 1], topic[RMQ_TOPIC_MAX_LEN + 1];
     if (rmq__starts_with(op->queue.topic, t->topic) || !res->trace_on) return;
     props.ptr = (const char *)op->props.p;
     props.len = op->props.len;
@@ -10102,8 +10116,8 @@ static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_add
     r.type = RMQ__TRACE_PUB;
     r.timestamp_ms = rmq__wall(in) - (int64_t)cost;
     r.region = rmq__cslice(res->region_id);
-    r.group = rmq__cslice(t->host->cfg.group);
-    r.topic = rmq__cslice(op->queue.topic);
+    r.group = rmq__trace_bare(t, t->host->cfg.group, group, sizeof group);
+    r.topic = rmq__trace_bare(t, op->queue.topic, topic, sizeof topic);
     r.tags = rmq__prop_get(props, "TAGS");     /* a batch has neither: null */
     r.keys = rmq__prop_get(props, "KEYS");
     r.store_host = rmq__cslice(broker_addr);
@@ -10124,13 +10138,14 @@ static void rmq__trace_tx_ended(void *arg, const rmq__tx_end *e)
 {
     rmq__tracer *t = (rmq__tracer *)arg;
     rmq__trace_rec r;
+    char group[RMQ_GROUP_MAX_LEN + 1], topic[RMQ_TOPIC_MAX_LEN + 1];
     if (rmq__starts_with(e->topic, t->topic)) return;
     RMQ_MEMSET(&r, 0, sizeof r);
     r.type = RMQ__TRACE_END_TX;
     r.timestamp_ms = rmq__wall(t->host->in);
     r.region = e->region.ptr && e->region.len ? e->region : rmq__cslice("DefaultRegion");
-    r.group = rmq__cslice(t->host->cfg.group);
-    r.topic = rmq__cslice(e->topic);
+    r.group = rmq__trace_bare(t, t->host->cfg.group, group, sizeof group);
+    r.topic = rmq__trace_bare(t, e->topic, topic, sizeof topic);
     r.msg_id = rmq__cslice(e->msg_id);
     r.tags = rmq__trace_opt(e->tags);
     r.keys = rmq__trace_opt(e->keys);
@@ -10171,15 +10186,15 @@ static void rmq__trace_freed(void *arg)
 }
 
 /* _INNER_TRACE_PRODUCER-<group>-PRODUCE-<n>, n counting the dispatchers
- * of the process (Java's COUNTER). */
+ * of the process (Java's COUNTER), the group as the application named it. */
 static void rmq__trace_group(const rmq_producer *p, char *out, size_t cap)
 {
     static uint32_t counter;
     rmq__sb b;
-    char num[24];
+    char num[24], bare[RMQ_GROUP_MAX_LEN + 1];
     rmq__sb_init(&b, out, cap);
     rmq__sb_puts(&b, "_INNER_TRACE_PRODUCER-");
-    rmq__sb_puts(&b, p->cfg.group);
+    rmq__sb_puts(&b, rmq__ns_unwrap(p, p->cfg.group, RMQ_STRLEN(p->cfg.group), bare, sizeof bare) < 0 ? p->cfg.group : bare);
     rmq__sb_puts(&b, "-PRODUCE-");
     rmq__sb_putn(&b, num, rmq__u64_to_dec(num, ++counter));
 }

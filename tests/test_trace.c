@@ -462,6 +462,39 @@ static void test_trace_inner_producer_group_and_config(void)
     simc_destroy(c);
 }
 
+/* In a namespace the records name the topic and group as the application
+ * wrote them (Java's withoutNamespace), and so does the inner producer's
+ * group; the send itself went wrapped. */
+static void test_trace_records_of_a_namespaced_producer_name_the_bare_topic_and_group(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_message m = trace_msg("TopicTest", "hello");
+    rmq_send_result res;
+    simc_req *t;
+    char f[128];
+    simc_config(c, &cfg, "TraceG");
+    cfg.trace_enable = 1;
+    cfg.name_space = "ns1";
+    CHECK_INT(rmq_producer_create(&cfg, &p), RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK(rmq__starts_with(tracer_of(p)->tp->cfg.group, "_INNER_TRACE_PRODUCER-TraceG-PRODUCE-"));
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2) != NULL);
+    simc_run(c, p, RMQ_TRACE_WAIT_MS + 100);
+    CHECK_INT(trace_sends(c, RMQ_SYS_TRACE_TOPIC), 1);
+    CHECK_INT(trace_sends(c, "ns1%TopicTest"), 1);                 /* the user's send, wrapped */
+    t = last_trace_send(c, RMQ_SYS_TRACE_TOPIC);
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_STR(trace_field(t->body, t->body_len, 3, f, sizeof f), "TraceG");
+        CHECK_STR(trace_field(t->body, t->body_len, 4, f, sizeof f), "TopicTest");
+    }
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 /* A send made from a callback is traced like any other; the trace send
  * itself leaves from the loop the application runs. */
 static rmq_producer *trace_cb_producer;
@@ -512,5 +545,6 @@ static void run_trace_tests(void)
     RUN(test_trace_a_transaction_has_pub_and_end_transaction_records);
     RUN(test_trace_shutdown_flushes_the_gathered_records);
     RUN(test_trace_inner_producer_group_and_config);
+    RUN(test_trace_records_of_a_namespaced_producer_name_the_bare_topic_and_group);
     RUN(test_trace_sends_made_from_a_callback_are_traced);
 }
