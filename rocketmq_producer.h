@@ -6747,8 +6747,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
             size_t n = p->cfg.compressor(p->cfg.compressor_arg, m->body, m->body_len, op->body.p, op->body.cap);
             /* COMPRESSED and the ZLIB type bits, as Java 4.9.4+ sets them */
             if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x301; return RMQ_OK; }
-        }
-        op->body.failed = 0;
+        }   /* a reserve that failed fails the put below the same way */
     }
     rmq__buf_put(&op->body, m->body, m->body_len);
     if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a %u-byte body", (unsigned)m->body_len);
