@@ -8617,7 +8617,7 @@ RMQDEF void rmq_producer_stats(rmq_producer *p, rmq_stats *out)
 /* 14. MQAdmin                                                               */
 /* ======================================================================== */
 #ifndef RMQ_NO_ADMIN
-/* -- topic creation, offsets and store times -- */
+/* -- topic creation, offsets and store times --------------------------- */
 /* MQAdminImpl's timeoutMillis: each admin request waits this long. */
 #define RMQ__ADMIN_TIMEOUT_MS 6000u
 /* MQAdminImpl.createTopic tries each broker this many times. */
@@ -8881,46 +8881,40 @@ RMQDEF rmq_err rmq_admin_create_topic(rmq_producer *p, const char *key, const ch
     return err;
 }
 
-RMQDEF rmq_err rmq_search_offset(rmq_producer *p, const rmq_queue *q, int64_t timestamp_ms, int64_t *offset)
+/* The public queue calls: the lock around one of them. */
+static rmq_err rmq__admin_queue_locked(rmq_producer *p, int32_t code, const char *what, const rmq_queue *q,
+                                       const int64_t *timestamp, const char *answer, int64_t *out)
 {
     rmq_err err;
     RMQ__ADMIN_ENTER(p);
-    err = rmq__admin_queue_call(p, RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP, "SEARCH_OFFSET_BY_TIMESTAMP", q, &timestamp_ms,
-                                "offset", offset);
+    err = rmq__admin_queue_call(p, code, what, q, timestamp, answer, out);
     RMQ__ADMIN_LEAVE(p);
     return err;
+}
+
+RMQDEF rmq_err rmq_search_offset(rmq_producer *p, const rmq_queue *q, int64_t timestamp_ms, int64_t *offset)
+{
+    return rmq__admin_queue_locked(p, RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP, "SEARCH_OFFSET_BY_TIMESTAMP", q,
+                                   &timestamp_ms, "offset", offset);
 }
 
 RMQDEF rmq_err rmq_max_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset)
 {
-    rmq_err err;
-    RMQ__ADMIN_ENTER(p);
-    err = rmq__admin_queue_call(p, RMQ_REQ_GET_MAX_OFFSET, "GET_MAX_OFFSET", q, NULL, "offset", offset);
-    RMQ__ADMIN_LEAVE(p);
-    return err;
+    return rmq__admin_queue_locked(p, RMQ_REQ_GET_MAX_OFFSET, "GET_MAX_OFFSET", q, NULL, "offset", offset);
 }
 
 RMQDEF rmq_err rmq_min_offset(rmq_producer *p, const rmq_queue *q, int64_t *offset)
 {
-    rmq_err err;
-    RMQ__ADMIN_ENTER(p);
-    err = rmq__admin_queue_call(p, RMQ_REQ_GET_MIN_OFFSET, "GET_MIN_OFFSET", q, NULL, "offset", offset);
-    RMQ__ADMIN_LEAVE(p);
-    return err;
+    return rmq__admin_queue_locked(p, RMQ_REQ_GET_MIN_OFFSET, "GET_MIN_OFFSET", q, NULL, "offset", offset);
 }
 
 RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q, int64_t *epoch_ms)
 {
-    rmq_err err;
-    RMQ__ADMIN_ENTER(p);
-    err = rmq__admin_queue_call(p, RMQ_REQ_GET_EARLIEST_MSG_STORETIME, "GET_EARLIEST_MSG_STORETIME", q, NULL,
-                                "timestamp", epoch_ms);
-    RMQ__ADMIN_LEAVE(p);
-    return err;
+    return rmq__admin_queue_locked(p, RMQ_REQ_GET_EARLIEST_MSG_STORETIME, "GET_EARLIEST_MSG_STORETIME", q, NULL,
+                                   "timestamp", epoch_ms);
 }
 
-
-/* -- viewing and querying messages -- */
+/* -- viewing and querying messages ------------------------------------- */
 /* MQAdminImpl's timeout for a view; a query waits three times as long for
  * each broker, as Java's does. */
 #define RMQ__ADMIN_TIMEOUT_MS 6000u
