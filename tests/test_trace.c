@@ -145,7 +145,7 @@ static void test_trace_a_sync_send_is_followed_by_its_pub_record(void)
     rmq_send_result res;
     rmq_stats st;
     simc_req *t;
-    char f[128], want[64];
+    char f[128], want[96];
     CHECK(p != NULL);
     m.tags = "TagA";
     m.keys = "K1 K2";
