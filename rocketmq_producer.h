@@ -5944,15 +5944,19 @@ typedef struct rmq__tx_end {
 typedef struct rmq__send_hook {
     void (*sent)(void *arg, const rmq__op *op, const char *broker_addr);  /* an attempt was answered */
     void (*tx_ended)(void *arg, const rmq__tx_end *e);   /* END_TRANSACTION is about to go */
-    void (*stopping)(void *arg);
-    void (*freed)(void *arg);
+    /* These two take the host beside their arg: a signature of their own
+     * keeps them apart from the port's void * entries for
+     * tools/size_stack.py, which resolves indirect calls by type. */
+    void (*stopping)(rmq_producer *host, void *arg);
+    void (*freed)(rmq_producer *host, void *arg);
 } rmq__send_hook;
 
 /* A timer of kind RMQ__TIMER_HOOK runs its own function. */
-typedef struct rmq__hook_timer {
+typedef struct rmq__hook_timer rmq__hook_timer;
+struct rmq__hook_timer {
     rmq__timer t;                /* first */
-    void (*fire)(struct rmq__hook_timer *t);
-} rmq__hook_timer;
+    void (*fire)(rmq__hook_timer *t);
+};
 #endif
 
 struct rmq_producer {
@@ -8344,7 +8348,11 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
 static void rmq__op_timer_expired(rmq__inst *in, rmq__timer *t)
 {
 #ifndef RMQ_NO_TRACE
-    if (t->kind == RMQ__TIMER_HOOK) { ((rmq__hook_timer *)(void *)t)->fire((rmq__hook_timer *)(void *)t); return; }
+    if (t->kind == RMQ__TIMER_HOOK) {
+        rmq__hook_timer *h = (rmq__hook_timer *)(void *)t;
+        h->fire(h);
+        return;
+    }
 #endif
     rmq__op_timeout(in, (rmq__op *)(void *)t);
 }
@@ -8458,7 +8466,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     int t;
     if (!p || p->state != RMQ_STATE_RUNNING) return;
 #ifndef RMQ_NO_TRACE
-    if (p->hook) p->hook->stopping(p->hook_arg);
+    if (p->hook) p->hook->stopping(p, p->hook_arg);
 #endif
     in = p->in;
     rmq__lock(in);
@@ -8485,7 +8493,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     int t;
     if (!p || !p->in) return;
 #ifndef RMQ_NO_TRACE
-    if (p->hook) p->hook->stopping(p->hook_arg);
+    if (p->hook) p->hook->stopping(p, p->hook_arg);
 #endif
     in = p->in;
     rmq__lock(in);
@@ -8522,7 +8530,7 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     if (p->in && rmq__in_callback(p->in)) return;
     rmq_producer_shutdown(p);
 #ifndef RMQ_NO_TRACE
-    if (p->hook) p->hook->freed(p->hook_arg);
+    if (p->hook) p->hook->freed(p, p->hook_arg);
 #endif
     if (p->in) { rmq__inst_release(p->in); p->in = NULL; }
     mem = p->cfg.mem_ctx;
@@ -8544,7 +8552,7 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     }
     rmq_producer_shutdown(p);
 #ifndef RMQ_NO_TRACE
-    if (p->hook) p->hook->freed(p->hook_arg);
+    if (p->hook) p->hook->freed(p, p->hook_arg);
 #endif
     if (p->in) {
 #ifndef RMQ_NO_THREADS
@@ -10082,14 +10090,21 @@ static void rmq__trace_batch_ids(rmq__tracer *t, const rmq__op *op, rmq_slice *m
 }
 
 /* A name of the host as its application wrote it: records carry the
- * topic and group without the namespace (NamespaceUtil.withoutNamespace). */
-static rmq_slice rmq__trace_bare(const rmq__tracer *t, const char *name, char *buf, size_t cap)
+ * topic and group without the namespace (Java's withoutNamespace). A
+ * producer's topics and group have no retry prefix, so the namespace leads
+ * the name; the slice points past it, and nothing is copied. */
+static rmq_slice rmq__trace_bare(const rmq__tracer *t, const char *name)
 {
-    int n = rmq__ns_unwrap(t->host, name, RMQ_STRLEN(name), buf, cap);
-    rmq_slice r;
-    if (n < 0) return rmq__cslice(name);
-    r.ptr = buf;
-    r.len = (size_t)n;
+    rmq_slice r = rmq__cslice(name);
+#ifndef RMQ_NO_NAMESPACE
+    size_t k = RMQ_STRLEN(t->host->ns);
+    if (k && r.len > k && RMQ_MEMCMP(name, t->host->ns, k) == 0 && name[k] == '%') {
+        r.ptr += k + 1;
+        r.len -= k + 1;
+    }
+#else
+    (void)t;
+#endif
     return r;
 }
 
@@ -10101,7 +10116,6 @@ static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_add
     uint32_t cost = rmq__now(&in->rm) - op->attempt_start;
     rmq__trace_rec r;
     rmq_slice props;
-    char group[RMQ_GROUP_MAX_LEN + 1], topic[RMQ_TOPIC_MAX_LEN + 1];
     if (rmq__starts_with(op->queue.topic, t->topic) || !res->trace_on) return;
     props.ptr = (const char *)op->props.p;
     props.len = op->props.len;
@@ -10109,8 +10123,8 @@ static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_add
     r.type = RMQ__TRACE_PUB;
     r.timestamp_ms = rmq__wall(in) - (int64_t)cost;
     r.region = rmq__cslice(res->region_id);
-    r.group = rmq__trace_bare(t, t->host->cfg.group, group, sizeof group);
-    r.topic = rmq__trace_bare(t, op->queue.topic, topic, sizeof topic);
+    r.group = rmq__trace_bare(t, t->host->cfg.group);
+    r.topic = rmq__trace_bare(t, op->queue.topic);
     r.tags = rmq__prop_get(props, "TAGS");     /* a batch has neither: null */
     r.keys = rmq__prop_get(props, "KEYS");
     r.store_host = rmq__cslice(broker_addr);
@@ -10131,14 +10145,13 @@ static void rmq__trace_tx_ended(void *arg, const rmq__tx_end *e)
 {
     rmq__tracer *t = (rmq__tracer *)arg;
     rmq__trace_rec r;
-    char group[RMQ_GROUP_MAX_LEN + 1], topic[RMQ_TOPIC_MAX_LEN + 1];
     if (rmq__starts_with(e->topic, t->topic)) return;
     RMQ_MEMSET(&r, 0, sizeof r);
     r.type = RMQ__TRACE_END_TX;
     r.timestamp_ms = rmq__wall(t->host->in);
     r.region = e->region.ptr && e->region.len ? e->region : rmq__cslice("DefaultRegion");
-    r.group = rmq__trace_bare(t, t->host->cfg.group, group, sizeof group);
-    r.topic = rmq__trace_bare(t, e->topic, topic, sizeof topic);
+    r.group = rmq__trace_bare(t, t->host->cfg.group);
+    r.topic = rmq__trace_bare(t, e->topic);
     r.msg_id = rmq__cslice(e->msg_id);
     r.tags = rmq__trace_opt(e->tags);
     r.keys = rmq__trace_opt(e->keys);
@@ -10153,9 +10166,10 @@ static void rmq__trace_tx_ended(void *arg, const rmq__tx_end *e)
 /* First in the host's shutdown: what is gathered leaves, the inner
  * producer gets RMQ_TRACE_FLUSH_MS to see it answered (Java's flush), then
  * shuts down; records after this are dropped. */
-static void rmq__trace_stopping(void *arg)
+static void rmq__trace_stopping(rmq_producer *host, void *arg)
 {
     rmq__tracer *t = (rmq__tracer *)arg;
+    (void)host;
     rmq__inst *in = t->host->in;
     rmq__lock(in);
     if (t->stopped || t->host->state != RMQ_STATE_RUNNING || rmq__in_callback(in)) { rmq__unlock(in); return; }
@@ -10166,9 +10180,10 @@ static void rmq__trace_stopping(void *arg)
     rmq_producer_shutdown(t->tp);
 }
 
-static void rmq__trace_freed(void *arg)
+static void rmq__trace_freed(rmq_producer *host, void *arg)
 {
     rmq__tracer *t = (rmq__tracer *)arg;
+    (void)host;
     void *mem = t->host->cfg.mem_ctx;
     t->host->hook = NULL;
     rmq_producer_destroy(t->tp);
