@@ -1263,8 +1263,10 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr);
 #define RMQ__FN static
 #if defined(__GNUC__) || defined(__clang__)
 #define RMQ__UNUSED __attribute__((unused))   /* kept for tests and tools */
+#define RMQ__NOINLINE __attribute__((noinline)) /* its frame stays off its caller's */
 #else
 #define RMQ__UNUSED
+#define RMQ__NOINLINE
 #endif
 
 /* ======================================================================== */
@@ -6914,7 +6916,7 @@ RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
 }
 #endif
 
-RMQ__FN void rmq__op_result(rmq__op *op, const rmq_command *resp)
+RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
     rmq_slice offs, region, trace, tid, v, qid_text, rest;
     int64_t qoff = 0;
@@ -7978,7 +7980,7 @@ static char *rmq__tx_put(char **at, rmq_slice s)
     return start;
 }
 
-RMQ__FN void rmq__tx_check_queue(rmq__inst *in, rmq__conn *c, const rmq_command *req)
+RMQ__FN RMQ__NOINLINE void rmq__tx_check_queue(rmq__inst *in, rmq__conn *c, const rmq_command *req)
 {
     rmq__stored sm;
     rmq__tx_check *k;
@@ -8303,7 +8305,7 @@ RMQDEF void rmq_message_ext_free(rmq_producer *p, rmq_message_ext *m)
 /* A reply a broker pushed goes up to request-reply, which judges it; the
  * answer goes from here. Before any request was made nothing waits for it
  * (Java answers SUCCESS then too). */
-static void rmq__reply_push(rmq__inst *in, rmq__conn *c, const rmq_command *req)
+static RMQ__NOINLINE void rmq__reply_push(rmq__inst *in, rmq__conn *c, const rmq_command *req)
 {
     const rmq__reply_hooks *h = in->reply_hooks;
     const char *remark = NULL;
@@ -8312,10 +8314,22 @@ static void rmq__reply_push(rmq__inst *in, rmq__conn *c, const rmq_command *req)
 }
 #endif
 
-RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req)
+/* REQUEST_CODE_NOT_SUPPORTED, with the remark put together by hand: the
+ * only formatting the core would keep. Its own frame: the remark is not
+ * carried under every request the broker sends. */
+static RMQ__NOINLINE void rmq__request_not_supported(rmq__remoting *rm, rmq__conn *c, const rmq_command *req)
 {
     char remark[64], num[24];
     rmq__sb b;
+    rmq__sb_init(&b, remark, sizeof remark);
+    rmq__sb_puts(&b, " request type ");
+    rmq__sb_putn(&b, num, rmq__i64_to_dec(num, req->code));
+    rmq__sb_puts(&b, " not supported");
+    rmq__respond(rm, c, req, RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED, remark);
+}
+
+RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const rmq_command *req)
+{
     switch (req->code) {
     case RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED:    /* for consumers only */
         return;
@@ -8333,13 +8347,7 @@ RMQ__FN void rmq__inst_request(rmq__remoting *rm, void *arg, rmq__conn *c, const
 #endif
         return;
     default:
-        if (req->flag & RMQ_FLAG_ONEWAY) return;
-        /* Put together by hand: the only formatting the core would keep. */
-        rmq__sb_init(&b, remark, sizeof remark);
-        rmq__sb_puts(&b, " request type ");
-        rmq__sb_putn(&b, num, rmq__i64_to_dec(num, req->code));
-        rmq__sb_puts(&b, " not supported");
-        rmq__respond(rm, c, req, RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED, remark);
+        if (!(req->flag & RMQ_FLAG_ONEWAY)) rmq__request_not_supported(rm, c, req);
     }
 }
 
@@ -9943,6 +9951,13 @@ typedef struct rmq__tracer {
     uint32_t nrecords;
     uint32_t inflight_bytes;     /* of trace messages not yet answered */
     int stopped;
+    /* The record being made and the inner producer's group: here, not on
+     * the stack of a send's completion or of start, whose depth is
+     * bounded (tools/size-budget.txt). */
+    rmq__trace_rec rec;
+    char group[RMQ_GROUP_MAX_LEN + 64];
+    rmq_message msg;             /* a trace message and its send, built by the flush */
+    rmq__send_args args;
 } rmq__tracer;
 
 /* One trace message in flight: what its answer settles. */
@@ -9978,17 +9993,15 @@ static void rmq__trace_reset(rmq__tracer *t)
 RMQ__FN void rmq__trace_flush(rmq__tracer *t)
 {
     rmq__trace_batch *b;
-    rmq__send_args a;
-    rmq_message m;
     if (!t->nrecords) return;
     b = (rmq__trace_batch *)RMQ_MALLOC(t->host->cfg.mem_ctx, sizeof *b);
     rmq__buf_putc(&t->keys, 0);
-    rmq_message_init(&m, t->topic, t->data.p, t->data.len);
-    m.keys = t->keys.failed ? NULL : (const char *)t->keys.p;
-    rmq__args(&a, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, &m, 1);
-    a.cb = rmq__trace_answered;
-    a.user = b;
-    if (!b || rmq__send_locked(t->tp, &a) != RMQ_OK) {
+    rmq_message_init(&t->msg, t->topic, t->data.p, t->data.len);
+    t->msg.keys = t->keys.failed ? NULL : (const char *)t->keys.p;
+    rmq__args(&t->args, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, &t->msg, 1);
+    t->args.cb = rmq__trace_answered;
+    t->args.user = b;
+    if (!b || rmq__send_locked(t->tp, &t->args) != RMQ_OK) {
         t->host->trace_dropped += t->nrecords;
         if (b) RMQ_FREE(t->host->cfg.mem_ctx, b);
     } else {
@@ -10114,53 +10127,53 @@ static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_add
     rmq__inst *in = t->host->in;
     const rmq_send_result *res = &op->res[0];
     uint32_t cost = rmq__now(&in->rm) - op->attempt_start;
-    rmq__trace_rec r;
+    rmq__trace_rec *r = &t->rec;
     rmq_slice props;
     if (rmq__starts_with(op->queue.topic, t->topic) || !res->trace_on) return;
     props.ptr = (const char *)op->props.p;
     props.len = op->props.len;
-    RMQ_MEMSET(&r, 0, sizeof r);
-    r.type = RMQ__TRACE_PUB;
-    r.timestamp_ms = rmq__wall(in) - (int64_t)cost;
-    r.region = rmq__cslice(res->region_id);
-    r.group = rmq__trace_bare(t, t->host->cfg.group);
-    r.topic = rmq__trace_bare(t, op->queue.topic);
-    r.tags = rmq__prop_get(props, "TAGS");     /* a batch has neither: null */
-    r.keys = rmq__prop_get(props, "KEYS");
-    r.store_host = rmq__cslice(broker_addr);
-    r.body_len = (uint32_t)op->body.len;
-    r.cost_ms = (int32_t)cost;
-    r.msg_type = rmq__trace_msg_type(props);
-    r.success = res->status == RMQ_SEND_OK;
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->type = RMQ__TRACE_PUB;
+    r->timestamp_ms = rmq__wall(in) - (int64_t)cost;
+    r->region = rmq__cslice(res->region_id);
+    r->group = rmq__trace_bare(t, t->host->cfg.group);
+    r->topic = rmq__trace_bare(t, op->queue.topic);
+    r->tags = rmq__prop_get(props, "TAGS");     /* a batch has neither: null */
+    r->keys = rmq__prop_get(props, "KEYS");
+    r->store_host = rmq__cslice(broker_addr);
+    r->body_len = (uint32_t)op->body.len;
+    r->cost_ms = (int32_t)cost;
+    r->msg_type = rmq__trace_msg_type(props);
+    r->success = res->status == RMQ_SEND_OK;
     if (op->nmsgs > 1 || op->batch) {
-        rmq__trace_batch_ids(t, op, &r.msg_id, &r.offset_msg_id);
+        rmq__trace_batch_ids(t, op, &r->msg_id, &r->offset_msg_id);
     } else {
-        r.msg_id = rmq__cslice(res->msg_id);
-        r.offset_msg_id = rmq__cslice(res->offset_msg_id);
+        r->msg_id = rmq__cslice(res->msg_id);
+        r->offset_msg_id = rmq__cslice(res->offset_msg_id);
     }
-    rmq__trace_append(t, &r);
+    rmq__trace_append(t, r);
 }
 
 static void rmq__trace_tx_ended(void *arg, const rmq__tx_end *e)
 {
     rmq__tracer *t = (rmq__tracer *)arg;
-    rmq__trace_rec r;
+    rmq__trace_rec *r = &t->rec;
     if (rmq__starts_with(e->topic, t->topic)) return;
-    RMQ_MEMSET(&r, 0, sizeof r);
-    r.type = RMQ__TRACE_END_TX;
-    r.timestamp_ms = rmq__wall(t->host->in);
-    r.region = e->region.ptr && e->region.len ? e->region : rmq__cslice("DefaultRegion");
-    r.group = rmq__trace_bare(t, t->host->cfg.group);
-    r.topic = rmq__trace_bare(t, e->topic);
-    r.msg_id = rmq__cslice(e->msg_id);
-    r.tags = rmq__trace_opt(e->tags);
-    r.keys = rmq__trace_opt(e->keys);
-    r.store_host = rmq__cslice(e->broker_addr);
-    r.msg_type = RMQ__MSG_TRANS_COMMIT;
-    r.transaction_id = rmq__trace_opt(e->transaction_id);
-    r.state = e->state;
-    r.from_check = e->from_check;
-    rmq__trace_append(t, &r);
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->type = RMQ__TRACE_END_TX;
+    r->timestamp_ms = rmq__wall(t->host->in);
+    r->region = e->region.ptr && e->region.len ? e->region : rmq__cslice("DefaultRegion");
+    r->group = rmq__trace_bare(t, t->host->cfg.group);
+    r->topic = rmq__trace_bare(t, e->topic);
+    r->msg_id = rmq__cslice(e->msg_id);
+    r->tags = rmq__trace_opt(e->tags);
+    r->keys = rmq__trace_opt(e->keys);
+    r->store_host = rmq__cslice(e->broker_addr);
+    r->msg_type = RMQ__MSG_TRANS_COMMIT;
+    r->transaction_id = rmq__trace_opt(e->transaction_id);
+    r->state = e->state;
+    r->from_check = e->from_check;
+    rmq__trace_append(t, r);
 }
 
 /* First in the host's shutdown: what is gathered leaves, the inner
@@ -10195,14 +10208,15 @@ static void rmq__trace_freed(rmq_producer *host, void *arg)
 
 /* _INNER_TRACE_PRODUCER-<group>-PRODUCE-<n>, n counting the dispatchers
  * of the process (Java's COUNTER), the group as the application named it. */
-static void rmq__trace_group(const rmq_producer *p, char *out, size_t cap)
+static void rmq__trace_group(rmq__tracer *t)
 {
     static uint32_t counter;
     rmq__sb b;
-    char num[24], bare[RMQ_GROUP_MAX_LEN + 1];
-    rmq__sb_init(&b, out, cap);
+    char num[24];
+    rmq_slice group = rmq__trace_bare(t, t->host->cfg.group);
+    rmq__sb_init(&b, t->group, sizeof t->group);
     rmq__sb_puts(&b, "_INNER_TRACE_PRODUCER-");
-    rmq__sb_puts(&b, rmq__ns_unwrap(p, p->cfg.group, RMQ_STRLEN(p->cfg.group), bare, sizeof bare) < 0 ? p->cfg.group : bare);
+    rmq__sb_putn(&b, group.ptr, group.len);
     rmq__sb_puts(&b, "-PRODUCE-");
     rmq__sb_putn(&b, num, rmq__u64_to_dec(num, ++counter));
 }
@@ -10210,14 +10224,14 @@ static void rmq__trace_group(const rmq_producer *p, char *out, size_t cap)
 /* The inner producer is a new DefaultMQProducer of its own group (Java's
  * defaults, sendMsgTimeout 5000, maxMessageSize 128000, no VIP channel)
  * on the host's name servers, port and client id. */
-static rmq_producer *rmq__trace_producer(const rmq_producer *p)
+static rmq_producer *rmq__trace_producer(rmq__tracer *t)
 {
+    const rmq_producer *p = t->host;
     rmq_producer_config cfg;
     rmq_producer *tp = NULL;
-    char group[RMQ_GROUP_MAX_LEN + 64];
-    rmq__trace_group(p, group, sizeof group);
+    rmq__trace_group(t);
     rmq_producer_config_init(&cfg);
-    cfg.group = group;
+    cfg.group = t->group;
     cfg.namesrv_addr = p->cfg.namesrv_addr;
     cfg.instance_name = p->cfg.instance_name;
     cfg.unit_name = p->cfg.unit_name;
@@ -10257,7 +10271,7 @@ RMQ__FN void rmq__trace_attach(rmq_producer *p)
     rmq__buf_init(&t->data, mem, RMQ_TRACE_MAX_PENDING_BYTES);
     rmq__buf_init(&t->keys, mem, RMQ__TRACE_KEYS_BYTES + 1);
     rmq__buf_init(&t->ids, mem, RMQ_PROPERTIES_MAX_BYTES);
-    t->tp = rmq__trace_producer(p);
+    t->tp = rmq__trace_producer(t);
     if (!t->tp) { RMQ_FREE(mem, t); return; }
     rmq__lock(p->in);
     p->hook = &hook;
