@@ -6486,7 +6486,9 @@ RMQ__FN rmq_err rmq__register_producer(rmq_producer *p)
 
 RMQ__FN void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot >= 0) rt->users |= 1u << p->slot; }
 
-RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
+/* DefaultMQProducerImpl.start: everything but message trace, which starts
+ * an inner producer through here (so that no call chain comes back). */
+RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
 {
     char ip[64], cid[RMQ_CLIENT_ID_MAX_LEN + 1];
     const char *ns;
@@ -6522,10 +6524,16 @@ RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
     p->state = RMQ_STATE_RUNNING;
     rmq__heartbeat_all(p->in);   /* no-op on a first start: no broker known yet */
     rmq__unlock(p->in);
-#ifndef RMQ_NO_TRACE
-    if (p->cfg.trace_enable) rmq__trace_attach(p);
-#endif
     return RMQ_OK;
+}
+
+RMQDEF rmq_err rmq_producer_start(rmq_producer *p)
+{
+    rmq_err err = rmq__producer_start(p);
+#ifndef RMQ_NO_TRACE
+    if (err == RMQ_OK && p->cfg.trace_enable) rmq__trace_attach(p);
+#endif
+    return err;
 }
 
 RMQDEF const char *rmq_producer_last_error(const rmq_producer *p)
@@ -10244,7 +10252,7 @@ static rmq_producer *rmq__trace_producer(rmq__tracer *t)
     cfg.send_timeout_ms = 5000;
     cfg.max_message_size = 128000;
     if (rmq_producer_create(&cfg, &tp) != RMQ_OK) return NULL;
-    if (rmq_producer_start(tp) != RMQ_OK) {
+    if (rmq__producer_start(tp) != RMQ_OK) {
         RMQ__LOG(&p->in->rm, RMQ_LOG_WARN, "message trace is off: %s", rmq_producer_last_error(tp));
         rmq_producer_destroy(tp);
         return NULL;
