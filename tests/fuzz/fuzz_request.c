@@ -16,9 +16,10 @@
  *   - the producer never crashes on it, and drops the connection exactly
  *     when a plain loop over the decoder meets a malformed frame;
  *   - every request before that point gets exactly one answer, with its
- *     opaque, the response flag, REQUEST_CODE_NOT_SUPPORTED and the header
- *     form the request used, unless it is oneway, a transaction check or a
- *     consumer id change (no answer at all); nothing else is answered;
+ *     opaque, the response flag, REQUEST_CODE_NOT_SUPPORTED (SUCCESS for a
+ *     pushed reply, which nothing waits for here) and the header form the
+ *     request used, unless it is oneway, a transaction check or a consumer
+ *     id change (no answer at all); nothing else is answered;
  *   - each of the producer's own requests completes exactly once;
  *   - shutdown and destroy leave nothing behind (LeakSanitizer). */
 #include "fuzz.h"
@@ -28,6 +29,7 @@
 typedef struct expect {
     int32_t opaque;
     int serialize;
+    int32_t code;                /* of the answer */
 } expect;
 
 static expect want[MAX_REQ], got[MAX_REQ];
@@ -149,8 +151,11 @@ static void on_data(void *ctx, rmq_sim_conn *c, const uint8_t *data, size_t len)
         if (rmq__frame_check(inbox + at, inbox_len - at, sizeof inbox, &fi) != RMQ__FRAME_OK) break;
         FZ_CHECK(rmq__frame_decode(inbox + at, &fi, fi.total - 8 - fi.header_len, &j, &r) == 0);
         if (r.flag & RMQ_FLAG_RESPONSE) {
-            FZ_CHECK(r.code == RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED);
-            if (ngot < MAX_REQ) { got[ngot].opaque = r.opaque; got[ngot].serialize = (int)r.serialize; }
+            if (ngot < MAX_REQ) {
+                got[ngot].opaque = r.opaque;
+                got[ngot].serialize = (int)r.serialize;
+                got[ngot].code = r.code;
+            }
             ngot++;
         }
         at += fi.total;
@@ -168,6 +173,12 @@ static void expect_answer(void *ctx, const rmq_command *c)
         c->code != RMQ_REQ_NOTIFY_CONSUMER_IDS_CHANGED && nwant < MAX_REQ) {
         want[nwant].opaque = c->opaque;
         want[nwant].serialize = (int)c->serialize;
+#ifndef RMQ_NO_REQUEST
+        want[nwant].code = c->code == RMQ_REQ_PUSH_REPLY_MESSAGE_TO_CLIENT ? RMQ_CODE_SUCCESS
+                                                                          : RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED;
+#else
+        want[nwant].code = RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED;
+#endif
         nwant++;
     }
 }
@@ -269,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < ngot && i < nwant; i++) {
         FZ_CHECK(got[i].opaque == want[i].opaque);
         FZ_CHECK(got[i].serialize == want[i].serialize);
+        FZ_CHECK(got[i].code == want[i].code);
     }
     FZ_CHECK(ngot <= nwant);
     if (c->state == RMQ__CONN_OPEN) rmq_producer_poll(p, 10);
