@@ -25,6 +25,8 @@ run() {                       # run NAME PROG ARGS...: output in $work/NAME.{out
     shift 2
     timeout 60 "$dir/$prog" "$@" <"${input:-/dev/null}" >"$work/$name.out" 2>"$work/$name.err"
     eval "rc_$name=$?"
+    # a failed run says why in the log (a busy broker's answer, a timeout)
+    eval "[ \$rc_$name -eq 0 ]" || sed -n "1,5s/^/  $prog stderr: /p" "$work/$name.err"
     input=/dev/null
 }
 
