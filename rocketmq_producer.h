@@ -1536,6 +1536,24 @@ RMQ__FN size_t rmq__i64_to_dec(char *out, int64_t v)
     return rmq__u64_to_dec(out, (uint64_t)v);
 }
 
+#ifndef RMQ_NO_FAST_PATH
+/* The text of the last number asked for: a send's born time is the same
+ * millisecond as the previous send's whenever sends come faster than one a
+ * millisecond, and its 13 digits are the dearest of a header. */
+typedef struct rmq__dec_memo {
+    int64_t v;
+    size_t len;             /* 0: nothing yet */
+    char text[20];
+} rmq__dec_memo;
+
+RMQ__FN const char *rmq__dec_memo_text(rmq__dec_memo *m, int64_t v, size_t *len)
+{
+    if (!m->len || v != m->v) { m->v = v; m->len = rmq__i64_to_dec(m->text, v); }
+    *len = m->len;
+    return m->text;
+}
+#endif
+
 /* Parses an optionally signed decimal integer that fills the whole slice. */
 RMQ__FN int rmq__parse_i64(const char *s, size_t len, int64_t *out)
 {
@@ -1951,12 +1969,12 @@ RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
 /* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
  * the 0x01/0x02 separators of a property string. UTF-8 passes through. A
  * string takes at most 6 bytes per byte plus its quotes; rmq__json_esc
- * writes into room the caller made, a word at a time where no byte of it
- * needs an escape (the bulk of every header). */
+ * writes into room the caller made, a word at a time up to the next byte
+ * that needs an escape. */
 #define RMQ__JSON_STR_MAX(n) (6 * (n) + 2)
 
 /* Nonzero when a byte of w is below 0x20, '"' or '\\' (the bit tricks
- * "hasless" and "haszero" of a word): such a word is written byte by byte. */
+ * "hasless" and "haszero" of a word). */
 static size_t rmq__json_word_special(size_t w)
 {
     const size_t ones = (size_t)-1 / 255, highs = ones * 128;
@@ -1964,29 +1982,54 @@ static size_t rmq__json_word_special(size_t w)
     return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
 }
 
+/* The first byte of s that needs an escape, given the word_special mask m
+ * of the word at s (nonzero). The lowest flagged byte of the bit tricks is
+ * exact (a false flag only sits above a true one, where a borrow ran), so
+ * on a little-endian machine it is the first in memory; elsewhere the
+ * word's bytes are looked at until the one that is there. */
+static size_t rmq__json_first_special(const char *s, size_t m)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)s;
+    return (size_t)__builtin_ctzll((unsigned long long)m) >> 3;
+#else
+    size_t k = 0;
+    (void)m;
+    while (!RMQ__JSON_SPECIAL((unsigned char)s[k])) k++;
+    return k;
+#endif
+}
+
+/* A word at a time: a word is copied whole, then the output moves on only
+ * past its bytes before the first special one (the rest are written again:
+ * what follows needs at least as many bytes, so the room is there). A
+ * property string's separators cost one step each, not its every byte. */
 RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t *o = out;
-    size_t i = 0, end;
+    size_t i = 0;
     *o++ = '"';
     while (i < n) {
-        if (RMQ__FAST_PATH && n - i >= sizeof(size_t)) {
-            size_t w;
+        unsigned char c;
+        if (n - i >= sizeof(size_t)) {
+            size_t w, m, k;
             RMQ_MEMCPY(&w, s + i, sizeof w);
-            if (!rmq__json_word_special(w)) { RMQ_MEMCPY(o, &w, sizeof w); o += sizeof w; i += sizeof w; continue; }
-            end = i + sizeof w;
-        } else {
-            end = n;
+            RMQ_MEMCPY(o, &w, sizeof w);
+            m = rmq__json_word_special(w);
+            if (!m) { o += sizeof w; i += sizeof w; continue; }
+            k = rmq__json_first_special(s + i, m);
+            o += k;
+            i += k;
+        } else if (!RMQ__JSON_SPECIAL((unsigned char)s[i])) {
+            *o++ = (uint8_t)s[i++];
+            continue;
         }
-        for (; i < end; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (!RMQ__JSON_SPECIAL(c)) { *o++ = c; continue; }
-            *o++ = '\\';
-            if (c == '"' || c == '\\') { *o++ = c; continue; }
-            o[0] = 'u'; o[1] = '0'; o[2] = '0'; o[3] = (uint8_t)hex[c >> 4]; o[4] = (uint8_t)hex[c & 15];
-            o += 5;
-        }
+        c = (unsigned char)s[i++];
+        *o++ = '\\';
+        if (c == '"' || c == '\\') { *o++ = c; continue; }
+        o[0] = 'u'; o[1] = '0'; o[2] = '0'; o[3] = (uint8_t)hex[c >> 4]; o[4] = (uint8_t)hex[c & 15];
+        o += 5;
     }
     *o++ = '"';
     return (size_t)(o - out);
@@ -1995,20 +2038,21 @@ RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
 /* The escaped length of a string, quotes included. */
 RMQ__FN size_t rmq__json_esc_len(const char *s, size_t n)
 {
-    size_t i = 0, len = 2 + n, end;
+    size_t i = 0, len = 2 + n;
     while (i < n) {
-        if (RMQ__FAST_PATH && n - i >= sizeof(size_t)) {
-            size_t w;
+        unsigned char c;
+        if (n - i >= sizeof(size_t)) {
+            size_t w, m;
             RMQ_MEMCPY(&w, s + i, sizeof w);
-            if (!rmq__json_word_special(w)) { i += sizeof w; continue; }
-            end = i + sizeof w;
-        } else {
-            end = n;
+            m = rmq__json_word_special(w);
+            if (!m) { i += sizeof w; continue; }
+            i += rmq__json_first_special(s + i, m);
+        } else if (!RMQ__JSON_SPECIAL((unsigned char)s[i])) {
+            i++;
+            continue;
         }
-        for (; i < end; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (RMQ__JSON_SPECIAL(c)) len += c < 0x20 ? 5 : 1;
-        }
+        c = (unsigned char)s[i++];
+        len += c < 0x20 ? 5 : 1;
     }
     return len;
 }
@@ -2526,7 +2570,8 @@ typedef struct rmq__send_fields {
     const char *props;                                /* i */
     size_t props_len;
     int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
-    int64_t born_ms;                                  /* g */
+    const char *born;                                 /* g, the born time's text */
+    size_t born_len;
     int batch;                                        /* m */
 } rmq__send_fields;
 
@@ -2540,7 +2585,7 @@ RMQ__FN void rmq__send_fields_ext(const rmq__send_fields *f, rmq_command *cmd, c
     rmq__ext_append_dec(cmd, 'd', num[0], f->queue_nums);
     rmq__ext_append_dec(cmd, 'e', num[1], f->queue_id);
     rmq__ext_append_dec(cmd, 'f', num[2], f->sysflag);
-    rmq__ext_append_dec(cmd, 'g', num[3], f->born_ms);
+    rmq__ext_append(cmd, 'g', f->born, f->born_len);
     rmq__ext_append_dec(cmd, 'h', num[4], f->flag);
     rmq__ext_append(cmd, 'i', f->props, f->props_len);
     rmq__ext_append(cmd, 'j', "0", 1);
@@ -2612,7 +2657,7 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     RMQ__JH(o, rmq__sh_g);
     o = rmq__put_dec(o, f->sysflag);
     RMQ__JH(o, rmq__sh_h);
-    o = rmq__put_dec(o, f->born_ms);
+    o = rmq__put_bytes(o, f->born, f->born_len);
     RMQ__JH(o, rmq__sh_i);
     o = rmq__put_dec(o, f->flag);
     RMQ__JH(o, rmq__sh_j);
@@ -3474,41 +3519,45 @@ RMQ__FN void rmq__month_bounds(int64_t epoch_ms, int64_t *start, int64_t *next)
 
 /* UNIQ_KEY (MessageClientIDSetter layout): ip (4|16) ‖ pid (2) ‖ a random
  * 4-byte word (Java: the class loader's hash) ‖ ms since the start of the
- * UTC month (4) ‖ counter (2), uppercase hex. */
+ * UTC month (4) ‖ counter (2), uppercase hex. The fixed part is kept in hex,
+ * as Java keeps it: a message formats only its time and counter. */
 typedef struct rmq__uniq {
-    uint8_t fix[22];
-    size_t fixlen;
+    char fixhex[2 * 22 + 1];
+    size_t fixlen;          /* hex digits in fixhex */
     uint16_t counter;
     int64_t month_start, month_next;
 } rmq__uniq;
 
 RMQ__FN void rmq__uniq_init(rmq__uniq *u, const char *ip_text, uint32_t pid, uint32_t random)
 {
-    int n = rmq__ip_bytes(ip_text ? ip_text : "", u->fix);
-    if (n < 0) { rmq__be32_put(u->fix, random ^ 0x7F000001u); n = 4; }
-    u->fix[n] = (uint8_t)(pid >> 8);
-    u->fix[n + 1] = (uint8_t)pid;
-    rmq__be32_put(u->fix + n + 2, random);
-    u->fixlen = (size_t)n + 6;
+    uint8_t fix[22];
+    int n = rmq__ip_bytes(ip_text ? ip_text : "", fix);
+    if (n < 0) { rmq__be32_put(fix, random ^ 0x7F000001u); n = 4; }
+    fix[n] = (uint8_t)(pid >> 8);
+    fix[n + 1] = (uint8_t)pid;
+    rmq__be32_put(fix + n + 2, random);
+    rmq__hex(u->fixhex, fix, (size_t)n + 6);
+    u->fixlen = 2 * ((size_t)n + 6);
     u->counter = 0;
     u->month_start = 0;
     u->month_next = 0;
 }
 
-/* out must hold 57 bytes. */
-RMQ__FN void rmq__uniq_next(rmq__uniq *u, int64_t now_epoch_ms, char *out)
+/* out must hold 57 bytes; returns the id's length. */
+RMQ__FN size_t rmq__uniq_next(rmq__uniq *u, int64_t now_epoch_ms, char *out)
 {
-    uint8_t b[28];
+    uint8_t b[6];
     int64_t delta;
     if (now_epoch_ms >= u->month_next || now_epoch_ms < u->month_start)
         rmq__month_bounds(now_epoch_ms, &u->month_start, &u->month_next);
     delta = now_epoch_ms - u->month_start;
-    RMQ_MEMCPY(b, u->fix, u->fixlen);
-    rmq__be32_put(b + u->fixlen, (uint32_t)delta);
-    b[u->fixlen + 4] = (uint8_t)(u->counter >> 8);
-    b[u->fixlen + 5] = (uint8_t)u->counter;
+    rmq__be32_put(b, (uint32_t)delta);
+    b[4] = (uint8_t)(u->counter >> 8);
+    b[5] = (uint8_t)u->counter;
     u->counter++;
-    rmq__hex(out, b, u->fixlen + 6);
+    RMQ_MEMCPY(out, u->fixhex, u->fixlen);
+    rmq__hex(out + u->fixlen, b, sizeof b);
+    return u->fixlen + 2 * sizeof b;
 }
 
 /* Java's String.hashCode over the UTF-16 code units of a UTF-8 string. */
@@ -5179,6 +5228,9 @@ struct rmq__inst {
     int default_queue_nums;
     char create_topic_key[RMQ_TOPIC_MAX_LEN + 1];
     rmq__uniq uniq;
+#ifndef RMQ_NO_FAST_PATH
+    rmq__dec_memo born;          /* the last send's born time as text */
+#endif
     int64_t wall_base;           /* epoch ms at mono_base, when set by hand */
     uint32_t mono_base;
     int wall_set;
@@ -5312,11 +5364,17 @@ RMQ__FN void rmq__namesrv_set(rmq__inst *in, const char *text)
 }
 
 /* -- routes -------------------------------------------------------------- */
+/* Every send looks its topic up: its length once, then a first byte and a
+ * memcmp (the terminator included) per used entry. */
 RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
 {
+    size_t n = RMQ_STRLEN(topic);
     int i;
-    for (i = 0; i < RMQ_MAX_TOPICS; i++)
-        if (in->routes[i].used && rmq__strcmp(in->routes[i].topic, topic) == 0) return &in->routes[i];
+    if (n >= sizeof in->routes[0].topic) return NULL;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        const rmq__route *r = &in->routes[i];
+        if (r->used && r->topic[0] == topic[0] && RMQ_MEMCMP(r->topic, topic, n + 1) == 0) return &in->routes[i];
+    }
     return NULL;
 }
 
@@ -6058,11 +6116,16 @@ static int rmq__name_char_ok(unsigned char c)
            c == '%' || c == '|' || c == '_' || c == '-';
 }
 
-static int rmq__name_chars_ok(const char *s)
+/* The length of the name characters s starts with: the whole string when
+ * it is a legal name. */
+static size_t rmq__name_len(const char *s)
 {
-    for (; *s; s++) if (!rmq__name_char_ok((unsigned char)*s)) return 0;
-    return 1;
+    size_t n = 0;
+    while (s[n] && rmq__name_char_ok((unsigned char)s[n])) n++;
+    return n;
 }
+
+static int rmq__name_chars_ok(const char *s) { return !s[rmq__name_len(s)]; }
 
 #ifndef RMQ_NO_NAMESPACE
 /* A namespace: a name without '%', which ends it on the wire, short
@@ -6589,14 +6652,15 @@ static const char *const rmq__forbidden_topics[] = {
 
 RMQ__FN rmq_err rmq__check_topic(rmq_producer *p, const char *t)
 {
-    size_t i;
+    size_t i, n;
     if (rmq__is_blank(t)) return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is blank");
-    if (RMQ_STRLEN(t) > RMQ_TOPIC_MAX_LEN)
+    n = rmq__name_len(t);               /* one pass: the length of a legal name */
+    if ((t[n] ? RMQ_STRLEN(t) : n) > RMQ_TOPIC_MAX_LEN)
         return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is longer than topic max length 127.");
-    if (!rmq__name_chars_ok(t))
+    if (t[n])
         return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic[%s] contains illegal characters, allowing only ^[%%|a-zA-Z0-9_-]+$", t);
     for (i = 0; i < sizeof rmq__forbidden_topics / sizeof *rmq__forbidden_topics; i++)
-        if (rmq__strcmp(t, rmq__forbidden_topics[i]) == 0)
+        if (t[0] == rmq__forbidden_topics[i][0] && rmq__strcmp(t, rmq__forbidden_topics[i]) == 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, "Sending message to topic[%s] is forbidden.", t);
     return RMQ_OK;
 }
@@ -7114,7 +7178,7 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
     f->queue_id = op->queue.queue_id;
     f->sysflag = op->sysflag;
     f->flag = op->flag;
-    f->born_ms = rmq__wall(p->in);
+    f->born = rmq__dec_memo_text(&p->in->born, rmq__wall(p->in), &f->born_len);
     f->batch = op->batch;
     f->names_plain = 1;          /* checked: the config at create, the topic at each send */
     rmq__send_fields_lengths(f);

@@ -377,6 +377,41 @@ static void test_json_writer_escapes_quotes_backslashes_and_control_bytes(void)
     rmq__buf_free(&b);
 }
 
+/* Every string of a few words with one or two bytes to escape at every
+ * offset (the word-at-a-time writer moves by the first special byte of a
+ * word): the same text as escaping byte by byte, and the counted length. */
+static void test_json_writer_escapes_a_special_byte_at_every_offset_as_byte_by_byte(void)
+{
+    static const unsigned char specials[] = { 0x01, 0x02, '"', '\\', 0x1f, 0x00 };
+    char in[40];
+    rmq__buf b;
+    size_t n, at, k, i;
+    for (n = 0; n <= sizeof in; n++)
+        for (at = 0; at < n; at++)
+            for (k = 0; k < sizeof specials; k++) {
+                char want[6 * sizeof in + 2];
+                size_t w = 0;
+                for (i = 0; i < n; i++) in[i] = (char)('A' + i % 26);
+                in[at] = (char)specials[k];
+                if (at + 3 < n) in[at + 3] = (char)0xc3;         /* UTF-8 passes through */
+                if (at + 5 < n) in[at + 5] = '\\';
+                want[w++] = '"';
+                for (i = 0; i < n; i++) {
+                    unsigned char c = (unsigned char)in[i];
+                    if (c == '"' || c == '\\') { want[w++] = '\\'; want[w++] = (char)c; }
+                    else if (c < 0x20) w += (size_t)sprintf(want + w, "\\u%04x", c);
+                    else want[w++] = (char)c;
+                }
+                want[w++] = '"';
+                rmq__buf_init(&b, NULL, 512);
+                rmq__json_str(&b, in, n);
+                CHECKF(b.len == w && memcmp(b.p, want, w) == 0, "n=%u at=%u special=%u: %.*s",
+                       (unsigned)n, (unsigned)at, (unsigned)specials[k], (int)b.len, (const char *)b.p);
+                rmq__buf_free(&b);
+                CHECK_INT(rmq__json_esc_len(in, n), w);
+            }
+}
+
 /* -- the JSON tokenizer --------------------------------------------------- */
 static void test_tokenizer_reads_fastjson_unquoted_integer_keys_on_purpose(void)
 {
@@ -801,6 +836,7 @@ static void run_codec_tests(void)
     RUN(test_binary_header_round_trips_and_matches_the_spec_example);
     RUN(test_binary_header_with_lengths_past_its_end_is_malformed);
     RUN(test_json_writer_escapes_quotes_backslashes_and_control_bytes);
+    RUN(test_json_writer_escapes_a_special_byte_at_every_offset_as_byte_by_byte);
     RUN(test_tokenizer_reads_fastjson_unquoted_integer_keys_on_purpose);
     RUN(test_tokenizer_refuses_what_is_not_json);
     RUN(test_tokenizer_caps_depth_and_token_count);

@@ -7,6 +7,7 @@
 /* -- the send header ----------------------------------------------------- */
 static void send_fields(rmq__send_fields *f, const char *props, const char *broker, int64_t born)
 {
+    static char born_text[24];
     memset(f, 0, sizeof *f);
     f->group = "please_rename_unique_group_name";
     f->topic = "TopicTest";
@@ -18,7 +19,8 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
     f->queue_id = 3;
     f->sysflag = 0;
     f->flag = -7;
-    f->born_ms = born;
+    f->born = born_text;
+    f->born_len = rmq__i64_to_dec(born_text, born);
     rmq__send_fields_lengths(f);
 }
 
