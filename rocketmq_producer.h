@@ -1504,6 +1504,22 @@ static const char rmq__digit_pairs[] =
     "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
 #endif
 
+#ifndef RMQ_NO_FAST_PATH
+/* A 32-bit number's digits, counted first so that they are written in
+ * place from the end, two at a time. */
+RMQ__FN size_t rmq__u32_to_dec(char *out, uint32_t w)
+{
+    size_t n = w < 100u ? 2 : w < 1000u ? 3 : w < 10000u ? 4 : w < 100000u ? 5 : w < 1000000u ? 6
+             : w < 10000000u ? 7 : w < 100000000u ? 8 : w < 1000000000u ? 9 : 10;
+    char *o = out + n;
+    if (w < 10u) { out[0] = (char)('0' + (int)w); return 1; }
+    for (; w >= 100u; w /= 100u) { o -= 2; RMQ_MEMCPY(o, rmq__digit_pairs + 2u * (w % 100u), 2); }
+    if (w >= 10u) RMQ_MEMCPY(o - 2, rmq__digit_pairs + 2u * w, 2);
+    else o[-1] = (char)('0' + (int)w);
+    return n;
+}
+#endif
+
 /* Writes the decimal digits of v (no NUL); returns their count (<= 20).
  * Digits come from 32-bit divisions by 10 (a multiply), written from the
  * end, so no reversal. */
@@ -1513,7 +1529,9 @@ RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
     size_t n = 20;
     uint32_t w;
     int k;
-    if (RMQ__FAST_PATH && v < 10) { out[0] = (char)('0' + (int)v); return 1; }   /* most header numbers */
+#ifndef RMQ_NO_FAST_PATH
+    if (v <= 0xFFFFFFFFu) return rmq__u32_to_dec(out, (uint32_t)v);   /* every header number but a time */
+#endif
     while (v > 0xFFFFFFFFu) {
         v = rmq__div16(v, 10000u, &w);
         for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
@@ -2382,9 +2400,16 @@ RMQDEF rmq_slice rmq_command_ext(const rmq_command *c, const char *key)
     return none;
 }
 
+/* Field by field: ext fields past next are never read, and clearing all
+ * of them cost every send more than its whole header's numbers. */
 RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
 {
-    RMQ_MEMSET(c, 0, sizeof *c);
+    c->serialize = RMQ_SERIALIZE_JSON;
+    c->remark.ptr = NULL;
+    c->remark.len = 0;
+    c->next = 0;
+    c->body = NULL;
+    c->body_len = 0;
     c->code = code;
     c->opaque = opaque;
     c->flag = flag;
@@ -2480,10 +2505,14 @@ RMQ__FN uint8_t *rmq__header_json_put(uint8_t *o, const rmq_command *c)
 RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
 {
     const char *lang = rmq__language_names[rmq__json_lang(c)];
+    size_t n = RMQ_STRLEN(lang);
     RMQ__JH(o, rmq__jh_flag);
     o += rmq__i64_to_dec((char *)o, c->flag);
     RMQ__JH(o, rmq__jh_lang);
-    o += rmq__json_esc(o, lang, RMQ_STRLEN(lang));
+    *o++ = '"';                         /* the names are upper-case words: nothing to escape */
+    RMQ_MEMCPY(o, lang, n);
+    o[n] = '"';
+    o += n + 1;
     RMQ__JH(o, rmq__jh_opaque);
     o += rmq__i64_to_dec((char *)o, c->opaque);
     if (c->remark.ptr) {
@@ -6112,8 +6141,8 @@ static int rmq__is_blank(const char *s)
 /* ^[%|a-zA-Z0-9_-]+$, the charset of topics and groups. */
 static int rmq__name_char_ok(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '%' || c == '|' || c == '_' || c == '-';
+    static const uint32_t ok[4] = { 0, 0x03FF2020u, 0x87FFFFFEu, 0x17FFFFFEu };   /* by bit, 32 a word */
+    return c < 128 && (ok[c >> 5] >> (c & 31)) & 1u;
 }
 
 /* The length of the name characters s starts with: the whole string when

@@ -623,6 +623,25 @@ static void test_properties_of_a_message_are_tags_keys_wait_uniq_and_user_ones(v
     rmq__buf_free(&b);
 }
 
+/* The memo gives the text of the number asked for, not of the last one. */
+static void test_decimal_memo_follows_the_number_it_is_given(void)
+{
+    rmq__dec_memo m;
+    size_t n;
+    const char *t;
+    memset(&m, 0, sizeof m);
+    t = rmq__dec_memo_text(&m, 0, &n);
+    CHECK(n == 1 && memcmp(t, "0", 1) == 0);
+    t = rmq__dec_memo_text(&m, INT64_C(1700000000123), &n);
+    CHECK(n == 13 && memcmp(t, "1700000000123", 13) == 0);
+    t = rmq__dec_memo_text(&m, INT64_C(1700000000123), &n);
+    CHECK(n == 13 && memcmp(t, "1700000000123", 13) == 0);
+    t = rmq__dec_memo_text(&m, INT64_C(1700000000124), &n);
+    CHECK(n == 13 && memcmp(t, "1700000000124", 13) == 0);
+    t = rmq__dec_memo_text(&m, -5, &n);
+    CHECK(n == 2 && memcmp(t, "-5", 2) == 0);
+}
+
 /* -- identifiers ------------------------------------------------------------ */
 static void test_uniq_key_has_java_layout_with_utc_month_base(void)
 {
@@ -739,6 +758,21 @@ static void test_decimal_conversions_need_no_64_bit_division(void)
     CHECK_STR(b, "1000000000000000000");
     b[rmq__u64_to_dec(b, UINT64_C(5000000000000000007))] = 0;
     CHECK_STR(b, "5000000000000000007");
+    {   /* each side of every digit count, as printf writes them */
+        uint64_t p = 1;
+        int k;
+        for (k = 0; k < 20; k++, p *= 10) {
+            char want[24];
+            uint64_t x[3];
+            int j;
+            x[0] = p - 1; x[1] = p; x[2] = p + 7;
+            for (j = 0; j < 3; j++) {
+                b[rmq__u64_to_dec(b, x[j])] = 0;
+                snprintf(want, sizeof want, "%llu", (unsigned long long)x[j]);
+                CHECK_STR(b, want);
+            }
+        }
+    }
     CHECK(rmq__parse_i64("-42", 3, &v) == 0 && v == -42);
     CHECK(rmq__parse_i64("9223372036854775808", 19, &v) != 0);
     CHECK(rmq__parse_i64("1x", 2, &v) != 0);
@@ -857,6 +891,7 @@ static void run_codec_tests(void)
     RUN(test_addresses_split_at_the_last_colon);
     RUN(test_java_string_hash_matches_java_for_ascii_accents_and_emoji);
     RUN(test_decimal_conversions_need_no_64_bit_division);
+    RUN(test_decimal_memo_follows_the_number_it_is_given);
     RUN(test_pool_allocates_frees_and_coalesces_without_running_out);
     RUN(test_sha1_and_hmac_sha1_match_the_rfc_vectors);
     RUN(test_base64_pads_as_the_standard_says);
