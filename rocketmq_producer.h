@@ -2400,16 +2400,21 @@ RMQDEF rmq_slice rmq_command_ext(const rmq_command *c, const char *key)
     return none;
 }
 
-/* Field by field: ext fields past next are never read, and clearing all
- * of them cost every send more than its whole header's numbers. */
+/* On the fast path field by field: ext fields past next are never read,
+ * and clearing all of them cost every send more than its whole header's
+ * numbers. The core keeps the smaller code. */
 RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
 {
+#ifdef RMQ_NO_FAST_PATH
+    RMQ_MEMSET(c, 0, sizeof *c);
+#else
     c->serialize = RMQ_SERIALIZE_JSON;
     c->remark.ptr = NULL;
     c->remark.len = 0;
     c->next = 0;
     c->body = NULL;
     c->body_len = 0;
+#endif
     c->code = code;
     c->opaque = opaque;
     c->flag = flag;
@@ -2587,11 +2592,14 @@ RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t 
     rmq__ext_append(cmd, key, num, rmq__i64_to_dec(num, v));
 }
 
-#ifndef RMQ_NO_FAST_PATH
-/* SendMessageRequestHeaderV2 (one-letter keys; l is not sent), as the send
- * path has it. Its JSON form has a serializer of its own: the same bytes as
- * the generic one writes for the same fields, without a field list, a
- * number written twice or an escape scan of what cannot need one. */
+/* SendMessageRequestHeaderV2 (one-letter keys; l is not sent): the values
+ * of one send's header, given by the producer, read by the serializers
+ * below, which keep nothing. The header is written from them in one of two
+ * ways: as ext fields of a command (rmq__send_fields_ext), which the generic
+ * encoders write in either serialization and an RPC hook can see; or, on
+ * the fast path, straight into the frame as JSON (rmq__send_json_len, then
+ * rmq__send_json_put), the same bytes without a field list, a number
+ * written twice or an escape scan of what cannot need one. */
 typedef struct rmq__send_fields {
     const char *group, *topic, *create_key, *broker;  /* a b c n */
     size_t group_len, topic_len, key_len, broker_len;
@@ -2602,27 +2610,38 @@ typedef struct rmq__send_fields {
     const char *born;                                 /* g, the born time's text */
     size_t born_len;
     int batch;                                        /* m */
+    char num[4][12];     /* d e f h as text, when they become ext fields */
+#ifdef RMQ_NO_FAST_PATH
+    char born_text[20];  /* g's (the fast path keeps it in a memo) */
+#endif
 } rmq__send_fields;
 
-/* The fields as ext fields of cmd (for an RPC hook, or the binary form);
- * the numbers' text goes to num. */
-RMQ__FN void rmq__send_fields_ext(const rmq__send_fields *f, rmq_command *cmd, char (*num)[24])
+/* The fields as ext fields of cmd (for an RPC hook, the binary form, or
+ * the generic JSON encoder); the numbers' text goes to f's own room, so f
+ * outlives the command's encoding. */
+#ifdef RMQ_NO_FAST_PATH
+#define RMQ__EXT_NAME(cmd, key, s, n) rmq__ext_append_str(cmd, key, s)   /* the core's smaller code */
+#else
+#define RMQ__EXT_NAME(cmd, key, s, n) rmq__ext_append(cmd, key, s, n)
+#endif
+RMQ__FN void rmq__send_fields_ext(rmq__send_fields *f, rmq_command *cmd)
 {
-    rmq__ext_append(cmd, 'a', f->group, f->group_len);
-    rmq__ext_append(cmd, 'b', f->topic, f->topic_len);
-    rmq__ext_append(cmd, 'c', f->create_key, f->key_len);
-    rmq__ext_append_dec(cmd, 'd', num[0], f->queue_nums);
-    rmq__ext_append_dec(cmd, 'e', num[1], f->queue_id);
-    rmq__ext_append_dec(cmd, 'f', num[2], f->sysflag);
+    RMQ__EXT_NAME(cmd, 'a', f->group, f->group_len);
+    RMQ__EXT_NAME(cmd, 'b', f->topic, f->topic_len);
+    RMQ__EXT_NAME(cmd, 'c', f->create_key, f->key_len);
+    rmq__ext_append_dec(cmd, 'd', f->num[0], f->queue_nums);
+    rmq__ext_append_dec(cmd, 'e', f->num[1], f->queue_id);
+    rmq__ext_append_dec(cmd, 'f', f->num[2], f->sysflag);
     rmq__ext_append(cmd, 'g', f->born, f->born_len);
-    rmq__ext_append_dec(cmd, 'h', num[4], f->flag);
+    rmq__ext_append_dec(cmd, 'h', f->num[3], f->flag);
     rmq__ext_append(cmd, 'i', f->props, f->props_len);
     rmq__ext_append(cmd, 'j', "0", 1);
     rmq__ext_append(cmd, 'k', "false", 5);
     rmq__ext_append_str(cmd, 'm', f->batch ? "true" : "false");
-    rmq__ext_append(cmd, 'n', f->broker, f->broker_len);
+    RMQ__EXT_NAME(cmd, 'n', f->broker, f->broker_len);
 }
 
+#ifndef RMQ_NO_FAST_PATH
 /* The lengths of the fields' strings, once per send. */
 RMQ__FN void rmq__send_fields_lengths(rmq__send_fields *f)
 {
@@ -2699,19 +2718,97 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     return rmq__header_json_tail(o, c);
 }
 
+#ifndef RMQ_NO_BINARY_HEADER
+/* The send header in the ROCKETMQ form, as rmq__header_binary_put writes
+ * the same fields (one-letter keys, empty values left out), straight from
+ * f; the numbers are written in place and their lengths filled in after. */
+static uint8_t *rmq__put_bin_str(uint8_t *o, char key, const char *v, size_t n)
+{
+    if (!n) return o;
+    o = rmq__put_be16(o, 1);
+    *o++ = (uint8_t)key;
+    o = rmq__put_be32(o, (uint32_t)n);
+    return rmq__put_bytes(o, v, n);
+}
+
+static uint8_t *rmq__put_bin_dec(uint8_t *o, char key, int64_t v)
+{
+    size_t n;
+    o = rmq__put_be16(o, 1);
+    *o++ = (uint8_t)key;
+    n = rmq__i64_to_dec((char *)o + 4, v);
+    return rmq__put_be32(o, (uint32_t)n) + n;
+}
+
+/* A bound: the numbers count their longest. */
+RMQ__FN size_t rmq__send_binary_len(const rmq_command *c, const rmq__send_fields *f)
+{
+    return 21 + (c->remark.ptr ? c->remark.len : 0) + 13 * 7 + f->group_len + f->topic_len + f->key_len +
+           4 * 11 + f->born_len + f->props_len + 1 + 5 + 5 + f->broker_len;
+}
+
+RMQ__FN uint8_t *rmq__send_binary_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+{
+    size_t rlen = c->remark.ptr ? c->remark.len : 0;
+    uint8_t *ext;
+    o = rmq__put_be16(o, (uint16_t)c->code);
+    *o++ = (uint8_t)c->language;
+    o = rmq__put_be16(o, (uint16_t)c->version);
+    o = rmq__put_be32(o, (uint32_t)c->opaque);
+    o = rmq__put_be32(o, (uint32_t)c->flag);
+    o = rmq__put_be32(o, (uint32_t)rlen);
+    o = rmq__put_bytes(o, c->remark.ptr, rlen);
+    ext = o;
+    o += 4;
+    o = rmq__put_bin_str(o, 'a', f->group, f->group_len);
+    o = rmq__put_bin_str(o, 'b', f->topic, f->topic_len);
+    o = rmq__put_bin_str(o, 'c', f->create_key, f->key_len);
+    o = rmq__put_bin_dec(o, 'd', f->queue_nums);
+    o = rmq__put_bin_dec(o, 'e', f->queue_id);
+    o = rmq__put_bin_dec(o, 'f', f->sysflag);
+    o = rmq__put_bin_str(o, 'g', f->born, f->born_len);
+    o = rmq__put_bin_dec(o, 'h', f->flag);
+    o = rmq__put_bin_str(o, 'i', f->props, f->props_len);
+    o = rmq__put_bin_str(o, 'j', "0", 1);
+    o = rmq__put_bin_str(o, 'k', "false", 5);
+    o = f->batch ? rmq__put_bin_str(o, 'm', "true", 4) : rmq__put_bin_str(o, 'm', "false", 5);
+    o = rmq__put_bin_str(o, 'n', f->broker, f->broker_len);
+    rmq__be32_put(ext, (uint32_t)(o - ext - 4));
+    return o;
+}
+#endif
+
+/* The send header from its fields, in the command's serialization. */
+RMQ__FN size_t rmq__send_header_len(const rmq_command *c, const rmq__send_fields *f)
+{
+#ifndef RMQ_NO_BINARY_HEADER
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_len(c, f);
+#endif
+    return rmq__send_json_len(c, f);
+}
+
+RMQ__FN uint8_t *rmq__send_header_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+{
+#ifndef RMQ_NO_BINARY_HEADER
+    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_put(o, c, f);
+#endif
+    return rmq__send_json_put(o, c, f);
+}
+
 /* The header's length, or a bound (the JSON numbers count their longest). */
 RMQ__FN size_t rmq__frame_hlen(const rmq_command *c, const rmq__send_fields *f)
 {
+    if (f) return rmq__send_header_len(c, f);
 #ifndef RMQ_NO_BINARY_HEADER
     if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__header_binary_len(c);
 #endif
-    return f ? rmq__send_json_len(c, f) : rmq__header_json_len(c);
+    return rmq__header_json_len(c);
 }
 
 /* Encodes the 8-byte prefix and the header (hlen from rmq__frame_hlen)
  * into b; the body (body_len bytes) is written after it by the caller, from
  * wherever it lives. The length comes first: one allocation, no checks per
- * piece. With send fields f (JSON only), those are the ext fields. */
+ * piece. With send fields f, those are the ext fields. */
 RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send_fields *f, size_t hlen,
                               size_t body_len)
 {
@@ -2719,11 +2816,11 @@ RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send
     uint8_t *o;
     if (rmq__buf_reserve(b, 8 + hlen)) return -1;
     o = b->p + at + 8;
+    if (f) hlen = (size_t)(rmq__send_header_put(o, c, f) - o);
 #ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary_put(o, c, hlen);
-    else
+    else if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary_put(o, c, hlen);
 #endif
-        hlen = (size_t)((f ? rmq__send_json_put(o, c, f) : rmq__header_json_put(o, c)) - o);
+    else hlen = (size_t)(rmq__header_json_put(o, c) - o);
     b->len = at + 8 + hlen;
     if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
     rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
@@ -3507,19 +3604,9 @@ RMQDEF rmq_err rmq_offset_msg_id_decode(const char *id, char *addr, size_t cap, 
 
 /* Days since 1970-01-01 of a civil date, and back (Howard Hinnant's
  * algorithms, in 32-bit arithmetic). */
-RMQ__FN int32_t rmq__days_from_civil(int32_t y, uint32_t m, uint32_t d)
-{
-    int32_t era;
-    uint32_t yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (uint32_t)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? (uint32_t)-3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int32_t)doe - 719468;
-}
-
-RMQ__FN void rmq__civil_from_days(int32_t z, int32_t *y, uint32_t *m)
+/* The year, month and day of a day count since 1970-01-01 (Howard
+ * Hinnant's civil_from_days). */
+RMQ__FN void rmq__civil_from_days(int32_t z, int32_t *y, uint32_t *m, uint32_t *d)
 {
     int32_t era;
     uint32_t doe, yoe, doy, mp;
@@ -3529,21 +3616,24 @@ RMQ__FN void rmq__civil_from_days(int32_t z, int32_t *y, uint32_t *m)
     yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
     *m = mp < 10 ? mp + 3 : mp - 9;
     *y = (int32_t)yoe + era * 400 + (*m <= 2);
 }
 
-/* Start of the UTC month holding epoch_ms, and the start of the next. */
+/* Start of the UTC month holding epoch_ms, and the start of the next: the
+ * day back to the 1st, then the month's length forward. */
 RMQ__FN void rmq__month_bounds(int64_t epoch_ms, int64_t *start, int64_t *next)
 {
     int32_t y, days;
-    uint32_t m;
+    uint32_t m, d, len;
     if (epoch_ms < 0) epoch_ms = 0;
     /* 86,400,000 = 2^10 * 375 * 225; floors of floors are the floor */
     days = (int32_t)rmq__div16(rmq__div16((uint64_t)epoch_ms >> 10, 375u, NULL), 225u, NULL);
-    rmq__civil_from_days(days, &y, &m);
-    *start = (int64_t)rmq__days_from_civil(y, m, 1) * 86400000;
-    *next = (int64_t)rmq__days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * 86400000;
+    rmq__civil_from_days(days, &y, &m, &d);
+    len = m == 2 ? 28u + (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) : 30u + ((m + (m >> 3)) & 1u);
+    *start = (int64_t)(days - (int32_t)d + 1) * 86400000;
+    *next = *start + (int64_t)len * 86400000;
 }
 
 /* UNIQ_KEY (MessageClientIDSetter layout): ip (4|16) ‖ pid (2) ‖ a random
@@ -3832,10 +3922,6 @@ struct rmq__remoting {
     /* Scratch kept off the stack (the send path must fit small MCU stacks):
      * the command being encoded, and reasons being composed. */
     rmq_command tx;
-#ifndef RMQ_NO_FAST_PATH
-    const rmq__send_fields *tx_fields;  /* tx is a send: its ext fields are these */
-    rmq__send_fields tx_send;  /* the fields of the send being encoded */
-#endif
     uint32_t hold_ms;       /* the request being sent may wait this long for others */
     rmq__timer t_linger;    /* armed while requests are held: writes them */
     rmq_iovec iov[RMQ__IOV_MAX];
@@ -4360,39 +4446,43 @@ static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_comm
 }
 
 #ifdef RMQ_NO_FAST_PATH
-/* Encodes a command into a new request. */
+/* Encodes a command into a new request (a send's fields are its ext
+ * fields here: f is for the fast path's serializer). */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const void *body, size_t body_len, rmq_err *err)
+                                 const rmq__send_fields *f, const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
+    (void)f;
     if (rmq__req_prepare(rm, addr, cmd, body, body_len, err) || !(r = rmq__req_alloc(rm, 0, err))) return NULL;
     rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
     return rmq__req_encoded(rm, r, cmd, rmq__frame_encode_head(&r->head, cmd, body_len), err);
 }
 #else
-/* Encodes a command into a new request; the request and its header are
- * one allocation. */
+/* Encodes a command into a new request, the header from the send fields f
+ * when they are given (else from cmd); the request and its header are one
+ * allocation. */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const void *body, size_t body_len, rmq_err *err)
+                                 const rmq__send_fields *f, const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
     size_t hlen, room, limit = RMQ_MAX_HEADER_BYTES + 8;
     if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
-    hlen = rmq__frame_hlen(cmd, rm->tx_fields);
+    hlen = rmq__frame_hlen(cmd, f);
     room = hlen < limit - 8 ? 8 + hlen : limit;
     if (!(r = rmq__req_alloc(rm, room, err))) return NULL;
     rmq__buf_init(&r->head, rm->mem, limit);
     rmq__buf_borrow(&r->head, (uint8_t *)r + RMQ__ALIGN8(sizeof *r), room);
-    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode(&r->head, cmd, rm->tx_fields, hlen, body_len), err);
+    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode(&r->head, cmd, f, hlen, body_len), err);
 }
 #endif
 
 /* Sends a request. On RMQ_OK, done runs exactly once, later (never from
  * inside this call): with the response, or the error. A oneway request
  * completes when written. The body must stay valid until done. The request
- * is also given back (out may be NULL) so its owner can detach from it. */
+ * is also given back (out may be NULL) so its owner can detach from it. A
+ * send gives its header's fields as f (NULL: cmd is the whole header). */
 RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                const void *body, size_t body_len, int oneway,
+                                const rmq__send_fields *f, const void *body, size_t body_len, int oneway,
                                 uint32_t deadline, rmq__done_fn done, void *owner, rmq__req **out)
 {
     rmq__conn *c = NULL;
@@ -4413,7 +4503,7 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
         cmd->flag |= RMQ_FLAG_ONEWAY;
     }
     rm->opaque_seq = (rm->opaque_seq + 1) % (0x7FFFFFFFu / RMQ_MAX_INFLIGHT);
-    r = rmq__req_build(rm, addr, cmd, body, body_len, &err);
+    r = rmq__req_build(rm, addr, cmd, f, body, body_len, &err);
     if (!r) return err;
     r->oneway = (uint8_t)(oneway != 0);
     r->done = done;
@@ -4442,7 +4532,7 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
 RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, rmq_command *cmd, const void *body,
                             size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner)
 {
-    return rmq__invoke_req(rm, addr, cmd, body, body_len, oneway, deadline, done, owner, NULL);
+    return rmq__invoke_req(rm, addr, cmd, NULL, body, body_len, oneway, deadline, done, owner, NULL);
 }
 
 /* Answers a request the peer sent, in the serialization it used. */
@@ -4455,7 +4545,7 @@ RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *re
     rmq__command_init(resp, code, req->opaque, RMQ_FLAG_RESPONSE);
     if (remark) resp->remark = rmq__cslice(remark);
     rm->serialize = req->serialize;
-    r = rmq__req_build(rm, c->addr, resp, NULL, 0, &err);
+    r = rmq__req_build(rm, c->addr, resp, NULL, NULL, 0, &err);
     rm->serialize = keep;
     if (!r) return;
     r->is_response = 1;
@@ -5272,7 +5362,6 @@ struct rmq__inst {
     int nchecks;
 #endif
     int in_callback;
-    char num[5][24];             /* decimal header values of the send being encoded */
 #ifndef RMQ_NO_VIP_CHANNEL
     char vip_addr[RMQ_ADDR_MAX_LEN + 1];  /* the last address rmq__vip_addr rewrote */
 #endif
@@ -5393,6 +5482,15 @@ RMQ__FN void rmq__namesrv_set(rmq__inst *in, const char *text)
 }
 
 /* -- routes -------------------------------------------------------------- */
+#ifdef RMQ_NO_FAST_PATH
+RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
+{
+    int i;
+    for (i = 0; i < RMQ_MAX_TOPICS; i++)
+        if (in->routes[i].used && rmq__strcmp(in->routes[i].topic, topic) == 0) return &in->routes[i];
+    return NULL;
+}
+#else
 /* Every send looks its topic up: its length once, then a first byte and a
  * memcmp (the terminator included) per used entry. */
 RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
@@ -5406,6 +5504,7 @@ RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
     }
     return NULL;
 }
+#endif
 
 /* The route entry of topic, created empty if absent (NULL: table full). */
 RMQ__FN rmq__route *rmq__route_get(rmq__inst *in, const char *topic)
@@ -6062,6 +6161,7 @@ struct rmq_producer {
     rmq_err oneway_err;          /* the first oneway failure since the last flush */
     rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
+    rmq__send_fields send;       /* the header of the attempt being written: off the send stack */
 #ifndef RMQ_NO_REQUEST
     rmq_slice request_props;     /* encoded, added to the send being accepted (section 15) */
 #endif
@@ -7164,38 +7264,15 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 }
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
-#ifdef RMQ_NO_FAST_PATH
-/* The V2 header (one-letter keys), or for a batch code 320 with m=true. */
-RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
+/* The V2 header's values (one-letter keys), or for a batch code 320 with
+ * m=true. They become ext fields of cmd only where something reads them
+ * there: an RPC hook, or the core's generic encoder; then NULL is
+ * returned. Else the fields are returned, for the fast path's send
+ * serializer to write. */
+RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
 {
     rmq_producer *p = op->p;
-    char (*num)[24] = p->in->num;
-    rmq__command_init(cmd, op->code, 0, 0);
-    rmq__ext_append_str(cmd, 'a', p->cfg.group);
-    rmq__ext_append_str(cmd, 'b', op->queue.topic);
-    rmq__ext_append_str(cmd, 'c', p->cfg.create_topic_key);
-    rmq__ext_append_dec(cmd, 'd', num[0], p->cfg.default_topic_queue_nums);
-    rmq__ext_append_dec(cmd, 'e', num[1], op->queue.queue_id);
-    rmq__ext_append_dec(cmd, 'f', num[2], op->sysflag);
-    rmq__ext_append_dec(cmd, 'g', num[3], rmq__wall(p->in));
-    rmq__ext_append_dec(cmd, 'h', num[4], op->flag);
-    rmq__ext_append(cmd, 'i', (const char *)op->props.p, op->props.len);
-    rmq__ext_append(cmd, 'j', "0", 1);
-    rmq__ext_append(cmd, 'k', "false", 5);
-    rmq__ext_append_str(cmd, 'm', op->batch ? "true" : "false");
-    rmq__ext_append_str(cmd, 'n', op->queue.broker_name);
-}
-
-#else
-/* The V2 header (one-letter keys), or for a batch code 320 with m=true.
- * The fields become ext fields of cmd only where something reads them
- * there: an RPC hook, or the binary form; else the JSON send serializer
- * writes them from f. */
-RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
-{
-    rmq_producer *p = op->p;
-    rmq__remoting *rm = &p->in->rm;
-    rmq__send_fields *f = &rm->tx_send;
+    rmq__send_fields *f = &p->send;
     rmq__command_init(cmd, op->code, 0, 0);
     f->group = p->cfg.group;
     f->topic = op->queue.topic;
@@ -7207,18 +7284,19 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq_command *cmd)
     f->queue_id = op->queue.queue_id;
     f->sysflag = op->sysflag;
     f->flag = op->flag;
-    f->born = rmq__dec_memo_text(&p->in->born, rmq__wall(p->in), &f->born_len);
     f->batch = op->batch;
-    f->names_plain = 1;          /* checked: the config at create, the topic at each send */
+#ifndef RMQ_NO_FAST_PATH
     rmq__send_fields_lengths(f);
-    if (!(rm->hook && rm->hook->before) && rm->serialize == RMQ_SERIALIZE_JSON) {
-        rm->tx_fields = f;
-        return;
-    }
-    rmq__send_fields_ext(f, cmd, p->in->num);
-}
-
+    f->born = rmq__dec_memo_text(&p->in->born, rmq__wall(p->in), &f->born_len);
+    f->names_plain = 1;          /* checked: the config at create, the topic at each send */
+    if (!(p->in->rm.hook && p->in->rm.hook->before)) return f;
+#else
+    f->born = f->born_text;
+    f->born_len = rmq__i64_to_dec(f->born_text, rmq__wall(p->in));
 #endif
+    rmq__send_fields_ext(f, cmd);
+    return NULL;
+}
 
 /* Picks the queue of this attempt; -1 with why recorded when none. */
 RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
@@ -7279,6 +7357,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     rmq_command *cmd = &in->rm.tx;
     rmq_reason *why = &op->res[0].reason;   /* the op's own: nothing on the stack */
     const char *addr;
+    const rmq__send_fields *f;
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
     if (rmq__op_pick(op, why)) {
@@ -7295,13 +7374,10 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     rmq__heartbeat_if_new(in, op->broker);
     /* sendKernelImpl takes the VIP port; an async send's retries do not */
     addr = rmq__vip_addr(in, op->p->cfg.vip_channel && (op->mode != RMQ__MODE_ASYNC || op->attempts == 1), addr);
-    rmq__send_header(op, cmd);
+    f = rmq__send_header(op, cmd);
     if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
-    *err = rmq__invoke_req(&in->rm, addr, cmd, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
+    *err = rmq__invoke_req(&in->rm, addr, cmd, f, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
                            op->deadline, rmq__op_done, op, &op->req);
-#ifndef RMQ_NO_FAST_PATH
-    in->rm.tx_fields = NULL;
-#endif
     if (RMQ__LINGER) in->rm.hold_ms = 0;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;

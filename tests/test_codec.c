@@ -672,6 +672,28 @@ static void test_uniq_key_of_an_ipv6_host_is_56_hex_digits(void)
     CHECK(strncmp(id, "FE800000000000000000000000000001", 32) == 0);
 }
 
+/* Month after month from 1970 to 2400: each month starts where the last
+ * ended, any instant of it gives the same bounds, leap Februaries are the
+ * calendar's (104 of them) and the walk ends on 2400-01-01. */
+static void test_month_bounds_walk_every_month_from_1970_to_2400(void)
+{
+    int64_t at = 0, s, n;
+    int k, leap = 0;
+    for (k = 0; k < (2400 - 1970) * 12; k++) {
+        int64_t len;
+        rmq__month_bounds(at, &s, &n);
+        CHECK_INT(s, at);
+        len = (n - s) / 86400000;
+        CHECK(len >= 28 && len <= 31 && (n - s) % 86400000 == 0);
+        leap += len == 29;
+        rmq__month_bounds(n - 1, &s, &n);
+        CHECK_INT(s, at);
+        at = n;
+    }
+    CHECK_INT(leap, 104);
+    CHECK_INT(at, INT64_C(157054) * 86400000);
+}
+
 static void test_month_bounds_across_a_leap_february_and_new_year(void)
 {
     int64_t s, n;
@@ -887,6 +909,7 @@ static void run_codec_tests(void)
     RUN(test_uniq_key_has_java_layout_with_utc_month_base);
     RUN(test_uniq_key_of_an_ipv6_host_is_56_hex_digits);
     RUN(test_month_bounds_across_a_leap_february_and_new_year);
+    RUN(test_month_bounds_walk_every_month_from_1970_to_2400);
     RUN(test_offset_msg_id_decodes_store_host_and_commit_log_offset);
     RUN(test_addresses_split_at_the_last_colon);
     RUN(test_java_string_hash_matches_java_for_ascii_accents_and_emoji);

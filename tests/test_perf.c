@@ -24,24 +24,27 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
     rmq__send_fields_lengths(f);
 }
 
-/* Both encoders on the same command; 0 when their frames are identical. */
+/* Both encoders on the same command, in both serializations; 0 when their
+ * frames are identical. */
 static int send_frames_differ(const rmq__send_fields *f, int32_t opaque, int32_t flag, int batch)
 {
     rmq_command fast, slow;
     rmq__send_fields g = *f;
     rmq__buf a, b;
-    char num[5][24];
-    int differ;
+    int differ = 0, ser;
     g.batch = batch;
-    rmq__command_init(&fast, batch ? RMQ_REQ_SEND_BATCH_MESSAGE : RMQ_REQ_SEND_MESSAGE_V2, opaque, flag);
-    slow = fast;
-    rmq__send_fields_ext(&g, &slow, num);
-    rmq__buf_init(&a, NULL, 1 << 20);
-    rmq__buf_init(&b, NULL, 1 << 20);
-    differ = rmq__frame_encode(&a, &fast, &g, rmq__frame_hlen(&fast, &g), 128) != 0 ||
-             rmq__frame_encode_head(&b, &slow, 128) != 0 || a.len != b.len || memcmp(a.p, b.p, a.len) != 0;
-    rmq__buf_free(&a);
-    rmq__buf_free(&b);
+    for (ser = RMQ_SERIALIZE_JSON; ser <= RMQ_SERIALIZE_ROCKETMQ; ser++) {
+        rmq__command_init(&fast, batch ? RMQ_REQ_SEND_BATCH_MESSAGE : RMQ_REQ_SEND_MESSAGE_V2, opaque, flag);
+        fast.serialize = (rmq_serialize)ser;
+        slow = fast;
+        rmq__send_fields_ext(&g, &slow);
+        rmq__buf_init(&a, NULL, 1 << 20);
+        rmq__buf_init(&b, NULL, 1 << 20);
+        differ |= rmq__frame_encode(&a, &fast, &g, rmq__frame_hlen(&fast, &g), 128) != 0 ||
+                  rmq__frame_encode_head(&b, &slow, 128) != 0 || a.len != b.len || memcmp(a.p, b.p, a.len) != 0;
+        rmq__buf_free(&a);
+        rmq__buf_free(&b);
+    }
     return differ;
 }
 
