@@ -1550,6 +1550,10 @@ RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
 
 RMQ__FN size_t rmq__i64_to_dec(char *out, int64_t v)
 {
+#ifndef RMQ_NO_FAST_PATH
+    /* before the 64-bit function's frame: most numbers never need it */
+    if (v >= 0 && v <= (int64_t)0xFFFFFFFFu) return rmq__u32_to_dec(out, (uint32_t)v);
+#endif
     if (v < 0) { out[0] = '-'; return 1 + rmq__u64_to_dec(out + 1, (uint64_t)0 - (uint64_t)v); }
     return rmq__u64_to_dec(out, (uint64_t)v);
 }
@@ -3146,6 +3150,7 @@ RMQ__FN int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body
 #define RMQ__NAME_SEP '\001'
 #define RMQ__PROP_SEP '\002'
 
+#ifdef RMQ_NO_FAST_PATH
 RMQ__FN void rmq__prop_put(rmq__buf *b, const char *k, const char *v, size_t vlen)
 {
     if (b->len) rmq__buf_putc(b, RMQ__PROP_SEP);
@@ -3153,6 +3158,32 @@ RMQ__FN void rmq__prop_put(rmq__buf *b, const char *k, const char *v, size_t vle
     rmq__buf_putc(b, RMQ__NAME_SEP);
     rmq__buf_put(b, v, vlen);
 }
+
+#define RMQ__PROP_LIT(b, lit, v, vlen) rmq__prop_put((b), (lit), (v), (vlen))
+#else
+/* One property: room made once, then its bytes. A failed buffer stays
+ * failed (its content is invalid anyway). */
+RMQ__FN void rmq__prop_putn(rmq__buf *b, const char *k, size_t klen, const char *v, size_t vlen)
+{
+    size_t sep = b->len != 0, n = sep + klen + 1 + vlen;
+    uint8_t *o;
+    if (rmq__buf_reserve(b, n)) return;
+    o = b->p + b->len;
+    if (sep) *o++ = RMQ__PROP_SEP;
+    RMQ_MEMCPY(o, k, klen);
+    o[klen] = RMQ__NAME_SEP;
+    if (vlen) RMQ_MEMCPY(o + klen + 1, v, vlen);
+    b->len += n;
+}
+
+RMQ__FN void rmq__prop_put(rmq__buf *b, const char *k, const char *v, size_t vlen)
+{
+    rmq__prop_putn(b, k, RMQ_STRLEN(k), v, vlen);
+}
+
+/* A property whose name is a literal: its length known at compile time. */
+#define RMQ__PROP_LIT(b, lit, v, vlen) rmq__prop_putn((b), (lit), sizeof(lit) - 1, (v), (vlen))
+#endif
 
 /* Iterates key/value pairs with the lenient rule brokers use: a chunk
  * without a separator, or with an empty key or value, is skipped. */
@@ -6861,16 +6892,16 @@ RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq_
 {
     size_t i;
     char num[24];
-    if (m->tags && *m->tags) rmq__prop_put(b, "TAGS", m->tags, RMQ_STRLEN(m->tags));
-    if (m->keys && *m->keys) rmq__prop_put(b, "KEYS", m->keys, RMQ_STRLEN(m->keys));
-    if (m->delay_level > 0) rmq__prop_put(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level));
+    if (m->tags && *m->tags) RMQ__PROP_LIT(b, "TAGS", m->tags, RMQ_STRLEN(m->tags));
+    if (m->keys && *m->keys) RMQ__PROP_LIT(b, "KEYS", m->keys, RMQ_STRLEN(m->keys));
+    if (m->delay_level > 0) RMQ__PROP_LIT(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level));
 #ifndef RMQ_NO_TIMER
-    if (m->delay_time_sec > 0) rmq__prop_put(b, "TIMER_DELAY_SEC", num, rmq__i64_to_dec(num, m->delay_time_sec));
-    if (m->delay_time_ms > 0) rmq__prop_put(b, "TIMER_DELAY_MS", num, rmq__i64_to_dec(num, m->delay_time_ms));
-    if (m->deliver_time_ms > 0) rmq__prop_put(b, "TIMER_DELIVER_MS", num, rmq__i64_to_dec(num, m->deliver_time_ms));
+    if (m->delay_time_sec > 0) RMQ__PROP_LIT(b, "TIMER_DELAY_SEC", num, rmq__i64_to_dec(num, m->delay_time_sec));
+    if (m->delay_time_ms > 0) RMQ__PROP_LIT(b, "TIMER_DELAY_MS", num, rmq__i64_to_dec(num, m->delay_time_ms));
+    if (m->deliver_time_ms > 0) RMQ__PROP_LIT(b, "TIMER_DELIVER_MS", num, rmq__i64_to_dec(num, m->deliver_time_ms));
 #endif
-    rmq__prop_put(b, "WAIT", m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5);
-    if (uniq) rmq__prop_put(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq));
+    RMQ__PROP_LIT(b, "WAIT", m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5);
+    if (uniq) RMQ__PROP_LIT(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq));
     for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++)
         rmq__prop_put(b, m->properties[i].key, m->properties[i].value, RMQ_STRLEN(m->properties[i].value));
 }
