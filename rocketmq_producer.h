@@ -5463,10 +5463,9 @@ static int rmq__in_callback(rmq__inst *in)
 RMQ__FN int64_t rmq__wall(rmq__inst *in)
 {
     int64_t ms;
-    uint32_t now = rmq__now(&in->rm);
-    if (in->wall_set) return in->wall_base + (int64_t)(uint32_t)(now - in->mono_base);
+    if (in->wall_set) return in->wall_base + (int64_t)(uint32_t)(rmq__now(&in->rm) - in->mono_base);
     if (in->port->wall_ms && in->port->wall_ms(in->port->ctx, &ms) == 0) return ms;
-    return (int64_t)now;
+    return (int64_t)rmq__now(&in->rm);       /* the monotonic clock read only where it is the answer */
 }
 
 /* -- name servers -------------------------------------------------------- */
