@@ -2338,9 +2338,23 @@ RMQDEF rmq_slice rmq_command_ext(const rmq_command *c, const char *key)
     return none;
 }
 
+/* Every field but the ext array, which only ext[0..next) of is ever read:
+ * zeroing all of it (RMQ_MAX_EXT_FIELDS slots, about 1 KiB) for each frame
+ * cost more than reading the frame's header. */
+RMQ__FN void rmq__command_clear(rmq_command *c)
+{
+    c->code = c->opaque = c->flag = c->version = c->language = 0;
+    c->serialize = RMQ_SERIALIZE_JSON;
+    c->remark.ptr = NULL;
+    c->remark.len = 0;
+    c->next = 0;
+    c->body = NULL;
+    c->body_len = 0;
+}
+
 RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
 {
-    RMQ_MEMSET(c, 0, sizeof *c);
+    rmq__command_clear(c);
     c->code = code;
     c->opaque = opaque;
     c->flag = flag;
@@ -2776,28 +2790,44 @@ typedef struct rmq__flat {
     int tokens;             /* the tokenizer's count, held to its cap */
 } rmq__flat;
 
+/* How many bytes from s on need no escape (up to the first '"', '\\' or
+ * control byte, or n), a word at a time from the first byte: a header's
+ * strings are short, so no byte loop before the words. In a little-endian
+ * word the lowest flagged byte is the first special one (the bit tricks
+ * flag no byte below a true one), found at once where the compiler counts
+ * trailing zeros; elsewhere that word's bytes are looked at one by one. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define RMQ__FIRST_FLAGGED(m) ((size_t)__builtin_ctzll((unsigned long long)(m)) / 8)
+#endif
+
+RMQ__FN size_t rmq__json_plain_len(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (n - i >= sizeof(size_t)) {
+        size_t w, m;
+        RMQ_MEMCPY(&w, s + i, sizeof w);
+        m = rmq__json_word_special(w);
+#ifdef RMQ__FIRST_FLAGGED
+        if (m) return i + RMQ__FIRST_FLAGGED(m);
+#else
+        if (m) break;
+#endif
+        i += sizeof w;
+    }
+    while (i < n && !RMQ__JSON_SPECIAL((unsigned char)s[i])) i++;
+    return i;
+}
+
 /* A string without escapes at at (its opening quote); its text in *v. */
 RMQ__FN int rmq__flat_string(rmq__flat *f, rmq_slice *v)
 {
-    size_t i = f->at + 1, end;
-    unsigned char c = 0;
-    if (f->at >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
-    end = f->len - i > 16 ? i + 16 : f->len;
-    /* Keys and numbers byte by byte; past 16 bytes (message ids, a batch's
-     * list of them) a word at a time. */
-    while (i < end && !RMQ__JSON_SPECIAL(c = (unsigned char)f->s[i])) i++;
-    if (i == end) {
-        while (f->len - i >= sizeof(size_t)) {
-            size_t w;
-            RMQ_MEMCPY(&w, f->s + i, sizeof w);
-            if (rmq__json_word_special(w)) break;
-            i += sizeof w;
-        }
-        while (i < f->len && !RMQ__JSON_SPECIAL(c = (unsigned char)f->s[i])) i++;
-    }
-    if (i >= f->len || c != '"') return RMQ__FLAT_OTHER;
-    v->ptr = f->s + f->at + 1;
-    v->len = i - f->at - 1;
+    size_t from = f->at + 1, i;
+    if (from >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
+    i = from + rmq__json_plain_len(f->s + from, f->len - from);
+    if (i >= f->len || f->s[i] != '"') return RMQ__FLAT_OTHER;
+    v->ptr = f->s + from;
+    v->len = i - from;
     f->at = i + 1;
     return RMQ__FLAT_OK;
 }
@@ -2816,11 +2846,55 @@ RMQ__FN int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
     return RMQ__FLAT_OK;
 }
 
-/* "key": at at; moves past the colon. Counts the key and its value. */
-RMQ__FN int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap)
+/* The keys a header and a send's answer hold, known at sight: the header's
+ * own members, then those of SendMessageResponseHeader and what 4.9 adds. */
+enum { RMQ__K_OTHER, RMQ__K_CODE, RMQ__K_FLAG, RMQ__K_OPAQUE, RMQ__K_VERSION, RMQ__K_LANGUAGE, RMQ__K_REMARK,
+       RMQ__K_EXT, RMQ__K_SERIALIZE, RMQ__K_QUEUE_ID, RMQ__K_QUEUE_OFFSET, RMQ__K_MSG_ID, RMQ__K_REGION,
+       RMQ__K_TRACE, RMQ__K_TID };
+static const unsigned char rmq__key_len[] = { 0, 4, 4, 6, 7, 8, 6, 9, 23, 7, 11, 5, 10, 8, 13 };
+
+/* p holds lit (a key, its closing quote and the colon): a compare of a
+ * known length, a load or a few. */
+#define RMQ__KEY_AT(p, n, lit) ((n) >= sizeof(lit) - 1 && RMQ_MEMCMP((p), (lit), sizeof(lit) - 1) == 0)
+
+/* Which known key p (past a key's opening quote, n bytes left) starts
+ * with, quote and colon included; picked by its first byte, then compared
+ * whole, so no byte of it is scanned. RMQ__K_OTHER if none. */
+RMQ__FN int rmq__known_key(const char *p, size_t n)
 {
-    if (rmq__flat_string(f, k) || f->at >= f->len || f->s[f->at] != ':') return RMQ__FLAT_OTHER;
-    f->at++;
+    switch (n ? p[0] : 0) {
+    case 'c': return RMQ__KEY_AT(p, n, "code\":") ? RMQ__K_CODE : RMQ__K_OTHER;
+    case 'f': return RMQ__KEY_AT(p, n, "flag\":") ? RMQ__K_FLAG : RMQ__K_OTHER;
+    case 'o': return RMQ__KEY_AT(p, n, "opaque\":") ? RMQ__K_OPAQUE : RMQ__K_OTHER;
+    case 'v': return RMQ__KEY_AT(p, n, "version\":") ? RMQ__K_VERSION : RMQ__K_OTHER;
+    case 'l': return RMQ__KEY_AT(p, n, "language\":") ? RMQ__K_LANGUAGE : RMQ__K_OTHER;
+    case 'r': return RMQ__KEY_AT(p, n, "remark\":") ? RMQ__K_REMARK : RMQ__K_OTHER;
+    case 'e': return RMQ__KEY_AT(p, n, "extFields\":") ? RMQ__K_EXT : RMQ__K_OTHER;
+    case 's': return RMQ__KEY_AT(p, n, "serializeTypeCurrentRPC\":") ? RMQ__K_SERIALIZE : RMQ__K_OTHER;
+    case 'q':
+        if (RMQ__KEY_AT(p, n, "queueId\":")) return RMQ__K_QUEUE_ID;
+        return RMQ__KEY_AT(p, n, "queueOffset\":") ? RMQ__K_QUEUE_OFFSET : RMQ__K_OTHER;
+    case 'm': return RMQ__KEY_AT(p, n, "msgId\":") ? RMQ__K_MSG_ID : RMQ__K_OTHER;
+    case 'M': return RMQ__KEY_AT(p, n, "MSG_REGION\":") ? RMQ__K_REGION : RMQ__K_OTHER;
+    case 'T': return RMQ__KEY_AT(p, n, "TRACE_ON\":") ? RMQ__K_TRACE : RMQ__K_OTHER;
+    case 't': return RMQ__KEY_AT(p, n, "transactionId\":") ? RMQ__K_TID : RMQ__K_OTHER;
+    default: return RMQ__K_OTHER;
+    }
+}
+
+/* "key": at at; moves past the colon. Counts the key and its value. *id
+ * names a known key; any other is scanned as a string. */
+RMQ__FN int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap, int *id)
+{
+    *id = f->at < f->len && f->s[f->at] == '"' ? rmq__known_key(f->s + f->at + 1, f->len - f->at - 1) : RMQ__K_OTHER;
+    if (*id != RMQ__K_OTHER) {
+        k->ptr = f->s + f->at + 1;
+        k->len = rmq__key_len[*id];
+        f->at += k->len + 3;
+    } else {
+        if (rmq__flat_string(f, k) || f->at >= f->len || f->s[f->at] != ':') return RMQ__FLAT_OTHER;
+        f->at++;
+    }
     f->tokens += 2;
     return f->tokens > cap ? RMQ__FLAT_OTHER : RMQ__FLAT_OK;
 }
@@ -2838,13 +2912,13 @@ RMQ__FN int rmq__flat_next(rmq__flat *f, int *more)
 /* extFields' object, at its '{': every member a scalar. */
 RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
 {
-    int more = 1, str;
+    int more = 1, str, id;
     if (RMQ_MAX_JSON_DEPTH < 2 || f->s[f->at] != '{') return RMQ__FLAT_OTHER;
     f->at++;
     if (f->at < f->len && f->s[f->at] == '}') { f->at++; return RMQ__FLAT_OK; }
     while (more) {
         rmq_slice k, v;
-        if (rmq__flat_key(f, &k, cap) || rmq__flat_scalar(f, &v, &str) || c->next >= RMQ_MAX_EXT_FIELDS)
+        if (rmq__flat_key(f, &k, cap, &id) || rmq__flat_scalar(f, &v, &str) || c->next >= RMQ_MAX_EXT_FIELDS)
             return RMQ__FLAT_OTHER;
         c->ext[c->next].key = k;
         c->ext[c->next].value = v;
@@ -2854,41 +2928,82 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
     return RMQ__FLAT_OK;
 }
 
-/* One member of the header object, its key read: as rmq__header_decode_tokens. */
-RMQ__FN int rmq__flat_member(rmq__flat *f, rmq_slice key, rmq_command *c, int cap)
+/* A header number in a string, or written unlike fastjson: what the
+ * tokenizer would parse, or left to it. */
+RMQ__FN int rmq__flat_i32_scalar(rmq__flat *f, int32_t *out)
 {
     rmq_slice v;
     int str;
     int64_t n;
-    if (f->at < f->len && f->s[f->at] == '{')
-        return rmq__slice_eq(key, "extFields") ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
-    if (rmq__flat_scalar(f, &v, &str)) return RMQ__FLAT_OTHER;
-    if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") || rmq__slice_eq(key, "flag") ||
-        rmq__slice_eq(key, "version")) {
-        if (rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX) return RMQ__FLAT_OTHER;
-        if (key.ptr[0] == 'c') c->code = (int32_t)n;
-        else if (key.ptr[0] == 'o') c->opaque = (int32_t)n;
-        else if (key.ptr[0] == 'f') c->flag = (int32_t)n;
-        else c->version = (int32_t)n;
-    } else if (str && rmq__slice_eq(key, "language")) {
-        c->language = rmq__language_code(v);
-    } else if (str && rmq__slice_eq(key, "remark")) {
-        c->remark = v;
+    if (rmq__flat_scalar(f, &v, &str) || rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX)
+        return RMQ__FLAT_OTHER;
+    *out = (int32_t)n;
+    return RMQ__FLAT_OK;
+}
+
+/* A header number as fastjson writes it, read where it stands: '-'? and 1
+ * to 10 digits, in int32's range, then the member ends. Ten digits fit in
+ * 64 bits: no overflow check per digit. Anything else (a string, a '+',
+ * leading zeros past ten digits) is read as a scalar and parsed. */
+RMQ__FN int rmq__flat_i32(rmq__flat *f, int32_t *out)
+{
+    size_t i = f->at + (f->at < f->len && f->s[f->at] == '-'), from = i;
+    size_t end = f->len - from > 10 ? from + 10 : f->len;
+    uint64_t n = 0, max = UINT64_C(2147483647) + (i > f->at);
+    unsigned d;
+    while (i < end && (d = (unsigned)(unsigned char)f->s[i] - '0') <= 9) {
+        n = n * 10u + d;
+        i++;
     }
+    if (i == from || i >= f->len || (f->s[i] != ',' && f->s[i] != '}')) return rmq__flat_i32_scalar(f, out);
+    if (n > max) return RMQ__FLAT_OTHER;
+    *out = i > from && f->s[f->at] == '-' ? (int32_t)(-(int64_t)n) : (int32_t)n;
+    f->at = i;
+    return RMQ__FLAT_OK;
+}
+
+/* A string value known before it is read ("JAVA" for language, "JSON"
+ * for serializeTypeCurrentRPC): passed over with one compare. */
+#define RMQ__VALUE_AT(f, lit) RMQ__KEY_AT((f)->s + (f)->at, (f)->len - (f)->at, lit)
+
+/* One member of the header object, its key read (id): as
+ * rmq__header_decode_tokens. */
+RMQ__FN int rmq__flat_member(rmq__flat *f, int id, rmq_command *c, int cap)
+{
+    rmq_slice v;
+    int str;
+    if (f->at < f->len && f->s[f->at] == '{')
+        return id == RMQ__K_EXT ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
+    switch (id) {
+    case RMQ__K_CODE: return rmq__flat_i32(f, &c->code);
+    case RMQ__K_OPAQUE: return rmq__flat_i32(f, &c->opaque);
+    case RMQ__K_FLAG: return rmq__flat_i32(f, &c->flag);
+    case RMQ__K_VERSION: return rmq__flat_i32(f, &c->version);
+    case RMQ__K_SERIALIZE:
+        if (RMQ__VALUE_AT(f, "\"JSON\"")) { f->at += 6; return RMQ__FLAT_OK; }
+        break;
+    case RMQ__K_LANGUAGE:
+        if (RMQ__VALUE_AT(f, "\"JAVA\"")) { f->at += 6; c->language = 0; return RMQ__FLAT_OK; }
+        break;
+    default: break;
+    }
+    if (rmq__flat_scalar(f, &v, &str)) return RMQ__FLAT_OTHER;
+    if (str && id == RMQ__K_LANGUAGE) c->language = rmq__language_code(v);
+    else if (str && id == RMQ__K_REMARK) c->remark = v;
     return RMQ__FLAT_OK;
 }
 
 RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, int cap, rmq_command *c)
 {
     rmq__flat f;
-    int more = 1;
+    int more = 1, id;
     f.s = hdr; f.len = len; f.at = 1; f.tokens = 1;
     if (len < 2 || hdr[0] != '{' || cap < 1) return RMQ__FLAT_OTHER;
     c->language = 0;
     if (hdr[1] == '}') more = 0, f.at = 2;
     while (more) {
         rmq_slice k;
-        if (rmq__flat_key(&f, &k, cap) || rmq__flat_member(&f, k, c, cap) || rmq__flat_next(&f, &more))
+        if (rmq__flat_key(&f, &k, cap, &id) || rmq__flat_member(&f, id, c, cap) || rmq__flat_next(&f, &more))
             return RMQ__FLAT_OTHER;
     }
     return f.at == len ? RMQ__FLAT_OK : RMQ__FLAT_OTHER;
@@ -2959,7 +3074,7 @@ RMQ__FN int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body
                               rmq__json *j, rmq_command *c)
 {
     int rc;
-    RMQ_MEMSET(c, 0, sizeof *c);
+    rmq__command_clear(c);
     c->serialize = (rmq_serialize)fi->serialize;
     if (fi->serialize == RMQ_SERIALIZE_JSON) rc = rmq__header_decode_json((char *)p + 8, fi->header_len, j, c);
     else rc = rmq__header_decode_binary(p + 8, fi->header_len, c);

@@ -113,6 +113,29 @@ static void test_flat_reader_reads_every_header_as_the_tokenizer_does(void)
         "{\"code\"0}",
         "{\"code\":}",
         "[1]",
+        /* known keys and values read at sight, beside their look-alikes */
+        "{\"codex\":1,\"cod\":2,\"code\":3,\"language\":\"JAVAX\",\"opaque\":1}",
+        "{\"language\":\"JAVA\",\"language\":\"CPP\",\"serializeTypeCurrentRPC\":\"JSONX\",\"version\":1}",
+        "{\"serializeTypeCurrentRPC\":\"JSON\"",                          /* truncated after a known value */
+        "{\"serializeTypeCurrentRPC\":\"JSON\"x}",
+        "{\"language\":\"JAVA\"",
+        "{\"code\":0,\"extFields\":{\"queueId\":\"1\",\"queueIdx\":\"2\",\"msgId\":\"a\\\"b\"},\"opaque\":1}",
+        "{\"code\":0,\"extFields\":{\"TRACE_ON\":true,\"MSG_REGION\":1.5},\"opaque\":1}",
+        "{\"code\":\"version\":1}",
+        "{\"code",
+        "{\"code\":",
+        "{\"code\"",
+        /* numbers at int32's limits, past them, and unlike fastjson's */
+        "{\"code\":2147483647,\"opaque\":-2147483648,\"flag\":-0,\"version\":0}",
+        "{\"code\":2147483648,\"opaque\":1}",
+        "{\"code\":0,\"opaque\":-2147483649}",
+        "{\"code\":0000000001,\"opaque\":00000000001}",
+        "{\"code\":+1,\"opaque\":1e3}",
+        "{\"code\":-,\"opaque\":1}",
+        "{\"code\":1.0,\"opaque\":1}",
+        "{\"code\":12345678901,\"opaque\":1}",
+        "{\"code\":1",
+        "{\"code\":\"-7\",\"opaque\":\"\",\"flag\":true}",
     };
     size_t i;
     for (i = 0; i < sizeof headers / sizeof headers[0]; i++) {
