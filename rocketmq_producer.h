@@ -1261,6 +1261,9 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr);
 /* Private functions are static: unused ones vanish, and a build links only
  * what its send paths reach. */
 #define RMQ__FN static
+/* A step of a reader's inner loop (the flat reader's per member): its
+ * calls cost more than its work, so the compiler is asked to inline it. */
+#define RMQ__INLINE static inline
 #if defined(__GNUC__) || defined(__clang__)
 #define RMQ__UNUSED __attribute__((unused))   /* kept for tests and tools */
 #define RMQ__NOINLINE __attribute__((noinline)) /* its frame stays off its caller's */
@@ -2338,23 +2341,9 @@ RMQDEF rmq_slice rmq_command_ext(const rmq_command *c, const char *key)
     return none;
 }
 
-/* Every field but the ext array, which only ext[0..next) of is ever read:
- * zeroing all of it (RMQ_MAX_EXT_FIELDS slots, about 1 KiB) for each frame
- * cost more than reading the frame's header. */
-RMQ__FN void rmq__command_clear(rmq_command *c)
-{
-    c->code = c->opaque = c->flag = c->version = c->language = 0;
-    c->serialize = RMQ_SERIALIZE_JSON;
-    c->remark.ptr = NULL;
-    c->remark.len = 0;
-    c->next = 0;
-    c->body = NULL;
-    c->body_len = 0;
-}
-
 RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
 {
-    rmq__command_clear(c);
+    RMQ_MEMSET(c, 0, sizeof *c);
     c->code = code;
     c->opaque = opaque;
     c->flag = flag;
@@ -2801,7 +2790,7 @@ typedef struct rmq__flat {
 #define RMQ__FIRST_FLAGGED(m) ((size_t)__builtin_ctzll((unsigned long long)(m)) / 8)
 #endif
 
-RMQ__FN size_t rmq__json_plain_len(const char *s, size_t n)
+RMQ__INLINE size_t rmq__json_plain_len(const char *s, size_t n)
 {
     size_t i = 0;
     while (n - i >= sizeof(size_t)) {
@@ -2820,7 +2809,7 @@ RMQ__FN size_t rmq__json_plain_len(const char *s, size_t n)
 }
 
 /* A string without escapes at at (its opening quote); its text in *v. */
-RMQ__FN int rmq__flat_string(rmq__flat *f, rmq_slice *v)
+RMQ__INLINE int rmq__flat_string(rmq__flat *f, rmq_slice *v)
 {
     size_t from = f->at + 1, i;
     if (from >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
@@ -2833,7 +2822,7 @@ RMQ__FN int rmq__flat_string(rmq__flat *f, rmq_slice *v)
 }
 
 /* A string or a primitive (as loosely as the tokenizer checks one). */
-RMQ__FN int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
+RMQ__INLINE int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
 {
     size_t i = f->at;
     *is_string = i < f->len && f->s[i] == '"';
@@ -2884,7 +2873,7 @@ RMQ__FN int rmq__known_key(const char *p, size_t n)
 
 /* "key": at at; moves past the colon. Counts the key and its value. *id
  * names a known key; any other is scanned as a string. */
-RMQ__FN int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap, int *id)
+RMQ__INLINE int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap, int *id)
 {
     *id = f->at < f->len && f->s[f->at] == '"' ? rmq__known_key(f->s + f->at + 1, f->len - f->at - 1) : RMQ__K_OTHER;
     if (*id != RMQ__K_OTHER) {
@@ -2900,7 +2889,7 @@ RMQ__FN int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap, int *id)
 }
 
 /* Past a ',' (1), or at the object's '}' (0, moved past it). */
-RMQ__FN int rmq__flat_next(rmq__flat *f, int *more)
+RMQ__INLINE int rmq__flat_next(rmq__flat *f, int *more)
 {
     if (f->at >= f->len) return RMQ__FLAT_OTHER;
     *more = f->s[f->at] == ',';
@@ -2945,7 +2934,7 @@ RMQ__FN int rmq__flat_i32_scalar(rmq__flat *f, int32_t *out)
  * to 10 digits, in int32's range, then the member ends. Ten digits fit in
  * 64 bits: no overflow check per digit. Anything else (a string, a '+',
  * leading zeros past ten digits) is read as a scalar and parsed. */
-RMQ__FN int rmq__flat_i32(rmq__flat *f, int32_t *out)
+RMQ__INLINE int rmq__flat_i32(rmq__flat *f, int32_t *out)
 {
     size_t i = f->at + (f->at < f->len && f->s[f->at] == '-'), from = i;
     size_t end = f->len - from > 10 ? from + 10 : f->len;
@@ -3066,6 +3055,20 @@ RMQ__FN int rmq__header_decode_binary(const uint8_t *h, size_t len, rmq_command 
         at += kl + 4 + vl;
     }
     return 0;
+}
+
+/* Every field but the ext array, which only ext[0..next) of is ever read:
+ * zeroing all of it (RMQ_MAX_EXT_FIELDS slots, about 1 KiB) for each frame
+ * cost more than reading the frame's header. */
+RMQ__FN void rmq__command_clear(rmq_command *c)
+{
+    c->code = c->opaque = c->flag = c->version = c->language = 0;
+    c->serialize = RMQ_SERIALIZE_JSON;
+    c->remark.ptr = NULL;
+    c->remark.len = 0;
+    c->next = 0;
+    c->body = NULL;
+    c->body_len = 0;
 }
 
 /* Decodes the header of a checked frame (prefix at p); the body is whatever
@@ -3841,6 +3844,7 @@ struct rmq__remoting {
     const rmq_port *port;
     void *mem;
     rmq__conn conns[RMQ_MAX_CONNECTIONS];
+    int conns_hi;           /* no slot from here on was ever used: a turn looks no further */
     rmq__req **slots;       /* RMQ_MAX_INFLIGHT, by opaque % RMQ_MAX_INFLIGHT */
     uint32_t *free_slots;
     uint32_t nfree;
@@ -4223,6 +4227,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         }
         RMQ_MEMSET(c, 0, sizeof *c);
         rmq__strlcpy(c->addr, key, sizeof c->addr);
+        if (c - rm->conns >= rm->conns_hi) rm->conns_hi = (int)(c - rm->conns) + 1;
     } else {
         rm->reconnects++;
     }
@@ -4705,11 +4710,10 @@ RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
     if (close_conn && c->state == RMQ__CONN_OPEN) rmq__conn_fail(rm, c, RMQ_ERR_TIMEOUT, why);
 }
 
-/* Fires every timer that is due; returns how many fired. */
-RMQ__FN int rmq__timers_run(rmq__remoting *rm)
+/* Fires every timer that is due at now; returns how many fired. */
+RMQ__FN int rmq__timers_run(rmq__remoting *rm, uint32_t now)
 {
     int fired = 0;
-    uint32_t now = rmq__now(rm);
     while (rm->nheap && rmq__reached(now, rm->heap[0]->at)) {
         rmq__timer *t = rm->heap[0];
         rmq__timer_cancel(rm, t);
@@ -4727,7 +4731,7 @@ RMQ__FN int rmq__timers_run(rmq__remoting *rm)
 RMQ__FN int rmq__settle(rmq__remoting *rm)
 {
     int i, work = 0;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+    for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
         if (c->failing) { c->failing = 0; rmq__conn_fail(rm, c, c->fail_err, &c->why); work = 1; }
     }
@@ -4759,7 +4763,7 @@ RMQ__FN void rmq__conn_connected(rmq__remoting *rm, rmq__conn *c)
 RMQ__FN uint32_t rmq__connect_deadlines(rmq__remoting *rm, uint32_t now, uint32_t wait)
 {
     int i;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+    for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
         int32_t left;
         if (c->state != RMQ__CONN_CONNECTING) continue;
@@ -4774,12 +4778,13 @@ RMQ__FN uint32_t rmq__connect_deadlines(rmq__remoting *rm, uint32_t now, uint32_
     return wait;
 }
 
-/* One turn: settle, wait for readiness (no longer than the next timer or
- * max_wait), do the I/O, fire due timers. Returns the amount of work done. */
-RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
+/* One turn at now (the caller's clock reading): settle, wait for readiness
+ * (no longer than the next timer or max_wait), do the I/O, fire due timers.
+ * Returns the amount of work done. */
+RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t now, uint32_t max_wait)
 {
     const rmq_port *pt = rm->port;
-    uint32_t now = rmq__now(rm), wait = max_wait;
+    uint32_t wait = max_wait;
     size_t n = 0, k;
     int work = rmq__settle(rm), ready;
     wait = rmq__connect_deadlines(rm, now, wait);
@@ -4789,7 +4794,7 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         else if ((uint32_t)left < wait) wait = (uint32_t)left;
     }
     if (work) wait = 0;
-    for (k = 0; k < RMQ_MAX_CONNECTIONS; k++) {
+    for (k = 0; k < (size_t)rm->conns_hi; k++) {
         rmq__conn *c = &rm->conns[k];
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
         rm->items[n].conn = c->h;
@@ -4820,7 +4825,11 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         if ((r & RMQ_READY_ERROR) && c->state == RMQ__CONN_OPEN && !(r & RMQ_WANT_READ))
             rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s failed", c->addr);
     }
-    work += rmq__timers_run(rm);
+    /* The clock is read again only after a wait that slept its time out:
+     * after readiness the turn's reading serves, and a timer that came due
+     * meanwhile fires a turn later. */
+    if (ready < 0 || (ready == 0 && wait > 0)) now = rmq__now(rm);
+    work += rmq__timers_run(rm, now);
     work += rmq__settle(rm);
     return work;
 }
@@ -4831,7 +4840,7 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
     uint32_t now = rmq__now(rm), wait = max;
     int i;
     if (rm->done_head) return 0;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+    for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
         int32_t left;
         if (c->failing) return 0;
@@ -7023,18 +7032,28 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
 enum { RMQ__ANS_MSG_ID, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE, RMQ__ANS_REGION, RMQ__ANS_OFFSET, RMQ__ANS_TID, RMQ__ANS_N };
 
 #ifndef RMQ_NO_FAST_PATH
+/* Which answer field key k names (-1: none): picked by its length, then
+ * one compare of a known length, a load or two. */
+RMQ__FN int rmq__answer_field(rmq_slice k)
+{
+    switch (k.len) {
+    case 5: return RMQ_MEMCMP(k.ptr, "msgId", 5) == 0 ? RMQ__ANS_MSG_ID : -1;
+    case 7: return RMQ_MEMCMP(k.ptr, "queueId", 7) == 0 ? RMQ__ANS_QUEUE_ID : -1;
+    case 8: return RMQ_MEMCMP(k.ptr, "TRACE_ON", 8) == 0 ? RMQ__ANS_TRACE : -1;
+    case 10: return RMQ_MEMCMP(k.ptr, "MSG_REGION", 10) == 0 ? RMQ__ANS_REGION : -1;
+    case 11: return RMQ_MEMCMP(k.ptr, "queueOffset", 11) == 0 ? RMQ__ANS_OFFSET : -1;
+    case 13: return RMQ_MEMCMP(k.ptr, "transactionId", 13) == 0 ? RMQ__ANS_TID : -1;
+    default: return -1;
+    }
+}
+
 RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
 {
-    static const char *const names[14] = { 0, 0, 0, 0, 0, "msgId", 0, "queueId", "TRACE_ON", 0, "MSG_REGION",
-                                            "queueOffset", 0, "transactionId" };
-    static const signed char slot[14] = { -1, -1, -1, -1, -1, RMQ__ANS_MSG_ID, -1, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE,
-                                          -1, RMQ__ANS_REGION, RMQ__ANS_OFFSET, -1, RMQ__ANS_TID };
     size_t i;
     for (i = 0; i < RMQ__ANS_N; i++) { out[i].ptr = NULL; out[i].len = 0; }
     for (i = 0; i < resp->next; i++) {
-        rmq_slice k = resp->ext[i].key;
-        if (k.len < 14 && slot[k.len] >= 0 && RMQ_MEMCMP(k.ptr, names[k.len], k.len) == 0)
-            out[(int)slot[k.len]] = resp->ext[i].value;
+        int f = rmq__answer_field(resp->ext[i].key);
+        if (f >= 0) out[f] = resp->ext[i].value;
     }
 }
 #endif
@@ -7516,11 +7535,11 @@ static void rmq__call_end(rmq_producer *p) { (void)p; }
 
 /* One turn of I/O and timers, then the callbacks that became due. The lock
  * is held on entry and exit, released around wait() and each callback. */
-RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
+RMQ__FN int rmq__turn(rmq__inst *in, uint32_t now, uint32_t max_wait)
 {
     int work;
     in->leader = 1;
-    work = rmq__step(&in->rm, max_wait);
+    work = rmq__step(&in->rm, now, max_wait);
     rmq__resume_parked(in);
     work += rmq__fire_callbacks(in);
 #ifndef RMQ_NO_TRANSACTION
@@ -7545,11 +7564,12 @@ RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadl
     w.next = NULL;
     if (RMQ__LINGER && !until_any) rmq__linger_release(&in->rm);   /* a blocking call writes what waits */
     while (!(holds = cond(in, arg))) {
-        int32_t left = rmq__tdiff(deadline, rmq__now(&in->rm));
+        uint32_t now = rmq__now(&in->rm);
+        int32_t left = rmq__tdiff(deadline, now);
         rmq__waiter **pp;
         if (left < 0) break;
         if (!RMQ__THREADS || !in->leader) {
-            if (rmq__turn(in, (uint32_t)left) && until_any) { holds = cond(in, arg); break; }
+            if (rmq__turn(in, now, (uint32_t)left) && until_any) { holds = cond(in, arg); break; }
             if (left == 0) break;
             continue;
         }
