@@ -3998,7 +3998,7 @@ RMQ__FN void rmq__req_free(rmq__remoting *rm, rmq__req *r)
 RMQ__FN rmq__conn *rmq__conn_find(rmq__remoting *rm, const char *addr)
 {
     int i;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+    for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
         if (c->state != RMQ__CONN_FREE && RMQ_MEMCMP(c->addr, addr, RMQ_STRLEN(addr) + 1) == 0) return c;
     }
@@ -4341,7 +4341,7 @@ RMQ__FN void rmq__linger_release(rmq__remoting *rm)
     int k;
     if (!RMQ__LINGER) return;
     rmq__timer_cancel(rm, &rm->t_linger);
-    for (k = 0; k < RMQ_MAX_CONNECTIONS; k++)
+    for (k = 0; k < rm->conns_hi; k++)
         if (rm->conns[k].held) rmq__conn_flush(rm, &rm->conns[k]);
 }
 
