@@ -3077,7 +3077,8 @@ RMQ__FN int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body
                               rmq__json *j, rmq_command *c)
 {
     int rc;
-    rmq__command_clear(c);
+    if (RMQ__FAST_PATH) rmq__command_clear(c);
+    else RMQ_MEMSET(c, 0, sizeof *c);             /* smaller */
     c->serialize = (rmq_serialize)fi->serialize;
     if (fi->serialize == RMQ_SERIALIZE_JSON) rc = rmq__header_decode_json((char *)p + 8, fi->header_len, j, c);
     else rc = rmq__header_decode_binary(p + 8, fi->header_len, c);
@@ -4215,16 +4216,18 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         return RMQ_ERR_INVALID_ARG;
     }
     if (!c) {
-        for (i = 0; i < RMQ_MAX_CONNECTIONS && !c; i++) if (rm->conns[i].state == RMQ__CONN_FREE) c = &rm->conns[i];
-        for (i = 0; i < RMQ_MAX_CONNECTIONS && !c; i++) if (rm->conns[i].state == RMQ__CONN_BACKOFF) c = &rm->conns[i];
-        if (!c) {
+        for (i = 0; i < RMQ_MAX_CONNECTIONS && rm->conns[i].state != RMQ__CONN_FREE; i++) {}
+        if (i == RMQ_MAX_CONNECTIONS)
+            for (i = 0; i < RMQ_MAX_CONNECTIONS && rm->conns[i].state != RMQ__CONN_BACKOFF; i++) {}
+        if (i == RMQ_MAX_CONNECTIONS) {
             rmq__why(&rm->why, "cannot connect to %s: RMQ_MAX_CONNECTIONS (%d) connections are open",
                      addr, RMQ_MAX_CONNECTIONS);
             return RMQ_ERR_LIMIT;
         }
+        if (i >= rm->conns_hi) rm->conns_hi = i + 1;
+        c = &rm->conns[i];
         RMQ_MEMSET(c, 0, sizeof *c);
         rmq__strlcpy(c->addr, key, sizeof c->addr);
-        if (c - rm->conns >= rm->conns_hi) rm->conns_hi = (int)(c - rm->conns) + 1;
     } else {
         rm->reconnects++;
     }
