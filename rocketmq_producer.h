@@ -1261,6 +1261,9 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr);
 /* Private functions are static: unused ones vanish, and a build links only
  * what its send paths reach. */
 #define RMQ__FN static
+/* A step of a reader's inner loop (the flat reader's per member): its
+ * calls cost more than its work, so the compiler is asked to inline it. */
+#define RMQ__INLINE static inline
 #if defined(__GNUC__) || defined(__clang__)
 #define RMQ__UNUSED __attribute__((unused))   /* kept for tests and tools */
 #define RMQ__NOINLINE __attribute__((noinline)) /* its frame stays off its caller's */
@@ -2951,34 +2954,50 @@ typedef struct rmq__flat {
     int tokens;             /* the tokenizer's count, held to its cap */
 } rmq__flat;
 
-/* A string without escapes at at (its opening quote); its text in *v. */
-RMQ__FN int rmq__flat_string(rmq__flat *f, rmq_slice *v)
+/* How many bytes from s on need no escape (up to the first '"', '\\' or
+ * control byte, or n), a word at a time from the first byte: a header's
+ * strings are short, so no byte loop before the words. In a little-endian
+ * word the lowest flagged byte is the first special one (the bit tricks
+ * flag no byte below a true one), found at once where the compiler counts
+ * trailing zeros; elsewhere that word's bytes are looked at one by one. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define RMQ__FIRST_FLAGGED(m) ((size_t)__builtin_ctzll((unsigned long long)(m)) / 8)
+#endif
+
+RMQ__INLINE size_t rmq__json_plain_len(const char *s, size_t n)
 {
-    size_t i = f->at + 1, end;
-    unsigned char c = 0;
-    if (f->at >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
-    end = f->len - i > 16 ? i + 16 : f->len;
-    /* Keys and numbers byte by byte; past 16 bytes (message ids, a batch's
-     * list of them) a word at a time. */
-    while (i < end && !RMQ__JSON_SPECIAL(c = (unsigned char)f->s[i])) i++;
-    if (i == end) {
-        while (f->len - i >= sizeof(size_t)) {
-            size_t w;
-            RMQ_MEMCPY(&w, f->s + i, sizeof w);
-            if (rmq__json_word_special(w)) break;
-            i += sizeof w;
-        }
-        while (i < f->len && !RMQ__JSON_SPECIAL(c = (unsigned char)f->s[i])) i++;
+    size_t i = 0;
+    while (n - i >= sizeof(size_t)) {
+        size_t w, m;
+        RMQ_MEMCPY(&w, s + i, sizeof w);
+        m = rmq__json_word_special(w);
+#ifdef RMQ__FIRST_FLAGGED
+        if (m) return i + RMQ__FIRST_FLAGGED(m);
+#else
+        if (m) break;
+#endif
+        i += sizeof w;
     }
-    if (i >= f->len || c != '"') return RMQ__FLAT_OTHER;
-    v->ptr = f->s + f->at + 1;
-    v->len = i - f->at - 1;
+    while (i < n && !RMQ__JSON_SPECIAL((unsigned char)s[i])) i++;
+    return i;
+}
+
+/* A string without escapes at at (its opening quote); its text in *v. */
+RMQ__INLINE int rmq__flat_string(rmq__flat *f, rmq_slice *v)
+{
+    size_t from = f->at + 1, i;
+    if (from >= f->len || f->s[f->at] != '"') return RMQ__FLAT_OTHER;
+    i = from + rmq__json_plain_len(f->s + from, f->len - from);
+    if (i >= f->len || f->s[i] != '"') return RMQ__FLAT_OTHER;
+    v->ptr = f->s + from;
+    v->len = i - from;
     f->at = i + 1;
     return RMQ__FLAT_OK;
 }
 
 /* A string or a primitive (as loosely as the tokenizer checks one). */
-RMQ__FN int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
+RMQ__INLINE int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
 {
     size_t i = f->at;
     *is_string = i < f->len && f->s[i] == '"';
@@ -2991,17 +3010,61 @@ RMQ__FN int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
     return RMQ__FLAT_OK;
 }
 
-/* "key": at at; moves past the colon. Counts the key and its value. */
-RMQ__FN int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap)
+/* The keys a header and a send's answer hold, known at sight: the header's
+ * own members, then those of SendMessageResponseHeader and what 4.9 adds. */
+enum { RMQ__K_OTHER, RMQ__K_CODE, RMQ__K_FLAG, RMQ__K_OPAQUE, RMQ__K_VERSION, RMQ__K_LANGUAGE, RMQ__K_REMARK,
+       RMQ__K_EXT, RMQ__K_SERIALIZE, RMQ__K_QUEUE_ID, RMQ__K_QUEUE_OFFSET, RMQ__K_MSG_ID, RMQ__K_REGION,
+       RMQ__K_TRACE, RMQ__K_TID };
+static const unsigned char rmq__key_len[] = { 0, 4, 4, 6, 7, 8, 6, 9, 23, 7, 11, 5, 10, 8, 13 };
+
+/* p holds lit (a key, its closing quote and the colon): a compare of a
+ * known length, a load or a few. */
+#define RMQ__KEY_AT(p, n, lit) ((n) >= sizeof(lit) - 1 && RMQ_MEMCMP((p), (lit), sizeof(lit) - 1) == 0)
+
+/* Which known key p (past a key's opening quote, n bytes left) starts
+ * with, quote and colon included; picked by its first byte, then compared
+ * whole, so no byte of it is scanned. RMQ__K_OTHER if none. */
+RMQ__FN int rmq__known_key(const char *p, size_t n)
 {
-    if (rmq__flat_string(f, k) || f->at >= f->len || f->s[f->at] != ':') return RMQ__FLAT_OTHER;
-    f->at++;
+    switch (n ? p[0] : 0) {
+    case 'c': return RMQ__KEY_AT(p, n, "code\":") ? RMQ__K_CODE : RMQ__K_OTHER;
+    case 'f': return RMQ__KEY_AT(p, n, "flag\":") ? RMQ__K_FLAG : RMQ__K_OTHER;
+    case 'o': return RMQ__KEY_AT(p, n, "opaque\":") ? RMQ__K_OPAQUE : RMQ__K_OTHER;
+    case 'v': return RMQ__KEY_AT(p, n, "version\":") ? RMQ__K_VERSION : RMQ__K_OTHER;
+    case 'l': return RMQ__KEY_AT(p, n, "language\":") ? RMQ__K_LANGUAGE : RMQ__K_OTHER;
+    case 'r': return RMQ__KEY_AT(p, n, "remark\":") ? RMQ__K_REMARK : RMQ__K_OTHER;
+    case 'e': return RMQ__KEY_AT(p, n, "extFields\":") ? RMQ__K_EXT : RMQ__K_OTHER;
+    case 's': return RMQ__KEY_AT(p, n, "serializeTypeCurrentRPC\":") ? RMQ__K_SERIALIZE : RMQ__K_OTHER;
+    case 'q':
+        if (RMQ__KEY_AT(p, n, "queueId\":")) return RMQ__K_QUEUE_ID;
+        return RMQ__KEY_AT(p, n, "queueOffset\":") ? RMQ__K_QUEUE_OFFSET : RMQ__K_OTHER;
+    case 'm': return RMQ__KEY_AT(p, n, "msgId\":") ? RMQ__K_MSG_ID : RMQ__K_OTHER;
+    case 'M': return RMQ__KEY_AT(p, n, "MSG_REGION\":") ? RMQ__K_REGION : RMQ__K_OTHER;
+    case 'T': return RMQ__KEY_AT(p, n, "TRACE_ON\":") ? RMQ__K_TRACE : RMQ__K_OTHER;
+    case 't': return RMQ__KEY_AT(p, n, "transactionId\":") ? RMQ__K_TID : RMQ__K_OTHER;
+    default: return RMQ__K_OTHER;
+    }
+}
+
+/* "key": at at; moves past the colon. Counts the key and its value. *id
+ * names a known key; any other is scanned as a string. */
+RMQ__INLINE int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap, int *id)
+{
+    *id = f->at < f->len && f->s[f->at] == '"' ? rmq__known_key(f->s + f->at + 1, f->len - f->at - 1) : RMQ__K_OTHER;
+    if (*id != RMQ__K_OTHER) {
+        k->ptr = f->s + f->at + 1;
+        k->len = rmq__key_len[*id];
+        f->at += k->len + 3;
+    } else {
+        if (rmq__flat_string(f, k) || f->at >= f->len || f->s[f->at] != ':') return RMQ__FLAT_OTHER;
+        f->at++;
+    }
     f->tokens += 2;
     return f->tokens > cap ? RMQ__FLAT_OTHER : RMQ__FLAT_OK;
 }
 
 /* Past a ',' (1), or at the object's '}' (0, moved past it). */
-RMQ__FN int rmq__flat_next(rmq__flat *f, int *more)
+RMQ__INLINE int rmq__flat_next(rmq__flat *f, int *more)
 {
     if (f->at >= f->len) return RMQ__FLAT_OTHER;
     *more = f->s[f->at] == ',';
@@ -3013,13 +3076,13 @@ RMQ__FN int rmq__flat_next(rmq__flat *f, int *more)
 /* extFields' object, at its '{': every member a scalar. */
 RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
 {
-    int more = 1, str;
+    int more = 1, str, id;
     if (RMQ_MAX_JSON_DEPTH < 2 || f->s[f->at] != '{') return RMQ__FLAT_OTHER;
     f->at++;
     if (f->at < f->len && f->s[f->at] == '}') { f->at++; return RMQ__FLAT_OK; }
     while (more) {
         rmq_slice k, v;
-        if (rmq__flat_key(f, &k, cap) || rmq__flat_scalar(f, &v, &str) || c->next >= RMQ_MAX_EXT_FIELDS)
+        if (rmq__flat_key(f, &k, cap, &id) || rmq__flat_scalar(f, &v, &str) || c->next >= RMQ_MAX_EXT_FIELDS)
             return RMQ__FLAT_OTHER;
         c->ext[c->next].key = k;
         c->ext[c->next].value = v;
@@ -3029,41 +3092,82 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
     return RMQ__FLAT_OK;
 }
 
-/* One member of the header object, its key read: as rmq__header_decode_tokens. */
-RMQ__FN int rmq__flat_member(rmq__flat *f, rmq_slice key, rmq_command *c, int cap)
+/* A header number in a string, or written unlike fastjson: what the
+ * tokenizer would parse, or left to it. */
+RMQ__FN int rmq__flat_i32_scalar(rmq__flat *f, int32_t *out)
 {
     rmq_slice v;
     int str;
     int64_t n;
-    if (f->at < f->len && f->s[f->at] == '{')
-        return rmq__slice_eq(key, "extFields") ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
-    if (rmq__flat_scalar(f, &v, &str)) return RMQ__FLAT_OTHER;
-    if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") || rmq__slice_eq(key, "flag") ||
-        rmq__slice_eq(key, "version")) {
-        if (rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX) return RMQ__FLAT_OTHER;
-        if (key.ptr[0] == 'c') c->code = (int32_t)n;
-        else if (key.ptr[0] == 'o') c->opaque = (int32_t)n;
-        else if (key.ptr[0] == 'f') c->flag = (int32_t)n;
-        else c->version = (int32_t)n;
-    } else if (str && rmq__slice_eq(key, "language")) {
-        c->language = rmq__language_code(v);
-    } else if (str && rmq__slice_eq(key, "remark")) {
-        c->remark = v;
+    if (rmq__flat_scalar(f, &v, &str) || rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX)
+        return RMQ__FLAT_OTHER;
+    *out = (int32_t)n;
+    return RMQ__FLAT_OK;
+}
+
+/* A header number as fastjson writes it, read where it stands: '-'? and 1
+ * to 10 digits, in int32's range, then the member ends. Ten digits fit in
+ * 64 bits: no overflow check per digit. Anything else (a string, a '+',
+ * leading zeros past ten digits) is read as a scalar and parsed. */
+RMQ__INLINE int rmq__flat_i32(rmq__flat *f, int32_t *out)
+{
+    size_t i = f->at + (f->at < f->len && f->s[f->at] == '-'), from = i;
+    size_t end = f->len - from > 10 ? from + 10 : f->len;
+    uint64_t n = 0, max = UINT64_C(2147483647) + (i > f->at);
+    unsigned d;
+    while (i < end && (d = (unsigned)(unsigned char)f->s[i] - '0') <= 9) {
+        n = n * 10u + d;
+        i++;
     }
+    if (i == from || i >= f->len || (f->s[i] != ',' && f->s[i] != '}')) return rmq__flat_i32_scalar(f, out);
+    if (n > max) return RMQ__FLAT_OTHER;
+    *out = i > from && f->s[f->at] == '-' ? (int32_t)(-(int64_t)n) : (int32_t)n;
+    f->at = i;
+    return RMQ__FLAT_OK;
+}
+
+/* A string value known before it is read ("JAVA" for language, "JSON"
+ * for serializeTypeCurrentRPC): passed over with one compare. */
+#define RMQ__VALUE_AT(f, lit) RMQ__KEY_AT((f)->s + (f)->at, (f)->len - (f)->at, lit)
+
+/* One member of the header object, its key read (id): as
+ * rmq__header_decode_tokens. */
+RMQ__FN int rmq__flat_member(rmq__flat *f, int id, rmq_command *c, int cap)
+{
+    rmq_slice v;
+    int str;
+    if (f->at < f->len && f->s[f->at] == '{')
+        return id == RMQ__K_EXT ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
+    switch (id) {
+    case RMQ__K_CODE: return rmq__flat_i32(f, &c->code);
+    case RMQ__K_OPAQUE: return rmq__flat_i32(f, &c->opaque);
+    case RMQ__K_FLAG: return rmq__flat_i32(f, &c->flag);
+    case RMQ__K_VERSION: return rmq__flat_i32(f, &c->version);
+    case RMQ__K_SERIALIZE:
+        if (RMQ__VALUE_AT(f, "\"JSON\"")) { f->at += 6; return RMQ__FLAT_OK; }
+        break;
+    case RMQ__K_LANGUAGE:
+        if (RMQ__VALUE_AT(f, "\"JAVA\"")) { f->at += 6; c->language = 0; return RMQ__FLAT_OK; }
+        break;
+    default: break;
+    }
+    if (rmq__flat_scalar(f, &v, &str)) return RMQ__FLAT_OTHER;
+    if (str && id == RMQ__K_LANGUAGE) c->language = rmq__language_code(v);
+    else if (str && id == RMQ__K_REMARK) c->remark = v;
     return RMQ__FLAT_OK;
 }
 
 RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, int cap, rmq_command *c)
 {
     rmq__flat f;
-    int more = 1;
+    int more = 1, id;
     f.s = hdr; f.len = len; f.at = 1; f.tokens = 1;
     if (len < 2 || hdr[0] != '{' || cap < 1) return RMQ__FLAT_OTHER;
     c->language = 0;
     if (hdr[1] == '}') more = 0, f.at = 2;
     while (more) {
         rmq_slice k;
-        if (rmq__flat_key(&f, &k, cap) || rmq__flat_member(&f, k, c, cap) || rmq__flat_next(&f, &more))
+        if (rmq__flat_key(&f, &k, cap, &id) || rmq__flat_member(&f, id, c, cap) || rmq__flat_next(&f, &more))
             return RMQ__FLAT_OTHER;
     }
     return f.at == len ? RMQ__FLAT_OK : RMQ__FLAT_OTHER;
@@ -3128,13 +3232,28 @@ RMQ__FN int rmq__header_decode_binary(const uint8_t *h, size_t len, rmq_command 
     return 0;
 }
 
+/* Every field but the ext array, which only ext[0..next) of is ever read:
+ * zeroing all of it (RMQ_MAX_EXT_FIELDS slots, about 1 KiB) for each frame
+ * cost more than reading the frame's header. */
+RMQ__FN void rmq__command_clear(rmq_command *c)
+{
+    c->code = c->opaque = c->flag = c->version = c->language = 0;
+    c->serialize = RMQ_SERIALIZE_JSON;
+    c->remark.ptr = NULL;
+    c->remark.len = 0;
+    c->next = 0;
+    c->body = NULL;
+    c->body_len = 0;
+}
+
 /* Decodes the header of a checked frame (prefix at p); the body is whatever
  * follows, body_avail bytes of it present. */
 RMQ__FN int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body_avail,
                               rmq__json *j, rmq_command *c)
 {
     int rc;
-    RMQ_MEMSET(c, 0, sizeof *c);
+    if (RMQ__FAST_PATH) rmq__command_clear(c);
+    else RMQ_MEMSET(c, 0, sizeof *c);             /* smaller */
     c->serialize = (rmq_serialize)fi->serialize;
     if (fi->serialize == RMQ_SERIALIZE_JSON) rc = rmq__header_decode_json((char *)p + 8, fi->header_len, j, c);
     else rc = rmq__header_decode_binary(p + 8, fi->header_len, c);
@@ -3925,6 +4044,7 @@ struct rmq__remoting {
     const rmq_port *port;
     void *mem;
     rmq__conn conns[RMQ_MAX_CONNECTIONS];
+    int conns_hi;           /* no slot from here on was ever used: a turn looks no further */
     rmq__req **slots;       /* RMQ_MAX_INFLIGHT, by opaque % RMQ_MAX_INFLIGHT */
     uint32_t *free_slots;
     uint32_t nfree;
@@ -3986,29 +4106,26 @@ RMQ__FN void rmq__heap_up(rmq__remoting *rm, size_t i)
     }
 }
 
-RMQ__FN void rmq__heap_down(rmq__remoting *rm, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < rm->nheap && rmq__timer_before(rm->heap[l], rm->heap[m])) m = l;
-        if (r < rm->nheap && rmq__timer_before(rm->heap[r], rm->heap[m])) m = r;
-        if (m == i) return;
-        rmq__heap_swap(rm, i, m);
-        i = m;
-    }
-}
-
+/* The hole t leaves goes down the smaller children to a leaf, and the last
+ * timer goes up from there: it is among the latest, so it seldom climbs,
+ * and the way down costs one compare a level, not two. A request's timer
+ * is cancelled when it is answered, mostly at the root. */
 RMQ__FN void rmq__timer_cancel(rmq__remoting *rm, rmq__timer *t)
 {
-    size_t i;
+    size_t i, l;
     if (t->pos < 0) return;
     i = (size_t)t->pos;
     t->pos = -1;
     rm->nheap--;
     if (i == rm->nheap) return;
+    while ((l = 2 * i + 1) < rm->nheap) {
+        if (l + 1 < rm->nheap && rmq__timer_before(rm->heap[l + 1], rm->heap[l])) l++;
+        rm->heap[i] = rm->heap[l];
+        rm->heap[i]->pos = (int32_t)i;
+        i = l;
+    }
     rm->heap[i] = rm->heap[rm->nheap];
     rm->heap[i]->pos = (int32_t)i;
-    rmq__heap_down(rm, i);
     rmq__heap_up(rm, i);
 }
 
@@ -4074,7 +4191,7 @@ RMQ__FN void rmq__req_free(rmq__remoting *rm, rmq__req *r)
 RMQ__FN rmq__conn *rmq__conn_find(rmq__remoting *rm, const char *addr)
 {
     int i;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+    for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
         if (c->state != RMQ__CONN_FREE && RMQ_MEMCMP(c->addr, addr, RMQ_STRLEN(addr) + 1) == 0) return c;
     }
@@ -4294,13 +4411,16 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         return RMQ_ERR_INVALID_ARG;
     }
     if (!c) {
-        for (i = 0; i < RMQ_MAX_CONNECTIONS && !c; i++) if (rm->conns[i].state == RMQ__CONN_FREE) c = &rm->conns[i];
-        for (i = 0; i < RMQ_MAX_CONNECTIONS && !c; i++) if (rm->conns[i].state == RMQ__CONN_BACKOFF) c = &rm->conns[i];
-        if (!c) {
+        for (i = 0; i < RMQ_MAX_CONNECTIONS && rm->conns[i].state != RMQ__CONN_FREE; i++) {}
+        if (i == RMQ_MAX_CONNECTIONS)
+            for (i = 0; i < RMQ_MAX_CONNECTIONS && rm->conns[i].state != RMQ__CONN_BACKOFF; i++) {}
+        if (i == RMQ_MAX_CONNECTIONS) {
             rmq__why(&rm->why, "cannot connect to %s: RMQ_MAX_CONNECTIONS (%d) connections are open",
                      addr, RMQ_MAX_CONNECTIONS);
             return RMQ_ERR_LIMIT;
         }
+        if (i >= rm->conns_hi) rm->conns_hi = i + 1;
+        c = &rm->conns[i];
         RMQ_MEMSET(c, 0, sizeof *c);
         rmq__strlcpy(c->addr, key, sizeof c->addr);
     } else {
@@ -4416,7 +4536,7 @@ RMQ__FN void rmq__linger_release(rmq__remoting *rm)
     int k;
     if (!RMQ__LINGER) return;
     rmq__timer_cancel(rm, &rm->t_linger);
-    for (k = 0; k < RMQ_MAX_CONNECTIONS; k++)
+    for (k = 0; k < rm->conns_hi; k++)
         if (rm->conns[k].held) rmq__conn_flush(rm, &rm->conns[k]);
 }
 
@@ -4789,11 +4909,10 @@ RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
     if (close_conn && c->state == RMQ__CONN_OPEN) rmq__conn_fail(rm, c, RMQ_ERR_TIMEOUT, why);
 }
 
-/* Fires every timer that is due; returns how many fired. */
-RMQ__FN int rmq__timers_run(rmq__remoting *rm)
+/* Fires every timer that is due at now; returns how many fired. */
+RMQ__FN int rmq__timers_run(rmq__remoting *rm, uint32_t now)
 {
     int fired = 0;
-    uint32_t now = rmq__now(rm);
     while (rm->nheap && rmq__reached(now, rm->heap[0]->at)) {
         rmq__timer *t = rm->heap[0];
         rmq__timer_cancel(rm, t);
@@ -4811,7 +4930,7 @@ RMQ__FN int rmq__timers_run(rmq__remoting *rm)
 RMQ__FN int rmq__settle(rmq__remoting *rm)
 {
     int i, work = 0;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+    for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
         if (c->failing) { c->failing = 0; rmq__conn_fail(rm, c, c->fail_err, &c->why); work = 1; }
     }
@@ -4843,7 +4962,7 @@ RMQ__FN void rmq__conn_connected(rmq__remoting *rm, rmq__conn *c)
 RMQ__FN uint32_t rmq__connect_deadlines(rmq__remoting *rm, uint32_t now, uint32_t wait)
 {
     int i;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+    for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
         int32_t left;
         if (c->state != RMQ__CONN_CONNECTING) continue;
@@ -4858,12 +4977,13 @@ RMQ__FN uint32_t rmq__connect_deadlines(rmq__remoting *rm, uint32_t now, uint32_
     return wait;
 }
 
-/* One turn: settle, wait for readiness (no longer than the next timer or
- * max_wait), do the I/O, fire due timers. Returns the amount of work done. */
-RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
+/* One turn at now (the caller's clock reading): settle, wait for readiness
+ * (no longer than the next timer or max_wait), do the I/O, fire due timers.
+ * Returns the amount of work done. */
+RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t now, uint32_t max_wait)
 {
     const rmq_port *pt = rm->port;
-    uint32_t now = rmq__now(rm), wait = max_wait;
+    uint32_t wait = max_wait;
     size_t n = 0, k;
     int work = rmq__settle(rm), ready;
     wait = rmq__connect_deadlines(rm, now, wait);
@@ -4873,7 +4993,7 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         else if ((uint32_t)left < wait) wait = (uint32_t)left;
     }
     if (work) wait = 0;
-    for (k = 0; k < RMQ_MAX_CONNECTIONS; k++) {
+    for (k = 0; k < (size_t)rm->conns_hi; k++) {
         rmq__conn *c = &rm->conns[k];
         if (c->state != RMQ__CONN_OPEN && c->state != RMQ__CONN_CONNECTING) continue;
         rm->items[n].conn = c->h;
@@ -4904,7 +5024,11 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t max_wait)
         if ((r & RMQ_READY_ERROR) && c->state == RMQ__CONN_OPEN && !(r & RMQ_WANT_READ))
             rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s failed", c->addr);
     }
-    work += rmq__timers_run(rm);
+    /* The clock is read again only after a wait that slept its time out:
+     * after readiness the turn's reading serves, and a timer that came due
+     * meanwhile fires a turn later. */
+    if (ready < 0 || (ready == 0 && wait > 0)) now = rmq__now(rm);
+    work += rmq__timers_run(rm, now);
     work += rmq__settle(rm);
     return work;
 }
@@ -4915,7 +5039,7 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
     uint32_t now = rmq__now(rm), wait = max;
     int i;
     if (rm->done_head) return 0;
-    for (i = 0; i < RMQ_MAX_CONNECTIONS; i++) {
+    for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
         int32_t left;
         if (c->failing) return 0;
@@ -7131,18 +7255,28 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
 enum { RMQ__ANS_MSG_ID, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE, RMQ__ANS_REGION, RMQ__ANS_OFFSET, RMQ__ANS_TID, RMQ__ANS_N };
 
 #ifndef RMQ_NO_FAST_PATH
+/* Which answer field key k names (-1: none): picked by its length, then
+ * one compare of a known length, a load or two. */
+RMQ__FN int rmq__answer_field(rmq_slice k)
+{
+    switch (k.len) {
+    case 5: return RMQ_MEMCMP(k.ptr, "msgId", 5) == 0 ? RMQ__ANS_MSG_ID : -1;
+    case 7: return RMQ_MEMCMP(k.ptr, "queueId", 7) == 0 ? RMQ__ANS_QUEUE_ID : -1;
+    case 8: return RMQ_MEMCMP(k.ptr, "TRACE_ON", 8) == 0 ? RMQ__ANS_TRACE : -1;
+    case 10: return RMQ_MEMCMP(k.ptr, "MSG_REGION", 10) == 0 ? RMQ__ANS_REGION : -1;
+    case 11: return RMQ_MEMCMP(k.ptr, "queueOffset", 11) == 0 ? RMQ__ANS_OFFSET : -1;
+    case 13: return RMQ_MEMCMP(k.ptr, "transactionId", 13) == 0 ? RMQ__ANS_TID : -1;
+    default: return -1;
+    }
+}
+
 RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
 {
-    static const char *const names[14] = { 0, 0, 0, 0, 0, "msgId", 0, "queueId", "TRACE_ON", 0, "MSG_REGION",
-                                            "queueOffset", 0, "transactionId" };
-    static const signed char slot[14] = { -1, -1, -1, -1, -1, RMQ__ANS_MSG_ID, -1, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE,
-                                          -1, RMQ__ANS_REGION, RMQ__ANS_OFFSET, -1, RMQ__ANS_TID };
     size_t i;
     for (i = 0; i < RMQ__ANS_N; i++) { out[i].ptr = NULL; out[i].len = 0; }
     for (i = 0; i < resp->next; i++) {
-        rmq_slice k = resp->ext[i].key;
-        if (k.len < 14 && slot[k.len] >= 0 && RMQ_MEMCMP(k.ptr, names[k.len], k.len) == 0)
-            out[(int)slot[k.len]] = resp->ext[i].value;
+        int f = rmq__answer_field(resp->ext[i].key);
+        if (f >= 0) out[f] = resp->ext[i].value;
     }
 }
 #endif
@@ -7600,11 +7734,11 @@ static void rmq__call_end(rmq_producer *p) { (void)p; }
 
 /* One turn of I/O and timers, then the callbacks that became due. The lock
  * is held on entry and exit, released around wait() and each callback. */
-RMQ__FN int rmq__turn(rmq__inst *in, uint32_t max_wait)
+RMQ__FN int rmq__turn(rmq__inst *in, uint32_t now, uint32_t max_wait)
 {
     int work;
     in->leader = 1;
-    work = rmq__step(&in->rm, max_wait);
+    work = rmq__step(&in->rm, now, max_wait);
     rmq__resume_parked(in);
     work += rmq__fire_callbacks(in);
 #ifndef RMQ_NO_TRANSACTION
@@ -7629,11 +7763,12 @@ RMQ__FN int rmq__run(rmq__inst *in, rmq__cond_fn cond, void *arg, uint32_t deadl
     w.next = NULL;
     if (RMQ__LINGER && !until_any) rmq__linger_release(&in->rm);   /* a blocking call writes what waits */
     while (!(holds = cond(in, arg))) {
-        int32_t left = rmq__tdiff(deadline, rmq__now(&in->rm));
+        uint32_t now = rmq__now(&in->rm);
+        int32_t left = rmq__tdiff(deadline, now);
         rmq__waiter **pp;
         if (left < 0) break;
         if (!RMQ__THREADS || !in->leader) {
-            if (rmq__turn(in, (uint32_t)left) && until_any) { holds = cond(in, arg); break; }
+            if (rmq__turn(in, now, (uint32_t)left) && until_any) { holds = cond(in, arg); break; }
             if (left == 0) break;
             continue;
         }

@@ -118,6 +118,29 @@ static void test_flat_reader_reads_every_header_as_the_tokenizer_does(void)
         "{\"code\"0}",
         "{\"code\":}",
         "[1]",
+        /* known keys and values read at sight, beside their look-alikes */
+        "{\"codex\":1,\"cod\":2,\"code\":3,\"language\":\"JAVAX\",\"opaque\":1}",
+        "{\"language\":\"JAVA\",\"language\":\"CPP\",\"serializeTypeCurrentRPC\":\"JSONX\",\"version\":1}",
+        "{\"serializeTypeCurrentRPC\":\"JSON\"",                          /* truncated after a known value */
+        "{\"serializeTypeCurrentRPC\":\"JSON\"x}",
+        "{\"language\":\"JAVA\"",
+        "{\"code\":0,\"extFields\":{\"queueId\":\"1\",\"queueIdx\":\"2\",\"msgId\":\"a\\\"b\"},\"opaque\":1}",
+        "{\"code\":0,\"extFields\":{\"TRACE_ON\":true,\"MSG_REGION\":1.5},\"opaque\":1}",
+        "{\"code\":\"version\":1}",
+        "{\"code",
+        "{\"code\":",
+        "{\"code\"",
+        /* numbers at int32's limits, past them, and unlike fastjson's */
+        "{\"code\":2147483647,\"opaque\":-2147483648,\"flag\":-0,\"version\":0}",
+        "{\"code\":2147483648,\"opaque\":1}",
+        "{\"code\":0,\"opaque\":-2147483649}",
+        "{\"code\":0000000001,\"opaque\":00000000001}",
+        "{\"code\":+1,\"opaque\":1e3}",
+        "{\"code\":-,\"opaque\":1}",
+        "{\"code\":1.0,\"opaque\":1}",
+        "{\"code\":12345678901,\"opaque\":1}",
+        "{\"code\":1",
+        "{\"code\":\"-7\",\"opaque\":\"\",\"flag\":true}",
     };
     size_t i;
     for (i = 0; i < sizeof headers / sizeof headers[0]; i++) {
@@ -291,11 +314,59 @@ static void test_linger_above_a_second_is_refused_naming_the_field(void)
     simc_destroy(c);
 }
 
+/* -- the deadline heap ---------------------------------------------------- */
+/* Every armed timer sits where its pos says, no earlier than its parent. */
+static int heap_is_sound(const rmq__remoting *rm)
+{
+    size_t i;
+    for (i = 0; i < rm->nheap; i++) {
+        if (rm->heap[i]->pos != (int32_t)i) return 0;
+        if (i > 0 && rmq__timer_before(rm->heap[i], rm->heap[(i - 1) / 2])) return 0;
+    }
+    return 1;
+}
+
+static void test_timers_come_due_in_deadline_order_whichever_were_cancelled(void)
+{
+    static rmq__remoting rm;
+    static rmq__timer t[300];
+    uint32_t seed = 7, last = 0;
+    size_t i, due = 0, cancelled = 0;
+    memset(&rm, 0, sizeof rm);
+    for (i = 0; i < 300; i++) {
+        seed = seed * 1103515245u + 12345u;
+        t[i].pos = -1;
+        t[i].kind = RMQ__TIMER_USER;
+        CHECK_INT(rmq__timer_arm(&rm, &t[i], 1000u + (seed >> 16) % 500u), RMQ_OK);   /* ties too */
+    }
+    CHECK(heap_is_sound(&rm));
+    /* the root (an answered request), a middle, a leaf, each third one */
+    for (i = 0; i < 300; i += 3) {
+        rmq__timer *x = i % 2 ? rm.heap[0] : &t[i];
+        if (x->pos < 0) continue;
+        rmq__timer_cancel(&rm, x);
+        CHECK_INT(x->pos, -1);
+        CHECK(heap_is_sound(&rm));
+        cancelled++;
+    }
+    while (rm.nheap) {
+        rmq__timer *x = rm.heap[0];
+        CHECK(x->at >= last);
+        last = x->at;
+        rmq__timer_cancel(&rm, x);
+        CHECK(heap_is_sound(&rm));
+        due++;
+    }
+    CHECK_INT(due + cancelled, 300);
+    RMQ_FREE(rm.mem, rm.heap);
+}
+
 static void run_perf_tests(void)
 {
     RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
     RUN(test_flat_reader_reads_every_header_as_the_tokenizer_does);
     RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
+    RUN(test_timers_come_due_in_deadline_order_whichever_were_cancelled);
     RUN(test_without_linger_each_async_send_is_written_at_once);
     RUN(test_linger_writes_async_sends_together_when_its_time_is_up);
     RUN(test_linger_writes_at_once_when_the_frame_bound_is_reached);
