@@ -2956,15 +2956,7 @@ typedef struct rmq__flat {
 
 /* How many bytes from s on need no escape (up to the first '"', '\\' or
  * control byte, or n), a word at a time from the first byte: a header's
- * strings are short, so no byte loop before the words. In a little-endian
- * word the lowest flagged byte is the first special one (the bit tricks
- * flag no byte below a true one), found at once where the compiler counts
- * trailing zeros; elsewhere that word's bytes are looked at one by one. */
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define RMQ__FIRST_FLAGGED(m) ((size_t)__builtin_ctzll((unsigned long long)(m)) / 8)
-#endif
-
+ * strings are short, so no byte loop before the words. */
 RMQ__INLINE size_t rmq__json_plain_len(const char *s, size_t n)
 {
     size_t i = 0;
@@ -2972,11 +2964,7 @@ RMQ__INLINE size_t rmq__json_plain_len(const char *s, size_t n)
         size_t w, m;
         RMQ_MEMCPY(&w, s + i, sizeof w);
         m = rmq__json_word_special(w);
-#ifdef RMQ__FIRST_FLAGGED
-        if (m) return i + RMQ__FIRST_FLAGGED(m);
-#else
-        if (m) break;
-#endif
+        if (m) return i + rmq__json_first_special(s + i, m);
         i += sizeof w;
     }
     while (i < n && !RMQ__JSON_SPECIAL((unsigned char)s[i])) i++;
