@@ -1927,8 +1927,6 @@ static const uint8_t rmq__json_special_tab[256] = {
 /* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
  * the 0x01/0x02 separators of a property string. UTF-8 passes through. The
  * small writer, piece by piece. */
-RMQ__FN void rmq__buf_dec(rmq__buf *b, int64_t v) { char t[24]; rmq__buf_put(b, t, rmq__i64_to_dec(t, v)); }
-
 RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -2350,86 +2348,172 @@ RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int
 
 static RMQ__UNUSED uint8_t *rmq__put_bytes(uint8_t *o, const void *d, size_t n) { if (n) RMQ_MEMCPY(o, d, n); return o + n; }
 
-#ifdef RMQ_NO_FAST_PATH
-/* The JSON header, keys in fastjson's alphabetical order. */
-RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
+/* -- serializers: one writer for every request and response ------------- */
+/* As coreMQTT's serializer: the values come as arguments and the bytes go
+ * into memory the caller gives. The writer always counts and copies only
+ * while the bytes fit, so one call sizes (out NULL) and the next writes. */
+typedef struct rmq__out {
+    uint8_t *p;             /* NULL: count only */
+    size_t len, cap;
+} rmq__out;
+
+static void rmq__out_put(rmq__out *w, const void *d, size_t n)
 {
-    size_t i;
-    int lang = (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
-    rmq__buf_puts(b, "{\"code\":");
-    rmq__buf_dec(b, c->code);
-    if (c->next) {
-        rmq__buf_puts(b, ",\"extFields\":{");
-        for (i = 0; i < c->next; i++) {
-            if (i) rmq__buf_putc(b, ',');
-            rmq__json_str(b, c->ext[i].key.ptr, c->ext[i].key.len);
-            rmq__buf_putc(b, ':');
-            rmq__json_str(b, c->ext[i].value.ptr, c->ext[i].value.len);
-        }
-        rmq__buf_putc(b, '}');
+    if (w->p && n && w->len <= w->cap && n <= w->cap - w->len) RMQ_MEMCPY(w->p + w->len, d, n);
+    w->len += n;
+}
+static void rmq__out_str(rmq__out *w, const char *s) { rmq__out_put(w, s, RMQ_STRLEN(s)); }
+static void rmq__out_dec(rmq__out *w, int64_t v) { char t[24]; rmq__out_put(w, t, rmq__i64_to_dec(t, v)); }
+
+/* A JSON string, quoted; control bytes as \u00XX, as fastjson writes them. */
+RMQ__FN void rmq__out_json(rmq__out *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    char e[6];
+    rmq__out_put(w, "\"", 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        rmq__out_put(w, s + run, i - run);
+        run = i + 1;
+        e[0] = '\\'; e[1] = (char)(c < 0x20 ? 'u' : c); e[2] = '0'; e[3] = '0';
+        e[4] = hex[c >> 4]; e[5] = hex[c & 15];
+        rmq__out_put(w, e, c < 0x20 ? 6 : 2);
     }
-    rmq__buf_puts(b, ",\"flag\":");
-    rmq__buf_dec(b, c->flag);
-    rmq__buf_puts(b, ",\"language\":");
-    rmq__json_cstr(b, rmq__language_names[lang]);
-    rmq__buf_puts(b, ",\"opaque\":");
-    rmq__buf_dec(b, c->opaque);
-    if (c->remark.ptr) {
-        rmq__buf_puts(b, ",\"remark\":");
-        rmq__json_str(b, c->remark.ptr, c->remark.len);
-    }
-    rmq__buf_puts(b, ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
-    rmq__buf_dec(b, c->version);
-    rmq__buf_putc(b, '}');
+    rmq__out_put(w, s + run, n - run);
+    rmq__out_put(w, "\"", 1);
 }
 
-#else
-/* The JSON header, keys in fastjson's alphabetical order: its exact
- * length first, so that it is written at once into room made once. */
-static const char rmq__jh_code[] = "{\"code\":", rmq__jh_ext[] = ",\"extFields\":{", rmq__jh_flag[] = ",\"flag\":",
-                  rmq__jh_lang[] = ",\"language\":", rmq__jh_opaque[] = ",\"opaque\":", rmq__jh_remark[] = ",\"remark\":",
-                  rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
+/* The values every RemotingCommand header has; a request's own values are
+ * its ext fields, given apart, in the order they go on the wire. */
+typedef struct rmq__head {
+    int32_t code, opaque, flag, version, language;
+    rmq_serialize serialize;
+    rmq_slice remark;           /* ptr NULL: absent */
+} rmq__head;
+
+RMQ__FN void rmq__head_of(const rmq_command *c, rmq__head *h)
+{
+    h->code = c->code;
+    h->opaque = c->opaque;
+    h->flag = c->flag;
+    h->version = c->version;
+    h->language = c->language;
+    h->serialize = c->serialize;
+    h->remark = c->remark;
+}
+
+/* The JSON header, keys in fastjson's alphabetical order. */
+RMQ__FN void rmq__ser_json(rmq__out *w, const rmq__head *h, const rmq_ext_field *f, size_t n)
+{
+    size_t i;
+    int lang = (h->language >= 0 && h->language < RMQ__LANGUAGE_COUNT) ? h->language : 7;
+    rmq__out_str(w, "{\"code\":");
+    rmq__out_dec(w, h->code);
+    for (i = 0; i < n; i++) {
+        rmq__out_str(w, i ? "," : ",\"extFields\":{");
+        rmq__out_json(w, f[i].key.ptr, f[i].key.len);
+        rmq__out_put(w, ":", 1);
+        rmq__out_json(w, f[i].value.ptr, f[i].value.len);
+    }
+    if (n) rmq__out_put(w, "}", 1);
+    rmq__out_str(w, ",\"flag\":");
+    rmq__out_dec(w, h->flag);
+    rmq__out_str(w, ",\"language\":\"");
+    rmq__out_str(w, rmq__language_names[lang]);
+    rmq__out_str(w, "\",\"opaque\":");
+    rmq__out_dec(w, h->opaque);
+    if (h->remark.ptr) {
+        rmq__out_str(w, ",\"remark\":");
+        rmq__out_json(w, h->remark.ptr, h->remark.len);
+    }
+    rmq__out_str(w, ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+    rmq__out_dec(w, h->version);
+    rmq__out_put(w, "}", 1);
+}
+
+#ifndef RMQ_NO_BINARY_HEADER
+static void rmq__out_be(rmq__out *w, uint32_t v, size_t n) { uint8_t b[4]; rmq__be32_put(b, v); rmq__out_put(w, b + 4 - n, n); }
+
+/* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
+ * decode as null on the Java side, so empty ext values are left out. */
+RMQ__FN void rmq__ser_binary(rmq__out *w, const rmq__head *h, const rmq_ext_field *f, size_t n)
+{
+    size_t i, ext = 0, rlen = h->remark.ptr ? h->remark.len : 0;
+    for (i = 0; i < n; i++)
+        if (f[i].key.len && f[i].value.len) ext += 6 + f[i].key.len + f[i].value.len;
+    rmq__out_be(w, (uint32_t)h->code, 2);
+    rmq__out_be(w, (uint32_t)h->language, 1);
+    rmq__out_be(w, (uint32_t)h->version, 2);
+    rmq__out_be(w, (uint32_t)h->opaque, 4);
+    rmq__out_be(w, (uint32_t)h->flag, 4);
+    rmq__out_be(w, (uint32_t)rlen, 4);
+    rmq__out_put(w, h->remark.ptr, rlen);
+    rmq__out_be(w, (uint32_t)ext, 4);
+    for (i = 0; i < n; i++) {
+        if (!f[i].key.len || !f[i].value.len) continue;
+        rmq__out_be(w, (uint32_t)f[i].key.len, 2);
+        rmq__out_put(w, f[i].key.ptr, f[i].key.len);
+        rmq__out_be(w, (uint32_t)f[i].value.len, 4);
+        rmq__out_put(w, f[i].value.ptr, f[i].value.len);
+    }
+}
+#endif
+
+/* The header of h with ext fields f[0..n), in the serialization h names,
+ * into out when it fits in cap; its size either way. */
+RMQ__FN size_t rmq__ser_header(uint8_t *out, size_t cap, const rmq__head *h, const rmq_ext_field *f, size_t n)
+{
+    rmq__out w;
+    w.p = out;
+    w.len = 0;
+    w.cap = cap;
+#ifndef RMQ_NO_BINARY_HEADER
+    if (h->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__ser_binary(&w, h, f, n);
+    else
+#endif
+        rmq__ser_json(&w, h, f, n);
+    return w.len;
+}
+
+/* The 8-byte prefix and the header; the body (body_len bytes) goes after
+ * it, from wherever it lives. The size either way; 0 when no frame of the
+ * protocol can carry it. */
+RMQ__FN size_t rmq__ser_frame(uint8_t *out, size_t cap, const rmq__head *h, const rmq_ext_field *f, size_t n,
+                              size_t body_len)
+{
+    size_t hlen = rmq__ser_header(cap >= 8 ? out + 8 : NULL, cap >= 8 ? cap - 8 : 0, h, f, n);
+    if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return 0;
+    if (out && 8 + hlen <= cap) {
+        rmq__be32_put(out, (uint32_t)(4 + hlen + body_len));
+        rmq__be32_put(out + 4, ((uint32_t)h->serialize << 24) | (uint32_t)hlen);
+    }
+    return 8 + hlen;
+}
+
+/* A command (a test's, an RPC hook's) appended to b as a frame's prefix
+ * and header. */
+RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
+{
+    rmq__head h;
+    size_t len;
+    rmq__head_of(c, &h);
+    len = rmq__ser_frame(NULL, 0, &h, c->ext, c->next, body_len);
+    if (!len || rmq__buf_reserve(b, len)) return -1;
+    b->len += rmq__ser_frame(b->p + b->len, len, &h, c->ext, c->next, body_len);
+    return 0;
+}
+
+#ifndef RMQ_NO_FAST_PATH
+/* The send serializer's pieces of the JSON header after the ext fields. */
+static const char rmq__jh_flag[] = ",\"flag\":", rmq__jh_lang[] = ",\"language\":", rmq__jh_opaque[] = ",\"opaque\":",
+                  rmq__jh_remark[] = ",\"remark\":", rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
 #define RMQ__JH(o, lit) (RMQ_MEMCPY((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
 
 RMQ__FN int rmq__json_lang(const rmq_command *c)
 {
     return (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
-}
-
-/* Exact but for the four numbers, which are given their longest (an int32
- * takes at most 11 characters): no conversion twice. */
-RMQ__FN size_t rmq__header_json_len(const rmq_command *c)
-{
-    size_t i, n = sizeof rmq__jh_code + sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque +
-                  sizeof rmq__jh_tail - 5 + 1 + 4 * 11;
-    n += RMQ_STRLEN(rmq__language_names[rmq__json_lang(c)]) + 2;
-    if (c->next) n += sizeof rmq__jh_ext - 1 + 1;
-    for (i = 0; i < c->next; i++)
-        n += (i > 0) + 1 + rmq__json_esc_len(c->ext[i].key.ptr, c->ext[i].key.len) +
-             rmq__json_esc_len(c->ext[i].value.ptr, c->ext[i].value.len);
-    if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
-    return n;
-}
-
-/* Writes what rmq__header_json_len counted (at most); returns the end. */
-RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c);
-
-RMQ__FN uint8_t *rmq__header_json_put(uint8_t *o, const rmq_command *c)
-{
-    size_t i;
-    RMQ__JH(o, rmq__jh_code);
-    o += rmq__i64_to_dec((char *)o, c->code);
-    if (c->next) {
-        RMQ__JH(o, rmq__jh_ext);
-        for (i = 0; i < c->next; i++) {
-            if (i) *o++ = ',';
-            o += rmq__json_esc(o, c->ext[i].key.ptr, c->ext[i].key.len);
-            *o++ = ':';
-            o += rmq__json_esc(o, c->ext[i].value.ptr, c->ext[i].value.len);
-        }
-        *o++ = '}';
-    }
-    return rmq__header_json_tail(o, c);
 }
 
 /* From ,"flag": to the end. */
@@ -2449,44 +2533,6 @@ RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
     RMQ__JH(o, rmq__jh_tail);
     o += rmq__i64_to_dec((char *)o, c->version);
     *o++ = '}';
-    return o;
-}
-
-#endif
-
-#ifndef RMQ_NO_BINARY_HEADER
-/* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
- * decode as null on the Java side, so empty ext values are left out. */
-RMQ__FN size_t rmq__header_binary_len(const rmq_command *c)
-{
-    size_t i, n = 21 + (c->remark.ptr ? c->remark.len : 0);
-    for (i = 0; i < c->next; i++)
-        if (c->ext[i].value.len && c->ext[i].key.len) n += 6 + c->ext[i].key.len + c->ext[i].value.len;
-    return n;
-}
-
-static uint8_t *rmq__put_be32(uint8_t *o, uint32_t v) { rmq__be32_put(o, v); return o + 4; }
-static uint8_t *rmq__put_be16(uint8_t *o, uint32_t v) { o[0] = (uint8_t)(v >> 8); o[1] = (uint8_t)v; return o + 2; }
-
-RMQ__FN uint8_t *rmq__header_binary_put(uint8_t *o, const rmq_command *c, size_t hlen)
-{
-    size_t i, rlen = c->remark.ptr ? c->remark.len : 0;
-    o = rmq__put_be16(o, (uint16_t)c->code);
-    *o++ = (uint8_t)c->language;
-    o = rmq__put_be16(o, (uint16_t)c->version);
-    o = rmq__put_be32(o, (uint32_t)c->opaque);
-    o = rmq__put_be32(o, (uint32_t)c->flag);
-    o = rmq__put_be32(o, (uint32_t)rlen);
-    o = rmq__put_bytes(o, c->remark.ptr, rlen);
-    o = rmq__put_be32(o, (uint32_t)(hlen - 21 - rlen));
-    for (i = 0; i < c->next; i++) {
-        const rmq_ext_field *f = &c->ext[i];
-        if (!f->value.len || !f->key.len) continue;
-        o = rmq__put_be16(o, (uint16_t)f->key.len);
-        o = rmq__put_bytes(o, f->key.ptr, f->key.len);
-        o = rmq__put_be32(o, (uint32_t)f->value.len);
-        o = rmq__put_bytes(o, f->value.ptr, f->value.len);
-    }
     return o;
 }
 #endif
@@ -2625,13 +2671,14 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     return rmq__header_json_tail(o, c);
 }
 
-/* The header's length, or a bound (the JSON numbers count their longest). */
+/* The header's length, or a bound (the send serializer counts the JSON
+ * numbers at their longest). */
 RMQ__FN size_t rmq__frame_hlen(const rmq_command *c, const rmq__send_fields *f)
 {
-#ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__header_binary_len(c);
-#endif
-    return f ? rmq__send_json_len(c, f) : rmq__header_json_len(c);
+    rmq__head h;
+    if (f && c->serialize == RMQ_SERIALIZE_JSON) return rmq__send_json_len(c, f);
+    rmq__head_of(c, &h);
+    return rmq__ser_header(NULL, 0, &h, c->ext, c->next);
 }
 
 /* Encodes the 8-byte prefix and the header (hlen from rmq__frame_hlen)
@@ -2643,46 +2690,16 @@ RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send
 {
     size_t at = b->len;
     uint8_t *o;
+    rmq__head h;
     if (rmq__buf_reserve(b, 8 + hlen)) return -1;
     o = b->p + at + 8;
-#ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary_put(o, c, hlen);
-    else
-#endif
-        hlen = (size_t)((f ? rmq__send_json_put(o, c, f) : rmq__header_json_put(o, c)) - o);
+    if (f && c->serialize == RMQ_SERIALIZE_JSON) {
+        hlen = (size_t)(rmq__send_json_put(o, c, f) - o);
+    } else {
+        rmq__head_of(c, &h);
+        hlen = rmq__ser_header(o, hlen, &h, c->ext, c->next);
+    }
     b->len = at + 8 + hlen;
-    if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
-    rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
-    rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
-    return 0;
-}
-
-RMQ__FN RMQ__UNUSED int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
-{
-    return rmq__frame_encode(b, c, NULL, rmq__frame_hlen(c, NULL), body_len);
-}
-#else
-/* Encodes the 8-byte prefix and the header into b, piece by piece; the body
- * (body_len bytes) is written after it by the caller, from wherever it
- * lives. */
-RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
-{
-    size_t at = b->len, hlen, i, guess = 8 + 160 + c->remark.len;
-    /* One allocation for the whole header in the common case: the fixed
-     * keys take under 160 bytes, each field its text plus quotes. */
-    for (i = 0; i < c->next; i++) guess += c->ext[i].key.len + c->ext[i].value.len + 6;
-    if (guess <= b->limit - b->len) rmq__buf_reserve(b, guess);
-    rmq__buf_u32(b, 0);
-    rmq__buf_u32(b, 0);
-#ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) {
-        hlen = rmq__header_binary_len(c);
-        if (!rmq__buf_reserve(b, hlen)) b->len = (size_t)(rmq__header_binary_put(b->p + b->len, c, hlen) - b->p);
-    } else
-#endif
-        rmq__header_json(b, c);
-    if (b->failed) return -1;
-    hlen = b->len - at - 8;
     if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
     rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
     rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
