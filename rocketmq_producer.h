@@ -1927,7 +1927,7 @@ static const uint8_t rmq__json_special_tab[256] = {
 /* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
  * the 0x01/0x02 separators of a property string. UTF-8 passes through. The
  * small writer, piece by piece. */
-RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+RMQ__FN RMQ__UNUSED void rmq__json_str(rmq__buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i, run = 0;
@@ -2011,14 +2011,13 @@ RMQ__FN size_t rmq__json_esc_len(const char *s, size_t n)
     return len;
 }
 
-RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+RMQ__FN RMQ__UNUSED void rmq__json_str(rmq__buf *b, const char *s, size_t n)
 {
     if (rmq__buf_reserve(b, rmq__json_esc_len(s, n))) return;
     b->len += rmq__json_esc(b->p + b->len, s, n);
 }
 #endif
 
-RMQ__FN void rmq__json_cstr(rmq__buf *b, const char *s) { rmq__json_str(b, s, RMQ_STRLEN(s)); }
 
 /* -- JSON tokenizer ------------------------------------------------------ */
 /* jsmn's idea: tokens point into the input, the caller owns the token array,
@@ -2504,6 +2503,160 @@ RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t bod
     b->len += rmq__ser_frame(b->p + b->len, len, &h, c->ext, c->next, body_len);
     return 0;
 }
+
+/* -- the requests the client writes --------------------------------------- */
+/* A request as a layer above the remoting hands it over: its code, version
+ * and ext fields in wire order, built from the values by the functions
+ * below (one per Java request header); the remoting adds the opaque, flag,
+ * language and serialization and writes it with rmq__ser_frame. The fields
+ * point into the caller's memory (its strings, and num arrays it owns for
+ * the numbers' text), which outlives the call that sends the request. */
+typedef struct rmq__rq {
+    int32_t code, version;
+    rmq_ext_field *f;
+    size_t n;
+} rmq__rq;
+
+#define RMQ__REQUEST_FIELDS 8   /* the most of any request here */
+
+RMQ__FN void rmq__rq_init(rmq__rq *rq, rmq_ext_field *f, int32_t code)
+{
+    rq->code = code;
+    rq->version = RMQ_PROTOCOL_VERSION;
+    rq->f = f;
+    rq->n = 0;
+}
+
+/* A NULL value leaves the field out, as rmq_command_put_ext refuses it. */
+RMQ__FN void rmq__rq_put(rmq__rq *rq, const char *key, const char *value)
+{
+    if (!value) return;
+    rq->f[rq->n].key = rmq__cslice(key);
+    rq->f[rq->n].value = rmq__cslice(value);
+    rq->n++;
+}
+
+RMQ__FN RMQ__UNUSED void rmq__rq_put_dec(rmq__rq *rq, const char *key, char *num, int64_t v)
+{
+    num[rmq__i64_to_dec(num, v)] = '\0';
+    rmq__rq_put(rq, key, num);
+}
+
+/* GET_ROUTEINFO_BY_TOPIC (GetRouteInfoRequestHeader), 2 fields: 4.9.4+
+ * name servers are asked for standard JSON (fastjson's form is read too). */
+RMQ__FN void rmq__rq_route_query(rmq__rq *rq, rmq_ext_field *f, const char *topic)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC);
+    rmq__rq_put(rq, "topic", topic);
+    rmq__rq_put(rq, "acceptStandardJsonOnly", "true");
+}
+
+/* UNREGISTER_CLIENT (UnregisterClientRequestHeader) of a producer group,
+ * 2 fields. */
+RMQ__FN void rmq__rq_unregister(rmq__rq *rq, rmq_ext_field *f, const char *client_id, const char *group)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_UNREGISTER_CLIENT);
+    rmq__rq_put(rq, "clientID", client_id);
+    rmq__rq_put(rq, "producerGroup", group);
+}
+
+/* HeartbeatData of a producer-only client: its id and its groups. The
+ * body's size either way; written into out when it fits in cap. */
+RMQ__FN size_t rmq__ser_heartbeat_body(uint8_t *out, size_t cap, const char *client_id, const char *const *groups,
+                                       size_t n)
+{
+    rmq__out w;
+    size_t i;
+    w.p = out;
+    w.len = 0;
+    w.cap = cap;
+    rmq__out_str(&w, "{\"clientID\":");
+    rmq__out_json(&w, client_id, RMQ_STRLEN(client_id));
+    rmq__out_str(&w, ",\"consumerDataSet\":[],\"producerDataSet\":[");
+    for (i = 0; i < n; i++) {
+        rmq__out_str(&w, i ? ",{\"groupName\":" : "{\"groupName\":");
+        rmq__out_json(&w, groups[i], RMQ_STRLEN(groups[i]));
+        rmq__out_put(&w, "}", 1);
+    }
+    rmq__out_str(&w, "]}");
+    return w.len;
+}
+
+#ifndef RMQ_NO_TRANSACTION
+/* END_TRANSACTION (EndTransactionRequestHeader), up to 8 fields, 3
+ * numbers; an empty transaction id or broker name is left out. */
+RMQ__FN void rmq__rq_end_transaction(rmq__rq *rq, rmq_ext_field *f, char (*num)[24], const char *group,
+                                     int64_t tran_offset, int64_t commit_offset, int32_t state, int from_check,
+                                     const char *msg_id, const char *tx_id, const char *bname)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_END_TRANSACTION);
+    rmq__rq_put(rq, "producerGroup", group);
+    rmq__rq_put_dec(rq, "tranStateTableOffset", num[0], tran_offset);
+    rmq__rq_put_dec(rq, "commitLogOffset", num[1], commit_offset);
+    rmq__rq_put_dec(rq, "commitOrRollback", num[2], state);
+    rmq__rq_put(rq, "fromTransactionCheck", from_check ? "true" : "false");
+    rmq__rq_put(rq, "msgId", msg_id);
+    if (tx_id && *tx_id) rmq__rq_put(rq, "transactionId", tx_id);
+    if (bname && *bname) rmq__rq_put(rq, "bname", bname);
+}
+#endif
+
+#ifndef RMQ_NO_ADMIN
+/* UPDATE_AND_CREATE_TOPIC (CreateTopicRequestHeader), 8 fields, filled as
+ * Java's TopicConfig leaves it: perm read|write, SINGLE_TAG, sys flag 0,
+ * not ordered. num holds the queue count's text. */
+RMQ__FN void rmq__rq_create_topic(rmq__rq *rq, rmq_ext_field *f, char *num, const char *key, const char *topic,
+                                  int32_t queue_num)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_UPDATE_AND_CREATE_TOPIC);
+    rmq__rq_put(rq, "topic", topic);
+    rmq__rq_put(rq, "defaultTopic", key);
+    rmq__rq_put_dec(rq, "readQueueNums", num, queue_num);
+    rmq__rq_put(rq, "writeQueueNums", num);
+    rmq__rq_put(rq, "perm", "6");
+    rmq__rq_put(rq, "topicFilterType", "SINGLE_TAG");
+    rmq__rq_put(rq, "topicSysFlag", "0");
+    rmq__rq_put(rq, "order", "false");
+}
+
+/* SEARCH_OFFSET_BY_TIMESTAMP, GET_MAX_OFFSET, GET_MIN_OFFSET and
+ * GET_EARLIEST_MSG_STORETIME: a queue (and for the search a timestamp),
+ * up to 4 fields, 2 numbers. */
+RMQ__FN void rmq__rq_queue_query(rmq__rq *rq, rmq_ext_field *f, char (*num)[24], int32_t code, const char *topic,
+                                 int32_t queue_id, const int64_t *timestamp, const char *bname)
+{
+    rmq__rq_init(rq, f, code);
+    rmq__rq_put(rq, "topic", topic);
+    rmq__rq_put_dec(rq, "queueId", num[0], queue_id);
+    if (timestamp) rmq__rq_put_dec(rq, "timestamp", num[1], *timestamp);
+    rmq__rq_put(rq, "bname", bname);
+}
+
+/* VIEW_MESSAGE_BY_ID (ViewMessageRequestHeader): 1 field, its number. */
+RMQ__FN void rmq__rq_view_message(rmq__rq *rq, rmq_ext_field *f, char *num, int64_t offset)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_VIEW_MESSAGE_BY_ID);
+    rmq__rq_put_dec(rq, "offset", num, offset);
+}
+
+/* Below 400 (V4_9_3) a 5.x broker leaves _UNIQUE_KEY_QUERY out of the ACL
+ * signature, as every 4.9.x broker does at any version. */
+#define RMQ__QUERY_VERSION 399
+
+/* QUERY_MESSAGE (QueryMessageRequestHeader), 6 fields, 3 numbers. */
+RMQ__FN void rmq__rq_query_message(rmq__rq *rq, rmq_ext_field *f, char (*num)[24], const char *topic,
+                                   const char *key, int32_t max_num, int64_t begin_ms, int64_t end_ms, int uniq)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_QUERY_MESSAGE);
+    rq->version = RMQ__QUERY_VERSION;
+    rmq__rq_put(rq, "topic", topic);
+    rmq__rq_put(rq, "key", key);
+    rmq__rq_put_dec(rq, "maxNum", num[0], max_num);
+    rmq__rq_put_dec(rq, "beginTimestamp", num[1], begin_ms);
+    rmq__rq_put_dec(rq, "endTimestamp", num[2], end_ms);
+    rmq__rq_put(rq, "_UNIQUE_KEY_QUERY", uniq ? "true" : "false");
+}
+#endif
 
 #ifndef RMQ_NO_FAST_PATH
 /* The send serializer's pieces of the JSON header after the ext fields. */
@@ -4326,34 +4479,68 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
 }
 #endif
 
-/* Sends a request. On RMQ_OK, done runs exactly once, later (never from
- * inside this call): with the response, or the error. A oneway request
- * completes when written. The body must stay valid until done. The request
- * is also given back (out may be NULL) so its owner can detach from it. */
-RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                const void *body, size_t body_len, int oneway,
-                                uint32_t deadline, rmq__done_fn done, void *owner, rmq__req **out)
+/* A request written from a header's values and ext fields. With an RPC
+ * hook they become the command it edits (the remoting's own, filled and
+ * encoded within this call), else they go straight to the serializer. */
+static rmq__req *rmq__req_write(rmq__remoting *rm, const char *addr, const rmq__head *h, const rmq_ext_field *f,
+                                size_t n, const void *body, size_t body_len, rmq_err *err)
 {
-    rmq__conn *c = NULL;
     rmq__req *r;
-    rmq_err err = rmq__conn_get(rm, addr, deadline, &c);
-    uint32_t slot = 0;
-    oneway = RMQ__ONEWAY_REQS && oneway;
+    size_t len;
+    if (rm->hook && rm->hook->before) {
+        rmq_command *cmd = &rm->tx;
+        rmq_serialize keep = rm->serialize;
+        rmq__command_init(cmd, h->code, h->opaque, h->flag);
+        cmd->version = h->version;
+        cmd->remark = h->remark;
+        for (; cmd->next < n; cmd->next++) cmd->ext[cmd->next] = f[cmd->next];
+        rm->serialize = h->serialize;
+        r = rmq__req_build(rm, addr, cmd, body, body_len, err);
+        rm->serialize = keep;
+        return r;
+    }
+    len = rmq__ser_frame(NULL, 0, h, f, n, body_len);
+    if (!(r = rmq__req_alloc(rm, 0, err))) return NULL;
+    rmq__buf_init(&r->head, rm->mem, len > 8 ? len : 8);
+    if (!len || rmq__buf_reserve(&r->head, len)) {
+        *err = r->head.failed == RMQ__BUF_NO_MEMORY ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
+        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)h->code);
+        rmq__req_free(rm, r);
+        return NULL;
+    }
+    r->head.len = rmq__ser_frame(r->head.p, len, h, f, n, body_len);
+    r->code = h->code;
+    r->opaque = h->opaque;
+    r->body = (const uint8_t *)body;
+    r->body_len = body_len;
+    return r;
+}
+
+/* The connection to addr and a free opaque for a new request (oneway
+ * requests take none of the RMQ_MAX_INFLIGHT slots). */
+static rmq_err rmq__invoke_prepare(rmq__remoting *rm, const char *addr, int oneway, uint32_t deadline,
+                                   rmq__conn **c, uint32_t *slot, int32_t *opaque)
+{
+    rmq_err err = rmq__conn_get(rm, addr, deadline, c);
     if (err != RMQ_OK) return err;
+    *slot = 0;
     if (!oneway) {
         if (!rm->nfree) {
             rmq__why(&rm->why, "RMQ_MAX_INFLIGHT (%d) requests are in flight", RMQ_MAX_INFLIGHT);
             return RMQ_ERR_BUSY;
         }
-        slot = rm->free_slots[rm->nfree - 1];
-        cmd->opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + slot);
-    } else {
-        cmd->opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT);
-        cmd->flag |= RMQ_FLAG_ONEWAY;
+        *slot = rm->free_slots[rm->nfree - 1];
     }
+    *opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + *slot);
     rm->opaque_seq = (rm->opaque_seq + 1) % (0x7FFFFFFFu / RMQ_MAX_INFLIGHT);
-    r = rmq__req_build(rm, addr, cmd, body, body_len, &err);
-    if (!r) return err;
+    return RMQ_OK;
+}
+
+/* Puts a written request in flight: its slot and deadline, then the
+ * connection's queue. */
+static rmq_err rmq__invoke_start(rmq__remoting *rm, rmq__conn *c, rmq__req *r, uint32_t slot, int oneway,
+                                 uint32_t deadline, rmq__done_fn done, void *owner, rmq__req **out)
+{
     r->oneway = (uint8_t)(oneway != 0);
     r->done = done;
     r->owner = owner;
@@ -4378,24 +4565,65 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
     return RMQ_OK;
 }
 
-RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, rmq_command *cmd, const void *body,
+/* Sends a request. On RMQ_OK, done runs exactly once, later (never from
+ * inside this call): with the response, or the error. A oneway request
+ * completes when written. The body must stay valid until done. The request
+ * is also given back (out may be NULL) so its owner can detach from it. */
+RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                const void *body, size_t body_len, int oneway,
+                                uint32_t deadline, rmq__done_fn done, void *owner, rmq__req **out)
+{
+    rmq__conn *c = NULL;
+    rmq__req *r;
+    uint32_t slot;
+    rmq_err err;
+    oneway = RMQ__ONEWAY_REQS && oneway;
+    err = rmq__invoke_prepare(rm, addr, oneway, deadline, &c, &slot, &cmd->opaque);
+    if (err != RMQ_OK) return err;
+    if (oneway) cmd->flag |= RMQ_FLAG_ONEWAY;
+    r = rmq__req_build(rm, addr, cmd, body, body_len, &err);
+    if (!r) return err;
+    return rmq__invoke_start(rm, c, r, slot, oneway, deadline, done, owner, out);
+}
+
+/* Sends a request the layers above built (rmq__rq_*), as rmq__invoke_req. */
+RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *rq, const void *body,
                             size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner)
 {
-    return rmq__invoke_req(rm, addr, cmd, body, body_len, oneway, deadline, done, owner, NULL);
+    rmq__conn *c = NULL;
+    rmq__req *r;
+    rmq__head h;
+    uint32_t slot;
+    rmq_err err;
+    oneway = RMQ__ONEWAY_REQS && oneway;
+    err = rmq__invoke_prepare(rm, addr, oneway, deadline, &c, &slot, &h.opaque);
+    if (err != RMQ_OK) return err;
+    h.code = rq->code;
+    h.version = rq->version;
+    h.flag = oneway ? RMQ_FLAG_ONEWAY : 0;
+    h.language = rm->language;
+    h.serialize = rm->serialize;
+    h.remark.ptr = NULL;
+    h.remark.len = 0;
+    r = rmq__req_write(rm, addr, &h, rq->f, rq->n, body, body_len, &err);
+    if (!r) return err;
+    return rmq__invoke_start(rm, c, r, slot, oneway, deadline, done, owner, NULL);
 }
 
 /* Answers a request the peer sent, in the serialization it used. */
 RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *req, int32_t code, const char *remark)
 {
-    rmq_command *resp = &rm->tx;
+    rmq__head h;
     rmq__req *r;
     rmq_err err;
-    rmq_serialize keep = rm->serialize;
-    rmq__command_init(resp, code, req->opaque, RMQ_FLAG_RESPONSE);
-    if (remark) resp->remark = rmq__cslice(remark);
-    rm->serialize = req->serialize;
-    r = rmq__req_build(rm, c->addr, resp, NULL, 0, &err);
-    rm->serialize = keep;
+    h.code = code;
+    h.opaque = req->opaque;
+    h.flag = RMQ_FLAG_RESPONSE;
+    h.version = RMQ_PROTOCOL_VERSION;
+    h.language = rm->language;
+    h.serialize = req->serialize;
+    h.remark = remark ? rmq__cslice(remark) : rmq__cslice(NULL);
+    r = rmq__req_write(rm, c->addr, &h, NULL, 0, NULL, 0, &err);
     if (!r) return;
     r->is_response = 1;
     rm->in_invoke++;                  /* a failed write is finished later, not mid-parse */
@@ -5433,7 +5661,8 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
  * that cannot be reached passes the query to the next. */
 RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
 {
-    rmq_command *cmd = &in->rm.tx;
+    rmq__rq rq;
+    rmq_ext_field f[2];
     rmq_err err = RMQ_ERR_NO_NAMESRV;
     const char *topic = ask_default ? in->create_topic_key : rt->topic;
     if (rt->fetching) return;
@@ -5447,12 +5676,9 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
         rt->awaiting_namesrv = 0;
     }
 #endif
+    rmq__rq_route_query(&rq, f, topic);
     while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
-        rmq__command_init(cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
-        rmq_command_put_ext(cmd, "topic", topic);
-        /* ask 4.9.4+ name servers for standard JSON (fastjson's form is read too) */
-        rmq_command_put_ext(cmd, "acceptStandardJsonOnly", "true");
-        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], cmd, NULL, 0, 0,
+        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], &rq, NULL, 0, 0,
                           rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt);
         if (err == RMQ_OK) { rt->fetching = 1; return; }
         in->ns_index = (in->ns_index + 1) % in->nnamesrv;
@@ -5590,22 +5816,18 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
     RMQ_FREE(in->mem, hb);
 }
 
-/* HeartbeatData: the client id and every producer group of the instance. */
+/* HeartbeatData of the instance: its client id and every producer group,
+ * into b (bounded by b's limit). */
 RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
 {
-    int i, first = 1;
-    rmq__buf_puts(b, "{\"clientID\":");
-    rmq__json_cstr(b, in->client_id);
-    rmq__buf_puts(b, ",\"consumerDataSet\":[],\"producerDataSet\":[");
-    for (i = 0; i < RMQ_MAX_PRODUCERS; i++) {
-        if (!in->producers[i]) continue;
-        if (!first) rmq__buf_putc(b, ',');
-        rmq__buf_puts(b, "{\"groupName\":");
-        rmq__json_cstr(b, in->groups[i]);
-        rmq__buf_putc(b, '}');
-        first = 0;
-    }
-    rmq__buf_puts(b, "]}");
+    const char *groups[RMQ_MAX_PRODUCERS];
+    size_t n = 0, len;
+    int i;
+    for (i = 0; i < RMQ_MAX_PRODUCERS; i++)
+        if (in->producers[i]) groups[n++] = in->groups[i];
+    len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, groups, n);
+    if (rmq__buf_reserve(b, len)) return;
+    b->len += rmq__ser_heartbeat_body(b->p + b->len, len, in->client_id, groups, n);
 }
 
 RMQ__FN int rmq__conn_index(const rmq__inst *in, const rmq__conn *c) { return (int)(c - in->rm.conns); }
@@ -5625,7 +5847,7 @@ RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
     rmq__hb *hb;
-    rmq_command *cmd = &in->rm.tx;
+    rmq__rq rq;
     rmq__conn *c;
     rmq_err err;
     uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
@@ -5638,9 +5860,9 @@ RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
     hb->broker = b;
     rmq__buf_init(&hb->body, in->mem, 64 * 1024);
     rmq__heartbeat_body(in, &hb->body);
-    rmq__command_init(cmd, RMQ_REQ_HEART_BEAT, 0, 0);
+    rmq__rq_init(&rq, NULL, RMQ_REQ_HEART_BEAT);
     err = hb->body.failed ? RMQ_ERR_NO_MEMORY
-        : rmq__invoke(&in->rm, addr, cmd, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb);
+        : rmq__invoke(&in->rm, addr, &rq, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb);
     if (err != RMQ_OK) { rmq__buf_free(&hb->body); RMQ_FREE(in->mem, hb); return err; }
     in->brokers[b].hb_gen = rmq__conn_generation(in, c);
     return RMQ_OK;
@@ -7918,21 +8140,12 @@ RMQ__FN rmq_err rmq__end_transaction(rmq__inst *in, const char *addr, const char
                                      int64_t commit_offset, rmq_transaction_state state, const char *msg_id,
                                      const char *tx_id, const char *bname, int from_check)
 {
-    rmq_command *cmd = &in->rm.tx;
-    char n1[24], n2[24], n3[24];
-    n1[rmq__i64_to_dec(n1, tran_offset)] = 0;
-    n2[rmq__i64_to_dec(n2, commit_offset)] = 0;
-    n3[rmq__i64_to_dec(n3, (int64_t)state)] = 0;
-    rmq__command_init(cmd, RMQ_REQ_END_TRANSACTION, 0, 0);
-    rmq_command_put_ext(cmd, "producerGroup", group);
-    rmq_command_put_ext(cmd, "tranStateTableOffset", n1);
-    rmq_command_put_ext(cmd, "commitLogOffset", n2);
-    rmq_command_put_ext(cmd, "commitOrRollback", n3);
-    rmq_command_put_ext(cmd, "fromTransactionCheck", from_check ? "true" : "false");
-    rmq_command_put_ext(cmd, "msgId", msg_id);
-    if (tx_id && *tx_id) rmq_command_put_ext(cmd, "transactionId", tx_id);
-    if (bname && *bname) rmq_command_put_ext(cmd, "bname", bname);
-    return rmq__invoke(&in->rm, addr, cmd, NULL, 0, 1, rmq__now(&in->rm) + in->api_timeout_ms, rmq__end_tx_done, NULL);
+    rmq__rq rq;
+    rmq_ext_field f[RMQ__REQUEST_FIELDS];
+    char num[3][24];
+    rmq__rq_end_transaction(&rq, f, num, group, tran_offset, commit_offset, (int32_t)state, from_check, msg_id, tx_id,
+                            bname);
+    return rmq__invoke(&in->rm, addr, &rq, NULL, 0, 1, rmq__now(&in->rm) + in->api_timeout_ms, rmq__end_tx_done, NULL);
 }
 
 RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rmq_local_transaction_fn local,
@@ -8177,7 +8390,7 @@ static int rmq__call_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq_
  * answer came: its code is call->code, which the caller judges (see
  * rmq__call_refused). what names the request in a failure's reason. */
 RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *what, const char *addr,
-                               rmq_command *cmd, const void *body, size_t len, uint32_t timeout_ms)
+                               const rmq__rq *rq, const void *body, size_t len, uint32_t timeout_ms)
 {
     rmq__inst *in = p->in;
     rmq_err err;
@@ -8186,7 +8399,7 @@ RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *wha
     call->code = -1;
     call->remark[0] = '\0';
     call->why.fmt[0] = NULL;
-    err = rmq__invoke(&in->rm, addr, cmd, body, len, 0, rmq__now(&in->rm) + timeout_ms, rmq__call_done, call);
+    err = rmq__invoke(&in->rm, addr, rq, body, len, 0, rmq__now(&in->rm) + timeout_ms, rmq__call_done, call);
     if (err != RMQ_OK) return rmq__fail(p, err, "%s to %s not sent: %r", what, addr, &in->rm.why);
     while (!call->done) rmq__run(in, rmq__call_is_done, call, rmq__now(&in->rm) + 1000u, 0);
     if (call->err != RMQ_OK) {
@@ -8423,15 +8636,14 @@ RMQ__FN void rmq__unregister_all(rmq_producer *p)
 {
     rmq__inst *in = p->in;
     uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
+    rmq__rq rq;
+    rmq_ext_field f[2];
     int b, a;
+    rmq__rq_unregister(&rq, f, in->client_id, p->cfg.group);
     for (b = 0; b < RMQ_MAX_BROKERS; b++) {
         if (!in->brokers[b].used) continue;
         for (a = 0; a < in->brokers[b].naddrs; a++) {
-            rmq_command *cmd = &in->rm.tx;
-            rmq__command_init(cmd, RMQ_REQ_UNREGISTER_CLIENT, 0, 0);
-            rmq_command_put_ext(cmd, "clientID", in->client_id);
-            rmq_command_put_ext(cmd, "producerGroup", p->cfg.group);
-            if (rmq__invoke(&in->rm, in->brokers[b].addrs[a].addr, cmd, NULL, 0, 0, deadline,
+            if (rmq__invoke(&in->rm, in->brokers[b].addrs[a].addr, &rq, NULL, 0, 0, deadline,
                             rmq__unregister_done, in) == RMQ_OK)
                 in->unregister_left++;
         }
@@ -8726,16 +8938,15 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     rmq__inst *in = p->in;
     rmq__call call;
     rmq_err err = RMQ_ERR_NO_NAMESRV;
+    rmq__rq rq;
+    rmq_ext_field f[2];
     int tries;
     call.take = rmq__admin_take_route;
     call.arg = ar;
+    rmq__rq_route_query(&rq, f, topic);
     for (tries = 0; tries < in->nnamesrv; tries++) {
         const char *ns = in->namesrv[in->ns_index];
-        rmq_command *cmd = &in->rm.tx;
-        rmq__command_init(cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
-        rmq_command_put_ext(cmd, "topic", topic);
-        rmq_command_put_ext(cmd, "acceptStandardJsonOnly", "true");
-        err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+        err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, &rq, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code != RMQ_CODE_SUCCESS)
             return rmq__fail(p, RMQ_ERR_NO_ROUTE, "create new topic failed: name server %s has no route of %s (%s)", ns,
                              topic, rmq_response_code_name(call.code));
@@ -8746,22 +8957,6 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     return err;
 }
 
-/* UPDATE_AND_CREATE_TOPIC (CreateTopicRequestHeader) filled as Java's
- * TopicConfig leaves it: perm read|write, SINGLE_TAG, sys flag 0, not
- * ordered. */
-RMQ__FN void rmq__admin_create_request(rmq_command *cmd, const char *key, const char *topic, const char *nums)
-{
-    rmq__command_init(cmd, RMQ_REQ_UPDATE_AND_CREATE_TOPIC, 0, 0);
-    rmq_command_put_ext(cmd, "topic", topic);
-    rmq_command_put_ext(cmd, "defaultTopic", key);
-    rmq_command_put_ext(cmd, "readQueueNums", nums);
-    rmq_command_put_ext(cmd, "writeQueueNums", nums);
-    rmq_command_put_ext(cmd, "perm", "6");
-    rmq_command_put_ext(cmd, "topicFilterType", "SINGLE_TAG");
-    rmq_command_put_ext(cmd, "topicSysFlag", "0");
-    rmq_command_put_ext(cmd, "order", "false");
-}
-
 /* One broker group: up to RMQ__ADMIN_CREATE_TRIES requests, the first
  * accepted ends it (each failure is recorded, the last one stays). */
 RMQ__FN rmq_err rmq__admin_create_on(rmq_producer *p, const rmq__admin_master *m, const char *key, const char *topic,
@@ -8769,16 +8964,17 @@ RMQ__FN rmq_err rmq__admin_create_on(rmq_producer *p, const rmq__admin_master *m
 {
     rmq__inst *in = p->in;
     rmq__call call;
-    char addr[RMQ_ADDR_MAX_LEN + 1], nums[12];
+    char addr[RMQ_ADDR_MAX_LEN + 1], num[24];
+    rmq__rq rq;
+    rmq_ext_field f[RMQ__REQUEST_FIELDS];
     rmq_err err = RMQ_OK;
     int i;
     call.take = NULL;
     call.arg = NULL;
     rmq__strlcpy(addr, rmq__vip_addr(in, p->cfg.vip_channel, m->addr), sizeof addr);
-    nums[rmq__i64_to_dec(nums, queue_num)] = '\0';
+    rmq__rq_create_topic(&rq, f, num, key, topic, queue_num);
     for (i = 0; i < RMQ__ADMIN_CREATE_TRIES; i++) {
-        rmq__admin_create_request(&in->rm.tx, key, topic, nums);
-        err = rmq__call_sync(p, &call, "UPDATE_AND_CREATE_TOPIC", addr, &in->rm.tx, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+        err = rmq__call_sync(p, &call, "UPDATE_AND_CREATE_TOPIC", addr, &rq, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code == RMQ_CODE_SUCCESS) return RMQ_OK;
         if (err == RMQ_OK) err = rmq__call_refused(p, &call, "UPDATE_AND_CREATE_TOPIC", addr);
     }
@@ -8867,11 +9063,12 @@ RMQ__FN rmq_err rmq__admin_queue_master(rmq_producer *p, const rmq_queue *q, cha
 RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char *what, const rmq_queue *q,
                                       const int64_t *timestamp, const char *answer, int64_t *out)
 {
-    char addr[RMQ_ADDR_MAX_LEN + 1], qid[12], ts[24];
+    char addr[RMQ_ADDR_MAX_LEN + 1], nums[2][24];
     rmq_queue wq;
     rmq__admin_num num;
     rmq__call call;
-    rmq_command *cmd;
+    rmq__rq rq;
+    rmq_ext_field f[4];
     rmq_err err = rmq__check_running(p, 1);
     if (err != RMQ_OK) return err;
     if (!q || !out || rmq__is_blank(q->topic) || rmq__is_blank(q->broker_name) || q->queue_id < 0)
@@ -8882,21 +9079,12 @@ RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char 
     q = &wq;
     err = rmq__admin_queue_master(p, q, addr);
     if (err != RMQ_OK) return err;
-    qid[rmq__i64_to_dec(qid, q->queue_id)] = '\0';
-    cmd = &p->in->rm.tx;
-    rmq__command_init(cmd, code, 0, 0);
-    rmq_command_put_ext(cmd, "topic", q->topic);
-    rmq_command_put_ext(cmd, "queueId", qid);
-    if (timestamp) {
-        ts[rmq__i64_to_dec(ts, *timestamp)] = '\0';
-        rmq_command_put_ext(cmd, "timestamp", ts);
-    }
-    rmq_command_put_ext(cmd, "bname", q->broker_name);
+    rmq__rq_queue_query(&rq, f, nums, code, q->topic, q->queue_id, timestamp, q->broker_name);
     num.key = answer;
     num.value = 0;
     call.take = rmq__admin_take_num;
     call.arg = &num;
-    err = rmq__call_sync(p, &call, what, addr, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+    err = rmq__call_sync(p, &call, what, addr, &rq, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
     if (err != RMQ_OK) return err;
     if (call.code != RMQ_CODE_SUCCESS) return rmq__call_refused(p, &call, what, addr);
     *out = num.value;
@@ -8960,9 +9148,6 @@ RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q, 
  * each broker, as Java's does. */
 #define RMQ__ADMIN_TIMEOUT_MS 6000u
 #define RMQ__QUERY_TIMEOUT_MS (3u * RMQ__ADMIN_TIMEOUT_MS)
-/* Below 400 (V4_9_3) a 5.x broker leaves _UNIQUE_KEY_QUERY out of the ACL
- * signature, as every 4.9.x broker does at any version (section 9). */
-#define RMQ__QUERY_VERSION 399
 /* queryMessageByUniqKey's maxNum (the broker forces its own 32 anyway). */
 #define RMQ__UNIQ_QUERY_MAX 32
 
@@ -9053,7 +9238,8 @@ static rmq_err rmq__view_take(rmq__call *call, const rmq_command *resp)
 
 RMQ__FN rmq_err rmq__view(rmq_producer *p, const char *offset_msg_id, rmq_message_ext *out)
 {
-    rmq_command *cmd = &p->in->rm.tx;
+    rmq__rq rq;
+    rmq_ext_field f[1];
     rmq__call call;
     rmq__view_arg v;
     char addr[RMQ_ADDR_MAX_LEN + 1], num[24];
@@ -9062,15 +9248,13 @@ RMQ__FN rmq_err rmq__view(rmq_producer *p, const char *offset_msg_id, rmq_messag
     if (rmq_offset_msg_id_decode(offset_msg_id, addr, sizeof addr, &offset) != RMQ_OK)
         return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s is not an offset message id (32 or 56 hex digits: store host, port, commit-log offset)",
                          offset_msg_id ? offset_msg_id : "(null)");
-    num[rmq__i64_to_dec(num, offset)] = 0;
-    rmq__command_init(cmd, RMQ_REQ_VIEW_MESSAGE_BY_ID, 0, 0);
-    rmq_command_put_ext(cmd, "offset", num);
+    rmq__rq_view_message(&rq, f, num, offset);
     v.p = p;
     v.broker_name = rmq__broker_of_addr(p->in, addr);
     v.out = out;
     call.take = rmq__view_take;
     call.arg = &v;
-    err = rmq__call_sync(p, &call, "VIEW_MESSAGE_BY_ID", addr, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+    err = rmq__call_sync(p, &call, "VIEW_MESSAGE_BY_ID", addr, &rq, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
     if (err != RMQ_OK) { rmq_message_ext_free(p, out); return err; }
     return call.code == RMQ_CODE_SUCCESS ? RMQ_OK : rmq__call_refused(p, &call, "VIEW_MESSAGE_BY_ID", addr);
 }
@@ -9220,42 +9404,27 @@ RMQ__FN size_t rmq__query_targets(rmq__inst *in, const rmq__route *rt, rmq__quer
     return n;
 }
 
-/* The request for every broker: Java's header, _UNIQUE_KEY_QUERY as a
- * plain ext field at a version whose signature leaves it out. */
-RMQ__FN void rmq__query_command(rmq_command *cmd, const rmq__query *q, int max_num, char nums[3][24],
-                                int64_t begin_ms, int64_t end_ms)
-{
-    nums[0][rmq__i64_to_dec(nums[0], max_num)] = 0;
-    nums[1][rmq__i64_to_dec(nums[1], begin_ms)] = 0;
-    nums[2][rmq__i64_to_dec(nums[2], end_ms)] = 0;
-    rmq__command_init(cmd, RMQ_REQ_QUERY_MESSAGE, 0, 0);
-    cmd->version = RMQ__QUERY_VERSION;
-    rmq_command_put_ext(cmd, "topic", q->topic);
-    rmq_command_put_ext(cmd, "key", q->key);
-    rmq_command_put_ext(cmd, "maxNum", nums[0]);
-    rmq_command_put_ext(cmd, "beginTimestamp", nums[1]);
-    rmq_command_put_ext(cmd, "endTimestamp", nums[2]);
-    rmq_command_put_ext(cmd, "_UNIQUE_KEY_QUERY", q->uniq ? "true" : "false");
-}
-
 /* Sends to every broker at once, then runs the loop until each answered
  * or reached its own deadline (Java's CountDownLatch). */
 RMQ__FN rmq_err rmq__query_send_all(rmq_producer *p, const rmq__query *q, rmq__query_one *all, int max_num,
                                     int64_t begin_ms, int64_t end_ms)
 {
     rmq__inst *in = p->in;
-    rmq_command *cmd = &in->rm.tx;
+    rmq__rq rq;
+    rmq_ext_field f[6];
     char nums[3][24];
     size_t i, sent = 0;
     rmq_err err = RMQ_OK;
+    /* Java's header, _UNIQUE_KEY_QUERY as a plain ext field at a version
+     * whose signature leaves it out */
+    rmq__rq_query_message(&rq, f, nums, q->topic, q->key, max_num, begin_ms, end_ms, q->uniq);
     for (i = 0; all[i].q; i++) {
-        rmq__query_command(cmd, q, max_num, nums, begin_ms, end_ms);
         all[i].call.take = rmq__query_take;
         all[i].call.arg = &all[i];
         all[i].call.err = RMQ_OK;
         all[i].call.code = -1;
         all[i].call.why.fmt[0] = NULL;
-        err = rmq__invoke(&in->rm, all[i].addr, cmd, NULL, 0, 0, rmq__now(&in->rm) + RMQ__QUERY_TIMEOUT_MS,
+        err = rmq__invoke(&in->rm, all[i].addr, &rq, NULL, 0, 0, rmq__now(&in->rm) + RMQ__QUERY_TIMEOUT_MS,
                           rmq__call_done, &all[i].call);
         if (err == RMQ_OK) { all[i].sent = 1; sent++; }
         else { all[i].call.err = err; all[i].call.why = in->rm.why; }
