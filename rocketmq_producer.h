@@ -2387,8 +2387,9 @@ RMQ__FN void rmq__out_json(rmq__out *w, const char *s, size_t n)
 /* The values every RemotingCommand header has; a request's own values are
  * its ext fields, given apart, in the order they go on the wire. */
 typedef struct rmq__head {
-    int32_t code, opaque, flag, version, language;
-    rmq_serialize serialize;
+    int32_t code, opaque, flag, version;
+    uint8_t language;           /* LanguageCode ordinal */
+    uint8_t serialize;          /* rmq_serialize */
     rmq_slice remark;           /* ptr NULL: absent */
 } rmq__head;
 
@@ -2398,8 +2399,8 @@ RMQ__FN void rmq__head_of(const rmq_command *c, rmq__head *h)
     h->opaque = c->opaque;
     h->flag = c->flag;
     h->version = c->version;
-    h->language = c->language;
-    h->serialize = c->serialize;
+    h->language = (uint8_t)c->language;
+    h->serialize = (uint8_t)c->serialize;
     h->remark = c->remark;
 }
 
@@ -2407,7 +2408,7 @@ RMQ__FN void rmq__head_of(const rmq_command *c, rmq__head *h)
 RMQ__FN void rmq__ser_json(rmq__out *w, const rmq__head *h, const rmq_ext_field *f, size_t n)
 {
     size_t i;
-    int lang = (h->language >= 0 && h->language < RMQ__LANGUAGE_COUNT) ? h->language : 7;
+    int lang = h->language < RMQ__LANGUAGE_COUNT ? h->language : 7;
     rmq__out_str(w, "{\"code\":");
     rmq__out_dec(w, h->code);
     for (i = 0; i < n; i++) {
@@ -2515,9 +2516,11 @@ typedef struct rmq__rq {
     int32_t code, version;
     rmq_ext_field *f;
     size_t n;
+    rmq_command *cmd;           /* instead of the above: a command (the send's) */
 } rmq__rq;
 
 #define RMQ__REQUEST_FIELDS 8   /* the most of any request here */
+#define RMQ__DEC_MAX 21         /* an int64's decimal text and its NUL */
 
 RMQ__FN void rmq__rq_init(rmq__rq *rq, rmq_ext_field *f, int32_t code)
 {
@@ -2525,6 +2528,7 @@ RMQ__FN void rmq__rq_init(rmq__rq *rq, rmq_ext_field *f, int32_t code)
     rq->version = RMQ_PROTOCOL_VERSION;
     rq->f = f;
     rq->n = 0;
+    rq->cmd = NULL;
 }
 
 /* A NULL value leaves the field out, as rmq_command_put_ext refuses it. */
@@ -2585,7 +2589,7 @@ RMQ__FN size_t rmq__ser_heartbeat_body(uint8_t *out, size_t cap, const char *cli
 #ifndef RMQ_NO_TRANSACTION
 /* END_TRANSACTION (EndTransactionRequestHeader), up to 8 fields, 3
  * numbers; an empty transaction id or broker name is left out. */
-RMQ__FN void rmq__rq_end_transaction(rmq__rq *rq, rmq_ext_field *f, char (*num)[24], const char *group,
+static RMQ__NOINLINE void rmq__rq_end_transaction(rmq__rq *rq, rmq_ext_field *f, char (*num)[RMQ__DEC_MAX], const char *group,
                                      int64_t tran_offset, int64_t commit_offset, int32_t state, int from_check,
                                      const char *msg_id, const char *tx_id, const char *bname)
 {
@@ -2622,7 +2626,7 @@ RMQ__FN void rmq__rq_create_topic(rmq__rq *rq, rmq_ext_field *f, char *num, cons
 /* SEARCH_OFFSET_BY_TIMESTAMP, GET_MAX_OFFSET, GET_MIN_OFFSET and
  * GET_EARLIEST_MSG_STORETIME: a queue (and for the search a timestamp),
  * up to 4 fields, 2 numbers. */
-RMQ__FN void rmq__rq_queue_query(rmq__rq *rq, rmq_ext_field *f, char (*num)[24], int32_t code, const char *topic,
+RMQ__FN void rmq__rq_queue_query(rmq__rq *rq, rmq_ext_field *f, char (*num)[RMQ__DEC_MAX], int32_t code, const char *topic,
                                  int32_t queue_id, const int64_t *timestamp, const char *bname)
 {
     rmq__rq_init(rq, f, code);
@@ -2644,7 +2648,7 @@ RMQ__FN void rmq__rq_view_message(rmq__rq *rq, rmq_ext_field *f, char *num, int6
 #define RMQ__QUERY_VERSION 399
 
 /* QUERY_MESSAGE (QueryMessageRequestHeader), 6 fields, 3 numbers. */
-RMQ__FN void rmq__rq_query_message(rmq__rq *rq, rmq_ext_field *f, char (*num)[24], const char *topic,
+RMQ__FN void rmq__rq_query_message(rmq__rq *rq, rmq_ext_field *f, char (*num)[RMQ__DEC_MAX], const char *topic,
                                    const char *key, int32_t max_num, int64_t begin_ms, int64_t end_ms, int uniq)
 {
     rmq__rq_init(rq, f, RMQ_REQ_QUERY_MESSAGE);
@@ -4405,13 +4409,14 @@ RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
     rmq__conn_flush(rm, c);
 }
 
-/* Before a command is encoded: what the remoting state sets in it, then
- * the RPC hook, which may add ext fields or refuse. 0 when it may go. */
+/* Before a command is encoded: what the remoting state sets in it (a
+ * response keeps the serialization of the request it answers), then the
+ * RPC hook, which may add ext fields or refuse. 0 when it may go. */
 static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cmd,
                             const void *body, size_t body_len, rmq_err *err)
 {
     cmd->language = rm->language;
-    cmd->serialize = rm->serialize;
+    if (!(cmd->flag & RMQ_FLAG_RESPONSE)) cmd->serialize = rm->serialize;
     cmd->body = (const uint8_t *)body;
     cmd->body_len = body_len;
     if (rm->hook && rm->hook->before) {
@@ -4435,6 +4440,40 @@ static rmq__req *rmq__req_alloc(rmq__remoting *rm, size_t extra, rmq_err *err)
     return r;
 }
 
+/* A new request holding the frame of header h with ext fields f[0..n)
+ * (what rmq__ser_frame writes), its body to follow from where it lives. */
+static rmq__req *rmq__req_frame(rmq__remoting *rm, const rmq__head *h, const rmq_ext_field *f, size_t n,
+                                const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__req *r;
+    size_t len = rmq__ser_frame(NULL, 0, h, f, n, body_len);
+    if (!(r = rmq__req_alloc(rm, 0, err))) return NULL;
+    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
+    if (!len || rmq__buf_reserve(&r->head, len)) {
+        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
+        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)h->code);
+        rmq__req_free(rm, r);
+        return NULL;
+    }
+    r->head.len = rmq__ser_frame(r->head.p, len, h, f, n, body_len);
+    r->code = h->code;
+    r->opaque = h->opaque;
+    r->body = (const uint8_t *)body;
+    r->body_len = body_len;
+    return r;
+}
+
+#ifdef RMQ_NO_FAST_PATH
+/* Encodes a command into a new request. */
+RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                 const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__head h;
+    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
+    rmq__head_of(cmd, &h);
+    return rmq__req_frame(rm, &h, cmd->ext, cmd->next, body, body_len, err);
+}
+#else
 /* After the header was encoded into r (failed: it did not fit). */
 static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_command *cmd, int failed, rmq_err *err)
 {
@@ -4451,17 +4490,6 @@ static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_comm
     return r;
 }
 
-#ifdef RMQ_NO_FAST_PATH
-/* Encodes a command into a new request. */
-RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const void *body, size_t body_len, rmq_err *err)
-{
-    rmq__req *r;
-    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err) || !(r = rmq__req_alloc(rm, 0, err))) return NULL;
-    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
-    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode_head(&r->head, cmd, body_len), err);
-}
-#else
 /* Encodes a command into a new request; the request and its header are
  * one allocation. */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
@@ -4479,68 +4507,73 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
 }
 #endif
 
-/* A request written from a header's values and ext fields. With an RPC
- * hook they become the command it edits (the remoting's own, filled and
- * encoded within this call), else they go straight to the serializer. */
-static rmq__req *rmq__req_write(rmq__remoting *rm, const char *addr, const rmq__head *h, const rmq_ext_field *f,
-                                size_t n, const void *body, size_t body_len, rmq_err *err)
+/* The command an RPC hook edits, filled with a header's values and ext
+ * fields: the remoting's own, encoded within the call that fills it. */
+static rmq_command *rmq__hook_command(rmq__remoting *rm, const rmq__head *h, const rmq_ext_field *f, size_t n)
 {
-    rmq__req *r;
-    size_t len;
-    if (rm->hook && rm->hook->before) {
-        rmq_command *cmd = &rm->tx;
-        rmq_serialize keep = rm->serialize;
-        rmq__command_init(cmd, h->code, h->opaque, h->flag);
-        cmd->version = h->version;
-        cmd->remark = h->remark;
-        for (; cmd->next < n; cmd->next++) cmd->ext[cmd->next] = f[cmd->next];
-        rm->serialize = h->serialize;
-        r = rmq__req_build(rm, addr, cmd, body, body_len, err);
-        rm->serialize = keep;
-        return r;
-    }
-    len = rmq__ser_frame(NULL, 0, h, f, n, body_len);
-    if (!(r = rmq__req_alloc(rm, 0, err))) return NULL;
-    rmq__buf_init(&r->head, rm->mem, len > 8 ? len : 8);
-    if (!len || rmq__buf_reserve(&r->head, len)) {
-        *err = r->head.failed == RMQ__BUF_NO_MEMORY ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
-        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)h->code);
-        rmq__req_free(rm, r);
-        return NULL;
-    }
-    r->head.len = rmq__ser_frame(r->head.p, len, h, f, n, body_len);
-    r->code = h->code;
-    r->opaque = h->opaque;
-    r->body = (const uint8_t *)body;
-    r->body_len = body_len;
-    return r;
+    rmq_command *cmd = &rm->tx;
+    rmq__command_init(cmd, h->code, h->opaque, h->flag);
+    cmd->version = h->version;
+    cmd->serialize = (rmq_serialize)h->serialize;
+    cmd->remark = h->remark;
+    for (; cmd->next < n; cmd->next++) cmd->ext[cmd->next] = f[cmd->next];
+    return cmd;
 }
 
-/* The connection to addr and a free opaque for a new request (oneway
- * requests take none of the RMQ_MAX_INFLIGHT slots). */
-static rmq_err rmq__invoke_prepare(rmq__remoting *rm, const char *addr, int oneway, uint32_t deadline,
-                                   rmq__conn **c, uint32_t *slot, int32_t *opaque)
+/* A new request of rq's fields with this opaque and flag, through the RPC
+ * hook when there is one. A frame of its own: the header's values are not
+ * carried under the request's write. */
+static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, const rmq__rq *rq, int32_t opaque,
+                                           int32_t flag, const void *body, size_t body_len, rmq_err *err)
 {
-    rmq_err err = rmq__conn_get(rm, addr, deadline, c);
+    rmq__head h;
+    h.code = rq->code;
+    h.opaque = opaque;
+    h.flag = flag;
+    h.version = rq->version;
+    h.language = (uint8_t)rm->language;
+    h.serialize = (uint8_t)rm->serialize;
+    h.remark = rmq__cslice(NULL);
+    if (rm->hook && rm->hook->before)
+        return rmq__req_build(rm, addr, rmq__hook_command(rm, &h, rq->f, rq->n), body, body_len, err);
+    return rmq__req_frame(rm, &h, rq->f, rq->n, body, body_len, err);
+}
+
+/* Sends a request: rq's fields, or its command (the send's, which an RPC
+ * hook or the send serializer reads). On RMQ_OK, done runs exactly once,
+ * later (never from inside this call): with the response, or the error. A
+ * oneway request completes when written. The body must stay valid until
+ * done. The request is also given back (out may be NULL) so its owner can
+ * detach from it. */
+RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *rq, const void *body,
+                            size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner,
+                            rmq__req **out)
+{
+    rmq__conn *c = NULL;
+    rmq__req *r;
+    rmq_err err = rmq__conn_get(rm, addr, deadline, &c);
+    uint32_t slot = 0;
+    int32_t opaque, flag;
+    oneway = RMQ__ONEWAY_REQS && oneway;
     if (err != RMQ_OK) return err;
-    *slot = 0;
     if (!oneway) {
         if (!rm->nfree) {
             rmq__why(&rm->why, "RMQ_MAX_INFLIGHT (%d) requests are in flight", RMQ_MAX_INFLIGHT);
             return RMQ_ERR_BUSY;
         }
-        *slot = rm->free_slots[rm->nfree - 1];
+        slot = rm->free_slots[rm->nfree - 1];
     }
-    *opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + *slot);
+    opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + slot);
+    flag = oneway ? RMQ_FLAG_ONEWAY : 0;
     rm->opaque_seq = (rm->opaque_seq + 1) % (0x7FFFFFFFu / RMQ_MAX_INFLIGHT);
-    return RMQ_OK;
-}
-
-/* Puts a written request in flight: its slot and deadline, then the
- * connection's queue. */
-static rmq_err rmq__invoke_start(rmq__remoting *rm, rmq__conn *c, rmq__req *r, uint32_t slot, int oneway,
-                                 uint32_t deadline, rmq__done_fn done, void *owner, rmq__req **out)
-{
+    if (rq->cmd) {
+        rq->cmd->opaque = opaque;
+        rq->cmd->flag |= flag;
+        r = rmq__req_build(rm, addr, rq->cmd, body, body_len, &err);
+    } else {
+        r = rmq__req_of(rm, addr, rq, opaque, flag, body, body_len, &err);
+    }
+    if (!r) return err;
     r->oneway = (uint8_t)(oneway != 0);
     r->done = done;
     r->owner = owner;
@@ -4565,49 +4598,14 @@ static rmq_err rmq__invoke_start(rmq__remoting *rm, rmq__conn *c, rmq__req *r, u
     return RMQ_OK;
 }
 
-/* Sends a request. On RMQ_OK, done runs exactly once, later (never from
- * inside this call): with the response, or the error. A oneway request
- * completes when written. The body must stay valid until done. The request
- * is also given back (out may be NULL) so its owner can detach from it. */
-RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+/* Sends a command, as rmq__invoke (its own frame: off the send's). */
+static RMQ__NOINLINE rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
                                 const void *body, size_t body_len, int oneway,
                                 uint32_t deadline, rmq__done_fn done, void *owner, rmq__req **out)
 {
-    rmq__conn *c = NULL;
-    rmq__req *r;
-    uint32_t slot;
-    rmq_err err;
-    oneway = RMQ__ONEWAY_REQS && oneway;
-    err = rmq__invoke_prepare(rm, addr, oneway, deadline, &c, &slot, &cmd->opaque);
-    if (err != RMQ_OK) return err;
-    if (oneway) cmd->flag |= RMQ_FLAG_ONEWAY;
-    r = rmq__req_build(rm, addr, cmd, body, body_len, &err);
-    if (!r) return err;
-    return rmq__invoke_start(rm, c, r, slot, oneway, deadline, done, owner, out);
-}
-
-/* Sends a request the layers above built (rmq__rq_*), as rmq__invoke_req. */
-RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *rq, const void *body,
-                            size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner)
-{
-    rmq__conn *c = NULL;
-    rmq__req *r;
-    rmq__head h;
-    uint32_t slot;
-    rmq_err err;
-    oneway = RMQ__ONEWAY_REQS && oneway;
-    err = rmq__invoke_prepare(rm, addr, oneway, deadline, &c, &slot, &h.opaque);
-    if (err != RMQ_OK) return err;
-    h.code = rq->code;
-    h.version = rq->version;
-    h.flag = oneway ? RMQ_FLAG_ONEWAY : 0;
-    h.language = rm->language;
-    h.serialize = rm->serialize;
-    h.remark.ptr = NULL;
-    h.remark.len = 0;
-    r = rmq__req_write(rm, addr, &h, rq->f, rq->n, body, body_len, &err);
-    if (!r) return err;
-    return rmq__invoke_start(rm, c, r, slot, oneway, deadline, done, owner, NULL);
+    rmq__rq rq;
+    rq.cmd = cmd;
+    return rmq__invoke(rm, addr, &rq, body, body_len, oneway, deadline, done, owner, out);
 }
 
 /* Answers a request the peer sent, in the serialization it used. */
@@ -4620,10 +4618,11 @@ RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *re
     h.opaque = req->opaque;
     h.flag = RMQ_FLAG_RESPONSE;
     h.version = RMQ_PROTOCOL_VERSION;
-    h.language = rm->language;
-    h.serialize = req->serialize;
-    h.remark = remark ? rmq__cslice(remark) : rmq__cslice(NULL);
-    r = rmq__req_write(rm, c->addr, &h, NULL, 0, NULL, 0, &err);
+    h.language = (uint8_t)rm->language;
+    h.serialize = (uint8_t)req->serialize;
+    h.remark = rmq__cslice(remark);
+    r = rm->hook && rm->hook->before ? rmq__req_build(rm, c->addr, rmq__hook_command(rm, &h, NULL, 0), NULL, 0, &err)
+                                     : rmq__req_frame(rm, &h, NULL, 0, NULL, 0, &err);
     if (!r) return;
     r->is_response = 1;
     rm->in_invoke++;                  /* a failed write is finished later, not mid-parse */
@@ -5656,14 +5655,30 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
     in->hooks->route_resolved(rt);
 }
 
-/* Sends GET_ROUTEINFO_BY_TOPIC for the topic (or, ask_default, for the
- * default topic on its behalf) to the current name server; a name server
- * that cannot be reached passes the query to the next. */
-RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
+/* GET_ROUTEINFO_BY_TOPIC to the current name server; one that cannot be
+ * reached passes the query to the next. A frame of its own: the request
+ * is not carried under the route's failure path. */
+static RMQ__NOINLINE rmq_err rmq__route_ask(rmq__inst *in, rmq__route *rt, const char *topic)
 {
     rmq__rq rq;
     rmq_ext_field f[2];
     rmq_err err = RMQ_ERR_NO_NAMESRV;
+    rmq__rq_route_query(&rq, f, topic);
+    while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
+        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], &rq, NULL, 0, 0,
+                          rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt, NULL);
+        if (err == RMQ_OK) return err;
+        in->ns_index = (in->ns_index + 1) % in->nnamesrv;
+        rt->ns_tries++;
+    }
+    return err;
+}
+
+/* Sends GET_ROUTEINFO_BY_TOPIC for the topic (or, ask_default, for the
+ * default topic on its behalf). */
+RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
+{
+    rmq_err err;
     const char *topic = ask_default ? in->create_topic_key : rt->topic;
     if (rt->fetching) return;
     rt->asking_default = (uint8_t)ask_default;
@@ -5676,14 +5691,8 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
         rt->awaiting_namesrv = 0;
     }
 #endif
-    rmq__rq_route_query(&rq, f, topic);
-    while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
-        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], &rq, NULL, 0, 0,
-                          rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt);
-        if (err == RMQ_OK) { rt->fetching = 1; return; }
-        in->ns_index = (in->ns_index + 1) % in->nnamesrv;
-        rt->ns_tries++;
-    }
+    err = rmq__route_ask(in, rt, topic);
+    if (err == RMQ_OK) { rt->fetching = 1; return; }
     rt->ns_tries = 0;
     if (err == RMQ_ERR_NO_NAMESRV)
         rmq__why(&rt->why, "No name server address, please set it (topic %s)", rt->topic);
@@ -5818,7 +5827,7 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
 
 /* HeartbeatData of the instance: its client id and every producer group,
  * into b (bounded by b's limit). */
-RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
+static RMQ__NOINLINE void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
 {
     const char *groups[RMQ_MAX_PRODUCERS];
     size_t n = 0, len;
@@ -5846,8 +5855,8 @@ RMQ__FN uint32_t rmq__conn_generation(rmq__inst *in, rmq__conn *c)
 RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
+    static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL };
     rmq__hb *hb;
-    rmq__rq rq;
     rmq__conn *c;
     rmq_err err;
     uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
@@ -5860,9 +5869,8 @@ RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
     hb->broker = b;
     rmq__buf_init(&hb->body, in->mem, 64 * 1024);
     rmq__heartbeat_body(in, &hb->body);
-    rmq__rq_init(&rq, NULL, RMQ_REQ_HEART_BEAT);
     err = hb->body.failed ? RMQ_ERR_NO_MEMORY
-        : rmq__invoke(&in->rm, addr, &rq, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb);
+        : rmq__invoke(&in->rm, addr, &heart_beat, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb, NULL);
     if (err != RMQ_OK) { rmq__buf_free(&hb->body); RMQ_FREE(in->mem, hb); return err; }
     in->brokers[b].hb_gen = rmq__conn_generation(in, c);
     return RMQ_OK;
@@ -8142,10 +8150,11 @@ RMQ__FN rmq_err rmq__end_transaction(rmq__inst *in, const char *addr, const char
 {
     rmq__rq rq;
     rmq_ext_field f[RMQ__REQUEST_FIELDS];
-    char num[3][24];
+    char num[3][RMQ__DEC_MAX];
     rmq__rq_end_transaction(&rq, f, num, group, tran_offset, commit_offset, (int32_t)state, from_check, msg_id, tx_id,
                             bname);
-    return rmq__invoke(&in->rm, addr, &rq, NULL, 0, 1, rmq__now(&in->rm) + in->api_timeout_ms, rmq__end_tx_done, NULL);
+    return rmq__invoke(&in->rm, addr, &rq, NULL, 0, 1, rmq__now(&in->rm) + in->api_timeout_ms, rmq__end_tx_done,
+                       NULL, NULL);
 }
 
 RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rmq_local_transaction_fn local,
@@ -8384,13 +8393,13 @@ static void rmq__call_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rm
 
 static int rmq__call_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq__call *)arg)->done; }
 
-/* Sends cmd (and body) to addr and runs the loop until the answer or the
+/* Sends request rq to addr and runs the loop until the answer or the
  * request's own deadline, timeout_ms away: the call always ends, so it may
  * live on the caller's stack. The instance's lock is held. RMQ_OK means an
  * answer came: its code is call->code, which the caller judges (see
  * rmq__call_refused). what names the request in a failure's reason. */
 RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *what, const char *addr,
-                               const rmq__rq *rq, const void *body, size_t len, uint32_t timeout_ms)
+                               const rmq__rq *rq, uint32_t timeout_ms)
 {
     rmq__inst *in = p->in;
     rmq_err err;
@@ -8399,7 +8408,7 @@ RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *wha
     call->code = -1;
     call->remark[0] = '\0';
     call->why.fmt[0] = NULL;
-    err = rmq__invoke(&in->rm, addr, rq, body, len, 0, rmq__now(&in->rm) + timeout_ms, rmq__call_done, call);
+    err = rmq__invoke(&in->rm, addr, rq, NULL, 0, 0, rmq__now(&in->rm) + timeout_ms, rmq__call_done, call, NULL);
     if (err != RMQ_OK) return rmq__fail(p, err, "%s to %s not sent: %r", what, addr, &in->rm.why);
     while (!call->done) rmq__run(in, rmq__call_is_done, call, rmq__now(&in->rm) + 1000u, 0);
     if (call->err != RMQ_OK) {
@@ -8644,7 +8653,7 @@ RMQ__FN void rmq__unregister_all(rmq_producer *p)
         if (!in->brokers[b].used) continue;
         for (a = 0; a < in->brokers[b].naddrs; a++) {
             if (rmq__invoke(&in->rm, in->brokers[b].addrs[a].addr, &rq, NULL, 0, 0, deadline,
-                            rmq__unregister_done, in) == RMQ_OK)
+                            rmq__unregister_done, in, NULL) == RMQ_OK)
                 in->unregister_left++;
         }
     }
@@ -8946,7 +8955,7 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     rmq__rq_route_query(&rq, f, topic);
     for (tries = 0; tries < in->nnamesrv; tries++) {
         const char *ns = in->namesrv[in->ns_index];
-        err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, &rq, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+        err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, &rq, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code != RMQ_CODE_SUCCESS)
             return rmq__fail(p, RMQ_ERR_NO_ROUTE, "create new topic failed: name server %s has no route of %s (%s)", ns,
                              topic, rmq_response_code_name(call.code));
@@ -8964,7 +8973,7 @@ RMQ__FN rmq_err rmq__admin_create_on(rmq_producer *p, const rmq__admin_master *m
 {
     rmq__inst *in = p->in;
     rmq__call call;
-    char addr[RMQ_ADDR_MAX_LEN + 1], num[24];
+    char addr[RMQ_ADDR_MAX_LEN + 1], num[RMQ__DEC_MAX];
     rmq__rq rq;
     rmq_ext_field f[RMQ__REQUEST_FIELDS];
     rmq_err err = RMQ_OK;
@@ -8974,7 +8983,7 @@ RMQ__FN rmq_err rmq__admin_create_on(rmq_producer *p, const rmq__admin_master *m
     rmq__strlcpy(addr, rmq__vip_addr(in, p->cfg.vip_channel, m->addr), sizeof addr);
     rmq__rq_create_topic(&rq, f, num, key, topic, queue_num);
     for (i = 0; i < RMQ__ADMIN_CREATE_TRIES; i++) {
-        err = rmq__call_sync(p, &call, "UPDATE_AND_CREATE_TOPIC", addr, &rq, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+        err = rmq__call_sync(p, &call, "UPDATE_AND_CREATE_TOPIC", addr, &rq, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code == RMQ_CODE_SUCCESS) return RMQ_OK;
         if (err == RMQ_OK) err = rmq__call_refused(p, &call, "UPDATE_AND_CREATE_TOPIC", addr);
     }
@@ -9063,7 +9072,7 @@ RMQ__FN rmq_err rmq__admin_queue_master(rmq_producer *p, const rmq_queue *q, cha
 RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char *what, const rmq_queue *q,
                                       const int64_t *timestamp, const char *answer, int64_t *out)
 {
-    char addr[RMQ_ADDR_MAX_LEN + 1], nums[2][24];
+    char addr[RMQ_ADDR_MAX_LEN + 1], nums[2][RMQ__DEC_MAX];
     rmq_queue wq;
     rmq__admin_num num;
     rmq__call call;
@@ -9084,7 +9093,7 @@ RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char 
     num.value = 0;
     call.take = rmq__admin_take_num;
     call.arg = &num;
-    err = rmq__call_sync(p, &call, what, addr, &rq, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+    err = rmq__call_sync(p, &call, what, addr, &rq, RMQ__ADMIN_TIMEOUT_MS);
     if (err != RMQ_OK) return err;
     if (call.code != RMQ_CODE_SUCCESS) return rmq__call_refused(p, &call, what, addr);
     *out = num.value;
@@ -9254,7 +9263,7 @@ RMQ__FN rmq_err rmq__view(rmq_producer *p, const char *offset_msg_id, rmq_messag
     v.out = out;
     call.take = rmq__view_take;
     call.arg = &v;
-    err = rmq__call_sync(p, &call, "VIEW_MESSAGE_BY_ID", addr, &rq, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+    err = rmq__call_sync(p, &call, "VIEW_MESSAGE_BY_ID", addr, &rq, RMQ__ADMIN_TIMEOUT_MS);
     if (err != RMQ_OK) { rmq_message_ext_free(p, out); return err; }
     return call.code == RMQ_CODE_SUCCESS ? RMQ_OK : rmq__call_refused(p, &call, "VIEW_MESSAGE_BY_ID", addr);
 }
@@ -9412,7 +9421,7 @@ RMQ__FN rmq_err rmq__query_send_all(rmq_producer *p, const rmq__query *q, rmq__q
     rmq__inst *in = p->in;
     rmq__rq rq;
     rmq_ext_field f[6];
-    char nums[3][24];
+    char nums[3][RMQ__DEC_MAX];
     size_t i, sent = 0;
     rmq_err err = RMQ_OK;
     /* Java's header, _UNIQUE_KEY_QUERY as a plain ext field at a version
@@ -9425,7 +9434,7 @@ RMQ__FN rmq_err rmq__query_send_all(rmq_producer *p, const rmq__query *q, rmq__q
         all[i].call.code = -1;
         all[i].call.why.fmt[0] = NULL;
         err = rmq__invoke(&in->rm, all[i].addr, &rq, NULL, 0, 0, rmq__now(&in->rm) + RMQ__QUERY_TIMEOUT_MS,
-                          rmq__call_done, &all[i].call);
+                          rmq__call_done, &all[i].call, NULL);
         if (err == RMQ_OK) { all[i].sent = 1; sent++; }
         else { all[i].call.err = err; all[i].call.why = in->rm.why; }
     }

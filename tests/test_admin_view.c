@@ -533,7 +533,7 @@ static void test_the_acl_signature_of_a_query_leaves_the_unique_key_flag_out(voi
     const rmq_rpc_hook *h2 = rmq_acl_hook_init(&a2, "RocketMQ", "12345678", NULL);
     rmq__rq rq;
     rmq_ext_field f[6];
-    char nums[3][24];
+    char nums[3][RMQ__DEC_MAX];
     rmq__rq_query_message(&rq, f, nums, "TopicTest", "k1", 32, 0, 1, 1);
     rq_command(&rq, &q1);
     CHECK_INT(q1.version, 399);

@@ -816,7 +816,7 @@ static void check_serializer_matches_the_encoder(const rmq__rq *rq, rmq_command 
         h.opaque = 4711;
         h.flag = RMQ_FLAG_ONEWAY;
         h.language = 0;
-        h.serialize = (rmq_serialize)s;
+        h.serialize = (uint8_t)s;
         old->opaque = 4711;
         old->flag = RMQ_FLAG_ONEWAY;
         old->language = 0;
@@ -935,7 +935,7 @@ static void test_response_serializer_writes_what_the_encoder_wrote_with_its_rema
         h.flag = RMQ_FLAG_RESPONSE;
         h.version = RMQ_PROTOCOL_VERSION;
         h.language = 7;
-        h.serialize = (rmq_serialize)s;
+        h.serialize = (uint8_t)s;
         h.remark = old.remark;
         rmq__buf_init(&b, NULL, 4096);
         CHECK(rmq__frame_encode_head(&b, &old, 0) == 0);
@@ -952,7 +952,7 @@ static void test_end_transaction_serializer_sends_the_fields_of_the_captured_jav
     unsigned char *buf = load_vector("transaction/006_client_to_broker_END_TRANSACTION_oneway", &len);
     rmq__rq rq;
     rmq_ext_field f[RMQ__REQUEST_FIELDS];
-    char num[3][24];
+    char num[3][RMQ__DEC_MAX];
     rmq_command old, java;
     rmq__rq_end_transaction(&rq, f, num, "ProbeTxGroup", 2, 25954, 8, 0, "C000020247D35FFD2B276B1A4F3D0000", "",
                             "broker-a");
@@ -1011,7 +1011,7 @@ static void test_queue_query_serializer_writes_what_the_encoder_wrote_with_and_w
 {
     rmq__rq rq;
     rmq_ext_field f[4];
-    char num[2][24];
+    char num[2][RMQ__DEC_MAX];
     rmq_command old;
     int64_t ts = 1700000000123;
     rmq__rq_queue_query(&rq, f, num, RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP, "T", 3, &ts, "broker-a");
@@ -1031,7 +1031,7 @@ static void test_view_and_query_serializers_write_what_the_encoder_wrote(void)
 {
     rmq__rq rq;
     rmq_ext_field f[6];
-    char num[3][24];
+    char num[3][RMQ__DEC_MAX];
     rmq_command old;
     rmq__rq_view_message(&rq, f, num[0], 9223372036854775807);
     rmq__command_init(&old, RMQ_REQ_VIEW_MESSAGE_BY_ID, 0, 0);
