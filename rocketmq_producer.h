@@ -2564,12 +2564,14 @@ RMQ__FN void rmq__rq_unregister(rmq__rq *rq, rmq_ext_field *f, const char *clien
     rmq__rq_put(rq, "producerGroup", group);
 }
 
-/* HeartbeatData of a producer-only client: its id and its groups. The
- * body's size either way; written into out when it fits in cap. */
+/* HeartbeatData of a producer-only client: its id and its groups (NULL
+ * ones, slots without a producer, left out). The body's size either way;
+ * written into out when it fits in cap. */
 RMQ__FN size_t rmq__ser_heartbeat_body(uint8_t *out, size_t cap, const char *client_id, const char *const *groups,
                                        size_t n)
 {
     rmq__out w;
+    const char *sep = "{\"groupName\":";
     size_t i;
     w.p = out;
     w.len = 0;
@@ -2578,7 +2580,9 @@ RMQ__FN size_t rmq__ser_heartbeat_body(uint8_t *out, size_t cap, const char *cli
     rmq__out_json(&w, client_id, RMQ_STRLEN(client_id));
     rmq__out_str(&w, ",\"consumerDataSet\":[],\"producerDataSet\":[");
     for (i = 0; i < n; i++) {
-        rmq__out_str(&w, i ? ",{\"groupName\":" : "{\"groupName\":");
+        if (!groups[i]) continue;
+        rmq__out_str(&w, sep);
+        sep = ",{\"groupName\":";
         rmq__out_json(&w, groups[i], RMQ_STRLEN(groups[i]));
         rmq__out_put(&w, "}", 1);
     }
@@ -5445,7 +5449,7 @@ struct rmq__inst {
     struct rmq__waiter *waiters; /* threads waiting for the loop's results */
     uint32_t unregister_left;
     rmq_reason why;
-    const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i] */
+    const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i]; NULL without one */
 #ifndef RMQ_NO_REQUEST
     const rmq__reply_hooks *reply_hooks;         /* NULL until the first request */
     struct rmq__waiting *waiting;                /* requests waiting for a reply */
@@ -5827,16 +5831,11 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
 
 /* HeartbeatData of the instance: its client id and every producer group,
  * into b (bounded by b's limit). */
-static RMQ__NOINLINE void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
+RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
 {
-    const char *groups[RMQ_MAX_PRODUCERS];
-    size_t n = 0, len;
-    int i;
-    for (i = 0; i < RMQ_MAX_PRODUCERS; i++)
-        if (in->producers[i]) groups[n++] = in->groups[i];
-    len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, groups, n);
+    size_t len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
     if (rmq__buf_reserve(b, len)) return;
-    b->len += rmq__ser_heartbeat_body(b->p + b->len, len, in->client_id, groups, n);
+    b->len += rmq__ser_heartbeat_body(b->p + b->len, len, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
 }
 
 RMQ__FN int rmq__conn_index(const rmq__inst *in, const rmq__conn *c) { return (int)(c - in->rm.conns); }
@@ -8733,6 +8732,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__fail_pending(p);
     rmq__fire_callbacks(in);
     in->producers[p->slot] = NULL;
+    in->groups[p->slot] = NULL;
     for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
     p->slot = -1;
     p->state = RMQ_STATE_SHUTDOWN_ALREADY;
@@ -8760,6 +8760,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__call_begin(p);
     p->state = RMQ_STATE_SHUTDOWN_ALREADY;
     in->producers[p->slot] = NULL;
+    in->groups[p->slot] = NULL;
     rmq__unregister_all(p);
     rmq__fail_pending(p);
     rmq__drain_callbacks(p);
