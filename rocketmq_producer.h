@@ -45,7 +45,8 @@
  *     8. Platform shims            libc subset, allocation, the pool, text
  *                                  without printf, reasons, logging, time
  *     9. Codec                     byte buffer, JSON writer and tokenizer,
- *                                  RemotingCommand frames (both serializations),
+ *                                  RemotingCommand frames (both serializations)
+ *                                  and the serializers of every request,
  *                                  message properties, MessageBatch body,
  *                                  SHA-1/HMAC/base64 (ACL), stored messages,
  *                                  ids (client id, UNIQ_KEY, offset msg id)
@@ -2017,7 +2018,6 @@ RMQ__FN RMQ__UNUSED void rmq__json_str(rmq__buf *b, const char *s, size_t n)
     b->len += rmq__json_esc(b->p + b->len, s, n);
 }
 #endif
-
 
 /* -- JSON tokenizer ------------------------------------------------------ */
 /* jsmn's idea: tokens point into the input, the caller owns the token array,
