@@ -2494,7 +2494,7 @@ RMQ__FN size_t rmq__ser_frame(uint8_t *out, size_t cap, const rmq__head *h, cons
 
 /* A command (a test's, an RPC hook's) appended to b as a frame's prefix
  * and header. */
-RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
+RMQ__FN RMQ__UNUSED int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
 {
     rmq__head h;
     size_t len;
