@@ -2483,9 +2483,10 @@ RMQ__FN size_t rmq__ser_header(uint8_t *out, size_t cap, const rmq__head *h, con
 RMQ__FN size_t rmq__ser_frame(uint8_t *out, size_t cap, const rmq__head *h, const rmq_ext_field *f, size_t n,
                               size_t body_len)
 {
-    size_t hlen = rmq__ser_header(cap >= 8 ? out + 8 : NULL, cap >= 8 ? cap - 8 : 0, h, f, n);
+    int room = out && cap >= 8;
+    size_t hlen = rmq__ser_header(room ? out + 8 : NULL, room ? cap - 8 : 0, h, f, n);
     if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return 0;
-    if (out && 8 + hlen <= cap) {
+    if (room && 8 + hlen <= cap) {
         rmq__be32_put(out, (uint32_t)(4 + hlen + body_len));
         rmq__be32_put(out + 4, ((uint32_t)h->serialize << 24) | (uint32_t)hlen);
     }
