@@ -2404,33 +2404,41 @@ RMQ__FN void rmq__head_of(const rmq_command *c, rmq__head *h)
     h->remark = c->remark;
 }
 
-/* The JSON header, keys in fastjson's alphabetical order. */
+/* The JSON header, keys in fastjson's alphabetical order: the template's
+ * bytes as they are, a control byte standing for a value: \1 the next of
+ * code, flag, opaque and version; \2 the ext fields; \3 the language; \4
+ * the remark, if any. */
+static const char rmq__json_head[] = "{\"code\":\1\2,\"flag\":\1,\"language\":\"\3\",\"opaque\":\1\4,"
+                                     "\"serializeTypeCurrentRPC\":\"JSON\",\"version\":\1}";
+
 RMQ__FN void rmq__ser_json(rmq__out *w, const rmq__head *h, const rmq_ext_field *f, size_t n)
 {
+    const char *t = rmq__json_head, *run = t;
     size_t i;
-    int lang = h->language < RMQ__LANGUAGE_COUNT ? h->language : 7;
-    rmq__out_str(w, "{\"code\":");
-    rmq__out_dec(w, h->code);
-    for (i = 0; i < n; i++) {
-        rmq__out_str(w, i ? "," : ",\"extFields\":{");
-        rmq__out_json(w, f[i].key.ptr, f[i].key.len);
-        rmq__out_put(w, ":", 1);
-        rmq__out_json(w, f[i].value.ptr, f[i].value.len);
+    int k = 0;
+    for (;; t++) {
+        if ((unsigned char)*t >= 0x20) continue;
+        rmq__out_put(w, run, (size_t)(t - run));
+        run = t + 1;
+        switch (*t) {
+        case 0: return;
+        case 1: rmq__out_dec(w, k == 0 ? h->code : k == 1 ? h->flag : k == 2 ? h->opaque : h->version); k++; break;
+        case 2:
+            for (i = 0; i < n; i++) {
+                rmq__out_str(w, i ? "," : ",\"extFields\":{");
+                rmq__out_json(w, f[i].key.ptr, f[i].key.len);
+                rmq__out_put(w, ":", 1);
+                rmq__out_json(w, f[i].value.ptr, f[i].value.len);
+            }
+            if (n) rmq__out_put(w, "}", 1);
+            break;
+        case 3: rmq__out_str(w, rmq__language_names[h->language < RMQ__LANGUAGE_COUNT ? h->language : 7]); break;
+        default:
+            if (!h->remark.ptr) break;
+            rmq__out_str(w, ",\"remark\":");
+            rmq__out_json(w, h->remark.ptr, h->remark.len);
+        }
     }
-    if (n) rmq__out_put(w, "}", 1);
-    rmq__out_str(w, ",\"flag\":");
-    rmq__out_dec(w, h->flag);
-    rmq__out_str(w, ",\"language\":\"");
-    rmq__out_str(w, rmq__language_names[lang]);
-    rmq__out_str(w, "\",\"opaque\":");
-    rmq__out_dec(w, h->opaque);
-    if (h->remark.ptr) {
-        rmq__out_str(w, ",\"remark\":");
-        rmq__out_json(w, h->remark.ptr, h->remark.len);
-    }
-    rmq__out_str(w, ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
-    rmq__out_dec(w, h->version);
-    rmq__out_put(w, "}", 1);
 }
 
 #ifndef RMQ_NO_BINARY_HEADER
