@@ -45,7 +45,8 @@
  *     8. Platform shims            libc subset, allocation, the pool, text
  *                                  without printf, reasons, logging, time
  *     9. Codec                     byte buffer, JSON writer and tokenizer,
- *                                  RemotingCommand frames (both serializations),
+ *                                  RemotingCommand frames (both serializations)
+ *                                  and the serializers of every request,
  *                                  message properties, MessageBatch body,
  *                                  SHA-1/HMAC/base64 (ACL), stored messages,
  *                                  ids (client id, UNIQ_KEY, offset msg id)
@@ -1970,9 +1971,7 @@ static const uint8_t rmq__json_special_tab[256] = {
 /* Escapes what JSON requires; control bytes as \u00XX, as fastjson writes
  * the 0x01/0x02 separators of a property string. UTF-8 passes through. The
  * small writer, piece by piece. */
-RMQ__FN void rmq__buf_dec(rmq__buf *b, int64_t v) { char t[24]; rmq__buf_put(b, t, rmq__i64_to_dec(t, v)); }
-
-RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+RMQ__FN RMQ__UNUSED void rmq__json_str(rmq__buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i, run = 0;
@@ -2082,14 +2081,12 @@ RMQ__FN size_t rmq__json_esc_len(const char *s, size_t n)
     return len;
 }
 
-RMQ__FN void rmq__json_str(rmq__buf *b, const char *s, size_t n)
+RMQ__FN RMQ__UNUSED void rmq__json_str(rmq__buf *b, const char *s, size_t n)
 {
     if (rmq__buf_reserve(b, rmq__json_esc_len(s, n))) return;
     b->len += rmq__json_esc(b->p + b->len, s, n);
 }
 #endif
-
-RMQ__FN void rmq__json_cstr(rmq__buf *b, const char *s) { rmq__json_str(b, s, RMQ_STRLEN(s)); }
 
 /* -- JSON tokenizer ------------------------------------------------------ */
 /* jsmn's idea: tokens point into the input, the caller owns the token array,
@@ -2431,86 +2428,345 @@ RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int
 
 static RMQ__UNUSED uint8_t *rmq__put_bytes(uint8_t *o, const void *d, size_t n) { if (n) RMQ_MEMCPY(o, d, n); return o + n; }
 
-#ifdef RMQ_NO_FAST_PATH
-/* The JSON header, keys in fastjson's alphabetical order. */
-RMQ__FN void rmq__header_json(rmq__buf *b, const rmq_command *c)
+/* -- serializers: one writer for every request and response ------------- */
+/* As coreMQTT's serializer: the values come as arguments and the bytes go
+ * into memory the caller gives. The writer always counts and copies only
+ * while the bytes fit, so one call sizes (out NULL) and the next writes. */
+typedef struct rmq__out {
+    uint8_t *p;             /* NULL: count only */
+    size_t len, cap;
+} rmq__out;
+
+static void rmq__out_put(rmq__out *w, const void *d, size_t n)
 {
-    size_t i;
-    int lang = (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
-    rmq__buf_puts(b, "{\"code\":");
-    rmq__buf_dec(b, c->code);
-    if (c->next) {
-        rmq__buf_puts(b, ",\"extFields\":{");
-        for (i = 0; i < c->next; i++) {
-            if (i) rmq__buf_putc(b, ',');
-            rmq__json_str(b, c->ext[i].key.ptr, c->ext[i].key.len);
-            rmq__buf_putc(b, ':');
-            rmq__json_str(b, c->ext[i].value.ptr, c->ext[i].value.len);
-        }
-        rmq__buf_putc(b, '}');
+    if (w->p && n && w->len <= w->cap && n <= w->cap - w->len) RMQ_MEMCPY(w->p + w->len, d, n);
+    w->len += n;
+}
+static void rmq__out_str(rmq__out *w, const char *s) { rmq__out_put(w, s, RMQ_STRLEN(s)); }
+static void rmq__out_dec(rmq__out *w, int64_t v) { char t[24]; rmq__out_put(w, t, rmq__i64_to_dec(t, v)); }
+
+/* A JSON string, quoted; control bytes as \u00XX, as fastjson writes them. */
+RMQ__FN void rmq__out_json(rmq__out *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    char e[6];
+    rmq__out_put(w, "\"", 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        rmq__out_put(w, s + run, i - run);
+        run = i + 1;
+        e[0] = '\\'; e[1] = (char)(c < 0x20 ? 'u' : c); e[2] = '0'; e[3] = '0';
+        e[4] = hex[c >> 4]; e[5] = hex[c & 15];
+        rmq__out_put(w, e, c < 0x20 ? 6 : 2);
     }
-    rmq__buf_puts(b, ",\"flag\":");
-    rmq__buf_dec(b, c->flag);
-    rmq__buf_puts(b, ",\"language\":");
-    rmq__json_cstr(b, rmq__language_names[lang]);
-    rmq__buf_puts(b, ",\"opaque\":");
-    rmq__buf_dec(b, c->opaque);
-    if (c->remark.ptr) {
-        rmq__buf_puts(b, ",\"remark\":");
-        rmq__json_str(b, c->remark.ptr, c->remark.len);
-    }
-    rmq__buf_puts(b, ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
-    rmq__buf_dec(b, c->version);
-    rmq__buf_putc(b, '}');
+    rmq__out_put(w, s + run, n - run);
+    rmq__out_put(w, "\"", 1);
 }
 
-#else
-/* The JSON header, keys in fastjson's alphabetical order: its exact
- * length first, so that it is written at once into room made once. */
-static const char rmq__jh_code[] = "{\"code\":", rmq__jh_ext[] = ",\"extFields\":{", rmq__jh_flag[] = ",\"flag\":",
-                  rmq__jh_lang[] = ",\"language\":", rmq__jh_opaque[] = ",\"opaque\":", rmq__jh_remark[] = ",\"remark\":",
-                  rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
+/* The values every RemotingCommand header has; a request's own values are
+ * its ext fields, given apart, in the order they go on the wire. */
+typedef struct rmq__head {
+    int32_t code, opaque, flag, version;
+    uint8_t language;           /* LanguageCode ordinal */
+    uint8_t serialize;          /* rmq_serialize */
+    rmq_slice remark;           /* ptr NULL: absent */
+} rmq__head;
+
+RMQ__FN void rmq__head_of(const rmq_command *c, rmq__head *h)
+{
+    h->code = c->code;
+    h->opaque = c->opaque;
+    h->flag = c->flag;
+    h->version = c->version;
+    h->language = (uint8_t)c->language;
+    h->serialize = (uint8_t)c->serialize;
+    h->remark = c->remark;
+}
+
+/* The JSON header, keys in fastjson's alphabetical order: the template's
+ * bytes as they are, a control byte standing for a value: \1 the next of
+ * code, flag, opaque and version; \2 the ext fields; \3 the language; \4
+ * the remark, if any. */
+static const char rmq__json_head[] = "{\"code\":\1\2,\"flag\":\1,\"language\":\"\3\",\"opaque\":\1\4,"
+                                     "\"serializeTypeCurrentRPC\":\"JSON\",\"version\":\1}";
+
+RMQ__FN void rmq__ser_json(rmq__out *w, const rmq__head *h, const rmq_ext_field *f, size_t n)
+{
+    const char *t = rmq__json_head, *run = t;
+    size_t i;
+    int k = 0;
+    for (;; t++) {
+        if ((unsigned char)*t >= 0x20) continue;
+        rmq__out_put(w, run, (size_t)(t - run));
+        run = t + 1;
+        switch (*t) {
+        case 0: return;
+        case 1: rmq__out_dec(w, k == 0 ? h->code : k == 1 ? h->flag : k == 2 ? h->opaque : h->version); k++; break;
+        case 2:
+            for (i = 0; i < n; i++) {
+                rmq__out_str(w, i ? "," : ",\"extFields\":{");
+                rmq__out_json(w, f[i].key.ptr, f[i].key.len);
+                rmq__out_put(w, ":", 1);
+                rmq__out_json(w, f[i].value.ptr, f[i].value.len);
+            }
+            if (n) rmq__out_put(w, "}", 1);
+            break;
+        case 3: rmq__out_str(w, rmq__language_names[h->language < RMQ__LANGUAGE_COUNT ? h->language : 7]); break;
+        default:
+            if (!h->remark.ptr) break;
+            rmq__out_str(w, ",\"remark\":");
+            rmq__out_json(w, h->remark.ptr, h->remark.len);
+        }
+    }
+}
+
+#ifndef RMQ_NO_BINARY_HEADER
+static void rmq__out_be(rmq__out *w, uint32_t v, size_t n) { uint8_t b[4]; rmq__be32_put(b, v); rmq__out_put(w, b + 4 - n, n); }
+
+/* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
+ * decode as null on the Java side, so empty ext values are left out. */
+RMQ__FN void rmq__ser_binary(rmq__out *w, const rmq__head *h, const rmq_ext_field *f, size_t n)
+{
+    size_t i, ext = 0, rlen = h->remark.ptr ? h->remark.len : 0;
+    for (i = 0; i < n; i++)
+        if (f[i].key.len && f[i].value.len) ext += 6 + f[i].key.len + f[i].value.len;
+    rmq__out_be(w, (uint32_t)h->code, 2);
+    rmq__out_be(w, (uint32_t)h->language, 1);
+    rmq__out_be(w, (uint32_t)h->version, 2);
+    rmq__out_be(w, (uint32_t)h->opaque, 4);
+    rmq__out_be(w, (uint32_t)h->flag, 4);
+    rmq__out_be(w, (uint32_t)rlen, 4);
+    rmq__out_put(w, h->remark.ptr, rlen);
+    rmq__out_be(w, (uint32_t)ext, 4);
+    for (i = 0; i < n; i++) {
+        if (!f[i].key.len || !f[i].value.len) continue;
+        rmq__out_be(w, (uint32_t)f[i].key.len, 2);
+        rmq__out_put(w, f[i].key.ptr, f[i].key.len);
+        rmq__out_be(w, (uint32_t)f[i].value.len, 4);
+        rmq__out_put(w, f[i].value.ptr, f[i].value.len);
+    }
+}
+#endif
+
+/* The header of h with ext fields f[0..n), in the serialization h names,
+ * into out when it fits in cap; its size either way. */
+RMQ__FN size_t rmq__ser_header(uint8_t *out, size_t cap, const rmq__head *h, const rmq_ext_field *f, size_t n)
+{
+    rmq__out w;
+    w.p = out;
+    w.len = 0;
+    w.cap = cap;
+#ifndef RMQ_NO_BINARY_HEADER
+    if (h->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__ser_binary(&w, h, f, n);
+    else
+#endif
+        rmq__ser_json(&w, h, f, n);
+    return w.len;
+}
+
+/* The 8-byte prefix and the header; the body (body_len bytes) goes after
+ * it, from wherever it lives. The size either way; 0 when no frame of the
+ * protocol can carry it. */
+RMQ__FN size_t rmq__ser_frame(uint8_t *out, size_t cap, const rmq__head *h, const rmq_ext_field *f, size_t n,
+                              size_t body_len)
+{
+    int room = out && cap >= 8;
+    size_t hlen = rmq__ser_header(room ? out + 8 : NULL, room ? cap - 8 : 0, h, f, n);
+    if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return 0;
+    if (room && 8 + hlen <= cap) {
+        rmq__be32_put(out, (uint32_t)(4 + hlen + body_len));
+        rmq__be32_put(out + 4, ((uint32_t)h->serialize << 24) | (uint32_t)hlen);
+    }
+    return 8 + hlen;
+}
+
+/* A command (a test's, an RPC hook's) appended to b as a frame's prefix
+ * and header. */
+RMQ__FN RMQ__UNUSED int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
+{
+    rmq__head h;
+    size_t len;
+    rmq__head_of(c, &h);
+    len = rmq__ser_frame(NULL, 0, &h, c->ext, c->next, body_len);
+    if (!len || rmq__buf_reserve(b, len)) return -1;
+    b->len += rmq__ser_frame(b->p + b->len, len, &h, c->ext, c->next, body_len);
+    return 0;
+}
+
+/* -- the requests the client writes --------------------------------------- */
+/* A request as a layer above the remoting hands it over: its code, version
+ * and ext fields in wire order, built from the values by the functions
+ * below (one per Java request header); the remoting adds the opaque, flag,
+ * language and serialization and writes it with rmq__ser_frame. The fields
+ * point into the caller's memory (its strings, and num arrays it owns for
+ * the numbers' text), which outlives the call that sends the request. */
+typedef struct rmq__rq {
+    int32_t code, version;
+    rmq_ext_field *f;
+    size_t n;
+    rmq_command *cmd;           /* instead of the above: a command (the send's) */
+    const struct rmq__send_fields *send;  /* and its fields, when a send */
+} rmq__rq;
+
+#define RMQ__REQUEST_FIELDS 8   /* the most of any request here */
+#define RMQ__DEC_MAX 21         /* an int64's decimal text and its NUL */
+
+RMQ__FN void rmq__rq_init(rmq__rq *rq, rmq_ext_field *f, int32_t code)
+{
+    rq->code = code;
+    rq->version = RMQ_PROTOCOL_VERSION;
+    rq->f = f;
+    rq->n = 0;
+    rq->cmd = NULL;
+    rq->send = NULL;
+}
+
+/* A NULL value leaves the field out, as rmq_command_put_ext refuses it. */
+RMQ__FN void rmq__rq_put(rmq__rq *rq, const char *key, const char *value)
+{
+    if (!value) return;
+    rq->f[rq->n].key = rmq__cslice(key);
+    rq->f[rq->n].value = rmq__cslice(value);
+    rq->n++;
+}
+
+RMQ__FN RMQ__UNUSED void rmq__rq_put_dec(rmq__rq *rq, const char *key, char *num, int64_t v)
+{
+    num[rmq__i64_to_dec(num, v)] = '\0';
+    rmq__rq_put(rq, key, num);
+}
+
+/* GET_ROUTEINFO_BY_TOPIC (GetRouteInfoRequestHeader), 2 fields: 4.9.4+
+ * name servers are asked for standard JSON (fastjson's form is read too). */
+RMQ__FN void rmq__rq_route_query(rmq__rq *rq, rmq_ext_field *f, const char *topic)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC);
+    rmq__rq_put(rq, "topic", topic);
+    rmq__rq_put(rq, "acceptStandardJsonOnly", "true");
+}
+
+/* UNREGISTER_CLIENT (UnregisterClientRequestHeader) of a producer group,
+ * 2 fields. */
+RMQ__FN void rmq__rq_unregister(rmq__rq *rq, rmq_ext_field *f, const char *client_id, const char *group)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_UNREGISTER_CLIENT);
+    rmq__rq_put(rq, "clientID", client_id);
+    rmq__rq_put(rq, "producerGroup", group);
+}
+
+/* HeartbeatData of a producer-only client: its id and its groups (NULL
+ * ones, slots without a producer, left out). The body's size either way;
+ * written into out when it fits in cap. */
+RMQ__FN size_t rmq__ser_heartbeat_body(uint8_t *out, size_t cap, const char *client_id, const char *const *groups,
+                                       size_t n)
+{
+    rmq__out w;
+    const char *sep = "{\"groupName\":";
+    size_t i;
+    w.p = out;
+    w.len = 0;
+    w.cap = cap;
+    rmq__out_str(&w, "{\"clientID\":");
+    rmq__out_json(&w, client_id, RMQ_STRLEN(client_id));
+    rmq__out_str(&w, ",\"consumerDataSet\":[],\"producerDataSet\":[");
+    for (i = 0; i < n; i++) {
+        if (!groups[i]) continue;
+        rmq__out_str(&w, sep);
+        sep = ",{\"groupName\":";
+        rmq__out_json(&w, groups[i], RMQ_STRLEN(groups[i]));
+        rmq__out_put(&w, "}", 1);
+    }
+    rmq__out_str(&w, "]}");
+    return w.len;
+}
+
+#ifndef RMQ_NO_TRANSACTION
+/* END_TRANSACTION (EndTransactionRequestHeader), up to 8 fields, 3
+ * numbers; an empty transaction id or broker name is left out. */
+static RMQ__NOINLINE void rmq__rq_end_transaction(rmq__rq *rq, rmq_ext_field *f, char (*num)[RMQ__DEC_MAX], const char *group,
+                                     int64_t tran_offset, int64_t commit_offset, int32_t state, int from_check,
+                                     const char *msg_id, const char *tx_id, const char *bname)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_END_TRANSACTION);
+    rmq__rq_put(rq, "producerGroup", group);
+    rmq__rq_put_dec(rq, "tranStateTableOffset", num[0], tran_offset);
+    rmq__rq_put_dec(rq, "commitLogOffset", num[1], commit_offset);
+    rmq__rq_put_dec(rq, "commitOrRollback", num[2], state);
+    rmq__rq_put(rq, "fromTransactionCheck", from_check ? "true" : "false");
+    rmq__rq_put(rq, "msgId", msg_id);
+    if (tx_id && *tx_id) rmq__rq_put(rq, "transactionId", tx_id);
+    if (bname && *bname) rmq__rq_put(rq, "bname", bname);
+}
+#endif
+
+#ifndef RMQ_NO_ADMIN
+/* UPDATE_AND_CREATE_TOPIC (CreateTopicRequestHeader), 8 fields, filled as
+ * Java's TopicConfig leaves it: perm read|write, SINGLE_TAG, sys flag 0,
+ * not ordered. num holds the queue count's text. */
+RMQ__FN void rmq__rq_create_topic(rmq__rq *rq, rmq_ext_field *f, char *num, const char *key, const char *topic,
+                                  int32_t queue_num)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_UPDATE_AND_CREATE_TOPIC);
+    rmq__rq_put(rq, "topic", topic);
+    rmq__rq_put(rq, "defaultTopic", key);
+    rmq__rq_put_dec(rq, "readQueueNums", num, queue_num);
+    rmq__rq_put(rq, "writeQueueNums", num);
+    rmq__rq_put(rq, "perm", "6");
+    rmq__rq_put(rq, "topicFilterType", "SINGLE_TAG");
+    rmq__rq_put(rq, "topicSysFlag", "0");
+    rmq__rq_put(rq, "order", "false");
+}
+
+/* SEARCH_OFFSET_BY_TIMESTAMP, GET_MAX_OFFSET, GET_MIN_OFFSET and
+ * GET_EARLIEST_MSG_STORETIME: a queue (and for the search a timestamp),
+ * up to 4 fields, 2 numbers. */
+RMQ__FN void rmq__rq_queue_query(rmq__rq *rq, rmq_ext_field *f, char (*num)[RMQ__DEC_MAX], int32_t code, const char *topic,
+                                 int32_t queue_id, const int64_t *timestamp, const char *bname)
+{
+    rmq__rq_init(rq, f, code);
+    rmq__rq_put(rq, "topic", topic);
+    rmq__rq_put_dec(rq, "queueId", num[0], queue_id);
+    if (timestamp) rmq__rq_put_dec(rq, "timestamp", num[1], *timestamp);
+    rmq__rq_put(rq, "bname", bname);
+}
+
+/* VIEW_MESSAGE_BY_ID (ViewMessageRequestHeader): 1 field, its number. */
+RMQ__FN void rmq__rq_view_message(rmq__rq *rq, rmq_ext_field *f, char *num, int64_t offset)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_VIEW_MESSAGE_BY_ID);
+    rmq__rq_put_dec(rq, "offset", num, offset);
+}
+
+/* Below 400 (V4_9_3) a 5.x broker leaves _UNIQUE_KEY_QUERY out of the ACL
+ * signature, as every 4.9.x broker does at any version. */
+#define RMQ__QUERY_VERSION 399
+
+/* QUERY_MESSAGE (QueryMessageRequestHeader), 6 fields, 3 numbers. */
+RMQ__FN void rmq__rq_query_message(rmq__rq *rq, rmq_ext_field *f, char (*num)[RMQ__DEC_MAX], const char *topic,
+                                   const char *key, int32_t max_num, int64_t begin_ms, int64_t end_ms, int uniq)
+{
+    rmq__rq_init(rq, f, RMQ_REQ_QUERY_MESSAGE);
+    rq->version = RMQ__QUERY_VERSION;
+    rmq__rq_put(rq, "topic", topic);
+    rmq__rq_put(rq, "key", key);
+    rmq__rq_put_dec(rq, "maxNum", num[0], max_num);
+    rmq__rq_put_dec(rq, "beginTimestamp", num[1], begin_ms);
+    rmq__rq_put_dec(rq, "endTimestamp", num[2], end_ms);
+    rmq__rq_put(rq, "_UNIQUE_KEY_QUERY", uniq ? "true" : "false");
+}
+#endif
+
+#ifndef RMQ_NO_FAST_PATH
+/* The send serializer's pieces of the JSON header after the ext fields. */
+static const char rmq__jh_flag[] = ",\"flag\":", rmq__jh_lang[] = ",\"language\":", rmq__jh_opaque[] = ",\"opaque\":",
+                  rmq__jh_remark[] = ",\"remark\":", rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
 #define RMQ__JH(o, lit) (RMQ_MEMCPY((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
 
 RMQ__FN int rmq__json_lang(const rmq_command *c)
 {
     return (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
-}
-
-/* Exact but for the four numbers, which are given their longest (an int32
- * takes at most 11 characters): no conversion twice. */
-RMQ__FN size_t rmq__header_json_len(const rmq_command *c)
-{
-    size_t i, n = sizeof rmq__jh_code + sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque +
-                  sizeof rmq__jh_tail - 5 + 1 + 4 * 11;
-    n += RMQ_STRLEN(rmq__language_names[rmq__json_lang(c)]) + 2;
-    if (c->next) n += sizeof rmq__jh_ext - 1 + 1;
-    for (i = 0; i < c->next; i++)
-        n += (i > 0) + 1 + rmq__json_esc_len(c->ext[i].key.ptr, c->ext[i].key.len) +
-             rmq__json_esc_len(c->ext[i].value.ptr, c->ext[i].value.len);
-    if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
-    return n;
-}
-
-/* Writes what rmq__header_json_len counted (at most); returns the end. */
-RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c);
-
-RMQ__FN uint8_t *rmq__header_json_put(uint8_t *o, const rmq_command *c)
-{
-    size_t i;
-    RMQ__JH(o, rmq__jh_code);
-    o += rmq__i64_to_dec((char *)o, c->code);
-    if (c->next) {
-        RMQ__JH(o, rmq__jh_ext);
-        for (i = 0; i < c->next; i++) {
-            if (i) *o++ = ',';
-            o += rmq__json_esc(o, c->ext[i].key.ptr, c->ext[i].key.len);
-            *o++ = ':';
-            o += rmq__json_esc(o, c->ext[i].value.ptr, c->ext[i].value.len);
-        }
-        *o++ = '}';
-    }
-    return rmq__header_json_tail(o, c);
 }
 
 /* From ,"flag": to the end. */
@@ -2534,44 +2790,6 @@ RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
     RMQ__JH(o, rmq__jh_tail);
     o += rmq__i64_to_dec((char *)o, c->version);
     *o++ = '}';
-    return o;
-}
-
-#endif
-
-#ifndef RMQ_NO_BINARY_HEADER
-/* The ROCKETMQ binary header (RocketMQSerializable). Empty strings would
- * decode as null on the Java side, so empty ext values are left out. */
-RMQ__FN size_t rmq__header_binary_len(const rmq_command *c)
-{
-    size_t i, n = 21 + (c->remark.ptr ? c->remark.len : 0);
-    for (i = 0; i < c->next; i++)
-        if (c->ext[i].value.len && c->ext[i].key.len) n += 6 + c->ext[i].key.len + c->ext[i].value.len;
-    return n;
-}
-
-static uint8_t *rmq__put_be32(uint8_t *o, uint32_t v) { rmq__be32_put(o, v); return o + 4; }
-static uint8_t *rmq__put_be16(uint8_t *o, uint32_t v) { o[0] = (uint8_t)(v >> 8); o[1] = (uint8_t)v; return o + 2; }
-
-RMQ__FN uint8_t *rmq__header_binary_put(uint8_t *o, const rmq_command *c, size_t hlen)
-{
-    size_t i, rlen = c->remark.ptr ? c->remark.len : 0;
-    o = rmq__put_be16(o, (uint16_t)c->code);
-    *o++ = (uint8_t)c->language;
-    o = rmq__put_be16(o, (uint16_t)c->version);
-    o = rmq__put_be32(o, (uint32_t)c->opaque);
-    o = rmq__put_be32(o, (uint32_t)c->flag);
-    o = rmq__put_be32(o, (uint32_t)rlen);
-    o = rmq__put_bytes(o, c->remark.ptr, rlen);
-    o = rmq__put_be32(o, (uint32_t)(hlen - 21 - rlen));
-    for (i = 0; i < c->next; i++) {
-        const rmq_ext_field *f = &c->ext[i];
-        if (!f->value.len || !f->key.len) continue;
-        o = rmq__put_be16(o, (uint16_t)f->key.len);
-        o = rmq__put_bytes(o, f->key.ptr, f->key.len);
-        o = rmq__put_be32(o, (uint32_t)f->value.len);
-        o = rmq__put_bytes(o, f->value.ptr, f->value.len);
-    }
     return o;
 }
 #endif
@@ -2726,7 +2944,10 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
 }
 
 #ifndef RMQ_NO_BINARY_HEADER
-/* The send header in the ROCKETMQ form, as rmq__header_binary_put writes
+static uint8_t *rmq__put_be32(uint8_t *o, uint32_t v) { rmq__be32_put(o, v); return o + 4; }
+static uint8_t *rmq__put_be16(uint8_t *o, uint32_t v) { o[0] = (uint8_t)(v >> 8); o[1] = (uint8_t)v; return o + 2; }
+
+/* The send header in the ROCKETMQ form, as rmq__ser_binary writes
  * the same fields (one-letter keys, empty values left out), straight from
  * f; the numbers are written in place and their lengths filled in after. */
 static uint8_t *rmq__put_bin_str(uint8_t *o, char key, const char *v, size_t n)
@@ -2802,14 +3023,14 @@ RMQ__FN uint8_t *rmq__send_header_put(uint8_t *o, const rmq_command *c, const rm
     return rmq__send_json_put(o, c, f);
 }
 
-/* The header's length, or a bound (the JSON numbers count their longest). */
+/* The header's length, or a bound (the send serializer counts the numbers
+ * at their longest). */
 RMQ__FN size_t rmq__frame_hlen(const rmq_command *c, const rmq__send_fields *f)
 {
+    rmq__head h;
     if (f) return rmq__send_header_len(c, f);
-#ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__header_binary_len(c);
-#endif
-    return rmq__header_json_len(c);
+    rmq__head_of(c, &h);
+    return rmq__ser_header(NULL, 0, &h, c->ext, c->next);
 }
 
 /* Encodes the 8-byte prefix and the header (hlen from rmq__frame_hlen)
@@ -2821,46 +3042,16 @@ RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send
 {
     size_t at = b->len;
     uint8_t *o;
+    rmq__head h;
     if (rmq__buf_reserve(b, 8 + hlen)) return -1;
     o = b->p + at + 8;
-    if (f) hlen = (size_t)(rmq__send_header_put(o, c, f) - o);
-#ifndef RMQ_NO_BINARY_HEADER
-    else if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) rmq__header_binary_put(o, c, hlen);
-#endif
-    else hlen = (size_t)(rmq__header_json_put(o, c) - o);
+    if (f) {
+        hlen = (size_t)(rmq__send_header_put(o, c, f) - o);
+    } else {
+        rmq__head_of(c, &h);
+        hlen = rmq__ser_header(o, hlen, &h, c->ext, c->next);
+    }
     b->len = at + 8 + hlen;
-    if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
-    rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
-    rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
-    return 0;
-}
-
-RMQ__FN RMQ__UNUSED int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
-{
-    return rmq__frame_encode(b, c, NULL, rmq__frame_hlen(c, NULL), body_len);
-}
-#else
-/* Encodes the 8-byte prefix and the header into b, piece by piece; the body
- * (body_len bytes) is written after it by the caller, from wherever it
- * lives. */
-RMQ__FN int rmq__frame_encode_head(rmq__buf *b, const rmq_command *c, size_t body_len)
-{
-    size_t at = b->len, hlen, i, guess = 8 + 160 + c->remark.len;
-    /* One allocation for the whole header in the common case: the fixed
-     * keys take under 160 bytes, each field its text plus quotes. */
-    for (i = 0; i < c->next; i++) guess += c->ext[i].key.len + c->ext[i].value.len + 6;
-    if (guess <= b->limit - b->len) rmq__buf_reserve(b, guess);
-    rmq__buf_u32(b, 0);
-    rmq__buf_u32(b, 0);
-#ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) {
-        hlen = rmq__header_binary_len(c);
-        if (!rmq__buf_reserve(b, hlen)) b->len = (size_t)(rmq__header_binary_put(b->p + b->len, c, hlen) - b->p);
-    } else
-#endif
-        rmq__header_json(b, c);
-    if (b->failed) return -1;
-    hlen = b->len - at - 8;
     if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
     rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
     rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
@@ -4538,13 +4729,14 @@ RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
     rmq__conn_flush(rm, c);
 }
 
-/* Before a command is encoded: what the remoting state sets in it, then
- * the RPC hook, which may add ext fields or refuse. 0 when it may go. */
+/* Before a command is encoded: what the remoting state sets in it (a
+ * response keeps the serialization of the request it answers), then the
+ * RPC hook, which may add ext fields or refuse. 0 when it may go. */
 static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cmd,
                             const void *body, size_t body_len, rmq_err *err)
 {
     cmd->language = rm->language;
-    cmd->serialize = rm->serialize;
+    if (!(cmd->flag & RMQ_FLAG_RESPONSE)) cmd->serialize = rm->serialize;
     cmd->body = (const uint8_t *)body;
     cmd->body_len = body_len;
     if (rm->hook && rm->hook->before) {
@@ -4568,6 +4760,42 @@ static rmq__req *rmq__req_alloc(rmq__remoting *rm, size_t extra, rmq_err *err)
     return r;
 }
 
+/* A new request holding the frame of header h with ext fields f[0..n)
+ * (what rmq__ser_frame writes), its body to follow from where it lives. */
+static rmq__req *rmq__req_frame(rmq__remoting *rm, const rmq__head *h, const rmq_ext_field *f, size_t n,
+                                const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__req *r;
+    size_t len = rmq__ser_frame(NULL, 0, h, f, n, body_len);
+    if (!(r = rmq__req_alloc(rm, 0, err))) return NULL;
+    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
+    if (!len || rmq__buf_reserve(&r->head, len)) {
+        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
+        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)h->code);
+        rmq__req_free(rm, r);
+        return NULL;
+    }
+    r->head.len = rmq__ser_frame(r->head.p, len, h, f, n, body_len);
+    r->code = h->code;
+    r->opaque = h->opaque;
+    r->body = (const uint8_t *)body;
+    r->body_len = body_len;
+    return r;
+}
+
+#ifdef RMQ_NO_FAST_PATH
+/* Encodes a command into a new request (a send's fields are its ext
+ * fields here: f is for the fast path's serializer). */
+RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                 const rmq__send_fields *f, const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__head h;
+    (void)f;
+    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
+    rmq__head_of(cmd, &h);
+    return rmq__req_frame(rm, &h, cmd->ext, cmd->next, body, body_len, err);
+}
+#else
 /* After the header was encoded into r (failed: it did not fit). */
 static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_command *cmd, int failed, rmq_err *err)
 {
@@ -4584,19 +4812,6 @@ static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_comm
     return r;
 }
 
-#ifdef RMQ_NO_FAST_PATH
-/* Encodes a command into a new request (a send's fields are its ext
- * fields here: f is for the fast path's serializer). */
-RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const rmq__send_fields *f, const void *body, size_t body_len, rmq_err *err)
-{
-    rmq__req *r;
-    (void)f;
-    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err) || !(r = rmq__req_alloc(rm, 0, err))) return NULL;
-    rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
-    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode_head(&r->head, cmd, body_len), err);
-}
-#else
 /* Encodes a command into a new request, the header from the send fields f
  * when they are given (else from cmd); the request and its header are one
  * allocation. */
@@ -4615,19 +4830,53 @@ RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_comman
 }
 #endif
 
-/* Sends a request. On RMQ_OK, done runs exactly once, later (never from
- * inside this call): with the response, or the error. A oneway request
- * completes when written. The body must stay valid until done. The request
- * is also given back (out may be NULL) so its owner can detach from it. A
- * send gives its header's fields as f (NULL: cmd is the whole header). */
-RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                const rmq__send_fields *f, const void *body, size_t body_len, int oneway,
-                                uint32_t deadline, rmq__done_fn done, void *owner, rmq__req **out)
+/* The command an RPC hook edits, filled with a header's values and ext
+ * fields: the remoting's own, encoded within the call that fills it. */
+static rmq_command *rmq__hook_command(rmq__remoting *rm, const rmq__head *h, const rmq_ext_field *f, size_t n)
+{
+    rmq_command *cmd = &rm->tx;
+    rmq__command_init(cmd, h->code, h->opaque, h->flag);
+    cmd->version = h->version;
+    cmd->serialize = (rmq_serialize)h->serialize;
+    cmd->remark = h->remark;
+    for (; cmd->next < n; cmd->next++) cmd->ext[cmd->next] = f[cmd->next];
+    return cmd;
+}
+
+/* A new request of rq's fields with this opaque and flag, through the RPC
+ * hook when there is one. A frame of its own: the header's values are not
+ * carried under the request's write. */
+static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, const rmq__rq *rq, int32_t opaque,
+                                           int32_t flag, const void *body, size_t body_len, rmq_err *err)
+{
+    rmq__head h;
+    h.code = rq->code;
+    h.opaque = opaque;
+    h.flag = flag;
+    h.version = rq->version;
+    h.language = (uint8_t)rm->language;
+    h.serialize = (uint8_t)rm->serialize;
+    h.remark = rmq__cslice(NULL);
+    if (rm->hook && rm->hook->before)
+        return rmq__req_build(rm, addr, rmq__hook_command(rm, &h, rq->f, rq->n), NULL, body, body_len, err);
+    return rmq__req_frame(rm, &h, rq->f, rq->n, body, body_len, err);
+}
+
+/* Sends a request: rq's fields, or its command (the send's, which an RPC
+ * hook or the send serializer reads). On RMQ_OK, done runs exactly once,
+ * later (never from inside this call): with the response, or the error. A
+ * oneway request completes when written. The body must stay valid until
+ * done. The request is also given back (out may be NULL) so its owner can
+ * detach from it. */
+RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *rq, const void *body,
+                            size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner,
+                            rmq__req **out)
 {
     rmq__conn *c = NULL;
     rmq__req *r;
     rmq_err err = rmq__conn_get(rm, addr, deadline, &c);
     uint32_t slot = 0;
+    int32_t opaque, flag;
     oneway = RMQ__ONEWAY_REQS && oneway;
     if (err != RMQ_OK) return err;
     if (!oneway) {
@@ -4636,13 +4885,17 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
             return RMQ_ERR_BUSY;
         }
         slot = rm->free_slots[rm->nfree - 1];
-        cmd->opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + slot);
-    } else {
-        cmd->opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT);
-        cmd->flag |= RMQ_FLAG_ONEWAY;
     }
+    opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + slot);
+    flag = oneway ? RMQ_FLAG_ONEWAY : 0;
     rm->opaque_seq = (rm->opaque_seq + 1) % (0x7FFFFFFFu / RMQ_MAX_INFLIGHT);
-    r = rmq__req_build(rm, addr, cmd, f, body, body_len, &err);
+    if (rq->cmd) {
+        rq->cmd->opaque = opaque;
+        rq->cmd->flag |= flag;
+        r = rmq__req_build(rm, addr, rq->cmd, rq->send, body, body_len, &err);
+    } else {
+        r = rmq__req_of(rm, addr, rq, opaque, flag, body, body_len, &err);
+    }
     if (!r) return err;
     r->oneway = (uint8_t)(oneway != 0);
     r->done = done;
@@ -4668,24 +4921,34 @@ RMQ__FN rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command
     return RMQ_OK;
 }
 
-RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, rmq_command *cmd, const void *body,
-                            size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner)
+/* Sends a command, as rmq__invoke (its own frame: off the send's); a send
+ * gives its header's fields as f (NULL: cmd is the whole header). */
+static RMQ__NOINLINE rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
+                                             const rmq__send_fields *f, const void *body, size_t body_len,
+                                             int oneway, uint32_t deadline, rmq__done_fn done, void *owner,
+                                             rmq__req **out)
 {
-    return rmq__invoke_req(rm, addr, cmd, NULL, body, body_len, oneway, deadline, done, owner, NULL);
+    rmq__rq rq;
+    rq.cmd = cmd;
+    rq.send = f;
+    return rmq__invoke(rm, addr, &rq, body, body_len, oneway, deadline, done, owner, out);
 }
 
 /* Answers a request the peer sent, in the serialization it used. */
 RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *req, int32_t code, const char *remark)
 {
-    rmq_command *resp = &rm->tx;
+    rmq__head h;
     rmq__req *r;
     rmq_err err;
-    rmq_serialize keep = rm->serialize;
-    rmq__command_init(resp, code, req->opaque, RMQ_FLAG_RESPONSE);
-    if (remark) resp->remark = rmq__cslice(remark);
-    rm->serialize = req->serialize;
-    r = rmq__req_build(rm, c->addr, resp, NULL, NULL, 0, &err);
-    rm->serialize = keep;
+    h.code = code;
+    h.opaque = req->opaque;
+    h.flag = RMQ_FLAG_RESPONSE;
+    h.version = RMQ_PROTOCOL_VERSION;
+    h.language = (uint8_t)rm->language;
+    h.serialize = (uint8_t)req->serialize;
+    h.remark = rmq__cslice(remark);
+    r = rm->hook && rm->hook->before ? rmq__req_build(rm, c->addr, rmq__hook_command(rm, &h, NULL, 0), NULL, NULL, 0, &err)
+                                     : rmq__req_frame(rm, &h, NULL, 0, NULL, 0, &err);
     if (!r) return;
     r->is_response = 1;
     rm->in_invoke++;                  /* a failed write is finished later, not mid-parse */
@@ -5514,7 +5777,7 @@ struct rmq__inst {
     struct rmq__waiter *waiters; /* threads waiting for the loop's results */
     uint32_t unregister_left;
     rmq_reason why;
-    const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i] */
+    const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i]; NULL without one */
 #ifndef RMQ_NO_REQUEST
     const rmq__reply_hooks *reply_hooks;         /* NULL until the first request */
     struct rmq__waiting *waiting;                /* requests waiting for a reply */
@@ -5739,13 +6002,30 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
     in->hooks->route_resolved(rt);
 }
 
+/* GET_ROUTEINFO_BY_TOPIC to the current name server; one that cannot be
+ * reached passes the query to the next. A frame of its own: the request
+ * is not carried under the route's failure path. */
+static RMQ__NOINLINE rmq_err rmq__route_ask(rmq__inst *in, rmq__route *rt, const char *topic)
+{
+    rmq__rq rq;
+    rmq_ext_field f[2];
+    rmq_err err = RMQ_ERR_NO_NAMESRV;
+    rmq__rq_route_query(&rq, f, topic);
+    while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
+        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], &rq, NULL, 0, 0,
+                          rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt, NULL);
+        if (err == RMQ_OK) return err;
+        in->ns_index = (in->ns_index + 1) % in->nnamesrv;
+        rt->ns_tries++;
+    }
+    return err;
+}
+
 /* Sends GET_ROUTEINFO_BY_TOPIC for the topic (or, ask_default, for the
- * default topic on its behalf) to the current name server; a name server
- * that cannot be reached passes the query to the next. */
+ * default topic on its behalf). */
 RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
 {
-    rmq_command *cmd = &in->rm.tx;
-    rmq_err err = RMQ_ERR_NO_NAMESRV;
+    rmq_err err;
     const char *topic = ask_default ? in->create_topic_key : rt->topic;
     if (rt->fetching) return;
     rt->asking_default = (uint8_t)ask_default;
@@ -5758,17 +6038,8 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
         rt->awaiting_namesrv = 0;
     }
 #endif
-    while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
-        rmq__command_init(cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
-        rmq_command_put_ext(cmd, "topic", topic);
-        /* ask 4.9.4+ name servers for standard JSON (fastjson's form is read too) */
-        rmq_command_put_ext(cmd, "acceptStandardJsonOnly", "true");
-        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], cmd, NULL, 0, 0,
-                          rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt);
-        if (err == RMQ_OK) { rt->fetching = 1; return; }
-        in->ns_index = (in->ns_index + 1) % in->nnamesrv;
-        rt->ns_tries++;
-    }
+    err = rmq__route_ask(in, rt, topic);
+    if (err == RMQ_OK) { rt->fetching = 1; return; }
     rt->ns_tries = 0;
     if (err == RMQ_ERR_NO_NAMESRV)
         rmq__why(&rt->why, "No name server address, please set it (topic %s)", rt->topic);
@@ -5901,22 +6172,13 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
     RMQ_FREE(in->mem, hb);
 }
 
-/* HeartbeatData: the client id and every producer group of the instance. */
+/* HeartbeatData of the instance: its client id and every producer group,
+ * into b (bounded by b's limit). */
 RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
 {
-    int i, first = 1;
-    rmq__buf_puts(b, "{\"clientID\":");
-    rmq__json_cstr(b, in->client_id);
-    rmq__buf_puts(b, ",\"consumerDataSet\":[],\"producerDataSet\":[");
-    for (i = 0; i < RMQ_MAX_PRODUCERS; i++) {
-        if (!in->producers[i]) continue;
-        if (!first) rmq__buf_putc(b, ',');
-        rmq__buf_puts(b, "{\"groupName\":");
-        rmq__json_cstr(b, in->groups[i]);
-        rmq__buf_putc(b, '}');
-        first = 0;
-    }
-    rmq__buf_puts(b, "]}");
+    size_t len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
+    if (rmq__buf_reserve(b, len)) return;
+    b->len += rmq__ser_heartbeat_body(b->p + b->len, len, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
 }
 
 RMQ__FN int rmq__conn_index(const rmq__inst *in, const rmq__conn *c) { return (int)(c - in->rm.conns); }
@@ -5935,8 +6197,8 @@ RMQ__FN uint32_t rmq__conn_generation(rmq__inst *in, rmq__conn *c)
 RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
+    static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL, NULL };
     rmq__hb *hb;
-    rmq_command *cmd = &in->rm.tx;
     rmq__conn *c;
     rmq_err err;
     uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
@@ -5949,9 +6211,8 @@ RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
     hb->broker = b;
     rmq__buf_init(&hb->body, in->mem, 64 * 1024);
     rmq__heartbeat_body(in, &hb->body);
-    rmq__command_init(cmd, RMQ_REQ_HEART_BEAT, 0, 0);
     err = hb->body.failed ? RMQ_ERR_NO_MEMORY
-        : rmq__invoke(&in->rm, addr, cmd, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb);
+        : rmq__invoke(&in->rm, addr, &heart_beat, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb, NULL);
     if (err != RMQ_OK) { rmq__buf_free(&hb->body); RMQ_FREE(in->mem, hb); return err; }
     in->brokers[b].hb_gen = rmq__conn_generation(in, c);
     return RMQ_OK;
@@ -8223,21 +8484,13 @@ RMQ__FN rmq_err rmq__end_transaction(rmq__inst *in, const char *addr, const char
                                      int64_t commit_offset, rmq_transaction_state state, const char *msg_id,
                                      const char *tx_id, const char *bname, int from_check)
 {
-    rmq_command *cmd = &in->rm.tx;
-    char n1[24], n2[24], n3[24];
-    n1[rmq__i64_to_dec(n1, tran_offset)] = 0;
-    n2[rmq__i64_to_dec(n2, commit_offset)] = 0;
-    n3[rmq__i64_to_dec(n3, (int64_t)state)] = 0;
-    rmq__command_init(cmd, RMQ_REQ_END_TRANSACTION, 0, 0);
-    rmq_command_put_ext(cmd, "producerGroup", group);
-    rmq_command_put_ext(cmd, "tranStateTableOffset", n1);
-    rmq_command_put_ext(cmd, "commitLogOffset", n2);
-    rmq_command_put_ext(cmd, "commitOrRollback", n3);
-    rmq_command_put_ext(cmd, "fromTransactionCheck", from_check ? "true" : "false");
-    rmq_command_put_ext(cmd, "msgId", msg_id);
-    if (tx_id && *tx_id) rmq_command_put_ext(cmd, "transactionId", tx_id);
-    if (bname && *bname) rmq_command_put_ext(cmd, "bname", bname);
-    return rmq__invoke(&in->rm, addr, cmd, NULL, 0, 1, rmq__now(&in->rm) + in->api_timeout_ms, rmq__end_tx_done, NULL);
+    rmq__rq rq;
+    rmq_ext_field f[RMQ__REQUEST_FIELDS];
+    char num[3][RMQ__DEC_MAX];
+    rmq__rq_end_transaction(&rq, f, num, group, tran_offset, commit_offset, (int32_t)state, from_check, msg_id, tx_id,
+                            bname);
+    return rmq__invoke(&in->rm, addr, &rq, NULL, 0, 1, rmq__now(&in->rm) + in->api_timeout_ms, rmq__end_tx_done,
+                       NULL, NULL);
 }
 
 RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rmq_local_transaction_fn local,
@@ -8476,13 +8729,13 @@ static void rmq__call_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rm
 
 static int rmq__call_is_done(rmq__inst *in, void *arg) { (void)in; return ((rmq__call *)arg)->done; }
 
-/* Sends cmd (and body) to addr and runs the loop until the answer or the
+/* Sends request rq to addr and runs the loop until the answer or the
  * request's own deadline, timeout_ms away: the call always ends, so it may
  * live on the caller's stack. The instance's lock is held. RMQ_OK means an
  * answer came: its code is call->code, which the caller judges (see
  * rmq__call_refused). what names the request in a failure's reason. */
 RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *what, const char *addr,
-                               rmq_command *cmd, const void *body, size_t len, uint32_t timeout_ms)
+                               const rmq__rq *rq, uint32_t timeout_ms)
 {
     rmq__inst *in = p->in;
     rmq_err err;
@@ -8491,7 +8744,7 @@ RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *wha
     call->code = -1;
     call->remark[0] = '\0';
     call->why.fmt[0] = NULL;
-    err = rmq__invoke(&in->rm, addr, cmd, body, len, 0, rmq__now(&in->rm) + timeout_ms, rmq__call_done, call);
+    err = rmq__invoke(&in->rm, addr, rq, NULL, 0, 0, rmq__now(&in->rm) + timeout_ms, rmq__call_done, call, NULL);
     if (err != RMQ_OK) return rmq__fail(p, err, "%s to %s not sent: %r", what, addr, &in->rm.why);
     while (!call->done) rmq__run(in, rmq__call_is_done, call, rmq__now(&in->rm) + 1000u, 0);
     if (call->err != RMQ_OK) {
@@ -8728,16 +8981,15 @@ RMQ__FN void rmq__unregister_all(rmq_producer *p)
 {
     rmq__inst *in = p->in;
     uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
+    rmq__rq rq;
+    rmq_ext_field f[2];
     int b, a;
+    rmq__rq_unregister(&rq, f, in->client_id, p->cfg.group);
     for (b = 0; b < RMQ_MAX_BROKERS; b++) {
         if (!in->brokers[b].used) continue;
         for (a = 0; a < in->brokers[b].naddrs; a++) {
-            rmq_command *cmd = &in->rm.tx;
-            rmq__command_init(cmd, RMQ_REQ_UNREGISTER_CLIENT, 0, 0);
-            rmq_command_put_ext(cmd, "clientID", in->client_id);
-            rmq_command_put_ext(cmd, "producerGroup", p->cfg.group);
-            if (rmq__invoke(&in->rm, in->brokers[b].addrs[a].addr, cmd, NULL, 0, 0, deadline,
-                            rmq__unregister_done, in) == RMQ_OK)
+            if (rmq__invoke(&in->rm, in->brokers[b].addrs[a].addr, &rq, NULL, 0, 0, deadline,
+                            rmq__unregister_done, in, NULL) == RMQ_OK)
                 in->unregister_left++;
         }
     }
@@ -8817,6 +9069,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__fail_pending(p);
     rmq__fire_callbacks(in);
     in->producers[p->slot] = NULL;
+    in->groups[p->slot] = NULL;
     for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
     p->slot = -1;
     p->state = RMQ_STATE_SHUTDOWN_ALREADY;
@@ -8844,6 +9097,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__call_begin(p);
     p->state = RMQ_STATE_SHUTDOWN_ALREADY;
     in->producers[p->slot] = NULL;
+    in->groups[p->slot] = NULL;
     rmq__unregister_all(p);
     rmq__fail_pending(p);
     rmq__drain_callbacks(p);
@@ -9031,16 +9285,15 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     rmq__inst *in = p->in;
     rmq__call call;
     rmq_err err = RMQ_ERR_NO_NAMESRV;
+    rmq__rq rq;
+    rmq_ext_field f[2];
     int tries;
     call.take = rmq__admin_take_route;
     call.arg = ar;
+    rmq__rq_route_query(&rq, f, topic);
     for (tries = 0; tries < in->nnamesrv; tries++) {
         const char *ns = in->namesrv[in->ns_index];
-        rmq_command *cmd = &in->rm.tx;
-        rmq__command_init(cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
-        rmq_command_put_ext(cmd, "topic", topic);
-        rmq_command_put_ext(cmd, "acceptStandardJsonOnly", "true");
-        err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+        err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, &rq, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code != RMQ_CODE_SUCCESS)
             return rmq__fail(p, RMQ_ERR_NO_ROUTE, "create new topic failed: name server %s has no route of %s (%s)", ns,
                              topic, rmq_response_code_name(call.code));
@@ -9051,22 +9304,6 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     return err;
 }
 
-/* UPDATE_AND_CREATE_TOPIC (CreateTopicRequestHeader) filled as Java's
- * TopicConfig leaves it: perm read|write, SINGLE_TAG, sys flag 0, not
- * ordered. */
-RMQ__FN void rmq__admin_create_request(rmq_command *cmd, const char *key, const char *topic, const char *nums)
-{
-    rmq__command_init(cmd, RMQ_REQ_UPDATE_AND_CREATE_TOPIC, 0, 0);
-    rmq_command_put_ext(cmd, "topic", topic);
-    rmq_command_put_ext(cmd, "defaultTopic", key);
-    rmq_command_put_ext(cmd, "readQueueNums", nums);
-    rmq_command_put_ext(cmd, "writeQueueNums", nums);
-    rmq_command_put_ext(cmd, "perm", "6");
-    rmq_command_put_ext(cmd, "topicFilterType", "SINGLE_TAG");
-    rmq_command_put_ext(cmd, "topicSysFlag", "0");
-    rmq_command_put_ext(cmd, "order", "false");
-}
-
 /* One broker group: up to RMQ__ADMIN_CREATE_TRIES requests, the first
  * accepted ends it (each failure is recorded, the last one stays). */
 RMQ__FN rmq_err rmq__admin_create_on(rmq_producer *p, const rmq__admin_master *m, const char *key, const char *topic,
@@ -9074,16 +9311,17 @@ RMQ__FN rmq_err rmq__admin_create_on(rmq_producer *p, const rmq__admin_master *m
 {
     rmq__inst *in = p->in;
     rmq__call call;
-    char addr[RMQ_ADDR_MAX_LEN + 1], nums[12];
+    char addr[RMQ_ADDR_MAX_LEN + 1], num[RMQ__DEC_MAX];
+    rmq__rq rq;
+    rmq_ext_field f[RMQ__REQUEST_FIELDS];
     rmq_err err = RMQ_OK;
     int i;
     call.take = NULL;
     call.arg = NULL;
     rmq__strlcpy(addr, rmq__vip_addr(in, p->cfg.vip_channel, m->addr), sizeof addr);
-    nums[rmq__i64_to_dec(nums, queue_num)] = '\0';
+    rmq__rq_create_topic(&rq, f, num, key, topic, queue_num);
     for (i = 0; i < RMQ__ADMIN_CREATE_TRIES; i++) {
-        rmq__admin_create_request(&in->rm.tx, key, topic, nums);
-        err = rmq__call_sync(p, &call, "UPDATE_AND_CREATE_TOPIC", addr, &in->rm.tx, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+        err = rmq__call_sync(p, &call, "UPDATE_AND_CREATE_TOPIC", addr, &rq, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code == RMQ_CODE_SUCCESS) return RMQ_OK;
         if (err == RMQ_OK) err = rmq__call_refused(p, &call, "UPDATE_AND_CREATE_TOPIC", addr);
     }
@@ -9172,11 +9410,12 @@ RMQ__FN rmq_err rmq__admin_queue_master(rmq_producer *p, const rmq_queue *q, cha
 RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char *what, const rmq_queue *q,
                                       const int64_t *timestamp, const char *answer, int64_t *out)
 {
-    char addr[RMQ_ADDR_MAX_LEN + 1], qid[12], ts[24];
+    char addr[RMQ_ADDR_MAX_LEN + 1], nums[2][RMQ__DEC_MAX];
     rmq_queue wq;
     rmq__admin_num num;
     rmq__call call;
-    rmq_command *cmd;
+    rmq__rq rq;
+    rmq_ext_field f[4];
     rmq_err err = rmq__check_running(p, 1);
     if (err != RMQ_OK) return err;
     if (!q || !out || rmq__is_blank(q->topic) || rmq__is_blank(q->broker_name) || q->queue_id < 0)
@@ -9187,21 +9426,12 @@ RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char 
     q = &wq;
     err = rmq__admin_queue_master(p, q, addr);
     if (err != RMQ_OK) return err;
-    qid[rmq__i64_to_dec(qid, q->queue_id)] = '\0';
-    cmd = &p->in->rm.tx;
-    rmq__command_init(cmd, code, 0, 0);
-    rmq_command_put_ext(cmd, "topic", q->topic);
-    rmq_command_put_ext(cmd, "queueId", qid);
-    if (timestamp) {
-        ts[rmq__i64_to_dec(ts, *timestamp)] = '\0';
-        rmq_command_put_ext(cmd, "timestamp", ts);
-    }
-    rmq_command_put_ext(cmd, "bname", q->broker_name);
+    rmq__rq_queue_query(&rq, f, nums, code, q->topic, q->queue_id, timestamp, q->broker_name);
     num.key = answer;
     num.value = 0;
     call.take = rmq__admin_take_num;
     call.arg = &num;
-    err = rmq__call_sync(p, &call, what, addr, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+    err = rmq__call_sync(p, &call, what, addr, &rq, RMQ__ADMIN_TIMEOUT_MS);
     if (err != RMQ_OK) return err;
     if (call.code != RMQ_CODE_SUCCESS) return rmq__call_refused(p, &call, what, addr);
     *out = num.value;
@@ -9265,9 +9495,6 @@ RMQDEF rmq_err rmq_earliest_msg_store_time(rmq_producer *p, const rmq_queue *q, 
  * each broker, as Java's does. */
 #define RMQ__ADMIN_TIMEOUT_MS 6000u
 #define RMQ__QUERY_TIMEOUT_MS (3u * RMQ__ADMIN_TIMEOUT_MS)
-/* Below 400 (V4_9_3) a 5.x broker leaves _UNIQUE_KEY_QUERY out of the ACL
- * signature, as every 4.9.x broker does at any version (section 9). */
-#define RMQ__QUERY_VERSION 399
 /* queryMessageByUniqKey's maxNum (the broker forces its own 32 anyway). */
 #define RMQ__UNIQ_QUERY_MAX 32
 
@@ -9358,7 +9585,8 @@ static rmq_err rmq__view_take(rmq__call *call, const rmq_command *resp)
 
 RMQ__FN rmq_err rmq__view(rmq_producer *p, const char *offset_msg_id, rmq_message_ext *out)
 {
-    rmq_command *cmd = &p->in->rm.tx;
+    rmq__rq rq;
+    rmq_ext_field f[1];
     rmq__call call;
     rmq__view_arg v;
     char addr[RMQ_ADDR_MAX_LEN + 1], num[24];
@@ -9367,15 +9595,13 @@ RMQ__FN rmq_err rmq__view(rmq_producer *p, const char *offset_msg_id, rmq_messag
     if (rmq_offset_msg_id_decode(offset_msg_id, addr, sizeof addr, &offset) != RMQ_OK)
         return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s is not an offset message id (32 or 56 hex digits: store host, port, commit-log offset)",
                          offset_msg_id ? offset_msg_id : "(null)");
-    num[rmq__i64_to_dec(num, offset)] = 0;
-    rmq__command_init(cmd, RMQ_REQ_VIEW_MESSAGE_BY_ID, 0, 0);
-    rmq_command_put_ext(cmd, "offset", num);
+    rmq__rq_view_message(&rq, f, num, offset);
     v.p = p;
     v.broker_name = rmq__broker_of_addr(p->in, addr);
     v.out = out;
     call.take = rmq__view_take;
     call.arg = &v;
-    err = rmq__call_sync(p, &call, "VIEW_MESSAGE_BY_ID", addr, cmd, NULL, 0, RMQ__ADMIN_TIMEOUT_MS);
+    err = rmq__call_sync(p, &call, "VIEW_MESSAGE_BY_ID", addr, &rq, RMQ__ADMIN_TIMEOUT_MS);
     if (err != RMQ_OK) { rmq_message_ext_free(p, out); return err; }
     return call.code == RMQ_CODE_SUCCESS ? RMQ_OK : rmq__call_refused(p, &call, "VIEW_MESSAGE_BY_ID", addr);
 }
@@ -9525,43 +9751,28 @@ RMQ__FN size_t rmq__query_targets(rmq__inst *in, const rmq__route *rt, rmq__quer
     return n;
 }
 
-/* The request for every broker: Java's header, _UNIQUE_KEY_QUERY as a
- * plain ext field at a version whose signature leaves it out. */
-RMQ__FN void rmq__query_command(rmq_command *cmd, const rmq__query *q, int max_num, char nums[3][24],
-                                int64_t begin_ms, int64_t end_ms)
-{
-    nums[0][rmq__i64_to_dec(nums[0], max_num)] = 0;
-    nums[1][rmq__i64_to_dec(nums[1], begin_ms)] = 0;
-    nums[2][rmq__i64_to_dec(nums[2], end_ms)] = 0;
-    rmq__command_init(cmd, RMQ_REQ_QUERY_MESSAGE, 0, 0);
-    cmd->version = RMQ__QUERY_VERSION;
-    rmq_command_put_ext(cmd, "topic", q->topic);
-    rmq_command_put_ext(cmd, "key", q->key);
-    rmq_command_put_ext(cmd, "maxNum", nums[0]);
-    rmq_command_put_ext(cmd, "beginTimestamp", nums[1]);
-    rmq_command_put_ext(cmd, "endTimestamp", nums[2]);
-    rmq_command_put_ext(cmd, "_UNIQUE_KEY_QUERY", q->uniq ? "true" : "false");
-}
-
 /* Sends to every broker at once, then runs the loop until each answered
  * or reached its own deadline (Java's CountDownLatch). */
 RMQ__FN rmq_err rmq__query_send_all(rmq_producer *p, const rmq__query *q, rmq__query_one *all, int max_num,
                                     int64_t begin_ms, int64_t end_ms)
 {
     rmq__inst *in = p->in;
-    rmq_command *cmd = &in->rm.tx;
-    char nums[3][24];
+    rmq__rq rq;
+    rmq_ext_field f[6];
+    char nums[3][RMQ__DEC_MAX];
     size_t i, sent = 0;
     rmq_err err = RMQ_OK;
+    /* Java's header, _UNIQUE_KEY_QUERY as a plain ext field at a version
+     * whose signature leaves it out */
+    rmq__rq_query_message(&rq, f, nums, q->topic, q->key, max_num, begin_ms, end_ms, q->uniq);
     for (i = 0; all[i].q; i++) {
-        rmq__query_command(cmd, q, max_num, nums, begin_ms, end_ms);
         all[i].call.take = rmq__query_take;
         all[i].call.arg = &all[i];
         all[i].call.err = RMQ_OK;
         all[i].call.code = -1;
         all[i].call.why.fmt[0] = NULL;
-        err = rmq__invoke(&in->rm, all[i].addr, cmd, NULL, 0, 0, rmq__now(&in->rm) + RMQ__QUERY_TIMEOUT_MS,
-                          rmq__call_done, &all[i].call);
+        err = rmq__invoke(&in->rm, all[i].addr, &rq, NULL, 0, 0, rmq__now(&in->rm) + RMQ__QUERY_TIMEOUT_MS,
+                          rmq__call_done, &all[i].call, NULL);
         if (err == RMQ_OK) { all[i].sent = 1; sent++; }
         else { all[i].call.err = err; all[i].call.why = in->rm.why; }
     }

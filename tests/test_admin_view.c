@@ -531,13 +531,11 @@ static void test_the_acl_signature_of_a_query_leaves_the_unique_key_flag_out(voi
     rmq_command q1, q2;
     const rmq_rpc_hook *h1 = rmq_acl_hook_init(&a1, "RocketMQ", "12345678", NULL);
     const rmq_rpc_hook *h2 = rmq_acl_hook_init(&a2, "RocketMQ", "12345678", NULL);
-    rmq__query qq;
-    char nums[3][24];
-    memset(&qq, 0, sizeof qq);
-    qq.topic = "TopicTest";
-    qq.key = "k1";
-    qq.uniq = 1;
-    rmq__query_command(&q1, &qq, 32, nums, 0, 1);
+    rmq__rq rq;
+    rmq_ext_field f[6];
+    char nums[3][RMQ__DEC_MAX];
+    rmq__rq_query_message(&rq, f, nums, "TopicTest", "k1", 32, 0, 1, 1);
+    rq_command(&rq, &q1);
     CHECK_INT(q1.version, 399);
     CHECK_INT(h1->before(h1->arg, "127.0.0.1:10911", &q1), RMQ_OK);
     /* the same request without the flag signs to the same value: what a
@@ -552,7 +550,7 @@ static void test_the_acl_signature_of_a_query_leaves_the_unique_key_flag_out(voi
     CHECK_INT(h2->before(h2->arg, "127.0.0.1:10911", &q2), RMQ_OK);
     CHECK_STR(a1.signature, a2.signature);
     /* at the library's own version the flag is signed, as for any field */
-    rmq__query_command(&q1, &qq, 32, nums, 0, 1);
+    rq_command(&rq, &q1);
     q1.version = RMQ_PROTOCOL_VERSION;
     CHECK_INT(h1->before(h1->arg, "127.0.0.1:10911", &q1), RMQ_OK);
     CHECK(strcmp(a1.signature, a2.signature) != 0);

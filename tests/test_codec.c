@@ -876,6 +876,272 @@ static void test_acl_signature_of_a_route_query_matches_the_reference_example(vo
     CHECK(rmq_command_ext(&c, "SecurityToken").ptr == NULL);
 }
 
+/* -- the serializers of the requests the client writes -------------------- */
+/* A built request as the command an RPC hook would be handed. */
+static void rq_command(const rmq__rq *rq, rmq_command *c)
+{
+    size_t i;
+    rmq__command_init(c, rq->code, 0, 0);
+    c->version = rq->version;
+    for (i = 0; i < rq->n; i++) c->ext[c->next++] = rq->f[i];
+}
+
+/* rq written by the serializer is, byte for byte, the frame the generic
+ * encoder writes for old (the command the client built before it had
+ * serializers), in both serializations; and a buffer one byte short is
+ * left as it was past its end. */
+static void check_serializer_matches_the_encoder(const rmq__rq *rq, rmq_command *old)
+{
+    int s;
+    for (s = 0; s < 2; s++) {
+        rmq__head h;
+        rmq__buf b;
+        unsigned char out[2048];
+        size_t n;
+#ifdef RMQ_NO_BINARY_HEADER
+        if (s) break;
+#endif
+        memset(&h, 0, sizeof h);
+        h.code = rq->code;
+        h.version = rq->version;
+        h.opaque = 4711;
+        h.flag = RMQ_FLAG_ONEWAY;
+        h.language = 0;
+        h.serialize = (uint8_t)s;
+        old->opaque = 4711;
+        old->flag = RMQ_FLAG_ONEWAY;
+        old->language = 0;
+        old->serialize = (rmq_serialize)s;
+        rmq__buf_init(&b, NULL, 4096);
+        CHECK(rmq__frame_encode_head(&b, old, 3) == 0);
+        n = rmq__ser_frame(NULL, 0, &h, rq->f, rq->n, 3);
+        CHECKF(n == b.len, "serialization %d: serializer sizes %u bytes, the encoder wrote %u", s, (unsigned)n,
+               (unsigned)b.len);
+        memset(out, 0xAA, sizeof out);
+        CHECK(rmq__ser_frame(out, n - 1, &h, rq->f, rq->n, 3) == n);
+        CHECK(out[n - 1] == 0xAA);
+        CHECK(rmq__ser_frame(out, n, &h, rq->f, rq->n, 3) == n);
+        CHECKF(memcmp(out, b.p, n) == 0, "serialization %d: the frames differ", s);
+        CHECK(out[n] == 0xAA);
+        rmq__buf_free(&b);
+    }
+}
+
+/* The JSON header rq is written as (opaque 3, language JAVA). */
+static void check_serializer_json(const rmq__rq *rq, const char *want)
+{
+    rmq__head h;
+    unsigned char out[2048];
+    size_t n;
+    memset(&h, 0, sizeof h);
+    h.code = rq->code;
+    h.version = rq->version;
+    h.opaque = 3;
+    n = rmq__ser_header(out, sizeof out, &h, rq->f, rq->n);
+    CHECKF(n == strlen(want) && memcmp(out, want, n) == 0, "got %.*s", (int)n, (const char *)out);
+}
+
+static void test_route_query_serializer_writes_what_the_encoder_wrote(void)
+{
+    rmq__rq rq;
+    rmq_ext_field f[2];
+    rmq_command old;
+    rmq__rq_route_query(&rq, f, "Topic\"Q\001");
+    rmq__command_init(&old, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
+    rmq_command_put_ext(&old, "topic", "Topic\"Q\001");
+    rmq_command_put_ext(&old, "acceptStandardJsonOnly", "true");
+    STEP(check_serializer_matches_the_encoder(&rq, &old));
+    rmq__rq_route_query(&rq, f, "TBW102");
+    STEP(check_serializer_json(&rq, "{\"code\":105,\"extFields\":{\"topic\":\"TBW102\",\"acceptStandardJsonOnly\":\"true\"},"
+                                    "\"flag\":0,\"language\":\"JAVA\",\"opaque\":3,\"serializeTypeCurrentRPC\":\"JSON\","
+                                    "\"version\":409}"));
+}
+
+static void test_unregister_serializer_sends_the_fields_of_the_captured_java_request(void)
+{
+    size_t len;
+    unsigned char *buf = load_vector("producer_existing_topic/013_client_to_broker_UNREGISTER_CLIENT_req", &len);
+    rmq__rq rq;
+    rmq_ext_field f[2];
+    rmq_command old, java;
+    size_t i;
+    rmq__rq_unregister(&rq, f, "192.0.2.2@probe-1795288063952", "ProbeGroup");
+    rmq__command_init(&old, RMQ_REQ_UNREGISTER_CLIENT, 0, 0);
+    rmq_command_put_ext(&old, "clientID", "192.0.2.2@probe-1795288063952");
+    rmq_command_put_ext(&old, "producerGroup", "ProbeGroup");
+    STEP(check_serializer_matches_the_encoder(&rq, &old));
+    CHECK(buf && decode_whole(buf, len, &test_json, &java) == 0);
+    CHECK_INT(rq.code, java.code);
+    CHECK_INT(rq.n, java.next);
+    for (i = 0; i < rq.n; i++) {
+        rmq_slice v = rmq_command_ext(&java, rq.f[i].key.ptr);
+        CHECKF(v.ptr && v.len == rq.f[i].value.len && memcmp(v.ptr, rq.f[i].value.ptr, v.len) == 0,
+               "field %s differs from Java's", rq.f[i].key.ptr);
+    }
+    free(buf);
+}
+
+static void test_heartbeat_serializers_write_the_captured_java_frame(void)
+{
+    size_t len, n;
+    unsigned char *buf = load_vector("producer_existing_topic/011_client_to_broker_HEART_BEAT_req", &len);
+    static const char *const groups[] = { "ProbeGroup", "CLIENT_INNER_PRODUCER" };
+    const char *cid = "192.0.2.2@probe-1795288063952";
+    unsigned char out[512];
+    rmq__rq rq;
+    rmq__head h;
+    CHECK(buf != NULL);
+    rmq__rq_init(&rq, NULL, RMQ_REQ_HEART_BEAT);
+    memset(&h, 0, sizeof h);
+    h.code = rq.code;
+    h.version = rq.version;
+    h.opaque = 11;
+    h.language = 0;                                       /* JAVA, as the capture */
+    n = rmq__ser_heartbeat_body(NULL, 0, cid, groups, 2);
+    CHECK(rmq__ser_frame(out, sizeof out, &h, rq.f, rq.n, n) + n == len);
+    CHECK(rmq__ser_heartbeat_body(out + len - n, n, cid, groups, 2) == n);
+    CHECK(memcmp(out, buf, len) == 0);
+    CHECK(rmq__ser_heartbeat_body(out, sizeof out, "c\"1", groups, 0) == 61);
+    CHECK(memcmp(out, "{\"clientID\":\"c\\\"1\",\"consumerDataSet\":[],\"producerDataSet\":[]}", 61) == 0);
+    free(buf);
+}
+
+static void test_response_serializer_writes_what_the_encoder_wrote_with_its_remark(void)
+{
+    rmq__head h;
+    rmq_command old;
+    rmq__buf b;
+    unsigned char out[256];
+    int s;
+    for (s = 0; s < 2; s++) {
+#ifdef RMQ_NO_BINARY_HEADER
+        if (s) break;
+#endif
+        rmq__command_init(&old, RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED, 9, RMQ_FLAG_RESPONSE);
+        old.remark = rmq__cslice(" request type 40 not \"supported\"\n");
+        old.serialize = (rmq_serialize)s;
+        memset(&h, 0, sizeof h);
+        h.code = RMQ_CODE_REQUEST_CODE_NOT_SUPPORTED;
+        h.opaque = 9;
+        h.flag = RMQ_FLAG_RESPONSE;
+        h.version = RMQ_PROTOCOL_VERSION;
+        h.language = 7;
+        h.serialize = (uint8_t)s;
+        h.remark = old.remark;
+        rmq__buf_init(&b, NULL, 4096);
+        CHECK(rmq__frame_encode_head(&b, &old, 0) == 0);
+        CHECK(rmq__ser_frame(out, sizeof out, &h, NULL, 0, 0) == b.len);
+        CHECK(memcmp(out, b.p, b.len) == 0);
+        rmq__buf_free(&b);
+    }
+}
+
+#ifndef RMQ_NO_TRANSACTION
+static void test_end_transaction_serializer_sends_the_fields_of_the_captured_java_request(void)
+{
+    size_t len, i;
+    unsigned char *buf = load_vector("transaction/006_client_to_broker_END_TRANSACTION_oneway", &len);
+    rmq__rq rq;
+    rmq_ext_field f[RMQ__REQUEST_FIELDS];
+    char num[3][RMQ__DEC_MAX];
+    rmq_command old, java;
+    rmq__rq_end_transaction(&rq, f, num, "ProbeTxGroup", 2, 25954, 8, 0, "C000020247D35FFD2B276B1A4F3D0000", "",
+                            "broker-a");
+    rmq__command_init(&old, RMQ_REQ_END_TRANSACTION, 0, 0);
+    rmq_command_put_ext(&old, "producerGroup", "ProbeTxGroup");
+    rmq_command_put_ext(&old, "tranStateTableOffset", "2");
+    rmq_command_put_ext(&old, "commitLogOffset", "25954");
+    rmq_command_put_ext(&old, "commitOrRollback", "8");
+    rmq_command_put_ext(&old, "fromTransactionCheck", "false");
+    rmq_command_put_ext(&old, "msgId", "C000020247D35FFD2B276B1A4F3D0000");
+    rmq_command_put_ext(&old, "bname", "broker-a");
+    STEP(check_serializer_matches_the_encoder(&rq, &old));
+    CHECK(buf && decode_whole(buf, len, &test_json, &java) == 0);
+    CHECK_INT(rq.n, java.next);
+    for (i = 0; i < rq.n; i++) {
+        rmq_slice v = rmq_command_ext(&java, rq.f[i].key.ptr);
+        CHECKF(v.ptr && v.len == rq.f[i].value.len && memcmp(v.ptr, rq.f[i].value.ptr, v.len) == 0,
+               "field %s differs from Java's", rq.f[i].key.ptr);
+    }
+    /* a check-back's answer: the transaction id, a negative offset */
+    rmq__rq_end_transaction(&rq, f, num, "g", -1, 7, 12, 1, "m", "tx-1", NULL);
+    rmq__command_init(&old, RMQ_REQ_END_TRANSACTION, 0, 0);
+    rmq_command_put_ext(&old, "producerGroup", "g");
+    rmq_command_put_ext(&old, "tranStateTableOffset", "-1");
+    rmq_command_put_ext(&old, "commitLogOffset", "7");
+    rmq_command_put_ext(&old, "commitOrRollback", "12");
+    rmq_command_put_ext(&old, "fromTransactionCheck", "true");
+    rmq_command_put_ext(&old, "msgId", "m");
+    rmq_command_put_ext(&old, "transactionId", "tx-1");
+    STEP(check_serializer_matches_the_encoder(&rq, &old));
+    free(buf);
+}
+#endif
+
+#ifndef RMQ_NO_ADMIN
+static void test_create_topic_serializer_writes_what_the_encoder_wrote(void)
+{
+    rmq__rq rq;
+    rmq_ext_field f[RMQ__REQUEST_FIELDS];
+    char num[24];
+    rmq_command old;
+    rmq__rq_create_topic(&rq, f, num, "TBW102", "NewTopic", 16);
+    rmq__command_init(&old, RMQ_REQ_UPDATE_AND_CREATE_TOPIC, 0, 0);
+    rmq_command_put_ext(&old, "topic", "NewTopic");
+    rmq_command_put_ext(&old, "defaultTopic", "TBW102");
+    rmq_command_put_ext(&old, "readQueueNums", "16");
+    rmq_command_put_ext(&old, "writeQueueNums", "16");
+    rmq_command_put_ext(&old, "perm", "6");
+    rmq_command_put_ext(&old, "topicFilterType", "SINGLE_TAG");
+    rmq_command_put_ext(&old, "topicSysFlag", "0");
+    rmq_command_put_ext(&old, "order", "false");
+    STEP(check_serializer_matches_the_encoder(&rq, &old));
+}
+
+static void test_queue_query_serializer_writes_what_the_encoder_wrote_with_and_without_a_timestamp(void)
+{
+    rmq__rq rq;
+    rmq_ext_field f[4];
+    char num[2][RMQ__DEC_MAX];
+    rmq_command old;
+    int64_t ts = 1700000000123;
+    rmq__rq_queue_query(&rq, f, num, RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP, "T", 3, &ts, "broker-a");
+    rmq__command_init(&old, RMQ_REQ_SEARCH_OFFSET_BY_TIMESTAMP, 0, 0);
+    rmq_command_put_ext(&old, "topic", "T");
+    rmq_command_put_ext(&old, "queueId", "3");
+    rmq_command_put_ext(&old, "timestamp", "1700000000123");
+    rmq_command_put_ext(&old, "bname", "broker-a");
+    STEP(check_serializer_matches_the_encoder(&rq, &old));
+    rmq__rq_queue_query(&rq, f, num, RMQ_REQ_GET_MAX_OFFSET, "T", 0, NULL, "broker-a");
+    STEP(check_serializer_json(&rq, "{\"code\":30,\"extFields\":{\"topic\":\"T\",\"queueId\":\"0\",\"bname\":\"broker-a\"},"
+                                    "\"flag\":0,\"language\":\"JAVA\",\"opaque\":3,\"serializeTypeCurrentRPC\":\"JSON\","
+                                    "\"version\":409}"));
+}
+
+static void test_view_and_query_serializers_write_what_the_encoder_wrote(void)
+{
+    rmq__rq rq;
+    rmq_ext_field f[6];
+    char num[3][RMQ__DEC_MAX];
+    rmq_command old;
+    rmq__rq_view_message(&rq, f, num[0], 9223372036854775807);
+    rmq__command_init(&old, RMQ_REQ_VIEW_MESSAGE_BY_ID, 0, 0);
+    rmq_command_put_ext(&old, "offset", "9223372036854775807");
+    STEP(check_serializer_matches_the_encoder(&rq, &old));
+    rmq__rq_query_message(&rq, f, num, "TopicTest", "k\"1", 32, 0, 1700000000000, 1);
+    CHECK_INT(rq.version, 399);
+    rmq__command_init(&old, RMQ_REQ_QUERY_MESSAGE, 0, 0);
+    old.version = 399;
+    rmq_command_put_ext(&old, "topic", "TopicTest");
+    rmq_command_put_ext(&old, "key", "k\"1");
+    rmq_command_put_ext(&old, "maxNum", "32");
+    rmq_command_put_ext(&old, "beginTimestamp", "0");
+    rmq_command_put_ext(&old, "endTimestamp", "1700000000000");
+    rmq_command_put_ext(&old, "_UNIQUE_KEY_QUERY", "true");
+    STEP(check_serializer_matches_the_encoder(&rq, &old));
+}
+#endif
+
 static void run_codec_tests(void)
 {
     RUN(test_every_captured_frame_decodes_with_the_described_code_opaque_flag_and_body);
@@ -889,6 +1155,18 @@ static void run_codec_tests(void)
     RUN(test_decoder_rejects_a_header_longer_than_its_frame);
     RUN(test_decoder_recognises_an_oversized_frame_from_its_first_eight_bytes);
     RUN(test_json_request_header_is_what_a_java_broker_reads);
+    RUN(test_route_query_serializer_writes_what_the_encoder_wrote);
+    RUN(test_unregister_serializer_sends_the_fields_of_the_captured_java_request);
+    RUN(test_heartbeat_serializers_write_the_captured_java_frame);
+    RUN(test_response_serializer_writes_what_the_encoder_wrote_with_its_remark);
+#ifndef RMQ_NO_TRANSACTION
+    RUN(test_end_transaction_serializer_sends_the_fields_of_the_captured_java_request);
+#endif
+#ifndef RMQ_NO_ADMIN
+    RUN(test_create_topic_serializer_writes_what_the_encoder_wrote);
+    RUN(test_queue_query_serializer_writes_what_the_encoder_wrote_with_and_without_a_timestamp);
+    RUN(test_view_and_query_serializers_write_what_the_encoder_wrote);
+#endif
     RUN(test_binary_header_round_trips_and_matches_the_spec_example);
     RUN(test_binary_header_with_lengths_past_its_end_is_malformed);
     RUN(test_json_writer_escapes_quotes_backslashes_and_control_bytes);
