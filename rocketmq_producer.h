@@ -3733,7 +3733,8 @@ struct rmq__remoting {
     rmq__timer **heap;
     size_t nheap, heapcap;
     rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
-    rmq__json json;
+    rmq__json json;         /* tokens only while frames are read (rmq__tokens) */
+    int reading;            /* depth of rmq__conn_parse: the outermost gives the tokens back */
     rmq_command rx;
     rmq_wait_item *items;
     rmq__conn **item_conn;
@@ -3854,11 +3855,9 @@ RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void
     }
     rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots);
     rm->free_slots = (uint32_t *)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
-    rm->json.tok = (rmq__jtok *)RMQ_MALLOC(mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
     rm->items = (rmq_wait_item *)RMQ_MALLOC(mem, RMQ_MAX_CONNECTIONS * sizeof *rm->items);
     rm->item_conn = (rmq__conn **)RMQ_MALLOC(mem, RMQ_MAX_CONNECTIONS * sizeof *rm->item_conn);
-    if (!rm->slots || !rm->free_slots || !rm->json.tok || !rm->items || !rm->item_conn) return RMQ_ERR_NO_MEMORY;
-    rm->json.cap = RMQ_MAX_JSON_TOKENS;
+    if (!rm->slots || !rm->free_slots || !rm->items || !rm->item_conn) return RMQ_ERR_NO_MEMORY;
     for (i = 0; i < RMQ_MAX_INFLIGHT; i++) {
         rm->slots[i] = NULL;
         rm->free_slots[i] = RMQ_MAX_INFLIGHT - 1 - i;
@@ -4455,9 +4454,29 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
     }
 }
 
+/* The tokenizer's array, taken when a JSON header or body is read and
+ * given back when the outermost read is done: RMQ_MAX_JSON_TOKENS tokens
+ * held for a producer's whole life would be most of a small one's RAM.
+ * NULL: out of memory. */
+RMQ__FN rmq__json *rmq__tokens(rmq__remoting *rm)
+{
+    if (!rm->json.tok) {
+        rm->json.tok = (rmq__jtok *)RMQ_MALLOC(rm->mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
+        rm->json.cap = rm->json.tok ? RMQ_MAX_JSON_TOKENS : 0;
+    }
+    return rm->json.tok ? &rm->json : NULL;
+}
+
+RMQ__FN void rmq__tokens_release(rmq__remoting *rm)
+{
+    if (rm->json.tok) RMQ_FREE(rm->mem, rm->json.tok);
+    rm->json.tok = NULL;
+    rm->json.cap = rm->json.n = 0;
+}
+
 /* Consumes complete frames from the read buffer; returns -1 if the
  * connection was failed. */
-RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
+RMQ__FN int rmq__conn_parse_frames(rmq__remoting *rm, rmq__conn *c)
 {
     size_t at = 0;
     int rc = 0;
@@ -4474,6 +4493,11 @@ RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         st = rmq__frame_check(c->rbuf + at, c->rlen - at, RMQ_MAX_FRAME_BYTES, &fi);
         if (st == RMQ__FRAME_NEED) break;
         if (st == RMQ__FRAME_OVERSIZE && c->rlen - at < 8 + (size_t)fi.header_len) break;
+        if (fi.serialize == RMQ_SERIALIZE_JSON && st != RMQ__FRAME_MALFORMED && !rmq__tokens(rm)) {
+            rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory for the JSON tokens"));
+            rc = -1;
+            break;
+        }
         if (st == RMQ__FRAME_MALFORMED ||
             rmq__frame_decode(c->rbuf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0,
                               &rm->json, &rm->rx)) {
@@ -4497,6 +4521,17 @@ RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         RMQ_MEMMOVE(c->rbuf, c->rbuf + at, c->rlen - at);
         c->rlen -= at;
     }
+    return rc;
+}
+
+/* Dispatches the complete frames in c's buffer; what the frames' readers
+ * took (the tokens) goes back when the outermost call ends. */
+RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
+{
+    int rc;
+    rm->reading++;
+    rc = rmq__conn_parse_frames(rm, c);
+    if (--rm->reading == 0) rmq__tokens_release(rm);
     return rc;
 }
 
@@ -4531,6 +4566,16 @@ RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
     return 0;
 }
 
+/* An idle connection holds no read buffer: a chunk per connection would
+ * be most of a small producer's RAM, and the next read takes one again. */
+RMQ__FN void rmq__conn_rbuf_release(rmq__remoting *rm, rmq__conn *c)
+{
+    if (c->rlen || !c->rbuf) return;
+    RMQ_FREE(rm->mem, c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = 0;
+}
+
 /* Reads what the port has (bounded, so one busy peer cannot starve the
  * others) and dispatches complete frames. */
 RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
@@ -4563,6 +4608,7 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
          * brings the loop back (a TLS port reports the bytes it holds). */
         if ((size_t)n < room) break;
     }
+    rmq__conn_rbuf_release(rm, c);
     return work;
 }
 
@@ -4750,11 +4796,11 @@ RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
 {
     if (rm->slots) RMQ_FREE(rm->mem, rm->slots);
     if (rm->free_slots) RMQ_FREE(rm->mem, rm->free_slots);
-    if (rm->json.tok) RMQ_FREE(rm->mem, rm->json.tok);
+    rmq__tokens_release(rm);
     if (rm->items) RMQ_FREE(rm->mem, rm->items);
     if (rm->item_conn) RMQ_FREE(rm->mem, rm->item_conn);
     if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
-    rm->slots = NULL; rm->free_slots = NULL; rm->json.tok = NULL;
+    rm->slots = NULL; rm->free_slots = NULL;
     rm->items = NULL; rm->item_conn = NULL; rm->heap = NULL;
 }
 
@@ -4804,6 +4850,12 @@ typedef struct rmq__route_data {
     } queue_datas[RMQ_MAX_BROKERS];
     char order_conf[256];                    /* orderTopicConf, "" when absent */
 } rmq__route_data;
+
+/* What reading one route answer takes, held only while it is read. */
+typedef struct rmq__route_scratch {
+    rmq__route_data rd;
+    rmq__pubq pubq[RMQ_MAX_QUEUES];
+} rmq__route_scratch;
 
 /* Records why a route body was refused; returns -1. */
 RMQ__FN int rmq__route_refuse_text(rmq_reason *why, const char *what)
@@ -5162,8 +5214,6 @@ struct rmq__inst {
     char namesrv_text[RMQ_MAX_NAMESRV * (RMQ_ADDR_MAX_LEN + 1)];
     rmq__broker brokers[RMQ_MAX_BROKERS];
     rmq__route routes[RMQ_MAX_TOPICS];
-    rmq__route_data *scratch;
-    rmq__pubq *pubq_scratch;
     rmq__timer t_heartbeat, t_route;
 #ifndef RMQ_NO_ADDR_SERVER
     /* The address server: GET of a URL answering "host:port;host:port". */
@@ -5345,17 +5395,17 @@ RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in);
 #endif
 
 /* Installs a parsed route as the topic's publish info. */
-RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
+RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch *sc, int from_default)
 {
     size_t n = 0;
     int order = 0;
     rmq__pubq *q;
-    if (rmq__route_publish_queues(in->scratch, in->brokers, from_default ? in->default_queue_nums : 0,
-                                  in->pubq_scratch, &n, &order, &rt->why))
+    if (rmq__route_publish_queues(&sc->rd, in->brokers, from_default ? in->default_queue_nums : 0,
+                                  sc->pubq, &n, &order, &rt->why))
         return -1;
     q = n ? (rmq__pubq *)RMQ_MALLOC(in->mem, n * sizeof *q) : NULL;
     if (n && !q) { rmq__why(&rt->why, RMQ__TEXT("out of memory for the publish queues")); return -1; }
-    if (n) RMQ_MEMCPY(q, in->pubq_scratch, n * sizeof *q);
+    if (n) RMQ_MEMCPY(q, sc->pubq, n * sizeof *q);
     if (rt->queues) RMQ_FREE(in->mem, rt->queues);
     rt->queues = q;
     rt->nqueues = n;
@@ -5367,15 +5417,26 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
     return 0;
 }
 
+/* Reads a route answer and installs it as rt's publish info. */
+RMQ__FN int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
+{
+    rmq__json *j = rmq__tokens(&in->rm);
+    rmq__route_scratch *sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
+    int rc = -1;
+    if (!j || !sc) rmq__why(&rt->why, RMQ__TEXT("out of memory for reading a route"));
+    else if (rmq__route_parse(j, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &rt->why) == 0)
+        rc = rmq__route_install(in, rt, sc, rt->asking_default);
+    if (sc) RMQ_FREE(in->mem, sc);
+    return rc;
+}
+
 /* A query's answer: SUCCESS installs the route; TOPIC_NOT_EXIST (or any
  * other code) for a user topic asks for the default topic's route, which
  * becomes the topic's publish info (the broker auto-creates the topic). */
 RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
 {
     if (resp->code == RMQ_CODE_SUCCESS) {
-        if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, in->scratch,
-                             &rt->why) == 0 &&
-            rmq__route_install(in, rt, rt->asking_default) == 0) {
+        if (rmq__route_take(in, rt, resp) == 0) {
             in->hooks->route_resolved(rt);
             return;
         }
@@ -5718,8 +5779,6 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
     in->hooks->instance_freed(in);       /* the broker checks queued in it */
 #endif
     rmq__remoting_free(&in->rm);
-    if (in->scratch) RMQ_FREE(mem, in->scratch);
-    if (in->pubq_scratch) RMQ_FREE(mem, in->pubq_scratch);
     if (RMQ__MUTEX(in->mutex)) in->port->mutex_destroy(in->port->ctx, in->mutex);
     RMQ_FREE(mem, in);
 }
@@ -5799,9 +5858,7 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_ho
     err = rmq__remoting_init(&in->rm, cfg->port, cfg->mem_ctx);
     in->mem = cfg->mem_ctx;
     in->port = cfg->port;
-    in->scratch = (rmq__route_data *)RMQ_MALLOC(in->mem, sizeof *in->scratch);
-    in->pubq_scratch = (rmq__pubq *)RMQ_MALLOC(in->mem, RMQ_MAX_QUEUES * sizeof *in->pubq_scratch);
-    if (err != RMQ_OK || !in->scratch || !in->pubq_scratch) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
+    if (err != RMQ_OK) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
     if (RMQ__THREADS && cfg->port->mutex_create) {
         in->mutex = in->rm.mutex = cfg->port->mutex_create(cfg->port->ctx);
         if (!in->mutex) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
@@ -8678,15 +8735,10 @@ RMQ__FN int rmq__is_system_topic(const char *t)
 /* Keeps the master of every broker group of the answer, sorted by broker
  * name (Java sorts the BrokerData list); a group without a master is left
  * out, as Java skips it. Runs while the answer's frame lives. */
-static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
+static rmq_err rmq__admin_masters(rmq__call *call, const rmq__route_data *rd)
 {
     rmq__key_route *ar = (rmq__key_route *)call->arg;
-    rmq__inst *in = ar->p->in;
-    rmq__route_data *rd = in->scratch;
     uint32_t b, k, a;
-    if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;      /* the caller judges the code */
-    if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, rd, &call->why))
-        return RMQ_ERR_PROTOCOL;
     if (!rd->nbrokers) return RMQ_OK;
     ar->list = (rmq__admin_master *)RMQ_MALLOC(ar->p->cfg.mem_ctx, rd->nbrokers * sizeof *ar->list);
     if (!ar->list) { rmq__why(&call->why, RMQ__TEXT("out of memory for the route's brokers")); return RMQ_ERR_NO_MEMORY; }
@@ -8699,6 +8751,26 @@ static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
         ar->n++;
     }
     return RMQ_OK;
+}
+
+/* Reads the answer into a route scratch held only for this. */
+static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
+{
+    rmq__key_route *ar = (rmq__key_route *)call->arg;
+    rmq__inst *in = ar->p->in;
+    rmq__json *j;
+    rmq__route_scratch *sc;
+    rmq_err err = RMQ_ERR_NO_MEMORY;
+    if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;      /* the caller judges the code */
+    j = rmq__tokens(&in->rm);
+    sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
+    if (!j || !sc) rmq__why(&call->why, RMQ__TEXT("out of memory for reading a route"));
+    else if (rmq__route_parse(j, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &call->why))
+        err = RMQ_ERR_PROTOCOL;
+    else
+        err = rmq__admin_masters(call, &sc->rd);
+    if (sc) RMQ_FREE(in->mem, sc);
+    return err;
 }
 
 /* The route of topic straight from a name server, as Java's
