@@ -5150,9 +5150,9 @@ typedef struct rmq__op rmq__op;
 enum { RMQ__ROUTE_EMPTY = 0, RMQ__ROUTE_OK, RMQ__ROUTE_NONE };
 
 typedef struct rmq__route {
-    uint8_t used, state, fetching, asking_default, via_default, order_topic, ns_tries;
+    uint8_t state, fetching, asking_default, via_default, order_topic, ns_tries;
     uint8_t awaiting_namesrv;    /* no name server yet: the address server is asked */
-    char topic[RMQ_TOPIC_MAX_LEN + 1];
+    char *topic;                 /* in the entry's own block, after it */
     uint32_t updated_at;
     uint32_t rr;                 /* the rotating index of queue selection */
     uint32_t users;              /* bit per producer slot using the topic */
@@ -5209,11 +5209,12 @@ struct rmq__inst {
     char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
     char ip[64];
     rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable, by group (groups[]) */
-    char namesrv[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
+    const char *namesrv[RMQ_MAX_NAMESRV];      /* in namesrv_block */
     int nnamesrv, ns_index;
-    char namesrv_text[RMQ_MAX_NAMESRV * (RMQ_ADDR_MAX_LEN + 1)];
+    const char *namesrv_text;    /* the list joined by ';', for messages ("" when none) */
+    char *namesrv_block;         /* the entries, then namesrv_text: the bytes they need */
     rmq__broker brokers[RMQ_MAX_BROKERS];
-    rmq__route routes[RMQ_MAX_TOPICS];
+    rmq__route *routes[RMQ_MAX_TOPICS];  /* taken when a topic is first sent to */
     rmq__timer t_heartbeat, t_route;
 #ifndef RMQ_NO_ADDR_SERVER
     /* The address server: GET of a URL answering "host:port;host:port". */
@@ -5319,11 +5320,14 @@ RMQ__FN int64_t rmq__wall(rmq__inst *in)
 }
 
 /* -- name servers -------------------------------------------------------- */
-/* Parses "a:9876;b:9876" into the instance's list; -1 if an entry is not
- * host:port or the list is longer than RMQ_MAX_NAMESRV. */
-RMQ__FN int rmq__namesrv_parse(const char *text, char (*out)[RMQ_ADDR_MAX_LEN + 1], int *n)
+/* Parses "a:9876;b:9876": *n entries, taking *need bytes with a NUL each
+ * (need may be NULL), written one after the other into out unless it is
+ * NULL; -1 if an entry is not host:port or the list is longer than
+ * RMQ_MAX_NAMESRV. */
+RMQ__FN int rmq__namesrv_parse(const char *text, char *out, size_t *need, int *n)
 {
     const char *p = text;
+    size_t at = 0;
     *n = 0;
     while (p && *p) {
         const char *e = p;
@@ -5339,26 +5343,48 @@ RMQ__FN int rmq__namesrv_parse(const char *text, char (*out)[RMQ_ADDR_MAX_LEN + 
             RMQ_MEMCPY(one, p, len);
             one[len] = 0;
             if (rmq__split_addr(one, host, sizeof host, &port)) return -1;
-            if (out) RMQ_MEMCPY(out[*n], one, len + 1);
+            if (out) RMQ_MEMCPY(out + at, one, len + 1);
+            at += len + 1;
             (*n)++;
         }
         p = *e ? e + 1 : e;
     }
+    if (need) *need = at;
     return 0;
 }
 
-RMQ__FN void rmq__namesrv_set(rmq__inst *in, const char *text)
+/* Replaces the instance's list with text's (none if text is not a valid
+ * list); -1, the list unchanged, when out of memory. The entries and the
+ * joined text share one block sized to them: the text is as long as the
+ * entries with their NULs. */
+RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
 {
-    int i;
-    rmq__sb sb;
-    if (rmq__namesrv_parse(text, in->namesrv, &in->nnamesrv)) in->nnamesrv = 0;
-    rmq__sb_init(&sb, in->namesrv_text, sizeof in->namesrv_text);
-    for (i = 0; i < in->nnamesrv; i++) { if (i) rmq__sb_puts(&sb, ";"); rmq__sb_puts(&sb, in->namesrv[i]); }
-    if (in->nnamesrv) {                       /* start at a random one, as Java */
+    size_t need = 0, at = 0;
+    int i, n = 0;
+    char *block = NULL, *joined;
+    if (rmq__namesrv_parse(text, NULL, &need, &n)) n = 0;
+    if (n && !(block = (char *)RMQ_MALLOC(in->mem, 2 * need))) return -1;
+    if (in->namesrv_block) RMQ_FREE(in->mem, in->namesrv_block);
+    in->namesrv_block = block;
+    in->namesrv_text = "";
+    in->nnamesrv = n;
+    if (!n) return 0;
+    (void)rmq__namesrv_parse(text, block, NULL, &n);
+    joined = block + need;
+    for (i = 0; i < n; i++) {
+        size_t len = RMQ_STRLEN(block + at);
+        in->namesrv[i] = block + at;
+        RMQ_MEMCPY(joined + at, block + at, len);
+        joined[at + len] = i + 1 < n ? ';' : '\0';
+        at += len + 1;
+    }
+    in->namesrv_text = joined;
+    {                       /* start at a random one, as Java */
         uint32_t r;
         in->port->entropy(in->port->ctx, &r, sizeof r);
         in->ns_index = (int)(r % (uint32_t)in->nnamesrv);
     }
+    return 0;
 }
 
 /* -- routes -------------------------------------------------------------- */
@@ -5366,24 +5392,30 @@ RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
 {
     int i;
     for (i = 0; i < RMQ_MAX_TOPICS; i++)
-        if (in->routes[i].used && rmq__strcmp(in->routes[i].topic, topic) == 0) return &in->routes[i];
+        if (in->routes[i] && rmq__strcmp(in->routes[i]->topic, topic) == 0) return in->routes[i];
     return NULL;
 }
 
-/* The route entry of topic, created empty if absent (NULL: table full). */
+/* The route entry of topic, created empty if absent (NULL: table full or
+ * out of memory). An entry holds its topic's bytes, not a maximal one. */
 RMQ__FN rmq__route *rmq__route_get(rmq__inst *in, const char *topic)
 {
     rmq__route *r = rmq__route_find(in, topic);
+    size_t n = RMQ_STRLEN(topic);
     int i;
     if (r) return r;
+    if (n > RMQ_TOPIC_MAX_LEN) n = RMQ_TOPIC_MAX_LEN;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        r = &in->routes[i];
-        if (r->used) continue;
+        if (in->routes[i]) continue;
+        r = (rmq__route *)RMQ_MALLOC(in->mem, sizeof *r + n + 1);
+        if (!r) return NULL;
         RMQ_MEMSET(r, 0, sizeof *r);
-        r->used = 1;
         r->in = in;
-        rmq__strlcpy(r->topic, topic, sizeof r->topic);
+        r->topic = (char *)(r + 1);
+        RMQ_MEMCPY(r->topic, topic, n);
+        r->topic[n] = '\0';
         in->port->entropy(in->port->ctx, &r->rr, sizeof r->rr);
+        in->routes[i] = r;
         return r;
     }
     return NULL;
@@ -5545,8 +5577,8 @@ RMQ__FN void rmq__routes_after_namesrv(rmq__inst *in)
 {
     int i;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        rmq__route *rt = &in->routes[i];
-        if (rt->used && (rt->awaiting_namesrv || rt->waiters) && !rt->fetching) {
+        rmq__route *rt = in->routes[i];
+        if (rt && (rt->awaiting_namesrv || rt->waiters) && !rt->fetching) {
             rt->awaiting_namesrv = 0;
             rmq__route_fetch(in, rt, 0);
         }
@@ -5568,13 +5600,13 @@ RMQ__FN void rmq__addrsrv_answer(rmq__inst *in)
         return;
     }
     for (i = RMQ_STRLEN(body); i > 0 && (body[i - 1] == '\n' || body[i - 1] == '\r' || body[i - 1] == ' '); i--) body[i - 1] = 0;
-    if (rmq__namesrv_parse(body, NULL, &n) || n == 0) {
+    if (rmq__namesrv_parse(body, NULL, NULL, &n) || n == 0) {
         RMQ__LOG(&in->rm, RMQ_LOG_WARN, "address server %s answered no valid list: %s", in->addrsrv_addr, body);
         return;
     }
     if (rmq__strcmp(body, in->namesrv_text) != 0) {
         RMQ__LOG(&in->rm, RMQ_LOG_INFO, "name servers from the address server: %s", body);
-        rmq__namesrv_set(in, body);
+        if (rmq__namesrv_set(in, body)) RMQ__LOG(&in->rm, RMQ_LOG_WARN, "%s", "out of memory for the name server list");
     }
 }
 
@@ -5711,8 +5743,8 @@ RMQ__FN void rmq__clean_offline_brokers(rmq__inst *in)
         int used = 0;
         if (!in->brokers[b].used) continue;
         for (t = 0; t < RMQ_MAX_TOPICS && !used; t++) {
-            const rmq__route *rt = &in->routes[t];
-            if (!rt->used || rt->state != RMQ__ROUTE_OK) continue;
+            const rmq__route *rt = in->routes[t];
+            if (!rt || rt->state != RMQ__ROUTE_OK) continue;
             for (q = 0; q < rt->nqueues && !used; q++) used = rt->queues[q].broker == b;
         }
         if (used) continue;
@@ -5738,8 +5770,8 @@ RMQ__FN void rmq__routes_refresh(rmq__inst *in)
 {
     int i;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        rmq__route *rt = &in->routes[i];
-        if (rt->used && rt->users && !rt->fetching) rmq__route_fetch(in, rt, 0);
+        rmq__route *rt = in->routes[i];
+        if (rt && rt->users && !rt->fetching) rmq__route_fetch(in, rt, 0);
     }
 }
 
@@ -5774,7 +5806,12 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
     void *mem = in->mem;
     rmq__why(&in->why, RMQ__TEXT("the client instance was shut down"));
     rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, &in->why);
-    for (i = 0; i < RMQ_MAX_TOPICS; i++) if (in->routes[i].queues) RMQ_FREE(mem, in->routes[i].queues);
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        if (!in->routes[i]) continue;
+        if (in->routes[i]->queues) RMQ_FREE(mem, in->routes[i]->queues);
+        RMQ_FREE(mem, in->routes[i]);
+    }
+    if (in->namesrv_block) RMQ_FREE(mem, in->namesrv_block);
 #ifndef RMQ_NO_TRANSACTION
     in->hooks->instance_freed(in);       /* the broker checks queued in it */
 #endif
@@ -5854,6 +5891,7 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_ho
     in = (rmq__inst *)RMQ_MALLOC(cfg->mem_ctx, sizeof *in);
     if (!in) return RMQ_ERR_NO_MEMORY;
     RMQ_MEMSET(in, 0, sizeof *in);
+    in->namesrv_text = "";
     in->hooks = hooks;
     err = rmq__remoting_init(&in->rm, cfg->port, cfg->mem_ctx);
     in->mem = cfg->mem_ctx;
@@ -5892,7 +5930,7 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_ho
     rmq__strlcpy(in->create_topic_key, cfg->create_topic_key, sizeof in->create_topic_key);
     rmq__strlcpy(in->client_id, client_id, sizeof in->client_id);
     rmq__strlcpy(in->ip, ip, sizeof in->ip);
-    rmq__namesrv_set(in, namesrv);
+    if (rmq__namesrv_set(in, namesrv)) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
     cfg->port->entropy(cfg->port->ctx, &rnd, sizeof rnd);
     rmq__uniq_init(&in->uniq, ip, cfg->port->process_id(cfg->port->ctx), rnd);
     /* The first route refresh runs at once (Java: 10 ms after start); the
@@ -6178,7 +6216,7 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
     if (cfg->name_space && !rmq__ns_name_ok(cfg->name_space))
         return rmq__bad(why, "name_space", "want at most 125 characters of ^[|a-zA-Z0-9_-]*$ (no '%': it ends the namespace)");
 #endif
-    if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, NULL, &nns))
+    if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, NULL, NULL, &nns))
         return rmq__bad(why, "namesrv_addr", "want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries");
     if (rmq__is_blank(cfg->instance_name) || RMQ_STRLEN(cfg->instance_name) > 64)
         return rmq__bad(why, "instance_name", "must be set and at most 64 bytes");
@@ -6561,7 +6599,7 @@ RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
     if (!ns && p->cfg.port->getenv) ns = p->cfg.port->getenv(p->cfg.port->ctx, "NAMESRV_ADDR");
     if (ns && !p->cfg.namesrv_addr) {
         int n;
-        if (rmq__namesrv_parse(ns, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
+        if (rmq__namesrv_parse(ns, NULL, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
     }
     err = rmq__ns_start(p, ns);
     if (err != RMQ_OK) return err;
@@ -8486,8 +8524,8 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
     rmq__op *op;
     int t;
     for (t = 0; t < RMQ_MAX_TOPICS; t++) {
-        rmq__op **pp = &in->routes[t].waiters;
-        while (*pp) { if ((*pp)->p == p) *pp = (*pp)->wnext; else pp = &(*pp)->wnext; }
+        rmq__op **pp = in->routes[t] ? &in->routes[t]->waiters : NULL;
+        while (pp && *pp) { if ((*pp)->p == p) *pp = (*pp)->wnext; else pp = &(*pp)->wnext; }
     }
     for (op = p->ops; op; op = op->next) if (op->parked) rmq__op_unpark(op);
     rmq__why(&in->why, RMQ__TEXT("the producer was shut down before the send completed"));
@@ -8552,7 +8590,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__fail_pending(p);
     rmq__fire_callbacks(in);
     in->producers[p->slot] = NULL;
-    for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
+    for (t = 0; t < RMQ_MAX_TOPICS; t++) if (in->routes[t]) in->routes[t]->users &= ~(1u << p->slot);
     p->slot = -1;
     p->state = RMQ_STATE_SHUTDOWN_ALREADY;
     p->in = NULL;
@@ -8582,7 +8620,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__unregister_all(p);
     rmq__fail_pending(p);
     rmq__drain_callbacks(p);
-    for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
+    for (t = 0; t < RMQ_MAX_TOPICS; t++) if (in->routes[t]) in->routes[t]->users &= ~(1u << p->slot);
     p->slot = -1;
     if (!RMQ__THREADS) p->in = NULL;
     rmq__call_end(p);
@@ -8657,8 +8695,8 @@ static void rmq__stats_instance(const rmq_producer *p, rmq_stats *out)
     for (i = 0; i < RMQ_MAX_CONNECTIONS; i++)
         if (in->rm.conns[i].state == RMQ__CONN_OPEN || in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        const rmq__route *rt = &in->routes[i];
-        if (rt->used && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
+        const rmq__route *rt = in->routes[i];
+        if (rt && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
             now - rt->updated_at > out->route_age_ms)
             out->route_age_ms = now - rt->updated_at;
     }
@@ -8785,8 +8823,9 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     call.take = rmq__admin_take_route;
     call.arg = ar;
     for (tries = 0; tries < in->nnamesrv; tries++) {
-        const char *ns = in->namesrv[in->ns_index];
+        char ns[RMQ_ADDR_MAX_LEN + 1];       /* the list may change while the call waits */
         rmq_command *cmd = &in->rm.tx;
+        rmq__strlcpy(ns, in->namesrv[in->ns_index], sizeof ns);
         rmq__command_init(cmd, RMQ_REQ_GET_ROUTEINFO_BY_TOPIC, 0, 0);
         rmq_command_put_ext(cmd, "topic", topic);
         rmq_command_put_ext(cmd, "acceptStandardJsonOnly", "true");
