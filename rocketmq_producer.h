@@ -5252,6 +5252,8 @@ struct rmq__inst {
     struct rmq__waiter *waiters; /* threads waiting for the loop's results */
     uint32_t unregister_left;
     rmq_reason why;
+    rmq_reason send_why;         /* the attempt being made or the send timing out: copied into its result */
+    rmq_send_result bare;        /* the result a callback gets when none could be taken (rmq__op_res) */
     const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i] */
 #ifndef RMQ_NO_REQUEST
     const rmq__reply_hooks *reply_hooks;         /* NULL until the first request */
@@ -6005,6 +6007,8 @@ struct rmq__op {
     rmq__op *wnext;              /* route waiters, then the completion queue */
     rmq__req *req;               /* the attempt in flight */
     uint8_t mode, target, batch, done, tx, parked;
+    uint8_t own_res;             /* res was taken for it (rmq__op_res): freed with it */
+    uint8_t res_lost;            /* answered, but no memory was left for res */
     uint16_t nmsgs;
     int attempts, max_attempts;
     int32_t code, sysflag, flag;
@@ -6021,7 +6025,7 @@ struct rmq__op {
     char *uniq;                  /* nmsgs UNIQ_KEYs, 57 bytes each */
     rmq_send_cb cb;
     void *user;
-    rmq_send_result *res;        /* nmsgs results */
+    rmq_send_result *res;        /* nmsgs results: the sync caller's, else taken when it ends */
     rmq_err err;
 };
 
@@ -6784,20 +6788,23 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     rmq__buf_free(&op->body);
     if (RMQ__SELECTORS && op->sel_tags) RMQ_FREE(mem, op->sel_tags);
     if (RMQ__SELECTORS && op->sel_keys) RMQ_FREE(mem, op->sel_keys);
+    if (op->own_res) RMQ_FREE(mem, op->res);
     RMQ_FREE(mem, op);
 }
 
 /* Room for a property string inside the op; a longer one moves out. */
 #define RMQ__PROPS_ROOM 128u
 
-/* One allocation per send: the op, then its results (async and oneway;
- * a sync send writes the caller's), UNIQ_KEYs, and but for RMQ_NO_FAST_PATH
- * its property string and body (body_room bytes, 0 for one of its own). */
+/* One allocation per send: the op, then its UNIQ_KEYs, and but for
+ * RMQ_NO_FAST_PATH its property string and body (body_room bytes, 0 for
+ * one of its own). Its results are not there: a sync send writes the
+ * caller's, the others take theirs when they end (rmq__op_res), so a send
+ * in flight holds none. */
 RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res,
                              size_t body_room)
 {
     void *mem = p->cfg.mem_ctx;
-    size_t at_res = RMQ__ALIGN8(sizeof(rmq__op)), at_uniq = at_res + (res ? 0 : RMQ__ALIGN8(nmsgs * sizeof *res));
+    size_t at_uniq = RMQ__ALIGN8(sizeof(rmq__op));
     size_t at_props = at_uniq + nmsgs * (RMQ_MSG_ID_MAX_LEN + 1), at_body = at_props + RMQ__PROPS_ROOM;
     uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
     rmq__op *op = (rmq__op *)(void *)block;
@@ -6819,8 +6826,8 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
         if (body_room) rmq__buf_borrow(&op->body, block + at_body, body_room);
     }
     op->uniq = (char *)(block + at_uniq);
-    op->res = res ? res : (rmq_send_result *)(void *)(block + at_res);
-    for (i = 0; i < nmsgs; i++) RMQ_MEMSET(&op->res[i], 0, sizeof op->res[i]);   /* inlined stores */
+    op->res = res;
+    for (i = 0; res && i < nmsgs; i++) RMQ_MEMSET(&res[i], 0, sizeof res[i]);   /* inlined stores */
     return op;
 }
 
@@ -6915,6 +6922,20 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
 }
 
 /* -- completion ---------------------------------------------------------- */
+/* The send's results, taken zeroed the first time it is answered or ends;
+ * NULL when out of memory (its callback then gets the instance's bare
+ * result). */
+RMQ__FN rmq_send_result *rmq__op_res(rmq__op *op)
+{
+    size_t n = op->nmsgs * sizeof *op->res;
+    if (op->res) return op->res;
+    op->res = (rmq_send_result *)RMQ_MALLOC(op->p->cfg.mem_ctx, n);
+    if (!op->res) return NULL;
+    RMQ_MEMSET(op->res, 0, n);
+    op->own_res = 1;
+    return op->res;
+}
+
 RMQ__FN void rmq__op_unlink(rmq_producer *p, rmq__op *op)
 {
     if (op->prev) op->prev->next = op->next; else if (p->ops == op) p->ops = op->next;
@@ -6931,16 +6952,20 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     size_t i;
     if (op->done) return;
     op->done = 1;
-    op->err = err;
     rmq__timer_cancel(&in->rm, &op->timer);
     if (op->req) { op->req->owner = NULL; op->req = NULL; }
+    if (!RMQ__IS_ONEWAY(op) && !rmq__op_res(op) && err == RMQ_OK) {
+        op->res_lost = 1;
+        err = RMQ_ERR_NO_MEMORY;
+    }
+    op->err = err;
     if (err != RMQ_OK) {
-        for (i = 0; i < op->nmsgs; i++)
+        for (i = 0; op->res && i < op->nmsgs; i++)
             if (why && why != &op->res[i].reason) op->res[i].reason = *why;
         p->sends_failed++;
         if (op->mode != RMQ__MODE_ASYNC && why) {
             if (why != &p->last_error) p->last_error = *why;
-            rmq__strlcpy(p->last_remark, op->res[0].remark, sizeof p->last_remark);
+            rmq__strlcpy(p->last_remark, op->res ? op->res[0].remark : "", sizeof p->last_remark);
         }
     } else {
         p->sends_ok++;
@@ -6963,6 +6988,20 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     in->cq_tail = op;
 }
 
+/* The result of a send that ended when no memory was left for its own: its
+ * message id, queue and why, in the instance's one bare result, which only
+ * the loop's runner fills, one callback at a time. */
+RMQ__FN rmq_send_result *rmq__op_bare(rmq__inst *in, const rmq__op *op)
+{
+    rmq_send_result *r = &in->bare;
+    RMQ_MEMSET(r, 0, sizeof *r);
+    rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
+    r->queue = op->queue;
+    if (op->res_lost) rmq__why(&r->reason, RMQ__TEXT("the broker answered, but no memory was left for the send's result"));
+    else rmq__why(&r->reason, "%s (no memory was left for the send's result)", rmq_strerror(op->err));
+    return r;
+}
+
 /* Runs the queued callbacks, the lock released around each one. */
 RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
 {
@@ -6975,7 +7014,7 @@ RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
         in->in_callback++;
         in->callback_thread = rmq__thread(in);
         rmq__unlock(in);
-        if (op->cb) op->cb(op->err, op->res, op->user);
+        if (op->cb) op->cb(op->err, op->res ? op->res : rmq__op_bare(in, op), op->user);
         rmq__lock(in);
         in->in_callback--;
         p->pending--;
@@ -7041,7 +7080,7 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
     if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
     if (qid_text.ptr) rmq__parse_i32(qid_text.ptr, qid_text.len, &qid);
     rest = offs;
-    for (i = 0; i < op->nmsgs; i++) {
+    for (i = 0; rmq__op_res(op) && i < op->nmsgs; i++) {
         rmq_send_result *r = &op->res[i];
         rmq_slice one;
         r->status = st;
@@ -7135,13 +7174,13 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
     if (err != RMQ_OK) { if (rmq__op_failed(op, err, 0, why)) rmq__op_attempt(op); return; }
     if (resp->code != RMQ_CODE_SUCCESS && resp->code != RMQ_CODE_FLUSH_DISK_TIMEOUT &&
         resp->code != RMQ_CODE_FLUSH_SLAVE_TIMEOUT && resp->code != RMQ_CODE_SLAVE_NOT_AVAILABLE) {
-        for (i = 0; i < op->nmsgs; i++) {
+        for (i = 0; rmq__op_res(op) && i < op->nmsgs; i++) {
             op->res[i].broker_code = resp->code;
             rmq__copy_slice(op->res[i].remark, sizeof op->res[i].remark, resp->remark);
         }
-        rmq__why(&op->res[0].reason, "broker %s answered %s (%d): %R",
+        rmq__why(&in->send_why, "broker %s answered %s (%d): %R",
                  in->brokers[op->broker].name, rmq_response_code_name(resp->code), (int)resp->code);
-        if (rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, &op->res[0].reason)) rmq__op_attempt(op);
+        if (rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, &in->send_why)) rmq__op_attempt(op);
         return;
     }
 #ifndef RMQ_NO_LATENCY_FAULT
@@ -7274,12 +7313,13 @@ RMQ__FN void rmq__op_unpark(rmq__op *op)
 
 enum { RMQ__TRY_SENT = 0, RMQ__TRY_FAILED, RMQ__TRY_PARKED };
 
-/* One attempt (sendKernelImpl); a failure's reason is in res[0].reason. */
+/* One attempt (sendKernelImpl); a failure's reason is in the instance's
+ * send_why (nothing on the stack), until the next attempt. */
 RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
 {
     rmq__inst *in = op->p->in;
     rmq_command *cmd = &in->rm.tx;
-    rmq_reason *why = &op->res[0].reason;   /* the op's own: nothing on the stack */
+    rmq_reason *why = &in->send_why;
     const char *addr;
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
@@ -7320,7 +7360,7 @@ RMQ__FN void rmq__op_attempt(rmq__op *op)
         int t = rmq__op_try(op, &err);
         if (t == RMQ__TRY_SENT) return;
         if (t == RMQ__TRY_PARKED) { rmq__op_park(op); return; }
-        if (!rmq__op_failed(op, err, 0, &op->res[0].reason)) return;
+        if (!rmq__op_failed(op, err, 0, &op->p->in->send_why)) return;
     }
 }
 
@@ -7400,7 +7440,7 @@ RMQ__FN void rmq__route_resolved(rmq__route *rt)
 RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
 {
     rmq__op **pp;
-    rmq_reason *why = &op->res[0].reason;
+    rmq_reason *why = &in->send_why;
     if (op->parked) {
         rmq__op_unpark(op);
         rmq__why(why, "no request slot freed within the send's %u ms (RMQ_MAX_INFLIGHT %d)",
@@ -10244,11 +10284,11 @@ static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_add
 {
     rmq__tracer *t = (rmq__tracer *)arg;
     rmq__inst *in = t->host->in;
-    const rmq_send_result *res = &op->res[0];
+    const rmq_send_result *res = op->res;
     uint32_t cost = rmq__now(&in->rm) - op->attempt_start;
     rmq__trace_rec *r = &t->rec;
     rmq_slice props;
-    if (rmq__starts_with(op->queue.topic, t->topic) || !res->trace_on) return;
+    if (!res || rmq__starts_with(op->queue.topic, t->topic) || !res->trace_on) return;
     props.ptr = (const char *)op->props.p;
     props.len = op->props.len;
     RMQ_MEMSET(r, 0, sizeof *r);
