@@ -1851,6 +1851,20 @@ RMQ__FN void rmq__buf_borrow(rmq__buf *b, void *room, size_t cap)
     b->borrowed = 1;
 }
 
+/* Moves b's bytes to a block of their size when that frees a good part
+ * of it; b stays as it is when none is to be had. */
+RMQ__FN RMQ__UNUSED void rmq__buf_fit(rmq__buf *b)
+{
+    uint8_t *np;
+    if (RMQ__BORROWED(b) || b->cap - b->len < 64 || !b->len) return;
+    np = (uint8_t *)RMQ_MALLOC(b->mem, b->len);
+    if (!np) return;
+    RMQ_MEMCPY(np, b->p, b->len);
+    RMQ_FREE(b->mem, b->p);
+    b->p = np;
+    b->cap = b->len;
+}
+
 RMQ__FN void rmq__buf_free(rmq__buf *b)
 {
     if (b->p && !RMQ__BORROWED(b)) RMQ_FREE(b->mem, b->p);
@@ -1867,7 +1881,9 @@ RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
     if (n <= b->cap - b->len) return 0;
     if (n > b->limit || b->len > b->limit - n) { b->failed = RMQ__BUF_OVER_LIMIT; return -1; }
     want = b->len + n;
-    ncap = b->cap ? b->cap : 64;
+    /* The first block is what is asked (64 at least): a body put whole
+     * takes its own bytes, not the next power of two. */
+    ncap = b->cap ? b->cap : want > 64 ? want : 64;
     while (ncap < want) ncap = ncap > b->limit / 2 ? b->limit : ncap * 2;
     np = (uint8_t *)RMQ_MALLOC(b->mem, ncap);
     if (!np) { b->failed = RMQ__BUF_NO_MEMORY; return -1; }
@@ -4281,14 +4297,19 @@ static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_comm
 }
 
 #ifdef RMQ_NO_FAST_PATH
-/* Encodes a command into a new request. */
+/* Encodes a command into a new request. The header's buffer grows by
+ * guesses; it is cut to the bytes written, as a request may wait long
+ * for its answer (a send in flight holds its header until then). */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
                                  const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
+    int failed;
     if (rmq__req_prepare(rm, addr, cmd, body, body_len, err) || !(r = rmq__req_alloc(rm, 0, err))) return NULL;
     rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
-    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode_head(&r->head, cmd, body_len), err);
+    failed = rmq__frame_encode_head(&r->head, cmd, body_len);
+    if (!failed) rmq__buf_fit(&r->head);
+    return rmq__req_encoded(rm, r, cmd, failed, err);
 }
 #else
 /* Encodes a command into a new request; the request and its header are
@@ -5999,6 +6020,15 @@ enum { RMQ__TARGET_DEFAULT = 0, RMQ__TARGET_QUEUE, RMQ__TARGET_SELECT };
 /* A namespace goes before a topic with a '%': what leaves room for one. */
 #define RMQ__NS_MAX_LEN (RMQ_TOPIC_MAX_LEN - 2)
 
+/* The queue of a send. Its topic is its route's, which the route table
+ * keeps while the instance lives; the broker's name is its own copy, as
+ * the broker table may drop the group before the send ends. */
+typedef struct rmq__op_queue {
+    const char *topic;
+    char broker_name[RMQ_BROKER_NAME_MAX_LEN + 1];
+    int queue_id;
+} rmq__op_queue;
+
 /* One send call, from acceptance to its single completion. */
 struct rmq__op {
     rmq__timer timer;            /* first: armed while waiting for a route */
@@ -6009,20 +6039,20 @@ struct rmq__op {
     uint8_t mode, target, batch, done, tx, parked;
     uint8_t own_res;             /* res was taken for it (rmq__op_res): freed with it */
     uint8_t res_lost;            /* answered, but no memory was left for res */
+    uint8_t attempts, max_attempts;  /* at most 1 + 15 (retry_times) */
     uint16_t nmsgs;
-    int attempts, max_attempts;
     int32_t code, sysflag, flag;
     uint32_t start, deadline, attempt_start;
     rmq__route *route;
     int last_broker;
     int broker;                  /* broker of the attempt in flight */
-    rmq_queue queue;             /* explicit or selected queue */
+    rmq__op_queue queue;         /* explicit or selected queue */
     rmq_queue_selector sel;
     void *sel_arg;
     char *sel_tags, *sel_keys;   /* the message as a late selector sees it */
     rmq__buf props;              /* the encoded property string */
     rmq__buf body;               /* the body, or the encoded batch */
-    char *uniq;                  /* nmsgs UNIQ_KEYs, 57 bytes each */
+    char *uniq;                  /* nmsgs UNIQ_KEYs, RMQ__UNIQ_SIZE bytes each */
     rmq_send_cb cb;
     void *user;
     rmq_send_result *res;        /* nmsgs results: the sync caller's, else taken when it ends */
@@ -6792,6 +6822,10 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     RMQ_FREE(mem, op);
 }
 
+/* The bytes of one UNIQ_KEY text with its NUL: 32 hex digits from an IPv4
+ * host, 56 from an IPv6 one (rmq__uniq_next), never more than msg_id's. */
+#define RMQ__UNIQ_SIZE(in) (2u * ((in)->uniq.fixlen + 6u) + 1u)
+
 /* Room for a property string inside the op; a longer one moves out. */
 #define RMQ__PROPS_ROOM 128u
 
@@ -6805,7 +6839,7 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
 {
     void *mem = p->cfg.mem_ctx;
     size_t at_uniq = RMQ__ALIGN8(sizeof(rmq__op));
-    size_t at_props = at_uniq + nmsgs * (RMQ_MSG_ID_MAX_LEN + 1), at_body = at_props + RMQ__PROPS_ROOM;
+    size_t at_props = at_uniq + nmsgs * RMQ__UNIQ_SIZE(p->in), at_body = at_props + RMQ__PROPS_ROOM;
     uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
     rmq__op *op = (rmq__op *)(void *)block;
     size_t i;
@@ -6895,7 +6929,7 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
     }
     rmq__buf_init(&props, p->cfg.mem_ctx, RMQ_PROPERTIES_MAX_BYTES);
     for (i = 0; i < n; i++) {
-        char *u = op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1);
+        char *u = op->uniq + i * RMQ__UNIQ_SIZE(in);
         props.len = 0;
         rmq__uniq_next(&in->uniq, rmq__wall(in), u);
         rmq__encode_properties(&msgs[i], u, &props);
@@ -6988,6 +7022,16 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     in->cq_tail = op;
 }
 
+/* The send's queue as its result tells it, the topic without the
+ * namespace; qid is the queue the broker wrote to. */
+RMQ__FN void rmq__op_queue_out(const rmq__op *op, int qid, rmq_queue *q)
+{
+    rmq__strlcpy(q->topic, op->queue.topic ? op->queue.topic : "", sizeof q->topic);
+    rmq__strlcpy(q->broker_name, op->queue.broker_name, sizeof q->broker_name);
+    q->queue_id = qid;
+    rmq__ns_unwrap_queue(op->p, q);
+}
+
 /* The result of a send that ended when no memory was left for its own: its
  * message id, queue and why, in the instance's one bare result, which only
  * the loop's runner fills, one callback at a time. */
@@ -6996,7 +7040,7 @@ RMQ__FN rmq_send_result *rmq__op_bare(rmq__inst *in, const rmq__op *op)
     rmq_send_result *r = &in->bare;
     RMQ_MEMSET(r, 0, sizeof *r);
     rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
-    r->queue = op->queue;
+    rmq__op_queue_out(op, op->queue.queue_id, &r->queue);
     if (op->res_lost) rmq__why(&r->reason, RMQ__TEXT("the broker answered, but no memory was left for the send's result"));
     else rmq__why(&r->reason, "%s (no memory was left for the send's result)", rmq_strerror(op->err));
     return r;
@@ -7084,7 +7128,7 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
         rmq_send_result *r = &op->res[i];
         rmq_slice one;
         r->status = st;
-        rmq__strlcpy(r->msg_id, op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1), sizeof r->msg_id);
+        rmq__strlcpy(r->msg_id, op->uniq + i * RMQ__UNIQ_SIZE(op->p->in), sizeof r->msg_id);
         /* a batch answers comma-separated offset ids, one per message: one
          * pass over the list for the whole batch */
         one.ptr = NULL;
@@ -7098,9 +7142,7 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
         }
         rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, one);
         rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
-        r->queue = op->queue;
-        r->queue.queue_id = qid;
-        rmq__ns_unwrap_queue(op->p, &r->queue);
+        rmq__op_queue_out(op, qid, &r->queue);
         r->queue_offset = qoff + (int64_t)i;
         if (region.ptr && region.len) rmq__copy_slice(r->region_id, sizeof r->region_id, region);
         else rmq__strlcpy(r->region_id, "DefaultRegion", sizeof r->region_id);
@@ -7275,7 +7317,7 @@ RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
             return -1;
         }
         op->broker = rt->queues[q].broker;
-        rmq__strlcpy(op->queue.topic, rt->topic, sizeof op->queue.topic);
+        op->queue.topic = rt->topic;
         rmq__strlcpy(op->queue.broker_name, in->brokers[op->broker].name, sizeof op->queue.broker_name);
         op->queue.queue_id = rt->queues[q].queue_id;
         return 0;
@@ -7394,8 +7436,9 @@ RMQ__FN rmq_err rmq__op_select(rmq__op *op, const rmq_message *m)
     }
     pick = op->sel(qs, rt->nqueues, m, op->sel_arg);
     if (pick >= 0 && (size_t)pick < rt->nqueues) {
-        op->queue = qs[pick];
-        rmq__strlcpy(op->queue.topic, rt->topic, sizeof op->queue.topic);   /* queueWithNamespace */
+        rmq__strlcpy(op->queue.broker_name, qs[pick].broker_name, sizeof op->queue.broker_name);
+        op->queue.queue_id = qs[pick].queue_id;
+        op->queue.topic = rt->topic;   /* queueWithNamespace */
     }
     RMQ_FREE(p->cfg.mem_ctx, qs);
     if (pick < 0 || (size_t)pick >= rt->nqueues)
@@ -7414,8 +7457,15 @@ RMQ__FN void rmq__op_route_ready(rmq__op *op)
     if (RMQ__TARGET(op) == RMQ__TARGET_SELECT) {
         rmq_message m;
         rmq_err err;
-        rmq__ns_unwrap_queue(op->p, &op->queue);   /* the selector sees the topic bare; its pick is wrapped again */
+#ifndef RMQ_NO_NAMESPACE
+        /* the selector sees the topic bare (in the producer's scratch for
+         * renamed topics: the send that used it was accepted) */
+        rmq_producer *p = op->p;
+        rmq__ns_unwrap(p, op->queue.topic, RMQ_STRLEN(op->queue.topic), p->ns_name, sizeof p->ns_name);
+        rmq_message_init(&m, p->ns_name, op->body.p, op->body.len);
+#else
         rmq_message_init(&m, op->queue.topic, op->body.p, op->body.len);
+#endif
         m.tags = op->sel_tags;
         m.keys = op->sel_keys;
         m.flag = op->flag;
@@ -7789,8 +7839,11 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     err = a->batch ? rmq__op_take_batch(p, op, a->msgs, a->n) : rmq__op_take_message(p, op, a->msgs);
     if (err != RMQ_OK) { rmq__op_free(p, op); return err; }
     rmq__route_use(p, op->route);
-    if (RMQ__SELECTORS && a->queue) op->queue = *a->queue;
-    rmq__strlcpy(op->queue.topic, topic, sizeof op->queue.topic);
+    if (RMQ__SELECTORS && a->queue) {
+        rmq__strlcpy(op->queue.broker_name, a->queue->broker_name, sizeof op->queue.broker_name);
+        op->queue.queue_id = a->queue->queue_id;
+    }
+    op->queue.topic = op->route->topic;   /* topic as the broker knows it, as the route's */
     op->sel = a->sel;
     op->sel_arg = a->sel_arg;
     if (RMQ__TARGET(a) == RMQ__TARGET_SELECT && a->mode != RMQ__MODE_SYNC) {
@@ -7801,9 +7854,9 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     op->user = a->user;
     op->start = rmq__now(&in->rm);
     op->deadline = op->start + (a->timeout_ms ? a->timeout_ms : p->cfg.send_timeout_ms);
-    op->max_attempts = RMQ__IS_ONEWAY(a) ? 1
+    op->max_attempts = (uint8_t)(RMQ__IS_ONEWAY(a) ? 1
                      : a->mode == RMQ__MODE_SYNC ? (RMQ__TARGET(a) == RMQ__TARGET_DEFAULT ? 1 + p->cfg.retry_times : 1)
-                     : 1 + p->cfg.retry_times_async;
+                     : 1 + p->cfg.retry_times_async);
     if (a->mode != RMQ__MODE_SYNC) {
         p->pending++;
         p->pending_bytes += (uint32_t)op->body.len;
