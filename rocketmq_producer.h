@@ -1827,8 +1827,8 @@ typedef struct rmq__buf {
     uint8_t *p;
     size_t len, cap, limit;
     void *mem;
-    int failed;             /* an append did not fit: the content is invalid */
-    int borrowed;           /* p is room inside another block: never freed */
+    uint8_t failed;         /* an append did not fit (why: RMQ__BUF_*): the content is invalid */
+    uint8_t borrowed;       /* p is room inside another block: never freed */
 } rmq__buf;
 
 enum { RMQ__BUF_NO_MEMORY = 1, RMQ__BUF_OVER_LIMIT = 2 };   /* why it failed */
