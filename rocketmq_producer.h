@@ -1851,20 +1851,6 @@ RMQ__FN void rmq__buf_borrow(rmq__buf *b, void *room, size_t cap)
     b->borrowed = 1;
 }
 
-/* Moves b's bytes to a block of their size when that frees a good part
- * of it; b stays as it is when none is to be had. */
-RMQ__FN RMQ__UNUSED void rmq__buf_fit(rmq__buf *b)
-{
-    uint8_t *np;
-    if (RMQ__BORROWED(b) || b->cap - b->len < 64 || !b->len) return;
-    np = (uint8_t *)RMQ_MALLOC(b->mem, b->len);
-    if (!np) return;
-    RMQ_MEMCPY(np, b->p, b->len);
-    RMQ_FREE(b->mem, b->p);
-    b->p = np;
-    b->cap = b->len;
-}
-
 RMQ__FN void rmq__buf_free(rmq__buf *b)
 {
     if (b->p && !RMQ__BORROWED(b)) RMQ_FREE(b->mem, b->p);
@@ -3750,7 +3736,6 @@ struct rmq__remoting {
     size_t nheap, heapcap;
     rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
     rmq__json json;         /* tokens only while frames are read (rmq__tokens) */
-    int reading;            /* depth of rmq__conn_parse: the outermost gives the tokens back */
     rmq_command rx;
     rmq_wait_item *items;
     rmq__conn **item_conn;
@@ -3865,15 +3850,20 @@ RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void
     rm->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
     rm->backoff_ms = RMQ_CONNECT_BACKOFF_MS;
     rm->language = 7;
+    rm->json.cap = RMQ_MAX_JSON_TOKENS;       /* the tokens themselves: rmq__tokens */
     if (RMQ__LINGER) {
         rm->t_linger.pos = -1;
         rm->t_linger.kind = RMQ__TIMER_LINGER;
     }
-    rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots);
-    rm->free_slots = (uint32_t *)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
-    rm->items = (rmq_wait_item *)RMQ_MALLOC(mem, RMQ_MAX_CONNECTIONS * sizeof *rm->items);
-    rm->item_conn = (rmq__conn **)RMQ_MALLOC(mem, RMQ_MAX_CONNECTIONS * sizeof *rm->item_conn);
-    if (!rm->slots || !rm->free_slots || !rm->items || !rm->item_conn) return RMQ_ERR_NO_MEMORY;
+    /* The opaque table and the wait list in one block: pointers first,
+     * then the wait items, then the 32-bit free slots. */
+    rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots +
+                                                 RMQ_MAX_CONNECTIONS * (sizeof *rm->item_conn + sizeof *rm->items) +
+                                                 RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
+    if (!rm->slots) return RMQ_ERR_NO_MEMORY;
+    rm->item_conn = (rmq__conn **)(rm->slots + RMQ_MAX_INFLIGHT);
+    rm->items = (rmq_wait_item *)(void *)(rm->item_conn + RMQ_MAX_CONNECTIONS);
+    rm->free_slots = (uint32_t *)(void *)(rm->items + RMQ_MAX_CONNECTIONS);
     for (i = 0; i < RMQ_MAX_INFLIGHT; i++) {
         rm->slots[i] = NULL;
         rm->free_slots[i] = RMQ_MAX_INFLIGHT - 1 - i;
@@ -3944,6 +3934,14 @@ RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, cons
     if (r->state != RMQ__REQ_ORPHAN) rmq__req_free(rm, r);
 }
 
+/* Gives c's read buffer back. */
+RMQ__FN void rmq__conn_rbuf_drop(rmq__remoting *rm, rmq__conn *c)
+{
+    if (c->rbuf) RMQ_FREE(rm->mem, c->rbuf);
+    c->rbuf = NULL;
+    c->rlen = c->rcap = 0;
+}
+
 /* Closes a connection and fails everything queued or in flight on it with
  * err, each naming the peer. In a call that must not complete requests
  * (rmq__invoke) the failure is only marked and finished by the next step. */
@@ -3983,9 +3981,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         c->inflight--;
     }
     c->inflight = 0;
-    if (c->rbuf) RMQ_FREE(rm->mem, c->rbuf);
-    c->rbuf = NULL;
-    c->rlen = c->rcap = 0;
+    rmq__conn_rbuf_drop(rm, c);
     c->skip = 0;
     /* The slot may be reused by a retry while its requests are failed. */
     why_copy = rm->failing ? &c->why : &rm->fail_why;
@@ -4297,19 +4293,14 @@ static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_comm
 }
 
 #ifdef RMQ_NO_FAST_PATH
-/* Encodes a command into a new request. The header's buffer grows by
- * guesses; it is cut to the bytes written, as a request may wait long
- * for its answer (a send in flight holds its header until then). */
+/* Encodes a command into a new request. */
 RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
                                  const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
-    int failed;
     if (rmq__req_prepare(rm, addr, cmd, body, body_len, err) || !(r = rmq__req_alloc(rm, 0, err))) return NULL;
     rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
-    failed = rmq__frame_encode_head(&r->head, cmd, body_len);
-    if (!failed) rmq__buf_fit(&r->head);
-    return rmq__req_encoded(rm, r, cmd, failed, err);
+    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode_head(&r->head, cmd, body_len), err);
 }
 #else
 /* Encodes a command into a new request; the request and its header are
@@ -4475,16 +4466,14 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
     }
 }
 
-/* The tokenizer's array, taken when a JSON header or body is read and
- * given back when the outermost read is done: RMQ_MAX_JSON_TOKENS tokens
- * held for a producer's whole life would be most of a small one's RAM.
- * NULL: out of memory. */
+/* The tokenizer's array, taken for a read with its buffer and given back
+ * when the read is done (rmq__conn_read_done): RMQ_MAX_JSON_TOKENS tokens held
+ * for a producer's whole life would be most of a small one's RAM. Nothing
+ * keeps them across a read: headers and route bodies are read in the
+ * frame's dispatch, which runs no loop. NULL: out of memory. */
 RMQ__FN rmq__json *rmq__tokens(rmq__remoting *rm)
 {
-    if (!rm->json.tok) {
-        rm->json.tok = (rmq__jtok *)RMQ_MALLOC(rm->mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
-        rm->json.cap = rm->json.tok ? RMQ_MAX_JSON_TOKENS : 0;
-    }
+    if (!rm->json.tok) rm->json.tok = (rmq__jtok *)RMQ_MALLOC(rm->mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
     return rm->json.tok ? &rm->json : NULL;
 }
 
@@ -4492,12 +4481,12 @@ RMQ__FN void rmq__tokens_release(rmq__remoting *rm)
 {
     if (rm->json.tok) RMQ_FREE(rm->mem, rm->json.tok);
     rm->json.tok = NULL;
-    rm->json.cap = rm->json.n = 0;
 }
 
-/* Consumes complete frames from the read buffer; returns -1 if the
- * connection was failed. */
-RMQ__FN int rmq__conn_parse_frames(rmq__remoting *rm, rmq__conn *c)
+/* Consumes complete frames from the read buffer (the tokens for their
+ * headers and bodies were taken with it: rmq__conn_rbuf); returns -1 if
+ * the connection was failed. */
+RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
 {
     size_t at = 0;
     int rc = 0;
@@ -4514,11 +4503,6 @@ RMQ__FN int rmq__conn_parse_frames(rmq__remoting *rm, rmq__conn *c)
         st = rmq__frame_check(c->rbuf + at, c->rlen - at, RMQ_MAX_FRAME_BYTES, &fi);
         if (st == RMQ__FRAME_NEED) break;
         if (st == RMQ__FRAME_OVERSIZE && c->rlen - at < 8 + (size_t)fi.header_len) break;
-        if (fi.serialize == RMQ_SERIALIZE_JSON && st != RMQ__FRAME_MALFORMED && !rmq__tokens(rm)) {
-            rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory for the JSON tokens"));
-            rc = -1;
-            break;
-        }
         if (st == RMQ__FRAME_MALFORMED ||
             rmq__frame_decode(c->rbuf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0,
                               &rm->json, &rm->rx)) {
@@ -4545,28 +4529,14 @@ RMQ__FN int rmq__conn_parse_frames(rmq__remoting *rm, rmq__conn *c)
     return rc;
 }
 
-/* Dispatches the complete frames in c's buffer; what the frames' readers
- * took (the tokens) goes back when the outermost call ends. */
-RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
-{
-    int rc;
-    rm->reading++;
-    rc = rmq__conn_parse_frames(rm, c);
-    if (--rm->reading == 0) rmq__tokens_release(rm);
-    return rc;
-}
-
 /* Room for the next read: a whole frame when its size is known, else a
- * chunk; the buffer shrinks back once a large frame is gone. */
+ * chunk, and the tokens to read its frames with (both go once the read is
+ * done: rmq__conn_read_done). */
 RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
 {
     size_t want = c->rlen + RMQ_READ_CHUNK_BYTES;
     rmq__frame_info fi;
-    if (c->rlen == 0 && c->rcap > 4 * RMQ_READ_CHUNK_BYTES) {
-        RMQ_FREE(rm->mem, c->rbuf);
-        c->rbuf = NULL;
-        c->rcap = 0;
-    }
+    if (!rmq__tokens(rm)) return -1;
     if (!c->skip && rmq__frame_check(c->rbuf, c->rlen, RMQ_MAX_FRAME_BYTES, &fi) == RMQ__FRAME_NEED && c->rlen >= 8)
         want = fi.total;
     if (want > RMQ_MAX_FRAME_BYTES) want = RMQ_MAX_FRAME_BYTES;
@@ -4587,14 +4557,13 @@ RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
     return 0;
 }
 
-/* An idle connection holds no read buffer: a chunk per connection would
- * be most of a small producer's RAM, and the next read takes one again. */
-RMQ__FN void rmq__conn_rbuf_release(rmq__remoting *rm, rmq__conn *c)
+/* After a read: an idle connection holds no read buffer (a chunk per
+ * connection would be most of a small producer's RAM; the next read takes
+ * one again), and the tokens go back. */
+RMQ__FN void rmq__conn_read_done(rmq__remoting *rm, rmq__conn *c)
 {
-    if (c->rlen || !c->rbuf) return;
-    RMQ_FREE(rm->mem, c->rbuf);
-    c->rbuf = NULL;
-    c->rcap = 0;
+    rmq__tokens_release(rm);
+    if (!c->rlen) rmq__conn_rbuf_drop(rm, c);
 }
 
 /* Reads what the port has (bounded, so one busy peer cannot starve the
@@ -4629,7 +4598,7 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
          * brings the loop back (a TLS port reports the bytes it holds). */
         if ((size_t)n < room) break;
     }
-    rmq__conn_rbuf_release(rm, c);
+    rmq__conn_read_done(rm, c);
     return work;
 }
 
@@ -4815,11 +4784,8 @@ RMQ__FN void rmq__remoting_close_all(rmq__remoting *rm, rmq_err err, const rmq_r
 
 RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
 {
-    if (rm->slots) RMQ_FREE(rm->mem, rm->slots);
-    if (rm->free_slots) RMQ_FREE(rm->mem, rm->free_slots);
+    if (rm->slots) RMQ_FREE(rm->mem, rm->slots);   /* the block of the table and the wait list */
     rmq__tokens_release(rm);
-    if (rm->items) RMQ_FREE(rm->mem, rm->items);
-    if (rm->item_conn) RMQ_FREE(rm->mem, rm->item_conn);
     if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
     rm->slots = NULL; rm->free_slots = NULL;
     rm->items = NULL; rm->item_conn = NULL; rm->heap = NULL;
@@ -5232,8 +5198,8 @@ struct rmq__inst {
     rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable, by group (groups[]) */
     const char *namesrv[RMQ_MAX_NAMESRV];      /* in namesrv_block */
     int nnamesrv, ns_index;
-    const char *namesrv_text;    /* the list joined by ';', for messages ("" when none) */
-    char *namesrv_block;         /* the entries, then namesrv_text: the bytes they need */
+    const char *namesrv_text;    /* the list as given, for messages ("" when none) */
+    char *namesrv_block;         /* namesrv_text, then the entries: the bytes they need */
     rmq__broker brokers[RMQ_MAX_BROKERS];
     rmq__route *routes[RMQ_MAX_TOPICS];  /* taken when a topic is first sent to */
     rmq__timer t_heartbeat, t_route;
@@ -5343,11 +5309,11 @@ RMQ__FN int64_t rmq__wall(rmq__inst *in)
 }
 
 /* -- name servers -------------------------------------------------------- */
-/* Parses "a:9876;b:9876": *n entries, taking *need bytes with a NUL each
- * (need may be NULL), written one after the other into out unless it is
- * NULL; -1 if an entry is not host:port or the list is longer than
+/* Parses "a:9876;b:9876": *n entries, written one after the other with a
+ * NUL each into out unless it is NULL (they take at most the text's
+ * bytes); -1 if an entry is not host:port or the list is longer than
  * RMQ_MAX_NAMESRV. */
-RMQ__FN int rmq__namesrv_parse(const char *text, char *out, size_t *need, int *n)
+RMQ__FN int rmq__namesrv_parse(const char *text, char *out, int *n)
 {
     const char *p = text;
     size_t at = 0;
@@ -5372,36 +5338,32 @@ RMQ__FN int rmq__namesrv_parse(const char *text, char *out, size_t *need, int *n
         }
         p = *e ? e + 1 : e;
     }
-    if (need) *need = at;
     return 0;
 }
 
 /* Replaces the instance's list with text's (none if text is not a valid
- * list); -1, the list unchanged, when out of memory. The entries and the
- * joined text share one block sized to them: the text is as long as the
- * entries with their NULs. */
+ * list); -1, the list unchanged, when out of memory. The text (as given:
+ * messages quote it, the address server's next answer is compared with
+ * it) and the entries share one block, twice the text's bytes. */
 RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
 {
-    size_t need = 0, at = 0;
+    size_t at = RMQ_STRLEN(text) + 1;
     int i, n = 0;
-    char *block = NULL, *joined;
-    if (rmq__namesrv_parse(text, NULL, &need, &n)) n = 0;
-    if (n && !(block = (char *)RMQ_MALLOC(in->mem, 2 * need))) return -1;
+    char *block = NULL;
+    if (rmq__namesrv_parse(text, NULL, &n)) n = 0;
+    if (n && !(block = (char *)RMQ_MALLOC(in->mem, 2 * at))) return -1;
     if (in->namesrv_block) RMQ_FREE(in->mem, in->namesrv_block);
     in->namesrv_block = block;
     in->namesrv_text = "";
     in->nnamesrv = n;
     if (!n) return 0;
-    (void)rmq__namesrv_parse(text, block, NULL, &n);
-    joined = block + need;
+    RMQ_MEMCPY(block, text, at);
+    in->namesrv_text = block;
+    (void)rmq__namesrv_parse(text, block + at, &n);
     for (i = 0; i < n; i++) {
-        size_t len = RMQ_STRLEN(block + at);
         in->namesrv[i] = block + at;
-        RMQ_MEMCPY(joined + at, block + at, len);
-        joined[at + len] = i + 1 < n ? ';' : '\0';
-        at += len + 1;
+        at += RMQ_STRLEN(block + at) + 1;
     }
-    in->namesrv_text = joined;
     {                       /* start at a random one, as Java */
         uint32_t r;
         in->port->entropy(in->port->ctx, &r, sizeof r);
@@ -5427,7 +5389,6 @@ RMQ__FN rmq__route *rmq__route_get(rmq__inst *in, const char *topic)
     size_t n = RMQ_STRLEN(topic);
     int i;
     if (r) return r;
-    if (n > RMQ_TOPIC_MAX_LEN) n = RMQ_TOPIC_MAX_LEN;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
         if (in->routes[i]) continue;
         r = (rmq__route *)RMQ_MALLOC(in->mem, sizeof *r + n + 1);
@@ -5472,16 +5433,17 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch
     return 0;
 }
 
-/* Reads a route answer and installs it as rt's publish info. */
+/* Reads a route answer and installs it as rt's publish info. Answers are
+ * read in their frame's dispatch, so the tokens are there (rmq__conn_parse
+ * took them); the scratch is held only for this. */
 RMQ__FN int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
 {
-    rmq__json *j = rmq__tokens(&in->rm);
     rmq__route_scratch *sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
-    int rc = -1;
-    if (!j || !sc) rmq__why(&rt->why, RMQ__TEXT("out of memory for reading a route"));
-    else if (rmq__route_parse(j, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &rt->why) == 0)
-        rc = rmq__route_install(in, rt, sc, rt->asking_default);
-    if (sc) RMQ_FREE(in->mem, sc);
+    int rc;
+    if (!sc) { rmq__why(&rt->why, RMQ__TEXT("out of memory for the publish queues")); return -1; }
+    rc = rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &rt->why);
+    if (rc == 0) rc = rmq__route_install(in, rt, sc, rt->asking_default);
+    RMQ_FREE(in->mem, sc);
     return rc;
 }
 
@@ -5623,7 +5585,7 @@ RMQ__FN void rmq__addrsrv_answer(rmq__inst *in)
         return;
     }
     for (i = RMQ_STRLEN(body); i > 0 && (body[i - 1] == '\n' || body[i - 1] == '\r' || body[i - 1] == ' '); i--) body[i - 1] = 0;
-    if (rmq__namesrv_parse(body, NULL, NULL, &n) || n == 0) {
+    if (rmq__namesrv_parse(body, NULL, &n) || n == 0) {
         RMQ__LOG(&in->rm, RMQ_LOG_WARN, "address server %s answered no valid list: %s", in->addrsrv_addr, body);
         return;
     }
@@ -5913,8 +5875,7 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_ho
     uint32_t rnd;
     in = (rmq__inst *)RMQ_MALLOC(cfg->mem_ctx, sizeof *in);
     if (!in) return RMQ_ERR_NO_MEMORY;
-    RMQ_MEMSET(in, 0, sizeof *in);
-    in->namesrv_text = "";
+    RMQ_MEMSET(in, 0, sizeof *in);        /* namesrv_text is set (rmq__namesrv_set) before anything reads it */
     in->hooks = hooks;
     err = rmq__remoting_init(&in->rm, cfg->port, cfg->mem_ctx);
     in->mem = cfg->mem_ctx;
@@ -6037,8 +5998,6 @@ struct rmq__op {
     rmq__op *wnext;              /* route waiters, then the completion queue */
     rmq__req *req;               /* the attempt in flight */
     uint8_t mode, target, batch, done, tx, parked;
-    uint8_t own_res;             /* res was taken for it (rmq__op_res): freed with it */
-    uint8_t res_lost;            /* answered, but no memory was left for res */
     uint8_t attempts, max_attempts;  /* at most 1 + 15 (retry_times) */
     uint16_t nmsgs;
     int32_t code, sysflag, flag;
@@ -6250,7 +6209,7 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
     if (cfg->name_space && !rmq__ns_name_ok(cfg->name_space))
         return rmq__bad(why, "name_space", "want at most 125 characters of ^[|a-zA-Z0-9_-]*$ (no '%': it ends the namespace)");
 #endif
-    if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, NULL, NULL, &nns))
+    if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, NULL, &nns))
         return rmq__bad(why, "namesrv_addr", "want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries");
     if (rmq__is_blank(cfg->instance_name) || RMQ_STRLEN(cfg->instance_name) > 64)
         return rmq__bad(why, "instance_name", "must be set and at most 64 bytes");
@@ -6615,6 +6574,15 @@ RMQ__FN rmq_err rmq__register_producer(rmq_producer *p)
 
 RMQ__FN void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot >= 0) rt->users |= 1u << p->slot; }
 
+/* Why rmq__route_get had no entry for topic: a full table (entries are
+ * taken in order and kept while the instance lives, so the last one taken
+ * means full), or no memory. */
+RMQ__FN rmq_err rmq__route_refused(rmq_producer *p, const char *topic)
+{
+    if (!p->in->routes[RMQ_MAX_TOPICS - 1]) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a send");
+    return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+}
+
 /* DefaultMQProducerImpl.start: everything but message trace, which starts
  * an inner producer through here (so that no call chain comes back). */
 RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
@@ -6633,7 +6601,7 @@ RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
     if (!ns && p->cfg.port->getenv) ns = p->cfg.port->getenv(p->cfg.port->ctx, "NAMESRV_ADDR");
     if (ns && !p->cfg.namesrv_addr) {
         int n;
-        if (rmq__namesrv_parse(ns, NULL, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
+        if (rmq__namesrv_parse(ns, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
     }
     err = rmq__ns_start(p, ns);
     if (err != RMQ_OK) return err;
@@ -6818,7 +6786,6 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     rmq__buf_free(&op->body);
     if (RMQ__SELECTORS && op->sel_tags) RMQ_FREE(mem, op->sel_tags);
     if (RMQ__SELECTORS && op->sel_keys) RMQ_FREE(mem, op->sel_keys);
-    if (op->own_res) RMQ_FREE(mem, op->res);
     RMQ_FREE(mem, op);
 }
 
@@ -6962,11 +6929,7 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
 RMQ__FN rmq_send_result *rmq__op_res(rmq__op *op)
 {
     size_t n = op->nmsgs * sizeof *op->res;
-    if (op->res) return op->res;
-    op->res = (rmq_send_result *)RMQ_MALLOC(op->p->cfg.mem_ctx, n);
-    if (!op->res) return NULL;
-    RMQ_MEMSET(op->res, 0, n);
-    op->own_res = 1;
+    if (!op->res && (op->res = (rmq_send_result *)RMQ_MALLOC(op->p->cfg.mem_ctx, n)) != NULL) RMQ_MEMSET(op->res, 0, n);
     return op->res;
 }
 
@@ -6988,10 +6951,7 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     op->done = 1;
     rmq__timer_cancel(&in->rm, &op->timer);
     if (op->req) { op->req->owner = NULL; op->req = NULL; }
-    if (!RMQ__IS_ONEWAY(op) && !rmq__op_res(op) && err == RMQ_OK) {
-        op->res_lost = 1;
-        err = RMQ_ERR_NO_MEMORY;
-    }
+    if (!RMQ__IS_ONEWAY(op)) (void)rmq__op_res(op);     /* answered sends have theirs (rmq__op_done) */
     op->err = err;
     if (err != RMQ_OK) {
         for (i = 0; op->res && i < op->nmsgs; i++)
@@ -7022,27 +6982,15 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     in->cq_tail = op;
 }
 
-/* The send's queue as its result tells it, the topic without the
- * namespace; qid is the queue the broker wrote to. */
-RMQ__FN void rmq__op_queue_out(const rmq__op *op, int qid, rmq_queue *q)
-{
-    rmq__strlcpy(q->topic, op->queue.topic ? op->queue.topic : "", sizeof q->topic);
-    rmq__strlcpy(q->broker_name, op->queue.broker_name, sizeof q->broker_name);
-    q->queue_id = qid;
-    rmq__ns_unwrap_queue(op->p, q);
-}
-
 /* The result of a send that ended when no memory was left for its own: its
- * message id, queue and why, in the instance's one bare result, which only
- * the loop's runner fills, one callback at a time. */
+ * message id and its error's text (an answered send ends with
+ * RMQ_ERR_NO_MEMORY), in the instance's one bare result, which only the
+ * loop's runner fills, one callback at a time. */
 RMQ__FN rmq_send_result *rmq__op_bare(rmq__inst *in, const rmq__op *op)
 {
-    rmq_send_result *r = &in->bare;
-    RMQ_MEMSET(r, 0, sizeof *r);
+    rmq_send_result *r = &in->bare;           /* zero but for these two, which each use rewrites */
     rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
-    rmq__op_queue_out(op, op->queue.queue_id, &r->queue);
-    if (op->res_lost) rmq__why(&r->reason, RMQ__TEXT("the broker answered, but no memory was left for the send's result"));
-    else rmq__why(&r->reason, "%s (no memory was left for the send's result)", rmq_strerror(op->err));
+    rmq__why(&r->reason, "%s", rmq_strerror(op->err));
     return r;
 }
 
@@ -7063,6 +7011,7 @@ RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
         in->in_callback--;
         p->pending--;
         p->pending_bytes -= (uint32_t)op->body.len;
+        if (op->res) RMQ_FREE(p->cfg.mem_ctx, op->res);   /* an async send's own (rmq__op_res) */
         rmq__op_free(p, op);
         n++;
     }
@@ -7105,6 +7054,7 @@ RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
 RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
     rmq_slice offs, region, trace, tid, v, qid_text, rest;
+    const char *uniq = op->uniq;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
     size_t i;
@@ -7124,11 +7074,12 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
     if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
     if (qid_text.ptr) rmq__parse_i32(qid_text.ptr, qid_text.len, &qid);
     rest = offs;
-    for (i = 0; rmq__op_res(op) && i < op->nmsgs; i++) {
+    for (i = 0; i < op->nmsgs; i++) {
         rmq_send_result *r = &op->res[i];
         rmq_slice one;
         r->status = st;
-        rmq__strlcpy(r->msg_id, op->uniq + i * RMQ__UNIQ_SIZE(op->p->in), sizeof r->msg_id);
+        rmq__strlcpy(r->msg_id, uniq, sizeof r->msg_id);
+        uniq += RMQ_STRLEN(uniq) + 1;            /* the next message's, of the same length */
         /* a batch answers comma-separated offset ids, one per message: one
          * pass over the list for the whole batch */
         one.ptr = NULL;
@@ -7142,7 +7093,10 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
         }
         rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, one);
         rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
-        rmq__op_queue_out(op, qid, &r->queue);
+        rmq__strlcpy(r->queue.topic, op->queue.topic, sizeof r->queue.topic);
+        rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
+        r->queue.queue_id = qid;
+        rmq__ns_unwrap_queue(op->p, &r->queue);
         r->queue_offset = qoff + (int64_t)i;
         if (region.ptr && region.len) rmq__copy_slice(r->region_id, sizeof r->region_id, region);
         else rmq__strlcpy(r->region_id, "DefaultRegion", sizeof r->region_id);
@@ -7214,9 +7168,10 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
     op->req = NULL;
     if (RMQ__IS_ONEWAY(op)) { rmq__op_finish(op, err, why); return; }
     if (err != RMQ_OK) { if (rmq__op_failed(op, err, 0, why)) rmq__op_attempt(op); return; }
+    if (!rmq__op_res(op)) { rmq__op_finish(op, RMQ_ERR_NO_MEMORY, NULL); return; }   /* answered: a result is due */
     if (resp->code != RMQ_CODE_SUCCESS && resp->code != RMQ_CODE_FLUSH_DISK_TIMEOUT &&
         resp->code != RMQ_CODE_FLUSH_SLAVE_TIMEOUT && resp->code != RMQ_CODE_SLAVE_NOT_AVAILABLE) {
-        for (i = 0; rmq__op_res(op) && i < op->nmsgs; i++) {
+        for (i = 0; i < op->nmsgs; i++) {
             op->res[i].broker_code = resp->code;
             rmq__copy_slice(op->res[i].remark, sizeof op->res[i].remark, resp->remark);
         }
@@ -7834,7 +7789,7 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     op->route = rmq__route_get(in, topic);
     if (!op->route) {
         rmq__op_free(p, op);
-        return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+        return rmq__route_refused(p, topic);
     }
     err = a->batch ? rmq__op_take_batch(p, op, a->msgs, a->n) : rmq__op_take_message(p, op, a->msgs);
     if (err != RMQ_OK) { rmq__op_free(p, op); return err; }
@@ -8025,7 +7980,7 @@ static int rmq__route_settled(rmq__inst *in, void *arg)
 RMQ__FN rmq_err rmq__route_ready(rmq_producer *p, const char *topic, uint32_t deadline, rmq__route **out)
 {
     rmq__route *rt = rmq__route_get(p->in, topic);
-    if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+    if (!rt) return rmq__route_refused(p, topic);
     rmq__route_use(p, rt);
     if (rt->state != RMQ__ROUTE_OK && !rt->fetching) rmq__route_fetch(p->in, rt, 0);
     rmq__run(p->in, rmq__route_settled, rt, deadline, 0);
@@ -8884,19 +8839,18 @@ static rmq_err rmq__admin_masters(rmq__call *call, const rmq__route_data *rd)
     return RMQ_OK;
 }
 
-/* Reads the answer into a route scratch held only for this. */
+/* Reads the answer (in its frame's dispatch: the tokens are there) into a
+ * route scratch held only for this. */
 static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
 {
     rmq__key_route *ar = (rmq__key_route *)call->arg;
     rmq__inst *in = ar->p->in;
-    rmq__json *j;
     rmq__route_scratch *sc;
     rmq_err err = RMQ_ERR_NO_MEMORY;
     if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;      /* the caller judges the code */
-    j = rmq__tokens(&in->rm);
     sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
-    if (!j || !sc) rmq__why(&call->why, RMQ__TEXT("out of memory for reading a route"));
-    else if (rmq__route_parse(j, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &call->why))
+    if (!sc) rmq__why(&call->why, RMQ__TEXT("out of memory for reading a route"));
+    else if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &call->why))
         err = RMQ_ERR_PROTOCOL;
     else
         err = rmq__admin_masters(call, &sc->rd);
