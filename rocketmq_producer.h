@@ -1871,8 +1871,8 @@ typedef struct rmq__buf {
     uint8_t *p;
     size_t len, cap, limit;
     void *mem;
-    int failed;             /* an append did not fit: the content is invalid */
-    int borrowed;           /* p is room inside another block: never freed */
+    uint8_t failed;         /* an append did not fit (why: RMQ__BUF_*): the content is invalid */
+    uint8_t borrowed;       /* p is room inside another block: never freed */
 } rmq__buf;
 
 enum { RMQ__BUF_NO_MEMORY = 1, RMQ__BUF_OVER_LIMIT = 2 };   /* why it failed */
@@ -1911,7 +1911,9 @@ RMQ__FN int rmq__buf_reserve(rmq__buf *b, size_t n)
     if (n <= b->cap - b->len) return 0;
     if (n > b->limit || b->len > b->limit - n) { b->failed = RMQ__BUF_OVER_LIMIT; return -1; }
     want = b->len + n;
-    ncap = b->cap ? b->cap : 64;
+    /* The first block is what is asked (64 at least): a body put whole
+     * takes its own bytes, not the next power of two. */
+    ncap = b->cap ? b->cap : want > 64 ? want : 64;
     while (ncap < want) ncap = ncap > b->limit / 2 ? b->limit : ncap * 2;
     np = (uint8_t *)RMQ_MALLOC(b->mem, ncap);
     if (!np) { b->failed = RMQ__BUF_NO_MEMORY; return -1; }
@@ -4231,7 +4233,7 @@ struct rmq__remoting {
     rmq__timer **heap;
     size_t nheap, heapcap;
     rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
-    rmq__json json;
+    rmq__json json;         /* tokens only while frames are read (rmq__tokens) */
     rmq_command rx;
     rmq_wait_item *items;
     rmq__conn **item_conn;
@@ -4339,17 +4341,20 @@ RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void
     rm->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
     rm->backoff_ms = RMQ_CONNECT_BACKOFF_MS;
     rm->language = 7;
+    rm->json.cap = RMQ_MAX_JSON_TOKENS;       /* the tokens themselves: rmq__tokens */
     if (RMQ__LINGER) {
         rm->t_linger.pos = -1;
         rm->t_linger.kind = RMQ__TIMER_LINGER;
     }
-    rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots);
-    rm->free_slots = (uint32_t *)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
-    rm->json.tok = (rmq__jtok *)RMQ_MALLOC(mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
-    rm->items = (rmq_wait_item *)RMQ_MALLOC(mem, RMQ_MAX_CONNECTIONS * sizeof *rm->items);
-    rm->item_conn = (rmq__conn **)RMQ_MALLOC(mem, RMQ_MAX_CONNECTIONS * sizeof *rm->item_conn);
-    if (!rm->slots || !rm->free_slots || !rm->json.tok || !rm->items || !rm->item_conn) return RMQ_ERR_NO_MEMORY;
-    rm->json.cap = RMQ_MAX_JSON_TOKENS;
+    /* The opaque table and the wait list in one block: pointers first,
+     * then the wait items, then the 32-bit free slots. */
+    rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots +
+                                                 RMQ_MAX_CONNECTIONS * (sizeof *rm->item_conn + sizeof *rm->items) +
+                                                 RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
+    if (!rm->slots) return RMQ_ERR_NO_MEMORY;
+    rm->item_conn = (rmq__conn **)(rm->slots + RMQ_MAX_INFLIGHT);
+    rm->items = (rmq_wait_item *)(void *)(rm->item_conn + RMQ_MAX_CONNECTIONS);
+    rm->free_slots = (uint32_t *)(void *)(rm->items + RMQ_MAX_CONNECTIONS);
     for (i = 0; i < RMQ_MAX_INFLIGHT; i++) {
         rm->slots[i] = NULL;
         rm->free_slots[i] = RMQ_MAX_INFLIGHT - 1 - i;
@@ -4420,6 +4425,14 @@ RMQ__FN void rmq__req_complete(rmq__remoting *rm, rmq__req *r, rmq_err err, cons
     if (r->state != RMQ__REQ_ORPHAN) rmq__req_free(rm, r);
 }
 
+/* Gives c's read buffer back. */
+RMQ__FN void rmq__conn_rbuf_drop(rmq__remoting *rm, rmq__conn *c)
+{
+    if (c->rbuf) RMQ_FREE(rm->mem, c->rbuf);
+    c->rbuf = NULL;
+    c->rlen = c->rcap = 0;
+}
+
 /* Closes a connection and fails everything queued or in flight on it with
  * err, each naming the peer. In a call that must not complete requests
  * (rmq__invoke) the failure is only marked and finished by the next step. */
@@ -4459,9 +4472,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         c->inflight--;
     }
     c->inflight = 0;
-    if (c->rbuf) RMQ_FREE(rm->mem, c->rbuf);
-    c->rbuf = NULL;
-    c->rlen = c->rcap = 0;
+    rmq__conn_rbuf_drop(rm, c);
     c->skip = 0;
     /* The slot may be reused by a retry while its requests are failed. */
     why_copy = rm->failing ? &c->why : &rm->fail_why;
@@ -5025,8 +5036,26 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
     }
 }
 
-/* Consumes complete frames from the read buffer; returns -1 if the
- * connection was failed. */
+/* The tokenizer's array, taken for a read with its buffer and given back
+ * when the read is done (rmq__conn_read_done): RMQ_MAX_JSON_TOKENS tokens held
+ * for a producer's whole life would be most of a small one's RAM. Nothing
+ * keeps them across a read: headers and route bodies are read in the
+ * frame's dispatch, which runs no loop. NULL: out of memory. */
+RMQ__FN rmq__json *rmq__tokens(rmq__remoting *rm)
+{
+    if (!rm->json.tok) rm->json.tok = (rmq__jtok *)RMQ_MALLOC(rm->mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
+    return rm->json.tok ? &rm->json : NULL;
+}
+
+RMQ__FN void rmq__tokens_release(rmq__remoting *rm)
+{
+    if (rm->json.tok) RMQ_FREE(rm->mem, rm->json.tok);
+    rm->json.tok = NULL;
+}
+
+/* Consumes complete frames from the read buffer (the tokens for their
+ * headers and bodies were taken with it: rmq__conn_rbuf); returns -1 if
+ * the connection was failed. */
 RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
 {
     size_t at = 0;
@@ -5071,16 +5100,13 @@ RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
 }
 
 /* Room for the next read: a whole frame when its size is known, else a
- * chunk; the buffer shrinks back once a large frame is gone. */
+ * chunk, and the tokens to read its frames with (both go once the read is
+ * done: rmq__conn_read_done). */
 RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
 {
     size_t want = c->rlen + RMQ_READ_CHUNK_BYTES;
     rmq__frame_info fi;
-    if (c->rlen == 0 && c->rcap > 4 * RMQ_READ_CHUNK_BYTES) {
-        RMQ_FREE(rm->mem, c->rbuf);
-        c->rbuf = NULL;
-        c->rcap = 0;
-    }
+    if (!rmq__tokens(rm)) return -1;
     if (!c->skip && rmq__frame_check(c->rbuf, c->rlen, RMQ_MAX_FRAME_BYTES, &fi) == RMQ__FRAME_NEED && c->rlen >= 8)
         want = fi.total;
     if (want > RMQ_MAX_FRAME_BYTES) want = RMQ_MAX_FRAME_BYTES;
@@ -5099,6 +5125,15 @@ RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
         c->rcap = ncap;
     }
     return 0;
+}
+
+/* After a read: an idle connection holds no read buffer (a chunk per
+ * connection would be most of a small producer's RAM; the next read takes
+ * one again), and the tokens go back. */
+RMQ__FN void rmq__conn_read_done(rmq__remoting *rm, rmq__conn *c)
+{
+    rmq__tokens_release(rm);
+    if (!c->rlen) rmq__conn_rbuf_drop(rm, c);
 }
 
 /* Reads what the port has (bounded, so one busy peer cannot starve the
@@ -5133,6 +5168,7 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
          * brings the loop back (a TLS port reports the bytes it holds). */
         if ((size_t)n < room) break;
     }
+    rmq__conn_read_done(rm, c);
     return work;
 }
 
@@ -5322,13 +5358,10 @@ RMQ__FN void rmq__remoting_close_all(rmq__remoting *rm, rmq_err err, const rmq_r
 
 RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
 {
-    if (rm->slots) RMQ_FREE(rm->mem, rm->slots);
-    if (rm->free_slots) RMQ_FREE(rm->mem, rm->free_slots);
-    if (rm->json.tok) RMQ_FREE(rm->mem, rm->json.tok);
-    if (rm->items) RMQ_FREE(rm->mem, rm->items);
-    if (rm->item_conn) RMQ_FREE(rm->mem, rm->item_conn);
+    if (rm->slots) RMQ_FREE(rm->mem, rm->slots);   /* the block of the table and the wait list */
+    rmq__tokens_release(rm);
     if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
-    rm->slots = NULL; rm->free_slots = NULL; rm->json.tok = NULL;
+    rm->slots = NULL; rm->free_slots = NULL;
     rm->items = NULL; rm->item_conn = NULL; rm->heap = NULL;
 }
 
@@ -5378,6 +5411,12 @@ typedef struct rmq__route_data {
     } queue_datas[RMQ_MAX_BROKERS];
     char order_conf[256];                    /* orderTopicConf, "" when absent */
 } rmq__route_data;
+
+/* What reading one route answer takes, held only while it is read. */
+typedef struct rmq__route_scratch {
+    rmq__route_data rd;
+    rmq__pubq pubq[RMQ_MAX_QUEUES];
+} rmq__route_scratch;
 
 /* Records why a route body was refused; returns -1. */
 RMQ__FN int rmq__route_refuse_text(rmq_reason *why, const char *what)
@@ -5672,9 +5711,9 @@ typedef struct rmq__op rmq__op;
 enum { RMQ__ROUTE_EMPTY = 0, RMQ__ROUTE_OK, RMQ__ROUTE_NONE };
 
 typedef struct rmq__route {
-    uint8_t used, state, fetching, asking_default, via_default, order_topic, ns_tries;
+    uint8_t state, fetching, asking_default, via_default, order_topic, ns_tries;
     uint8_t awaiting_namesrv;    /* no name server yet: the address server is asked */
-    char topic[RMQ_TOPIC_MAX_LEN + 1];
+    char *topic;                 /* in the entry's own block, after it */
     uint32_t updated_at;
     uint32_t rr;                 /* the rotating index of queue selection */
     uint32_t users;              /* bit per producer slot using the topic */
@@ -5731,13 +5770,12 @@ struct rmq__inst {
     char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
     char ip[64];
     rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable, by group (groups[]) */
-    char namesrv[RMQ_MAX_NAMESRV][RMQ_ADDR_MAX_LEN + 1];
+    const char *namesrv[RMQ_MAX_NAMESRV];      /* in namesrv_block */
     int nnamesrv, ns_index;
-    char namesrv_text[RMQ_MAX_NAMESRV * (RMQ_ADDR_MAX_LEN + 1)];
+    const char *namesrv_text;    /* the list as given, for messages ("" when none) */
+    char *namesrv_block;         /* namesrv_text, then the entries: the bytes they need */
     rmq__broker brokers[RMQ_MAX_BROKERS];
-    rmq__route routes[RMQ_MAX_TOPICS];
-    rmq__route_data *scratch;
-    rmq__pubq *pubq_scratch;
+    rmq__route *routes[RMQ_MAX_TOPICS];  /* taken when a topic is first sent to */
     rmq__timer t_heartbeat, t_route;
 #ifndef RMQ_NO_ADDR_SERVER
     /* The address server: GET of a URL answering "host:port;host:port". */
@@ -5777,6 +5815,8 @@ struct rmq__inst {
     struct rmq__waiter *waiters; /* threads waiting for the loop's results */
     uint32_t unregister_left;
     rmq_reason why;
+    rmq_reason send_why;         /* the attempt being made or the send timing out: copied into its result */
+    rmq_send_result bare;        /* the result a callback gets when none could be taken (rmq__op_res) */
     const char *groups[RMQ_MAX_PRODUCERS];       /* the group of producers[i]; NULL without one */
 #ifndef RMQ_NO_REQUEST
     const rmq__reply_hooks *reply_hooks;         /* NULL until the first request */
@@ -5844,11 +5884,14 @@ RMQ__FN int64_t rmq__wall(rmq__inst *in)
 }
 
 /* -- name servers -------------------------------------------------------- */
-/* Parses "a:9876;b:9876" into the instance's list; -1 if an entry is not
- * host:port or the list is longer than RMQ_MAX_NAMESRV. */
-RMQ__FN int rmq__namesrv_parse(const char *text, char (*out)[RMQ_ADDR_MAX_LEN + 1], int *n)
+/* Parses "a:9876;b:9876": *n entries, written one after the other with a
+ * NUL each into out unless it is NULL (they take at most the text's
+ * bytes); -1 if an entry is not host:port or the list is longer than
+ * RMQ_MAX_NAMESRV. */
+RMQ__FN int rmq__namesrv_parse(const char *text, char *out, int *n)
 {
     const char *p = text;
+    size_t at = 0;
     *n = 0;
     while (p && *p) {
         const char *e = p;
@@ -5864,7 +5907,8 @@ RMQ__FN int rmq__namesrv_parse(const char *text, char (*out)[RMQ_ADDR_MAX_LEN + 
             RMQ_MEMCPY(one, p, len);
             one[len] = 0;
             if (rmq__split_addr(one, host, sizeof host, &port)) return -1;
-            if (out) RMQ_MEMCPY(out[*n], one, len + 1);
+            if (out) RMQ_MEMCPY(out + at, one, len + 1);
+            at += len + 1;
             (*n)++;
         }
         p = *e ? e + 1 : e;
@@ -5872,59 +5916,69 @@ RMQ__FN int rmq__namesrv_parse(const char *text, char (*out)[RMQ_ADDR_MAX_LEN + 
     return 0;
 }
 
-RMQ__FN void rmq__namesrv_set(rmq__inst *in, const char *text)
+/* Replaces the instance's list with text's (none if text is not a valid
+ * list); -1, the list unchanged, when out of memory. The text (as given:
+ * messages quote it, the address server's next answer is compared with
+ * it) and the entries share one block, twice the text's bytes. */
+RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
 {
-    int i;
-    rmq__sb sb;
-    if (rmq__namesrv_parse(text, in->namesrv, &in->nnamesrv)) in->nnamesrv = 0;
-    rmq__sb_init(&sb, in->namesrv_text, sizeof in->namesrv_text);
-    for (i = 0; i < in->nnamesrv; i++) { if (i) rmq__sb_puts(&sb, ";"); rmq__sb_puts(&sb, in->namesrv[i]); }
-    if (in->nnamesrv) {                       /* start at a random one, as Java */
+    size_t at = RMQ_STRLEN(text) + 1;
+    int i, n = 0;
+    char *block = NULL;
+    if (rmq__namesrv_parse(text, NULL, &n)) n = 0;
+    if (n && !(block = (char *)RMQ_MALLOC(in->mem, 2 * at))) return -1;
+    if (in->namesrv_block) RMQ_FREE(in->mem, in->namesrv_block);
+    in->namesrv_block = block;
+    in->namesrv_text = "";
+    in->nnamesrv = n;
+    if (!n) return 0;
+    RMQ_MEMCPY(block, text, at);
+    in->namesrv_text = block;
+    (void)rmq__namesrv_parse(text, block + at, &n);
+    for (i = 0; i < n; i++) {
+        in->namesrv[i] = block + at;
+        at += RMQ_STRLEN(block + at) + 1;
+    }
+    {                       /* start at a random one, as Java */
         uint32_t r;
         in->port->entropy(in->port->ctx, &r, sizeof r);
         in->ns_index = (int)(r % (uint32_t)in->nnamesrv);
     }
+    return 0;
 }
 
 /* -- routes -------------------------------------------------------------- */
-#ifdef RMQ_NO_FAST_PATH
+/* Every send looks its topic up: a first byte, then the rest, per entry
+ * (an entry holds its topic's bytes only, so no longer compare). */
 RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
 {
     int i;
-    for (i = 0; i < RMQ_MAX_TOPICS; i++)
-        if (in->routes[i].used && rmq__strcmp(in->routes[i].topic, topic) == 0) return &in->routes[i];
-    return NULL;
-}
-#else
-/* Every send looks its topic up: its length once, then a first byte and a
- * memcmp (the terminator included) per used entry. */
-RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
-{
-    size_t n = RMQ_STRLEN(topic);
-    int i;
-    if (n >= sizeof in->routes[0].topic) return NULL;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        const rmq__route *r = &in->routes[i];
-        if (r->used && r->topic[0] == topic[0] && RMQ_MEMCMP(r->topic, topic, n + 1) == 0) return &in->routes[i];
+        rmq__route *r = in->routes[i];
+        if (r && r->topic[0] == topic[0] && rmq__strcmp(r->topic, topic) == 0) return r;
     }
     return NULL;
 }
-#endif
 
-/* The route entry of topic, created empty if absent (NULL: table full). */
+/* The route entry of topic, created empty if absent (NULL: table full or
+ * out of memory). An entry holds its topic's bytes, not a maximal one. */
 RMQ__FN rmq__route *rmq__route_get(rmq__inst *in, const char *topic)
 {
     rmq__route *r = rmq__route_find(in, topic);
+    size_t n = RMQ_STRLEN(topic);
     int i;
     if (r) return r;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        r = &in->routes[i];
-        if (r->used) continue;
+        if (in->routes[i]) continue;
+        r = (rmq__route *)RMQ_MALLOC(in->mem, sizeof *r + n + 1);
+        if (!r) return NULL;
         RMQ_MEMSET(r, 0, sizeof *r);
-        r->used = 1;
         r->in = in;
-        rmq__strlcpy(r->topic, topic, sizeof r->topic);
+        r->topic = (char *)(r + 1);
+        RMQ_MEMCPY(r->topic, topic, n);
+        r->topic[n] = '\0';
         in->port->entropy(in->port->ctx, &r->rr, sizeof r->rr);
+        in->routes[i] = r;
         return r;
     }
     return NULL;
@@ -5936,17 +5990,17 @@ RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in);
 #endif
 
 /* Installs a parsed route as the topic's publish info. */
-RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
+RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch *sc, int from_default)
 {
     size_t n = 0;
     int order = 0;
     rmq__pubq *q;
-    if (rmq__route_publish_queues(in->scratch, in->brokers, from_default ? in->default_queue_nums : 0,
-                                  in->pubq_scratch, &n, &order, &rt->why))
+    if (rmq__route_publish_queues(&sc->rd, in->brokers, from_default ? in->default_queue_nums : 0,
+                                  sc->pubq, &n, &order, &rt->why))
         return -1;
     q = n ? (rmq__pubq *)RMQ_MALLOC(in->mem, n * sizeof *q) : NULL;
     if (n && !q) { rmq__why(&rt->why, RMQ__TEXT("out of memory for the publish queues")); return -1; }
-    if (n) RMQ_MEMCPY(q, in->pubq_scratch, n * sizeof *q);
+    if (n) RMQ_MEMCPY(q, sc->pubq, n * sizeof *q);
     if (rt->queues) RMQ_FREE(in->mem, rt->queues);
     rt->queues = q;
     rt->nqueues = n;
@@ -5958,15 +6012,27 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, int from_default)
     return 0;
 }
 
+/* Reads a route answer and installs it as rt's publish info. Answers are
+ * read in their frame's dispatch, so the tokens are there (rmq__conn_parse
+ * took them); the scratch is held only for this. */
+RMQ__FN int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
+{
+    rmq__route_scratch *sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
+    int rc;
+    if (!sc) { rmq__why(&rt->why, RMQ__TEXT("out of memory for the publish queues")); return -1; }
+    rc = rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &rt->why);
+    if (rc == 0) rc = rmq__route_install(in, rt, sc, rt->asking_default);
+    RMQ_FREE(in->mem, sc);
+    return rc;
+}
+
 /* A query's answer: SUCCESS installs the route; TOPIC_NOT_EXIST (or any
  * other code) for a user topic asks for the default topic's route, which
  * becomes the topic's publish info (the broker auto-creates the topic). */
 RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
 {
     if (resp->code == RMQ_CODE_SUCCESS) {
-        if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, in->scratch,
-                             &rt->why) == 0 &&
-            rmq__route_install(in, rt, rt->asking_default) == 0) {
+        if (rmq__route_take(in, rt, resp) == 0) {
             in->hooks->route_resolved(rt);
             return;
         }
@@ -6083,8 +6149,8 @@ RMQ__FN void rmq__routes_after_namesrv(rmq__inst *in)
 {
     int i;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        rmq__route *rt = &in->routes[i];
-        if (rt->used && (rt->awaiting_namesrv || rt->waiters) && !rt->fetching) {
+        rmq__route *rt = in->routes[i];
+        if (rt && (rt->awaiting_namesrv || rt->waiters) && !rt->fetching) {
             rt->awaiting_namesrv = 0;
             rmq__route_fetch(in, rt, 0);
         }
@@ -6112,7 +6178,7 @@ RMQ__FN void rmq__addrsrv_answer(rmq__inst *in)
     }
     if (rmq__strcmp(body, in->namesrv_text) != 0) {
         RMQ__LOG(&in->rm, RMQ_LOG_INFO, "name servers from the address server: %s", body);
-        rmq__namesrv_set(in, body);
+        if (rmq__namesrv_set(in, body)) RMQ__LOG(&in->rm, RMQ_LOG_WARN, "%s", "out of memory for the name server list");
     }
 }
 
@@ -6239,8 +6305,8 @@ RMQ__FN void rmq__clean_offline_brokers(rmq__inst *in)
         int used = 0;
         if (!in->brokers[b].used) continue;
         for (t = 0; t < RMQ_MAX_TOPICS && !used; t++) {
-            const rmq__route *rt = &in->routes[t];
-            if (!rt->used || rt->state != RMQ__ROUTE_OK) continue;
+            const rmq__route *rt = in->routes[t];
+            if (!rt || rt->state != RMQ__ROUTE_OK) continue;
             for (q = 0; q < rt->nqueues && !used; q++) used = rt->queues[q].broker == b;
         }
         if (used) continue;
@@ -6266,8 +6332,8 @@ RMQ__FN void rmq__routes_refresh(rmq__inst *in)
 {
     int i;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        rmq__route *rt = &in->routes[i];
-        if (rt->used && rt->users && !rt->fetching) rmq__route_fetch(in, rt, 0);
+        rmq__route *rt = in->routes[i];
+        if (rt && rt->users && !rt->fetching) rmq__route_fetch(in, rt, 0);
     }
 }
 
@@ -6302,13 +6368,16 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
     void *mem = in->mem;
     rmq__why(&in->why, RMQ__TEXT("the client instance was shut down"));
     rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, &in->why);
-    for (i = 0; i < RMQ_MAX_TOPICS; i++) if (in->routes[i].queues) RMQ_FREE(mem, in->routes[i].queues);
+    for (i = 0; i < RMQ_MAX_TOPICS; i++) {
+        if (!in->routes[i]) continue;
+        if (in->routes[i]->queues) RMQ_FREE(mem, in->routes[i]->queues);
+        RMQ_FREE(mem, in->routes[i]);
+    }
+    if (in->namesrv_block) RMQ_FREE(mem, in->namesrv_block);
 #ifndef RMQ_NO_TRANSACTION
     in->hooks->instance_freed(in);       /* the broker checks queued in it */
 #endif
     rmq__remoting_free(&in->rm);
-    if (in->scratch) RMQ_FREE(mem, in->scratch);
-    if (in->pubq_scratch) RMQ_FREE(mem, in->pubq_scratch);
     if (RMQ__MUTEX(in->mutex)) in->port->mutex_destroy(in->port->ctx, in->mutex);
     RMQ_FREE(mem, in);
 }
@@ -6383,14 +6452,12 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_ho
     uint32_t rnd;
     in = (rmq__inst *)RMQ_MALLOC(cfg->mem_ctx, sizeof *in);
     if (!in) return RMQ_ERR_NO_MEMORY;
-    RMQ_MEMSET(in, 0, sizeof *in);
+    RMQ_MEMSET(in, 0, sizeof *in);        /* namesrv_text is set (rmq__namesrv_set) before anything reads it */
     in->hooks = hooks;
     err = rmq__remoting_init(&in->rm, cfg->port, cfg->mem_ctx);
     in->mem = cfg->mem_ctx;
     in->port = cfg->port;
-    in->scratch = (rmq__route_data *)RMQ_MALLOC(in->mem, sizeof *in->scratch);
-    in->pubq_scratch = (rmq__pubq *)RMQ_MALLOC(in->mem, RMQ_MAX_QUEUES * sizeof *in->pubq_scratch);
-    if (err != RMQ_OK || !in->scratch || !in->pubq_scratch) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
+    if (err != RMQ_OK) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
     if (RMQ__THREADS && cfg->port->mutex_create) {
         in->mutex = in->rm.mutex = cfg->port->mutex_create(cfg->port->ctx);
         if (!in->mutex) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
@@ -6424,7 +6491,7 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_ho
     rmq__strlcpy(in->create_topic_key, cfg->create_topic_key, sizeof in->create_topic_key);
     rmq__strlcpy(in->client_id, client_id, sizeof in->client_id);
     rmq__strlcpy(in->ip, ip, sizeof in->ip);
-    rmq__namesrv_set(in, namesrv);
+    if (rmq__namesrv_set(in, namesrv)) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
     cfg->port->entropy(cfg->port->ctx, &rnd, sizeof rnd);
     rmq__uniq_init(&in->uniq, ip, cfg->port->process_id(cfg->port->ctx), rnd);
     /* The first route refresh runs at once (Java: 10 ms after start); the
@@ -6491,6 +6558,15 @@ enum { RMQ__TARGET_DEFAULT = 0, RMQ__TARGET_QUEUE, RMQ__TARGET_SELECT };
 /* A namespace goes before a topic with a '%': what leaves room for one. */
 #define RMQ__NS_MAX_LEN (RMQ_TOPIC_MAX_LEN - 2)
 
+/* The queue of a send. Its topic is its route's, which the route table
+ * keeps while the instance lives; the broker's name is its own copy, as
+ * the broker table may drop the group before the send ends. */
+typedef struct rmq__op_queue {
+    const char *topic;
+    char broker_name[RMQ_BROKER_NAME_MAX_LEN + 1];
+    int queue_id;
+} rmq__op_queue;
+
 /* One send call, from acceptance to its single completion. */
 struct rmq__op {
     rmq__timer timer;            /* first: armed while waiting for a route */
@@ -6499,23 +6575,23 @@ struct rmq__op {
     rmq__op *wnext;              /* route waiters, then the completion queue */
     rmq__req *req;               /* the attempt in flight */
     uint8_t mode, target, batch, done, tx, parked;
+    uint8_t attempts, max_attempts;  /* at most 1 + 15 (retry_times) */
     uint16_t nmsgs;
-    int attempts, max_attempts;
     int32_t code, sysflag, flag;
     uint32_t start, deadline, attempt_start;
     rmq__route *route;
     int last_broker;
     int broker;                  /* broker of the attempt in flight */
-    rmq_queue queue;             /* explicit or selected queue */
+    rmq__op_queue queue;         /* explicit or selected queue */
     rmq_queue_selector sel;
     void *sel_arg;
     char *sel_tags, *sel_keys;   /* the message as a late selector sees it */
     rmq__buf props;              /* the encoded property string */
     rmq__buf body;               /* the body, or the encoded batch */
-    char *uniq;                  /* nmsgs UNIQ_KEYs, 57 bytes each */
+    char *uniq;                  /* nmsgs UNIQ_KEYs, RMQ__UNIQ_SIZE bytes each */
     rmq_send_cb cb;
     void *user;
-    rmq_send_result *res;        /* nmsgs results */
+    rmq_send_result *res;        /* nmsgs results: the sync caller's, else taken when it ends */
     rmq_err err;
 };
 
@@ -7081,6 +7157,15 @@ RMQ__FN rmq_err rmq__register_producer(rmq_producer *p)
 
 RMQ__FN void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot >= 0) rt->users |= 1u << p->slot; }
 
+/* Why rmq__route_get had no entry for topic: a full table (entries are
+ * taken in order and kept while the instance lives, so the last one taken
+ * means full), or no memory. */
+RMQ__FN rmq_err rmq__route_refused(rmq_producer *p, const char *topic)
+{
+    if (!p->in->routes[RMQ_MAX_TOPICS - 1]) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a send");
+    return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+}
+
 /* DefaultMQProducerImpl.start: everything but message trace, which starts
  * an inner producer through here (so that no call chain comes back). */
 RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
@@ -7288,18 +7373,24 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     RMQ_FREE(mem, op);
 }
 
+/* The bytes of one UNIQ_KEY text with its NUL: 32 hex digits from an IPv4
+ * host, 56 from an IPv6 one (rmq__uniq_next), never more than msg_id's. */
+#define RMQ__UNIQ_SIZE(in) ((in)->uniq.fixlen + 2u * 6u + 1u)
+
 /* Room for a property string inside the op; a longer one moves out. */
 #define RMQ__PROPS_ROOM 128u
 
-/* One allocation per send: the op, then its results (async and oneway;
- * a sync send writes the caller's), UNIQ_KEYs, and but for RMQ_NO_FAST_PATH
- * its property string and body (body_room bytes, 0 for one of its own). */
+/* One allocation per send: the op, then its UNIQ_KEYs, and but for
+ * RMQ_NO_FAST_PATH its property string and body (body_room bytes, 0 for
+ * one of its own). Its results are not there: a sync send writes the
+ * caller's, the others take theirs when they end (rmq__op_res), so a send
+ * in flight holds none. */
 RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res,
                              size_t body_room)
 {
     void *mem = p->cfg.mem_ctx;
-    size_t at_res = RMQ__ALIGN8(sizeof(rmq__op)), at_uniq = at_res + (res ? 0 : RMQ__ALIGN8(nmsgs * sizeof *res));
-    size_t at_props = at_uniq + nmsgs * (RMQ_MSG_ID_MAX_LEN + 1), at_body = at_props + RMQ__PROPS_ROOM;
+    size_t at_uniq = RMQ__ALIGN8(sizeof(rmq__op));
+    size_t at_props = at_uniq + nmsgs * RMQ__UNIQ_SIZE(p->in), at_body = at_props + RMQ__PROPS_ROOM;
     uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
     rmq__op *op = (rmq__op *)(void *)block;
     size_t i;
@@ -7320,8 +7411,8 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
         if (body_room) rmq__buf_borrow(&op->body, block + at_body, body_room);
     }
     op->uniq = (char *)(block + at_uniq);
-    op->res = res ? res : (rmq_send_result *)(void *)(block + at_res);
-    for (i = 0; i < nmsgs; i++) RMQ_MEMSET(&op->res[i], 0, sizeof op->res[i]);   /* inlined stores */
+    op->res = res;
+    for (i = 0; res && i < nmsgs; i++) RMQ_MEMSET(&res[i], 0, sizeof res[i]);   /* inlined stores */
     return op;
 }
 
@@ -7389,7 +7480,7 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
     }
     rmq__buf_init(&props, p->cfg.mem_ctx, RMQ_PROPERTIES_MAX_BYTES);
     for (i = 0; i < n; i++) {
-        char *u = op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1);
+        char *u = op->uniq + i * RMQ__UNIQ_SIZE(in);
         props.len = 0;
         rmq__uniq_next(&in->uniq, rmq__wall(in), u);
         rmq__encode_properties(&msgs[i], u, &props);
@@ -7416,6 +7507,16 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
 }
 
 /* -- completion ---------------------------------------------------------- */
+/* The send's results, taken zeroed the first time it is answered or ends;
+ * NULL when out of memory (its callback then gets the instance's bare
+ * result). */
+RMQ__FN rmq_send_result *rmq__op_res(rmq__op *op)
+{
+    size_t n = op->nmsgs * sizeof *op->res;
+    if (!op->res && (op->res = (rmq_send_result *)RMQ_MALLOC(op->p->cfg.mem_ctx, n)) != NULL) RMQ_MEMSET(op->res, 0, n);
+    return op->res;
+}
+
 RMQ__FN void rmq__op_unlink(rmq_producer *p, rmq__op *op)
 {
     if (op->prev) op->prev->next = op->next; else if (p->ops == op) p->ops = op->next;
@@ -7432,16 +7533,17 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     size_t i;
     if (op->done) return;
     op->done = 1;
-    op->err = err;
     rmq__timer_cancel(&in->rm, &op->timer);
     if (op->req) { op->req->owner = NULL; op->req = NULL; }
+    if (!RMQ__IS_ONEWAY(op)) (void)rmq__op_res(op);     /* answered sends have theirs (rmq__op_done) */
+    op->err = err;
     if (err != RMQ_OK) {
-        for (i = 0; i < op->nmsgs; i++)
+        for (i = 0; op->res && i < op->nmsgs; i++)
             if (why && why != &op->res[i].reason) op->res[i].reason = *why;
         p->sends_failed++;
         if (op->mode != RMQ__MODE_ASYNC && why) {
             if (why != &p->last_error) p->last_error = *why;
-            rmq__strlcpy(p->last_remark, op->res[0].remark, sizeof p->last_remark);
+            rmq__strlcpy(p->last_remark, op->res ? op->res[0].remark : "", sizeof p->last_remark);
         }
     } else {
         p->sends_ok++;
@@ -7464,6 +7566,18 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     in->cq_tail = op;
 }
 
+/* The result of a send that ended when no memory was left for its own: its
+ * message id and its error's text (an answered send ends with
+ * RMQ_ERR_NO_MEMORY), in the instance's one bare result, which only the
+ * loop's runner fills, one callback at a time. */
+RMQ__FN rmq_send_result *rmq__op_bare(rmq__inst *in, const rmq__op *op)
+{
+    rmq_send_result *r = &in->bare;           /* zero but for these two, which each use rewrites */
+    rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
+    rmq__why(&r->reason, "%s", rmq_strerror(op->err));
+    return r;
+}
+
 /* Runs the queued callbacks, the lock released around each one. */
 RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
 {
@@ -7476,11 +7590,12 @@ RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
         in->in_callback++;
         in->callback_thread = rmq__thread(in);
         rmq__unlock(in);
-        if (op->cb) op->cb(op->err, op->res, op->user);
+        if (op->cb) op->cb(op->err, op->res ? op->res : rmq__op_bare(in, op), op->user);
         rmq__lock(in);
         in->in_callback--;
         p->pending--;
         p->pending_bytes -= (uint32_t)op->body.len;
+        if (op->res) RMQ_FREE(p->cfg.mem_ctx, op->res);   /* an async send's own (rmq__op_res) */
         rmq__op_free(p, op);
         n++;
     }
@@ -7533,6 +7648,7 @@ RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
 RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
     rmq_slice offs, region, trace, tid, v, qid_text, rest;
+    const char *uniq = op->uniq;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
     size_t i;
@@ -7556,7 +7672,8 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
         rmq_send_result *r = &op->res[i];
         rmq_slice one;
         r->status = st;
-        rmq__strlcpy(r->msg_id, op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1), sizeof r->msg_id);
+        rmq__strlcpy(r->msg_id, uniq, sizeof r->msg_id);
+        uniq += RMQ_STRLEN(uniq) + 1;            /* the next message's, of the same length */
         /* a batch answers comma-separated offset ids, one per message: one
          * pass over the list for the whole batch */
         one.ptr = NULL;
@@ -7570,7 +7687,8 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
         }
         rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, one);
         rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
-        r->queue = op->queue;
+        rmq__strlcpy(r->queue.topic, op->queue.topic, sizeof r->queue.topic);
+        rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
         r->queue.queue_id = qid;
         rmq__ns_unwrap_queue(op->p, &r->queue);
         r->queue_offset = qoff + (int64_t)i;
@@ -7644,15 +7762,16 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
     op->req = NULL;
     if (RMQ__IS_ONEWAY(op)) { rmq__op_finish(op, err, why); return; }
     if (err != RMQ_OK) { if (rmq__op_failed(op, err, 0, why)) rmq__op_attempt(op); return; }
+    if (!rmq__op_res(op)) { rmq__op_finish(op, RMQ_ERR_NO_MEMORY, NULL); return; }   /* answered: a result is due */
     if (resp->code != RMQ_CODE_SUCCESS && resp->code != RMQ_CODE_FLUSH_DISK_TIMEOUT &&
         resp->code != RMQ_CODE_FLUSH_SLAVE_TIMEOUT && resp->code != RMQ_CODE_SLAVE_NOT_AVAILABLE) {
         for (i = 0; i < op->nmsgs; i++) {
             op->res[i].broker_code = resp->code;
             rmq__copy_slice(op->res[i].remark, sizeof op->res[i].remark, resp->remark);
         }
-        rmq__why(&op->res[0].reason, "broker %s answered %s (%d): %R",
+        rmq__why(&in->send_why, "broker %s answered %s (%d): %R",
                  in->brokers[op->broker].name, rmq_response_code_name(resp->code), (int)resp->code);
-        if (rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, &op->res[0].reason)) rmq__op_attempt(op);
+        if (rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, &in->send_why)) rmq__op_attempt(op);
         return;
     }
 #ifndef RMQ_NO_LATENCY_FAULT
@@ -7725,7 +7844,7 @@ RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
             return -1;
         }
         op->broker = rt->queues[q].broker;
-        rmq__strlcpy(op->queue.topic, rt->topic, sizeof op->queue.topic);
+        op->queue.topic = rt->topic;
         rmq__strlcpy(op->queue.broker_name, in->brokers[op->broker].name, sizeof op->queue.broker_name);
         op->queue.queue_id = rt->queues[q].queue_id;
         return 0;
@@ -7763,12 +7882,13 @@ RMQ__FN void rmq__op_unpark(rmq__op *op)
 
 enum { RMQ__TRY_SENT = 0, RMQ__TRY_FAILED, RMQ__TRY_PARKED };
 
-/* One attempt (sendKernelImpl); a failure's reason is in res[0].reason. */
+/* One attempt (sendKernelImpl); a failure's reason is in the instance's
+ * send_why (nothing on the stack), until the next attempt. */
 RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
 {
     rmq__inst *in = op->p->in;
     rmq_command *cmd = &in->rm.tx;
-    rmq_reason *why = &op->res[0].reason;   /* the op's own: nothing on the stack */
+    rmq_reason *why = &in->send_why;
     const char *addr;
     const rmq__send_fields *f;
     op->attempts++;
@@ -7807,7 +7927,7 @@ RMQ__FN void rmq__op_attempt(rmq__op *op)
         int t = rmq__op_try(op, &err);
         if (t == RMQ__TRY_SENT) return;
         if (t == RMQ__TRY_PARKED) { rmq__op_park(op); return; }
-        if (!rmq__op_failed(op, err, 0, &op->res[0].reason)) return;
+        if (!rmq__op_failed(op, err, 0, &op->p->in->send_why)) return;
     }
 }
 
@@ -7841,8 +7961,9 @@ RMQ__FN rmq_err rmq__op_select(rmq__op *op, const rmq_message *m)
     }
     pick = op->sel(qs, rt->nqueues, m, op->sel_arg);
     if (pick >= 0 && (size_t)pick < rt->nqueues) {
-        op->queue = qs[pick];
-        rmq__strlcpy(op->queue.topic, rt->topic, sizeof op->queue.topic);   /* queueWithNamespace */
+        rmq__strlcpy(op->queue.broker_name, qs[pick].broker_name, sizeof op->queue.broker_name);
+        op->queue.queue_id = qs[pick].queue_id;
+        op->queue.topic = rt->topic;   /* queueWithNamespace */
     }
     RMQ_FREE(p->cfg.mem_ctx, qs);
     if (pick < 0 || (size_t)pick >= rt->nqueues)
@@ -7861,8 +7982,15 @@ RMQ__FN void rmq__op_route_ready(rmq__op *op)
     if (RMQ__TARGET(op) == RMQ__TARGET_SELECT) {
         rmq_message m;
         rmq_err err;
-        rmq__ns_unwrap_queue(op->p, &op->queue);   /* the selector sees the topic bare; its pick is wrapped again */
+#ifndef RMQ_NO_NAMESPACE
+        /* the selector sees the topic bare (in the producer's scratch for
+         * renamed topics: the send that used it was accepted) */
+        rmq_producer *p = op->p;
+        rmq__ns_unwrap(p, op->queue.topic, RMQ_STRLEN(op->queue.topic), p->ns_name, sizeof p->ns_name);
+        rmq_message_init(&m, p->ns_name, op->body.p, op->body.len);
+#else
         rmq_message_init(&m, op->queue.topic, op->body.p, op->body.len);
+#endif
         m.tags = op->sel_tags;
         m.keys = op->sel_keys;
         m.flag = op->flag;
@@ -7887,7 +8015,7 @@ RMQ__FN void rmq__route_resolved(rmq__route *rt)
 RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
 {
     rmq__op **pp;
-    rmq_reason *why = &op->res[0].reason;
+    rmq_reason *why = &in->send_why;
     if (op->parked) {
         rmq__op_unpark(op);
         rmq__why(why, "no request slot freed within the send's %u ms (RMQ_MAX_INFLIGHT %d)",
@@ -8232,13 +8360,16 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     op->route = rmq__route_get(in, topic);
     if (!op->route) {
         rmq__op_free(p, op);
-        return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+        return rmq__route_refused(p, topic);
     }
     err = a->batch ? rmq__op_take_batch(p, op, a->msgs, a->n) : rmq__op_take_message(p, op, a->msgs);
     if (err != RMQ_OK) { rmq__op_free(p, op); return err; }
     rmq__route_use(p, op->route);
-    if (RMQ__SELECTORS && a->queue) op->queue = *a->queue;
-    rmq__strlcpy(op->queue.topic, topic, sizeof op->queue.topic);
+    if (RMQ__SELECTORS && a->queue) {
+        rmq__strlcpy(op->queue.broker_name, a->queue->broker_name, sizeof op->queue.broker_name);
+        op->queue.queue_id = a->queue->queue_id;
+    }
+    op->queue.topic = op->route->topic;   /* topic as the broker knows it, as the route's */
     op->sel = a->sel;
     op->sel_arg = a->sel_arg;
     if (RMQ__TARGET(a) == RMQ__TARGET_SELECT && a->mode != RMQ__MODE_SYNC) {
@@ -8249,9 +8380,9 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     op->user = a->user;
     op->start = rmq__now(&in->rm);
     op->deadline = op->start + (a->timeout_ms ? a->timeout_ms : p->cfg.send_timeout_ms);
-    op->max_attempts = RMQ__IS_ONEWAY(a) ? 1
+    op->max_attempts = (uint8_t)(RMQ__IS_ONEWAY(a) ? 1
                      : a->mode == RMQ__MODE_SYNC ? (RMQ__TARGET(a) == RMQ__TARGET_DEFAULT ? 1 + p->cfg.retry_times : 1)
-                     : 1 + p->cfg.retry_times_async;
+                     : 1 + p->cfg.retry_times_async);
     if (a->mode != RMQ__MODE_SYNC) {
         p->pending++;
         p->pending_bytes += (uint32_t)op->body.len;
@@ -8420,7 +8551,7 @@ static int rmq__route_settled(rmq__inst *in, void *arg)
 RMQ__FN rmq_err rmq__route_ready(rmq_producer *p, const char *topic, uint32_t deadline, rmq__route **out)
 {
     rmq__route *rt = rmq__route_get(p->in, topic);
-    if (!rt) return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+    if (!rt) return rmq__route_refused(p, topic);
     rmq__route_use(p, rt);
     if (rt->state != RMQ__ROUTE_OK && !rt->fetching) rmq__route_fetch(p->in, rt, 0);
     rmq__run(p->in, rmq__route_settled, rt, deadline, 0);
@@ -9003,8 +9134,8 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
     rmq__op *op;
     int t;
     for (t = 0; t < RMQ_MAX_TOPICS; t++) {
-        rmq__op **pp = &in->routes[t].waiters;
-        while (*pp) { if ((*pp)->p == p) *pp = (*pp)->wnext; else pp = &(*pp)->wnext; }
+        rmq__op **pp = in->routes[t] ? &in->routes[t]->waiters : NULL;
+        while (pp && *pp) { if ((*pp)->p == p) *pp = (*pp)->wnext; else pp = &(*pp)->wnext; }
     }
     for (op = p->ops; op; op = op->next) if (op->parked) rmq__op_unpark(op);
     rmq__why(&in->why, RMQ__TEXT("the producer was shut down before the send completed"));
@@ -9070,7 +9201,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__fire_callbacks(in);
     in->producers[p->slot] = NULL;
     in->groups[p->slot] = NULL;
-    for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
+    for (t = 0; t < RMQ_MAX_TOPICS; t++) if (in->routes[t]) in->routes[t]->users &= ~(1u << p->slot);
     p->slot = -1;
     p->state = RMQ_STATE_SHUTDOWN_ALREADY;
     p->in = NULL;
@@ -9101,7 +9232,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__unregister_all(p);
     rmq__fail_pending(p);
     rmq__drain_callbacks(p);
-    for (t = 0; t < RMQ_MAX_TOPICS; t++) in->routes[t].users &= ~(1u << p->slot);
+    for (t = 0; t < RMQ_MAX_TOPICS; t++) if (in->routes[t]) in->routes[t]->users &= ~(1u << p->slot);
     p->slot = -1;
     if (!RMQ__THREADS) p->in = NULL;
     rmq__call_end(p);
@@ -9176,8 +9307,8 @@ static void rmq__stats_instance(const rmq_producer *p, rmq_stats *out)
     for (i = 0; i < RMQ_MAX_CONNECTIONS; i++)
         if (in->rm.conns[i].state == RMQ__CONN_OPEN || in->rm.conns[i].state == RMQ__CONN_CONNECTING) out->connections++;
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        const rmq__route *rt = &in->routes[i];
-        if (rt->used && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
+        const rmq__route *rt = in->routes[i];
+        if (rt && rt->state == RMQ__ROUTE_OK && p->slot >= 0 && (rt->users & (1u << p->slot)) &&
             now - rt->updated_at > out->route_age_ms)
             out->route_age_ms = now - rt->updated_at;
     }
@@ -9254,15 +9385,10 @@ RMQ__FN int rmq__is_system_topic(const char *t)
 /* Keeps the master of every broker group of the answer, sorted by broker
  * name (Java sorts the BrokerData list); a group without a master is left
  * out, as Java skips it. Runs while the answer's frame lives. */
-static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
+static rmq_err rmq__admin_masters(rmq__call *call, const rmq__route_data *rd)
 {
     rmq__key_route *ar = (rmq__key_route *)call->arg;
-    rmq__inst *in = ar->p->in;
-    rmq__route_data *rd = in->scratch;
     uint32_t b, k, a;
-    if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;      /* the caller judges the code */
-    if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, rd, &call->why))
-        return RMQ_ERR_PROTOCOL;
     if (!rd->nbrokers) return RMQ_OK;
     ar->list = (rmq__admin_master *)RMQ_MALLOC(ar->p->cfg.mem_ctx, rd->nbrokers * sizeof *ar->list);
     if (!ar->list) { rmq__why(&call->why, RMQ__TEXT("out of memory for the route's brokers")); return RMQ_ERR_NO_MEMORY; }
@@ -9275,6 +9401,25 @@ static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
         ar->n++;
     }
     return RMQ_OK;
+}
+
+/* Reads the answer (in its frame's dispatch: the tokens are there) into a
+ * route scratch held only for this. */
+static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
+{
+    rmq__key_route *ar = (rmq__key_route *)call->arg;
+    rmq__inst *in = ar->p->in;
+    rmq__route_scratch *sc;
+    rmq_err err = RMQ_ERR_NO_MEMORY;
+    if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;      /* the caller judges the code */
+    sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
+    if (!sc) rmq__why(&call->why, RMQ__TEXT("out of memory for reading a route"));
+    else if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &call->why))
+        err = RMQ_ERR_PROTOCOL;
+    else
+        err = rmq__admin_masters(call, &sc->rd);
+    if (sc) RMQ_FREE(in->mem, sc);
+    return err;
 }
 
 /* The route of topic straight from a name server, as Java's
@@ -9292,7 +9437,8 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     call.arg = ar;
     rmq__rq_route_query(&rq, f, topic);
     for (tries = 0; tries < in->nnamesrv; tries++) {
-        const char *ns = in->namesrv[in->ns_index];
+        char ns[RMQ_ADDR_MAX_LEN + 1];       /* the list may change while the call waits */
+        rmq__strlcpy(ns, in->namesrv[in->ns_index], sizeof ns);
         err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, &rq, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code != RMQ_CODE_SUCCESS)
             return rmq__fail(p, RMQ_ERR_NO_ROUTE, "create new topic failed: name server %s has no route of %s (%s)", ns,
@@ -10666,11 +10812,11 @@ static void rmq__trace_sent(void *arg, const rmq__op *op, const char *broker_add
 {
     rmq__tracer *t = (rmq__tracer *)arg;
     rmq__inst *in = t->host->in;
-    const rmq_send_result *res = &op->res[0];
+    const rmq_send_result *res = op->res;
     uint32_t cost = rmq__now(&in->rm) - op->attempt_start;
     rmq__trace_rec *r = &t->rec;
     rmq_slice props;
-    if (rmq__starts_with(op->queue.topic, t->topic) || !res->trace_on) return;
+    if (!res || rmq__starts_with(op->queue.topic, t->topic) || !res->trace_on) return;
     props.ptr = (const char *)op->props.p;
     props.len = op->props.len;
     RMQ_MEMSET(r, 0, sizeof *r);

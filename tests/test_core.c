@@ -78,6 +78,63 @@ static void test_sync_async_and_batch_sends_land_in_the_store(void)
     core_done(p, c);
 }
 
+/* Takes every byte the pool has left, largest blocks first, until
+ * core_release gives them back. */
+static void *core_held[64];
+static int core_nheld;
+
+static void core_exhaust(void)
+{
+    size_t n = 256u * 1024u;
+    core_nheld = 0;
+    while (n >= 8 && core_nheld < 64) {
+        void *b = rmq_pool_alloc(&core_pool, n);
+        if (b) core_held[core_nheld++] = b;
+        else n /= 2;
+    }
+}
+
+static void core_release(void)
+{
+    while (core_nheld > 0) rmq_pool_free(&core_pool, core_held[--core_nheld]);
+}
+
+/* A send in flight holds no result: it takes one when it ends. With no
+ * memory left by then it still ends in its one callback, with a result
+ * that names its message and says what happened. */
+static void test_an_async_send_ending_with_no_memory_left_gets_one_callback_with_a_result(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = core_producer(c, "core", NULL);
+    rmq_message m;
+    rmq_send_result res;
+    cb_log log;
+    CHECK(p != NULL);
+    rmq_message_init(&m, "TopicTest", "warm", 4);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);           /* route, connection, heartbeat */
+    memset(&log, 0, sizeof log);
+    rmq_message_init(&m, "TopicTest", "starved", 7);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &log), RMQ_OK);
+    core_exhaust();
+    CHECK(core_nheld > 0);
+    simc_run(c, p, 200);
+    CHECK_INT(log.calls, 1);
+    CHECK(log.last != RMQ_OK);
+    CHECK_INT((int)strlen(log.msg_id), 32);
+    /* no memory for its result either: the bare one, its error's text */
+    CHECKF(strcmp(log.reason, rmq_strerror(log.last)) == 0, "reason: %s", log.reason);
+    core_release();
+    simc_run(c, p, 200);
+    CHECK_INT(log.calls, 1);                            /* one callback, not a second */
+
+    memset(&log, 0, sizeof log);                        /* memory is back: sends go on */
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &log), RMQ_OK);
+    CHECK_INT(rmq_producer_flush(p, 3000), RMQ_OK);
+    CHECK_INT(log.ok, 1);
+    CHECK_INT(simc_stored(c, log.msg_id), 1);
+    core_done(p, c);
+}
+
 static void test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time(void)
 {
     simc *c = simc_create(1, 1, 1000);
@@ -183,6 +240,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1) test_filter = argv[1];
     RUN(test_sync_async_and_batch_sends_land_in_the_store);
+    RUN(test_an_async_send_ending_with_no_memory_left_gets_one_callback_with_a_result);
     RUN(test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time);
     RUN(test_a_message_with_user_properties_is_refused_and_says_why);
     RUN(test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut);
