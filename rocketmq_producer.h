@@ -2610,6 +2610,7 @@ typedef struct rmq__send_fields {
     int names_plain;     /* group, topic and key passed the name check: no escapes */
     const char *props;                                /* i */
     size_t props_len;
+    size_t props_json;   /* i's length as a JSON string, if known (else 0) */
     int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
     const char *born;                                 /* g, the born time's text */
     size_t born_len;
@@ -2673,7 +2674,8 @@ RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *
     n += f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
                         : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
                           rmq__json_esc_len(f->create_key, f->key_len);
-    n += rmq__json_esc_len(f->props, f->props_len) + rmq__json_esc_len(f->broker, f->broker_len);
+    n += (f->props_json ? f->props_json : rmq__json_esc_len(f->props, f->props_len)) +
+         rmq__json_esc_len(f->broker, f->broker_len);
     if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
     return n;
 }
@@ -6138,6 +6140,9 @@ struct rmq__op {
     void *sel_arg;
     char *sel_tags, *sel_keys;   /* the message as a late selector sees it */
     rmq__buf props;              /* the encoded property string */
+#ifndef RMQ_NO_FAST_PATH
+    uint32_t props_json;         /* its length as a JSON string, or 0: not counted */
+#endif
     rmq__buf body;               /* the body, or the encoded batch */
     char *uniq;                  /* nmsgs UNIQ_KEYs, 57 bytes each */
     rmq_send_cb cb;
@@ -6886,23 +6891,54 @@ RMQDEF void rmq_message_init(rmq_message *m, const char *topic, const void *body
 
 /* -- the encoded message -------------------------------------------------- */
 /* The property string of one message: TAGS, KEYS, DELAY, WAIT, UNIQ_KEY
- * and the user's properties. */
-RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq__buf *b)
+ * and the user's properties. With json (the fast path's single sends), its
+ * length as a JSON string is counted while it is built: the separators
+ * (escaped as \u0001, \u0002) from the number of properties, the escapes
+ * from the user's strings alone, so the header's writer need not scan the
+ * whole string again, stopping at every separator. */
+#ifndef RMQ_NO_FAST_PATH
+#define RMQ__PROP_ESC(json, s, n) ((json) ? (void)(*(json) += rmq__json_esc_len((s), (n)) - 2 - (n)) : (void)0)
+#else
+#define RMQ__PROP_ESC(json, s, n) ((void)0)
+#endif
+RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq__buf *b, size_t *json)
 {
-    size_t i;
+    size_t i, nprops = 1;
     char num[24];
-    if (m->tags && *m->tags) RMQ__PROP_LIT(b, "TAGS", m->tags, RMQ_STRLEN(m->tags));
-    if (m->keys && *m->keys) RMQ__PROP_LIT(b, "KEYS", m->keys, RMQ_STRLEN(m->keys));
-    if (m->delay_level > 0) RMQ__PROP_LIT(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level));
+    if (m->tags && *m->tags) {
+        size_t n = RMQ_STRLEN(m->tags);
+        RMQ__PROP_LIT(b, "TAGS", m->tags, n);
+        RMQ__PROP_ESC(json, m->tags, n);
+        nprops++;
+    }
+    if (m->keys && *m->keys) {
+        size_t n = RMQ_STRLEN(m->keys);
+        RMQ__PROP_LIT(b, "KEYS", m->keys, n);
+        RMQ__PROP_ESC(json, m->keys, n);
+        nprops++;
+    }
+    if (m->delay_level > 0) { RMQ__PROP_LIT(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level)); nprops++; }
 #ifndef RMQ_NO_TIMER
-    if (m->delay_time_sec > 0) RMQ__PROP_LIT(b, "TIMER_DELAY_SEC", num, rmq__i64_to_dec(num, m->delay_time_sec));
-    if (m->delay_time_ms > 0) RMQ__PROP_LIT(b, "TIMER_DELAY_MS", num, rmq__i64_to_dec(num, m->delay_time_ms));
-    if (m->deliver_time_ms > 0) RMQ__PROP_LIT(b, "TIMER_DELIVER_MS", num, rmq__i64_to_dec(num, m->deliver_time_ms));
+    if (m->delay_time_sec > 0) { RMQ__PROP_LIT(b, "TIMER_DELAY_SEC", num, rmq__i64_to_dec(num, m->delay_time_sec)); nprops++; }
+    if (m->delay_time_ms > 0) { RMQ__PROP_LIT(b, "TIMER_DELAY_MS", num, rmq__i64_to_dec(num, m->delay_time_ms)); nprops++; }
+    if (m->deliver_time_ms > 0) { RMQ__PROP_LIT(b, "TIMER_DELIVER_MS", num, rmq__i64_to_dec(num, m->deliver_time_ms)); nprops++; }
 #endif
     RMQ__PROP_LIT(b, "WAIT", m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5);
-    if (uniq) RMQ__PROP_LIT(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq));
-    for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++)
-        rmq__prop_put(b, m->properties[i].key, m->properties[i].value, RMQ_STRLEN(m->properties[i].value));
+    if (uniq) { RMQ__PROP_LIT(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq)); nprops++; }
+    for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++) {
+        const char *k = m->properties[i].key, *v = m->properties[i].value;
+        size_t vn = RMQ_STRLEN(v);
+        rmq__prop_put(b, k, v, vn);
+        RMQ__PROP_ESC(json, k, RMQ_STRLEN(k));
+        RMQ__PROP_ESC(json, v, vn);
+        nprops++;
+    }
+#ifndef RMQ_NO_FAST_PATH
+    if (json) *json += 2 + b->len + 5 * (2 * nprops - 1);
+#else
+    (void)nprops;
+    (void)json;
+#endif
 }
 
 RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
@@ -6957,8 +6993,16 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
 RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_message *m)
 {
     rmq__inst *in = p->in;
+#ifndef RMQ_NO_FAST_PATH
+    size_t json = 0, raw;
+#endif
     rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
-    rmq__encode_properties(m, op->uniq, &op->props);
+#ifndef RMQ_NO_FAST_PATH
+    rmq__encode_properties(m, op->uniq, &op->props, &json);
+    raw = op->props.len;
+#else
+    rmq__encode_properties(m, op->uniq, &op->props, NULL);
+#endif
 #ifndef RMQ_NO_REQUEST
     if (p->request_props.len) {       /* a request's CORRELATION_ID, REPLY_TO_CLIENT, TTL */
         rmq__buf_putc(&op->props, RMQ__PROP_SEP);
@@ -6977,6 +7021,9 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
         return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
                          RMQ_PROPERTIES_MAX_BYTES);
     if (op->props.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties");
+#ifndef RMQ_NO_FAST_PATH
+    if (op->props.len == raw && json <= 0xFFFFFFFFu) op->props_json = (uint32_t)json;   /* nothing added after */
+#endif
     op->flag = m->flag;
     op->code = RMQ_REQ_SEND_MESSAGE_V2;
     if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
@@ -7019,7 +7066,7 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
         char *u = op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1);
         props.len = 0;
         rmq__uniq_next(&in->uniq, rmq__wall(in), u);
-        rmq__encode_properties(&msgs[i], u, &props);
+        rmq__encode_properties(&msgs[i], u, &props, NULL);
         if (props.failed) {
             int over = props.failed == RMQ__BUF_OVER_LIMIT;
             rmq__buf_free(&props);
@@ -7317,6 +7364,7 @@ RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
     f->batch = op->batch;
 #ifndef RMQ_NO_FAST_PATH
     rmq__send_fields_lengths(f);
+    f->props_json = op->props_json;
     f->born = rmq__dec_memo_text(&p->in->born, rmq__wall(p->in), &f->born_len);
     f->names_plain = 1;          /* checked: the config at create, the topic at each send */
     if (!(p->in->rm.hook && p->in->rm.hook->before)) return f;

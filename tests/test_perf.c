@@ -63,6 +63,39 @@ static void test_send_header_serializer_writes_the_generic_encoders_bytes(void)
     CHECK(!send_frames_differ(&f, 2147483647, 0, 1));
 }
 
+/* The property string's JSON length, counted while it is built, is the
+ * length its escape has (what the header's writer makes room by), whatever
+ * the user's strings hold; the frame is the generic encoder's. */
+static void test_property_string_counts_its_json_length_while_built(void)
+{
+    static const char *tags[] = {"TagA", "a \"quoted\" tag", "back\\slash\ttab", "\x7f caf\xc3\xa9 \x1f", "x"};
+    rmq_property up[2];
+    rmq_message m;
+    rmq__send_fields f;
+    rmq__buf b;
+    size_t i, json;
+    for (i = 0; i < sizeof tags / sizeof *tags; i++) {
+        rmq_message_init(&m, "T", "x", 1);
+        m.tags = tags[i];
+        m.keys = i % 2 ? "k\"1 k2" : NULL;
+        m.delay_level = (int)i;
+        up[0].key = i == 3 ? "q\"k" : "color"; up[0].value = tags[(i + 1) % 5];
+        up[1].key = "n"; up[1].value = "\n";
+        m.properties = up;
+        m.nproperties = i % 3;
+        rmq__buf_init(&b, NULL, 4096);
+        json = 0;
+        rmq__encode_properties(&m, i == 4 ? NULL : "0A0000053039AABBCCDD0A1B2C3D0007", &b, &json);
+        CHECK(json == rmq__json_esc_len((const char *)b.p, b.len));
+        send_fields(&f, "", "broker-a", INT64_C(1700000000123));
+        f.props = (const char *)b.p;
+        f.props_len = b.len;
+        f.props_json = json;
+        CHECK(!send_frames_differ(&f, 7, 0, 0));
+        rmq__buf_free(&b);
+    }
+}
+
 /* -- the flat reader ------------------------------------------------------- */
 static rmq__jtok perf_tok[RMQ_MAX_JSON_TOKENS];
 
@@ -294,6 +327,7 @@ static void test_linger_above_a_second_is_refused_naming_the_field(void)
 static void run_perf_tests(void)
 {
     RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
+    RUN(test_property_string_counts_its_json_length_while_built);
     RUN(test_flat_reader_reads_every_header_as_the_tokenizer_does);
     RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
     RUN(test_without_linger_each_async_send_is_written_at_once);
