@@ -2367,6 +2367,7 @@ static const char *const rmq__language_names[] = {
     "HTTP", "GO", "PHP", "OMS", "RUST", "NODE_JS"
 };
 #define RMQ__LANGUAGE_COUNT 14
+#define RMQ__LANGUAGE_NAME_MAX 7        /* NODE_JS */
 
 RMQ__FN int rmq__language_code(rmq_slice name)
 {
@@ -2474,13 +2475,17 @@ RMQ__FN int rmq__json_lang(const rmq_command *c)
     return (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
 }
 
+/* The language names' lengths, so a header's writer need not count them
+ * per frame. */
+static const uint8_t rmq__language_lens[RMQ__LANGUAGE_COUNT] = { 4, 3, 6, 6, 6, 6, 4, 5, 4, 2, 3, 3, 4, 7 };
+
 /* Exact but for the four numbers, which are given their longest (an int32
  * takes at most 11 characters): no conversion twice. */
 RMQ__FN size_t rmq__header_json_len(const rmq_command *c)
 {
     size_t i, n = sizeof rmq__jh_code + sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque +
                   sizeof rmq__jh_tail - 5 + 1 + 4 * 11;
-    n += RMQ_STRLEN(rmq__language_names[rmq__json_lang(c)]) + 2;
+    n += rmq__language_lens[rmq__json_lang(c)] + 2;
     if (c->next) n += sizeof rmq__jh_ext - 1 + 1;
     for (i = 0; i < c->next; i++)
         n += (i > 0) + 1 + rmq__json_esc_len(c->ext[i].key.ptr, c->ext[i].key.len) +
@@ -2513,8 +2518,9 @@ RMQ__FN uint8_t *rmq__header_json_put(uint8_t *o, const rmq_command *c)
 /* From ,"flag": to the end. */
 RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
 {
-    const char *lang = rmq__language_names[rmq__json_lang(c)];
-    size_t n = RMQ_STRLEN(lang);
+    int l = rmq__json_lang(c);
+    const char *lang = rmq__language_names[l];
+    size_t n = rmq__language_lens[l];
     RMQ__JH(o, rmq__jh_flag);
     o += rmq__i64_to_dec((char *)o, c->flag);
     RMQ__JH(o, rmq__jh_lang);
@@ -2668,9 +2674,8 @@ RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *
     size_t n = sizeof rmq__sh_a + sizeof rmq__sh_b + sizeof rmq__sh_c + sizeof rmq__sh_d + sizeof rmq__sh_e +
                sizeof rmq__sh_f + sizeof rmq__sh_g + sizeof rmq__sh_h + sizeof rmq__sh_i + sizeof rmq__sh_j +
                sizeof rmq__sh_k + sizeof rmq__sh_l + sizeof rmq__sh_m - 13;
-    const char *lang = rmq__language_names[rmq__json_lang(c)];
     n += sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque + sizeof rmq__jh_tail - 4 + 1;
-    n += 8 * 11 + 20 + 5 + RMQ_STRLEN(lang) + 2;
+    n += 8 * 11 + 20 + 5 + RMQ__LANGUAGE_NAME_MAX + 2;
     n += f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
                         : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
                           rmq__json_esc_len(f->create_key, f->key_len);

@@ -96,6 +96,30 @@ static void test_property_string_counts_its_json_length_while_built(void)
     }
 }
 
+/* Every language's name goes into the JSON header whole (the writer takes
+ * its length from a table), as the generic encoder writes it. */
+static void test_json_header_writes_every_language_name_whole(void)
+{
+    rmq__send_fields f;
+    rmq_command c;
+    rmq__buf b;
+    char want[32];
+    size_t k, n;
+    int l, found;
+    send_fields(&f, "WAIT\001true", "broker-a", 1);
+    for (l = 0; l < RMQ__LANGUAGE_COUNT; l++) {
+        rmq__command_init(&c, RMQ_REQ_SEND_MESSAGE_V2, 5, 0);
+        c.language = l;
+        rmq__buf_init(&b, NULL, 1 << 16);
+        CHECK(rmq__frame_encode(&b, &c, &f, rmq__frame_hlen(&c, &f), 0) == 0);
+        snprintf(want, sizeof want, "\"language\":\"%s\",", rmq__language_names[l]);
+        n = strlen(want);
+        for (found = 0, k = 8; !found && k + n <= b.len; k++) found = memcmp(b.p + k, want, n) == 0;
+        CHECK(found);
+        rmq__buf_free(&b);
+    }
+}
+
 /* -- the flat reader ------------------------------------------------------- */
 static rmq__jtok perf_tok[RMQ_MAX_JSON_TOKENS];
 
@@ -328,6 +352,7 @@ static void run_perf_tests(void)
 {
     RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
     RUN(test_property_string_counts_its_json_length_while_built);
+    RUN(test_json_header_writes_every_language_name_whole);
     RUN(test_flat_reader_reads_every_header_as_the_tokenizer_does);
     RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
     RUN(test_without_linger_each_async_send_is_written_at_once);
