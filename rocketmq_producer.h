@@ -2653,13 +2653,20 @@ RMQ__FN void rmq__send_fields_ext(rmq__send_fields *f, rmq_command *cmd)
 }
 
 #ifndef RMQ_NO_FAST_PATH
-/* The lengths of the fields' strings, once per send. */
+/* The lengths of the strings a send changes, once per send. */
 RMQ__FN void rmq__send_fields_lengths(rmq__send_fields *f)
 {
-    f->group_len = RMQ_STRLEN(f->group);
     f->topic_len = RMQ_STRLEN(f->topic);
-    f->key_len = RMQ_STRLEN(f->create_key);
     f->broker_len = RMQ_STRLEN(f->broker);
+}
+
+/* The group's and the create key's, when they are other strings than the
+ * last send's: the producer's own copies, never written over, are counted
+ * once (a namespace's start points the group at another). */
+RMQ__FN void rmq__send_fields_config(rmq__send_fields *f, const char *group, const char *create_key)
+{
+    if (f->group != group) { f->group = group; f->group_len = RMQ_STRLEN(group); }
+    if (f->create_key != create_key) { f->create_key = create_key; f->key_len = RMQ_STRLEN(create_key); }
 }
 
 static const char rmq__sh_a[] = "{\"code\":", rmq__sh_b[] = ",\"extFields\":{\"a\":", rmq__sh_c[] = ",\"b\":",
@@ -7379,9 +7386,13 @@ RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
     rmq_producer *p = op->p;
     rmq__send_fields *f = &p->send;
     rmq__command_init(cmd, op->code, 0, 0);
+#ifdef RMQ_NO_FAST_PATH
     f->group = p->cfg.group;
-    f->topic = op->queue.topic;
     f->create_key = p->cfg.create_topic_key;
+#else
+    rmq__send_fields_config(f, p->cfg.group, p->cfg.create_topic_key);
+#endif
+    f->topic = op->queue.topic;
     f->broker = op->queue.broker_name;
     f->props = (const char *)op->props.p;
     f->props_len = op->props.len;

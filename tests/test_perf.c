@@ -21,6 +21,8 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
     f->flag = -7;
     f->born = born_text;
     f->born_len = rmq__i64_to_dec(born_text, born);
+    f->group_len = strlen(f->group);
+    f->key_len = strlen(f->create_key);
     rmq__send_fields_lengths(f);
 }
 
