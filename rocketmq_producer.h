@@ -7033,7 +7033,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
 #endif
     rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
 #ifndef RMQ_NO_FAST_PATH
-    rmq__encode_properties(m, op->uniq, &op->props, &json);
+    rmq__encode_properties(m, op->uniq, &op->props, in->rm.serialize == RMQ_SERIALIZE_JSON ? &json : NULL);
     raw = op->props.len;
 #else
     rmq__encode_properties(m, op->uniq, &op->props, NULL);
@@ -7057,7 +7057,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
                          RMQ_PROPERTIES_MAX_BYTES);
     if (op->props.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties");
 #ifndef RMQ_NO_FAST_PATH
-    if (op->props.len == raw && json <= 0xFFFFFFFFu) op->props_json = (uint32_t)json;   /* nothing added after */
+    if (op->props.len == raw && json <= 0xFFFFFFFFu) op->props_json = (uint32_t)json;   /* 0: not JSON, or added to */
 #endif
     op->flag = m->flag;
     op->code = RMQ_REQ_SEND_MESSAGE_V2;
