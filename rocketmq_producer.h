@@ -2369,6 +2369,7 @@ static const char *const rmq__language_names[] = {
     "HTTP", "GO", "PHP", "OMS", "RUST", "NODE_JS"
 };
 #define RMQ__LANGUAGE_COUNT 14
+#define RMQ__LANGUAGE_NAME_MAX 7        /* NODE_JS */
 
 RMQ__FN int rmq__language_code(rmq_slice name)
 {
@@ -2771,11 +2772,16 @@ RMQ__FN int rmq__json_lang(const rmq_command *c)
     return (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
 }
 
+/* The language names' lengths, so a header's writer need not count them
+ * per frame. */
+static const uint8_t rmq__language_lens[RMQ__LANGUAGE_COUNT] = { 4, 3, 6, 6, 6, 6, 4, 5, 4, 2, 3, 3, 4, 7 };
+
 /* From ,"flag": to the end. */
 RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
 {
-    const char *lang = rmq__language_names[rmq__json_lang(c)];
-    size_t n = RMQ_STRLEN(lang);
+    int l = rmq__json_lang(c);
+    const char *lang = rmq__language_names[l];
+    size_t n = rmq__language_lens[l];
     RMQ__JH(o, rmq__jh_flag);
     o += rmq__i64_to_dec((char *)o, c->flag);
     RMQ__JH(o, rmq__jh_lang);
@@ -2833,6 +2839,7 @@ typedef struct rmq__send_fields {
     int names_plain;     /* group, topic and key passed the name check: no escapes */
     const char *props;                                /* i */
     size_t props_len;
+    size_t props_json;   /* i's length as a JSON string, if known (else 0) */
     int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
     const char *born;                                 /* g, the born time's text */
     size_t born_len;
@@ -2869,13 +2876,20 @@ RMQ__FN void rmq__send_fields_ext(rmq__send_fields *f, rmq_command *cmd)
 }
 
 #ifndef RMQ_NO_FAST_PATH
-/* The lengths of the fields' strings, once per send. */
+/* The lengths of the strings a send changes, once per send. */
 RMQ__FN void rmq__send_fields_lengths(rmq__send_fields *f)
 {
-    f->group_len = RMQ_STRLEN(f->group);
     f->topic_len = RMQ_STRLEN(f->topic);
-    f->key_len = RMQ_STRLEN(f->create_key);
     f->broker_len = RMQ_STRLEN(f->broker);
+}
+
+/* The group's and the create key's, when they are other strings than the
+ * last send's: the producer's own copies, never written over, are counted
+ * once (a namespace's start points the group at another). */
+RMQ__FN void rmq__send_fields_config(rmq__send_fields *f, const char *group, const char *create_key)
+{
+    if (f->group != group) { f->group = group; f->group_len = RMQ_STRLEN(group); }
+    if (f->create_key != create_key) { f->create_key = create_key; f->key_len = RMQ_STRLEN(create_key); }
 }
 
 static const char rmq__sh_a[] = "{\"code\":", rmq__sh_b[] = ",\"extFields\":{\"a\":", rmq__sh_c[] = ",\"b\":",
@@ -2890,13 +2904,13 @@ RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *
     size_t n = sizeof rmq__sh_a + sizeof rmq__sh_b + sizeof rmq__sh_c + sizeof rmq__sh_d + sizeof rmq__sh_e +
                sizeof rmq__sh_f + sizeof rmq__sh_g + sizeof rmq__sh_h + sizeof rmq__sh_i + sizeof rmq__sh_j +
                sizeof rmq__sh_k + sizeof rmq__sh_l + sizeof rmq__sh_m - 13;
-    const char *lang = rmq__language_names[rmq__json_lang(c)];
     n += sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque + sizeof rmq__jh_tail - 4 + 1;
-    n += 8 * 11 + 20 + 5 + RMQ_STRLEN(lang) + 2;
+    n += 8 * 11 + 20 + 5 + RMQ__LANGUAGE_NAME_MAX + 2;
     n += f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
                         : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
                           rmq__json_esc_len(f->create_key, f->key_len);
-    n += rmq__json_esc_len(f->props, f->props_len) + rmq__json_esc_len(f->broker, f->broker_len);
+    n += (f->props_json ? f->props_json : rmq__json_esc_len(f->props, f->props_len)) +
+         rmq__json_esc_len(f->broker, f->broker_len);
     if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
     return n;
 }
@@ -2914,7 +2928,7 @@ static uint8_t *rmq__put_name(uint8_t *o, const char *s, size_t n, int plain)
 }
 static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
 
-/* The send header as rmq__header_json_put writes it for the same fields. */
+/* The send header as rmq__ser_header writes it for the same fields. */
 RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
 {
     RMQ__JH(o, rmq__sh_a);
@@ -6587,6 +6601,9 @@ struct rmq__op {
     void *sel_arg;
     char *sel_tags, *sel_keys;   /* the message as a late selector sees it */
     rmq__buf props;              /* the encoded property string */
+#ifndef RMQ_NO_FAST_PATH
+    uint32_t props_json;         /* its length as a JSON string, or 0: not counted */
+#endif
     rmq__buf body;               /* the body, or the encoded batch */
     char *uniq;                  /* nmsgs UNIQ_KEYs, RMQ__UNIQ_SIZE bytes each */
     rmq_send_cb cb;
@@ -6726,12 +6743,35 @@ static int rmq__name_char_ok(unsigned char c)
 
 /* The length of the name characters s starts with: the whole string when
  * it is a legal name. */
+#ifdef RMQ_NO_FAST_PATH
 static size_t rmq__name_len(const char *s)
 {
     size_t n = 0;
     while (s[n] && rmq__name_char_ok((unsigned char)s[n])) n++;
     return n;
 }
+#else
+/* The charset a byte each, a load per character (a topic is checked at
+ * every send); the NUL is not in it. */
+static const uint8_t rmq__name_chars[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0
+};
+
+static size_t rmq__name_len(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = 0;
+    while (u[n] < 128 && rmq__name_chars[u[n]]) n++;
+    return n;
+}
+#endif
 
 static int rmq__name_chars_ok(const char *s) { return !s[rmq__name_len(s)]; }
 
@@ -7269,12 +7309,12 @@ static const char *const rmq__forbidden_topics[] = {
 
 RMQ__FN rmq_err rmq__check_topic(rmq_producer *p, const char *t)
 {
-    size_t i, n;
-    if (rmq__is_blank(t)) return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is blank");
-    n = rmq__name_len(t);               /* one pass: the length of a legal name */
-    if ((t[n] ? RMQ_STRLEN(t) : n) > RMQ_TOPIC_MAX_LEN)
+    size_t i, n = t ? rmq__name_len(t) : 0;   /* one pass: the length of a legal name, never blank */
+    int legal = n && !t[n];
+    if (!legal && rmq__is_blank(t)) return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is blank");
+    if ((legal ? n : RMQ_STRLEN(t)) > RMQ_TOPIC_MAX_LEN)
         return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is longer than topic max length 127.");
-    if (t[n])
+    if (!legal)
         return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic[%s] contains illegal characters, allowing only ^[%%|a-zA-Z0-9_-]+$", t);
     for (i = 0; i < sizeof rmq__forbidden_topics / sizeof *rmq__forbidden_topics; i++)
         if (t[0] == rmq__forbidden_topics[i][0] && rmq__strcmp(t, rmq__forbidden_topics[i]) == 0)
@@ -7344,23 +7384,54 @@ RMQDEF void rmq_message_init(rmq_message *m, const char *topic, const void *body
 
 /* -- the encoded message -------------------------------------------------- */
 /* The property string of one message: TAGS, KEYS, DELAY, WAIT, UNIQ_KEY
- * and the user's properties. */
-RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq__buf *b)
+ * and the user's properties. With json (the fast path's single sends), its
+ * length as a JSON string is counted while it is built: the separators
+ * (escaped as \u0001, \u0002) from the number of properties, the escapes
+ * from the user's strings alone, so the header's writer need not scan the
+ * whole string again, stopping at every separator. */
+#ifndef RMQ_NO_FAST_PATH
+#define RMQ__PROP_ESC(json, s, n) ((json) ? (void)(*(json) += rmq__json_esc_len((s), (n)) - 2 - (n)) : (void)0)
+#else
+#define RMQ__PROP_ESC(json, s, n) ((void)0)
+#endif
+RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq__buf *b, size_t *json)
 {
-    size_t i;
+    size_t i, nprops = 1;
     char num[24];
-    if (m->tags && *m->tags) RMQ__PROP_LIT(b, "TAGS", m->tags, RMQ_STRLEN(m->tags));
-    if (m->keys && *m->keys) RMQ__PROP_LIT(b, "KEYS", m->keys, RMQ_STRLEN(m->keys));
-    if (m->delay_level > 0) RMQ__PROP_LIT(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level));
+    if (m->tags && *m->tags) {
+        size_t n = RMQ_STRLEN(m->tags);
+        RMQ__PROP_LIT(b, "TAGS", m->tags, n);
+        RMQ__PROP_ESC(json, m->tags, n);
+        nprops++;
+    }
+    if (m->keys && *m->keys) {
+        size_t n = RMQ_STRLEN(m->keys);
+        RMQ__PROP_LIT(b, "KEYS", m->keys, n);
+        RMQ__PROP_ESC(json, m->keys, n);
+        nprops++;
+    }
+    if (m->delay_level > 0) { RMQ__PROP_LIT(b, "DELAY", num, rmq__i64_to_dec(num, m->delay_level)); nprops++; }
 #ifndef RMQ_NO_TIMER
-    if (m->delay_time_sec > 0) RMQ__PROP_LIT(b, "TIMER_DELAY_SEC", num, rmq__i64_to_dec(num, m->delay_time_sec));
-    if (m->delay_time_ms > 0) RMQ__PROP_LIT(b, "TIMER_DELAY_MS", num, rmq__i64_to_dec(num, m->delay_time_ms));
-    if (m->deliver_time_ms > 0) RMQ__PROP_LIT(b, "TIMER_DELIVER_MS", num, rmq__i64_to_dec(num, m->deliver_time_ms));
+    if (m->delay_time_sec > 0) { RMQ__PROP_LIT(b, "TIMER_DELAY_SEC", num, rmq__i64_to_dec(num, m->delay_time_sec)); nprops++; }
+    if (m->delay_time_ms > 0) { RMQ__PROP_LIT(b, "TIMER_DELAY_MS", num, rmq__i64_to_dec(num, m->delay_time_ms)); nprops++; }
+    if (m->deliver_time_ms > 0) { RMQ__PROP_LIT(b, "TIMER_DELIVER_MS", num, rmq__i64_to_dec(num, m->deliver_time_ms)); nprops++; }
 #endif
     RMQ__PROP_LIT(b, "WAIT", m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5);
-    if (uniq) RMQ__PROP_LIT(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq));
-    for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++)
-        rmq__prop_put(b, m->properties[i].key, m->properties[i].value, RMQ_STRLEN(m->properties[i].value));
+    if (uniq) { RMQ__PROP_LIT(b, "UNIQ_KEY", uniq, RMQ_STRLEN(uniq)); nprops++; }
+    for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++) {
+        const char *k = m->properties[i].key, *v = m->properties[i].value;
+        size_t vn = RMQ_STRLEN(v);
+        rmq__prop_put(b, k, v, vn);
+        RMQ__PROP_ESC(json, k, RMQ_STRLEN(k));
+        RMQ__PROP_ESC(json, v, vn);
+        nprops++;
+    }
+#ifndef RMQ_NO_FAST_PATH
+    if (json) *json += 2 + b->len + 5 * (2 * nprops - 1);
+#else
+    (void)nprops;
+    (void)json;
+#endif
 }
 
 RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
@@ -7421,8 +7492,16 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
 RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_message *m)
 {
     rmq__inst *in = p->in;
+#ifndef RMQ_NO_FAST_PATH
+    size_t json = 0, raw;
+#endif
     rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
-    rmq__encode_properties(m, op->uniq, &op->props);
+#ifndef RMQ_NO_FAST_PATH
+    rmq__encode_properties(m, op->uniq, &op->props, in->rm.serialize == RMQ_SERIALIZE_JSON ? &json : NULL);
+    raw = op->props.len;
+#else
+    rmq__encode_properties(m, op->uniq, &op->props, NULL);
+#endif
 #ifndef RMQ_NO_REQUEST
     if (p->request_props.len) {       /* a request's CORRELATION_ID, REPLY_TO_CLIENT, TTL */
         rmq__buf_putc(&op->props, RMQ__PROP_SEP);
@@ -7441,6 +7520,9 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
         return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
                          RMQ_PROPERTIES_MAX_BYTES);
     if (op->props.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties");
+#ifndef RMQ_NO_FAST_PATH
+    if (op->props.len == raw && json <= 0xFFFFFFFFu) op->props_json = (uint32_t)json;   /* 0: not JSON, or added to */
+#endif
     op->flag = m->flag;
     op->code = RMQ_REQ_SEND_MESSAGE_V2;
     if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
@@ -7483,7 +7565,7 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
         char *u = op->uniq + i * RMQ__UNIQ_SIZE(in);
         props.len = 0;
         rmq__uniq_next(&in->uniq, rmq__wall(in), u);
-        rmq__encode_properties(&msgs[i], u, &props);
+        rmq__encode_properties(&msgs[i], u, &props, NULL);
         if (props.failed) {
             int over = props.failed == RMQ__BUF_OVER_LIMIT;
             rmq__buf_free(&props);
@@ -7806,9 +7888,13 @@ RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
     rmq_producer *p = op->p;
     rmq__send_fields *f = &p->send;
     rmq__command_init(cmd, op->code, 0, 0);
+#ifdef RMQ_NO_FAST_PATH
     f->group = p->cfg.group;
-    f->topic = op->queue.topic;
     f->create_key = p->cfg.create_topic_key;
+#else
+    rmq__send_fields_config(f, p->cfg.group, p->cfg.create_topic_key);
+#endif
+    f->topic = op->queue.topic;
     f->broker = op->queue.broker_name;
     f->props = (const char *)op->props.p;
     f->props_len = op->props.len;
@@ -7819,6 +7905,7 @@ RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
     f->batch = op->batch;
 #ifndef RMQ_NO_FAST_PATH
     rmq__send_fields_lengths(f);
+    f->props_json = op->props_json;
     f->born = rmq__dec_memo_text(&p->in->born, rmq__wall(p->in), &f->born_len);
     f->names_plain = 1;          /* checked: the config at create, the topic at each send */
     if (!(p->in->rm.hook && p->in->rm.hook->before)) return f;

@@ -248,7 +248,7 @@ static void test_batch_body_matches_the_captured_batch_record_by_record(void)
         m.tags = "Tag";
         m.keys = keys[i];
         props.len = 0;
-        rmq__encode_properties(&m, uniq[i], &props);
+        rmq__encode_properties(&m, uniq[i], &props, NULL);
         rmq__batch_record(&mine, 0, body, strlen(body), props.p, props.len);
     }
     CHECK_INT(mine.len, c.body_len);
@@ -611,7 +611,7 @@ static void test_properties_of_a_message_are_tags_keys_wait_uniq_and_user_ones(v
     m.properties = up;
     m.nproperties = 1;
     rmq__buf_init(&b, NULL, 4096);
-    rmq__encode_properties(&m, "0A0000053039AABBCCDD0A1B2C3D0007", &b);
+    rmq__encode_properties(&m, "0A0000053039AABBCCDD0A1B2C3D0007", &b, NULL);
     s.ptr = (const char *)b.p; s.len = b.len;
     CHECK(b.p[b.len - 1] != 2);                               /* 4.9.3+ form: no trailing 0x02 */
     CHECK_SLICE(rmq__prop_get(s, "TAGS"), "TagA");

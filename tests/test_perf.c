@@ -21,6 +21,8 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
     f->flag = -7;
     f->born = born_text;
     f->born_len = rmq__i64_to_dec(born_text, born);
+    f->group_len = strlen(f->group);
+    f->key_len = strlen(f->create_key);
     rmq__send_fields_lengths(f);
 }
 
@@ -61,6 +63,63 @@ static void test_send_header_serializer_writes_the_generic_encoders_bytes(void)
     CHECK(!send_frames_differ(&f, 0, 0, 0));
     send_fields(&f, "", "", INT64_C(-9223372036854775807) - 1);
     CHECK(!send_frames_differ(&f, 2147483647, 0, 1));
+}
+
+/* The property string's JSON length, counted while it is built, is the
+ * length its escape has (what the header's writer makes room by), whatever
+ * the user's strings hold; the frame is the generic encoder's. */
+static void test_property_string_counts_its_json_length_while_built(void)
+{
+    static const char *tags[] = {"TagA", "a \"quoted\" tag", "back\\slash\ttab", "\x7f caf\xc3\xa9 \x1f", "x"};
+    rmq_property up[2];
+    rmq_message m;
+    rmq__send_fields f;
+    rmq__buf b;
+    size_t i, json;
+    for (i = 0; i < sizeof tags / sizeof *tags; i++) {
+        rmq_message_init(&m, "T", "x", 1);
+        m.tags = tags[i];
+        m.keys = i % 2 ? "k\"1 k2" : NULL;
+        m.delay_level = (int)i;
+        up[0].key = i == 3 ? "q\"k" : "color"; up[0].value = tags[(i + 1) % 5];
+        up[1].key = "n"; up[1].value = "\n";
+        m.properties = up;
+        m.nproperties = i % 3;
+        rmq__buf_init(&b, NULL, 4096);
+        json = 0;
+        rmq__encode_properties(&m, i == 4 ? NULL : "0A0000053039AABBCCDD0A1B2C3D0007", &b, &json);
+        CHECK(json == rmq__json_esc_len((const char *)b.p, b.len));
+        send_fields(&f, "", "broker-a", INT64_C(1700000000123));
+        f.props = (const char *)b.p;
+        f.props_len = b.len;
+        f.props_json = json;
+        CHECK(!send_frames_differ(&f, 7, 0, 0));
+        rmq__buf_free(&b);
+    }
+}
+
+/* Every language's name goes into the JSON header whole (the writer takes
+ * its length from a table), as the generic encoder writes it. */
+static void test_json_header_writes_every_language_name_whole(void)
+{
+    rmq__send_fields f;
+    rmq_command c;
+    rmq__buf b;
+    char want[32];
+    size_t k, n;
+    int l, found;
+    send_fields(&f, "WAIT\001true", "broker-a", 1);
+    for (l = 0; l < RMQ__LANGUAGE_COUNT; l++) {
+        rmq__command_init(&c, RMQ_REQ_SEND_MESSAGE_V2, 5, 0);
+        c.language = l;
+        rmq__buf_init(&b, NULL, 1 << 16);
+        CHECK(rmq__frame_encode(&b, &c, &f, rmq__frame_hlen(&c, &f), 0) == 0);
+        snprintf(want, sizeof want, "\"language\":\"%s\",", rmq__language_names[l]);
+        n = strlen(want);
+        for (found = 0, k = 8; !found && k + n <= b.len; k++) found = memcmp(b.p + k, want, n) == 0;
+        CHECK(found);
+        rmq__buf_free(&b);
+    }
 }
 
 /* -- the flat reader ------------------------------------------------------- */
@@ -364,6 +423,8 @@ static void test_timers_come_due_in_deadline_order_whichever_were_cancelled(void
 static void run_perf_tests(void)
 {
     RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
+    RUN(test_property_string_counts_its_json_length_while_built);
+    RUN(test_json_header_writes_every_language_name_whole);
     RUN(test_flat_reader_reads_every_header_as_the_tokenizer_does);
     RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
     RUN(test_timers_come_due_in_deadline_order_whichever_were_cancelled);

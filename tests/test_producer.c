@@ -542,6 +542,43 @@ static void test_batch_rules_are_checked_before_anything_is_sent(void)
     simc_destroy(c);
 }
 
+/* A topic's every byte is checked against ^[%|a-zA-Z0-9_-]+$ (a legal one
+ * gets as far as the body's check); blank and length come first. */
+static void test_topic_check_takes_exactly_the_topic_charset(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m;
+    char t[130];
+    int b, legal;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    for (b = 1; b < 256; b++) {
+        legal = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '%' || b == '|' ||
+                b == '_' || b == '-';
+        t[0] = 'T'; t[1] = (char)b; t[2] = 'x'; t[3] = 0;
+        m = msg(t, "");
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+        if (legal) CHECK_STR(rmq_producer_last_error(p), "the message body length is zero");
+        else CHECK_HAS(rmq_producer_last_error(p), "contains illegal characters");
+    }
+    m = msg(" \t\r\n", "x");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "The specified topic is blank");
+    memset(t, 'a', 127); t[127] = 0;
+    m = msg(t, "");
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "the message body length is zero");
+    t[126] = ' ';                                       /* illegal, and not too long */
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "contains illegal characters");
+    memset(t, 'a', 128); t[128] = 0; t[5] = '*';        /* illegal and too long: the length is told */
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "longer than topic max length 127");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void test_message_checks_name_the_rule_and_the_value(void)
 {
     simc *c = simc_create(1, 1, 1000);
@@ -1016,6 +1053,7 @@ static void run_producer_tests(void)
     RUN(test_timer_messages_carry_java_5s_timer_properties);
     RUN(test_batch_rules_are_checked_before_anything_is_sent);
     RUN(test_message_checks_name_the_rule_and_the_value);
+    RUN(test_topic_check_takes_exactly_the_topic_charset);
     RUN(test_send_to_a_queue_and_with_a_selector_use_that_queue);
     RUN(test_async_selector_waits_for_the_route_then_selects);
     RUN(test_compressor_hook_is_used_from_the_threshold_only);
