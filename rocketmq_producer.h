@@ -2407,20 +2407,28 @@ RMQDEF rmq_slice rmq_command_ext(const rmq_command *c, const char *key)
     return none;
 }
 
-/* On the fast path field by field: ext fields past next are never read,
- * and clearing all of them cost every send more than its whole header's
- * numbers. The core keeps the smaller code. */
-RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
+/* Every field but the ext array, which only ext[0..next) of is ever read:
+ * zeroing all of it (RMQ_MAX_EXT_FIELDS slots, about 1 KiB) for each frame
+ * cost more than reading the frame's header. */
+RMQ__FN void rmq__command_clear(rmq_command *c)
 {
-#ifdef RMQ_NO_FAST_PATH
-    RMQ_MEMSET(c, 0, sizeof *c);
-#else
+    c->code = c->opaque = c->flag = c->version = c->language = 0;
     c->serialize = RMQ_SERIALIZE_JSON;
     c->remark.ptr = NULL;
     c->remark.len = 0;
     c->next = 0;
     c->body = NULL;
     c->body_len = 0;
+}
+
+/* On the fast path field by field (rmq__command_clear); the core keeps the
+ * smaller code. */
+RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
+{
+#ifdef RMQ_NO_FAST_PATH
+    RMQ_MEMSET(c, 0, sizeof *c);
+#else
+    rmq__command_clear(c);
 #endif
     c->code = code;
     c->opaque = opaque;
@@ -3425,20 +3433,6 @@ RMQ__FN int rmq__header_decode_binary(const uint8_t *h, size_t len, rmq_command 
         at += kl + 4 + vl;
     }
     return 0;
-}
-
-/* Every field but the ext array, which only ext[0..next) of is ever read:
- * zeroing all of it (RMQ_MAX_EXT_FIELDS slots, about 1 KiB) for each frame
- * cost more than reading the frame's header. */
-RMQ__FN void rmq__command_clear(rmq_command *c)
-{
-    c->code = c->opaque = c->flag = c->version = c->language = 0;
-    c->serialize = RMQ_SERIALIZE_JSON;
-    c->remark.ptr = NULL;
-    c->remark.len = 0;
-    c->next = 0;
-    c->body = NULL;
-    c->body_len = 0;
 }
 
 /* Decodes the header of a checked frame (prefix at p); the body is whatever
