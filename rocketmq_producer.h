@@ -369,7 +369,8 @@
  * flight, so the lists never hold more than the most sends in flight at
  * once held: the heap stays at its high-water mark rather than going up
  * and down with every burst. 0 turns it off; it is off with RMQ_NO_MALLOC,
- * where every byte of the pool is counted. */
+ * where every byte of the pool is counted. Heap builds also keep a
+ * connection's read buffer (one chunk) and the JSON tokens between reads. */
 #ifndef RMQ_FREE_LIST_BLOCKS
 #if defined(RMQ_NO_MALLOC) || defined(RMQ_FREESTANDING)
 #define RMQ_FREE_LIST_BLOCKS 0
@@ -5243,11 +5244,12 @@ RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
 
 /* After a read: an idle connection holds no read buffer (a chunk per
  * connection would be most of a small producer's RAM; the next read takes
- * one again), and the tokens go back. */
+ * one again), and the tokens go back. With a free list (a heap build) both
+ * stay for the next read, but for a buffer grown past a chunk. */
 RMQ__FN void rmq__conn_read_done(rmq__remoting *rm, rmq__conn *c)
 {
-    rmq__tokens_release(rm);
-    if (!c->rlen) rmq__conn_rbuf_drop(rm, c);
+    if (!RMQ_FREE_LIST_BLOCKS) rmq__tokens_release(rm);
+    if (!c->rlen && (!RMQ_FREE_LIST_BLOCKS || c->rcap > RMQ_READ_CHUNK_BYTES)) rmq__conn_rbuf_drop(rm, c);
 }
 
 /* Reads what the port has (bounded, so one busy peer cannot starve the
