@@ -362,6 +362,26 @@
 #define RMQ_READ_CHUNK_BYTES 4096u
 #endif
 
+/* Freed send blocks (a send's op, its request, its result) kept for the
+ * next sends, per producer and per client instance, instead of a trip
+ * through the heap each: at most this many blocks of each size, none over
+ * RMQ_FREE_LIST_MAX_BYTES. Blocks come back only from sends that were in
+ * flight, so the lists never hold more than the most sends in flight at
+ * once held: the heap stays at its high-water mark rather than going up
+ * and down with every burst. 0 turns it off; it is off with RMQ_NO_MALLOC,
+ * where every byte of the pool is counted. Heap builds also keep a
+ * connection's read buffer (one chunk) and the JSON tokens between reads. */
+#ifndef RMQ_FREE_LIST_BLOCKS
+#if defined(RMQ_NO_MALLOC) || defined(RMQ_FREESTANDING)
+#define RMQ_FREE_LIST_BLOCKS 0
+#else
+#define RMQ_FREE_LIST_BLOCKS RMQ_MAX_PENDING
+#endif
+#endif
+#ifndef RMQ_FREE_LIST_MAX_BYTES
+#define RMQ_FREE_LIST_MAX_BYTES 4096u
+#endif
+
 /* The version ordinal sent in every header: V4_9_8. Anything in 401..475
  * gets standard route JSON from modern name servers and never GO_AWAY. */
 #ifndef RMQ_PROTOCOL_VERSION
@@ -1851,6 +1871,86 @@ RMQ__FN void rmq__log(const rmq_port *port, char *line, size_t cap, int level, c
     port->log(port->ctx, level, line);
 }
 #define RMQ__LOG(rm, level, ...) rmq__log((rm)->port, (rm)->log_line, sizeof (rm)->log_line, (level), __VA_ARGS__)
+#endif
+
+/* -- freed blocks kept for reuse (RMQ_FREE_LIST_BLOCKS) ------------------ */
+#if RMQ_FREE_LIST_BLOCKS > 0
+/* Blocks are sized in steps of RMQ__STASH_STEP, so the sends of one
+ * workload share a few sizes; each size a list of kept blocks (a free
+ * block's first word links it), up to RMQ_FREE_LIST_BLOCKS long. A block
+ * starts with its size, for its way back. */
+#define RMQ__STASH_BINS 3
+#define RMQ__STASH_STEP 64u
+#define RMQ__STASH_HEAD ((sizeof(size_t) + 7u) & ~(size_t)7u)   /* keeps the block 8-aligned */
+
+typedef struct rmq__stash_bin {
+    void *head;
+    size_t size;
+    uint32_t n;
+} rmq__stash_bin;
+
+typedef struct rmq__stash {
+    rmq__stash_bin bin[RMQ__STASH_BINS];
+} rmq__stash;
+
+RMQ__FN void *rmq__stash_take(rmq__stash *st, void *mem, size_t n)
+{
+    size_t size = (n + RMQ__STASH_STEP - 1u) & ~(size_t)(RMQ__STASH_STEP - 1u);
+    uint8_t *blk;
+    int i;
+    for (i = 0; i < RMQ__STASH_BINS; i++) {
+        rmq__stash_bin *bin = &st->bin[i];
+        if (bin->size == size && bin->head) {
+            blk = (uint8_t *)bin->head;
+            RMQ_MEMCPY(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
+            bin->n--;
+            return blk + RMQ__STASH_HEAD;
+        }
+    }
+    if (!(blk = (uint8_t *)RMQ_MALLOC(mem, RMQ__STASH_HEAD + size))) return NULL;
+    RMQ_MEMCPY(blk, &size, sizeof size);
+    return blk + RMQ__STASH_HEAD;
+}
+
+/* Keeps the block in the list of its size (or in an empty list, which then
+ * takes its size) unless that list is full. */
+RMQ__FN void rmq__stash_give(rmq__stash *st, void *mem, void *p)
+{
+    uint8_t *blk = (uint8_t *)p - RMQ__STASH_HEAD;
+    rmq__stash_bin *bin = NULL;
+    size_t size;
+    int i;
+    RMQ_MEMCPY(&size, blk, sizeof size);
+    for (i = 0; i < RMQ__STASH_BINS && size <= RMQ_FREE_LIST_MAX_BYTES; i++) {
+        if (st->bin[i].size == size) { bin = &st->bin[i]; break; }
+        if (!st->bin[i].n && !bin) bin = &st->bin[i];
+    }
+    if (!bin || bin->n >= RMQ_FREE_LIST_BLOCKS) { RMQ_FREE(mem, blk); return; }
+    bin->size = size;
+    RMQ_MEMCPY(blk + RMQ__STASH_HEAD, &bin->head, sizeof bin->head);
+    bin->head = blk;
+    bin->n++;
+}
+
+/* At destroy: a pool is empty after it. */
+RMQ__FN void rmq__stash_empty(rmq__stash *st, void *mem)
+{
+    int i;
+    for (i = 0; i < RMQ__STASH_BINS; i++) {
+        rmq__stash_bin *bin = &st->bin[i];
+        while (bin->head) {
+            uint8_t *blk = (uint8_t *)bin->head;
+            RMQ_MEMCPY(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
+            RMQ_FREE(mem, blk);
+        }
+        bin->n = 0;
+    }
+}
+#else
+typedef struct rmq__stash { uint8_t unused; } rmq__stash;
+#define rmq__stash_take(st, mem, n) ((void)(st), RMQ_MALLOC(mem, n))
+#define rmq__stash_give(st, mem, p) ((void)(st), RMQ_FREE(mem, p))
+#define rmq__stash_empty(st, mem) ((void)(st), (void)(mem))
 #endif
 
 /* -- wrap-safe time ------------------------------------------------------ */
@@ -4242,6 +4342,7 @@ struct rmq__remoting {
     size_t nheap, heapcap;
     rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
     rmq__json json;         /* tokens only while frames are read (rmq__tokens) */
+    rmq__stash reqs;        /* freed requests, for the next ones */
     rmq_command rx;
     rmq_wait_item *items;
     rmq__conn **item_conn;
@@ -4376,7 +4477,7 @@ RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void
 RMQ__FN void rmq__req_free(rmq__remoting *rm, rmq__req *r)
 {
     rmq__buf_free(&r->head);
-    RMQ_FREE(rm->mem, r);
+    rmq__stash_give(&rm->reqs, rm->mem, r);
 }
 
 /* -- connections --------------------------------------------------------- */
@@ -4771,7 +4872,7 @@ static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cm
 /* A request with room for extra header bytes after it. */
 static rmq__req *rmq__req_alloc(rmq__remoting *rm, size_t extra, rmq_err *err)
 {
-    rmq__req *r = (rmq__req *)RMQ_MALLOC(rm->mem, RMQ__ALIGN8(sizeof *r) + extra);
+    rmq__req *r = (rmq__req *)rmq__stash_take(&rm->reqs, rm->mem, RMQ__ALIGN8(sizeof *r) + extra);
     if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__why(&rm->why, RMQ__TEXT("out of memory for a request")); return NULL; }
     RMQ_MEMSET(r, 0, sizeof *r);
     r->timer.pos = -1;
@@ -4991,7 +5092,7 @@ RMQ__FN rmq_err rmq__raw_send(rmq__remoting *rm, const char *addr, const void *d
     if (err != RMQ_OK) return err;
     c->raw = on_data;
     c->raw_arg = arg;
-    r = (rmq__req *)RMQ_MALLOC(rm->mem, sizeof *r);
+    r = (rmq__req *)rmq__stash_take(&rm->reqs, rm->mem, sizeof *r);
     if (!r) { rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory")); return RMQ_ERR_NO_MEMORY; }
     RMQ_MEMSET(r, 0, sizeof *r);
     r->timer.pos = -1;
@@ -5137,11 +5238,12 @@ RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
 
 /* After a read: an idle connection holds no read buffer (a chunk per
  * connection would be most of a small producer's RAM; the next read takes
- * one again), and the tokens go back. */
+ * one again), and the tokens go back. With a free list (a heap build) both
+ * stay for the next read, but for a buffer grown past a chunk. */
 RMQ__FN void rmq__conn_read_done(rmq__remoting *rm, rmq__conn *c)
 {
-    rmq__tokens_release(rm);
-    if (!c->rlen) rmq__conn_rbuf_drop(rm, c);
+    if (!RMQ_FREE_LIST_BLOCKS) rmq__tokens_release(rm);
+    if (!c->rlen && (!RMQ_FREE_LIST_BLOCKS || c->rcap > RMQ_READ_CHUNK_BYTES)) rmq__conn_rbuf_drop(rm, c);
 }
 
 /* Reads what the port has (bounded, so one busy peer cannot starve the
@@ -5368,6 +5470,7 @@ RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
 {
     if (rm->slots) RMQ_FREE(rm->mem, rm->slots);   /* the block of the table and the wait list */
     rmq__tokens_release(rm);
+    rmq__stash_empty(&rm->reqs, rm->mem);
     if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
     rm->slots = NULL; rm->free_slots = NULL;
     rm->items = NULL; rm->item_conn = NULL; rm->heap = NULL;
@@ -6652,6 +6755,7 @@ struct rmq_producer {
     rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
     rmq__send_fields send;       /* the header of the attempt being written: off the send stack */
+    rmq__stash blocks;           /* freed ops and results, for the next sends */
 #ifndef RMQ_NO_REQUEST
     rmq_slice request_props;     /* encoded, added to the send being accepted (section 15) */
 #endif
@@ -7435,7 +7539,7 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     rmq__buf_free(&op->body);
     if (RMQ__SELECTORS && op->sel_tags) RMQ_FREE(mem, op->sel_tags);
     if (RMQ__SELECTORS && op->sel_keys) RMQ_FREE(mem, op->sel_keys);
-    RMQ_FREE(mem, op);
+    rmq__stash_give(&p->blocks, mem, op);
 }
 
 /* The bytes of one UNIQ_KEY text with its NUL: 32 hex digits from an IPv4
@@ -7456,7 +7560,7 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     void *mem = p->cfg.mem_ctx;
     size_t at_uniq = RMQ__ALIGN8(sizeof(rmq__op));
     size_t at_props = at_uniq + nmsgs * RMQ__UNIQ_SIZE(p->in), at_body = at_props + RMQ__PROPS_ROOM;
-    uint8_t *block = (uint8_t *)RMQ_MALLOC(mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
+    uint8_t *block = (uint8_t *)rmq__stash_take(&p->blocks, mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
     rmq__op *op = (rmq__op *)(void *)block;
     size_t i;
     if (!op) return NULL;
@@ -7589,7 +7693,8 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
 RMQ__FN rmq_send_result *rmq__op_res(rmq__op *op)
 {
     size_t n = op->nmsgs * sizeof *op->res;
-    if (!op->res && (op->res = (rmq_send_result *)RMQ_MALLOC(op->p->cfg.mem_ctx, n)) != NULL) RMQ_MEMSET(op->res, 0, n);
+    if (!op->res && (op->res = (rmq_send_result *)rmq__stash_take(&op->p->blocks, op->p->cfg.mem_ctx, n)) != NULL)
+        RMQ_MEMSET(op->res, 0, n);
     return op->res;
 }
 
@@ -7671,7 +7776,7 @@ RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
         in->in_callback--;
         p->pending--;
         p->pending_bytes -= (uint32_t)op->body.len;
-        if (op->res) RMQ_FREE(p->cfg.mem_ctx, op->res);   /* an async send's own (rmq__op_res) */
+        if (op->res) rmq__stash_give(&p->blocks, p->cfg.mem_ctx, op->res);   /* an async send's own (rmq__op_res) */
         rmq__op_free(p, op);
         n++;
     }
@@ -9338,6 +9443,7 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
 #endif
     if (p->in) { rmq__inst_release(p->in); p->in = NULL; }
     mem = p->cfg.mem_ctx;
+    rmq__stash_empty(&p->blocks, mem);
     if (p->strings) RMQ_FREE(mem, p->strings);
     RMQ_FREE(mem, p);
 }
@@ -9368,6 +9474,7 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
         p->in = NULL;
     }
     mem = p->cfg.mem_ctx;
+    rmq__stash_empty(&p->blocks, mem);
     if (p->strings) RMQ_FREE(mem, p->strings);
     RMQ_FREE(mem, p);
 }
