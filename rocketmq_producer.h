@@ -370,9 +370,19 @@
  * once held: the heap stays at its high-water mark rather than going up
  * and down with every burst. 0 turns it off; it is off with RMQ_NO_MALLOC,
  * where every byte of the pool is counted. Heap builds also keep a
- * connection's read buffer (one chunk) and the JSON tokens between reads. */
+ * connection's read buffer (one chunk) and the JSON tokens between reads.
+ * Off by default under AddressSanitizer, which could not see a use of a
+ * send block after its send ended once the block is reused (valgrind and
+ * every other build run with it). */
+#if defined(__SANITIZE_ADDRESS__)
+#define RMQ__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RMQ__ASAN 1
+#endif
+#endif
 #ifndef RMQ_FREE_LIST_BLOCKS
-#if defined(RMQ_NO_MALLOC) || defined(RMQ_FREESTANDING)
+#if defined(RMQ_NO_MALLOC) || defined(RMQ_FREESTANDING) || defined(RMQ__ASAN)
 #define RMQ_FREE_LIST_BLOCKS 0
 #else
 #define RMQ_FREE_LIST_BLOCKS RMQ_MAX_PENDING
