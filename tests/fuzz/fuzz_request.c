@@ -98,7 +98,7 @@ static void own_request(rmq__remoting *rm)
 {
     rmq_command q;
     rmq__command_init(&q, RMQ_REQ_HEART_BEAT, 0, 0);
-    if (rmq__invoke_req(rm, "10.0.1.1:10911", &q, NULL, 0, 0, rmq_sim_now(sim) + 60000,
+    if (rmq__invoke_req(rm, "10.0.1.1:10911", &q, NULL, NULL, 0, 0, rmq_sim_now(sim) + 60000,
                         own_request_done, NULL, NULL) != RMQ_OK)
         return;
     own_sent++;
