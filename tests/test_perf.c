@@ -420,11 +420,53 @@ static void test_timers_come_due_in_deadline_order_whichever_were_cancelled(void
     RMQ_FREE(rm.mem, rm.heap);
 }
 
+#if RMQ_FREE_LIST_BLOCKS > 0
+/* A freed send block comes back for the next block of its size step, one
+ * of another size does not take it, a full list hands the block back to
+ * the heap, and emptying leaves nothing kept (valgrind sees any leak). */
+static void test_freed_send_blocks_are_reused_by_size_and_bounded(void)
+{
+    rmq__stash st;
+    void *a, *b, *c, **many;
+    size_t i;
+    memset(&st, 0, sizeof st);
+    a = rmq__stash_take(&st, NULL, 100);
+    CHECK(a != NULL);
+    memset(a, 0x5A, 100);
+    rmq__stash_give(&st, NULL, a);
+    b = rmq__stash_take(&st, NULL, 300);          /* another size step */
+    CHECK(b != NULL && b != a);
+    c = rmq__stash_take(&st, NULL, 90);           /* 90 and 100 share the 128-byte step */
+    CHECK(c == a);
+    rmq__stash_give(&st, NULL, b);
+    rmq__stash_give(&st, NULL, c);
+    CHECK_INT(st.bin[0].n + st.bin[1].n + st.bin[2].n, 2);
+    many = (void **)malloc((RMQ_FREE_LIST_BLOCKS + 1) * sizeof *many);
+    CHECK(many != NULL);
+    for (i = 0; i < (size_t)RMQ_FREE_LIST_BLOCKS + 1; i++) CHECK((many[i] = rmq__stash_take(&st, NULL, 1000)) != NULL);
+    for (i = 0; i < (size_t)RMQ_FREE_LIST_BLOCKS + 1; i++) rmq__stash_give(&st, NULL, many[i]);
+    for (i = 0; i < RMQ__STASH_BINS; i++) CHECK(st.bin[i].n <= RMQ_FREE_LIST_BLOCKS);
+    free(many);
+    {                                             /* a block over RMQ_FREE_LIST_MAX_BYTES is not kept */
+        uint32_t kept = st.bin[0].n + st.bin[1].n + st.bin[2].n;
+        void *big = rmq__stash_take(&st, NULL, RMQ_FREE_LIST_MAX_BYTES + 1);
+        CHECK(big != NULL);
+        rmq__stash_give(&st, NULL, big);
+        CHECK_INT(st.bin[0].n + st.bin[1].n + st.bin[2].n, kept);
+    }
+    rmq__stash_empty(&st, NULL);
+    for (i = 0; i < RMQ__STASH_BINS; i++) CHECK(st.bin[i].head == NULL && st.bin[i].n == 0);
+}
+#endif
+
 static void run_perf_tests(void)
 {
     RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
     RUN(test_property_string_counts_its_json_length_while_built);
     RUN(test_json_header_writes_every_language_name_whole);
+#if RMQ_FREE_LIST_BLOCKS > 0
+    RUN(test_freed_send_blocks_are_reused_by_size_and_bounded);
+#endif
     RUN(test_flat_reader_reads_every_header_as_the_tokenizer_does);
     RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
     RUN(test_timers_come_due_in_deadline_order_whichever_were_cancelled);
