@@ -12,6 +12,13 @@
  * still land on one queue, in step order. (If the route changes between two
  * steps, e.g. a broker leaves, an order moves: that is true in Java too.)
  *
+ * Create an orderly topic before its first message, on every broker
+ * (`rmq_send create-topic OrderTopic 4`, or mqadmin updateTopic). A topic
+ * the broker creates on first use changes its route under the producer:
+ * the first sends pick from the default topic's queues on every broker, the
+ * later ones from the queues of the one broker that created it, so an order
+ * started before the change continues on another queue.
+ *
  * Build (this file also compiles the library and the POSIX port):
  *     cc -std=c99 -D_DEFAULT_SOURCE -I. examples/orderly_producer.c -lpthread
  */

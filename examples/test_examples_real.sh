@@ -77,6 +77,7 @@ run async async_producer -n "$namesrv"
 stored TopicTest || exit 1
 oneway_before=$(count_tag TopicTest TagC)
 run oneway oneway_producer -n "$namesrv"
+run orderly_topic rmq_send create-topic OrderTopic 4 -n "$namesrv"
 run orderly orderly_producer -n "$namesrv"
 run loop event_loop_producer -n "$namesrv"
 run cli_sync rmq_send -n "$namesrv" -t "$cli" -m hello -c 3 --tags sync --keys "k1 k2" -p a=1 -p b=x
@@ -138,6 +139,7 @@ expect "ten more TagC messages stored" is "$(( $(count_tag TopicTest TagC) - one
 end
 
 begin orderly_producer_keeps_each_order_on_one_queue_in_step_order
+expect "OrderTopic created ahead" is "$rc_orderly_topic" 0
 expect "exit status 0" is "$rc_orderly" 0
 for order in ORDER-1001 ORDER-1002 ORDER-1003 ORDER-1004; do
     where=$(sed -n "s/^order $order: all 4 steps on \(broker-[a-z]*\) queue \([0-9]*\)$/\1 \2/p" "$work/orderly.out")
