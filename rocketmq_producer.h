@@ -2048,7 +2048,9 @@ RMQ__FN void rmq__buf_put(rmq__buf *b, const void *d, size_t n)
     b->len += n;
 }
 
+#if defined(RMQ_NO_FAST_PATH) || !defined(RMQ_NO_TRACE)
 RMQ__FN void rmq__buf_puts(rmq__buf *b, const char *s) { rmq__buf_put(b, s, RMQ_STRLEN(s)); }
+#endif
 RMQ__FN void rmq__buf_putc(rmq__buf *b, char c) { rmq__buf_put(b, &c, 1); }
 
 static void rmq__be32_put(uint8_t *p, uint32_t v)
@@ -5979,7 +5981,7 @@ RMQ__FN const char *rmq__vip_addr(rmq__inst *in, int on, const char *addr)
     return in->vip_addr;
 }
 #else
-#define rmq__vip_addr(in, on, addr) (addr)
+#define rmq__vip_addr(in, on, addr) ((void)(in), (addr))
 #endif
 
 static uintptr_t rmq__thread(rmq__inst *in)
@@ -6846,12 +6848,14 @@ static int rmq__is_blank(const char *s)
     return 1;
 }
 
+#if defined(RMQ_NO_FAST_PATH) || !defined(RMQ_NO_NAMESPACE)
 /* ^[%|a-zA-Z0-9_-]+$, the charset of topics and groups. */
 static int rmq__name_char_ok(unsigned char c)
 {
     static const uint32_t ok[4] = { 0, 0x03FF2020u, 0x87FFFFFEu, 0x17FFFFFEu };   /* by bit, 32 a word */
     return c < 128 && (ok[c >> 5] >> (c & 31)) & 1u;
 }
+#endif
 
 /* The length of the name characters s starts with: the whole string when
  * it is a legal name. */
