@@ -4324,10 +4324,12 @@ struct rmq__conn {
     uint32_t inflight;
     uint32_t epoch;         /* bumped when it fails: a reader of it stops */
     uint32_t held, held_bytes;  /* requests queued, unwritten, for the linger */
+#ifndef RMQ_NO_ADDR_SERVER
     /* A raw connection (the address server's HTTP) hands its bytes to this
      * function instead of the frame decoder; len 0 with data NULL: closed. */
     void (*raw)(void *arg, const uint8_t *data, size_t len);
     void *raw_arg;
+#endif
     rmq_reason why;
 };
 
@@ -4594,12 +4596,14 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     why_copy = rm->failing ? &c->why : &rm->fail_why;
     if (why_copy != &c->why) *why_copy = c->why;
     rm->failing++;
+#ifndef RMQ_NO_ADDR_SERVER
     if (c->raw) {
         void (*raw)(void *, const uint8_t *, size_t) = c->raw;
         c->raw = NULL;
         c->state = RMQ__CONN_FREE;            /* raw connections are not reused */
         raw(c->raw_arg, NULL, 0);
     }
+#endif
     for (r = queued; r; r = next) {
         next = r->next_out;
         r->conn = NULL;
@@ -5280,11 +5284,13 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
             return 1;
         }
         work = 1;
+#ifndef RMQ_NO_ADDR_SERVER
         if (c->raw) {                         /* not frames: hand the bytes over */
             c->raw(c->raw_arg, c->rbuf + c->rlen, (size_t)n);
             if ((size_t)n < room) break;
             continue;
         }
+#endif
         c->rlen += (size_t)n;
         if (rmq__conn_parse(rm, c)) return 1;
         /* A short read drained the socket: asking again would only hear
