@@ -2397,42 +2397,45 @@ static unsigned rmq__hexval(unsigned char c)
 
 RMQ__FN size_t rmq__utf8_put(char *out, uint32_t cp)
 {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
-    if (cp < 0x800) { out[0] = (char)(0xC0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 63)); return 2; }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12)); out[1] = (char)(0x80 | ((cp >> 6) & 63));
-        out[2] = (char)(0x80 | (cp & 63)); return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18)); out[1] = (char)(0x80 | ((cp >> 12) & 63));
-    out[2] = (char)(0x80 | ((cp >> 6) & 63)); out[3] = (char)(0x80 | (cp & 63)); return 4;
+    static const unsigned char lead[5] = { 0, 0, 0xC0, 0xE0, 0xF0 };
+    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, k;
+    for (k = n; --k > 0; cp >>= 6) out[k] = (char)(0x80 | (cp & 63));   /* continuation bytes, last first */
+    out[0] = (char)(lead[n] | cp);
+    return n;
 }
 
 /* Unescapes a tokenized string into out (which may be the string itself:
  * the result is never longer). Surrogate pairs become one UTF-8 sequence.
  * Returns the length written. */
+/* The code unit of a \u escape's four hex digits (checked by the scan). */
+static uint32_t rmq__hex4(const char *s)
+{
+    uint32_t v = 0;
+    int k;
+    for (k = 0; k < 4; k++) v = v << 4 | rmq__hexval((unsigned char)s[k]);
+    return v;
+}
+
 RMQ__FN size_t rmq__json_unescape(const char *in, size_t n, char *out)
 {
+    /* each one-letter escape followed by the byte it stands for */
+    static const char pairs[] = "b\bf\fn\nr\rt\t";
     size_t i = 0, o = 0;
     while (i < n) {
         char c = in[i++];
         uint32_t cp;
+        int k;
         if (c != '\\') { out[o++] = c; continue; }
         c = in[i++];
-        switch (c) {
-        case 'b': out[o++] = '\b'; continue;
-        case 'f': out[o++] = '\f'; continue;
-        case 'n': out[o++] = '\n'; continue;
-        case 'r': out[o++] = '\r'; continue;
-        case 't': out[o++] = '\t'; continue;
-        case 'u': break;
-        default: out[o++] = c; continue;
+        if (c != 'u') {
+            for (k = 0; k < 10 && pairs[k] != c; k += 2) {}
+            out[o++] = k < 10 ? pairs[k + 1] : c;
+            continue;
         }
-        cp = (rmq__hexval((unsigned char)in[i]) << 12) | (rmq__hexval((unsigned char)in[i + 1]) << 8) |
-             (rmq__hexval((unsigned char)in[i + 2]) << 4) | rmq__hexval((unsigned char)in[i + 3]);
+        cp = rmq__hex4(in + i);
         i += 4;
         if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= n && in[i] == '\\' && in[i + 1] == 'u') {
-            uint32_t lo = (rmq__hexval((unsigned char)in[i + 2]) << 12) | (rmq__hexval((unsigned char)in[i + 3]) << 8) |
-                          (rmq__hexval((unsigned char)in[i + 4]) << 4) | rmq__hexval((unsigned char)in[i + 5]);
+            uint32_t lo = rmq__hex4(in + i + 2);
             if (lo >= 0xDC00 && lo < 0xE000) { cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); i += 6; }
         }
         o += rmq__utf8_put(out + o, cp);

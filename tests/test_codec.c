@@ -460,6 +460,17 @@ static void test_unescape_decodes_surrogate_pairs_to_utf8(void)
     CHECK_SLICE(v, "x\xf0\x9f\x98\x80\xc3\xa9\n");
 }
 
+/* Every one-letter escape JSON has, and a code point of three UTF-8 bytes
+ * (a lone surrogate's half is one too). */
+static void test_unescape_decodes_every_short_escape_and_three_byte_code_points(void)
+{
+    char s[] = "\"\\b\\f\\n\\r\\t\\/\\\\\\\"\\u4e2d\\u0041\\u07ff\\ud83d.\"";
+    rmq_slice v;
+    CHECK(rmq__json_parse(&test_json, s, strlen(s)) == 1);
+    v = rmq__json_slice(&test_json, s, 0);
+    CHECK_SLICE(v, "\b\f\n\r\t/\\\"\xe4\xb8\xad" "A\xdf\xbf\xed\xa0\xbd.");
+}
+
 static void test_route_over_a_bound_is_refused_naming_the_bound(void)
 {
     char body[4096];
@@ -1175,6 +1186,7 @@ static void run_codec_tests(void)
     RUN(test_tokenizer_refuses_what_is_not_json);
     RUN(test_tokenizer_caps_depth_and_token_count);
     RUN(test_unescape_decodes_surrogate_pairs_to_utf8);
+    RUN(test_unescape_decodes_every_short_escape_and_three_byte_code_points);
     RUN(test_route_over_a_bound_is_refused_naming_the_bound);
     RUN(test_publish_queues_sort_brokers_and_skip_read_only_and_masterless_groups);
     RUN(test_default_topic_route_is_clamped_to_default_queue_nums);
