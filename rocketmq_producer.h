@@ -3956,35 +3956,31 @@ RMQ__FN int rmq__ipv4_parse(const char *s, size_t n, uint8_t *out)
 }
 
 /* Parses IPv6 text (with or without brackets, "::" allowed, no zone) into
- * 16 bytes. */
+ * 16 bytes: the groups in order, then those after the "::" moved to the
+ * end with zeros between. */
 RMQ__FN int rmq__ipv6_parse(const char *s, size_t n, uint8_t *out)
 {
-    uint16_t g[8];
-    int ng = 0, gap = -1, k;
-    size_t i = 0;
+    uint8_t g[16];
+    int ng = 0, gap = -1;
+    size_t i = 0, tail;
     if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
-    for (k = 0; k < 8; k++) g[k] = 0;
     if (n >= 2 && s[0] == ':' && s[1] == ':') { gap = 0; i = 2; }
     while (i < n && ng < 8) {
-        unsigned v = 0, digits = 0;
-        while (i < n && rmq__hexval((unsigned char)s[i]) < 16 && digits < 4) { v = v * 16 + rmq__hexval((unsigned char)s[i++]); digits++; }
-        if (!digits) return -1;
-        if (i < n && s[i] == '.') return -1;            /* embedded IPv4: not used by brokers */
-        g[ng++] = (uint16_t)v;
+        unsigned v = 0, digits = 0, h;
+        while (i < n && digits < 4 && (h = rmq__hexval((unsigned char)s[i])) < 16) { v = v << 4 | h; i++; digits++; }
+        if (!digits || (i < n && s[i] == '.')) return -1;   /* embedded IPv4: not used by brokers */
+        g[2 * ng] = (uint8_t)(v >> 8);
+        g[2 * ng++ + 1] = (uint8_t)v;
         if (i == n) break;
-        if (s[i] != ':') return -1;
-        i++;
+        if (s[i++] != ':') return -1;
         if (i < n && s[i] == ':') { if (gap >= 0) return -1; gap = ng; i++; }
     }
-    if (i != n) return -1;
-    if (gap < 0 && ng != 8) return -1;
-    for (k = 0; k < 16; k++) out[k] = 0;
+    if (i != n || (gap < 0 && ng != 8)) return -1;
     if (gap < 0) gap = ng;
-    for (k = 0; k < gap; k++) { out[2 * k] = (uint8_t)(g[k] >> 8); out[2 * k + 1] = (uint8_t)g[k]; }
-    for (k = gap; k < ng; k++) {
-        int pos = 8 - (ng - k);
-        out[2 * pos] = (uint8_t)(g[k] >> 8); out[2 * pos + 1] = (uint8_t)g[k];
-    }
+    tail = 2 * (size_t)(ng - gap);
+    RMQ_MEMSET(out, 0, 16);
+    RMQ_MEMCPY(out, g, 2 * (size_t)gap);
+    RMQ_MEMCPY(out + 16 - tail, g + 2 * gap, tail);
     return 0;
 }
 

@@ -683,6 +683,39 @@ static void test_uniq_key_of_an_ipv6_host_is_56_hex_digits(void)
     CHECK(strncmp(id, "FE800000000000000000000000000001", 32) == 0);
 }
 
+/* The host bytes of a message id from every form of address text a port
+ * may give: IPv4, IPv6 with "::" anywhere or none, in brackets or not;
+ * anything else is no address (-1). */
+static void test_ip_bytes_reads_ipv4_and_every_ipv6_form(void)
+{
+    static const struct { const char *text; int n; const char *hex; } cases[] = {
+        { "10.0.0.5", 4, "0A000005" },
+        { "255.255.255.255", 4, "FFFFFFFF" },
+        { "::", 16, "00000000000000000000000000000000" },
+        { "::1", 16, "00000000000000000000000000000001" },
+        { "[fe80::1]", 16, "FE800000000000000000000000000001" },
+        { "1::", 16, "00010000000000000000000000000000" },
+        { "2001:db8::ff00:42:8329", 16, "20010DB8000000000000FF0000428329" },
+        { "1:2:3:4:5:6:7:8", 16, "00010002000300040005000600070008" },
+        { "ABCD:ef01:2345:6789:abcd:EF01:2345:6789", 16, "ABCDEF0123456789ABCDEF0123456789" },
+        { "256.0.0.1", -1, "" }, { "1.2.3", -1, "" }, { "1.2.3.4.5", -1, "" },
+        { "1:2:3:4:5:6:7", -1, "" }, { "1:2:3:4:5:6:7:8:9", -1, "" }, { "1::2::3", -1, "" },
+        { "12345::1", -1, "" }, { "::ffff:1.2.3.4", -1, "" }, { "1:", -1, "" }, { ":1", -1, "" },
+        { "g::1", -1, "" }, { "", -1, "" }, { "[::1", -1, "" },
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t b[16];
+        char hex[33];
+        int n = rmq__ip_bytes(cases[i].text, b);
+        CHECK_INT(n, cases[i].n);
+        if (n > 0) {
+            rmq__hex(hex, b, (size_t)n);
+            CHECK_STR(hex, cases[i].hex);
+        }
+    }
+}
+
 /* Month after month from 1970 to 2400: each month starts where the last
  * ended, any instant of it gives the same bounds, leap Februaries are the
  * calendar's (104 of them) and the walk ends on 2400-01-01. */
@@ -1198,6 +1231,7 @@ static void run_codec_tests(void)
     RUN(test_properties_of_a_message_are_tags_keys_wait_uniq_and_user_ones);
     RUN(test_uniq_key_has_java_layout_with_utc_month_base);
     RUN(test_uniq_key_of_an_ipv6_host_is_56_hex_digits);
+    RUN(test_ip_bytes_reads_ipv4_and_every_ipv6_form);
     RUN(test_month_bounds_across_a_leap_february_and_new_year);
     RUN(test_month_bounds_walk_every_month_from_1970_to_2400);
     RUN(test_offset_msg_id_decodes_store_host_and_commit_log_offset);
