@@ -2244,6 +2244,14 @@ RMQ__FN int rmq__json_add(rmq__json *j, int type, int start, int end, int parent
     return j->n++;
 }
 
+/* A hex digit's value; 16 for any other byte. */
+static unsigned rmq__hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 32;
+    return (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 16u;
+}
+
 /* Scans a string starting after its opening quote; returns the index of the
  * closing quote or a negative error. Validates escapes. */
 RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escaped)
@@ -2258,12 +2266,8 @@ RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escape
             c = (unsigned char)s[i];
             if (c == 'u') {
                 int k;
-                for (k = 0; k < 4; k++) {
-                    unsigned char h;
-                    if (++i >= len) return RMQ__JSON_EINVAL;    /* bound first, then read */
-                    h = (unsigned char)s[i];
-                    if (!((h >= '0' && h <= '9') || ((h | 32) >= 'a' && (h | 32) <= 'f'))) return RMQ__JSON_EINVAL;
-                }
+                for (k = 0; k < 4; k++)      /* bound first, then read */
+                    if (++i >= len || rmq__hexval((unsigned char)s[i]) > 15) return RMQ__JSON_EINVAL;
             } else if (!(c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' ||
                          c == 'n' || c == 'r' || c == 't')) {
                 return RMQ__JSON_EINVAL;
@@ -2386,13 +2390,6 @@ RMQ__FN int rmq__json_get(const rmq__json *j, const char *s, int obj, const char
         if (k->end - k->start == klen && RMQ_MEMCMP(s + k->start, key, (size_t)klen) == 0) return i + 1;
     }
     return -1;
-}
-
-static unsigned rmq__hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 32;
-    return (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 16u;
 }
 
 RMQ__FN size_t rmq__utf8_put(char *out, uint32_t cp)
