@@ -1520,8 +1520,9 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr)
 /* v / d and v % d for d in 1..65535, by long division over 16-bit limbs:
  * each step divides a number below d * 2^16 <= 2^32 by d in 32 bits (a
  * multiply when d is a constant), so no 64-bit division helper of libgcc
- * is pulled in on Cortex-M0+ or rv32. For long numbers and calendar sums. */
-RMQ__FN uint64_t rmq__div16(uint64_t v, uint32_t d, uint32_t *rem)
+ * is pulled in on Cortex-M0+ or rv32. For long numbers and calendar sums;
+ * called, not inlined: each of its three call sites would carry the loop. */
+static RMQ__NOINLINE uint64_t rmq__div16(uint64_t v, uint32_t d, uint32_t *rem)
 {
     uint64_t q = 0;
     uint32_t r = 0;
