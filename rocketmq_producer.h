@@ -1306,6 +1306,15 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr);
 #define RMQ__UNUSED
 #define RMQ__NOINLINE
 #endif
+/* A function GCC inlines at -Os at each of its call sites though a call
+ * is smaller: called where the send path's shortcuts are cut (the core's
+ * builds, measured by make size), inlined where they are not (the call
+ * would cost instructions there). */
+#ifdef RMQ_NO_FAST_PATH
+#define RMQ__FN_CALLED static RMQ__NOINLINE
+#else
+#define RMQ__FN_CALLED RMQ__FN
+#endif
 
 /* ======================================================================== */
 /* 8. Platform shims                                                         */
@@ -2540,7 +2549,7 @@ RMQ__FN void rmq__command_clear(rmq_command *c)
 
 /* On the fast path field by field (rmq__command_clear); the core keeps the
  * smaller code. */
-RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
+RMQ__FN_CALLED void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
 {
 #ifdef RMQ_NO_FAST_PATH
     RMQ_MEMSET(c, 0, sizeof *c);
@@ -3554,7 +3563,7 @@ RMQ__FN int rmq__header_decode_binary(const uint8_t *h, size_t len, rmq_command 
 
 /* Decodes the header of a checked frame (prefix at p); the body is whatever
  * follows, body_avail bytes of it present. */
-RMQ__FN int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body_avail,
+RMQ__FN_CALLED int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body_avail,
                               rmq__json *j, rmq_command *c)
 {
     int rc;
@@ -3983,7 +3992,7 @@ RMQ__FN int rmq__ipv6_parse(const char *s, size_t n, uint8_t *out)
 }
 
 /* Address text → 4 or 16 bytes; returns the byte count or -1. */
-RMQ__FN int rmq__ip_bytes(const char *text, uint8_t *out)
+RMQ__FN_CALLED int rmq__ip_bytes(const char *text, uint8_t *out)
 {
     size_t n = RMQ_STRLEN(text);
     if (rmq__ipv4_parse(text, n, out) == 0) return 4;
@@ -4090,7 +4099,7 @@ typedef struct rmq__uniq {
     int64_t month_start, month_next;
 } rmq__uniq;
 
-RMQ__FN void rmq__uniq_init(rmq__uniq *u, const char *ip_text, uint32_t pid, uint32_t random)
+RMQ__FN_CALLED void rmq__uniq_init(rmq__uniq *u, const char *ip_text, uint32_t pid, uint32_t random)
 {
     uint8_t fix[22];
     int n = rmq__ip_bytes(ip_text ? ip_text : "", fix);
@@ -4847,7 +4856,7 @@ RMQ__FN void rmq__linger_release(rmq__remoting *rm)
         if (rm->conns[k].held) rmq__conn_flush(rm, &rm->conns[k]);
 }
 
-RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
+RMQ__FN_CALLED void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
 {
     r->conn = c;
     r->next_out = NULL;
