@@ -5182,7 +5182,7 @@ RMQ__FN void rmq__tokens_release(rmq__remoting *rm)
 /* Consumes complete frames from the read buffer (the tokens for their
  * headers and bodies were taken with it: rmq__conn_rbuf); returns -1 if
  * the connection was failed. */
-RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
+RMQ__FN_CALLED int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
 {
     size_t at = 0;
     int rc = 0;
@@ -5272,7 +5272,7 @@ RMQ__FN void rmq__conn_read_done(rmq__remoting *rm, rmq__conn *c)
 
 /* Reads what the port has (bounded, so one busy peer cannot starve the
  * others) and dispatches complete frames. */
-RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
+RMQ__FN_CALLED int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
 {
     int rounds, work = 0;
     for (rounds = 0; rounds < 16 && c->state == RMQ__CONN_OPEN && !c->failing; rounds++) {
@@ -5610,8 +5610,9 @@ RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route
 }
 
 /* Parses a TopicRouteData body, standard JSON or fastjson's dialect. The
- * body is unescaped in place. Every bound exceeded is named in why. */
-RMQ__FN int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq__route_data *rd, rmq_reason *why)
+ * body is unescaped in place. Every bound exceeded is named in why. Called,
+ * not inlined into the route's answer: smaller at -Os. */
+static RMQ__NOINLINE int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq__route_data *rd, rmq_reason *why)
 {
     int n = rmq__json_parse(j, s, len), t, k;
     rd->nbrokers = rd->nqueue_datas = 0;
@@ -6151,8 +6152,9 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch
 
 /* Reads a route answer and installs it as rt's publish info. Answers are
  * read in their frame's dispatch, so the tokens are there (rmq__conn_parse
- * took them); the scratch is held only for this. */
-RMQ__FN int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
+ * took them); the scratch is held only for this. Called, not inlined:
+ * smaller at -Os. */
+static RMQ__NOINLINE int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
 {
     rmq__route_scratch *sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
     int rc;
