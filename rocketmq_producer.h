@@ -4194,32 +4194,37 @@ RMQDEF const char *rmq_strerror(rmq_err err)
     (void)err;
     return "error (texts cut by RMQ_NO_ERROR_TEXT)";
 #else
-    static const char *const text[RMQ_ERR__COUNT] = {
-        "ok",
-        "invalid argument",
-        "invalid configuration",
-        "the producer service state does not allow this call",
-        "the producer group has been created before in this client instance",
-        "out of memory",
-        "a configured limit was reached",
-        "too many sends pending",
-        "the message is not valid",
-        "no name server address",
-        "no route info for the topic",
-        "the broker's address is not known",
-        "could not connect",
-        "timed out",
-        "the connection was lost",
-        "the peer sent a malformed frame",
-        "the answer is larger than the frame limit",
-        "the broker answered with an error",
-        "the producer was shut down",
-        "not allowed inside a callback",
-        "the queue selector chose no valid queue",
-        "not supported by this build or port",
-        "input/output error"
-    };
-    return (unsigned)err < RMQ_ERR__COUNT ? text[err] : "unknown error";
+    /* one string, the texts in rmq_err order, each ended by its NUL: no
+     * table of pointers (4 bytes a text on a 32-bit target) */
+    static const char text[] =
+        "ok\0"
+        "invalid argument\0"
+        "invalid configuration\0"
+        "the producer service state does not allow this call\0"
+        "the producer group has been created before in this client instance\0"
+        "out of memory\0"
+        "a configured limit was reached\0"
+        "too many sends pending\0"
+        "the message is not valid\0"
+        "no name server address\0"
+        "no route info for the topic\0"
+        "the broker's address is not known\0"
+        "could not connect\0"
+        "timed out\0"
+        "the connection was lost\0"
+        "the peer sent a malformed frame\0"
+        "the answer is larger than the frame limit\0"
+        "the broker answered with an error\0"
+        "the producer was shut down\0"
+        "not allowed inside a callback\0"
+        "the queue selector chose no valid queue\0"
+        "not supported by this build or port\0"
+        "input/output error\0";
+    const char *s = text;
+    unsigned i;
+    if ((unsigned)err >= RMQ_ERR__COUNT) return "unknown error";
+    for (i = 0; i < (unsigned)err; i++) s += RMQ_STRLEN(s) + 1;
+    return s;
 #endif
 }
 
@@ -4229,35 +4234,43 @@ RMQDEF const char *rmq_response_code_name(int code)
     (void)code;
     return "";
 #else
-    switch (code) {
-    case 0: return "SUCCESS";
-    case 1: return "SYSTEM_ERROR";
-    case 2: return "SYSTEM_BUSY";
-    case 3: return "REQUEST_CODE_NOT_SUPPORTED";
-    case 4: return "TRANSACTION_FAILED";
-    case 10: return "FLUSH_DISK_TIMEOUT";
-    case 11: return "SLAVE_NOT_AVAILABLE";
-    case 12: return "FLUSH_SLAVE_TIMEOUT";
-    case 13: return "MESSAGE_ILLEGAL";
-    case 14: return "SERVICE_NOT_AVAILABLE";
-    case 15: return "VERSION_NOT_SUPPORTED";
-    case 16: return "NO_PERMISSION";
-    case 17: return "TOPIC_NOT_EXIST";
-    case 18: return "TOPIC_EXIST_ALREADY";
-    case 19: return "PULL_NOT_FOUND";
-    case 20: return "PULL_RETRY_IMMEDIATELY";
-    case 21: return "PULL_OFFSET_MOVED";
-    case 22: return "QUERY_NOT_FOUND";
-    case 29: return "INVALID_PARAMETER";
-    case 204: return "NO_BUYER_ID";
-    case 205: return "NOT_IN_CURRENT_UNIT";
-    case 206: return "CONSUMER_NOT_ONLINE";
-    case 207: return "CONSUME_MSG_TIMEOUT";
-    case 208: return "NO_MESSAGE";
-    case 215: return "FLOW_CONTROL";
-    case 1500: return "GO_AWAY";
-    default: return "UNKNOWN";
-    }
+    /* the codes, and their names in the same order in one string, each
+     * ended by its NUL, UNKNOWN last: a walk instead of a switch */
+    static const uint16_t codes[] = {
+        0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 29, 204, 205, 206, 207, 208, 215, 1500
+    };
+    static const char names[] =
+        "SUCCESS\0"
+        "SYSTEM_ERROR\0"
+        "SYSTEM_BUSY\0"
+        "REQUEST_CODE_NOT_SUPPORTED\0"
+        "TRANSACTION_FAILED\0"
+        "FLUSH_DISK_TIMEOUT\0"
+        "SLAVE_NOT_AVAILABLE\0"
+        "FLUSH_SLAVE_TIMEOUT\0"
+        "MESSAGE_ILLEGAL\0"
+        "SERVICE_NOT_AVAILABLE\0"
+        "VERSION_NOT_SUPPORTED\0"
+        "NO_PERMISSION\0"
+        "TOPIC_NOT_EXIST\0"
+        "TOPIC_EXIST_ALREADY\0"
+        "PULL_NOT_FOUND\0"
+        "PULL_RETRY_IMMEDIATELY\0"
+        "PULL_OFFSET_MOVED\0"
+        "QUERY_NOT_FOUND\0"
+        "INVALID_PARAMETER\0"
+        "NO_BUYER_ID\0"
+        "NOT_IN_CURRENT_UNIT\0"
+        "CONSUMER_NOT_ONLINE\0"
+        "CONSUME_MSG_TIMEOUT\0"
+        "NO_MESSAGE\0"
+        "FLOW_CONTROL\0"
+        "GO_AWAY\0"
+        "UNKNOWN";
+    const char *s = names;
+    size_t i;
+    for (i = 0; i < sizeof codes / sizeof *codes && codes[i] != code; i++) s += RMQ_STRLEN(s) + 1;
+    return s;
 #endif
 }
 

@@ -683,6 +683,33 @@ static void test_uniq_key_of_an_ipv6_host_is_56_hex_digits(void)
     CHECK(strncmp(id, "FE800000000000000000000000000001", 32) == 0);
 }
 
+/* Every response code the header names, by its name in RocketMQ's
+ * ResponseCode; any other code is UNKNOWN. And every rmq_err has its own
+ * text, none empty. */
+static void test_response_code_names_and_error_texts(void)
+{
+    static const struct { int code; const char *name; } names[] = {
+        { 0, "SUCCESS" }, { 1, "SYSTEM_ERROR" }, { 2, "SYSTEM_BUSY" }, { 3, "REQUEST_CODE_NOT_SUPPORTED" },
+        { 4, "TRANSACTION_FAILED" }, { 10, "FLUSH_DISK_TIMEOUT" }, { 11, "SLAVE_NOT_AVAILABLE" },
+        { 12, "FLUSH_SLAVE_TIMEOUT" }, { 13, "MESSAGE_ILLEGAL" }, { 14, "SERVICE_NOT_AVAILABLE" },
+        { 15, "VERSION_NOT_SUPPORTED" }, { 16, "NO_PERMISSION" }, { 17, "TOPIC_NOT_EXIST" },
+        { 18, "TOPIC_EXIST_ALREADY" }, { 19, "PULL_NOT_FOUND" }, { 20, "PULL_RETRY_IMMEDIATELY" },
+        { 21, "PULL_OFFSET_MOVED" }, { 22, "QUERY_NOT_FOUND" }, { 29, "INVALID_PARAMETER" },
+        { 204, "NO_BUYER_ID" }, { 205, "NOT_IN_CURRENT_UNIT" }, { 206, "CONSUMER_NOT_ONLINE" },
+        { 207, "CONSUME_MSG_TIMEOUT" }, { 208, "NO_MESSAGE" }, { 215, "FLOW_CONTROL" }, { 1500, "GO_AWAY" },
+        { -1, "UNKNOWN" }, { 5, "UNKNOWN" }, { 209, "UNKNOWN" }, { 1501, "UNKNOWN" }, { 65536, "UNKNOWN" },
+    };
+    size_t i, k;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) CHECK_STR(rmq_response_code_name(names[i].code), names[i].name);
+    for (i = 0; i < RMQ_ERR__COUNT; i++) {
+        CHECK(rmq_strerror((rmq_err)i)[0] != 0);
+        for (k = 0; k < i; k++) CHECK(strcmp(rmq_strerror((rmq_err)i), rmq_strerror((rmq_err)k)) != 0);
+    }
+    CHECK_STR(rmq_strerror(RMQ_OK), "ok");
+    CHECK_STR(rmq_strerror(RMQ_ERR_TIMEOUT), "timed out");
+    CHECK_STR(rmq_strerror((rmq_err)RMQ_ERR__COUNT), "unknown error");
+}
+
 /* The host bytes of a message id from every form of address text a port
  * may give: IPv4, IPv6 with "::" anywhere or none, in brackets or not;
  * anything else is no address (-1). */
@@ -1232,6 +1259,7 @@ static void run_codec_tests(void)
     RUN(test_uniq_key_has_java_layout_with_utc_month_base);
     RUN(test_uniq_key_of_an_ipv6_host_is_56_hex_digits);
     RUN(test_ip_bytes_reads_ipv4_and_every_ipv6_form);
+    RUN(test_response_code_names_and_error_texts);
     RUN(test_month_bounds_across_a_leap_february_and_new_year);
     RUN(test_month_bounds_walk_every_month_from_1970_to_2400);
     RUN(test_offset_msg_id_decodes_store_host_and_commit_log_offset);
