@@ -3650,7 +3650,7 @@ RMQ__FN RMQ__UNUSED rmq_slice rmq__prop_get(rmq_slice props, const char *name)
 /* -- MessageBatch body --------------------------------------------------- */
 /* One record per message: totalSize, magic 0, bodyCRC 0 (the broker
  * computes it), flag, bodyLen, body, propLen (short), properties. */
-RMQ__FN void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size_t blen,
+RMQ__FN_CALLED void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size_t blen,
                                const uint8_t *props, size_t plen)
 {
     rmq__buf_u32(b, (uint32_t)(22 + blen + plen));
@@ -4469,7 +4469,8 @@ RMQ__FN rmq_err rmq__timer_arm(rmq__remoting *rm, rmq__timer *t, uint32_t at)
 }
 
 /* -- setup --------------------------------------------------------------- */
-RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void *mem)
+/* Called, not inlined into the instance's creation: smaller at -Os. */
+static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void *mem)
 {
     uint32_t i;
     RMQ_MEMSET(rm, 0, sizeof *rm);
@@ -5322,7 +5323,7 @@ RMQ__FN_CALLED int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
 }
 
 /* -- timers -------------------------------------------------------------- */
-RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
+RMQ__FN_CALLED void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
 {
     rmq_reason *why = &rm->timer_why;
     rmq__conn *c = r->conn;
@@ -5752,8 +5753,9 @@ RMQ__FN int rmq__route_order_queues(const char *conf, rmq__broker *table, rmq__p
 
 /* The publish queue list of a route. default_queue_nums > 0 builds the
  * list of a topic unknown to the name server from the default topic's
- * route: each queue count becomes min(default_queue_nums, readQueueNums). */
-RMQ__FN int rmq__route_publish_queues(const rmq__route_data *rd, rmq__broker *table, int default_queue_nums,
+ * route: each queue count becomes min(default_queue_nums, readQueueNums).
+ * Called, not inlined: smaller at -Os. */
+static RMQ__NOINLINE int rmq__route_publish_queues(const rmq__route_data *rd, rmq__broker *table, int default_queue_nums,
                                       rmq__pubq *out, size_t *n, int *order_topic, rmq_reason *why)
 {
     uint8_t order[RMQ_MAX_BROKERS];
@@ -7336,7 +7338,8 @@ RMQ__FN rmq_err rmq__register_producer(rmq_producer *p)
     return RMQ_OK;
 }
 
-RMQ__FN void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot >= 0) rt->users |= 1u << p->slot; }
+/* A producer's mark on a route it uses (called: smaller than inlined at its two sites). */
+static RMQ__NOINLINE void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot >= 0) rt->users |= 1u << p->slot; }
 
 /* Why rmq__route_get had no entry for topic: a full table (entries are
  * taken in order and kept while the instance lives, so the last one taken
