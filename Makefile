@@ -8,6 +8,7 @@
 #   make test-tsan       the threaded tests under ThreadSanitizer
 #   make cxx             the header and ports compiled as C++11 (g++, clang++)
 #   make size            code size per target and configuration (a table)
+#   make size-quick      the core configurations' text on Cortex-M4 -Os, in seconds
 #   make check-symbols   every exported symbol starts with rmq_
 #   make test-mcu        the core tests on an emulated Cortex-M3 and M4
 #   make test-be         the unit tests on a big-endian 32-bit target

@@ -1306,6 +1306,15 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr);
 #define RMQ__UNUSED
 #define RMQ__NOINLINE
 #endif
+/* A function GCC inlines at -Os at each of its call sites though a call
+ * is smaller: called where the send path's shortcuts are cut (the core's
+ * builds, measured by make size), inlined where they are not (the call
+ * would cost instructions there). */
+#ifdef RMQ_NO_FAST_PATH
+#define RMQ__FN_CALLED static RMQ__NOINLINE
+#else
+#define RMQ__FN_CALLED RMQ__FN
+#endif
 
 /* ======================================================================== */
 /* 8. Platform shims                                                         */
@@ -1520,8 +1529,9 @@ RMQDEF void rmq_pool_free(rmq_pool *pool, void *ptr)
 /* v / d and v % d for d in 1..65535, by long division over 16-bit limbs:
  * each step divides a number below d * 2^16 <= 2^32 by d in 32 bits (a
  * multiply when d is a constant), so no 64-bit division helper of libgcc
- * is pulled in on Cortex-M0+ or rv32. For long numbers and calendar sums. */
-RMQ__FN uint64_t rmq__div16(uint64_t v, uint32_t d, uint32_t *rem)
+ * is pulled in on Cortex-M0+ or rv32. For long numbers and calendar sums;
+ * called, not inlined: each of its three call sites would carry the loop. */
+static RMQ__NOINLINE uint64_t rmq__div16(uint64_t v, uint32_t d, uint32_t *rem)
 {
     uint64_t q = 0;
     uint32_t r = 0;
@@ -2048,7 +2058,9 @@ RMQ__FN void rmq__buf_put(rmq__buf *b, const void *d, size_t n)
     b->len += n;
 }
 
+#if defined(RMQ_NO_FAST_PATH) || !defined(RMQ_NO_TRACE)
 RMQ__FN void rmq__buf_puts(rmq__buf *b, const char *s) { rmq__buf_put(b, s, RMQ_STRLEN(s)); }
+#endif
 RMQ__FN void rmq__buf_putc(rmq__buf *b, char c) { rmq__buf_put(b, &c, 1); }
 
 static void rmq__be32_put(uint8_t *p, uint32_t v)
@@ -2242,6 +2254,14 @@ RMQ__FN int rmq__json_add(rmq__json *j, int type, int start, int end, int parent
     return j->n++;
 }
 
+/* A hex digit's value; 16 for any other byte. */
+static unsigned rmq__hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 32;
+    return (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 16u;
+}
+
 /* Scans a string starting after its opening quote; returns the index of the
  * closing quote or a negative error. Validates escapes. */
 RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escaped)
@@ -2256,12 +2276,8 @@ RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escape
             c = (unsigned char)s[i];
             if (c == 'u') {
                 int k;
-                for (k = 0; k < 4; k++) {
-                    unsigned char h;
-                    if (++i >= len) return RMQ__JSON_EINVAL;    /* bound first, then read */
-                    h = (unsigned char)s[i];
-                    if (!((h >= '0' && h <= '9') || ((h | 32) >= 'a' && (h | 32) <= 'f'))) return RMQ__JSON_EINVAL;
-                }
+                for (k = 0; k < 4; k++)      /* bound first, then read */
+                    if (++i >= len || rmq__hexval((unsigned char)s[i]) > 15) return RMQ__JSON_EINVAL;
             } else if (!(c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' ||
                          c == 'n' || c == 'r' || c == 't')) {
                 return RMQ__JSON_EINVAL;
@@ -2386,51 +2402,47 @@ RMQ__FN int rmq__json_get(const rmq__json *j, const char *s, int obj, const char
     return -1;
 }
 
-static unsigned rmq__hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    c |= 32;
-    return (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 16u;
-}
-
 RMQ__FN size_t rmq__utf8_put(char *out, uint32_t cp)
 {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
-    if (cp < 0x800) { out[0] = (char)(0xC0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 63)); return 2; }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12)); out[1] = (char)(0x80 | ((cp >> 6) & 63));
-        out[2] = (char)(0x80 | (cp & 63)); return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18)); out[1] = (char)(0x80 | ((cp >> 12) & 63));
-    out[2] = (char)(0x80 | ((cp >> 6) & 63)); out[3] = (char)(0x80 | (cp & 63)); return 4;
+    static const unsigned char lead[5] = { 0, 0, 0xC0, 0xE0, 0xF0 };
+    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, k;
+    for (k = n; --k > 0; cp >>= 6) out[k] = (char)(0x80 | (cp & 63));   /* continuation bytes, last first */
+    out[0] = (char)(lead[n] | cp);
+    return n;
 }
 
 /* Unescapes a tokenized string into out (which may be the string itself:
  * the result is never longer). Surrogate pairs become one UTF-8 sequence.
  * Returns the length written. */
+/* The code unit of a \u escape's four hex digits (checked by the scan). */
+static uint32_t rmq__hex4(const char *s)
+{
+    uint32_t v = 0;
+    int k;
+    for (k = 0; k < 4; k++) v = v << 4 | rmq__hexval((unsigned char)s[k]);
+    return v;
+}
+
 RMQ__FN size_t rmq__json_unescape(const char *in, size_t n, char *out)
 {
+    /* each one-letter escape followed by the byte it stands for */
+    static const char pairs[] = "b\bf\fn\nr\rt\t";
     size_t i = 0, o = 0;
     while (i < n) {
         char c = in[i++];
         uint32_t cp;
+        int k;
         if (c != '\\') { out[o++] = c; continue; }
         c = in[i++];
-        switch (c) {
-        case 'b': out[o++] = '\b'; continue;
-        case 'f': out[o++] = '\f'; continue;
-        case 'n': out[o++] = '\n'; continue;
-        case 'r': out[o++] = '\r'; continue;
-        case 't': out[o++] = '\t'; continue;
-        case 'u': break;
-        default: out[o++] = c; continue;
+        if (c != 'u') {
+            for (k = 0; k < 10 && pairs[k] != c; k += 2) {}
+            out[o++] = k < 10 ? pairs[k + 1] : c;
+            continue;
         }
-        cp = (rmq__hexval((unsigned char)in[i]) << 12) | (rmq__hexval((unsigned char)in[i + 1]) << 8) |
-             (rmq__hexval((unsigned char)in[i + 2]) << 4) | rmq__hexval((unsigned char)in[i + 3]);
+        cp = rmq__hex4(in + i);
         i += 4;
         if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= n && in[i] == '\\' && in[i + 1] == 'u') {
-            uint32_t lo = (rmq__hexval((unsigned char)in[i + 2]) << 12) | (rmq__hexval((unsigned char)in[i + 3]) << 8) |
-                          (rmq__hexval((unsigned char)in[i + 4]) << 4) | rmq__hexval((unsigned char)in[i + 5]);
+            uint32_t lo = rmq__hex4(in + i + 2);
             if (lo >= 0xDC00 && lo < 0xE000) { cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); i += 6; }
         }
         o += rmq__utf8_put(out + o, cp);
@@ -2537,7 +2549,7 @@ RMQ__FN void rmq__command_clear(rmq_command *c)
 
 /* On the fast path field by field (rmq__command_clear); the core keeps the
  * smaller code. */
-RMQ__FN void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
+RMQ__FN_CALLED void rmq__command_init(rmq_command *c, int32_t code, int32_t opaque, int32_t flag)
 {
 #ifdef RMQ_NO_FAST_PATH
     RMQ_MEMSET(c, 0, sizeof *c);
@@ -3551,7 +3563,7 @@ RMQ__FN int rmq__header_decode_binary(const uint8_t *h, size_t len, rmq_command 
 
 /* Decodes the header of a checked frame (prefix at p); the body is whatever
  * follows, body_avail bytes of it present. */
-RMQ__FN int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body_avail,
+RMQ__FN_CALLED int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body_avail,
                               rmq__json *j, rmq_command *c)
 {
     int rc;
@@ -3638,7 +3650,7 @@ RMQ__FN RMQ__UNUSED rmq_slice rmq__prop_get(rmq_slice props, const char *name)
 /* -- MessageBatch body --------------------------------------------------- */
 /* One record per message: totalSize, magic 0, bodyCRC 0 (the broker
  * computes it), flag, bodyLen, body, propLen (short), properties. */
-RMQ__FN void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size_t blen,
+RMQ__FN_CALLED void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size_t blen,
                                const uint8_t *props, size_t plen)
 {
     rmq__buf_u32(b, (uint32_t)(22 + blen + plen));
@@ -3951,40 +3963,36 @@ RMQ__FN int rmq__ipv4_parse(const char *s, size_t n, uint8_t *out)
 }
 
 /* Parses IPv6 text (with or without brackets, "::" allowed, no zone) into
- * 16 bytes. */
+ * 16 bytes: the groups in order, then those after the "::" moved to the
+ * end with zeros between. */
 RMQ__FN int rmq__ipv6_parse(const char *s, size_t n, uint8_t *out)
 {
-    uint16_t g[8];
-    int ng = 0, gap = -1, k;
-    size_t i = 0;
+    uint8_t g[16];
+    int ng = 0, gap = -1;
+    size_t i = 0, tail;
     if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
-    for (k = 0; k < 8; k++) g[k] = 0;
     if (n >= 2 && s[0] == ':' && s[1] == ':') { gap = 0; i = 2; }
     while (i < n && ng < 8) {
-        unsigned v = 0, digits = 0;
-        while (i < n && rmq__hexval((unsigned char)s[i]) < 16 && digits < 4) { v = v * 16 + rmq__hexval((unsigned char)s[i++]); digits++; }
-        if (!digits) return -1;
-        if (i < n && s[i] == '.') return -1;            /* embedded IPv4: not used by brokers */
-        g[ng++] = (uint16_t)v;
+        unsigned v = 0, digits = 0, h;
+        while (i < n && digits < 4 && (h = rmq__hexval((unsigned char)s[i])) < 16) { v = v << 4 | h; i++; digits++; }
+        if (!digits || (i < n && s[i] == '.')) return -1;   /* embedded IPv4: not used by brokers */
+        g[2 * ng] = (uint8_t)(v >> 8);
+        g[2 * ng++ + 1] = (uint8_t)v;
         if (i == n) break;
-        if (s[i] != ':') return -1;
-        i++;
+        if (s[i++] != ':') return -1;
         if (i < n && s[i] == ':') { if (gap >= 0) return -1; gap = ng; i++; }
     }
-    if (i != n) return -1;
-    if (gap < 0 && ng != 8) return -1;
-    for (k = 0; k < 16; k++) out[k] = 0;
+    if (i != n || (gap < 0 && ng != 8)) return -1;
     if (gap < 0) gap = ng;
-    for (k = 0; k < gap; k++) { out[2 * k] = (uint8_t)(g[k] >> 8); out[2 * k + 1] = (uint8_t)g[k]; }
-    for (k = gap; k < ng; k++) {
-        int pos = 8 - (ng - k);
-        out[2 * pos] = (uint8_t)(g[k] >> 8); out[2 * pos + 1] = (uint8_t)g[k];
-    }
+    tail = 2 * (size_t)(ng - gap);
+    RMQ_MEMSET(out, 0, 16);
+    RMQ_MEMCPY(out, g, 2 * (size_t)gap);
+    RMQ_MEMCPY(out + 16 - tail, g + 2 * gap, tail);
     return 0;
 }
 
 /* Address text → 4 or 16 bytes; returns the byte count or -1. */
-RMQ__FN int rmq__ip_bytes(const char *text, uint8_t *out)
+RMQ__FN_CALLED int rmq__ip_bytes(const char *text, uint8_t *out)
 {
     size_t n = RMQ_STRLEN(text);
     if (rmq__ipv4_parse(text, n, out) == 0) return 4;
@@ -4055,37 +4063,28 @@ RMQDEF rmq_err rmq_offset_msg_id_decode(const char *id, char *addr, size_t cap, 
     return RMQ_OK;
 }
 
-/* Days since 1970-01-01 of a civil date, and back (Howard Hinnant's
- * algorithms, in 32-bit arithmetic). */
-/* The year, month and day of a day count since 1970-01-01 (Howard
- * Hinnant's civil_from_days). */
-RMQ__FN void rmq__civil_from_days(int32_t z, int32_t *y, uint32_t *m, uint32_t *d)
-{
-    int32_t era;
-    uint32_t doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (uint32_t)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int32_t)yoe + era * 400 + (*m <= 2);
-}
-
-/* Start of the UTC month holding epoch_ms, and the start of the next: the
- * day back to the 1st, then the month's length forward. */
+/* Start of the UTC month holding epoch_ms, and the start of the next.
+ * Whole 400-year cycles (146,097 days: the Gregorian calendar repeats)
+ * are skipped, then whole years from 1970, then months: a walk of at most
+ * 400 + 12 steps, taken once a month, in less code than the civil-date
+ * conversion and back. */
 RMQ__FN void rmq__month_bounds(int64_t epoch_ms, int64_t *start, int64_t *next)
 {
-    int32_t y, days;
-    uint32_t m, d, len;
+    uint32_t days, first, y = 1970, m = 1, len;
     if (epoch_ms < 0) epoch_ms = 0;
     /* 86,400,000 = 2^10 * 375 * 225; floors of floors are the floor */
-    days = (int32_t)rmq__div16(rmq__div16((uint64_t)epoch_ms >> 10, 375u, NULL), 225u, NULL);
-    rmq__civil_from_days(days, &y, &m, &d);
-    len = m == 2 ? 28u + (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) : 30u + ((m + (m >> 3)) & 1u);
-    *start = (int64_t)(days - (int32_t)d + 1) * 86400000;
+    days = (uint32_t)rmq__div16(rmq__div16((uint64_t)epoch_ms >> 10, 375u, NULL), 225u, NULL);
+    first = days - days % 146097u;
+    for (;;) {
+        uint32_t leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        len = m != 1 ? 0 : 365u + leap;                  /* a whole year, from its January */
+        if (!len || days - first < len) len = m == 2 ? 28u + leap : 30u + ((m + (m >> 3)) & 1u);
+        if (days - first < len) break;
+        first += len;
+        if (len > 31u) y++;
+        else if (++m > 12) { m = 1; y++; }
+    }
+    *start = (int64_t)first * 86400000;
     *next = *start + (int64_t)len * 86400000;
 }
 
@@ -4100,7 +4099,7 @@ typedef struct rmq__uniq {
     int64_t month_start, month_next;
 } rmq__uniq;
 
-RMQ__FN void rmq__uniq_init(rmq__uniq *u, const char *ip_text, uint32_t pid, uint32_t random)
+RMQ__FN_CALLED void rmq__uniq_init(rmq__uniq *u, const char *ip_text, uint32_t pid, uint32_t random)
 {
     uint8_t fix[22];
     int n = rmq__ip_bytes(ip_text ? ip_text : "", fix);
@@ -4195,32 +4194,37 @@ RMQDEF const char *rmq_strerror(rmq_err err)
     (void)err;
     return "error (texts cut by RMQ_NO_ERROR_TEXT)";
 #else
-    static const char *const text[RMQ_ERR__COUNT] = {
-        "ok",
-        "invalid argument",
-        "invalid configuration",
-        "the producer service state does not allow this call",
-        "the producer group has been created before in this client instance",
-        "out of memory",
-        "a configured limit was reached",
-        "too many sends pending",
-        "the message is not valid",
-        "no name server address",
-        "no route info for the topic",
-        "the broker's address is not known",
-        "could not connect",
-        "timed out",
-        "the connection was lost",
-        "the peer sent a malformed frame",
-        "the answer is larger than the frame limit",
-        "the broker answered with an error",
-        "the producer was shut down",
-        "not allowed inside a callback",
-        "the queue selector chose no valid queue",
-        "not supported by this build or port",
-        "input/output error"
-    };
-    return (unsigned)err < RMQ_ERR__COUNT ? text[err] : "unknown error";
+    /* one string, the texts in rmq_err order, each ended by its NUL: no
+     * table of pointers (4 bytes a text on a 32-bit target) */
+    static const char text[] =
+        "ok\0"
+        "invalid argument\0"
+        "invalid configuration\0"
+        "the producer service state does not allow this call\0"
+        "the producer group has been created before in this client instance\0"
+        "out of memory\0"
+        "a configured limit was reached\0"
+        "too many sends pending\0"
+        "the message is not valid\0"
+        "no name server address\0"
+        "no route info for the topic\0"
+        "the broker's address is not known\0"
+        "could not connect\0"
+        "timed out\0"
+        "the connection was lost\0"
+        "the peer sent a malformed frame\0"
+        "the answer is larger than the frame limit\0"
+        "the broker answered with an error\0"
+        "the producer was shut down\0"
+        "not allowed inside a callback\0"
+        "the queue selector chose no valid queue\0"
+        "not supported by this build or port\0"
+        "input/output error\0";
+    const char *s = text;
+    unsigned i;
+    if ((unsigned)err >= RMQ_ERR__COUNT) return "unknown error";
+    for (i = 0; i < (unsigned)err; i++) s += RMQ_STRLEN(s) + 1;
+    return s;
 #endif
 }
 
@@ -4230,35 +4234,43 @@ RMQDEF const char *rmq_response_code_name(int code)
     (void)code;
     return "";
 #else
-    switch (code) {
-    case 0: return "SUCCESS";
-    case 1: return "SYSTEM_ERROR";
-    case 2: return "SYSTEM_BUSY";
-    case 3: return "REQUEST_CODE_NOT_SUPPORTED";
-    case 4: return "TRANSACTION_FAILED";
-    case 10: return "FLUSH_DISK_TIMEOUT";
-    case 11: return "SLAVE_NOT_AVAILABLE";
-    case 12: return "FLUSH_SLAVE_TIMEOUT";
-    case 13: return "MESSAGE_ILLEGAL";
-    case 14: return "SERVICE_NOT_AVAILABLE";
-    case 15: return "VERSION_NOT_SUPPORTED";
-    case 16: return "NO_PERMISSION";
-    case 17: return "TOPIC_NOT_EXIST";
-    case 18: return "TOPIC_EXIST_ALREADY";
-    case 19: return "PULL_NOT_FOUND";
-    case 20: return "PULL_RETRY_IMMEDIATELY";
-    case 21: return "PULL_OFFSET_MOVED";
-    case 22: return "QUERY_NOT_FOUND";
-    case 29: return "INVALID_PARAMETER";
-    case 204: return "NO_BUYER_ID";
-    case 205: return "NOT_IN_CURRENT_UNIT";
-    case 206: return "CONSUMER_NOT_ONLINE";
-    case 207: return "CONSUME_MSG_TIMEOUT";
-    case 208: return "NO_MESSAGE";
-    case 215: return "FLOW_CONTROL";
-    case 1500: return "GO_AWAY";
-    default: return "UNKNOWN";
-    }
+    /* the codes, and their names in the same order in one string, each
+     * ended by its NUL, UNKNOWN last: a walk instead of a switch */
+    static const uint16_t codes[] = {
+        0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 29, 204, 205, 206, 207, 208, 215, 1500
+    };
+    static const char names[] =
+        "SUCCESS\0"
+        "SYSTEM_ERROR\0"
+        "SYSTEM_BUSY\0"
+        "REQUEST_CODE_NOT_SUPPORTED\0"
+        "TRANSACTION_FAILED\0"
+        "FLUSH_DISK_TIMEOUT\0"
+        "SLAVE_NOT_AVAILABLE\0"
+        "FLUSH_SLAVE_TIMEOUT\0"
+        "MESSAGE_ILLEGAL\0"
+        "SERVICE_NOT_AVAILABLE\0"
+        "VERSION_NOT_SUPPORTED\0"
+        "NO_PERMISSION\0"
+        "TOPIC_NOT_EXIST\0"
+        "TOPIC_EXIST_ALREADY\0"
+        "PULL_NOT_FOUND\0"
+        "PULL_RETRY_IMMEDIATELY\0"
+        "PULL_OFFSET_MOVED\0"
+        "QUERY_NOT_FOUND\0"
+        "INVALID_PARAMETER\0"
+        "NO_BUYER_ID\0"
+        "NOT_IN_CURRENT_UNIT\0"
+        "CONSUMER_NOT_ONLINE\0"
+        "CONSUME_MSG_TIMEOUT\0"
+        "NO_MESSAGE\0"
+        "FLOW_CONTROL\0"
+        "GO_AWAY\0"
+        "UNKNOWN";
+    const char *s = names;
+    size_t i;
+    for (i = 0; i < sizeof codes / sizeof *codes && codes[i] != code; i++) s += RMQ_STRLEN(s) + 1;
+    return s;
 #endif
 }
 
@@ -4331,10 +4343,12 @@ struct rmq__conn {
     uint32_t inflight;
     uint32_t epoch;         /* bumped when it fails: a reader of it stops */
     uint32_t held, held_bytes;  /* requests queued, unwritten, for the linger */
+#ifndef RMQ_NO_ADDR_SERVER
     /* A raw connection (the address server's HTTP) hands its bytes to this
      * function instead of the frame decoder; len 0 with data NULL: closed. */
     void (*raw)(void *arg, const uint8_t *data, size_t len);
     void *raw_arg;
+#endif
     rmq_reason why;
 };
 
@@ -4455,7 +4469,8 @@ RMQ__FN rmq_err rmq__timer_arm(rmq__remoting *rm, rmq__timer *t, uint32_t at)
 }
 
 /* -- setup --------------------------------------------------------------- */
-RMQ__FN rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void *mem)
+/* Called, not inlined into the instance's creation: smaller at -Os. */
+static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void *mem)
 {
     uint32_t i;
     RMQ_MEMSET(rm, 0, sizeof *rm);
@@ -4601,12 +4616,14 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     why_copy = rm->failing ? &c->why : &rm->fail_why;
     if (why_copy != &c->why) *why_copy = c->why;
     rm->failing++;
+#ifndef RMQ_NO_ADDR_SERVER
     if (c->raw) {
         void (*raw)(void *, const uint8_t *, size_t) = c->raw;
         c->raw = NULL;
         c->state = RMQ__CONN_FREE;            /* raw connections are not reused */
         raw(c->raw_arg, NULL, 0);
     }
+#endif
     for (r = queued; r; r = next) {
         next = r->next_out;
         r->conn = NULL;
@@ -4853,7 +4870,7 @@ RMQ__FN void rmq__linger_release(rmq__remoting *rm)
         if (rm->conns[k].held) rmq__conn_flush(rm, &rm->conns[k]);
 }
 
-RMQ__FN void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
+RMQ__FN_CALLED void rmq__conn_enqueue(rmq__remoting *rm, rmq__conn *c, rmq__req *r)
 {
     r->conn = c;
     r->next_out = NULL;
@@ -5179,7 +5196,7 @@ RMQ__FN void rmq__tokens_release(rmq__remoting *rm)
 /* Consumes complete frames from the read buffer (the tokens for their
  * headers and bodies were taken with it: rmq__conn_rbuf); returns -1 if
  * the connection was failed. */
-RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
+RMQ__FN_CALLED int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
 {
     size_t at = 0;
     int rc = 0;
@@ -5216,8 +5233,15 @@ RMQ__FN int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         at += fi.total;
     }
     if (c->rbuf && at) {
-        RMQ_MEMMOVE(c->rbuf, c->rbuf + at, c->rlen - at);
-        c->rlen -= at;
+        /* The unread tail moves to the front in pieces of at most `at`
+         * bytes, which cannot overlap: memcpy, so that the core pulls in
+         * no memmove (250 B of newlib) for this one move. */
+        size_t to = 0, n;
+        for (; at < c->rlen; at += n, to += n) {
+            n = c->rlen - at < at - to ? c->rlen - at : at - to;
+            RMQ_MEMCPY(c->rbuf + to, c->rbuf + at, n);
+        }
+        c->rlen = to;
     }
     return rc;
 }
@@ -5262,7 +5286,7 @@ RMQ__FN void rmq__conn_read_done(rmq__remoting *rm, rmq__conn *c)
 
 /* Reads what the port has (bounded, so one busy peer cannot starve the
  * others) and dispatches complete frames. */
-RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
+RMQ__FN_CALLED int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
 {
     int rounds, work = 0;
     for (rounds = 0; rounds < 16 && c->state == RMQ__CONN_OPEN && !c->failing; rounds++) {
@@ -5280,11 +5304,13 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
             return 1;
         }
         work = 1;
+#ifndef RMQ_NO_ADDR_SERVER
         if (c->raw) {                         /* not frames: hand the bytes over */
             c->raw(c->raw_arg, c->rbuf + c->rlen, (size_t)n);
             if ((size_t)n < room) break;
             continue;
         }
+#endif
         c->rlen += (size_t)n;
         if (rmq__conn_parse(rm, c)) return 1;
         /* A short read drained the socket: asking again would only hear
@@ -5297,7 +5323,7 @@ RMQ__FN int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
 }
 
 /* -- timers -------------------------------------------------------------- */
-RMQ__FN void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
+RMQ__FN_CALLED void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
 {
     rmq_reason *why = &rm->timer_why;
     rmq__conn *c = r->conn;
@@ -5598,8 +5624,9 @@ RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route
 }
 
 /* Parses a TopicRouteData body, standard JSON or fastjson's dialect. The
- * body is unescaped in place. Every bound exceeded is named in why. */
-RMQ__FN int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq__route_data *rd, rmq_reason *why)
+ * body is unescaped in place. Every bound exceeded is named in why. Called,
+ * not inlined into the route's answer: smaller at -Os. */
+static RMQ__NOINLINE int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq__route_data *rd, rmq_reason *why)
 {
     int n = rmq__json_parse(j, s, len), t, k;
     rd->nbrokers = rd->nqueue_datas = 0;
@@ -5726,8 +5753,9 @@ RMQ__FN int rmq__route_order_queues(const char *conf, rmq__broker *table, rmq__p
 
 /* The publish queue list of a route. default_queue_nums > 0 builds the
  * list of a topic unknown to the name server from the default topic's
- * route: each queue count becomes min(default_queue_nums, readQueueNums). */
-RMQ__FN int rmq__route_publish_queues(const rmq__route_data *rd, rmq__broker *table, int default_queue_nums,
+ * route: each queue count becomes min(default_queue_nums, readQueueNums).
+ * Called, not inlined: smaller at -Os. */
+static RMQ__NOINLINE int rmq__route_publish_queues(const rmq__route_data *rd, rmq__broker *table, int default_queue_nums,
                                       rmq__pubq *out, size_t *n, int *order_topic, rmq_reason *why)
 {
     uint8_t order[RMQ_MAX_BROKERS];
@@ -5979,7 +6007,7 @@ RMQ__FN const char *rmq__vip_addr(rmq__inst *in, int on, const char *addr)
     return in->vip_addr;
 }
 #else
-#define rmq__vip_addr(in, on, addr) (addr)
+#define rmq__vip_addr(in, on, addr) ((void)(in), (addr))
 #endif
 
 static uintptr_t rmq__thread(rmq__inst *in)
@@ -6139,8 +6167,9 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch
 
 /* Reads a route answer and installs it as rt's publish info. Answers are
  * read in their frame's dispatch, so the tokens are there (rmq__conn_parse
- * took them); the scratch is held only for this. */
-RMQ__FN int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
+ * took them); the scratch is held only for this. Called, not inlined:
+ * smaller at -Os. */
+static RMQ__NOINLINE int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
 {
     rmq__route_scratch *sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
     int rc;
@@ -6846,12 +6875,14 @@ static int rmq__is_blank(const char *s)
     return 1;
 }
 
+#if defined(RMQ_NO_FAST_PATH) || !defined(RMQ_NO_NAMESPACE)
 /* ^[%|a-zA-Z0-9_-]+$, the charset of topics and groups. */
 static int rmq__name_char_ok(unsigned char c)
 {
     static const uint32_t ok[4] = { 0, 0x03FF2020u, 0x87FFFFFEu, 0x17FFFFFEu };   /* by bit, 32 a word */
     return c < 128 && (ok[c >> 5] >> (c & 31)) & 1u;
 }
+#endif
 
 /* The length of the name characters s starts with: the whole string when
  * it is a legal name. */
@@ -7307,7 +7338,8 @@ RMQ__FN rmq_err rmq__register_producer(rmq_producer *p)
     return RMQ_OK;
 }
 
-RMQ__FN void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot >= 0) rt->users |= 1u << p->slot; }
+/* A producer's mark on a route it uses (called: smaller than inlined at its two sites). */
+static RMQ__NOINLINE void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (rt && p->slot >= 0) rt->users |= 1u << p->slot; }
 
 /* Why rmq__route_get had no entry for topic: a full table (entries are
  * taken in order and kept while the instance lives, so the last one taken

@@ -460,6 +460,17 @@ static void test_unescape_decodes_surrogate_pairs_to_utf8(void)
     CHECK_SLICE(v, "x\xf0\x9f\x98\x80\xc3\xa9\n");
 }
 
+/* Every one-letter escape JSON has, and a code point of three UTF-8 bytes
+ * (a lone surrogate's half is one too). */
+static void test_unescape_decodes_every_short_escape_and_three_byte_code_points(void)
+{
+    char s[] = "\"\\b\\f\\n\\r\\t\\/\\\\\\\"\\u4e2d\\u0041\\u07ff\\ud83d.\"";
+    rmq_slice v;
+    CHECK(rmq__json_parse(&test_json, s, strlen(s)) == 1);
+    v = rmq__json_slice(&test_json, s, 0);
+    CHECK_SLICE(v, "\b\f\n\r\t/\\\"\xe4\xb8\xad" "A\xdf\xbf\xed\xa0\xbd.");
+}
+
 static void test_route_over_a_bound_is_refused_naming_the_bound(void)
 {
     char body[4096];
@@ -670,6 +681,66 @@ static void test_uniq_key_of_an_ipv6_host_is_56_hex_digits(void)
     rmq__uniq_next(&u, 1000, id);
     CHECK_INT(strlen(id), 56);
     CHECK(strncmp(id, "FE800000000000000000000000000001", 32) == 0);
+}
+
+/* Every response code the header names, by its name in RocketMQ's
+ * ResponseCode; any other code is UNKNOWN. And every rmq_err has its own
+ * text, none empty. */
+static void test_response_code_names_and_error_texts(void)
+{
+    static const struct { int code; const char *name; } names[] = {
+        { 0, "SUCCESS" }, { 1, "SYSTEM_ERROR" }, { 2, "SYSTEM_BUSY" }, { 3, "REQUEST_CODE_NOT_SUPPORTED" },
+        { 4, "TRANSACTION_FAILED" }, { 10, "FLUSH_DISK_TIMEOUT" }, { 11, "SLAVE_NOT_AVAILABLE" },
+        { 12, "FLUSH_SLAVE_TIMEOUT" }, { 13, "MESSAGE_ILLEGAL" }, { 14, "SERVICE_NOT_AVAILABLE" },
+        { 15, "VERSION_NOT_SUPPORTED" }, { 16, "NO_PERMISSION" }, { 17, "TOPIC_NOT_EXIST" },
+        { 18, "TOPIC_EXIST_ALREADY" }, { 19, "PULL_NOT_FOUND" }, { 20, "PULL_RETRY_IMMEDIATELY" },
+        { 21, "PULL_OFFSET_MOVED" }, { 22, "QUERY_NOT_FOUND" }, { 29, "INVALID_PARAMETER" },
+        { 204, "NO_BUYER_ID" }, { 205, "NOT_IN_CURRENT_UNIT" }, { 206, "CONSUMER_NOT_ONLINE" },
+        { 207, "CONSUME_MSG_TIMEOUT" }, { 208, "NO_MESSAGE" }, { 215, "FLOW_CONTROL" }, { 1500, "GO_AWAY" },
+        { -1, "UNKNOWN" }, { 5, "UNKNOWN" }, { 209, "UNKNOWN" }, { 1501, "UNKNOWN" }, { 65536, "UNKNOWN" },
+    };
+    size_t i, k;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) CHECK_STR(rmq_response_code_name(names[i].code), names[i].name);
+    for (i = 0; i < RMQ_ERR__COUNT; i++) {
+        CHECK(rmq_strerror((rmq_err)i)[0] != 0);
+        for (k = 0; k < i; k++) CHECK(strcmp(rmq_strerror((rmq_err)i), rmq_strerror((rmq_err)k)) != 0);
+    }
+    CHECK_STR(rmq_strerror(RMQ_OK), "ok");
+    CHECK_STR(rmq_strerror(RMQ_ERR_TIMEOUT), "timed out");
+    CHECK_STR(rmq_strerror((rmq_err)RMQ_ERR__COUNT), "unknown error");
+}
+
+/* The host bytes of a message id from every form of address text a port
+ * may give: IPv4, IPv6 with "::" anywhere or none, in brackets or not;
+ * anything else is no address (-1). */
+static void test_ip_bytes_reads_ipv4_and_every_ipv6_form(void)
+{
+    static const struct { const char *text; int n; const char *hex; } cases[] = {
+        { "10.0.0.5", 4, "0A000005" },
+        { "255.255.255.255", 4, "FFFFFFFF" },
+        { "::", 16, "00000000000000000000000000000000" },
+        { "::1", 16, "00000000000000000000000000000001" },
+        { "[fe80::1]", 16, "FE800000000000000000000000000001" },
+        { "1::", 16, "00010000000000000000000000000000" },
+        { "2001:db8::ff00:42:8329", 16, "20010DB8000000000000FF0000428329" },
+        { "1:2:3:4:5:6:7:8", 16, "00010002000300040005000600070008" },
+        { "ABCD:ef01:2345:6789:abcd:EF01:2345:6789", 16, "ABCDEF0123456789ABCDEF0123456789" },
+        { "256.0.0.1", -1, "" }, { "1.2.3", -1, "" }, { "1.2.3.4.5", -1, "" },
+        { "1:2:3:4:5:6:7", -1, "" }, { "1:2:3:4:5:6:7:8:9", -1, "" }, { "1::2::3", -1, "" },
+        { "12345::1", -1, "" }, { "::ffff:1.2.3.4", -1, "" }, { "1:", -1, "" }, { ":1", -1, "" },
+        { "g::1", -1, "" }, { "", -1, "" }, { "[::1", -1, "" },
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t b[16];
+        char hex[33];
+        int n = rmq__ip_bytes(cases[i].text, b);
+        CHECK_INT(n, cases[i].n);
+        if (n > 0) {
+            rmq__hex(hex, b, (size_t)n);
+            CHECK_STR(hex, cases[i].hex);
+        }
+    }
 }
 
 /* Month after month from 1970 to 2400: each month starts where the last
@@ -1175,6 +1246,7 @@ static void run_codec_tests(void)
     RUN(test_tokenizer_refuses_what_is_not_json);
     RUN(test_tokenizer_caps_depth_and_token_count);
     RUN(test_unescape_decodes_surrogate_pairs_to_utf8);
+    RUN(test_unescape_decodes_every_short_escape_and_three_byte_code_points);
     RUN(test_route_over_a_bound_is_refused_naming_the_bound);
     RUN(test_publish_queues_sort_brokers_and_skip_read_only_and_masterless_groups);
     RUN(test_default_topic_route_is_clamped_to_default_queue_nums);
@@ -1186,6 +1258,8 @@ static void run_codec_tests(void)
     RUN(test_properties_of_a_message_are_tags_keys_wait_uniq_and_user_ones);
     RUN(test_uniq_key_has_java_layout_with_utc_month_base);
     RUN(test_uniq_key_of_an_ipv6_host_is_56_hex_digits);
+    RUN(test_ip_bytes_reads_ipv4_and_every_ipv6_form);
+    RUN(test_response_code_names_and_error_texts);
     RUN(test_month_bounds_across_a_leap_february_and_new_year);
     RUN(test_month_bounds_walk_every_month_from_1970_to_2400);
     RUN(test_offset_msg_id_decodes_store_host_and_commit_log_offset);

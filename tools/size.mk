@@ -5,6 +5,10 @@
 #                configuration (tools/size-configs.txt), what each RMQ_NO_*
 #                cut saves, and the budgets of tools/size-budget.txt checked
 #                (a breach fails the target)
+#   make size-quick  SIZE_QUICK=1 tools/size.sh: the core configurations
+#                on Cortex-M4 -Os only, their text against the ceilings,
+#                send stack, largest frame and largest functions, in
+#                seconds (for the loop of a change; make size is the gate)
 #
 # $(B)/san/test_nomalloc (tests/test_nomalloc.c) joins make test: 100,000
 # messages sent to the mock cluster from a static pool, RMQ_NO_MALLOC, over
@@ -14,10 +18,13 @@
 # library alone built with RMQ_NO_MALLOC, and fails on any reference to
 # malloc, free, realloc or calloc.
 
-.PHONY: size
+.PHONY: size size-quick
 
 size:
 	B=$(B) CC=$(CC) HOST_CFLAGS="$(STRICT) $(POSIX)" bash tools/size.sh
+
+size-quick:
+	B=$(B) SIZE_QUICK=1 bash tools/size.sh
 
 NOMALLOC_DEPS = tests/test_nomalloc.c tests/rmq_test.h tests/mockbroker/mock_client.h \
                 rocketmq_producer.h port/rmq_port_posix.h

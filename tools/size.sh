@@ -5,6 +5,9 @@
 #   tools/size.sh              build, print the tables, enforce the budgets
 #   SIZE_JOBS=4 tools/size.sh  compile jobs in parallel (default: CPUs)
 #   B=dir tools/size.sh        build directory (default build): B/size/...
+#   SIZE_QUICK=1 tools/size.sh only the core configurations, Cortex-M4 -Os:
+#                              text against the ceilings, stack, the
+#                              largest functions (make size-quick)
 #
 # What it builds. tests/size/min_core.c is an application that creates a
 # producer over a port of stub functions and calls create, start, rmq_send,
@@ -189,6 +192,71 @@ case ${1:-} in
     --port) shift; build_port "$@"; exit $? ;;
     --peak) shift; build_peak "$@"; exit $? ;;
 esac
+
+# -- quick mode: SIZE_QUICK=1 tools/size.sh (make size-quick) ---------------
+# Only the core configurations for Cortex-M4 at -Os, the images the budgets
+# are about: their library text against the ceilings and the target, their
+# send stack and largest frame, where the text goes and the largest
+# functions. Seconds, not minutes: the loop of a change that cuts code.
+# Enforces nothing the full run does not (the exit status is that of the
+# ceilings, stack and frame checks); make size stays the gate.
+quick() {
+    local start name class defs d it bt lt ceiling sr v mf fail=0 n=${SIZE_QUICK_TOP:-25}
+    start=$(date +%s)
+    command -v arm-none-eabi-gcc >/dev/null || { echo "size.sh: arm-none-eabi-gcc not found"; return 2; }
+    mkdir -p "$OUT"
+    : >"$OUT/plan-quick"
+    while read -r name class defs; do
+        case $name in ''|'#'*) continue ;; esac
+        [ "$class" = core ] || continue
+        echo "--one $name.cortex-m4.Os core cortex-m4 Os $defs" >>"$OUT/plan-quick"
+    done <"$CONFIGS"
+    # shellcheck disable=SC2086
+    xargs -P "${SIZE_JOBS:-$(nproc 2>/dev/null || echo 2)}" -L 1 "$ROOT/tools/size.sh" <"$OUT/plan-quick"
+    local budget_text budget_stack budget_frame
+    budget_text=$(awk '$1 == "core_text_cortex_m4_os" { print $2 }' "$BUDGET")
+    budget_stack=$(awk '$1 == "send_stack" { print $2 }' "$BUDGET")
+    budget_frame=$(awk '$1 == "function_frame" { print $2 }' "$BUDGET")
+    echo
+    echo "Library text, Cortex-M4 -Os (target $budget_text; send stack <= $budget_stack, frames <= $budget_frame)"
+    printf '  %-12s %7s %8s %8s %11s %s\n' config text ceiling "to go" "send stack" "largest frame"
+    while read -r _ key _; do
+        name=${key%%.*}
+        d=$OUT/$key
+        if [ ! -f "$d/result" ] || [ -f "$d/error" ]; then
+            echo "  $name: build failed ($d/warnings, $d/link)"; fail=1; continue
+        fi
+        read -r it _ _ bt _ _ <"$d/result"
+        lt=$((it - bt))
+        ceiling=$(awk -v k="ceiling_$name" '$1 == k { print $2 }' "$BUDGET")
+        sr=0
+        for r in $STACK_ROOTS; do
+            v=$(awk -v r="$r:" '$1 == "resolved" && $3 == r { print $2; exit }' "$d/stack")
+            [ "${v:-99999}" -gt "$sr" ] && sr=${v:-99999}
+        done
+        mf=$(awk '$1 == "max_frame" { print $2 " " $3; exit }' "$d/stack")
+        printf '  %-12s %7d %8s %8d %11d %s\n' "$name" "$lt" "${ceiling:--}" $((lt - budget_text)) "$sr" "${mf:-?}"
+        [ -n "$ceiling" ] && [ "$lt" -gt "$ceiling" ] && { echo "FAIL  $name: text $lt > ceiling $ceiling"; fail=1; }
+        [ "$sr" -gt "$budget_stack" ] && { echo "FAIL  $name: send stack $sr > $budget_stack"; fail=1; }
+        [ "${mf%% *}" -gt "$budget_frame" ] 2>/dev/null && { echo "FAIL  $name: frame ${mf} > $budget_frame"; fail=1; }
+    done <"$OUT/plan-quick"
+    for name in core-notext core; do
+        d=$OUT/$name.cortex-m4.Os
+        [ -f "$d/result" ] && [ ! -f "$d/error" ] || continue
+        echo
+        echo "$name: where the library text goes, by section of the header"
+        arm-none-eabi-nm -S "$d/app.elf" >"$d/nm-sizes"
+        python3 tools/size_breakdown.py "$d/nm-sizes" "$d/app.ci" rocketmq_producer.h "$(awk '{ print $1 - $4 }' "$d/result")"
+        echo "$name: the $n largest functions and tables (bytes, inlined code included)"
+        arm-none-eabi-nm -S -t d --size-sort -r "$d/app.elf" | awk -v n="$n" 'NF == 4 && $4 ~ /^(rmq|__aeabi|mem|str)/ && i++ < n { printf "  %6d %s %s\n", $2, $3, $4 }'
+    done
+    warn=$(cat "$OUT"/*.cortex-m4.Os/warnings 2>/dev/null | grep -E 'warning:' | sed 's/^.*rocketmq_producer.h:/rocketmq_producer.h:/' | sort -u)
+    [ -n "$warn" ] && { echo; echo "Compiler warnings:"; echo "$warn" | sed 's/^/  /'; }
+    echo
+    echo "size.sh quick: $(($(date +%s) - start)) s (make size is the full run and the gate)"
+    return $fail
+}
+if [ "${SIZE_QUICK:-0}" = 1 ]; then quick; exit $?; fi
 
 # -- the plan --------------------------------------------------------------
 START=$(date +%s)

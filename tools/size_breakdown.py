@@ -39,7 +39,8 @@ def main(argv):
     for name, at, _, _ in nodes.values():
         m = re.match(r'(.*):(\d+):\d+$', at)
         if m and m.group(1).endswith(HEADER):
-            where[name] = int(m.group(2))
+            # a clone (rmq__send.constprop) counts where its original is
+            where[name.split('.')[0]] = int(m.group(2))
 
     def section(line):
         name = 'before the sections'
