@@ -141,9 +141,11 @@
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
  * result's reason (rmq_result_reason()). A failure records a reason as a
- * static template and its arguments; the sentence is written only when one
- * of those two asks for it. A broker's answer is RMQ_ERR_BROKER with its
- * code kept.
+ * code (rmq_reason_code: one list, RMQ_REASONS, holds every code and its
+ * sentence's template) and its arguments; the sentence is written only when
+ * one of those two asks for it, and the code is read by
+ * rmq_producer_last_error_code() and rmq_result_reason_code(). A broker's
+ * answer is RMQ_ERR_BROKER with its code kept.
  *
  * MEMORY. Everything a message points to is copied before the send call
  * returns (the body once, into what is written). Every table has a bound
@@ -407,9 +409,11 @@
  *   RMQ_NO_ADDR_SERVER   no HTTP name-server address lookup
  *   RMQ_NO_BINARY_HEADER only JSON headers are written (both are read)
  *   RMQ_NO_LATENCY_FAULT no latency fault tolerance
- *   RMQ_NO_ERROR_TEXT    no texts: reasons (their templates and arguments are
- *                        not kept), rmq_strerror() and response-code names
- *                        are empty; rmq_err, broker codes and remarks remain
+ *   RMQ_NO_ERROR_TEXT    no texts: a reason keeps its code alone (no
+ *                        template, no arguments) and reads "reason <n>";
+ *                        rmq_strerror() says only that texts are cut and
+ *                        response-code names are empty; rmq_err, reason
+ *                        codes, broker codes and remarks remain
  *   RMQ_NO_LOG           no log calls at all
  *   RMQ_NO_TRANSACTION   no transactional sends or check-backs
  *   RMQ_NO_ACL           no ACL signing (SHA-1, HMAC, base64)
@@ -828,19 +832,38 @@ typedef struct rmq_queue {
     int queue_id;
 } rmq_queue;
 
-/* Why something failed, as recorded where it failed: no sentence is
- * written there. The templates are static texts of the library, each
- * naming its arguments (%s a text, copied; %d, %u numbers; %r the reason
- * nested in it, whose template follows), and the sentence is rendered
- * only when asked for. The arguments share RMQ_REASON_ARGS_LEN bytes in
- * their order (a text with its NUL, a number in 4 bytes), so one past
- * them is cut or left out. Read it through rmq_result_reason and
- * rmq_producer_last_error; fmt[0] is NULL when there is no reason, and
- * always with RMQ_NO_ERROR_TEXT. */
+/* Why something failed: a reason code, and the arguments its sentence
+ * names, recorded where it failed; no sentence is written there. Every
+ * code is a line of the list below: its number, its name, the feature cut
+ * (RMQ_NO_<cut>) that removes every use of it (CORE: none does; a build
+ * with the cut keeps that sentence empty), and its sentence as a template:
+ * %s a text and %d, %u a number (copied when the failure is recorded), %r
+ * the reason nested in it (the attempt a failed send ends with, the
+ * connection a request was lost with: its own code and arguments), %R the
+ * broker's remark (kept apart, as rmq_send_result.remark), %% a '%'. A
+ * code keeps its number when codes are added (they go at the end). */
+#define RMQ_REASONS(X) \
+    X(  0, RMQ_R_NONE, CORE, "") \
+    /* end of RMQ_REASONS */
+
+#define RMQ__REASON_CODE(n, name, cut, text) name = n,
+typedef enum rmq_reason_code {
+    RMQ_REASONS(RMQ__REASON_CODE)
+    RMQ_R__COUNT
+} rmq_reason_code;
+
+/* A reason as recorded: the code of what failed (code[0]) and of the
+ * reasons nested in it (code[1] is the %r of code[0]'s template, code[2]
+ * that of code[1]'s; RMQ_R_NONE ends them; a nesting deeper than
+ * RMQ_REASON_DEPTH loses its deepest), and the arguments of all in their
+ * order, sharing RMQ_REASON_ARGS_LEN bytes (a text with its NUL, a number
+ * in 4 bytes; one past them is cut or left out). Read it with
+ * rmq_result_reason and rmq_result_reason_code. With RMQ_NO_ERROR_TEXT
+ * only code[0] is recorded (no arguments, no nesting). */
 #define RMQ_REASON_DEPTH 3
 typedef struct rmq_reason {
-    const char *fmt[RMQ_REASON_DEPTH];
-    unsigned short len;                 /* bytes of args used */
+    unsigned char code[RMQ_REASON_DEPTH];       /* rmq_reason_code */
+    unsigned short len;                         /* bytes of args used */
     unsigned char args[RMQ_REASON_ARGS_LEN];
 } rmq_reason;
 
@@ -859,10 +882,18 @@ typedef struct rmq_send_result {
     rmq_reason reason;                          /* what failed: rmq_result_reason */
 } rmq_send_result;
 
-/* The sentence of res's reason ("" when it succeeded, and with
- * RMQ_NO_ERROR_TEXT), written into buf (cut to len - 1 bytes); returns buf.
- * It reads only res and buf: any thread, once res is complete. */
+/* The sentence of res's reason ("" when it succeeded), written into buf
+ * (cut to len - 1 bytes); returns buf. With RMQ_NO_ERROR_TEXT, which
+ * keeps no sentences, it is "reason <n>", n the number of its code in
+ * RMQ_REASONS. It reads only res and buf: any thread, once res is complete. */
 RMQDEF const char *rmq_result_reason(const rmq_send_result *res, char *buf, size_t len);
+
+/* The code of res's reason at a depth of its nesting: 0 what failed, 1 the
+ * reason that one names (for a send that failed after its retries, what
+ * ended the last attempt: RMQ_R_BROKER_ANSWER, RMQ_R_CONNECT_FAILED, ...),
+ * 2 the next. RMQ_R_NONE past the last, when res succeeded, and past 0
+ * with RMQ_NO_ERROR_TEXT. It reads only res: any thread, once res is complete. */
+RMQDEF rmq_reason_code rmq_result_reason_code(const rmq_send_result *res, unsigned depth);
 
 typedef struct rmq_producer rmq_producer;
 
@@ -950,8 +981,15 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p);
 
 /* The reason of the last failure of a call on p, as a sentence: rendered
  * at this call into a buffer of p (RMQ_REASON_MAX_LEN), valid until the
- * next call of it on p. One thread at a time calls it on a producer. */
+ * next call of it on p ("reason <n>" with RMQ_NO_ERROR_TEXT, as
+ * rmq_result_reason). One thread at a time calls it on a producer. */
 RMQDEF const char *rmq_producer_last_error(const rmq_producer *p);
+
+/* The code of that reason at a depth of its nesting, as
+ * rmq_result_reason_code's. It writes nothing: any thread; but the last
+ * failure is the last of any thread's calls on p, so with several threads
+ * sending, the code of each send's own result is the one to trust. */
+RMQDEF rmq_reason_code rmq_producer_last_error_code(const rmq_producer *p, unsigned depth);
 
 /* ip@instance[@unit], known after start. */
 RMQDEF const char *rmq_producer_client_id(const rmq_producer *p);
@@ -1716,20 +1754,116 @@ RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
 }
 
 /* -- reasons ------------------------------------------------------------- */
-/* A failure records its reason with rmq__why(&reason, "template", args):
- * the template's address and copies of its arguments, no sentence; the
- * sentence costs its formatting only when someone reads it (stb_image's
- * failure strings). RMQ_NO_ERROR_TEXT drops the templates and arguments at
- * the call sites, so the texts leave the image; rmq_err and the broker's
- * code remain. */
+/* A failure records its reason with rmq__why(&reason, RMQ_R_..., args):
+ * the code and copies of the arguments its template names, no sentence;
+ * the sentence costs its formatting only when someone reads it (stb_image's
+ * failure strings). RMQ_NO_ERROR_TEXT drops the templates: the code alone
+ * is recorded, and read as "reason <n>". */
+
+/* The numbers of RMQ_REASONS are the codes the user reads: each must be
+ * its line's place in the list, which is the place of its template. */
+#define RMQ__REASON_PLACE(n, name, cut, text) rmq__place_##name,
+enum rmq__reason_place { RMQ_REASONS(RMQ__REASON_PLACE) rmq__place_end };
+#define RMQ__REASON_MISPLACED(n, name, cut, text) + ((int)rmq__place_##name != n)
+typedef char rmq__reason_codes_in_order[(0 RMQ_REASONS(RMQ__REASON_MISPLACED)) == 0 ? 1 : -1];
+typedef char rmq__reason_code_fits_a_byte[RMQ_R__COUNT <= 256 ? 1 : -1];
+
+/* Writes "reason <n>": a code without its template. */
+static void rmq__reason_number(rmq__sb *b, unsigned code)
+{
+    char num[24];
+    rmq__sb_puts(b, "reason ");
+    rmq__sb_putn(b, num, rmq__u64_to_dec(num, code));
+}
+
+static rmq_reason_code rmq__reason_code_at(const rmq_reason *r, unsigned depth)
+{
+#ifdef RMQ_NO_ERROR_TEXT
+    if (depth) return RMQ_R_NONE;       /* only code[0] is recorded */
+#endif
+    return depth < RMQ_REASON_DEPTH ? (rmq_reason_code)r->code[depth] : RMQ_R_NONE;
+}
+
 #ifdef RMQ_NO_ERROR_TEXT
 /* Takes the arguments, as rmq__nolog does, so values kept only for a
  * reason still count as used; inlined, the call drops them. */
-static void rmq__no_why(rmq_reason *r, ...) { r->fmt[0] = NULL; }
-#define rmq__why(r, ...) rmq__no_why((r), __VA_ARGS__)
-#define RMQ__TEXT(s) ""
+static void rmq__why(rmq_reason *r, int code, ...) { r->code[0] = (unsigned char)code; }
+
+RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark)
+{
+    (void)remark;
+    if (r->code[0]) rmq__reason_number(b, r->code[0]);
+}
 #else
-#define RMQ__TEXT(s) s
+/* Which templates a build keeps: those of a cut feature are empty (the
+ * third column of RMQ_REASONS). */
+#define RMQ__IN_CORE(s) s
+#ifdef RMQ_NO_ADMIN
+#define RMQ__IN_ADMIN(s) ""
+#else
+#define RMQ__IN_ADMIN(s) s
+#endif
+#ifdef RMQ_NO_REQUEST
+#define RMQ__IN_REQUEST(s) ""
+#else
+#define RMQ__IN_REQUEST(s) s
+#endif
+#ifdef RMQ_NO_TRANSACTION
+#define RMQ__IN_TRANSACTION(s) ""
+#else
+#define RMQ__IN_TRANSACTION(s) s
+#endif
+#ifdef RMQ_NO_NAMESPACE
+#define RMQ__IN_NAMESPACE(s) ""
+#else
+#define RMQ__IN_NAMESPACE(s) s
+#endif
+#ifdef RMQ_NO_SELECTOR
+#define RMQ__IN_SELECTOR(s) ""
+#else
+#define RMQ__IN_SELECTOR(s) s
+#endif
+#ifdef RMQ_NO_ADDR_SERVER
+#define RMQ__IN_ADDR_SERVER(s) ""
+#else
+#define RMQ__IN_ADDR_SERVER(s) s
+#endif
+#ifdef RMQ_NO_LATENCY_FAULT
+#define RMQ__IN_LATENCY_FAULT(s) ""
+#else
+#define RMQ__IN_LATENCY_FAULT(s) s
+#endif
+#ifdef RMQ_NO_THREADS
+#define RMQ__IN_THREADS(s) ""
+#else
+#define RMQ__IN_THREADS(s) s
+#endif
+#ifdef RMQ_NO_TIMER
+#define RMQ__IN_TIMER(s) ""
+#else
+#define RMQ__IN_TIMER(s) s
+#endif
+
+/* The templates in code order, one char array each (no literal over the
+ * 4095 bytes C99 promises), end to end without padding (checked below), so
+ * code n's template is the n-th NUL-terminated text from the start: it is
+ * found by walking, which a failure can afford, rather than through a table
+ * of offsets, which would cost two bytes a code. */
+#define RMQ__REASON_ROOM(n, name, cut, text) char t##n[sizeof RMQ__IN_##cut(text)];
+#define RMQ__REASON_TEXT(n, name, cut, text) RMQ__IN_##cut(text),
+#define RMQ__REASON_SIZE(n, name, cut, text) + sizeof RMQ__IN_##cut(text)
+static const struct rmq__reason_table { RMQ_REASONS(RMQ__REASON_ROOM) } rmq__reason_texts = { RMQ_REASONS(RMQ__REASON_TEXT) };
+typedef char rmq__reason_table_unpadded[sizeof(struct rmq__reason_table) == 0 RMQ_REASONS(RMQ__REASON_SIZE) ? 1 : -1];
+
+/* Code's template; NULL for a code this build does not know. */
+RMQ__FN const char *rmq__reason_template(unsigned code)
+{
+    const char *t = (const char *)&rmq__reason_texts;
+    if (code >= RMQ_R__COUNT) return NULL;
+    for (; code; code--) t += RMQ_STRLEN(t) + 1;
+    return t;
+}
+
 /* Keeps n bytes of an argument, cut to the room left: a text cut so
  * has no NUL, which tells the renderer where the arguments end. */
 RMQ__FN void rmq__why_put(rmq_reason *r, const void *arg, size_t n)
@@ -1740,19 +1874,20 @@ RMQ__FN void rmq__why_put(rmq_reason *r, const void *arg, size_t n)
     r->len = (unsigned short)(r->len + n);
 }
 
-/* Takes the arguments the template names. A %r reason's templates and
+/* Takes the arguments code's template names. A %r reason's codes and
  * arguments follow in place, so rendering walks them in the same order;
  * a template puts %r after its other arguments, and what is past
- * RMQ_REASON_DEPTH templates is dropped with its arguments. The %r reason
+ * RMQ_REASON_DEPTH codes is dropped with its arguments. The %r reason
  * is another object than r (r is reset first). */
-RMQ__FN void rmq__vwhy(rmq_reason *r, const char *fmt, va_list ap)
+RMQ__FN void rmq__vwhy(rmq_reason *r, int code, va_list ap)
 {
-    const char *f, *t;
+    const char *f = rmq__reason_template((unsigned)code), *t;
     const rmq_reason *in;
     int32_t v;
-    r->fmt[0] = fmt; r->fmt[1] = r->fmt[2] = NULL;
+    r->code[0] = (unsigned char)code;
+    r->code[1] = r->code[2] = RMQ_R_NONE;
     r->len = 0;
-    for (f = fmt; *f; f++) {
+    for (; f && *f; f++) {
         if (*f != '%' || !f[1]) continue;
         switch (*++f) {
         case 's':
@@ -1764,9 +1899,9 @@ RMQ__FN void rmq__vwhy(rmq_reason *r, const char *fmt, va_list ap)
         case 'u': v = (int32_t)va_arg(ap, unsigned); rmq__why_put(r, &v, 4); break;
         case 'r':
             in = va_arg(ap, const rmq_reason *);
-            if (!in || !in->fmt[0]) break;
-            r->fmt[1] = in->fmt[0];
-            r->fmt[2] = in->fmt[1];
+            if (!in || !in->code[0]) break;
+            r->code[1] = in->code[0];
+            r->code[2] = in->code[1];
             rmq__why_put(r, in->args, in->len);
             break;
         default: break;
@@ -1774,31 +1909,28 @@ RMQ__FN void rmq__vwhy(rmq_reason *r, const char *fmt, va_list ap)
     }
 }
 
-RMQ__FN void rmq__why(rmq_reason *r, const char *fmt, ...)
+RMQ__FN void rmq__why(rmq_reason *r, int code, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
-    rmq__vwhy(r, fmt, ap);
+    va_start(ap, code);
+    rmq__vwhy(r, code, ap);
     va_end(ap);
 }
-#endif
 
 /* Renders r, with remark for its %R (the broker's remark, kept apart). The
- * nesting is the templates', bounded by RMQ_REASON_DEPTH: no peer text is
+ * nesting is the codes', bounded by RMQ_REASON_DEPTH: no peer text is
  * ever read as a template. */
 RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark)
 {
-#ifdef RMQ_NO_ERROR_TEXT
-    (void)b; (void)r; (void)remark;
-#else
     char num[24];
     const char *ret[RMQ_REASON_DEPTH];
-    const char *f = r->fmt[0];
+    const char *f = rmq__reason_template(r->code[0]), *in;
     const unsigned char *a = r->args, *end = r->args + r->len;
     unsigned depth = 0;
     int32_t v;
     size_t n;
-    if (!f) return;
+    if (!r->code[0]) return;
+    if (!f) { rmq__reason_number(b, r->code[0]); return; }
     for (;;) {
         if (!*f) {
             if (!depth) break;
@@ -1821,14 +1953,15 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
             else rmq__sb_putn(b, num, rmq__u64_to_dec(num, (uint32_t)v));
             break;
         case 'r':
-            if (depth + 1 < RMQ_REASON_DEPTH && r->fmt[depth + 1]) { ret[depth] = f; f = r->fmt[++depth]; }
+            in = depth + 1 < RMQ_REASON_DEPTH && r->code[depth + 1] ? rmq__reason_template(r->code[depth + 1]) : NULL;
+            if (in) { ret[depth++] = f; f = in; }
             break;
         case 'R': if (remark) rmq__sb_puts(b, remark); break;
         default: rmq__sb_putn(b, f - 1, 1); break;
         }
     }
-#endif
 }
+#endif
 
 RMQ__FN const char *rmq__reason_text(const rmq_reason *r, const char *remark, char *buf, size_t len)
 {
@@ -4625,19 +4758,18 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
 /* Fails a connection with its reason recorded in place (c->why); a
  * connection already failing keeps the first. */
 #ifdef RMQ_NO_ERROR_TEXT
-static void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
+static void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, int code, ...)
 {
-    (void)fmt;
-    if (!c->failing) c->why.fmt[0] = NULL;
+    if (!c->failing) c->why.code[0] = (unsigned char)code;
     rmq__conn_fail(rm, c, err, &c->why);
 }
 #else
-RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
+RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, int code, ...)
 {
     va_list ap;
     if (!c->failing) {
-        va_start(ap, fmt);
-        rmq__vwhy(&c->why, fmt, ap);
+        va_start(ap, code);
+        rmq__vwhy(&c->why, code, ap);
         va_end(ap);
     }
     rmq__conn_fail(rm, c, err, &c->why);
@@ -5543,13 +5675,12 @@ typedef struct rmq__route_scratch {
     rmq__pubq pubq[RMQ_MAX_QUEUES];
 } rmq__route_scratch;
 
-/* Records why a route body was refused; returns -1. */
-RMQ__FN int rmq__route_refuse_text(rmq_reason *why, const char *what)
+/* Records why a route body was refused (a code of RMQ_R_ROUTE_...); returns -1. */
+RMQ__FN int rmq__route_refuse(rmq_reason *why, int code)
 {
-    rmq__why(why, "route data refused: %s", what);
+    rmq__why(why, code);
     return -1;
 }
-#define rmq__route_refuse(why, what) rmq__route_refuse_text((why), RMQ__TEXT(what))
 
 RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_data *rd, rmq_reason *why)
 {
@@ -6898,12 +7029,13 @@ static int rmq__ns_name_ok(const char *s)
 }
 #endif
 
-static rmq_err rmq__bad_text(rmq_reason *why, const char *field, const char *text)
+/* Records why a config is refused (a code of RMQ_R_CONFIG_..., its
+ * template naming the field); returns RMQ_ERR_CONFIG. */
+static rmq_err rmq__bad(rmq_reason *why, int code)
 {
-    if (why) rmq__why(why, "%s: %s", field, text);
+    if (why) rmq__why(why, code);
     return RMQ_ERR_CONFIG;
 }
-#define rmq__bad(why, field, text) rmq__bad_text((why), RMQ__TEXT(field), RMQ__TEXT(text))
 
 RMQ__FN rmq_err rmq__check_port(const rmq_port *pt, rmq_reason *why)
 {
@@ -7011,8 +7143,8 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 {
     rmq_reason r;
     rmq_err err;
-    r.fmt[0] = NULL;
-    r.len = 0;                   /* a valid config renders "" from no arguments */
+    r.code[0] = RMQ_R_NONE;      /* a valid config renders "" */
+    r.len = 0;
     err = rmq__config_check(cfg, &r);
     if (why && len) rmq__reason_text(&r, NULL, why, len);
     return err;
@@ -7026,24 +7158,32 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 #endif
 /* Records the reason of a failed call on p, for rmq_producer_last_error. */
 #ifdef RMQ_NO_ERROR_TEXT
-static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
+static rmq_err rmq__fail(rmq_producer *p, rmq_err err, int code, ...)
 {
-    (void)fmt;
-    p->last_error.fmt[0] = NULL;
+    p->last_error.code[0] = (unsigned char)code;
     RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #else
-static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
+static rmq_err rmq__fail(rmq_producer *p, rmq_err err, int code, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
-    rmq__vwhy(&p->last_error, fmt, ap);
+    va_start(ap, code);
+    rmq__vwhy(&p->last_error, code, ap);
     va_end(ap);
     RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #endif
+
+/* Records a reason recorded before (a route's, a request's) as the
+ * reason of a failed call on p, whole. */
+static rmq_err rmq__fail_why(rmq_producer *p, rmq_err err, const rmq_reason *why)
+{
+    p->last_error = *why;
+    RMQ__COUNT_REFUSAL(p, err);
+    return err;
+}
 
 static const char *rmq__state_name(rmq_service_state s)
 {
@@ -7375,10 +7515,20 @@ RMQDEF const char *rmq_producer_last_error(const rmq_producer *p)
     return rmq__reason_text(&p->last_error, p->last_remark, w->last_text, sizeof w->last_text);
 }
 
+RMQDEF rmq_reason_code rmq_producer_last_error_code(const rmq_producer *p, unsigned depth)
+{
+    return p ? rmq__reason_code_at(&p->last_error, depth) : RMQ_R_NONE;
+}
+
 RMQDEF const char *rmq_result_reason(const rmq_send_result *res, char *buf, size_t len)
 {
     if (!buf || !len) return "";
     return res ? rmq__reason_text(&res->reason, res->remark, buf, len) : (buf[0] = 0, buf);
+}
+
+RMQDEF rmq_reason_code rmq_result_reason_code(const rmq_send_result *res, unsigned depth)
+{
+    return res ? rmq__reason_code_at(&res->reason, depth) : RMQ_R_NONE;
 }
 RMQDEF const char *rmq_producer_client_id(const rmq_producer *p) { return p && p->in ? p->in->client_id : ""; }
 #ifdef RMQ_NO_THREADS
