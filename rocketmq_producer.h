@@ -859,12 +859,15 @@ typedef enum rmq_reason_code {
  * order, sharing RMQ_REASON_ARGS_LEN bytes (a text with its NUL, a number
  * in 4 bytes; one past them is cut or left out). Read it with
  * rmq_result_reason and rmq_result_reason_code. With RMQ_NO_ERROR_TEXT
- * only code[0] is recorded (no arguments, no nesting). */
+ * only code[0] is recorded (no arguments, no nesting), and a reason holds
+ * nothing more. */
 #define RMQ_REASON_DEPTH 3
 typedef struct rmq_reason {
     unsigned char code[RMQ_REASON_DEPTH];       /* rmq_reason_code */
+#ifndef RMQ_NO_ERROR_TEXT
     unsigned short len;                         /* bytes of args used */
     unsigned char args[RMQ_REASON_ARGS_LEN];
+#endif
 } rmq_reason;
 
 typedef struct rmq_send_result {
@@ -1796,7 +1799,7 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
 }
 #else
 /* Which templates a build keeps: those of a cut feature are empty (the
- * third column of RMQ_REASONS). */
+ * third column of RMQ_REASONS; A_OR_B: empty when both are cut). */
 #define RMQ__IN_CORE(s) s
 #ifdef RMQ_NO_ADMIN
 #define RMQ__IN_ADMIN(s) ""
@@ -1842,6 +1845,31 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
 #define RMQ__IN_TIMER(s) ""
 #else
 #define RMQ__IN_TIMER(s) s
+#endif
+#ifdef RMQ_NO_ONEWAY
+#define RMQ__IN_ONEWAY(s) ""
+#else
+#define RMQ__IN_ONEWAY(s) s
+#endif
+#ifdef RMQ_NO_PROPERTIES
+#define RMQ__IN_PROPERTIES(s) ""
+#else
+#define RMQ__IN_PROPERTIES(s) s
+#endif
+#ifdef RMQ_NO_LINGER
+#define RMQ__IN_LINGER(s) ""
+#else
+#define RMQ__IN_LINGER(s) s
+#endif
+#if defined(RMQ_NO_ADMIN) && defined(RMQ_NO_REQUEST)
+#define RMQ__IN_ADMIN_OR_REQUEST(s) ""
+#else
+#define RMQ__IN_ADMIN_OR_REQUEST(s) s
+#endif
+#if defined(RMQ_NO_SELECTOR) && defined(RMQ_NO_ADMIN) && defined(RMQ_NO_REQUEST)
+#define RMQ__IN_SELECTOR_OR_ADMIN_OR_REQUEST(s) ""
+#else
+#define RMQ__IN_SELECTOR_OR_ADMIN_OR_REQUEST(s) s
 #endif
 
 /* The templates in code order, one char array each (no literal over the
@@ -7144,7 +7172,6 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
     rmq_reason r;
     rmq_err err;
     r.code[0] = RMQ_R_NONE;      /* a valid config renders "" */
-    r.len = 0;
     err = rmq__config_check(cfg, &r);
     if (why && len) rmq__reason_text(&r, NULL, why, len);
     return err;
