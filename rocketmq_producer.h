@@ -844,6 +844,7 @@ typedef struct rmq_queue {
  * code keeps its number when codes are added (they go at the end). */
 #define RMQ_REASONS(X) \
     X(  0, RMQ_R_NONE, CORE, "") \
+    X(  1, RMQ_R_ROUTE_REFUSED, CORE, "route data refused: %r") \
     /* end of RMQ_REASONS */
 
 #define RMQ__REASON_CODE(n, name, cut, text) name = n,
@@ -854,14 +855,14 @@ typedef enum rmq_reason_code {
 
 /* A reason as recorded: the code of what failed (code[0]) and of the
  * reasons nested in it (code[1] is the %r of code[0]'s template, code[2]
- * that of code[1]'s; RMQ_R_NONE ends them; a nesting deeper than
+ * that of code[1]'s, ...; RMQ_R_NONE ends them; a nesting deeper than
  * RMQ_REASON_DEPTH loses its deepest), and the arguments of all in their
  * order, sharing RMQ_REASON_ARGS_LEN bytes (a text with its NUL, a number
  * in 4 bytes; one past them is cut or left out). Read it with
  * rmq_result_reason and rmq_result_reason_code. With RMQ_NO_ERROR_TEXT
  * only code[0] is recorded (no arguments, no nesting), and a reason holds
  * nothing more. */
-#define RMQ_REASON_DEPTH 3
+#define RMQ_REASON_DEPTH 4
 typedef struct rmq_reason {
     unsigned char code[RMQ_REASON_DEPTH];       /* rmq_reason_code */
 #ifndef RMQ_NO_ERROR_TEXT
@@ -1912,8 +1913,9 @@ RMQ__FN void rmq__vwhy(rmq_reason *r, int code, va_list ap)
     const char *f = rmq__reason_template((unsigned)code), *t;
     const rmq_reason *in;
     int32_t v;
+    unsigned i;
     r->code[0] = (unsigned char)code;
-    r->code[1] = r->code[2] = RMQ_R_NONE;
+    for (i = 1; i < RMQ_REASON_DEPTH; i++) r->code[i] = RMQ_R_NONE;
     r->len = 0;
     for (; f && *f; f++) {
         if (*f != '%' || !f[1]) continue;
@@ -1928,8 +1930,7 @@ RMQ__FN void rmq__vwhy(rmq_reason *r, int code, va_list ap)
         case 'r':
             in = va_arg(ap, const rmq_reason *);
             if (!in || !in->code[0]) break;
-            r->code[1] = in->code[0];
-            r->code[2] = in->code[1];
+            for (i = 1; i < RMQ_REASON_DEPTH; i++) r->code[i] = in->code[i - 1];
             rmq__why_put(r, in->args, in->len);
             break;
         default: break;
@@ -5703,10 +5704,16 @@ typedef struct rmq__route_scratch {
     rmq__pubq pubq[RMQ_MAX_QUEUES];
 } rmq__route_scratch;
 
-/* Records why a route body was refused (a code of RMQ_R_ROUTE_...); returns -1. */
-RMQ__FN int rmq__route_refuse(rmq_reason *why, int code)
+/* Records why a route body was refused: RMQ_R_ROUTE_REFUSED, naming what
+ * (a code of RMQ_R_ROUTE_..., no arguments) as its %r; returns -1. */
+RMQ__FN int rmq__route_refuse(rmq_reason *why, int what)
 {
-    rmq__why(why, code);
+    rmq__why(why, RMQ_R_ROUTE_REFUSED, (const rmq_reason *)NULL);
+#ifndef RMQ_NO_ERROR_TEXT
+    why->code[1] = (unsigned char)what;
+#else
+    (void)what;                 /* a text-less reason keeps code[0] alone */
+#endif
     return -1;
 }
 
