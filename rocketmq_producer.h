@@ -101,6 +101,8 @@
  *     thread, rendered into the producer's buffer by the call: one thread
  *     at a time calls it; with several threads read the result's reason
  *     instead (rmq_result_reason, into the caller's buffer: any thread).
+ *     rmq_producer_last_error_code and rmq_result_reason_code write
+ *     nothing: any thread. No reason is ever kept in a process-wide buffer.
  *   - Callbacks run inside poll, flush, a blocking call, shutdown or
  *     destroy, on the thread leading the loop of the client instance (a
  *     call on any producer sharing it counts), one at a time. From inside
@@ -1033,7 +1035,7 @@ typedef struct rmq_queue {
     X(181, RMQ_R_MAX_REQUESTS, REQUEST, "%u requests wait for their reply (RMQ_MAX_REQUESTS %d)") \
     /* end of RMQ_REASONS */
 
-#define RMQ__REASON_CODE(n, name, cut, text) name = n,
+#define RMQ__REASON_CODE(n, name, cut, text) name = (n),
 typedef enum rmq_reason_code {
     RMQ_REASONS(RMQ__REASON_CODE)
     RMQ_R__COUNT
@@ -1954,8 +1956,8 @@ RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
  * its line's place in the list, which is the place of its template. */
 #define RMQ__REASON_PLACE(n, name, cut, text) rmq__place_##name,
 enum rmq__reason_place { RMQ_REASONS(RMQ__REASON_PLACE) rmq__place_end };
-#define RMQ__REASON_MISPLACED(n, name, cut, text) + ((int)rmq__place_##name != n)
-typedef char rmq__reason_codes_in_order[(0 RMQ_REASONS(RMQ__REASON_MISPLACED)) == 0 ? 1 : -1];
+#define RMQ__REASON_IN_PLACE(n, name, cut, text) rmq__in_place_##name = sizeof(char[(int)rmq__place_##name == (n) ? 1 : -1]),
+enum rmq__reason_in_place { RMQ_REASONS(RMQ__REASON_IN_PLACE) rmq__in_place_end };
 typedef char rmq__reason_code_fits_a_byte[RMQ_R__COUNT <= 256 ? 1 : -1];
 
 /* Writes "reason <n>": a code without its template. */
@@ -2066,7 +2068,7 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
  * of offsets, which would cost two bytes a code. */
 #define RMQ__REASON_ROOM(n, name, cut, text) char t##n[sizeof RMQ__IN_##cut(text)];
 #define RMQ__REASON_TEXT(n, name, cut, text) RMQ__IN_##cut(text),
-#define RMQ__REASON_SIZE(n, name, cut, text) + sizeof RMQ__IN_##cut(text)
+#define RMQ__REASON_SIZE(n, name, cut, text) + sizeof RMQ__IN_##cut(text) /* NOLINT(bugprone-macro-parentheses): a term of a sum */
 static const struct rmq__reason_table { RMQ_REASONS(RMQ__REASON_ROOM) } rmq__reason_texts = { RMQ_REASONS(RMQ__REASON_TEXT) };
 typedef char rmq__reason_table_unpadded[sizeof(struct rmq__reason_table) == 0 RMQ_REASONS(RMQ__REASON_SIZE) ? 1 : -1];
 
