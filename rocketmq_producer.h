@@ -837,13 +837,14 @@ typedef struct rmq_queue {
 /* Why something failed: a reason code, and the arguments its sentence
  * names, recorded where it failed; no sentence is written there. Every
  * code is a line of the list below: its number, its name, the feature cut
- * (RMQ_NO_<cut>) that removes every use of it (CORE: none does; a build
- * with the cut keeps that sentence empty), and its sentence as a template:
- * %s a text and %d, %u a number (copied when the failure is recorded), %r
- * the reason nested in it (the attempt a failed send ends with, the
- * connection a request was lost with: its own code and arguments), %R the
- * broker's remark (kept apart, as rmq_send_result.remark), %% a '%'. A
- * code keeps its number when codes are added (they go at the end). */
+ * that removes every use of it (RMQ_NO_<cut>; A_OR_B: the two together;
+ * CORE: none; a build with it keeps that sentence empty), and its sentence
+ * as a template: %s a text and %d, %u a number (copied when the failure is
+ * recorded), %r the reason nested in it (the attempt a failed send ends
+ * with, the connection a request was lost with: its own code and
+ * arguments), %R the broker's remark (kept apart, as
+ * rmq_send_result.remark), %% a '%'. A code keeps its number when codes
+ * are added (they go at the end). */
 #define RMQ_REASONS(X) \
     X(  0, RMQ_R_NONE, CORE, "") \
     X(  1, RMQ_R_ROUTE_REFUSED, CORE, "route data refused: %r") \
