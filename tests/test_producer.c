@@ -263,6 +263,27 @@ static void test_each_kind_of_failure_reports_its_reason_code(void)
     simc_destroy(c);
 }
 
+/* A broker that refuses the connection: the send gives up after its
+ * attempts, and the code under it says it was the connect. */
+static void test_a_refused_connect_reports_the_connect_code(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_sim_faults refuse;
+    memset(&refuse, 0, sizeof refuse);
+    refuse.refuse = RMQ_SIM_REFUSE_DEFERRED;
+    rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &refuse);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_CONNECT);
+    CHECK_INT(rmq_result_reason_code(&res, 0), RMQ_R_SEND_RETRIES_FAILED);
+    CHECK_INT(rmq_result_reason_code(&res, 1), RMQ_R_CONNECT_FAILED);
+    CHECK_HAS(RES_REASON(res), "connect to 10.0.1.1:10911 refused");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 /* A route the name server sends that breaks a bound is refused naming
  * the bound: RMQ_R_ROUTE_REFUSED, and what was refused nested in it. */
 static void test_a_refused_route_nests_what_was_refused(void)
@@ -1210,6 +1231,7 @@ static void run_producer_tests(void)
     RUN(test_every_template_renders_its_arguments_and_reads_no_further);
     RUN(test_a_recorded_reason_packs_its_arguments_in_template_order);
     RUN(test_each_kind_of_failure_reports_its_reason_code);
+    RUN(test_a_refused_connect_reports_the_connect_code);
     RUN(test_a_refused_route_nests_what_was_refused);
     RUN(test_an_unknown_code_reads_as_its_number);
     RUN(test_duplicate_group_is_refused_with_javas_message_and_state_create_just);
