@@ -183,15 +183,15 @@ static void test_every_template_renders_its_arguments_and_reads_no_further(void)
         r.code[0] = (unsigned char)code;
         CHECKF(!strchr(rmq__reason_template(code), '~'), "code %u's template holds '~'", code);
         CHECKF(test_reason_pack(rmq__reason_template(code), &r, want, sizeof want),
-               "code %u: a conversion the renderer does not know: %s", code, rmq__reason_template(code));
+               "code %u: a conversion the renderer does not know: %.300s", code, rmq__reason_template(code));
         rmq__reason_text(&r, "the remark", text, sizeof text);
-        CHECKF(!strchr(text, '~'), "code %u read past its arguments: %s", code, text);
-        CHECKF(!strstr(text, "(null)"), "code %u: %s", code, text);
+        CHECKF(!strchr(text, '~'), "code %u read past its arguments: %.400s", code, text);
+        CHECKF(!strstr(text, "(null)"), "code %u: %.400s", code, text);
         for (at = text, piece = want; *piece; piece = next + 1) {
             next = strchr(piece, '\n');
             *next = 0;
             at = strstr(at, piece);
-            CHECKF(at != NULL, "code %u: \"%s\" lacks \"%s\" in its place", code, text, piece);
+            CHECKF(at != NULL, "code %u: \"%.400s\" lacks \"%.100s\" in its place", code, text, piece);
             at += strlen(piece);
         }
     }
