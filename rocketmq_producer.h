@@ -101,6 +101,8 @@
  *     thread, rendered into the producer's buffer by the call: one thread
  *     at a time calls it; with several threads read the result's reason
  *     instead (rmq_result_reason, into the caller's buffer: any thread).
+ *     rmq_producer_last_error_code and rmq_result_reason_code write
+ *     nothing: any thread. No reason is ever kept in a process-wide buffer.
  *   - Callbacks run inside poll, flush, a blocking call, shutdown or
  *     destroy, on the thread leading the loop of the client instance (a
  *     call on any producer sharing it counts), one at a time. From inside
@@ -141,9 +143,11 @@
  * ERRORS. Every call that can fail returns an rmq_err; the reason, naming the
  * field, limit, topic or broker, is in rmq_producer_last_error() and in the
  * result's reason (rmq_result_reason()). A failure records a reason as a
- * static template and its arguments; the sentence is written only when one
- * of those two asks for it. A broker's answer is RMQ_ERR_BROKER with its
- * code kept.
+ * code (rmq_reason_code: one list, RMQ_REASONS, holds every code and its
+ * sentence's template) and its arguments; the sentence is written only when
+ * one of those two asks for it, and the code is read by
+ * rmq_producer_last_error_code() and rmq_result_reason_code(). A broker's
+ * answer is RMQ_ERR_BROKER with its code kept.
  *
  * MEMORY. Everything a message points to is copied before the send call
  * returns (the body once, into what is written). Every table has a bound
@@ -407,9 +411,11 @@
  *   RMQ_NO_ADDR_SERVER   no HTTP name-server address lookup
  *   RMQ_NO_BINARY_HEADER only JSON headers are written (both are read)
  *   RMQ_NO_LATENCY_FAULT no latency fault tolerance
- *   RMQ_NO_ERROR_TEXT    no texts: reasons (their templates and arguments are
- *                        not kept), rmq_strerror() and response-code names
- *                        are empty; rmq_err, broker codes and remarks remain
+ *   RMQ_NO_ERROR_TEXT    no texts: a reason keeps its code alone (no
+ *                        template, no arguments) and reads "reason <n>";
+ *                        rmq_strerror() says only that texts are cut and
+ *                        response-code names are empty; rmq_err, reason
+ *                        codes, broker codes and remarks remain
  *   RMQ_NO_LOG           no log calls at all
  *   RMQ_NO_TRANSACTION   no transactional sends or check-backs
  *   RMQ_NO_ACL           no ACL signing (SHA-1, HMAC, base64)
@@ -828,20 +834,230 @@ typedef struct rmq_queue {
     int queue_id;
 } rmq_queue;
 
-/* Why something failed, as recorded where it failed: no sentence is
- * written there. The templates are static texts of the library, each
- * naming its arguments (%s a text, copied; %d, %u numbers; %r the reason
- * nested in it, whose template follows), and the sentence is rendered
- * only when asked for. The arguments share RMQ_REASON_ARGS_LEN bytes in
- * their order (a text with its NUL, a number in 4 bytes), so one past
- * them is cut or left out. Read it through rmq_result_reason and
- * rmq_producer_last_error; fmt[0] is NULL when there is no reason, and
- * always with RMQ_NO_ERROR_TEXT. */
-#define RMQ_REASON_DEPTH 3
+/* Why something failed: a reason code, and the arguments its sentence
+ * names, recorded where it failed; no sentence is written there. Every
+ * code is a line of the list below: its number, its name, the feature cut
+ * that removes every use of it (RMQ_NO_<cut>; A_OR_B: the two together;
+ * CORE: none; a build with it keeps that sentence empty), and its sentence
+ * as a template: %s a text and %d, %u a number (copied when the failure is
+ * recorded), %r the reason nested in it (the attempt a failed send ends
+ * with, the connection a request was lost with: its own code and
+ * arguments), %R the broker's remark (kept apart, as
+ * rmq_send_result.remark), %% a '%'. A code keeps its number when codes
+ * are added (they go at the end). */
+#define RMQ_REASONS(X) \
+    X(  0, RMQ_R_NONE, CORE, "") \
+    X(  1, RMQ_R_ROUTE_REFUSED, CORE, "route data refused: %r") \
+    X(  2, RMQ_R_NO_MEMORY_WRITE, CORE, "out of memory while finishing a write") \
+    X(  3, RMQ_R_CONNECT_FAILED, CORE, "connect to %s %s%s%s") \
+    X(  4, RMQ_R_INSTANCE_CLOSING, CORE, "the client instance is shutting down") \
+    X(  5, RMQ_R_CONNECT_BACKOFF, CORE, "%s is backing off after a failure (%r)") \
+    X(  6, RMQ_R_BAD_ADDRESS, CORE, "bad address '%s' (want host:port)") \
+    X(  7, RMQ_R_MAX_CONNECTIONS, CORE, "cannot connect to %s: RMQ_MAX_CONNECTIONS (%d) connections are open") \
+    X(  8, RMQ_R_WRITE_FAILED, CORE, "connection to %s failed while writing") \
+    X(  9, RMQ_R_RPC_HOOK_REFUSED, CORE, "the RPC hook refused request code %d to %s") \
+    X( 10, RMQ_R_NO_MEMORY_REQUEST, CORE, "out of memory for a request") \
+    X( 11, RMQ_R_REQUEST_TOO_BIG, CORE, "request code %d does not fit in a frame") \
+    X( 12, RMQ_R_MAX_INFLIGHT, CORE, "RMQ_MAX_INFLIGHT (%d) requests are in flight") \
+    X( 13, RMQ_R_NO_MEMORY_TIMER, CORE, "out of memory for a timer") \
+    X( 14, RMQ_R_NO_MEMORY, ADDR_SERVER, "out of memory") \
+    X( 15, RMQ_R_FRAME_TOO_BIG, CORE, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)") \
+    X( 16, RMQ_R_MALFORMED_FRAME, CORE, "%s sent a malformed frame; connection closed") \
+    X( 17, RMQ_R_NO_MEMORY_READ, CORE, "out of memory for a read buffer") \
+    X( 18, RMQ_R_PEER_CLOSED, CORE, "connection to %s closed by the peer") \
+    X( 19, RMQ_R_CONNECT_DEADLINE, CORE, "connect to %s did not complete before the deadline") \
+    X( 20, RMQ_R_WRITE_DEADLINE, CORE, "request code %d to %s could not be written before the deadline") \
+    X( 21, RMQ_R_ANSWER_DEADLINE, CORE, "no answer from %s to request code %d (opaque %d) before the deadline") \
+    X( 22, RMQ_R_CONNECT_TIMED_OUT, CORE, "connect to %s timed out") \
+    X( 23, RMQ_R_CONNECTION_FAILED, CORE, "connection to %s failed") \
+    X( 24, RMQ_R_ROUTE_MAX_BROKERS, CORE, "more broker groups than RMQ_MAX_BROKERS") \
+    X( 25, RMQ_R_ROUTE_BROKER_NAME, CORE, "a brokerName is missing or longer than RMQ_BROKER_NAME_MAX_LEN") \
+    X( 26, RMQ_R_ROUTE_BROKER_ID, CORE, "a brokerAddrs key is not a broker id") \
+    X( 27, RMQ_R_ROUTE_BROKER_ADDR, CORE, "a broker address is missing or longer than RMQ_ADDR_MAX_LEN") \
+    X( 28, RMQ_R_ROUTE_MAX_QUEUE_DATAS, CORE, "more queue datas than RMQ_MAX_BROKERS") \
+    X( 29, RMQ_R_ROUTE_QUEUE_BROKER_NAME, CORE, "a queue data has no valid brokerName") \
+    X( 30, RMQ_R_ROUTE_QUEUE_NUMS, CORE, "a queue data has no valid perm or queue numbers") \
+    X( 31, RMQ_R_ROUTE_MAX_JSON_TOKENS, CORE, "more JSON tokens than RMQ_MAX_JSON_TOKENS") \
+    X( 32, RMQ_R_ROUTE_MAX_JSON_DEPTH, CORE, "nested deeper than RMQ_MAX_JSON_DEPTH") \
+    X( 33, RMQ_R_ROUTE_NOT_OBJECT, CORE, "not a JSON object") \
+    X( 34, RMQ_R_ROUTE_BROKER_DATA, CORE, "a brokerData is not an object") \
+    X( 35, RMQ_R_ROUTE_QUEUE_DATA, CORE, "a queueData is not an object") \
+    X( 36, RMQ_R_ROUTE_ORDER_CONF, CORE, "orderTopicConf is longer than 255 bytes") \
+    X( 37, RMQ_R_ROUTE_BROKER_TABLE_FULL, CORE, "the broker address table is full (RMQ_MAX_BROKERS)") \
+    X( 38, RMQ_R_ROUTE_MAX_QUEUES, CORE, "more publish queues than RMQ_MAX_QUEUES") \
+    X( 39, RMQ_R_NO_MEMORY_PUBLISH_QUEUES, CORE, "out of memory for the publish queues") \
+    X( 40, RMQ_R_ROUTE_NOT_WRITABLE, CORE, "the route of topic %s has no writable queue with a master") \
+    X( 41, RMQ_R_NO_ROUTE_ANSWERED, CORE, "No route info of this topic: %s (name servers %s answered %s)") \
+    X( 42, RMQ_R_ERROR, CORE, "%s") \
+    X( 43, RMQ_R_NO_ROUTE, CORE, "No route info of this topic: %s (name servers %s: %r)") \
+    X( 44, RMQ_R_NO_NAMESRV_TOPIC, CORE, "No name server address, please set it (topic %s)") \
+    X( 45, RMQ_R_INSTANCE_SHUT_DOWN, CORE, "the client instance was shut down") \
+    X( 46, RMQ_R_CONFIG_PORT_MISSING, CORE, "port: is required (e.g. rmq_port_posix())") \
+    X( 47, RMQ_R_CONFIG_PORT_INCOMPLETE, CORE, "port: lacks a required function (connect, send, recv, close, wait, " \
+                                               "now_ms, process_id, entropy)") \
+    X( 48, RMQ_R_CONFIG_PORT_MUTEX, CORE, "port: has mutex_create without mutex_lock, mutex_unlock and mutex_destroy") \
+    X( 49, RMQ_R_CONFIG_NULL, CORE, "config: is NULL") \
+    X( 50, RMQ_R_CONFIG_GROUP_BLANK, CORE, "group: producerGroup is blank") \
+    X( 51, RMQ_R_CONFIG_GROUP_TOO_LONG, CORE, "group: the specified group is longer than group max length 255.") \
+    X( 52, RMQ_R_CONFIG_GROUP_ILLEGAL, CORE, "group: the specified group contains illegal characters, allowing only ^[%%|a-zA-Z0-9_-]+$") \
+    X( 53, RMQ_R_CONFIG_GROUP_DEFAULT, CORE, "group: producerGroup can not equal DEFAULT_PRODUCER, please specify another one.") \
+    X( 54, RMQ_R_CONFIG_NAMESPACE_CUT, CORE, "name_space: cut by RMQ_NO_NAMESPACE") \
+    X( 55, RMQ_R_CONFIG_NAMESPACE, NAMESPACE, "name_space: want at most 125 characters of ^[|a-zA-Z0-9_-]*$ (no '%%': it " \
+                                              "ends the namespace)") \
+    X( 56, RMQ_R_CONFIG_NAMESRV_ADDR, CORE, "namesrv_addr: want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries") \
+    X( 57, RMQ_R_CONFIG_INSTANCE_NAME, CORE, "instance_name: must be set and at most 64 bytes") \
+    X( 58, RMQ_R_CONFIG_UNIT_NAME, CORE, "unit_name: at most 32 bytes") \
+    X( 59, RMQ_R_CONFIG_CREATE_TOPIC_KEY, CORE, "create_topic_key: must be a valid topic name") \
+    X( 60, RMQ_R_CONFIG_TOPIC_QUEUE_NUMS, CORE, "default_topic_queue_nums: must be within 1..1024") \
+    X( 61, RMQ_R_CONFIG_SEND_TIMEOUT, CORE, "send_timeout_ms: must be within 1..2^30") \
+    X( 62, RMQ_R_CONFIG_RETRY_TIMES, CORE, "retry_times: must be within 0..15") \
+    X( 63, RMQ_R_CONFIG_RETRY_TIMES_ASYNC, CORE, "retry_times_async: must be within 0..15") \
+    X( 64, RMQ_R_CONFIG_MAX_MESSAGE_SIZE, CORE, "max_message_size: must be within 1 and RMQ_MAX_FRAME_BYTES less RMQ_MAX_HEADER_BYTES") \
+    X( 65, RMQ_R_CONFIG_HEARTBEAT_INTERVAL, CORE, "heartbeat_interval_ms: must be within 10..60000 (brokers drop a " \
+                                                  "client silent for 120 s)") \
+    X( 66, RMQ_R_CONFIG_POLL_NAMESRV_INTERVAL, CORE, "poll_namesrv_interval_ms: must be within 10..2^30") \
+    X( 67, RMQ_R_CONFIG_API_TIMEOUT, CORE, "api_timeout_ms: must be within 1..2^30") \
+    X( 68, RMQ_R_CONFIG_CONNECT_TIMEOUT, CORE, "connect_timeout_ms: must be within 1..2^30") \
+    X( 69, RMQ_R_CONFIG_MAX_PENDING, CORE, "max_pending: must be within 1..RMQ_MAX_PENDING") \
+    X( 70, RMQ_R_CONFIG_MAX_PENDING_BYTES, CORE, "max_pending_bytes: must be at least max_message_size") \
+    X( 71, RMQ_R_CONFIG_LINGER, LINGER, "linger_us: must be at most 1000000 (1 s)") \
+    X( 72, RMQ_R_CONFIG_SERIALIZE, CORE, "serialize: must be RMQ_SERIALIZE_JSON or RMQ_SERIALIZE_ROCKETMQ") \
+    X( 73, RMQ_R_CONFIG_SERIALIZE_CUT, CORE, "serialize: binary headers are cut by RMQ_NO_BINARY_HEADER") \
+    X( 74, RMQ_R_CONFIG_LANGUAGE, CORE, "language: must be a LanguageCode of 4.9 (0..12)") \
+    X( 75, RMQ_R_CONFIG_FEATURES_CUT, CORE, "latency_fault_enable, trace_enable: feature cut") \
+    X( 76, RMQ_R_CONFIG_LATENCY_FAULT_CUT, CORE, "latency_fault_enable: cut by RMQ_NO_LATENCY_FAULT") \
+    X( 77, RMQ_R_CONFIG_TRACE_CUT, CORE, "trace_enable: cut by RMQ_NO_TRACE") \
+    X( 78, RMQ_R_CONFIG_LATENCY_TABLES, LATENCY_FAULT, "latency_max_ms: must not decrease, and every " \
+                                                       "not_available_duration_ms must be below 2^30") \
+    X( 79, RMQ_R_CONFIG_ADDR_SERVER_CUT, CORE, "addr_server_url: the address server is cut by RMQ_NO_ADDR_SERVER") \
+    X( 80, RMQ_R_CONFIG_ADDR_SERVER_URL, ADDR_SERVER, "addr_server_url: want http://host[:port]/path") \
+    X( 81, RMQ_R_TOPIC_TOO_LONG_WITH_NAMESPACE, NAMESPACE, "The specified topic %s is longer than topic max length 127 " \
+                                                           "with its namespace (%s%%%s)") \
+    X( 82, RMQ_R_PROPERTIES_TOO_LONG, CORE, "the encoded properties exceed %d bytes, the broker's limit") \
+    X( 83, RMQ_R_NO_MEMORY_PROPERTIES, CORE, "out of memory for the properties") \
+    X( 84, RMQ_R_CONFIG_ENDPOINT_NAMESPACE, NAMESPACE, "namesrv_addr: the namespace of instance endpoint %s is longer than 125 bytes") \
+    X( 85, RMQ_R_CONFIG_GROUP_WITH_NAMESPACE, NAMESPACE, "group: %s%%%s, the group with its namespace, is longer than " \
+                                                         "group max length 255.") \
+    X( 86, RMQ_R_GROUP_EXISTS, CORE, "The producer group[%s] has been created before, specify another name please.") \
+    X( 87, RMQ_R_MAX_PRODUCERS, CORE, "the client instance %s already has RMQ_MAX_PRODUCERS (%d) producers") \
+    X( 88, RMQ_R_NO_MEMORY_SEND, CORE, "out of memory for a send") \
+    X( 89, RMQ_R_MAX_TOPICS, CORE, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)") \
+    X( 90, RMQ_R_START_STATE, CORE, "The producer service state not OK, maybe started once, %s") \
+    X( 91, RMQ_R_NAMESRV_ADDR_ENV, CORE, "NAMESRV_ADDR: want \"host:port;host:port\"") \
+    X( 92, RMQ_R_INSTANCE_CREATE, CORE, "cannot create the client instance: %s") \
+    X( 93, RMQ_R_TOPIC_BLANK, CORE, "The specified topic is blank") \
+    X( 94, RMQ_R_TOPIC_TOO_LONG, CORE, "The specified topic is longer than topic max length 127.") \
+    X( 95, RMQ_R_TOPIC_ILLEGAL, CORE, "The specified topic[%s] contains illegal characters, allowing only ^[%%|a-zA-Z0-9_-]+$") \
+    X( 96, RMQ_R_TOPIC_FORBIDDEN, CORE, "Sending message to topic[%s] is forbidden.") \
+    X( 97, RMQ_R_PROPERTIES_CUT, CORE, "user properties are cut by RMQ_NO_PROPERTIES") \
+    X( 98, RMQ_R_PROPERTY_BLANK, PROPERTIES, "The name or value of property%s%s is blank") \
+    X( 99, RMQ_R_PROPERTY_SEPARATOR, PROPERTIES, "The property %s holds a 0x01 or 0x02 byte, the separators of the property string") \
+    X(100, RMQ_R_PROPERTY_RESERVED, PROPERTIES, "The Property<%s> is used by system") \
+    X(101, RMQ_R_TAGS_SEPARATOR, CORE, "the tags hold a 0x01 or 0x02 byte") \
+    X(102, RMQ_R_KEYS_SEPARATOR, CORE, "the keys hold a 0x01 or 0x02 byte") \
+    X(103, RMQ_R_MESSAGE_NULL, CORE, "the message is null") \
+    X(104, RMQ_R_BODY_NULL, CORE, "the message body is null") \
+    X(105, RMQ_R_BODY_EMPTY, CORE, "the message body length is zero") \
+    X(106, RMQ_R_BODY_TOO_BIG, CORE, "the message body size over max value, MAX: %u") \
+    X(107, RMQ_R_NOT_RUNNING, CORE, "The producer service state not OK, %s") \
+    X(108, RMQ_R_BLOCKING_IN_CALLBACK, CORE, "a blocking call was made from inside a send callback") \
+    X(109, RMQ_R_NO_MEMORY_BODY, CORE, "out of memory for a %u-byte body") \
+    X(110, RMQ_R_BATCH_TOPICS_DIFFER, CORE, "The topic of the messages in one batch should be the same") \
+    X(111, RMQ_R_BATCH_DELAY, CORE, "TimeDelayLevel is not supported for batching") \
+    X(112, RMQ_R_BATCH_TIMER, TIMER, "timer messages are not supported for batching") \
+    X(113, RMQ_R_BATCH_RETRY_GROUP, CORE, "Retry Group is not supported for batching") \
+    X(114, RMQ_R_BATCH_WAIT_STORE_DIFFERS, CORE, "The waitStoreMsgOK of the messages in one batch should the same") \
+    X(115, RMQ_R_BATCH_PROPERTIES_TOO_LONG, CORE, "message %u: the encoded properties exceed %d bytes") \
+    X(116, RMQ_R_NO_MEMORY_BATCH_PROPERTIES, CORE, "out of memory for the properties of message %u") \
+    X(117, RMQ_R_BATCH_TOO_BIG, CORE, "the encoded batch exceeds the message body size max value, MAX: %u") \
+    X(118, RMQ_R_NO_MEMORY_BATCH, CORE, "out of memory for the encoded batch") \
+    X(119, RMQ_R_SEND_RETRIES_FAILED, CORE, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %r") \
+    X(120, RMQ_R_BROKER_ANSWER, CORE, "broker %s answered %s (%d): %R") \
+    X(121, RMQ_R_NO_PUBLISH_QUEUE, CORE, "no publish queue") \
+    X(122, RMQ_R_BROKER_NOT_EXIST, CORE, "The broker[%s] not exist") \
+    X(123, RMQ_R_BROKER_NO_MASTER, CORE, "The broker[%s] not exist (no master address)") \
+    X(124, RMQ_R_NO_MEMORY_SELECTOR, SELECTOR, "out of memory for the selector's queue list") \
+    X(125, RMQ_R_SELECTOR_NULL, SELECTOR, "select message queue return null. (the selector returned %d of %u queues)") \
+    X(126, RMQ_R_SEND_NO_SLOT, CORE, "no request slot freed within the send's %u ms (RMQ_MAX_INFLIGHT %d)") \
+    X(127, RMQ_R_SEND_NO_ROUTE_TIMEOUT, CORE, "sendDefaultImpl call timeout: no route for topic %s within %u ms (name servers %s)") \
+    X(128, RMQ_R_POLL_IN_CALLBACK, CORE, "poll was called from inside a send callback") \
+    X(129, RMQ_R_FLUSH_TIMEOUT, CORE, "flush: %u sends still pending after %u ms") \
+    X(130, RMQ_R_ONEWAY_FAILED, ONEWAY, "a oneway send failed: %r") \
+    X(131, RMQ_R_NO_MESSAGE_GIVEN, CORE, "no message given") \
+    X(132, RMQ_R_NO_RESULT_GIVEN, CORE, "no result given") \
+    X(133, RMQ_R_NO_CALLBACK_GIVEN, CORE, "no callback given") \
+    X(134, RMQ_R_NO_SELECTOR_GIVEN, SELECTOR, "no selector given") \
+    X(135, RMQ_R_BATCH_SELECTOR, SELECTOR, "a batch cannot use a selector") \
+    X(136, RMQ_R_NO_QUEUE_GIVEN, SELECTOR, "no queue given") \
+    X(137, RMQ_R_QUEUE_TOPIC_DIFFERS, SELECTOR, "message's topic not equal mq's topic") \
+    X(138, RMQ_R_MAX_PENDING, CORE, "%u sends are pending (max_pending); poll or flush first") \
+    X(139, RMQ_R_MAX_PENDING_BYTES, CORE, "%u bytes are pending (max_pending_bytes %u); poll or flush first") \
+    X(140, RMQ_R_ROUTE_QUERY_TIMEOUT, SELECTOR_OR_ADMIN_OR_REQUEST, "topic %s: the route query timed out") \
+    X(141, RMQ_R_NO_OUTPUT_GIVEN, SELECTOR_OR_ADMIN_OR_REQUEST, "no output given") \
+    X(142, RMQ_R_QUEUES_OVER_CAP, SELECTOR, "topic %s has %u queues, more than cap") \
+    X(143, RMQ_R_NO_TRANSACTION_LISTENER, TRANSACTION, "TransactionListener is null") \
+    X(144, RMQ_R_CALL_NOT_SENT, ADMIN, "%s to %s not sent: %r") \
+    X(145, RMQ_R_CALL_FAILED, ADMIN, "%s to %s failed: %r") \
+    X(146, RMQ_R_CALL_FAILED_ERR, ADMIN, "%s to %s failed: %s") \
+    X(147, RMQ_R_CALL_BROKER_ANSWER, ADMIN, "%s: broker %s answered %s (%d): %R") \
+    X(148, RMQ_R_NO_MEMORY_MESSAGE, ADMIN_OR_REQUEST, "no memory for a message of %u bytes") \
+    X(149, RMQ_R_SHUT_DOWN_BEFORE_SENT, CORE, "the producer was shut down before the send completed") \
+    X(150, RMQ_R_SHUTDOWN_IN_CALLBACK, CORE, "shutdown was called from inside a send callback") \
+    X(151, RMQ_R_DESTROY_IN_CALLBACK, THREADS, "destroy was called from inside a send callback") \
+    X(152, RMQ_R_NO_MEMORY_ROUTE_BROKERS, ADMIN, "out of memory for the route's brokers") \
+    X(153, RMQ_R_NO_MEMORY_ROUTE_READ, ADMIN, "out of memory for reading a route") \
+    X(154, RMQ_R_CREATE_TOPIC_NO_ROUTE, ADMIN, "create new topic failed: name server %s has no route of %s (%s)") \
+    X(155, RMQ_R_NO_NAMESRV, ADMIN, "No name server address, please set it") \
+    X(156, RMQ_R_KEY_TOPIC_INVALID, ADMIN, "the key topic is blank or longer than 127") \
+    X(157, RMQ_R_TOPIC_SYSTEM, ADMIN, "The topic[%s] is conflict with system topic.") \
+    X(158, RMQ_R_QUEUE_NUM_RANGE, ADMIN, "queue_num %d: must be within 1..RMQ_MAX_QUEUES (%d)") \
+    X(159, RMQ_R_KEY_BROKER_NOT_FOUND, ADMIN, "Not found broker, maybe key is wrong (key %s)") \
+    X(160, RMQ_R_ANSWER_FIELD, ADMIN, "the answer's %s is missing or not a number") \
+    X(161, RMQ_R_QUEUE_ARGS_MISSING, ADMIN, "%s: a queue (topic, broker name, queue id >= 0) and an output are needed") \
+    X(162, RMQ_R_QUEUE_TOPIC_TOO_LONG, ADMIN, "%s: topic %s is longer than 127 with its namespace") \
+    X(163, RMQ_R_STORED_MESSAGE_MALFORMED, ADMIN, "the stored message of %u bytes is malformed") \
+    X(164, RMQ_R_BAD_OFFSET_MSG_ID, ADMIN, "%s is not an offset message id (32 or 56 hex digits: store host, port, commit-log offset)") \
+    X(165, RMQ_R_NO_MEMORY_QUERY_RESULTS, ADMIN, "no memory for %u query results") \
+    X(166, RMQ_R_STORED_MESSAGES_MALFORMED, ADMIN, "the stored message at byte %u of %u is malformed") \
+    X(167, RMQ_R_QUERY_NOT_SENT, ADMIN, "QUERY_MESSAGE to %s not sent: %r") \
+    X(168, RMQ_R_QUERY_FAILED, ADMIN, "QUERY_MESSAGE to %s failed: %r") \
+    X(169, RMQ_R_QUERY_FAILED_ERR, ADMIN, "QUERY_MESSAGE to %s failed: %s") \
+    X(170, RMQ_R_QUERY_NOT_FOUND, ADMIN, "query message by key finished, but no message (QUERY_NOT_FOUND, %d)") \
+    X(171, RMQ_R_NO_MEMORY_QUERY, ADMIN, "no memory for a query") \
+    X(172, RMQ_R_QUERY_NO_BROKER, ADMIN, "topic %s: no broker address in its route") \
+    X(173, RMQ_R_QUERY_ARGS_MISSING, ADMIN, "a query needs an output, a key and max_num > 0") \
+    X(174, RMQ_R_NO_MSG_ID_GIVEN, ADMIN, "no message id or output given") \
+    X(175, RMQ_R_BAD_MSG_ID, ADMIN, "%s is not a message id (32 or 56 hex digits)") \
+    X(176, RMQ_R_REQUEST_REPLY_TIMEOUT, REQUEST, "send request message to <%s> OK, but wait reply message timeout, %u ms.") \
+    X(177, RMQ_R_REQUEST_SEND_TIMEOUT, REQUEST, "send request message to <%s> fail: no answer to the send within the request's %u ms") \
+    X(178, RMQ_R_REQUEST_SHUT_DOWN, REQUEST, "the producer was shut down before the reply to the request on %s came") \
+    X(179, RMQ_R_REQUEST_SEND_FAILED, REQUEST, "send request message to <%s> fail: %r") \
+    X(180, RMQ_R_NO_REPLY_GIVEN, REQUEST, "no reply given") \
+    X(181, RMQ_R_MAX_REQUESTS, REQUEST, "%u requests wait for their reply (RMQ_MAX_REQUESTS %d)") \
+    /* end of RMQ_REASONS */
+
+#define RMQ__REASON_CODE(n, name, cut, text) name = (n),
+typedef enum rmq_reason_code {
+    RMQ_REASONS(RMQ__REASON_CODE)
+    RMQ_R__COUNT
+} rmq_reason_code;
+
+/* A reason as recorded: the code of what failed (code[0]) and of the
+ * reasons nested in it (code[1] is the %r of code[0]'s template, code[2]
+ * that of code[1]'s, ...; RMQ_R_NONE ends them; a nesting deeper than
+ * RMQ_REASON_DEPTH loses its deepest), and the arguments of all in their
+ * order, sharing RMQ_REASON_ARGS_LEN bytes (a text with its NUL, a number
+ * in 4 bytes; one past them is cut or left out). Read it with
+ * rmq_result_reason and rmq_result_reason_code. With RMQ_NO_ERROR_TEXT
+ * only code[0] is recorded (no arguments, no nesting), and a reason holds
+ * nothing more. */
+#define RMQ_REASON_DEPTH 4
 typedef struct rmq_reason {
-    const char *fmt[RMQ_REASON_DEPTH];
-    unsigned short len;                 /* bytes of args used */
+    unsigned char code[RMQ_REASON_DEPTH];       /* rmq_reason_code */
+#ifndef RMQ_NO_ERROR_TEXT
+    unsigned short len;                         /* bytes of args used */
     unsigned char args[RMQ_REASON_ARGS_LEN];
+#endif
 } rmq_reason;
 
 typedef struct rmq_send_result {
@@ -859,10 +1075,18 @@ typedef struct rmq_send_result {
     rmq_reason reason;                          /* what failed: rmq_result_reason */
 } rmq_send_result;
 
-/* The sentence of res's reason ("" when it succeeded, and with
- * RMQ_NO_ERROR_TEXT), written into buf (cut to len - 1 bytes); returns buf.
- * It reads only res and buf: any thread, once res is complete. */
+/* The sentence of res's reason ("" when it succeeded), written into buf
+ * (cut to len - 1 bytes); returns buf. With RMQ_NO_ERROR_TEXT, which
+ * keeps no sentences, it is "reason <n>", n the number of its code in
+ * RMQ_REASONS. It reads only res and buf: any thread, once res is complete. */
 RMQDEF const char *rmq_result_reason(const rmq_send_result *res, char *buf, size_t len);
+
+/* The code of res's reason at a depth of its nesting: 0 what failed, 1 the
+ * reason that one names (for a send that failed after its retries, what
+ * ended the last attempt: RMQ_R_BROKER_ANSWER, RMQ_R_CONNECT_FAILED, ...),
+ * 2 the next. RMQ_R_NONE past the last, when res succeeded, and past 0
+ * with RMQ_NO_ERROR_TEXT. It reads only res: any thread, once res is complete. */
+RMQDEF rmq_reason_code rmq_result_reason_code(const rmq_send_result *res, unsigned depth);
 
 typedef struct rmq_producer rmq_producer;
 
@@ -950,8 +1174,15 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p);
 
 /* The reason of the last failure of a call on p, as a sentence: rendered
  * at this call into a buffer of p (RMQ_REASON_MAX_LEN), valid until the
- * next call of it on p. One thread at a time calls it on a producer. */
+ * next call of it on p ("reason <n>" with RMQ_NO_ERROR_TEXT, as
+ * rmq_result_reason). One thread at a time calls it on a producer. */
 RMQDEF const char *rmq_producer_last_error(const rmq_producer *p);
+
+/* The code of that reason at a depth of its nesting, as
+ * rmq_result_reason_code's. It writes nothing: any thread; but the last
+ * failure is the last of any thread's calls on p, so with several threads
+ * sending, the code of each send's own result is the one to trust. */
+RMQDEF rmq_reason_code rmq_producer_last_error_code(const rmq_producer *p, unsigned depth);
 
 /* ip@instance[@unit], known after start. */
 RMQDEF const char *rmq_producer_client_id(const rmq_producer *p);
@@ -1726,20 +1957,141 @@ RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
 }
 
 /* -- reasons ------------------------------------------------------------- */
-/* A failure records its reason with rmq__why(&reason, "template", args):
- * the template's address and copies of its arguments, no sentence; the
- * sentence costs its formatting only when someone reads it (stb_image's
- * failure strings). RMQ_NO_ERROR_TEXT drops the templates and arguments at
- * the call sites, so the texts leave the image; rmq_err and the broker's
- * code remain. */
+/* A failure records its reason with rmq__why(&reason, RMQ_R_..., args):
+ * the code and copies of the arguments its template names, no sentence;
+ * the sentence costs its formatting only when someone reads it (stb_image's
+ * failure strings). RMQ_NO_ERROR_TEXT drops the templates: the code alone
+ * is recorded, and read as "reason <n>". */
+
+/* The numbers of RMQ_REASONS are the codes the user reads: each must be
+ * its line's place in the list, which is the place of its template. */
+#define RMQ__REASON_PLACE(n, name, cut, text) rmq__place_##name,
+enum rmq__reason_place { RMQ_REASONS(RMQ__REASON_PLACE) rmq__place_end };
+#define RMQ__REASON_IN_PLACE(n, name, cut, text) rmq__in_place_##name = sizeof(char[(int)rmq__place_##name == (n) ? 1 : -1]),
+enum rmq__reason_in_place { RMQ_REASONS(RMQ__REASON_IN_PLACE) rmq__in_place_end };
+typedef char rmq__reason_code_fits_a_byte[RMQ_R__COUNT <= 256 ? 1 : -1];
+
+/* Writes "reason <n>": a code without its template. */
+static void rmq__reason_number(rmq__sb *b, unsigned code)
+{
+    char num[24];
+    rmq__sb_puts(b, "reason ");
+    rmq__sb_putn(b, num, rmq__u64_to_dec(num, code));
+}
+
+static rmq_reason_code rmq__reason_code_at(const rmq_reason *r, unsigned depth)
+{
+#ifdef RMQ_NO_ERROR_TEXT
+    if (depth) return RMQ_R_NONE;       /* only code[0] is recorded */
+#endif
+    return depth < RMQ_REASON_DEPTH ? (rmq_reason_code)r->code[depth] : RMQ_R_NONE;
+}
+
 #ifdef RMQ_NO_ERROR_TEXT
 /* Takes the arguments, as rmq__nolog does, so values kept only for a
  * reason still count as used; inlined, the call drops them. */
-static void rmq__no_why(rmq_reason *r, ...) { r->fmt[0] = NULL; }
-#define rmq__why(r, ...) rmq__no_why((r), __VA_ARGS__)
-#define RMQ__TEXT(s) ""
+static void rmq__why(rmq_reason *r, int code, ...) { r->code[0] = (unsigned char)code; }
+
+RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark)
+{
+    (void)remark;
+    if (r->code[0]) rmq__reason_number(b, r->code[0]);
+}
 #else
-#define RMQ__TEXT(s) s
+/* Which templates a build keeps: those of a cut feature are empty (the
+ * third column of RMQ_REASONS; A_OR_B: empty when both are cut). */
+#define RMQ__IN_CORE(s) s
+#ifdef RMQ_NO_ADMIN
+#define RMQ__IN_ADMIN(s) ""
+#else
+#define RMQ__IN_ADMIN(s) s
+#endif
+#ifdef RMQ_NO_REQUEST
+#define RMQ__IN_REQUEST(s) ""
+#else
+#define RMQ__IN_REQUEST(s) s
+#endif
+#ifdef RMQ_NO_TRANSACTION
+#define RMQ__IN_TRANSACTION(s) ""
+#else
+#define RMQ__IN_TRANSACTION(s) s
+#endif
+#ifdef RMQ_NO_NAMESPACE
+#define RMQ__IN_NAMESPACE(s) ""
+#else
+#define RMQ__IN_NAMESPACE(s) s
+#endif
+#ifdef RMQ_NO_SELECTOR
+#define RMQ__IN_SELECTOR(s) ""
+#else
+#define RMQ__IN_SELECTOR(s) s
+#endif
+#ifdef RMQ_NO_ADDR_SERVER
+#define RMQ__IN_ADDR_SERVER(s) ""
+#else
+#define RMQ__IN_ADDR_SERVER(s) s
+#endif
+#ifdef RMQ_NO_LATENCY_FAULT
+#define RMQ__IN_LATENCY_FAULT(s) ""
+#else
+#define RMQ__IN_LATENCY_FAULT(s) s
+#endif
+#ifdef RMQ_NO_THREADS
+#define RMQ__IN_THREADS(s) ""
+#else
+#define RMQ__IN_THREADS(s) s
+#endif
+#ifdef RMQ_NO_TIMER
+#define RMQ__IN_TIMER(s) ""
+#else
+#define RMQ__IN_TIMER(s) s
+#endif
+#ifdef RMQ_NO_ONEWAY
+#define RMQ__IN_ONEWAY(s) ""
+#else
+#define RMQ__IN_ONEWAY(s) s
+#endif
+#ifdef RMQ_NO_PROPERTIES
+#define RMQ__IN_PROPERTIES(s) ""
+#else
+#define RMQ__IN_PROPERTIES(s) s
+#endif
+#ifdef RMQ_NO_LINGER
+#define RMQ__IN_LINGER(s) ""
+#else
+#define RMQ__IN_LINGER(s) s
+#endif
+#if defined(RMQ_NO_ADMIN) && defined(RMQ_NO_REQUEST)
+#define RMQ__IN_ADMIN_OR_REQUEST(s) ""
+#else
+#define RMQ__IN_ADMIN_OR_REQUEST(s) s
+#endif
+#if defined(RMQ_NO_SELECTOR) && defined(RMQ_NO_ADMIN) && defined(RMQ_NO_REQUEST)
+#define RMQ__IN_SELECTOR_OR_ADMIN_OR_REQUEST(s) ""
+#else
+#define RMQ__IN_SELECTOR_OR_ADMIN_OR_REQUEST(s) s
+#endif
+
+/* The templates in code order, one char array each (no literal over the
+ * 4095 bytes C99 promises), end to end without padding (checked below), so
+ * code n's template is the n-th NUL-terminated text from the start: it is
+ * found by walking, which a failure can afford, rather than through a table
+ * of offsets, which would cost two bytes a code. */
+#define RMQ__REASON_ROOM(n, name, cut, text) char t##n[sizeof RMQ__IN_##cut(text)];
+#define RMQ__REASON_TEXT(n, name, cut, text) RMQ__IN_##cut(text),
+#define RMQ__REASON_SIZE(n, name, cut, text) + sizeof RMQ__IN_##cut(text) /* NOLINT(bugprone-macro-parentheses): a term of a sum */
+static const struct rmq__reason_table { RMQ_REASONS(RMQ__REASON_ROOM) } rmq__reason_texts = { RMQ_REASONS(RMQ__REASON_TEXT) };
+typedef char rmq__reason_table_unpadded[sizeof(struct rmq__reason_table) == 0 RMQ_REASONS(RMQ__REASON_SIZE) ? 1 : -1];
+
+/* Code's template; NULL for a code this build does not know. */
+RMQ__FN const char *rmq__reason_template(unsigned code)
+{
+    const char *t = (const char *)&rmq__reason_texts;
+    if (code >= RMQ_R__COUNT) return NULL;
+    for (; code; code--) t += RMQ_STRLEN(t) + 1;
+    return t;
+}
+
 /* Keeps n bytes of an argument, cut to the room left: a text cut so
  * has no NUL, which tells the renderer where the arguments end. */
 RMQ__FN void rmq__why_put(rmq_reason *r, const void *arg, size_t n)
@@ -1750,19 +2102,21 @@ RMQ__FN void rmq__why_put(rmq_reason *r, const void *arg, size_t n)
     r->len = (unsigned short)(r->len + n);
 }
 
-/* Takes the arguments the template names. A %r reason's templates and
+/* Takes the arguments code's template names. A %r reason's codes and
  * arguments follow in place, so rendering walks them in the same order;
  * a template puts %r after its other arguments, and what is past
- * RMQ_REASON_DEPTH templates is dropped with its arguments. The %r reason
+ * RMQ_REASON_DEPTH codes is dropped with its arguments. The %r reason
  * is another object than r (r is reset first). */
-RMQ__FN void rmq__vwhy(rmq_reason *r, const char *fmt, va_list ap)
+RMQ__FN void rmq__vwhy(rmq_reason *r, int code, va_list ap)
 {
-    const char *f, *t;
+    const char *f = rmq__reason_template((unsigned)code), *t;
     const rmq_reason *in;
     int32_t v;
-    r->fmt[0] = fmt; r->fmt[1] = r->fmt[2] = NULL;
+    unsigned i;
+    r->code[0] = (unsigned char)code;
+    for (i = 1; i < RMQ_REASON_DEPTH; i++) r->code[i] = RMQ_R_NONE;
     r->len = 0;
-    for (f = fmt; *f; f++) {
+    for (; f && *f; f++) {
         if (*f != '%' || !f[1]) continue;
         switch (*++f) {
         case 's':
@@ -1774,9 +2128,8 @@ RMQ__FN void rmq__vwhy(rmq_reason *r, const char *fmt, va_list ap)
         case 'u': v = (int32_t)va_arg(ap, unsigned); rmq__why_put(r, &v, 4); break;
         case 'r':
             in = va_arg(ap, const rmq_reason *);
-            if (!in || !in->fmt[0]) break;
-            r->fmt[1] = in->fmt[0];
-            r->fmt[2] = in->fmt[1];
+            if (!in || !in->code[0]) break;
+            for (i = 1; i < RMQ_REASON_DEPTH; i++) r->code[i] = in->code[i - 1];
             rmq__why_put(r, in->args, in->len);
             break;
         default: break;
@@ -1784,31 +2137,28 @@ RMQ__FN void rmq__vwhy(rmq_reason *r, const char *fmt, va_list ap)
     }
 }
 
-RMQ__FN void rmq__why(rmq_reason *r, const char *fmt, ...)
+RMQ__FN void rmq__why(rmq_reason *r, int code, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
-    rmq__vwhy(r, fmt, ap);
+    va_start(ap, code);
+    rmq__vwhy(r, code, ap);
     va_end(ap);
 }
-#endif
 
 /* Renders r, with remark for its %R (the broker's remark, kept apart). The
- * nesting is the templates', bounded by RMQ_REASON_DEPTH: no peer text is
+ * nesting is the codes', bounded by RMQ_REASON_DEPTH: no peer text is
  * ever read as a template. */
 RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark)
 {
-#ifdef RMQ_NO_ERROR_TEXT
-    (void)b; (void)r; (void)remark;
-#else
     char num[24];
     const char *ret[RMQ_REASON_DEPTH];
-    const char *f = r->fmt[0];
+    const char *f = rmq__reason_template(r->code[0]), *in;
     const unsigned char *a = r->args, *end = r->args + r->len;
     unsigned depth = 0;
     int32_t v;
     size_t n;
-    if (!f) return;
+    if (!r->code[0]) return;
+    if (!f) { rmq__reason_number(b, r->code[0]); return; }
     for (;;) {
         if (!*f) {
             if (!depth) break;
@@ -1831,14 +2181,15 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
             else rmq__sb_putn(b, num, rmq__u64_to_dec(num, (uint32_t)v));
             break;
         case 'r':
-            if (depth + 1 < RMQ_REASON_DEPTH && r->fmt[depth + 1]) { ret[depth] = f; f = r->fmt[++depth]; }
+            in = depth + 1 < RMQ_REASON_DEPTH && r->code[depth + 1] ? rmq__reason_template(r->code[depth + 1]) : NULL;
+            if (in) { ret[depth++] = f; f = in; }
             break;
         case 'R': if (remark) rmq__sb_puts(b, remark); break;
         default: rmq__sb_putn(b, f - 1, 1); break;
         }
     }
-#endif
 }
+#endif
 
 RMQ__FN const char *rmq__reason_text(const rmq_reason *r, const char *remark, char *buf, size_t len)
 {
@@ -4642,19 +4993,18 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
 /* Fails a connection with its reason recorded in place (c->why); a
  * connection already failing keeps the first. */
 #ifdef RMQ_NO_ERROR_TEXT
-static void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
+static void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, int code, ...)
 {
-    (void)fmt;
-    if (!c->failing) c->why.fmt[0] = NULL;
+    if (!c->failing) c->why.code[0] = (unsigned char)code;
     rmq__conn_fail(rm, c, err, &c->why);
 }
 #else
-RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, const char *fmt, ...)
+RMQ__FN void rmq__conn_failf(rmq__remoting *rm, rmq__conn *c, rmq_err err, int code, ...)
 {
     va_list ap;
     if (!c->failing) {
-        va_start(ap, fmt);
-        rmq__vwhy(&c->why, fmt, ap);
+        va_start(ap, code);
+        rmq__vwhy(&c->why, code, ap);
         va_end(ap);
     }
     rmq__conn_fail(rm, c, err, &c->why);
@@ -4682,7 +5032,7 @@ RMQ__FN int rmq__req_leave_queue(rmq__remoting *rm, rmq__req *r)
     if (r->state != RMQ__REQ_QUEUED || !c) return 0;
     if (r->sent > 0) {
         if (rmq__req_orphan(rm, r) == 0) return 0;
-        rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory while finishing a write"));
+        rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_WRITE);
         return -1;
     }
     for (pp = &c->out_head; *pp && *pp != r; pp = &(*pp)->next_out) prev = *pp;
@@ -4709,7 +5059,7 @@ RMQ__FN void rmq__conn_close_idle(rmq__remoting *rm, rmq__conn *c)
 RMQ__FN void rmq__connect_why(rmq__remoting *rm, void *h, const char *addr, int rc, rmq_reason *out)
 {
     const char *detail = rm->port->conn_error ? rm->port->conn_error(rm->port->ctx, h) : NULL;
-    rmq__why(out, "connect to %s %s%s%s", addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed",
+    rmq__why(out, RMQ_R_CONNECT_FAILED, addr, rc == RMQ_PORT_REFUSED ? "refused" : "failed",
              detail && *detail ? ": " : "", detail ? detail : "");
 }
 
@@ -4724,7 +5074,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
     uint32_t now = rmq__now(rm);
     int i, rc;
     if (rm->closing) {
-        rmq__why(&rm->why, RMQ__TEXT("the client instance is shutting down"));
+        rmq__why(&rm->why, RMQ_R_INSTANCE_CLOSING);
         return RMQ_ERR_SHUTDOWN;
     }
     if (c && c->state != RMQ__CONN_BACKOFF) {
@@ -4733,11 +5083,11 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         return RMQ_OK;
     }
     if (c && !rmq__reached(now, c->deadline)) {
-        rmq__why(&rm->why, "%s is backing off after a failure (%r)", addr, &c->why);
+        rmq__why(&rm->why, RMQ_R_CONNECT_BACKOFF, addr, &c->why);
         return RMQ_ERR_CONNECT;
     }
     if (rmq__split_addr(addr, host, sizeof host, &port)) {
-        rmq__why(&rm->why, "bad address '%s' (want host:port)", addr);
+        rmq__why(&rm->why, RMQ_R_BAD_ADDRESS, addr);
         return RMQ_ERR_INVALID_ARG;
     }
     if (!c) {
@@ -4745,7 +5095,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         if (i == RMQ_MAX_CONNECTIONS)
             for (i = 0; i < RMQ_MAX_CONNECTIONS && rm->conns[i].state != RMQ__CONN_BACKOFF; i++) {}
         if (i == RMQ_MAX_CONNECTIONS) {
-            rmq__why(&rm->why, "cannot connect to %s: RMQ_MAX_CONNECTIONS (%d) connections are open",
+            rmq__why(&rm->why, RMQ_R_MAX_CONNECTIONS,
                      addr, RMQ_MAX_CONNECTIONS);
             return RMQ_ERR_LIMIT;
         }
@@ -4768,7 +5118,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
     c->state = rc == RMQ_PORT_OK ? RMQ__CONN_OPEN : RMQ__CONN_CONNECTING;
     c->deadline = now + rm->connect_timeout_ms;
     if (rmq__tdiff(deadline, c->deadline) < 0) c->deadline = deadline;
-    c->why.fmt[0] = NULL;
+    c->why.code[0] = RMQ_R_NONE;
     *out = c;
     return RMQ_OK;
 }
@@ -4830,7 +5180,7 @@ RMQ__FN void rmq__conn_flush(rmq__remoting *rm, rmq__conn *c)
                                     : pt->send(pt->ctx, c->h, iov[0].base, iov[0].len);
         if (w == 0) return;
         if (w < 0) {
-            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s failed while writing", c->addr);
+            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, RMQ_R_WRITE_FAILED, c->addr);
             return;
         }
         for (n = (size_t)w; n > 0 && c->out_head;) {
@@ -4893,7 +5243,7 @@ static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cm
     if (rm->hook && rm->hook->before) {
         *err = rm->hook->before(rm->hook->arg, addr, cmd);
         if (*err != RMQ_OK) {
-            rmq__why(&rm->why, "the RPC hook refused request code %d to %s", (int)cmd->code, addr);
+            rmq__why(&rm->why, RMQ_R_RPC_HOOK_REFUSED, (int)cmd->code, addr);
             return -1;
         }
     }
@@ -4904,7 +5254,7 @@ static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cm
 static rmq__req *rmq__req_alloc(rmq__remoting *rm, size_t extra, rmq_err *err)
 {
     rmq__req *r = (rmq__req *)rmq__stash_take(&rm->reqs, rm->mem, RMQ__ALIGN8(sizeof *r) + extra);
-    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__why(&rm->why, RMQ__TEXT("out of memory for a request")); return NULL; }
+    if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__why(&rm->why, RMQ_R_NO_MEMORY_REQUEST); return NULL; }
     RMQ_MEMSET(r, 0, sizeof *r);
     r->timer.pos = -1;
     r->timer.kind = RMQ__TIMER_REQUEST;
@@ -4922,7 +5272,7 @@ static rmq__req *rmq__req_frame(rmq__remoting *rm, const rmq__head *h, const rmq
     rmq__buf_init(&r->head, rm->mem, RMQ_MAX_HEADER_BYTES + 8);
     if (!len || rmq__buf_reserve(&r->head, len)) {
         *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
-        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)h->code);
+        rmq__why(&rm->why, RMQ_R_REQUEST_TOO_BIG, (int)h->code);
         rmq__req_free(rm, r);
         return NULL;
     }
@@ -4952,7 +5302,7 @@ static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_comm
 {
     if (failed) {
         *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
-        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)cmd->code);
+        rmq__why(&rm->why, RMQ_R_REQUEST_TOO_BIG, (int)cmd->code);
         rmq__req_free(rm, r);
         return NULL;
     }
@@ -5032,7 +5382,7 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
     if (err != RMQ_OK) return err;
     if (!oneway) {
         if (!rm->nfree) {
-            rmq__why(&rm->why, "RMQ_MAX_INFLIGHT (%d) requests are in flight", RMQ_MAX_INFLIGHT);
+            rmq__why(&rm->why, RMQ_R_MAX_INFLIGHT, RMQ_MAX_INFLIGHT);
             return RMQ_ERR_BUSY;
         }
         slot = rm->free_slots[rm->nfree - 1];
@@ -5061,7 +5411,7 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
             rm->nfree++;
             c->inflight--;
             rmq__req_free(rm, r);
-            rmq__why(&rm->why, RMQ__TEXT("out of memory for a timer"));
+            rmq__why(&rm->why, RMQ_R_NO_MEMORY_TIMER);
             return RMQ_ERR_NO_MEMORY;
         }
     }
@@ -5124,7 +5474,7 @@ RMQ__FN rmq_err rmq__raw_send(rmq__remoting *rm, const char *addr, const void *d
     c->raw = on_data;
     c->raw_arg = arg;
     r = (rmq__req *)rmq__stash_take(&rm->reqs, rm->mem, sizeof *r);
-    if (!r) { rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory")); return RMQ_ERR_NO_MEMORY; }
+    if (!r) { rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY); return RMQ_ERR_NO_MEMORY; }
     RMQ_MEMSET(r, 0, sizeof *r);
     r->timer.pos = -1;
     r->is_response = 1;                                /* freed once written, no answer awaited */
@@ -5167,7 +5517,7 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
     uint32_t slot = (uint32_t)cmd->opaque % RMQ_MAX_INFLIGHT;
     rmq__req *r = rm->slots[slot];
     rmq_reason *why = &rm->timer_why;
-    rmq__why(why, "%s sent a %u-byte frame, over RMQ_MAX_FRAME_BYTES (%u)", c->addr,
+    rmq__why(why, RMQ_R_FRAME_TOO_BIG, c->addr,
              (unsigned)total, (unsigned)RMQ_MAX_FRAME_BYTES);
     RMQ__LOG(rm, RMQ_LOG_WARN, "%r", why);
     if ((cmd->flag & RMQ_FLAG_RESPONSE) && r && r->opaque == cmd->opaque && r->conn == c) {
@@ -5216,7 +5566,7 @@ RMQ__FN_CALLED int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         if (st == RMQ__FRAME_MALFORMED ||
             rmq__frame_decode(c->rbuf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0,
                               &rm->json, &rm->rx)) {
-            rmq__conn_failf(rm, c, RMQ_ERR_PROTOCOL, "%s sent a malformed frame; connection closed", c->addr);
+            rmq__conn_failf(rm, c, RMQ_ERR_PROTOCOL, RMQ_R_MALFORMED_FRAME, c->addr);
             rc = -1;
             break;
         }
@@ -5293,14 +5643,14 @@ RMQ__FN_CALLED int rmq__conn_read(rmq__remoting *rm, rmq__conn *c)
         long n;
         size_t room;
         if (rmq__conn_rbuf(rm, c)) {
-            rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ__TEXT("out of memory for a read buffer"));
+            rmq__conn_failf(rm, c, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_READ);
             return 1;
         }
         room = c->rcap - c->rlen;
         n = rm->port->recv(rm->port->ctx, c->h, c->rbuf + c->rlen, room);
         if (n == 0) break;
         if (n < 0) {
-            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s closed by the peer", c->addr);
+            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, RMQ_R_PEER_CLOSED, c->addr);
             return 1;
         }
         work = 1;
@@ -5330,14 +5680,14 @@ RMQ__FN_CALLED void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
     int close_conn = 0;
     if (r->state == RMQ__REQ_QUEUED && c) {
         if (c->state == RMQ__CONN_CONNECTING) {
-            rmq__why(why, "connect to %s did not complete before the deadline", c->addr);
+            rmq__why(why, RMQ_R_CONNECT_DEADLINE, c->addr);
         } else {
-            rmq__why(why, "request code %d to %s could not be written before the deadline",
+            rmq__why(why, RMQ_R_WRITE_DEADLINE,
                      (int)r->code, c->addr);
         }
         if (rmq__req_leave_queue(rm, r)) return;  /* could not finish the write */
     } else {
-        rmq__why(why, "no answer from %s to request code %d (opaque %d) before the deadline",
+        rmq__why(why, RMQ_R_ANSWER_DEADLINE,
                  c ? c->addr : "?", (int)r->code, (int)r->opaque);
         /* A silent connection is closed; a busy one that answers others is kept. */
         close_conn = c && c->state == RMQ__CONN_OPEN && c->rx_frames == r->rx_mark;
@@ -5406,7 +5756,7 @@ RMQ__FN uint32_t rmq__connect_deadlines(rmq__remoting *rm, uint32_t now, uint32_
         left = rmq__tdiff(c->deadline, now);
         if (left <= 0) {
             c->timed_out = 1;
-            rmq__conn_failf(rm, c, RMQ_ERR_CONNECT, "connect to %s timed out", c->addr);
+            rmq__conn_failf(rm, c, RMQ_ERR_CONNECT, RMQ_R_CONNECT_TIMED_OUT, c->addr);
         } else if ((uint32_t)left < wait) {
             wait = (uint32_t)left;
         }
@@ -5459,7 +5809,7 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t now, uint32_t max_wait)
         if (r & (RMQ_WANT_READ | RMQ_READY_ERROR)) rmq__conn_read(rm, c);
         if ((r & RMQ_WANT_WRITE) && c->state == RMQ__CONN_OPEN) rmq__conn_flush(rm, c);
         if ((r & RMQ_READY_ERROR) && c->state == RMQ__CONN_OPEN && !(r & RMQ_WANT_READ))
-            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, "connection to %s failed", c->addr);
+            rmq__conn_failf(rm, c, RMQ_ERR_CONNECTION_LOST, RMQ_R_CONNECTION_FAILED, c->addr);
     }
     /* The clock is read again only after a wait that slept its time out:
      * after readiness the turn's reading serves, and a timer that came due
@@ -5569,21 +5919,26 @@ typedef struct rmq__route_scratch {
     rmq__pubq pubq[RMQ_MAX_QUEUES];
 } rmq__route_scratch;
 
-/* Records why a route body was refused; returns -1. */
-RMQ__FN int rmq__route_refuse_text(rmq_reason *why, const char *what)
+/* Records why a route body was refused: RMQ_R_ROUTE_REFUSED, naming what
+ * (a code of RMQ_R_ROUTE_..., no arguments) as its %r; returns -1. */
+RMQ__FN int rmq__route_refuse(rmq_reason *why, int what)
 {
-    rmq__why(why, "route data refused: %s", what);
+    rmq__why(why, RMQ_R_ROUTE_REFUSED, (const rmq_reason *)NULL);
+#ifndef RMQ_NO_ERROR_TEXT
+    why->code[1] = (unsigned char)what;
+#else
+    (void)what;                 /* a text-less reason keeps code[0] alone */
+#endif
     return -1;
 }
-#define rmq__route_refuse(why, what) rmq__route_refuse_text((why), RMQ__TEXT(what))
 
 RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_data *rd, rmq_reason *why)
 {
     int name = rmq__json_get(j, s, t, "brokerName"), addrs = rmq__json_get(j, s, t, "brokerAddrs"), k;
     uint32_t b = rd->nbrokers;
-    if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, "more broker groups than RMQ_MAX_BROKERS");
+    if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_BROKERS);
     if (rmq__json_copy(j, s, name, rd->brokers[b].name, sizeof rd->brokers[b].name))
-        return rmq__route_refuse(why, "a brokerName is missing or longer than RMQ_BROKER_NAME_MAX_LEN");
+        return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_NAME);
     rd->brokers[b].naddrs = 0;
     if (addrs >= 0 && j->tok[addrs].type == RMQ__JSON_OBJECT) {
         for (k = addrs + 1; k < j->tok[addrs].next; k = j->tok[k + 1].next) {
@@ -5591,11 +5946,11 @@ RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_dat
             uint8_t n = rd->brokers[b].naddrs;
             rmq_slice key = rmq__json_slice(j, s, k);     /* "0" or fastjson's bare 0 */
             if (rmq__parse_i64(key.ptr, key.len, &id) || id < 0 || id > INT32_MAX)
-                return rmq__route_refuse(why, "a brokerAddrs key is not a broker id");
+                return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_ID);
             if (n >= RMQ_MAX_BROKER_ADDRS) continue;           /* extra slaves are not needed */
             rd->brokers[b].addrs[n].id = (int32_t)id;
             if (rmq__json_copy(j, s, k + 1, rd->brokers[b].addrs[n].addr, sizeof rd->brokers[b].addrs[n].addr))
-                return rmq__route_refuse(why, "a broker address is missing or longer than RMQ_ADDR_MAX_LEN");
+                return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_ADDR);
             rd->brokers[b].naddrs++;
         }
     }
@@ -5607,15 +5962,15 @@ RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route
 {
     uint32_t q = rd->nqueue_datas;
     int64_t perm, rq, wq;
-    if (q >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, "more queue datas than RMQ_MAX_BROKERS");
+    if (q >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_QUEUE_DATAS);
     if (rmq__json_copy(j, s, rmq__json_get(j, s, t, "brokerName"), rd->queue_datas[q].broker,
                        sizeof rd->queue_datas[q].broker))
-        return rmq__route_refuse(why, "a queue data has no valid brokerName");
+        return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_BROKER_NAME);
     if (rmq__json_i64(j, s, rmq__json_get(j, s, t, "perm"), &perm) ||
         rmq__json_i64(j, s, rmq__json_get(j, s, t, "readQueueNums"), &rq) ||
         rmq__json_i64(j, s, rmq__json_get(j, s, t, "writeQueueNums"), &wq) ||
         perm < 0 || rq < 0 || wq < 0 || rq > 65535 || wq > 65535 || perm > 255)
-        return rmq__route_refuse(why, "a queue data has no valid perm or queue numbers");
+        return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_NUMS);
     rd->queue_datas[q].perm = (int32_t)perm;
     rd->queue_datas[q].read = (int32_t)rq;
     rd->queue_datas[q].write = (int32_t)wq;
@@ -5631,27 +5986,27 @@ static RMQ__NOINLINE int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq
     int n = rmq__json_parse(j, s, len), t, k;
     rd->nbrokers = rd->nqueue_datas = 0;
     rd->order_conf[0] = 0;
-    if (n == RMQ__JSON_ENOMEM) return rmq__route_refuse(why, "more JSON tokens than RMQ_MAX_JSON_TOKENS");
-    if (n == RMQ__JSON_EDEPTH) return rmq__route_refuse(why, "nested deeper than RMQ_MAX_JSON_DEPTH");
-    if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, "not a JSON object");
+    if (n == RMQ__JSON_ENOMEM) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_JSON_TOKENS);
+    if (n == RMQ__JSON_EDEPTH) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_JSON_DEPTH);
+    if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_NOT_OBJECT);
     t = rmq__json_get(j, s, 0, "brokerDatas");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
         for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
             if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_broker(j, s, k, rd, why)) {
-                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, "a brokerData is not an object");
+                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_DATA);
                 return -1;
             }
     t = rmq__json_get(j, s, 0, "queueDatas");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
         for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
             if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_queue_data(j, s, k, rd, why)) {
-                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, "a queueData is not an object");
+                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_DATA);
                 return -1;
             }
     t = rmq__json_get(j, s, 0, "orderTopicConf");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_STRING &&
         rmq__json_copy(j, s, t, rd->order_conf, sizeof rd->order_conf))
-        return rmq__route_refuse(why, "orderTopicConf is longer than 255 bytes");
+        return rmq__route_refuse(why, RMQ_R_ROUTE_ORDER_CONF);
     return 0;
 }
 
@@ -5708,7 +6063,7 @@ RMQ__FN int rmq__route_apply_brokers(const rmq__route_data *rd, rmq__broker *tab
     uint32_t b, a;
     for (b = 0; b < rd->nbrokers; b++) {
         int i = rmq__broker_slot(table, rd->brokers[b].name, 1);
-        if (i < 0) return rmq__route_refuse(why, "the broker address table is full (RMQ_MAX_BROKERS)");
+        if (i < 0) return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_TABLE_FULL);
         table[i].naddrs = rd->brokers[b].naddrs;
         for (a = 0; a < rd->brokers[b].naddrs; a++) {
             table[i].addrs[a].id = rd->brokers[b].addrs[a].id;
@@ -5720,7 +6075,7 @@ RMQ__FN int rmq__route_apply_brokers(const rmq__route_data *rd, rmq__broker *tab
 
 RMQ__FN int rmq__pubq_add(rmq__pubq *out, size_t *n, int broker, int32_t queue_id, rmq_reason *why)
 {
-    if (*n >= RMQ_MAX_QUEUES) return rmq__route_refuse(why, "more publish queues than RMQ_MAX_QUEUES");
+    if (*n >= RMQ_MAX_QUEUES) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_QUEUES);
     out[*n].broker = (uint8_t)broker;
     out[*n].queue_id = (uint16_t)queue_id;
     (*n)++;
@@ -5743,7 +6098,7 @@ RMQ__FN int rmq__route_order_queues(const char *conf, rmq__broker *table, rmq__p
             RMQ_MEMCPY(name, item, (size_t)(colon - item));
             name[colon - item] = 0;
             b = rmq__broker_slot(table, name, 1);
-            if (b < 0) return rmq__route_refuse(why, "the broker address table is full (RMQ_MAX_BROKERS)");
+            if (b < 0) return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_TABLE_FULL);
             for (q = 0; q < num; q++) if (rmq__pubq_add(out, n, b, q, why)) return -1;
         }
         if (*p) p++;
@@ -6152,7 +6507,7 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch
                                   sc->pubq, &n, &order, &rt->why))
         return -1;
     q = n ? (rmq__pubq *)RMQ_MALLOC(in->mem, n * sizeof *q) : NULL;
-    if (n && !q) { rmq__why(&rt->why, RMQ__TEXT("out of memory for the publish queues")); return -1; }
+    if (n && !q) { rmq__why(&rt->why, RMQ_R_NO_MEMORY_PUBLISH_QUEUES); return -1; }
     if (n) RMQ_MEMCPY(q, sc->pubq, n * sizeof *q);
     if (rt->queues) RMQ_FREE(in->mem, rt->queues);
     rt->queues = q;
@@ -6161,7 +6516,7 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch
     rt->via_default = (uint8_t)from_default;
     rt->state = n ? RMQ__ROUTE_OK : RMQ__ROUTE_NONE;
     rt->updated_at = rmq__now(&in->rm);
-    if (!n) rmq__why(&rt->why, "the route of topic %s has no writable queue with a master", rt->topic);
+    if (!n) rmq__why(&rt->why, RMQ_R_ROUTE_NOT_WRITABLE, rt->topic);
     return 0;
 }
 
@@ -6173,7 +6528,7 @@ static RMQ__NOINLINE int rmq__route_take(rmq__inst *in, rmq__route *rt, const rm
 {
     rmq__route_scratch *sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
     int rc;
-    if (!sc) { rmq__why(&rt->why, RMQ__TEXT("out of memory for the publish queues")); return -1; }
+    if (!sc) { rmq__why(&rt->why, RMQ_R_NO_MEMORY_PUBLISH_QUEUES); return -1; }
     rc = rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &rt->why);
     if (rc == 0) rc = rmq__route_install(in, rt, sc, rt->asking_default);
     RMQ_FREE(in->mem, sc);
@@ -6195,7 +6550,7 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
         rmq__route_fetch(in, rt, 1);
         return;
     } else {
-        rmq__why(&rt->why, "No route info of this topic: %s (name servers %s answered %s)",
+        rmq__why(&rt->why, RMQ_R_NO_ROUTE_ANSWERED,
                  rt->topic, in->namesrv_text, rmq_response_code_name(resp->code));
     }
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
@@ -6214,10 +6569,10 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
     if (++rt->ns_tries < in->nnamesrv) { rmq__route_fetch(in, rt, rt->asking_default); return; }
     rt->ns_tries = 0;
     if (!why) {                  /* in->why is free: no send is being failed */
-        rmq__why(&in->why, "%s", rmq_strerror(err));
+        rmq__why(&in->why, RMQ_R_ERROR, rmq_strerror(err));
         why = &in->why;
     }
-    rmq__why(&rt->why, "No route info of this topic: %s (name servers %s: %r)", rt->topic, in->namesrv_text, why);
+    rmq__why(&rt->why, RMQ_R_NO_ROUTE, rt->topic, in->namesrv_text, why);
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     in->hooks->route_resolved(rt);
 }
@@ -6262,9 +6617,9 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
     if (err == RMQ_OK) { rt->fetching = 1; return; }
     rt->ns_tries = 0;
     if (err == RMQ_ERR_NO_NAMESRV)
-        rmq__why(&rt->why, "No name server address, please set it (topic %s)", rt->topic);
+        rmq__why(&rt->why, RMQ_R_NO_NAMESRV_TOPIC, rt->topic);
     else
-        rmq__why(&rt->why, "No route info of this topic: %s (name servers %s: %r)",
+        rmq__why(&rt->why, RMQ_R_NO_ROUTE,
                  rt->topic, in->namesrv_text, &in->rm.why);
     if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     /* Completing the waiters here is safe: async ones only queue their
@@ -6520,7 +6875,7 @@ RMQ__FN void rmq__inst_free(rmq__inst *in)
 {
     int i;
     void *mem = in->mem;
-    rmq__why(&in->why, RMQ__TEXT("the client instance was shut down"));
+    rmq__why(&in->why, RMQ_R_INSTANCE_SHUT_DOWN);
     rmq__remoting_close_all(&in->rm, RMQ_ERR_SHUTDOWN, &in->why);
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
         if (!in->routes[i]) continue;
@@ -6929,21 +7284,22 @@ static int rmq__ns_name_ok(const char *s)
 }
 #endif
 
-static rmq_err rmq__bad_text(rmq_reason *why, const char *field, const char *text)
+/* Records why a config is refused (a code of RMQ_R_CONFIG_..., its
+ * template naming the field); returns RMQ_ERR_CONFIG. */
+static rmq_err rmq__bad(rmq_reason *why, int code)
 {
-    if (why) rmq__why(why, "%s: %s", field, text);
+    if (why) rmq__why(why, code);
     return RMQ_ERR_CONFIG;
 }
-#define rmq__bad(why, field, text) rmq__bad_text((why), RMQ__TEXT(field), RMQ__TEXT(text))
 
 RMQ__FN rmq_err rmq__check_port(const rmq_port *pt, rmq_reason *why)
 {
-    if (!pt) return rmq__bad(why, "port", "is required (e.g. rmq_port_posix())");
+    if (!pt) return rmq__bad(why, RMQ_R_CONFIG_PORT_MISSING);
     if (!pt->connect || !pt->send || !pt->recv || !pt->close || !pt->wait || !pt->now_ms ||
         !pt->process_id || !pt->entropy)
-        return rmq__bad(why, "port", "lacks a required function (connect, send, recv, close, wait, now_ms, process_id, entropy)");
+        return rmq__bad(why, RMQ_R_CONFIG_PORT_INCOMPLETE);
     if (pt->mutex_create && (!pt->mutex_lock || !pt->mutex_unlock || !pt->mutex_destroy))
-        return rmq__bad(why, "port", "has mutex_create without mutex_lock, mutex_unlock and mutex_destroy");
+        return rmq__bad(why, RMQ_R_CONFIG_PORT_MUTEX);
     return RMQ_OK;
 }
 
@@ -6962,77 +7318,77 @@ static int rmq__latency_tables_bad(const rmq_producer_config *cfg)
 RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *why)
 {
     int nns;
-    if (!cfg) return rmq__bad(why, "config", "is NULL");
-    if (rmq__is_blank(cfg->group)) return rmq__bad(why, "group", "producerGroup is blank");
-    if (RMQ_STRLEN(cfg->group) > RMQ_GROUP_MAX_LEN) return rmq__bad(why, "group", "the specified group is longer than group max length 255.");
+    if (!cfg) return rmq__bad(why, RMQ_R_CONFIG_NULL);
+    if (rmq__is_blank(cfg->group)) return rmq__bad(why, RMQ_R_CONFIG_GROUP_BLANK);
+    if (RMQ_STRLEN(cfg->group) > RMQ_GROUP_MAX_LEN) return rmq__bad(why, RMQ_R_CONFIG_GROUP_TOO_LONG);
     if (!rmq__name_chars_ok(cfg->group))
-        return rmq__bad(why, "group", "the specified group contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$");
+        return rmq__bad(why, RMQ_R_CONFIG_GROUP_ILLEGAL);
     if (rmq__strcmp(cfg->group, "DEFAULT_PRODUCER") == 0)
-        return rmq__bad(why, "group", "producerGroup can not equal DEFAULT_PRODUCER, please specify another one.");
+        return rmq__bad(why, RMQ_R_CONFIG_GROUP_DEFAULT);
 #ifdef RMQ_NO_NAMESPACE
-    if (cfg->name_space && *cfg->name_space) return rmq__bad(why, "name_space", "cut by RMQ_NO_NAMESPACE");
+    if (cfg->name_space && *cfg->name_space) return rmq__bad(why, RMQ_R_CONFIG_NAMESPACE_CUT);
 #else
     if (cfg->name_space && !rmq__ns_name_ok(cfg->name_space))
-        return rmq__bad(why, "name_space", "want at most 125 characters of ^[|a-zA-Z0-9_-]*$ (no '%': it ends the namespace)");
+        return rmq__bad(why, RMQ_R_CONFIG_NAMESPACE);
 #endif
     if (cfg->namesrv_addr && rmq__namesrv_parse(cfg->namesrv_addr, NULL, &nns))
-        return rmq__bad(why, "namesrv_addr", "want \"host:port;host:port\" with at most RMQ_MAX_NAMESRV entries");
+        return rmq__bad(why, RMQ_R_CONFIG_NAMESRV_ADDR);
     if (rmq__is_blank(cfg->instance_name) || RMQ_STRLEN(cfg->instance_name) > 64)
-        return rmq__bad(why, "instance_name", "must be set and at most 64 bytes");
-    if (cfg->unit_name && RMQ_STRLEN(cfg->unit_name) > 32) return rmq__bad(why, "unit_name", "at most 32 bytes");
+        return rmq__bad(why, RMQ_R_CONFIG_INSTANCE_NAME);
+    if (cfg->unit_name && RMQ_STRLEN(cfg->unit_name) > 32) return rmq__bad(why, RMQ_R_CONFIG_UNIT_NAME);
     if (rmq__is_blank(cfg->create_topic_key) || RMQ_STRLEN(cfg->create_topic_key) > RMQ_TOPIC_MAX_LEN ||
         !rmq__name_chars_ok(cfg->create_topic_key))
-        return rmq__bad(why, "create_topic_key", "must be a valid topic name");
+        return rmq__bad(why, RMQ_R_CONFIG_CREATE_TOPIC_KEY);
     if (cfg->default_topic_queue_nums < 1 || cfg->default_topic_queue_nums > 1024)
-        return rmq__bad(why, "default_topic_queue_nums", "must be within 1..1024");
+        return rmq__bad(why, RMQ_R_CONFIG_TOPIC_QUEUE_NUMS);
     if (cfg->send_timeout_ms < 1 || cfg->send_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, "send_timeout_ms", "must be within 1..2^30");
-    if (cfg->retry_times < 0 || cfg->retry_times > 15) return rmq__bad(why, "retry_times", "must be within 0..15");
+        return rmq__bad(why, RMQ_R_CONFIG_SEND_TIMEOUT);
+    if (cfg->retry_times < 0 || cfg->retry_times > 15) return rmq__bad(why, RMQ_R_CONFIG_RETRY_TIMES);
     if (cfg->retry_times_async < 0 || cfg->retry_times_async > 15)
-        return rmq__bad(why, "retry_times_async", "must be within 0..15");
+        return rmq__bad(why, RMQ_R_CONFIG_RETRY_TIMES_ASYNC);
     if (cfg->max_message_size < 1 || cfg->max_message_size > RMQ_MAX_FRAME_BYTES - RMQ_MAX_HEADER_BYTES)
-        return rmq__bad(why, "max_message_size", "must be within 1 and RMQ_MAX_FRAME_BYTES less RMQ_MAX_HEADER_BYTES");
+        return rmq__bad(why, RMQ_R_CONFIG_MAX_MESSAGE_SIZE);
     if (cfg->heartbeat_interval_ms < 10 || cfg->heartbeat_interval_ms > 60000)
-        return rmq__bad(why, "heartbeat_interval_ms", "must be within 10..60000 (brokers drop a client silent for 120 s)");
+        return rmq__bad(why, RMQ_R_CONFIG_HEARTBEAT_INTERVAL);
     if (cfg->poll_namesrv_interval_ms < 10 || cfg->poll_namesrv_interval_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, "poll_namesrv_interval_ms", "must be within 10..2^30");
+        return rmq__bad(why, RMQ_R_CONFIG_POLL_NAMESRV_INTERVAL);
     if (cfg->api_timeout_ms < 1 || cfg->api_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, "api_timeout_ms", "must be within 1..2^30");
+        return rmq__bad(why, RMQ_R_CONFIG_API_TIMEOUT);
     if (cfg->connect_timeout_ms < 1 || cfg->connect_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, "connect_timeout_ms", "must be within 1..2^30");
+        return rmq__bad(why, RMQ_R_CONFIG_CONNECT_TIMEOUT);
     if (cfg->max_pending < 1 || cfg->max_pending > RMQ_MAX_PENDING)
-        return rmq__bad(why, "max_pending", "must be within 1..RMQ_MAX_PENDING");
+        return rmq__bad(why, RMQ_R_CONFIG_MAX_PENDING);
     if (cfg->max_pending_bytes < cfg->max_message_size)
-        return rmq__bad(why, "max_pending_bytes", "must be at least max_message_size");
+        return rmq__bad(why, RMQ_R_CONFIG_MAX_PENDING_BYTES);
     if (RMQ__LINGER && cfg->linger_us > 1000000u)
-        return rmq__bad(why, "linger_us", "must be at most 1000000 (1 s)");
+        return rmq__bad(why, RMQ_R_CONFIG_LINGER);
     if (cfg->serialize != RMQ_SERIALIZE_JSON && cfg->serialize != RMQ_SERIALIZE_ROCKETMQ)
-        return rmq__bad(why, "serialize", "must be RMQ_SERIALIZE_JSON or RMQ_SERIALIZE_ROCKETMQ");
+        return rmq__bad(why, RMQ_R_CONFIG_SERIALIZE);
 #ifdef RMQ_NO_BINARY_HEADER
-    if (cfg->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__bad(why, "serialize", "binary headers are cut by RMQ_NO_BINARY_HEADER");
+    if (cfg->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__bad(why, RMQ_R_CONFIG_SERIALIZE_CUT);
 #endif
-    if (cfg->language < 0 || cfg->language > 12) return rmq__bad(why, "language", "must be a LanguageCode of 4.9 (0..12)");
+    if (cfg->language < 0 || cfg->language > 12) return rmq__bad(why, RMQ_R_CONFIG_LANGUAGE);
 #if defined(RMQ_NO_LATENCY_FAULT) && defined(RMQ_NO_TRACE)
     /* Both cut, as in the core: one check and one text for the two fields
      * (the core's size does not grow for the second). */
     if (cfg->latency_fault_enable | cfg->trace_enable)
-        return rmq__bad(why, "latency_fault_enable, trace_enable", "feature cut");
+        return rmq__bad(why, RMQ_R_CONFIG_FEATURES_CUT);
 #elif defined(RMQ_NO_LATENCY_FAULT)
-    if (cfg->latency_fault_enable) return rmq__bad(why, "latency_fault_enable", "cut by RMQ_NO_LATENCY_FAULT");
+    if (cfg->latency_fault_enable) return rmq__bad(why, RMQ_R_CONFIG_LATENCY_FAULT_CUT);
 #elif defined(RMQ_NO_TRACE)
-    if (cfg->trace_enable) return rmq__bad(why, "trace_enable", "cut by RMQ_NO_TRACE");
+    if (cfg->trace_enable) return rmq__bad(why, RMQ_R_CONFIG_TRACE_CUT);
 #endif
 #ifndef RMQ_NO_LATENCY_FAULT
     if (cfg->latency_fault_enable && rmq__latency_tables_bad(cfg))
-        return rmq__bad(why, "latency_max_ms", "must not decrease, and every not_available_duration_ms must be below 2^30");
+        return rmq__bad(why, RMQ_R_CONFIG_LATENCY_TABLES);
 #endif
 #ifdef RMQ_NO_ADDR_SERVER
-    if (cfg->addr_server_url) return rmq__bad(why, "addr_server_url", "the address server is cut by RMQ_NO_ADDR_SERVER");
+    if (cfg->addr_server_url) return rmq__bad(why, RMQ_R_CONFIG_ADDR_SERVER_CUT);
 #else
     if (cfg->addr_server_url) {
         char a[RMQ_ADDR_MAX_LEN + 1];
         if (rmq__addrsrv_url(cfg->addr_server_url, a, sizeof a, NULL, 0))
-            return rmq__bad(why, "addr_server_url", "want http://host[:port]/path");
+            return rmq__bad(why, RMQ_R_CONFIG_ADDR_SERVER_URL);
     }
 #endif
     return rmq__check_port(cfg->port, why);
@@ -7042,8 +7398,7 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 {
     rmq_reason r;
     rmq_err err;
-    r.fmt[0] = NULL;
-    r.len = 0;                   /* a valid config renders "" from no arguments */
+    r.code[0] = RMQ_R_NONE;      /* a valid config renders "" */
     err = rmq__config_check(cfg, &r);
     if (why && len) rmq__reason_text(&r, NULL, why, len);
     return err;
@@ -7057,24 +7412,32 @@ RMQDEF rmq_err rmq_producer_config_check(const rmq_producer_config *cfg, char *w
 #endif
 /* Records the reason of a failed call on p, for rmq_producer_last_error. */
 #ifdef RMQ_NO_ERROR_TEXT
-static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
+static rmq_err rmq__fail(rmq_producer *p, rmq_err err, int code, ...)
 {
-    (void)fmt;
-    p->last_error.fmt[0] = NULL;
+    p->last_error.code[0] = (unsigned char)code;
     RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #else
-static rmq_err rmq__fail(rmq_producer *p, rmq_err err, const char *fmt, ...)
+static rmq_err rmq__fail(rmq_producer *p, rmq_err err, int code, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
-    rmq__vwhy(&p->last_error, fmt, ap);
+    va_start(ap, code);
+    rmq__vwhy(&p->last_error, code, ap);
     va_end(ap);
     RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
 #endif
+
+/* Records a reason recorded before (a route's, a request's) as the
+ * reason of a failed call on p, whole. */
+static rmq_err rmq__fail_why(rmq_producer *p, rmq_err err, const rmq_reason *why)
+{
+    p->last_error = *why;
+    RMQ__COUNT_REFUSAL(p, err);
+    return err;
+}
 
 static const char *rmq__state_name(rmq_service_state s)
 {
@@ -7180,8 +7543,7 @@ RMQ__FN rmq_err rmq__ns_topic(rmq_producer *p, const char **t)
 {
     if (!*t || !p->ns[0]) return RMQ_OK;
     if (rmq__ns_wrap(p, *t, RMQ_STRLEN(*t), p->ns_name, sizeof p->ns_name) < 0)
-        return rmq__fail(p, RMQ_ERR_MESSAGE,
-                         "The specified topic %s is longer than topic max length 127 with its namespace (%s%%%s)",
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_TOPIC_TOO_LONG_WITH_NAMESPACE,
                          *t, p->ns, *t);
     *t = p->ns_name;
     return RMQ_OK;
@@ -7205,9 +7567,9 @@ RMQ__FN rmq_err rmq__ns_put_instance_id(rmq_producer *p, rmq__buf *props)
     if (!p->ns[0]) return RMQ_OK;
     rmq__prop_put(props, "INSTANCE_ID", p->ns, RMQ_STRLEN(p->ns));
     if (props->failed == RMQ__BUF_OVER_LIMIT)
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_PROPERTIES_TOO_LONG,
                          RMQ_PROPERTIES_MAX_BYTES);
-    return props->failed ? rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties") : RMQ_OK;
+    return props->failed ? rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_PROPERTIES) : RMQ_OK;
 }
 
 static int rmq__ns_word_char(char c)
@@ -7241,9 +7603,9 @@ RMQ__FN rmq_err rmq__ns_start(rmq_producer *p, const char *namesrv)
     p->ns[0] = 0;
     if (p->cfg.name_space && *p->cfg.name_space) rmq__strlcpy(p->ns, p->cfg.name_space, sizeof p->ns);
     else if (namesrv && rmq__ns_from_addr(namesrv, p->ns, sizeof p->ns) >= sizeof p->ns)
-        return rmq__fail(p, RMQ_ERR_CONFIG, "namesrv_addr: the namespace of instance endpoint %s is longer than 125 bytes", namesrv);
+        return rmq__fail(p, RMQ_ERR_CONFIG, RMQ_R_CONFIG_ENDPOINT_NAMESPACE, namesrv);
     if (rmq__ns_wrap(p, g, RMQ_STRLEN(g), p->ns_group, sizeof p->ns_group) < 0)
-        return rmq__fail(p, RMQ_ERR_CONFIG, "group: %s%%%s, the group with its namespace, is longer than group max length 255.",
+        return rmq__fail(p, RMQ_ERR_CONFIG, RMQ_R_CONFIG_GROUP_WITH_NAMESPACE,
                          p->ns, g);
     p->cfg.group = p->ns_group;
     return RMQ_OK;
@@ -7325,12 +7687,11 @@ RMQ__FN rmq_err rmq__register_producer(rmq_producer *p)
     int i, free_slot = -1;
     for (i = 0; i < RMQ_MAX_PRODUCERS; i++) {
         if (in->producers[i] && rmq__strcmp(in->producers[i]->cfg.group, p->cfg.group) == 0)
-            return rmq__fail(p, RMQ_ERR_GROUP_EXISTS,
-                             "The producer group[%s] has been created before, specify another name please.", p->cfg.group);
+            return rmq__fail(p, RMQ_ERR_GROUP_EXISTS, RMQ_R_GROUP_EXISTS, p->cfg.group);
         if (!in->producers[i] && free_slot < 0) free_slot = i;
     }
     if (free_slot < 0)
-        return rmq__fail(p, RMQ_ERR_LIMIT, "the client instance %s already has RMQ_MAX_PRODUCERS (%d) producers",
+        return rmq__fail(p, RMQ_ERR_LIMIT, RMQ_R_MAX_PRODUCERS,
                          in->client_id, RMQ_MAX_PRODUCERS);
     in->producers[free_slot] = p;
     in->groups[free_slot] = p->cfg.group;
@@ -7346,8 +7707,8 @@ static RMQ__NOINLINE void rmq__route_use(rmq_producer *p, rmq__route *rt) { if (
  * means full), or no memory. */
 RMQ__FN rmq_err rmq__route_refused(rmq_producer *p, const char *topic)
 {
-    if (!p->in->routes[RMQ_MAX_TOPICS - 1]) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a send");
-    return rmq__fail(p, RMQ_ERR_LIMIT, "topic %s: the route table is full (RMQ_MAX_TOPICS %d)", topic, RMQ_MAX_TOPICS);
+    if (!p->in->routes[RMQ_MAX_TOPICS - 1]) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_SEND);
+    return rmq__fail(p, RMQ_ERR_LIMIT, RMQ_R_MAX_TOPICS, topic, RMQ_MAX_TOPICS);
 }
 
 /* DefaultMQProducerImpl.start: everything but message trace, which starts
@@ -7359,7 +7720,7 @@ RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
     rmq_err err;
     if (!p) return RMQ_ERR_INVALID_ARG;
     if (p->state != RMQ_STATE_CREATE_JUST)
-        return rmq__fail(p, RMQ_ERR_STATE, "The producer service state not OK, maybe started once, %s", rmq__state_name(p->state));
+        return rmq__fail(p, RMQ_ERR_STATE, RMQ_R_START_STATE, rmq__state_name(p->state));
     p->state = RMQ_STATE_START_FAILED;
     err = rmq__config_check(&p->cfg, &p->last_error);
     if (err != RMQ_OK) return err;
@@ -7368,12 +7729,12 @@ RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
     if (!ns && p->cfg.port->getenv) ns = p->cfg.port->getenv(p->cfg.port->ctx, "NAMESRV_ADDR");
     if (ns && !p->cfg.namesrv_addr) {
         int n;
-        if (rmq__namesrv_parse(ns, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, "NAMESRV_ADDR: want \"host:port;host:port\"");
+        if (rmq__namesrv_parse(ns, NULL, &n)) return rmq__fail(p, RMQ_ERR_CONFIG, RMQ_R_NAMESRV_ADDR_ENV);
     }
     err = rmq__ns_start(p, ns);
     if (err != RMQ_OK) return err;
     err = rmq__inst_acquire(&p->cfg, rmq__producer_hooks(), cid, ip, ns ? ns : "", &p->in);
-    if (err != RMQ_OK) return rmq__fail(p, err, "cannot create the client instance: %s", rmq_strerror(err));
+    if (err != RMQ_OK) return rmq__fail(p, err, RMQ_R_INSTANCE_CREATE, rmq_strerror(err));
     rmq__lock(p->in);
     err = rmq__register_producer(p);
     if (err != RMQ_OK) {
@@ -7407,10 +7768,20 @@ RMQDEF const char *rmq_producer_last_error(const rmq_producer *p)
     return rmq__reason_text(&p->last_error, p->last_remark, w->last_text, sizeof w->last_text);
 }
 
+RMQDEF rmq_reason_code rmq_producer_last_error_code(const rmq_producer *p, unsigned depth)
+{
+    return p ? rmq__reason_code_at(&p->last_error, depth) : RMQ_R_NONE;
+}
+
 RMQDEF const char *rmq_result_reason(const rmq_send_result *res, char *buf, size_t len)
 {
     if (!buf || !len) return "";
     return res ? rmq__reason_text(&res->reason, res->remark, buf, len) : (buf[0] = 0, buf);
+}
+
+RMQDEF rmq_reason_code rmq_result_reason_code(const rmq_send_result *res, unsigned depth)
+{
+    return res ? rmq__reason_code_at(&res->reason, depth) : RMQ_R_NONE;
 }
 RMQDEF const char *rmq_producer_client_id(const rmq_producer *p) { return p && p->in ? p->in->client_id : ""; }
 #ifdef RMQ_NO_THREADS
@@ -7455,14 +7826,14 @@ RMQ__FN rmq_err rmq__check_topic(rmq_producer *p, const char *t)
 {
     size_t i, n = t ? rmq__name_len(t) : 0;   /* one pass: the length of a legal name, never blank */
     int legal = n && !t[n];
-    if (!legal && rmq__is_blank(t)) return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is blank");
+    if (!legal && rmq__is_blank(t)) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_TOPIC_BLANK);
     if ((legal ? n : RMQ_STRLEN(t)) > RMQ_TOPIC_MAX_LEN)
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic is longer than topic max length 127.");
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_TOPIC_TOO_LONG);
     if (!legal)
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "The specified topic[%s] contains illegal characters, allowing only ^[%%|a-zA-Z0-9_-]+$", t);
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_TOPIC_ILLEGAL, t);
     for (i = 0; i < sizeof rmq__forbidden_topics / sizeof *rmq__forbidden_topics; i++)
         if (t[0] == rmq__forbidden_topics[i][0] && rmq__strcmp(t, rmq__forbidden_topics[i]) == 0)
-            return rmq__fail(p, RMQ_ERR_MESSAGE, "Sending message to topic[%s] is forbidden.", t);
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_TOPIC_FORBIDDEN, t);
     return RMQ_OK;
 }
 
@@ -7476,34 +7847,34 @@ RMQ__FN rmq_err rmq__check_properties(rmq_producer *p, const rmq_message *m)
 {
     size_t i, k;
     if (!RMQ__PROPERTIES && m->nproperties)
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "user properties are cut by RMQ_NO_PROPERTIES");
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_PROPERTIES_CUT);
     for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++) {
         const char *key = m->properties[i].key, *val = m->properties[i].value;
         if (rmq__is_blank(key) || rmq__is_blank(val))
-            return rmq__fail(p, RMQ_ERR_MESSAGE, "The name or value of property%s%s is blank", key ? " " : "", key ? key : "");
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_PROPERTY_BLANK, key ? " " : "", key ? key : "");
         if (rmq__has_byte(key, RMQ__NAME_SEP, RMQ__PROP_SEP) || rmq__has_byte(val, RMQ__NAME_SEP, RMQ__PROP_SEP))
-            return rmq__fail(p, RMQ_ERR_MESSAGE, "The property %s holds a 0x01 or 0x02 byte, the separators of the property string", key);
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_PROPERTY_SEPARATOR, key);
         for (k = 0; k < sizeof rmq__reserved_props / sizeof *rmq__reserved_props; k++)
             if (rmq__strcmp(key, rmq__reserved_props[k]) == 0)
-                return rmq__fail(p, RMQ_ERR_MESSAGE, "The Property<%s> is used by system", key);
+                return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_PROPERTY_RESERVED, key);
     }
     if (m->tags && rmq__has_byte(m->tags, RMQ__NAME_SEP, RMQ__PROP_SEP))
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "the tags hold a 0x01 or 0x02 byte");
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_TAGS_SEPARATOR);
     if (m->keys && rmq__has_byte(m->keys, RMQ__NAME_SEP, RMQ__PROP_SEP))
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "the keys hold a 0x01 or 0x02 byte");
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_KEYS_SEPARATOR);
     return RMQ_OK;
 }
 
 RMQ__FN rmq_err rmq__check_message(rmq_producer *p, const rmq_message *m)
 {
     rmq_err err;
-    if (!m) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message is null");
+    if (!m) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_MESSAGE_NULL);
     err = rmq__check_topic(p, m->topic);
     if (err != RMQ_OK) return err;
-    if (!m->body) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message body is null");
-    if (m->body_len == 0) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message body length is zero");
+    if (!m->body) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_NULL);
+    if (m->body_len == 0) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_EMPTY);
     if (m->body_len > p->cfg.max_message_size)
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "the message body size over max value, MAX: %u", (unsigned)p->cfg.max_message_size);
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_TOO_BIG, (unsigned)p->cfg.max_message_size);
     return rmq__check_properties(p, m);
 }
 
@@ -7511,9 +7882,9 @@ RMQ__FN rmq_err rmq__check_running(rmq_producer *p, int blocking)
 {
     if (!p) return RMQ_ERR_INVALID_ARG;
     if (p->state != RMQ_STATE_RUNNING)
-        return rmq__fail(p, RMQ_ERR_STATE, "The producer service state not OK, %s", rmq__state_name(p->state));
+        return rmq__fail(p, RMQ_ERR_STATE, RMQ_R_NOT_RUNNING, rmq__state_name(p->state));
     if (blocking && rmq__in_callback(p->in))
-        return rmq__fail(p, RMQ_ERR_IN_CALLBACK, "a blocking call was made from inside a send callback");
+        return rmq__fail(p, RMQ_ERR_IN_CALLBACK, RMQ_R_BLOCKING_IN_CALLBACK);
     return RMQ_OK;
 }
 
@@ -7661,9 +8032,9 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
 #endif
     (void)rmq__ns_put_instance_id(p, &op->props);   /* a failure is the property string's, told below */
     if (op->props.failed == RMQ__BUF_OVER_LIMIT)
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_PROPERTIES_TOO_LONG,
                          RMQ_PROPERTIES_MAX_BYTES);
-    if (op->props.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties");
+    if (op->props.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_PROPERTIES);
 #ifndef RMQ_NO_FAST_PATH
     if (op->props.len == raw && json <= 0xFFFFFFFFu) op->props_json = (uint32_t)json;   /* 0: not JSON, or added to */
 #endif
@@ -7677,7 +8048,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
         }   /* a reserve that failed fails the put below the same way */
     }
     rmq__buf_put(&op->body, m->body, m->body_len);
-    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a %u-byte body", (unsigned)m->body_len);
+    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_BODY, (unsigned)m->body_len);
     return RMQ_OK;
 }
 
@@ -7693,16 +8064,16 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
         err = rmq__check_message(p, &msgs[i]);
         if (err != RMQ_OK) return err;
         if (rmq__strcmp(msgs[i].topic, msgs[0].topic) != 0)
-            return rmq__fail(p, RMQ_ERR_MESSAGE, "The topic of the messages in one batch should be the same");
-        if (msgs[i].delay_level > 0) return rmq__fail(p, RMQ_ERR_MESSAGE, "TimeDelayLevel is not supported for batching");
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TOPICS_DIFFER);
+        if (msgs[i].delay_level > 0) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_DELAY);
 #ifndef RMQ_NO_TIMER
         if (msgs[i].delay_time_sec > 0 || msgs[i].delay_time_ms > 0 || msgs[i].deliver_time_ms > 0)
-            return rmq__fail(p, RMQ_ERR_MESSAGE, "timer messages are not supported for batching");
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TIMER);
 #endif
         if (rmq__starts_with(msgs[i].topic, "%RETRY%"))
-            return rmq__fail(p, RMQ_ERR_MESSAGE, "Retry Group is not supported for batching");
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_RETRY_GROUP);
         if (!msgs[i].wait_store_msg_ok != !msgs[0].wait_store_msg_ok)
-            return rmq__fail(p, RMQ_ERR_MESSAGE, "The waitStoreMsgOK of the messages in one batch should the same");
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_WAIT_STORE_DIFFERS);
     }
     rmq__buf_init(&props, p->cfg.mem_ctx, RMQ_PROPERTIES_MAX_BYTES);
     for (i = 0; i < n; i++) {
@@ -7713,17 +8084,17 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
         if (props.failed) {
             int over = props.failed == RMQ__BUF_OVER_LIMIT;
             rmq__buf_free(&props);
-            return over ? rmq__fail(p, RMQ_ERR_MESSAGE, "message %u: the encoded properties exceed %d bytes",
+            return over ? rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_PROPERTIES_TOO_LONG,
                                     (unsigned)i, RMQ_PROPERTIES_MAX_BYTES)
-                        : rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties of message %u", (unsigned)i);
+                        : rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_BATCH_PROPERTIES, (unsigned)i);
         }
         rmq__batch_record(&op->body, msgs[i].flag, msgs[i].body, msgs[i].body_len, props.p, props.len);
     }
     rmq__buf_free(&props);
     if (op->body.failed == RMQ__BUF_OVER_LIMIT)
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded batch exceeds the message body size max value, MAX: %u",
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TOO_BIG,
                          (unsigned)p->cfg.max_message_size);
-    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the encoded batch");
+    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_BATCH);
     rmq__prop_put(&op->props, "WAIT", msgs[0].wait_store_msg_ok ? "true" : "false", msgs[0].wait_store_msg_ok ? 4 : 5);
     err = rmq__ns_put_instance_id(p, &op->props);   /* the batch's, not its messages' */
     if (err != RMQ_OK) return err;
@@ -7781,7 +8152,7 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
         if (err != RMQ_OK && p->oneway_err == RMQ_OK) {
             p->oneway_err = err;
             if (why) p->oneway_why = *why;
-            else rmq__why(&p->oneway_why, "%s", rmq_strerror(err));
+            else rmq__why(&p->oneway_why, RMQ_R_ERROR, rmq_strerror(err));
         }
         p->pending--;
         p->pending_bytes -= (uint32_t)op->body.len;
@@ -7801,7 +8172,7 @@ RMQ__FN rmq_send_result *rmq__op_bare(rmq__inst *in, const rmq__op *op)
 {
     rmq_send_result *r = &in->bare;           /* zero but for these two, which each use rewrites */
     rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
-    rmq__why(&r->reason, "%s", rmq_strerror(op->err));
+    rmq__why(&r->reason, RMQ_R_ERROR, rmq_strerror(op->err));
     return r;
 }
 
@@ -7924,7 +8295,7 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
         r->trace_on = !rmq__slice_eq(trace, "false");
         r->broker_code = 0;
         r->remark[0] = 0;
-        r->reason.fmt[0] = NULL;
+        r->reason.code[0] = RMQ_R_NONE;
     }
 }
 
@@ -7971,7 +8342,7 @@ RMQ__FN int rmq__op_failed(rmq__op *op, rmq_err err, int32_t code, const rmq_rea
         return 1;
     }
     if (op->attempts > 1 && RMQ__TARGET(op) == RMQ__TARGET_DEFAULT) {
-        rmq__why(&in->why, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %r", op->attempts,
+        rmq__why(&in->why, RMQ_R_SEND_RETRIES_FAILED, op->attempts,
                  (unsigned)(now - op->start), op->route ? op->route->topic : op->queue.topic, why);
         rmq__op_finish(op, err, &in->why);
         return 0;
@@ -7996,7 +8367,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
             op->res[i].broker_code = resp->code;
             rmq__copy_slice(op->res[i].remark, sizeof op->res[i].remark, resp->remark);
         }
-        rmq__why(&in->send_why, "broker %s answered %s (%d): %R",
+        rmq__why(&in->send_why, RMQ_R_BROKER_ANSWER,
                  in->brokers[op->broker].name, rmq_response_code_name(resp->code), (int)resp->code);
         if (rmq__op_failed(op, RMQ_ERR_BROKER, resp->code, &in->send_why)) rmq__op_attempt(op);
         return;
@@ -8071,8 +8442,8 @@ RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
         int q = rmq__route_select(rt->queues, rt->nqueues, &rt->rr, op->last_broker, in->brokers,
                                   op->p->cfg.latency_fault_enable, rmq__now(&in->rm));
         if (q < 0) {
-            if (rt->why.fmt[0]) *why = rt->why;
-            else rmq__why(why, RMQ__TEXT("no publish queue"));
+            if (rt->why.code[0]) *why = rt->why;
+            else rmq__why(why, RMQ_R_NO_PUBLISH_QUEUE);
             return -1;
         }
         op->broker = rt->queues[q].broker;
@@ -8083,7 +8454,7 @@ RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
     }
     op->broker = rmq__broker_slot(in->brokers, op->queue.broker_name, 0);
     if (op->broker < 0) {
-        rmq__why(why, "The broker[%s] not exist", op->queue.broker_name);
+        rmq__why(why, RMQ_R_BROKER_NOT_EXIST, op->queue.broker_name);
         return -1;
     }
     return 0;
@@ -8131,7 +8502,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     }
     addr = rmq__broker_master(&in->brokers[op->broker]);
     if (!addr) {
-        rmq__why(why, "The broker[%s] not exist (no master address)", in->brokers[op->broker].name);
+        rmq__why(why, RMQ_R_BROKER_NO_MASTER, in->brokers[op->broker].name);
         *err = RMQ_ERR_BROKER_NOT_FOUND;
         return RMQ__TRY_FAILED;
     }
@@ -8182,9 +8553,9 @@ RMQ__FN rmq_err rmq__op_select(rmq__op *op, const rmq_message *m)
     rmq_queue *qs;
     size_t i;
     int pick;
-    if (!rt->nqueues) return rmq__fail(p, RMQ_ERR_NO_ROUTE, "%r", &rt->why);
+    if (!rt->nqueues) return rmq__fail_why(p, RMQ_ERR_NO_ROUTE, &rt->why);
     qs = (rmq_queue *)RMQ_MALLOC(p->cfg.mem_ctx, rt->nqueues * sizeof *qs);
-    if (!qs) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the selector's queue list");
+    if (!qs) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_SELECTOR);
     for (i = 0; i < rt->nqueues; i++) {
         rmq__strlcpy(qs[i].topic, rt->topic, sizeof qs[i].topic);
         rmq__ns_unwrap_queue(p, &qs[i]);
@@ -8199,7 +8570,7 @@ RMQ__FN rmq_err rmq__op_select(rmq__op *op, const rmq_message *m)
     }
     RMQ_FREE(p->cfg.mem_ctx, qs);
     if (pick < 0 || (size_t)pick >= rt->nqueues)
-        return rmq__fail(p, RMQ_ERR_SELECTOR, "select message queue return null. (the selector returned %d of %u queues)",
+        return rmq__fail(p, RMQ_ERR_SELECTOR, RMQ_R_SELECTOR_NULL,
                          pick, (unsigned)rt->nqueues);
     op->target = RMQ__TARGET_QUEUE;
     return RMQ_OK;
@@ -8250,7 +8621,7 @@ RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
     rmq_reason *why = &in->send_why;
     if (op->parked) {
         rmq__op_unpark(op);
-        rmq__why(why, "no request slot freed within the send's %u ms (RMQ_MAX_INFLIGHT %d)",
+        rmq__why(why, RMQ_R_SEND_NO_SLOT,
                  (unsigned)(op->deadline - op->start), RMQ_MAX_INFLIGHT);
         rmq__op_finish(op, RMQ_ERR_TIMEOUT, why);
         return;
@@ -8259,7 +8630,7 @@ RMQ__FN void rmq__op_timeout(rmq__inst *in, rmq__op *op)
         for (pp = &op->route->waiters; *pp; pp = &(*pp)->wnext) if (*pp == op) { *pp = op->wnext; break; }
         op->wnext = NULL;
     }
-    rmq__why(why, "sendDefaultImpl call timeout: no route for topic %s within %u ms (name servers %s)",
+    rmq__why(why, RMQ_R_SEND_NO_ROUTE_TIMEOUT,
              op->route ? op->route->topic : op->queue.topic, (unsigned)(op->deadline - op->start), in->namesrv_text);
     rmq__op_finish(op, RMQ_ERR_TIMEOUT, why);
 }
@@ -8422,7 +8793,7 @@ RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
     rmq__lock(in);
     if (rmq__in_callback(in)) {
         rmq__unlock(in);
-        return rmq__fail(p, RMQ_ERR_IN_CALLBACK, "poll was called from inside a send callback");
+        return rmq__fail(p, RMQ_ERR_IN_CALLBACK, RMQ_R_POLL_IN_CALLBACK);
     }
     rmq__run(in, rmq__never, NULL, rmq__now(&in->rm) + timeout_ms, 1);
     rmq__unlock(in);
@@ -8439,7 +8810,7 @@ RMQDEF rmq_err rmq_producer_poll(rmq_producer *p, uint32_t timeout_ms)
     if (RMQ__THREADS && p->state != RMQ_STATE_RUNNING) {
         err = RMQ_ERR_STATE;
     } else if (rmq__in_callback(in)) {
-        err = rmq__fail(p, RMQ_ERR_IN_CALLBACK, "poll was called from inside a send callback");
+        err = rmq__fail(p, RMQ_ERR_IN_CALLBACK, RMQ_R_POLL_IN_CALLBACK);
     } else {
         rmq__call_begin(p);
         rmq__run(in, rmq__stopped, p, rmq__now(&in->rm) + timeout_ms, 1);
@@ -8455,10 +8826,10 @@ static rmq_err rmq__flush_locked(rmq_producer *p, rmq__inst *in, uint32_t timeou
 {
     rmq_err err = RMQ_OK;
     if (!rmq__run(in, rmq__nothing_pending, p, rmq__now(&in->rm) + timeout_ms, 0)) {
-        err = rmq__fail(p, RMQ_ERR_TIMEOUT, "flush: %u sends still pending after %u ms",
+        err = rmq__fail(p, RMQ_ERR_TIMEOUT, RMQ_R_FLUSH_TIMEOUT,
                         (unsigned)p->pending, (unsigned)timeout_ms);
     } else if (RMQ__ONEWAYS && p->oneway_err != RMQ_OK) {  /* a oneway send has no callback to tell */
-        err = rmq__fail(p, p->oneway_err, "a oneway send failed: %r", &p->oneway_why);
+        err = rmq__fail(p, p->oneway_err, RMQ_R_ONEWAY_FAILED, &p->oneway_why);
         p->oneway_err = RMQ_OK;
     }
     return err;
@@ -8561,33 +8932,33 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     rmq_err err = rmq__check_running(p, a->mode == RMQ__MODE_SYNC);
     const char *topic;
     if (err != RMQ_OK) return err;
-    if (!a->msgs || a->n == 0 || a->n > 65535 || (!a->batch && a->n != 1)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no message given");
-    if (a->mode == RMQ__MODE_SYNC && !a->res) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no result given");
-    if (a->mode == RMQ__MODE_ASYNC && !a->cb) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no callback given");
-    if (RMQ__TARGET(a) == RMQ__TARGET_SELECT && !a->sel) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no selector given");
+    if (!a->msgs || a->n == 0 || a->n > 65535 || (!a->batch && a->n != 1)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_MESSAGE_GIVEN);
+    if (a->mode == RMQ__MODE_SYNC && !a->res) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_RESULT_GIVEN);
+    if (a->mode == RMQ__MODE_ASYNC && !a->cb) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_CALLBACK_GIVEN);
+    if (RMQ__TARGET(a) == RMQ__TARGET_SELECT && !a->sel) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_SELECTOR_GIVEN);
     in = p->in;
     if (!a->batch) { err = rmq__check_message(p, a->msgs); if (err != RMQ_OK) return err; }
-    if (a->batch && RMQ__TARGET(a) == RMQ__TARGET_SELECT) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "a batch cannot use a selector");
+    if (a->batch && RMQ__TARGET(a) == RMQ__TARGET_SELECT) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_BATCH_SELECTOR);
     topic = a->msgs[0].topic;
     err = rmq__ns_topic(p, &topic);
     if (err != RMQ_OK) return err;
     if (RMQ__TARGET(a) == RMQ__TARGET_QUEUE) {
-        if (!a->queue) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no queue given");
+        if (!a->queue) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_QUEUE_GIVEN);
         if (!rmq__ns_same_topic(p, a->queue->topic, topic))
-            return rmq__fail(p, RMQ_ERR_MESSAGE, "message's topic not equal mq's topic");
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_QUEUE_TOPIC_DIFFERS);
     }
     if (a->mode != RMQ__MODE_SYNC) {
         size_t bytes = 0, i;
         for (i = 0; i < a->n; i++) bytes += a->msgs[i].body_len;
         if (p->pending >= p->cfg.max_pending)
-            return rmq__fail(p, RMQ_ERR_BUSY, "%u sends are pending (max_pending); poll or flush first", (unsigned)p->pending);
+            return rmq__fail(p, RMQ_ERR_BUSY, RMQ_R_MAX_PENDING, (unsigned)p->pending);
         if (bytes > p->cfg.max_pending_bytes - p->pending_bytes)
-            return rmq__fail(p, RMQ_ERR_BUSY, "%u bytes are pending (max_pending_bytes %u); poll or flush first",
+            return rmq__fail(p, RMQ_ERR_BUSY, RMQ_R_MAX_PENDING_BYTES,
                              (unsigned)p->pending_bytes, (unsigned)p->cfg.max_pending_bytes);
     }
     op = rmq__op_new(p, a->mode, a->target, a->n, a->mode == RMQ__MODE_SYNC ? a->res : NULL,
                      a->batch ? 0 : a->msgs[0].body_len);
-    if (!op) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a send");
+    if (!op) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_SEND);
     op->tx = (uint8_t)a->tx;
     op->route = rmq__route_get(in, topic);
     if (!op->route) {
@@ -8625,7 +8996,7 @@ RMQ__FN rmq_err rmq__send_locked(rmq_producer *p, const rmq__send_args *a)
     rmq__op_unlink(p, op);
     err = op->err;
     rmq__op_free(p, op);
-    if (err != RMQ_OK && !p->last_error.fmt[0]) rmq__fail(p, err, "%s", rmq_strerror(err));
+    if (err != RMQ_OK && !p->last_error.code[0]) rmq__fail(p, err, RMQ_R_ERROR, rmq_strerror(err));
     return err;
 }
 
@@ -8788,8 +9159,8 @@ RMQ__FN rmq_err rmq__route_ready(rmq_producer *p, const char *topic, uint32_t de
     if (rt->state != RMQ__ROUTE_OK && !rt->fetching) rmq__route_fetch(p->in, rt, 0);
     rmq__run(p->in, rmq__route_settled, rt, deadline, 0);
     if (rt->state != RMQ__ROUTE_OK)
-        return rt->fetching ? rmq__fail(p, RMQ_ERR_TIMEOUT, "topic %s: the route query timed out", topic)
-                            : rmq__fail(p, RMQ_ERR_NO_ROUTE, "%r", &rt->why);
+        return rt->fetching ? rmq__fail(p, RMQ_ERR_TIMEOUT, RMQ_R_ROUTE_QUERY_TIMEOUT, topic)
+                            : rmq__fail_why(p, RMQ_ERR_NO_ROUTE, &rt->why);
     *out = rt;
     return RMQ_OK;
 }
@@ -8803,7 +9174,7 @@ RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue 
     size_t i;
     rmq_err err = rmq__check_running(p, 1);
     if (err != RMQ_OK) return err;
-    if (!n || (!out && cap)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no output given");
+    if (!n || (!out && cap)) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_OUTPUT_GIVEN);
     err = rmq__check_topic(p, topic);
     if (err == RMQ_OK) err = rmq__ns_topic(p, &name);
     if (err == RMQ_OK) err = rmq__route_ready(p, name, rmq__now(&p->in->rm) + p->cfg.send_timeout_ms, &rt);
@@ -8815,7 +9186,7 @@ RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue 
         rmq__strlcpy(out[i].broker_name, p->in->brokers[rt->queues[i].broker].name, sizeof out[i].broker_name);
         out[i].queue_id = rt->queues[i].queue_id;
     }
-    return rt->nqueues > cap ? rmq__fail(p, RMQ_ERR_LIMIT, "topic %s has %u queues, more than cap", topic, (unsigned)rt->nqueues)
+    return rt->nqueues > cap ? rmq__fail(p, RMQ_ERR_LIMIT, RMQ_R_QUEUES_OVER_CAP, topic, (unsigned)rt->nqueues)
                              : RMQ_OK;
 }
 
@@ -8867,7 +9238,7 @@ RMQDEF rmq_err rmq_send_in_transaction(rmq_producer *p, const rmq_message *m, rm
     const char *master;
     int64_t commit_offset = 0;
     int b;
-    if (!local || !m || !res) return p ? rmq__fail(p, RMQ_ERR_INVALID_ARG, "TransactionListener is null") : RMQ_ERR_INVALID_ARG;
+    if (!local || !m || !res) return p ? rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_TRANSACTION_LISTENER) : RMQ_ERR_INVALID_ARG;
     half = *m;
     half.delay_level = 0;                       /* a half message is never delayed */
 #ifndef RMQ_NO_TIMER
@@ -9106,13 +9477,13 @@ RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *wha
     call->err = RMQ_OK;
     call->code = -1;
     call->remark[0] = '\0';
-    call->why.fmt[0] = NULL;
+    call->why.code[0] = RMQ_R_NONE;
     err = rmq__invoke(&in->rm, addr, rq, NULL, 0, 0, rmq__now(&in->rm) + timeout_ms, rmq__call_done, call, NULL);
-    if (err != RMQ_OK) return rmq__fail(p, err, "%s to %s not sent: %r", what, addr, &in->rm.why);
+    if (err != RMQ_OK) return rmq__fail(p, err, RMQ_R_CALL_NOT_SENT, what, addr, &in->rm.why);
     while (!call->done) rmq__run(in, rmq__call_is_done, call, rmq__now(&in->rm) + 1000u, 0);
     if (call->err != RMQ_OK) {
-        if (call->why.fmt[0]) return rmq__fail(p, call->err, "%s to %s failed: %r", what, addr, &call->why);
-        return rmq__fail(p, call->err, "%s to %s failed: %s", what, addr, rmq_strerror(call->err));
+        if (call->why.code[0]) return rmq__fail(p, call->err, RMQ_R_CALL_FAILED, what, addr, &call->why);
+        return rmq__fail(p, call->err, RMQ_R_CALL_FAILED_ERR, what, addr, rmq_strerror(call->err));
     }
     return RMQ_OK;
 }
@@ -9122,7 +9493,7 @@ RMQ__FN rmq_err rmq__call_sync(rmq_producer *p, rmq__call *call, const char *wha
 RMQ__FN rmq_err rmq__call_refused(rmq_producer *p, const rmq__call *call, const char *what, const char *addr)
 {
     rmq__strlcpy(p->last_remark, call->remark, sizeof p->last_remark);
-    return rmq__fail(p, RMQ_ERR_BROKER, "%s: broker %s answered %s (%d): %R", what, addr,
+    return rmq__fail(p, RMQ_ERR_BROKER, RMQ_R_CALL_BROKER_ANSWER, what, addr,
                      rmq_response_code_name(call->code), (int)call->code);
 }
 #endif
@@ -9199,7 +9570,7 @@ RMQ__FN rmq_err rmq__ext_build(rmq_producer *p, const rmq__ext_src *src, rmq_mes
     out->storage_ = RMQ_MALLOC(p->cfg.mem_ctx, need);
     if (!out->storage_) {
         if (inflated) RMQ_FREE(p->cfg.mem_ctx, inflated);
-        return rmq__fail(p, RMQ_ERR_NO_MEMORY, "no memory for a message of %u bytes", (unsigned)need);
+        return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_MESSAGE, (unsigned)need);
     }
     props = (rmq_property *)out->storage_;
     at = (char *)(props + nprops);
@@ -9370,7 +9741,7 @@ RMQ__FN void rmq__fail_pending(rmq_producer *p)
         while (pp && *pp) { if ((*pp)->p == p) *pp = (*pp)->wnext; else pp = &(*pp)->wnext; }
     }
     for (op = p->ops; op; op = op->next) if (op->parked) rmq__op_unpark(op);
-    rmq__why(&in->why, RMQ__TEXT("the producer was shut down before the send completed"));
+    rmq__why(&in->why, RMQ_R_SHUT_DOWN_BEFORE_SENT);
     while ((op = p->ops) != NULL) {
         rmq__req *r = op->req;
         rmq__op_unlink(p, op);
@@ -9425,7 +9796,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__lock(in);
     if (rmq__in_callback(in)) {
         rmq__unlock(in);
-        rmq__fail(p, RMQ_ERR_IN_CALLBACK, "shutdown was called from inside a send callback");
+        rmq__fail(p, RMQ_ERR_IN_CALLBACK, RMQ_R_SHUTDOWN_IN_CALLBACK);
         return;
     }
     rmq__unregister_all(p);
@@ -9453,7 +9824,7 @@ RMQDEF void rmq_producer_shutdown(rmq_producer *p)
     rmq__lock(in);
     if (p->state != RMQ_STATE_RUNNING) { rmq__unlock(in); return; }
     if (rmq__in_callback(in)) {
-        rmq__fail(p, RMQ_ERR_IN_CALLBACK, "shutdown was called from inside a send callback");
+        rmq__fail(p, RMQ_ERR_IN_CALLBACK, RMQ_R_SHUTDOWN_IN_CALLBACK);
         rmq__unlock(in);
         return;
     }
@@ -9502,7 +9873,7 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     if (p->in) {
         rmq__lock(p->in);
         refused = rmq__in_callback(p->in);
-        if (refused) rmq__fail(p, RMQ_ERR_IN_CALLBACK, "destroy was called from inside a send callback");
+        if (refused) rmq__fail(p, RMQ_ERR_IN_CALLBACK, RMQ_R_DESTROY_IN_CALLBACK);
         rmq__unlock(p->in);
         if (refused) return;
     }
@@ -9625,7 +9996,7 @@ static rmq_err rmq__admin_masters(rmq__call *call, const rmq__route_data *rd)
     uint32_t b, k, a;
     if (!rd->nbrokers) return RMQ_OK;
     ar->list = (rmq__admin_master *)RMQ_MALLOC(ar->p->cfg.mem_ctx, rd->nbrokers * sizeof *ar->list);
-    if (!ar->list) { rmq__why(&call->why, RMQ__TEXT("out of memory for the route's brokers")); return RMQ_ERR_NO_MEMORY; }
+    if (!ar->list) { rmq__why(&call->why, RMQ_R_NO_MEMORY_ROUTE_BROKERS); return RMQ_ERR_NO_MEMORY; }
     for (b = 0; b < rd->nbrokers; b++) {
         for (a = 0; a < rd->brokers[b].naddrs && rd->brokers[b].addrs[a].id != 0; a++) {}
         if (a == rd->brokers[b].naddrs) continue;
@@ -9647,7 +10018,7 @@ static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
     rmq_err err = RMQ_ERR_NO_MEMORY;
     if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;      /* the caller judges the code */
     sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
-    if (!sc) rmq__why(&call->why, RMQ__TEXT("out of memory for reading a route"));
+    if (!sc) rmq__why(&call->why, RMQ_R_NO_MEMORY_ROUTE_READ);
     else if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &call->why))
         err = RMQ_ERR_PROTOCOL;
     else
@@ -9675,12 +10046,12 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
         rmq__strlcpy(ns, in->namesrv[in->ns_index], sizeof ns);
         err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, &rq, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code != RMQ_CODE_SUCCESS)
-            return rmq__fail(p, RMQ_ERR_NO_ROUTE, "create new topic failed: name server %s has no route of %s (%s)", ns,
+            return rmq__fail(p, RMQ_ERR_NO_ROUTE, RMQ_R_CREATE_TOPIC_NO_ROUTE, ns,
                              topic, rmq_response_code_name(call.code));
         if (err != RMQ_ERR_CONNECT && err != RMQ_ERR_CONNECTION_LOST && err != RMQ_ERR_TIMEOUT) break;
         in->ns_index = (in->ns_index + 1) % in->nnamesrv;
     }
-    if (err == RMQ_ERR_NO_NAMESRV) return rmq__fail(p, err, "No name server address, please set it");
+    if (err == RMQ_ERR_NO_NAMESRV) return rmq__fail(p, err, RMQ_R_NO_NAMESRV);
     return err;
 }
 
@@ -9718,19 +10089,19 @@ RMQ__FN rmq_err rmq__admin_create_topic(rmq_producer *p, const char *key, const 
     int ok = 0;
     if (err != RMQ_OK) return err;
     if (rmq__is_blank(key) || RMQ_STRLEN(key) > RMQ_TOPIC_MAX_LEN)
-        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "the key topic is blank or longer than 127");
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_KEY_TOPIC_INVALID);
     err = rmq__check_topic(p, new_topic);
     if (err == RMQ_OK) err = rmq__ns_topic(p, &new_topic);   /* withNamespace(newTopic); the key stays */
     if (err != RMQ_OK) return err;
     if (rmq__is_system_topic(new_topic))
-        return rmq__fail(p, RMQ_ERR_MESSAGE, "The topic[%s] is conflict with system topic.", new_topic);
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_TOPIC_SYSTEM, new_topic);
     if (queue_num < 1 || queue_num > RMQ_MAX_QUEUES)
-        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "queue_num %d: must be within 1..RMQ_MAX_QUEUES (%d)", queue_num, RMQ_MAX_QUEUES);
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_QUEUE_NUM_RANGE, queue_num, RMQ_MAX_QUEUES);
     ar.p = p;
     ar.list = NULL;
     ar.n = 0;
     err = rmq__admin_route_of(p, key, &ar);
-    if (err == RMQ_OK && !ar.n) err = rmq__fail(p, RMQ_ERR_NO_ROUTE, "Not found broker, maybe key is wrong (key %s)", key);
+    if (err == RMQ_OK && !ar.n) err = rmq__fail(p, RMQ_ERR_NO_ROUTE, RMQ_R_KEY_BROKER_NOT_FOUND, key);
     for (b = 0; err == RMQ_OK && b < ar.n; b++) {
         rmq_err e = rmq__admin_create_on(p, &ar.list[b], key, new_topic, queue_num);
         if (e == RMQ_OK) ok = 1; else last = e;
@@ -9753,7 +10124,7 @@ static rmq_err rmq__admin_take_num(rmq__call *call, const rmq_command *resp)
     if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;
     v = rmq_command_ext(resp, num->key);
     if (rmq__parse_i64(v.ptr, v.len, &num->value)) {
-        rmq__why(&call->why, "the answer's %s is missing or not a number", num->key);
+        rmq__why(&call->why, RMQ_R_ANSWER_FIELD, num->key);
         return RMQ_ERR_PROTOCOL;
     }
     return RMQ_OK;
@@ -9779,7 +10150,7 @@ RMQ__FN rmq_err rmq__admin_queue_master(rmq_producer *p, const rmq_queue *q, cha
         b = rmq__broker_slot(in->brokers, q->broker_name, 0);
     }
     if (b < 0 || !rmq__broker_master(&in->brokers[b]))
-        return rmq__fail(p, RMQ_ERR_BROKER_NOT_FOUND, "The broker[%s] not exist", q->broker_name);
+        return rmq__fail(p, RMQ_ERR_BROKER_NOT_FOUND, RMQ_R_BROKER_NOT_EXIST, q->broker_name);
     rmq__strlcpy(addr, rmq__vip_addr(in, p->cfg.vip_channel, rmq__broker_master(&in->brokers[b])), RMQ_ADDR_MAX_LEN + 1);
     return RMQ_OK;
 }
@@ -9799,10 +10170,10 @@ RMQ__FN rmq_err rmq__admin_queue_call(rmq_producer *p, int32_t code, const char 
     rmq_err err = rmq__check_running(p, 1);
     if (err != RMQ_OK) return err;
     if (!q || !out || rmq__is_blank(q->topic) || rmq__is_blank(q->broker_name) || q->queue_id < 0)
-        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s: a queue (topic, broker name, queue id >= 0) and an output are needed", what);
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_QUEUE_ARGS_MISSING, what);
     wq = *q;                                              /* queueWithNamespace(mq) */
     if (rmq__ns_wrap(p, q->topic, RMQ_STRLEN(q->topic), wq.topic, sizeof wq.topic) < 0)
-        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s: topic %s is longer than 127 with its namespace", what, q->topic);
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_QUEUE_TOPIC_TOO_LONG, what, q->topic);
     q = &wq;
     err = rmq__admin_queue_master(p, q, addr);
     if (err != RMQ_OK) return err;
@@ -9956,7 +10327,7 @@ static rmq_err rmq__view_take(rmq__call *call, const rmq_command *resp)
     rmq__ext_src src;
     if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;
     if (rmq__stored_decode(resp->body, resp->body_len, &m)) {
-        rmq__why(&call->why, "the stored message of %u bytes is malformed", (unsigned)resp->body_len);
+        rmq__why(&call->why, RMQ_R_STORED_MESSAGE_MALFORMED, (unsigned)resp->body_len);
         return RMQ_ERR_PROTOCOL;
     }
     rmq__stored_src(&m, v->broker_name, &t, &src);
@@ -9973,7 +10344,7 @@ RMQ__FN rmq_err rmq__view(rmq_producer *p, const char *offset_msg_id, rmq_messag
     int64_t offset;
     rmq_err err;
     if (rmq_offset_msg_id_decode(offset_msg_id, addr, sizeof addr, &offset) != RMQ_OK)
-        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s is not an offset message id (32 or 56 hex digits: store host, port, commit-log offset)",
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_BAD_OFFSET_MSG_ID,
                          offset_msg_id ? offset_msg_id : "(null)");
     rmq__rq_view_message(&rq, f, num, offset);
     v.p = p;
@@ -10042,7 +10413,7 @@ RMQ__FN rmq_err rmq__query_room(rmq__query *q)
     cap = q->cap ? q->cap * 2 : 4;
     if (cap > q->max) cap = q->max;
     grown = (rmq_message_ext *)RMQ_MALLOC(q->p->cfg.mem_ctx, cap * sizeof *grown);
-    if (!grown) return rmq__fail(q->p, RMQ_ERR_NO_MEMORY, "no memory for %u query results", (unsigned)cap);
+    if (!grown) return rmq__fail(q->p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_QUERY_RESULTS, (unsigned)cap);
     if (q->out->n) RMQ_MEMCPY(grown, q->out->msgs, q->out->n * sizeof *grown);
     if (q->out->msgs) RMQ_FREE(q->p->cfg.mem_ctx, q->out->msgs);
     q->out->msgs = grown;
@@ -10088,7 +10459,7 @@ static rmq_err rmq__query_take(rmq__call *call, const rmq_command *resp)
         q->out->index_last_update_ms = v;
     while (at < resp->body_len) {
         if (rmq__stored_decode(resp->body + at, resp->body_len - at, &m)) {
-            rmq__why(&call->why, "the stored message at byte %u of %u is malformed", (unsigned)at, (unsigned)resp->body_len);
+            rmq__why(&call->why, RMQ_R_STORED_MESSAGES_MALFORMED, (unsigned)at, (unsigned)resp->body_len);
             return RMQ_ERR_PROTOCOL;
         }
         at += (size_t)m.store_size;
@@ -10150,14 +10521,14 @@ RMQ__FN rmq_err rmq__query_send_all(rmq_producer *p, const rmq__query *q, rmq__q
         all[i].call.arg = &all[i];
         all[i].call.err = RMQ_OK;
         all[i].call.code = -1;
-        all[i].call.why.fmt[0] = NULL;
+        all[i].call.why.code[0] = RMQ_R_NONE;
         err = rmq__invoke(&in->rm, all[i].addr, &rq, NULL, 0, 0, rmq__now(&in->rm) + RMQ__QUERY_TIMEOUT_MS,
                           rmq__call_done, &all[i].call, NULL);
         if (err == RMQ_OK) { all[i].sent = 1; sent++; }
         else { all[i].call.err = err; all[i].call.why = in->rm.why; }
     }
     while (!rmq__query_all_done(in, all)) rmq__run(in, rmq__query_all_done, all, rmq__now(&in->rm) + 1000u, 0);
-    return sent ? RMQ_OK : rmq__fail(p, err, "QUERY_MESSAGE to %s not sent: %r", all[0].addr, &all[0].call.why);
+    return sent ? RMQ_OK : rmq__fail(p, err, RMQ_R_QUERY_NOT_SENT, all[0].addr, &all[0].call.why);
 }
 
 /* No message kept: Java's "no message" failure, with what the brokers
@@ -10168,15 +10539,15 @@ RMQ__FN rmq_err rmq__query_none(rmq_producer *p, const rmq__query_one *all)
     size_t i;
     for (i = 0; all[i].q; i++) if (all[i].call.err == RMQ_OK) break;
     if (!all[i].q) {
-        if (all[0].call.why.fmt[0])
-            return rmq__fail(p, all[0].call.err, "QUERY_MESSAGE to %s failed: %r", all[0].addr, &all[0].call.why);
-        return rmq__fail(p, all[0].call.err, "QUERY_MESSAGE to %s failed: %s", all[0].addr, rmq_strerror(all[0].call.err));
+        if (all[0].call.why.code[0])
+            return rmq__fail(p, all[0].call.err, RMQ_R_QUERY_FAILED, all[0].addr, &all[0].call.why);
+        return rmq__fail(p, all[0].call.err, RMQ_R_QUERY_FAILED_ERR, all[0].addr, rmq_strerror(all[0].call.err));
     }
     for (i = 0; all[i].q; i++)
         if (all[i].call.err == RMQ_OK && all[i].call.code != RMQ_CODE_SUCCESS && all[i].call.code != RMQ_CODE_QUERY_NOT_FOUND)
             return rmq__call_refused(p, &all[i].call, "query message by key finished, but no message; QUERY_MESSAGE", all[i].addr);
     p->last_remark[0] = '\0';
-    return rmq__fail(p, RMQ_ERR_BROKER, "query message by key finished, but no message (QUERY_NOT_FOUND, %d)",
+    return rmq__fail(p, RMQ_ERR_BROKER, RMQ_R_QUERY_NOT_FOUND,
                      (int)RMQ_CODE_QUERY_NOT_FOUND);
 }
 
@@ -10188,10 +10559,10 @@ RMQ__FN rmq_err rmq__query_run(rmq_producer *p, rmq__query *q, int max_num, int6
     if (err == RMQ_OK) err = rmq__admin_route(p, q->topic, &rt);
     if (err != RMQ_OK) return err;
     all = (rmq__query_one *)RMQ_MALLOC(p->cfg.mem_ctx, (RMQ_MAX_BROKERS + 1) * sizeof *all);
-    if (!all) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "no memory for a query");
+    if (!all) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_QUERY);
     if (!rmq__query_targets(p->in, rt, q, all)) {
         RMQ_FREE(p->cfg.mem_ctx, all);
-        return rmq__fail(p, RMQ_ERR_BROKER_NOT_FOUND, "topic %s: no broker address in its route", q->topic);
+        return rmq__fail(p, RMQ_ERR_BROKER_NOT_FOUND, RMQ_R_QUERY_NO_BROKER, q->topic);
     }
     err = rmq__query_send_all(p, q, all, max_num, begin_ms, end_ms);
     if (err == RMQ_OK && !q->out->n) err = rmq__query_none(p, all);
@@ -10236,7 +10607,7 @@ RMQDEF rmq_err rmq_view_message(rmq_producer *p, const char *offset_msg_id, rmq_
     if (out) RMQ_MEMSET(out, 0, sizeof *out);
     RMQ__ADMIN_ENTER(p);
     err = rmq__check_running(p, 1);
-    if (err == RMQ_OK && !out) err = rmq__fail(p, RMQ_ERR_INVALID_ARG, "no output given");
+    if (err == RMQ_OK && !out) err = rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_OUTPUT_GIVEN);
     if (err == RMQ_OK) err = rmq__view(p, offset_msg_id, out);
     RMQ__ADMIN_LEAVE(p);
     return err;
@@ -10251,7 +10622,7 @@ RMQDEF rmq_err rmq_query_message(rmq_producer *p, const char *topic, const char 
     RMQ__ADMIN_ENTER(p);
     err = rmq__check_running(p, 1);
     if (err == RMQ_OK && (!out || !key || !*key || max_num <= 0))
-        err = rmq__fail(p, RMQ_ERR_INVALID_ARG, "a query needs an output, a key and max_num > 0");
+        err = rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_QUERY_ARGS_MISSING);
     if (err == RMQ_OK) {
         RMQ_MEMSET(&q, 0, sizeof q);
         q.p = p;
@@ -10273,10 +10644,10 @@ RMQ__FN rmq_err rmq__view_by_id(rmq_producer *p, const char *topic, const char *
     rmq__query q;
     int64_t nearly;
     rmq_err err;
-    if (!out || !msg_id) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no message id or output given");
+    if (!out || !msg_id) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_MSG_ID_GIVEN);
     if (rmq__view(p, msg_id, out) == RMQ_OK) return RMQ_OK;
     if (rmq__uniq_time(msg_id, rmq__wall(p->in), &nearly))
-        return rmq__fail(p, RMQ_ERR_INVALID_ARG, "%s is not a message id (32 or 56 hex digits)", msg_id);
+        return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_BAD_MSG_ID, msg_id);
     RMQ_MEMSET(&r, 0, sizeof r);
     RMQ_MEMSET(&q, 0, sizeof q);
     q.p = p;
@@ -10410,10 +10781,10 @@ RMQ__FN void rmq__reply_expired(rmq__inst *in, rmq__timer *t)
     rmq__waiting *w = (rmq__waiting *)(void *)t;
     (void)in;
     if (w->sent)
-        rmq__why(&w->why, "send request message to <%s> OK, but wait reply message timeout, %u ms.", w->topic,
+        rmq__why(&w->why, RMQ_R_REQUEST_REPLY_TIMEOUT, w->topic,
                  (unsigned)w->timeout_ms);
     else
-        rmq__why(&w->why, "send request message to <%s> fail: no answer to the send within the request's %u ms",
+        rmq__why(&w->why, RMQ_R_REQUEST_SEND_TIMEOUT,
                  w->topic, (unsigned)w->timeout_ms);
     rmq__waiting_end(w, RMQ_ERR_TIMEOUT);
 }
@@ -10425,7 +10796,7 @@ RMQ__FN void rmq__reply_producer_gone(rmq_producer *p)
     for (; w; w = next) {
         next = w->next;
         if (w->p != p) continue;
-        rmq__why(&w->why, "the producer was shut down before the reply to the request on %s came", w->topic);
+        rmq__why(&w->why, RMQ_R_REQUEST_SHUT_DOWN, w->topic);
         rmq__waiting_end(w, RMQ_ERR_SHUTDOWN);
     }
 }
@@ -10550,7 +10921,7 @@ static void rmq__request_sent(rmq_err err, const rmq_send_result *res, void *use
     if (err == RMQ_OK) {
         w->sent = 1;
     } else if (!w->ended) {
-        rmq__why(&w->why, "send request message to <%s> fail: %r", w->topic, &res->reason);
+        rmq__why(&w->why, RMQ_R_REQUEST_SEND_FAILED, w->topic, &res->reason);
         rmq__waiting_end(w, err);
     }
     rmq__waiting_release(w);
@@ -10613,7 +10984,7 @@ RMQ__FN rmq_err rmq__request_send(rmq_producer *p, rmq__waiting *w, rmq__send_ar
     rmq__prop_put(&b, "CORRELATION_ID", w->corr, RMQ_STRLEN(w->corr));
     rmq__prop_put(&b, "REPLY_TO_CLIENT", in->client_id, RMQ_STRLEN(in->client_id));
     rmq__prop_put(&b, "TTL", w->ttl, RMQ_STRLEN(w->ttl));
-    if (b.failed) { rmq__buf_free(&b); return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a request"); }
+    if (b.failed) { rmq__buf_free(&b); return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_REQUEST); }
     a->cb = rmq__request_sent;
     a->user = w;
     a->timeout_ms = left > 0 && left <= w->timeout_ms ? left : 1;
@@ -10636,7 +11007,7 @@ RMQ__FN rmq_err rmq__request_wait(rmq_producer *p, rmq__waiting *w, rmq_message_
         *reply = w->reply;
         RMQ_MEMSET(&w->reply, 0, sizeof w->reply);
     } else {
-        rmq__fail(p, err, "%r", &w->why);
+        rmq__fail_why(p, err, &w->why);
     }
     rmq__waiting_release(w);
     return err;
@@ -10652,22 +11023,22 @@ RMQ__FN rmq_err rmq__request_locked(rmq_producer *p, rmq__send_args *a, rmq_requ
     rmq__waiting *w;
     rmq_err err = rmq__check_running(p, cb == NULL);
     if (err != RMQ_OK) return err;
-    if (!cb && !reply) return rmq__fail(p, RMQ_ERR_INVALID_ARG, "no reply given");
-    if (!a->msgs) return rmq__fail(p, RMQ_ERR_MESSAGE, "the message is null");
+    if (!cb && !reply) return rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_REPLY_GIVEN);
+    if (!a->msgs) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_MESSAGE_NULL);
     if (reply) RMQ_MEMSET(reply, 0, sizeof *reply);
     err = rmq__check_message(p, a->msgs);
     if (err != RMQ_OK) return err;
     if (cb && p->pending >= p->cfg.max_pending)
-        return rmq__fail(p, RMQ_ERR_BUSY, "%u sends are pending (max_pending); poll or flush first", (unsigned)p->pending);
+        return rmq__fail(p, RMQ_ERR_BUSY, RMQ_R_MAX_PENDING, (unsigned)p->pending);
     if (p->in->nwaiting >= RMQ_MAX_REQUESTS)
-        return rmq__fail(p, RMQ_ERR_LIMIT, "%u requests wait for their reply (RMQ_MAX_REQUESTS %d)",
+        return rmq__fail(p, RMQ_ERR_LIMIT, RMQ_R_MAX_REQUESTS,
                          (unsigned)p->in->nwaiting, RMQ_MAX_REQUESTS);
     w = rmq__waiting_new(p, a->msgs->topic, a->timeout_ms ? a->timeout_ms : p->cfg.send_timeout_ms, cb, user);
-    if (!w) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a request");
+    if (!w) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_REQUEST);
     rmq__request_prepare(p, w->topic, w->timer.at);
     err = w->ended ? w->err : rmq__request_send(p, w, a);
     if (err != RMQ_OK) {                 /* refused at once: no callback */
-        if (w->ended) rmq__fail(p, err, "%r", &w->why);     /* it ended while it waited for the route */
+        if (w->ended) rmq__fail_why(p, err, &w->why);     /* it ended while it waited for the route */
         rmq__waiting_end(w, err);
         w->refs = 1;
         rmq__waiting_release(w);
@@ -10695,7 +11066,7 @@ RMQ__FN rmq_err rmq__request(rmq_producer *p, rmq__send_args *a, rmq_request_cb 
 
 static rmq_err rmq__request_cb_missing(rmq_producer *p)
 {
-    return p ? rmq__fail(p, RMQ_ERR_INVALID_ARG, "no callback given") : RMQ_ERR_INVALID_ARG;
+    return p ? rmq__fail(p, RMQ_ERR_INVALID_ARG, RMQ_R_NO_CALLBACK_GIVEN) : RMQ_ERR_INVALID_ARG;
 }
 
 RMQDEF rmq_err rmq_request(rmq_producer *p, const rmq_message *m, uint32_t timeout_ms, rmq_message_ext *reply)

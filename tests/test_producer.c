@@ -93,23 +93,220 @@ static void test_reason_renders_nested_reasons_and_stays_in_its_bounds(void)
     char big[2 * RMQ_REASON_ARGS_LEN], text[4 * RMQ_REASON_ARGS_LEN], want[4 * RMQ_REASON_ARGS_LEN];
     memset(&res, 0, sizeof res);
     CHECK_STR(rmq_result_reason(&res, text, sizeof text), "");
-    rmq__why(&inner, "broker %s answered %s (%d): %R", "broker-a", "SYSTEM_BUSY", 2);
-    rmq__why(&res.reason, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %r", 3, 12u, "TopicTest", &inner);
+    rmq__why(&inner, RMQ_R_BROKER_ANSWER, "broker-a", "SYSTEM_BUSY", 2);
+    rmq__why(&res.reason, RMQ_R_SEND_RETRIES_FAILED, 3, 12u, "TopicTest", &inner);
     snprintf(res.remark, sizeof res.remark, "too busy");
     CHECK_STR(rmq_result_reason(&res, text, sizeof text),
               "Send [3] times, still failed, cost [12]ms, Topic: TopicTest: broker broker-a answered SYSTEM_BUSY (2): too busy");
     CHECK_STR(rmq_result_reason(&res, text, 5), "Send");
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = 0;
-    rmq__why(&mid, "%s is backing off after a failure (%r)", big, &inner);
-    rmq__why(&res.reason, "No route info of this topic: %s (name servers %s: %r)", "T", "ns", &mid);
+    rmq__why(&mid, RMQ_R_CONNECT_BACKOFF, big, &inner);
+    rmq__why(&res.reason, RMQ_R_NO_ROUTE, "T", "ns", &mid);
     CHECK_INT(res.reason.len, RMQ_REASON_ARGS_LEN);
     snprintf(want, sizeof want, "No route info of this topic: T (name servers ns: %.*s is backing off after a failure "
              "(broker  answered  (): too busy))", RMQ_REASON_ARGS_LEN - 5, big);
     CHECK_STR(rmq_result_reason(&res, text, sizeof text), want);
     mid = res.reason;
-    rmq__why(&res.reason, "a oneway send failed: %r", &mid);          /* one level more: the deepest goes */
+    rmq__why(&res.reason, RMQ_R_ONEWAY_FAILED, &mid);                /* RMQ_REASON_DEPTH (4) levels */
+    CHECK_HAS(rmq_result_reason(&res, text, sizeof text), "xx is backing off after a failure (broker  answered  (): too busy))");
+    mid = res.reason;
+    rmq__why(&res.reason, RMQ_R_ONEWAY_FAILED, &mid);                /* one level more: the deepest goes */
     CHECK_HAS(rmq_result_reason(&res, text, sizeof text), "xx is backing off after a failure ())");
+}
+
+/* -- reason codes ------------------------------------------------------------ */
+/* Every line of RMQ_REASONS, as the user reads it: its number is the code's
+ * value and its place, and the table finds its template at that code (a
+ * template with a NUL inside would shift every code after it). */
+#define TEST_REASON_ROW(n, name, cut, text) { n, (int)name, text },
+static const struct { int n, code; const char *text; } test_reason_rows[] = { RMQ_REASONS(TEST_REASON_ROW) };
+
+static void test_every_reason_code_has_its_template_at_its_place(void)
+{
+    size_t i, n = sizeof test_reason_rows / sizeof *test_reason_rows;
+    const char *last;
+    CHECK_INT(n, RMQ_R__COUNT);
+    for (i = 0; i < n; i++) {
+        CHECK_INT(test_reason_rows[i].n, i);
+        CHECK_INT(test_reason_rows[i].code, i);
+        CHECK_STR(rmq__reason_template((unsigned)i), test_reason_rows[i].text);
+    }
+    last = rmq__reason_template(RMQ_R__COUNT - 1);
+    CHECK(last + strlen(last) + 1 == (const char *)&rmq__reason_texts + sizeof rmq__reason_texts);
+    CHECK(rmq__reason_template(RMQ_R__COUNT) == NULL);
+    CHECK_STR(rmq__reason_template(RMQ_R_NONE), "");
+}
+
+/* Packs the arguments t names, as rmq__why would: "a<i>" for %s, -(100+i)
+ * for %d, 100+i for %u; %r names RMQ_R_NO_MEMORY ("out of memory", no
+ * arguments of its own). Writes into want what the sentence must hold, in
+ * order, one piece a line. Returns 0 for a conversion nobody renders. */
+static int test_reason_pack(const char *t, rmq_reason *r, char *want, size_t cap)
+{
+    char piece[32];
+    int32_t v;
+    int i = 0;
+    size_t n;
+    want[0] = 0;
+    for (; *t; t++) {
+        if (*t != '%') continue;
+        switch (*++t) {
+        case 's': snprintf(piece, sizeof piece, "a%d", i); n = strlen(piece) + 1; memcpy(r->args + r->len, piece, n); r->len += (unsigned short)n; break;
+        case 'd': v = -(100 + i); memcpy(r->args + r->len, &v, 4); r->len += 4; snprintf(piece, sizeof piece, "%d", (int)v); break;
+        case 'u': v = 100 + i; memcpy(r->args + r->len, &v, 4); r->len += 4; snprintf(piece, sizeof piece, "%d", (int)v); break;
+        case 'r': r->code[1] = RMQ_R_NO_MEMORY; snprintf(piece, sizeof piece, "out of memory"); break;
+        case 'R': snprintf(piece, sizeof piece, "the remark"); break;
+        case '%': continue;
+        default: return 0;
+        }
+        i++;
+        strncat(want, piece, cap - strlen(want) - 2);
+        strcat(want, "\n");
+    }
+    return 1;
+}
+
+/* Every template renders with exactly the arguments it names: each one
+ * shows, in order, and nothing past them is read (the bytes after them are
+ * '~', which no template holds). The conversions are those the recorder
+ * (rmq__vwhy) and the renderer both know. */
+static void test_every_template_renders_its_arguments_and_reads_no_further(void)
+{
+    rmq_reason r;
+    char text[1024], want[512], *piece, *next;
+    const char *at;
+    unsigned code;
+    for (code = 1; code < RMQ_R__COUNT; code++) {
+        memset(&r, 0, sizeof r);
+        memset(r.args, '~', sizeof r.args);
+        r.code[0] = (unsigned char)code;
+        CHECKF(!strchr(rmq__reason_template(code), '~'), "code %u's template holds '~'", code);
+        CHECKF(test_reason_pack(rmq__reason_template(code), &r, want, sizeof want),
+               "code %u: a conversion the renderer does not know: %.300s", code, rmq__reason_template(code));
+        rmq__reason_text(&r, "the remark", text, sizeof text);
+        CHECKF(!strchr(text, '~'), "code %u read past its arguments: %.400s", code, text);
+        CHECKF(!strstr(text, "(null)"), "code %u: %.400s", code, text);
+        for (at = text, piece = want; *piece; piece = next + 1) {
+            next = strchr(piece, '\n');
+            *next = 0;
+            at = strstr(at, piece);
+            CHECKF(at != NULL, "code %u: \"%.400s\" lacks \"%.100s\" in its place", code, text, piece);
+            at += strlen(piece);
+        }
+    }
+}
+
+/* rmq__why records what test_reason_pack assumes: texts with their NUL,
+ * numbers in 4 bytes of the host's order, a %r reason's codes after the
+ * outer one and its arguments after the outer's. */
+static void test_a_recorded_reason_packs_its_arguments_in_template_order(void)
+{
+    rmq_reason in, r, want;
+    int32_t v = -7, u = 9;
+    memset(&want, 0, sizeof want);
+    rmq__why(&in, RMQ_R_ANSWER_DEADLINE, "b:1", -7, 9);           /* %s %d %d */
+    CHECK_INT(in.code[0], RMQ_R_ANSWER_DEADLINE);
+    CHECK_INT(in.code[1], RMQ_R_NONE);
+    CHECK_INT(in.len, 4 + 4 + 4);
+    memcpy(want.args, "b:1", 4);
+    memcpy(want.args + 4, &v, 4);
+    memcpy(want.args + 8, &u, 4);
+    CHECK(memcmp(in.args, want.args, in.len) == 0);
+    rmq__why(&r, RMQ_R_SEND_RETRIES_FAILED, 3, 12u, "T", &in);     /* %d %u %s %r */
+    CHECK_INT(r.code[0], RMQ_R_SEND_RETRIES_FAILED);
+    CHECK_INT(r.code[1], RMQ_R_ANSWER_DEADLINE);
+    CHECK_INT(r.code[2], RMQ_R_NONE);
+    CHECK_INT(r.len, 4 + 4 + 2 + in.len);
+    CHECK(memcmp(r.args + 10, in.args, in.len) == 0);
+}
+
+/* A failure of each kind reports its code, at the depth a user reads it;
+ * the sentences are the other tests'. */
+static void test_each_kind_of_failure_reports_its_reason_code(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "DEFAULT_PRODUCER"), *q;
+    rmq_send_result res;
+    rmq_message m = msg("Topic Test", "x");
+    CHECK_INT(rmq_producer_last_error_code(p, 0), RMQ_R_NONE);
+    CHECK_INT(rmq_producer_start(p), RMQ_ERR_CONFIG);                       /* the config */
+    CHECK_INT(rmq_producer_last_error_code(p, 0), RMQ_R_CONFIG_GROUP_DEFAULT);
+    CHECK_INT(rmq_producer_last_error_code(p, 1), RMQ_R_NONE);
+    rmq_producer_destroy(p);
+    q = simc_producer(c, "pg");
+    CHECK_INT(rmq_send(q, &m, &res), RMQ_ERR_STATE);                        /* the state */
+    CHECK_INT(rmq_producer_last_error_code(q, 0), RMQ_R_NOT_RUNNING);
+    CHECK_INT(rmq_producer_start(q), RMQ_OK);
+    CHECK_INT(rmq_send(q, &m, &res), RMQ_ERR_MESSAGE);                      /* the message */
+    CHECK_INT(rmq_producer_last_error_code(q, 0), RMQ_R_TOPIC_ILLEGAL);
+    m = msg("TopicTest", "x");
+    simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SYSTEM_BUSY, 1);
+    CHECK_INT(rmq_send(q, &m, &res), RMQ_ERR_BROKER);                       /* the broker's answer */
+    CHECK_INT(rmq_result_reason_code(&res, 0), RMQ_R_BROKER_ANSWER);
+    CHECK_INT(rmq_producer_last_error_code(q, 0), RMQ_R_BROKER_ANSWER);
+    simc_fail(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2, RMQ_CODE_SERVICE_NOT_AVAILABLE, 3);
+    CHECK_INT(rmq_send(q, &m, &res), RMQ_ERR_BROKER);                       /* retried, then given up */
+    CHECK_INT(rmq_result_reason_code(&res, 0), RMQ_R_SEND_RETRIES_FAILED);
+    CHECK_INT(rmq_result_reason_code(&res, 1), RMQ_R_BROKER_ANSWER);
+    CHECK_INT(rmq_result_reason_code(&res, 2), RMQ_R_NONE);
+    CHECK_INT(rmq_result_reason_code(&res, RMQ_REASON_DEPTH), RMQ_R_NONE);
+    c->s[simc_index(c, "broker-a")].silent = 1;
+    CHECK_INT(rmq_send_timeout(q, &m, &res, 500), RMQ_ERR_TIMEOUT);         /* no answer */
+    CHECK_INT(rmq_result_reason_code(&res, 0), RMQ_R_ANSWER_DEADLINE);
+    c->s[simc_index(c, "broker-a")].silent = 0;
+    CHECK_INT(rmq_send(q, &m, &res), RMQ_OK);
+    CHECK_INT(rmq_result_reason_code(&res, 0), RMQ_R_NONE);                 /* a success has none */
+    CHECK_INT(rmq_result_reason_code(NULL, 0), RMQ_R_NONE);
+    CHECK_INT(rmq_producer_last_error_code(NULL, 0), RMQ_R_NONE);
+    rmq_producer_destroy(q);
+    simc_destroy(c);
+}
+
+/* A broker that refuses the connection: the send gives up after its
+ * attempts, and the code under it says it was the connect. */
+static void test_a_refused_connect_reports_the_connect_code(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_send_result res;
+    rmq_message m = msg("TopicTest", "x");
+    rmq_sim_faults refuse;
+    memset(&refuse, 0, sizeof refuse);
+    refuse.refuse = RMQ_SIM_REFUSE_DEFERRED;
+    rmq_sim_set_faults(c->sim, "10.0.1.1", 10911, &refuse);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_CONNECT);
+    CHECK_INT(rmq_result_reason_code(&res, 0), RMQ_R_SEND_RETRIES_FAILED);
+    CHECK_INT(rmq_result_reason_code(&res, 1), RMQ_R_CONNECT_FAILED);
+    CHECK_HAS(RES_REASON(res), "connect to 10.0.1.1:10911 refused");
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+/* A route the name server sends that breaks a bound is refused naming
+ * the bound: RMQ_R_ROUTE_REFUSED, and what was refused nested in it. */
+static void test_a_refused_route_nests_what_was_refused(void)
+{
+    rmq_reason why;
+    char text[RMQ_REASON_MAX_LEN + 1];
+    CHECK_INT(rmq__route_refuse(&why, RMQ_R_ROUTE_MAX_BROKERS), -1);
+    CHECK_INT(why.code[0], RMQ_R_ROUTE_REFUSED);
+    CHECK_INT(why.code[1], RMQ_R_ROUTE_MAX_BROKERS);
+    CHECK_INT(why.code[2], RMQ_R_NONE);
+    CHECK_STR(rmq__reason_text(&why, NULL, text, sizeof text), "route data refused: more broker groups than RMQ_MAX_BROKERS");
+}
+
+/* A code this build does not know (a result from another build) reads as
+ * its number, as in a text-less build. */
+static void test_an_unknown_code_reads_as_its_number(void)
+{
+    rmq_send_result res;
+    char text[64];
+    memset(&res, 0, sizeof res);
+    res.reason.code[0] = (unsigned char)RMQ_R__COUNT;
+    snprintf(text, sizeof text, "reason %d", (int)RMQ_R__COUNT);
+    CHECK_STR(RES_REASON(res), text);
 }
 
 static void test_duplicate_group_is_refused_with_javas_message_and_state_create_just(void)
@@ -1030,6 +1227,13 @@ static void run_producer_tests(void)
     RUN(test_start_twice_is_refused_with_the_state_named);
     RUN(test_invalid_config_fails_start_naming_the_field_and_stays_start_failed);
     RUN(test_reason_renders_nested_reasons_and_stays_in_its_bounds);
+    RUN(test_every_reason_code_has_its_template_at_its_place);
+    RUN(test_every_template_renders_its_arguments_and_reads_no_further);
+    RUN(test_a_recorded_reason_packs_its_arguments_in_template_order);
+    RUN(test_each_kind_of_failure_reports_its_reason_code);
+    RUN(test_a_refused_connect_reports_the_connect_code);
+    RUN(test_a_refused_route_nests_what_was_refused);
+    RUN(test_an_unknown_code_reads_as_its_number);
     RUN(test_duplicate_group_is_refused_with_javas_message_and_state_create_just);
     RUN(test_client_id_is_ip_at_pid_and_two_producers_share_one_instance);
     RUN(test_heartbeat_reaches_a_broker_before_the_first_send_and_every_30_s);

@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     n = 1 + fz_pick(&in, MAX_MSGS);
     for (i = 0; i < n; i++) gen_message(&in, &g[i], &msgs[i]);
     for (i = 0; i < n; i++) {
-        producer->last_error.fmt[0] = NULL;
+        producer->last_error.code[0] = RMQ_R_NONE;
         if (rmq__check_message(producer, &msgs[i]) != RMQ_OK) refuse = 1;
         if (strcmp(msgs[i].topic, msgs[0].topic) != 0 || msgs[i].delay_level > 0 ||
             strncmp(msgs[i].topic, "%RETRY%", 7) == 0 || !msgs[i].wait_store_msg_ok != !msgs[0].wait_store_msg_ok)
@@ -167,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     too_big = total > (n > 1 ? MAX_MESSAGE : MAX_MESSAGE + MAX_MESSAGE / 2 + 64);
     op = rmq__op_new(producer, RMQ__MODE_ASYNC, RMQ__TARGET_DEFAULT, n, NULL, 0);
     FZ_CHECK(op != NULL);
-    producer->last_error.fmt[0] = NULL;
+    producer->last_error.code[0] = RMQ_R_NONE;
     err = rmq__op_take_batch(producer, op, msgs, n);
     if (err == RMQ_OK) {
         FZ_CHECK(!refuse && !too_big);

@@ -152,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opt = data[0];
     body = (char *)fz_dup(data + 1, size - 1);
     j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
-    why.fmt[0] = NULL;
+    why.code[0] = RMQ_R_NONE;
     if (rmq__route_parse(&j, body, size - 1, &rd, &why) != 0) {
         FZ_CHECK(strncmp(rmq__reason_text(&why, NULL, text, sizeof text), "route data refused: ", 20) == 0);
         free(body);
