@@ -205,6 +205,13 @@
 #ifndef RMQ_LINGER_MAX_BYTES
 #define RMQ_LINGER_MAX_BYTES (64u * 1024u)
 #endif
+/* Bytes per producer for the part of a JSON send header that repeats from
+ * one send to the next of the same topic (code, group, topic, create key,
+ * queue nums), written once and copied after; a longer part is written
+ * whole each time. 0: none kept. Not in RMQ_NO_FAST_PATH builds. */
+#ifndef RMQ_SEND_PREFIX_BYTES
+#define RMQ_SEND_PREFIX_BYTES 160
+#endif
 
 /* Topics whose route and publish info a client instance keeps. */
 #ifndef RMQ_MAX_TOPICS
@@ -2731,8 +2738,7 @@ typedef struct rmq__rq {
     int32_t code, version;
     rmq_ext_field *f;
     size_t n;
-    rmq_command *cmd;           /* instead of the above: a command (the send's) */
-    const struct rmq__send_fields *send;  /* and its fields, when a send */
+    struct rmq__send_fields *send;  /* instead of f: a send's header (their numbers' text is written into it) */
 } rmq__rq;
 
 #define RMQ__REQUEST_FIELDS 8   /* the most of any request here */
@@ -2744,7 +2750,6 @@ RMQ__FN void rmq__rq_init(rmq__rq *rq, rmq_ext_field *f, int32_t code)
     rq->version = RMQ_PROTOCOL_VERSION;
     rq->f = f;
     rq->n = 0;
-    rq->cmd = NULL;
     rq->send = NULL;
 }
 
@@ -2889,9 +2894,9 @@ static const char rmq__jh_flag[] = ",\"flag\":", rmq__jh_lang[] = ",\"language\"
                   rmq__jh_remark[] = ",\"remark\":", rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
 #define RMQ__JH(o, lit) (RMQ_MEMCPY((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
 
-RMQ__FN int rmq__json_lang(const rmq_command *c)
+RMQ__FN int rmq__json_lang(const rmq__head *h)
 {
-    return (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
+    return h->language < RMQ__LANGUAGE_COUNT ? h->language : 7;
 }
 
 /* The language names' lengths, so a header's writer need not count them
@@ -2899,26 +2904,26 @@ RMQ__FN int rmq__json_lang(const rmq_command *c)
 static const uint8_t rmq__language_lens[RMQ__LANGUAGE_COUNT] = { 4, 3, 6, 6, 6, 6, 4, 5, 4, 2, 3, 3, 4, 7 };
 
 /* From ,"flag": to the end. */
-RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
+RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq__head *h)
 {
-    int l = rmq__json_lang(c);
+    int l = rmq__json_lang(h);
     const char *lang = rmq__language_names[l];
     size_t n = rmq__language_lens[l];
     RMQ__JH(o, rmq__jh_flag);
-    o += rmq__i64_to_dec((char *)o, c->flag);
+    o += rmq__i64_to_dec((char *)o, h->flag);
     RMQ__JH(o, rmq__jh_lang);
     *o++ = '"';                         /* the names are upper-case words: nothing to escape */
     RMQ_MEMCPY(o, lang, n);
     o[n] = '"';
     o += n + 1;
     RMQ__JH(o, rmq__jh_opaque);
-    o += rmq__i64_to_dec((char *)o, c->opaque);
-    if (c->remark.ptr) {
+    o += rmq__i64_to_dec((char *)o, h->opaque);
+    if (h->remark.ptr) {
         RMQ__JH(o, rmq__jh_remark);
-        o += rmq__json_esc(o, c->remark.ptr, c->remark.len);
+        o += rmq__json_esc(o, h->remark.ptr, h->remark.len);
     }
     RMQ__JH(o, rmq__jh_tail);
-    o += rmq__i64_to_dec((char *)o, c->version);
+    o += rmq__i64_to_dec((char *)o, h->version);
     *o++ = '}';
     return o;
 }
@@ -2949,11 +2954,11 @@ RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t 
 
 /* SendMessageRequestHeaderV2 (one-letter keys; l is not sent): the values
  * of one send's header, given by the producer, read by the serializers
- * below, which keep nothing. The header is written from them in one of two
- * ways: as ext fields of a command (rmq__send_fields_ext), which the generic
- * encoders write in either serialization and an RPC hook can see; or, on
- * the fast path, straight into the frame as JSON (rmq__send_json_len, then
- * rmq__send_json_put), the same bytes without a field list, a number
+ * below. The header is written from them in one of two ways: as ext fields
+ * of a command (rmq__send_fields_ext), which the generic encoders write in
+ * either serialization and an RPC hook can see; or, on the fast path,
+ * straight into the frame (rmq__send_header_len, then
+ * rmq__send_header_put), the same bytes without a field list, a number
  * written twice or an escape scan of what cannot need one. */
 typedef struct rmq__send_fields {
     const char *group, *topic, *create_key, *broker;  /* a b c n */
@@ -2969,6 +2974,13 @@ typedef struct rmq__send_fields {
     char num[4][12];     /* d e f h as text, when they become ext fields */
 #ifdef RMQ_NO_FAST_PATH
     char born_text[20];  /* g's (the fast path keeps it in a memo) */
+#else
+    /* The JSON header of code prefix_code up to e's value, as
+     * rmq__send_json_put writes it for these group, topic, create key and
+     * queue nums (rmq__send_prefix_keep); prefix_len 0: none kept. */
+    uint8_t prefix[RMQ_SEND_PREFIX_BYTES > 0 ? RMQ_SEND_PREFIX_BYTES : 1];
+    uint16_t prefix_len, prefix_topic;   /* its length, and where b's text starts in it */
+    int32_t prefix_code;
 #endif
 } rmq__send_fields;
 
@@ -2997,43 +3009,62 @@ RMQ__FN void rmq__send_fields_ext(rmq__send_fields *f, rmq_command *cmd)
     RMQ__EXT_NAME(cmd, 'n', f->broker, f->broker_len);
 }
 
+/* The group and the create key, the producer's own copies, fixed once it
+ * starts: their lengths are counted then, not per send. */
+RMQ__FN void rmq__send_fields_names(rmq__send_fields *f, const char *group, const char *create_key)
+{
+    f->group = group;
+    f->create_key = create_key;
 #ifndef RMQ_NO_FAST_PATH
-/* The lengths of the strings a send changes, once per send. */
-RMQ__FN void rmq__send_fields_lengths(rmq__send_fields *f)
-{
-    f->topic_len = RMQ_STRLEN(f->topic);
-    f->broker_len = RMQ_STRLEN(f->broker);
+    f->group_len = RMQ_STRLEN(group);
+    f->key_len = RMQ_STRLEN(create_key);
+    f->prefix_len = 0;
+#endif
 }
 
-/* The group's and the create key's, when they are other strings than the
- * last send's: the producer's own copies, never written over, are counted
- * once (a namespace's start points the group at another). */
-RMQ__FN void rmq__send_fields_config(rmq__send_fields *f, const char *group, const char *create_key)
-{
-    if (f->group != group) { f->group = group; f->group_len = RMQ_STRLEN(group); }
-    if (f->create_key != create_key) { f->create_key = create_key; f->key_len = RMQ_STRLEN(create_key); }
-}
-
+#ifndef RMQ_NO_FAST_PATH
 static const char rmq__sh_a[] = "{\"code\":", rmq__sh_b[] = ",\"extFields\":{\"a\":", rmq__sh_c[] = ",\"b\":",
                   rmq__sh_d[] = ",\"c\":", rmq__sh_e[] = ",\"d\":\"", rmq__sh_f[] = "\",\"e\":\"",
                   rmq__sh_g[] = "\",\"f\":\"", rmq__sh_h[] = "\",\"g\":\"", rmq__sh_i[] = "\",\"h\":\"",
                   rmq__sh_j[] = "\",\"i\":", rmq__sh_k[] = ",\"j\":\"0\",\"k\":\"false\",\"m\":\"",
                   rmq__sh_l[] = "\",\"n\":", rmq__sh_m[] = "}";
 
-/* Exact but for the numbers, given their longest. */
-RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *f)
+/* The JSON header up to e's value: exact but for the two numbers, given
+ * their longest. */
+RMQ__FN size_t rmq__send_json_head_len(const rmq__send_fields *f)
 {
     size_t n = sizeof rmq__sh_a + sizeof rmq__sh_b + sizeof rmq__sh_c + sizeof rmq__sh_d + sizeof rmq__sh_e +
-               sizeof rmq__sh_f + sizeof rmq__sh_g + sizeof rmq__sh_h + sizeof rmq__sh_i + sizeof rmq__sh_j +
-               sizeof rmq__sh_k + sizeof rmq__sh_l + sizeof rmq__sh_m - 13;
+               sizeof rmq__sh_f - 6 + 2 * 11;
+    return n + (f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
+                               : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
+                                 rmq__json_esc_len(f->create_key, f->key_len));
+}
+
+/* Whether f keeps the JSON header's start for a send of this code with its
+ * names (the topic's text is what it is compared by: a route's entry may
+ * come to hold another topic). */
+RMQ__FN int rmq__send_prefix_holds(const rmq__send_fields *f, int32_t code)
+{
+    return f->prefix_len && f->prefix_code == code && f->topic_len < (size_t)(f->prefix_len - f->prefix_topic) &&
+           RMQ_MEMCMP(f->prefix + f->prefix_topic, f->topic, f->topic_len) == 0 &&
+           f->prefix[f->prefix_topic + f->topic_len] == '"';
+}
+
+/* The start f keeps is the one of a send of this code: the producer
+ * checked it against the topic (rmq__send_prefix_holds) when it gave f. */
+#define RMQ__PREFIX_FOR(f, code) ((f)->prefix_len && (f)->prefix_code == (code))
+
+/* Exact but for the numbers, given their longest. */
+RMQ__FN size_t rmq__send_json_len(const rmq__head *h, const rmq__send_fields *f)
+{
+    size_t n = sizeof rmq__sh_g + sizeof rmq__sh_h + sizeof rmq__sh_i + sizeof rmq__sh_j + sizeof rmq__sh_k +
+               sizeof rmq__sh_l + sizeof rmq__sh_m - 7;
+    n += RMQ__PREFIX_FOR(f, h->code) ? f->prefix_len : rmq__send_json_head_len(f);
     n += sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque + sizeof rmq__jh_tail - 4 + 1;
-    n += 8 * 11 + 20 + 5 + RMQ__LANGUAGE_NAME_MAX + 2;
-    n += f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
-                        : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
-                          rmq__json_esc_len(f->create_key, f->key_len);
+    n += 6 * 11 + 20 + 5 + RMQ__LANGUAGE_NAME_MAX + 2;
     n += (f->props_json ? f->props_json : rmq__json_esc_len(f->props, f->props_len)) +
          rmq__json_esc_len(f->broker, f->broker_len);
-    if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
+    if (h->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(h->remark.ptr, h->remark.len);
     return n;
 }
 
@@ -3050,20 +3081,48 @@ static uint8_t *rmq__put_name(uint8_t *o, const char *s, size_t n, int plain)
 }
 static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
 
-/* The send header as rmq__ser_header writes it for the same fields. */
-RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+/* The JSON header up to e's value; *topic_at: where b's text starts. */
+RMQ__FN uint8_t *rmq__send_json_head(uint8_t *o, int32_t code, const rmq__send_fields *f, size_t *topic_at)
 {
+    uint8_t *from = o;
     RMQ__JH(o, rmq__sh_a);
-    o = rmq__put_dec(o, c->code);
+    o = rmq__put_dec(o, code);
     RMQ__JH(o, rmq__sh_b);
     o = rmq__put_name(o, f->group, f->group_len, f->names_plain);
     RMQ__JH(o, rmq__sh_c);
+    *topic_at = (size_t)(o - from) + 1;
     o = rmq__put_name(o, f->topic, f->topic_len, f->names_plain);
     RMQ__JH(o, rmq__sh_d);
     o = rmq__put_name(o, f->create_key, f->key_len, f->names_plain);
     RMQ__JH(o, rmq__sh_e);
     o = rmq__put_dec(o, f->queue_nums);
     RMQ__JH(o, rmq__sh_f);
+    return o;
+}
+
+/* Keeps the JSON header's start for sends of this code to f's topic, when
+ * it fits in RMQ_SEND_PREFIX_BYTES (and its names need no escape: the
+ * topic is found in it by its text). */
+RMQ__FN void rmq__send_prefix_keep(rmq__send_fields *f, int32_t code)
+{
+    size_t at;
+    f->prefix_len = 0;
+    if (!f->names_plain || rmq__send_json_head_len(f) > sizeof f->prefix || RMQ_SEND_PREFIX_BYTES < 1) return;
+    f->prefix_len = (uint16_t)(rmq__send_json_head(f->prefix, code, f, &at) - f->prefix);
+    f->prefix_topic = (uint16_t)at;
+    f->prefix_code = code;
+}
+
+/* The send header as rmq__ser_header writes it for the same fields. */
+RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq__head *h, const rmq__send_fields *f)
+{
+    size_t at;
+    if (RMQ__PREFIX_FOR(f, h->code)) {
+        RMQ_MEMCPY(o, f->prefix, f->prefix_len);
+        o += f->prefix_len;
+    } else {
+        o = rmq__send_json_head(o, h->code, f, &at);
+    }
     o = rmq__put_dec(o, f->queue_id);
     RMQ__JH(o, rmq__sh_g);
     o = rmq__put_dec(o, f->sysflag);
@@ -3078,7 +3137,7 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     RMQ__JH(o, rmq__sh_l);
     o = rmq__put_esc(o, f->broker, f->broker_len);
     RMQ__JH(o, rmq__sh_m);
-    return rmq__header_json_tail(o, c);
+    return rmq__header_json_tail(o, h);
 }
 
 #ifndef RMQ_NO_BINARY_HEADER
@@ -3107,23 +3166,23 @@ static uint8_t *rmq__put_bin_dec(uint8_t *o, char key, int64_t v)
 }
 
 /* A bound: the numbers count their longest. */
-RMQ__FN size_t rmq__send_binary_len(const rmq_command *c, const rmq__send_fields *f)
+RMQ__FN size_t rmq__send_binary_len(const rmq__head *h, const rmq__send_fields *f)
 {
-    return 21 + (c->remark.ptr ? c->remark.len : 0) + 13 * 7 + f->group_len + f->topic_len + f->key_len +
+    return 21 + (h->remark.ptr ? h->remark.len : 0) + 13 * 7 + f->group_len + f->topic_len + f->key_len +
            4 * 11 + f->born_len + f->props_len + 1 + 5 + 5 + f->broker_len;
 }
 
-RMQ__FN uint8_t *rmq__send_binary_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+RMQ__FN uint8_t *rmq__send_binary_put(uint8_t *o, const rmq__head *h, const rmq__send_fields *f)
 {
-    size_t rlen = c->remark.ptr ? c->remark.len : 0;
+    size_t rlen = h->remark.ptr ? h->remark.len : 0;
     uint8_t *ext;
-    o = rmq__put_be16(o, (uint16_t)c->code);
-    *o++ = (uint8_t)c->language;
-    o = rmq__put_be16(o, (uint16_t)c->version);
-    o = rmq__put_be32(o, (uint32_t)c->opaque);
-    o = rmq__put_be32(o, (uint32_t)c->flag);
+    o = rmq__put_be16(o, (uint16_t)h->code);
+    *o++ = (uint8_t)h->language;
+    o = rmq__put_be16(o, (uint16_t)h->version);
+    o = rmq__put_be32(o, (uint32_t)h->opaque);
+    o = rmq__put_be32(o, (uint32_t)h->flag);
     o = rmq__put_be32(o, (uint32_t)rlen);
-    o = rmq__put_bytes(o, c->remark.ptr, rlen);
+    o = rmq__put_bytes(o, h->remark.ptr, rlen);
     ext = o;
     o += 4;
     o = rmq__put_bin_str(o, 'a', f->group, f->group_len);
@@ -3144,55 +3203,40 @@ RMQ__FN uint8_t *rmq__send_binary_put(uint8_t *o, const rmq_command *c, const rm
 }
 #endif
 
-/* The send header from its fields, in the command's serialization. */
-RMQ__FN size_t rmq__send_header_len(const rmq_command *c, const rmq__send_fields *f)
+/* The send header of h from its fields, in h's serialization: a bound of
+ * its length, then its bytes. */
+RMQ__FN size_t rmq__send_header_len(const rmq__head *h, const rmq__send_fields *f)
 {
 #ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_len(c, f);
+    if (h->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_len(h, f);
 #endif
-    return rmq__send_json_len(c, f);
+    return rmq__send_json_len(h, f);
 }
 
-RMQ__FN uint8_t *rmq__send_header_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+RMQ__FN uint8_t *rmq__send_header_put(uint8_t *o, const rmq__head *h, const rmq__send_fields *f)
 {
 #ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_put(o, c, f);
+    if (h->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_put(o, h, f);
 #endif
-    return rmq__send_json_put(o, c, f);
+    return rmq__send_json_put(o, h, f);
 }
 
-/* The header's length, or a bound (the send serializer counts the numbers
- * at their longest). */
-RMQ__FN size_t rmq__frame_hlen(const rmq_command *c, const rmq__send_fields *f)
-{
-    rmq__head h;
-    if (f) return rmq__send_header_len(c, f);
-    rmq__head_of(c, &h);
-    return rmq__ser_header(NULL, 0, &h, c->ext, c->next);
-}
-
-/* Encodes the 8-byte prefix and the header (hlen from rmq__frame_hlen)
- * into b; the body (body_len bytes) is written after it by the caller, from
- * wherever it lives. The length comes first: one allocation, no checks per
- * piece. With send fields f, those are the ext fields. */
-RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send_fields *f, size_t hlen,
-                              size_t body_len)
+/* Encodes the 8-byte prefix and the send header (hlen: its bound from
+ * rmq__send_header_len) into b; the body (body_len bytes) is written after
+ * it by the caller, from wherever it lives. The length comes first: one
+ * allocation, no checks per piece. */
+RMQ__FN int rmq__send_frame_encode(rmq__buf *b, const rmq__head *h, const rmq__send_fields *f, size_t hlen,
+                                   size_t body_len)
 {
     size_t at = b->len;
     uint8_t *o;
-    rmq__head h;
     if (rmq__buf_reserve(b, 8 + hlen)) return -1;
     o = b->p + at + 8;
-    if (f) {
-        hlen = (size_t)(rmq__send_header_put(o, c, f) - o);
-    } else {
-        rmq__head_of(c, &h);
-        hlen = rmq__ser_header(o, hlen, &h, c->ext, c->next);
-    }
+    hlen = (size_t)(rmq__send_header_put(o, h, f) - o);
     b->len = at + 8 + hlen;
     if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
     rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
-    rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
+    rmq__be32_put(b->p + at + 4, ((uint32_t)h->serialize << 24) | (uint32_t)hlen);
     return 0;
 }
 #endif
@@ -4917,56 +4961,47 @@ static rmq__req *rmq__req_frame(rmq__remoting *rm, const rmq__head *h, const rmq
     return r;
 }
 
-#ifdef RMQ_NO_FAST_PATH
-/* Encodes a command into a new request (a send's fields are its ext
- * fields here: f is for the fast path's serializer). */
-RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const rmq__send_fields *f, const void *body, size_t body_len, rmq_err *err)
+/* Encodes a command into a new request (an RPC hook's, or a send's fields
+ * made ext fields), through the RPC hook when there is one. */
+RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd, const void *body,
+                                 size_t body_len, rmq_err *err)
 {
     rmq__head h;
-    (void)f;
     if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
     rmq__head_of(cmd, &h);
     return rmq__req_frame(rm, &h, cmd->ext, cmd->next, body, body_len, err);
 }
-#else
-/* After the header was encoded into r (failed: it did not fit). */
-static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_command *cmd, int failed, rmq_err *err)
-{
-    if (failed) {
-        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
-        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)cmd->code);
-        rmq__req_free(rm, r);
-        return NULL;
-    }
-    r->code = cmd->code;
-    r->opaque = cmd->opaque;
-    r->body = cmd->body;
-    r->body_len = cmd->body_len;
-    return r;
-}
 
-/* Encodes a command into a new request, the header from the send fields f
- * when they are given (else from cmd); the request and its header are one
- * allocation. */
-RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const rmq__send_fields *f, const void *body, size_t body_len, rmq_err *err)
+#ifndef RMQ_NO_FAST_PATH
+/* A send's request: its header written by the send serializer from the
+ * send's fields, into the request's own block (one allocation). */
+static rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head *h, const rmq__send_fields *f, const void *body,
+                               size_t body_len, rmq_err *err)
 {
     rmq__req *r;
-    size_t hlen, room, limit = RMQ_MAX_HEADER_BYTES + 8;
-    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
-    hlen = rmq__frame_hlen(cmd, f);
-    room = hlen < limit - 8 ? 8 + hlen : limit;
+    size_t hlen = rmq__send_header_len(h, f), limit = RMQ_MAX_HEADER_BYTES + 8;
+    size_t room = hlen < limit - 8 ? 8 + hlen : limit;
     if (!(r = rmq__req_alloc(rm, room, err))) return NULL;
     rmq__buf_init(&r->head, rm->mem, limit);
     rmq__buf_borrow(&r->head, (uint8_t *)r + RMQ__ALIGN8(sizeof *r), room);
-    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode(&r->head, cmd, f, hlen, body_len), err);
+    if (rmq__send_frame_encode(&r->head, h, f, hlen, body_len)) {
+        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
+        rmq__why(&rm->why, "request code %d does not fit in a frame", (int)h->code);
+        rmq__req_free(rm, r);
+        return NULL;
+    }
+    r->code = h->code;
+    r->opaque = h->opaque;
+    r->body = (const uint8_t *)body;
+    r->body_len = body_len;
+    return r;
 }
 #endif
 
-/* The command an RPC hook edits, filled with a header's values and ext
- * fields: the remoting's own, encoded within the call that fills it. */
-static rmq_command *rmq__hook_command(rmq__remoting *rm, const rmq__head *h, const rmq_ext_field *f, size_t n)
+/* The remoting's own command, filled with a header's values and ext
+ * fields, and encoded within the call that fills it: what an RPC hook
+ * edits, or a send's fields as ext fields. */
+static rmq_command *rmq__tx_command(rmq__remoting *rm, const rmq__head *h, const rmq_ext_field *f, size_t n)
 {
     rmq_command *cmd = &rm->tx;
     rmq__command_init(cmd, h->code, h->opaque, h->flag);
@@ -4977,13 +5012,14 @@ static rmq_command *rmq__hook_command(rmq__remoting *rm, const rmq__head *h, con
     return cmd;
 }
 
-/* A new request of rq's fields with this opaque and flag, through the RPC
- * hook when there is one. A frame of its own: the header's values are not
- * carried under the request's write. */
+/* A new request of rq's fields (or a send's) with this opaque and flag,
+ * through the RPC hook when there is one. A frame of its own: the header's
+ * values are not carried under the request's write. */
 static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, const rmq__rq *rq, int32_t opaque,
                                            int32_t flag, const void *body, size_t body_len, rmq_err *err)
 {
     rmq__head h;
+    int hook = rm->hook && rm->hook->before;
     h.code = rq->code;
     h.opaque = opaque;
     h.flag = flag;
@@ -4991,17 +5027,23 @@ static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, 
     h.language = (uint8_t)rm->language;
     h.serialize = (uint8_t)rm->serialize;
     h.remark = rmq__cslice(NULL);
-    if (rm->hook && rm->hook->before)
-        return rmq__req_build(rm, addr, rmq__hook_command(rm, &h, rq->f, rq->n), NULL, body, body_len, err);
+#ifndef RMQ_NO_FAST_PATH
+    if (rq->send && !hook) return rmq__req_send(rm, &h, rq->send, body, body_len, err);
+#endif
+    if (rq->send || hook) {
+        rmq_command *cmd = rmq__tx_command(rm, &h, rq->f, rq->n);
+        if (rq->send) rmq__send_fields_ext(rq->send, cmd);
+        return rmq__req_build(rm, addr, cmd, body, body_len, err);
+    }
     return rmq__req_frame(rm, &h, rq->f, rq->n, body, body_len, err);
 }
 
-/* Sends a request: rq's fields, or its command (the send's, which an RPC
- * hook or the send serializer reads). On RMQ_OK, done runs exactly once,
- * later (never from inside this call): with the response, or the error. A
- * oneway request completes when written. The body must stay valid until
- * done. The request is also given back (out may be NULL) so its owner can
- * detach from it. */
+/* Sends a request: rq's fields, or a send's (which an RPC hook or the send
+ * serializer reads). On RMQ_OK, done runs exactly once, later (never from
+ * inside this call): with the response, or the error. A oneway request
+ * completes when written. The body must stay valid until done. The
+ * request is also given back (out may be NULL) so its owner can detach
+ * from it. */
 RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *rq, const void *body,
                             size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner,
                             rmq__req **out)
@@ -5010,7 +5052,7 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
     rmq__req *r;
     rmq_err err = rmq__conn_get(rm, addr, deadline, &c);
     uint32_t slot = 0;
-    int32_t opaque, flag;
+    int32_t opaque;
     oneway = RMQ__ONEWAY_REQS && oneway;
     if (err != RMQ_OK) return err;
     if (!oneway) {
@@ -5021,15 +5063,8 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
         slot = rm->free_slots[rm->nfree - 1];
     }
     opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + slot);
-    flag = oneway ? RMQ_FLAG_ONEWAY : 0;
     rm->opaque_seq = (rm->opaque_seq + 1) % (0x7FFFFFFFu / RMQ_MAX_INFLIGHT);
-    if (rq->cmd) {
-        rq->cmd->opaque = opaque;
-        rq->cmd->flag |= flag;
-        r = rmq__req_build(rm, addr, rq->cmd, rq->send, body, body_len, &err);
-    } else {
-        r = rmq__req_of(rm, addr, rq, opaque, flag, body, body_len, &err);
-    }
+    r = rmq__req_of(rm, addr, rq, opaque, oneway ? RMQ_FLAG_ONEWAY : 0, body, body_len, &err);
     if (!r) return err;
     r->oneway = (uint8_t)(oneway != 0);
     r->done = done;
@@ -5055,19 +5090,6 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
     return RMQ_OK;
 }
 
-/* Sends a command, as rmq__invoke (its own frame: off the send's); a send
- * gives its header's fields as f (NULL: cmd is the whole header). */
-static RMQ__NOINLINE rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                             const rmq__send_fields *f, const void *body, size_t body_len,
-                                             int oneway, uint32_t deadline, rmq__done_fn done, void *owner,
-                                             rmq__req **out)
-{
-    rmq__rq rq;
-    rq.cmd = cmd;
-    rq.send = f;
-    return rmq__invoke(rm, addr, &rq, body, body_len, oneway, deadline, done, owner, out);
-}
-
 /* Answers a request the peer sent, in the serialization it used. */
 RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *req, int32_t code, const char *remark)
 {
@@ -5081,7 +5103,7 @@ RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *re
     h.language = (uint8_t)rm->language;
     h.serialize = (uint8_t)req->serialize;
     h.remark = rmq__cslice(remark);
-    r = rm->hook && rm->hook->before ? rmq__req_build(rm, c->addr, rmq__hook_command(rm, &h, NULL, 0), NULL, NULL, 0, &err)
+    r = rm->hook && rm->hook->before ? rmq__req_build(rm, c->addr, rmq__tx_command(rm, &h, NULL, 0), NULL, 0, &err)
                                      : rmq__req_frame(rm, &h, NULL, 0, NULL, 0, &err);
     if (!r) return;
     r->is_response = 1;
@@ -6388,7 +6410,7 @@ RMQ__FN uint32_t rmq__conn_generation(rmq__inst *in, rmq__conn *c)
 RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
-    static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL, NULL };
+    static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL };
     rmq__hb *hb;
     rmq__conn *c;
     rmq_err err;
@@ -7340,6 +7362,7 @@ RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
     }
     err = rmq__ns_start(p, ns);
     if (err != RMQ_OK) return err;
+    rmq__send_fields_names(&p->send, p->cfg.group, p->cfg.create_topic_key);
     err = rmq__inst_acquire(&p->cfg, rmq__producer_hooks(), cid, ip, ns ? ns : "", &p->in);
     if (err != RMQ_OK) return rmq__fail(p, err, "cannot create the client instance: %s", rmq_strerror(err));
     rmq__lock(p->in);
@@ -7991,22 +8014,17 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 }
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
-/* The V2 header's values (one-letter keys), or for a batch code 320 with
- * m=true. They become ext fields of cmd only where something reads them
- * there: an RPC hook, or the core's generic encoder; then NULL is
- * returned. Else the fields are returned, for the fast path's send
- * serializer to write. */
-RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
+/* The V2 header of this attempt as a request (code 310, or for a batch
+ * 320 with m=true): its values in the producer's send fields, which the
+ * remoting writes with the send serializer or as ext fields. A JSON
+ * header's start is kept per topic (rmq__send_prefix_keep), and written
+ * again when the topic or the code is another than the last send's. */
+RMQ__FN void rmq__send_header(rmq__op *op, rmq__rq *rq)
 {
     rmq_producer *p = op->p;
     rmq__send_fields *f = &p->send;
-    rmq__command_init(cmd, op->code, 0, 0);
-#ifdef RMQ_NO_FAST_PATH
-    f->group = p->cfg.group;
-    f->create_key = p->cfg.create_topic_key;
-#else
-    rmq__send_fields_config(f, p->cfg.group, p->cfg.create_topic_key);
-#endif
+    rmq__rq_init(rq, NULL, op->code);
+    rq->send = f;
     f->topic = op->queue.topic;
     f->broker = op->queue.broker_name;
     f->props = (const char *)op->props.p;
@@ -8017,17 +8035,17 @@ RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
     f->flag = op->flag;
     f->batch = op->batch;
 #ifndef RMQ_NO_FAST_PATH
-    rmq__send_fields_lengths(f);
+    f->topic_len = RMQ_STRLEN(f->topic);
+    f->broker_len = RMQ_STRLEN(f->broker);
     f->props_json = op->props_json;
     f->born = rmq__dec_memo_text(&p->in->born, rmq__wall(p->in), &f->born_len);
     f->names_plain = 1;          /* checked: the config at create, the topic at each send */
-    if (!(p->in->rm.hook && p->in->rm.hook->before)) return f;
+    if (p->in->rm.serialize == RMQ_SERIALIZE_JSON && !rmq__send_prefix_holds(f, op->code))
+        rmq__send_prefix_keep(f, op->code);
 #else
     f->born = f->born_text;
     f->born_len = rmq__i64_to_dec(f->born_text, rmq__wall(p->in));
 #endif
-    rmq__send_fields_ext(f, cmd);
-    return NULL;
 }
 
 /* Picks the queue of this attempt; -1 with why recorded when none. */
@@ -8087,10 +8105,9 @@ enum { RMQ__TRY_SENT = 0, RMQ__TRY_FAILED, RMQ__TRY_PARKED };
 RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
 {
     rmq__inst *in = op->p->in;
-    rmq_command *cmd = &in->rm.tx;
     rmq_reason *why = &in->send_why;
     const char *addr;
-    const rmq__send_fields *f;
+    rmq__rq rq;
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
     if (rmq__op_pick(op, why)) {
@@ -8107,10 +8124,10 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     rmq__heartbeat_if_new(in, op->broker);
     /* sendKernelImpl takes the VIP port; an async send's retries do not */
     addr = rmq__vip_addr(in, op->p->cfg.vip_channel && (op->mode != RMQ__MODE_ASYNC || op->attempts == 1), addr);
-    f = rmq__send_header(op, cmd);
+    rmq__send_header(op, &rq);
     if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
-    *err = rmq__invoke_req(&in->rm, addr, cmd, f, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
-                           op->deadline, rmq__op_done, op, &op->req);
+    *err = rmq__invoke(&in->rm, addr, &rq, op->body.p, op->body.len, RMQ__IS_ONEWAY(op), op->deadline,
+                       rmq__op_done, op, &op->req);
     if (RMQ__LINGER) in->rm.hold_ms = 0;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;

@@ -23,7 +23,8 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
     f->born_len = rmq__i64_to_dec(born_text, born);
     f->group_len = strlen(f->group);
     f->key_len = strlen(f->create_key);
-    rmq__send_fields_lengths(f);
+    f->topic_len = strlen(f->topic);
+    f->broker_len = strlen(f->broker);
 }
 
 /* Both encoders on the same command, in both serializations; 0 when their
@@ -31,6 +32,7 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
 static int send_frames_differ(const rmq__send_fields *f, int32_t opaque, int32_t flag, int batch)
 {
     rmq_command fast, slow;
+    rmq__head h;
     rmq__send_fields g = *f;
     rmq__buf a, b;
     int differ = 0, ser;
@@ -40,9 +42,10 @@ static int send_frames_differ(const rmq__send_fields *f, int32_t opaque, int32_t
         fast.serialize = (rmq_serialize)ser;
         slow = fast;
         rmq__send_fields_ext(&g, &slow);
+        rmq__head_of(&fast, &h);
         rmq__buf_init(&a, NULL, 1 << 20);
         rmq__buf_init(&b, NULL, 1 << 20);
-        differ |= rmq__frame_encode(&a, &fast, &g, rmq__frame_hlen(&fast, &g), 128) != 0 ||
+        differ |= rmq__send_frame_encode(&a, &h, &g, rmq__send_header_len(&h, &g), 128) != 0 ||
                   rmq__frame_encode_head(&b, &slow, 128) != 0 || a.len != b.len || memcmp(a.p, b.p, a.len) != 0;
         rmq__buf_free(&a);
         rmq__buf_free(&b);
@@ -63,6 +66,95 @@ static void test_send_header_serializer_writes_the_generic_encoders_bytes(void)
     CHECK(!send_frames_differ(&f, 0, 0, 0));
     send_fields(&f, "", "", INT64_C(-9223372036854775807) - 1);
     CHECK(!send_frames_differ(&f, 2147483647, 0, 1));
+}
+
+/* A kept start of the JSON header writes the bytes the generic encoder
+ * writes, and holds only for its own topic's text (not a longer, shorter
+ * or other one of the same length); a start over RMQ_SEND_PREFIX_BYTES is
+ * not kept and the header is written whole. */
+static void test_kept_header_start_writes_the_same_frame_and_holds_for_its_topic_only(void)
+{
+    static char long_group[RMQ_SEND_PREFIX_BYTES + 1];
+    static const char *others[] = {"TopicTesu", "TopicTest2", "TopicTes", "T"};
+    rmq__send_fields f;
+    size_t i;
+    send_fields(&f, "TAGS\001TagA\002WAIT\001true", "broker-a", INT64_C(1700000000123));
+    f.names_plain = 1;
+    rmq__send_prefix_keep(&f, RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK(f.prefix_len > 0);
+    CHECK(rmq__send_prefix_holds(&f, RMQ_REQ_SEND_MESSAGE_V2));
+    CHECK(!rmq__send_prefix_holds(&f, RMQ_REQ_SEND_BATCH_MESSAGE));        /* a batch's code is in it */
+    CHECK(!send_frames_differ(&f, 42, 0, 0));
+    CHECK(!send_frames_differ(&f, 43, 0, 1));                               /* the batch writes its own */
+    for (i = 0; i < sizeof others / sizeof *others; i++) {
+        f.topic = others[i];
+        f.topic_len = strlen(others[i]);
+        CHECK(!rmq__send_prefix_holds(&f, RMQ_REQ_SEND_MESSAGE_V2));
+        rmq__send_prefix_keep(&f, RMQ_REQ_SEND_MESSAGE_V2);
+        CHECK(rmq__send_prefix_holds(&f, RMQ_REQ_SEND_MESSAGE_V2));
+        CHECK(!send_frames_differ(&f, 44, 0, 0));
+    }
+    memset(long_group, 'g', sizeof long_group - 1);
+    f.group = long_group;
+    f.group_len = strlen(long_group);
+    rmq__send_prefix_keep(&f, RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK_INT(f.prefix_len, 0);
+    CHECK(!rmq__send_prefix_holds(&f, RMQ_REQ_SEND_MESSAGE_V2));
+    CHECK(!send_frames_differ(&f, 45, 0, 0));
+}
+
+/* Whatever a producer kept of the last header, each send's header names
+ * its own producer's group, its topic, its code and its queue: sends that
+ * alternate topics, producers of two groups on one instance, a batch
+ * between single sends, a queue that changes from send to send. */
+static void test_each_send_header_names_its_own_group_topic_code_and_queue(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *a, *b;
+    static const char *topics[] = {"TopicTest", "TopicB", "TopicB", "TopicTest", "TopicTest", "TopicB"};
+    rmq_message m, batch[2];
+    rmq_send_result res, bres[2];
+    char v[64];
+    int i, n0, qid[2] = {-1, -1};
+    simc_add_topic(c, "TopicB", 4, 6);
+    a = simc_producer(c, "pg_one");
+    b = simc_producer(c, "pg_two");
+    CHECK(a != NULL && b != NULL);
+    CHECK_INT(rmq_producer_start(a), RMQ_OK);
+    CHECK_INT(rmq_producer_start(b), RMQ_OK);
+    for (i = 0; i < 6; i++) {
+        rmq_producer *p = i % 3 == 2 ? b : a;
+        simc_req *r;
+        rmq_message_init(&m, topics[i], "x", 1);
+        n0 = c->nlog;
+        if (i == 4) {
+            batch[0] = m;
+            batch[1] = m;
+            CHECK_INT(rmq_send_batch(p, batch, 2, bres), RMQ_OK);
+        } else {
+            CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+        }
+        r = simc_last(c, "broker-a", i == 4 ? RMQ_REQ_SEND_BATCH_MESSAGE : RMQ_REQ_SEND_MESSAGE_V2);
+        CHECK(r != NULL && c->nlog > n0 && r == &c->log[c->nlog - 1]);
+        if (!r) break;
+        CHECK_STR(simc_ext(r, "a", v, sizeof v), p == a ? "pg_one" : "pg_two");
+        CHECK_STR(simc_ext(r, "b", v, sizeof v), topics[i]);
+        CHECK_STR(simc_ext(r, "c", v, sizeof v), "TBW102");
+        CHECK_STR(simc_ext(r, "d", v, sizeof v), "4");
+        CHECK_STR(simc_ext(r, "m", v, sizeof v), i == 4 ? "true" : "false");
+        CHECK_INT(r->queue_id, i == 4 ? bres[0].queue.queue_id : res.queue.queue_id);
+    }
+    rmq_message_init(&m, "TopicTest", "x", 1);      /* round robin: the next queue, the same start */
+    for (i = 0; i < 2; i++) {
+        CHECK_INT(rmq_send(a, &m, &res), RMQ_OK);
+        CHECK(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2) != NULL);
+        qid[i] = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->queue_id;
+        CHECK_INT(qid[i], res.queue.queue_id);
+    }
+    CHECK(qid[0] != qid[1]);
+    rmq_producer_destroy(a);
+    rmq_producer_destroy(b);
+    simc_destroy(c);
 }
 
 /* The property string's JSON length, counted while it is built, is the
@@ -104,6 +196,7 @@ static void test_json_header_writes_every_language_name_whole(void)
 {
     rmq__send_fields f;
     rmq_command c;
+    rmq__head h;
     rmq__buf b;
     char want[32];
     size_t k, n;
@@ -112,8 +205,9 @@ static void test_json_header_writes_every_language_name_whole(void)
     for (l = 0; l < RMQ__LANGUAGE_COUNT; l++) {
         rmq__command_init(&c, RMQ_REQ_SEND_MESSAGE_V2, 5, 0);
         c.language = l;
+        rmq__head_of(&c, &h);
         rmq__buf_init(&b, NULL, 1 << 16);
-        CHECK(rmq__frame_encode(&b, &c, &f, rmq__frame_hlen(&c, &f), 0) == 0);
+        CHECK(rmq__send_frame_encode(&b, &h, &f, rmq__send_header_len(&h, &f), 0) == 0);
         snprintf(want, sizeof want, "\"language\":\"%s\",", rmq__language_names[l]);
         n = strlen(want);
         for (found = 0, k = 8; !found && k + n <= b.len; k++) found = memcmp(b.p + k, want, n) == 0;
@@ -464,6 +558,8 @@ static void run_perf_tests(void)
     RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
     RUN(test_property_string_counts_its_json_length_while_built);
     RUN(test_json_header_writes_every_language_name_whole);
+    RUN(test_kept_header_start_writes_the_same_frame_and_holds_for_its_topic_only);
+    RUN(test_each_send_header_names_its_own_group_topic_code_and_queue);
 #if RMQ_FREE_LIST_BLOCKS > 0
     RUN(test_freed_send_blocks_are_reused_by_size_and_bounded);
 #endif
