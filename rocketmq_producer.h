@@ -248,6 +248,9 @@
 #ifndef RMQ_MAX_EXT_FIELDS
 #define RMQ_MAX_EXT_FIELDS 32
 #endif
+#if RMQ_MAX_EXT_FIELDS > 255
+#error "RMQ_MAX_EXT_FIELDS: at most 255 (rmq_command.answer holds an index in a byte)"
+#endif
 #if RMQ_MAX_EXT_FIELDS < 16
 #error "RMQ_MAX_EXT_FIELDS must be at least 16: a send header has 14 fields"
 #endif
@@ -1234,6 +1237,11 @@ typedef struct rmq_command {
     size_t next;
     const uint8_t *body;
     size_t body_len;
+    /* The library's own: where the reader of the header found the fields
+     * of a send's answer in ext (1 + their index, 0: not there), when
+     * answer_read; otherwise they are looked up by name. */
+    uint8_t answer[6];
+    uint8_t answer_read;
 } rmq_command;
 
 #define RMQ_FLAG_RESPONSE 1
@@ -2540,6 +2548,7 @@ RMQ__FN void rmq__command_clear(rmq_command *c)
     c->next = 0;
     c->body = NULL;
     c->body_len = 0;
+    c->answer_read = 0;
 }
 
 /* On the fast path field by field (rmq__command_clear); the core keeps the
@@ -3372,7 +3381,8 @@ RMQ__INLINE int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
 }
 
 /* The keys a header and a send's answer hold, known at sight: the header's
- * own members, then those of SendMessageResponseHeader and what 4.9 adds. */
+ * own members, then those of SendMessageResponseHeader and what 4.9 adds,
+ * in the order of rmq_command.answer (RMQ__ANS_*). */
 enum { RMQ__K_OTHER, RMQ__K_CODE, RMQ__K_FLAG, RMQ__K_OPAQUE, RMQ__K_VERSION, RMQ__K_LANGUAGE, RMQ__K_REMARK,
        RMQ__K_EXT, RMQ__K_SERIALIZE, RMQ__K_QUEUE_ID, RMQ__K_QUEUE_OFFSET, RMQ__K_MSG_ID, RMQ__K_REGION,
        RMQ__K_TRACE, RMQ__K_TID };
@@ -3448,6 +3458,7 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
         c->ext[c->next].key = k;
         c->ext[c->next].value = v;
         c->next++;
+        if (id >= RMQ__K_QUEUE_ID) c->answer[id - RMQ__K_QUEUE_ID] = (uint8_t)c->next;   /* a later duplicate wins */
         if (rmq__flat_next(f, &more)) return RMQ__FLAT_OTHER;
     }
     return RMQ__FLAT_OK;
@@ -3523,14 +3534,17 @@ RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, int cap, rmq_comm
     rmq__flat f;
     int more = 1, id;
     f.s = hdr; f.len = len; f.at = 1; f.tokens = 1;
+    c->answer_read = 0;
     if (len < 2 || hdr[0] != '{' || cap < 1) return RMQ__FLAT_OTHER;
     c->language = 0;
+    RMQ_MEMSET(c->answer, 0, sizeof c->answer);
     if (hdr[1] == '}') more = 0, f.at = 2;
     while (more) {
         rmq_slice k;
         if (rmq__flat_key(&f, &k, cap, &id) || rmq__flat_member(&f, id, c, cap) || rmq__flat_next(&f, &more))
             return RMQ__FLAT_OTHER;
     }
+    c->answer_read = f.at == len;
     return f.at == len ? RMQ__FLAT_OK : RMQ__FLAT_OTHER;
 }
 
@@ -7832,87 +7846,84 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
 }
 
 /* The fields of a send's answer (SendMessageResponseHeader, MSG_REGION and
- * TRACE_ON), in one pass; a later duplicate wins, as with rmq_command_ext.
- * Their names differ in length, which picks the one to compare. */
-enum { RMQ__ANS_MSG_ID, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE, RMQ__ANS_REGION, RMQ__ANS_OFFSET, RMQ__ANS_TID, RMQ__ANS_N };
+ * TRACE_ON), in the order of rmq_command.answer. */
+enum { RMQ__ANS_QUEUE_ID, RMQ__ANS_OFFSET, RMQ__ANS_MSG_ID, RMQ__ANS_REGION, RMQ__ANS_TRACE, RMQ__ANS_TID, RMQ__ANS_N };
 
-#ifndef RMQ_NO_FAST_PATH
-/* Which answer field key k names (-1: none): picked by its length, then
- * one compare of a known length, a load or two. */
-RMQ__FN int rmq__answer_field(rmq_slice k)
+/* Answer field k's value: where the header's reader found it, or looked
+ * up by name when it did not say (a later duplicate wins either way). */
+RMQ__FN rmq_slice rmq__answer_field(const rmq_command *resp, int k)
 {
-    switch (k.len) {
-    case 5: return RMQ_MEMCMP(k.ptr, "msgId", 5) == 0 ? RMQ__ANS_MSG_ID : -1;
-    case 7: return RMQ_MEMCMP(k.ptr, "queueId", 7) == 0 ? RMQ__ANS_QUEUE_ID : -1;
-    case 8: return RMQ_MEMCMP(k.ptr, "TRACE_ON", 8) == 0 ? RMQ__ANS_TRACE : -1;
-    case 10: return RMQ_MEMCMP(k.ptr, "MSG_REGION", 10) == 0 ? RMQ__ANS_REGION : -1;
-    case 11: return RMQ_MEMCMP(k.ptr, "queueOffset", 11) == 0 ? RMQ__ANS_OFFSET : -1;
-    case 13: return RMQ_MEMCMP(k.ptr, "transactionId", 13) == 0 ? RMQ__ANS_TID : -1;
-    default: return -1;
-    }
+    static const char *const names[RMQ__ANS_N] = { "queueId", "queueOffset", "msgId", "MSG_REGION", "TRACE_ON",
+                                                   "transactionId" };
+    rmq_slice none;
+    if (!resp->answer_read) return rmq_command_ext(resp, names[k]);
+    if (resp->answer[k]) return resp->ext[resp->answer[k] - 1].value;
+    none.ptr = NULL;
+    none.len = 0;
+    return none;
 }
 
-RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
+/* How many bytes of s[0..n) come before the first c (n: none), a word at
+ * a time: a batch's answer lists an offset id of 32 bytes or more per
+ * message. */
+RMQ__FN size_t rmq__span_to(const char *s, size_t n, char c)
 {
-    size_t i;
-    for (i = 0; i < RMQ__ANS_N; i++) { out[i].ptr = NULL; out[i].len = 0; }
-    for (i = 0; i < resp->next; i++) {
-        int f = rmq__answer_field(resp->ext[i].key);
-        if (f >= 0) out[f] = resp->ext[i].value;
+    const size_t ones = (size_t)-1 / 255, highs = ones * 128, cs = ones * (unsigned char)c;
+    size_t i = 0;
+    while (n - i >= sizeof(size_t)) {
+        size_t w;
+        RMQ_MEMCPY(&w, s + i, sizeof w);
+        w ^= cs;
+        if ((w - ones) & ~w & highs) break;
+        i += sizeof w;
     }
+    while (i < n && s[i] != c) i++;
+    return i;
 }
-#endif
+
+/* The next item of a comma-separated list (ptr NULL: none left); rest
+ * moves past it. */
+RMQ__FN rmq_slice rmq__list_next(rmq_slice *rest)
+{
+    rmq_slice one = *rest;
+    if (!rest->ptr) return one;
+    one.len = rmq__span_to(rest->ptr, rest->len, ',');
+    if (one.len < rest->len) { rest->ptr += one.len + 1; rest->len -= one.len + 1; } else rest->ptr = NULL;
+    return one;
+}
 
 RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq_slice offs, region, trace, tid, v, qid_text, rest;
-    const char *uniq = op->uniq;
+    rmq_slice offs = rmq__answer_field(resp, RMQ__ANS_MSG_ID), region = rmq__answer_field(resp, RMQ__ANS_REGION);
+    rmq_slice tid = rmq__answer_field(resp, RMQ__ANS_TID), v = rmq__answer_field(resp, RMQ__ANS_OFFSET);
+    rmq_slice qid_text = rmq__answer_field(resp, RMQ__ANS_QUEUE_ID), uniq;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
-    size_t i;
+    int trace_on = !rmq__slice_eq(rmq__answer_field(resp, RMQ__ANS_TRACE), "false");
+    size_t i, topic_len = RMQ_STRLEN(op->queue.topic);
     rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
                        : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
                        : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
-#ifndef RMQ_NO_FAST_PATH
-    rmq_slice a[RMQ__ANS_N];
-    rmq__send_answer(resp, a);
-    offs = a[RMQ__ANS_MSG_ID]; region = a[RMQ__ANS_REGION]; trace = a[RMQ__ANS_TRACE]; tid = a[RMQ__ANS_TID];
-    v = a[RMQ__ANS_OFFSET]; qid_text = a[RMQ__ANS_QUEUE_ID];
-#else
-    offs = rmq_command_ext(resp, "msgId"); region = rmq_command_ext(resp, "MSG_REGION");
-    trace = rmq_command_ext(resp, "TRACE_ON"); tid = rmq_command_ext(resp, "transactionId");
-    v = rmq_command_ext(resp, "queueOffset"); qid_text = rmq_command_ext(resp, "queueId");
-#endif
     if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
     if (qid_text.ptr) rmq__parse_i32(qid_text.ptr, qid_text.len, &qid);
-    rest = offs;
+    if (!region.ptr || !region.len) region = rmq__cslice("DefaultRegion");
+    uniq.ptr = op->uniq;
+    uniq.len = RMQ_STRLEN(op->uniq);           /* every message's is of this length */
     for (i = 0; i < op->nmsgs; i++) {
         rmq_send_result *r = &op->res[i];
-        rmq_slice one;
         r->status = st;
-        rmq__strlcpy(r->msg_id, uniq, sizeof r->msg_id);
-        uniq += RMQ_STRLEN(uniq) + 1;            /* the next message's, of the same length */
+        rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
+        uniq.ptr += uniq.len + 1;
         /* a batch answers comma-separated offset ids, one per message: one
          * pass over the list for the whole batch */
-        one.ptr = NULL;
-        one.len = 0;
-        if (rest.ptr) {
-            size_t k = 0;
-            while (k < rest.len && rest.ptr[k] != ',') k++;
-            one.ptr = rest.ptr;
-            one.len = k;
-            if (k < rest.len) { rest.ptr += k + 1; rest.len -= k + 1; } else rest.ptr = NULL;
-        }
-        rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, one);
+        rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, rmq__list_next(&offs));
         rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
-        rmq__strlcpy(r->queue.topic, op->queue.topic, sizeof r->queue.topic);
+        rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
         rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
         r->queue.queue_id = qid;
-        rmq__ns_unwrap_queue(op->p, &r->queue);
         r->queue_offset = qoff + (int64_t)i;
-        if (region.ptr && region.len) rmq__copy_slice(r->region_id, sizeof r->region_id, region);
-        else rmq__strlcpy(r->region_id, "DefaultRegion", sizeof r->region_id);
-        r->trace_on = !rmq__slice_eq(trace, "false");
+        rmq__copy_slice(r->region_id, sizeof r->region_id, region);
+        r->trace_on = trace_on;
         r->broker_code = 0;
         r->remark[0] = 0;
         r->reason.fmt[0] = NULL;

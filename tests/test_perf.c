@@ -320,6 +320,40 @@ static void test_flat_reader_takes_a_broker_answer_without_the_tokenizer(void)
     CHECK_INT(rmq__header_read_flat(h, strlen(h), 4, &c), RMQ__FLAT_OTHER);   /* past the token cap */
 }
 
+/* A send's answer fields are taken where the flat reader found them (a
+ * later duplicate winning), or by name from a header it left to the
+ * tokenizer: the same values either way, absent ones absent. */
+static void test_send_answer_fields_are_the_same_whichever_reader_read_them(void)
+{
+    static const char *want[] = {"3", "12", "0A00000100002A9F0000000000000001", NULL, "false", NULL};
+    char flat[] = "{\"code\":0,\"extFields\":{\"msgId\":\"0A00000100002A9F0000000000000001\",\"queueId\":\"1\","
+                  "\"queueOffset\":\"12\",\"queueId\":\"3\",\"TRACE_ON\":\"false\",\"x\":\"y\"},\"flag\":1,"
+                  "\"opaque\":5}";
+    char spaced[sizeof flat + 1];
+    rmq_command a, b;
+    rmq__json j;
+    int k;
+    j.tok = perf_tok; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
+    memcpy(spaced, flat, 9);                                  /* {"code":0 */
+    spaced[9] = ' ';                                          /* a blank: not the flat reader's shape */
+    memcpy(spaced + 10, flat + 9, sizeof flat - 9);
+    rmq__command_clear(&a);
+    rmq__command_clear(&b);
+    CHECK_INT(rmq__header_decode_json(flat, strlen(flat), &j, &a), 0);
+    CHECK_INT(rmq__header_decode_json(spaced, strlen(spaced), &j, &b), 0);
+    CHECK_INT(a.answer_read, 1);
+    CHECK_INT(b.answer_read, 0);
+    for (k = 0; k < RMQ__ANS_N; k++) {
+        rmq_slice x = rmq__answer_field(&a, k), y = rmq__answer_field(&b, k);
+        if (!want[k]) {
+            CHECK(x.ptr == NULL && y.ptr == NULL);
+            continue;
+        }
+        CHECK(rmq__slice_eq(x, want[k]));
+        CHECK(rmq__slice_eq(y, want[k]));
+    }
+}
+
 /* -- the linger ------------------------------------------------------------- */
 /* The simulated port with its write calls counted. */
 static rmq_port perf_port;
@@ -565,6 +599,7 @@ static void run_perf_tests(void)
 #endif
     RUN(test_flat_reader_reads_every_header_as_the_tokenizer_does);
     RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
+    RUN(test_send_answer_fields_are_the_same_whichever_reader_read_them);
     RUN(test_timers_come_due_in_deadline_order_whichever_were_cancelled);
     RUN(test_without_linger_each_async_send_is_written_at_once);
     RUN(test_linger_writes_async_sends_together_when_its_time_is_up);

@@ -107,6 +107,9 @@ static void check_flat_reader(const uint8_t *hdr, size_t len)
             FZ_CHECK(same_slice(ca.ext[i].key, cb.ext[i].key));
             FZ_CHECK(same_slice(ca.ext[i].value, cb.ext[i].value));
         }
+        FZ_CHECK(!cb.answer_read);
+        for (i = 0; i < RMQ__ANS_N; i++)    /* where the flat reader found them, or by name */
+            FZ_CHECK(same_slice(rmq__answer_field(&ca, (int)i), rmq__answer_field(&cb, (int)i)));
     }
     free(a);
     free(b);
