@@ -2159,12 +2159,11 @@ static size_t rmq__json_first_special(const char *s, size_t m)
  * past its bytes before the first special one (the rest are written again:
  * what follows needs at least as many bytes, so the room is there). A
  * property string's separators cost one step each, not its every byte. */
-RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
+RMQ__FN size_t rmq__json_esc_in(uint8_t *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t *o = out;
     size_t i = 0;
-    *o++ = '"';
     while (i < n) {
         unsigned char c;
         if (n - i >= sizeof(size_t)) {
@@ -2186,8 +2185,16 @@ RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
         o[0] = 'u'; o[1] = '0'; o[2] = '0'; o[3] = (uint8_t)hex[c >> 4]; o[4] = (uint8_t)hex[c & 15];
         o += 5;
     }
-    *o++ = '"';
     return (size_t)(o - out);
+}
+
+/* The same, quoted. */
+RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
+{
+    size_t k = 1 + rmq__json_esc_in(out + 1, s, n);
+    out[0] = '"';
+    out[k] = '"';
+    return k + 1;
 }
 
 /* The escaped length of a string, quotes included. */
@@ -2976,6 +2983,7 @@ typedef struct rmq__send_fields {
     const char *props;                                /* i */
     size_t props_len;
     size_t props_json;   /* i's length as a JSON string, if known (else 0) */
+    int props_quoted;    /* props is that JSON string, quotes included (only the fast path's JSON writer reads it) */
     int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
     const char *born;                                 /* g, the born time's text */
     size_t born_len;
@@ -3140,7 +3148,7 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq__head *h, const rmq__s
     RMQ__JH(o, rmq__sh_i);
     o = rmq__put_dec(o, f->flag);
     RMQ__JH(o, rmq__sh_j);
-    o += rmq__json_esc(o, f->props, f->props_len);
+    o = f->props_quoted ? rmq__put_bytes(o, f->props, f->props_len) : rmq__put_esc(o, f->props, f->props_len);
     RMQ__JH(o, rmq__sh_k);
     o = rmq__put_bytes(o, f->batch ? "true" : "false", f->batch ? 4 : 5);
     RMQ__JH(o, rmq__sh_l);
@@ -6750,6 +6758,7 @@ struct rmq__op {
     rmq__buf props;              /* the encoded property string */
 #ifndef RMQ_NO_FAST_PATH
     uint32_t props_json;         /* its length as a JSON string, or 0: not counted */
+    uint8_t props_quoted;        /* props holds that JSON string, quotes included */
 #endif
     rmq__buf body;               /* the body, or the encoded batch */
     char *uniq;                  /* nmsgs UNIQ_KEYs, RMQ__UNIQ_SIZE bytes each */
@@ -7583,6 +7592,58 @@ RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq_
 #endif
 }
 
+#ifndef RMQ_NO_FAST_PATH
+/* One property of a string written as the JSON string a send header
+ * carries (rmq__encode_properties_json): the separators as \u0002 and
+ * \u0001, the name and value escaped unless known plain (a literal, a
+ * number, a message id). *raw counts the raw string's bytes. */
+RMQ__FN void rmq__prop_put_json(rmq__buf *b, size_t *raw, const char *k, size_t klen, int user_key, const char *v,
+                                size_t vlen, int plain)
+{
+    size_t kn = user_key ? rmq__json_esc_len(k, klen) - 2 : klen, vn = plain ? vlen : rmq__json_esc_len(v, vlen) - 2;
+    uint8_t *o;
+    if (rmq__buf_reserve(b, 12 + kn + vn)) return;
+    o = b->p + b->len;
+    if (*raw) { RMQ_MEMCPY(o, "\\u0002", 6); o += 6; }
+    if (kn != klen) o += rmq__json_esc_in(o, k, klen); else { RMQ_MEMCPY(o, k, klen); o += klen; }
+    RMQ_MEMCPY(o, "\\u0001", 6);
+    o += 6;
+    if (vn != vlen) o += rmq__json_esc_in(o, v, vlen); else { if (vlen) RMQ_MEMCPY(o, v, vlen); o += vlen; }
+    b->len = (size_t)(o - b->p);
+    *raw += (*raw != 0) + klen + 1 + vlen;
+}
+
+/* rmq__encode_properties' string as rmq__json_esc writes it, quotes
+ * included, built so without the raw string: the escape of a header's
+ * every send is not a scan of its separators. *raw: the raw string's
+ * length (the broker's limit is on that). */
+RMQ__FN void rmq__encode_properties_json(const rmq_message *m, const char *uniq, rmq__buf *b, size_t *raw)
+{
+    size_t i;
+    char num[24];
+    *raw = 0;
+    rmq__buf_putc(b, '"');
+    if (m->tags && *m->tags) rmq__prop_put_json(b, raw, "TAGS", 4, 0, m->tags, RMQ_STRLEN(m->tags), 0);
+    if (m->keys && *m->keys) rmq__prop_put_json(b, raw, "KEYS", 4, 0, m->keys, RMQ_STRLEN(m->keys), 0);
+    if (m->delay_level > 0) rmq__prop_put_json(b, raw, "DELAY", 5, 0, num, rmq__i64_to_dec(num, m->delay_level), 1);
+#ifndef RMQ_NO_TIMER
+    if (m->delay_time_sec > 0)
+        rmq__prop_put_json(b, raw, "TIMER_DELAY_SEC", 15, 0, num, rmq__i64_to_dec(num, m->delay_time_sec), 1);
+    if (m->delay_time_ms > 0)
+        rmq__prop_put_json(b, raw, "TIMER_DELAY_MS", 14, 0, num, rmq__i64_to_dec(num, m->delay_time_ms), 1);
+    if (m->deliver_time_ms > 0)
+        rmq__prop_put_json(b, raw, "TIMER_DELIVER_MS", 16, 0, num, rmq__i64_to_dec(num, m->deliver_time_ms), 1);
+#endif
+    rmq__prop_put_json(b, raw, "WAIT", 4, 0, m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5, 1);
+    if (uniq) rmq__prop_put_json(b, raw, "UNIQ_KEY", 8, 0, uniq, RMQ_STRLEN(uniq), 1);
+    for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++) {
+        const char *k = m->properties[i].key, *v = m->properties[i].value;
+        rmq__prop_put_json(b, raw, k, RMQ_STRLEN(k), 1, v, RMQ_STRLEN(v), 0);
+    }
+    rmq__buf_putc(b, '"');
+}
+#endif
+
 RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
 {
     void *mem = p->cfg.mem_ctx;
@@ -7636,6 +7697,61 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     return op;
 }
 
+/* The body into the op (the one copy the library makes), compressed when
+ * a compressor is plugged in and the body is large enough. */
+RMQ__FN rmq_err rmq__op_take_body(rmq_producer *p, rmq__op *op, const rmq_message *m)
+{
+    op->flag = m->flag;
+    op->code = RMQ_REQ_SEND_MESSAGE_V2;
+    if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
+        if (rmq__buf_reserve(&op->body, m->body_len) == 0) {
+            size_t n = p->cfg.compressor(p->cfg.compressor_arg, m->body, m->body_len, op->body.p, op->body.cap);
+            /* COMPRESSED and the ZLIB type bits, as Java 4.9.4+ sets them */
+            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x301; return RMQ_OK; }
+        }   /* a reserve that failed fails the put below the same way */
+    }
+    rmq__buf_put(&op->body, m->body, m->body_len);
+    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a %u-byte body", (unsigned)m->body_len);
+    return RMQ_OK;
+}
+
+#ifndef RMQ_NO_FAST_PATH
+/* Whether the property string is built as the JSON string the header
+ * carries: the send serializer writes a JSON header (no RPC hook edits
+ * it), and nothing reads the string raw (message trace) or adds to it (a
+ * request's properties, a half message's, a namespace's INSTANCE_ID). */
+RMQ__FN int rmq__props_as_json(const rmq_producer *p, const rmq__op *op)
+{
+    const rmq__remoting *rm = &p->in->rm;
+    if (rm->serialize != RMQ_SERIALIZE_JSON || (rm->hook && rm->hook->before) || op->tx) return 0;
+#ifndef RMQ_NO_REQUEST
+    if (p->request_props.len) return 0;
+#endif
+#ifndef RMQ_NO_NAMESPACE
+    if (p->ns[0]) return 0;
+#endif
+#ifndef RMQ_NO_TRACE
+    if (p->hook) return 0;
+#endif
+    return 1;
+}
+
+/* rmq__op_take_message with the property string as JSON. */
+RMQ__FN rmq_err rmq__op_take_json(rmq_producer *p, rmq__op *op, const rmq_message *m)
+{
+    size_t raw;
+    op->props.limit = RMQ__JSON_STR_MAX(RMQ_PROPERTIES_MAX_BYTES);
+    rmq__encode_properties_json(m, op->uniq, &op->props, &raw);
+    if (raw > RMQ_PROPERTIES_MAX_BYTES || op->props.failed == RMQ__BUF_OVER_LIMIT)
+        return rmq__fail(p, RMQ_ERR_MESSAGE, "the encoded properties exceed %d bytes, the broker's limit",
+                         RMQ_PROPERTIES_MAX_BYTES);
+    if (op->props.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for the properties");
+    op->props_json = (uint32_t)op->props.len;
+    op->props_quoted = 1;
+    return rmq__op_take_body(p, op, m);
+}
+#endif
+
 /* Copies one message into the op: a fresh UNIQ_KEY, the property string
  * and the body (the one copy the library makes). */
 RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_message *m)
@@ -7646,6 +7762,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
 #endif
     rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
 #ifndef RMQ_NO_FAST_PATH
+    if (rmq__props_as_json(p, op)) return rmq__op_take_json(p, op, m);
     rmq__encode_properties(m, op->uniq, &op->props, in->rm.serialize == RMQ_SERIALIZE_JSON ? &json : NULL);
     raw = op->props.len;
 #else
@@ -7672,18 +7789,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
 #ifndef RMQ_NO_FAST_PATH
     if (op->props.len == raw && json <= 0xFFFFFFFFu) op->props_json = (uint32_t)json;   /* 0: not JSON, or added to */
 #endif
-    op->flag = m->flag;
-    op->code = RMQ_REQ_SEND_MESSAGE_V2;
-    if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
-        if (rmq__buf_reserve(&op->body, m->body_len) == 0) {
-            size_t n = p->cfg.compressor(p->cfg.compressor_arg, m->body, m->body_len, op->body.p, op->body.cap);
-            /* COMPRESSED and the ZLIB type bits, as Java 4.9.4+ sets them */
-            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x301; return RMQ_OK; }
-        }   /* a reserve that failed fails the put below the same way */
-    }
-    rmq__buf_put(&op->body, m->body, m->body_len);
-    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, "out of memory for a %u-byte body", (unsigned)m->body_len);
-    return RMQ_OK;
+    return rmq__op_take_body(p, op, m);
 }
 
 /* MessageBatch: same topic, no delay, not a retry topic, one WAIT value;
@@ -8049,6 +8155,7 @@ RMQ__FN void rmq__send_header(rmq__op *op, rmq__rq *rq)
     f->topic_len = RMQ_STRLEN(f->topic);
     f->broker_len = RMQ_STRLEN(f->broker);
     f->props_json = op->props_json;
+    f->props_quoted = op->props_quoted;
     f->born = rmq__dec_memo_text(&p->in->born, rmq__wall(p->in), &f->born_len);
     f->names_plain = 1;          /* checked: the config at create, the topic at each send */
     if (p->in->rm.serialize == RMQ_SERIALIZE_JSON && !rmq__send_prefix_holds(f, op->code))

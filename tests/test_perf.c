@@ -186,8 +186,68 @@ static void test_property_string_counts_its_json_length_while_built(void)
         f.props_len = b.len;
         f.props_json = json;
         CHECK(!send_frames_differ(&f, 7, 0, 0));
+        {   /* built as JSON at once: the escape of the raw string, whose
+             * length it counts; a header carrying it as it is has the
+             * generic encoder's bytes */
+            uint8_t e[1024];
+            size_t raw = 0, n = rmq__json_esc(e, (const char *)b.p, b.len);
+            rmq__send_fields q = f;
+            rmq_command c;
+            rmq__head h;
+            rmq__buf jb, fa, fb;
+            rmq__buf_init(&jb, NULL, 1 << 16);
+            rmq__encode_properties_json(&m, i == 4 ? NULL : "0A0000053039AABBCCDD0A1B2C3D0007", &jb, &raw);
+            CHECK_INT((int)raw, (int)b.len);
+            CHECK(jb.len == n && memcmp(jb.p, e, n) == 0);
+            q.props = (const char *)jb.p;
+            q.props_len = jb.len;
+            q.props_json = jb.len;
+            q.props_quoted = 1;
+            rmq__command_init(&c, RMQ_REQ_SEND_MESSAGE_V2, 7, 0);
+            rmq__head_of(&c, &h);
+            rmq__buf_init(&fa, NULL, 1 << 20);
+            rmq__buf_init(&fb, NULL, 1 << 20);
+            rmq__send_fields_ext(&f, &c);
+            CHECK(rmq__send_frame_encode(&fa, &h, &q, rmq__send_header_len(&h, &q), 0) == 0);
+            CHECK(rmq__frame_encode_head(&fb, &c, 0) == 0);
+            CHECK(fa.len == fb.len && memcmp(fa.p, fb.p, fa.len) == 0);
+            rmq__buf_free(&fa);
+            rmq__buf_free(&fb);
+            rmq__buf_free(&jb);
+        }
         rmq__buf_free(&b);
     }
+}
+
+/* The broker's limit is on the raw property string's bytes, also when the
+ * string is built as JSON (where a quote takes two): the last byte it
+ * allows is sent, one more is refused before anything is written. */
+static void test_property_limit_counts_raw_bytes_when_built_as_json(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "x");
+    rmq_send_result res;
+    rmq_property up[1];
+    static char big[RMQ_PROPERTIES_MAX_BYTES];
+    /* WAIT\1true \2 UNIQ_KEY\1 (32 hex) \2 q\1 value */
+    size_t fixed = 4 + 1 + 4 + 1 + 8 + 1 + 32 + 1 + 1 + 1, n = RMQ_PROPERTIES_MAX_BYTES - fixed;
+    memset(big, 'v', n + 1);
+    memset(big, '"', 1000);                       /* what a JSON header can still carry: 64 KiB */
+    big[n + 1] = 0;
+    up[0].key = "q";
+    up[0].value = big;
+    m.properties = up;
+    m.nproperties = 1;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);              /* one byte over */
+    CHECK_HAS(rmq_producer_last_error(p), "exceed");
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 0);
+    big[n] = 0;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                      /* at the limit */
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
 }
 
 /* Every language's name goes into the JSON header whole (the writer takes
@@ -592,6 +652,7 @@ static void run_perf_tests(void)
     RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
     RUN(test_property_string_counts_its_json_length_while_built);
     RUN(test_json_header_writes_every_language_name_whole);
+    RUN(test_property_limit_counts_raw_bytes_when_built_as_json);
     RUN(test_kept_header_start_writes_the_same_frame_and_holds_for_its_topic_only);
     RUN(test_each_send_header_names_its_own_group_topic_code_and_queue);
 #if RMQ_FREE_LIST_BLOCKS > 0
