@@ -212,6 +212,9 @@
 #ifndef RMQ_SEND_PREFIX_BYTES
 #define RMQ_SEND_PREFIX_BYTES 160
 #endif
+#if RMQ_SEND_PREFIX_BYTES > 4096
+#error "RMQ_SEND_PREFIX_BYTES: at most 4096"
+#endif
 
 /* Topics whose route and publish info a client instance keeps. */
 #ifndef RMQ_MAX_TOPICS
@@ -4770,7 +4773,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
     rmq__conn *c = rmq__conn_find(rm, key);
     char host[RMQ_ADDR_MAX_LEN + 1];
     uint16_t port;
-    uint32_t now = rmq__now(rm);
+    uint32_t now;
     int i, rc;
     if (rm->closing) {
         rmq__why(&rm->why, RMQ__TEXT("the client instance is shutting down"));
@@ -4781,6 +4784,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         *out = c;
         return RMQ_OK;
     }
+    now = rmq__now(rm);                  /* not on every send's way: only to open one */
     if (c && !rmq__reached(now, c->deadline)) {
         rmq__why(&rm->why, "%s is backing off after a failure (%r)", addr, &c->why);
         return RMQ_ERR_CONNECT;
