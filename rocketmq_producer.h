@@ -4444,7 +4444,9 @@ struct rmq__remoting {
     int failing;            /* inside rmq__conn_fail */
     int closing;            /* tearing down: nothing new is opened or sent */
     /* Scratch kept off the stack (the send path must fit small MCU stacks):
-     * the command being encoded, and reasons being composed. */
+     * the command being encoded (rmq__tx_command: filled and encoded within
+     * one call, never carrying a header's values between layers), and
+     * reasons being composed. */
     rmq_command tx;
     uint32_t hold_ms;       /* the request being sent may wait this long for others */
     rmq__timer t_linger;    /* armed while requests are held: writes them */
