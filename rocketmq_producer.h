@@ -7961,15 +7961,50 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
  * TRACE_ON), in the order of rmq_command.answer. */
 enum { RMQ__ANS_QUEUE_ID, RMQ__ANS_OFFSET, RMQ__ANS_MSG_ID, RMQ__ANS_REGION, RMQ__ANS_TRACE, RMQ__ANS_TID, RMQ__ANS_N };
 
-/* Answer field k's value: where the header's reader found it, or looked
- * up by name when it did not say (a later duplicate wins either way). */
-RMQ__FN rmq_slice rmq__answer_field(const rmq_command *resp, int k)
+/* Which answer field key k names (-1: none), for a header whose reader
+ * did not say (the binary form's, the tokenizer's): by its length, then
+ * one compare of a known length. */
+RMQ__FN int rmq__answer_key(rmq_slice k)
 {
+#ifndef RMQ_NO_FAST_PATH
+    switch (k.len) {
+    case 5: return RMQ_MEMCMP(k.ptr, "msgId", 5) == 0 ? RMQ__ANS_MSG_ID : -1;
+    case 7: return RMQ_MEMCMP(k.ptr, "queueId", 7) == 0 ? RMQ__ANS_QUEUE_ID : -1;
+    case 8: return RMQ_MEMCMP(k.ptr, "TRACE_ON", 8) == 0 ? RMQ__ANS_TRACE : -1;
+    case 10: return RMQ_MEMCMP(k.ptr, "MSG_REGION", 10) == 0 ? RMQ__ANS_REGION : -1;
+    case 11: return RMQ_MEMCMP(k.ptr, "queueOffset", 11) == 0 ? RMQ__ANS_OFFSET : -1;
+    case 13: return RMQ_MEMCMP(k.ptr, "transactionId", 13) == 0 ? RMQ__ANS_TID : -1;
+    default: return -1;
+    }
+#else
     static const char *const names[RMQ__ANS_N] = { "queueId", "queueOffset", "msgId", "MSG_REGION", "TRACE_ON",
                                                    "transactionId" };
+    int i;
+    for (i = 0; i < RMQ__ANS_N && !rmq__slice_eq(k, names[i]); i++) {}
+    return i < RMQ__ANS_N ? i : -1;
+#endif
+}
+
+/* Where resp's answer fields are in its ext (1 + their index, 0: not
+ * there; a later duplicate wins): as its reader noted them, else found in
+ * one pass into at. */
+RMQ__FN const uint8_t *rmq__answer_at(const rmq_command *resp, uint8_t *at)
+{
+    size_t i;
+    if (resp->answer_read) return resp->answer;
+    RMQ_MEMSET(at, 0, RMQ__ANS_N);
+    for (i = 0; i < resp->next; i++) {
+        int k = rmq__answer_key(resp->ext[i].key);
+        if (k >= 0) at[k] = (uint8_t)(i + 1);
+    }
+    return at;
+}
+
+/* Answer field k's value, given where they are (rmq__answer_at). */
+RMQ__FN rmq_slice rmq__answer_field(const rmq_command *resp, const uint8_t *at, int k)
+{
     rmq_slice none;
-    if (!resp->answer_read) return rmq_command_ext(resp, names[k]);
-    if (resp->answer[k]) return resp->ext[resp->answer[k] - 1].value;
+    if (at[k]) return resp->ext[at[k] - 1].value;
     none.ptr = NULL;
     none.len = 0;
     return none;
@@ -8006,12 +8041,14 @@ RMQ__FN rmq_slice rmq__list_next(rmq_slice *rest)
 
 RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq_slice offs = rmq__answer_field(resp, RMQ__ANS_MSG_ID), region = rmq__answer_field(resp, RMQ__ANS_REGION);
-    rmq_slice tid = rmq__answer_field(resp, RMQ__ANS_TID), v = rmq__answer_field(resp, RMQ__ANS_OFFSET);
-    rmq_slice qid_text = rmq__answer_field(resp, RMQ__ANS_QUEUE_ID), uniq;
+    uint8_t room[RMQ__ANS_N];
+    const uint8_t *at = rmq__answer_at(resp, room);
+    rmq_slice offs = rmq__answer_field(resp, at, RMQ__ANS_MSG_ID), region = rmq__answer_field(resp, at, RMQ__ANS_REGION);
+    rmq_slice tid = rmq__answer_field(resp, at, RMQ__ANS_TID), v = rmq__answer_field(resp, at, RMQ__ANS_OFFSET);
+    rmq_slice qid_text = rmq__answer_field(resp, at, RMQ__ANS_QUEUE_ID), uniq;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
-    int trace_on = !rmq__slice_eq(rmq__answer_field(resp, RMQ__ANS_TRACE), "false");
+    int trace_on = !rmq__slice_eq(rmq__answer_field(resp, at, RMQ__ANS_TRACE), "false");
     size_t i, topic_len = RMQ_STRLEN(op->queue.topic);
     rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
                        : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
