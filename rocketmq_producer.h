@@ -3123,7 +3123,7 @@ RMQ__FN uint8_t *rmq__send_json_head(uint8_t *o, int32_t code, const rmq__send_f
 /* Keeps the JSON header's start for sends of this code to f's topic, when
  * it fits in RMQ_SEND_PREFIX_BYTES (and its names need no escape: the
  * topic is found in it by its text). */
-RMQ__FN void rmq__send_prefix_keep(rmq__send_fields *f, int32_t code)
+RMQ__FN RMQ__NOINLINE void rmq__send_prefix_keep(rmq__send_fields *f, int32_t code)
 {
     size_t at;
     f->prefix_len = 0;
@@ -4989,21 +4989,11 @@ static rmq__req *rmq__req_frame(rmq__remoting *rm, const rmq__head *h, const rmq
     return r;
 }
 
-/* Encodes a command into a new request (an RPC hook's, or a send's fields
- * made ext fields), through the RPC hook when there is one. */
-RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd, const void *body,
-                                 size_t body_len, rmq_err *err)
-{
-    rmq__head h;
-    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
-    rmq__head_of(cmd, &h);
-    return rmq__req_frame(rm, &h, cmd->ext, cmd->next, body, body_len, err);
-}
-
 #ifndef RMQ_NO_FAST_PATH
 /* A send's request: its header written by the send serializer from the
- * send's fields, into the request's own block (one allocation). */
-static rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head *h, const rmq__send_fields *f, const void *body,
+ * send's fields, into the request's own block (one allocation). Its own
+ * frame: off the deepest chains through rmq__req_of. */
+static RMQ__NOINLINE rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head *h, const rmq__send_fields *f, const void *body,
                                size_t body_len, rmq_err *err)
 {
     rmq__req *r;
@@ -5040,14 +5030,32 @@ static rmq_command *rmq__tx_command(rmq__remoting *rm, const rmq__head *h, const
     return cmd;
 }
 
-/* A new request of rq's fields (or a send's) with this opaque and flag,
- * through the RPC hook when there is one. A frame of its own: the header's
- * values are not carried under the request's write. */
+/* A new request of header h with ext fields f[0..n) (or a send's fields),
+ * through the RPC hook when there is one. */
+static rmq__req *rmq__req_head(rmq__remoting *rm, const char *addr, rmq__head *h, const rmq_ext_field *f, size_t n,
+                               rmq__send_fields *send, const void *body, size_t body_len, rmq_err *err)
+{
+    int hook = rm->hook && rm->hook->before;
+#ifndef RMQ_NO_FAST_PATH
+    if (send && !hook) return rmq__req_send(rm, h, send, body, body_len, err);
+#endif
+    if (send || hook) {            /* a command to encode: the hook's to edit, or the send's ext fields */
+        rmq_command *cmd = rmq__tx_command(rm, h, f, n);
+        if (send) rmq__send_fields_ext(send, cmd);
+        if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
+        rmq__head_of(cmd, h);
+        f = cmd->ext;
+        n = cmd->next;
+    }
+    return rmq__req_frame(rm, h, f, n, body, body_len, err);
+}
+
+/* A new request of rq's fields with this opaque and flag. A frame of its
+ * own: the header's values are not carried under the request's write. */
 static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, const rmq__rq *rq, int32_t opaque,
                                            int32_t flag, const void *body, size_t body_len, rmq_err *err)
 {
     rmq__head h;
-    int hook = rm->hook && rm->hook->before;
     h.code = rq->code;
     h.opaque = opaque;
     h.flag = flag;
@@ -5056,14 +5064,9 @@ static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, 
     h.serialize = (uint8_t)rm->serialize;
     h.remark = rmq__cslice(NULL);
 #ifndef RMQ_NO_FAST_PATH
-    if (rq->send && !hook) return rmq__req_send(rm, &h, rq->send, body, body_len, err);
+    if (rq->send && !(rm->hook && rm->hook->before)) return rmq__req_send(rm, &h, rq->send, body, body_len, err);
 #endif
-    if (rq->send || hook) {
-        rmq_command *cmd = rmq__tx_command(rm, &h, rq->f, rq->n);
-        if (rq->send) rmq__send_fields_ext(rq->send, cmd);
-        return rmq__req_build(rm, addr, cmd, body, body_len, err);
-    }
-    return rmq__req_frame(rm, &h, rq->f, rq->n, body, body_len, err);
+    return rmq__req_head(rm, addr, &h, rq->f, rq->n, rq->send, body, body_len, err);
 }
 
 /* Sends a request: rq's fields, or a send's (which an RPC hook or the send
@@ -5131,8 +5134,7 @@ RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *re
     h.language = (uint8_t)rm->language;
     h.serialize = (uint8_t)req->serialize;
     h.remark = rmq__cslice(remark);
-    r = rm->hook && rm->hook->before ? rmq__req_build(rm, c->addr, rmq__tx_command(rm, &h, NULL, 0), NULL, 0, &err)
-                                     : rmq__req_frame(rm, &h, NULL, 0, NULL, 0, &err);
+    r = rmq__req_head(rm, c->addr, &h, NULL, 0, NULL, NULL, 0, &err);
     if (!r) return;
     r->is_response = 1;
     rm->in_invoke++;                  /* a failed write is finished later, not mid-parse */
@@ -6820,6 +6822,7 @@ struct rmq_producer {
     rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
     rmq__send_fields send;       /* the header of the attempt being written: off the send stack */
+    rmq__rq send_rq;             /* and the request that carries it */
     rmq__stash blocks;           /* freed ops and results, for the next sends */
 #ifndef RMQ_NO_REQUEST
     rmq_slice request_props;     /* encoded, added to the send being accepted (section 15) */
@@ -7743,7 +7746,7 @@ RMQ__FN int rmq__props_as_json(const rmq_producer *p, const rmq__op *op)
 }
 
 /* rmq__op_take_message with the property string as JSON. */
-RMQ__FN rmq_err rmq__op_take_json(rmq_producer *p, rmq__op *op, const rmq_message *m)
+RMQ__FN RMQ__NOINLINE rmq_err rmq__op_take_json(rmq_producer *p, rmq__op *op, const rmq_message *m)
 {
     size_t raw;
     op->props.limit = RMQ__JSON_STR_MAX(RMQ_PROPERTIES_MAX_BYTES);
@@ -7961,12 +7964,12 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
  * TRACE_ON), in the order of rmq_command.answer. */
 enum { RMQ__ANS_QUEUE_ID, RMQ__ANS_OFFSET, RMQ__ANS_MSG_ID, RMQ__ANS_REGION, RMQ__ANS_TRACE, RMQ__ANS_TID, RMQ__ANS_N };
 
+#ifndef RMQ_NO_FAST_PATH
 /* Which answer field key k names (-1: none), for a header whose reader
  * did not say (the binary form's, the tokenizer's): by its length, then
  * one compare of a known length. */
 RMQ__FN int rmq__answer_key(rmq_slice k)
 {
-#ifndef RMQ_NO_FAST_PATH
     switch (k.len) {
     case 5: return RMQ_MEMCMP(k.ptr, "msgId", 5) == 0 ? RMQ__ANS_MSG_ID : -1;
     case 7: return RMQ_MEMCMP(k.ptr, "queueId", 7) == 0 ? RMQ__ANS_QUEUE_ID : -1;
@@ -7976,13 +7979,6 @@ RMQ__FN int rmq__answer_key(rmq_slice k)
     case 13: return RMQ_MEMCMP(k.ptr, "transactionId", 13) == 0 ? RMQ__ANS_TID : -1;
     default: return -1;
     }
-#else
-    static const char *const names[RMQ__ANS_N] = { "queueId", "queueOffset", "msgId", "MSG_REGION", "TRACE_ON",
-                                                   "transactionId" };
-    int i;
-    for (i = 0; i < RMQ__ANS_N && !rmq__slice_eq(k, names[i]); i++) {}
-    return i < RMQ__ANS_N ? i : -1;
-#endif
 }
 
 /* Where resp's answer fields are in its ext (1 + their index, 0: not
@@ -8009,6 +8005,23 @@ RMQ__FN rmq_slice rmq__answer_field(const rmq_command *resp, const uint8_t *at, 
     none.len = 0;
     return none;
 }
+#endif
+
+/* The send answer's fields, in RMQ__ANS_* order, into a. */
+RMQ__FN void rmq__answer_fields(const rmq_command *resp, rmq_slice *a)
+{
+#ifndef RMQ_NO_FAST_PATH
+    uint8_t room[RMQ__ANS_N];
+    const uint8_t *at = rmq__answer_at(resp, room);
+    int k;
+    for (k = 0; k < RMQ__ANS_N; k++) a[k] = rmq__answer_field(resp, at, k);
+#else                                   /* the core's smaller code: by name */
+    static const char *const names[RMQ__ANS_N] = { "queueId", "queueOffset", "msgId", "MSG_REGION", "TRACE_ON",
+                                                   "transactionId" };
+    int k;
+    for (k = 0; k < RMQ__ANS_N; k++) a[k] = rmq_command_ext(resp, names[k]);
+#endif
+}
 
 /* How many bytes of s[0..n) come before the first c (n: none), a word at
  * a time: a batch's answer lists an offset id of 32 bytes or more per
@@ -8017,7 +8030,7 @@ RMQ__FN size_t rmq__span_to(const char *s, size_t n, char c)
 {
     const size_t ones = (size_t)-1 / 255, highs = ones * 128, cs = ones * (unsigned char)c;
     size_t i = 0;
-    while (n - i >= sizeof(size_t)) {
+    while (RMQ__FAST_PATH && n - i >= sizeof(size_t)) {   /* the core: byte by byte, smaller */
         size_t w;
         RMQ_MEMCPY(&w, s + i, sizeof w);
         w ^= cs;
@@ -8041,20 +8054,21 @@ RMQ__FN rmq_slice rmq__list_next(rmq_slice *rest)
 
 RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    uint8_t room[RMQ__ANS_N];
-    const uint8_t *at = rmq__answer_at(resp, room);
-    rmq_slice offs = rmq__answer_field(resp, at, RMQ__ANS_MSG_ID), region = rmq__answer_field(resp, at, RMQ__ANS_REGION);
-    rmq_slice tid = rmq__answer_field(resp, at, RMQ__ANS_TID), v = rmq__answer_field(resp, at, RMQ__ANS_OFFSET);
-    rmq_slice qid_text = rmq__answer_field(resp, at, RMQ__ANS_QUEUE_ID), uniq;
+    rmq_slice a[RMQ__ANS_N], offs, region, tid, uniq;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
-    int trace_on = !rmq__slice_eq(rmq__answer_field(resp, at, RMQ__ANS_TRACE), "false");
+    int trace_on;
     size_t i, topic_len = RMQ_STRLEN(op->queue.topic);
     rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
                        : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
                        : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
-    if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
-    if (qid_text.ptr) rmq__parse_i32(qid_text.ptr, qid_text.len, &qid);
+    rmq__answer_fields(resp, a);
+    offs = a[RMQ__ANS_MSG_ID];
+    region = a[RMQ__ANS_REGION];
+    tid = a[RMQ__ANS_TID];
+    trace_on = !rmq__slice_eq(a[RMQ__ANS_TRACE], "false");
+    if (a[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(a[RMQ__ANS_OFFSET].ptr, a[RMQ__ANS_OFFSET].len, &qoff);
+    if (a[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(a[RMQ__ANS_QUEUE_ID].ptr, a[RMQ__ANS_QUEUE_ID].len, &qid);
     if (!region.ptr || !region.len) region = rmq__cslice("DefaultRegion");
     uniq.ptr = op->uniq;
     uniq.len = RMQ_STRLEN(op->uniq);           /* every message's is of this length */
@@ -8179,7 +8193,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
  * remoting writes with the send serializer or as ext fields. A JSON
  * header's start is kept per topic (rmq__send_prefix_keep), and written
  * again when the topic or the code is another than the last send's. */
-RMQ__FN void rmq__send_header(rmq__op *op, rmq__rq *rq)
+RMQ__FN RMQ__NOINLINE void rmq__send_header(rmq__op *op, rmq__rq *rq)
 {
     rmq_producer *p = op->p;
     rmq__send_fields *f = &p->send;
@@ -8268,7 +8282,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     rmq__inst *in = op->p->in;
     rmq_reason *why = &in->send_why;
     const char *addr;
-    rmq__rq rq;
+    rmq__rq *rq = &op->p->send_rq;
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
     if (rmq__op_pick(op, why)) {
@@ -8285,9 +8299,9 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     rmq__heartbeat_if_new(in, op->broker);
     /* sendKernelImpl takes the VIP port; an async send's retries do not */
     addr = rmq__vip_addr(in, op->p->cfg.vip_channel && (op->mode != RMQ__MODE_ASYNC || op->attempts == 1), addr);
-    rmq__send_header(op, &rq);
+    rmq__send_header(op, rq);
     if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
-    *err = rmq__invoke(&in->rm, addr, &rq, op->body.p, op->body.len, RMQ__IS_ONEWAY(op), op->deadline,
+    *err = rmq__invoke(&in->rm, addr, rq, op->body.p, op->body.len, RMQ__IS_ONEWAY(op), op->deadline,
                        rmq__op_done, op, &op->req);
     if (RMQ__LINGER) in->rm.hold_ms = 0;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
