@@ -4993,8 +4993,8 @@ static rmq__req *rmq__req_frame(rmq__remoting *rm, const rmq__head *h, const rmq
 /* A send's request: its header written by the send serializer from the
  * send's fields, into the request's own block (one allocation). Its own
  * frame: off the deepest chains through rmq__req_of. */
-static RMQ__NOINLINE rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head *h, const rmq__send_fields *f, const void *body,
-                               size_t body_len, rmq_err *err)
+static RMQ__NOINLINE rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head *h, const rmq__send_fields *f,
+                                             const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
     size_t hlen = rmq__send_header_len(h, f), limit = RMQ_MAX_HEADER_BYTES + 8;

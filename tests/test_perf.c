@@ -406,7 +406,8 @@ static void test_send_answer_fields_are_the_same_whichever_reader_read_them(void
     CHECK_INT(b.answer_read, 0);
     for (k = 0; k < RMQ__ANS_N; k++) {
         uint8_t ra[RMQ__ANS_N], rb[RMQ__ANS_N];
-        rmq_slice x = rmq__answer_field(&a, rmq__answer_at(&a, ra), k), y = rmq__answer_field(&b, rmq__answer_at(&b, rb), k);
+        rmq_slice x = rmq__answer_field(&a, rmq__answer_at(&a, ra), k);
+        rmq_slice y = rmq__answer_field(&b, rmq__answer_at(&b, rb), k);
         if (!want[k]) {
             CHECK(x.ptr == NULL && y.ptr == NULL);
             continue;
