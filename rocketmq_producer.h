@@ -209,6 +209,16 @@
 #ifndef RMQ_LINGER_MAX_BYTES
 #define RMQ_LINGER_MAX_BYTES (64u * 1024u)
 #endif
+/* Bytes per producer for the part of a JSON send header that repeats from
+ * one send to the next of the same topic (code, group, topic, create key,
+ * queue nums), written once and copied after; a longer part is written
+ * whole each time. 0: none kept. Not in RMQ_NO_FAST_PATH builds. */
+#ifndef RMQ_SEND_PREFIX_BYTES
+#define RMQ_SEND_PREFIX_BYTES 160
+#endif
+#if RMQ_SEND_PREFIX_BYTES > 4096
+#error "RMQ_SEND_PREFIX_BYTES: at most 4096"
+#endif
 
 /* Topics whose route and publish info a client instance keeps. */
 #ifndef RMQ_MAX_TOPICS
@@ -244,6 +254,9 @@
  * may add its own. */
 #ifndef RMQ_MAX_EXT_FIELDS
 #define RMQ_MAX_EXT_FIELDS 32
+#endif
+#if RMQ_MAX_EXT_FIELDS > 255
+#error "RMQ_MAX_EXT_FIELDS: at most 255 (rmq_command.answer holds an index in a byte)"
 #endif
 #if RMQ_MAX_EXT_FIELDS < 16
 #error "RMQ_MAX_EXT_FIELDS must be at least 16: a send header has 14 fields"
@@ -1458,6 +1471,11 @@ typedef struct rmq_command {
     size_t next;
     const uint8_t *body;
     size_t body_len;
+    /* The library's own: where the reader of the header found the fields
+     * of a send's answer in ext (1 + their index, 0: not there), when
+     * answer_read; otherwise they are looked up by name. */
+    uint8_t answer[6];
+    uint8_t answer_read;
 } rmq_command;
 
 #define RMQ_FLAG_RESPONSE 1
@@ -2507,12 +2525,11 @@ static size_t rmq__json_first_special(const char *s, size_t m)
  * past its bytes before the first special one (the rest are written again:
  * what follows needs at least as many bytes, so the room is there). A
  * property string's separators cost one step each, not its every byte. */
-RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
+RMQ__FN size_t rmq__json_esc_in(uint8_t *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t *o = out;
     size_t i = 0;
-    *o++ = '"';
     while (i < n) {
         unsigned char c;
         if (n - i >= sizeof(size_t)) {
@@ -2534,8 +2551,16 @@ RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
         o[0] = 'u'; o[1] = '0'; o[2] = '0'; o[3] = (uint8_t)hex[c >> 4]; o[4] = (uint8_t)hex[c & 15];
         o += 5;
     }
-    *o++ = '"';
     return (size_t)(o - out);
+}
+
+/* The same, quoted. */
+RMQ__FN size_t rmq__json_esc(uint8_t *out, const char *s, size_t n)
+{
+    size_t k = 1 + rmq__json_esc_in(out + 1, s, n);
+    out[0] = '"';
+    out[k] = '"';
+    return k + 1;
 }
 
 /* The escaped length of a string, quotes included. */
@@ -2896,6 +2921,7 @@ RMQ__FN void rmq__command_clear(rmq_command *c)
     c->next = 0;
     c->body = NULL;
     c->body_len = 0;
+    c->answer_read = 0;
 }
 
 /* On the fast path field by field (rmq__command_clear); the core keeps the
@@ -3094,8 +3120,7 @@ typedef struct rmq__rq {
     int32_t code, version;
     rmq_ext_field *f;
     size_t n;
-    rmq_command *cmd;           /* instead of the above: a command (the send's) */
-    const struct rmq__send_fields *send;  /* and its fields, when a send */
+    struct rmq__send_fields *send;  /* instead of f: a send's header (their numbers' text is written into it) */
 } rmq__rq;
 
 #define RMQ__REQUEST_FIELDS 8   /* the most of any request here */
@@ -3107,7 +3132,6 @@ RMQ__FN void rmq__rq_init(rmq__rq *rq, rmq_ext_field *f, int32_t code)
     rq->version = RMQ_PROTOCOL_VERSION;
     rq->f = f;
     rq->n = 0;
-    rq->cmd = NULL;
     rq->send = NULL;
 }
 
@@ -3252,9 +3276,9 @@ static const char rmq__jh_flag[] = ",\"flag\":", rmq__jh_lang[] = ",\"language\"
                   rmq__jh_remark[] = ",\"remark\":", rmq__jh_tail[] = ",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":";
 #define RMQ__JH(o, lit) (RMQ_MEMCPY((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
 
-RMQ__FN int rmq__json_lang(const rmq_command *c)
+RMQ__FN int rmq__json_lang(const rmq__head *h)
 {
-    return (c->language >= 0 && c->language < RMQ__LANGUAGE_COUNT) ? c->language : 7;
+    return h->language < RMQ__LANGUAGE_COUNT ? h->language : 7;
 }
 
 /* The language names' lengths, so a header's writer need not count them
@@ -3262,26 +3286,26 @@ RMQ__FN int rmq__json_lang(const rmq_command *c)
 static const uint8_t rmq__language_lens[RMQ__LANGUAGE_COUNT] = { 4, 3, 6, 6, 6, 6, 4, 5, 4, 2, 3, 3, 4, 7 };
 
 /* From ,"flag": to the end. */
-RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq_command *c)
+RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq__head *h)
 {
-    int l = rmq__json_lang(c);
+    int l = rmq__json_lang(h);
     const char *lang = rmq__language_names[l];
     size_t n = rmq__language_lens[l];
     RMQ__JH(o, rmq__jh_flag);
-    o += rmq__i64_to_dec((char *)o, c->flag);
+    o += rmq__i64_to_dec((char *)o, h->flag);
     RMQ__JH(o, rmq__jh_lang);
     *o++ = '"';                         /* the names are upper-case words: nothing to escape */
     RMQ_MEMCPY(o, lang, n);
     o[n] = '"';
     o += n + 1;
     RMQ__JH(o, rmq__jh_opaque);
-    o += rmq__i64_to_dec((char *)o, c->opaque);
-    if (c->remark.ptr) {
+    o += rmq__i64_to_dec((char *)o, h->opaque);
+    if (h->remark.ptr) {
         RMQ__JH(o, rmq__jh_remark);
-        o += rmq__json_esc(o, c->remark.ptr, c->remark.len);
+        o += rmq__json_esc(o, h->remark.ptr, h->remark.len);
     }
     RMQ__JH(o, rmq__jh_tail);
-    o += rmq__i64_to_dec((char *)o, c->version);
+    o += rmq__i64_to_dec((char *)o, h->version);
     *o++ = '}';
     return o;
 }
@@ -3312,11 +3336,11 @@ RMQ__FN void rmq__ext_append_dec(rmq_command *cmd, char key, char *num, int64_t 
 
 /* SendMessageRequestHeaderV2 (one-letter keys; l is not sent): the values
  * of one send's header, given by the producer, read by the serializers
- * below, which keep nothing. The header is written from them in one of two
- * ways: as ext fields of a command (rmq__send_fields_ext), which the generic
- * encoders write in either serialization and an RPC hook can see; or, on
- * the fast path, straight into the frame as JSON (rmq__send_json_len, then
- * rmq__send_json_put), the same bytes without a field list, a number
+ * below. The header is written from them in one of two ways: as ext fields
+ * of a command (rmq__send_fields_ext), which the generic encoders write in
+ * either serialization and an RPC hook can see; or, on the fast path,
+ * straight into the frame (rmq__send_header_len, then
+ * rmq__send_header_put), the same bytes without a field list, a number
  * written twice or an escape scan of what cannot need one. */
 typedef struct rmq__send_fields {
     const char *group, *topic, *create_key, *broker;  /* a b c n */
@@ -3325,6 +3349,7 @@ typedef struct rmq__send_fields {
     const char *props;                                /* i */
     size_t props_len;
     size_t props_json;   /* i's length as a JSON string, if known (else 0) */
+    int props_quoted;    /* props is that JSON string, quotes included (only the fast path's JSON writer reads it) */
     int32_t queue_nums, queue_id, sysflag, flag;      /* d e f h */
     const char *born;                                 /* g, the born time's text */
     size_t born_len;
@@ -3332,6 +3357,13 @@ typedef struct rmq__send_fields {
     char num[4][12];     /* d e f h as text, when they become ext fields */
 #ifdef RMQ_NO_FAST_PATH
     char born_text[20];  /* g's (the fast path keeps it in a memo) */
+#else
+    /* The JSON header of code prefix_code up to e's value, as
+     * rmq__send_json_put writes it for these group, topic, create key and
+     * queue nums (rmq__send_prefix_keep); prefix_len 0: none kept. */
+    uint8_t prefix[RMQ_SEND_PREFIX_BYTES > 0 ? RMQ_SEND_PREFIX_BYTES : 1];
+    uint16_t prefix_len, prefix_topic;   /* its length, and where b's text starts in it */
+    int32_t prefix_code;
 #endif
 } rmq__send_fields;
 
@@ -3360,43 +3392,62 @@ RMQ__FN void rmq__send_fields_ext(rmq__send_fields *f, rmq_command *cmd)
     RMQ__EXT_NAME(cmd, 'n', f->broker, f->broker_len);
 }
 
+/* The group and the create key, the producer's own copies, fixed once it
+ * starts: their lengths are counted then, not per send. */
+RMQ__FN void rmq__send_fields_names(rmq__send_fields *f, const char *group, const char *create_key)
+{
+    f->group = group;
+    f->create_key = create_key;
 #ifndef RMQ_NO_FAST_PATH
-/* The lengths of the strings a send changes, once per send. */
-RMQ__FN void rmq__send_fields_lengths(rmq__send_fields *f)
-{
-    f->topic_len = RMQ_STRLEN(f->topic);
-    f->broker_len = RMQ_STRLEN(f->broker);
+    f->group_len = RMQ_STRLEN(group);
+    f->key_len = RMQ_STRLEN(create_key);
+    f->prefix_len = 0;
+#endif
 }
 
-/* The group's and the create key's, when they are other strings than the
- * last send's: the producer's own copies, never written over, are counted
- * once (a namespace's start points the group at another). */
-RMQ__FN void rmq__send_fields_config(rmq__send_fields *f, const char *group, const char *create_key)
-{
-    if (f->group != group) { f->group = group; f->group_len = RMQ_STRLEN(group); }
-    if (f->create_key != create_key) { f->create_key = create_key; f->key_len = RMQ_STRLEN(create_key); }
-}
-
+#ifndef RMQ_NO_FAST_PATH
 static const char rmq__sh_a[] = "{\"code\":", rmq__sh_b[] = ",\"extFields\":{\"a\":", rmq__sh_c[] = ",\"b\":",
                   rmq__sh_d[] = ",\"c\":", rmq__sh_e[] = ",\"d\":\"", rmq__sh_f[] = "\",\"e\":\"",
                   rmq__sh_g[] = "\",\"f\":\"", rmq__sh_h[] = "\",\"g\":\"", rmq__sh_i[] = "\",\"h\":\"",
                   rmq__sh_j[] = "\",\"i\":", rmq__sh_k[] = ",\"j\":\"0\",\"k\":\"false\",\"m\":\"",
                   rmq__sh_l[] = "\",\"n\":", rmq__sh_m[] = "}";
 
-/* Exact but for the numbers, given their longest. */
-RMQ__FN size_t rmq__send_json_len(const rmq_command *c, const rmq__send_fields *f)
+/* The JSON header up to e's value: exact but for the two numbers, given
+ * their longest. */
+RMQ__FN size_t rmq__send_json_head_len(const rmq__send_fields *f)
 {
     size_t n = sizeof rmq__sh_a + sizeof rmq__sh_b + sizeof rmq__sh_c + sizeof rmq__sh_d + sizeof rmq__sh_e +
-               sizeof rmq__sh_f + sizeof rmq__sh_g + sizeof rmq__sh_h + sizeof rmq__sh_i + sizeof rmq__sh_j +
-               sizeof rmq__sh_k + sizeof rmq__sh_l + sizeof rmq__sh_m - 13;
+               sizeof rmq__sh_f - 6 + 2 * 11;
+    return n + (f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
+                               : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
+                                 rmq__json_esc_len(f->create_key, f->key_len));
+}
+
+/* Whether f keeps the JSON header's start for a send of this code with its
+ * names (the topic's text is what it is compared by: a route's entry may
+ * come to hold another topic). */
+RMQ__FN int rmq__send_prefix_holds(const rmq__send_fields *f, int32_t code)
+{
+    return f->prefix_len && f->prefix_code == code && f->topic_len < (size_t)(f->prefix_len - f->prefix_topic) &&
+           RMQ_MEMCMP(f->prefix + f->prefix_topic, f->topic, f->topic_len) == 0 &&
+           f->prefix[f->prefix_topic + f->topic_len] == '"';
+}
+
+/* The start f keeps is the one of a send of this code: the producer
+ * checked it against the topic (rmq__send_prefix_holds) when it gave f. */
+#define RMQ__PREFIX_FOR(f, code) ((f)->prefix_len && (f)->prefix_code == (code))
+
+/* Exact but for the numbers, given their longest. */
+RMQ__FN size_t rmq__send_json_len(const rmq__head *h, const rmq__send_fields *f)
+{
+    size_t n = sizeof rmq__sh_g + sizeof rmq__sh_h + sizeof rmq__sh_i + sizeof rmq__sh_j + sizeof rmq__sh_k +
+               sizeof rmq__sh_l + sizeof rmq__sh_m - 7;
+    n += RMQ__PREFIX_FOR(f, h->code) ? f->prefix_len : rmq__send_json_head_len(f);
     n += sizeof rmq__jh_flag + sizeof rmq__jh_lang + sizeof rmq__jh_opaque + sizeof rmq__jh_tail - 4 + 1;
-    n += 8 * 11 + 20 + 5 + RMQ__LANGUAGE_NAME_MAX + 2;
-    n += f->names_plain ? f->group_len + f->topic_len + f->key_len + 6
-                        : rmq__json_esc_len(f->group, f->group_len) + rmq__json_esc_len(f->topic, f->topic_len) +
-                          rmq__json_esc_len(f->create_key, f->key_len);
+    n += 6 * 11 + 20 + 5 + RMQ__LANGUAGE_NAME_MAX + 2;
     n += (f->props_json ? f->props_json : rmq__json_esc_len(f->props, f->props_len)) +
          rmq__json_esc_len(f->broker, f->broker_len);
-    if (c->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(c->remark.ptr, c->remark.len);
+    if (h->remark.ptr) n += sizeof rmq__jh_remark - 1 + rmq__json_esc_len(h->remark.ptr, h->remark.len);
     return n;
 }
 
@@ -3413,20 +3464,48 @@ static uint8_t *rmq__put_name(uint8_t *o, const char *s, size_t n, int plain)
 }
 static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
 
-/* The send header as rmq__ser_header writes it for the same fields. */
-RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+/* The JSON header up to e's value; *topic_at: where b's text starts. */
+RMQ__FN uint8_t *rmq__send_json_head(uint8_t *o, int32_t code, const rmq__send_fields *f, size_t *topic_at)
 {
+    uint8_t *from = o;
     RMQ__JH(o, rmq__sh_a);
-    o = rmq__put_dec(o, c->code);
+    o = rmq__put_dec(o, code);
     RMQ__JH(o, rmq__sh_b);
     o = rmq__put_name(o, f->group, f->group_len, f->names_plain);
     RMQ__JH(o, rmq__sh_c);
+    *topic_at = (size_t)(o - from) + 1;
     o = rmq__put_name(o, f->topic, f->topic_len, f->names_plain);
     RMQ__JH(o, rmq__sh_d);
     o = rmq__put_name(o, f->create_key, f->key_len, f->names_plain);
     RMQ__JH(o, rmq__sh_e);
     o = rmq__put_dec(o, f->queue_nums);
     RMQ__JH(o, rmq__sh_f);
+    return o;
+}
+
+/* Keeps the JSON header's start for sends of this code to f's topic, when
+ * it fits in RMQ_SEND_PREFIX_BYTES (and its names need no escape: the
+ * topic is found in it by its text). */
+RMQ__FN RMQ__NOINLINE void rmq__send_prefix_keep(rmq__send_fields *f, int32_t code)
+{
+    size_t at;
+    f->prefix_len = 0;
+    if (!f->names_plain || rmq__send_json_head_len(f) > sizeof f->prefix || RMQ_SEND_PREFIX_BYTES < 1) return;
+    f->prefix_len = (uint16_t)(rmq__send_json_head(f->prefix, code, f, &at) - f->prefix);
+    f->prefix_topic = (uint16_t)at;
+    f->prefix_code = code;
+}
+
+/* The send header as rmq__ser_header writes it for the same fields. */
+RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq__head *h, const rmq__send_fields *f)
+{
+    size_t at;
+    if (RMQ__PREFIX_FOR(f, h->code)) {
+        RMQ_MEMCPY(o, f->prefix, f->prefix_len);
+        o += f->prefix_len;
+    } else {
+        o = rmq__send_json_head(o, h->code, f, &at);
+    }
     o = rmq__put_dec(o, f->queue_id);
     RMQ__JH(o, rmq__sh_g);
     o = rmq__put_dec(o, f->sysflag);
@@ -3435,13 +3514,13 @@ RMQ__FN uint8_t *rmq__send_json_put(uint8_t *o, const rmq_command *c, const rmq_
     RMQ__JH(o, rmq__sh_i);
     o = rmq__put_dec(o, f->flag);
     RMQ__JH(o, rmq__sh_j);
-    o += rmq__json_esc(o, f->props, f->props_len);
+    o = f->props_quoted ? rmq__put_bytes(o, f->props, f->props_len) : rmq__put_esc(o, f->props, f->props_len);
     RMQ__JH(o, rmq__sh_k);
     o = rmq__put_bytes(o, f->batch ? "true" : "false", f->batch ? 4 : 5);
     RMQ__JH(o, rmq__sh_l);
     o = rmq__put_esc(o, f->broker, f->broker_len);
     RMQ__JH(o, rmq__sh_m);
-    return rmq__header_json_tail(o, c);
+    return rmq__header_json_tail(o, h);
 }
 
 #ifndef RMQ_NO_BINARY_HEADER
@@ -3470,23 +3549,23 @@ static uint8_t *rmq__put_bin_dec(uint8_t *o, char key, int64_t v)
 }
 
 /* A bound: the numbers count their longest. */
-RMQ__FN size_t rmq__send_binary_len(const rmq_command *c, const rmq__send_fields *f)
+RMQ__FN size_t rmq__send_binary_len(const rmq__head *h, const rmq__send_fields *f)
 {
-    return 21 + (c->remark.ptr ? c->remark.len : 0) + 13 * 7 + f->group_len + f->topic_len + f->key_len +
+    return 21 + (h->remark.ptr ? h->remark.len : 0) + 13 * 7 + f->group_len + f->topic_len + f->key_len +
            4 * 11 + f->born_len + f->props_len + 1 + 5 + 5 + f->broker_len;
 }
 
-RMQ__FN uint8_t *rmq__send_binary_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+RMQ__FN uint8_t *rmq__send_binary_put(uint8_t *o, const rmq__head *h, const rmq__send_fields *f)
 {
-    size_t rlen = c->remark.ptr ? c->remark.len : 0;
+    size_t rlen = h->remark.ptr ? h->remark.len : 0;
     uint8_t *ext;
-    o = rmq__put_be16(o, (uint16_t)c->code);
-    *o++ = (uint8_t)c->language;
-    o = rmq__put_be16(o, (uint16_t)c->version);
-    o = rmq__put_be32(o, (uint32_t)c->opaque);
-    o = rmq__put_be32(o, (uint32_t)c->flag);
+    o = rmq__put_be16(o, (uint16_t)h->code);
+    *o++ = (uint8_t)h->language;
+    o = rmq__put_be16(o, (uint16_t)h->version);
+    o = rmq__put_be32(o, (uint32_t)h->opaque);
+    o = rmq__put_be32(o, (uint32_t)h->flag);
     o = rmq__put_be32(o, (uint32_t)rlen);
-    o = rmq__put_bytes(o, c->remark.ptr, rlen);
+    o = rmq__put_bytes(o, h->remark.ptr, rlen);
     ext = o;
     o += 4;
     o = rmq__put_bin_str(o, 'a', f->group, f->group_len);
@@ -3507,55 +3586,40 @@ RMQ__FN uint8_t *rmq__send_binary_put(uint8_t *o, const rmq_command *c, const rm
 }
 #endif
 
-/* The send header from its fields, in the command's serialization. */
-RMQ__FN size_t rmq__send_header_len(const rmq_command *c, const rmq__send_fields *f)
+/* The send header of h from its fields, in h's serialization: a bound of
+ * its length, then its bytes. */
+RMQ__FN size_t rmq__send_header_len(const rmq__head *h, const rmq__send_fields *f)
 {
 #ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_len(c, f);
+    if (h->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_len(h, f);
 #endif
-    return rmq__send_json_len(c, f);
+    return rmq__send_json_len(h, f);
 }
 
-RMQ__FN uint8_t *rmq__send_header_put(uint8_t *o, const rmq_command *c, const rmq__send_fields *f)
+RMQ__FN uint8_t *rmq__send_header_put(uint8_t *o, const rmq__head *h, const rmq__send_fields *f)
 {
 #ifndef RMQ_NO_BINARY_HEADER
-    if (c->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_put(o, c, f);
+    if (h->serialize == RMQ_SERIALIZE_ROCKETMQ) return rmq__send_binary_put(o, h, f);
 #endif
-    return rmq__send_json_put(o, c, f);
+    return rmq__send_json_put(o, h, f);
 }
 
-/* The header's length, or a bound (the send serializer counts the numbers
- * at their longest). */
-RMQ__FN size_t rmq__frame_hlen(const rmq_command *c, const rmq__send_fields *f)
-{
-    rmq__head h;
-    if (f) return rmq__send_header_len(c, f);
-    rmq__head_of(c, &h);
-    return rmq__ser_header(NULL, 0, &h, c->ext, c->next);
-}
-
-/* Encodes the 8-byte prefix and the header (hlen from rmq__frame_hlen)
- * into b; the body (body_len bytes) is written after it by the caller, from
- * wherever it lives. The length comes first: one allocation, no checks per
- * piece. With send fields f, those are the ext fields. */
-RMQ__FN int rmq__frame_encode(rmq__buf *b, const rmq_command *c, const rmq__send_fields *f, size_t hlen,
-                              size_t body_len)
+/* Encodes the 8-byte prefix and the send header (hlen: its bound from
+ * rmq__send_header_len) into b; the body (body_len bytes) is written after
+ * it by the caller, from wherever it lives. The length comes first: one
+ * allocation, no checks per piece. */
+RMQ__FN int rmq__send_frame_encode(rmq__buf *b, const rmq__head *h, const rmq__send_fields *f, size_t hlen,
+                                   size_t body_len)
 {
     size_t at = b->len;
     uint8_t *o;
-    rmq__head h;
     if (rmq__buf_reserve(b, 8 + hlen)) return -1;
     o = b->p + at + 8;
-    if (f) {
-        hlen = (size_t)(rmq__send_header_put(o, c, f) - o);
-    } else {
-        rmq__head_of(c, &h);
-        hlen = rmq__ser_header(o, hlen, &h, c->ext, c->next);
-    }
+    hlen = (size_t)(rmq__send_header_put(o, h, f) - o);
     b->len = at + 8 + hlen;
     if (hlen > 0xFFFFFFu || 4 + hlen + body_len > RMQ__FRAME_PROTOCOL_MAX - 4) return -1;
     rmq__be32_put(b->p + at, (uint32_t)(4 + hlen + body_len));
-    rmq__be32_put(b->p + at + 4, ((uint32_t)c->serialize << 24) | (uint32_t)hlen);
+    rmq__be32_put(b->p + at + 4, ((uint32_t)h->serialize << 24) | (uint32_t)hlen);
     return 0;
 }
 #endif
@@ -3691,7 +3755,8 @@ RMQ__INLINE int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
 }
 
 /* The keys a header and a send's answer hold, known at sight: the header's
- * own members, then those of SendMessageResponseHeader and what 4.9 adds. */
+ * own members, then those of SendMessageResponseHeader and what 4.9 adds,
+ * in the order of rmq_command.answer (RMQ__ANS_*). */
 enum { RMQ__K_OTHER, RMQ__K_CODE, RMQ__K_FLAG, RMQ__K_OPAQUE, RMQ__K_VERSION, RMQ__K_LANGUAGE, RMQ__K_REMARK,
        RMQ__K_EXT, RMQ__K_SERIALIZE, RMQ__K_QUEUE_ID, RMQ__K_QUEUE_OFFSET, RMQ__K_MSG_ID, RMQ__K_REGION,
        RMQ__K_TRACE, RMQ__K_TID };
@@ -3767,6 +3832,7 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
         c->ext[c->next].key = k;
         c->ext[c->next].value = v;
         c->next++;
+        if (id >= RMQ__K_QUEUE_ID) c->answer[id - RMQ__K_QUEUE_ID] = (uint8_t)c->next;   /* a later duplicate wins */
         if (rmq__flat_next(f, &more)) return RMQ__FLAT_OTHER;
     }
     return RMQ__FLAT_OK;
@@ -3842,14 +3908,17 @@ RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, int cap, rmq_comm
     rmq__flat f;
     int more = 1, id;
     f.s = hdr; f.len = len; f.at = 1; f.tokens = 1;
+    c->answer_read = 0;
     if (len < 2 || hdr[0] != '{' || cap < 1) return RMQ__FLAT_OTHER;
     c->language = 0;
+    RMQ_MEMSET(c->answer, 0, sizeof c->answer);
     if (hdr[1] == '}') more = 0, f.at = 2;
     while (more) {
         rmq_slice k;
         if (rmq__flat_key(&f, &k, cap, &id) || rmq__flat_member(&f, id, c, cap) || rmq__flat_next(&f, &more))
             return RMQ__FLAT_OTHER;
     }
+    c->answer_read = f.at == len;
     return f.at == len ? RMQ__FLAT_OK : RMQ__FLAT_OTHER;
 }
 
@@ -4740,7 +4809,9 @@ struct rmq__remoting {
     int failing;            /* inside rmq__conn_fail */
     int closing;            /* tearing down: nothing new is opened or sent */
     /* Scratch kept off the stack (the send path must fit small MCU stacks):
-     * the command being encoded, and reasons being composed. */
+     * the command being encoded (rmq__tx_command: filled and encoded within
+     * one call, never carrying a header's values between layers), and
+     * reasons being composed. */
     rmq_command tx;
     uint32_t hold_ms;       /* the request being sent may wait this long for others */
     rmq__timer t_linger;    /* armed while requests are held: writes them */
@@ -5071,7 +5142,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
     rmq__conn *c = rmq__conn_find(rm, key);
     char host[RMQ_ADDR_MAX_LEN + 1];
     uint16_t port;
-    uint32_t now = rmq__now(rm);
+    uint32_t now;
     int i, rc;
     if (rm->closing) {
         rmq__why(&rm->why, RMQ_R_INSTANCE_CLOSING);
@@ -5082,6 +5153,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         *out = c;
         return RMQ_OK;
     }
+    now = rmq__now(rm);                  /* not on every send's way: only to open one */
     if (c && !rmq__reached(now, c->deadline)) {
         rmq__why(&rm->why, RMQ_R_CONNECT_BACKOFF, addr, &c->why);
         return RMQ_ERR_CONNECT;
@@ -5284,56 +5356,37 @@ static rmq__req *rmq__req_frame(rmq__remoting *rm, const rmq__head *h, const rmq
     return r;
 }
 
-#ifdef RMQ_NO_FAST_PATH
-/* Encodes a command into a new request (a send's fields are its ext
- * fields here: f is for the fast path's serializer). */
-RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const rmq__send_fields *f, const void *body, size_t body_len, rmq_err *err)
-{
-    rmq__head h;
-    (void)f;
-    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
-    rmq__head_of(cmd, &h);
-    return rmq__req_frame(rm, &h, cmd->ext, cmd->next, body, body_len, err);
-}
-#else
-/* After the header was encoded into r (failed: it did not fit). */
-static rmq__req *rmq__req_encoded(rmq__remoting *rm, rmq__req *r, const rmq_command *cmd, int failed, rmq_err *err)
-{
-    if (failed) {
-        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
-        rmq__why(&rm->why, RMQ_R_REQUEST_TOO_BIG, (int)cmd->code);
-        rmq__req_free(rm, r);
-        return NULL;
-    }
-    r->code = cmd->code;
-    r->opaque = cmd->opaque;
-    r->body = cmd->body;
-    r->body_len = cmd->body_len;
-    return r;
-}
-
-/* Encodes a command into a new request, the header from the send fields f
- * when they are given (else from cmd); the request and its header are one
- * allocation. */
-RMQ__FN rmq__req *rmq__req_build(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                 const rmq__send_fields *f, const void *body, size_t body_len, rmq_err *err)
+#ifndef RMQ_NO_FAST_PATH
+/* A send's request: its header written by the send serializer from the
+ * send's fields, into the request's own block (one allocation). Its own
+ * frame: off the deepest chains through rmq__req_of. */
+static RMQ__NOINLINE rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head *h, const rmq__send_fields *f,
+                                             const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
-    size_t hlen, room, limit = RMQ_MAX_HEADER_BYTES + 8;
-    if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
-    hlen = rmq__frame_hlen(cmd, f);
-    room = hlen < limit - 8 ? 8 + hlen : limit;
+    size_t hlen = rmq__send_header_len(h, f), limit = RMQ_MAX_HEADER_BYTES + 8;
+    size_t room = hlen < limit - 8 ? 8 + hlen : limit;
     if (!(r = rmq__req_alloc(rm, room, err))) return NULL;
     rmq__buf_init(&r->head, rm->mem, limit);
     rmq__buf_borrow(&r->head, (uint8_t *)r + RMQ__ALIGN8(sizeof *r), room);
-    return rmq__req_encoded(rm, r, cmd, rmq__frame_encode(&r->head, cmd, f, hlen, body_len), err);
+    if (rmq__send_frame_encode(&r->head, h, f, hlen, body_len)) {
+        *err = r->head.failed ? RMQ_ERR_NO_MEMORY : RMQ_ERR_LIMIT;
+        rmq__why(&rm->why, RMQ_R_REQUEST_TOO_BIG, (int)h->code);
+        rmq__req_free(rm, r);
+        return NULL;
+    }
+    r->code = h->code;
+    r->opaque = h->opaque;
+    r->body = (const uint8_t *)body;
+    r->body_len = body_len;
+    return r;
 }
 #endif
 
-/* The command an RPC hook edits, filled with a header's values and ext
- * fields: the remoting's own, encoded within the call that fills it. */
-static rmq_command *rmq__hook_command(rmq__remoting *rm, const rmq__head *h, const rmq_ext_field *f, size_t n)
+/* The remoting's own command, filled with a header's values and ext
+ * fields, and encoded within the call that fills it: what an RPC hook
+ * edits, or a send's fields as ext fields. */
+static rmq_command *rmq__tx_command(rmq__remoting *rm, const rmq__head *h, const rmq_ext_field *f, size_t n)
 {
     rmq_command *cmd = &rm->tx;
     rmq__command_init(cmd, h->code, h->opaque, h->flag);
@@ -5344,9 +5397,28 @@ static rmq_command *rmq__hook_command(rmq__remoting *rm, const rmq__head *h, con
     return cmd;
 }
 
-/* A new request of rq's fields with this opaque and flag, through the RPC
- * hook when there is one. A frame of its own: the header's values are not
- * carried under the request's write. */
+/* A new request of header h with ext fields f[0..n) (or a send's fields),
+ * through the RPC hook when there is one. */
+static rmq__req *rmq__req_head(rmq__remoting *rm, const char *addr, rmq__head *h, const rmq_ext_field *f, size_t n,
+                               rmq__send_fields *send, const void *body, size_t body_len, rmq_err *err)
+{
+    int hook = rm->hook && rm->hook->before;
+#ifndef RMQ_NO_FAST_PATH
+    if (send && !hook) return rmq__req_send(rm, h, send, body, body_len, err);
+#endif
+    if (send || hook) {            /* a command to encode: the hook's to edit, or the send's ext fields */
+        rmq_command *cmd = rmq__tx_command(rm, h, f, n);
+        if (send) rmq__send_fields_ext(send, cmd);
+        if (rmq__req_prepare(rm, addr, cmd, body, body_len, err)) return NULL;
+        rmq__head_of(cmd, h);
+        f = cmd->ext;
+        n = cmd->next;
+    }
+    return rmq__req_frame(rm, h, f, n, body, body_len, err);
+}
+
+/* A new request of rq's fields with this opaque and flag. A frame of its
+ * own: the header's values are not carried under the request's write. */
 static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, const rmq__rq *rq, int32_t opaque,
                                            int32_t flag, const void *body, size_t body_len, rmq_err *err)
 {
@@ -5358,17 +5430,18 @@ static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, 
     h.language = (uint8_t)rm->language;
     h.serialize = (uint8_t)rm->serialize;
     h.remark = rmq__cslice(NULL);
-    if (rm->hook && rm->hook->before)
-        return rmq__req_build(rm, addr, rmq__hook_command(rm, &h, rq->f, rq->n), NULL, body, body_len, err);
-    return rmq__req_frame(rm, &h, rq->f, rq->n, body, body_len, err);
+#ifndef RMQ_NO_FAST_PATH
+    if (rq->send && !(rm->hook && rm->hook->before)) return rmq__req_send(rm, &h, rq->send, body, body_len, err);
+#endif
+    return rmq__req_head(rm, addr, &h, rq->f, rq->n, rq->send, body, body_len, err);
 }
 
-/* Sends a request: rq's fields, or its command (the send's, which an RPC
- * hook or the send serializer reads). On RMQ_OK, done runs exactly once,
- * later (never from inside this call): with the response, or the error. A
- * oneway request completes when written. The body must stay valid until
- * done. The request is also given back (out may be NULL) so its owner can
- * detach from it. */
+/* Sends a request: rq's fields, or a send's (which an RPC hook or the send
+ * serializer reads). On RMQ_OK, done runs exactly once, later (never from
+ * inside this call): with the response, or the error. A oneway request
+ * completes when written. The body must stay valid until done. The
+ * request is also given back (out may be NULL) so its owner can detach
+ * from it. */
 RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *rq, const void *body,
                             size_t body_len, int oneway, uint32_t deadline, rmq__done_fn done, void *owner,
                             rmq__req **out)
@@ -5377,7 +5450,7 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
     rmq__req *r;
     rmq_err err = rmq__conn_get(rm, addr, deadline, &c);
     uint32_t slot = 0;
-    int32_t opaque, flag;
+    int32_t opaque;
     oneway = RMQ__ONEWAY_REQS && oneway;
     if (err != RMQ_OK) return err;
     if (!oneway) {
@@ -5388,15 +5461,8 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
         slot = rm->free_slots[rm->nfree - 1];
     }
     opaque = (int32_t)(rm->opaque_seq * RMQ_MAX_INFLIGHT + slot);
-    flag = oneway ? RMQ_FLAG_ONEWAY : 0;
     rm->opaque_seq = (rm->opaque_seq + 1) % (0x7FFFFFFFu / RMQ_MAX_INFLIGHT);
-    if (rq->cmd) {
-        rq->cmd->opaque = opaque;
-        rq->cmd->flag |= flag;
-        r = rmq__req_build(rm, addr, rq->cmd, rq->send, body, body_len, &err);
-    } else {
-        r = rmq__req_of(rm, addr, rq, opaque, flag, body, body_len, &err);
-    }
+    r = rmq__req_of(rm, addr, rq, opaque, oneway ? RMQ_FLAG_ONEWAY : 0, body, body_len, &err);
     if (!r) return err;
     r->oneway = (uint8_t)(oneway != 0);
     r->done = done;
@@ -5422,19 +5488,6 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
     return RMQ_OK;
 }
 
-/* Sends a command, as rmq__invoke (its own frame: off the send's); a send
- * gives its header's fields as f (NULL: cmd is the whole header). */
-static RMQ__NOINLINE rmq_err rmq__invoke_req(rmq__remoting *rm, const char *addr, rmq_command *cmd,
-                                             const rmq__send_fields *f, const void *body, size_t body_len,
-                                             int oneway, uint32_t deadline, rmq__done_fn done, void *owner,
-                                             rmq__req **out)
-{
-    rmq__rq rq;
-    rq.cmd = cmd;
-    rq.send = f;
-    return rmq__invoke(rm, addr, &rq, body, body_len, oneway, deadline, done, owner, out);
-}
-
 /* Answers a request the peer sent, in the serialization it used. */
 RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *req, int32_t code, const char *remark)
 {
@@ -5448,8 +5501,7 @@ RMQ__FN void rmq__respond(rmq__remoting *rm, rmq__conn *c, const rmq_command *re
     h.language = (uint8_t)rm->language;
     h.serialize = (uint8_t)req->serialize;
     h.remark = rmq__cslice(remark);
-    r = rm->hook && rm->hook->before ? rmq__req_build(rm, c->addr, rmq__hook_command(rm, &h, NULL, 0), NULL, NULL, 0, &err)
-                                     : rmq__req_frame(rm, &h, NULL, 0, NULL, 0, &err);
+    r = rmq__req_head(rm, c->addr, &h, NULL, 0, NULL, NULL, 0, &err);
     if (!r) return;
     r->is_response = 1;
     rm->in_invoke++;                  /* a failed write is finished later, not mid-parse */
@@ -6772,7 +6824,7 @@ RMQ__FN uint32_t rmq__conn_generation(rmq__inst *in, rmq__conn *c)
 RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
-    static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL, NULL };
+    static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL };
     rmq__hb *hb;
     rmq__conn *c;
     rmq_err err;
@@ -7098,6 +7150,7 @@ struct rmq__op {
     rmq__buf props;              /* the encoded property string */
 #ifndef RMQ_NO_FAST_PATH
     uint32_t props_json;         /* its length as a JSON string, or 0: not counted */
+    uint8_t props_quoted;        /* props holds that JSON string, quotes included */
 #endif
     rmq__buf body;               /* the body, or the encoded batch */
     char *uniq;                  /* nmsgs UNIQ_KEYs, RMQ__UNIQ_SIZE bytes each */
@@ -7153,6 +7206,7 @@ struct rmq_producer {
     rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
     rmq__send_fields send;       /* the header of the attempt being written: off the send stack */
+    rmq__rq send_rq;             /* and the request that carries it */
     rmq__stash blocks;           /* freed ops and results, for the next sends */
 #ifndef RMQ_NO_REQUEST
     rmq_slice request_props;     /* encoded, added to the send being accepted (section 15) */
@@ -7733,6 +7787,7 @@ RMQ__FN rmq_err rmq__producer_start(rmq_producer *p)
     }
     err = rmq__ns_start(p, ns);
     if (err != RMQ_OK) return err;
+    rmq__send_fields_names(&p->send, p->cfg.group, p->cfg.create_topic_key);
     err = rmq__inst_acquire(&p->cfg, rmq__producer_hooks(), cid, ip, ns ? ns : "", &p->in);
     if (err != RMQ_OK) return rmq__fail(p, err, RMQ_R_INSTANCE_CREATE, rmq_strerror(err));
     rmq__lock(p->in);
@@ -7949,6 +8004,58 @@ RMQ__FN void rmq__encode_properties(const rmq_message *m, const char *uniq, rmq_
 #endif
 }
 
+#ifndef RMQ_NO_FAST_PATH
+/* One property of a string written as the JSON string a send header
+ * carries (rmq__encode_properties_json): the separators as \u0002 and
+ * \u0001, the name and value escaped unless known plain (a literal, a
+ * number, a message id). *raw counts the raw string's bytes. */
+RMQ__FN void rmq__prop_put_json(rmq__buf *b, size_t *raw, const char *k, size_t klen, int user_key, const char *v,
+                                size_t vlen, int plain)
+{
+    size_t kn = user_key ? rmq__json_esc_len(k, klen) - 2 : klen, vn = plain ? vlen : rmq__json_esc_len(v, vlen) - 2;
+    uint8_t *o;
+    if (rmq__buf_reserve(b, 12 + kn + vn)) return;
+    o = b->p + b->len;
+    if (*raw) { RMQ_MEMCPY(o, "\\u0002", 6); o += 6; }
+    if (kn != klen) o += rmq__json_esc_in(o, k, klen); else { RMQ_MEMCPY(o, k, klen); o += klen; }
+    RMQ_MEMCPY(o, "\\u0001", 6);
+    o += 6;
+    if (vn != vlen) o += rmq__json_esc_in(o, v, vlen); else { if (vlen) RMQ_MEMCPY(o, v, vlen); o += vlen; }
+    b->len = (size_t)(o - b->p);
+    *raw += (*raw != 0) + klen + 1 + vlen;
+}
+
+/* rmq__encode_properties' string as rmq__json_esc writes it, quotes
+ * included, built so without the raw string: the escape of a header's
+ * every send is not a scan of its separators. *raw: the raw string's
+ * length (the broker's limit is on that). */
+RMQ__FN void rmq__encode_properties_json(const rmq_message *m, const char *uniq, rmq__buf *b, size_t *raw)
+{
+    size_t i;
+    char num[24];
+    *raw = 0;
+    rmq__buf_putc(b, '"');
+    if (m->tags && *m->tags) rmq__prop_put_json(b, raw, "TAGS", 4, 0, m->tags, RMQ_STRLEN(m->tags), 0);
+    if (m->keys && *m->keys) rmq__prop_put_json(b, raw, "KEYS", 4, 0, m->keys, RMQ_STRLEN(m->keys), 0);
+    if (m->delay_level > 0) rmq__prop_put_json(b, raw, "DELAY", 5, 0, num, rmq__i64_to_dec(num, m->delay_level), 1);
+#ifndef RMQ_NO_TIMER
+    if (m->delay_time_sec > 0)
+        rmq__prop_put_json(b, raw, "TIMER_DELAY_SEC", 15, 0, num, rmq__i64_to_dec(num, m->delay_time_sec), 1);
+    if (m->delay_time_ms > 0)
+        rmq__prop_put_json(b, raw, "TIMER_DELAY_MS", 14, 0, num, rmq__i64_to_dec(num, m->delay_time_ms), 1);
+    if (m->deliver_time_ms > 0)
+        rmq__prop_put_json(b, raw, "TIMER_DELIVER_MS", 16, 0, num, rmq__i64_to_dec(num, m->deliver_time_ms), 1);
+#endif
+    rmq__prop_put_json(b, raw, "WAIT", 4, 0, m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5, 1);
+    if (uniq) rmq__prop_put_json(b, raw, "UNIQ_KEY", 8, 0, uniq, RMQ_STRLEN(uniq), 1);
+    for (i = 0; RMQ__PROPERTIES && i < m->nproperties; i++) {
+        const char *k = m->properties[i].key, *v = m->properties[i].value;
+        rmq__prop_put_json(b, raw, k, RMQ_STRLEN(k), 1, v, RMQ_STRLEN(v), 0);
+    }
+    rmq__buf_putc(b, '"');
+}
+#endif
+
 RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
 {
     void *mem = p->cfg.mem_ctx;
@@ -8002,6 +8109,61 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     return op;
 }
 
+/* The body into the op (the one copy the library makes), compressed when
+ * a compressor is plugged in and the body is large enough. */
+RMQ__FN rmq_err rmq__op_take_body(rmq_producer *p, rmq__op *op, const rmq_message *m)
+{
+    op->flag = m->flag;
+    op->code = RMQ_REQ_SEND_MESSAGE_V2;
+    if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
+        if (rmq__buf_reserve(&op->body, m->body_len) == 0) {
+            size_t n = p->cfg.compressor(p->cfg.compressor_arg, m->body, m->body_len, op->body.p, op->body.cap);
+            /* COMPRESSED and the ZLIB type bits, as Java 4.9.4+ sets them */
+            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x301; return RMQ_OK; }
+        }   /* a reserve that failed fails the put below the same way */
+    }
+    rmq__buf_put(&op->body, m->body, m->body_len);
+    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_BODY, (unsigned)m->body_len);
+    return RMQ_OK;
+}
+
+#ifndef RMQ_NO_FAST_PATH
+/* Whether the property string is built as the JSON string the header
+ * carries: the send serializer writes a JSON header (no RPC hook edits
+ * it), and nothing reads the string raw (message trace) or adds to it (a
+ * request's properties, a half message's, a namespace's INSTANCE_ID). */
+RMQ__FN int rmq__props_as_json(const rmq_producer *p, const rmq__op *op)
+{
+    const rmq__remoting *rm = &p->in->rm;
+    if (rm->serialize != RMQ_SERIALIZE_JSON || (rm->hook && rm->hook->before) || op->tx) return 0;
+#ifndef RMQ_NO_REQUEST
+    if (p->request_props.len) return 0;
+#endif
+#ifndef RMQ_NO_NAMESPACE
+    if (p->ns[0]) return 0;
+#endif
+#ifndef RMQ_NO_TRACE
+    if (p->hook) return 0;
+#endif
+    return 1;
+}
+
+/* rmq__op_take_message with the property string as JSON. */
+RMQ__FN RMQ__NOINLINE rmq_err rmq__op_take_json(rmq_producer *p, rmq__op *op, const rmq_message *m)
+{
+    size_t raw;
+    op->props.limit = RMQ__JSON_STR_MAX(RMQ_PROPERTIES_MAX_BYTES);
+    rmq__encode_properties_json(m, op->uniq, &op->props, &raw);
+    if (raw > RMQ_PROPERTIES_MAX_BYTES || op->props.failed == RMQ__BUF_OVER_LIMIT)
+        return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_PROPERTIES_TOO_LONG,
+                         RMQ_PROPERTIES_MAX_BYTES);
+    if (op->props.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_PROPERTIES);
+    op->props_json = (uint32_t)op->props.len;
+    op->props_quoted = 1;
+    return rmq__op_take_body(p, op, m);
+}
+#endif
+
 /* Copies one message into the op: a fresh UNIQ_KEY, the property string
  * and the body (the one copy the library makes). */
 RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_message *m)
@@ -8012,6 +8174,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
 #endif
     rmq__uniq_next(&in->uniq, rmq__wall(in), op->uniq);
 #ifndef RMQ_NO_FAST_PATH
+    if (rmq__props_as_json(p, op)) return rmq__op_take_json(p, op, m);
     rmq__encode_properties(m, op->uniq, &op->props, in->rm.serialize == RMQ_SERIALIZE_JSON ? &json : NULL);
     raw = op->props.len;
 #else
@@ -8038,18 +8201,7 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
 #ifndef RMQ_NO_FAST_PATH
     if (op->props.len == raw && json <= 0xFFFFFFFFu) op->props_json = (uint32_t)json;   /* 0: not JSON, or added to */
 #endif
-    op->flag = m->flag;
-    op->code = RMQ_REQ_SEND_MESSAGE_V2;
-    if (p->cfg.compressor && m->body_len >= p->cfg.compress_over_bytes) {
-        if (rmq__buf_reserve(&op->body, m->body_len) == 0) {
-            size_t n = p->cfg.compressor(p->cfg.compressor_arg, m->body, m->body_len, op->body.p, op->body.cap);
-            /* COMPRESSED and the ZLIB type bits, as Java 4.9.4+ sets them */
-            if (n > 0 && n <= op->body.cap) { op->body.len = n; op->sysflag |= 0x301; return RMQ_OK; }
-        }   /* a reserve that failed fails the put below the same way */
-    }
-    rmq__buf_put(&op->body, m->body, m->body_len);
-    if (op->body.failed) return rmq__fail(p, RMQ_ERR_NO_MEMORY, RMQ_R_NO_MEMORY_BODY, (unsigned)m->body_len);
-    return RMQ_OK;
+    return rmq__op_take_body(p, op, m);
 }
 
 /* MessageBatch: same topic, no delay, not a retry topic, one WAIT value;
@@ -8212,14 +8364,14 @@ static void rmq__copy_slice(char *dst, size_t cap, rmq_slice s)
 }
 
 /* The fields of a send's answer (SendMessageResponseHeader, MSG_REGION and
- * TRACE_ON), in one pass; a later duplicate wins, as with rmq_command_ext.
- * Their names differ in length, which picks the one to compare. */
-enum { RMQ__ANS_MSG_ID, RMQ__ANS_QUEUE_ID, RMQ__ANS_TRACE, RMQ__ANS_REGION, RMQ__ANS_OFFSET, RMQ__ANS_TID, RMQ__ANS_N };
+ * TRACE_ON), in the order of rmq_command.answer. */
+enum { RMQ__ANS_QUEUE_ID, RMQ__ANS_OFFSET, RMQ__ANS_MSG_ID, RMQ__ANS_REGION, RMQ__ANS_TRACE, RMQ__ANS_TID, RMQ__ANS_N };
 
 #ifndef RMQ_NO_FAST_PATH
-/* Which answer field key k names (-1: none): picked by its length, then
- * one compare of a known length, a load or two. */
-RMQ__FN int rmq__answer_field(rmq_slice k)
+/* Which answer field key k names (-1: none), for a header whose reader
+ * did not say (the binary form's, the tokenizer's): by its length, then
+ * one compare of a known length. */
+RMQ__FN int rmq__answer_key(rmq_slice k)
 {
     switch (k.len) {
     case 5: return RMQ_MEMCMP(k.ptr, "msgId", 5) == 0 ? RMQ__ANS_MSG_ID : -1;
@@ -8232,67 +8384,112 @@ RMQ__FN int rmq__answer_field(rmq_slice k)
     }
 }
 
-RMQ__FN void rmq__send_answer(const rmq_command *resp, rmq_slice *out)
+/* Where resp's answer fields are in its ext (1 + their index, 0: not
+ * there; a later duplicate wins): as its reader noted them, else found in
+ * one pass into at. */
+RMQ__FN const uint8_t *rmq__answer_at(const rmq_command *resp, uint8_t *at)
 {
     size_t i;
-    for (i = 0; i < RMQ__ANS_N; i++) { out[i].ptr = NULL; out[i].len = 0; }
+    if (resp->answer_read) return resp->answer;
+    RMQ_MEMSET(at, 0, RMQ__ANS_N);
     for (i = 0; i < resp->next; i++) {
-        int f = rmq__answer_field(resp->ext[i].key);
-        if (f >= 0) out[f] = resp->ext[i].value;
+        int k = rmq__answer_key(resp->ext[i].key);
+        if (k >= 0) at[k] = (uint8_t)(i + 1);
     }
+    return at;
+}
+
+/* Answer field k's value, given where they are (rmq__answer_at). */
+RMQ__FN rmq_slice rmq__answer_field(const rmq_command *resp, const uint8_t *at, int k)
+{
+    rmq_slice none;
+    if (at[k]) return resp->ext[at[k] - 1].value;
+    none.ptr = NULL;
+    none.len = 0;
+    return none;
 }
 #endif
 
+/* The send answer's fields, in RMQ__ANS_* order, into a. */
+RMQ__FN void rmq__answer_fields(const rmq_command *resp, rmq_slice *a)
+{
+#ifndef RMQ_NO_FAST_PATH
+    uint8_t room[RMQ__ANS_N];
+    const uint8_t *at = rmq__answer_at(resp, room);
+    int k;
+    for (k = 0; k < RMQ__ANS_N; k++) a[k] = rmq__answer_field(resp, at, k);
+#else                                   /* the core's smaller code: by name */
+    static const char *const names[RMQ__ANS_N] = { "queueId", "queueOffset", "msgId", "MSG_REGION", "TRACE_ON",
+                                                   "transactionId" };
+    int k;
+    for (k = 0; k < RMQ__ANS_N; k++) a[k] = rmq_command_ext(resp, names[k]);
+#endif
+}
+
+/* How many bytes of s[0..n) come before the first c (n: none), a word at
+ * a time: a batch's answer lists an offset id of 32 bytes or more per
+ * message. */
+RMQ__FN size_t rmq__span_to(const char *s, size_t n, char c)
+{
+    const size_t ones = (size_t)-1 / 255, highs = ones * 128, cs = ones * (unsigned char)c;
+    size_t i = 0;
+    while (RMQ__FAST_PATH && n - i >= sizeof(size_t)) {   /* the core: byte by byte, smaller */
+        size_t w;
+        RMQ_MEMCPY(&w, s + i, sizeof w);
+        w ^= cs;
+        if ((w - ones) & ~w & highs) break;
+        i += sizeof w;
+    }
+    while (i < n && s[i] != c) i++;
+    return i;
+}
+
+/* The next item of a comma-separated list (ptr NULL: none left); rest
+ * moves past it. */
+RMQ__FN rmq_slice rmq__list_next(rmq_slice *rest)
+{
+    rmq_slice one = *rest;
+    if (!rest->ptr) return one;
+    one.len = rmq__span_to(rest->ptr, rest->len, ',');
+    if (one.len < rest->len) { rest->ptr += one.len + 1; rest->len -= one.len + 1; } else rest->ptr = NULL;
+    return one;
+}
+
 RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq_slice offs, region, trace, tid, v, qid_text, rest;
-    const char *uniq = op->uniq;
+    rmq_slice a[RMQ__ANS_N], offs, region, tid, uniq;
     int64_t qoff = 0;
     int32_t qid = op->queue.queue_id;
-    size_t i;
+    int trace_on;
+    size_t i, topic_len = RMQ_STRLEN(op->queue.topic);
     rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
                        : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
                        : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
-#ifndef RMQ_NO_FAST_PATH
-    rmq_slice a[RMQ__ANS_N];
-    rmq__send_answer(resp, a);
-    offs = a[RMQ__ANS_MSG_ID]; region = a[RMQ__ANS_REGION]; trace = a[RMQ__ANS_TRACE]; tid = a[RMQ__ANS_TID];
-    v = a[RMQ__ANS_OFFSET]; qid_text = a[RMQ__ANS_QUEUE_ID];
-#else
-    offs = rmq_command_ext(resp, "msgId"); region = rmq_command_ext(resp, "MSG_REGION");
-    trace = rmq_command_ext(resp, "TRACE_ON"); tid = rmq_command_ext(resp, "transactionId");
-    v = rmq_command_ext(resp, "queueOffset"); qid_text = rmq_command_ext(resp, "queueId");
-#endif
-    if (v.ptr) rmq__parse_i64(v.ptr, v.len, &qoff);
-    if (qid_text.ptr) rmq__parse_i32(qid_text.ptr, qid_text.len, &qid);
-    rest = offs;
+    rmq__answer_fields(resp, a);
+    offs = a[RMQ__ANS_MSG_ID];
+    region = a[RMQ__ANS_REGION];
+    tid = a[RMQ__ANS_TID];
+    trace_on = !rmq__slice_eq(a[RMQ__ANS_TRACE], "false");
+    if (a[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(a[RMQ__ANS_OFFSET].ptr, a[RMQ__ANS_OFFSET].len, &qoff);
+    if (a[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(a[RMQ__ANS_QUEUE_ID].ptr, a[RMQ__ANS_QUEUE_ID].len, &qid);
+    if (!region.ptr || !region.len) region = rmq__cslice("DefaultRegion");
+    uniq.ptr = op->uniq;
+    uniq.len = RMQ_STRLEN(op->uniq);           /* every message's is of this length */
     for (i = 0; i < op->nmsgs; i++) {
         rmq_send_result *r = &op->res[i];
-        rmq_slice one;
         r->status = st;
-        rmq__strlcpy(r->msg_id, uniq, sizeof r->msg_id);
-        uniq += RMQ_STRLEN(uniq) + 1;            /* the next message's, of the same length */
+        rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
+        uniq.ptr += uniq.len + 1;
         /* a batch answers comma-separated offset ids, one per message: one
          * pass over the list for the whole batch */
-        one.ptr = NULL;
-        one.len = 0;
-        if (rest.ptr) {
-            size_t k = 0;
-            while (k < rest.len && rest.ptr[k] != ',') k++;
-            one.ptr = rest.ptr;
-            one.len = k;
-            if (k < rest.len) { rest.ptr += k + 1; rest.len -= k + 1; } else rest.ptr = NULL;
-        }
-        rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, one);
+        rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, rmq__list_next(&offs));
         rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
-        rmq__strlcpy(r->queue.topic, op->queue.topic, sizeof r->queue.topic);
+        rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
         rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
         r->queue.queue_id = qid;
-        rmq__ns_unwrap_queue(op->p, &r->queue);
         r->queue_offset = qoff + (int64_t)i;
-        if (region.ptr && region.len) rmq__copy_slice(r->region_id, sizeof r->region_id, region);
-        else rmq__strlcpy(r->region_id, "DefaultRegion", sizeof r->region_id);
-        r->trace_on = !rmq__slice_eq(trace, "false");
+        rmq__copy_slice(r->region_id, sizeof r->region_id, region);
+        r->trace_on = trace_on;
         r->broker_code = 0;
         r->remark[0] = 0;
         r->reason.code[0] = RMQ_R_NONE;
@@ -8394,22 +8591,17 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
 }
 
 /* -- one attempt (sendKernelImpl) ---------------------------------------- */
-/* The V2 header's values (one-letter keys), or for a batch code 320 with
- * m=true. They become ext fields of cmd only where something reads them
- * there: an RPC hook, or the core's generic encoder; then NULL is
- * returned. Else the fields are returned, for the fast path's send
- * serializer to write. */
-RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
+/* The V2 header of this attempt as a request (code 310, or for a batch
+ * 320 with m=true): its values in the producer's send fields, which the
+ * remoting writes with the send serializer or as ext fields. A JSON
+ * header's start is kept per topic (rmq__send_prefix_keep), and written
+ * again when the topic or the code is another than the last send's. */
+RMQ__FN RMQ__NOINLINE void rmq__send_header(rmq__op *op, rmq__rq *rq)
 {
     rmq_producer *p = op->p;
     rmq__send_fields *f = &p->send;
-    rmq__command_init(cmd, op->code, 0, 0);
-#ifdef RMQ_NO_FAST_PATH
-    f->group = p->cfg.group;
-    f->create_key = p->cfg.create_topic_key;
-#else
-    rmq__send_fields_config(f, p->cfg.group, p->cfg.create_topic_key);
-#endif
+    rmq__rq_init(rq, NULL, op->code);
+    rq->send = f;
     f->topic = op->queue.topic;
     f->broker = op->queue.broker_name;
     f->props = (const char *)op->props.p;
@@ -8420,17 +8612,18 @@ RMQ__FN const rmq__send_fields *rmq__send_header(rmq__op *op, rmq_command *cmd)
     f->flag = op->flag;
     f->batch = op->batch;
 #ifndef RMQ_NO_FAST_PATH
-    rmq__send_fields_lengths(f);
+    f->topic_len = RMQ_STRLEN(f->topic);
+    f->broker_len = RMQ_STRLEN(f->broker);
     f->props_json = op->props_json;
+    f->props_quoted = op->props_quoted;
     f->born = rmq__dec_memo_text(&p->in->born, rmq__wall(p->in), &f->born_len);
     f->names_plain = 1;          /* checked: the config at create, the topic at each send */
-    if (!(p->in->rm.hook && p->in->rm.hook->before)) return f;
+    if (p->in->rm.serialize == RMQ_SERIALIZE_JSON && !rmq__send_prefix_holds(f, op->code))
+        rmq__send_prefix_keep(f, op->code);
 #else
     f->born = f->born_text;
     f->born_len = rmq__i64_to_dec(f->born_text, rmq__wall(p->in));
 #endif
-    rmq__send_fields_ext(f, cmd);
-    return NULL;
 }
 
 /* Picks the queue of this attempt; -1 with why recorded when none. */
@@ -8490,10 +8683,9 @@ enum { RMQ__TRY_SENT = 0, RMQ__TRY_FAILED, RMQ__TRY_PARKED };
 RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
 {
     rmq__inst *in = op->p->in;
-    rmq_command *cmd = &in->rm.tx;
     rmq_reason *why = &in->send_why;
     const char *addr;
-    const rmq__send_fields *f;
+    rmq__rq *rq = &op->p->send_rq;
     op->attempts++;
     op->attempt_start = rmq__now(&in->rm);
     if (rmq__op_pick(op, why)) {
@@ -8510,10 +8702,10 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     rmq__heartbeat_if_new(in, op->broker);
     /* sendKernelImpl takes the VIP port; an async send's retries do not */
     addr = rmq__vip_addr(in, op->p->cfg.vip_channel && (op->mode != RMQ__MODE_ASYNC || op->attempts == 1), addr);
-    f = rmq__send_header(op, cmd);
+    rmq__send_header(op, rq);
     if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
-    *err = rmq__invoke_req(&in->rm, addr, cmd, f, op->body.p, op->body.len, RMQ__IS_ONEWAY(op),
-                           op->deadline, rmq__op_done, op, &op->req);
+    *err = rmq__invoke(&in->rm, addr, rq, op->body.p, op->body.len, RMQ__IS_ONEWAY(op), op->deadline,
+                       rmq__op_done, op, &op->req);
     if (RMQ__LINGER) in->rm.hold_ms = 0;
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;

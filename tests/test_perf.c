@@ -23,7 +23,8 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
     f->born_len = rmq__i64_to_dec(born_text, born);
     f->group_len = strlen(f->group);
     f->key_len = strlen(f->create_key);
-    rmq__send_fields_lengths(f);
+    f->topic_len = strlen(f->topic);
+    f->broker_len = strlen(f->broker);
 }
 
 /* Both encoders on the same command, in both serializations; 0 when their
@@ -31,6 +32,7 @@ static void send_fields(rmq__send_fields *f, const char *props, const char *brok
 static int send_frames_differ(const rmq__send_fields *f, int32_t opaque, int32_t flag, int batch)
 {
     rmq_command fast, slow;
+    rmq__head h;
     rmq__send_fields g = *f;
     rmq__buf a, b;
     int differ = 0, ser;
@@ -40,9 +42,10 @@ static int send_frames_differ(const rmq__send_fields *f, int32_t opaque, int32_t
         fast.serialize = (rmq_serialize)ser;
         slow = fast;
         rmq__send_fields_ext(&g, &slow);
+        rmq__head_of(&fast, &h);
         rmq__buf_init(&a, NULL, 1 << 20);
         rmq__buf_init(&b, NULL, 1 << 20);
-        differ |= rmq__frame_encode(&a, &fast, &g, rmq__frame_hlen(&fast, &g), 128) != 0 ||
+        differ |= rmq__send_frame_encode(&a, &h, &g, rmq__send_header_len(&h, &g), 128) != 0 ||
                   rmq__frame_encode_head(&b, &slow, 128) != 0 || a.len != b.len || memcmp(a.p, b.p, a.len) != 0;
         rmq__buf_free(&a);
         rmq__buf_free(&b);
@@ -63,6 +66,96 @@ static void test_send_header_serializer_writes_the_generic_encoders_bytes(void)
     CHECK(!send_frames_differ(&f, 0, 0, 0));
     send_fields(&f, "", "", INT64_C(-9223372036854775807) - 1);
     CHECK(!send_frames_differ(&f, 2147483647, 0, 1));
+}
+
+/* A kept start of the JSON header writes the bytes the generic encoder
+ * writes, and holds only for its own topic's text (not a longer, shorter
+ * or other one of the same length); a start over RMQ_SEND_PREFIX_BYTES is
+ * not kept and the header is written whole. */
+static void test_kept_header_start_writes_the_same_frame_and_holds_for_its_topic_only(void)
+{
+    static char long_group[RMQ_SEND_PREFIX_BYTES + 1];
+    static const char *others[] = {"TopicTesu", "TopicTest2", "TopicTes", "T"};
+    rmq__send_fields f;
+    size_t i;
+    send_fields(&f, "TAGS\001TagA\002WAIT\001true", "broker-a", INT64_C(1700000000123));
+    f.names_plain = 1;
+    if (rmq__send_json_head_len(&f) > RMQ_SEND_PREFIX_BYTES) return;    /* a build that keeps less */
+    rmq__send_prefix_keep(&f, RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK(f.prefix_len > 0);
+    CHECK(rmq__send_prefix_holds(&f, RMQ_REQ_SEND_MESSAGE_V2));
+    CHECK(!rmq__send_prefix_holds(&f, RMQ_REQ_SEND_BATCH_MESSAGE));        /* a batch's code is in it */
+    CHECK(!send_frames_differ(&f, 42, 0, 0));
+    CHECK(!send_frames_differ(&f, 43, 0, 1));                               /* the batch writes its own */
+    for (i = 0; i < sizeof others / sizeof *others; i++) {
+        f.topic = others[i];
+        f.topic_len = strlen(others[i]);
+        CHECK(!rmq__send_prefix_holds(&f, RMQ_REQ_SEND_MESSAGE_V2));
+        rmq__send_prefix_keep(&f, RMQ_REQ_SEND_MESSAGE_V2);
+        CHECK(rmq__send_prefix_holds(&f, RMQ_REQ_SEND_MESSAGE_V2));
+        CHECK(!send_frames_differ(&f, 44, 0, 0));
+    }
+    memset(long_group, 'g', sizeof long_group - 1);
+    f.group = long_group;
+    f.group_len = strlen(long_group);
+    rmq__send_prefix_keep(&f, RMQ_REQ_SEND_MESSAGE_V2);
+    CHECK_INT(f.prefix_len, 0);
+    CHECK(!rmq__send_prefix_holds(&f, RMQ_REQ_SEND_MESSAGE_V2));
+    CHECK(!send_frames_differ(&f, 45, 0, 0));
+}
+
+/* Whatever a producer kept of the last header, each send's header names
+ * its own producer's group, its topic, its code and its queue: sends that
+ * alternate topics, producers of two groups on one instance, a batch
+ * between single sends, a queue that changes from send to send. */
+static void test_each_send_header_names_its_own_group_topic_code_and_queue(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *a, *b;
+    static const char *topics[] = {"TopicTest", "TopicB", "TopicB", "TopicTest", "TopicTest", "TopicB"};
+    rmq_message m, batch[2];
+    rmq_send_result res, bres[2];
+    char v[64];
+    int i, n0, qid[2] = {-1, -1};
+    simc_add_topic(c, "TopicB", 4, 6);
+    a = simc_producer(c, "pg_one");
+    b = simc_producer(c, "pg_two");
+    CHECK(a != NULL && b != NULL);
+    CHECK_INT(rmq_producer_start(a), RMQ_OK);
+    CHECK_INT(rmq_producer_start(b), RMQ_OK);
+    for (i = 0; i < 6; i++) {
+        rmq_producer *p = i % 3 == 2 ? b : a;
+        simc_req *r;
+        rmq_message_init(&m, topics[i], "x", 1);
+        n0 = c->nlog;
+        if (i == 4) {
+            batch[0] = m;
+            batch[1] = m;
+            CHECK_INT(rmq_send_batch(p, batch, 2, bres), RMQ_OK);
+        } else {
+            CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+        }
+        r = simc_last(c, "broker-a", i == 4 ? RMQ_REQ_SEND_BATCH_MESSAGE : RMQ_REQ_SEND_MESSAGE_V2);
+        CHECK(r != NULL && c->nlog > n0 && r == &c->log[c->nlog - 1]);
+        if (!r) break;
+        CHECK_STR(simc_ext(r, "a", v, sizeof v), p == a ? "pg_one" : "pg_two");
+        CHECK_STR(simc_ext(r, "b", v, sizeof v), topics[i]);
+        CHECK_STR(simc_ext(r, "c", v, sizeof v), "TBW102");
+        CHECK_STR(simc_ext(r, "d", v, sizeof v), "4");
+        CHECK_STR(simc_ext(r, "m", v, sizeof v), i == 4 ? "true" : "false");
+        CHECK_INT(r->queue_id, i == 4 ? bres[0].queue.queue_id : res.queue.queue_id);
+    }
+    rmq_message_init(&m, "TopicTest", "x", 1);      /* round robin: the next queue, the same start */
+    for (i = 0; i < 2; i++) {
+        CHECK_INT(rmq_send(a, &m, &res), RMQ_OK);
+        CHECK(simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2) != NULL);
+        qid[i] = simc_last(c, "broker-a", RMQ_REQ_SEND_MESSAGE_V2)->queue_id;
+        CHECK_INT(qid[i], res.queue.queue_id);
+    }
+    CHECK(qid[0] != qid[1]);
+    rmq_producer_destroy(a);
+    rmq_producer_destroy(b);
+    simc_destroy(c);
 }
 
 /* The property string's JSON length, counted while it is built, is the
@@ -94,8 +187,68 @@ static void test_property_string_counts_its_json_length_while_built(void)
         f.props_len = b.len;
         f.props_json = json;
         CHECK(!send_frames_differ(&f, 7, 0, 0));
+        {   /* built as JSON at once: the escape of the raw string, whose
+             * length it counts; a header carrying it as it is has the
+             * generic encoder's bytes */
+            uint8_t e[1024];
+            size_t raw = 0, n = rmq__json_esc(e, (const char *)b.p, b.len);
+            rmq__send_fields q = f;
+            rmq_command c;
+            rmq__head h;
+            rmq__buf jb, fa, fb;
+            rmq__buf_init(&jb, NULL, 1 << 16);
+            rmq__encode_properties_json(&m, i == 4 ? NULL : "0A0000053039AABBCCDD0A1B2C3D0007", &jb, &raw);
+            CHECK_INT((int)raw, (int)b.len);
+            CHECK(jb.len == n && memcmp(jb.p, e, n) == 0);
+            q.props = (const char *)jb.p;
+            q.props_len = jb.len;
+            q.props_json = jb.len;
+            q.props_quoted = 1;
+            rmq__command_init(&c, RMQ_REQ_SEND_MESSAGE_V2, 7, 0);
+            rmq__head_of(&c, &h);
+            rmq__buf_init(&fa, NULL, 1 << 20);
+            rmq__buf_init(&fb, NULL, 1 << 20);
+            rmq__send_fields_ext(&f, &c);
+            CHECK(rmq__send_frame_encode(&fa, &h, &q, rmq__send_header_len(&h, &q), 0) == 0);
+            CHECK(rmq__frame_encode_head(&fb, &c, 0) == 0);
+            CHECK(fa.len == fb.len && memcmp(fa.p, fb.p, fa.len) == 0);
+            rmq__buf_free(&fa);
+            rmq__buf_free(&fb);
+            rmq__buf_free(&jb);
+        }
         rmq__buf_free(&b);
     }
+}
+
+/* The broker's limit is on the raw property string's bytes, also when the
+ * string is built as JSON (where a quote takes two): the last byte it
+ * allows is sent, one more is refused before anything is written. */
+static void test_property_limit_counts_raw_bytes_when_built_as_json(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "x");
+    rmq_send_result res;
+    rmq_property up[1];
+    static char big[RMQ_PROPERTIES_MAX_BYTES];
+    /* WAIT\1true \2 UNIQ_KEY\1 (32 hex) \2 q\1 value */
+    size_t fixed = 4 + 1 + 4 + 1 + 8 + 1 + 32 + 1 + 1 + 1, n = RMQ_PROPERTIES_MAX_BYTES - fixed;
+    memset(big, 'v', n + 1);
+    memset(big, '"', 1000);                       /* what a JSON header can still carry: 64 KiB */
+    big[n + 1] = 0;
+    up[0].key = "q";
+    up[0].value = big;
+    m.properties = up;
+    m.nproperties = 1;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_ERR_MESSAGE);              /* one byte over */
+    CHECK_HAS(rmq_producer_last_error(p), "exceed");
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 0);
+    big[n] = 0;
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);                      /* at the limit */
+    CHECK_INT(simc_count(c, NULL, RMQ_REQ_SEND_MESSAGE_V2), 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
 }
 
 /* Every language's name goes into the JSON header whole (the writer takes
@@ -104,6 +257,7 @@ static void test_json_header_writes_every_language_name_whole(void)
 {
     rmq__send_fields f;
     rmq_command c;
+    rmq__head h;
     rmq__buf b;
     char want[32];
     size_t k, n;
@@ -112,8 +266,9 @@ static void test_json_header_writes_every_language_name_whole(void)
     for (l = 0; l < RMQ__LANGUAGE_COUNT; l++) {
         rmq__command_init(&c, RMQ_REQ_SEND_MESSAGE_V2, 5, 0);
         c.language = l;
+        rmq__head_of(&c, &h);
         rmq__buf_init(&b, NULL, 1 << 16);
-        CHECK(rmq__frame_encode(&b, &c, &f, rmq__frame_hlen(&c, &f), 0) == 0);
+        CHECK(rmq__send_frame_encode(&b, &h, &f, rmq__send_header_len(&h, &f), 0) == 0);
         snprintf(want, sizeof want, "\"language\":\"%s\",", rmq__language_names[l]);
         n = strlen(want);
         for (found = 0, k = 8; !found && k + n <= b.len; k++) found = memcmp(b.p + k, want, n) == 0;
@@ -224,6 +379,42 @@ static void test_flat_reader_takes_a_broker_answer_without_the_tokenizer(void)
     CHECK_INT(c.next, 2);
     CHECK(rmq__slice_eq(rmq_command_ext(&c, "queueOffset"), "12"));
     CHECK_INT(rmq__header_read_flat(h, strlen(h), 4, &c), RMQ__FLAT_OTHER);   /* past the token cap */
+}
+
+/* A send's answer fields are taken where the flat reader found them (a
+ * later duplicate winning), or by name from a header it left to the
+ * tokenizer: the same values either way, absent ones absent. */
+static void test_send_answer_fields_are_the_same_whichever_reader_read_them(void)
+{
+    static const char *want[] = {"3", "12", "0A00000100002A9F0000000000000001", NULL, "false", NULL};
+    char flat[] = "{\"code\":0,\"extFields\":{\"msgId\":\"0A00000100002A9F0000000000000001\",\"queueId\":\"1\","
+                  "\"queueOffset\":\"12\",\"queueId\":\"3\",\"TRACE_ON\":\"false\",\"x\":\"y\"},\"flag\":1,"
+                  "\"opaque\":5}";
+    char spaced[sizeof flat + 1];
+    rmq_command a, b;
+    rmq__json j;
+    int k;
+    j.tok = perf_tok; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
+    memcpy(spaced, flat, 9);                                  /* {"code":0 */
+    spaced[9] = ' ';                                          /* a blank: not the flat reader's shape */
+    memcpy(spaced + 10, flat + 9, sizeof flat - 9);
+    rmq__command_clear(&a);
+    rmq__command_clear(&b);
+    CHECK_INT(rmq__header_decode_json(flat, strlen(flat), &j, &a), 0);
+    CHECK_INT(rmq__header_decode_json(spaced, strlen(spaced), &j, &b), 0);
+    CHECK_INT(a.answer_read, 1);
+    CHECK_INT(b.answer_read, 0);
+    for (k = 0; k < RMQ__ANS_N; k++) {
+        uint8_t ra[RMQ__ANS_N], rb[RMQ__ANS_N];
+        rmq_slice x = rmq__answer_field(&a, rmq__answer_at(&a, ra), k);
+        rmq_slice y = rmq__answer_field(&b, rmq__answer_at(&b, rb), k);
+        if (!want[k]) {
+            CHECK(x.ptr == NULL && y.ptr == NULL);
+            continue;
+        }
+        CHECK(rmq__slice_eq(x, want[k]));
+        CHECK(rmq__slice_eq(y, want[k]));
+    }
 }
 
 /* -- the linger ------------------------------------------------------------- */
@@ -464,11 +655,15 @@ static void run_perf_tests(void)
     RUN(test_send_header_serializer_writes_the_generic_encoders_bytes);
     RUN(test_property_string_counts_its_json_length_while_built);
     RUN(test_json_header_writes_every_language_name_whole);
+    RUN(test_property_limit_counts_raw_bytes_when_built_as_json);
+    RUN(test_kept_header_start_writes_the_same_frame_and_holds_for_its_topic_only);
+    RUN(test_each_send_header_names_its_own_group_topic_code_and_queue);
 #if RMQ_FREE_LIST_BLOCKS > 0
     RUN(test_freed_send_blocks_are_reused_by_size_and_bounded);
 #endif
     RUN(test_flat_reader_reads_every_header_as_the_tokenizer_does);
     RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
+    RUN(test_send_answer_fields_are_the_same_whichever_reader_read_them);
     RUN(test_timers_come_due_in_deadline_order_whichever_were_cancelled);
     RUN(test_without_linger_each_async_send_is_written_at_once);
     RUN(test_linger_writes_async_sends_together_when_its_time_is_up);

@@ -107,6 +107,13 @@ static void check_flat_reader(const uint8_t *hdr, size_t len)
             FZ_CHECK(same_slice(ca.ext[i].key, cb.ext[i].key));
             FZ_CHECK(same_slice(ca.ext[i].value, cb.ext[i].value));
         }
+        FZ_CHECK(!cb.answer_read);
+        {   /* where the flat reader found them, or found by their keys */
+            uint8_t ra[RMQ__ANS_N], rb[RMQ__ANS_N];
+            const uint8_t *pa = rmq__answer_at(&ca, ra), *pb = rmq__answer_at(&cb, rb);
+            for (i = 0; i < RMQ__ANS_N; i++)
+                FZ_CHECK(same_slice(rmq__answer_field(&ca, pa, (int)i), rmq__answer_field(&cb, pb, (int)i)));
+        }
     }
     free(a);
     free(b);

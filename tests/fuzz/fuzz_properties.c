@@ -165,6 +165,21 @@ static void check_message(fz_in *in)
     if (uniq[0]) json += rmq__json_esc_len(uniq, strlen(uniq)) - 2 - strlen(uniq);
     FZ_CHECK(json == rmq__json_esc_len((const char *)b.p, b.len));
     FZ_CHECK(b.len <= RMQ_PROPERTIES_MAX_BYTES);
+    {   /* built as the header's JSON string, it is the escape of the raw
+         * one, and counts the raw length (a UNIQ_KEY is hex: written as
+         * it is, so only a plain one is compared) */
+        rmq__buf jb;
+        size_t raw = 0, n;
+        uint8_t *e = (uint8_t *)malloc(RMQ__JSON_STR_MAX(b.len));
+        rmq__buf_init(&jb, NULL, RMQ__JSON_STR_MAX(RMQ_PROPERTIES_MAX_BYTES));
+        rmq__encode_properties_json(&m, uniq[0] ? uniq : NULL, &jb, &raw);
+        FZ_CHECK(e != NULL && !jb.failed && raw == b.len);
+        n = rmq__json_esc(e, (const char *)b.p, b.len);
+        if (rmq__json_esc_len(uniq, strlen(uniq)) == strlen(uniq) + 2)
+            FZ_CHECK(n == jb.len && memcmp(e, jb.p, n) == 0);
+        free(e);
+        rmq__buf_free(&jb);
+    }
     ngot = split((const char *)b.p, b.len, got, sizeof got / sizeof *got);
 #define EXPECT(key, val, vlen) do { \
         FZ_CHECK(at < ngot && got[at].k.len == strlen(key) && !memcmp(got[at].k.ptr, key, strlen(key))); \

@@ -96,13 +96,14 @@ static size_t ahead;                  /* bytes written before the stream */
 
 static void own_request(rmq__remoting *rm)
 {
-    rmq_command q;
-    rmq__command_init(&q, RMQ_REQ_HEART_BEAT, 0, 0);
-    if (rmq__invoke_req(rm, "10.0.1.1:10911", &q, NULL, NULL, 0, 0, rmq_sim_now(sim) + 60000,
-                        own_request_done, NULL, NULL) != RMQ_OK)
+    rmq__rq q;
+    rmq__req *r;
+    rmq__rq_init(&q, NULL, RMQ_REQ_HEART_BEAT);
+    if (rmq__invoke(rm, "10.0.1.1:10911", &q, NULL, 0, 0, rmq_sim_now(sim) + 60000, own_request_done, NULL, &r) !=
+        RMQ_OK)
         return;
     own_sent++;
-    own_opaque = q.opaque;
+    own_opaque = r->opaque;
 }
 
 /* The broker's answer to our request, ahead of the stream; an oversized
