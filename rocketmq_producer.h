@@ -7315,6 +7315,44 @@ static int rmq__latency_tables_bad(const rmq_producer_config *cfg)
 }
 #endif
 
+/* The numeric fields with a range: one row each, in the order they are
+ * checked, read by one loop (smaller than a check per field). An int field
+ * is read as one and converted: a negative one exceeds every max. */
+typedef struct rmq__config_range {
+    uint8_t off, is_int, min, code;
+    uint32_t max;
+} rmq__config_range;
+
+#define RMQ__RANGE(field, is_int, min, max, code) \
+    { (uint8_t)offsetof(rmq_producer_config, field), is_int, min, code, max }
+static const rmq__config_range rmq__config_ranges[] = {
+    RMQ__RANGE(default_topic_queue_nums, 1, 1, 1024, RMQ_R_CONFIG_TOPIC_QUEUE_NUMS),
+    RMQ__RANGE(send_timeout_ms, 0, 1, 0x3FFFFFFFu, RMQ_R_CONFIG_SEND_TIMEOUT),
+    RMQ__RANGE(retry_times, 1, 0, 15, RMQ_R_CONFIG_RETRY_TIMES),
+    RMQ__RANGE(retry_times_async, 1, 0, 15, RMQ_R_CONFIG_RETRY_TIMES_ASYNC),
+    RMQ__RANGE(max_message_size, 0, 1, RMQ_MAX_FRAME_BYTES - RMQ_MAX_HEADER_BYTES, RMQ_R_CONFIG_MAX_MESSAGE_SIZE),
+    RMQ__RANGE(heartbeat_interval_ms, 0, 10, 60000, RMQ_R_CONFIG_HEARTBEAT_INTERVAL),
+    RMQ__RANGE(poll_namesrv_interval_ms, 0, 10, 0x3FFFFFFFu, RMQ_R_CONFIG_POLL_NAMESRV_INTERVAL),
+    RMQ__RANGE(api_timeout_ms, 0, 1, 0x3FFFFFFFu, RMQ_R_CONFIG_API_TIMEOUT),
+    RMQ__RANGE(connect_timeout_ms, 0, 1, 0x3FFFFFFFu, RMQ_R_CONFIG_CONNECT_TIMEOUT),
+    RMQ__RANGE(max_pending, 0, 1, RMQ_MAX_PENDING, RMQ_R_CONFIG_MAX_PENDING)
+};
+#undef RMQ__RANGE
+/* The offsets fit the row's byte: max_pending is the last field ranged. */
+typedef char rmq__config_range_off_fits[offsetof(rmq_producer_config, max_pending) < 256 ? 1 : -1];
+
+static int rmq__config_ranges_bad(const rmq_producer_config *cfg, rmq_reason *why)
+{
+    size_t i;
+    for (i = 0; i < sizeof rmq__config_ranges / sizeof rmq__config_ranges[0]; i++) {
+        const rmq__config_range *r = &rmq__config_ranges[i];
+        const void *at = (const char *)cfg + r->off;
+        uint32_t v = r->is_int ? (uint32_t)*(const int *)at : *(const uint32_t *)at;
+        if (v < r->min || v > r->max) return rmq__bad(why, r->code) != RMQ_OK;
+    }
+    return 0;
+}
+
 RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *why)
 {
     int nns;
@@ -7339,25 +7377,7 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
     if (rmq__is_blank(cfg->create_topic_key) || RMQ_STRLEN(cfg->create_topic_key) > RMQ_TOPIC_MAX_LEN ||
         !rmq__name_chars_ok(cfg->create_topic_key))
         return rmq__bad(why, RMQ_R_CONFIG_CREATE_TOPIC_KEY);
-    if (cfg->default_topic_queue_nums < 1 || cfg->default_topic_queue_nums > 1024)
-        return rmq__bad(why, RMQ_R_CONFIG_TOPIC_QUEUE_NUMS);
-    if (cfg->send_timeout_ms < 1 || cfg->send_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, RMQ_R_CONFIG_SEND_TIMEOUT);
-    if (cfg->retry_times < 0 || cfg->retry_times > 15) return rmq__bad(why, RMQ_R_CONFIG_RETRY_TIMES);
-    if (cfg->retry_times_async < 0 || cfg->retry_times_async > 15)
-        return rmq__bad(why, RMQ_R_CONFIG_RETRY_TIMES_ASYNC);
-    if (cfg->max_message_size < 1 || cfg->max_message_size > RMQ_MAX_FRAME_BYTES - RMQ_MAX_HEADER_BYTES)
-        return rmq__bad(why, RMQ_R_CONFIG_MAX_MESSAGE_SIZE);
-    if (cfg->heartbeat_interval_ms < 10 || cfg->heartbeat_interval_ms > 60000)
-        return rmq__bad(why, RMQ_R_CONFIG_HEARTBEAT_INTERVAL);
-    if (cfg->poll_namesrv_interval_ms < 10 || cfg->poll_namesrv_interval_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, RMQ_R_CONFIG_POLL_NAMESRV_INTERVAL);
-    if (cfg->api_timeout_ms < 1 || cfg->api_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, RMQ_R_CONFIG_API_TIMEOUT);
-    if (cfg->connect_timeout_ms < 1 || cfg->connect_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, RMQ_R_CONFIG_CONNECT_TIMEOUT);
-    if (cfg->max_pending < 1 || cfg->max_pending > RMQ_MAX_PENDING)
-        return rmq__bad(why, RMQ_R_CONFIG_MAX_PENDING);
+    if (rmq__config_ranges_bad(cfg, why)) return RMQ_ERR_CONFIG;
     if (cfg->max_pending_bytes < cfg->max_message_size)
         return rmq__bad(why, RMQ_R_CONFIG_MAX_PENDING_BYTES);
     if (RMQ__LINGER && cfg->linger_us > 1000000u)
