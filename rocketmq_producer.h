@@ -5936,6 +5936,7 @@ RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_dat
 {
     int name = rmq__json_get(j, s, t, "brokerName"), addrs = rmq__json_get(j, s, t, "brokerAddrs"), k;
     uint32_t b = rd->nbrokers;
+    if (j->tok[t].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_DATA);
     if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_BROKERS);
     if (rmq__json_copy(j, s, name, rd->brokers[b].name, sizeof rd->brokers[b].name))
         return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_NAME);
@@ -5962,6 +5963,7 @@ RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route
 {
     uint32_t q = rd->nqueue_datas;
     int64_t perm, rq, wq;
+    if (j->tok[t].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_DATA);
     if (q >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_QUEUE_DATAS);
     if (rmq__json_copy(j, s, rmq__json_get(j, s, t, "brokerName"), rd->queue_datas[q].broker,
                        sizeof rd->queue_datas[q].broker))
@@ -5992,17 +5994,11 @@ static RMQ__NOINLINE int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq
     t = rmq__json_get(j, s, 0, "brokerDatas");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
         for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
-            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_broker(j, s, k, rd, why)) {
-                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_DATA);
-                return -1;
-            }
+            if (rmq__route_parse_broker(j, s, k, rd, why)) return -1;
     t = rmq__json_get(j, s, 0, "queueDatas");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
         for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
-            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_queue_data(j, s, k, rd, why)) {
-                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_DATA);
-                return -1;
-            }
+            if (rmq__route_parse_queue_data(j, s, k, rd, why)) return -1;
     t = rmq__json_get(j, s, 0, "orderTopicConf");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_STRING &&
         rmq__json_copy(j, s, t, rd->order_conf, sizeof rd->order_conf))
