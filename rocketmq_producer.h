@@ -2581,7 +2581,6 @@ typedef struct rmq__jtok {
     int32_t start, end;     /* byte range; strings without their quotes */
     int32_t parent;         /* -1 for the root */
     int32_t next;           /* index of the first token after this subtree */
-    int32_t size;           /* children: array items, or object keys */
 } rmq__jtok;
 
 typedef struct rmq__json {
@@ -2600,8 +2599,7 @@ RMQ__FN int rmq__json_add(rmq__json *j, int type, int start, int end, int parent
     if (j->n >= j->cap) return RMQ__JSON_ENOMEM;
     t = &j->tok[j->n];
     t->type = (uint8_t)type; t->escaped = 0; t->start = start; t->end = end;
-    t->parent = parent; t->next = j->n + 1; t->size = 0;
-    if (parent >= 0) j->tok[parent].size += (j->tok[parent].type == RMQ__JSON_ARRAY || type != 0);
+    t->parent = parent; t->next = j->n + 1;
     return j->n++;
 }
 
@@ -2702,7 +2700,7 @@ RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
                 (c == ']' && j->tok[cur].type == RMQ__JSON_ARRAY)) goto close;
             return RMQ__JSON_EINVAL;
         case RMQ__J_KEY:
-            if (c == '}' && j->tok[cur].size == 0) goto close;
+            if (c == '}' && cur == j->n - 1) goto close;    /* empty: nothing added since '{' */
             e = rmq__json_scalar(j, s, len, i, cur, 1);
             if (e < 0) return e;
             i = e;
@@ -2715,16 +2713,14 @@ RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
             if (++depth > RMQ_MAX_JSON_DEPTH) return RMQ__JSON_EDEPTH;
             t = rmq__json_add(j, c == '{' ? RMQ__JSON_OBJECT : RMQ__JSON_ARRAY, i, -1, cur);
             if (t < 0) return t;
-            if (cur >= 0 && j->tok[cur].type == RMQ__JSON_OBJECT) j->tok[cur].size--; /* values don't count */
             cur = t;
             state = c == '{' ? RMQ__J_KEY : RMQ__J_VALUE;
             continue;
         }
-        if (c == ']' && cur >= 0 && j->tok[cur].type == RMQ__JSON_ARRAY && j->tok[cur].size == 0) goto close;
+        if (c == ']' && cur >= 0 && j->tok[cur].type == RMQ__JSON_ARRAY && cur == j->n - 1) goto close;
         e = rmq__json_scalar(j, s, len, i, cur, 0);
         if (e < 0) return e;
         i = e;
-        if (cur >= 0 && j->tok[cur].type == RMQ__JSON_OBJECT) j->tok[cur].size--;
         if (cur < 0) done = 1;
         state = RMQ__J_COMMA_OR_END;
         continue;
