@@ -1628,7 +1628,20 @@ int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n)
 #define RMQ_MEMCMP memcmp
 #endif
 #ifndef RMQ_STRLEN
+#ifdef RMQ_NO_FAST_PATH
+/* Where the shortcuts are cut, size wins: libc's strlen is word-at-a-time
+ * (220 B and a 64-byte alignment on Cortex-M), the names measured are
+ * short. Called: a loop inlined at every site would be larger. */
+static RMQ__NOINLINE size_t rmq__strlen(const char *s)
+{
+    const char *e = s;
+    while (*e) e++;
+    return (size_t)(e - s);
+}
+#define RMQ_STRLEN rmq__strlen
+#else
 #define RMQ_STRLEN strlen
+#endif
 #endif
 #endif
 
