@@ -1624,14 +1624,25 @@ int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n)
 #ifndef RMQ_MEMSET
 #define RMQ_MEMSET memset
 #endif
+/* Where the shortcuts are cut, size wins: libc's strlen is word-at-a-time
+ * (220 B and a 64-byte alignment on Cortex-M), its memcmp 96 B, and what
+ * the library measures and compares is short (names, JSON keys). Called:
+ * a loop inlined at every site would be larger. */
 #ifndef RMQ_MEMCMP
+#ifdef RMQ_NO_FAST_PATH
+static RMQ__NOINLINE int rmq__memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    for (; n; n--, x++, y++) if (*x != *y) return *x < *y ? -1 : 1;
+    return 0;
+}
+#define RMQ_MEMCMP rmq__memcmp
+#else
 #define RMQ_MEMCMP memcmp
+#endif
 #endif
 #ifndef RMQ_STRLEN
 #ifdef RMQ_NO_FAST_PATH
-/* Where the shortcuts are cut, size wins: libc's strlen is word-at-a-time
- * (220 B and a 64-byte alignment on Cortex-M), the names measured are
- * short. Called: a loop inlined at every site would be larger. */
 static RMQ__NOINLINE size_t rmq__strlen(const char *s)
 {
     const char *e = s;
