@@ -3611,11 +3611,21 @@ RMQ__FN int rmq__frame_check(const uint8_t *p, size_t n, size_t max_frame, rmq__
     return n >= fi->total ? RMQ__FRAME_OK : RMQ__FRAME_NEED;
 }
 
+/* The members of a JSON header the command takes, in the order of
+ * rmq__header_decode_tokens's tests: one lookup each, by one loop. */
+static const char *const rmq__header_members[] = {
+    "code", "opaque", "flag", "version", "language", "remark", "extFields"
+};
+enum {
+    RMQ__HM_CODE, RMQ__HM_OPAQUE, RMQ__HM_FLAG, RMQ__HM_VERSION, RMQ__HM_LANGUAGE, RMQ__HM_REMARK,
+    RMQ__HM_EXT_FIELDS, RMQ__HM_COUNT
+};
+
 /* JSON header → command, through the tokenizer: any JSON. Strings are
  * unescaped in place (hdr is writable). */
 RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_command *c)
 {
-    int n = rmq__json_parse(j, hdr, len), i, t;
+    int n = rmq__json_parse(j, hdr, len), i, t, m;
     int64_t v;
     if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return -1;
     c->language = 0;                                   /* Java's default */
@@ -3624,18 +3634,18 @@ RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_c
         key.ptr = hdr + j->tok[i].start;
         key.len = (size_t)(j->tok[i].end - j->tok[i].start);
         t = i + 1;
-        if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") ||
-            rmq__slice_eq(key, "flag") || rmq__slice_eq(key, "version")) {
+        for (m = 0; m < RMQ__HM_COUNT && !rmq__slice_eq(key, rmq__header_members[m]); m++) {}
+        if (m <= RMQ__HM_VERSION) {
             if (rmq__json_i64(j, hdr, t, &v) || v < INT32_MIN || v > INT32_MAX) return -1;
-            if (key.ptr[0] == 'c') c->code = (int32_t)v;
-            else if (key.ptr[0] == 'o') c->opaque = (int32_t)v;
-            else if (key.ptr[0] == 'f') c->flag = (int32_t)v;
+            if (m == RMQ__HM_CODE) c->code = (int32_t)v;
+            else if (m == RMQ__HM_OPAQUE) c->opaque = (int32_t)v;
+            else if (m == RMQ__HM_FLAG) c->flag = (int32_t)v;
             else c->version = (int32_t)v;
-        } else if (rmq__slice_eq(key, "language") && j->tok[t].type == RMQ__JSON_STRING) {
+        } else if (m == RMQ__HM_LANGUAGE && j->tok[t].type == RMQ__JSON_STRING) {
             c->language = rmq__language_code(rmq__json_slice(j, hdr, t));
-        } else if (rmq__slice_eq(key, "remark") && j->tok[t].type == RMQ__JSON_STRING) {
+        } else if (m == RMQ__HM_REMARK && j->tok[t].type == RMQ__JSON_STRING) {
             c->remark = rmq__json_slice(j, hdr, t);
-        } else if (rmq__slice_eq(key, "extFields") && j->tok[t].type == RMQ__JSON_OBJECT) {
+        } else if (m == RMQ__HM_EXT_FIELDS && j->tok[t].type == RMQ__JSON_OBJECT) {
             int k;
             for (k = t + 1; k < j->tok[t].next; k = j->tok[k + 1].next) {
                 if (j->tok[k + 1].type != RMQ__JSON_STRING && j->tok[k + 1].type != RMQ__JSON_PRIMITIVE) continue;
