@@ -2651,9 +2651,10 @@ RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escape
                 int k;
                 for (k = 0; k < 4; k++)      /* bound first, then read */
                     if (++i >= len || rmq__hexval((unsigned char)s[i]) > 15) return RMQ__JSON_EINVAL;
-            } else if (!(c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' ||
-                         c == 'n' || c == 'r' || c == 't')) {
-                return RMQ__JSON_EINVAL;
+            } else {
+                const char *e = "\"\\/bfnrt";         /* the one-letter escapes */
+                while (*e && (unsigned char)*e != c) e++;
+                if (!*e) return RMQ__JSON_EINVAL;
             }
         }
     }
