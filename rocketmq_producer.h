@@ -2663,8 +2663,8 @@ RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escape
 
 RMQ__FN int rmq__json_is_prim_char(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '-' || c == '+' || c == '.';
+    unsigned lower = c | 32u;           /* 'A'..'Z' onto 'a'..'z', and no other byte */
+    return (c >= '0' && c <= '9') || (lower >= 'a' && lower <= 'z') || c == '-' || c == '+' || c == '.';
 }
 
 /* A primitive: number, true, false or null (checked loosely: the callers
