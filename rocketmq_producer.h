@@ -1642,11 +1642,35 @@ int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n)
 #ifndef RMQ_MEMSET
 #define RMQ_MEMSET memset
 #endif
+/* Where the shortcuts are cut, size wins: libc's strlen is word-at-a-time
+ * (220 B and a 64-byte alignment on Cortex-M), its memcmp 96 B, and what
+ * the library measures and compares is short (names, JSON keys). Called:
+ * a loop inlined at every site would be larger. */
 #ifndef RMQ_MEMCMP
+#ifdef RMQ_NO_FAST_PATH
+static RMQ__NOINLINE int rmq__memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    for (; n; n--, x++, y++) if (*x != *y) return *x < *y ? -1 : 1;
+    return 0;
+}
+#define RMQ_MEMCMP rmq__memcmp
+#else
 #define RMQ_MEMCMP memcmp
 #endif
+#endif
 #ifndef RMQ_STRLEN
+#ifdef RMQ_NO_FAST_PATH
+static RMQ__NOINLINE size_t rmq__strlen(const char *s)
+{
+    const char *e = s;
+    while (*e) e++;
+    return (size_t)(e - s);
+}
+#define RMQ_STRLEN rmq__strlen
+#else
 #define RMQ_STRLEN strlen
+#endif
 #endif
 #endif
 
@@ -2606,7 +2630,6 @@ typedef struct rmq__jtok {
     int32_t start, end;     /* byte range; strings without their quotes */
     int32_t parent;         /* -1 for the root */
     int32_t next;           /* index of the first token after this subtree */
-    int32_t size;           /* children: array items, or object keys */
 } rmq__jtok;
 
 typedef struct rmq__json {
@@ -2625,8 +2648,7 @@ RMQ__FN int rmq__json_add(rmq__json *j, int type, int start, int end, int parent
     if (j->n >= j->cap) return RMQ__JSON_ENOMEM;
     t = &j->tok[j->n];
     t->type = (uint8_t)type; t->escaped = 0; t->start = start; t->end = end;
-    t->parent = parent; t->next = j->n + 1; t->size = 0;
-    if (parent >= 0) j->tok[parent].size += (j->tok[parent].type == RMQ__JSON_ARRAY || type != 0);
+    t->parent = parent; t->next = j->n + 1;
     return j->n++;
 }
 
@@ -2654,9 +2676,10 @@ RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escape
                 int k;
                 for (k = 0; k < 4; k++)      /* bound first, then read */
                     if (++i >= len || rmq__hexval((unsigned char)s[i]) > 15) return RMQ__JSON_EINVAL;
-            } else if (!(c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' ||
-                         c == 'n' || c == 'r' || c == 't')) {
-                return RMQ__JSON_EINVAL;
+            } else {
+                const char *e = "\"\\/bfnrt";         /* the one-letter escapes */
+                while (*e && (unsigned char)*e != c) e++;
+                if (!*e) return RMQ__JSON_EINVAL;
             }
         }
     }
@@ -2665,8 +2688,8 @@ RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escape
 
 RMQ__FN int rmq__json_is_prim_char(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '-' || c == '+' || c == '.';
+    unsigned lower = c | 32u;           /* 'A'..'Z' onto 'a'..'z', and no other byte */
+    return (c >= '0' && c <= '9') || (lower >= 'a' && lower <= 'z') || c == '-' || c == '+' || c == '.';
 }
 
 /* A primitive: number, true, false or null (checked loosely: the callers
@@ -2727,7 +2750,7 @@ RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
                 (c == ']' && j->tok[cur].type == RMQ__JSON_ARRAY)) goto close;
             return RMQ__JSON_EINVAL;
         case RMQ__J_KEY:
-            if (c == '}' && j->tok[cur].size == 0) goto close;
+            if (c == '}' && cur == j->n - 1) goto close;    /* empty: nothing added since '{' */
             e = rmq__json_scalar(j, s, len, i, cur, 1);
             if (e < 0) return e;
             i = e;
@@ -2740,16 +2763,14 @@ RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
             if (++depth > RMQ_MAX_JSON_DEPTH) return RMQ__JSON_EDEPTH;
             t = rmq__json_add(j, c == '{' ? RMQ__JSON_OBJECT : RMQ__JSON_ARRAY, i, -1, cur);
             if (t < 0) return t;
-            if (cur >= 0 && j->tok[cur].type == RMQ__JSON_OBJECT) j->tok[cur].size--; /* values don't count */
             cur = t;
             state = c == '{' ? RMQ__J_KEY : RMQ__J_VALUE;
             continue;
         }
-        if (c == ']' && cur >= 0 && j->tok[cur].type == RMQ__JSON_ARRAY && j->tok[cur].size == 0) goto close;
+        if (c == ']' && cur >= 0 && j->tok[cur].type == RMQ__JSON_ARRAY && cur == j->n - 1) goto close;
         e = rmq__json_scalar(j, s, len, i, cur, 0);
         if (e < 0) return e;
         i = e;
-        if (cur >= 0 && j->tok[cur].type == RMQ__JSON_OBJECT) j->tok[cur].size--;
         if (cur < 0) done = 1;
         state = RMQ__J_COMMA_OR_END;
         continue;
@@ -3655,11 +3676,21 @@ RMQ__FN int rmq__frame_check(const uint8_t *p, size_t n, size_t max_frame, rmq__
     return n >= fi->total ? RMQ__FRAME_OK : RMQ__FRAME_NEED;
 }
 
+/* The members of a JSON header the command takes, in the order of
+ * rmq__header_decode_tokens's tests: one lookup each, by one loop. */
+static const char *const rmq__header_members[] = {
+    "code", "opaque", "flag", "version", "language", "remark", "extFields"
+};
+enum {
+    RMQ__HM_CODE, RMQ__HM_OPAQUE, RMQ__HM_FLAG, RMQ__HM_VERSION, RMQ__HM_LANGUAGE, RMQ__HM_REMARK,
+    RMQ__HM_EXT_FIELDS, RMQ__HM_COUNT
+};
+
 /* JSON header → command, through the tokenizer: any JSON. Strings are
  * unescaped in place (hdr is writable). */
 RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_command *c)
 {
-    int n = rmq__json_parse(j, hdr, len), i, t;
+    int n = rmq__json_parse(j, hdr, len), i, t, m;
     int64_t v;
     if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return -1;
     c->language = 0;                                   /* Java's default */
@@ -3668,18 +3699,18 @@ RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_c
         key.ptr = hdr + j->tok[i].start;
         key.len = (size_t)(j->tok[i].end - j->tok[i].start);
         t = i + 1;
-        if (rmq__slice_eq(key, "code") || rmq__slice_eq(key, "opaque") ||
-            rmq__slice_eq(key, "flag") || rmq__slice_eq(key, "version")) {
+        for (m = 0; m < RMQ__HM_COUNT && !rmq__slice_eq(key, rmq__header_members[m]); m++) {}
+        if (m <= RMQ__HM_VERSION) {
             if (rmq__json_i64(j, hdr, t, &v) || v < INT32_MIN || v > INT32_MAX) return -1;
-            if (key.ptr[0] == 'c') c->code = (int32_t)v;
-            else if (key.ptr[0] == 'o') c->opaque = (int32_t)v;
-            else if (key.ptr[0] == 'f') c->flag = (int32_t)v;
+            if (m == RMQ__HM_CODE) c->code = (int32_t)v;
+            else if (m == RMQ__HM_OPAQUE) c->opaque = (int32_t)v;
+            else if (m == RMQ__HM_FLAG) c->flag = (int32_t)v;
             else c->version = (int32_t)v;
-        } else if (rmq__slice_eq(key, "language") && j->tok[t].type == RMQ__JSON_STRING) {
+        } else if (m == RMQ__HM_LANGUAGE && j->tok[t].type == RMQ__JSON_STRING) {
             c->language = rmq__language_code(rmq__json_slice(j, hdr, t));
-        } else if (rmq__slice_eq(key, "remark") && j->tok[t].type == RMQ__JSON_STRING) {
+        } else if (m == RMQ__HM_REMARK && j->tok[t].type == RMQ__JSON_STRING) {
             c->remark = rmq__json_slice(j, hdr, t);
-        } else if (rmq__slice_eq(key, "extFields") && j->tok[t].type == RMQ__JSON_OBJECT) {
+        } else if (m == RMQ__HM_EXT_FIELDS && j->tok[t].type == RMQ__JSON_OBJECT) {
             int k;
             for (k = t + 1; k < j->tok[t].next; k = j->tok[k + 1].next) {
                 if (j->tok[k + 1].type != RMQ__JSON_STRING && j->tok[k + 1].type != RMQ__JSON_PRIMITIVE) continue;
@@ -5988,6 +6019,7 @@ RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_dat
 {
     int name = rmq__json_get(j, s, t, "brokerName"), addrs = rmq__json_get(j, s, t, "brokerAddrs"), k;
     uint32_t b = rd->nbrokers;
+    if (j->tok[t].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_DATA);
     if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_BROKERS);
     if (rmq__json_copy(j, s, name, rd->brokers[b].name, sizeof rd->brokers[b].name))
         return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_NAME);
@@ -6014,6 +6046,7 @@ RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route
 {
     uint32_t q = rd->nqueue_datas;
     int64_t perm, rq, wq;
+    if (j->tok[t].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_DATA);
     if (q >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_QUEUE_DATAS);
     if (rmq__json_copy(j, s, rmq__json_get(j, s, t, "brokerName"), rd->queue_datas[q].broker,
                        sizeof rd->queue_datas[q].broker))
@@ -6044,17 +6077,11 @@ static RMQ__NOINLINE int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq
     t = rmq__json_get(j, s, 0, "brokerDatas");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
         for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
-            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_broker(j, s, k, rd, why)) {
-                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_DATA);
-                return -1;
-            }
+            if (rmq__route_parse_broker(j, s, k, rd, why)) return -1;
     t = rmq__json_get(j, s, 0, "queueDatas");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
         for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
-            if (j->tok[k].type != RMQ__JSON_OBJECT || rmq__route_parse_queue_data(j, s, k, rd, why)) {
-                if (j->tok[k].type != RMQ__JSON_OBJECT) rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_DATA);
-                return -1;
-            }
+            if (rmq__route_parse_queue_data(j, s, k, rd, why)) return -1;
     t = rmq__json_get(j, s, 0, "orderTopicConf");
     if (t >= 0 && j->tok[t].type == RMQ__JSON_STRING &&
         rmq__json_copy(j, s, t, rd->order_conf, sizeof rd->order_conf))
@@ -7369,6 +7396,44 @@ static int rmq__latency_tables_bad(const rmq_producer_config *cfg)
 }
 #endif
 
+/* The numeric fields with a range: one row each, in the order they are
+ * checked, read by one loop (smaller than a check per field). An int field
+ * is read as one and converted: a negative one exceeds every max. */
+typedef struct rmq__config_range {
+    uint8_t off, is_int, min, code;
+    uint32_t max;
+} rmq__config_range;
+
+#define RMQ__RANGE(field, is_int, min, max, code) \
+    { (uint8_t)offsetof(rmq_producer_config, field), is_int, min, code, max }
+static const rmq__config_range rmq__config_ranges[] = {
+    RMQ__RANGE(default_topic_queue_nums, 1, 1, 1024, RMQ_R_CONFIG_TOPIC_QUEUE_NUMS),
+    RMQ__RANGE(send_timeout_ms, 0, 1, 0x3FFFFFFFu, RMQ_R_CONFIG_SEND_TIMEOUT),
+    RMQ__RANGE(retry_times, 1, 0, 15, RMQ_R_CONFIG_RETRY_TIMES),
+    RMQ__RANGE(retry_times_async, 1, 0, 15, RMQ_R_CONFIG_RETRY_TIMES_ASYNC),
+    RMQ__RANGE(max_message_size, 0, 1, RMQ_MAX_FRAME_BYTES - RMQ_MAX_HEADER_BYTES, RMQ_R_CONFIG_MAX_MESSAGE_SIZE),
+    RMQ__RANGE(heartbeat_interval_ms, 0, 10, 60000, RMQ_R_CONFIG_HEARTBEAT_INTERVAL),
+    RMQ__RANGE(poll_namesrv_interval_ms, 0, 10, 0x3FFFFFFFu, RMQ_R_CONFIG_POLL_NAMESRV_INTERVAL),
+    RMQ__RANGE(api_timeout_ms, 0, 1, 0x3FFFFFFFu, RMQ_R_CONFIG_API_TIMEOUT),
+    RMQ__RANGE(connect_timeout_ms, 0, 1, 0x3FFFFFFFu, RMQ_R_CONFIG_CONNECT_TIMEOUT),
+    RMQ__RANGE(max_pending, 0, 1, RMQ_MAX_PENDING, RMQ_R_CONFIG_MAX_PENDING)
+};
+#undef RMQ__RANGE
+/* The offsets fit the row's byte: max_pending is the last field ranged. */
+typedef char rmq__config_range_off_fits[offsetof(rmq_producer_config, max_pending) < 256 ? 1 : -1];
+
+static int rmq__config_ranges_bad(const rmq_producer_config *cfg, rmq_reason *why)
+{
+    size_t i;
+    for (i = 0; i < sizeof rmq__config_ranges / sizeof rmq__config_ranges[0]; i++) {
+        const rmq__config_range *r = &rmq__config_ranges[i];
+        const void *at = (const char *)cfg + r->off;
+        uint32_t v = r->is_int ? (uint32_t)*(const int *)at : *(const uint32_t *)at;
+        if (v < r->min || v > r->max) return rmq__bad(why, r->code) != RMQ_OK;
+    }
+    return 0;
+}
+
 RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *why)
 {
     int nns;
@@ -7393,25 +7458,7 @@ RMQ__FN rmq_err rmq__config_check(const rmq_producer_config *cfg, rmq_reason *wh
     if (rmq__is_blank(cfg->create_topic_key) || RMQ_STRLEN(cfg->create_topic_key) > RMQ_TOPIC_MAX_LEN ||
         !rmq__name_chars_ok(cfg->create_topic_key))
         return rmq__bad(why, RMQ_R_CONFIG_CREATE_TOPIC_KEY);
-    if (cfg->default_topic_queue_nums < 1 || cfg->default_topic_queue_nums > 1024)
-        return rmq__bad(why, RMQ_R_CONFIG_TOPIC_QUEUE_NUMS);
-    if (cfg->send_timeout_ms < 1 || cfg->send_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, RMQ_R_CONFIG_SEND_TIMEOUT);
-    if (cfg->retry_times < 0 || cfg->retry_times > 15) return rmq__bad(why, RMQ_R_CONFIG_RETRY_TIMES);
-    if (cfg->retry_times_async < 0 || cfg->retry_times_async > 15)
-        return rmq__bad(why, RMQ_R_CONFIG_RETRY_TIMES_ASYNC);
-    if (cfg->max_message_size < 1 || cfg->max_message_size > RMQ_MAX_FRAME_BYTES - RMQ_MAX_HEADER_BYTES)
-        return rmq__bad(why, RMQ_R_CONFIG_MAX_MESSAGE_SIZE);
-    if (cfg->heartbeat_interval_ms < 10 || cfg->heartbeat_interval_ms > 60000)
-        return rmq__bad(why, RMQ_R_CONFIG_HEARTBEAT_INTERVAL);
-    if (cfg->poll_namesrv_interval_ms < 10 || cfg->poll_namesrv_interval_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, RMQ_R_CONFIG_POLL_NAMESRV_INTERVAL);
-    if (cfg->api_timeout_ms < 1 || cfg->api_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, RMQ_R_CONFIG_API_TIMEOUT);
-    if (cfg->connect_timeout_ms < 1 || cfg->connect_timeout_ms > 0x3FFFFFFFu)
-        return rmq__bad(why, RMQ_R_CONFIG_CONNECT_TIMEOUT);
-    if (cfg->max_pending < 1 || cfg->max_pending > RMQ_MAX_PENDING)
-        return rmq__bad(why, RMQ_R_CONFIG_MAX_PENDING);
+    if (rmq__config_ranges_bad(cfg, why)) return RMQ_ERR_CONFIG;
     if (cfg->max_pending_bytes < cfg->max_message_size)
         return rmq__bad(why, RMQ_R_CONFIG_MAX_PENDING_BYTES);
     if (RMQ__LINGER && cfg->linger_us > 1000000u)

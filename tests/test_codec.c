@@ -485,6 +485,25 @@ static void test_route_over_a_bound_is_refused_naming_the_bound(void)
     CHECK_HAS(rmq__reason_text(&why, NULL, text, sizeof text), "RMQ_MAX_BROKERS");
 }
 
+/* An item of brokerDatas or queueDatas that is not an object is refused,
+ * naming the list it stands in. */
+static void test_route_item_not_an_object_is_refused_naming_its_list(void)
+{
+    static const char *bodies[2] = { "{\"brokerDatas\":[1],\"queueDatas\":[]}",
+                                     "{\"brokerDatas\":[],\"queueDatas\":[\"b\"]}" };
+    static const int what[2] = { RMQ_R_ROUTE_BROKER_DATA, RMQ_R_ROUTE_QUEUE_DATA };
+    static rmq__route_data rd;
+    int i;
+    for (i = 0; i < 2; i++) {
+        char body[64];
+        rmq_reason why;
+        strcpy(body, bodies[i]);
+        CHECK(rmq__route_parse(&test_json, body, strlen(body), &rd, &why) != 0);
+        CHECK_INT(why.code[0], RMQ_R_ROUTE_REFUSED);
+        CHECK_INT(why.code[1], what[i]);
+    }
+}
+
 /* -- route → publish queues ----------------------------------------------- */
 static void test_publish_queues_sort_brokers_and_skip_read_only_and_masterless_groups(void)
 {
@@ -1248,6 +1267,7 @@ static void run_codec_tests(void)
     RUN(test_unescape_decodes_surrogate_pairs_to_utf8);
     RUN(test_unescape_decodes_every_short_escape_and_three_byte_code_points);
     RUN(test_route_over_a_bound_is_refused_naming_the_bound);
+    RUN(test_route_item_not_an_object_is_refused_naming_its_list);
     RUN(test_publish_queues_sort_brokers_and_skip_read_only_and_masterless_groups);
     RUN(test_default_topic_route_is_clamped_to_default_queue_nums);
     RUN(test_order_topic_conf_fixes_the_queue_list);

@@ -188,6 +188,48 @@ static void set_latency(rmq_producer_config *cfg) { cfg->latency_fault_enable = 
 static void set_trace(rmq_producer_config *cfg) { cfg->trace_enable = 1; }
 static void set_addr_server(rmq_producer_config *cfg) { cfg->addr_server_url = "http://10.0.0.9/nsaddr"; }
 
+/* A ranged field of the config: refused one past either bound, naming
+ * itself, and accepted at both (is_int: an int field, else uint32_t). */
+static void expect_range(simc *c, const char *field, size_t off, int is_int, long lo, long hi)
+{
+    long probe[4];
+    int k;
+    probe[0] = lo - 1; probe[1] = lo; probe[2] = hi; probe[3] = hi + 1;
+    for (k = 0; k < 4; k++) {
+        rmq_producer_config cfg;
+        char why[RMQ_REASON_MAX_LEN + 1];
+        char *at = (char *)&cfg + off;
+        int refused = k == 0 || k == 3;
+        simc_config(c, &cfg, "core-cfg");
+        cfg.max_pending_bytes = 0xFFFFFFFFu;       /* never below max_message_size */
+        if (is_int) *(int *)(void *)at = (int)probe[k];
+        else *(uint32_t *)(void *)at = (uint32_t)probe[k];
+        if (!is_int && probe[k] < 0) continue;     /* no value below 0 to try */
+        CHECK_INT(rmq_producer_config_check(&cfg, why, sizeof why), refused ? RMQ_ERR_CONFIG : RMQ_OK);
+        if (refused) CHECK_HAS(why, field);
+        else CHECK_STR(why, "");
+    }
+}
+
+#define RANGE(field, is_int, lo, hi) expect_range(c, #field ":", offsetof(rmq_producer_config, field), is_int, lo, hi)
+
+static void test_every_ranged_config_field_is_refused_past_its_bounds_naming_itself(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    RANGE(default_topic_queue_nums, 1, 1, 1024);
+    RANGE(send_timeout_ms, 0, 1, 0x3FFFFFFFL);
+    RANGE(retry_times, 1, 0, 15);
+    RANGE(retry_times_async, 1, 0, 15);
+    RANGE(max_message_size, 0, 1, (long)(RMQ_MAX_FRAME_BYTES - RMQ_MAX_HEADER_BYTES));
+    RANGE(heartbeat_interval_ms, 0, 10, 60000);
+    RANGE(poll_namesrv_interval_ms, 0, 10, 0x3FFFFFFFL);
+    RANGE(api_timeout_ms, 0, 1, 0x3FFFFFFFL);
+    RANGE(connect_timeout_ms, 0, 1, 0x3FFFFFFFL);
+    RANGE(max_pending, 0, 1, RMQ_MAX_PENDING);
+    RANGE(language, 1, 0, 12);
+    simc_destroy(c);
+}
+
 static void test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut(void)
 {
     simc *c = simc_create(1, 1, 1000);
@@ -244,6 +286,7 @@ int main(int argc, char **argv)
     RUN(test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time);
     RUN(test_a_message_with_user_properties_is_refused_and_says_why);
     RUN(test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut);
+    RUN(test_every_ranged_config_field_is_refused_past_its_bounds_naming_itself);
     RUN(test_a_port_with_threads_works_and_none_of_its_thread_entries_is_called);
     return test_summary();
 }
