@@ -9547,8 +9547,10 @@ RMQ__FN RMQ__NOINLINE void rmq__tx_check_queue(rmq__inst *in, rmq__conn *c, cons
 }
 
 #ifndef RMQ_NO_TRACE
-/* A check's answer is an end of a transaction too (fromTransactionCheck). */
-RMQ__FN void rmq__tx_check_ended(rmq__inst *in, const rmq__tx_check *k, rmq_transaction_state st)
+/* A check's answer is an end of a transaction too (fromTransactionCheck).
+ * Called, not inlined: its rmq__tx_end would sit in rmq__run's frame, on
+ * the send stack's deepest chain, for a check-back that seldom comes. */
+RMQ__FN RMQ__NOINLINE void rmq__tx_check_ended(rmq__inst *in, const rmq__tx_check *k, rmq_transaction_state st)
 {
     int i;
     rmq__tx_end e;
