@@ -8524,7 +8524,10 @@ typedef struct rmq__kept {
     uint16_t len[3];
     uint8_t trace_on;
 } rmq__kept;
-RMQ__FN int rmq__op_keep(rmq__op *op, const rmq_command *resp)
+
+/* Called, not inlined: its slices would sit in rmq__op_done's frame, which
+ * a retry's attempt stacks on. */
+RMQ__FN RMQ__NOINLINE int rmq__op_keep(rmq__op *op, const rmq_command *resp)
 {
     static const uint16_t caps[3] = { RMQ_MSG_ID_MAX_LEN, RMQ_MSG_ID_MAX_LEN, 31 };
     rmq_slice a[RMQ__ANS_N], s[3];
