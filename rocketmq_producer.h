@@ -7163,6 +7163,7 @@ struct rmq__op {
     rmq__op *wnext;              /* route waiters, then the completion queue */
     rmq__req *req;               /* the attempt in flight */
     uint8_t mode, target, batch, done, tx, parked;
+    uint8_t kept;                /* its answer kept in its property room (rmq__op_keep) */
     uint8_t attempts, max_attempts;  /* at most 1 + 15 (retry_times) */
     uint16_t nmsgs;
     int32_t code, sysflag, flag;
@@ -7186,6 +7187,11 @@ struct rmq__op {
     rmq_send_result *res;        /* nmsgs results: the sync caller's, else taken when it ends */
     rmq_err err;
 };
+#ifndef RMQ_NO_FAST_PATH
+#define RMQ__OP_KEPT(op) ((op)->kept)
+#else
+#define RMQ__OP_KEPT(op) 0
+#endif
 
 #ifndef RMQ_NO_TRACE
 /* The end of a transaction, as Java's EndTransactionContext tells it. */
@@ -8332,7 +8338,7 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     op->done = 1;
     rmq__timer_cancel(&in->rm, &op->timer);
     if (op->req) { op->req->owner = NULL; op->req = NULL; }
-    if (!RMQ__IS_ONEWAY(op)) (void)rmq__op_res(op);     /* answered sends have theirs (rmq__op_done) */
+    if (!RMQ__IS_ONEWAY(op) && !RMQ__OP_KEPT(op)) (void)rmq__op_res(op);   /* answered sends have theirs (rmq__op_done) */
     op->err = err;
     if (err != RMQ_OK) {
         for (i = 0; op->res && i < op->nmsgs; i++)
@@ -8369,11 +8375,18 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
  * loop's runner fills, one callback at a time. */
 RMQ__FN rmq_send_result *rmq__op_bare(rmq__inst *in, const rmq__op *op)
 {
-    rmq_send_result *r = &in->bare;           /* zero but for these two, which each use rewrites */
+    rmq_send_result *r = &in->bare;
+    if (RMQ__FAST_PATH) RMQ_MEMSET(r, 0, sizeof *r);   /* a kept answer's fields may be there (rmq__op_kept) */
     rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
     rmq__why(&r->reason, RMQ_R_ERROR, rmq_strerror(op->err));
     return r;
 }
+
+#ifndef RMQ_NO_FAST_PATH
+RMQ__FN rmq_send_result *rmq__op_kept(rmq__inst *in, const rmq__op *op);
+#else
+#define rmq__op_kept(in, op) (&(in)->bare)
+#endif
 
 /* Runs the queued callbacks, the lock released around each one. */
 RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
@@ -8387,7 +8400,8 @@ RMQ__FN int rmq__fire_callbacks(rmq__inst *in)
         in->in_callback++;
         in->callback_thread = rmq__thread(in);
         rmq__unlock(in);
-        if (op->cb) op->cb(op->err, op->res ? op->res : rmq__op_bare(in, op), op->user);
+        if (op->cb) op->cb(op->err, op->res ? op->res : RMQ__OP_KEPT(op) ? rmq__op_kept(in, op) : rmq__op_bare(in, op),
+                           op->user);
         rmq__lock(in);
         in->in_callback--;
         p->pending--;
@@ -8543,6 +8557,86 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
     }
 }
 
+#ifndef RMQ_NO_FAST_PATH
+/* An async send of one message answered SUCCESS keeps its answer's fields
+ * in its property room, dead once it is answered (no attempt follows), and
+ * its callback gets them in the instance's result, which the loop's runner
+ * fills one callback at a time (as rmq__op_bare): no result block taken
+ * and zeroed per send. Not when they do not fit there, nor under a send
+ * hook, which reads op->res. The room holds an rmq__kept, then the offset
+ * message id, the transaction id and the region, each cut to its field. */
+typedef struct rmq__kept {
+    int64_t queue_offset;
+    int32_t queue_id;
+    uint16_t len[3];
+    uint8_t trace_on;
+} rmq__kept;
+
+/* Called, not inlined: its slices would sit in rmq__op_done's frame, which
+ * a retry's attempt stacks on. */
+RMQ__FN RMQ__NOINLINE int rmq__op_keep(rmq__op *op, const rmq_command *resp)
+{
+    static const uint16_t caps[3] = { RMQ_MSG_ID_MAX_LEN, RMQ_MSG_ID_MAX_LEN, 31 };
+    rmq_slice a[RMQ__ANS_N], s[3];
+    rmq__kept k;
+    size_t at = sizeof k;
+    int i;
+#ifndef RMQ_NO_TRACE
+    if (op->p->hook) return 0;
+#endif
+    if (op->mode != RMQ__MODE_ASYNC || op->nmsgs != 1 || resp->code != RMQ_CODE_SUCCESS) return 0;
+    rmq__answer_fields(resp, a);
+    s[0] = a[RMQ__ANS_MSG_ID];
+    s[1] = a[RMQ__ANS_TID];
+    s[2] = a[RMQ__ANS_REGION].ptr && a[RMQ__ANS_REGION].len ? a[RMQ__ANS_REGION] : rmq__cslice("DefaultRegion");
+    for (i = 0; i < 3; i++) {
+        k.len[i] = (uint16_t)(!s[i].ptr ? 0 : s[i].len < caps[i] ? s[i].len : caps[i]);
+        at += k.len[i];
+    }
+    if (at > op->props.cap) return 0;
+    k.queue_offset = 0;
+    k.queue_id = op->queue.queue_id;
+    if (a[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(a[RMQ__ANS_OFFSET].ptr, a[RMQ__ANS_OFFSET].len, &k.queue_offset);
+    if (a[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(a[RMQ__ANS_QUEUE_ID].ptr, a[RMQ__ANS_QUEUE_ID].len, &k.queue_id);
+    k.trace_on = (uint8_t)!rmq__slice_eq(a[RMQ__ANS_TRACE], "false");
+    RMQ_MEMCPY(op->props.p, &k, sizeof k);
+    for (at = sizeof k, i = 0; i < 3; at += k.len[i], i++)
+        if (k.len[i]) RMQ_MEMCPY(op->props.p + at, s[i].ptr, k.len[i]);
+    op->kept = 1;
+    return 1;
+}
+
+/* The kept answer as rmq__op_result writes it, in the instance's result. */
+RMQ__FN rmq_send_result *rmq__op_kept(rmq__inst *in, const rmq__op *op)
+{
+    rmq_send_result *r = &in->bare;
+    const char *b = (const char *)op->props.p;
+    char *to[3];
+    rmq__kept k;
+    size_t at = sizeof k;
+    int i;
+    RMQ_MEMCPY(&k, b, sizeof k);
+    to[0] = r->offset_msg_id; to[1] = r->transaction_id; to[2] = r->region_id;
+    for (i = 0; i < 3; at += k.len[i], i++) {
+        if (k.len[i]) RMQ_MEMCPY(to[i], b + at, k.len[i]);
+        to[i][k.len[i]] = 0;
+    }
+    r->status = RMQ_SEND_OK;
+    rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
+    rmq__ns_unwrap(op->p, op->queue.topic, RMQ_STRLEN(op->queue.topic), r->queue.topic, sizeof r->queue.topic);
+    rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
+    r->queue.queue_id = k.queue_id;
+    r->queue_offset = k.queue_offset;
+    r->trace_on = k.trace_on;
+    r->broker_code = 0;
+    r->remark[0] = 0;
+    RMQ_MEMSET(&r->reason, 0, sizeof r->reason);
+    return r;
+}
+#else
+#define rmq__op_keep(op, resp) 0
+#endif
+
 /* Java's default retry set for sync sends (4.9). */
 static int rmq__retry_code(int32_t code)
 {
@@ -8604,7 +8698,10 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
     op->req = NULL;
     if (RMQ__IS_ONEWAY(op)) { rmq__op_finish(op, err, why); return; }
     if (err != RMQ_OK) { if (rmq__op_failed(op, err, 0, why)) rmq__op_attempt(op); return; }
-    if (!rmq__op_res(op)) { rmq__op_finish(op, RMQ_ERR_NO_MEMORY, NULL); return; }   /* answered: a result is due */
+    if (!rmq__op_keep(op, resp) && !rmq__op_res(op)) {   /* answered: a result is due */
+        rmq__op_finish(op, RMQ_ERR_NO_MEMORY, NULL);
+        return;
+    }
     if (resp->code != RMQ_CODE_SUCCESS && resp->code != RMQ_CODE_FLUSH_DISK_TIMEOUT &&
         resp->code != RMQ_CODE_FLUSH_SLAVE_TIMEOUT && resp->code != RMQ_CODE_SLAVE_NOT_AVAILABLE) {
         for (i = 0; i < op->nmsgs; i++) {
@@ -8622,7 +8719,7 @@ RMQ__FN void rmq__op_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq
         rmq__fault_update(&in->brokers[op->broker], &op->p->cfg, now, now - op->attempt_start, 0);
     }
 #endif
-    rmq__op_result(op, resp);
+    if (!RMQ__OP_KEPT(op)) rmq__op_result(op, resp);
 #ifndef RMQ_NO_TRACE
     if (op->p->hook) op->p->hook->sent(op->p->hook_arg, op, r->conn ? r->conn->addr : NULL);
 #endif
@@ -9594,8 +9691,10 @@ RMQ__FN RMQ__NOINLINE void rmq__tx_check_queue(rmq__inst *in, rmq__conn *c, cons
 }
 
 #ifndef RMQ_NO_TRACE
-/* A check's answer is an end of a transaction too (fromTransactionCheck). */
-RMQ__FN void rmq__tx_check_ended(rmq__inst *in, const rmq__tx_check *k, rmq_transaction_state st)
+/* A check's answer is an end of a transaction too (fromTransactionCheck).
+ * Called, not inlined: its rmq__tx_end would sit in rmq__run's frame, on
+ * the send stack's deepest chain, for a check-back that seldom comes. */
+RMQ__FN RMQ__NOINLINE void rmq__tx_check_ended(rmq__inst *in, const rmq__tx_check *k, rmq_transaction_state st)
 {
     int i;
     rmq__tx_end e;

@@ -595,6 +595,58 @@ static void test_async_send_never_calls_back_inside_the_call_and_exactly_once_la
     simc_destroy(c);
 }
 
+/* An async send's callback sees the whole answer, as a sync send's caller
+ * does: the fields the broker named, the queue, no reason. */
+static rmq_send_result async_res;
+static int async_res_calls;
+static void copy_result_cb(rmq_err err, const rmq_send_result *res, void *user)
+{
+    (void)user;
+    async_res_calls++;
+    if (err == RMQ_OK) async_res = *res;
+}
+
+static void test_an_async_result_holds_what_the_broker_answered(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message m = msg("TopicTest", "async");
+    rmq_send_result res;
+    unsigned port;
+    unsigned long long off, off_sync;
+    int i;
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+        memset(&async_res, 0x55, sizeof async_res);
+        async_res_calls = 0;
+        CHECK_INT(rmq_send_async(p, &m, copy_result_cb, NULL), RMQ_OK);
+        CHECK_INT(rmq_producer_flush(p, 5000), RMQ_OK);
+        CHECK_INT(async_res_calls, 1);
+        CHECK_INT(async_res.status, RMQ_SEND_OK);
+        CHECK_INT(strlen(async_res.msg_id), 32);
+        CHECK(strcmp(async_res.msg_id, res.msg_id) != 0);
+        /* the broker's store id, one store after the sync send's */
+        CHECK_INT(strlen(async_res.offset_msg_id), 32);
+        CHECK_INT(sscanf(async_res.offset_msg_id, "7F000001%08X%016llX", &port, &off), 2);
+        CHECK_INT(sscanf(res.offset_msg_id, "7F000001%*08X%016llX", &off_sync), 1);
+        CHECK(off == off_sync + 100);
+        CHECK_STR(async_res.transaction_id, "");
+        CHECK_STR(async_res.queue.topic, "TopicTest");
+        CHECK_STR(async_res.queue.broker_name, "broker-a");
+        CHECK(async_res.queue.queue_id >= 0);
+        CHECK(async_res.queue_offset >= 0 && async_res.queue_offset < 2 * (i + 1));
+        CHECK_STR(async_res.region_id, "DefaultRegion");
+        CHECK_INT(async_res.trace_on, 1);
+        CHECK_INT(async_res.broker_code, 0);
+        CHECK_STR(async_res.remark, "");
+        CHECK_INT(rmq_result_reason_code(&async_res, 0), RMQ_R_NONE);
+        CHECK_INT(rmq_result_reason_code(&async_res, 1), RMQ_R_NONE);
+    }
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 static void test_async_sends_to_a_dead_namesrv_each_end_in_one_failure_callback(void)
 {
     simc *c = simc_create(1, 1, 1000);
@@ -1248,6 +1300,7 @@ static void run_producer_tests(void)
     RUN(test_sync_send_makes_three_attempts_then_reports_them);
     RUN(test_the_send_timeout_is_the_budget_of_all_attempts);
     RUN(test_async_send_never_calls_back_inside_the_call_and_exactly_once_later);
+    RUN(test_an_async_result_holds_what_the_broker_answered);
     RUN(test_async_sends_to_a_dead_namesrv_each_end_in_one_failure_callback);
     RUN(test_async_back_pressure_refuses_past_the_bound_at_once);
     RUN(test_oneway_send_is_flagged_and_flush_waits_for_it);
