@@ -440,10 +440,13 @@ static void rmq__tls_fail(rmq__tls_conn *c, const char *during, int ret)
         rmq__tls_cat_closed(e, cap, c);
     } else if (c->inner_closed) {
         rmq__tls_cat(e, cap, "the connection was closed or reset");
+    } else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && c->state == RMQ__TLS_HANDSHAKE) {
+        /* the alert that a close did not reset away: the same questions */
+        rmq__tls_cat(e, cap, "the server ended the handshake with a fatal alert (does it require a client certificate");
+        rmq__tls_cat(e, cap, tls->own_cert.raw.p == NULL ? " (none is configured)" : "");
+        rmq__tls_cat(e, cap, ", or a TLS version or cipher suite we do not offer?)");
     } else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-        rmq__tls_cat(e, cap, c->state == RMQ__TLS_HANDSHAKE
-                                 ? "the server ended the handshake with a fatal alert (does it require a client certificate, or a TLS version or cipher suite we do not offer?)"
-                                 : "the server sent a fatal alert");
+        rmq__tls_cat(e, cap, "the server sent a fatal alert");
     } else {
         rmq__tls_cat_mbedtls(e, cap, ret);
     }
