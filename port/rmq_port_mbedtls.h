@@ -406,6 +406,16 @@ static void rmq__tls_cat_verify(char *buf, size_t cap, uint32_t f, const char *n
     rmq__tls_cat(buf, cap, "]");
 }
 
+/* What a server that ends our handshake most likely refused, the client
+ * certificate first: the same questions after a close and after an alert,
+ * since timing decides which of the two the client sees. */
+static void rmq__tls_cat_refusal(char *buf, size_t cap, const rmq__tls_conn *c)
+{
+    rmq__tls_cat(buf, cap, "does it require a client certificate");
+    rmq__tls_cat(buf, cap, c->tls->own_cert.raw.p == NULL ? " (none is configured)" : "");
+    rmq__tls_cat(buf, cap, ", or a TLS version or cipher suite we do not offer?)");
+}
+
 /* A handshake the server ended by closing: a server that never answered is
  * probably not TLS; one that answered and then hung up refused something,
  * most often the missing client certificate (OpenSSL's alert is lost when
@@ -417,10 +427,8 @@ static void rmq__tls_cat_closed(char *buf, size_t cap, const rmq__tls_conn *c)
                                "(is it a TLS port?)");
         return;
     }
-    rmq__tls_cat(buf, cap, "the server closed the connection during the handshake (it refused us: "
-                           "does it require a client certificate");
-    rmq__tls_cat(buf, cap, c->tls->own_cert.raw.p == NULL ? " (none is configured)" : "");
-    rmq__tls_cat(buf, cap, ", or a TLS version or cipher suite we do not offer?)");
+    rmq__tls_cat(buf, cap, "the server closed the connection during the handshake (it refused us: ");
+    rmq__tls_cat_refusal(buf, cap, c);
 }
 
 /* Records why a connection failed, logs it, and marks it failed. */
@@ -441,10 +449,8 @@ static void rmq__tls_fail(rmq__tls_conn *c, const char *during, int ret)
     } else if (c->inner_closed) {
         rmq__tls_cat(e, cap, "the connection was closed or reset");
     } else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && c->state == RMQ__TLS_HANDSHAKE) {
-        /* the alert that a close did not reset away: the same questions */
-        rmq__tls_cat(e, cap, "the server ended the handshake with a fatal alert (does it require a client certificate");
-        rmq__tls_cat(e, cap, tls->own_cert.raw.p == NULL ? " (none is configured)" : "");
-        rmq__tls_cat(e, cap, ", or a TLS version or cipher suite we do not offer?)");
+        rmq__tls_cat(e, cap, "the server ended the handshake with a fatal alert (");
+        rmq__tls_cat_refusal(e, cap, c);
     } else if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
         rmq__tls_cat(e, cap, "the server sent a fatal alert");
     } else {
