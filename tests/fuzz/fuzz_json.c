@@ -355,7 +355,7 @@ static rmq__json tokens(int cap)
 
 /* The pull reader over s (its own copy) against the tokens of the
  * tokenizer (n: its verdict, with a token for every byte). */
-static void check_pull(const uint8_t *data, size_t size, const rmq__json *j, const char *s, int n)
+static void check_pull(const uint8_t *data, size_t size, const rmq__json *j, int n)
 {
     char *copy = (char *)fz_dup(data, size), *texts = (char *)fz_dup(data, size);
     rmq__jr r;
@@ -429,7 +429,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     {
         rmq__json all = tokens((int)size + 1);
-        check_pull(data, size, &all, s, rmq__json_parse(&all, s, size));
+        check_pull(data, size, &all, rmq__json_parse(&all, s, size));
         free(all.tok);
     }
     n = rmq__json_parse(&j, s, size);
