@@ -44,7 +44,7 @@
  *     -- implementation (ROCKETMQ_PRODUCER_IMPLEMENTATION), in layer order --
  *     8. Platform shims            libc subset, allocation, the pool, text
  *                                  without printf, reasons, logging, time
- *     9. Codec                     byte buffer, JSON writer and tokenizer,
+ *     9. Codec                     byte buffer, JSON writer and pull reader,
  *                                  RemotingCommand frames (both serializations)
  *                                  and the serializers of every request,
  *                                  message properties, MessageBatch body,
@@ -388,7 +388,7 @@
  * once held: the heap stays at its high-water mark rather than going up
  * and down with every burst. 0 turns it off; it is off with RMQ_NO_MALLOC,
  * where every byte of the pool is counted. Heap builds also keep a
- * connection's read buffer (one chunk) and the JSON tokens between reads.
+ * connection's read buffer (one chunk) between reads.
  * Off unless defined: against a real 5.3.3 broker, two full runs of the
  * real-cluster suite with it on did not find a transaction's checked-back
  * commit stored 1 s after the answer (one run of that test alone did),
@@ -3785,7 +3785,7 @@ RMQ__INLINE int rmq__flat_string(rmq__flat *f, rmq_slice *v)
     return RMQ__FLAT_OK;
 }
 
-/* A string or a primitive (as loosely as the tokenizer checks one). */
+/* A string or a primitive (as loosely as the pull reader checks one). */
 RMQ__INLINE int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
 {
     size_t i = f->at;
@@ -3883,7 +3883,7 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c)
 }
 
 /* A header number in a string, or written unlike fastjson: what the
- * tokenizer would parse, or left to it. */
+ * pull reader would parse, or left to it. */
 RMQ__FN int rmq__flat_i32_scalar(rmq__flat *f, int32_t *out)
 {
     rmq_slice v;
@@ -6658,8 +6658,8 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch
 }
 
 /* Reads a route answer and installs it as rt's publish info. Answers are
- * read in their frame's dispatch, so the tokens are there (rmq__conn_parse
- * took them); the scratch is held only for this. Called, not inlined:
+ * read in their frame's dispatch, so the body is there, in the read
+ * buffer; the scratch is held only for this. Called, not inlined:
  * smaller at -Os. */
 static RMQ__NOINLINE int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
 {
@@ -8488,7 +8488,7 @@ enum { RMQ__ANS_QUEUE_ID, RMQ__ANS_OFFSET, RMQ__ANS_MSG_ID, RMQ__ANS_REGION, RMQ
 
 #ifndef RMQ_NO_FAST_PATH
 /* Which answer field key k names (-1: none), for a header whose reader
- * did not say (the binary form's, the tokenizer's): by its length, then
+ * did not say (the binary form's, the pull reader's): by its length, then
  * one compare of a known length. */
 RMQ__FN int rmq__answer_key(rmq_slice k)
 {
@@ -10404,7 +10404,7 @@ static rmq_err rmq__admin_masters(rmq__call *call, const rmq__route_data *rd)
     return RMQ_OK;
 }
 
-/* Reads the answer (in its frame's dispatch: the tokens are there) into a
+/* Reads the answer (in its frame's dispatch: the body is there) into a
  * route scratch held only for this. */
 static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
 {
