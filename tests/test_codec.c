@@ -549,7 +549,8 @@ static void test_json_header_refused_when_malformed_out_of_range_or_truncated(vo
 {
     static const char *bad[] = { "[]", "\"x\"", "{\"code\":2147483648}", "{\"opaque\":-2147483649}",
                                  "{\"code\":{}}", "{\"flag\":[1]}", "{\"version\":\"x\"}", "{\"code\":1} x",
-                                 "{\"code\":1}{}", "{\"code\":true}" };
+                                 "{\"code\":1}{}", "{\"code\":true}", "{\"code\":1,\"remark\":\"\\u00\"}",
+                                 "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}" };
     char h[512], whole[] = "{\"code\":0,\"extFields\":{\"a\":\"b\\u0041\"},\"remark\":\"r\"}";
     rmq_command c;
     size_t i, n;
@@ -634,6 +635,15 @@ static void test_route_malformed_or_too_deep_is_refused_with_its_reason(void)
     strcpy(body, "{\"queueDatas\":[{\"perm\":6,\"readQueueNums\":1,\"writeQueueNums\":1}]}");
     CHECK(rmq__route_parse(body, strlen(body), &rd, &why) != 0);
     CHECK_INT(why.code[1], RMQ_R_ROUTE_QUEUE_BROKER_NAME);
+    strcpy(body, "{\"queueDatas\":[{\"perm\":256,\"readQueueNums\":1,\"writeQueueNums\":1,\"brokerName\":\"b\"}]}");
+    CHECK(rmq__route_parse(body, strlen(body), &rd, &why) != 0);
+    CHECK_INT(why.code[1], RMQ_R_ROUTE_QUEUE_NUMS);
+    /* the numbers at their limits are taken */
+    strcpy(body, "{\"queueDatas\":[{\"perm\":255,\"readQueueNums\":65535,\"writeQueueNums\":0,\"brokerName\":\"b\"}]}");
+    CHECK(rmq__route_parse(body, strlen(body), &rd, &why) == 0);
+    CHECK_INT(rd.queue_datas[0].perm, 255);
+    CHECK_INT(rd.queue_datas[0].read, 65535);
+    CHECK_INT(rd.queue_datas[0].write, 0);
 }
 
 static void test_route_over_a_bound_is_refused_naming_the_bound(void)
