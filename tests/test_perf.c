@@ -1,8 +1,8 @@
 /* test_perf.c - what the send path's shortcuts must keep: the send header's
  * own serializer writes the generic encoder's bytes, the flat reader reads
- * a header as the tokenizer does (or leaves it to it), and the linger holds
- * async sends for one write without losing or reordering any. Included by
- * unit.c after sim_cluster.h. */
+ * a header as the pull reader and the tests' tokenizer do (or leaves it to
+ * the pull reader), and the linger holds async sends for one write without
+ * losing or reordering any. Included by unit.c after sim_cluster.h. */
 
 /* -- the send header ----------------------------------------------------- */
 static void send_fields(rmq__send_fields *f, const char *props, const char *broker, int64_t born)
@@ -321,7 +321,7 @@ static void test_flat_reader_reads_every_header_as_the_tokenizer_does(void)
         "{\"code\":17,\"flag\":1,\"language\":\"JAVA\",\"opaque\":9,\"remark\":\"No topic route info\",\"version\":395}",
         "{}",
         "{\"code\":\"3\",\"extFields\":{},\"opaque\":-4,\"language\":7}",
-        "{\"code\":0,\"remark\":\"a\\nb\",\"opaque\":1}",                 /* an escape: the tokenizer's */
+        "{\"code\":0,\"remark\":\"a\\nb\",\"opaque\":1}",                 /* an escape: the pull reader's */
         "{ \"code\":0,\"opaque\":1}",                                     /* a blank */
         "{\"code\":0,\"extFields\":{\"a\":{\"b\":1}},\"opaque\":1}",       /* nested deeper */
         "{\"code\":0,\"extFields\":{0:\"a\"},\"opaque\":1}",              /* an integer key */
