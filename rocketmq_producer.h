@@ -2683,7 +2683,6 @@ RMQ__FN int rmq__json_is_prim_char(unsigned char c)
 RMQ__FN int rmq__jr_string(rmq__jr *r, rmq_slice *v)
 {
     size_t i = r->at + 1, from = i;
-    r->esc = 0;
     for (; i < r->len; i++) {
         unsigned char c = (unsigned char)r->s[i];
         if (c == '"') {
@@ -2714,6 +2713,7 @@ RMQ__FN int rmq__jr_string(rmq__jr *r, rmq_slice *v)
 RMQ__FN int rmq__jr_scalar(rmq__jr *r, rmq_slice *v, int as_key)
 {
     size_t i = r->at, k;
+    r->esc = 0;                 /* rmq__jr_text speaks of this scalar, not of a string before it */
     if (r->s[i] == '"') return rmq__jr_string(r, v);
     while (i < r->len && rmq__json_is_prim_char((unsigned char)r->s[i])) i++;
     k = r->at + (as_key && r->s[r->at] == '-');
