@@ -44,7 +44,7 @@
  *     -- implementation (ROCKETMQ_PRODUCER_IMPLEMENTATION), in layer order --
  *     8. Platform shims            libc subset, allocation, the pool, text
  *                                  without printf, reasons, logging, time
- *     9. Codec                     byte buffer, JSON writer and tokenizer,
+ *     9. Codec                     byte buffer, JSON writer and pull reader,
  *                                  RemotingCommand frames (both serializations)
  *                                  and the serializers of every request,
  *                                  message properties, MessageBatch body,
@@ -240,7 +240,8 @@
 #define RMQ_MAX_QUEUES 256
 #endif
 
-/* JSON tokens for one route body or one header. */
+/* Unused since the JSON reader holds no tokens (a route body or a header
+ * is read in place); defined still so that builds that set it compile. */
 #ifndef RMQ_MAX_JSON_TOKENS
 #define RMQ_MAX_JSON_TOKENS 1024
 #endif
@@ -387,7 +388,7 @@
  * once held: the heap stays at its high-water mark rather than going up
  * and down with every burst. 0 turns it off; it is off with RMQ_NO_MALLOC,
  * where every byte of the pool is counted. Heap builds also keep a
- * connection's read buffer (one chunk) and the JSON tokens between reads.
+ * connection's read buffer (one chunk) between reads.
  * Off unless defined: against a real 5.3.3 broker, two full runs of the
  * real-cluster suite with it on did not find a transaction's checked-back
  * commit stored 1 s after the answer (one run of that test alone did),
@@ -857,7 +858,8 @@ typedef struct rmq_queue {
  * with, the connection a request was lost with: its own code and
  * arguments), %R the broker's remark (kept apart, as
  * rmq_send_result.remark), %% a '%'. A code keeps its number when codes
- * are added (they go at the end). */
+ * are added (they go at the end), and when nothing reports it any more:
+ * 31 (RMQ_R_ROUTE_MAX_JSON_TOKENS) since the JSON reader holds no tokens. */
 #define RMQ_REASONS(X) \
     X(  0, RMQ_R_NONE, CORE, "") \
     X(  1, RMQ_R_ROUTE_REFUSED, CORE, "route data refused: %r") \
@@ -2616,40 +2618,49 @@ RMQ__FN RMQ__UNUSED void rmq__json_str(rmq__buf *b, const char *s, size_t n)
 }
 #endif
 
-/* -- JSON tokenizer ------------------------------------------------------ */
-/* jsmn's idea: tokens point into the input, the caller owns the token array,
- * no recursion and a hard cap on tokens and depth. Each token records where
- * its subtree ends, so walking an object skips nested values in O(1).
- * Accepts, on purpose, fastjson's unquoted integer map keys ({0:"a:1"}),
- * which name servers older than 4.9.4 send in brokerAddrs. */
-enum { RMQ__JSON_OBJECT = 1, RMQ__JSON_ARRAY, RMQ__JSON_STRING, RMQ__JSON_PRIMITIVE };
+/* -- JSON pull reader ---------------------------------------------------- */
+/* A cursor over one JSON text, read in place: the caller asks for the next
+ * member or element and reads or passes over its value, so a header or a
+ * route body goes straight where it is kept, with no token array (a pull
+ * reader, as a SAX one without the callbacks). Iterative; nesting held to
+ * RMQ_MAX_JSON_DEPTH, one bit per open container saying which kind. Strict
+ * JSON, plus, on purpose, fastjson's unquoted integer map keys
+ * ({0:"a:1"}), which name servers older than 4.9.4 send in brokerAddrs.
+ * Primitives (numbers, true, false, null) are checked loosely: the callers
+ * parse the numbers they need. The first fault sticks: every call after it
+ * fails, so a caller checks once. */
+enum { RMQ__JR_BAD = -1, RMQ__JR_STRING = 1, RMQ__JR_PRIM, RMQ__JR_OBJECT, RMQ__JR_ARRAY };
+enum { RMQ__JR_EINVAL = 1, RMQ__JR_EDEPTH };
 
-typedef struct rmq__jtok {
-    uint8_t type;
-    uint8_t escaped;        /* string holds backslash escapes */
-    int32_t start, end;     /* byte range; strings without their quotes */
-    int32_t parent;         /* -1 for the root */
-    int32_t next;           /* index of the first token after this subtree */
-} rmq__jtok;
+typedef struct rmq__jr {
+    char *s;                /* writable: strings are unescaped in place */
+    size_t len, at;
+    int depth;              /* containers open */
+    uint8_t fresh;          /* a container just opened: no comma before its first item */
+    uint8_t esc;            /* the string read last holds backslash escapes */
+    uint8_t err;            /* 0, or the first fault: RMQ__JR_EINVAL, RMQ__JR_EDEPTH */
+    uint8_t arrays[RMQ_MAX_JSON_DEPTH / 8 + 1];   /* bit d: container d is an array */
+} rmq__jr;
 
-typedef struct rmq__json {
-    rmq__jtok *tok;
-    int cap, n;
-} rmq__json;
-
-enum { RMQ__JSON_ENOMEM = -1, RMQ__JSON_EINVAL = -2, RMQ__JSON_EDEPTH = -3 };
-
-/* Where the tokenizer stands inside its current container. */
-enum { RMQ__J_VALUE, RMQ__J_KEY, RMQ__J_COLON, RMQ__J_COMMA_OR_END };
-
-RMQ__FN int rmq__json_add(rmq__json *j, int type, int start, int end, int parent)
+RMQ__FN void rmq__jr_init(rmq__jr *r, char *s, size_t len)
 {
-    rmq__jtok *t;
-    if (j->n >= j->cap) return RMQ__JSON_ENOMEM;
-    t = &j->tok[j->n];
-    t->type = (uint8_t)type; t->escaped = 0; t->start = start; t->end = end;
-    t->parent = parent; t->next = j->n + 1;
-    return j->n++;
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->s = s;
+    r->len = len;
+}
+
+RMQ__FN int rmq__jr_fail(rmq__jr *r, int err)
+{
+    if (!r->err) r->err = (uint8_t)err;
+    return RMQ__JR_BAD;
+}
+
+/* Moves past blanks; whether a byte is left (and no fault is held). */
+RMQ__FN int rmq__jr_blanks(rmq__jr *r)
+{
+    while (r->at < r->len && (r->s[r->at] == ' ' || r->s[r->at] == '\t' || r->s[r->at] == '\r' || r->s[r->at] == '\n'))
+        r->at++;
+    return !r->err && r->at < r->len;
 }
 
 /* A hex digit's value; 16 for any other byte. */
@@ -2660,143 +2671,137 @@ static unsigned rmq__hexval(unsigned char c)
     return (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 16u;
 }
 
-/* Scans a string starting after its opening quote; returns the index of the
- * closing quote or a negative error. Validates escapes. */
-RMQ__FN int rmq__json_scan_string(const char *s, int len, int i, uint8_t *escaped)
-{
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"') return i;
-        if (c < 0x20) return RMQ__JSON_EINVAL;
-        if (c == '\\') {
-            *escaped = 1;
-            if (++i >= len) return RMQ__JSON_EINVAL;
-            c = (unsigned char)s[i];
-            if (c == 'u') {
-                int k;
-                for (k = 0; k < 4; k++)      /* bound first, then read */
-                    if (++i >= len || rmq__hexval((unsigned char)s[i]) > 15) return RMQ__JSON_EINVAL;
-            } else {
-                const char *e = "\"\\/bfnrt";         /* the one-letter escapes */
-                while (*e && (unsigned char)*e != c) e++;
-                if (!*e) return RMQ__JSON_EINVAL;
-            }
-        }
-    }
-    return RMQ__JSON_EINVAL;
-}
-
 RMQ__FN int rmq__json_is_prim_char(unsigned char c)
 {
     unsigned lower = c | 32u;           /* 'A'..'Z' onto 'a'..'z', and no other byte */
     return (c >= '0' && c <= '9') || (lower >= 'a' && lower <= 'z') || c == '-' || c == '+' || c == '.';
 }
 
-/* A primitive: number, true, false or null (checked loosely: the callers
- * parse the numbers they need). As a key, only an integer is accepted. */
-RMQ__FN int rmq__json_scan_primitive(const char *s, int len, int i, int as_key)
+/* The string whose opening quote is at the cursor: its raw text (escapes
+ * checked, not yet undone: rmq__jr_text) in *v, the cursor past its
+ * closing quote. */
+RMQ__FN int rmq__jr_string(rmq__jr *r, rmq_slice *v)
 {
-    int start = i;
-    while (i < len && rmq__json_is_prim_char((unsigned char)s[i])) i++;
-    if (i == start) return RMQ__JSON_EINVAL;
-    if (as_key) {
-        int k = start + (s[start] == '-');
-        if (k == i) return RMQ__JSON_EINVAL;
-        for (; k < i; k++) if (s[k] < '0' || s[k] > '9') return RMQ__JSON_EINVAL;
-    }
-    return i;
-}
-
-/* Adds the string or primitive starting at s[i] as a child of cur (only an
- * integer primitive as a key); returns the index of its last byte, or a
- * negative error. */
-RMQ__FN int rmq__json_scalar(rmq__json *j, const char *s, int len, int i, int cur, int as_key)
-{
-    int e, t;
-    if (s[i] == '"') {
-        uint8_t esc = 0;
-        e = rmq__json_scan_string(s, len, i + 1, &esc);
-        if (e < 0) return e;
-        t = rmq__json_add(j, RMQ__JSON_STRING, i + 1, e, cur);
-        if (t < 0) return t;
-        j->tok[t].escaped = esc;
-        return e;
-    }
-    e = rmq__json_scan_primitive(s, len, i, as_key);
-    if (e < 0) return e;
-    t = rmq__json_add(j, RMQ__JSON_PRIMITIVE, i, e, cur);
-    return t < 0 ? t : e - 1;
-}
-
-/* Tokenizes one JSON value filling j->tok; returns the token count. */
-RMQ__FN int rmq__json_parse(rmq__json *j, const char *s, size_t slen)
-{
-    int len = (int)slen, i = 0, cur = -1, depth = 0, state = RMQ__J_VALUE, done = 0;
-    j->n = 0;
-    if (slen > 0x7FFFFFFF) return RMQ__JSON_EINVAL;
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int t, e;
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-        if (done) return RMQ__JSON_EINVAL;            /* trailing bytes */
-        switch (state) {
-        case RMQ__J_COLON:
-            if (c != ':') return RMQ__JSON_EINVAL;
-            state = RMQ__J_VALUE;
-            continue;
-        case RMQ__J_COMMA_OR_END:
-            if (c == ',') { state = j->tok[cur].type == RMQ__JSON_OBJECT ? RMQ__J_KEY : RMQ__J_VALUE; continue; }
-            if ((c == '}' && j->tok[cur].type == RMQ__JSON_OBJECT) ||
-                (c == ']' && j->tok[cur].type == RMQ__JSON_ARRAY)) goto close;
-            return RMQ__JSON_EINVAL;
-        case RMQ__J_KEY:
-            if (c == '}' && cur == j->n - 1) goto close;    /* empty: nothing added since '{' */
-            e = rmq__json_scalar(j, s, len, i, cur, 1);
-            if (e < 0) return e;
-            i = e;
-            state = RMQ__J_COLON;
-            continue;
-        default: break;
+    size_t i = r->at + 1, from = i;
+    for (; i < r->len; i++) {
+        unsigned char c = (unsigned char)r->s[i];
+        if (c == '"') {
+            v->ptr = r->s + from;
+            v->len = i - from;
+            r->at = i + 1;
+            return RMQ__JR_STRING;
         }
-        /* RMQ__J_VALUE */
-        if (c == '{' || c == '[') {
-            if (++depth > RMQ_MAX_JSON_DEPTH) return RMQ__JSON_EDEPTH;
-            t = rmq__json_add(j, c == '{' ? RMQ__JSON_OBJECT : RMQ__JSON_ARRAY, i, -1, cur);
-            if (t < 0) return t;
-            cur = t;
-            state = c == '{' ? RMQ__J_KEY : RMQ__J_VALUE;
-            continue;
+        if (c < 0x20) break;
+        if (c != '\\') continue;
+        r->esc = 1;
+        if (++i >= r->len) break;
+        c = (unsigned char)r->s[i];
+        if (c == 'u') {
+            int k;
+            for (k = 0; k < 4; k++)      /* bound first, then read */
+                if (++i >= r->len || rmq__hexval((unsigned char)r->s[i]) > 15) return rmq__jr_fail(r, RMQ__JR_EINVAL);
+        } else {
+            const char *e = "\"\\/bfnrt";         /* the one-letter escapes */
+            while (*e && (unsigned char)*e != c) e++;
+            if (!*e) break;
         }
-        if (c == ']' && cur >= 0 && j->tok[cur].type == RMQ__JSON_ARRAY && cur == j->n - 1) goto close;
-        e = rmq__json_scalar(j, s, len, i, cur, 0);
-        if (e < 0) return e;
-        i = e;
-        if (cur < 0) done = 1;
-        state = RMQ__J_COMMA_OR_END;
-        continue;
-    close:
-        j->tok[cur].end = i + 1;
-        j->tok[cur].next = j->n;
-        depth--;
-        cur = j->tok[cur].parent;
-        if (cur < 0) done = 1;
-        state = RMQ__J_COMMA_OR_END;
     }
-    if (!done) return RMQ__JSON_EINVAL;
-    return j->n;
+    return rmq__jr_fail(r, RMQ__JR_EINVAL);
 }
 
-/* The value token of key in object obj, or -1. Keys compare raw (the keys
- * the library looks up never need escapes). */
-RMQ__FN int rmq__json_get(const rmq__json *j, const char *s, int obj, const char *key)
+/* A string or a primitive at the cursor (a key: a string or an integer). */
+RMQ__FN int rmq__jr_scalar(rmq__jr *r, rmq_slice *v, int as_key)
 {
-    int i, klen = (int)RMQ_STRLEN(key);
-    if (obj < 0 || j->tok[obj].type != RMQ__JSON_OBJECT) return -1;
-    for (i = obj + 1; i < j->tok[obj].next; i = j->tok[i + 1].next) {
-        const rmq__jtok *k = &j->tok[i];
-        if (k->end - k->start == klen && RMQ_MEMCMP(s + k->start, key, (size_t)klen) == 0) return i + 1;
+    size_t i = r->at, k;
+    r->esc = 0;                 /* rmq__jr_text speaks of this scalar, not of a string before it */
+    if (r->s[i] == '"') return rmq__jr_string(r, v);
+    while (i < r->len && rmq__json_is_prim_char((unsigned char)r->s[i])) i++;
+    k = r->at + (as_key && r->s[r->at] == '-');
+    if (i == k) return rmq__jr_fail(r, RMQ__JR_EINVAL);
+    for (; as_key && k < i; k++)
+        if (r->s[k] < '0' || r->s[k] > '9') return rmq__jr_fail(r, RMQ__JR_EINVAL);
+    v->ptr = r->s + r->at;
+    v->len = i - r->at;
+    r->at = i;
+    return RMQ__JR_PRIM;
+}
+
+/* The next value: a string or a primitive (its raw text in *v), or the
+ * opening of an object or an array, entered (its items follow:
+ * rmq__jr_next). */
+RMQ__FN int rmq__jr_value(rmq__jr *r, rmq_slice *v)
+{
+    char c;
+    int d = r->depth;
+    if (!rmq__jr_blanks(r)) return rmq__jr_fail(r, RMQ__JR_EINVAL);
+    c = r->s[r->at];
+    if (c != '{' && c != '[') return rmq__jr_scalar(r, v, 0);
+    if (d >= RMQ_MAX_JSON_DEPTH) return rmq__jr_fail(r, RMQ__JR_EDEPTH);
+    if (c == '[') r->arrays[d / 8] |= (uint8_t)(1u << (d % 8));
+    else r->arrays[d / 8] &= (uint8_t)~(1u << (d % 8));
+    r->depth = d + 1;
+    r->at++;
+    r->fresh = 1;
+    return c == '{' ? RMQ__JR_OBJECT : RMQ__JR_ARRAY;
+}
+
+/* Whether the container open at the cursor has another item: 1, past
+ * the comma before it and, in an object, past its key (raw, in *key) and
+ * colon, its value next; 0, the container closed; or RMQ__JR_BAD. */
+RMQ__FN int rmq__jr_next(rmq__jr *r, rmq_slice *key)
+{
+    int d = r->depth - 1, array;
+    char c;
+    if (d < 0 || !rmq__jr_blanks(r)) return rmq__jr_fail(r, RMQ__JR_EINVAL);
+    array = r->arrays[d / 8] >> (d % 8) & 1;
+    c = r->s[r->at];
+    if (c == (array ? ']' : '}')) {
+        r->at++;
+        r->depth = d;
+        r->fresh = 0;
+        return 0;
     }
-    return -1;
+    if (!r->fresh) {
+        if (c != ',') return rmq__jr_fail(r, RMQ__JR_EINVAL);
+        r->at++;
+    }
+    r->fresh = 0;
+    if (array) return 1;
+    if (!rmq__jr_blanks(r) || rmq__jr_scalar(r, key, 1) < 0 || !rmq__jr_blanks(r) || r->s[r->at] != ':')
+        return rmq__jr_fail(r, RMQ__JR_EINVAL);
+    r->at++;
+    return 1;
+}
+
+/* Passes over the rest of the container entered last, however deep. */
+RMQ__FN int rmq__jr_close(rmq__jr *r)
+{
+    int base = r->depth - 1, t = 1;
+    rmq_slice v;
+    while (t >= 0 && r->depth > base) {
+        t = rmq__jr_next(r, &v);
+        if (t > 0) t = rmq__jr_value(r, &v);
+    }
+    return r->err ? RMQ__JR_BAD : 0;
+}
+
+/* Passes over a value just begun (t, what rmq__jr_value returned). */
+RMQ__FN int rmq__jr_pass(rmq__jr *r, int t)
+{
+    return t >= RMQ__JR_OBJECT ? rmq__jr_close(r) : t < 0 ? RMQ__JR_BAD : 0;
+}
+
+/* Passes over the next value. */
+RMQ__FN int rmq__jr_skip(rmq__jr *r)
+{
+    rmq_slice v;
+    return rmq__jr_pass(r, rmq__jr_value(r, &v));
+}
+
+/* The text is read: nothing but blanks is left. */
+RMQ__FN int rmq__jr_end(rmq__jr *r)
+{
+    return rmq__jr_blanks(r) ? rmq__jr_fail(r, RMQ__JR_EINVAL) : r->err ? RMQ__JR_BAD : 0;
 }
 
 RMQ__FN size_t rmq__utf8_put(char *out, uint32_t cp)
@@ -2808,9 +2813,6 @@ RMQ__FN size_t rmq__utf8_put(char *out, uint32_t cp)
     return n;
 }
 
-/* Unescapes a tokenized string into out (which may be the string itself:
- * the result is never longer). Surrogate pairs become one UTF-8 sequence.
- * Returns the length written. */
 /* The code unit of a \u escape's four hex digits (checked by the scan). */
 static uint32_t rmq__hex4(const char *s)
 {
@@ -2820,6 +2822,9 @@ static uint32_t rmq__hex4(const char *s)
     return v;
 }
 
+/* Unescapes a checked string into out (which may be the string itself:
+ * the result is never longer). Surrogate pairs become one UTF-8 sequence.
+ * Returns the length written. */
 RMQ__FN size_t rmq__json_unescape(const char *in, size_t n, char *out)
 {
     /* each one-letter escape followed by the byte it stands for */
@@ -2847,40 +2852,25 @@ RMQ__FN size_t rmq__json_unescape(const char *in, size_t n, char *out)
     return o;
 }
 
-/* A token's text as a slice; escaped strings are unescaped in place, so the
- * input must be writable and each token read once this way. */
-RMQ__FN rmq_slice rmq__json_slice(rmq__json *j, char *s, int t)
+/* The string read last (v, its raw text) as text: unescaped in place, so
+ * each string is read this way once, before the next string is read. */
+RMQ__FN rmq_slice rmq__jr_text(const rmq__jr *r, rmq_slice v)
 {
-    rmq_slice r;
-    rmq__jtok *k = &j->tok[t];
-    r.ptr = s + k->start;
-    r.len = (size_t)(k->end - k->start);
-    if (k->type == RMQ__JSON_STRING && k->escaped) {
-        r.len = rmq__json_unescape(s + k->start, r.len, s + k->start);
-        k->end = k->start + (int32_t)r.len;
-        k->escaped = 0;
-    }
-    return r;
+    if (r->esc) v.len = rmq__json_unescape(v.ptr, v.len, (char *)(uintptr_t)v.ptr);
+    return v;
 }
 
-RMQ__FN int rmq__json_i64(const rmq__json *j, const char *s, int t, int64_t *out)
+/* The string read last copied, as text, into a fixed buffer (t, what
+ * rmq__jr_value returned: a string); fails if too long or not a string. */
+RMQ__FN int rmq__jr_copy(const rmq__jr *r, int t, rmq_slice v, char *dst, size_t cap)
 {
-    if (t < 0 || (j->tok[t].type != RMQ__JSON_PRIMITIVE && j->tok[t].type != RMQ__JSON_STRING)) return -1;
-    return rmq__parse_i64(s + j->tok[t].start, (size_t)(j->tok[t].end - j->tok[t].start), out);
-}
-
-/* Copies a string token (unescaped) into a fixed buffer; fails if too long. */
-RMQ__FN int rmq__json_copy(rmq__json *j, char *s, int t, char *dst, size_t cap)
-{
-    rmq_slice v;
-    if (t < 0 || j->tok[t].type != RMQ__JSON_STRING) return -1;
-    v = rmq__json_slice(j, s, t);
+    if (t != RMQ__JR_STRING) return -1;
+    v = rmq__jr_text(r, v);
     if (v.len >= cap) return -1;
     RMQ_MEMCPY(dst, v.ptr, v.len);
     dst[v.len] = 0;
     return 0;
 }
-
 /* -- remoting frames ----------------------------------------------------- */
 /* [frame length][serialize type << 24 | header length][header][body], big
  * endian, the length counting everything after itself. */
@@ -3676,8 +3666,8 @@ RMQ__FN int rmq__frame_check(const uint8_t *p, size_t n, size_t max_frame, rmq__
     return n >= fi->total ? RMQ__FRAME_OK : RMQ__FRAME_NEED;
 }
 
-/* The members of a JSON header the command takes, in the order of
- * rmq__header_decode_tokens's tests: one lookup each, by one loop. */
+/* The members of a JSON header the command takes, numbers first: one
+ * lookup each, by one loop. */
 static const char *const rmq__header_members[] = {
     "code", "opaque", "flag", "version", "language", "remark", "extFields"
 };
@@ -3686,42 +3676,67 @@ enum {
     RMQ__HM_EXT_FIELDS, RMQ__HM_COUNT
 };
 
-/* JSON header → command, through the tokenizer: any JSON. Strings are
- * unescaped in place (hdr is writable). */
-RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_command *c)
+/* extFields' members, its object entered: each scalar one kept, key and
+ * value unescaped; any other passed over. 0 once it closed. */
+RMQ__FN int rmq__header_ext(rmq__jr *r, rmq_command *c)
 {
-    int n = rmq__json_parse(j, hdr, len), i, t, m;
-    int64_t v;
-    if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return -1;
-    c->language = 0;                                   /* Java's default */
-    for (i = 1; i < j->tok[0].next; i = j->tok[i + 1].next) {
-        rmq_slice key;
-        key.ptr = hdr + j->tok[i].start;
-        key.len = (size_t)(j->tok[i].end - j->tok[i].start);
-        t = i + 1;
-        for (m = 0; m < RMQ__HM_COUNT && !rmq__slice_eq(key, rmq__header_members[m]); m++) {}
-        if (m <= RMQ__HM_VERSION) {
-            if (rmq__json_i64(j, hdr, t, &v) || v < INT32_MIN || v > INT32_MAX) return -1;
-            if (m == RMQ__HM_CODE) c->code = (int32_t)v;
-            else if (m == RMQ__HM_OPAQUE) c->opaque = (int32_t)v;
-            else if (m == RMQ__HM_FLAG) c->flag = (int32_t)v;
-            else c->version = (int32_t)v;
-        } else if (m == RMQ__HM_LANGUAGE && j->tok[t].type == RMQ__JSON_STRING) {
-            c->language = rmq__language_code(rmq__json_slice(j, hdr, t));
-        } else if (m == RMQ__HM_REMARK && j->tok[t].type == RMQ__JSON_STRING) {
-            c->remark = rmq__json_slice(j, hdr, t);
-        } else if (m == RMQ__HM_EXT_FIELDS && j->tok[t].type == RMQ__JSON_OBJECT) {
-            int k;
-            for (k = t + 1; k < j->tok[t].next; k = j->tok[k + 1].next) {
-                if (j->tok[k + 1].type != RMQ__JSON_STRING && j->tok[k + 1].type != RMQ__JSON_PRIMITIVE) continue;
-                if (c->next >= RMQ_MAX_EXT_FIELDS) return -1;
-                c->ext[c->next].key = rmq__json_slice(j, hdr, k);
-                c->ext[c->next].value = rmq__json_slice(j, hdr, k + 1);
-                c->next++;
-            }
+    rmq_slice k, v;
+    int t;
+    while ((t = rmq__jr_next(r, &k)) > 0) {
+        k = rmq__jr_text(r, k);
+        t = rmq__jr_value(r, &v);
+        if (t != RMQ__JR_STRING && t != RMQ__JR_PRIM) {
+            if (rmq__jr_pass(r, t)) return RMQ__JR_BAD;
+            continue;
         }
+        if (c->next >= RMQ_MAX_EXT_FIELDS) return RMQ__JR_BAD;
+        c->ext[c->next].key = k;
+        c->ext[c->next].value = rmq__jr_text(r, v);
+        c->next++;
+    }
+    return t;
+}
+
+/* One member of the header object, its key read (raw: a key with escapes
+ * is no member of the header's). */
+RMQ__FN int rmq__header_member(rmq__jr *r, rmq_slice key, rmq_command *c)
+{
+    rmq_slice v;
+    int64_t n;
+    int m, t = rmq__jr_value(r, &v);
+    for (m = 0; m < RMQ__HM_COUNT && !rmq__slice_eq(key, rmq__header_members[m]); m++) {}
+    if (m <= RMQ__HM_VERSION) {          /* a number, bare or in a string, in int32's range */
+        if (t != RMQ__JR_STRING && t != RMQ__JR_PRIM) return RMQ__JR_BAD;
+        if (rmq__parse_i64(v.ptr, v.len, &n) || n < INT32_MIN || n > INT32_MAX) return RMQ__JR_BAD;
+        if (m == RMQ__HM_CODE) c->code = (int32_t)n;
+        else if (m == RMQ__HM_OPAQUE) c->opaque = (int32_t)n;
+        else if (m == RMQ__HM_FLAG) c->flag = (int32_t)n;
+        else c->version = (int32_t)n;
+    } else if (t == RMQ__JR_STRING && m == RMQ__HM_LANGUAGE) {
+        c->language = rmq__language_code(rmq__jr_text(r, v));
+    } else if (t == RMQ__JR_STRING && m == RMQ__HM_REMARK) {
+        c->remark = rmq__jr_text(r, v);
+    } else if (t == RMQ__JR_OBJECT && m == RMQ__HM_EXT_FIELDS) {
+        return rmq__header_ext(r, c);
+    } else {
+        return rmq__jr_pass(r, t);
     }
     return 0;
+}
+
+/* JSON header → command, through the pull reader: any JSON object (the
+ * last of a member written twice wins; extFields written twice adds both).
+ * Strings are unescaped in place (hdr is writable). */
+RMQ__FN int rmq__header_decode_pull(char *hdr, size_t len, rmq_command *c)
+{
+    rmq__jr r;
+    rmq_slice key;
+    rmq__jr_init(&r, hdr, len);
+    if (rmq__jr_value(&r, &key) != RMQ__JR_OBJECT) return -1;
+    c->language = 0;                                   /* Java's default */
+    while (rmq__jr_next(&r, &key) > 0)
+        if (rmq__header_member(&r, key, c)) return -1;
+    return rmq__jr_end(&r);
 }
 
 #ifndef RMQ_NO_FAST_PATH
@@ -3731,14 +3746,13 @@ RMQ__FN int rmq__header_decode_tokens(char *hdr, size_t len, rmq__json *j, rmq_c
  * without escapes. That shape is read here in one pass, straight into the
  * command, with no tokens. Anything else (blanks, escapes, integer keys,
  * other nesting, a value the header does not allow, a bound reached) is
- * left to the tokenizer, which decides: this reader never refuses, so a
+ * left to the pull reader, which decides: this reader never refuses, so a
  * header reads the same whichever way it is read. */
 enum { RMQ__FLAT_OK = 0, RMQ__FLAT_OTHER = 1 };
 
 typedef struct rmq__flat {
     const char *s;
     size_t len, at;
-    int tokens;             /* the tokenizer's count, held to its cap */
 } rmq__flat;
 
 /* How many bytes from s on need no escape (up to the first '"', '\\' or
@@ -3771,7 +3785,7 @@ RMQ__INLINE int rmq__flat_string(rmq__flat *f, rmq_slice *v)
     return RMQ__FLAT_OK;
 }
 
-/* A string or a primitive (as loosely as the tokenizer checks one). */
+/* A string or a primitive (as loosely as the pull reader checks one). */
 RMQ__INLINE int rmq__flat_scalar(rmq__flat *f, rmq_slice *v, int *is_string)
 {
     size_t i = f->at;
@@ -3824,7 +3838,7 @@ RMQ__FN int rmq__known_key(const char *p, size_t n)
 
 /* "key": at at; moves past the colon. Counts the key and its value. *id
  * names a known key; any other is scanned as a string. */
-RMQ__INLINE int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap, int *id)
+RMQ__INLINE int rmq__flat_key(rmq__flat *f, rmq_slice *k, int *id)
 {
     *id = f->at < f->len && f->s[f->at] == '"' ? rmq__known_key(f->s + f->at + 1, f->len - f->at - 1) : RMQ__K_OTHER;
     if (*id != RMQ__K_OTHER) {
@@ -3835,8 +3849,7 @@ RMQ__INLINE int rmq__flat_key(rmq__flat *f, rmq_slice *k, int cap, int *id)
         if (rmq__flat_string(f, k) || f->at >= f->len || f->s[f->at] != ':') return RMQ__FLAT_OTHER;
         f->at++;
     }
-    f->tokens += 2;
-    return f->tokens > cap ? RMQ__FLAT_OTHER : RMQ__FLAT_OK;
+    return RMQ__FLAT_OK;
 }
 
 /* Past a ',' (1), or at the object's '}' (0, moved past it). */
@@ -3850,7 +3863,7 @@ RMQ__INLINE int rmq__flat_next(rmq__flat *f, int *more)
 }
 
 /* extFields' object, at its '{': every member a scalar. */
-RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
+RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c)
 {
     int more = 1, str, id;
     if (RMQ_MAX_JSON_DEPTH < 2 || f->s[f->at] != '{') return RMQ__FLAT_OTHER;
@@ -3858,7 +3871,7 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
     if (f->at < f->len && f->s[f->at] == '}') { f->at++; return RMQ__FLAT_OK; }
     while (more) {
         rmq_slice k, v;
-        if (rmq__flat_key(f, &k, cap, &id) || rmq__flat_scalar(f, &v, &str) || c->next >= RMQ_MAX_EXT_FIELDS)
+        if (rmq__flat_key(f, &k, &id) || rmq__flat_scalar(f, &v, &str) || c->next >= RMQ_MAX_EXT_FIELDS)
             return RMQ__FLAT_OTHER;
         c->ext[c->next].key = k;
         c->ext[c->next].value = v;
@@ -3870,7 +3883,7 @@ RMQ__FN int rmq__flat_ext(rmq__flat *f, rmq_command *c, int cap)
 }
 
 /* A header number in a string, or written unlike fastjson: what the
- * tokenizer would parse, or left to it. */
+ * pull reader would parse, or left to it. */
 RMQ__FN int rmq__flat_i32_scalar(rmq__flat *f, int32_t *out)
 {
     rmq_slice v;
@@ -3908,13 +3921,13 @@ RMQ__INLINE int rmq__flat_i32(rmq__flat *f, int32_t *out)
 #define RMQ__VALUE_AT(f, lit) RMQ__KEY_AT((f)->s + (f)->at, (f)->len - (f)->at, lit)
 
 /* One member of the header object, its key read (id): as
- * rmq__header_decode_tokens. */
-RMQ__FN int rmq__flat_member(rmq__flat *f, int id, rmq_command *c, int cap)
+ * rmq__header_member. */
+RMQ__FN int rmq__flat_member(rmq__flat *f, int id, rmq_command *c)
 {
     rmq_slice v;
     int str;
     if (f->at < f->len && f->s[f->at] == '{')
-        return id == RMQ__K_EXT ? rmq__flat_ext(f, c, cap) : RMQ__FLAT_OTHER;
+        return id == RMQ__K_EXT ? rmq__flat_ext(f, c) : RMQ__FLAT_OTHER;
     switch (id) {
     case RMQ__K_CODE: return rmq__flat_i32(f, &c->code);
     case RMQ__K_OPAQUE: return rmq__flat_i32(f, &c->opaque);
@@ -3934,42 +3947,42 @@ RMQ__FN int rmq__flat_member(rmq__flat *f, int id, rmq_command *c, int cap)
     return RMQ__FLAT_OK;
 }
 
-RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, int cap, rmq_command *c)
+RMQ__FN int rmq__header_read_flat(const char *hdr, size_t len, rmq_command *c)
 {
     rmq__flat f;
     int more = 1, id;
-    f.s = hdr; f.len = len; f.at = 1; f.tokens = 1;
+    f.s = hdr; f.len = len; f.at = 1;
     c->answer_read = 0;
-    if (len < 2 || hdr[0] != '{' || cap < 1) return RMQ__FLAT_OTHER;
+    if (len < 2 || hdr[0] != '{') return RMQ__FLAT_OTHER;
     c->language = 0;
     RMQ_MEMSET(c->answer, 0, sizeof c->answer);
     if (hdr[1] == '}') more = 0, f.at = 2;
     while (more) {
         rmq_slice k;
-        if (rmq__flat_key(&f, &k, cap, &id) || rmq__flat_member(&f, id, c, cap) || rmq__flat_next(&f, &more))
+        if (rmq__flat_key(&f, &k, &id) || rmq__flat_member(&f, id, c) || rmq__flat_next(&f, &more))
             return RMQ__FLAT_OTHER;
     }
     c->answer_read = f.at == len;
     return f.at == len ? RMQ__FLAT_OK : RMQ__FLAT_OTHER;
 }
 
-/* JSON header → command: the flat reader, else the tokenizer. A command
+/* JSON header → command: the flat reader, else the pull reader. A command
  * the flat reader gave up on half read starts again from nothing. */
 #endif
 
-RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq__json *j, rmq_command *c)
+RMQ__FN int rmq__header_decode_json(char *hdr, size_t len, rmq_command *c)
 {
 #ifdef RMQ_NO_FAST_PATH
-    return rmq__header_decode_tokens(hdr, len, j, c);
+    return rmq__header_decode_pull(hdr, len, c);
 #else
     int32_t code = c->code, opaque = c->opaque, flag = c->flag, version = c->version, language = c->language;
     rmq_slice remark = c->remark;
     size_t next = c->next;
-    if (rmq__header_read_flat(hdr, len, j->cap, c) == RMQ__FLAT_OK) return 0;
+    if (rmq__header_read_flat(hdr, len, c) == RMQ__FLAT_OK) return 0;
     c->code = code; c->opaque = opaque; c->flag = flag; c->version = version; c->language = language;
     c->remark = remark;
     c->next = next;
-    return rmq__header_decode_tokens(hdr, len, j, c);
+    return rmq__header_decode_pull(hdr, len, c);
 #endif
 }
 
@@ -4014,14 +4027,13 @@ RMQ__FN int rmq__header_decode_binary(const uint8_t *h, size_t len, rmq_command 
 
 /* Decodes the header of a checked frame (prefix at p); the body is whatever
  * follows, body_avail bytes of it present. */
-RMQ__FN_CALLED int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body_avail,
-                              rmq__json *j, rmq_command *c)
+RMQ__FN_CALLED int rmq__frame_decode(uint8_t *p, const rmq__frame_info *fi, size_t body_avail, rmq_command *c)
 {
     int rc;
     if (RMQ__FAST_PATH) rmq__command_clear(c);
     else RMQ_MEMSET(c, 0, sizeof *c);             /* smaller */
     c->serialize = (rmq_serialize)fi->serialize;
-    if (fi->serialize == RMQ_SERIALIZE_JSON) rc = rmq__header_decode_json((char *)p + 8, fi->header_len, j, c);
+    if (fi->serialize == RMQ_SERIALIZE_JSON) rc = rmq__header_decode_json((char *)p + 8, fi->header_len, c);
     else rc = rmq__header_decode_binary(p + 8, fi->header_len, c);
     if (rc) return -1;
     c->body = p + 8 + fi->header_len;
@@ -4820,7 +4832,6 @@ struct rmq__remoting {
     rmq__timer **heap;
     size_t nheap, heapcap;
     rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
-    rmq__json json;         /* tokens only while frames are read (rmq__tokens) */
     rmq__stash reqs;        /* freed requests, for the next ones */
     rmq_command rx;
     rmq_wait_item *items;
@@ -4932,7 +4943,6 @@ static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_por
     rm->connect_timeout_ms = RMQ_CONNECT_TIMEOUT_MS;
     rm->backoff_ms = RMQ_CONNECT_BACKOFF_MS;
     rm->language = 7;
-    rm->json.cap = RMQ_MAX_JSON_TOKENS;       /* the tokens themselves: rmq__tokens */
     if (RMQ__LINGER) {
         rm->t_linger.pos = -1;
         rm->t_linger.kind = RMQ__TIMER_LINGER;
@@ -5609,26 +5619,8 @@ RMQ__FN void rmq__fail_oversize(rmq__remoting *rm, rmq__conn *c, const rmq_comma
     }
 }
 
-/* The tokenizer's array, taken for a read with its buffer and given back
- * when the read is done (rmq__conn_read_done): RMQ_MAX_JSON_TOKENS tokens held
- * for a producer's whole life would be most of a small one's RAM. Nothing
- * keeps them across a read: headers and route bodies are read in the
- * frame's dispatch, which runs no loop. NULL: out of memory. */
-RMQ__FN rmq__json *rmq__tokens(rmq__remoting *rm)
-{
-    if (!rm->json.tok) rm->json.tok = (rmq__jtok *)RMQ_MALLOC(rm->mem, RMQ_MAX_JSON_TOKENS * sizeof *rm->json.tok);
-    return rm->json.tok ? &rm->json : NULL;
-}
-
-RMQ__FN void rmq__tokens_release(rmq__remoting *rm)
-{
-    if (rm->json.tok) RMQ_FREE(rm->mem, rm->json.tok);
-    rm->json.tok = NULL;
-}
-
-/* Consumes complete frames from the read buffer (the tokens for their
- * headers and bodies were taken with it: rmq__conn_rbuf); returns -1 if
- * the connection was failed. */
+/* Consumes complete frames from the read buffer; returns -1 if the
+ * connection was failed. */
 RMQ__FN_CALLED int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
 {
     size_t at = 0;
@@ -5647,8 +5639,7 @@ RMQ__FN_CALLED int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         if (st == RMQ__FRAME_NEED) break;
         if (st == RMQ__FRAME_OVERSIZE && c->rlen - at < 8 + (size_t)fi.header_len) break;
         if (st == RMQ__FRAME_MALFORMED ||
-            rmq__frame_decode(c->rbuf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0,
-                              &rm->json, &rm->rx)) {
+            rmq__frame_decode(c->rbuf + at, &fi, st == RMQ__FRAME_OK ? fi.total - 8 - fi.header_len : 0, &rm->rx)) {
             rmq__conn_failf(rm, c, RMQ_ERR_PROTOCOL, RMQ_R_MALFORMED_FRAME, c->addr);
             rc = -1;
             break;
@@ -5680,13 +5671,11 @@ RMQ__FN_CALLED int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
 }
 
 /* Room for the next read: a whole frame when its size is known, else a
- * chunk, and the tokens to read its frames with (both go once the read is
- * done: rmq__conn_read_done). */
+ * chunk (it goes once the read is done: rmq__conn_read_done). */
 RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
 {
     size_t want = c->rlen + RMQ_READ_CHUNK_BYTES;
     rmq__frame_info fi;
-    if (!rmq__tokens(rm)) return -1;
     if (!c->skip && rmq__frame_check(c->rbuf, c->rlen, RMQ_MAX_FRAME_BYTES, &fi) == RMQ__FRAME_NEED && c->rlen >= 8)
         want = fi.total;
     if (want > RMQ_MAX_FRAME_BYTES) want = RMQ_MAX_FRAME_BYTES;
@@ -5709,11 +5698,10 @@ RMQ__FN int rmq__conn_rbuf(rmq__remoting *rm, rmq__conn *c)
 
 /* After a read: an idle connection holds no read buffer (a chunk per
  * connection would be most of a small producer's RAM; the next read takes
- * one again), and the tokens go back. With a free list (a heap build) both
- * stay for the next read, but for a buffer grown past a chunk. */
+ * one again). With a free list (a heap build) it stays for the next read,
+ * but for a buffer grown past a chunk. */
 RMQ__FN void rmq__conn_read_done(rmq__remoting *rm, rmq__conn *c)
 {
-    if (!RMQ_FREE_LIST_BLOCKS) rmq__tokens_release(rm);
     if (!c->rlen && (!RMQ_FREE_LIST_BLOCKS || c->rcap > RMQ_READ_CHUNK_BYTES)) rmq__conn_rbuf_drop(rm, c);
 }
 
@@ -5942,7 +5930,6 @@ RMQ__FN void rmq__remoting_close_all(rmq__remoting *rm, rmq_err err, const rmq_r
 RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
 {
     if (rm->slots) RMQ_FREE(rm->mem, rm->slots);   /* the block of the table and the wait list */
-    rmq__tokens_release(rm);
     rmq__stash_empty(&rm->reqs, rm->mem);
     if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
     rm->slots = NULL; rm->free_slots = NULL;
@@ -5981,13 +5968,19 @@ typedef struct rmq__pubq {
     uint16_t queue_id;
 } rmq__pubq;
 
+/* A broker address as a route names it: its broker id (0: the master). */
+typedef struct rmq__route_addr {
+    int32_t id;
+    char addr[RMQ_ADDR_MAX_LEN + 1];
+} rmq__route_addr;
+
 /* A route as the name server sent it, before conversion. */
 typedef struct rmq__route_data {
     uint32_t nbrokers, nqueue_datas;
     struct {
         char name[RMQ_BROKER_NAME_MAX_LEN + 1];
         uint8_t naddrs;
-        struct { int32_t id; char addr[RMQ_ADDR_MAX_LEN + 1]; } addrs[RMQ_MAX_BROKER_ADDRS];
+        rmq__route_addr addrs[RMQ_MAX_BROKER_ADDRS];
     } brokers[RMQ_MAX_BROKERS];
     struct {
         char broker[RMQ_BROKER_NAME_MAX_LEN + 1];
@@ -6015,77 +6008,142 @@ RMQ__FN int rmq__route_refuse(rmq_reason *why, int what)
     return -1;
 }
 
-RMQ__FN int rmq__route_parse_broker(rmq__json *j, char *s, int t, rmq__route_data *rd, rmq_reason *why)
+/* Which of names key is (raw), n if none or if it was met before in the
+ * same object (*seen, a bit each): the first of a member written twice
+ * counts, the others are passed over. */
+RMQ__FN int rmq__route_member(rmq_slice key, const char *const *names, int n, unsigned *seen)
 {
-    int name = rmq__json_get(j, s, t, "brokerName"), addrs = rmq__json_get(j, s, t, "brokerAddrs"), k;
-    uint32_t b = rd->nbrokers;
-    if (j->tok[t].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_DATA);
-    if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_BROKERS);
-    if (rmq__json_copy(j, s, name, rd->brokers[b].name, sizeof rd->brokers[b].name))
-        return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_NAME);
-    rd->brokers[b].naddrs = 0;
-    if (addrs >= 0 && j->tok[addrs].type == RMQ__JSON_OBJECT) {
-        for (k = addrs + 1; k < j->tok[addrs].next; k = j->tok[k + 1].next) {
-            int64_t id;
-            uint8_t n = rd->brokers[b].naddrs;
-            rmq_slice key = rmq__json_slice(j, s, k);     /* "0" or fastjson's bare 0 */
-            if (rmq__parse_i64(key.ptr, key.len, &id) || id < 0 || id > INT32_MAX)
-                return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_ID);
-            if (n >= RMQ_MAX_BROKER_ADDRS) continue;           /* extra slaves are not needed */
-            rd->brokers[b].addrs[n].id = (int32_t)id;
-            if (rmq__json_copy(j, s, k + 1, rd->brokers[b].addrs[n].addr, sizeof rd->brokers[b].addrs[n].addr))
-                return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_ADDR);
-            rd->brokers[b].naddrs++;
-        }
+    int m;
+    for (m = 0; m < n && !rmq__slice_eq(key, names[m]); m++) {}
+    if (m < n && (*seen >> m & 1)) return n;
+    *seen |= 1u << m;
+    return m;
+}
+
+/* A brokerAddrs member ("id": "host:port", the key read): its address
+ * kept, the extra slaves passed over. A reason code of RMQ_R_ROUTE_...,
+ * or 0. */
+RMQ__FN int rmq__route_broker_addr(rmq__jr *r, rmq_slice key, uint8_t *naddrs, rmq__route_addr *addrs)
+{
+    rmq_slice v;
+    int64_t id;
+    int t, bad = 0;
+    key = rmq__jr_text(r, key);                          /* "0" or fastjson's bare 0 */
+    t = rmq__jr_value(r, &v);
+    if (rmq__parse_i64(key.ptr, key.len, &id) || id < 0 || id > INT32_MAX) bad = RMQ_R_ROUTE_BROKER_ID;
+    else if (*naddrs < RMQ_MAX_BROKER_ADDRS) {         /* extra slaves are not needed */
+        addrs[*naddrs].id = (int32_t)id;
+        if (rmq__jr_copy(r, t, v, addrs[*naddrs].addr, sizeof addrs[*naddrs].addr)) bad = RMQ_R_ROUTE_BROKER_ADDR;
+        else (*naddrs)++;
     }
+    rmq__jr_pass(r, t);
+    return bad;
+}
+
+/* One brokerData, {brokerName, brokerAddrs{...}, cluster ...}, its
+ * object entered. A fault in an address is named only once the object
+ * is read: a missing or bad brokerName names itself first. */
+RMQ__FN int rmq__route_broker(rmq__jr *r, rmq__route_data *rd, rmq_reason *why)
+{
+    static const char *const names[2] = { "brokerName", "brokerAddrs" };
+    uint32_t b = rd->nbrokers;
+    unsigned seen = 0;
+    int named = 0, bad = 0, t, m;
+    rmq_slice k, v;
+    if (b >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_BROKERS);
+    rd->brokers[b].naddrs = 0;
+    while (rmq__jr_next(r, &k) > 0) {
+        m = rmq__route_member(k, names, 2, &seen);
+        t = rmq__jr_value(r, &v);
+        if (m == 0) {
+            named = !rmq__jr_copy(r, t, v, rd->brokers[b].name, sizeof rd->brokers[b].name);
+        } else if (m == 1 && t == RMQ__JR_OBJECT) {
+            while (rmq__jr_next(r, &k) > 0) {
+                int why_not = bad ? rmq__jr_skip(r) : rmq__route_broker_addr(r, k, &rd->brokers[b].naddrs,
+                                                                            rd->brokers[b].addrs);
+                if (!bad) bad = why_not;
+            }
+            continue;
+        }
+        rmq__jr_pass(r, t);
+    }
+    if (!named) return rmq__route_refuse(why, RMQ_R_ROUTE_BROKER_NAME);
+    if (bad) return rmq__route_refuse(why, bad);
     rd->nbrokers++;
     return 0;
 }
 
-RMQ__FN int rmq__route_parse_queue_data(rmq__json *j, char *s, int t, rmq__route_data *rd, rmq_reason *why)
+/* One queueData, {brokerName, readQueueNums, writeQueueNums, perm,
+ * topicSysFlag}, its object entered; the name is checked before the
+ * numbers, wherever they stand. */
+RMQ__FN int rmq__route_queue_data(rmq__jr *r, rmq__route_data *rd, rmq_reason *why)
 {
+    static const char *const names[4] = { "brokerName", "perm", "readQueueNums", "writeQueueNums" };
+    static const int64_t max[4] = { 0, 255, 65535, 65535 };
     uint32_t q = rd->nqueue_datas;
-    int64_t perm, rq, wq;
-    if (j->tok[t].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_DATA);
+    unsigned seen = 0, good = 0;
+    int64_t n[4] = { 0, 0, 0, 0 };
+    int t, m;
+    rmq_slice k, v;
     if (q >= RMQ_MAX_BROKERS) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_QUEUE_DATAS);
-    if (rmq__json_copy(j, s, rmq__json_get(j, s, t, "brokerName"), rd->queue_datas[q].broker,
-                       sizeof rd->queue_datas[q].broker))
-        return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_BROKER_NAME);
-    if (rmq__json_i64(j, s, rmq__json_get(j, s, t, "perm"), &perm) ||
-        rmq__json_i64(j, s, rmq__json_get(j, s, t, "readQueueNums"), &rq) ||
-        rmq__json_i64(j, s, rmq__json_get(j, s, t, "writeQueueNums"), &wq) ||
-        perm < 0 || rq < 0 || wq < 0 || rq > 65535 || wq > 65535 || perm > 255)
-        return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_NUMS);
-    rd->queue_datas[q].perm = (int32_t)perm;
-    rd->queue_datas[q].read = (int32_t)rq;
-    rd->queue_datas[q].write = (int32_t)wq;
+    while (rmq__jr_next(r, &k) > 0) {
+        m = rmq__route_member(k, names, 4, &seen);
+        t = rmq__jr_value(r, &v);
+        if (m == 0) {
+            if (!rmq__jr_copy(r, t, v, rd->queue_datas[q].broker, sizeof rd->queue_datas[q].broker)) good |= 1;
+        } else if (m < 4 && (t == RMQ__JR_STRING || t == RMQ__JR_PRIM)) {
+            if (!rmq__parse_i64(v.ptr, v.len, &n[m]) && n[m] >= 0 && n[m] <= max[m]) good |= 1u << m;
+        }
+        rmq__jr_pass(r, t);
+    }
+    if (!(good & 1)) return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_BROKER_NAME);
+    if (good != 15) return rmq__route_refuse(why, RMQ_R_ROUTE_QUEUE_NUMS);
+    rd->queue_datas[q].perm = (int32_t)n[1];
+    rd->queue_datas[q].read = (int32_t)n[2];
+    rd->queue_datas[q].write = (int32_t)n[3];
     rd->nqueue_datas++;
     return 0;
 }
 
-/* Parses a TopicRouteData body, standard JSON or fastjson's dialect. The
- * body is unescaped in place. Every bound exceeded is named in why. Called,
- * not inlined into the route's answer: smaller at -Os. */
-static RMQ__NOINLINE int rmq__route_parse(rmq__json *j, char *s, size_t len, rmq__route_data *rd, rmq_reason *why)
+/* Reads a TopicRouteData body, standard JSON or fastjson's dialect, in two
+ * passes of the pull reader: the first proves the whole text well formed
+ * (a fault anywhere refuses it before anything is taken), the second reads
+ * it, in the order it is written (so, of two faults, the one written first
+ * is named), into rd. Unknown members are passed over; of a member written
+ * twice the first counts. Strings are unescaped in place. Every bound
+ * exceeded is named in why. Called, not inlined into the route's answer:
+ * smaller at -Os. */
+static RMQ__NOINLINE int rmq__route_parse(char *s, size_t len, rmq__route_data *rd, rmq_reason *why)
 {
-    int n = rmq__json_parse(j, s, len), t, k;
+    static const char *const names[3] = { "brokerDatas", "queueDatas", "orderTopicConf" };
+    rmq__jr r;
+    rmq_slice k, v;
+    unsigned seen = 0;
+    int t, m;
     rd->nbrokers = rd->nqueue_datas = 0;
     rd->order_conf[0] = 0;
-    if (n == RMQ__JSON_ENOMEM) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_JSON_TOKENS);
-    if (n == RMQ__JSON_EDEPTH) return rmq__route_refuse(why, RMQ_R_ROUTE_MAX_JSON_DEPTH);
-    if (n < 1 || j->tok[0].type != RMQ__JSON_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_NOT_OBJECT);
-    t = rmq__json_get(j, s, 0, "brokerDatas");
-    if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
-        for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
-            if (rmq__route_parse_broker(j, s, k, rd, why)) return -1;
-    t = rmq__json_get(j, s, 0, "queueDatas");
-    if (t >= 0 && j->tok[t].type == RMQ__JSON_ARRAY)
-        for (k = t + 1; k < j->tok[t].next; k = j->tok[k].next)
-            if (rmq__route_parse_queue_data(j, s, k, rd, why)) return -1;
-    t = rmq__json_get(j, s, 0, "orderTopicConf");
-    if (t >= 0 && j->tok[t].type == RMQ__JSON_STRING &&
-        rmq__json_copy(j, s, t, rd->order_conf, sizeof rd->order_conf))
-        return rmq__route_refuse(why, RMQ_R_ROUTE_ORDER_CONF);
+    rmq__jr_init(&r, s, len);
+    if (rmq__jr_skip(&r) || rmq__jr_end(&r))
+        return rmq__route_refuse(why, r.err == RMQ__JR_EDEPTH ? RMQ_R_ROUTE_MAX_JSON_DEPTH : RMQ_R_ROUTE_NOT_OBJECT);
+    rmq__jr_init(&r, s, len);
+    if (rmq__jr_value(&r, &v) != RMQ__JR_OBJECT) return rmq__route_refuse(why, RMQ_R_ROUTE_NOT_OBJECT);
+    while (rmq__jr_next(&r, &k) > 0) {
+        m = rmq__route_member(k, names, 3, &seen);
+        t = rmq__jr_value(&r, &v);
+        if (m == 2 && t == RMQ__JR_STRING) {
+            if (rmq__jr_copy(&r, t, v, rd->order_conf, sizeof rd->order_conf))
+                return rmq__route_refuse(why, RMQ_R_ROUTE_ORDER_CONF);
+        } else if (m < 2 && t == RMQ__JR_ARRAY) {
+            while (rmq__jr_next(&r, &k) > 0) {
+                t = rmq__jr_value(&r, &v);
+                if (t != RMQ__JR_OBJECT)
+                    return rmq__route_refuse(why, m ? RMQ_R_ROUTE_QUEUE_DATA : RMQ_R_ROUTE_BROKER_DATA);
+                if (m ? rmq__route_queue_data(&r, rd, why) : rmq__route_broker(&r, rd, why)) return -1;
+            }
+        } else {
+            rmq__jr_pass(&r, t);
+        }
+    }
     return 0;
 }
 
@@ -6600,15 +6658,15 @@ RMQ__FN int rmq__route_install(rmq__inst *in, rmq__route *rt, rmq__route_scratch
 }
 
 /* Reads a route answer and installs it as rt's publish info. Answers are
- * read in their frame's dispatch, so the tokens are there (rmq__conn_parse
- * took them); the scratch is held only for this. Called, not inlined:
+ * read in their frame's dispatch, so the body is there, in the read
+ * buffer; the scratch is held only for this. Called, not inlined:
  * smaller at -Os. */
 static RMQ__NOINLINE int rmq__route_take(rmq__inst *in, rmq__route *rt, const rmq_command *resp)
 {
     rmq__route_scratch *sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
     int rc;
     if (!sc) { rmq__why(&rt->why, RMQ_R_NO_MEMORY_PUBLISH_QUEUES); return -1; }
-    rc = rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &rt->why);
+    rc = rmq__route_parse((char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &rt->why);
     if (rc == 0) rc = rmq__route_install(in, rt, sc, rt->asking_default);
     RMQ_FREE(in->mem, sc);
     return rc;
@@ -8430,7 +8488,7 @@ enum { RMQ__ANS_QUEUE_ID, RMQ__ANS_OFFSET, RMQ__ANS_MSG_ID, RMQ__ANS_REGION, RMQ
 
 #ifndef RMQ_NO_FAST_PATH
 /* Which answer field key k names (-1: none), for a header whose reader
- * did not say (the binary form's, the tokenizer's): by its length, then
+ * did not say (the binary form's, the pull reader's): by its length, then
  * one compare of a known length. */
 RMQ__FN int rmq__answer_key(rmq_slice k)
 {
@@ -10346,7 +10404,7 @@ static rmq_err rmq__admin_masters(rmq__call *call, const rmq__route_data *rd)
     return RMQ_OK;
 }
 
-/* Reads the answer (in its frame's dispatch: the tokens are there) into a
+/* Reads the answer (in its frame's dispatch: the body is there) into a
  * route scratch held only for this. */
 static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
 {
@@ -10357,7 +10415,7 @@ static rmq_err rmq__admin_take_route(rmq__call *call, const rmq_command *resp)
     if (resp->code != RMQ_CODE_SUCCESS) return RMQ_OK;      /* the caller judges the code */
     sc = (rmq__route_scratch *)RMQ_MALLOC(in->mem, sizeof *sc);
     if (!sc) rmq__why(&call->why, RMQ_R_NO_MEMORY_ROUTE_READ);
-    else if (rmq__route_parse(&in->rm.json, (char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &call->why))
+    else if (rmq__route_parse((char *)(uintptr_t)resp->body, resp->body_len, &sc->rd, &call->why))
         err = RMQ_ERR_PROTOCOL;
     else
         err = rmq__admin_masters(call, &sc->rd);

@@ -88,8 +88,6 @@ typedef struct simc_conn {
     size_t len;
 } simc_conn;
 
-static rmq__jtok simc_tokens[RMQ_MAX_JSON_TOKENS];
-
 static simc_topic *simc_topic_find(simc *c, const char *name, size_t len)
 {
     int i;
@@ -302,11 +300,8 @@ static void simc_on_data(void *ctx, rmq_sim_conn *conn, const uint8_t *data, siz
     for (;;) {
         rmq__frame_info fi;
         rmq_command q;
-        rmq__json j;
-        j.tok = simc_tokens;
-        j.cap = RMQ_MAX_JSON_TOKENS;
         if (rmq__frame_check(sc->buf + at, sc->len - at, 1 << 20, &fi) != RMQ__FRAME_OK) break;
-        if (rmq__frame_decode(sc->buf + at, &fi, fi.total - 8 - fi.header_len, &j, &q) == 0) {
+        if (rmq__frame_decode(sc->buf + at, &fi, fi.total - 8 - fi.header_len, &q) == 0) {
             simc_log(c, sc->server, &q);
             sc->frame = sc->buf + at;
             sc->frame_len = fi.total;

@@ -76,6 +76,7 @@ static void soak_free(void *p)
 
 #include "../rocketmq_producer.h"
 #include "../port/rmq_port_posix.h"
+#include "json_tokens.h"
 #include "mockbroker/mock_client.h"
 
 /* -- bounds ---------------------------------------------------------------- */
@@ -560,7 +561,7 @@ typedef struct soak_store {
 
 /* The message number a DUMP line of block b carries, or -1 when it is no
  * message this run sent to that topic. *on_b: stored on the second broker.
- * The line is read with the library's own JSON reader: top-level fields
+ * The line is read with the tests' JSON tokenizer: top-level fields
  * only, so a property named like a field is never taken for it. */
 static long soak_store_seq(char *line, uint32_t b, int *on_b)
 {

@@ -1,8 +1,8 @@
 /* test_perf.c - what the send path's shortcuts must keep: the send header's
  * own serializer writes the generic encoder's bytes, the flat reader reads
- * a header as the tokenizer does (or leaves it to it), and the linger holds
- * async sends for one write without losing or reordering any. Included by
- * unit.c after sim_cluster.h. */
+ * a header as the pull reader and the tests' tokenizer do (or leaves it to
+ * the pull reader), and the linger holds async sends for one write without
+ * losing or reordering any. Included by unit.c after sim_cluster.h. */
 
 /* -- the send header ----------------------------------------------------- */
 static void send_fields(rmq__send_fields *f, const char *props, const char *broker, int64_t born)
@@ -280,8 +280,10 @@ static void test_json_header_writes_every_language_name_whole(void)
 /* -- the flat reader ------------------------------------------------------- */
 static rmq__jtok perf_tok[RMQ_MAX_JSON_TOKENS];
 
-/* The header read both ways (each from its own copy: the tokenizer
- * unescapes in place); 0 when they agree on the outcome and the command. */
+/* The header read both ways, by the library (the flat reader, else the
+ * pull reader) and by the tests' tokenizer (json_tokens.h), each from its
+ * own copy (strings are unescaped in place); 0 when they agree on the
+ * outcome and the command. */
 static int headers_read_differently(const char *text)
 {
     char a[512], b[512];
@@ -294,7 +296,7 @@ static int headers_read_differently(const char *text)
     memcpy(b, text, n);
     memset(&ca, 0, sizeof ca);
     memset(&cb, 0, sizeof cb);
-    ra = rmq__header_decode_json(a, n, &j, &ca);
+    ra = rmq__header_decode_json(a, n, &ca);
     rb = rmq__header_decode_tokens(b, n, &j, &cb);
     if (ra != rb) return 1;
     if (ra) return 0;
@@ -319,7 +321,7 @@ static void test_flat_reader_reads_every_header_as_the_tokenizer_does(void)
         "{\"code\":17,\"flag\":1,\"language\":\"JAVA\",\"opaque\":9,\"remark\":\"No topic route info\",\"version\":395}",
         "{}",
         "{\"code\":\"3\",\"extFields\":{},\"opaque\":-4,\"language\":7}",
-        "{\"code\":0,\"remark\":\"a\\nb\",\"opaque\":1}",                 /* an escape: the tokenizer's */
+        "{\"code\":0,\"remark\":\"a\\nb\",\"opaque\":1}",                 /* an escape: the pull reader's */
         "{ \"code\":0,\"opaque\":1}",                                     /* a blank */
         "{\"code\":0,\"extFields\":{\"a\":{\"b\":1}},\"opaque\":1}",       /* nested deeper */
         "{\"code\":0,\"extFields\":{0:\"a\"},\"opaque\":1}",              /* an integer key */
@@ -371,14 +373,17 @@ static void test_flat_reader_takes_a_broker_answer_without_the_tokenizer(void)
                "\"opaque\":5,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":395}";
     rmq_command c;
     memset(&c, 0, sizeof c);
-    CHECK_INT(rmq__header_read_flat(h, strlen(h), RMQ_MAX_JSON_TOKENS, &c), RMQ__FLAT_OK);
+    CHECK_INT(rmq__header_read_flat(h, strlen(h), &c), RMQ__FLAT_OK);
     CHECK_INT(c.opaque, 5);
     CHECK_INT(c.flag, 1);
     CHECK_INT(c.language, 0);
     CHECK_INT(c.version, 395);
     CHECK_INT(c.next, 2);
     CHECK(rmq__slice_eq(rmq_command_ext(&c, "queueOffset"), "12"));
-    CHECK_INT(rmq__header_read_flat(h, strlen(h), 4, &c), RMQ__FLAT_OTHER);   /* past the token cap */
+    {
+        static const char spaced[] = "{ \"code\":0,\"flag\":1}";      /* a blank: not a broker's shape */
+        CHECK_INT(rmq__header_read_flat(spaced, strlen(spaced), &c), RMQ__FLAT_OTHER);
+    }
 }
 
 /* A send's answer fields are taken where the flat reader found them (a
@@ -392,16 +397,14 @@ static void test_send_answer_fields_are_the_same_whichever_reader_read_them(void
                   "\"opaque\":5}";
     char spaced[sizeof flat + 1];
     rmq_command a, b;
-    rmq__json j;
     int k;
-    j.tok = perf_tok; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
     memcpy(spaced, flat, 9);                                  /* {"code":0 */
     spaced[9] = ' ';                                          /* a blank: not the flat reader's shape */
     memcpy(spaced + 10, flat + 9, sizeof flat - 9);
     rmq__command_clear(&a);
     rmq__command_clear(&b);
-    CHECK_INT(rmq__header_decode_json(flat, strlen(flat), &j, &a), 0);
-    CHECK_INT(rmq__header_decode_json(spaced, strlen(spaced), &j, &b), 0);
+    CHECK_INT(rmq__header_decode_json(flat, strlen(flat), &a), 0);
+    CHECK_INT(rmq__header_decode_json(spaced, strlen(spaced), &b), 0);
     CHECK_INT(a.answer_read, 1);
     CHECK_INT(b.answer_read, 0);
     for (k = 0; k < RMQ__ANS_N; k++) {

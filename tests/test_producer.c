@@ -1551,7 +1551,7 @@ static void test_send_frames_match_the_captured_java_frames_field_by_field(void)
     simc_req *mine;
     char val[256];
     rmq_slice k, x, vp;
-    CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
+    CHECK(vec && decode_whole(vec, len, &v) == 0);
     simc_add_topic(c, "BatchTest", 4, 6);
     m.tags = "TagA";
     m.keys = "KEY_0";
@@ -1573,13 +1573,13 @@ static void test_send_frames_match_the_captured_java_frames_field_by_field(void)
     CHECK(mine->body_len == v.body_len && memcmp(mine->body, v.body, v.body_len) == 0);
     free(vec);
     vec = load_vector("producer_existing_topic/000_client_to_namesrv_GET_ROUTEINFO_BY_TOPIC_req", &len);
-    CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
+    CHECK(vec && decode_whole(vec, len, &v) == 0);
     CHECK_SLICE(rmq_command_ext(&v, "topic"), "TBW102");
     CHECK(simc_last(c, "ns0", RMQ_REQ_GET_ROUTEINFO_BY_TOPIC) != NULL);
     free(vec);
     rmq_producer_shutdown(p);
     vec = load_vector("producer_existing_topic/013_client_to_broker_UNREGISTER_CLIENT_req", &len);
-    CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
+    CHECK(vec && decode_whole(vec, len, &v) == 0);
     mine = simc_last(c, "broker-a", RMQ_REQ_UNREGISTER_CLIENT);
     CHECK(mine != NULL);
     CHECK_SLICE(rmq_command_ext(&v, "producerGroup"), simc_ext(mine, "producerGroup", val, sizeof val));
@@ -1724,7 +1724,7 @@ static void test_a_transaction_sends_a_half_message_then_its_end_as_java_does(vo
     CHECK(end != NULL);
     CHECK_INT(end->flag, RMQ_FLAG_ONEWAY);
     vec = load_vector("transaction/006_client_to_broker_END_TRANSACTION_oneway", &len);
-    CHECK(vec && decode_whole(vec, len, &test_json, &v) == 0);
+    CHECK(vec && decode_whole(vec, len, &v) == 0);
     check_ext_fields_as_java(end, &v, same, sizeof same / sizeof *same);
     CHECK_STR(simc_ext(end, "msgId", val, sizeof val), res.msg_id);
     snprintf(num, sizeof num, "%lld", (long long)res.queue_offset);
@@ -1807,7 +1807,7 @@ static void test_a_broker_check_is_answered_with_the_end_java_sent(void)
     end = simc_last(c, "broker-a", RMQ_REQ_END_TRANSACTION);
     CHECK(end != NULL);
     java = load_vector("transaction/016_client_to_broker_END_TRANSACTION_oneway", &len);
-    CHECK(java && decode_whole(java, len, &test_json, &v) == 0);
+    CHECK(java && decode_whole(java, len, &v) == 0);
     check_ext_fields_as_java(end, &v, same, sizeof same / sizeof *same);
     CHECK_INT(end->flag, RMQ_FLAG_ONEWAY);
     free(check);
@@ -1842,7 +1842,7 @@ static void test_the_stored_message_format_decodes_the_captured_check_body(void)
     rmq_command c;
     rmq__stored sm;
     size_t t;
-    CHECK(buf && decode_whole(buf, len, &test_json, &c) == 0);
+    CHECK(buf && decode_whole(buf, len, &c) == 0);
     CHECK(rmq__stored_decode(c.body, c.body_len, &sm) == 0);
     CHECK_SLICE(sm.topic, "TxTest");
     CHECK_SLICE(sm.body, "tx unknown body");

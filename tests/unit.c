@@ -5,6 +5,7 @@
 #include "../rocketmq_producer.h"
 #include "../port/rmq_port_sim.h"
 #include "rmq_test.h"
+#include "json_tokens.h"
 
 #include "test_codec.c"
 #include "sim_cluster.h"

@@ -162,13 +162,10 @@ typedef struct fz_walk {
     uint32_t frames;
 } fz_walk;
 
-FZ_FN void fz_walk_frames(uint8_t *buf, size_t size, size_t at, rmq__jtok *tok,
+FZ_FN void fz_walk_frames(uint8_t *buf, size_t size, size_t at,
                           void (*each)(void *ctx, const rmq_command *c), void *ctx, fz_walk *w)
 {
     static rmq_command c;
-    rmq__json j;
-    j.tok = tok;
-    j.cap = RMQ_MAX_JSON_TOKENS;
     w->frames = 0;
     for (;;) {
         int st = rmq__frame_check(buf + at, size - at, RMQ_MAX_FRAME_BYTES, &w->fi);
@@ -177,7 +174,7 @@ FZ_FN void fz_walk_frames(uint8_t *buf, size_t size, size_t at, rmq__jtok *tok,
         if (st == RMQ__FRAME_NEED) return;
         if (st == RMQ__FRAME_OVERSIZE && size - at < 8 + (size_t)w->fi.header_len) return;
         if (st == RMQ__FRAME_MALFORMED ||
-            rmq__frame_decode(buf + at, &w->fi, st == RMQ__FRAME_OK ? w->fi.total - 8 - w->fi.header_len : 0, &j, &c)) {
+            rmq__frame_decode(buf + at, &w->fi, st == RMQ__FRAME_OK ? w->fi.total - 8 - w->fi.header_len : 0, &c)) {
             w->end = FZ_WALK_MALFORMED;
             return;
         }

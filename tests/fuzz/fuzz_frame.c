@@ -12,12 +12,14 @@
  *     code and version in binary, empty ext values, unknown languages), and
  *     a second JSON encoding is byte for byte the first;
  *   - a JSON header reads the same through the flat reader (or its fall
- *     back) as through the tokenizer alone: same outcome, same command;
+ *     back), through the pull reader alone and through the tests' tokenizer
+ *     (json_tokens.h): same outcome, same command;
  *   - the same bytes fed to the engine whole, in pieces of pseudo-random
  *     sizes and one byte at a time dispatch the same requests, count the
  *     same frames, and fail (or not) the same way as a plain loop over the
  *     decoder. */
 #include "fuzz.h"
+#include "../json_tokens.h"
 
 /* -- one frame, whole ------------------------------------------------------ */
 static int inside(const void *p, size_t len, const uint8_t *lo, const uint8_t *hi)
@@ -66,47 +68,68 @@ static void check_same(const rmq_command *a, const rmq_command *b)
     FZ_CHECK(a->body_len == b->body_len && (!a->body_len || memcmp(a->body, b->body, a->body_len) == 0));
 }
 
-static rmq__jtok tok_a[RMQ_MAX_JSON_TOKENS], tok_b[RMQ_MAX_JSON_TOKENS];
+/* The header through the tests' tokenizer, with a token for every byte:
+ * the library's reader has no token cap to agree with. */
+static int tokens_decode(char *hdr, size_t len, rmq_command *c)
+{
+    rmq__json j;
+    int r;
+    j.tok = (rmq__jtok *)malloc((len + 1) * sizeof *j.tok);
+    j.cap = (int)len + 1;
+    j.n = 0;
+    FZ_CHECK(j.tok != NULL);
+    r = rmq__header_decode_tokens(hdr, len, &j, c);
+    free(j.tok);
+    return r;
+}
+
+static void same_header(const rmq_command *a, const rmq_command *b)
+{
+    size_t i;
+    FZ_CHECK(a->code == b->code && a->opaque == b->opaque && a->flag == b->flag);
+    FZ_CHECK(a->version == b->version && a->language == b->language && a->next == b->next);
+    FZ_CHECK(same_slice(a->remark, b->remark));
+    for (i = 0; i < a->next; i++) {
+        FZ_CHECK(same_slice(a->ext[i].key, b->ext[i].key));
+        FZ_CHECK(same_slice(a->ext[i].value, b->ext[i].value));
+    }
+}
 
 /* Encodes c in form, decodes it back into out (whose slices point into b). */
 static void trip(const rmq_command *c, rmq_serialize form, rmq__buf *b, rmq_command *out)
 {
     rmq_command w = *c;
     rmq__frame_info fi;
-    rmq__json j;
-    j.tok = tok_b; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
     w.serialize = form;
     rmq__buf_init(b, NULL, 16u << 20);
     fz_frame(b, &w, c->body, c->body_len);
     FZ_CHECK(!b->failed);
     FZ_CHECK(rmq__frame_check(b->p, b->len, RMQ_MAX_FRAME_BYTES, &fi) == RMQ__FRAME_OK && fi.total == b->len);
-    FZ_CHECK(rmq__frame_decode(b->p, &fi, fi.total - 8 - fi.header_len, &j, out) == 0);
+    FZ_CHECK(rmq__frame_decode(b->p, &fi, fi.total - 8 - fi.header_len, out) == 0);
 }
 
-/* The header read both ways, each from its own copy (the tokenizer
- * unescapes in place). */
+/* The header read three ways, each from its own copy (strings are
+ * unescaped in place): as the library reads it (the flat reader, else the
+ * pull reader), by the pull reader alone, and by the tests' tokenizer
+ * (json_tokens.h), an independent reader. All three agree. */
 static void check_flat_reader(const uint8_t *hdr, size_t len)
 {
-    char *a = (char *)fz_dup(hdr, len), *b = (char *)fz_dup(hdr, len);
-    rmq_command ca, cb;
-    rmq__json j;
-    int ra, rb;
-    j.tok = tok_b; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
+    char *a = (char *)fz_dup(hdr, len), *b = (char *)fz_dup(hdr, len), *p = (char *)fz_dup(hdr, len);
+    rmq_command ca, cb, cp;
+    int ra, rb, rp;
     memset(&ca, 0, sizeof ca);
     memset(&cb, 0, sizeof cb);
-    ra = rmq__header_decode_json(a, len, &j, &ca);
-    rb = rmq__header_decode_tokens(b, len, &j, &cb);
+    memset(&cp, 0, sizeof cp);
+    ra = rmq__header_decode_json(a, len, &ca);
+    rb = tokens_decode(b, len, &cb);
+    rp = rmq__header_decode_pull(p, len, &cp);
     FZ_CHECK(ra == rb);
+    FZ_CHECK(rp == rb);
     if (ra == 0) {
         size_t i;
         ca.body = cb.body = NULL;
-        FZ_CHECK(ca.code == cb.code && ca.opaque == cb.opaque && ca.flag == cb.flag);
-        FZ_CHECK(ca.version == cb.version && ca.language == cb.language && ca.next == cb.next);
-        FZ_CHECK(same_slice(ca.remark, cb.remark));
-        for (i = 0; i < ca.next; i++) {
-            FZ_CHECK(same_slice(ca.ext[i].key, cb.ext[i].key));
-            FZ_CHECK(same_slice(ca.ext[i].value, cb.ext[i].value));
-        }
+        same_header(&ca, &cb);
+        same_header(&cp, &cb);
         FZ_CHECK(!cb.answer_read);
         {   /* where the flat reader found them, or found by their keys */
             uint8_t ra[RMQ__ANS_N], rb[RMQ__ANS_N];
@@ -117,6 +140,7 @@ static void check_flat_reader(const uint8_t *hdr, size_t len)
     }
     free(a);
     free(b);
+    free(p);
 }
 
 static void check_one_frame(const uint8_t *data, size_t size)
@@ -124,7 +148,6 @@ static void check_one_frame(const uint8_t *data, size_t size)
     uint8_t *buf = fz_dup(data, size);
     rmq__frame_info fi;
     rmq_command c, back, want, again;
-    rmq__json j;
     int st = rmq__frame_check(buf, size, RMQ_MAX_FRAME_BYTES, &fi);
     size_t i;
     if (size < 8) FZ_CHECK(st == RMQ__FRAME_NEED);
@@ -139,8 +162,7 @@ static void check_one_frame(const uint8_t *data, size_t size)
         FZ_CHECK(total == 8 || part.total == total);
     }
     if (fi.serialize == RMQ_SERIALIZE_JSON) check_flat_reader(buf + 8, fi.header_len);
-    j.tok = tok_a; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
-    if (rmq__frame_decode(buf, &fi, fi.total - 8 - fi.header_len, &j, &c) != 0) { free(buf); return; }
+    if (rmq__frame_decode(buf, &fi, fi.total - 8 - fi.header_len, &c) != 0) { free(buf); return; }
     FZ_CHECK(c.next <= RMQ_MAX_EXT_FIELDS);
     FZ_CHECK(c.body == buf + 8 + fi.header_len && c.body_len == fi.total - 8 - fi.header_len);
     FZ_CHECK(!c.remark.ptr || inside(c.remark.ptr, c.remark.len, buf + 8, c.body));
@@ -248,7 +270,7 @@ static void reference(const uint8_t *data, size_t size, run *out)
     memset(out, 0, sizeof *out);
     for (;;) {
         size_t rest, have;
-        fz_walk_frames(buf, size, at, tok_a, note_request, NULL, &w);
+        fz_walk_frames(buf, size, at, note_request, NULL, &w);
         out->frames += w.frames;
         at = w.at;
         if (w.end != FZ_WALK_OVERSIZE) break;

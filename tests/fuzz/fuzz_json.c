@@ -1,7 +1,14 @@
-/* fuzz_json - the JSON tokenizer (rmq__json_parse) and what reads its
- * tokens (rmq__json_slice, rmq__json_unescape, rmq__json_get, rmq__json_i64).
+/* fuzz_json - the library's JSON pull reader (rmq__jr_*), held to the
+ * tests' tokenizer (tests/json_tokens.h: rmq__json_parse and what reads
+ * its tokens, rmq__json_slice, rmq__json_unescape, rmq__json_get,
+ * rmq__json_i64), which is held to a reference parser written here.
  *
  * The input is any bytes. Checked on every run:
+ *   - the pull reader never crashes nor reads past the input; it takes what
+ *     the tokenizer takes (with no token cap) and refuses what it refuses,
+ *     for the same reason (EINVAL or EDEPTH); walking an accepted input
+ *     with it meets the tokenizer's tokens in order, same kinds, same
+ *     texts; rmq__jr_text gives the bytes rmq__json_slice gives;
  *   - the tokenizer never crashes nor reads past the input;
  *   - its verdict (token count, EINVAL, EDEPTH, ENOMEM) is the verdict of a
  *     small recursive reference parser written here for the same grammar
@@ -16,6 +23,7 @@
  *   - rmq__json_get finds the first value of each plain key, and
  *     rmq__json_i64 agrees with a reference integer reader. */
 #include "fuzz.h"
+#include "../json_tokens.h"
 
 /* -- the reference parser --------------------------------------------------- */
 typedef struct ref {
@@ -345,6 +353,62 @@ static rmq__json tokens(int cap)
     return j;
 }
 
+/* The pull reader over s (its own copy) against the tokens of the
+ * tokenizer (n: its verdict, with a token for every byte). */
+static void check_pull(const uint8_t *data, size_t size, const rmq__json *j, int n)
+{
+    char *copy = (char *)fz_dup(data, size), *texts = (char *)fz_dup(data, size);
+    rmq__jr r;
+    rmq_slice v;
+    int t, k = 0;
+    rmq__jr_init(&r, copy, size);
+    if (n < 0) {
+        FZ_CHECK(rmq__jr_skip(&r) != 0 || rmq__jr_end(&r) != 0);
+        FZ_CHECK(r.err == (n == RMQ__JSON_EDEPTH ? RMQ__JR_EDEPTH : RMQ__JR_EINVAL));
+        free(copy);
+        free(texts);
+        return;
+    }
+    t = rmq__jr_value(&r, &v);
+    for (;;) {
+        const rmq__jtok *tk;
+        static const int kinds[5] = { 0, RMQ__JR_OBJECT, RMQ__JR_ARRAY, RMQ__JR_STRING, RMQ__JR_PRIM };
+        FZ_CHECK(t > 0 && k < n);
+        tk = &j->tok[k];
+        FZ_CHECK(kinds[tk->type] == t);
+        if (t >= RMQ__JR_OBJECT) {
+            FZ_CHECK(r.at - 1 == (size_t)tk->start);
+        } else {
+            FZ_CHECK(v.ptr - copy == tk->start && v.len == (size_t)(tk->end - tk->start));
+            if (t == RMQ__JR_STRING) {
+                rmq_slice a = rmq__jr_text(&r, v), b = rmq__json_slice((rmq__json *)(uintptr_t)j, texts, k);
+                FZ_CHECK(a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0);
+            }
+        }
+        k++;
+        t = 0;
+        while (r.depth > 0 && t == 0) {
+            t = rmq__jr_next(&r, &v);
+            FZ_CHECK(t >= 0);
+            if (t > 0 && !(r.arrays[(r.depth - 1) / 8] >> ((r.depth - 1) % 8) & 1)) {
+                /* the key: a token of its own */
+                const rmq__jtok *kt = &j->tok[k];
+                FZ_CHECK(k < n && v.ptr - copy == kt->start && v.len == (size_t)(kt->end - kt->start));
+                if (kt->type == RMQ__JSON_STRING) {
+                    rmq_slice a = rmq__jr_text(&r, v), b = rmq__json_slice((rmq__json *)(uintptr_t)j, texts, k);
+                    FZ_CHECK(a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0);
+                }
+                k++;
+            }
+        }
+        if (t == 0) break;
+        t = rmq__jr_value(&r, &v);
+    }
+    FZ_CHECK(k == n && rmq__jr_end(&r) == 0);
+    free(copy);
+    free(texts);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int caps[3] = { RMQ_MAX_JSON_TOKENS, 8, 1 };
@@ -362,6 +426,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(got == want);
         }
         free(capped.tok);
+    }
+    {
+        rmq__json all = tokens((int)size + 1);
+        check_pull(data, size, &all, rmq__json_parse(&all, s, size));
+        free(all.tok);
     }
     n = rmq__json_parse(&j, s, size);
     if (n > 0) {

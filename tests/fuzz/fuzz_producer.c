@@ -48,7 +48,6 @@ static rmq_port port;             /* the sim's, with the two behaviours below */
 static int fast_connect, busy_every, send_calls;
 static peer_conn *conns[MAX_PEER_CONNS];
 static int nconns;
-static rmq__jtok peer_tokens[RMQ_MAX_JSON_TOKENS];
 static int fastjson;
 static int members;               /* brokers (bits 1, 2) in the routes the name server gives */
 static int trace;                 /* FUZZ_LOG set: tell what happens */
@@ -237,10 +236,8 @@ static void peer_data(void *ctx, rmq_sim_conn *c, const uint8_t *data, size_t le
     for (;;) {
         rmq__frame_info fi;
         rmq_command q;
-        rmq__json j;
-        j.tok = peer_tokens; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
         if (rmq__frame_check(pc->buf + at, pc->len - at, PEER_BUF, &fi) != RMQ__FRAME_OK) break;
-        if (rmq__frame_decode(pc->buf + at, &fi, fi.total - 8 - fi.header_len, &j, &q) == 0 &&
+        if (rmq__frame_decode(pc->buf + at, &fi, fi.total - 8 - fi.header_len, &q) == 0 &&
             !(q.flag & RMQ_FLAG_RESPONSE) && !(q.flag & RMQ_FLAG_ONEWAY))
             answer(pc, &q);
         at += fi.total;

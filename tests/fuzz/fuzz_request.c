@@ -41,8 +41,6 @@ static rmq_port port;
 static int fast_connect, held, own_done, own_sent;
 static uint8_t inbox[1 << 16];
 static size_t inbox_len;
-static rmq__jtok tokens[RMQ_MAX_JSON_TOKENS];
-
 static int port_connect(void *ctx, const char *host, uint16_t p, void **conn)
 {
     int rc = rmq_sim_port(sim)->connect(ctx, host, p, conn);
@@ -147,10 +145,8 @@ static void on_data(void *ctx, rmq_sim_conn *c, const uint8_t *data, size_t len)
     for (;;) {
         rmq__frame_info fi;
         rmq_command r;
-        rmq__json j;
-        j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
         if (rmq__frame_check(inbox + at, inbox_len - at, sizeof inbox, &fi) != RMQ__FRAME_OK) break;
-        FZ_CHECK(rmq__frame_decode(inbox + at, &fi, fi.total - 8 - fi.header_len, &j, &r) == 0);
+        FZ_CHECK(rmq__frame_decode(inbox + at, &fi, fi.total - 8 - fi.header_len, &r) == 0);
         if (r.flag & RMQ_FLAG_RESPONSE) {
             if (ngot < MAX_REQ) {
                 got[ngot].opaque = r.opaque;
@@ -195,7 +191,7 @@ static void expectations(const uint8_t *data, size_t size)
     if (!buf) abort();
     memcpy(buf, data, size);
     nwant = 0;
-    fz_walk_frames(buf, size, 0, tokens, expect_answer, NULL, &w);
+    fz_walk_frames(buf, size, 0, expect_answer, NULL, &w);
     want_fail = w.end == FZ_WALK_MALFORMED;
     free(buf);
 }

@@ -16,8 +16,50 @@
  *   - the same route applied twice gives the same list;
  *   - selection always returns an index of the list. */
 #include "fuzz.h"
+#include "../json_tokens.h"
 
-static rmq__jtok tokens[RMQ_MAX_JSON_TOKENS];
+/* The body read by the tests' tokenizer too (json_tokens.h), from its own
+ * copy, with a token for every byte: both take it or both refuse it; taken,
+ * what both keep is the same; refused as malformed or too deep, for the
+ * same reason (of two faults of meaning they may name different ones: the
+ * pull reader names the first written). */
+static void check_against_tokens(const uint8_t *data, size_t size, int rc, const rmq__route_data *rd,
+                                 const rmq_reason *why)
+{
+    static rmq__route_data td;
+    char *copy = (char *)fz_dup(data, size);
+    rmq__json j;
+    rmq_reason twhy;
+    int trc;
+    j.tok = (rmq__jtok *)malloc((size + 1) * sizeof *j.tok);
+    j.cap = (int)size + 1;
+    j.n = 0;
+    FZ_CHECK(j.tok != NULL);
+    memset(&td, 0, sizeof td);
+    trc = rmq__route_parse_tokens(&j, copy, size, &td, &twhy);
+    FZ_CHECK((rc == 0) == (trc == 0));
+    if (trc == 0) {
+        uint32_t b, a;
+        FZ_CHECK(td.nbrokers == rd->nbrokers && td.nqueue_datas == rd->nqueue_datas);
+        FZ_CHECK(strcmp(td.order_conf, rd->order_conf) == 0);
+        for (b = 0; b < td.nbrokers; b++) {
+            FZ_CHECK(strcmp(td.brokers[b].name, rd->brokers[b].name) == 0);
+            FZ_CHECK(td.brokers[b].naddrs == rd->brokers[b].naddrs);
+            for (a = 0; a < td.brokers[b].naddrs; a++)
+                FZ_CHECK(td.brokers[b].addrs[a].id == rd->brokers[b].addrs[a].id &&
+                         strcmp(td.brokers[b].addrs[a].addr, rd->brokers[b].addrs[a].addr) == 0);
+        }
+        for (b = 0; b < td.nqueue_datas; b++)
+            FZ_CHECK(strcmp(td.queue_datas[b].broker, rd->queue_datas[b].broker) == 0 &&
+                     td.queue_datas[b].perm == rd->queue_datas[b].perm &&
+                     td.queue_datas[b].read == rd->queue_datas[b].read &&
+                     td.queue_datas[b].write == rd->queue_datas[b].write);
+    } else if (twhy.code[1] == RMQ_R_ROUTE_NOT_OBJECT || twhy.code[1] == RMQ_R_ROUTE_MAX_JSON_DEPTH) {
+        FZ_CHECK(why->code[1] == twhy.code[1]);
+    }
+    free(j.tok);
+    free(copy);
+}
 
 static int bounded(const char *s, size_t cap)
 {
@@ -143,7 +185,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint16_t ids[RMQ_MAX_QUEUES];
     rmq_reason why;
     char text[RMQ_REASON_MAX_LEN + 1];
-    rmq__json j;
     uint8_t opt;
     char *body;
     size_t n = 0, n2 = 0, want, i;
@@ -151,9 +192,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size > 1u << 20) return 0;
     opt = data[0];
     body = (char *)fz_dup(data + 1, size - 1);
-    j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
     why.code[0] = RMQ_R_NONE;
-    if (rmq__route_parse(&j, body, size - 1, &rd, &why) != 0) {
+    rc = rmq__route_parse(body, size - 1, &rd, &why);
+    check_against_tokens(data + 1, size - 1, rc, &rd, &why);
+    if (rc != 0) {
         FZ_CHECK(strncmp(rmq__reason_text(&why, NULL, text, sizeof text), "route data refused: ", 20) == 0);
         free(body);
         return 0;

@@ -61,8 +61,6 @@ static void seed_name(const char *path, char *out, size_t cap)
     for (i = 0; out[i]; i++) if (out[i] == '.') out[i] = '_';
 }
 
-static rmq__jtok tokens[RMQ_MAX_JSON_TOKENS];
-
 static void from_vector(const char *path, rmq__buf *stream)
 {
     size_t len;
@@ -70,7 +68,6 @@ static void from_vector(const char *path, rmq__buf *stream)
     char name[512], sub[600];
     rmq__frame_info fi;
     rmq_command c;
-    rmq__json j;
     rmq_slice props;
     int to_client = strstr(path, "_to_client_") != NULL;
     seed_name(path, name, sizeof name);
@@ -94,8 +91,7 @@ static void from_vector(const char *path, rmq__buf *stream)
         rmq__buf_put(stream, buf, len);
     }
     memcpy(copy, buf, len);
-    j.tok = tokens; j.cap = RMQ_MAX_JSON_TOKENS; j.n = 0;
-    if (rmq__frame_decode(copy, &fi, fi.total - 8 - fi.header_len, &j, &c) == 0) {
+    if (rmq__frame_decode(copy, &fi, fi.total - 8 - fi.header_len, &c) == 0) {
         props = rmq_command_ext(&c, "i");
         if (props.ptr) put("fuzz_properties", name, "\0", 1, props.ptr, props.len);
     }
