@@ -992,7 +992,7 @@ typedef struct rmq_queue {
     X(119, RMQ_R_SEND_RETRIES_FAILED, CORE, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %r") \
     X(120, RMQ_R_BROKER_ANSWER, CORE, "broker %s answered %s (%d): %R") \
     X(121, RMQ_R_NO_PUBLISH_QUEUE, CORE, "no publish queue") \
-    X(122, RMQ_R_BROKER_NOT_EXIST, CORE, "The broker[%s] not exist") \
+    X(122, RMQ_R_BROKER_NOT_EXIST, SELECTOR_OR_ADMIN, "The broker[%s] not exist") \
     X(123, RMQ_R_BROKER_NO_MASTER, CORE, "The broker[%s] not exist (no master address)") \
     X(124, RMQ_R_NO_MEMORY_SELECTOR, SELECTOR, "out of memory for the selector's queue list") \
     X(125, RMQ_R_SELECTOR_NULL, SELECTOR, "select message queue return null. (the selector returned %d of %u queues)") \
@@ -2118,6 +2118,11 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
 #else
 #define RMQ__IN_ADMIN_OR_REQUEST(s) s
 #endif
+#if defined(RMQ_NO_SELECTOR) && defined(RMQ_NO_ADMIN)
+#define RMQ__IN_SELECTOR_OR_ADMIN(s) ""
+#else
+#define RMQ__IN_SELECTOR_OR_ADMIN(s) s
+#endif
 #if defined(RMQ_NO_SELECTOR) && defined(RMQ_NO_ADMIN) && defined(RMQ_NO_REQUEST)
 #define RMQ__IN_SELECTOR_OR_ADMIN_OR_REQUEST(s) ""
 #else
@@ -2275,7 +2280,7 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
     X(119, CORE, "S\211\212[%d] \240\237\226s\240\355 \362i\303d\226cos\201[%u]\365\226To\252\213%s\213%r") \
     X(120, CORE, "\310\224%s \215sw\203\227%s\262%d)\213%R") \
     X(121, CORE, "\304pub\360\351 \325e") \
-    X(122, CORE, "\340\002[%s] \265\370i\250") \
+    X(122, SELECTOR_OR_ADMIN, "\340\002[%s] \265\370i\250") \
     X(123, CORE, "\340\002[%s] \265\370is\201(\304\311\250\224\373\210s)") \
     X(124, SELECTOR, "\364\214\007l\243t\205'\202\325\200\360\250") \
     X(125, SELECTOR, "\007l\243\201\317\325\200\234turn nu\355.\262\214\007l\243t\231\234turn\227%d \251%u \325\210)") \
