@@ -2360,7 +2360,7 @@ static const unsigned char rmq__reason_pairs[] = RMQ__REASON_PAIRS;
 typedef char rmq__reason_table_unpadded[sizeof(struct rmq__reason_table) == 0 RMQ__REASON_PACKED(RMQ__REASON_SIZE) ? 1 : -1];
 /* A code appended to RMQ_REASONS needs its packed line: run tools/gen_reasons.py. */
 enum rmq__reason_packed_place { RMQ__REASON_PACKED(RMQ__REASON_PACKED_PLACE) rmq__packed_count };
-typedef char rmq__reason_table_packed_from_the_list[rmq__packed_count == RMQ_R__COUNT ? 1 : -1];
+typedef char rmq__reason_table_packed_from_the_list[(int)rmq__packed_count == (int)RMQ_R__COUNT ? 1 : -1];
 
 /* Code's packed template; NULL for a code this build does not know. */
 RMQ__FN const char *rmq__reason_template(unsigned code)
