@@ -2373,17 +2373,18 @@ RMQ__FN const char *rmq__reason_template(unsigned code)
 
 /* Writes the characters byte c of a packed template stands for: itself,
  * or for a token (tools/gen_reasons.py) the two symbols of its pair, each
- * expanded in turn, on a stack as deep as the generator nests pairs. */
+ * expanded in turn, on a stack as deep as the generator nests pairs (a
+ * token past the pairs or the depth, which the generator never writes, is
+ * written as it is). */
 RMQ__FN void rmq__reason_expand(rmq__sb *b, unsigned char c)
 {
     unsigned char stack[RMQ__REASON_PAIR_DEPTH];
-    unsigned n = 0;
-    const unsigned char *pair;
+    unsigned n = 0, at;
     for (;;) {
-        if ((c < 0x20 || c >= 0x80) && n < RMQ__REASON_PAIR_DEPTH) {
-            pair = rmq__reason_pairs + 2u * (c >= 0x80 ? c - 0x80u : c + 0x7fu);
-            stack[n++] = pair[1];
-            c = pair[0];
+        at = 2u * (c >= 0x80 ? c - 0x80u : c + 0x7fu);
+        if ((c < 0x20 || c >= 0x80) && at < sizeof rmq__reason_pairs - 1 && n < RMQ__REASON_PAIR_DEPTH) {
+            stack[n++] = rmq__reason_pairs[at + 1];
+            c = rmq__reason_pairs[at];
             continue;
         }
         rmq__sb_putn(b, (const char *)&c, 1);
