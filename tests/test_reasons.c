@@ -16,9 +16,13 @@ static const unsigned char test_reason_kept[] = { RMQ_REASONS(TEST_REASON_KEPT) 
 static void test_every_reason_renders_as_main_rendered_it(void)
 {
     char text[1024];
-    unsigned code, kind;
-    CHECK_INT(sizeof reason_sentences_want / sizeof *reason_sentences_want, RMQ_R__COUNT);
-    for (code = 0; code < RMQ_R__COUNT; code++) {
+    unsigned code, kind, n = (unsigned)(sizeof reason_sentences_want / sizeof *reason_sentences_want);
+    /* Codes appended since are not in the file (no renderer of main wrote
+     * them); test_every_reason_code_has_its_template_at_its_place and
+     * test_every_template_renders_its_arguments_and_reads_no_further hold
+     * them to their lines. */
+    CHECK(n >= 182 && n <= RMQ_R__COUNT);
+    for (code = 0; code < n; code++) {
         for (kind = 0; kind < REASON_SENTENCE_KINDS; kind++) {
             const char *want = reason_sentences_want[code][kind];
             if (!test_reason_kept[code]) want = kind == 1 ? "route data refused: " : "";

@@ -9,8 +9,9 @@
  *
  * It was run once on the header of main before the table of templates was
  * packed: the file is what that renderer wrote, and tests/test_reasons.c
- * holds every later renderer to it. A code appended to RMQ_REASONS appends
- * its line here: run it again and check that the diff only adds lines. */
+ * holds every later renderer to it. A code appended to RMQ_REASONS needs no
+ * line here (the test checks the codes the file has); to add some, run it
+ * again and check that the diff only adds lines. */
 #define ROCKETMQ_PRODUCER_IMPLEMENTATION
 #include "rocketmq_producer.h"
 #include "tests/reason_sentences.h"
