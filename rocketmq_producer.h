@@ -2007,8 +2007,12 @@ RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
 /* A failure records its reason with rmq__why(&reason, RMQ_R_..., args):
  * the code and copies of the arguments its template names, no sentence;
  * the sentence costs its formatting only when someone reads it (stb_image's
- * failure strings). RMQ_NO_ERROR_TEXT drops the templates: the code alone
- * is recorded, and read as "reason <n>". */
+ * failure strings). The templates are kept packed (byte-pair encoding,
+ * written by tools/gen_reasons.py from RMQ_REASONS: about half the bytes),
+ * and unpacked a character at a time as the sentence is written; a '%'
+ * conversion is never packed, so the recorder reads a packed template's
+ * arguments as it would a plain one's. RMQ_NO_ERROR_TEXT drops the
+ * templates: the code alone is recorded, and read as "reason <n>". */
 
 /* The numbers of RMQ_REASONS are the codes the user reads: each must be
  * its line's place in the list, which is the place of its template. */
