@@ -22,6 +22,7 @@ Later runs keep the pairs and only re-encode, so appending a code to
 RMQ_REASONS appends one line to the block; --retrain when many sentences
 have changed (it rewrites every line).
 """
+import os
 import re
 import sys
 
@@ -170,6 +171,7 @@ def main(argv):
     if mode not in ('', '--check', '--retrain'):
         sys.stderr.write(__doc__)
         return 2
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
     with open(HEADER, encoding='latin-1') as f:
         header = f.read()
     rows = reasons(header)
