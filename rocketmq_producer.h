@@ -851,7 +851,8 @@ typedef struct rmq_queue {
  * names, recorded where it failed; no sentence is written there. Every
  * code is a line of the list below: its number, its name, the feature cut
  * that removes every use of it (RMQ_NO_<cut>; A_OR_B: the two together;
- * CORE: none; a build with it keeps that sentence empty), and its sentence
+ * CORE: none; RETIRED: no build reports it any more, its number stays
+ * taken; a build with it keeps that sentence empty), and its sentence
  * as a template: %s a text and %d, %u a number (copied when the failure is
  * recorded), %r the reason nested in it (the attempt a failed send ends
  * with, the connection a request was lost with: its own code and
@@ -2052,6 +2053,7 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
 /* Which templates a build keeps: those of a cut feature are empty (the
  * third column of RMQ_REASONS; A_OR_B: empty when both are cut). */
 #define RMQ__IN_CORE(s) s
+#define RMQ__IN_RETIRED(s) ""
 #ifdef RMQ_NO_ADMIN
 #define RMQ__IN_ADMIN(s) ""
 #else
