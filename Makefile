@@ -26,7 +26,7 @@ B       = build
 SANCC   := $(shell command -v $(CLANG) >/dev/null 2>&1 && echo $(CLANG) || echo $(CC))
 
 HEADER  = rocketmq_producer.h port/rmq_port_posix.h port/rmq_port_sim.h
-UNIT_SRC = tests/unit.c $(wildcard tests/test_*.c tests/*.h)
+UNIT_SRC = tests/unit.c $(wildcard tests/test_*.c tests/*.h) tests/vectors/reason_sentences.inc
 
 TEST_BINS_SAN = $(B)/san/unit $(B)/san/test_bounds $(B)/san/test_notext $(B)/san/test_core $(B)/san/test_port_posix $(B)/san/test_port_sim $(B)/san/test_threads $(B)/san/test_lifecycle
 TEST_BINS_VG  = $(B)/vg/unit $(B)/vg/test_bounds $(B)/vg/test_notext $(B)/vg/test_core $(B)/vg/test_port_posix $(B)/vg/test_port_sim $(B)/vg/test_threads $(B)/vg/test_lifecycle
@@ -75,10 +75,10 @@ $(B)/vg/test_notext: tests/test_notext.c tests/sim_cluster.h tests/rmq_test.h $(
 # tools/size-configs.txt (every feature cut but the texts), a static pool.
 CORE_DEFS := $(shell awk '$$1 == "core" { $$1 = ""; $$2 = ""; print }' tools/size-configs.txt)
 
-$(B)/san/test_core: tests/test_core.c tests/pool_or_heap.h tests/sim_cluster.h tests/rmq_test.h tools/size-configs.txt $(HEADER) | $(B)/san
+$(B)/san/test_core: tests/test_core.c tests/test_reasons.c tests/reason_sentences.h tests/vectors/reason_sentences.inc tests/pool_or_heap.h tests/sim_cluster.h tests/rmq_test.h tools/size-configs.txt $(HEADER) | $(B)/san
 	$(SANCC) $(STRICT) $(POSIX) $(SAN) $(CORE_DEFS) $< -o $@
 
-$(B)/vg/test_core: tests/test_core.c tests/pool_or_heap.h tests/sim_cluster.h tests/rmq_test.h tools/size-configs.txt $(HEADER) | $(B)/vg
+$(B)/vg/test_core: tests/test_core.c tests/test_reasons.c tests/reason_sentences.h tests/vectors/reason_sentences.inc tests/pool_or_heap.h tests/sim_cluster.h tests/rmq_test.h tools/size-configs.txt $(HEADER) | $(B)/vg
 	$(CC) $(STRICT) $(POSIX) -O1 -g $(CORE_DEFS) $< -o $@
 
 $(B)/san/test_threads: tests/test_threads.c $(HEADER) tests/mockbroker/mock_client.h | $(B)/san mockbroker

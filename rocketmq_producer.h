@@ -852,14 +852,21 @@ typedef struct rmq_queue {
  * names, recorded where it failed; no sentence is written there. Every
  * code is a line of the list below: its number, its name, the feature cut
  * that removes every use of it (RMQ_NO_<cut>; A_OR_B: the two together;
- * CORE: none; a build with it keeps that sentence empty), and its sentence
+ * CORE: none; RETIRED: no build reports it any more, its number stays
+ * taken; a build with it keeps that sentence empty), and its sentence
  * as a template: %s a text and %d, %u a number (copied when the failure is
  * recorded), %r the reason nested in it (the attempt a failed send ends
  * with, the connection a request was lost with: its own code and
  * arguments), %R the broker's remark (kept apart, as
  * rmq_send_result.remark), %% a '%'. A code keeps its number when codes
- * are added (they go at the end), and when nothing reports it any more:
- * 31 (RMQ_R_ROUTE_MAX_JSON_TOKENS) since the JSON reader holds no tokens. */
+ * are added (they go at the end), and when nothing reports it any more
+ * (then its cut is RETIRED: 31, RMQ_R_ROUTE_MAX_JSON_TOKENS, since the JSON
+ * reader holds no tokens). The library keeps the templates packed
+ * (byte pairs, in the block "packed by tools/gen_reasons.py" of section 2):
+ * after adding or editing a line, run tools/gen_reasons.py, which rewrites
+ * that block from this list; the build fails while a code lacks its packed
+ * line, and make lint (gen_reasons.py --check) and the unit tests while a
+ * packed template differs from its line. */
 #define RMQ_REASONS(X) \
     X(  0, RMQ_R_NONE, CORE, "") \
     X(  1, RMQ_R_ROUTE_REFUSED, CORE, "route data refused: %r") \
@@ -892,7 +899,7 @@ typedef struct rmq_queue {
     X( 28, RMQ_R_ROUTE_MAX_QUEUE_DATAS, CORE, "more queue datas than RMQ_MAX_BROKERS") \
     X( 29, RMQ_R_ROUTE_QUEUE_BROKER_NAME, CORE, "a queue data has no valid brokerName") \
     X( 30, RMQ_R_ROUTE_QUEUE_NUMS, CORE, "a queue data has no valid perm or queue numbers") \
-    X( 31, RMQ_R_ROUTE_MAX_JSON_TOKENS, CORE, "more JSON tokens than RMQ_MAX_JSON_TOKENS") \
+    X( 31, RMQ_R_ROUTE_MAX_JSON_TOKENS, RETIRED, "more JSON tokens than RMQ_MAX_JSON_TOKENS") \
     X( 32, RMQ_R_ROUTE_MAX_JSON_DEPTH, CORE, "nested deeper than RMQ_MAX_JSON_DEPTH") \
     X( 33, RMQ_R_ROUTE_NOT_OBJECT, CORE, "not a JSON object") \
     X( 34, RMQ_R_ROUTE_BROKER_DATA, CORE, "a brokerData is not an object") \
@@ -940,8 +947,8 @@ typedef struct rmq_queue {
     X( 73, RMQ_R_CONFIG_SERIALIZE_CUT, CORE, "serialize: binary headers are cut by RMQ_NO_BINARY_HEADER") \
     X( 74, RMQ_R_CONFIG_LANGUAGE, CORE, "language: must be a LanguageCode of 4.9 (0..12)") \
     X( 75, RMQ_R_CONFIG_FEATURES_CUT, CORE, "latency_fault_enable, trace_enable: feature cut") \
-    X( 76, RMQ_R_CONFIG_LATENCY_FAULT_CUT, CORE, "latency_fault_enable: cut by RMQ_NO_LATENCY_FAULT") \
-    X( 77, RMQ_R_CONFIG_TRACE_CUT, CORE, "trace_enable: cut by RMQ_NO_TRACE") \
+    X( 76, RMQ_R_CONFIG_LATENCY_FAULT_CUT, TRACE, "latency_fault_enable: cut by RMQ_NO_LATENCY_FAULT") \
+    X( 77, RMQ_R_CONFIG_TRACE_CUT, LATENCY_FAULT, "trace_enable: cut by RMQ_NO_TRACE") \
     X( 78, RMQ_R_CONFIG_LATENCY_TABLES, LATENCY_FAULT, "latency_max_ms: must not decrease, and every " \
                                                        "not_available_duration_ms must be below 2^30") \
     X( 79, RMQ_R_CONFIG_ADDR_SERVER_CUT, CORE, "addr_server_url: the address server is cut by RMQ_NO_ADDR_SERVER") \
@@ -989,7 +996,7 @@ typedef struct rmq_queue {
     X(119, RMQ_R_SEND_RETRIES_FAILED, CORE, "Send [%d] times, still failed, cost [%u]ms, Topic: %s: %r") \
     X(120, RMQ_R_BROKER_ANSWER, CORE, "broker %s answered %s (%d): %R") \
     X(121, RMQ_R_NO_PUBLISH_QUEUE, CORE, "no publish queue") \
-    X(122, RMQ_R_BROKER_NOT_EXIST, CORE, "The broker[%s] not exist") \
+    X(122, RMQ_R_BROKER_NOT_EXIST, SELECTOR_OR_ADMIN, "The broker[%s] not exist") \
     X(123, RMQ_R_BROKER_NO_MASTER, CORE, "The broker[%s] not exist (no master address)") \
     X(124, RMQ_R_NO_MEMORY_SELECTOR, SELECTOR, "out of memory for the selector's queue list") \
     X(125, RMQ_R_SELECTOR_NULL, SELECTOR, "select message queue return null. (the selector returned %d of %u queues)") \
@@ -2004,8 +2011,12 @@ RMQ__FN void rmq__strlcpy(char *dst, const char *src, size_t cap)
 /* A failure records its reason with rmq__why(&reason, RMQ_R_..., args):
  * the code and copies of the arguments its template names, no sentence;
  * the sentence costs its formatting only when someone reads it (stb_image's
- * failure strings). RMQ_NO_ERROR_TEXT drops the templates: the code alone
- * is recorded, and read as "reason <n>". */
+ * failure strings). The templates are kept packed (byte-pair encoding,
+ * written by tools/gen_reasons.py from RMQ_REASONS: about half the bytes),
+ * and unpacked a character at a time as the sentence is written; a '%'
+ * conversion is never packed, so the recorder reads a packed template's
+ * arguments as it would a plain one's. RMQ_NO_ERROR_TEXT drops the
+ * templates: the code alone is recorded, and read as "reason <n>". */
 
 /* The numbers of RMQ_REASONS are the codes the user reads: each must be
  * its line's place in the list, which is the place of its template. */
@@ -2045,6 +2056,7 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
 /* Which templates a build keeps: those of a cut feature are empty (the
  * third column of RMQ_REASONS; A_OR_B: empty when both are cut). */
 #define RMQ__IN_CORE(s) s
+#define RMQ__IN_RETIRED(s) ""
 #ifdef RMQ_NO_ADMIN
 #define RMQ__IN_ADMIN(s) ""
 #else
@@ -2080,6 +2092,11 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
 #else
 #define RMQ__IN_LATENCY_FAULT(s) s
 #endif
+#ifdef RMQ_NO_TRACE
+#define RMQ__IN_TRACE(s) ""
+#else
+#define RMQ__IN_TRACE(s) s
+#endif
 #ifdef RMQ_NO_THREADS
 #define RMQ__IN_THREADS(s) ""
 #else
@@ -2110,30 +2127,279 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
 #else
 #define RMQ__IN_ADMIN_OR_REQUEST(s) s
 #endif
+#if defined(RMQ_NO_SELECTOR) && defined(RMQ_NO_ADMIN)
+#define RMQ__IN_SELECTOR_OR_ADMIN(s) ""
+#else
+#define RMQ__IN_SELECTOR_OR_ADMIN(s) s
+#endif
 #if defined(RMQ_NO_SELECTOR) && defined(RMQ_NO_ADMIN) && defined(RMQ_NO_REQUEST)
 #define RMQ__IN_SELECTOR_OR_ADMIN_OR_REQUEST(s) ""
 #else
 #define RMQ__IN_SELECTOR_OR_ADMIN_OR_REQUEST(s) s
 #endif
 
-/* The templates in code order, one char array each (no literal over the
- * 4095 bytes C99 promises), end to end without padding (checked below), so
- * code n's template is the n-th NUL-terminated text from the start: it is
- * found by walking, which a failure can afford, rather than through a table
- * of offsets, which would cost two bytes a code. */
-#define RMQ__REASON_ROOM(n, name, cut, text) char t##n[sizeof RMQ__IN_##cut(text)];
-#define RMQ__REASON_TEXT(n, name, cut, text) RMQ__IN_##cut(text),
-#define RMQ__REASON_SIZE(n, name, cut, text) + sizeof RMQ__IN_##cut(text) /* NOLINT(bugprone-macro-parentheses): a term of a sum */
-static const struct rmq__reason_table { RMQ_REASONS(RMQ__REASON_ROOM) } rmq__reason_texts = { RMQ_REASONS(RMQ__REASON_TEXT) };
-typedef char rmq__reason_table_unpadded[sizeof(struct rmq__reason_table) == 0 RMQ_REASONS(RMQ__REASON_SIZE) ? 1 : -1];
+/* -- packed by tools/gen_reasons.py from RMQ_REASONS: do not edit -- */
+/* Token t (bytes 0x80..0xFF, then 0x01..0x1F) stands for symbols 2t and
+ * 2t + 1 of RMQ__REASON_PAIRS; RMQ__REASON_PACKED holds each line of
+ * RMQ_REASONS with its template so packed. */
+#define RMQ__REASON_PAIR_DEPTH 8
+#define RMQ__REASON_PAIRS \
+    "e t s erthorroinesend : \204\200ana y noontome\203 i\202, e\212qu\205 MQalreR\232\235_m\210tiicu" \
+    "secf atou\201bsto\244p\241agAXM\254\207g\206u\222\252\255_ (s\253\237\263\220\201\247\200i\204w" \
+    "\267\207 m\205\236\261m\242\215 \213\274f\231s\211ad\276\266le\220 \222 nab\206\307kmaERp\206c" \
+    "\221odyt\264\200a\202acb\316\257peu\230\324 \225\270\271\223\272ar\246\201\204\275\330\217p\205" \
+    "\335tTh\337\200\332\251\311x\234\230\334\277n\243s\203\314\345itsh\233l\256 e\202lldr..li\302" \
+    "\327fag\323\341\344msES\260 ex \322si\301\356fi cho\343\210\346v\310\203sp\211dOK\3611sec\315f" \
+    "\205 \305dubec\352lot\200\224\333\003\243\021i\013c \231utv\233\313\023p\203ONp\004\300dilm\200" \
+    "\246tb\245"
+#define RMQ__REASON_PACKED(X) \
+    X(  0, CORE, "") \
+    X(  1, CORE, "\257\017d\245\216\234f\242ed\213%r") \
+    X(  2, CORE, "\341\334wh\034\200f\207i\351\353\216wr\350e") \
+    X(  3, CORE, "\347\201\305%s %s%s%s") \
+    X(  4, CORE, "\214c\360\211\201\207\250\215c\200\225\351\025t\353down") \
+    X(  5, CORE, "%s\326b\321k\353of\244aft\224\216\362\034ur\200(%r)") \
+    X(  6, CORE, "ba\212\373\210\202'%s'\262w\215\201\376\250:\336)") \
+    X(  7, CORE, "c\215\265\347\201\305%s\213\273C\031NECTI\031S\262%d) \347\240\221\202\331\200op\211") \
+    X(  8, CORE, "\347\240\221\012%s \362\034\227wh\034\200wr\350\256") \
+    X(  9, CORE, "\214RPC \376ok \234f\242\227\377\201\010\200%d\012%s") \
+    X( 10, CORE, "\364\216\377t") \
+    X( 11, CORE, "\377\201\010\200%d do\354\265\374\201\271\216fra\223") \
+    X( 12, CORE, "\273INFLIGHT\262%d) \377t\202\331\200\271f\360ght") \
+    X( 13, CORE, "\364\216\240m\203") \
+    X( 14, ADDR_SERVER, "\341\330y") \
+    X( 15, CORE, "%s \300\201\216%u-\322\200fra\223\226ov\224\273FRAME_BYT\366\262%u)") \
+    X( 16, CORE, "%s \300\201\216m\233\011\223\212fra\223; \347\240\221\375\016\007d") \
+    X( 17, CORE, "\364\216\234a\212buff\203") \
+    X( 18, CORE, "\347\240\221\012%s\375\016s\227b\217\214pe\203") \
+    X( 19, CORE, "\347\201\305%s di\212\265comp\303\017\014\011\200\214de\301l\207e") \
+    X( 20, CORE, "\377\201\010\200%d\012%s\375\246l\212\220\266wr\350t\211 \014\011\200\214de\301l\207e") \
+    X( 21, CORE, "\304\215sw\224f\206m %s\012\377\201\010\200%d\262opa\230\200%d) \014\011\200\214de\301l\207e") \
+    X( 22, CORE, "\347\201\305%s \240\223\212\036") \
+    X( 23, CORE, "\347\240\221\012%s \362i\303d") \
+    X( 24, CORE, "\272\200\310\224\363\202\333\273BR\005\312S") \
+    X( 25, CORE, "\216\002Na\035\225miss\353\231l\221g\020\236BR\005\312_NAME_\261LEN") \
+    X( 26, CORE, "\216\002Ad\356\202ke\217\225\265\216\310\224id") \
+    X( 27, CORE, "\216\310\224\373\210\202\225miss\353\231l\221g\020\236ADDR_\261LEN") \
+    X( 28, CORE, "\272\200\325\200d\245\320\333\273BR\005\312S") \
+    X( 29, CORE, "\216\325\200d\245\216h\320\304\026i\212\002Na\223") \
+    X( 30, CORE, "\216\325\200d\245\216h\320\304\026i\212\030m\024\325\200numb\203s") \
+    X( 31, RETIRED, "\272\200JS\031 \222k\211\202\333\273JS\031_T\005ENS") \
+    X( 32, CORE, "n\210t\227deep\020\273JS\031_DEPTH") \
+    X( 33, CORE, "\265\216JS\031 obj\243t") \
+    X( 34, CORE, "\216\002D\245\216\225\265\275obj\243t") \
+    X( 35, CORE, "\216\325eD\245\216\225\265\275obj\243t") \
+    X( 36, CORE, "\205d\203To\252C\221\244\225l\221g\020255\371\210") \
+    X( 37, CORE, "\214\310\224\373\210\202tabl\200\225fu\355\262\273BR\005\312S)") \
+    X( 38, CORE, "\272\200pub\360\351 \325\354\333\273QUEU\366") \
+    X( 39, CORE, "\364\214pub\360\351 \325\210") \
+    X( 40, CORE, "\214\257\017\251\367%s h\320\304wr\350abl\200\325\200\270 \216\311\250\203") \
+    X( 41, CORE, "No \257\017\207fo \251\204\225\260\213%s\262\306\035\001\203\202%s \215sw\203\227%s)") \
+    X( 42, CORE, "%s") \
+    X( 43, CORE, "No \257\017\207fo \251\204\225\260\213%s\262\306\035\001\203\202%s\213%r)") \
+    X( 44, CORE, "No \306\035\001\224\373\210s\226p\303as\200\007\201i\201(\367%s)") \
+    X( 45, CORE, "\214c\360\211\201\207\250\215c\200w\320\351u\201down") \
+    X( 46, CORE, "\336\213\225\343ir\227(e.g. rmq_\336_po\372x())") \
+    X( 47, CORE, "\336\213l\321k\202\216\343ir\227func\240\221\262\347t\226\033\226\234cv\226c\016\007\226wa\350" \
+        "\226\220w_\365\226\313c\210s_id\226\211t\206py)") \
+    X( 48, CORE, "\336\213h\320m\025\370_c\234\245\200\270\332m\025\370_\016ck\226m\025\370_un\016ck \215\212m\025" \
+        "\370_d\210t\206y") \
+    X( 49, CORE, "\314\374g\213\225NULL") \
+    X( 50, CORE, "\363\213\027\203G\323\326bl\215k") \
+    X( 51, CORE, "\363\213\214\022\374\227\363\326l\221g\020\363 \342 l\211g\204 255.") \
+    X( 52, CORE, "\363\213\214\022\374\227\363 \314ta\207\202\034\303g\233\375h\331\321t\203s\226\352ow\353\221l" \
+        "\217^[%%|a-zA-Z0-9_-]+$") \
+    X( 53, CORE, "\363\213\027\203G\323\375\275\265e\230\233 DEFAULT_PRODUC\312\226p\303as\200\022f\217\215o\204" \
+        "\224\221e.") \
+    X( 54, CORE, "\306\223_\003\321e\213cu\247\217\236NO_NAM\366PACE") \
+    X( 55, NAMESPACE, "\306\223_\003\321e\213w\215\201a\201mos\201125\375h\331\321t\203\202\251^[|a-zA-Z0-9_-]*$\262" \
+        "\304'%%'\213i\201\004\202\214\306\237p\321e)") \
+    X( 56, CORE, "\306\237rv_\373\213w\215\201\042\376\250:\336;\376\250:\336\042 \270 a\201mos\201\273NAM\366RV " \
+        "\211tri\210") \
+    X( 57, CORE, "\207\250\215ce_\306\223\302\007\201\215\212a\201mos\20164\371\210") \
+    X( 58, CORE, "un\350_\306\223\213a\201mos\20132\371\210") \
+    X( 59, CORE, "c\234\245e_\260_key\302\216\026i\212\367\306\223") \
+    X( 60, CORE, "de\362ult_\260_\325e_nu\365\006\3571024") \
+    X( 61, CORE, "\033_\240\223\036_\365\006\3572^30") \
+    X( 62, CORE, "\234try_\240\237\3610\35715") \
+    X( 63, CORE, "\234try_\240\237_async\3610\35715") \
+    X( 64, CORE, "\342_\264e_\372ze\006 \215\212\273FRAME_BYT\366 l\210\202\273HEAD\312_BYT\366") \
+    X( 65, CORE, "he\331t\014\245_\207t\203\026_\365\0060\35760000\262\002\202d\206p \216c\360\211\201\372l\211" \
+        "\201\277120 s)") \
+    X( 66, CORE, "po\355_\306\237rv_\207t\203\026_\365\0060\3572^30") \
+    X( 67, CORE, "api_\240\223\036_\365\006\3572^30") \
+    X( 68, CORE, "\347t_\240\223\036_\365\006\3572^30") \
+    X( 69, CORE, "\342_\032\256\006\357\273PENDING") \
+    X( 70, CORE, "\342_\032\256_\322\210\302a\201\303as\201\342_\264e_\372ze") \
+    X( 71, LINGER, "l\256\203_\242\302a\201mos\2011000000\2621 s)") \
+    X( 72, CORE, "\346i\233ize\302\236S\312IALIZE_JS\031\024\236S\312IALIZE_ROCKET\232") \
+    X( 73, CORE, "\346i\233ize\213b\207\331\217he\301\203\202\331\200cu\247\217\236NO_BINARY_HEAD\312") \
+    X( 74, CORE, "l\215gu\253e\302\216L\215gu\253eC\315\200\2514.9\2620\35712)") \
+    X( 75, CORE, "l\245\211cy_\362ult_\211ab\303\226tr\321e_\211ab\303\213fe\245ur\200c\025") \
+    X( 76, TRACE, "l\245\211cy_\362ult_\211ab\303\213cu\247\217\236NO_LATENCY_FAULT") \
+    X( 77, LATENCY_FAULT, "tr\321e_\211ab\303\213cu\247\217\236NO_TRACE") \
+    X( 78, LATENCY_FAULT, "l\245\211cy_\342_\365\276\201\265d\243\234a\007\226\215\212ev\203\217\220t_ava\034ab\303_\013ra" \
+        "\240\221_m\202\274\266\014\016w 2^30") \
+    X( 79, CORE, "\373_\001\203_url\213\214\373\210\202\001\224\225cu\247\217\236NO_ADDR_S\312V\312") \
+    X( 80, ADDR_SERVER, "\373_\001\203_url\213w\215\201http://\376\250[:\336]/pa\204") \
+    X( 81, NAMESPACE, "\340\022\374\227\367%s\326l\221g\020\367\342 l\211g\204 127 \270 \350\202\306\237p\321\200(%s%%%" \
+        "s)") \
+    X( 82, CORE, "\214\211\010\227\313\030\240\354\370ce\227%d\371\210\226\214\002'\202\360m\350") \
+    X( 83, CORE, "\364\214\313\030\240\210") \
+    X( 84, NAMESPACE, "\306\237rv_\373\213\214\306\237p\321\200\251\207\250\215c\200\004po\207\201%s\326l\221g\020125" \
+        "\371\210") \
+    X( 85, NAMESPACE, "\363\213%s%%%s\226\214\363 \270 \350\202\306\237p\321e\226\225l\221g\020\363 \342 l\211g\204 255" \
+        ".") \
+    X( 86, CORE, "\340\027\224\363[%s] h\320\014\211\375\234\245\227\014\011e\226\022f\217\215o\204\224\306\035p" \
+        "\303a\007.") \
+    X( 87, CORE, "\214c\360\211\201\207\250\215c\200%s \233\234\301\217h\320\273PRODUC\312S\262%d) \027\203s") \
+    X( 88, CORE, "\364\216\033") \
+    X( 89, CORE, "\367%s\213\214\257\017tabl\200\225fu\355\262\273TOPICS %d)") \
+    X( 90, CORE, "\340\027\224\001\241\200\250\245\200\265\005\226\311yb\200\250\331t\227\221ce\226%s") \
+    X( 91, CORE, "NAM\366RV_ADDR\213w\215\201\042\376\250:\336;\376\250:\336\042") \
+    X( 92, CORE, "c\215\265c\234\245\200\214c\360\211\201\207\250\215ce\213%s") \
+    X( 93, CORE, "\340\022\374\227\260\326bl\215k") \
+    X( 94, CORE, "\340\022\374\227\260\326l\221g\020\367\342 l\211g\204 127.") \
+    X( 95, CORE, "\340\022\374\227\260[%s] \314ta\207\202\034\303g\233\375h\331\321t\203s\226\352ow\353\221l\217^[" \
+        "%%|a-zA-Z0-9_-]+$") \
+    X( 96, CORE, "S\004\353\317\305\260[%s]\326\011bidd\211.") \
+    X( 97, CORE, "\242\224\313\030\240\354\331\200cu\247\217\236NO_PROP\312TI\366") \
+    X( 98, PROPERTIES, "\340\306\035\231\026u\200\251\313\030ty%s%s\326bl\215k") \
+    X( 99, PROPERTIES, "\340\313\030t\217%s \376ld\202\2160x01\0240x02\371e\226\214\007p\331\245\205\202\251\214\313\030" \
+        "t\217\250r\256") \
+    X(100, PROPERTIES, "\340P\206\030ty<%s>\326\242\227b\217sy\250em") \
+    X(101, CORE, "\214t\253\202\376l\212\2160x01\0240x02\371e") \
+    X(102, CORE, "\214key\202\376l\212\2160x01\0240x02\371e") \
+    X(103, CORE, "\214\317\225nu\355") \
+    X(104, CORE, "\214\317b\315\217\225nu\355") \
+    X(105, CORE, "\214\317b\315\217l\211g\204\326z\203o") \
+    X(106, CORE, "\214\317b\315\217\372z\200ov\224\342 \026ue\226\255\213%u") \
+    X(107, CORE, "\340\027\224\001\241\200\250\245\200\265\005\226%s") \
+    X(108, CORE, "\216b\016ck\353\015 w\320m\301\200f\206m \207\372d\200\216\300\212\015b\321k") \
+    X(109, CORE, "\364\216%u-\322\200b\315y") \
+    X(110, CORE, "\340\367\251\214\264\354\271\221\200\037ch \351\246l\212b\200\214sa\223") \
+    X(111, CORE, "Ti\223DelayLevel\326\265sup\336\227\277\037ch\256") \
+    X(112, TIMER, "\240m\224\264\354\331\200\265sup\336\227\277\037ch\256") \
+    X(113, CORE, "Retr\217G\323\326\265sup\336\227\277\037ch\256") \
+    X(114, CORE, "\340wa\350St\205eMsg\005 \251\214\264\354\271\221\200\037ch \351\246l\212\214sa\223") \
+    X(115, CORE, "\317%u\213\214\211\010\227\313\030\240\354\370ce\227%d\371\210") \
+    X(116, CORE, "\364\214\313\030\240\354\251\317%u") \
+    X(117, CORE, "\214\211\010\227\037ch \370ceed\202\214\317b\315\217\372z\200\342 \026ue\226\255\213%u") \
+    X(118, CORE, "\364\214\211\010\227\037ch") \
+    X(119, CORE, "S\211\212[%d] \240\237\226s\240\355 \362i\303d\226cos\201[%u]\365\226To\252\213%s\213%r") \
+    X(120, CORE, "\310\224%s \215sw\203\227%s\262%d)\213%R") \
+    X(121, CORE, "\304pub\360\351 \325e") \
+    X(122, SELECTOR_OR_ADMIN, "\340\002[%s] \265\370i\250") \
+    X(123, CORE, "\340\002[%s] \265\370is\201(\304\311\250\224\373\210s)") \
+    X(124, SELECTOR, "\364\214\007l\243t\205'\202\325\200\360\250") \
+    X(125, SELECTOR, "\007l\243\201\317\325\200\234turn nu\355.\262\214\007l\243t\231\234turn\227%d \251%u \325\210)") \
+    X(126, CORE, "\304\377\201s\016\201f\234\227\327\214\033'\202%u m\202(\273INFLIGHT %d)") \
+    X(127, CORE, "\033De\362ultImpl\375\352 \240\223\036\213\304\257\017\277\367%s \327%u m\202(\306\035\001\203" \
+        "\202%s)") \
+    X(128, CORE, "po\355 w\320\015\227f\206m \207\372d\200\216\300\212\015b\321k") \
+    X(129, CORE, "fl\242h\213%u \033\202s\240\355 \032\353aft\224%u \365") \
+    X(130, ONEWAY, "\216\221ewa\217\300\212\362i\303d\213%r") \
+    X(131, CORE, "\304\317giv\211") \
+    X(132, CORE, "\304r\210ul\201giv\211") \
+    X(133, CORE, "\304\015b\321k giv\211") \
+    X(134, SELECTOR, "\304\007l\243t\231giv\211") \
+    X(135, SELECTOR, "\216\037ch\375\215\265\242\200\216\007l\243t\205") \
+    X(136, SELECTOR, "\304\325\200giv\211") \
+    X(137, SELECTOR, "\264e'\202\367\265e\230\233 mq'\202\260") \
+    X(138, CORE, "%u \033\202\331\200\032\256\262\342_\032\256); po\355\024fl\242h \374r\250") \
+    X(139, CORE, "%u\371\354\331\200\032\256\262\342_\032\256_\322\354%u); po\355\024fl\242h \374r\250") \
+    X(140, SELECTOR_OR_ADMIN_OR_REQUEST, "\367%s\213\214\257\017\230\203\217\240\223\212\036") \
+    X(141, SELECTOR_OR_ADMIN_OR_REQUEST, "\304\036pu\201giv\211") \
+    X(142, SELECTOR, "\367%s h\320%u \325\210\226\272\200\333cap") \
+    X(143, TRANSACTION, "Tr\215s\321\240\221Li\250\211\224\225nu\355") \
+    X(144, ADMIN, "%s\012%s \265\300t\213%r") \
+    X(145, ADMIN, "%s\012%s \362i\303d\213%r") \
+    X(146, ADMIN, "%s\012%s \362i\303d\213%s") \
+    X(147, ADMIN, "%s\213\310\224%s \215sw\203\227%s\262%d)\213%R") \
+    X(148, ADMIN_OR_REQUEST, "\304\344\216\317\251%u\371\210") \
+    X(149, CORE, "\214\027\224w\320\351u\201down \014\011\200\214\300\212comp\303ted") \
+    X(150, CORE, "\351\025down w\320\015\227f\206m \207\372d\200\216\300\212\015b\321k") \
+    X(151, THREADS, "d\210t\206\217w\320\015\227f\206m \207\372d\200\216\300\212\015b\321k") \
+    X(152, ADMIN, "\364\214\257te'\202\002s") \
+    X(153, ADMIN, "\364\234\301\353\216\257te") \
+    X(154, ADMIN, "c\234\245\200new \367\362i\303d\213\306\035\001\224%s h\320\304\257\017\251%s\262%s)") \
+    X(155, ADMIN, "No \306\035\001\224\373\210s\226p\303as\200\007\201\350") \
+    X(156, ADMIN, "\214ke\217\260\326bl\215k\024l\221g\020127") \
+    X(157, ADMIN, "\340\260[%s]\326\314fl\241\201\270 sy\250em \260.") \
+    X(158, ADMIN, "\325e_num %d\006\357\273QUEU\366\262%d)") \
+    X(159, ADMIN, "No\201f\246n\212\002\226\311yb\200ke\217\225w\206ng\262ke\217%s)") \
+    X(160, ADMIN, "\214\215sw\203'\202%s\326miss\353\231\265\216numb\203") \
+    X(161, ADMIN, "%s\213\216\325\200(\260\226\310\224\306\223\226\325\200i\212>= 0) \215\212\275\036pu\201\331\200" \
+        "needed") \
+    X(162, ADMIN, "%s\213\367%s\326l\221g\020127 \270 \350\202\306\237p\321e") \
+    X(163, ADMIN, "\214\250\205\227\317\251%u\371\354\225m\233\011\223d") \
+    X(164, ADMIN, "%s\326\265\275off\007\201\317i\212(32\02456 h\370 dig\350s\213\250\205\200\376\250\226\336\226co" \
+        "mm\350-\016g off\007t)") \
+    X(165, ADMIN, "\304\344%u \230\203\217r\210ults") \
+    X(166, ADMIN, "\214\250\205\227\317a\247\316\200%u \251%u\326m\233\011\223d") \
+    X(167, ADMIN, "QU\312Y_M\366SAGE\012%s \265\300t\213%r") \
+    X(168, ADMIN, "QU\312Y_M\366SAGE\012%s \362i\303d\213%r") \
+    X(169, ADMIN, "QU\312Y_M\366SAGE\012%s \362i\303d\213%s") \
+    X(170, ADMIN, "\230\203\217\317b\217ke\217f\207i\351ed\226bu\201\304\317(QU\312Y_NOT_FOUND\226%d)") \
+    X(171, ADMIN, "\304\344\216\230\203y") \
+    X(172, ADMIN, "\367%s\213\304\310\224\373\210\202\271\350\202\257te") \
+    X(173, ADMIN, "\216\230\203\217need\202\275\036p\025\226\216ke\217\215\212\342_num > 0") \
+    X(174, ADMIN, "\304\317i\212\231\036pu\201giv\211") \
+    X(175, ADMIN, "%s\326\265\216\317i\212(32\02456 h\370 dig\350s)") \
+    X(176, REQUEST, "\300\212\377\201\317\305<%s> \005\226bu\201wai\201\234pl\217\317\240\223\036\226%u \365.") \
+    X(177, REQUEST, "\300\212\377\201\317\305<%s> \362\034\213\304\215sw\224\305\214\300\212\327\214\377t'\202%u \365") \
+    X(178, REQUEST, "\214\027\224w\320\351u\201down \014\011\200\214\234pl\217\305\214\377\201\221 %s\375a\223") \
+    X(179, REQUEST, "\300\212\377\201\317\305<%s> \362\034\213%r") \
+    X(180, REQUEST, "\304\234pl\217giv\211") \
+    X(181, REQUEST, "%u \377t\202wai\201\277\204eir \234pl\217(\273REQU\366TS %d)") \
+    /* end of RMQ__REASON_PACKED */
+/* -- end of the packed reasons -- */
 
-/* Code's template; NULL for a code this build does not know. */
+/* The packed templates in code order, one char array each (no literal over
+ * the 4095 bytes C99 promises), end to end without padding (checked below),
+ * so code n's template is the n-th NUL-terminated text from the start: it
+ * is found by walking, which a failure can afford, rather than through a
+ * table of offsets, which would cost two bytes a code. */
+#define RMQ__REASON_ROOM(n, cut, text) char t##n[sizeof RMQ__IN_##cut(text)];
+#define RMQ__REASON_TEXT(n, cut, text) RMQ__IN_##cut(text),
+#define RMQ__REASON_SIZE(n, cut, text) + sizeof RMQ__IN_##cut(text) /* NOLINT(bugprone-macro-parentheses): a term of a sum */
+#define RMQ__REASON_PACKED_PLACE(n, cut, text) rmq__packed_##n,
+static const struct rmq__reason_table { RMQ__REASON_PACKED(RMQ__REASON_ROOM) } rmq__reason_texts = { RMQ__REASON_PACKED(RMQ__REASON_TEXT) };
+static const unsigned char rmq__reason_pairs[] = RMQ__REASON_PAIRS;
+typedef char rmq__reason_table_unpadded[sizeof(struct rmq__reason_table) == 0 RMQ__REASON_PACKED(RMQ__REASON_SIZE) ? 1 : -1];
+/* A code appended to RMQ_REASONS needs its packed line: run tools/gen_reasons.py. */
+enum rmq__reason_packed_place { RMQ__REASON_PACKED(RMQ__REASON_PACKED_PLACE) rmq__packed_count };
+typedef char rmq__reason_table_packed_from_the_list[(int)rmq__packed_count == (int)RMQ_R__COUNT ? 1 : -1];
+
+/* Code's packed template; NULL for a code this build does not know. */
 RMQ__FN const char *rmq__reason_template(unsigned code)
 {
     const char *t = (const char *)&rmq__reason_texts;
     if (code >= RMQ_R__COUNT) return NULL;
     for (; code; code--) t += RMQ_STRLEN(t) + 1;
     return t;
+}
+
+/* Writes the characters byte c of a packed template stands for: itself,
+ * or for a token (tools/gen_reasons.py) the two symbols of its pair, each
+ * expanded in turn, on a stack as deep as the generator nests pairs (a
+ * token past the pairs or the depth, which the generator never writes, is
+ * written as it is). */
+RMQ__FN void rmq__reason_expand(rmq__sb *b, unsigned char c)
+{
+    unsigned char stack[RMQ__REASON_PAIR_DEPTH];
+    unsigned n = 0, at;
+    for (;;) {
+        at = 2u * (c >= 0x80 ? c - 0x80u : c + 0x7fu);
+        if ((c < 0x20 || c >= 0x80) && at < sizeof rmq__reason_pairs - 1 && n < RMQ__REASON_PAIR_DEPTH) {
+            stack[n++] = rmq__reason_pairs[at + 1];
+            c = rmq__reason_pairs[at];
+            continue;
+        }
+        rmq__sb_putn(b, (const char *)&c, 1);
+        if (!n) return;
+        c = stack[--n];
+    }
 }
 
 /* Keeps n bytes of an argument, cut to the room left: a text cut so
@@ -2209,7 +2475,7 @@ RMQ__FN void rmq__reason_put(rmq__sb *b, const rmq_reason *r, const char *remark
             f = ret[--depth];
             continue;
         }
-        if (*f != '%' || !f[1]) { rmq__sb_putn(b, f++, 1); continue; }
+        if (*f != '%' || !f[1]) { rmq__reason_expand(b, (unsigned char)*f++); continue; }
         f += 2;
         switch (f[-1]) {
         case 's':

@@ -13,6 +13,7 @@
 #include "../port/rmq_port_sim.h"
 #include "rmq_test.h"
 #include "sim_cluster.h"
+#include "test_reasons.c"
 
 #if !defined(RMQ_NO_THREADS) || !defined(RMQ_NO_PROPERTIES)
 #error "build with the core's defines (make test: CORE_DEFS from tools/size-configs.txt)"
@@ -288,5 +289,6 @@ int main(int argc, char **argv)
     RUN(test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut);
     RUN(test_every_ranged_config_field_is_refused_past_its_bounds_naming_itself);
     RUN(test_a_port_with_threads_works_and_none_of_its_thread_entries_is_called);
+    run_reason_sentence_tests();
     return test_summary();
 }

@@ -17,6 +17,7 @@
 #include "test_namespace.c"
 #include "test_request.c"
 #include "test_trace.c"
+#include "test_reasons.c"
 
 int main(int argc, char **argv)
 {
@@ -32,5 +33,6 @@ int main(int argc, char **argv)
     run_namespace_tests();
     run_request_tests();
     run_trace_tests();
+    run_reason_sentence_tests();
     return test_summary();
 }

@@ -74,6 +74,7 @@ lint:
 	@status=0; \
 	$(MAKE) --no-print-directory lint-cppcheck || status=1; \
 	$(MAKE) --no-print-directory lint-tidy || status=1; \
+	python3 tools/gen_reasons.py --check || status=1; \
 	exit $$status
 
 lint-cppcheck:

@@ -34,7 +34,7 @@ $(B)/be/unit: $(UNIT_SRC) $(HEADER) $(B)/be/byte_order
 $(B)/be/test_bounds: tests/test_bounds.c tests/sim_cluster.h tests/rmq_test.h $(HEADER) $(B)/be/byte_order
 	$(BE_CC) $(BE_CFLAGS) $(SMALL_BOUNDS) $< -o $@
 
-$(B)/be/test_core: tests/test_core.c tests/pool_or_heap.h tests/sim_cluster.h tests/rmq_test.h tools/size-configs.txt $(HEADER) $(B)/be/byte_order
+$(B)/be/test_core: tests/test_core.c tests/test_reasons.c tests/reason_sentences.h tests/vectors/reason_sentences.inc tests/pool_or_heap.h tests/sim_cluster.h tests/rmq_test.h tools/size-configs.txt $(HEADER) $(B)/be/byte_order
 	$(BE_CC) $(BE_CFLAGS) $(CORE_DEFS) $< -o $@
 
 $(B)/be/test_%: tests/test_%.c tests/sim_cluster.h tests/rmq_test.h $(HEADER) $(B)/be/byte_order
