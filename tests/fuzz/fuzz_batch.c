@@ -111,7 +111,7 @@ static void check_records(const rmq__op *op, const rmq_message *msgs, size_t n)
     size_t i, k;
     for (i = 0; i < n; i++) {
         const rmq_message *m = &msgs[i];
-        const char *uniq = op->uniq + i * (RMQ_MSG_ID_MAX_LEN + 1);
+        const char *uniq = op->uniq + i * RMQ__UNIQ_SIZE(op->p->in);
         const uint8_t *pp, *pend;
         uint32_t total, blen, plen;
         FZ_CHECK(end - at >= 22);
@@ -127,7 +127,7 @@ static void check_records(const rmq__op *op, const rmq_message *msgs, size_t n)
         pend = pp + plen;
         FZ_CHECK(strlen(uniq) == 32);
         for (k = 0; k < 32; k++) FZ_CHECK((uniq[k] >= '0' && uniq[k] <= '9') || (uniq[k] >= 'A' && uniq[k] <= 'F'));
-        for (k = 0; k < i; k++) FZ_CHECK(strcmp(uniq, op->uniq + k * (RMQ_MSG_ID_MAX_LEN + 1)) != 0);
+        for (k = 0; k < i; k++) FZ_CHECK(strcmp(uniq, op->uniq + k * RMQ__UNIQ_SIZE(op->p->in)) != 0);
         if (m->tags && *m->tags) expect_pair(&pp, pend, "TAGS", m->tags, strlen(m->tags));
         if (m->keys && *m->keys) expect_pair(&pp, pend, "KEYS", m->keys, strlen(m->keys));
         expect_pair(&pp, pend, "WAIT", m->wait_store_msg_ok ? "true" : "false", m->wait_store_msg_ok ? 4 : 5);
