@@ -108,10 +108,23 @@ int main(void)
 
 static int acked;
 
+/* A firmware reads why a send failed: the texts where it keeps them (the
+ * renderer counts in the image, as it would in the application), else the
+ * codes. */
+#ifndef RMQ_NO_ERROR_TEXT
+static char why[96];
+#define WHY_RESULT(res) (uintptr_t)rmq_result_reason(res, why, sizeof why)
+#define WHY_PRODUCER(p) (uintptr_t)rmq_producer_last_error(p)
+#else
+#define WHY_RESULT(res) (uintptr_t)rmq_result_reason_code(res, 0)
+#define WHY_PRODUCER(p) (uintptr_t)rmq_producer_last_error_code(p, 0)
+#endif
+
 static void on_sent(rmq_err err, const rmq_send_result *res, void *user)
 {
-    (void)res; (void)user;
+    (void)user;
     if (err == RMQ_OK) acked++;
+    else size_sink += WHY_RESULT(res);
 }
 
 int main(void)
@@ -145,6 +158,7 @@ int main(void)
     }
     size_sink = (uintptr_t)rmq_strerror(err) + (uintptr_t)acked;
     if (p) {
+        if (err != RMQ_OK) size_sink += WHY_PRODUCER(p);
         rmq_producer_shutdown(p);
         rmq_producer_destroy(p);
     }
