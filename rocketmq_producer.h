@@ -1633,6 +1633,24 @@ int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n)
 #define RMQ_STRLEN rmq__strlen
 #endif
 #else
+/* Where the shortcuts are cut, one byte loop copies both ways: newlib's
+ * memcpy (308 B on Cortex-M4) and memmove (254 B) are word-at-a-time, and
+ * what the core copies is short (names, addresses, headers). The index
+ * runs down or up as the copy must, so GCC sees no memcpy pattern to turn
+ * back into a call. */
+#if defined(RMQ_NO_FAST_PATH) && !defined(RMQ_MEMCPY) && !defined(RMQ_MEMMOVE)
+static RMQ__NOINLINE void *rmq__memmove(void *d, const void *s, size_t n)
+{
+    unsigned char *dp = (unsigned char *)d;
+    const unsigned char *sp = (const unsigned char *)s;
+    size_t i = 0, step = 1;
+    if ((uintptr_t)dp > (uintptr_t)sp) { i = n - 1; step = (size_t)-1; }
+    for (; n; n--, i += step) dp[i] = sp[i];
+    return d;
+}
+#define RMQ_MEMCPY rmq__memmove
+#define RMQ_MEMMOVE rmq__memmove
+#endif
 #ifndef RMQ_MEMCPY
 #define RMQ_MEMCPY memcpy
 #endif
@@ -1673,6 +1691,11 @@ static RMQ__NOINLINE size_t rmq__strlen(const char *s)
 #endif
 #endif
 #endif
+
+/* A struct copy. A large one (a reason with its arguments, a config) as
+ * `*d = *s` would be a call of libc's memcpy, which the core's own loop
+ * spares; a small one (a reason without texts) is a few moves inline. */
+#define RMQ__COPY(d, s) (sizeof *(d) > 16 ? (void)RMQ_MEMCPY((d), (s), sizeof *(d)) : (void)(*(d) = *(s)))
 
 /* Allocation goes through these three, stb style; ctx is cfg.mem_ctx. */
 #if defined(RMQ_NO_MALLOC) || defined(RMQ_FREESTANDING)
@@ -5037,7 +5060,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     if (!c->failing) {
         c->failing = 1;
         c->fail_err = err;
-        if (why != &c->why) c->why = *why;
+        if (why != &c->why) RMQ__COPY(&c->why, why);
     }
     if (rm->in_invoke) return;
     RMQ__LOG(rm, RMQ_LOG_WARN, "%r", &c->why);
@@ -5067,7 +5090,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     c->skip = 0;
     /* The slot may be reused by a retry while its requests are failed. */
     why_copy = rm->failing ? &c->why : &rm->fail_why;
-    if (why_copy != &c->why) *why_copy = c->why;
+    if (why_copy != &c->why) RMQ__COPY(why_copy, &c->why);
     rm->failing++;
 #ifndef RMQ_NO_ADDR_SERVER
     if (c->raw) {
@@ -5180,7 +5203,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         return RMQ_ERR_SHUTDOWN;
     }
     if (c && c->state != RMQ__CONN_BACKOFF) {
-        if (c->failing) { rm->why = c->why; return c->fail_err; }
+        if (c->failing) { RMQ__COPY(&rm->why, &c->why); return c->fail_err; }
         *out = c;
         return RMQ_OK;
     }
@@ -5215,7 +5238,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         c->h = NULL;
         c->deadline = now;                       /* refused at once: no backoff */
         rmq__connect_why(rm, NULL, addr, rc, &c->why);
-        rm->why = c->why;
+        RMQ__COPY(&rm->why, &c->why);
         return RMQ_ERR_CONNECT;
     }
     c->state = rc == RMQ_PORT_OK ? RMQ__CONN_OPEN : RMQ__CONN_CONNECTING;
@@ -7541,7 +7564,7 @@ static rmq_err rmq__fail(rmq_producer *p, rmq_err err, int code, ...)
  * reason of a failed call on p, whole. */
 static rmq_err rmq__fail_why(rmq_producer *p, rmq_err err, const rmq_reason *why)
 {
-    p->last_error = *why;
+    RMQ__COPY(&p->last_error, why);
     RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
@@ -7761,7 +7784,7 @@ RMQDEF rmq_err rmq_producer_create(const rmq_producer_config *cfg, rmq_producer 
     p = (rmq_producer *)RMQ_MALLOC(cfg->mem_ctx, sizeof *p);
     if (!p) return RMQ_ERR_NO_MEMORY;
     RMQ_MEMSET(p, 0, sizeof *p);
-    p->cfg = *cfg;
+    RMQ__COPY(&p->cfg, cfg);
     p->slot = -1;
     if (rmq__copy_strings(p, cfg) != RMQ_OK) { RMQ_FREE(cfg->mem_ctx, p); return RMQ_ERR_NO_MEMORY; }
     p->state = RMQ_STATE_CREATE_JUST;
@@ -8342,10 +8365,10 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     op->err = err;
     if (err != RMQ_OK) {
         for (i = 0; op->res && i < op->nmsgs; i++)
-            if (why && why != &op->res[i].reason) op->res[i].reason = *why;
+            if (why && why != &op->res[i].reason) RMQ__COPY(&op->res[i].reason, why);
         p->sends_failed++;
         if (op->mode != RMQ__MODE_ASYNC && why) {
-            if (why != &p->last_error) p->last_error = *why;
+            if (why != &p->last_error) RMQ__COPY(&p->last_error, why);
             rmq__strlcpy(p->last_remark, op->res ? op->res[0].remark : "", sizeof p->last_remark);
         }
     } else {
@@ -8356,7 +8379,7 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     if (RMQ__IS_ONEWAY(op)) {
         if (err != RMQ_OK && p->oneway_err == RMQ_OK) {
             p->oneway_err = err;
-            if (why) p->oneway_why = *why;
+            if (why) RMQ__COPY(&p->oneway_why, why);
             else rmq__why(&p->oneway_why, RMQ_R_ERROR, rmq_strerror(err));
         }
         p->pending--;
@@ -8779,7 +8802,7 @@ RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
         int q = rmq__route_select(rt->queues, rt->nqueues, &rt->rr, op->last_broker, in->brokers,
                                   op->p->cfg.latency_fault_enable, rmq__now(&in->rm));
         if (q < 0) {
-            if (rt->why.code[0]) *why = rt->why;
+            if (rt->why.code[0]) RMQ__COPY(why, &rt->why);
             else rmq__why(why, RMQ_R_NO_PUBLISH_QUEUE);
             return -1;
         }
@@ -8854,7 +8877,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
-    *why = in->rm.why;
+    RMQ__COPY(why, &in->rm.why);
     return RMQ__TRY_FAILED;
 }
 

@@ -278,6 +278,22 @@ static void test_a_port_with_threads_works_and_none_of_its_thread_entries_is_cal
     CHECK_INT(thread_calls, 0);
 }
 
+/* The core copies with its own byte loop (RMQ_NO_FAST_PATH), which is
+ * memcpy and memmove both: overlapping ranges either way, the edges kept. */
+static void test_the_cores_copy_moves_overlapping_bytes_either_way_and_touches_nothing_else(void)
+{
+    char b[16];
+    memcpy(b, "0123456789abcdef", 16);
+    CHECK(RMQ_MEMMOVE(b + 1, b, 8) == b + 1);              /* forward overlap: copied from the end */
+    CHECK(memcmp(b, "0012345679abcdef", 16) == 0);
+    memcpy(b, "0123456789abcdef", 16);
+    CHECK(RMQ_MEMMOVE(b, b + 3, 8) == b);                  /* backward overlap: from the start */
+    CHECK(memcmp(b, "3456789a89abcdef", 16) == 0);
+    RMQ_MEMCPY(b + 4, "XY", 2);
+    RMQ_MEMCPY(b + 15, "Z", 0);
+    CHECK(memcmp(b, "3456XY9a89abcdef", 16) == 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) test_filter = argv[1];
@@ -288,5 +304,6 @@ int main(int argc, char **argv)
     RUN(test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut);
     RUN(test_every_ranged_config_field_is_refused_past_its_bounds_naming_itself);
     RUN(test_a_port_with_threads_works_and_none_of_its_thread_entries_is_called);
+    RUN(test_the_cores_copy_moves_overlapping_bytes_either_way_and_touches_nothing_else);
     return test_summary();
 }
