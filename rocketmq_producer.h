@@ -5688,16 +5688,9 @@ RMQ__FN_CALLED int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         if (c->epoch != epoch) return -1;         /* failed (and maybe reopened) by what ran */
         at += fi.total;
     }
-    if (c->rbuf && at) {
-        /* The unread tail moves to the front in pieces of at most `at`
-         * bytes, which cannot overlap: memcpy, so that the core pulls in
-         * no memmove (250 B of newlib) for this one move. */
-        size_t to = 0, n;
-        for (; at < c->rlen; at += n, to += n) {
-            n = c->rlen - at < at - to ? c->rlen - at : at - to;
-            RMQ_MEMCPY(c->rbuf + to, c->rbuf + at, n);
-        }
-        c->rlen = to;
+    if (c->rbuf && at) {                          /* the unread tail to the front */
+        RMQ_MEMMOVE(c->rbuf, c->rbuf + at, c->rlen - at);
+        c->rlen -= at;
     }
     return rc;
 }
