@@ -7241,8 +7241,7 @@ struct rmq__hook_timer {
 #endif
 
 struct rmq_producer {
-    rmq_producer_config cfg;     /* strings point into `strings` */
-    char *strings;
+    rmq_producer_config cfg;     /* its strings point after the producer, in its block */
     rmq_service_state state;
     rmq__inst *in;
     int slot;                    /* index in the instance's producer table */
@@ -7745,42 +7744,46 @@ RMQ__FN rmq_err rmq__ns_start(rmq_producer *p, const char *namesrv)
 #endif
 
 /* -- lifecycle ----------------------------------------------------------- */
-/* Copies the config's strings into one allocation owned by the producer. */
-RMQ__FN rmq_err rmq__copy_strings(rmq_producer *p, const rmq_producer_config *cfg)
+/* The config's strings, which the producer keeps copies of. */
+static const uint8_t rmq__cfg_strings[] = {
+    offsetof(rmq_producer_config, group), offsetof(rmq_producer_config, namesrv_addr),
+    offsetof(rmq_producer_config, instance_name), offsetof(rmq_producer_config, unit_name),
+    offsetof(rmq_producer_config, addr_server_url), offsetof(rmq_producer_config, create_topic_key)
+};
+typedef char rmq__cfg_strings_fit[offsetof(rmq_producer_config, create_topic_key) < 256 ? 1 : -1];
+
+/* The bytes the strings of from take; with at, copies them there and
+ * points to's fields at the copies. */
+RMQ__FN size_t rmq__copy_strings(const rmq_producer_config *from, rmq_producer_config *to, char *at)
 {
-    const char **fields[6];
-    size_t total = 0, i;
-    char *at;
-    fields[0] = &p->cfg.group; fields[1] = &p->cfg.namesrv_addr; fields[2] = &p->cfg.instance_name;
-    fields[3] = &p->cfg.unit_name; fields[4] = &p->cfg.addr_server_url; fields[5] = &p->cfg.create_topic_key;
-    for (i = 0; i < 6; i++) if (*fields[i]) total += RMQ_STRLEN(*fields[i]) + 1;
-    p->strings = (char *)RMQ_MALLOC(cfg->mem_ctx, total ? total : 1);
-    if (!p->strings) return RMQ_ERR_NO_MEMORY;
-    at = p->strings;
-    for (i = 0; i < 6; i++) {
+    size_t i, total = 0;
+    for (i = 0; i < sizeof rmq__cfg_strings; i++) {
+        const char *str = *(const char *const *)(const void *)((const char *)from + rmq__cfg_strings[i]);
         size_t n;
-        if (!*fields[i]) continue;
-        n = RMQ_STRLEN(*fields[i]) + 1;
-        RMQ_MEMCPY(at, *fields[i], n);
-        *fields[i] = at;
-        at += n;
+        if (!str) continue;
+        n = RMQ_STRLEN(str) + 1;
+        if (at) {
+            RMQ_MEMCPY(at + total, str, n);
+            *(const char **)(void *)((char *)to + rmq__cfg_strings[i]) = at + total;
+        }
+        total += n;
     }
-    return RMQ_OK;
+    return total;
 }
 
+/* The producer and its copies of the config's strings are one block. */
 RMQDEF rmq_err rmq_producer_create(const rmq_producer_config *cfg, rmq_producer **out)
 {
     rmq_producer *p;
     if (!cfg || !out) return RMQ_ERR_INVALID_ARG;
     *out = NULL;
     if (rmq__check_port(cfg->port, NULL) != RMQ_OK) return RMQ_ERR_CONFIG;
-    p = (rmq_producer *)RMQ_MALLOC(cfg->mem_ctx, sizeof *p);
+    p = (rmq_producer *)RMQ_MALLOC(cfg->mem_ctx, sizeof *p + rmq__copy_strings(cfg, NULL, NULL));
     if (!p) return RMQ_ERR_NO_MEMORY;
-    RMQ_MEMSET(p, 0, sizeof *p);
+    RMQ_MEMSET(p, 0, sizeof *p);                 /* its state: RMQ_STATE_CREATE_JUST */
     RMQ__COPY(&p->cfg, cfg);
+    (void)rmq__copy_strings(cfg, &p->cfg, (char *)(p + 1));
     p->slot = -1;
-    if (rmq__copy_strings(p, cfg) != RMQ_OK) { RMQ_FREE(cfg->mem_ctx, p); return RMQ_ERR_NO_MEMORY; }
-    p->state = RMQ_STATE_CREATE_JUST;
     *out = p;
     return RMQ_OK;
 }
@@ -10215,7 +10218,6 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     if (p->in) { rmq__inst_release(p->in); p->in = NULL; }
     mem = p->cfg.mem_ctx;
     rmq__stash_empty(&p->blocks, mem);
-    if (p->strings) RMQ_FREE(mem, p->strings);
     RMQ_FREE(mem, p);
 }
 #else
@@ -10246,7 +10248,6 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     }
     mem = p->cfg.mem_ctx;
     rmq__stash_empty(&p->blocks, mem);
-    if (p->strings) RMQ_FREE(mem, p->strings);
     RMQ_FREE(mem, p);
 }
 #endif
