@@ -6819,10 +6819,10 @@ RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in)
 #endif
 
 /* -- heartbeat ----------------------------------------------------------- */
+/* A heartbeat in flight: one block, this and then its body, the request's
+ * until it is done. */
 typedef struct rmq__hb {
-    rmq__inst *in;
     int broker;
-    rmq__buf body;
 } rmq__hb;
 
 RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
@@ -6838,17 +6838,7 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
             RMQ__LOG(&in->rm, RMQ_LOG_WARN, "heartbeat to broker %s failed: %s", in->brokers[hb->broker].name,
                      resp ? rmq_response_code_name(resp->code) : rmq_strerror(err));
     }
-    rmq__buf_free(&hb->body);
     RMQ_FREE(in->mem, hb);
-}
-
-/* HeartbeatData of the instance: its client id and every producer group,
- * into b (bounded by b's limit). */
-RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
-{
-    size_t len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
-    if (rmq__buf_reserve(b, len)) return;
-    b->len += rmq__ser_heartbeat_body(b->p + b->len, len, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
 }
 
 RMQ__FN int rmq__conn_index(const rmq__inst *in, const rmq__conn *c) { return (int)(c - in->rm.conns); }
@@ -6869,21 +6859,23 @@ RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
     const char *addr = rmq__broker_master(&in->brokers[b]);
     static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL };
     rmq__hb *hb;
+    uint8_t *body;
+    size_t len;
     rmq__conn *c;
     rmq_err err;
     uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
     if (!addr) return RMQ_ERR_BROKER_NOT_FOUND;
     err = rmq__conn_get(&in->rm, addr, deadline, &c);
     if (err != RMQ_OK) return err;
-    hb = (rmq__hb *)RMQ_MALLOC(in->mem, sizeof *hb);
+    /* HeartbeatData of the instance: its client id and every producer group. */
+    len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
+    hb = (rmq__hb *)RMQ_MALLOC(in->mem, sizeof *hb + len);
     if (!hb) return RMQ_ERR_NO_MEMORY;
-    hb->in = in;
     hb->broker = b;
-    rmq__buf_init(&hb->body, in->mem, 64 * 1024);
-    rmq__heartbeat_body(in, &hb->body);
-    err = hb->body.failed ? RMQ_ERR_NO_MEMORY
-        : rmq__invoke(&in->rm, addr, &heart_beat, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb, NULL);
-    if (err != RMQ_OK) { rmq__buf_free(&hb->body); RMQ_FREE(in->mem, hb); return err; }
+    body = (uint8_t *)(hb + 1);
+    (void)rmq__ser_heartbeat_body(body, len, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
+    err = rmq__invoke(&in->rm, addr, &heart_beat, body, len, 0, deadline, rmq__heartbeat_done, hb, NULL);
+    if (err != RMQ_OK) { RMQ_FREE(in->mem, hb); return err; }
     in->brokers[b].hb_gen = rmq__conn_generation(in, c);
     return RMQ_OK;
 }
