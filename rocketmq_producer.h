@@ -6853,31 +6853,28 @@ RMQ__FN uint32_t rmq__conn_generation(rmq__inst *in, rmq__conn *c)
 }
 
 /* Sends HEART_BEAT to the master of broker b (the library is producer
- * only: masters only, as Java with no consumers). */
-RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
+ * only: masters only, as Java with no consumers). A heartbeat that cannot
+ * go now goes with the next round (or the next send to b). */
+RMQ__FN void rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
     static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL };
     rmq__hb *hb;
-    uint8_t *body;
+    rmq__req *r;
     size_t len;
-    rmq__conn *c;
-    rmq_err err;
-    uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
-    if (!addr) return RMQ_ERR_BROKER_NOT_FOUND;
-    err = rmq__conn_get(&in->rm, addr, deadline, &c);
-    if (err != RMQ_OK) return err;
+    if (!addr) return;
     /* HeartbeatData of the instance: its client id and every producer group. */
     len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
     hb = (rmq__hb *)RMQ_MALLOC(in->mem, sizeof *hb + len);
-    if (!hb) return RMQ_ERR_NO_MEMORY;
+    if (!hb) return;
     hb->broker = b;
-    body = (uint8_t *)(hb + 1);
-    (void)rmq__ser_heartbeat_body(body, len, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
-    err = rmq__invoke(&in->rm, addr, &heart_beat, body, len, 0, deadline, rmq__heartbeat_done, hb, NULL);
-    if (err != RMQ_OK) { RMQ_FREE(in->mem, hb); return err; }
-    in->brokers[b].hb_gen = rmq__conn_generation(in, c);
-    return RMQ_OK;
+    (void)rmq__ser_heartbeat_body((uint8_t *)(hb + 1), len, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
+    if (rmq__invoke(&in->rm, addr, &heart_beat, hb + 1, len, 0, rmq__now(&in->rm) + in->api_timeout_ms,
+                    rmq__heartbeat_done, hb, &r) != RMQ_OK) {
+        RMQ_FREE(in->mem, hb);
+        return;
+    }
+    in->brokers[b].hb_gen = rmq__conn_generation(in, r->conn);   /* not yet done: r is the request's */
 }
 
 /* A broker gets its first heartbeat no later than the first send to it. */
@@ -10043,10 +10040,6 @@ static const rmq__inst_hooks *rmq__producer_hooks(void)
 }
 
 /* -- shutdown ------------------------------------------------------------ */
-typedef struct rmq__unreg {
-    rmq__inst *in;
-} rmq__unreg;
-
 RMQ__FN void rmq__unregister_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     rmq__inst *in = (rmq__inst *)(void *)rm;
