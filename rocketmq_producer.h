@@ -5188,10 +5188,11 @@ RMQ__FN void rmq__connect_why(rmq__remoting *rm, void *h, const char *addr, int 
              detail && *detail ? ": " : "", detail ? detail : "");
 }
 
-/* The connection for addr, opened if needed. A connect is capped by the
+/* The connection for addr, opened if needed (called, not inlined into
+ * rmq__invoke: its host buffer stays off the send stack). A connect is capped by the
  * caller's deadline; an address that failed recently is refused at once
  * until its backoff ends, so a dead broker does not eat every budget. */
-RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *addr, uint32_t deadline, rmq__conn **out)
+RMQ__FN RMQ__NOINLINE rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *addr, uint32_t deadline, rmq__conn **out)
 {
     rmq__conn *c = rmq__conn_find(rm, key);
     char host[RMQ_ADDR_MAX_LEN + 1];
