@@ -5076,8 +5076,6 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     c->failing = 0;
     /* Detach everything first: a done function may retry at once and
      * reconnect this very slot, and its new requests must not be failed. */
-    queued = c->out_head;
-    c->out_head = c->out_tail = NULL;
     for (i = 0; i < RMQ_MAX_INFLIGHT && c->inflight; i++) {
         r = rm->slots[i];
         if (!r || r->conn != c || r->state == RMQ__REQ_QUEUED) continue;
@@ -5086,6 +5084,10 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         c->inflight--;
     }
     c->inflight = 0;
+    /* One list: the queue, then the requests awaiting an answer. */
+    queued = c->out_head ? c->out_head : awaiting;
+    if (c->out_head) c->out_tail->next_out = awaiting;
+    c->out_head = c->out_tail = NULL;
     rmq__conn_rbuf_drop(rm, c);
     c->skip = 0;
     /* The slot may be reused by a retry while its requests are failed. */
@@ -5105,11 +5107,6 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         r->conn = NULL;
         if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); continue; }
         if (RMQ__ONEWAY_REQS && r->oneway) { r->done(rm, r, err_copy, NULL, why_copy); rmq__req_free(rm, r); continue; }
-        rmq__req_complete(rm, r, err_copy, NULL, why_copy);
-    }
-    for (r = awaiting; r; r = next) {
-        next = r->next_out;
-        r->conn = NULL;
         rmq__req_complete(rm, r, err_copy, NULL, why_copy);
     }
     rm->failing--;
@@ -5961,9 +5958,7 @@ RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
     if (rm->slots) RMQ_FREE(rm->mem, rm->slots);   /* the block of the table and the wait list */
     rmq__tokens_release(rm);
     rmq__stash_empty(&rm->reqs, rm->mem);
-    if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
-    rm->slots = NULL; rm->free_slots = NULL;
-    rm->items = NULL; rm->item_conn = NULL; rm->heap = NULL;
+    if (rm->heap) RMQ_FREE(rm->mem, rm->heap);   /* nothing reads rm after: its instance goes next */
 }
 
 /* ======================================================================== */
