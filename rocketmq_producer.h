@@ -6626,6 +6626,15 @@ static RMQ__NOINLINE int rmq__route_take(rmq__inst *in, rmq__route *rt, const rm
     return rc;
 }
 
+/* A query ended without a new route (rt->why says why): a route known
+ * before stays in use; the sends waiting for it go on either way. */
+static void rmq__route_failed(rmq__inst *in, rmq__route *rt)
+{
+    rt->ns_tries = 0;
+    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
+    in->hooks->route_resolved(rt);
+}
+
 /* A query's answer: SUCCESS installs the route; TOPIC_NOT_EXIST (or any
  * other code) for a user topic asks for the default topic's route, which
  * becomes the topic's publish info (the broker auto-creates the topic). */
@@ -6644,8 +6653,7 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
         rmq__why(&rt->why, RMQ_R_NO_ROUTE_ANSWERED,
                  rt->topic, in->namesrv_text, rmq_response_code_name(resp->code));
     }
-    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
-    in->hooks->route_resolved(rt);
+    rmq__route_failed(in, rt);
 }
 
 RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
@@ -6658,14 +6666,12 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
     /* The name server failed: the next one in the list, if any is left. */
     in->ns_index = in->nnamesrv ? (in->ns_index + 1) % in->nnamesrv : 0;
     if (++rt->ns_tries < in->nnamesrv) { rmq__route_fetch(in, rt, rt->asking_default); return; }
-    rt->ns_tries = 0;
     if (!why) {                  /* in->why is free: no send is being failed */
         rmq__why(&in->why, RMQ_R_ERROR, rmq_strerror(err));
         why = &in->why;
     }
     rmq__why(&rt->why, RMQ_R_NO_ROUTE, rt->topic, in->namesrv_text, why);
-    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
-    in->hooks->route_resolved(rt);
+    rmq__route_failed(in, rt);
 }
 
 /* GET_ROUTEINFO_BY_TOPIC to the current name server; one that cannot be
@@ -6706,16 +6712,14 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
 #endif
     err = rmq__route_ask(in, rt, topic);
     if (err == RMQ_OK) { rt->fetching = 1; return; }
-    rt->ns_tries = 0;
     if (err == RMQ_ERR_NO_NAMESRV)
         rmq__why(&rt->why, RMQ_R_NO_NAMESRV_TOPIC, rt->topic);
     else
         rmq__why(&rt->why, RMQ_R_NO_ROUTE,
                  rt->topic, in->namesrv_text, &in->rm.why);
-    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     /* Completing the waiters here is safe: async ones only queue their
      * callback, which runs on the next loop turn. */
-    in->hooks->route_resolved(rt);
+    rmq__route_failed(in, rt);
 }
 
 /* -- the address server ------------------------------------------------- */
