@@ -4441,7 +4441,6 @@ RMQ__FN int rmq__ipv4_parse(const char *s, size_t n, uint8_t *out)
  * end with zeros between. */
 RMQ__FN int rmq__ipv6_parse(const char *s, size_t n, uint8_t *out)
 {
-    uint8_t g[16];
     int ng = 0, gap = -1;
     size_t i = 0, tail;
     if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
@@ -4450,18 +4449,17 @@ RMQ__FN int rmq__ipv6_parse(const char *s, size_t n, uint8_t *out)
         unsigned v = 0, digits = 0, h;
         while (i < n && digits < 4 && (h = rmq__hexval((unsigned char)s[i])) < 16) { v = v << 4 | h; i++; digits++; }
         if (!digits || (i < n && s[i] == '.')) return -1;   /* embedded IPv4: not used by brokers */
-        g[2 * ng] = (uint8_t)(v >> 8);
-        g[2 * ng++ + 1] = (uint8_t)v;
+        out[2 * ng] = (uint8_t)(v >> 8);
+        out[2 * ng++ + 1] = (uint8_t)v;
         if (i == n) break;
         if (s[i++] != ':') return -1;
         if (i < n && s[i] == ':') { if (gap >= 0) return -1; gap = ng; i++; }
     }
     if (i != n || (gap < 0 && ng != 8)) return -1;
-    if (gap < 0) gap = ng;
+    if (gap < 0) return 0;
     tail = 2 * (size_t)(ng - gap);
-    RMQ_MEMSET(out, 0, 16);
-    RMQ_MEMCPY(out, g, 2 * (size_t)gap);
-    RMQ_MEMCPY(out + 16 - tail, g + 2 * gap, tail);
+    RMQ_MEMMOVE(out + 16 - tail, out + 2 * gap, tail);
+    RMQ_MEMSET(out + 2 * gap, 0, 16 - 2 * (size_t)ng);
     return 0;
 }
 
@@ -5276,14 +5274,15 @@ RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
     const rmq__req *r;
     int k = 0;
     for (r = c->out_head; r && k + 2 <= cap; r = r->next_out) {
-        if (r->sent < r->head.len) {
-            iov[k].base = r->head.p + r->sent;
-            iov[k++].len = r->head.len - r->sent;
-            if (r->body_len) { iov[k].base = r->body; iov[k++].len = r->body_len; }
+        size_t at = r->sent;                  /* in the header, then in the body */
+        if (at < r->head.len) {
+            iov[k].base = r->head.p + at;
+            iov[k++].len = r->head.len - at;
+            at = 0;
         } else {
-            iov[k].base = r->body + (r->sent - r->head.len);
-            iov[k++].len = r->head.len + r->body_len - r->sent;
+            at -= r->head.len;
         }
+        if (r->body_len > at) { iov[k].base = r->body + at; iov[k++].len = r->body_len - at; }
     }
     return k;
 }
