@@ -6368,8 +6368,7 @@ struct rmq__inst {
     char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
     char ip[64];
     rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable, by group (groups[]) */
-    const char *namesrv[RMQ_MAX_NAMESRV];      /* in namesrv_block */
-    int nnamesrv, ns_index;
+    int nnamesrv, ns_index;      /* name servers, the one in use (rmq__namesrv_cur) */
     const char *namesrv_text;    /* the list as given, for messages ("" when none) */
     char *namesrv_block;         /* namesrv_text, then the entries: the bytes they need */
     rmq__broker brokers[RMQ_MAX_BROKERS];
@@ -6521,7 +6520,7 @@ RMQ__FN int rmq__namesrv_parse(const char *text, char *out, int *n)
 RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
 {
     size_t at = RMQ_STRLEN(text) + 1;
-    int i, n = 0;
+    int n = 0;
     char *block = NULL;
     if (rmq__namesrv_parse(text, NULL, &n)) n = 0;
     if (n && !(block = (char *)RMQ_MALLOC(in->mem, 2 * at))) return -1;
@@ -6533,16 +6532,22 @@ RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
     RMQ_MEMCPY(block, text, at);
     in->namesrv_text = block;
     (void)rmq__namesrv_parse(text, block + at, &n);
-    for (i = 0; i < n; i++) {
-        in->namesrv[i] = block + at;
-        at += RMQ_STRLEN(block + at) + 1;
-    }
     {                       /* start at a random one, as Java */
         uint32_t r;
         in->port->entropy(in->port->ctx, &r, sizeof r);
         in->ns_index = (int)(r % (uint32_t)in->nnamesrv);
     }
     return 0;
+}
+
+/* The name server in use: entry ns_index of those after the text (the
+ * instance has one at least). */
+static const char *rmq__namesrv_cur(const rmq__inst *in)
+{
+    const char *e = in->namesrv_text;
+    int i;
+    for (i = -1; i < in->ns_index; i++) e += RMQ_STRLEN(e) + 1;
+    return e;
 }
 
 /* -- routes -------------------------------------------------------------- */
@@ -6683,7 +6688,7 @@ static RMQ__NOINLINE rmq_err rmq__route_ask(rmq__inst *in, rmq__route *rt, const
     rmq_err err = RMQ_ERR_NO_NAMESRV;
     rmq__rq_route_query(&rq, f, topic);
     while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
-        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], &rq, NULL, 0, 0,
+        err = rmq__invoke(&in->rm, rmq__namesrv_cur(in), &rq, NULL, 0, 0,
                           rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt, NULL);
         if (err == RMQ_OK) return err;
         in->ns_index = (in->ns_index + 1) % in->nnamesrv;
@@ -10382,7 +10387,7 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     rmq__rq_route_query(&rq, f, topic);
     for (tries = 0; tries < in->nnamesrv; tries++) {
         char ns[RMQ_ADDR_MAX_LEN + 1];       /* the list may change while the call waits */
-        rmq__strlcpy(ns, in->namesrv[in->ns_index], sizeof ns);
+        rmq__strlcpy(ns, rmq__namesrv_cur(in), sizeof ns);
         err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, &rq, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code != RMQ_CODE_SUCCESS)
             return rmq__fail(p, RMQ_ERR_NO_ROUTE, RMQ_R_CREATE_TOPIC_NO_ROUTE, ns,
