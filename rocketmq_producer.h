@@ -1872,21 +1872,20 @@ RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
     char t[20];
     size_t n = 20;
     uint32_t w;
-    int k;
 #ifndef RMQ_NO_FAST_PATH
+    int k;
     if (v <= 0xFFFFFFFFu) return rmq__u32_to_dec(out, (uint32_t)v);   /* every header number but a time */
-#endif
     while (v > 0xFFFFFFFFu) {
         v = rmq__div16(v, 10000u, &w);
         for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
     }
     w = (uint32_t)v;
-#ifndef RMQ_NO_FAST_PATH
     for (; w >= 100u; w /= 100u) { n -= 2; RMQ_MEMCPY(t + n, rmq__digit_pairs + 2u * (w % 100u), 2); }
     if (w >= 10u) { n -= 2; RMQ_MEMCPY(t + n, rmq__digit_pairs + 2u * w, 2); }
     else t[--n] = (char)('0' + w);
 #else
-    do { t[--n] = (char)('0' + w % 10u); w /= 10u; } while (w);
+    /* Where the shortcuts are cut, every digit through the one divider. */
+    do { v = rmq__div16(v, 10u, &w); t[--n] = (char)('0' + w); } while (v);
 #endif
     RMQ_MEMCPY(out, t + n, 20 - n);
     return 20 - n;

@@ -294,6 +294,25 @@ static void test_the_cores_copy_moves_overlapping_bytes_either_way_and_touches_n
     CHECK(memcmp(b, "3456XY9a89abcdef", 16) == 0);
 }
 
+/* The core writes numbers digit by digit through its one 64-bit divider
+ * (RMQ_NO_FAST_PATH): the same text as printf's, at every width. */
+static void test_the_cores_numbers_read_as_printf_writes_them_at_every_width(void)
+{
+    static const int64_t v[] = { 0, 7, 10, 99, 4294967295LL, 4294967296LL, 1733616000123LL,
+                                 INT64_MAX, -1, -4294967296LL, INT64_MIN };
+    char got[24], want[24];
+    size_t i, n;
+    for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+        n = rmq__i64_to_dec(got, v[i]);
+        got[n] = 0;
+        snprintf(want, sizeof want, "%lld", (long long)v[i]);
+        CHECK_STR(got, want);
+    }
+    n = rmq__u64_to_dec(got, UINT64_MAX);
+    got[n] = 0;
+    CHECK_STR(got, "18446744073709551615");
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) test_filter = argv[1];
@@ -305,5 +324,6 @@ int main(int argc, char **argv)
     RUN(test_every_ranged_config_field_is_refused_past_its_bounds_naming_itself);
     RUN(test_a_port_with_threads_works_and_none_of_its_thread_entries_is_called);
     RUN(test_the_cores_copy_moves_overlapping_bytes_either_way_and_touches_nothing_else);
+    RUN(test_the_cores_numbers_read_as_printf_writes_them_at_every_width);
     return test_summary();
 }
