@@ -1924,17 +1924,18 @@ RMQ__FN int rmq__parse_i64(const char *s, size_t len, int64_t *out)
 {
     uint64_t v = 0;
     size_t i = 0;
-    int neg = 0;
+    int neg = 0, sig = 0;
     if (!s || len == 0) return -1;
     if (s[0] == '-' || s[0] == '+') { neg = s[0] == '-'; i = 1; }
     if (i == len) return -1;
     for (; i < len; i++) {
         unsigned d = (unsigned)(unsigned char)s[i] - '0';
         if (d > 9) return -1;
-        /* v * 10 + d <= INT64_MAX, checked without a 64-bit division */
-        if (v > UINT64_C(922337203685477580) || (v == UINT64_C(922337203685477580) && d > 7)) return -1;
+        /* 19 digits cannot wrap 64 bits: more are past INT64_MAX anyway */
+        if ((v || d) && ++sig > 19) return -1;
         v = v * 10u + d;
     }
+    if (v > (uint64_t)INT64_MAX) return -1;
     *out = neg ? -(int64_t)v : (int64_t)v;
     return 0;
 }
