@@ -1692,6 +1692,15 @@ static RMQ__NOINLINE size_t rmq__strlen(const char *s)
 #endif
 #endif
 
+/* A copy of a few bytes whose count is a constant, as a load and a store
+ * (GCC's builtin), not a call of RMQ_MEMCPY's loop: a word read or written
+ * where its alignment or type is not the memory's. */
+#if defined(__GNUC__)
+#define RMQ__COPY_FIXED(d, s, n) ((void)__builtin_memcpy((d), (s), (n)))
+#else
+#define RMQ__COPY_FIXED(d, s, n) ((void)RMQ_MEMCPY((d), (s), (n)))
+#endif
+
 /* A struct copy. A large one (a reason with its arguments, a config) as
  * `*d = *s` would be a call of libc's memcpy, which the core's own loop
  * spares; a small one (a reason without texts) is a few moves inline. */
@@ -1762,8 +1771,8 @@ static RMQ__NOINLINE size_t rmq__strlen(const char *s)
 #define RMQ__POOL_ALIGN 8u
 #define RMQ__POOL_HDR 8u
 
-static size_t rmq__pool_get(const unsigned char *b) { size_t v; RMQ_MEMCPY(&v, b, sizeof v); return v; }
-static void rmq__pool_put(unsigned char *b, size_t v) { RMQ_MEMCPY(b, &v, sizeof v); }
+static size_t rmq__pool_get(const unsigned char *b) { size_t v; RMQ__COPY_FIXED(&v, b, sizeof v); return v; }
+static void rmq__pool_put(unsigned char *b, size_t v) { RMQ__COPY_FIXED(b, &v, sizeof v); }
 
 RMQDEF void rmq_pool_init(rmq_pool *pool, void *mem, size_t size)
 {
@@ -2342,13 +2351,13 @@ RMQ__FN void *rmq__stash_take(rmq__stash *st, void *mem, size_t n)
         rmq__stash_bin *bin = &st->bin[i];
         if (bin->size == size && bin->head) {
             blk = (uint8_t *)bin->head;
-            RMQ_MEMCPY(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
+            RMQ__COPY_FIXED(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
             bin->n--;
             return blk + RMQ__STASH_HEAD;
         }
     }
     if (!(blk = (uint8_t *)RMQ_MALLOC(mem, RMQ__STASH_HEAD + size))) return NULL;
-    RMQ_MEMCPY(blk, &size, sizeof size);
+    RMQ__COPY_FIXED(blk, &size, sizeof size);
     return blk + RMQ__STASH_HEAD;
 }
 
@@ -2360,14 +2369,14 @@ RMQ__FN void rmq__stash_give(rmq__stash *st, void *mem, void *p)
     rmq__stash_bin *bin = NULL;
     size_t size;
     int i;
-    RMQ_MEMCPY(&size, blk, sizeof size);
+    RMQ__COPY_FIXED(&size, blk, sizeof size);
     for (i = 0; i < RMQ__STASH_BINS && size <= RMQ_FREE_LIST_MAX_BYTES; i++) {
         if (st->bin[i].size == size) { bin = &st->bin[i]; break; }
         if (!st->bin[i].n && !bin) bin = &st->bin[i];
     }
     if (!bin || bin->n >= RMQ_FREE_LIST_BLOCKS) { RMQ_FREE(mem, blk); return; }
     bin->size = size;
-    RMQ_MEMCPY(blk + RMQ__STASH_HEAD, &bin->head, sizeof bin->head);
+    RMQ__COPY_FIXED(blk + RMQ__STASH_HEAD, &bin->head, sizeof bin->head);
     bin->head = blk;
     bin->n++;
 }
@@ -2380,7 +2389,7 @@ RMQ__FN void rmq__stash_empty(rmq__stash *st, void *mem)
         rmq__stash_bin *bin = &st->bin[i];
         while (bin->head) {
             uint8_t *blk = (uint8_t *)bin->head;
-            RMQ_MEMCPY(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
+            RMQ__COPY_FIXED(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
             RMQ_FREE(mem, blk);
         }
         bin->n = 0;
