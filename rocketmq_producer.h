@@ -4823,6 +4823,8 @@ struct rmq__conn {
     uint32_t rx_frames;
     uint32_t inflight;
     uint32_t epoch;         /* bumped when it fails: a reader of it stops */
+    uint32_t gen;           /* which connect made it (rmq__remoting's count): a broker's
+                             * registration (its heartbeat) is per connection */
     uint32_t held, held_bytes;  /* requests queued, unwritten, for the linger */
 #ifndef RMQ_NO_ADDR_SERVER
     /* A raw connection (the address server's HTTP) hands its bytes to this
@@ -4866,6 +4868,7 @@ struct rmq__remoting {
     void *on_timer_arg;
     int in_invoke;
     uint32_t reconnects;
+    uint32_t connects;      /* connects started, the last one's number in its conn's gen */
     void *mutex;            /* the instance's lock, released around wait() */
     int failing;            /* inside rmq__conn_fail */
     int closing;            /* tearing down: nothing new is opened or sent */
@@ -5247,6 +5250,7 @@ RMQ__FN RMQ__NOINLINE rmq_err rmq__conn_open(rmq__remoting *rm, const char *key,
         return RMQ_ERR_CONNECT;
     }
     c->state = rc == RMQ_PORT_OK ? RMQ__CONN_OPEN : RMQ__CONN_CONNECTING;
+    c->gen = ++rm->connects;
     c->deadline = now + rm->connect_timeout_ms;
     if (rmq__tdiff(deadline, c->deadline) < 0) c->deadline = deadline;
     c->why.code[0] = RMQ_R_NONE;
@@ -5988,7 +5992,7 @@ typedef struct rmq__broker {
         char addr[RMQ_ADDR_MAX_LEN + 1];
     } addrs[RMQ_MAX_BROKER_ADDRS];
     int32_t version;                         /* from heartbeat answers */
-    uint32_t hb_gen;                         /* connection generation heartbeated */
+    uint32_t hb_gen;                         /* gen of the connection its last heartbeat took (0: none) */
     uint32_t errors;
     uint32_t fault_until;                    /* latency fault tolerance */
     uint32_t fault_latency;
@@ -6403,8 +6407,6 @@ struct rmq__inst {
     int64_t wall_base;           /* epoch ms at mono_base, when set by hand */
     uint32_t mono_base;
     int wall_set;
-    uint32_t conn_gen[RMQ_MAX_CONNECTIONS];  /* bumped at each (re)connect */
-    void *conn_h[RMQ_MAX_CONNECTIONS];
     rmq__op *cq_head, *cq_tail;  /* completed sends whose callback is due */
     rmq__op *parked_head, *parked_tail;  /* sends waiting for a free opaque slot */
 #ifndef RMQ_NO_TRANSACTION
@@ -6854,17 +6856,6 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
     RMQ_FREE(in->mem, hb);
 }
 
-RMQ__FN int rmq__conn_index(const rmq__inst *in, const rmq__conn *c) { return (int)(c - in->rm.conns); }
-
-/* The generation of the connection to addr: a new connection needs a new
- * heartbeat, since the broker keeps registrations per connection. */
-RMQ__FN uint32_t rmq__conn_generation(rmq__inst *in, rmq__conn *c)
-{
-    int i = rmq__conn_index(in, c);
-    if (in->conn_h[i] != c->h || !c->h) { in->conn_h[i] = c->h; in->conn_gen[i]++; }
-    return in->conn_gen[i] ? in->conn_gen[i] : 1;
-}
-
 /* Sends HEART_BEAT to the master of broker b (the library is producer
  * only: masters only, as Java with no consumers). A heartbeat that cannot
  * go now goes with the next round (or the next send to b). */
@@ -6887,7 +6878,7 @@ RMQ__FN void rmq__heartbeat_broker(rmq__inst *in, int b)
         RMQ_FREE(in->mem, hb);
         return;
     }
-    in->brokers[b].hb_gen = rmq__conn_generation(in, r->conn);   /* not yet done: r is the request's */
+    in->brokers[b].hb_gen = r->conn->gen;   /* r is not done yet: its connection is the one it went on */
 }
 
 /* A broker gets its first heartbeat no later than the first send to it. */
@@ -6896,7 +6887,7 @@ RMQ__FN void rmq__heartbeat_if_new(rmq__inst *in, int b)
     const char *addr = rmq__broker_master(&in->brokers[b]);
     rmq__conn *c = addr ? rmq__conn_find(&in->rm, addr) : NULL;
     if (c && (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) &&
-        in->brokers[b].hb_gen == rmq__conn_generation(in, c))
+        in->brokers[b].hb_gen == c->gen)
         return;
     rmq__heartbeat_broker(in, b);
 }

@@ -155,6 +155,34 @@ static void test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time(void)
     core_done(p, c);
 }
 
+/* A broker keeps a client's registration per connection: after the
+ * connection drops, the next send to the broker goes after a heartbeat on
+ * the new connection, not 30 s later. */
+static void test_a_reconnected_broker_gets_a_heartbeat_before_the_next_send(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = core_producer(c, "core-rehb", NULL);
+    simc_server *b = &c->s[simc_index(c, "broker-a")];
+    rmq_message m;
+    rmq_send_result res;
+    rmq_sim_conn *conn;
+    int before;
+    CHECK(p != NULL);
+    rmq_message_init(&m, "TopicTest", "b", 1);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    simc_run(c, p, 2000);                     /* past the scheduled one 1 s after start */
+    before = simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT);
+    CHECK(before >= 1);
+    conn = rmq_sim_last_conn(c->sim, b->host, b->port);
+    CHECK(conn != NULL);
+    rmq_sim_conn_reset(conn);
+    simc_run(c, p, 100);                      /* the producer sees it go */
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(rmq_sim_connects(c->sim, b->host, b->port), 2);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT), before + 1);
+    core_done(p, c);
+}
+
 static void test_a_message_with_user_properties_is_refused_and_says_why(void)
 {
     simc *c = simc_create(1, 1, 1000);
@@ -319,6 +347,7 @@ int main(int argc, char **argv)
     RUN(test_sync_async_and_batch_sends_land_in_the_store);
     RUN(test_an_async_send_ending_with_no_memory_left_gets_one_callback_with_a_result);
     RUN(test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time);
+    RUN(test_a_reconnected_broker_gets_a_heartbeat_before_the_next_send);
     RUN(test_a_message_with_user_properties_is_refused_and_says_why);
     RUN(test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut);
     RUN(test_every_ranged_config_field_is_refused_past_its_bounds_naming_itself);
