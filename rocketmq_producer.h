@@ -6533,8 +6533,10 @@ RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
     size_t at = RMQ_STRLEN(text) + 1;
     int n = 0;
     char *block = NULL;
-    if (rmq__namesrv_parse(text, NULL, &n)) n = 0;
-    if (n && !(block = (char *)RMQ_MALLOC(in->mem, 2 * at))) return -1;
+    if (at > 1) {           /* parsed once, into the block: a list of none frees it */
+        if (!(block = (char *)RMQ_MALLOC(in->mem, 2 * at))) return -1;
+        if (rmq__namesrv_parse(text, block + at, &n) || !n) { RMQ_FREE(in->mem, block); block = NULL; n = 0; }
+    }
     if (in->namesrv_block) RMQ_FREE(in->mem, in->namesrv_block);
     in->namesrv_block = block;
     in->namesrv_text = "";
@@ -6542,7 +6544,6 @@ RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
     if (!n) return 0;
     RMQ_MEMCPY(block, text, at);
     in->namesrv_text = block;
-    (void)rmq__namesrv_parse(text, block + at, &n);
     {                       /* start at a random one, as Java */
         uint32_t r;
         in->port->entropy(in->port->ctx, &r, sizeof r);
