@@ -6379,7 +6379,6 @@ struct rmq__inst {
     const rmq_port *port;
     void *mem;
     char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
-    char ip[64];
     rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable, by group (groups[]) */
     int nnamesrv, ns_index;      /* name servers, the one in use (rmq__namesrv_cur) */
     const char *namesrv_text;    /* the list as given, for messages ("" when none) */
@@ -7088,7 +7087,6 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_ho
     in->default_queue_nums = cfg->default_topic_queue_nums;
     rmq__strlcpy(in->create_topic_key, cfg->create_topic_key, sizeof in->create_topic_key);
     rmq__strlcpy(in->client_id, client_id, sizeof in->client_id);
-    rmq__strlcpy(in->ip, ip, sizeof in->ip);
     if (rmq__namesrv_set(in, namesrv)) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
     cfg->port->entropy(cfg->port->ctx, &rnd, sizeof rnd);
     rmq__uniq_init(&in->uniq, ip, cfg->port->process_id(cfg->port->ctx), rnd);
