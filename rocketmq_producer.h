@@ -446,7 +446,9 @@
  *   RMQ_NO_LINGER        no write linger: cfg.linger_us is ignored
  *   RMQ_NO_FAST_PATH     none of the send path's shortcuts (its own header
  *                        serializer, the flat header reader, buffers in
- *                        their owner's allocation): smaller, slower
+ *                        their owner's allocation) and byte loops for
+ *                        memcpy, memmove, memcmp and strlen unless given
+ *                        (RMQ_MEMCPY & co): smaller, slower
  *   RMQ_NO_ADMIN         no MQAdmin calls (rmq_admin_create_topic, the
  *                        offset queries, rmq_view_message*, rmq_query_message
  *                        not defined)
