@@ -6700,7 +6700,7 @@ static RMQ__NOINLINE rmq_err rmq__route_ask(rmq__inst *in, rmq__route *rt, const
     rmq_ext_field f[2];
     rmq_err err = RMQ_ERR_NO_NAMESRV;
     rmq__rq_route_query(&rq, f, topic);
-    while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
+    while (rt->ns_tries < in->nnamesrv) {
         err = rmq__invoke(&in->rm, rmq__namesrv_cur(in), &rq, NULL, 0, 0,
                           rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt, NULL);
         if (err == RMQ_OK) return err;
