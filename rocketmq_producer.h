@@ -5289,15 +5289,14 @@ RMQ__FN int rmq__conn_pieces(const rmq__conn *c, rmq_iovec *iov, int cap)
     const rmq__req *r;
     int k = 0;
     for (r = c->out_head; r && k + 2 <= cap; r = r->next_out) {
-        size_t at = r->sent;                  /* in the header, then in the body */
-        if (at < r->head.len) {
-            iov[k].base = r->head.p + at;
-            iov[k++].len = r->head.len - at;
-            at = 0;
+        if (r->sent < r->head.len) {
+            iov[k].base = r->head.p + r->sent;
+            iov[k++].len = r->head.len - r->sent;
+            if (r->body_len) { iov[k].base = r->body; iov[k++].len = r->body_len; }
         } else {
-            at -= r->head.len;
+            iov[k].base = r->body + (r->sent - r->head.len);
+            iov[k++].len = r->head.len + r->body_len - r->sent;
         }
-        if (r->body_len > at) { iov[k].base = r->body + at; iov[k++].len = r->body_len - at; }
     }
     return k;
 }
