@@ -1935,18 +1935,22 @@ RMQ__FN int rmq__parse_i64(const char *s, size_t len, int64_t *out)
 {
     uint64_t v = 0;
     size_t i = 0;
-    int neg = 0, sig = 0;
+    int neg = 0;
     if (!s || len == 0) return -1;
     if (s[0] == '-' || s[0] == '+') { neg = s[0] == '-'; i = 1; }
     if (i == len) return -1;
+    /* 19 digits cannot wrap 64 bits (and what is past INT64_MAX has the top
+     * bit set); more, but for leading zeros, are refused anyway */
+    if (len - i > 19) {
+        while (i < len - 1 && s[i] == '0') i++;
+        if (len - i > 19) return -1;
+    }
     for (; i < len; i++) {
         unsigned d = (unsigned)(unsigned char)s[i] - '0';
         if (d > 9) return -1;
-        /* 19 digits cannot wrap 64 bits: more are past INT64_MAX anyway */
-        if ((v || d) && ++sig > 19) return -1;
         v = v * 10u + d;
     }
-    if (v > (uint64_t)INT64_MAX) return -1;
+    if (v >> 63) return -1;
     *out = neg ? -(int64_t)v : (int64_t)v;
     return 0;
 }
@@ -4824,8 +4828,8 @@ struct rmq__conn {
     uint32_t skip;          /* bytes of an oversized frame still to discard */
     uint32_t rx_frames;
     uint32_t inflight;
-    uint32_t epoch;         /* bumped when it fails: a reader of it stops */
-    uint32_t gen;           /* which connect made it (rmq__remoting's count): a broker's
+    uint32_t epoch;         /* renumbered (rmq__remoting's count) when it connects and
+                             * when it fails: a reader of it stops; a broker's
                              * registration (its heartbeat) is per connection */
     uint32_t held, held_bytes;  /* requests queued, unwritten, for the linger */
 #ifndef RMQ_NO_ADDR_SERVER
@@ -4870,7 +4874,7 @@ struct rmq__remoting {
     void *on_timer_arg;
     int in_invoke;
     uint32_t reconnects;
-    uint32_t connects;      /* connects started, the last one's number in its conn's gen */
+    uint32_t epochs;        /* the last number given a connection's epoch */
     void *mutex;            /* the instance's lock, released around wait() */
     int failing;            /* inside rmq__conn_fail */
     int closing;            /* tearing down: nothing new is opened or sent */
@@ -5083,7 +5087,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     c->state = RMQ__CONN_BACKOFF;
     c->deadline = rmq__now(rm) + (c->timed_out ? rm->backoff_ms : 0u);
     c->timed_out = 0;
-    c->epoch++;
+    c->epoch = ++rm->epochs;
     err_copy = c->fail_err;
     c->failing = 0;
     /* Detach everything first: a done function may retry at once and
@@ -5252,7 +5256,7 @@ RMQ__FN RMQ__NOINLINE rmq_err rmq__conn_open(rmq__remoting *rm, const char *key,
         return RMQ_ERR_CONNECT;
     }
     c->state = rc == RMQ_PORT_OK ? RMQ__CONN_OPEN : RMQ__CONN_CONNECTING;
-    c->gen = ++rm->connects;
+    c->epoch = ++rm->epochs;
     c->deadline = now + rm->connect_timeout_ms;
     if (rmq__tdiff(deadline, c->deadline) < 0) c->deadline = deadline;
     c->why.code[0] = RMQ_R_NONE;
@@ -5993,7 +5997,7 @@ typedef struct rmq__broker {
         char addr[RMQ_ADDR_MAX_LEN + 1];
     } addrs[RMQ_MAX_BROKER_ADDRS];
     int32_t version;                         /* from heartbeat answers */
-    uint32_t hb_gen;                         /* gen of the connection its last heartbeat took (0: none) */
+    uint32_t hb_gen;                         /* epoch of the connection its last heartbeat took (0: none) */
     uint32_t errors;
     uint32_t fault_until;                    /* latency fault tolerance */
     uint32_t fault_latency;
@@ -6879,7 +6883,7 @@ RMQ__FN void rmq__heartbeat_broker(rmq__inst *in, int b)
         RMQ_FREE(in->mem, hb);
         return;
     }
-    in->brokers[b].hb_gen = r->conn->gen;   /* r is not done yet: its connection is the one it went on */
+    in->brokers[b].hb_gen = r->conn->epoch;   /* r is not done yet: its connection is the one it went on */
 }
 
 /* A broker gets its first heartbeat no later than the first send to it. */
@@ -6888,7 +6892,7 @@ RMQ__FN void rmq__heartbeat_if_new(rmq__inst *in, int b)
     const char *addr = rmq__broker_master(&in->brokers[b]);
     rmq__conn *c = addr ? rmq__conn_find(&in->rm, addr) : NULL;
     if (c && (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) &&
-        in->brokers[b].hb_gen == c->gen)
+        in->brokers[b].hb_gen == c->epoch)
         return;
     rmq__heartbeat_broker(in, b);
 }
