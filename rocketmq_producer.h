@@ -1941,9 +1941,9 @@ RMQ__FN int rmq__parse_i64(const char *s, size_t len, int64_t *out)
     if (i == len) return -1;
     /* 19 digits cannot wrap 64 bits (and what is past INT64_MAX has the top
      * bit set); more, but for leading zeros, are refused anyway */
-    if (len - i > 19) {
-        while (i < len - 1 && s[i] == '0') i++;
-        if (len - i > 19) return -1;
+    while (len - i > 19) {
+        if (s[i] != '0') return -1;
+        i++;
     }
     for (; i < len; i++) {
         unsigned d = (unsigned)(unsigned char)s[i] - '0';
