@@ -447,7 +447,9 @@
  *   RMQ_NO_LINGER        no write linger: cfg.linger_us is ignored
  *   RMQ_NO_FAST_PATH     none of the send path's shortcuts (its own header
  *                        serializer, the flat header reader, buffers in
- *                        their owner's allocation): smaller, slower
+ *                        their owner's allocation) and byte loops for
+ *                        memcpy, memmove, memcmp and strlen unless given
+ *                        (RMQ_MEMCPY & co): smaller, slower
  *   RMQ_NO_ADMIN         no MQAdmin calls (rmq_admin_create_topic, the
  *                        offset queries, rmq_view_message*, rmq_query_message
  *                        not defined)
@@ -1642,6 +1644,24 @@ int memcmp(const void *a, const void *b, size_t n) { return rmq__memcmp(a, b, n)
 #define RMQ_STRLEN rmq__strlen
 #endif
 #else
+/* Where the shortcuts are cut, one byte loop copies both ways: newlib's
+ * memcpy (308 B on Cortex-M4) and memmove (254 B) are word-at-a-time, and
+ * what the core copies is short (names, addresses, headers). The index
+ * runs down or up as the copy must, so GCC sees no memcpy pattern to turn
+ * back into a call. */
+#if defined(RMQ_NO_FAST_PATH) && !defined(RMQ_MEMCPY) && !defined(RMQ_MEMMOVE)
+static RMQ__NOINLINE void *rmq__memmove(void *d, const void *s, size_t n)
+{
+    unsigned char *dp = (unsigned char *)d;
+    const unsigned char *sp = (const unsigned char *)s;
+    size_t i = 0, step = 1;
+    if ((uintptr_t)dp > (uintptr_t)sp) { i = n - 1; step = (size_t)-1; }
+    for (; n; n--, i += step) dp[i] = sp[i];
+    return d;
+}
+#define RMQ_MEMCPY rmq__memmove
+#define RMQ_MEMMOVE rmq__memmove
+#endif
 #ifndef RMQ_MEMCPY
 #define RMQ_MEMCPY memcpy
 #endif
@@ -1682,6 +1702,20 @@ static RMQ__NOINLINE size_t rmq__strlen(const char *s)
 #endif
 #endif
 #endif
+
+/* A copy of a few bytes whose count is a constant, as a load and a store
+ * (GCC's builtin), not a call of RMQ_MEMCPY's loop: a word read or written
+ * where its alignment or type is not the memory's. */
+#if defined(__GNUC__)
+#define RMQ__COPY_FIXED(d, s, n) ((void)__builtin_memcpy((d), (s), (n)))
+#else
+#define RMQ__COPY_FIXED(d, s, n) ((void)RMQ_MEMCPY((d), (s), (n)))
+#endif
+
+/* A struct copy. A large one (a reason with its arguments, a config) as
+ * `*d = *s` would be a call of libc's memcpy, which the core's own loop
+ * spares; a small one (a reason without texts) is a few moves inline. */
+#define RMQ__COPY(d, s) (sizeof *(d) > 16 ? (void)RMQ_MEMCPY((d), (s), sizeof *(d)) : (void)(*(d) = *(s)))
 
 /* Allocation goes through these three, stb style; ctx is cfg.mem_ctx. */
 #if defined(RMQ_NO_MALLOC) || defined(RMQ_FREESTANDING)
@@ -1748,8 +1782,8 @@ static RMQ__NOINLINE size_t rmq__strlen(const char *s)
 #define RMQ__POOL_ALIGN 8u
 #define RMQ__POOL_HDR 8u
 
-static size_t rmq__pool_get(const unsigned char *b) { size_t v; RMQ_MEMCPY(&v, b, sizeof v); return v; }
-static void rmq__pool_put(unsigned char *b, size_t v) { RMQ_MEMCPY(b, &v, sizeof v); }
+static size_t rmq__pool_get(const unsigned char *b) { size_t v; RMQ__COPY_FIXED(&v, b, sizeof v); return v; }
+static void rmq__pool_put(unsigned char *b, size_t v) { RMQ__COPY_FIXED(b, &v, sizeof v); }
 
 RMQDEF void rmq_pool_init(rmq_pool *pool, void *mem, size_t size)
 {
@@ -1858,21 +1892,20 @@ RMQ__FN size_t rmq__u64_to_dec(char *out, uint64_t v)
     char t[20];
     size_t n = 20;
     uint32_t w;
-    int k;
 #ifndef RMQ_NO_FAST_PATH
+    int k;
     if (v <= 0xFFFFFFFFu) return rmq__u32_to_dec(out, (uint32_t)v);   /* every header number but a time */
-#endif
     while (v > 0xFFFFFFFFu) {
         v = rmq__div16(v, 10000u, &w);
         for (k = 0; k < 4; k++) { t[--n] = (char)('0' + w % 10u); w /= 10u; }
     }
     w = (uint32_t)v;
-#ifndef RMQ_NO_FAST_PATH
     for (; w >= 100u; w /= 100u) { n -= 2; RMQ_MEMCPY(t + n, rmq__digit_pairs + 2u * (w % 100u), 2); }
     if (w >= 10u) { n -= 2; RMQ_MEMCPY(t + n, rmq__digit_pairs + 2u * w, 2); }
     else t[--n] = (char)('0' + w);
 #else
-    do { t[--n] = (char)('0' + w % 10u); w /= 10u; } while (w);
+    /* Where the shortcuts are cut, every digit through the one divider. */
+    do { v = rmq__div16(v, 10u, &w); t[--n] = (char)('0' + w); } while (v);
 #endif
     RMQ_MEMCPY(out, t + n, 20 - n);
     return 20 - n;
@@ -1915,13 +1948,18 @@ RMQ__FN int rmq__parse_i64(const char *s, size_t len, int64_t *out)
     if (!s || len == 0) return -1;
     if (s[0] == '-' || s[0] == '+') { neg = s[0] == '-'; i = 1; }
     if (i == len) return -1;
+    /* 19 digits cannot wrap 64 bits (and what is past INT64_MAX has the top
+     * bit set); more, but for leading zeros, are refused anyway */
+    while (len - i > 19) {
+        if (s[i] != '0') return -1;
+        i++;
+    }
     for (; i < len; i++) {
         unsigned d = (unsigned)(unsigned char)s[i] - '0';
         if (d > 9) return -1;
-        /* v * 10 + d <= INT64_MAX, checked without a 64-bit division */
-        if (v > UINT64_C(922337203685477580) || (v == UINT64_C(922337203685477580) && d > 7)) return -1;
         v = v * 10u + d;
     }
+    if (v >> 63) return -1;
     *out = neg ? -(int64_t)v : (int64_t)v;
     return 0;
 }
@@ -2587,13 +2625,13 @@ RMQ__FN void *rmq__stash_take(rmq__stash *st, void *mem, size_t n)
         rmq__stash_bin *bin = &st->bin[i];
         if (bin->size == size && bin->head) {
             blk = (uint8_t *)bin->head;
-            RMQ_MEMCPY(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
+            RMQ__COPY_FIXED(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
             bin->n--;
             return blk + RMQ__STASH_HEAD;
         }
     }
     if (!(blk = (uint8_t *)RMQ_MALLOC(mem, RMQ__STASH_HEAD + size))) return NULL;
-    RMQ_MEMCPY(blk, &size, sizeof size);
+    RMQ__COPY_FIXED(blk, &size, sizeof size);
     return blk + RMQ__STASH_HEAD;
 }
 
@@ -2605,14 +2643,14 @@ RMQ__FN void rmq__stash_give(rmq__stash *st, void *mem, void *p)
     rmq__stash_bin *bin = NULL;
     size_t size;
     int i;
-    RMQ_MEMCPY(&size, blk, sizeof size);
+    RMQ__COPY_FIXED(&size, blk, sizeof size);
     for (i = 0; i < RMQ__STASH_BINS && size <= RMQ_FREE_LIST_MAX_BYTES; i++) {
         if (st->bin[i].size == size) { bin = &st->bin[i]; break; }
         if (!st->bin[i].n && !bin) bin = &st->bin[i];
     }
     if (!bin || bin->n >= RMQ_FREE_LIST_BLOCKS) { RMQ_FREE(mem, blk); return; }
     bin->size = size;
-    RMQ_MEMCPY(blk + RMQ__STASH_HEAD, &bin->head, sizeof bin->head);
+    RMQ__COPY_FIXED(blk + RMQ__STASH_HEAD, &bin->head, sizeof bin->head);
     bin->head = blk;
     bin->n++;
 }
@@ -2625,7 +2663,7 @@ RMQ__FN void rmq__stash_empty(rmq__stash *st, void *mem)
         rmq__stash_bin *bin = &st->bin[i];
         while (bin->head) {
             uint8_t *blk = (uint8_t *)bin->head;
-            RMQ_MEMCPY(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
+            RMQ__COPY_FIXED(&bin->head, blk + RMQ__STASH_HEAD, sizeof bin->head);
             RMQ_FREE(mem, blk);
         }
         bin->n = 0;
@@ -4696,7 +4734,6 @@ RMQ__FN int rmq__ipv4_parse(const char *s, size_t n, uint8_t *out)
  * end with zeros between. */
 RMQ__FN int rmq__ipv6_parse(const char *s, size_t n, uint8_t *out)
 {
-    uint8_t g[16];
     int ng = 0, gap = -1;
     size_t i = 0, tail;
     if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
@@ -4705,18 +4742,17 @@ RMQ__FN int rmq__ipv6_parse(const char *s, size_t n, uint8_t *out)
         unsigned v = 0, digits = 0, h;
         while (i < n && digits < 4 && (h = rmq__hexval((unsigned char)s[i])) < 16) { v = v << 4 | h; i++; digits++; }
         if (!digits || (i < n && s[i] == '.')) return -1;   /* embedded IPv4: not used by brokers */
-        g[2 * ng] = (uint8_t)(v >> 8);
-        g[2 * ng++ + 1] = (uint8_t)v;
+        out[2 * ng] = (uint8_t)(v >> 8);
+        out[2 * ng++ + 1] = (uint8_t)v;
         if (i == n) break;
         if (s[i++] != ':') return -1;
         if (i < n && s[i] == ':') { if (gap >= 0) return -1; gap = ng; i++; }
     }
     if (i != n || (gap < 0 && ng != 8)) return -1;
-    if (gap < 0) gap = ng;
+    if (gap < 0) return 0;
     tail = 2 * (size_t)(ng - gap);
-    RMQ_MEMSET(out, 0, 16);
-    RMQ_MEMCPY(out, g, 2 * (size_t)gap);
-    RMQ_MEMCPY(out + 16 - tail, g + 2 * gap, tail);
+    RMQ_MEMMOVE(out + 16 - tail, out + 2 * gap, tail);
+    RMQ_MEMSET(out + 2 * gap, 0, 16 - 2 * (size_t)ng);
     return 0;
 }
 
@@ -5070,7 +5106,9 @@ struct rmq__conn {
     uint32_t skip;          /* bytes of an oversized frame still to discard */
     uint32_t rx_frames;
     uint32_t inflight;
-    uint32_t epoch;         /* bumped when it fails: a reader of it stops */
+    uint32_t epoch;         /* renumbered (rmq__remoting's count) when it connects and
+                             * when it fails: a reader of it stops; a broker's
+                             * registration (its heartbeat) is per connection */
     uint32_t held, held_bytes;  /* requests queued, unwritten, for the linger */
 #ifndef RMQ_NO_ADDR_SERVER
     /* A raw connection (the address server's HTTP) hands its bytes to this
@@ -5113,6 +5151,7 @@ struct rmq__remoting {
     void *on_timer_arg;
     int in_invoke;
     uint32_t reconnects;
+    uint32_t epochs;        /* the last number given a connection's epoch */
     void *mutex;            /* the instance's lock, released around wait() */
     int failing;            /* inside rmq__conn_fail */
     int closing;            /* tearing down: nothing new is opened or sent */
@@ -5313,7 +5352,7 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     if (!c->failing) {
         c->failing = 1;
         c->fail_err = err;
-        if (why != &c->why) c->why = *why;
+        if (why != &c->why) RMQ__COPY(&c->why, why);
     }
     if (rm->in_invoke) return;
     RMQ__LOG(rm, RMQ_LOG_WARN, "%r", &c->why);
@@ -5324,13 +5363,11 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
     c->state = RMQ__CONN_BACKOFF;
     c->deadline = rmq__now(rm) + (c->timed_out ? rm->backoff_ms : 0u);
     c->timed_out = 0;
-    c->epoch++;
+    c->epoch = ++rm->epochs;
     err_copy = c->fail_err;
     c->failing = 0;
     /* Detach everything first: a done function may retry at once and
      * reconnect this very slot, and its new requests must not be failed. */
-    queued = c->out_head;
-    c->out_head = c->out_tail = NULL;
     for (i = 0; i < RMQ_MAX_INFLIGHT && c->inflight; i++) {
         r = rm->slots[i];
         if (!r || r->conn != c || r->state == RMQ__REQ_QUEUED) continue;
@@ -5339,11 +5376,15 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         c->inflight--;
     }
     c->inflight = 0;
+    /* One list: the queue, then the requests awaiting an answer. */
+    queued = c->out_head ? c->out_head : awaiting;
+    if (c->out_head) c->out_tail->next_out = awaiting;
+    c->out_head = c->out_tail = NULL;
     rmq__conn_rbuf_drop(rm, c);
     c->skip = 0;
     /* The slot may be reused by a retry while its requests are failed. */
     why_copy = rm->failing ? &c->why : &rm->fail_why;
-    if (why_copy != &c->why) *why_copy = c->why;
+    if (why_copy != &c->why) RMQ__COPY(why_copy, &c->why);
     rm->failing++;
 #ifndef RMQ_NO_ADDR_SERVER
     if (c->raw) {
@@ -5358,11 +5399,6 @@ RMQ__FN void rmq__conn_fail(rmq__remoting *rm, rmq__conn *c, rmq_err err, const 
         r->conn = NULL;
         if (r->state == RMQ__REQ_ORPHAN || r->is_response) { rmq__req_free(rm, r); continue; }
         if (RMQ__ONEWAY_REQS && r->oneway) { r->done(rm, r, err_copy, NULL, why_copy); rmq__req_free(rm, r); continue; }
-        rmq__req_complete(rm, r, err_copy, NULL, why_copy);
-    }
-    for (r = awaiting; r; r = next) {
-        next = r->next_out;
-        r->conn = NULL;
         rmq__req_complete(rm, r, err_copy, NULL, why_copy);
     }
     rm->failing--;
@@ -5441,10 +5477,11 @@ RMQ__FN void rmq__connect_why(rmq__remoting *rm, void *h, const char *addr, int 
              detail && *detail ? ": " : "", detail ? detail : "");
 }
 
-/* The connection for addr, opened if needed. A connect is capped by the
+/* The connection for addr, opened if needed (called, not inlined into
+ * rmq__invoke: its host buffer stays off the send stack). A connect is capped by the
  * caller's deadline; an address that failed recently is refused at once
  * until its backoff ends, so a dead broker does not eat every budget. */
-RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *addr, uint32_t deadline, rmq__conn **out)
+RMQ__FN RMQ__NOINLINE rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *addr, uint32_t deadline, rmq__conn **out)
 {
     rmq__conn *c = rmq__conn_find(rm, key);
     char host[RMQ_ADDR_MAX_LEN + 1];
@@ -5456,7 +5493,7 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         return RMQ_ERR_SHUTDOWN;
     }
     if (c && c->state != RMQ__CONN_BACKOFF) {
-        if (c->failing) { rm->why = c->why; return c->fail_err; }
+        if (c->failing) { RMQ__COPY(&rm->why, &c->why); return c->fail_err; }
         *out = c;
         return RMQ_OK;
     }
@@ -5491,10 +5528,11 @@ RMQ__FN rmq_err rmq__conn_open(rmq__remoting *rm, const char *key, const char *a
         c->h = NULL;
         c->deadline = now;                       /* refused at once: no backoff */
         rmq__connect_why(rm, NULL, addr, rc, &c->why);
-        rm->why = c->why;
+        RMQ__COPY(&rm->why, &c->why);
         return RMQ_ERR_CONNECT;
     }
     c->state = rc == RMQ_PORT_OK ? RMQ__CONN_OPEN : RMQ__CONN_CONNECTING;
+    c->epoch = ++rm->epochs;
     c->deadline = now + rm->connect_timeout_ms;
     if (rmq__tdiff(deadline, c->deadline) < 0) c->deadline = deadline;
     c->why.code[0] = RMQ_R_NONE;
@@ -5922,16 +5960,9 @@ RMQ__FN_CALLED int rmq__conn_parse(rmq__remoting *rm, rmq__conn *c)
         if (c->epoch != epoch) return -1;         /* failed (and maybe reopened) by what ran */
         at += fi.total;
     }
-    if (c->rbuf && at) {
-        /* The unread tail moves to the front in pieces of at most `at`
-         * bytes, which cannot overlap: memcpy, so that the core pulls in
-         * no memmove (250 B of newlib) for this one move. */
-        size_t to = 0, n;
-        for (; at < c->rlen; at += n, to += n) {
-            n = c->rlen - at < at - to ? c->rlen - at : at - to;
-            RMQ_MEMCPY(c->rbuf + to, c->rbuf + at, n);
-        }
-        c->rlen = to;
+    if (c->rbuf && at) {                          /* the unread tail to the front */
+        RMQ_MEMMOVE(c->rbuf, c->rbuf + at, c->rlen - at);
+        c->rlen -= at;
     }
     return rc;
 }
@@ -6197,9 +6228,7 @@ RMQ__FN void rmq__remoting_free(rmq__remoting *rm)
 {
     if (rm->slots) RMQ_FREE(rm->mem, rm->slots);   /* the block of the table and the wait list */
     rmq__stash_empty(&rm->reqs, rm->mem);
-    if (rm->heap) RMQ_FREE(rm->mem, rm->heap);
-    rm->slots = NULL; rm->free_slots = NULL;
-    rm->items = NULL; rm->item_conn = NULL; rm->heap = NULL;
+    if (rm->heap) RMQ_FREE(rm->mem, rm->heap);   /* nothing reads rm after: its instance goes next */
 }
 
 /* ======================================================================== */
@@ -6221,7 +6250,7 @@ typedef struct rmq__broker {
         char addr[RMQ_ADDR_MAX_LEN + 1];
     } addrs[RMQ_MAX_BROKER_ADDRS];
     int32_t version;                         /* from heartbeat answers */
-    uint32_t hb_gen;                         /* connection generation heartbeated */
+    uint32_t hb_gen;                         /* epoch of the connection its last heartbeat took (0: none) */
     uint32_t errors;
     uint32_t fault_until;                    /* latency fault tolerance */
     uint32_t fault_latency;
@@ -6679,10 +6708,8 @@ struct rmq__inst {
     const rmq_port *port;
     void *mem;
     char client_id[RMQ_CLIENT_ID_MAX_LEN + 1];
-    char ip[64];
     rmq_producer *producers[RMQ_MAX_PRODUCERS];  /* producerTable, by group (groups[]) */
-    const char *namesrv[RMQ_MAX_NAMESRV];      /* in namesrv_block */
-    int nnamesrv, ns_index;
+    int nnamesrv, ns_index;      /* name servers, the one in use (rmq__namesrv_cur) */
     const char *namesrv_text;    /* the list as given, for messages ("" when none) */
     char *namesrv_block;         /* namesrv_text, then the entries: the bytes they need */
     rmq__broker brokers[RMQ_MAX_BROKERS];
@@ -6708,8 +6735,6 @@ struct rmq__inst {
     int64_t wall_base;           /* epoch ms at mono_base, when set by hand */
     uint32_t mono_base;
     int wall_set;
-    uint32_t conn_gen[RMQ_MAX_CONNECTIONS];  /* bumped at each (re)connect */
-    void *conn_h[RMQ_MAX_CONNECTIONS];
     rmq__op *cq_head, *cq_tail;  /* completed sends whose callback is due */
     rmq__op *parked_head, *parked_tail;  /* sends waiting for a free opaque slot */
 #ifndef RMQ_NO_TRANSACTION
@@ -6834,10 +6859,12 @@ RMQ__FN int rmq__namesrv_parse(const char *text, char *out, int *n)
 RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
 {
     size_t at = RMQ_STRLEN(text) + 1;
-    int i, n = 0;
+    int n = 0;
     char *block = NULL;
-    if (rmq__namesrv_parse(text, NULL, &n)) n = 0;
-    if (n && !(block = (char *)RMQ_MALLOC(in->mem, 2 * at))) return -1;
+    if (at > 1) {           /* parsed once, into the block: a list of none frees it */
+        if (!(block = (char *)RMQ_MALLOC(in->mem, 2 * at))) return -1;
+        if (rmq__namesrv_parse(text, block + at, &n) || !n) { RMQ_FREE(in->mem, block); block = NULL; n = 0; }
+    }
     if (in->namesrv_block) RMQ_FREE(in->mem, in->namesrv_block);
     in->namesrv_block = block;
     in->namesrv_text = "";
@@ -6845,17 +6872,22 @@ RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
     if (!n) return 0;
     RMQ_MEMCPY(block, text, at);
     in->namesrv_text = block;
-    (void)rmq__namesrv_parse(text, block + at, &n);
-    for (i = 0; i < n; i++) {
-        in->namesrv[i] = block + at;
-        at += RMQ_STRLEN(block + at) + 1;
-    }
     {                       /* start at a random one, as Java */
         uint32_t r;
         in->port->entropy(in->port->ctx, &r, sizeof r);
         in->ns_index = (int)(r % (uint32_t)in->nnamesrv);
     }
     return 0;
+}
+
+/* The name server in use: entry ns_index of those after the text (the
+ * instance has one at least). */
+static const char *rmq__namesrv_cur(const rmq__inst *in)
+{
+    const char *e = in->namesrv_text;
+    int i;
+    for (i = -1; i < in->ns_index; i++) e += RMQ_STRLEN(e) + 1;
+    return e;
 }
 
 /* -- routes -------------------------------------------------------------- */
@@ -6938,6 +6970,15 @@ static RMQ__NOINLINE int rmq__route_take(rmq__inst *in, rmq__route *rt, const rm
     return rc;
 }
 
+/* A query ended without a new route (rt->why says why): a route known
+ * before stays in use; the sends waiting for it go on either way. */
+static void rmq__route_failed(rmq__inst *in, rmq__route *rt)
+{
+    rt->ns_tries = 0;
+    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
+    in->hooks->route_resolved(rt);
+}
+
 /* A query's answer: SUCCESS installs the route; TOPIC_NOT_EXIST (or any
  * other code) for a user topic asks for the default topic's route, which
  * becomes the topic's publish info (the broker auto-creates the topic). */
@@ -6956,8 +6997,7 @@ RMQ__FN void rmq__route_answer(rmq__inst *in, rmq__route *rt, const rmq_command 
         rmq__why(&rt->why, RMQ_R_NO_ROUTE_ANSWERED,
                  rt->topic, in->namesrv_text, rmq_response_code_name(resp->code));
     }
-    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
-    in->hooks->route_resolved(rt);
+    rmq__route_failed(in, rt);
 }
 
 RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
@@ -6970,14 +7010,12 @@ RMQ__FN void rmq__route_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const 
     /* The name server failed: the next one in the list, if any is left. */
     in->ns_index = in->nnamesrv ? (in->ns_index + 1) % in->nnamesrv : 0;
     if (++rt->ns_tries < in->nnamesrv) { rmq__route_fetch(in, rt, rt->asking_default); return; }
-    rt->ns_tries = 0;
     if (!why) {                  /* in->why is free: no send is being failed */
         rmq__why(&in->why, RMQ_R_ERROR, rmq_strerror(err));
         why = &in->why;
     }
     rmq__why(&rt->why, RMQ_R_NO_ROUTE, rt->topic, in->namesrv_text, why);
-    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
-    in->hooks->route_resolved(rt);
+    rmq__route_failed(in, rt);
 }
 
 /* GET_ROUTEINFO_BY_TOPIC to the current name server; one that cannot be
@@ -6989,8 +7027,8 @@ static RMQ__NOINLINE rmq_err rmq__route_ask(rmq__inst *in, rmq__route *rt, const
     rmq_ext_field f[2];
     rmq_err err = RMQ_ERR_NO_NAMESRV;
     rmq__rq_route_query(&rq, f, topic);
-    while (in->nnamesrv && rt->ns_tries < in->nnamesrv) {
-        err = rmq__invoke(&in->rm, in->namesrv[in->ns_index], &rq, NULL, 0, 0,
+    while (rt->ns_tries < in->nnamesrv) {
+        err = rmq__invoke(&in->rm, rmq__namesrv_cur(in), &rq, NULL, 0, 0,
                           rmq__now(&in->rm) + in->api_timeout_ms, rmq__route_done, rt, NULL);
         if (err == RMQ_OK) return err;
         in->ns_index = (in->ns_index + 1) % in->nnamesrv;
@@ -7018,16 +7056,14 @@ RMQ__FN void rmq__route_fetch(rmq__inst *in, rmq__route *rt, int ask_default)
 #endif
     err = rmq__route_ask(in, rt, topic);
     if (err == RMQ_OK) { rt->fetching = 1; return; }
-    rt->ns_tries = 0;
     if (err == RMQ_ERR_NO_NAMESRV)
         rmq__why(&rt->why, RMQ_R_NO_NAMESRV_TOPIC, rt->topic);
     else
         rmq__why(&rt->why, RMQ_R_NO_ROUTE,
                  rt->topic, in->namesrv_text, &in->rm.why);
-    if (rt->state != RMQ__ROUTE_OK) rt->state = RMQ__ROUTE_NONE;
     /* Completing the waiters here is safe: async ones only queue their
      * callback, which runs on the next loop turn. */
-    in->hooks->route_resolved(rt);
+    rmq__route_failed(in, rt);
 }
 
 /* -- the address server ------------------------------------------------- */
@@ -7127,10 +7163,10 @@ RMQ__FN void rmq__addrsrv_fetch(rmq__inst *in)
 #endif
 
 /* -- heartbeat ----------------------------------------------------------- */
+/* A heartbeat in flight: one block, this and then its body, the request's
+ * until it is done. */
 typedef struct rmq__hb {
-    rmq__inst *in;
     int broker;
-    rmq__buf body;
 } rmq__hb;
 
 RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
@@ -7146,54 +7182,32 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
             RMQ__LOG(&in->rm, RMQ_LOG_WARN, "heartbeat to broker %s failed: %s", in->brokers[hb->broker].name,
                      resp ? rmq_response_code_name(resp->code) : rmq_strerror(err));
     }
-    rmq__buf_free(&hb->body);
     RMQ_FREE(in->mem, hb);
 }
 
-/* HeartbeatData of the instance: its client id and every producer group,
- * into b (bounded by b's limit). */
-RMQ__FN void rmq__heartbeat_body(rmq__inst *in, rmq__buf *b)
-{
-    size_t len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
-    if (rmq__buf_reserve(b, len)) return;
-    b->len += rmq__ser_heartbeat_body(b->p + b->len, len, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
-}
-
-RMQ__FN int rmq__conn_index(const rmq__inst *in, const rmq__conn *c) { return (int)(c - in->rm.conns); }
-
-/* The generation of the connection to addr: a new connection needs a new
- * heartbeat, since the broker keeps registrations per connection. */
-RMQ__FN uint32_t rmq__conn_generation(rmq__inst *in, rmq__conn *c)
-{
-    int i = rmq__conn_index(in, c);
-    if (in->conn_h[i] != c->h || !c->h) { in->conn_h[i] = c->h; in->conn_gen[i]++; }
-    return in->conn_gen[i] ? in->conn_gen[i] : 1;
-}
-
 /* Sends HEART_BEAT to the master of broker b (the library is producer
- * only: masters only, as Java with no consumers). */
-RMQ__FN rmq_err rmq__heartbeat_broker(rmq__inst *in, int b)
+ * only: masters only, as Java with no consumers). A heartbeat that cannot
+ * go now goes with the next round (or the next send to b). */
+RMQ__FN void rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
     static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL };
     rmq__hb *hb;
-    rmq__conn *c;
-    rmq_err err;
-    uint32_t deadline = rmq__now(&in->rm) + in->api_timeout_ms;
-    if (!addr) return RMQ_ERR_BROKER_NOT_FOUND;
-    err = rmq__conn_get(&in->rm, addr, deadline, &c);
-    if (err != RMQ_OK) return err;
-    hb = (rmq__hb *)RMQ_MALLOC(in->mem, sizeof *hb);
-    if (!hb) return RMQ_ERR_NO_MEMORY;
-    hb->in = in;
+    rmq__req *r;
+    size_t len;
+    if (!addr) return;
+    /* HeartbeatData of the instance: its client id and every producer group. */
+    len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
+    hb = (rmq__hb *)RMQ_MALLOC(in->mem, sizeof *hb + len);
+    if (!hb) return;
     hb->broker = b;
-    rmq__buf_init(&hb->body, in->mem, 64 * 1024);
-    rmq__heartbeat_body(in, &hb->body);
-    err = hb->body.failed ? RMQ_ERR_NO_MEMORY
-        : rmq__invoke(&in->rm, addr, &heart_beat, hb->body.p, hb->body.len, 0, deadline, rmq__heartbeat_done, hb, NULL);
-    if (err != RMQ_OK) { rmq__buf_free(&hb->body); RMQ_FREE(in->mem, hb); return err; }
-    in->brokers[b].hb_gen = rmq__conn_generation(in, c);
-    return RMQ_OK;
+    (void)rmq__ser_heartbeat_body((uint8_t *)(hb + 1), len, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
+    if (rmq__invoke(&in->rm, addr, &heart_beat, hb + 1, len, 0, rmq__now(&in->rm) + in->api_timeout_ms,
+                    rmq__heartbeat_done, hb, &r) != RMQ_OK) {
+        RMQ_FREE(in->mem, hb);
+        return;
+    }
+    in->brokers[b].hb_gen = r->conn->epoch;   /* r is not done yet: its connection is the one it went on */
 }
 
 /* A broker gets its first heartbeat no later than the first send to it. */
@@ -7202,7 +7216,7 @@ RMQ__FN void rmq__heartbeat_if_new(rmq__inst *in, int b)
     const char *addr = rmq__broker_master(&in->brokers[b]);
     rmq__conn *c = addr ? rmq__conn_find(&in->rm, addr) : NULL;
     if (c && (c->state == RMQ__CONN_OPEN || c->state == RMQ__CONN_CONNECTING) &&
-        in->brokers[b].hb_gen == rmq__conn_generation(in, c))
+        in->brokers[b].hb_gen == c->epoch)
         return;
     rmq__heartbeat_broker(in, b);
 }
@@ -7402,7 +7416,6 @@ RMQ__FN rmq_err rmq__inst_new(const rmq_producer_config *cfg, const rmq__inst_ho
     in->default_queue_nums = cfg->default_topic_queue_nums;
     rmq__strlcpy(in->create_topic_key, cfg->create_topic_key, sizeof in->create_topic_key);
     rmq__strlcpy(in->client_id, client_id, sizeof in->client_id);
-    rmq__strlcpy(in->ip, ip, sizeof in->ip);
     if (rmq__namesrv_set(in, namesrv)) { rmq__inst_free(in); return RMQ_ERR_NO_MEMORY; }
     cfg->port->entropy(cfg->port->ctx, &rnd, sizeof rnd);
     rmq__uniq_init(&in->uniq, ip, cfg->port->process_id(cfg->port->ctx), rnd);
@@ -7549,8 +7562,7 @@ struct rmq__hook_timer {
 #endif
 
 struct rmq_producer {
-    rmq_producer_config cfg;     /* strings point into `strings` */
-    char *strings;
+    rmq_producer_config cfg;     /* its strings point after the producer, in its block */
     rmq_service_state state;
     rmq__inst *in;
     int slot;                    /* index in the instance's producer table */
@@ -7865,7 +7877,7 @@ static rmq_err rmq__fail(rmq_producer *p, rmq_err err, int code, ...)
  * reason of a failed call on p, whole. */
 static rmq_err rmq__fail_why(rmq_producer *p, rmq_err err, const rmq_reason *why)
 {
-    p->last_error = *why;
+    RMQ__COPY(&p->last_error, why);
     RMQ__COUNT_REFUSAL(p, err);
     return err;
 }
@@ -8053,42 +8065,46 @@ RMQ__FN rmq_err rmq__ns_start(rmq_producer *p, const char *namesrv)
 #endif
 
 /* -- lifecycle ----------------------------------------------------------- */
-/* Copies the config's strings into one allocation owned by the producer. */
-RMQ__FN rmq_err rmq__copy_strings(rmq_producer *p, const rmq_producer_config *cfg)
+/* The config's strings, which the producer keeps copies of. */
+static const uint8_t rmq__cfg_strings[] = {
+    offsetof(rmq_producer_config, group), offsetof(rmq_producer_config, namesrv_addr),
+    offsetof(rmq_producer_config, instance_name), offsetof(rmq_producer_config, unit_name),
+    offsetof(rmq_producer_config, addr_server_url), offsetof(rmq_producer_config, create_topic_key)
+};
+typedef char rmq__cfg_strings_fit[offsetof(rmq_producer_config, create_topic_key) < 256 ? 1 : -1];
+
+/* The bytes the strings of from take; with at, copies them there and
+ * points to's fields at the copies. */
+RMQ__FN size_t rmq__copy_strings(const rmq_producer_config *from, rmq_producer_config *to, char *at)
 {
-    const char **fields[6];
-    size_t total = 0, i;
-    char *at;
-    fields[0] = &p->cfg.group; fields[1] = &p->cfg.namesrv_addr; fields[2] = &p->cfg.instance_name;
-    fields[3] = &p->cfg.unit_name; fields[4] = &p->cfg.addr_server_url; fields[5] = &p->cfg.create_topic_key;
-    for (i = 0; i < 6; i++) if (*fields[i]) total += RMQ_STRLEN(*fields[i]) + 1;
-    p->strings = (char *)RMQ_MALLOC(cfg->mem_ctx, total ? total : 1);
-    if (!p->strings) return RMQ_ERR_NO_MEMORY;
-    at = p->strings;
-    for (i = 0; i < 6; i++) {
+    size_t i, total = 0;
+    for (i = 0; i < sizeof rmq__cfg_strings; i++) {
+        const char *str = *(const char *const *)(const void *)((const char *)from + rmq__cfg_strings[i]);
         size_t n;
-        if (!*fields[i]) continue;
-        n = RMQ_STRLEN(*fields[i]) + 1;
-        RMQ_MEMCPY(at, *fields[i], n);
-        *fields[i] = at;
-        at += n;
+        if (!str) continue;
+        n = RMQ_STRLEN(str) + 1;
+        if (at) {
+            RMQ_MEMCPY(at + total, str, n);
+            *(const char **)(void *)((char *)to + rmq__cfg_strings[i]) = at + total;
+        }
+        total += n;
     }
-    return RMQ_OK;
+    return total;
 }
 
+/* The producer and its copies of the config's strings are one block. */
 RMQDEF rmq_err rmq_producer_create(const rmq_producer_config *cfg, rmq_producer **out)
 {
     rmq_producer *p;
     if (!cfg || !out) return RMQ_ERR_INVALID_ARG;
     *out = NULL;
     if (rmq__check_port(cfg->port, NULL) != RMQ_OK) return RMQ_ERR_CONFIG;
-    p = (rmq_producer *)RMQ_MALLOC(cfg->mem_ctx, sizeof *p);
+    p = (rmq_producer *)RMQ_MALLOC(cfg->mem_ctx, sizeof *p + rmq__copy_strings(cfg, NULL, NULL));
     if (!p) return RMQ_ERR_NO_MEMORY;
-    RMQ_MEMSET(p, 0, sizeof *p);
-    p->cfg = *cfg;
+    RMQ_MEMSET(p, 0, sizeof *p);                 /* its state: RMQ_STATE_CREATE_JUST */
+    RMQ__COPY(&p->cfg, cfg);
+    (void)rmq__copy_strings(cfg, &p->cfg, (char *)(p + 1));
     p->slot = -1;
-    if (rmq__copy_strings(p, cfg) != RMQ_OK) { RMQ_FREE(cfg->mem_ctx, p); return RMQ_ERR_NO_MEMORY; }
-    p->state = RMQ_STATE_CREATE_JUST;
     *out = p;
     return RMQ_OK;
 }
@@ -8666,10 +8682,10 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     op->err = err;
     if (err != RMQ_OK) {
         for (i = 0; op->res && i < op->nmsgs; i++)
-            if (why && why != &op->res[i].reason) op->res[i].reason = *why;
+            if (why && why != &op->res[i].reason) RMQ__COPY(&op->res[i].reason, why);
         p->sends_failed++;
         if (op->mode != RMQ__MODE_ASYNC && why) {
-            if (why != &p->last_error) p->last_error = *why;
+            if (why != &p->last_error) RMQ__COPY(&p->last_error, why);
             rmq__strlcpy(p->last_remark, op->res ? op->res[0].remark : "", sizeof p->last_remark);
         }
     } else {
@@ -8680,7 +8696,7 @@ RMQ__FN void rmq__op_finish(rmq__op *op, rmq_err err, const rmq_reason *why)
     if (RMQ__IS_ONEWAY(op)) {
         if (err != RMQ_OK && p->oneway_err == RMQ_OK) {
             p->oneway_err = err;
-            if (why) p->oneway_why = *why;
+            if (why) RMQ__COPY(&p->oneway_why, why);
             else rmq__why(&p->oneway_why, RMQ_R_ERROR, rmq_strerror(err));
         }
         p->pending--;
@@ -9103,7 +9119,7 @@ RMQ__FN int rmq__op_pick(rmq__op *op, rmq_reason *why)
         int q = rmq__route_select(rt->queues, rt->nqueues, &rt->rr, op->last_broker, in->brokers,
                                   op->p->cfg.latency_fault_enable, rmq__now(&in->rm));
         if (q < 0) {
-            if (rt->why.code[0]) *why = rt->why;
+            if (rt->why.code[0]) RMQ__COPY(why, &rt->why);
             else rmq__why(why, RMQ_R_NO_PUBLISH_QUEUE);
             return -1;
         }
@@ -9178,7 +9194,7 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
-    *why = in->rm.why;
+    RMQ__COPY(why, &in->rm.why);
     return RMQ__TRY_FAILED;
 }
 
@@ -10356,10 +10372,6 @@ static const rmq__inst_hooks *rmq__producer_hooks(void)
 }
 
 /* -- shutdown ------------------------------------------------------------ */
-typedef struct rmq__unreg {
-    rmq__inst *in;
-} rmq__unreg;
-
 RMQ__FN void rmq__unregister_done(rmq__remoting *rm, rmq__req *r, rmq_err err, const rmq_command *resp, const rmq_reason *why)
 {
     rmq__inst *in = (rmq__inst *)(void *)rm;
@@ -10523,7 +10535,6 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     if (p->in) { rmq__inst_release(p->in); p->in = NULL; }
     mem = p->cfg.mem_ctx;
     rmq__stash_empty(&p->blocks, mem);
-    if (p->strings) RMQ_FREE(mem, p->strings);
     RMQ_FREE(mem, p);
 }
 #else
@@ -10554,7 +10565,6 @@ RMQDEF void rmq_producer_destroy(rmq_producer *p)
     }
     mem = p->cfg.mem_ctx;
     rmq__stash_empty(&p->blocks, mem);
-    if (p->strings) RMQ_FREE(mem, p->strings);
     RMQ_FREE(mem, p);
 }
 #endif
@@ -10705,7 +10715,7 @@ RMQ__FN rmq_err rmq__admin_route_of(rmq_producer *p, const char *topic, rmq__key
     rmq__rq_route_query(&rq, f, topic);
     for (tries = 0; tries < in->nnamesrv; tries++) {
         char ns[RMQ_ADDR_MAX_LEN + 1];       /* the list may change while the call waits */
-        rmq__strlcpy(ns, in->namesrv[in->ns_index], sizeof ns);
+        rmq__strlcpy(ns, rmq__namesrv_cur(in), sizeof ns);
         err = rmq__call_sync(p, &call, "GET_ROUTEINFO_BY_TOPIC", ns, &rq, RMQ__ADMIN_TIMEOUT_MS);
         if (err == RMQ_OK && call.code != RMQ_CODE_SUCCESS)
             return rmq__fail(p, RMQ_ERR_NO_ROUTE, RMQ_R_CREATE_TOPIC_NO_ROUTE, ns,

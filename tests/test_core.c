@@ -156,6 +156,34 @@ static void test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time(void)
     core_done(p, c);
 }
 
+/* A broker keeps a client's registration per connection: after the
+ * connection drops, the next send to the broker goes after a heartbeat on
+ * the new connection, not 30 s later. */
+static void test_a_reconnected_broker_gets_a_heartbeat_before_the_next_send(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = core_producer(c, "core-rehb", NULL);
+    simc_server *b = &c->s[simc_index(c, "broker-a")];
+    rmq_message m;
+    rmq_send_result res;
+    rmq_sim_conn *conn;
+    int before;
+    CHECK(p != NULL);
+    rmq_message_init(&m, "TopicTest", "b", 1);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    simc_run(c, p, 2000);                     /* past the scheduled one 1 s after start */
+    before = simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT);
+    CHECK(before >= 1);
+    conn = rmq_sim_last_conn(c->sim, b->host, b->port);
+    CHECK(conn != NULL);
+    rmq_sim_conn_reset(conn);
+    simc_run(c, p, 100);                      /* the producer sees it go */
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK_INT(rmq_sim_connects(c->sim, b->host, b->port), 2);
+    CHECK_INT(simc_count(c, "broker-a", RMQ_REQ_HEART_BEAT), before + 1);
+    core_done(p, c);
+}
+
 static void test_a_message_with_user_properties_is_refused_and_says_why(void)
 {
     simc *c = simc_create(1, 1, 1000);
@@ -279,16 +307,54 @@ static void test_a_port_with_threads_works_and_none_of_its_thread_entries_is_cal
     CHECK_INT(thread_calls, 0);
 }
 
+/* The core copies with its own byte loop (RMQ_NO_FAST_PATH), which is
+ * memcpy and memmove both: overlapping ranges either way, the edges kept. */
+static void test_the_cores_copy_moves_overlapping_bytes_either_way_and_touches_nothing_else(void)
+{
+    char b[16];
+    memcpy(b, "0123456789abcdef", 16);
+    CHECK(RMQ_MEMMOVE(b + 1, b, 8) == b + 1);              /* forward overlap: copied from the end */
+    CHECK(memcmp(b, "0012345679abcdef", 16) == 0);
+    memcpy(b, "0123456789abcdef", 16);
+    CHECK(RMQ_MEMMOVE(b, b + 3, 8) == b);                  /* backward overlap: from the start */
+    CHECK(memcmp(b, "3456789a89abcdef", 16) == 0);
+    RMQ_MEMCPY(b + 4, "XY", 2);
+    RMQ_MEMCPY(b + 15, "Z", 0);
+    CHECK(memcmp(b, "3456XY9a89abcdef", 16) == 0);
+}
+
+/* The core writes numbers digit by digit through its one 64-bit divider
+ * (RMQ_NO_FAST_PATH): the same text as printf's, at every width. */
+static void test_the_cores_numbers_read_as_printf_writes_them_at_every_width(void)
+{
+    static const int64_t v[] = { 0, 7, 10, 99, 4294967295LL, 4294967296LL, 1733616000123LL,
+                                 INT64_MAX, -1, -4294967296LL, INT64_MIN };
+    char got[24], want[24];
+    size_t i, n;
+    for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+        n = rmq__i64_to_dec(got, v[i]);
+        got[n] = 0;
+        snprintf(want, sizeof want, "%lld", (long long)v[i]);
+        CHECK_STR(got, want);
+    }
+    n = rmq__u64_to_dec(got, UINT64_MAX);
+    got[n] = 0;
+    CHECK_STR(got, "18446744073709551615");
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) test_filter = argv[1];
     RUN(test_sync_async_and_batch_sends_land_in_the_store);
     RUN(test_an_async_send_ending_with_no_memory_left_gets_one_callback_with_a_result);
     RUN(test_heartbeats_go_to_the_broker_every_30_s_of_virtual_time);
+    RUN(test_a_reconnected_broker_gets_a_heartbeat_before_the_next_send);
     RUN(test_a_message_with_user_properties_is_refused_and_says_why);
     RUN(test_a_config_asking_for_a_cut_feature_is_refused_naming_the_cut);
     RUN(test_every_ranged_config_field_is_refused_past_its_bounds_naming_itself);
     RUN(test_a_port_with_threads_works_and_none_of_its_thread_entries_is_called);
+    RUN(test_the_cores_copy_moves_overlapping_bytes_either_way_and_touches_nothing_else);
+    RUN(test_the_cores_numbers_read_as_printf_writes_them_at_every_width);
     run_reason_sentence_tests();
     return test_summary();
 }
