@@ -4746,9 +4746,10 @@ typedef struct rmq__req rmq__req;
 /* A deadline in the heap; `kind` says what it belongs to. */
 typedef struct rmq__timer {
     uint32_t at;
-    int32_t pos;            /* place in the heap, -1 when not armed */
+    int32_t pos;            /* place in the heap, -1 when not armed, RMQ__POS_RING in the ring */
     uint8_t kind;
 } rmq__timer;
+#define RMQ__POS_RING (-2)
 
 /* REPLY: a waiting request's deadline (section 15); HOOK: a timer that
  * runs its own function (rmq__hook_timer, section 13). */
@@ -4819,6 +4820,11 @@ struct rmq__remoting {
     uint32_t opaque_seq;
     rmq__timer **heap;
     size_t nheap, heapcap;
+#ifndef RMQ_NO_FAST_PATH
+    int32_t *ring;          /* RMQ_MAX_INFLIGHT opaques of requests, by deadline (rmq__req_timer_arm) */
+    uint32_t ring_head, ring_n;
+    uint32_t ring_last;     /* the deadline of the last one in */
+#endif
     rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
     rmq__json json;         /* tokens only while frames are read (rmq__tokens) */
     rmq__stash reqs;        /* freed requests, for the next ones */
@@ -4884,7 +4890,7 @@ RMQ__FN void rmq__heap_up(rmq__remoting *rm, size_t i)
 RMQ__FN void rmq__timer_cancel(rmq__remoting *rm, rmq__timer *t)
 {
     size_t i, l;
-    if (t->pos < 0) return;
+    if (t->pos < 0) { t->pos = -1; return; }     /* in the ring: left there, dead (rmq__ring_front) */
     i = (size_t)t->pos;
     t->pos = -1;
     rm->nheap--;
@@ -4921,6 +4927,54 @@ RMQ__FN rmq_err rmq__timer_arm(rmq__remoting *rm, rmq__timer *t, uint32_t at)
     return RMQ_OK;
 }
 
+/* -- request deadlines in the order they were armed ----------------------- */
+/* Requests mostly share one timeout, so their deadlines come in the order
+ * they are armed: a ring of their opaques takes each in and out in O(1),
+ * where the heap takes a climb and a descent. A cancelled one is left in
+ * place (its pos says so) and dropped when it reaches the front; the opaque
+ * table tells whether an entry still stands for a live request. A deadline
+ * earlier than the last one in, or a full ring, goes to the heap. */
+#ifndef RMQ_NO_FAST_PATH
+RMQ__FN rmq__timer *rmq__ring_front(rmq__remoting *rm)
+{
+    while (rm->ring_n) {
+        int32_t o = rm->ring[rm->ring_head];
+        rmq__req *r = rm->slots[(uint32_t)o % RMQ_MAX_INFLIGHT];
+        if (r && r->opaque == o && r->timer.pos == RMQ__POS_RING) return &r->timer;
+        rm->ring_head = rm->ring_head + 1 == RMQ_MAX_INFLIGHT ? 0 : rm->ring_head + 1;
+        rm->ring_n--;
+    }
+    return NULL;
+}
+
+/* r must be in the opaque table: the ring names it by its opaque. */
+RMQ__FN rmq_err rmq__req_timer_arm(rmq__remoting *rm, rmq__req *r, uint32_t at)
+{
+    uint32_t i = rm->ring_head + rm->ring_n;
+    if (rm->ring_n == RMQ_MAX_INFLIGHT || (rm->ring_n && rmq__tdiff(at, rm->ring_last) < 0))
+        return rmq__timer_arm(rm, &r->timer, at);
+    rmq__timer_cancel(rm, &r->timer);
+    rm->ring[i < RMQ_MAX_INFLIGHT ? i : i - RMQ_MAX_INFLIGHT] = r->opaque;
+    rm->ring_n++;
+    rm->ring_last = at;
+    r->timer.at = at;
+    r->timer.pos = RMQ__POS_RING;
+    return RMQ_OK;
+}
+#define RMQ__RING_BYTES (RMQ_MAX_INFLIGHT * sizeof(int32_t))
+#else
+#define rmq__ring_front(rm) ((rmq__timer *)NULL)
+#define rmq__req_timer_arm(rm, r, at) rmq__timer_arm((rm), &(r)->timer, (at))
+#define RMQ__RING_BYTES 0u
+#endif
+
+/* The timer due first, in the heap or the ring; NULL when none is armed. */
+RMQ__FN rmq__timer *rmq__timer_next(rmq__remoting *rm)
+{
+    rmq__timer *f = rmq__ring_front(rm), *h = rm->nheap ? rm->heap[0] : NULL;
+    return !f || (h && rmq__timer_before(h, f)) ? h : f;
+}
+
 /* -- setup --------------------------------------------------------------- */
 /* Called, not inlined into the instance's creation: smaller at -Os. */
 static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void *mem)
@@ -4938,14 +4992,17 @@ static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_por
         rm->t_linger.kind = RMQ__TIMER_LINGER;
     }
     /* The opaque table and the wait list in one block: pointers first,
-     * then the wait items, then the 32-bit free slots. */
+     * then the wait items, then the 32-bit free slots and the ring. */
     rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots +
                                                  RMQ_MAX_CONNECTIONS * (sizeof *rm->item_conn + sizeof *rm->items) +
-                                                 RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
+                                                 RMQ_MAX_INFLIGHT * sizeof *rm->free_slots + RMQ__RING_BYTES);
     if (!rm->slots) return RMQ_ERR_NO_MEMORY;
     rm->item_conn = (rmq__conn **)(rm->slots + RMQ_MAX_INFLIGHT);
     rm->items = (rmq_wait_item *)(void *)(rm->item_conn + RMQ_MAX_CONNECTIONS);
     rm->free_slots = (uint32_t *)(void *)(rm->items + RMQ_MAX_CONNECTIONS);
+#ifndef RMQ_NO_FAST_PATH
+    rm->ring = (int32_t *)(void *)(rm->free_slots + RMQ_MAX_INFLIGHT);
+#endif
     for (i = 0; i < RMQ_MAX_INFLIGHT; i++) {
         rm->slots[i] = NULL;
         rm->free_slots[i] = RMQ_MAX_INFLIGHT - 1 - i;
@@ -5503,7 +5560,7 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
         rm->nfree--;
         rm->slots[slot] = r;
         c->inflight++;
-        if (rmq__timer_arm(rm, &r->timer, deadline) != RMQ_OK) {
+        if (rmq__req_timer_arm(rm, r, deadline) != RMQ_OK) {
             rm->slots[slot] = NULL;
             rm->nfree++;
             c->inflight--;
@@ -5783,8 +5840,8 @@ RMQ__FN_CALLED void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
 RMQ__FN int rmq__timers_run(rmq__remoting *rm, uint32_t now)
 {
     int fired = 0;
-    while (rm->nheap && rmq__reached(now, rm->heap[0]->at)) {
-        rmq__timer *t = rm->heap[0];
+    rmq__timer *t;
+    while ((t = rmq__timer_next(rm)) != NULL && rmq__reached(now, t->at)) {
         rmq__timer_cancel(rm, t);
         fired++;
         if (t->kind == RMQ__TIMER_REQUEST) rmq__req_expire(rm, (rmq__req *)(void *)t);
@@ -5856,9 +5913,10 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t now, uint32_t max_wait)
     uint32_t wait = max_wait;
     size_t n = 0, k;
     int work = rmq__settle(rm), ready;
+    rmq__timer *t;
     wait = rmq__connect_deadlines(rm, now, wait);
-    if (rm->nheap) {
-        int32_t left = rmq__tdiff(rm->heap[0]->at, now);
+    if ((t = rmq__timer_next(rm)) != NULL) {
+        int32_t left = rmq__tdiff(t->at, now);
         if (left <= 0) wait = 0;
         else if ((uint32_t)left < wait) wait = (uint32_t)left;
     }
@@ -5908,6 +5966,7 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
 {
     uint32_t now = rmq__now(rm), wait = max;
     int i;
+    rmq__timer *t;
     if (rm->done_head) return 0;
     for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
@@ -5918,8 +5977,8 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
         if (left <= 0) return 0;
         if ((uint32_t)left < wait) wait = (uint32_t)left;
     }
-    if (rm->nheap) {
-        int32_t left = rmq__tdiff(rm->heap[0]->at, now);
+    if ((t = rmq__timer_next(rm)) != NULL) {
+        int32_t left = rmq__tdiff(t->at, now);
         if (left <= 0) return 0;
         if ((uint32_t)left < wait) wait = (uint32_t)left;
     }
