@@ -4760,6 +4760,22 @@ typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
 
 enum { RMQ__REQ_QUEUED, RMQ__REQ_AWAITING, RMQ__REQ_ORPHAN };
 
+#ifndef RMQ_NO_FAST_PATH
+/* Room a request's owner lends for the request being sent (rm->lend):
+ * the request may outlive its owner (a timed-out or shut-down send's may
+ * still be queued, be written or await its answer), so the block both sit
+ * in is freed by the last of the two to let go: the owner, or the request
+ * (rmq__req_free), which gives it to the remoting's stash. Lent only from
+ * a block of the remoting's memory context. */
+typedef struct rmq__lend {
+    void *block;            /* as rmq__stash_take gave it */
+    uint8_t *at;            /* the room: a request, then its header */
+    size_t room;
+    size_t want;            /* what the last request sent with it needed */
+    uint8_t holders;        /* the owner, and a request living in the room */
+} rmq__lend;
+#endif
+
 struct rmq__req {
     rmq__timer timer;       /* first: a timer of kind REQUEST is its request */
     int32_t opaque;
@@ -4775,6 +4791,9 @@ struct rmq__req {
     rmq__req *next_out;
     rmq__done_fn done;
     void *owner;
+#ifndef RMQ_NO_FAST_PATH
+    rmq__lend *lend;        /* the room it lives in, NULL: a block of its own */
+#endif
 };
 
 enum { RMQ__CONN_FREE = 0, RMQ__CONN_CONNECTING, RMQ__CONN_OPEN, RMQ__CONN_BACKOFF };
@@ -4851,6 +4870,9 @@ struct rmq__remoting {
      * reasons being composed. */
     rmq_command tx;
     uint32_t hold_ms;       /* the request being sent may wait this long for others */
+#ifndef RMQ_NO_FAST_PATH
+    rmq__lend *lend;        /* and may live in this room its owner lends */
+#endif
     rmq__timer t_linger;    /* armed while requests are held: writes them */
     rmq_iovec iov[RMQ__IOV_MAX];
     rmq_reason why;
@@ -5016,6 +5038,12 @@ static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_por
 RMQ__FN void rmq__req_free(rmq__remoting *rm, rmq__req *r)
 {
     rmq__buf_free(&r->head);
+#ifndef RMQ_NO_FAST_PATH
+    if (r->lend) {
+        if (--r->lend->holders == 0) rmq__stash_give(&rm->reqs, rm->mem, r->lend->block);
+        return;
+    }
+#endif
     rmq__stash_give(&rm->reqs, rm->mem, r);
 }
 
@@ -5410,15 +5438,20 @@ static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cm
     return 0;
 }
 
+static rmq__req *rmq__req_init(rmq__req *r)
+{
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->timer.pos = -1;
+    r->timer.kind = RMQ__TIMER_REQUEST;
+    return r;
+}
+
 /* A request with room for extra header bytes after it. */
 static rmq__req *rmq__req_alloc(rmq__remoting *rm, size_t extra, rmq_err *err)
 {
     rmq__req *r = (rmq__req *)rmq__stash_take(&rm->reqs, rm->mem, RMQ__ALIGN8(sizeof *r) + extra);
     if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__why(&rm->why, RMQ_R_NO_MEMORY_REQUEST); return NULL; }
-    RMQ_MEMSET(r, 0, sizeof *r);
-    r->timer.pos = -1;
-    r->timer.kind = RMQ__TIMER_REQUEST;
-    return r;
+    return rmq__req_init(r);
 }
 
 /* A new request holding the frame of header h with ext fields f[0..n)
@@ -5452,9 +5485,18 @@ static RMQ__NOINLINE rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head 
                                              const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
+    rmq__lend *l = rm->lend;
     size_t hlen = rmq__send_header_len(h, f), limit = RMQ_MAX_HEADER_BYTES + 8;
     size_t room = hlen < limit - 8 ? 8 + hlen : limit;
-    if (!(r = rmq__req_alloc(rm, room, err))) return NULL;
+    rm->lend = NULL;
+    if (l) l->want = RMQ__ALIGN8(sizeof *r) + room;
+    if (l && l->holders == 1 && l->want <= l->room) {
+        r = rmq__req_init((rmq__req *)(void *)l->at);
+        r->lend = l;
+        l->holders = 2;
+    } else if (!(r = rmq__req_alloc(rm, room, err))) {
+        return NULL;
+    }
     rmq__buf_init(&r->head, rm->mem, limit);
     rmq__buf_borrow(&r->head, (uint8_t *)r + RMQ__ALIGN8(sizeof *r), room);
     if (rmq__send_frame_encode(&r->head, h, f, hlen, body_len)) {
@@ -7240,6 +7282,9 @@ struct rmq__op {
     uint8_t props_quoted;        /* props holds that JSON string, quotes included */
 #endif
     rmq__buf body;               /* the body, or the encoded batch */
+#ifndef RMQ_NO_FAST_PATH
+    rmq__lend lend;              /* room for the request of an attempt, at the block's end */
+#endif
     char *uniq;                  /* nmsgs UNIQ_KEYs, RMQ__UNIQ_SIZE bytes each */
     rmq_send_cb cb;
     void *user;
@@ -7297,6 +7342,9 @@ struct rmq_producer {
     rmq_err oneway_err;          /* the first oneway failure since the last flush */
     rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
+#ifndef RMQ_NO_FAST_PATH
+    size_t req_room;             /* the room a send's block lends its request: the last one's need */
+#endif
     rmq__send_fields send;       /* the header of the attempt being written: off the send stack */
     rmq__rq send_rq;             /* and the request that carries it */
     rmq__stash blocks;           /* freed ops and results, for the next sends */
@@ -8168,6 +8216,8 @@ RMQ__FN void rmq__encode_properties_json(const rmq_message *m, const char *uniq,
 }
 #endif
 
+/* The block stays while a request lives in its room (rmq__req_free
+ * frees it then). */
 RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
 {
     void *mem = p->cfg.mem_ctx;
@@ -8175,6 +8225,9 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     rmq__buf_free(&op->body);
     if (RMQ__SELECTORS && op->sel_tags) RMQ_FREE(mem, op->sel_tags);
     if (RMQ__SELECTORS && op->sel_keys) RMQ_FREE(mem, op->sel_keys);
+#ifndef RMQ_NO_FAST_PATH
+    if (--op->lend.holders) return;
+#endif
     rmq__stash_give(&p->blocks, mem, op);
 }
 
@@ -8186,8 +8239,9 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
 #define RMQ__PROPS_ROOM 128u
 
 /* One allocation per send: the op, then its UNIQ_KEYs, and but for
- * RMQ_NO_FAST_PATH its property string and body (body_room bytes, 0 for
- * one of its own). Its results are not there: a sync send writes the
+ * RMQ_NO_FAST_PATH its property string, body (body_room bytes, 0 for one
+ * of its own) and the room it lends its request (as much as the last
+ * send's needed). Its results are not there: a sync send writes the
  * caller's, the others take theirs when they end (rmq__op_res), so a send
  * in flight holds none. */
 RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res,
@@ -8196,11 +8250,23 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     void *mem = p->cfg.mem_ctx;
     size_t at_uniq = RMQ__ALIGN8(sizeof(rmq__op));
     size_t at_props = at_uniq + nmsgs * RMQ__UNIQ_SIZE(p->in), at_body = at_props + RMQ__PROPS_ROOM;
-    uint8_t *block = (uint8_t *)rmq__stash_take(&p->blocks, mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
-    rmq__op *op = (rmq__op *)(void *)block;
+    size_t at_req = RMQ__ALIGN8(at_body + body_room), room = 0;
+    uint8_t *block;
+    rmq__op *op;
     size_t i;
+#ifndef RMQ_NO_FAST_PATH
+    if (mem == p->in->rm.mem) room = p->req_room;
+#endif
+    block = (uint8_t *)rmq__stash_take(&p->blocks, mem, RMQ__FAST_PATH ? at_req + room : at_props);
+    op = (rmq__op *)(void *)block;
     if (!op) return NULL;
     RMQ_MEMSET(op, 0, sizeof *op);
+#ifndef RMQ_NO_FAST_PATH
+    op->lend.block = block;
+    op->lend.at = block + at_req;
+    op->lend.room = room;
+    op->lend.holders = 1;
+#endif
     op->timer.pos = -1;
     op->timer.kind = RMQ__TIMER_USER;
     op->p = p;
@@ -8907,9 +8973,17 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     addr = rmq__vip_addr(in, op->p->cfg.vip_channel && (op->mode != RMQ__MODE_ASYNC || op->attempts == 1), addr);
     rmq__send_header(op, rq);
     if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
+#ifndef RMQ_NO_FAST_PATH
+    in->rm.lend = &op->lend;
+    op->lend.want = 0;
+#endif
     *err = rmq__invoke(&in->rm, addr, rq, op->body.p, op->body.len, RMQ__IS_ONEWAY(op), op->deadline,
                        rmq__op_done, op, &op->req);
     if (RMQ__LINGER) in->rm.hold_ms = 0;
+#ifndef RMQ_NO_FAST_PATH
+    in->rm.lend = NULL;
+    if (op->lend.want) op->p->req_room = (op->lend.want + 31u) & ~(size_t)31u;   /* the next send's room */
+#endif
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;
