@@ -641,12 +641,12 @@ static void test_request_deadlines_fire_in_order_from_the_ring_and_the_heap(void
     static const uint32_t timeout[6] = { 3000, 3000, 1000, 5000, 2000, 3000 };
     static const int order[5] = { 2, 4, 0, 1, 3 };
     simc *c = simc_create(1, 1, 1000);
-    rmq_producer_config cfg;
-    rmq_producer *p = NULL;
-    rmq_message m;
     rmq_send_result res;
     uint32_t t0;
     int i;
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_message m;
     memset(&ring_ends, 0, sizeof ring_ends);
     ring_ends.c = c;
     c->extra = ring_swallow;
