@@ -7735,7 +7735,9 @@ RMQ__FN int rmq__ns_wrap(const rmq_producer *p, const char *r, size_t n, char *o
  * as rmq__ns_wrap. */
 RMQ__FN int rmq__ns_unwrap(const rmq_producer *p, const char *r, size_t n, char *out, size_t cap)
 {
-    size_t k = RMQ_STRLEN(p->ns), pre = rmq__ns_prefix(r, n);
+    size_t k = RMQ_STRLEN(p->ns), pre;
+    if (!k) return rmq__ns_copy(r, n, out, cap);     /* no namespace: every result's topic, at once */
+    pre = rmq__ns_prefix(r, n);
     if (!rmq__ns_carried(p, r, n, pre)) return rmq__ns_copy(r, n, out, cap);
     if (n - k - 1 >= cap) return -1;
     RMQ_MEMMOVE(out, r, pre);
@@ -8255,7 +8257,10 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     rmq__op *op;
     size_t i;
 #ifndef RMQ_NO_FAST_PATH
-    if (mem == p->in->rm.mem) room = p->req_room;
+    /* Not a sync send's: its request is gone before the next send, and two
+     * blocks that small an allocator recycles from its caches (glibc's
+     * tcache) at less than one larger one costs. */
+    if (mem == p->in->rm.mem && mode != RMQ__MODE_SYNC) room = p->req_room;
 #endif
     block = (uint8_t *)rmq__stash_take(&p->blocks, mem, RMQ__FAST_PATH ? at_req + room : at_props);
     op = (rmq__op *)(void *)block;
@@ -8641,44 +8646,66 @@ RMQ__FN rmq_slice rmq__list_next(rmq_slice *rest)
     return one;
 }
 
+/* A send's answer as its results take it, whichever way it was kept, and
+ * the topic they name. */
+typedef struct rmq__answer {
+    rmq_slice offs, tid, region;     /* offs: the offset id (a batch's answer lists them, comma-separated) */
+    rmq_slice topic;
+    int64_t qoff;
+    int32_t qid;
+    int trace_on;
+    rmq_send_status status;
+} rmq__answer;
+
+RMQ__FN void rmq__answer_read(const rmq_command *resp, int32_t qid, rmq__answer *a)
+{
+    rmq_slice f[RMQ__ANS_N];
+    a->status = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
+              : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
+              : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
+    rmq__answer_fields(resp, f);
+    a->offs = f[RMQ__ANS_MSG_ID];
+    a->tid = f[RMQ__ANS_TID];
+    a->region = f[RMQ__ANS_REGION].ptr && f[RMQ__ANS_REGION].len ? f[RMQ__ANS_REGION] : rmq__cslice("DefaultRegion");
+    a->trace_on = !rmq__slice_eq(f[RMQ__ANS_TRACE], "false");
+    a->qoff = 0;
+    a->qid = qid;
+    if (f[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(f[RMQ__ANS_OFFSET].ptr, f[RMQ__ANS_OFFSET].len, &a->qoff);
+    if (f[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(f[RMQ__ANS_QUEUE_ID].ptr, f[RMQ__ANS_QUEUE_ID].len, &a->qid);
+}
+
+/* The one writer of a send's result: message i's, its UNIQ_KEY uniq.
+ * Inlined: a batch writes one per message. */
+RMQ__INLINE void rmq__result_write(rmq_send_result *r, const rmq__op *op, const rmq__answer *a, rmq_slice uniq, size_t i)
+{
+    r->status = a->status;
+    rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
+    rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, a->offs);
+    rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, a->tid);
+    rmq__ns_unwrap(op->p, a->topic.ptr, a->topic.len, r->queue.topic, sizeof r->queue.topic);
+    rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
+    r->queue.queue_id = a->qid;
+    r->queue_offset = a->qoff + (int64_t)i;
+    rmq__copy_slice(r->region_id, sizeof r->region_id, a->region);
+    r->trace_on = a->trace_on;
+    r->broker_code = 0;
+    r->remark[0] = 0;
+    r->reason.code[0] = RMQ_R_NONE;
+}
+
 RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq_slice a[RMQ__ANS_N], offs, region, tid, uniq;
-    int64_t qoff = 0;
-    int32_t qid = op->queue.queue_id;
-    int trace_on;
-    size_t i, topic_len = RMQ_STRLEN(op->queue.topic);
-    rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
-                       : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
-                       : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
-    rmq__answer_fields(resp, a);
-    offs = a[RMQ__ANS_MSG_ID];
-    region = a[RMQ__ANS_REGION];
-    tid = a[RMQ__ANS_TID];
-    trace_on = !rmq__slice_eq(a[RMQ__ANS_TRACE], "false");
-    if (a[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(a[RMQ__ANS_OFFSET].ptr, a[RMQ__ANS_OFFSET].len, &qoff);
-    if (a[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(a[RMQ__ANS_QUEUE_ID].ptr, a[RMQ__ANS_QUEUE_ID].len, &qid);
-    if (!region.ptr || !region.len) region = rmq__cslice("DefaultRegion");
+    rmq__answer a;
+    rmq_slice uniq, offs;
+    size_t i;
+    rmq__answer_read(resp, op->queue.queue_id, &a);
+    a.topic = rmq__cslice(op->queue.topic);
+    offs = a.offs;
     uniq.ptr = op->uniq;
     uniq.len = RMQ_STRLEN(op->uniq);           /* every message's is of this length */
-    for (i = 0; i < op->nmsgs; i++) {
-        rmq_send_result *r = &op->res[i];
-        r->status = st;
-        rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
-        uniq.ptr += uniq.len + 1;
-        /* a batch answers comma-separated offset ids, one per message: one
-         * pass over the list for the whole batch */
-        rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, rmq__list_next(&offs));
-        rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
-        rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
-        rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
-        r->queue.queue_id = qid;
-        r->queue_offset = qoff + (int64_t)i;
-        rmq__copy_slice(r->region_id, sizeof r->region_id, region);
-        r->trace_on = trace_on;
-        r->broker_code = 0;
-        r->remark[0] = 0;
-        r->reason.code[0] = RMQ_R_NONE;
+    for (i = 0; i < op->nmsgs; i++, uniq.ptr += uniq.len + 1) {
+        a.offs = rmq__list_next(&offs);        /* one pass over a batch's list */
+        rmq__result_write(&op->res[i], op, &a, uniq, i);
     }
 }
 
@@ -8702,7 +8729,8 @@ typedef struct rmq__kept {
 RMQ__FN RMQ__NOINLINE int rmq__op_keep(rmq__op *op, const rmq_command *resp)
 {
     static const uint16_t caps[3] = { RMQ_MSG_ID_MAX_LEN, RMQ_MSG_ID_MAX_LEN, 31 };
-    rmq_slice a[RMQ__ANS_N], s[3];
+    rmq__answer a;
+    const rmq_slice *s[3];
     rmq__kept k;
     size_t at = sizeof k;
     int i;
@@ -8710,52 +8738,46 @@ RMQ__FN RMQ__NOINLINE int rmq__op_keep(rmq__op *op, const rmq_command *resp)
     if (op->p->hook) return 0;
 #endif
     if (op->mode != RMQ__MODE_ASYNC || op->nmsgs != 1 || resp->code != RMQ_CODE_SUCCESS) return 0;
-    rmq__answer_fields(resp, a);
-    s[0] = a[RMQ__ANS_MSG_ID];
-    s[1] = a[RMQ__ANS_TID];
-    s[2] = a[RMQ__ANS_REGION].ptr && a[RMQ__ANS_REGION].len ? a[RMQ__ANS_REGION] : rmq__cslice("DefaultRegion");
+    rmq__answer_read(resp, op->queue.queue_id, &a);
+    s[0] = &a.offs; s[1] = &a.tid; s[2] = &a.region;
     for (i = 0; i < 3; i++) {
-        k.len[i] = (uint16_t)(!s[i].ptr ? 0 : s[i].len < caps[i] ? s[i].len : caps[i]);
+        k.len[i] = (uint16_t)(!s[i]->ptr ? 0 : s[i]->len < caps[i] ? s[i]->len : caps[i]);
         at += k.len[i];
     }
     if (at > op->props.cap) return 0;
-    k.queue_offset = 0;
-    k.queue_id = op->queue.queue_id;
-    if (a[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(a[RMQ__ANS_OFFSET].ptr, a[RMQ__ANS_OFFSET].len, &k.queue_offset);
-    if (a[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(a[RMQ__ANS_QUEUE_ID].ptr, a[RMQ__ANS_QUEUE_ID].len, &k.queue_id);
-    k.trace_on = (uint8_t)!rmq__slice_eq(a[RMQ__ANS_TRACE], "false");
+    k.queue_offset = a.qoff;
+    k.queue_id = a.qid;
+    k.trace_on = (uint8_t)a.trace_on;
     RMQ_MEMCPY(op->props.p, &k, sizeof k);
     for (at = sizeof k, i = 0; i < 3; at += k.len[i], i++)
-        if (k.len[i]) RMQ_MEMCPY(op->props.p + at, s[i].ptr, k.len[i]);
+        if (k.len[i]) RMQ_MEMCPY(op->props.p + at, s[i]->ptr, k.len[i]);
     op->kept = 1;
     return 1;
 }
 
-/* The kept answer as rmq__op_result writes it, in the instance's result. */
+/* The kept answer, written by rmq__result_write into the instance's result. */
 RMQ__FN rmq_send_result *rmq__op_kept(rmq__inst *in, const rmq__op *op)
 {
     rmq_send_result *r = &in->bare;
     const char *b = (const char *)op->props.p;
-    char *to[3];
+    rmq_slice *s[3];
+    rmq__answer a;
     rmq__kept k;
     size_t at = sizeof k;
     int i;
     RMQ_MEMCPY(&k, b, sizeof k);
-    to[0] = r->offset_msg_id; to[1] = r->transaction_id; to[2] = r->region_id;
+    s[0] = &a.offs; s[1] = &a.tid; s[2] = &a.region;
     for (i = 0; i < 3; at += k.len[i], i++) {
-        if (k.len[i]) RMQ_MEMCPY(to[i], b + at, k.len[i]);
-        to[i][k.len[i]] = 0;
+        s[i]->ptr = b + at;
+        s[i]->len = k.len[i];
     }
-    r->status = RMQ_SEND_OK;
-    rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
-    rmq__ns_unwrap(op->p, op->queue.topic, RMQ_STRLEN(op->queue.topic), r->queue.topic, sizeof r->queue.topic);
-    rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
-    r->queue.queue_id = k.queue_id;
-    r->queue_offset = k.queue_offset;
-    r->trace_on = k.trace_on;
-    r->broker_code = 0;
-    r->remark[0] = 0;
+    a.status = RMQ_SEND_OK;
+    a.qoff = k.queue_offset;
+    a.qid = k.queue_id;
+    a.trace_on = k.trace_on;
+    a.topic = rmq__cslice(op->queue.topic);
     RMQ_MEMSET(&r->reason, 0, sizeof r->reason);
+    rmq__result_write(r, op, &a, rmq__cslice(op->uniq), 0);
     return r;
 }
 #else
