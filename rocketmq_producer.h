@@ -4969,7 +4969,8 @@ RMQ__FN rmq__timer *rmq__ring_front(rmq__remoting *rm)
     return NULL;
 }
 
-/* r must be in the opaque table: the ring names it by its opaque. */
+/* The ring names r by its opaque: r is in the opaque table before the
+ * ring is read again. */
 RMQ__FN rmq_err rmq__req_timer_arm(rmq__remoting *rm, rmq__req *r, uint32_t at)
 {
     uint32_t i = rm->ring_head + rm->ring_n;
@@ -4995,6 +4996,14 @@ RMQ__FN rmq__timer *rmq__timer_next(rmq__remoting *rm)
 {
     rmq__timer *f = rmq__ring_front(rm), *h = rm->nheap ? rm->heap[0] : NULL;
     return !f || (h && rmq__timer_before(h, f)) ? h : f;
+}
+
+/* wait, cut to what is left until the first timer is due (0: one is). */
+RMQ__FN uint32_t rmq__timer_wait(rmq__remoting *rm, uint32_t now, uint32_t wait)
+{
+    rmq__timer *t = rmq__timer_next(rm);
+    int32_t left = t ? rmq__tdiff(t->at, now) : 0;
+    return !t ? wait : left <= 0 ? 0u : (uint32_t)left < wait ? (uint32_t)left : wait;
 }
 
 /* -- setup --------------------------------------------------------------- */
@@ -5599,17 +5608,14 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
     r->owner = owner;
     r->slot = slot;
     if (!oneway) {
-        rm->nfree--;
-        rm->slots[slot] = r;
-        c->inflight++;
         if (rmq__req_timer_arm(rm, r, deadline) != RMQ_OK) {
-            rm->slots[slot] = NULL;
-            rm->nfree++;
-            c->inflight--;
             rmq__req_free(rm, r);
             rmq__why(&rm->why, RMQ_R_NO_MEMORY_TIMER);
             return RMQ_ERR_NO_MEMORY;
         }
+        rm->nfree--;
+        rm->slots[slot] = r;
+        c->inflight++;
     }
     if (out) *out = r;
     rm->in_invoke++;
@@ -5955,13 +5961,7 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t now, uint32_t max_wait)
     uint32_t wait = max_wait;
     size_t n = 0, k;
     int work = rmq__settle(rm), ready;
-    rmq__timer *t;
-    wait = rmq__connect_deadlines(rm, now, wait);
-    if ((t = rmq__timer_next(rm)) != NULL) {
-        int32_t left = rmq__tdiff(t->at, now);
-        if (left <= 0) wait = 0;
-        else if ((uint32_t)left < wait) wait = (uint32_t)left;
-    }
+    wait = rmq__timer_wait(rm, now, rmq__connect_deadlines(rm, now, wait));
     if (work) wait = 0;
     for (k = 0; k < (size_t)rm->conns_hi; k++) {
         rmq__conn *c = &rm->conns[k];
@@ -6008,7 +6008,6 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
 {
     uint32_t now = rmq__now(rm), wait = max;
     int i;
-    rmq__timer *t;
     if (rm->done_head) return 0;
     for (i = 0; i < rm->conns_hi; i++) {
         rmq__conn *c = &rm->conns[i];
@@ -6019,12 +6018,7 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
         if (left <= 0) return 0;
         if ((uint32_t)left < wait) wait = (uint32_t)left;
     }
-    if ((t = rmq__timer_next(rm)) != NULL) {
-        int32_t left = rmq__tdiff(t->at, now);
-        if (left <= 0) return 0;
-        if ((uint32_t)left < wait) wait = (uint32_t)left;
-    }
-    return wait;
+    return rmq__timer_wait(rm, now, wait);
 }
 
 /* Closes every connection, failing what is on them with err. */
@@ -8646,11 +8640,9 @@ RMQ__FN rmq_slice rmq__list_next(rmq_slice *rest)
     return one;
 }
 
-/* A send's answer as its results take it, whichever way it was kept, and
- * the topic they name. */
+/* A send's answer as its results take it, whichever way it was kept. */
 typedef struct rmq__answer {
     rmq_slice offs, tid, region;     /* offs: the offset id (a batch's answer lists them, comma-separated) */
-    rmq_slice topic;
     int64_t qoff;
     int32_t qid;
     int trace_on;
@@ -8666,7 +8658,8 @@ RMQ__FN void rmq__answer_read(const rmq_command *resp, int32_t qid, rmq__answer 
     rmq__answer_fields(resp, f);
     a->offs = f[RMQ__ANS_MSG_ID];
     a->tid = f[RMQ__ANS_TID];
-    a->region = f[RMQ__ANS_REGION].ptr && f[RMQ__ANS_REGION].len ? f[RMQ__ANS_REGION] : rmq__cslice("DefaultRegion");
+    a->region = f[RMQ__ANS_REGION];
+    if (!a->region.ptr || !a->region.len) a->region = rmq__cslice("DefaultRegion");
     a->trace_on = !rmq__slice_eq(f[RMQ__ANS_TRACE], "false");
     a->qoff = 0;
     a->qid = qid;
@@ -8674,15 +8667,16 @@ RMQ__FN void rmq__answer_read(const rmq_command *resp, int32_t qid, rmq__answer 
     if (f[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(f[RMQ__ANS_QUEUE_ID].ptr, f[RMQ__ANS_QUEUE_ID].len, &a->qid);
 }
 
-/* The one writer of a send's result: message i's, its UNIQ_KEY uniq.
- * Inlined: a batch writes one per message. */
-RMQ__INLINE void rmq__result_write(rmq_send_result *r, const rmq__op *op, const rmq__answer *a, rmq_slice uniq, size_t i)
+/* The one writer of a send's result: message i's, its UNIQ_KEY uniq, the
+ * op's topic topic_len bytes long. Inlined: a batch writes one per message. */
+RMQ__INLINE void rmq__result_write(rmq_send_result *r, const rmq__op *op, const rmq__answer *a, rmq_slice uniq,
+                                   size_t topic_len, size_t i)
 {
     r->status = a->status;
     rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
     rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, a->offs);
     rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, a->tid);
-    rmq__ns_unwrap(op->p, a->topic.ptr, a->topic.len, r->queue.topic, sizeof r->queue.topic);
+    rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
     rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
     r->queue.queue_id = a->qid;
     r->queue_offset = a->qoff + (int64_t)i;
@@ -8697,15 +8691,14 @@ RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
     rmq__answer a;
     rmq_slice uniq, offs;
-    size_t i;
+    size_t i, topic_len = RMQ_STRLEN(op->queue.topic);
     rmq__answer_read(resp, op->queue.queue_id, &a);
-    a.topic = rmq__cslice(op->queue.topic);
     offs = a.offs;
     uniq.ptr = op->uniq;
     uniq.len = RMQ_STRLEN(op->uniq);           /* every message's is of this length */
     for (i = 0; i < op->nmsgs; i++, uniq.ptr += uniq.len + 1) {
         a.offs = rmq__list_next(&offs);        /* one pass over a batch's list */
-        rmq__result_write(&op->res[i], op, &a, uniq, i);
+        rmq__result_write(&op->res[i], op, &a, uniq, topic_len, i);
     }
 }
 
@@ -8775,9 +8768,8 @@ RMQ__FN rmq_send_result *rmq__op_kept(rmq__inst *in, const rmq__op *op)
     a.qoff = k.queue_offset;
     a.qid = k.queue_id;
     a.trace_on = k.trace_on;
-    a.topic = rmq__cslice(op->queue.topic);
     RMQ_MEMSET(&r->reason, 0, sizeof r->reason);
-    rmq__result_write(r, op, &a, rmq__cslice(op->uniq), 0);
+    rmq__result_write(r, op, &a, rmq__cslice(op->uniq), RMQ_STRLEN(op->queue.topic), 0);
     return r;
 }
 #else
