@@ -4833,6 +4833,7 @@ struct rmq__remoting {
     void *mem;
     rmq__conn conns[RMQ_MAX_CONNECTIONS];
     int conns_hi;           /* no slot from here on was ever used: a turn looks no further */
+    rmq__conn *last_found;  /* by rmq__conn_find */
     rmq__req **slots;       /* RMQ_MAX_INFLIGHT, by opaque % RMQ_MAX_INFLIGHT */
     uint32_t *free_slots;
     uint32_t nfree;
@@ -5057,12 +5058,19 @@ RMQ__FN void rmq__req_free(rmq__remoting *rm, rmq__req *r)
 }
 
 /* -- connections --------------------------------------------------------- */
+/* The last one found is looked at first: a send mostly goes where the one
+ * before it went. */
 RMQ__FN rmq__conn *rmq__conn_find(rmq__remoting *rm, const char *addr)
 {
+    size_t n = RMQ_STRLEN(addr) + 1;
+    rmq__conn *c = RMQ__FAST_PATH ? rm->last_found : NULL;
     int i;
+    if (c && c->state != RMQ__CONN_FREE && RMQ_MEMCMP(c->addr, addr, n) == 0) return c;
     for (i = 0; i < rm->conns_hi; i++) {
-        rmq__conn *c = &rm->conns[i];
-        if (c->state != RMQ__CONN_FREE && RMQ_MEMCMP(c->addr, addr, RMQ_STRLEN(addr) + 1) == 0) return c;
+        c = &rm->conns[i];
+        if (c->state == RMQ__CONN_FREE || RMQ_MEMCMP(c->addr, addr, n) != 0) continue;
+        if (RMQ__FAST_PATH) rm->last_found = c;
+        return c;
     }
     return NULL;
 }
