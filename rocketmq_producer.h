@@ -8756,22 +8756,28 @@ RMQ__FN RMQ__NOINLINE int rmq__op_keep(rmq__op *op, const rmq_command *resp)
     return 1;
 }
 
+/* The next of the kept texts, len bytes at *at. */
+static rmq_slice rmq__kept_text(const char *b, size_t *at, uint16_t len)
+{
+    rmq_slice s;
+    s.ptr = b + *at;
+    s.len = len;
+    *at += len;
+    return s;
+}
+
 /* The kept answer, written by rmq__result_write into the instance's result. */
 RMQ__FN rmq_send_result *rmq__op_kept(rmq__inst *in, const rmq__op *op)
 {
     rmq_send_result *r = &in->bare;
     const char *b = (const char *)op->props.p;
-    rmq_slice *s[3];
     rmq__answer a;
     rmq__kept k;
     size_t at = sizeof k;
-    int i;
     RMQ_MEMCPY(&k, b, sizeof k);
-    s[0] = &a.offs; s[1] = &a.tid; s[2] = &a.region;
-    for (i = 0; i < 3; at += k.len[i], i++) {
-        s[i]->ptr = b + at;
-        s[i]->len = k.len[i];
-    }
+    a.offs = rmq__kept_text(b, &at, k.len[0]);
+    a.tid = rmq__kept_text(b, &at, k.len[1]);
+    a.region = rmq__kept_text(b, &at, k.len[2]);
     a.status = RMQ_SEND_OK;
     a.qoff = k.queue_offset;
     a.qid = k.queue_id;
