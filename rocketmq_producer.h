@@ -4833,7 +4833,9 @@ struct rmq__remoting {
     void *mem;
     rmq__conn conns[RMQ_MAX_CONNECTIONS];
     int conns_hi;           /* no slot from here on was ever used: a turn looks no further */
+#ifndef RMQ_NO_FAST_PATH
     rmq__conn *last_found;  /* by rmq__conn_find */
+#endif
     rmq__req **slots;       /* RMQ_MAX_INFLIGHT, by opaque % RMQ_MAX_INFLIGHT */
     uint32_t *free_slots;
     uint32_t nfree;
@@ -5063,13 +5065,18 @@ RMQ__FN void rmq__req_free(rmq__remoting *rm, rmq__req *r)
 RMQ__FN rmq__conn *rmq__conn_find(rmq__remoting *rm, const char *addr)
 {
     size_t n = RMQ_STRLEN(addr) + 1;
-    rmq__conn *c = RMQ__FAST_PATH ? rm->last_found : NULL;
+    rmq__conn *c;
     int i;
+#ifndef RMQ_NO_FAST_PATH
+    c = rm->last_found;
     if (c && c->state != RMQ__CONN_FREE && RMQ_MEMCMP(c->addr, addr, n) == 0) return c;
+#endif
     for (i = 0; i < rm->conns_hi; i++) {
         c = &rm->conns[i];
         if (c->state == RMQ__CONN_FREE || RMQ_MEMCMP(c->addr, addr, n) != 0) continue;
-        if (RMQ__FAST_PATH) rm->last_found = c;
+#ifndef RMQ_NO_FAST_PATH
+        rm->last_found = c;
+#endif
         return c;
     }
     return NULL;
@@ -6466,6 +6473,9 @@ struct rmq__inst {
     char *namesrv_block;         /* namesrv_text, then the entries: the bytes they need */
     rmq__broker brokers[RMQ_MAX_BROKERS];
     rmq__route *routes[RMQ_MAX_TOPICS];  /* taken when a topic is first sent to */
+#ifndef RMQ_NO_FAST_PATH
+    rmq__route *last_route;      /* by rmq__route_find (routes live as long as the instance) */
+#endif
     rmq__timer t_heartbeat, t_route;
 #ifndef RMQ_NO_ADDR_SERVER
     /* The address server: GET of a URL answering "host:port;host:port". */
@@ -6640,12 +6650,23 @@ RMQ__FN int rmq__namesrv_set(rmq__inst *in, const char *text)
 /* -- routes -------------------------------------------------------------- */
 /* Every send looks its topic up: a first byte, then the rest, per entry
  * (an entry holds its topic's bytes only, so no longer compare). */
+/* The last one found is looked at first: a send mostly names the topic
+ * the one before it did. */
 RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
 {
+    rmq__route *r;
     int i;
+#ifndef RMQ_NO_FAST_PATH
+    r = in->last_route;
+    if (r && r->topic[0] == topic[0] && rmq__strcmp(r->topic, topic) == 0) return r;
+#endif
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        rmq__route *r = in->routes[i];
-        if (r && r->topic[0] == topic[0] && rmq__strcmp(r->topic, topic) == 0) return r;
+        r = in->routes[i];
+        if (!r || r->topic[0] != topic[0] || rmq__strcmp(r->topic, topic) != 0) continue;
+#ifndef RMQ_NO_FAST_PATH
+        in->last_route = r;
+#endif
+        return r;
     }
     return NULL;
 }
