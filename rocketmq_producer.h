@@ -5060,9 +5060,10 @@ typedef struct rmq__req rmq__req;
 /* A deadline in the heap; `kind` says what it belongs to. */
 typedef struct rmq__timer {
     uint32_t at;
-    int32_t pos;            /* place in the heap, -1 when not armed */
+    int32_t pos;            /* place in the heap, -1 when not armed, RMQ__POS_RING in the ring */
     uint8_t kind;
 } rmq__timer;
+#define RMQ__POS_RING (-2)
 
 /* REPLY: a waiting request's deadline (section 15); HOOK: a timer that
  * runs its own function (rmq__hook_timer, section 13). */
@@ -5072,6 +5073,22 @@ typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
                              const rmq_command *resp, const rmq_reason *why);
 
 enum { RMQ__REQ_QUEUED, RMQ__REQ_AWAITING, RMQ__REQ_ORPHAN };
+
+#ifndef RMQ_NO_FAST_PATH
+/* Room a request's owner lends for the request being sent (rm->lend):
+ * the request may outlive its owner (a timed-out or shut-down send's may
+ * still be queued, be written or await its answer), so the block both sit
+ * in is freed by the last of the two to let go: the owner, or the request
+ * (rmq__req_free), which gives it to the remoting's stash. Lent only from
+ * a block of the remoting's memory context. */
+typedef struct rmq__lend {
+    void *block;            /* as rmq__stash_take gave it */
+    uint8_t *at;            /* the room: a request, then its header */
+    size_t room;
+    size_t want;            /* what the last request sent with it needed */
+    uint8_t holders;        /* the owner, and a request living in the room */
+} rmq__lend;
+#endif
 
 struct rmq__req {
     rmq__timer timer;       /* first: a timer of kind REQUEST is its request */
@@ -5088,6 +5105,9 @@ struct rmq__req {
     rmq__req *next_out;
     rmq__done_fn done;
     void *owner;
+#ifndef RMQ_NO_FAST_PATH
+    rmq__lend *lend;        /* the room it lives in, NULL: a block of its own */
+#endif
 };
 
 enum { RMQ__CONN_FREE = 0, RMQ__CONN_CONNECTING, RMQ__CONN_OPEN, RMQ__CONN_BACKOFF };
@@ -5129,12 +5149,20 @@ struct rmq__remoting {
     void *mem;
     rmq__conn conns[RMQ_MAX_CONNECTIONS];
     int conns_hi;           /* no slot from here on was ever used: a turn looks no further */
+#ifndef RMQ_NO_FAST_PATH
+    rmq__conn *last_found;  /* by rmq__conn_find */
+#endif
     rmq__req **slots;       /* RMQ_MAX_INFLIGHT, by opaque % RMQ_MAX_INFLIGHT */
     uint32_t *free_slots;
     uint32_t nfree;
     uint32_t opaque_seq;
     rmq__timer **heap;
     size_t nheap, heapcap;
+#ifndef RMQ_NO_FAST_PATH
+    int32_t *ring;          /* RMQ_MAX_INFLIGHT opaques of requests, by deadline (rmq__req_timer_arm) */
+    uint32_t ring_head, ring_n;
+    uint32_t ring_last;     /* the deadline of the last one in */
+#endif
     rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
     rmq__stash reqs;        /* freed requests, for the next ones */
     rmq_command rx;
@@ -5161,6 +5189,9 @@ struct rmq__remoting {
      * reasons being composed. */
     rmq_command tx;
     uint32_t hold_ms;       /* the request being sent may wait this long for others */
+#ifndef RMQ_NO_FAST_PATH
+    rmq__lend *lend;        /* and may live in this room its owner lends */
+#endif
     rmq__timer t_linger;    /* armed while requests are held: writes them */
     rmq_iovec iov[RMQ__IOV_MAX];
     rmq_reason why;
@@ -5200,7 +5231,7 @@ RMQ__FN void rmq__heap_up(rmq__remoting *rm, size_t i)
 RMQ__FN void rmq__timer_cancel(rmq__remoting *rm, rmq__timer *t)
 {
     size_t i, l;
-    if (t->pos < 0) return;
+    if (t->pos < 0) { t->pos = -1; return; }     /* in the ring: left there, dead (rmq__ring_front) */
     i = (size_t)t->pos;
     t->pos = -1;
     rm->nheap--;
@@ -5237,6 +5268,63 @@ RMQ__FN rmq_err rmq__timer_arm(rmq__remoting *rm, rmq__timer *t, uint32_t at)
     return RMQ_OK;
 }
 
+/* -- request deadlines in the order they were armed ----------------------- */
+/* Requests mostly share one timeout, so their deadlines come in the order
+ * they are armed: a ring of their opaques takes each in and out in O(1),
+ * where the heap takes a climb and a descent. A cancelled one is left in
+ * place (its pos says so) and dropped when it reaches the front; the opaque
+ * table tells whether an entry still stands for a live request. A deadline
+ * earlier than the last one in, or a full ring, goes to the heap. */
+#ifndef RMQ_NO_FAST_PATH
+RMQ__FN rmq__timer *rmq__ring_front(rmq__remoting *rm)
+{
+    while (rm->ring_n) {
+        int32_t o = rm->ring[rm->ring_head];
+        rmq__req *r = rm->slots[(uint32_t)o % RMQ_MAX_INFLIGHT];
+        if (r && r->opaque == o && r->timer.pos == RMQ__POS_RING) return &r->timer;
+        rm->ring_head = rm->ring_head + 1 == RMQ_MAX_INFLIGHT ? 0 : rm->ring_head + 1;
+        rm->ring_n--;
+    }
+    return NULL;
+}
+
+/* The ring names r by its opaque: r is in the opaque table before the
+ * ring is read again. */
+RMQ__FN rmq_err rmq__req_timer_arm(rmq__remoting *rm, rmq__req *r, uint32_t at)
+{
+    uint32_t i = rm->ring_head + rm->ring_n;
+    if (rm->ring_n == RMQ_MAX_INFLIGHT || (rm->ring_n && rmq__tdiff(at, rm->ring_last) < 0))
+        return rmq__timer_arm(rm, &r->timer, at);
+    rmq__timer_cancel(rm, &r->timer);
+    rm->ring[i < RMQ_MAX_INFLIGHT ? i : i - RMQ_MAX_INFLIGHT] = r->opaque;
+    rm->ring_n++;
+    rm->ring_last = at;
+    r->timer.at = at;
+    r->timer.pos = RMQ__POS_RING;
+    return RMQ_OK;
+}
+#define RMQ__RING_BYTES (RMQ_MAX_INFLIGHT * sizeof(int32_t))
+#else
+#define rmq__ring_front(rm) ((rmq__timer *)NULL)
+#define rmq__req_timer_arm(rm, r, at) rmq__timer_arm((rm), &(r)->timer, (at))
+#define RMQ__RING_BYTES 0u
+#endif
+
+/* The timer due first, in the heap or the ring; NULL when none is armed. */
+RMQ__FN rmq__timer *rmq__timer_next(rmq__remoting *rm)
+{
+    rmq__timer *f = rmq__ring_front(rm), *h = rm->nheap ? rm->heap[0] : NULL;
+    return !f || (h && rmq__timer_before(h, f)) ? h : f;
+}
+
+/* wait, cut to what is left until the first timer is due (0: one is). */
+RMQ__FN uint32_t rmq__timer_wait(rmq__remoting *rm, uint32_t now, uint32_t wait)
+{
+    rmq__timer *t = rmq__timer_next(rm);
+    int32_t left = t ? rmq__tdiff(t->at, now) : 0;
+    return !t ? wait : left <= 0 ? 0u : (uint32_t)left < wait ? (uint32_t)left : wait;
+}
+
 /* -- setup --------------------------------------------------------------- */
 /* Called, not inlined into the instance's creation: smaller at -Os. */
 static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_port *port, void *mem)
@@ -5253,14 +5341,17 @@ static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_por
         rm->t_linger.kind = RMQ__TIMER_LINGER;
     }
     /* The opaque table and the wait list in one block: pointers first,
-     * then the wait items, then the 32-bit free slots. */
+     * then the wait items, then the 32-bit free slots and the ring. */
     rm->slots = (rmq__req **)RMQ_MALLOC(mem, RMQ_MAX_INFLIGHT * sizeof *rm->slots +
                                                  RMQ_MAX_CONNECTIONS * (sizeof *rm->item_conn + sizeof *rm->items) +
-                                                 RMQ_MAX_INFLIGHT * sizeof *rm->free_slots);
+                                                 RMQ_MAX_INFLIGHT * sizeof *rm->free_slots + RMQ__RING_BYTES);
     if (!rm->slots) return RMQ_ERR_NO_MEMORY;
     rm->item_conn = (rmq__conn **)(rm->slots + RMQ_MAX_INFLIGHT);
     rm->items = (rmq_wait_item *)(void *)(rm->item_conn + RMQ_MAX_CONNECTIONS);
     rm->free_slots = (uint32_t *)(void *)(rm->items + RMQ_MAX_CONNECTIONS);
+#ifndef RMQ_NO_FAST_PATH
+    rm->ring = (int32_t *)(void *)(rm->free_slots + RMQ_MAX_INFLIGHT);
+#endif
     for (i = 0; i < RMQ_MAX_INFLIGHT; i++) {
         rm->slots[i] = NULL;
         rm->free_slots[i] = RMQ_MAX_INFLIGHT - 1 - i;
@@ -5274,16 +5365,34 @@ static RMQ__NOINLINE rmq_err rmq__remoting_init(rmq__remoting *rm, const rmq_por
 RMQ__FN void rmq__req_free(rmq__remoting *rm, rmq__req *r)
 {
     rmq__buf_free(&r->head);
+#ifndef RMQ_NO_FAST_PATH
+    if (r->lend) {
+        if (--r->lend->holders == 0) rmq__stash_give(&rm->reqs, rm->mem, r->lend->block);
+        return;
+    }
+#endif
     rmq__stash_give(&rm->reqs, rm->mem, r);
 }
 
 /* -- connections --------------------------------------------------------- */
+/* The last one found is looked at first: a send mostly goes where the one
+ * before it went. */
 RMQ__FN rmq__conn *rmq__conn_find(rmq__remoting *rm, const char *addr)
 {
+    size_t n = RMQ_STRLEN(addr) + 1;
+    rmq__conn *c;
     int i;
+#ifndef RMQ_NO_FAST_PATH
+    c = rm->last_found;
+    if (c && c->state != RMQ__CONN_FREE && RMQ_MEMCMP(c->addr, addr, n) == 0) return c;
+#endif
     for (i = 0; i < rm->conns_hi; i++) {
-        rmq__conn *c = &rm->conns[i];
-        if (c->state != RMQ__CONN_FREE && RMQ_MEMCMP(c->addr, addr, RMQ_STRLEN(addr) + 1) == 0) return c;
+        c = &rm->conns[i];
+        if (c->state == RMQ__CONN_FREE || RMQ_MEMCMP(c->addr, addr, n) != 0) continue;
+#ifndef RMQ_NO_FAST_PATH
+        rm->last_found = c;
+#endif
+        return c;
     }
     return NULL;
 }
@@ -5667,15 +5776,20 @@ static int rmq__req_prepare(rmq__remoting *rm, const char *addr, rmq_command *cm
     return 0;
 }
 
+static rmq__req *rmq__req_init(rmq__req *r)
+{
+    RMQ_MEMSET(r, 0, sizeof *r);
+    r->timer.pos = -1;
+    r->timer.kind = RMQ__TIMER_REQUEST;
+    return r;
+}
+
 /* A request with room for extra header bytes after it. */
 static rmq__req *rmq__req_alloc(rmq__remoting *rm, size_t extra, rmq_err *err)
 {
     rmq__req *r = (rmq__req *)rmq__stash_take(&rm->reqs, rm->mem, RMQ__ALIGN8(sizeof *r) + extra);
     if (!r) { *err = RMQ_ERR_NO_MEMORY; rmq__why(&rm->why, RMQ_R_NO_MEMORY_REQUEST); return NULL; }
-    RMQ_MEMSET(r, 0, sizeof *r);
-    r->timer.pos = -1;
-    r->timer.kind = RMQ__TIMER_REQUEST;
-    return r;
+    return rmq__req_init(r);
 }
 
 /* A new request holding the frame of header h with ext fields f[0..n)
@@ -5709,9 +5823,18 @@ static RMQ__NOINLINE rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head 
                                              const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
+    rmq__lend *l = rm->lend;
     size_t hlen = rmq__send_header_len(h, f), limit = RMQ_MAX_HEADER_BYTES + 8;
     size_t room = hlen < limit - 8 ? 8 + hlen : limit;
-    if (!(r = rmq__req_alloc(rm, room, err))) return NULL;
+    rm->lend = NULL;
+    if (l) l->want = RMQ__ALIGN8(sizeof *r) + room;
+    if (l && l->holders == 1 && l->want <= l->room) {
+        r = rmq__req_init((rmq__req *)(void *)l->at);
+        r->lend = l;
+        l->holders = 2;
+    } else if (!(r = rmq__req_alloc(rm, room, err))) {
+        return NULL;
+    }
     rmq__buf_init(&r->head, rm->mem, limit);
     rmq__buf_borrow(&r->head, (uint8_t *)r + RMQ__ALIGN8(sizeof *r), room);
     if (rmq__send_frame_encode(&r->head, h, f, hlen, body_len)) {
@@ -5814,17 +5937,14 @@ RMQ__FN rmq_err rmq__invoke(rmq__remoting *rm, const char *addr, const rmq__rq *
     r->owner = owner;
     r->slot = slot;
     if (!oneway) {
-        rm->nfree--;
-        rm->slots[slot] = r;
-        c->inflight++;
-        if (rmq__timer_arm(rm, &r->timer, deadline) != RMQ_OK) {
-            rm->slots[slot] = NULL;
-            rm->nfree++;
-            c->inflight--;
+        if (rmq__req_timer_arm(rm, r, deadline) != RMQ_OK) {
             rmq__req_free(rm, r);
             rmq__why(&rm->why, RMQ_R_NO_MEMORY_TIMER);
             return RMQ_ERR_NO_MEMORY;
         }
+        rm->nfree--;
+        rm->slots[slot] = r;
+        c->inflight++;
     }
     if (out) *out = r;
     rm->in_invoke++;
@@ -6068,8 +6188,8 @@ RMQ__FN_CALLED void rmq__req_expire(rmq__remoting *rm, rmq__req *r)
 RMQ__FN int rmq__timers_run(rmq__remoting *rm, uint32_t now)
 {
     int fired = 0;
-    while (rm->nheap && rmq__reached(now, rm->heap[0]->at)) {
-        rmq__timer *t = rm->heap[0];
+    rmq__timer *t;
+    while ((t = rmq__timer_next(rm)) != NULL && rmq__reached(now, t->at)) {
         rmq__timer_cancel(rm, t);
         fired++;
         if (t->kind == RMQ__TIMER_REQUEST) rmq__req_expire(rm, (rmq__req *)(void *)t);
@@ -6141,12 +6261,7 @@ RMQ__FN int rmq__step(rmq__remoting *rm, uint32_t now, uint32_t max_wait)
     uint32_t wait = max_wait;
     size_t n = 0, k;
     int work = rmq__settle(rm), ready;
-    wait = rmq__connect_deadlines(rm, now, wait);
-    if (rm->nheap) {
-        int32_t left = rmq__tdiff(rm->heap[0]->at, now);
-        if (left <= 0) wait = 0;
-        else if ((uint32_t)left < wait) wait = (uint32_t)left;
-    }
+    wait = rmq__timer_wait(rm, now, rmq__connect_deadlines(rm, now, wait));
     if (work) wait = 0;
     for (k = 0; k < (size_t)rm->conns_hi; k++) {
         rmq__conn *c = &rm->conns[k];
@@ -6203,12 +6318,7 @@ RMQ__FN uint32_t rmq__next_timeout(rmq__remoting *rm, uint32_t max)
         if (left <= 0) return 0;
         if ((uint32_t)left < wait) wait = (uint32_t)left;
     }
-    if (rm->nheap) {
-        int32_t left = rmq__tdiff(rm->heap[0]->at, now);
-        if (left <= 0) return 0;
-        if ((uint32_t)left < wait) wait = (uint32_t)left;
-    }
-    return wait;
+    return rmq__timer_wait(rm, now, wait);
 }
 
 /* Closes every connection, failing what is on them with err. */
@@ -6714,6 +6824,9 @@ struct rmq__inst {
     char *namesrv_block;         /* namesrv_text, then the entries: the bytes they need */
     rmq__broker brokers[RMQ_MAX_BROKERS];
     rmq__route *routes[RMQ_MAX_TOPICS];  /* taken when a topic is first sent to */
+#ifndef RMQ_NO_FAST_PATH
+    rmq__route *last_route;      /* by rmq__route_find (routes live as long as the instance) */
+#endif
     rmq__timer t_heartbeat, t_route;
 #ifndef RMQ_NO_ADDR_SERVER
     /* The address server: GET of a URL answering "host:port;host:port". */
@@ -6893,12 +7006,23 @@ static const char *rmq__namesrv_cur(const rmq__inst *in)
 /* -- routes -------------------------------------------------------------- */
 /* Every send looks its topic up: a first byte, then the rest, per entry
  * (an entry holds its topic's bytes only, so no longer compare). */
+/* The last one found is looked at first: a send mostly names the topic
+ * the one before it did. */
 RMQ__FN rmq__route *rmq__route_find(rmq__inst *in, const char *topic)
 {
+    rmq__route *r;
     int i;
+#ifndef RMQ_NO_FAST_PATH
+    r = in->last_route;
+    if (r && r->topic[0] == topic[0] && rmq__strcmp(r->topic, topic) == 0) return r;
+#endif
     for (i = 0; i < RMQ_MAX_TOPICS; i++) {
-        rmq__route *r = in->routes[i];
-        if (r && r->topic[0] == topic[0] && rmq__strcmp(r->topic, topic) == 0) return r;
+        r = in->routes[i];
+        if (!r || r->topic[0] != topic[0] || rmq__strcmp(r->topic, topic) != 0) continue;
+#ifndef RMQ_NO_FAST_PATH
+        in->last_route = r;
+#endif
+        return r;
     }
     return NULL;
 }
@@ -7518,6 +7642,9 @@ struct rmq__op {
     uint8_t props_quoted;        /* props holds that JSON string, quotes included */
 #endif
     rmq__buf body;               /* the body, or the encoded batch */
+#ifndef RMQ_NO_FAST_PATH
+    rmq__lend lend;              /* room for the request of an attempt, at the block's end */
+#endif
     char *uniq;                  /* nmsgs UNIQ_KEYs, RMQ__UNIQ_SIZE bytes each */
     rmq_send_cb cb;
     void *user;
@@ -7574,6 +7701,9 @@ struct rmq_producer {
     rmq_err oneway_err;          /* the first oneway failure since the last flush */
     rmq_reason oneway_why;
     uint32_t retries, sends_ok, sends_failed;
+#ifndef RMQ_NO_FAST_PATH
+    size_t req_room;             /* the room a send's block lends its request: the last one's need */
+#endif
     rmq__send_fields send;       /* the header of the attempt being written: off the send stack */
     rmq__rq send_rq;             /* and the request that carries it */
     rmq__stash blocks;           /* freed ops and results, for the next sends */
@@ -7964,7 +8094,9 @@ RMQ__FN int rmq__ns_wrap(const rmq_producer *p, const char *r, size_t n, char *o
  * as rmq__ns_wrap. */
 RMQ__FN int rmq__ns_unwrap(const rmq_producer *p, const char *r, size_t n, char *out, size_t cap)
 {
-    size_t k = RMQ_STRLEN(p->ns), pre = rmq__ns_prefix(r, n);
+    size_t k = RMQ_STRLEN(p->ns), pre;
+    if (!k) return rmq__ns_copy(r, n, out, cap);     /* no namespace: every result's topic, at once */
+    pre = rmq__ns_prefix(r, n);
     if (!rmq__ns_carried(p, r, n, pre)) return rmq__ns_copy(r, n, out, cap);
     if (n - k - 1 >= cap) return -1;
     RMQ_MEMMOVE(out, r, pre);
@@ -8449,6 +8581,8 @@ RMQ__FN void rmq__encode_properties_json(const rmq_message *m, const char *uniq,
 }
 #endif
 
+/* The block stays while a request lives in its room (rmq__req_free
+ * frees it then). */
 RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
 {
     void *mem = p->cfg.mem_ctx;
@@ -8456,6 +8590,9 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
     rmq__buf_free(&op->body);
     if (RMQ__SELECTORS && op->sel_tags) RMQ_FREE(mem, op->sel_tags);
     if (RMQ__SELECTORS && op->sel_keys) RMQ_FREE(mem, op->sel_keys);
+#ifndef RMQ_NO_FAST_PATH
+    if (--op->lend.holders) return;
+#endif
     rmq__stash_give(&p->blocks, mem, op);
 }
 
@@ -8467,8 +8604,9 @@ RMQ__FN void rmq__op_free(rmq_producer *p, rmq__op *op)
 #define RMQ__PROPS_ROOM 128u
 
 /* One allocation per send: the op, then its UNIQ_KEYs, and but for
- * RMQ_NO_FAST_PATH its property string and body (body_room bytes, 0 for
- * one of its own). Its results are not there: a sync send writes the
+ * RMQ_NO_FAST_PATH its property string, body (body_room bytes, 0 for one
+ * of its own) and the room it lends its request (as much as the last
+ * send's needed). Its results are not there: a sync send writes the
  * caller's, the others take theirs when they end (rmq__op_res), so a send
  * in flight holds none. */
 RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs, rmq_send_result *res,
@@ -8477,11 +8615,26 @@ RMQ__FN rmq__op *rmq__op_new(rmq_producer *p, int mode, int target, size_t nmsgs
     void *mem = p->cfg.mem_ctx;
     size_t at_uniq = RMQ__ALIGN8(sizeof(rmq__op));
     size_t at_props = at_uniq + nmsgs * RMQ__UNIQ_SIZE(p->in), at_body = at_props + RMQ__PROPS_ROOM;
-    uint8_t *block = (uint8_t *)rmq__stash_take(&p->blocks, mem, RMQ__FAST_PATH ? at_body + body_room : at_props);
-    rmq__op *op = (rmq__op *)(void *)block;
+    size_t at_req = RMQ__ALIGN8(at_body + body_room), room = 0;
+    uint8_t *block;
+    rmq__op *op;
     size_t i;
+#ifndef RMQ_NO_FAST_PATH
+    /* Not a sync send's: its request is gone before the next send, and two
+     * blocks that small an allocator recycles from its caches (glibc's
+     * tcache) at less than one larger one costs. */
+    if (mem == p->in->rm.mem && mode != RMQ__MODE_SYNC) room = p->req_room;
+#endif
+    block = (uint8_t *)rmq__stash_take(&p->blocks, mem, RMQ__FAST_PATH ? at_req + room : at_props);
+    op = (rmq__op *)(void *)block;
     if (!op) return NULL;
     RMQ_MEMSET(op, 0, sizeof *op);
+#ifndef RMQ_NO_FAST_PATH
+    op->lend.block = block;
+    op->lend.at = block + at_req;
+    op->lend.room = room;
+    op->lend.holders = 1;
+#endif
     op->timer.pos = -1;
     op->timer.kind = RMQ__TIMER_USER;
     op->p = p;
@@ -8856,44 +9009,65 @@ RMQ__FN rmq_slice rmq__list_next(rmq_slice *rest)
     return one;
 }
 
+/* A send's answer as its results take it, whichever way it was kept. */
+typedef struct rmq__answer {
+    rmq_slice offs, tid, region;     /* offs: the offset id (a batch's answer lists them, comma-separated) */
+    int64_t qoff;
+    int32_t qid;
+    int trace_on;
+    rmq_send_status status;
+} rmq__answer;
+
+RMQ__FN void rmq__answer_read(const rmq_command *resp, int32_t qid, rmq__answer *a)
+{
+    rmq_slice f[RMQ__ANS_N];
+    a->status = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
+              : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
+              : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
+    rmq__answer_fields(resp, f);
+    a->offs = f[RMQ__ANS_MSG_ID];
+    a->tid = f[RMQ__ANS_TID];
+    a->region = f[RMQ__ANS_REGION];
+    if (!a->region.ptr || !a->region.len) a->region = rmq__cslice("DefaultRegion");
+    a->trace_on = !rmq__slice_eq(f[RMQ__ANS_TRACE], "false");
+    a->qoff = 0;
+    a->qid = qid;
+    if (f[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(f[RMQ__ANS_OFFSET].ptr, f[RMQ__ANS_OFFSET].len, &a->qoff);
+    if (f[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(f[RMQ__ANS_QUEUE_ID].ptr, f[RMQ__ANS_QUEUE_ID].len, &a->qid);
+}
+
+/* The one writer of a send's result: message i's, its UNIQ_KEY uniq, the
+ * op's topic topic_len bytes long. Inlined: a batch writes one per message. */
+RMQ__INLINE void rmq__result_write(rmq_send_result *r, const rmq__op *op, const rmq__answer *a, rmq_slice uniq,
+                                   size_t topic_len, size_t i)
+{
+    r->status = a->status;
+    rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
+    rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, a->offs);
+    rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, a->tid);
+    rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
+    rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
+    r->queue.queue_id = a->qid;
+    r->queue_offset = a->qoff + (int64_t)i;
+    rmq__copy_slice(r->region_id, sizeof r->region_id, a->region);
+    r->trace_on = a->trace_on;
+    r->broker_code = 0;
+    r->remark[0] = 0;
+    r->reason.code[0] = RMQ_R_NONE;
+}
+
 RMQ__FN RMQ__NOINLINE void rmq__op_result(rmq__op *op, const rmq_command *resp)
 {
-    rmq_slice a[RMQ__ANS_N], offs, region, tid, uniq;
-    int64_t qoff = 0;
-    int32_t qid = op->queue.queue_id;
-    int trace_on;
+    rmq__answer a;
+    rmq_slice uniq, offs;
     size_t i, topic_len = RMQ_STRLEN(op->queue.topic);
-    rmq_send_status st = resp->code == RMQ_CODE_FLUSH_DISK_TIMEOUT ? RMQ_FLUSH_DISK_TIMEOUT
-                       : resp->code == RMQ_CODE_FLUSH_SLAVE_TIMEOUT ? RMQ_FLUSH_SLAVE_TIMEOUT
-                       : resp->code == RMQ_CODE_SLAVE_NOT_AVAILABLE ? RMQ_SLAVE_NOT_AVAILABLE : RMQ_SEND_OK;
-    rmq__answer_fields(resp, a);
-    offs = a[RMQ__ANS_MSG_ID];
-    region = a[RMQ__ANS_REGION];
-    tid = a[RMQ__ANS_TID];
-    trace_on = !rmq__slice_eq(a[RMQ__ANS_TRACE], "false");
-    if (a[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(a[RMQ__ANS_OFFSET].ptr, a[RMQ__ANS_OFFSET].len, &qoff);
-    if (a[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(a[RMQ__ANS_QUEUE_ID].ptr, a[RMQ__ANS_QUEUE_ID].len, &qid);
-    if (!region.ptr || !region.len) region = rmq__cslice("DefaultRegion");
+    rmq__answer_read(resp, op->queue.queue_id, &a);
+    offs = a.offs;
     uniq.ptr = op->uniq;
     uniq.len = RMQ_STRLEN(op->uniq);           /* every message's is of this length */
-    for (i = 0; i < op->nmsgs; i++) {
-        rmq_send_result *r = &op->res[i];
-        r->status = st;
-        rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
-        uniq.ptr += uniq.len + 1;
-        /* a batch answers comma-separated offset ids, one per message: one
-         * pass over the list for the whole batch */
-        rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, rmq__list_next(&offs));
-        rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, tid);
-        rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
-        rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
-        r->queue.queue_id = qid;
-        r->queue_offset = qoff + (int64_t)i;
-        rmq__copy_slice(r->region_id, sizeof r->region_id, region);
-        r->trace_on = trace_on;
-        r->broker_code = 0;
-        r->remark[0] = 0;
-        r->reason.code[0] = RMQ_R_NONE;
+    for (i = 0; i < op->nmsgs; i++, uniq.ptr += uniq.len + 1) {
+        a.offs = rmq__list_next(&offs);        /* one pass over a batch's list */
+        rmq__result_write(&op->res[i], op, &a, uniq, topic_len, i);
     }
 }
 
@@ -8917,7 +9091,8 @@ typedef struct rmq__kept {
 RMQ__FN RMQ__NOINLINE int rmq__op_keep(rmq__op *op, const rmq_command *resp)
 {
     static const uint16_t caps[3] = { RMQ_MSG_ID_MAX_LEN, RMQ_MSG_ID_MAX_LEN, 31 };
-    rmq_slice a[RMQ__ANS_N], s[3];
+    rmq__answer a;
+    const rmq_slice *s[3];
     rmq__kept k;
     size_t at = sizeof k;
     int i;
@@ -8925,52 +9100,51 @@ RMQ__FN RMQ__NOINLINE int rmq__op_keep(rmq__op *op, const rmq_command *resp)
     if (op->p->hook) return 0;
 #endif
     if (op->mode != RMQ__MODE_ASYNC || op->nmsgs != 1 || resp->code != RMQ_CODE_SUCCESS) return 0;
-    rmq__answer_fields(resp, a);
-    s[0] = a[RMQ__ANS_MSG_ID];
-    s[1] = a[RMQ__ANS_TID];
-    s[2] = a[RMQ__ANS_REGION].ptr && a[RMQ__ANS_REGION].len ? a[RMQ__ANS_REGION] : rmq__cslice("DefaultRegion");
+    rmq__answer_read(resp, op->queue.queue_id, &a);
+    s[0] = &a.offs; s[1] = &a.tid; s[2] = &a.region;
     for (i = 0; i < 3; i++) {
-        k.len[i] = (uint16_t)(!s[i].ptr ? 0 : s[i].len < caps[i] ? s[i].len : caps[i]);
+        k.len[i] = (uint16_t)(!s[i]->ptr ? 0 : s[i]->len < caps[i] ? s[i]->len : caps[i]);
         at += k.len[i];
     }
     if (at > op->props.cap) return 0;
-    k.queue_offset = 0;
-    k.queue_id = op->queue.queue_id;
-    if (a[RMQ__ANS_OFFSET].ptr) rmq__parse_i64(a[RMQ__ANS_OFFSET].ptr, a[RMQ__ANS_OFFSET].len, &k.queue_offset);
-    if (a[RMQ__ANS_QUEUE_ID].ptr) rmq__parse_i32(a[RMQ__ANS_QUEUE_ID].ptr, a[RMQ__ANS_QUEUE_ID].len, &k.queue_id);
-    k.trace_on = (uint8_t)!rmq__slice_eq(a[RMQ__ANS_TRACE], "false");
+    k.queue_offset = a.qoff;
+    k.queue_id = a.qid;
+    k.trace_on = (uint8_t)a.trace_on;
     RMQ_MEMCPY(op->props.p, &k, sizeof k);
     for (at = sizeof k, i = 0; i < 3; at += k.len[i], i++)
-        if (k.len[i]) RMQ_MEMCPY(op->props.p + at, s[i].ptr, k.len[i]);
+        if (k.len[i]) RMQ_MEMCPY(op->props.p + at, s[i]->ptr, k.len[i]);
     op->kept = 1;
     return 1;
 }
 
-/* The kept answer as rmq__op_result writes it, in the instance's result. */
+/* The next of the kept texts, len bytes at *at. */
+static rmq_slice rmq__kept_text(const char *b, size_t *at, uint16_t len)
+{
+    rmq_slice s;
+    s.ptr = b + *at;
+    s.len = len;
+    *at += len;
+    return s;
+}
+
+/* The kept answer, written by rmq__result_write into the instance's result. */
 RMQ__FN rmq_send_result *rmq__op_kept(rmq__inst *in, const rmq__op *op)
 {
     rmq_send_result *r = &in->bare;
     const char *b = (const char *)op->props.p;
-    char *to[3];
+    rmq__answer a;
     rmq__kept k;
     size_t at = sizeof k;
-    int i;
     RMQ_MEMCPY(&k, b, sizeof k);
-    to[0] = r->offset_msg_id; to[1] = r->transaction_id; to[2] = r->region_id;
-    for (i = 0; i < 3; at += k.len[i], i++) {
-        if (k.len[i]) RMQ_MEMCPY(to[i], b + at, k.len[i]);
-        to[i][k.len[i]] = 0;
-    }
-    r->status = RMQ_SEND_OK;
-    rmq__strlcpy(r->msg_id, op->uniq, sizeof r->msg_id);
-    rmq__ns_unwrap(op->p, op->queue.topic, RMQ_STRLEN(op->queue.topic), r->queue.topic, sizeof r->queue.topic);
-    rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
-    r->queue.queue_id = k.queue_id;
-    r->queue_offset = k.queue_offset;
-    r->trace_on = k.trace_on;
-    r->broker_code = 0;
-    r->remark[0] = 0;
+    a.offs = rmq__kept_text(b, &at, k.len[0]);
+    a.tid = rmq__kept_text(b, &at, k.len[1]);
+    a.region = rmq__kept_text(b, &at, k.len[2]);
+    a.status = RMQ_SEND_OK;
+    a.qoff = k.queue_offset;
+    a.qid = k.queue_id;
+    a.trace_on = k.trace_on;
     RMQ_MEMSET(&r->reason, 0, sizeof r->reason);
+    rmq__result_write(r, op, &a, rmq__cslice(op->uniq), RMQ_STRLEN(op->queue.topic), 0);
     return r;
 }
 #else
@@ -9188,9 +9362,17 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     addr = rmq__vip_addr(in, op->p->cfg.vip_channel && (op->mode != RMQ__MODE_ASYNC || op->attempts == 1), addr);
     rmq__send_header(op, rq);
     if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
+#ifndef RMQ_NO_FAST_PATH
+    in->rm.lend = &op->lend;
+    op->lend.want = 0;
+#endif
     *err = rmq__invoke(&in->rm, addr, rq, op->body.p, op->body.len, RMQ__IS_ONEWAY(op), op->deadline,
                        rmq__op_done, op, &op->req);
     if (RMQ__LINGER) in->rm.hold_ms = 0;
+#ifndef RMQ_NO_FAST_PATH
+    in->rm.lend = NULL;
+    if (op->lend.want) op->p->req_room = (op->lend.want + 31u) & ~(size_t)31u;   /* the next send's room */
+#endif
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
     op->req = NULL;
     if (*err == RMQ_ERR_BUSY && !in->rm.nfree) return RMQ__TRY_PARKED;

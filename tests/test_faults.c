@@ -295,6 +295,120 @@ static void test_fault_a_broker_killed_with_1000_async_sends_pending(void)
     simc_destroy(c);
 }
 
+/* A port that takes only `fw_budget` more bytes, then none (a full socket,
+ * not writable) until the bound is lifted. */
+static rmq_port fw_port;
+static rmq_sim *fw_sim;
+static long fw_budget = -1;             /* -1: no bound */
+
+static long fw_send(void *ctx, void *conn, const void *data, size_t len)
+{
+    long n;
+    if (fw_budget == 0) return 0;
+    if (fw_budget > 0 && (size_t)fw_budget < len) len = (size_t)fw_budget;
+    n = rmq_sim_port(fw_sim)->send(ctx, conn, data, len);
+    if (n > 0 && fw_budget > 0) fw_budget -= n;
+    return n;
+}
+
+static int fw_wait(void *ctx, rmq_wait_item *items, size_t n, uint32_t timeout_ms)
+{
+    size_t i;
+    for (i = 0; fw_budget == 0 && i < n; i++) items[i].want &= ~RMQ_WANT_WRITE;   /* the loop asks anew each turn */
+    return rmq_sim_port(fw_sim)->wait(ctx, items, n, timeout_ms);
+}
+
+/* A send times out with its frame half written: it ends once, and the rest
+ * of the frame, which lived in the send's own block, still leaves whole
+ * after the send was freed (the next send on the stream is read right). */
+static void test_fault_a_send_timed_out_half_written_ends_once_and_its_frame_leaves_whole(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_send_result res;
+    rmq_message m;
+    cb_log l;
+    fw_sim = c->sim;
+    fw_port = *rmq_sim_port(c->sim);
+    fw_port.send = fw_send;
+    fw_port.sendv = NULL;
+    fw_port.wait = fw_wait;
+    fw_budget = -1;
+    simc_config(c, &cfg, "faults");
+    cfg.port = &fw_port;
+    cfg.send_timeout_ms = 1000;
+    cfg.retry_times_async = 0;
+    CHECK_INT(rmq_producer_create(&cfg, &p), RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    warm_up(p);
+    memset(&l, 0, sizeof l);
+    fw_budget = 40;                                         /* inside the frame's header */
+    rmq_message_init(&m, "TopicTest", "half", 4);
+    CHECK_INT(rmq_send_async(p, &m, count_cb, &l), RMQ_OK);
+    simc_run(c, p, 1500);
+    CHECK_INT(l.calls, 1);
+    CHECK_INT(l.last, RMQ_ERR_TIMEOUT);
+    CHECK_HAS(l.reason, "10.0.1.1:10911");
+    fw_budget = -1;
+    rmq_message_init(&m, "TopicTest", "after", 5);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);
+    CHECK(simc_stored(c, res.msg_id) == 1);
+    CHECK_INT(c->nstored, 3);                               /* warm, then the late frame whole, then after */
+    CHECK_INT(l.calls, 1);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
+/* The broker takes sends without answering them; it answers the rest. */
+static int fm_swallow_sends(simc_conn *sc, rmq_sim_conn *conn, const rmq_command *q)
+{
+    (void)sc; (void)conn;
+    return q->code == RMQ_REQ_SEND_MESSAGE_V2 && q->body_len == 4 && memcmp(q->body, "held", 4) == 0;
+}
+
+/* One producer of a shared instance is destroyed with its sends written
+ * and unanswered (its unregister is answered): each ends once with
+ * RMQ_ERR_SHUTDOWN, their requests outlive the sends in the instance until
+ * their deadline, and the other producer sends on. */
+static void test_fault_requests_of_a_destroyed_producer_outlive_it_in_a_shared_instance(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer_config cfg;
+    rmq_producer *a = NULL, *b = NULL;
+    static cb_log s[5];
+    rmq_send_result res;
+    rmq_message m;
+    int i;
+    simc_config(c, &cfg, "faults_a");
+    cfg.send_timeout_ms = 5000;
+    CHECK_INT(rmq_producer_create(&cfg, &a), RMQ_OK);
+    cfg.group = "faults_b";
+    CHECK_INT(rmq_producer_create(&cfg, &b), RMQ_OK);
+    CHECK_INT(rmq_producer_start(a), RMQ_OK);
+    CHECK_INT(rmq_producer_start(b), RMQ_OK);
+    warm_up(a);
+    c->extra = fm_swallow_sends;
+    rmq_message_init(&m, "TopicTest", "held", 4);
+    for (i = 0; i < 5; i++) {
+        memset(&s[i], 0, sizeof s[i]);
+        CHECK_INT(rmq_send_async(a, &m, count_cb, &s[i]), RMQ_OK);
+    }
+    rmq_producer_poll(a, 0);
+    rmq_producer_destroy(a);
+    for (i = 0; i < 5; i++) {
+        CHECK_INT(s[i].calls, 1);
+        CHECK_INT(s[i].last, RMQ_ERR_SHUTDOWN);
+    }
+    simc_run(c, b, 6000);                                   /* their deadlines pass */
+    rmq_message_init(&m, "TopicTest", "b", 1);
+    CHECK_INT(rmq_send(b, &m, &res), RMQ_OK);
+    CHECK(simc_stored(c, res.msg_id) == 1);
+    for (i = 0; i < 5; i++) CHECK_INT(s[i].calls, 1);
+    rmq_producer_destroy(b);
+    simc_destroy(c);
+}
+
 static void test_fault_name_servers_gone_after_routes_are_cached_sends_keep_working(void)
 {
     simc *c = simc_create(2, 1, 1000);
@@ -406,4 +520,6 @@ static void run_fault_tests(void)
     RUN(test_fault_the_clock_wrapping_mid_retry);
     RUN(test_fault_a_broker_back_from_a_restart_is_used_at_once);
     RUN(test_fault_an_address_whose_connect_timed_out_is_backed_off);
+    RUN(test_fault_a_send_timed_out_half_written_ends_once_and_its_frame_leaves_whole);
+    RUN(test_fault_requests_of_a_destroyed_producer_outlive_it_in_a_shared_instance);
 }

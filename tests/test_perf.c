@@ -614,6 +614,70 @@ static void test_timers_come_due_in_deadline_order_whichever_were_cancelled(void
     RMQ_FREE(rm.mem, rm.heap);
 }
 
+/* Requests armed in deadline order go to the ring, the others to the heap:
+ * whichever holds it, each unanswered send ends at its own deadline, in
+ * deadline order, and an answered one not at all. The broker swallows the
+ * sends whose body starts with 'x'; the answered one comes last, so the
+ * connection is not taken for silent. */
+typedef struct ring_end { int n; int who[8]; uint32_t at[8]; rmq_err err[8]; simc *c; } ring_end;
+static ring_end ring_ends;
+
+static int ring_swallow(simc_conn *sc, rmq_sim_conn *conn, const rmq_command *q)
+{
+    (void)sc; (void)conn;
+    return q->code == RMQ_REQ_SEND_MESSAGE_V2 && q->body_len && q->body[0] == 'x';
+}
+
+static void ring_cb(rmq_err err, const rmq_send_result *res, void *user)
+{
+    ring_end *e = &ring_ends;
+    (void)res;
+    if (e->n < 8) {
+        e->who[e->n] = (int)(intptr_t)user;
+        e->at[e->n] = rmq_sim_now(e->c->sim);
+        e->err[e->n++] = err;
+    }
+}
+
+static void test_request_deadlines_fire_in_order_from_the_ring_and_the_heap(void)
+{
+    static const uint32_t timeout[6] = { 3000, 3000, 1000, 5000, 2000, 3000 };
+    static const int order[5] = { 2, 4, 0, 1, 3 };
+    simc *c = simc_create(1, 1, 1000);
+    rmq_send_result res;
+    uint32_t t0;
+    int i;
+    rmq_producer_config cfg;
+    rmq_producer *p = NULL;
+    rmq_message m;
+    memset(&ring_ends, 0, sizeof ring_ends);
+    ring_ends.c = c;
+    c->extra = ring_swallow;
+    simc_config(c, &cfg, "pg");
+    cfg.retry_times_async = 0;
+    CHECK_INT(rmq_producer_create(&cfg, &p), RMQ_OK);
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    rmq_message_init(&m, "TopicTest", "a", 1);
+    CHECK_INT(rmq_send(p, &m, &res), RMQ_OK);           /* the route and the connection first */
+    t0 = rmq_sim_now(c->sim);
+    for (i = 0; i < 6; i++) {
+        rmq_message_init(&m, "TopicTest", i == 5 ? "a" : "x", 1);
+        CHECK_INT(rmq_send_async_timeout(p, &m, ring_cb, (void *)(intptr_t)i, timeout[i]), RMQ_OK);
+    }
+    simc_run(c, p, 6000);
+    CHECK_INT(ring_ends.n, 6);
+    CHECK_INT(ring_ends.who[0], 5);                      /* answered at once */
+    CHECK_INT(ring_ends.err[0], RMQ_OK);
+    for (i = 0; i < 5; i++) {
+        CHECK_INT(ring_ends.who[i + 1], order[i]);
+        CHECK_INT(ring_ends.err[i + 1], RMQ_ERR_TIMEOUT);
+        CHECK(ring_ends.at[i + 1] - t0 >= timeout[order[i]]);
+        CHECK(ring_ends.at[i + 1] - t0 <= timeout[order[i]] + 20);
+    }
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 #if RMQ_FREE_LIST_BLOCKS > 0
 /* A freed send block comes back for the next block of its size step, one
  * of another size does not take it, a full list hands the block back to
@@ -668,6 +732,7 @@ static void run_perf_tests(void)
     RUN(test_flat_reader_takes_a_broker_answer_without_the_tokenizer);
     RUN(test_send_answer_fields_are_the_same_whichever_reader_read_them);
     RUN(test_timers_come_due_in_deadline_order_whichever_were_cancelled);
+    RUN(test_request_deadlines_fire_in_order_from_the_ring_and_the_heap);
     RUN(test_without_linger_each_async_send_is_written_at_once);
     RUN(test_linger_writes_async_sends_together_when_its_time_is_up);
     RUN(test_linger_writes_at_once_when_the_frame_bound_is_reached);
