@@ -10028,7 +10028,7 @@ RMQ__FN rmq_err rmq__route_ready(rmq_producer *p, const char *topic, uint32_t de
 RMQ__FN rmq_err rmq__fetch_queues(rmq_producer *p, const char *topic, rmq_queue *out, size_t cap, size_t *n)
 {
     const char *name = topic;    /* as the broker knows it */
-    rmq__route *rt;
+    rmq__route *rt = NULL;       /* set when rmq__route_ready succeeds; gcc -O1 cannot tell */
     size_t i;
     rmq_err err = rmq__check_running(p, 1);
     if (err != RMQ_OK) return err;
