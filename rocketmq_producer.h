@@ -5149,6 +5149,7 @@ struct rmq__remoting {
     void *mem;
     rmq__conn conns[RMQ_MAX_CONNECTIONS];
     int conns_hi;           /* no slot from here on was ever used: a turn looks no further */
+    uint32_t epochs;        /* the last number given a connection's epoch */
 #ifndef RMQ_NO_FAST_PATH
     rmq__conn *last_found;  /* by rmq__conn_find */
 #endif
@@ -5163,6 +5164,7 @@ struct rmq__remoting {
     uint32_t ring_head, ring_n;
     uint32_t ring_last;     /* the deadline of the last one in */
 #endif
+    uint32_t hold_ms;       /* the request being sent may wait this long for others */
     rmq__req *done_head, *done_tail;   /* oneway requests written, to complete */
     rmq__stash reqs;        /* freed requests, for the next ones */
     rmq_command rx;
@@ -5179,7 +5181,6 @@ struct rmq__remoting {
     void *on_timer_arg;
     int in_invoke;
     uint32_t reconnects;
-    uint32_t epochs;        /* the last number given a connection's epoch */
     void *mutex;            /* the instance's lock, released around wait() */
     int failing;            /* inside rmq__conn_fail */
     int closing;            /* tearing down: nothing new is opened or sent */
@@ -5188,9 +5189,8 @@ struct rmq__remoting {
      * one call, never carrying a header's values between layers), and
      * reasons being composed. */
     rmq_command tx;
-    uint32_t hold_ms;       /* the request being sent may wait this long for others */
 #ifndef RMQ_NO_FAST_PATH
-    rmq__lend *lend;        /* and may live in this room its owner lends */
+    rmq__lend *lend;        /* the request being sent may live in this room its owner lends */
 #endif
     rmq__timer t_linger;    /* armed while requests are held: writes them */
     rmq_iovec iov[RMQ__IOV_MAX];
