@@ -8445,17 +8445,22 @@ RMQ__FN rmq_err rmq__check_properties(rmq_producer *p, const rmq_message *m)
     return RMQ_OK;
 }
 
-RMQ__FN rmq_err rmq__check_message(rmq_producer *p, const rmq_message *m)
+/* A message's body and properties; its topic is rmq__check_topic's. */
+RMQ__FN rmq_err rmq__check_content(rmq_producer *p, const rmq_message *m)
 {
-    rmq_err err;
-    if (!m) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_MESSAGE_NULL);
-    err = rmq__check_topic(p, m->topic);
-    if (err != RMQ_OK) return err;
     if (!m->body) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_NULL);
     if (m->body_len == 0) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_EMPTY);
     if (m->body_len > p->cfg.max_message_size)
         return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_TOO_BIG, (unsigned)p->cfg.max_message_size);
     return rmq__check_properties(p, m);
+}
+
+RMQ__FN rmq_err rmq__check_message(rmq_producer *p, const rmq_message *m)
+{
+    rmq_err err;
+    if (!m) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_MESSAGE_NULL);
+    err = rmq__check_topic(p, m->topic);
+    return err != RMQ_OK ? err : rmq__check_content(p, m);
 }
 
 RMQ__FN rmq_err rmq__check_running(rmq_producer *p, int blocking)
@@ -8756,28 +8761,32 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
 {
     rmq__inst *in = p->in;
     rmq__buf props;
+    int64_t now;
     size_t i;
     rmq_err err;
     for (i = 0; i < n; i++) {
-        err = rmq__check_message(p, &msgs[i]);
+        /* a topic the same as the first's passed its checks there */
+        const char *t = msgs[i].topic;
+        int same = i > 0 && (t == msgs[0].topic || (t && rmq__strcmp(t, msgs[0].topic) == 0));
+        err = same ? rmq__check_content(p, &msgs[i]) : rmq__check_message(p, &msgs[i]);
         if (err != RMQ_OK) return err;
-        if (rmq__strcmp(msgs[i].topic, msgs[0].topic) != 0)
-            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TOPICS_DIFFER);
+        if (i > 0 && !same) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TOPICS_DIFFER);
         if (msgs[i].delay_level > 0) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_DELAY);
 #ifndef RMQ_NO_TIMER
         if (msgs[i].delay_time_sec > 0 || msgs[i].delay_time_ms > 0 || msgs[i].deliver_time_ms > 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TIMER);
 #endif
-        if (rmq__starts_with(msgs[i].topic, "%RETRY%"))
+        if (i == 0 && rmq__starts_with(t, "%RETRY%"))
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_RETRY_GROUP);
         if (!msgs[i].wait_store_msg_ok != !msgs[0].wait_store_msg_ok)
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_WAIT_STORE_DIFFERS);
     }
     rmq__buf_init(&props, p->cfg.mem_ctx, RMQ_PROPERTIES_MAX_BYTES);
+    now = rmq__wall(in);    /* one reading for the batch: its keys differ by their counter */
     for (i = 0; i < n; i++) {
         char *u = op->uniq + i * RMQ__UNIQ_SIZE(in);
         props.len = 0;
-        rmq__uniq_next(&in->uniq, rmq__wall(in), u);
+        rmq__uniq_next(&in->uniq, now, u);
         rmq__encode_properties(&msgs[i], u, &props, NULL);
         if (props.failed) {
             int over = props.failed == RMQ__BUF_OVER_LIMIT;
