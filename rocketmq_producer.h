@@ -2772,9 +2772,6 @@ static uint32_t rmq__be32(const uint8_t *p)
 }
 static uint16_t rmq__be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 
-RMQ__FN void rmq__buf_u32(rmq__buf *b, uint32_t v) { uint8_t t[4]; rmq__be32_put(t, v); rmq__buf_put(b, t, 4); }
-RMQ__FN void rmq__buf_u16(rmq__buf *b, uint16_t v) { uint8_t t[2]; t[0] = (uint8_t)(v >> 8); t[1] = (uint8_t)v; rmq__buf_put(b, t, 2); }
-
 /* -- JSON writer --------------------------------------------------------- */
 #ifndef RMQ_NO_FAST_PATH
 /* The bytes a JSON string cannot hold as they are (control bytes, '"' and
@@ -4368,7 +4365,7 @@ RMQ__FN void rmq__prop_putn(rmq__buf *b, const char *k, size_t klen, const char 
 {
     size_t sep = b->len != 0, n = sep + klen + 1 + vlen;
     uint8_t *o;
-    if (rmq__buf_reserve(b, n)) return;
+    if (n > b->cap - b->len && rmq__buf_reserve(b, n)) return;   /* no call while it fits */
     o = b->p + b->len;
     if (sep) *o++ = RMQ__PROP_SEP;
     RMQ_MEMCPY(o, k, klen);
@@ -4420,14 +4417,18 @@ RMQ__FN RMQ__UNUSED rmq_slice rmq__prop_get(rmq_slice props, const char *name)
 RMQ__FN_CALLED void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size_t blen,
                                const uint8_t *props, size_t plen)
 {
-    rmq__buf_u32(b, (uint32_t)(22 + blen + plen));
-    rmq__buf_u32(b, 0);
-    rmq__buf_u32(b, 0);
-    rmq__buf_u32(b, (uint32_t)flag);
-    rmq__buf_u32(b, (uint32_t)blen);
-    rmq__buf_put(b, body, blen);
-    rmq__buf_u16(b, (uint16_t)plen);
-    rmq__buf_put(b, props, plen);
+    size_t n = 22 + blen + plen, k;   /* room made once */
+    uint32_t head[5];                 /* total, magic and crc (0), flag, body length */
+    uint8_t *o;
+    if (rmq__buf_reserve(b, n)) return;
+    o = b->p + b->len;
+    head[0] = (uint32_t)n; head[1] = head[2] = 0; head[3] = (uint32_t)flag; head[4] = (uint32_t)blen;
+    for (k = 0; k < 5; k++) rmq__be32_put(o + 4 * k, head[k]);
+    if (blen) RMQ_MEMCPY(o + 20, body, blen);
+    o[20 + blen] = (uint8_t)(plen >> 8);
+    o[21 + blen] = (uint8_t)plen;
+    if (plen) RMQ_MEMCPY(o + 22 + blen, props, plen);
+    b->len += n;
 }
 
 #ifndef RMQ_NO_ACL
@@ -8767,16 +8768,17 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
     for (i = 0; i < n; i++) {
         /* a topic the same as the first's passed its checks there */
         const char *t = msgs[i].topic;
-        int same = i > 0 && (t == msgs[0].topic || (t && rmq__strcmp(t, msgs[0].topic) == 0));
+        int same = RMQ__FAST_PATH && i > 0 && (t == msgs[0].topic || (t && rmq__strcmp(t, msgs[0].topic) == 0));
         err = same ? rmq__check_content(p, &msgs[i]) : rmq__check_message(p, &msgs[i]);
         if (err != RMQ_OK) return err;
-        if (i > 0 && !same) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TOPICS_DIFFER);
+        if (!same && rmq__strcmp(t, msgs[0].topic) != 0)
+            return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TOPICS_DIFFER);
         if (msgs[i].delay_level > 0) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_DELAY);
 #ifndef RMQ_NO_TIMER
         if (msgs[i].delay_time_sec > 0 || msgs[i].delay_time_ms > 0 || msgs[i].deliver_time_ms > 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TIMER);
 #endif
-        if (i == 0 && rmq__starts_with(t, "%RETRY%"))
+        if (!same && rmq__starts_with(t, "%RETRY%"))
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_RETRY_GROUP);
         if (!msgs[i].wait_store_msg_ok != !msgs[0].wait_store_msg_ok)
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_WAIT_STORE_DIFFERS);
