@@ -8756,6 +8756,20 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
     return rmq__op_take_body(p, op, m);
 }
 
+#ifndef RMQ_NO_FAST_PATH
+/* A batch's body made room for once, its records' size guessed from the
+ * first's property string plen bytes long; a guess past the limit leaves
+ * the growth to the records. */
+RMQ__FN void rmq__batch_room(rmq__buf *b, const rmq_message *msgs, size_t n, size_t plen)
+{
+    size_t want = 0, i;
+    for (i = 0; i < n && want <= b->limit; i++) want += 22 + plen + msgs[i].body_len;
+    if (want <= b->limit) (void)rmq__buf_reserve(b, want);
+}
+#else
+#define rmq__batch_room(b, msgs, n, plen) ((void)0)
+#endif
+
 /* MessageBatch: same topic, no delay, not a retry topic, one WAIT value;
  * every message gets its own UNIQ_KEY. */
 RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_message *msgs, size_t n)
@@ -8784,12 +8798,15 @@ RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_messa
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_WAIT_STORE_DIFFERS);
     }
     rmq__buf_init(&props, p->cfg.mem_ctx, RMQ_PROPERTIES_MAX_BYTES);
+    /* the op's property room is free until the records are written */
+    if (RMQ__BORROWED(&op->props)) rmq__buf_borrow(&props, op->props.p, op->props.cap);
     now = rmq__wall(in);    /* one reading for the batch: its keys differ by their counter */
     for (i = 0; i < n; i++) {
         char *u = op->uniq + i * RMQ__UNIQ_SIZE(in);
         props.len = 0;
         rmq__uniq_next(&in->uniq, now, u);
         rmq__encode_properties(&msgs[i], u, &props, NULL);
+        if (RMQ__FAST_PATH && i == 0 && !props.failed) rmq__batch_room(&op->body, msgs, n, props.len);
         if (props.failed) {
             int over = props.failed == RMQ__BUF_OVER_LIMIT;
             rmq__buf_free(&props);
