@@ -9073,8 +9073,12 @@ RMQ__INLINE void rmq__result_write(rmq_send_result *r, const rmq__op *op, const 
     rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
     rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, a->offs);
     rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, a->tid);
-    rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
-    rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
+    if (RMQ__FAST_PATH && i) {
+        r->queue = op->res[0].queue;    /* a batch's later messages: the first's, written just before */
+    } else {
+        rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
+        rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
+    }
     r->queue.queue_id = a->qid;
     r->queue_offset = a->qoff + (int64_t)i;
     rmq__copy_slice(r->region_id, sizeof r->region_id, a->region);
