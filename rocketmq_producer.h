@@ -3597,6 +3597,14 @@ RMQ__FN int rmq__json_lang(const rmq__head *h)
  * per frame. */
 static const uint8_t rmq__language_lens[RMQ__LANGUAGE_COUNT] = { 4, 3, 6, 6, 6, 6, 4, 5, 4, 2, 3, 3, 4, 7 };
 
+/* A header's number; one digit (a queue id, a flag, a sysflag) without a
+ * call, as most of a send header's are. */
+static uint8_t *rmq__put_dec(uint8_t *o, int64_t v)
+{
+    if (v >= 0 && v < 10) { *o = (uint8_t)('0' + (int)v); return o + 1; }
+    return o + rmq__i64_to_dec((char *)o, v);
+}
+
 /* From ,"flag": to the end. */
 RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq__head *h)
 {
@@ -3604,7 +3612,7 @@ RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq__head *h)
     const char *lang = rmq__language_names[l];
     size_t n = rmq__language_lens[l];
     RMQ__JH(o, rmq__jh_flag);
-    o += rmq__i64_to_dec((char *)o, h->flag);
+    o = rmq__put_dec(o, h->flag);
     RMQ__JH(o, rmq__jh_lang);
     *o++ = '"';                         /* the names are upper-case words: nothing to escape */
     RMQ_MEMCPY(o, lang, n);
@@ -3774,7 +3782,6 @@ static uint8_t *rmq__put_name(uint8_t *o, const char *s, size_t n, int plain)
     o[n] = '"';
     return o + n + 1;
 }
-static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
 
 /* The JSON header up to e's value; *topic_at: where b's text starts. */
 RMQ__FN uint8_t *rmq__send_json_head(uint8_t *o, int32_t code, const rmq__send_fields *f, size_t *topic_at)
@@ -3856,7 +3863,7 @@ static uint8_t *rmq__put_bin_dec(uint8_t *o, char key, int64_t v)
     size_t n;
     o = rmq__put_be16(o, 1);
     *o++ = (uint8_t)key;
-    n = rmq__i64_to_dec((char *)o + 4, v);
+    n = (size_t)(rmq__put_dec(o + 4, v) - (o + 4));
     return rmq__put_be32(o, (uint32_t)n) + n;
 }
 
