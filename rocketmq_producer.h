@@ -2772,9 +2772,6 @@ static uint32_t rmq__be32(const uint8_t *p)
 }
 static uint16_t rmq__be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 
-RMQ__FN void rmq__buf_u32(rmq__buf *b, uint32_t v) { uint8_t t[4]; rmq__be32_put(t, v); rmq__buf_put(b, t, 4); }
-RMQ__FN void rmq__buf_u16(rmq__buf *b, uint16_t v) { uint8_t t[2]; t[0] = (uint8_t)(v >> 8); t[1] = (uint8_t)v; rmq__buf_put(b, t, 2); }
-
 /* -- JSON writer --------------------------------------------------------- */
 #ifndef RMQ_NO_FAST_PATH
 /* The bytes a JSON string cannot hold as they are (control bytes, '"' and
@@ -3600,6 +3597,14 @@ RMQ__FN int rmq__json_lang(const rmq__head *h)
  * per frame. */
 static const uint8_t rmq__language_lens[RMQ__LANGUAGE_COUNT] = { 4, 3, 6, 6, 6, 6, 4, 5, 4, 2, 3, 3, 4, 7 };
 
+/* A header's number; one digit (a queue id, a flag, a sysflag) without a
+ * call, as most of a send header's are. */
+static uint8_t *rmq__put_dec(uint8_t *o, int64_t v)
+{
+    if (v >= 0 && v < 10) { *o = (uint8_t)('0' + (int)v); return o + 1; }
+    return o + rmq__i64_to_dec((char *)o, v);
+}
+
 /* From ,"flag": to the end. */
 RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq__head *h)
 {
@@ -3607,7 +3612,7 @@ RMQ__FN uint8_t *rmq__header_json_tail(uint8_t *o, const rmq__head *h)
     const char *lang = rmq__language_names[l];
     size_t n = rmq__language_lens[l];
     RMQ__JH(o, rmq__jh_flag);
-    o += rmq__i64_to_dec((char *)o, h->flag);
+    o = rmq__put_dec(o, h->flag);
     RMQ__JH(o, rmq__jh_lang);
     *o++ = '"';                         /* the names are upper-case words: nothing to escape */
     RMQ_MEMCPY(o, lang, n);
@@ -3777,7 +3782,6 @@ static uint8_t *rmq__put_name(uint8_t *o, const char *s, size_t n, int plain)
     o[n] = '"';
     return o + n + 1;
 }
-static uint8_t *rmq__put_dec(uint8_t *o, int64_t v) { return o + rmq__i64_to_dec((char *)o, v); }
 
 /* The JSON header up to e's value; *topic_at: where b's text starts. */
 RMQ__FN uint8_t *rmq__send_json_head(uint8_t *o, int32_t code, const rmq__send_fields *f, size_t *topic_at)
@@ -3859,7 +3863,7 @@ static uint8_t *rmq__put_bin_dec(uint8_t *o, char key, int64_t v)
     size_t n;
     o = rmq__put_be16(o, 1);
     *o++ = (uint8_t)key;
-    n = rmq__i64_to_dec((char *)o + 4, v);
+    n = (size_t)(rmq__put_dec(o + 4, v) - (o + 4));
     return rmq__put_be32(o, (uint32_t)n) + n;
 }
 
@@ -4368,7 +4372,7 @@ RMQ__FN void rmq__prop_putn(rmq__buf *b, const char *k, size_t klen, const char 
 {
     size_t sep = b->len != 0, n = sep + klen + 1 + vlen;
     uint8_t *o;
-    if (rmq__buf_reserve(b, n)) return;
+    if (n > b->cap - b->len && rmq__buf_reserve(b, n)) return;   /* no call while it fits */
     o = b->p + b->len;
     if (sep) *o++ = RMQ__PROP_SEP;
     RMQ_MEMCPY(o, k, klen);
@@ -4420,14 +4424,18 @@ RMQ__FN RMQ__UNUSED rmq_slice rmq__prop_get(rmq_slice props, const char *name)
 RMQ__FN_CALLED void rmq__batch_record(rmq__buf *b, int32_t flag, const void *body, size_t blen,
                                const uint8_t *props, size_t plen)
 {
-    rmq__buf_u32(b, (uint32_t)(22 + blen + plen));
-    rmq__buf_u32(b, 0);
-    rmq__buf_u32(b, 0);
-    rmq__buf_u32(b, (uint32_t)flag);
-    rmq__buf_u32(b, (uint32_t)blen);
-    rmq__buf_put(b, body, blen);
-    rmq__buf_u16(b, (uint16_t)plen);
-    rmq__buf_put(b, props, plen);
+    size_t n = 22 + blen + plen, k;   /* room made once */
+    uint32_t head[5];                 /* total, magic and crc (0), flag, body length */
+    uint8_t *o;
+    if (rmq__buf_reserve(b, n)) return;
+    o = b->p + b->len;
+    head[0] = (uint32_t)n; head[1] = head[2] = 0; head[3] = (uint32_t)flag; head[4] = (uint32_t)blen;
+    for (k = 0; k < 5; k++) rmq__be32_put(o + 4 * k, head[k]);
+    if (blen) RMQ_MEMCPY(o + 20, body, blen);
+    o[20 + blen] = (uint8_t)(plen >> 8);
+    o[21 + blen] = (uint8_t)plen;
+    if (plen) RMQ_MEMCPY(o + 22 + blen, props, plen);
+    b->len += n;
 }
 
 #ifndef RMQ_NO_ACL
@@ -8445,17 +8453,22 @@ RMQ__FN rmq_err rmq__check_properties(rmq_producer *p, const rmq_message *m)
     return RMQ_OK;
 }
 
-RMQ__FN rmq_err rmq__check_message(rmq_producer *p, const rmq_message *m)
+/* A message's body and properties; its topic is rmq__check_topic's. */
+RMQ__FN rmq_err rmq__check_content(rmq_producer *p, const rmq_message *m)
 {
-    rmq_err err;
-    if (!m) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_MESSAGE_NULL);
-    err = rmq__check_topic(p, m->topic);
-    if (err != RMQ_OK) return err;
     if (!m->body) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_NULL);
     if (m->body_len == 0) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_EMPTY);
     if (m->body_len > p->cfg.max_message_size)
         return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BODY_TOO_BIG, (unsigned)p->cfg.max_message_size);
     return rmq__check_properties(p, m);
+}
+
+RMQ__FN rmq_err rmq__check_message(rmq_producer *p, const rmq_message *m)
+{
+    rmq_err err;
+    if (!m) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_MESSAGE_NULL);
+    err = rmq__check_topic(p, m->topic);
+    return err != RMQ_OK ? err : rmq__check_content(p, m);
 }
 
 RMQ__FN rmq_err rmq__check_running(rmq_producer *p, int blocking)
@@ -8750,35 +8763,57 @@ RMQ__FN rmq_err rmq__op_take_message(rmq_producer *p, rmq__op *op, const rmq_mes
     return rmq__op_take_body(p, op, m);
 }
 
+#ifndef RMQ_NO_FAST_PATH
+/* A batch's body made room for once, its records' size guessed from the
+ * first's property string plen bytes long; a guess past the limit leaves
+ * the growth to the records. */
+RMQ__FN void rmq__batch_room(rmq__buf *b, const rmq_message *msgs, size_t n, size_t plen)
+{
+    size_t want = 0, i;
+    for (i = 0; i < n && want <= b->limit; i++) want += 22 + plen + msgs[i].body_len;
+    if (want <= b->limit) (void)rmq__buf_reserve(b, want);
+}
+#else
+#define rmq__batch_room(b, msgs, n, plen) ((void)0)
+#endif
+
 /* MessageBatch: same topic, no delay, not a retry topic, one WAIT value;
  * every message gets its own UNIQ_KEY. */
 RMQ__FN rmq_err rmq__op_take_batch(rmq_producer *p, rmq__op *op, const rmq_message *msgs, size_t n)
 {
     rmq__inst *in = p->in;
     rmq__buf props;
+    int64_t now;
     size_t i;
     rmq_err err;
     for (i = 0; i < n; i++) {
-        err = rmq__check_message(p, &msgs[i]);
+        /* a topic the same as the first's passed its checks there */
+        const char *t = msgs[i].topic;
+        int same = RMQ__FAST_PATH && i > 0 && (t == msgs[0].topic || (t && rmq__strcmp(t, msgs[0].topic) == 0));
+        err = same ? rmq__check_content(p, &msgs[i]) : rmq__check_message(p, &msgs[i]);
         if (err != RMQ_OK) return err;
-        if (rmq__strcmp(msgs[i].topic, msgs[0].topic) != 0)
+        if (!same && rmq__strcmp(t, msgs[0].topic) != 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TOPICS_DIFFER);
         if (msgs[i].delay_level > 0) return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_DELAY);
 #ifndef RMQ_NO_TIMER
         if (msgs[i].delay_time_sec > 0 || msgs[i].delay_time_ms > 0 || msgs[i].deliver_time_ms > 0)
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_TIMER);
 #endif
-        if (rmq__starts_with(msgs[i].topic, "%RETRY%"))
+        if (!same && rmq__starts_with(t, "%RETRY%"))
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_RETRY_GROUP);
         if (!msgs[i].wait_store_msg_ok != !msgs[0].wait_store_msg_ok)
             return rmq__fail(p, RMQ_ERR_MESSAGE, RMQ_R_BATCH_WAIT_STORE_DIFFERS);
     }
     rmq__buf_init(&props, p->cfg.mem_ctx, RMQ_PROPERTIES_MAX_BYTES);
+    /* the op's property room is free until the records are written */
+    if (RMQ__BORROWED(&op->props)) rmq__buf_borrow(&props, op->props.p, op->props.cap);
+    now = rmq__wall(in);    /* one reading for the batch: its keys differ by their counter */
     for (i = 0; i < n; i++) {
         char *u = op->uniq + i * RMQ__UNIQ_SIZE(in);
         props.len = 0;
-        rmq__uniq_next(&in->uniq, rmq__wall(in), u);
+        rmq__uniq_next(&in->uniq, now, u);
         rmq__encode_properties(&msgs[i], u, &props, NULL);
+        if (RMQ__FAST_PATH && i == 0 && !props.failed) rmq__batch_room(&op->body, msgs, n, props.len);
         if (props.failed) {
             int over = props.failed == RMQ__BUF_OVER_LIMIT;
             rmq__buf_free(&props);
@@ -9045,8 +9080,12 @@ RMQ__INLINE void rmq__result_write(rmq_send_result *r, const rmq__op *op, const 
     rmq__copy_slice(r->msg_id, sizeof r->msg_id, uniq);
     rmq__copy_slice(r->offset_msg_id, sizeof r->offset_msg_id, a->offs);
     rmq__copy_slice(r->transaction_id, sizeof r->transaction_id, a->tid);
-    rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
-    rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
+    if (RMQ__FAST_PATH && i) {
+        r->queue = op->res[0].queue;    /* a batch's later messages: the first's, written just before */
+    } else {
+        rmq__ns_unwrap(op->p, op->queue.topic, topic_len, r->queue.topic, sizeof r->queue.topic);
+        rmq__strlcpy(r->queue.broker_name, op->queue.broker_name, sizeof r->queue.broker_name);
+    }
     r->queue.queue_id = a->qid;
     r->queue_offset = a->qoff + (int64_t)i;
     rmq__copy_slice(r->region_id, sizeof r->region_id, a->region);

@@ -823,6 +823,35 @@ static void test_batch_rules_are_checked_before_anything_is_sent(void)
     simc_destroy(c);
 }
 
+/* A later message whose topic equals the first's (the same text at another
+ * address too) skips the topic's checks but not its body's or tags'; one
+ * whose topic differs is checked whole first, so an illegal topic is told
+ * as such, not as a different one. */
+static void test_batch_checks_each_message_after_the_first_topic(void)
+{
+    simc *c = simc_create(1, 1, 1000);
+    rmq_producer *p = simc_producer(c, "pg");
+    rmq_message ms[3];
+    rmq_send_result res[3];
+    char same[] = "A";
+    CHECK_INT(rmq_producer_start(p), RMQ_OK);
+    ms[0] = msg("A", "1"); ms[1] = msg(same, "2"); ms[2] = msg(same, "");
+    CHECK_INT(rmq_send_batch(p, ms, 3, res), RMQ_ERR_MESSAGE);
+    CHECK_STR(rmq_producer_last_error(p), "the message body length is zero");
+    ms[2] = msg("A", "3"); ms[2].tags = "t\001x";
+    CHECK_INT(rmq_send_batch(p, ms, 3, res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "the tags hold a 0x01 or 0x02 byte");
+    ms[2] = msg("A b", "3");
+    CHECK_INT(rmq_send_batch(p, ms, 3, res), RMQ_ERR_MESSAGE);
+    CHECK_HAS(rmq_producer_last_error(p), "contains illegal characters");
+    CHECK_INT(c->nlog, 0);
+    ms[2] = msg(same, "3");
+    CHECK_INT(rmq_send_batch(p, ms, 3, res), RMQ_OK);
+    CHECK(strcmp(res[0].msg_id, res[1].msg_id) != 0 && strcmp(res[1].msg_id, res[2].msg_id) != 0);
+    rmq_producer_destroy(p);
+    simc_destroy(c);
+}
+
 /* A topic's every byte is checked against ^[%|a-zA-Z0-9_-]+$ (a legal one
  * gets as far as the body's check); blank and length come first. */
 static void test_topic_check_takes_exactly_the_topic_charset(void)
@@ -1341,6 +1370,7 @@ static void run_producer_tests(void)
     RUN(test_batch_is_one_send_batch_message_with_a_uniq_key_per_message);
     RUN(test_timer_messages_carry_java_5s_timer_properties);
     RUN(test_batch_rules_are_checked_before_anything_is_sent);
+    RUN(test_batch_checks_each_message_after_the_first_topic);
     RUN(test_message_checks_name_the_rule_and_the_value);
     RUN(test_topic_check_takes_exactly_the_topic_charset);
     RUN(test_send_to_a_queue_and_with_a_selector_use_that_queue);
