@@ -328,4 +328,14 @@ static RMQ__UNUSED int rmq__route_parse_tokens(rmq__json *j, char *s, size_t len
     return 0;
 }
 
+/* A token for every byte of a len-byte text: no cap to disagree on. Free
+ * j->tok after. Returns 0 when out of memory. */
+static RMQ__UNUSED int rmq__json_tokens_for(rmq__json *j, size_t len)
+{
+    j->tok = (rmq__jtok *)malloc((len + 1) * sizeof *j->tok);
+    j->cap = (int)len + 1;
+    j->n = 0;
+    return j->tok != NULL;
+}
+
 #endif

@@ -74,10 +74,7 @@ static int tokens_decode(char *hdr, size_t len, rmq_command *c)
 {
     rmq__json j;
     int r;
-    j.tok = (rmq__jtok *)malloc((len + 1) * sizeof *j.tok);
-    j.cap = (int)len + 1;
-    j.n = 0;
-    FZ_CHECK(j.tok != NULL);
+    FZ_CHECK(rmq__json_tokens_for(&j, len));
     r = rmq__header_decode_tokens(hdr, len, &j, c);
     free(j.tok);
     return r;

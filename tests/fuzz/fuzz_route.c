@@ -31,10 +31,7 @@ static void check_against_tokens(const uint8_t *data, size_t size, int rc, const
     rmq__json j;
     rmq_reason twhy;
     int trc;
-    j.tok = (rmq__jtok *)malloc((size + 1) * sizeof *j.tok);
-    j.cap = (int)size + 1;
-    j.n = 0;
-    FZ_CHECK(j.tok != NULL);
+    FZ_CHECK(rmq__json_tokens_for(&j, size));
     memset(&td, 0, sizeof td);
     trc = rmq__route_parse_tokens(&j, copy, size, &td, &twhy);
     FZ_CHECK((rc == 0) == (trc == 0));
