@@ -3433,6 +3433,9 @@ typedef struct rmq__rq {
     rmq_ext_field *f;
     size_t n;
     struct rmq__send_fields *send;  /* instead of f: a send's header (their numbers' text is written into it) */
+#ifndef RMQ_NO_FAST_PATH
+    struct rmq__lend *lend;         /* room the send lends its request (section 10), or NULL */
+#endif
 } rmq__rq;
 
 #define RMQ__REQUEST_FIELDS 8   /* the most of any request here */
@@ -3445,6 +3448,9 @@ RMQ__FN void rmq__rq_init(rmq__rq *rq, rmq_ext_field *f, int32_t code)
     rq->f = f;
     rq->n = 0;
     rq->send = NULL;
+#ifndef RMQ_NO_FAST_PATH
+    rq->lend = NULL;
+#endif
 }
 
 /* A NULL value leaves the field out, as rmq_command_put_ext refuses it. */
@@ -5083,7 +5089,7 @@ typedef void (*rmq__done_fn)(rmq__remoting *rm, rmq__req *r, rmq_err err,
 enum { RMQ__REQ_QUEUED, RMQ__REQ_AWAITING, RMQ__REQ_ORPHAN };
 
 #ifndef RMQ_NO_FAST_PATH
-/* Room a request's owner lends for the request being sent (rm->lend):
+/* Room a request's owner lends for the request being sent (rmq__rq.lend):
  * the request may outlive its owner (a timed-out or shut-down send's may
  * still be queued, be written or await its answer), so the block both sit
  * in is freed by the last of the two to let go: the owner, or the request
@@ -5197,9 +5203,6 @@ struct rmq__remoting {
      * one call, never carrying a header's values between layers), and
      * reasons being composed. */
     rmq_command tx;
-#ifndef RMQ_NO_FAST_PATH
-    rmq__lend *lend;        /* the request being sent may live in this room its owner lends */
-#endif
     rmq__timer t_linger;    /* armed while requests are held: writes them */
     rmq_iovec iov[RMQ__IOV_MAX];
     rmq_reason why;
@@ -5828,13 +5831,11 @@ static rmq__req *rmq__req_frame(rmq__remoting *rm, const rmq__head *h, const rmq
  * send's fields, into the request's own block (one allocation). Its own
  * frame: off the deepest chains through rmq__req_of. */
 static RMQ__NOINLINE rmq__req *rmq__req_send(rmq__remoting *rm, const rmq__head *h, const rmq__send_fields *f,
-                                             const void *body, size_t body_len, rmq_err *err)
+                                             rmq__lend *l, const void *body, size_t body_len, rmq_err *err)
 {
     rmq__req *r;
-    rmq__lend *l = rm->lend;
     size_t hlen = rmq__send_header_len(h, f), limit = RMQ_MAX_HEADER_BYTES + 8;
     size_t room = hlen < limit - 8 ? 8 + hlen : limit;
-    rm->lend = NULL;
     if (l) l->want = RMQ__ALIGN8(sizeof *r) + room;
     if (l && l->holders == 1 && l->want <= l->room) {
         r = rmq__req_init((rmq__req *)(void *)l->at);
@@ -5879,9 +5880,6 @@ static rmq__req *rmq__req_head(rmq__remoting *rm, const char *addr, rmq__head *h
                                rmq__send_fields *send, const void *body, size_t body_len, rmq_err *err)
 {
     int hook = rm->hook && rm->hook->before;
-#ifndef RMQ_NO_FAST_PATH
-    if (send && !hook) return rmq__req_send(rm, h, send, body, body_len, err);
-#endif
     if (send || hook) {            /* a command to encode: the hook's to edit, or the send's ext fields */
         rmq_command *cmd = rmq__tx_command(rm, h, f, n);
         if (send) rmq__send_fields_ext(send, cmd);
@@ -5907,7 +5905,7 @@ static RMQ__NOINLINE rmq__req *rmq__req_of(rmq__remoting *rm, const char *addr, 
     h.serialize = (uint8_t)rm->serialize;
     h.remark = rmq__cslice(NULL);
 #ifndef RMQ_NO_FAST_PATH
-    if (rq->send && !(rm->hook && rm->hook->before)) return rmq__req_send(rm, &h, rq->send, body, body_len, err);
+    if (rq->send && !(rm->hook && rm->hook->before)) return rmq__req_send(rm, &h, rq->send, rq->lend, body, body_len, err);
 #endif
     return rmq__req_head(rm, addr, &h, rq->f, rq->n, rq->send, body, body_len, err);
 }
@@ -7323,11 +7321,12 @@ RMQ__FN void rmq__heartbeat_done(rmq__remoting *rm, rmq__req *r, rmq_err err, co
 RMQ__FN void rmq__heartbeat_broker(rmq__inst *in, int b)
 {
     const char *addr = rmq__broker_master(&in->brokers[b]);
-    static const rmq__rq heart_beat = { RMQ_REQ_HEART_BEAT, RMQ_PROTOCOL_VERSION, NULL, 0, NULL };
+    rmq__rq heart_beat;
     rmq__hb *hb;
     rmq__req *r;
     size_t len;
     if (!addr) return;
+    rmq__rq_init(&heart_beat, NULL, RMQ_REQ_HEART_BEAT);
     /* HeartbeatData of the instance: its client id and every producer group. */
     len = rmq__ser_heartbeat_body(NULL, 0, in->client_id, in->groups, RMQ_MAX_PRODUCERS);
     hb = (rmq__hb *)RMQ_MALLOC(in->mem, sizeof *hb + len);
@@ -9402,14 +9401,14 @@ RMQ__FN int rmq__op_try(rmq__op *op, rmq_err *err)
     rmq__send_header(op, rq);
     if (RMQ__LINGER) in->rm.hold_ms = op->mode == RMQ__MODE_SYNC ? 0u : (op->p->cfg.linger_us + 999u) / 1000u;
 #ifndef RMQ_NO_FAST_PATH
-    in->rm.lend = &op->lend;
+    rq->lend = &op->lend;
     op->lend.want = 0;
 #endif
     *err = rmq__invoke(&in->rm, addr, rq, op->body.p, op->body.len, RMQ__IS_ONEWAY(op), op->deadline,
                        rmq__op_done, op, &op->req);
     if (RMQ__LINGER) in->rm.hold_ms = 0;
 #ifndef RMQ_NO_FAST_PATH
-    in->rm.lend = NULL;
+    rq->lend = NULL;
     if (op->lend.want) op->p->req_room = (op->lend.want + 31u) & ~(size_t)31u;   /* the next send's room */
 #endif
     if (*err == RMQ_OK) return RMQ__TRY_SENT;
